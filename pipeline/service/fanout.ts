@@ -1,0 +1,27 @@
+import { codecFor } from '../otlp/codec.js';
+import type { Consumer } from '../consumer.js';
+import { PermanentError } from '../consumer.js';
+import type { Signal, SignalData } from '../otlp/types.js';
+
+/**
+ * Hands one batch to several consumers. Exporters treat data as read-only, so they share it;
+ * pipelines may contain processors that change data, so each but the last gets its own copy
+ * (an encode/decode round trip: exact, and only paid when one receiver feeds several pipelines).
+ * Fails if any consumer failed; the failure is permanent only if every failure was permanent.
+ */
+export function fanout<S extends Signal>(signal: S, consumers: Consumer<SignalData<S>>[], copy: boolean): Consumer<SignalData<S>> {
+  if (consumers.length === 1) return consumers[0]!;
+  const codec = codecFor(signal);
+  return {
+    async consume(data) {
+      const results = await Promise.allSettled(
+        consumers.map((c, i) => c.consume(copy && i < consumers.length - 1 ? codec.decode(codec.encode(data)) : data)),
+      );
+      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+      if (failures.length === 0) return;
+      const message = failures.map((e) => e.message).join('; ');
+      if (failures.every((e) => e instanceof PermanentError)) throw new PermanentError(message);
+      throw failures.find((e) => !(e instanceof PermanentError)) ?? new Error(message);
+    },
+  };
+}

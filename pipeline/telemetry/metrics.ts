@@ -1,0 +1,38 @@
+import client from 'prom-client';
+
+/**
+ * The collector's self-observability counters, shared by every component so names stay uniform.
+ * Every item a component receives is eventually counted as accepted/refused (receivers),
+ * sent/dropped (exporters) or dropped (processors); `reason` says why, so no loss is silent.
+ */
+export class Metrics {
+  readonly registry = new client.Registry();
+
+  readonly receiverAccepted = this.counter('aibom_receiver_accepted_items_total', 'Items accepted by a receiver and passed to the pipeline.', ['component', 'signal', 'transport']);
+  readonly receiverRefused = this.counter('aibom_receiver_refused_items_total', 'Items a receiver answered with an error (the sender keeps or retries them).', ['component', 'signal', 'transport', 'reason']);
+  readonly receiverRequestsRejected = this.counter('aibom_receiver_rejected_requests_total', 'Requests rejected before their items could be counted (malformed, too large, unauthorised).', ['component', 'transport', 'reason']);
+  readonly processorDropped = this.counter('aibom_processor_dropped_items_total', 'Items a processor dropped, by reason.', ['component', 'signal', 'reason']);
+  readonly exporterSent = this.counter('aibom_exporter_sent_items_total', 'Items the backend acknowledged.', ['component', 'signal']);
+  readonly exporterRetries = this.counter('aibom_exporter_retries_total', 'Export attempts that failed and were retried.', ['component', 'signal']);
+  readonly exporterDropped = this.counter('aibom_exporter_dropped_items_total', 'Items an exporter gave up on, by reason.', ['component', 'signal', 'reason']);
+  readonly exporterQueueSize = this.gauge('aibom_exporter_queue_items', 'Items waiting in an exporter queue.', ['component', 'signal']);
+  readonly exporterQueueCapacity = this.gauge('aibom_exporter_queue_capacity_items', 'Capacity of an exporter queue.', ['component', 'signal']);
+
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): client.Counter<L> {
+    return new client.Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): client.Gauge<L> {
+    return new client.Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** Current value of a counter or gauge for the given labels, 0 when never touched. */
+  async value(metric: client.Counter<string> | client.Gauge<string>, labels: Record<string, string>): Promise<number> {
+    const { values } = await metric.get();
+    let sum = 0;
+    for (const v of values) {
+      if (Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)) sum += v.value;
+    }
+    return sum;
+  }
+}
