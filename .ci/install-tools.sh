@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh Debian 12 machine: Debian packages, a real Jaeger v2
+# built from the Go module proxy, the eBPF sensor, and the agent apps the end-to-end tests drive.
+# Idempotent: what is already there at the right version is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TOOLS=$ROOT/.tools
+mkdir -p "$TOOLS/bin"
+step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
+
+step "Debian packages"
+PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc openssl python3-venv"
+missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
+if [ -n "$missing" ]; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing
+fi
+
+# Jaeger v2 ships as github.com/jaegertracing/jaeger (no /v2 in the module path). The proxy serves
+# its v1.76.0 tag, the same release as Jaeger v2.13.0, whose cmd/jaeger is the v2 binary. Its go.mod
+# has a replace directive, which `go install pkg@version` refuses, so build it from a tiny module.
+JAEGER_VERSION=v1.76.0
+step "Jaeger v2 ($JAEGER_VERSION = v2.13.0)"
+if [ "$(cat "$TOOLS/bin/jaeger.version" 2>/dev/null)" != "$JAEGER_VERSION" ]; then
+  build=$TOOLS/jaeger-build
+  mkdir -p "$build"
+  cat > "$build/go.mod" <<GOMOD
+module aibom/jaegerbuild
+
+go 1.24
+
+require github.com/jaegertracing/jaeger $JAEGER_VERSION
+
+replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0
+GOMOD
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/jaegertracing/jaeger/cmd/jaeger"\n' > "$build/tools.go"
+  # The public checksum database is not reachable from these machines; the module proxy is.
+  (cd "$build" && GOSUMDB=off GOFLAGS=-mod=mod go mod tidy && GOSUMDB=off GOFLAGS=-mod=mod go build -o "$TOOLS/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
+  echo "$JAEGER_VERSION" > "$TOOLS/bin/jaeger.version"
+fi
+
+if [ -f bpf/Makefile ]; then
+  step "eBPF sensor"
+  make -C bpf -j2
+fi
+
+if [ -x test/apps/setup.sh ]; then
+  step "agent apps (LangChain.js, LangChain Python, MCP)"
+  test/apps/setup.sh
+fi
+step "tools ready"

@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+import { Proc, waitFor } from './process.js';
+import { collectorMain } from './tools.js';
+
+/** The built aibom-collector CLI running a config, as a user runs it. */
+export class Collector {
+  private constructor(
+    readonly proc: Proc,
+    readonly adminUrl: string,
+    readonly configPath: string,
+  ) {}
+
+  /** `yaml` may use ${ADMIN} for the admin endpoint, which this picks. */
+  static async start(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<Collector> {
+    const adminPort = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'aibom-collector-'));
+    const configPath = join(dir, 'config.yaml');
+    writeFileSync(configPath, yaml.replaceAll('${ADMIN}', `127.0.0.1:${adminPort}`));
+    return Collector.startWith(configPath, `http://127.0.0.1:${adminPort}`, env);
+  }
+
+  static async startWith(configPath: string, adminUrl: string, env: NodeJS.ProcessEnv = {}): Promise<Collector> {
+    const proc = new Proc(process.execPath, [collectorMain(), 'run', '--config', configPath], { env: { ...process.env, ...env } });
+    const c = new Collector(proc, adminUrl, configPath);
+    await waitFor(`collector readiness\n${proc.tail()}`, async () => {
+      if (!proc.running) throw new Error(`collector exited with ${proc.child.exitCode}\n${proc.tail()}`);
+      const res = await fetch(`${adminUrl}/readyz`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    }, 30_000, 100);
+    return c;
+  }
+
+  /** Restarts the same config (same ports and storage paths). */
+  async restart(): Promise<Collector> {
+    await this.stop();
+    return Collector.startWith(this.configPath, this.adminUrl);
+  }
+
+  async stop(): Promise<number | null> {
+    return this.proc.stop();
+  }
+
+  async metricsText(): Promise<string> {
+    return (await fetch(`${this.adminUrl}/metrics`)).text();
+  }
+
+  /** Sum of a metric's samples whose labels include `labels`. */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    return sumMetric(await this.metricsText(), name, labels);
+  }
+}
+
+export function sumMetric(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[4]);
+  }
+  return sum;
+}
