@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/section.js';
+import { parseServiceConfig, type ServiceConfig } from '../config/service-config.js';
+import { Service } from '../service/service.js';
+import { createLogger } from '../telemetry/logger.js';
+import { findFactory } from './components.js';
+import { defaultConfigPath, packageVersion } from './package-root.js';
+
+const HELP = `aibom-collector: OpenTelemetry pipeline stage that turns what AI agents do at runtime into an AI-BOM
+
+Usage:
+  aibom-collector run [--config FILE]       run the pipeline (no --config: the embedded default)
+  aibom-collector validate [--config FILE]  check a config; lists every error, exit 1 if any
+  aibom-collector --version
+  aibom-collector --help
+
+Config is collector-shaped YAML (receivers, processors, exporters, service.pipelines) with
+\${env:VAR} substitution. The embedded default is ${'`otel-config/default.yaml`'}.
+`;
+
+/** Exit codes: 0 ok, 1 invalid config, 2 usage, 3 failed to start, 4 fatal error while running. */
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { config: { type: 'string', short: 'c' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`aibom-collector ${packageVersion()}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(HELP);
+    return values.help || command === 'help' ? 0 : 2;
+  }
+  if (command !== 'run' && command !== 'validate') {
+    process.stderr.write(`unknown command "${command}"\n\n${HELP}`);
+    return 2;
+  }
+  const file = values.config ?? defaultConfigPath();
+  let config: ServiceConfig;
+  try {
+    config = parseServiceConfig(readFileSync(file, 'utf8'), findFactory);
+  } catch (err) {
+    const detail = err instanceof ConfigError ? err.message : `cannot read config: ${(err as Error).message}`;
+    process.stderr.write(`${file}: ${detail}\n`);
+    return 1;
+  }
+  if (command === 'validate') {
+    process.stdout.write(`${file}: configuration is valid (${config.pipelines.map((p) => p.id).join(', ')})\n`);
+    return 0;
+  }
+  return run(config, file);
+}
+
+async function run(config: ServiceConfig, file: string): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  logger.info({ config: file, version: packageVersion() }, 'starting aibom-collector');
+  const service = new Service(config, logger);
+  try {
+    await service.start();
+  } catch (err) {
+    logger.fatal({ err }, 'failed to start');
+    logger.flush();
+    return 3;
+  }
+  const signalled = new Promise<string>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
+  });
+  const outcome = await Promise.race([signalled.then((sig) => ({ sig })), service.whenFatal().then((err) => ({ err }))]);
+  if ('sig' in outcome) logger.info({ signal: outcome.sig }, 'shutting down: flushing queues');
+  await service.shutdown();
+  logger.flush();
+  return 'err' in outcome ? 4 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`aibom-collector: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
