@@ -1,0 +1,150 @@
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  type sendUnaryData,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+} from '@grpc/grpc-js';
+import { splitHostPort } from '../../pipeline/service/listen.js';
+import { codecFor, OtlpDecodeError, type SignalCodec } from '../../pipeline/otlp/codec.js';
+import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
+import type { Logger } from '../../pipeline/telemetry/logger.js';
+import type { GrpcConfig } from './config.js';
+import { DEFAULT_RETRY_AFTER_MS, InFlight, type Intake } from './intake.js';
+import { encodeRpcStatus, GrpcCode } from './rpc-status.js';
+import { loadTls } from './tls.js';
+
+const SIGNALS: readonly Signal[] = ['traces', 'logs'];
+
+/** Bytes in, bytes out: decoding happens in the handler so a bad message gets INVALID_ARGUMENT, not INTERNAL. */
+function serviceFor(codec: SignalCodec<Signal>): ServiceDefinition {
+  const identity = (b: Buffer) => b;
+  return {
+    Export: {
+      path: codec.grpcPath,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+      responseDeserialize: identity,
+      originalName: 'export',
+    },
+  };
+}
+
+function statusError(code: number, message: string, retryAfterMs?: number): Partial<{ code: number; details: string; metadata: Metadata }> {
+  const metadata = new Metadata();
+  if (retryAfterMs !== undefined) {
+    // google.rpc.Status with RetryInfo, as grpc-go senders (and the collector's exporter) read it.
+    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus({ code, message, retryAfterMs })));
+  }
+  return { code, details: message, metadata };
+}
+
+/**
+ * OTLP/gRPC: the TraceService and LogsService Export methods (only those of signals this receiver
+ * feeds; the other answers UNIMPLEMENTED). grpc-js handles compression and enforces
+ * max_recv_msg_size_mib on the decompressed message (RESOURCE_EXHAUSTED).
+ */
+export class OtlpGrpcServer {
+  private server: Server | undefined;
+  private readonly inFlight = new InFlight();
+  private stopping = false;
+  address = '';
+
+  constructor(
+    private readonly config: GrpcConfig,
+    private readonly intake: Intake,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config } = this;
+    const credentials = config.tls ? await this.credentials() : ServerCredentials.createInsecure();
+    const server = new Server({
+      'grpc.max_receive_message_length': config.maxRecvMsgSizeMib * 1024 * 1024,
+    });
+    for (const signal of SIGNALS) {
+      if (!this.intake.accepts(signal)) continue;
+      const codec = codecFor(signal) as SignalCodec<Signal>;
+      server.addService(serviceFor(codec), {
+        Export: (call: ServerUnaryCall<Buffer, Uint8Array>, callback: sendUnaryData<Uint8Array>) => {
+          void this.inFlight.track(() => this.handle(codec, call, callback));
+        },
+      });
+    }
+    const { host, port } = splitHostPort(config.endpoint);
+    const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    const bound = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(target, credentials, (err, p) => {
+        if (err) reject(new Error(`OTLP/gRPC cannot listen on ${target}: ${err.message}`));
+        else resolve(p);
+      });
+    }).catch((err: Error) => {
+      server.forceShutdown();
+      throw err;
+    });
+    this.server = server;
+    this.address = host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`;
+  }
+
+  private async credentials(): Promise<ServerCredentials> {
+    const tls = await loadTls(this.config.tls!, 'protocols.grpc.tls');
+    return ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
+  }
+
+  /** Stops accepting calls, waits up to `deadlineMs` for running ones, then cancels the rest. */
+  async shutdown(deadlineMs: number): Promise<void> {
+    this.stopping = true;
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    const done = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    if (!(await this.inFlight.drained(deadlineMs))) {
+      this.logger.warn({ deadlineMs }, 'OTLP/gRPC calls still running at shutdown deadline; cancelling them');
+    }
+    server.forceShutdown();
+    await done;
+  }
+
+  private async handle(
+    codec: SignalCodec<Signal>,
+    call: ServerUnaryCall<Buffer, Uint8Array>,
+    callback: sendUnaryData<Uint8Array>,
+  ): Promise<void> {
+    const intake = this.intake;
+    if (this.stopping) {
+      intake.rejected('grpc', 'shutting_down', codec.grpcPath);
+      return callback(statusError(GrpcCode.UNAVAILABLE, 'the receiver is shutting down', DEFAULT_RETRY_AFTER_MS));
+    }
+    const auth = call.metadata.get('authorization')[0];
+    if (!intake.authorized(typeof auth === 'string' ? auth : undefined)) {
+      intake.rejected('grpc', 'unauthenticated', codec.grpcPath);
+      return callback(statusError(GrpcCode.UNAUTHENTICATED, 'missing or invalid bearer token'));
+    }
+    let data: SignalData<Signal>;
+    try {
+      data = codec.decode(call.request);
+    } catch (err) {
+      const message = err instanceof OtlpDecodeError ? err.message : `cannot decode request: ${(err as Error).message}`;
+      intake.rejected('grpc', 'malformed', message);
+      return callback(statusError(GrpcCode.INVALID_ARGUMENT, message));
+    }
+    try {
+      const outcome = await intake.deliver(codec, data, 'grpc');
+      switch (outcome.kind) {
+        case 'accepted':
+          return callback(null, codec.encodeResponse());
+        case 'permanent':
+          return callback(statusError(GrpcCode.INVALID_ARGUMENT, outcome.message));
+        case 'retryable':
+          return callback(statusError(GrpcCode.UNAVAILABLE, outcome.message, outcome.retryAfterMs));
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'OTLP/gRPC call failed unexpectedly');
+      callback(statusError(GrpcCode.INTERNAL, 'internal error'));
+    }
+  }
+}

@@ -1,0 +1,239 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
+import { listen, splitHostPort } from '../../pipeline/service/listen.js';
+import { codecFor, OtlpDecodeError, type SignalCodec } from '../../pipeline/otlp/codec.js';
+import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
+import type { Logger } from '../../pipeline/telemetry/logger.js';
+import type { HttpConfig } from './config.js';
+import { DEFAULT_RETRY_AFTER_MS, InFlight, type Intake, type RejectReason } from './intake.js';
+import { GrpcCode, encodeRpcStatus, rpcStatusToJson, type RpcStatus } from './rpc-status.js';
+import { loadTls } from './tls.js';
+
+/** Inflates with a cap on the output: stops as soon as `limit` is passed, so a zip bomb costs at most `limit`. */
+function decompress(encoding: 'gzip' | 'deflate', raw: Buffer, limit: number): Promise<Buffer> {
+  const fn = encoding === 'gzip' ? zlib.gunzip : zlib.inflate;
+  return new Promise((resolve, reject) => fn(raw, { maxOutputLength: limit }, (err, out) => (err ? reject(err) : resolve(out))));
+}
+
+type Format = 'protobuf' | 'json';
+const MEDIA_TYPES: Record<string, Format> = { 'application/x-protobuf': 'protobuf', 'application/json': 'json' };
+const CONTENT_TYPE: Record<Format, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
+const ENCODINGS = ['gzip', 'deflate', 'identity'] as const;
+/** How long a sender may keep streaming a refused body (we discard it) before we cut the connection. */
+const DRAIN_GRACE_MS = 5000;
+
+/** An answer that ends the request early, with the counter reason it is filed under. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: RejectReason,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * OTLP/HTTP: POST of an ExportTraceServiceRequest / ExportLogsServiceRequest as protobuf or JSON,
+ * optionally gzip/deflate-compressed; the response uses the request's encoding, and errors carry
+ * a google.rpc.Status in that encoding once it is known (plain text before that).
+ */
+export class OtlpHttpServer {
+  private server: http.Server | undefined;
+  private readonly inFlight = new InFlight();
+  private readonly routes = new Map<string, SignalCodec<Signal>>();
+  private stopping = false;
+  address = '';
+
+  constructor(
+    private readonly config: HttpConfig,
+    private readonly intake: Intake,
+    private readonly logger: Logger,
+  ) {
+    for (const [signal, path] of [['traces', config.tracesUrlPath], ['logs', config.logsUrlPath]] as const) {
+      if (intake.accepts(signal)) this.routes.set(path, codecFor(signal) as SignalCodec<Signal>);
+    }
+  }
+
+  /** Binds the listener; rejects with an error naming the endpoint. */
+  async start(): Promise<void> {
+    const { config } = this;
+    const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      void this.inFlight.track(() => this.handle(req, res));
+    };
+    let server: http.Server;
+    if (config.tls) {
+      const tls = await loadTls(config.tls, 'protocols.http.tls');
+      server = https.createServer(
+        {
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.clientCa,
+          requestCert: tls.clientCa !== undefined,
+          rejectUnauthorized: tls.clientCa !== undefined,
+        },
+        onRequest,
+      );
+    } else {
+      server = http.createServer(onRequest);
+    }
+    const { host, port } = splitHostPort(config.endpoint);
+    try {
+      await listen(server, port, host);
+    } catch (err) {
+      throw new Error(`OTLP/HTTP ${(err as Error).message}`);
+    }
+    this.server = server;
+    const a = server.address() as AddressInfo;
+    this.address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  }
+
+  /** Stops accepting, waits up to `deadlineMs` for requests being served, then cuts connections. */
+  async shutdown(deadlineMs: number): Promise<void> {
+    this.stopping = true;
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (!(await this.inFlight.drained(deadlineMs))) {
+      this.logger.warn({ deadlineMs }, 'OTLP/HTTP requests still running at shutdown deadline; closing their connections');
+    }
+    server.closeAllConnections();
+    await closed;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let format: Format | undefined;
+    try {
+      if (this.stopping) {
+        throw new Refusal(503, 'shutting_down', 'the receiver is shutting down', { 'retry-after': String(DEFAULT_RETRY_AFTER_MS / 1000), connection: 'close' });
+      }
+      format = MEDIA_TYPES[mediaType(req.headers['content-type'])];
+      if (!this.intake.authorized(req.headers.authorization)) {
+        throw new Refusal(401, 'unauthenticated', 'missing or invalid bearer token', { 'www-authenticate': 'Bearer' });
+      }
+      const path = (req.url ?? '/').split('?')[0]!;
+      const codec = this.routes.get(path);
+      if (!codec) {
+        throw new Refusal(404, 'not_found', `no OTLP endpoint at ${path}; POST to ${[...this.routes.keys()].join(' or ')}`);
+      }
+      if (req.method !== 'POST') {
+        throw new Refusal(405, 'method_not_allowed', `method ${req.method} not allowed on ${path}; use POST`, { allow: 'POST' });
+      }
+      if (!format) {
+        throw new Refusal(
+          415,
+          'unsupported_media_type',
+          `unsupported content-type ${JSON.stringify(req.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`,
+        );
+      }
+      const body = await this.readBody(req);
+      let data: SignalData<Signal>;
+      try {
+        data = format === 'protobuf' ? codec.decode(body) : codec.fromJson(body.toString('utf8'));
+      } catch (err) {
+        const message = err instanceof OtlpDecodeError ? err.message : `cannot decode request: ${(err as Error).message}`;
+        throw new Refusal(400, 'malformed', message);
+      }
+      const outcome = await this.intake.deliver(codec, data, 'http');
+      switch (outcome.kind) {
+        case 'accepted': {
+          const out = format === 'protobuf' ? codec.encodeResponse() : codec.responseToJson();
+          return send(res, 200, CONTENT_TYPE[format], out);
+        }
+        case 'permanent':
+          return sendStatus(res, 400, format, { code: GrpcCode.INVALID_ARGUMENT, message: outcome.message });
+        case 'retryable':
+          return sendStatus(
+            res,
+            503,
+            format,
+            { code: GrpcCode.UNAVAILABLE, message: outcome.message, retryAfterMs: outcome.retryAfterMs },
+            { 'retry-after': String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))) },
+          );
+      }
+    } catch (err) {
+      if (err instanceof Refusal) {
+        this.intake.rejected('http', err.reason, err.message);
+        this.discardRest(req, res);
+        return sendStatus(res, err.status, format, { code: grpcCodeFor(err.status), message: err.message }, err.headers);
+      }
+      this.logger.error({ err }, 'OTLP/HTTP request failed unexpectedly');
+      this.discardRest(req, res);
+      return sendStatus(res, 500, format, { code: GrpcCode.INTERNAL, message: 'internal error' });
+    }
+  }
+
+  /** The body, bounded by max_request_body_size both as sent and after decompression. */
+  private async readBody(req: http.IncomingMessage): Promise<Buffer> {
+    const limit = this.config.maxRequestBodySize;
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase() || 'identity';
+    if (!(ENCODINGS as readonly string[]).includes(encoding)) {
+      throw new Refusal(415, 'unsupported_encoding', `unsupported content-encoding ${JSON.stringify(encoding)}; use ${ENCODINGS.join(', ')}`);
+    }
+    const tooLarge = (what: string) => new Refusal(413, 'too_large', `${what} exceeds max_request_body_size (${limit} bytes)`);
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) throw tooLarge(`request body of ${declared} bytes`);
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // destroyOnReturn: false keeps the socket open when we stop early, so the 413 reaches the sender.
+    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge('request body');
+      chunks.push(chunk);
+    }
+    const raw = Buffer.concat(chunks, size);
+    if (encoding === 'identity') return raw;
+    try {
+      return await decompress(encoding as 'gzip' | 'deflate', raw, limit);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(`decompressed ${encoding} body`);
+      throw new Refusal(400, 'malformed', `invalid ${encoding} body: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Answering before the body is read keeps the connection usable: Node discards the rest of the
+   * body. A sender that keeps streaming long after the answer is cut off.
+   */
+  private discardRest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.complete) return;
+    req.resume();
+    res.once('finish', () => {
+      if (req.complete) return;
+      const timer = setTimeout(() => req.socket.destroy(), DRAIN_GRACE_MS);
+      timer.unref();
+      req.once('end', () => clearTimeout(timer));
+      req.once('close', () => clearTimeout(timer));
+    });
+  }
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function grpcCodeFor(status: number): number {
+  if (status === 401) return GrpcCode.UNAUTHENTICATED;
+  if (status === 413) return GrpcCode.RESOURCE_EXHAUSTED;
+  if (status === 503) return GrpcCode.UNAVAILABLE;
+  return GrpcCode.INVALID_ARGUMENT;
+}
+
+function send(res: http.ServerResponse, status: number, contentType: string, body: Uint8Array | string, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Errors in the request's encoding once known (OTLP/HTTP spec), plain text otherwise. */
+function sendStatus(res: http.ServerResponse, status: number, format: Format | undefined, s: RpcStatus, headers: Record<string, string> = {}): void {
+  if (format === 'protobuf') return send(res, status, CONTENT_TYPE.protobuf, encodeRpcStatus(s), headers);
+  if (format === 'json') return send(res, status, CONTENT_TYPE.json, rpcStatusToJson(s), headers);
+  send(res, status, 'text/plain; charset=utf-8', `${s.message}\n`, headers);
+}

@@ -1,0 +1,121 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Consumers } from '../../pipeline/consumer.js';
+import { consumerFor, isPermanent, RetryableError } from '../../pipeline/consumer.js';
+import type { SignalCodec } from '../../pipeline/otlp/codec.js';
+import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
+import type { Logger } from '../../pipeline/telemetry/logger.js';
+import type { Metrics } from '../../pipeline/telemetry/metrics.js';
+
+export type Transport = 'grpc' | 'http';
+
+/** Why a request was answered before its items could be counted (`receiverRequestsRejected`). */
+export type RejectReason =
+  | 'unauthenticated'
+  | 'malformed'
+  | 'too_large'
+  | 'unsupported_media_type'
+  | 'unsupported_encoding'
+  | 'method_not_allowed'
+  | 'not_found'
+  | 'shutting_down';
+
+/** Why items were handed back to the sender (`receiverRefused`). */
+export type RefuseReason = 'permanent' | 'retryable';
+
+/** Sent when the pipeline refused without a back-off hint of its own. */
+export const DEFAULT_RETRY_AFTER_MS = 1000;
+
+export type Outcome =
+  | { kind: 'accepted'; items: number }
+  | { kind: 'permanent'; message: string }
+  | { kind: 'retryable'; message: string; retryAfterMs: number };
+
+/**
+ * What both transports share once a request is decoded: authorisation, handing data to the
+ * pipeline, and counting every request and item so nothing is lost silently.
+ */
+export class Intake {
+  private readonly tokenDigest: Buffer | undefined;
+
+  constructor(
+    private readonly component: string,
+    private readonly next: Consumers,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    bearerToken: string,
+  ) {
+    this.tokenDigest = bearerToken === '' ? undefined : digest(bearerToken);
+  }
+
+  accepts(signal: Signal): boolean {
+    return consumerFor(this.next, signal) !== undefined;
+  }
+
+  /** True when no token is configured, or the header is `Bearer <token>` (scheme case-insensitive). */
+  authorized(header: string | undefined): boolean {
+    if (!this.tokenDigest) return true;
+    const m = header === undefined ? null : /^bearer\s+(\S+)\s*$/i.exec(header);
+    // Compare digests so the comparison takes the same time whatever the length of the guess.
+    return m !== null && timingSafeEqual(digest(m[1]!), this.tokenDigest);
+  }
+
+  rejected(transport: Transport, reason: RejectReason, detail: string): void {
+    this.metrics.receiverRequestsRejected.inc({ component: this.component, transport, reason });
+    this.logger.debug({ transport, reason, detail }, 'OTLP request rejected');
+  }
+
+  /** Hands decoded data to the pipeline; never throws. Empty requests never reach the pipeline. */
+  async deliver<S extends Signal>(codec: SignalCodec<S>, data: SignalData<S>, transport: Transport): Promise<Outcome> {
+    const signal = codec.signal;
+    const items = codec.count(data);
+    if (items === 0) return { kind: 'accepted', items };
+    const consumer = consumerFor(this.next, signal);
+    if (!consumer) return { kind: 'permanent', message: `this receiver is not in a ${signal} pipeline` };
+    try {
+      await consumer.consume(data);
+    } catch (err) {
+      const permanent = isPermanent(err);
+      const reason: RefuseReason = permanent ? 'permanent' : 'retryable';
+      this.metrics.receiverRefused.inc({ component: this.component, signal, transport, reason }, items);
+      const message = `pipeline refused ${items} ${codec.itemName}: ${(err as Error).message ?? String(err)}`;
+      this.logger.debug({ transport, signal, items, reason, err }, 'pipeline refused an OTLP request');
+      if (permanent) return { kind: 'permanent', message };
+      const hint = err instanceof RetryableError ? err.retryAfterMs : undefined;
+      return { kind: 'retryable', message, retryAfterMs: hint !== undefined && hint > 0 ? hint : DEFAULT_RETRY_AFTER_MS };
+    }
+    this.metrics.receiverAccepted.inc({ component: this.component, signal, transport }, items);
+    return { kind: 'accepted', items };
+  }
+}
+
+function digest(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+/** Counts requests still being served so shutdown can wait for them, within a deadline. */
+export class InFlight {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  async track<T>(work: () => Promise<T>): Promise<T> {
+    this.count++;
+    try {
+      return await work();
+    } finally {
+      if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  /** Resolves true when idle, false when the deadline passed first. */
+  drained(deadlineMs: number): Promise<boolean> {
+    if (this.count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), deadlineMs);
+      timer.unref();
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}
