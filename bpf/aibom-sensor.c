@@ -1,0 +1,1041 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * aibom-sensor: loads aibom-sensor.bpf.o, applies the workload filters given
+ * on the command line (and on stdin at runtime), and streams length-prefixed
+ * binary frames (see README.md) to stdout or a Unix socket.
+ *
+ * Order follows libbpf-bootstrap: parse args -> print callback -> signals ->
+ * preflight -> open -> rodata -> load -> maps -> attach -> poll -> cleanup.
+ */
+#define _GNU_SOURCE
+#include <argp.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "aibom-sensor.h"
+#include "aibom-sensor.skel.h"
+
+/* Distinct exit codes so a supervisor can tell what is missing. */
+enum {
+	EXIT_OK = 0,
+	EXIT_USAGE = 1,
+	EXIT_NO_BTF = 2,
+	EXIT_NO_PRIVS = 3,
+	EXIT_NO_TRACEFS = 4,
+	EXIT_LOAD = 5,
+	EXIT_ATTACH = 6,
+	EXIT_OUTPUT = 7,
+};
+
+#define MAX_RULES 256
+#define MAX_SSL_TARGETS 256
+
+static struct env {
+	bool verbose;
+	bool all;
+	__u32 pids[MAX_RULES];
+	int n_pids;
+	__u64 cgroups[MAX_RULES];
+	int n_cgroups;
+	char comms[MAX_RULES][AIBOM_COMM_LEN];
+	int n_comms;
+	const char *ignore_paths[MAX_RULES];
+	int n_ignore;
+	const char *cred_paths[MAX_RULES];
+	int n_cred;
+	bool no_default_creds;
+	const char *ssl_libs[MAX_RULES];
+	int n_ssl_libs;
+	bool no_ssl;
+	const char *socket_path;
+	__u32 ringbuf_kb;
+	__u32 stats_interval_ms;
+	__u32 poll_ms;
+	__u64 dedupe_ms;
+} env = {
+	.ringbuf_kb = 4096,
+	.stats_interval_ms = 1000,
+	.poll_ms = 50,
+	.dedupe_ms = 1000,
+};
+
+static const char *default_ssl_lib = "/usr/lib/x86_64-linux-gnu/libssl.so.3";
+
+/* Home-relative entries are expanded for every home directory in /etc/passwd. */
+static const char *default_cred_paths[] = {
+	"/var/run/secrets/kubernetes.io/serviceaccount/",
+	"/run/secrets/kubernetes.io/serviceaccount/",
+	"/var/run/secrets/eks.amazonaws.com/serviceaccount/",
+	"/var/run/secrets/azure/tokens/",
+	"~/.aws/credentials",
+	"~/.aws/config",
+	"~/.config/gcloud/",
+	"~/.azure/",
+	"~/.kube/config",
+	"~/.docker/config.json",
+	"~/.netrc",
+};
+
+const char *argp_program_version = "aibom-sensor 0.1";
+static const char argp_doc[] =
+	"aibom-sensor: eBPF sensor for aibom-collector.\n"
+	"Streams binary frames (bpf/README.md) to stdout or --socket.\n"
+	"Control lines on stdin: '+pid N', '-pid N', '+comm NAME', '-comm NAME', '+cgroup ID|PATH', '-cgroup ID|PATH'.";
+
+enum {
+	OPT_ALL = 1000, OPT_CGROUP, OPT_COMM, OPT_IGNORE, OPT_CRED, OPT_NO_DEFAULT_CREDS, OPT_RINGBUF,
+	OPT_STATS, OPT_SOCKET, OPT_SSL_LIB, OPT_NO_SSL, OPT_POLL, OPT_DEDUPE,
+};
+
+static const struct argp_option opts[] = {
+	{ "pid", 'p', "PID", 0, "Monitor PID and its descendants (repeatable)" },
+	{ "cgroup", OPT_CGROUP, "PATH|ID", 0, "Monitor a cgroup v2 (path under a cgroup2 mount, or numeric id)" },
+	{ "comm", OPT_COMM, "NAME", 0, "Monitor processes whose comm is NAME (at exec, and already running)" },
+	{ "all", OPT_ALL, NULL, 0, "Monitor every process (except the sensor)" },
+	{ "ignore-path", OPT_IGNORE, "PREFIX", 0, "Drop opens whose path starts with PREFIX (in kernel)" },
+	{ "credential-path", OPT_CRED, "PREFIX", 0, "Flag opens under PREFIX as credential access (~/ expands to every home)" },
+	{ "no-default-credential-paths", OPT_NO_DEFAULT_CREDS, NULL, 0, "Do not add the built-in credential prefixes" },
+	{ "ssl-lib", OPT_SSL_LIB, "PATH", 0, "Also attach OpenSSL uprobes to PATH (repeatable)" },
+	{ "no-ssl", OPT_NO_SSL, NULL, 0, "Do not attach OpenSSL uprobes" },
+	{ "ringbuf-kb", OPT_RINGBUF, "KB", 0, "Ring buffer size in KiB, power of two >= 4 (default 4096)" },
+	{ "stats-interval-ms", OPT_STATS, "MS", 0, "Stats frame period (default 1000, 0 = only at exit)" },
+	{ "poll-ms", OPT_POLL, "MS", 0, "Max latency before queued events are read (default 50)" },
+	{ "dedupe-ms", OPT_DEDUPE, "MS", 0, "Identical-open suppression window (default 1000, 0 = off)" },
+	{ "socket", OPT_SOCKET, "PATH", 0, "Connect to the Unix stream socket PATH and write frames there" },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr" },
+	{},
+};
+
+static int parse_cgroup(const char *arg, __u64 *id)
+{
+	char *end;
+	struct stat st;
+	unsigned long long v = strtoull(arg, &end, 0);
+
+	if (*arg && !*end) {
+		*id = v;
+		return 0;
+	}
+	/* On cgroup v2 the cgroup id is the kernfs inode number of its directory. */
+	if (stat(arg, &st))
+		return -errno;
+	*id = st.st_ino;
+	return 0;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	char *end;
+	unsigned long v;
+
+	switch (key) {
+	case 'v': env.verbose = true; break;
+	case 'p':
+		v = strtoul(arg, &end, 10);
+		if (!*arg || *end || !v || env.n_pids >= MAX_RULES)
+			argp_error(state, "--pid: bad pid '%s'", arg);
+		env.pids[env.n_pids++] = v;
+		break;
+	case OPT_CGROUP:
+		if (env.n_cgroups >= MAX_RULES || parse_cgroup(arg, &env.cgroups[env.n_cgroups]))
+			argp_error(state, "--cgroup: cannot resolve '%s' (need a cgroup2 directory or a numeric id)", arg);
+		env.n_cgroups++;
+		break;
+	case OPT_COMM:
+		if (env.n_comms >= MAX_RULES || strlen(arg) >= AIBOM_COMM_LEN)
+			argp_error(state, "--comm: '%s' longer than %d bytes", arg, AIBOM_COMM_LEN - 1);
+		strncpy(env.comms[env.n_comms++], arg, AIBOM_COMM_LEN - 1);
+		break;
+	case OPT_ALL: env.all = true; break;
+	case OPT_IGNORE:
+		if (env.n_ignore >= MAX_RULES || arg[0] != '/')
+			argp_error(state, "--ignore-path: '%s' must be an absolute prefix", arg);
+		env.ignore_paths[env.n_ignore++] = arg;
+		break;
+	case OPT_CRED:
+		if (env.n_cred >= MAX_RULES || (arg[0] != '/' && strncmp(arg, "~/", 2)))
+			argp_error(state, "--credential-path: '%s' must be absolute or start with ~/", arg);
+		env.cred_paths[env.n_cred++] = arg;
+		break;
+	case OPT_NO_DEFAULT_CREDS: env.no_default_creds = true; break;
+	case OPT_SSL_LIB:
+		if (env.n_ssl_libs >= MAX_RULES)
+			argp_error(state, "--ssl-lib: too many");
+		env.ssl_libs[env.n_ssl_libs++] = arg;
+		break;
+	case OPT_NO_SSL: env.no_ssl = true; break;
+	case OPT_RINGBUF:
+		v = strtoul(arg, &end, 10);
+		if (!*arg || *end || v < 4 || (v & (v - 1)) || v > (1UL << 20))
+			argp_error(state, "--ringbuf-kb: '%s' must be a power of two between 4 and 1048576", arg);
+		env.ringbuf_kb = v;
+		break;
+	case OPT_STATS:
+		v = strtoul(arg, &end, 10);
+		if (!*arg || *end)
+			argp_error(state, "--stats-interval-ms: bad value '%s'", arg);
+		env.stats_interval_ms = v;
+		break;
+	case OPT_POLL:
+		v = strtoul(arg, &end, 10);
+		if (!*arg || *end || !v)
+			argp_error(state, "--poll-ms: bad value '%s'", arg);
+		env.poll_ms = v;
+		break;
+	case OPT_DEDUPE:
+		v = strtoul(arg, &end, 10);
+		if (!*arg || *end)
+			argp_error(state, "--dedupe-ms: bad value '%s'", arg);
+		env.dedupe_ms = v;
+		break;
+	case OPT_SOCKET: env.socket_path = arg; break;
+	case ARGP_KEY_ARG: argp_usage(state); break;
+	default: return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp argp = { .options = opts, .parser = parse_arg, .doc = argp_doc };
+
+/* ------------------------------------------------------------------ output */
+
+static int out_fd = STDOUT_FILENO;
+static __u8 out_buf[1 << 18];
+static size_t out_len;
+static __u32 frame_seq;
+static __u64 frames_written, bytes_written, rb_consumed;
+static bool output_broken;
+
+static int flush_output(void)
+{
+	size_t off = 0;
+
+	while (off < out_len && !output_broken) {
+		ssize_t n = write(out_fd, out_buf + off, out_len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "aibom-sensor: output write failed: %s\n", strerror(errno));
+			output_broken = true;
+			break;
+		}
+		off += n;
+	}
+	out_len = 0;
+	return output_broken ? -EPIPE : 0;
+}
+
+static void write_frame(__u16 kind, const void *a, __u32 alen, const void *b, __u32 blen)
+{
+	struct frame_hdr fh;
+	__u32 len = alen + blen;
+
+	if (len > AIBOM_FRAME_MAX_PAYLOAD)
+		return; /* cannot happen for kernel events (bounded structs) */
+	if (out_len + sizeof(fh) + len > sizeof(out_buf))
+		flush_output();
+	fh.magic = AIBOM_FRAME_MAGIC;
+	fh.kind = kind;
+	fh.hdr_check = kind ^ (len & 0xffff) ^ (len >> 16) ^ 0xA1B0;
+	fh.payload_len = len;
+	fh.seq = frame_seq++;
+	memcpy(out_buf + out_len, &fh, sizeof(fh));
+	out_len += sizeof(fh);
+	if (alen)
+		memcpy(out_buf + out_len, a, alen);
+	out_len += alen;
+	if (blen)
+		memcpy(out_buf + out_len, b, blen);
+	out_len += blen;
+	frames_written++;
+	bytes_written += sizeof(fh) + len;
+}
+
+static void emit_log(__u16 level, __u16 code, int err, const char *fmt, ...)
+{
+	char msg[1024];
+	struct log_frame lf = { .level = level, .code = code, .err = err };
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	lf.msg_len = n;
+	write_frame(FRAME_LOG, &lf, sizeof(lf), msg, n);
+	if (env.verbose || level >= LOG_WARN)
+		fprintf(stderr, "aibom-sensor: %s%s\n", level >= LOG_WARN ? "warning: " : "", msg);
+}
+
+static int libbpf_print_fn(enum libbpf_print_level level, const char *format, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !env.verbose)
+		return 0;
+	return vfprintf(stderr, format, args);
+}
+
+static volatile sig_atomic_t exiting;
+
+static void sig_handler(int sig)
+{
+	exiting = 1;
+}
+
+/* --------------------------------------------------------------- preflight */
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+static int preflight(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct d[2] = {};
+	struct stat st;
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "aibom-sensor: /sys/kernel/btf/vmlinux: %s: the kernel needs CONFIG_DEBUG_INFO_BTF for CO-RE\n",
+			strerror(errno));
+		return EXIT_NO_BTF;
+	}
+	if (syscall(SYS_capget, &h, d)) {
+		fprintf(stderr, "aibom-sensor: capget: %s\n", strerror(errno));
+		return EXIT_NO_PRIVS;
+	}
+	{
+		bool admin = has_cap(d, CAP_SYS_ADMIN);
+		const char *missing[3];
+		int n = 0;
+		if (!admin && !has_cap(d, CAP_BPF))
+			missing[n++] = "CAP_BPF";
+		if (!admin && !has_cap(d, CAP_PERFMON))
+			missing[n++] = "CAP_PERFMON";
+		if (n) {
+			fprintf(stderr, "aibom-sensor: missing capabilit%s %s%s%s (or CAP_SYS_ADMIN): run as root or grant them\n",
+				n > 1 ? "ies" : "y", missing[0], n > 1 ? " and " : "", n > 1 ? missing[1] : "");
+			return EXIT_NO_PRIVS;
+		}
+		/* Since 5.11 BPF memory is charged to the memcg, not RLIMIT_MEMLOCK,
+		 * so CAP_SYS_RESOURCE only matters on older kernels: warn. */
+		if (!has_cap(d, CAP_SYS_RESOURCE))
+			fprintf(stderr, "aibom-sensor: warning: CAP_SYS_RESOURCE missing; map creation fails on kernels < 5.11 with a low RLIMIT_MEMLOCK\n");
+	}
+	if (stat("/sys/kernel/tracing/events", &st) && stat("/sys/kernel/debug/tracing/events", &st)) {
+		if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) ||
+		    stat("/sys/kernel/tracing/events", &st)) {
+			fprintf(stderr, "aibom-sensor: tracefs not mounted and `mount -t tracefs nodev /sys/kernel/tracing` failed: %s\n",
+				strerror(errno));
+			return EXIT_NO_TRACEFS;
+		}
+		fprintf(stderr, "aibom-sensor: mounted tracefs at /sys/kernel/tracing\n");
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------- rules */
+
+static struct aibom_sensor *skel;
+
+static int add_pid(__u32 pid, __u32 how)
+{
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.monitored_pids), &pid, &how, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Existing descendants of `root` are not seen by the fork hook: find them in /proc. */
+static void add_existing_descendants(__u32 root)
+{
+	static __u32 pids[65536], ppids[65536];
+	int n = 0, changed = 1;
+	bool mark[65536] = {0};
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) && n < 65536) {
+		char path[64], buf[512], *p;
+		FILE *f;
+		unsigned long pid = strtoul(de->d_name, &p, 10);
+		if (*p || !pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lu/stat", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
+			unsigned long ppid;
+			if (sscanf(p + 2, "%*c %lu", &ppid) == 1) {
+				pids[n] = pid;
+				ppids[n] = ppid;
+				n++;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+	while (changed) {
+		changed = 0;
+		for (int i = 0; i < n; i++) {
+			if (mark[i])
+				continue;
+			bool parent_in = ppids[i] == root;
+			for (int j = 0; !parent_in && j < n; j++)
+				parent_in = mark[j] && pids[j] == ppids[i];
+			if (parent_in) {
+				mark[i] = true;
+				changed = 1;
+				add_pid(pids[i], MON_INHERITED);
+			}
+		}
+	}
+}
+
+static void scan_process_for_ssl(__u32 pid);
+
+static void add_existing_comm(const char *comm)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[64], buf[64], *p;
+		FILE *f;
+		unsigned long pid = strtoul(de->d_name, &p, 10);
+		if (*p || !pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%lu/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f)) {
+			buf[strcspn(buf, "\n")] = 0;
+			if (!strcmp(buf, comm) && pid != (unsigned long)getpid()) {
+				add_pid(pid, MON_COMM);
+				add_existing_descendants(pid);
+				scan_process_for_ssl(pid);
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+static int set_comm_rule(const char *name, bool add)
+{
+	__u8 key[AIBOM_COMM_LEN] = {};
+	__u8 one = 1;
+
+	if (strlen(name) >= AIBOM_COMM_LEN)
+		return -ENAMETOOLONG;
+	memcpy(key, name, strlen(name));
+	if (add ? bpf_map_update_elem(bpf_map__fd(skel->maps.comm_rules), key, &one, BPF_ANY)
+		: bpf_map_delete_elem(bpf_map__fd(skel->maps.comm_rules), key))
+		return -errno;
+	if (add) {
+		skel->bss->comm_rules_active = 1;
+		add_existing_comm(name);
+	}
+	return 0;
+}
+
+static int set_cgroup_rule(__u64 id, bool add)
+{
+	__u8 one = 1;
+
+	if (add ? bpf_map_update_elem(bpf_map__fd(skel->maps.monitored_cgroups), &id, &one, BPF_ANY)
+		: bpf_map_delete_elem(bpf_map__fd(skel->maps.monitored_cgroups), &id))
+		return -errno;
+	if (add)
+		skel->bss->cgroup_rules_active = 1;
+	return 0;
+}
+
+struct path_lpm_key_u {
+	__u32 prefixlen;
+	__u8 path[AIBOM_PATH_MAX];
+};
+
+static int add_path_rule(const char *prefix, __u32 rule)
+{
+	struct path_lpm_key_u k = {};
+	size_t n = strlen(prefix);
+
+	if (n >= AIBOM_PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(k.path, prefix, n);
+	k.prefixlen = n * 8;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.path_rules), &k, &rule, BPF_ANY))
+		return -errno;
+	skel->bss->path_rules_active = 1;
+	return 0;
+}
+
+static int add_cred_rule(const char *p)
+{
+	char buf[PATH_MAX];
+	int err = 0;
+
+	if (strncmp(p, "~/", 2))
+		return add_path_rule(p, PATH_RULE_CREDENTIAL);
+	/* ~/x applies to every account's home. */
+	{
+		FILE *f = fopen("/etc/passwd", "r");
+		char line[1024];
+		bool root_seen = false;
+		while (f && fgets(line, sizeof(line), f)) {
+			char *fields[7] = {0}, *s = line;
+			for (int i = 0; i < 7 && s; i++) {
+				fields[i] = s;
+				s = strchr(s, ':');
+				if (s)
+					*s++ = 0;
+			}
+			if (!fields[5] || fields[5][0] != '/' || !strcmp(fields[5], "/"))
+				continue;
+			if (!strcmp(fields[5], "/root"))
+				root_seen = true;
+			snprintf(buf, sizeof(buf), "%s/%s", fields[5], p + 2);
+			if (strlen(buf) < AIBOM_PATH_MAX)
+				err = add_path_rule(buf, PATH_RULE_CREDENTIAL) ?: err;
+		}
+		if (f)
+			fclose(f);
+		if (!root_seen) {
+			snprintf(buf, sizeof(buf), "/root/%s", p + 2);
+			err = add_path_rule(buf, PATH_RULE_CREDENTIAL) ?: err;
+		}
+	}
+	return err;
+}
+
+/* ------------------------------------------------------- OpenSSL uprobes */
+
+static struct ssl_target {
+	dev_t dev;
+	ino_t ino;
+	bool attached;
+} ssl_targets[MAX_SSL_TARGETS];
+static int n_ssl_targets;
+static __u64 n_ssl_attached;
+static struct bpf_link *ssl_links[MAX_SSL_TARGETS * 8];
+static int n_ssl_links;
+
+/* File offset of each function symbol; 0 if absent. One pass over the ELF
+ * (libbpf would rescan a 100 MB Node binary once per probe). */
+static int elf_find_funcs(const char *path, const char *const *names, long *offs, int n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t phnum;
+	__u64 vaddrs[8] = {0};
+
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e) {
+		close(fd);
+		return -EINVAL;
+	}
+	while ((scn = elf_nextscn(e, scn)) && found < n) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB) || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+			const char *nm;
+			if (!gelf_getsym(data, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
+				continue;
+			nm = elf_strptr(e, sh.sh_link, sym.st_name);
+			if (!nm)
+				continue;
+			for (int j = 0; j < n; j++) {
+				if (!vaddrs[j] && !strcmp(nm, names[j])) {
+					vaddrs[j] = sym.st_value;
+					found++;
+				}
+			}
+		}
+	}
+	/* Symbol value (virtual address) -> file offset via its PT_LOAD segment. */
+	for (int j = 0; j < n; j++)
+		offs[j] = 0;
+	if (!elf_getphdrnum(e, &phnum)) {
+		for (size_t i = 0; i < phnum; i++) {
+			GElf_Phdr ph;
+			if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X))
+				continue;
+			for (int j = 0; j < n; j++)
+				if (vaddrs[j] >= ph.p_vaddr && vaddrs[j] < ph.p_vaddr + ph.p_memsz)
+					offs[j] = vaddrs[j] - ph.p_vaddr + ph.p_offset;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return 0;
+}
+
+/* `path` may be a /proc/PID/exe or /proc/PID/root/... path: uprobes bind
+ * to the inode, so this also covers binaries in other mount namespaces. */
+static void attach_ssl(const char *path, const char *display, bool loud)
+{
+	static const char *const names[4] = { "SSL_write", "SSL_read", "SSL_write_ex", "SSL_read_ex" };
+	struct bpf_program *progs[4] = {
+		skel->progs.ssl_write_enter, skel->progs.ssl_read_enter,
+		skel->progs.ssl_write_ex_enter, skel->progs.ssl_read_ex_enter,
+	};
+	struct stat st;
+	long offs[4] = {0};
+	int attached = 0, err;
+	struct ssl_target *t;
+
+	if (stat(path, &st))
+		return;
+	for (int i = 0; i < n_ssl_targets; i++)
+		if (ssl_targets[i].dev == st.st_dev && ssl_targets[i].ino == st.st_ino)
+			return; /* already handled (attached or known to lack OpenSSL) */
+	if (n_ssl_targets >= MAX_SSL_TARGETS) {
+		emit_log(LOG_WARN, LOGC_UPROBE_FAILED, -ENOSPC, "too many uprobe targets, not attaching %s", display);
+		return;
+	}
+	t = &ssl_targets[n_ssl_targets++];
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	t->attached = false;
+
+	err = elf_find_funcs(path, names, offs, 4);
+	if (err || (!offs[0] && !offs[2])) {
+		emit_log(loud ? LOG_WARN : LOG_INFO, LOGC_UPROBE_SKIPPED, err,
+			 "%s: no SSL_write/SSL_write_ex symbol, TLS plaintext not captured there", display);
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		struct bpf_link *l, *r;
+		if (!offs[i])
+			continue;
+		l = bpf_program__attach_uprobe(progs[i], false, -1, path, offs[i]);
+		r = l ? bpf_program__attach_uprobe(skel->progs.ssl_ret, true, -1, path, offs[i]) : NULL;
+		if (!l || !r) {
+			err = -errno;
+			bpf_link__destroy(l);
+			emit_log(LOG_WARN, LOGC_UPROBE_FAILED, err, "%s: attaching %s failed: %s", display, names[i],
+				 strerror(-err));
+			continue;
+		}
+		ssl_links[n_ssl_links++] = l;
+		ssl_links[n_ssl_links++] = r;
+		attached++;
+	}
+	if (attached) {
+		t->attached = true;
+		n_ssl_attached++;
+		emit_log(LOG_INFO, LOGC_UPROBE_ATTACHED, 0, "%s", display);
+	}
+}
+
+/* The executable (Node links OpenSSL statically) and any mapped libssl. */
+static void scan_process_for_ssl(__u32 pid)
+{
+	char path[PATH_MAX], exe[PATH_MAX], line[PATH_MAX + 128];
+	ssize_t n;
+	FILE *f;
+
+	if (env.no_ssl)
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		attach_ssl(path, exe, false);
+	}
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *lib = strchr(line, '/');
+		if (!lib || !strstr(lib, "libssl"))
+			continue;
+		lib[strcspn(lib, "\n")] = 0;
+		snprintf(path, sizeof(path), "/proc/%u/root%s", pid, lib);
+		attach_ssl(path, lib, true);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* ---------------------------------------------------------- event handling */
+
+#define PENDING_SCANS 1024
+static __u32 pending_scan[PENDING_SCANS];
+static int n_pending_scan;
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	const struct event_hdr *h = data;
+
+	rb_consumed++;
+	if (size < sizeof(*h) || h->size > size || h->size < sizeof(*h)) {
+		emit_log(LOG_ERROR, LOGC_GENERIC, -EINVAL, "malformed ring buffer sample (%zu bytes)", size);
+		return 0;
+	}
+	write_frame(FRAME_EVENT, data, h->size, NULL, 0);
+
+	/* Newly exec'd images may carry OpenSSL: scan after the batch, not in
+	 * the middle of draining the ring. */
+	if (h->type == EV_EXEC && n_pending_scan < PENDING_SCANS)
+		pending_scan[n_pending_scan++] = h->pid;
+	else if (h->type == EV_OPEN && !env.no_ssl) {
+		const struct open_event *o = data;
+		char p[AIBOM_PATH_MAX + 1];
+		memcpy(p, o->path, o->path_len);
+		p[o->path_len] = 0;
+		if (o->ret >= 0 && strstr(p, "libssl") && strstr(p, ".so") && n_pending_scan < PENDING_SCANS)
+			pending_scan[n_pending_scan++] = h->pid;
+	}
+	return 0;
+}
+
+static void run_pending_scans(void)
+{
+	for (int i = 0; i < n_pending_scan; i++)
+		scan_process_for_ssl(pending_scan[i]);
+	n_pending_scan = 0;
+}
+
+static void write_stats(bool final)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct sensor_counters *pc = calloc(ncpus, sizeof(*pc));
+	struct stats_frame sf = {};
+	struct timespec ts;
+	__u32 zero = 0, key, next;
+	int fd = bpf_map__fd(skel->maps.monitored_pids);
+
+	if (!pc)
+		return;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	sf.ktime_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	sf.final = final;
+	sf.ncpus = ncpus;
+	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters), &zero, pc)) {
+		__u64 *sum = (__u64 *)&sf.counters;
+		for (int c = 0; c < ncpus; c++) {
+			__u64 *v = (__u64 *)&pc[c];
+			for (size_t i = 0; i < sizeof(sf.counters) / 8; i++)
+				sum[i] += v[i];
+		}
+	}
+	free(pc);
+	for (int err = bpf_map_get_next_key(fd, NULL, &key); !err; err = bpf_map_get_next_key(fd, &key, &next), key = next)
+		sf.monitored_pids++;
+	sf.rb_consumed = rb_consumed;
+	sf.frames_written = frames_written;
+	sf.bytes_written = bytes_written;
+	sf.uprobe_targets = n_ssl_attached;
+	write_frame(FRAME_STATS, &sf, sizeof(sf), NULL, 0);
+}
+
+/* stdin control protocol: one command per line. */
+static void handle_control_line(char *line)
+{
+	char cmd[16] = "", arg[PATH_MAX] = "";
+	int err = 0;
+
+	line[strcspn(line, "\r\n")] = 0;
+	if (!*line)
+		return;
+	if (sscanf(line, "%15s %4095s", cmd, arg) != 2) {
+		emit_log(LOG_WARN, LOGC_CONTROL_BAD, -EINVAL, "%s", line);
+		return;
+	}
+	if (!strcmp(cmd, "+pid") || !strcmp(cmd, "-pid")) {
+		char *end;
+		unsigned long pid = strtoul(arg, &end, 10);
+		if (*end || !pid) {
+			err = -EINVAL;
+		} else if (cmd[0] == '+') {
+			err = add_pid(pid, MON_EXPLICIT);
+			add_existing_descendants(pid);
+			scan_process_for_ssl(pid);
+		} else {
+			__u32 p = pid;
+			err = bpf_map_delete_elem(bpf_map__fd(skel->maps.monitored_pids), &p) ? -errno : 0;
+		}
+	} else if (!strcmp(cmd, "+comm") || !strcmp(cmd, "-comm")) {
+		err = set_comm_rule(arg, cmd[0] == '+');
+	} else if (!strcmp(cmd, "+cgroup") || !strcmp(cmd, "-cgroup")) {
+		__u64 id;
+		err = parse_cgroup(arg, &id) ?: set_cgroup_rule(id, cmd[0] == '+');
+	} else {
+		err = -EINVAL;
+	}
+	if (err)
+		emit_log(LOG_WARN, LOGC_CONTROL_BAD, err, "%s", line);
+	else
+		emit_log(LOG_INFO, LOGC_CONTROL_OK, 0, "%s", line);
+}
+
+static void handle_stdin(int *fdp, int epfd)
+{
+	static char buf[8192];
+	static size_t len;
+	ssize_t n = read(*fdp, buf + len, sizeof(buf) - 1 - len);
+
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		/* EOF: keep running, just stop listening. */
+		epoll_ctl(epfd, EPOLL_CTL_DEL, *fdp, NULL);
+		*fdp = -1;
+		return;
+	}
+	len += n;
+	buf[len] = 0;
+	for (char *nl; (nl = memchr(buf, '\n', len));) {
+		*nl = 0;
+		handle_control_line(buf);
+		len -= nl + 1 - buf;
+		memmove(buf, nl + 1, len);
+	}
+	if (len == sizeof(buf) - 1)
+		len = 0; /* over-long line: discard */
+}
+
+static int open_output(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (!env.socket_path)
+		return 0;
+	if (strlen(env.socket_path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "aibom-sensor: --socket path too long\n");
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, env.socket_path);
+	out_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (out_fd < 0 || connect(out_fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		fprintf(stderr, "aibom-sensor: connect %s: %s\n", env.socket_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ring_buffer *rb = NULL;
+	struct stream_header sh = {};
+	struct timespec rt, bt;
+	int err, exit_code = EXIT_OK, epfd = -1, tfd = -1, in_fd = STDIN_FILENO;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return EXIT_USAGE;
+	if (!env.all && !env.n_pids && !env.n_cgroups && !env.n_comms)
+		fprintf(stderr, "aibom-sensor: no --pid/--cgroup/--comm/--all: nothing monitored until '+pid N' arrives on stdin\n");
+
+	libbpf_set_print(libbpf_print_fn);
+
+	signal(SIGINT, sig_handler);
+	signal(SIGTERM, sig_handler);
+	signal(SIGPIPE, SIG_IGN); /* a gone consumer shows up as EPIPE */
+
+	exit_code = preflight();
+	if (exit_code)
+		return exit_code;
+
+	skel = aibom_sensor__open();
+	if (!skel) {
+		fprintf(stderr, "aibom-sensor: opening BPF object failed: %s\n", strerror(errno));
+		return EXIT_LOAD;
+	}
+	skel->rodata->monitor_all = env.all;
+	skel->rodata->sensor_tgid = getpid();
+	skel->rodata->dedupe_window_ns = env.dedupe_ms * 1000000ull;
+	/* Wake the reader at a quarter full; the poll timeout covers trickles. */
+	skel->rodata->wakeup_bytes = (__u64)env.ringbuf_kb * 1024 / 4;
+	bpf_map__set_max_entries(skel->maps.events, env.ringbuf_kb * 1024);
+
+	err = aibom_sensor__load(skel);
+	if (err) {
+		fprintf(stderr, "aibom-sensor: loading BPF programs failed: %s (run with -v for the verifier log)\n",
+			strerror(-err));
+		exit_code = err == -EPERM ? EXIT_NO_PRIVS : EXIT_LOAD;
+		goto cleanup;
+	}
+
+	err = open_output();
+	if (err) {
+		exit_code = EXIT_OUTPUT;
+		goto cleanup;
+	}
+
+	/* Rules before attach, so the first events already obey them. */
+	for (int i = 0; i < env.n_pids; i++) {
+		if ((err = add_pid(env.pids[i], MON_EXPLICIT)))
+			fprintf(stderr, "aibom-sensor: --pid %u: %s\n", env.pids[i], strerror(-err));
+		add_existing_descendants(env.pids[i]);
+	}
+	for (int i = 0; i < env.n_cgroups; i++)
+		set_cgroup_rule(env.cgroups[i], true);
+	for (int i = 0; i < env.n_ignore; i++)
+		if ((err = add_path_rule(env.ignore_paths[i], PATH_RULE_IGNORE)))
+			fprintf(stderr, "aibom-sensor: --ignore-path %s: %s\n", env.ignore_paths[i], strerror(-err));
+	if (!env.no_default_creds)
+		for (size_t i = 0; i < sizeof(default_cred_paths) / sizeof(default_cred_paths[0]); i++)
+			add_cred_rule(default_cred_paths[i]);
+	for (int i = 0; i < env.n_cred; i++)
+		if ((err = add_cred_rule(env.cred_paths[i])))
+			fprintf(stderr, "aibom-sensor: --credential-path %s: %s\n", env.cred_paths[i], strerror(-err));
+
+	err = aibom_sensor__attach(skel);
+	if (err) {
+		fprintf(stderr, "aibom-sensor: attaching BPF programs failed: %s\n", strerror(-err));
+		exit_code = EXIT_ATTACH;
+		goto cleanup;
+	}
+
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, NULL, NULL);
+	if (!rb) {
+		fprintf(stderr, "aibom-sensor: creating ring buffer reader failed: %s\n", strerror(errno));
+		exit_code = EXIT_LOAD;
+		goto cleanup;
+	}
+
+	/* Epoch conversion: read both clocks once; consumers add the offset. */
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	sh.protocol_version = AIBOM_PROTOCOL_VERSION;
+	sh.layout_version = AIBOM_LAYOUT_VERSION;
+	sh.realtime_ns = (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec;
+	sh.boottime_ns = (__u64)bt.tv_sec * 1000000000ull + bt.tv_nsec;
+	sh.boot_offset_ns = sh.realtime_ns - sh.boottime_ns;
+	sh.sensor_pid = getpid();
+	sh.ncpus = libbpf_num_possible_cpus();
+	sh.ringbuf_bytes = env.ringbuf_kb * 1024;
+	sh.flags = env.all ? STREAM_F_MONITOR_ALL : 0;
+	write_frame(FRAME_STREAM_HEADER, &sh, sizeof(sh), NULL, 0);
+
+	for (int i = 0; i < env.n_comms; i++)
+		set_comm_rule(env.comms[i], true);
+	if (!env.no_ssl) {
+		if (!access(default_ssl_lib, R_OK))
+			attach_ssl(default_ssl_lib, default_ssl_lib, true);
+		for (int i = 0; i < env.n_ssl_libs; i++)
+			attach_ssl(env.ssl_libs[i], env.ssl_libs[i], true);
+		for (int i = 0; i < env.n_pids; i++)
+			scan_process_for_ssl(env.pids[i]);
+	}
+	emit_log(LOG_INFO, LOGC_READY, 0, "ready");
+	flush_output();
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	{
+		struct epoll_event ev = { .events = EPOLLIN };
+		ev.data.u32 = 0;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &ev);
+		ev.data.u32 = 1;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, in_fd, &ev))
+			in_fd = -1; /* e.g. /dev/null is not pollable: no control channel */
+		if (env.stats_interval_ms) {
+			struct itimerspec its = {
+				.it_interval = { env.stats_interval_ms / 1000, (env.stats_interval_ms % 1000) * 1000000L },
+			};
+			its.it_value = its.it_interval;
+			tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+			timerfd_settime(tfd, 0, &its, NULL);
+			ev.data.u32 = 2;
+			epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
+		}
+	}
+
+	while (!exiting && !output_broken) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(epfd, evs, 4, env.poll_ms);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue; /* signal: loop condition decides */
+			fprintf(stderr, "aibom-sensor: epoll_wait: %s\n", strerror(errno));
+			exit_code = EXIT_LOAD;
+			break;
+		}
+		/* Consume on every wakeup, including the timeout: producers use
+		 * BPF_RB_NO_WAKEUP below the size threshold. */
+		err = ring_buffer__consume(rb);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "aibom-sensor: ring buffer: %s\n", strerror(-err));
+			exit_code = EXIT_LOAD;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.u32 == 1 && in_fd >= 0)
+				handle_stdin(&in_fd, epfd);
+			else if (evs[i].data.u32 == 2) {
+				__u64 ticks;
+				if (read(tfd, &ticks, sizeof(ticks)) > 0)
+					write_stats(false);
+			}
+		}
+		run_pending_scans();
+		flush_output();
+	}
+
+cleanup:
+	/* Detach first so the final drain and counters describe the same set
+	 * of events: emitted == consumed holds exactly in the final frame. */
+	for (int i = 0; i < n_ssl_links; i++)
+		bpf_link__destroy(ssl_links[i]);
+	n_ssl_links = 0;
+	if (skel)
+		aibom_sensor__detach(skel);
+	if (rb && !output_broken) {
+		ring_buffer__consume(rb);
+		write_stats(true);
+		if (flush_output())
+			exit_code = exit_code ?: EXIT_OUTPUT;
+	}
+	if (output_broken && !exit_code)
+		exit_code = EXIT_OUTPUT;
+	ring_buffer__free(rb);
+	aibom_sensor__destroy(skel);
+	if (epfd >= 0)
+		close(epfd);
+	if (tfd >= 0)
+		close(tfd);
+	return exit_code;
+}
