@@ -198,7 +198,10 @@ function makeCodec<S extends Signal>(signal: S, spec: SignalSpec): SignalCodec<S
       return fromObject<D>(request, obj);
     },
     toJson(data) {
-      const obj = request.toObject(data as unknown as protobuf.Message, TO_OBJECT);
+      // toObject assumes 64-bit fields are Long or number; `Int64` also allows decimal strings, so plain
+      // objects go through fromObject first (a no-op for decoded messages, which are returned as they are).
+      const msg = request.fromObject(data as unknown as Record<string, unknown>);
+      const obj = request.toObject(msg, TO_OBJECT);
       eachItem(obj, spec.keys, (item, path) => spec.fixIds(item, path, false));
       return JSON.stringify(obj);
     },
