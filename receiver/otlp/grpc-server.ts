@@ -11,7 +11,7 @@ import { codecFor, OtlpDecodeError, type SignalCodec } from '../../pipeline/otlp
 import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { GrpcConfig } from './config.js';
-import { DEFAULT_RETRY_AFTER_MS, InFlight, type Intake } from './intake.js';
+import { DEFAULT_RETRY_AFTER_MS, type Intake, within } from './intake.js';
 import { encodeRpcStatus, GrpcCode } from './rpc-status.js';
 import { loadTls } from './tls.js';
 
@@ -50,7 +50,6 @@ function statusError(code: number, message: string, retryAfterMs?: number): Part
  */
 export class OtlpGrpcServer {
   private server: Server | undefined;
-  private readonly inFlight = new InFlight();
   private stopping = false;
   address = '';
 
@@ -71,7 +70,7 @@ export class OtlpGrpcServer {
       const codec = codecFor(signal) as SignalCodec<Signal>;
       server.addService(serviceFor(codec), {
         Export: (call: ServerUnaryCall<Buffer, Uint8Array>, callback: sendUnaryData<Uint8Array>) => {
-          void this.inFlight.track(() => this.handle(codec, call, callback));
+          void this.handle(codec, call, callback);
         },
       });
     }
@@ -101,12 +100,12 @@ export class OtlpGrpcServer {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
+    // tryShutdown refuses new calls and completes once running calls have sent their answers.
     const done = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    if (!(await this.inFlight.drained(deadlineMs))) {
+    if (!(await within(done, deadlineMs))) {
       this.logger.warn({ deadlineMs }, 'OTLP/gRPC calls still running at shutdown deadline; cancelling them');
+      server.forceShutdown();
     }
-    server.forceShutdown();
-    await done;
   }
 
   private async handle(

@@ -7,7 +7,7 @@ import { codecFor, OtlpDecodeError, type SignalCodec } from '../../pipeline/otlp
 import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { HttpConfig } from './config.js';
-import { DEFAULT_RETRY_AFTER_MS, InFlight, type Intake, type RejectReason } from './intake.js';
+import { DEFAULT_RETRY_AFTER_MS, type Intake, type RejectReason, within } from './intake.js';
 import { GrpcCode, encodeRpcStatus, rpcStatusToJson, type RpcStatus } from './rpc-status.js';
 import { loadTls } from './tls.js';
 
@@ -43,7 +43,6 @@ class Refusal extends Error {
  */
 export class OtlpHttpServer {
   private server: http.Server | undefined;
-  private readonly inFlight = new InFlight();
   private readonly routes = new Map<string, SignalCodec<Signal>>();
   private stopping = false;
   address = '';
@@ -62,7 +61,7 @@ export class OtlpHttpServer {
   async start(): Promise<void> {
     const { config } = this;
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      void this.inFlight.track(() => this.handle(req, res));
+      void this.handle(req, res);
     };
     let server: http.Server;
     if (config.tls) {
@@ -97,20 +96,22 @@ export class OtlpHttpServer {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
+    // close() refuses new connections; idle keep-alive ones close now, busy ones after their answer
+    // (sent with `connection: close` while stopping), and `closed` resolves when the last one is gone.
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    if (!(await this.inFlight.drained(deadlineMs))) {
+    if (!(await within(closed, deadlineMs))) {
       this.logger.warn({ deadlineMs }, 'OTLP/HTTP requests still running at shutdown deadline; closing their connections');
+      server.closeAllConnections();
+      await closed;
     }
-    server.closeAllConnections();
-    await closed;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let format: Format | undefined;
     try {
       if (this.stopping) {
-        throw new Refusal(503, 'shutting_down', 'the receiver is shutting down', { 'retry-after': String(DEFAULT_RETRY_AFTER_MS / 1000), connection: 'close' });
+        throw new Refusal(503, 'shutting_down', 'the receiver is shutting down', { 'retry-after': String(DEFAULT_RETRY_AFTER_MS / 1000) });
       }
       format = MEDIA_TYPES[mediaType(req.headers['content-type'])];
       if (!this.intake.authorized(req.headers.authorization)) {
@@ -143,12 +144,12 @@ export class OtlpHttpServer {
       switch (outcome.kind) {
         case 'accepted': {
           const out = format === 'protobuf' ? codec.encodeResponse() : codec.responseToJson();
-          return send(res, 200, CONTENT_TYPE[format], out);
+          return this.send(res, 200, CONTENT_TYPE[format], out);
         }
         case 'permanent':
-          return sendStatus(res, 400, format, { code: GrpcCode.INVALID_ARGUMENT, message: outcome.message });
+          return this.sendStatus(res, 400, format, { code: GrpcCode.INVALID_ARGUMENT, message: outcome.message });
         case 'retryable':
-          return sendStatus(
+          return this.sendStatus(
             res,
             503,
             format,
@@ -160,11 +161,11 @@ export class OtlpHttpServer {
       if (err instanceof Refusal) {
         this.intake.rejected('http', err.reason, err.message);
         this.discardRest(req, res);
-        return sendStatus(res, err.status, format, { code: grpcCodeFor(err.status), message: err.message }, err.headers);
+        return this.sendStatus(res, err.status, format, { code: grpcCodeFor(err.status), message: err.message }, err.headers);
       }
       this.logger.error({ err }, 'OTLP/HTTP request failed unexpectedly');
       this.discardRest(req, res);
-      return sendStatus(res, 500, format, { code: GrpcCode.INTERNAL, message: 'internal error' });
+      return this.sendStatus(res, 500, format, { code: GrpcCode.INTERNAL, message: 'internal error' });
     }
   }
 
@@ -197,6 +198,21 @@ export class OtlpHttpServer {
     }
   }
 
+  private send(res: http.ServerResponse, status: number, contentType: string, body: Uint8Array | string, headers: Record<string, string> = {}): void {
+    if (res.headersSent || res.destroyed) return;
+    // While stopping, no connection stays open for another request: Node closes it once this answer is out.
+    const connection: Record<string, string> = this.stopping ? { connection: 'close' } : {};
+    res.writeHead(status, { ...headers, ...connection, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  /** Errors in the request's encoding once known (OTLP/HTTP spec), plain text otherwise. */
+  private sendStatus(res: http.ServerResponse, status: number, format: Format | undefined, s: RpcStatus, headers: Record<string, string> = {}): void {
+    if (format === 'protobuf') return this.send(res, status, CONTENT_TYPE.protobuf, encodeRpcStatus(s), headers);
+    if (format === 'json') return this.send(res, status, CONTENT_TYPE.json, rpcStatusToJson(s), headers);
+    this.send(res, status, 'text/plain; charset=utf-8', `${s.message}\n`, headers);
+  }
+
   /**
    * Answering before the body is read keeps the connection usable: Node discards the rest of the
    * body. A sender that keeps streaming long after the answer is cut off.
@@ -223,17 +239,4 @@ function grpcCodeFor(status: number): number {
   if (status === 413) return GrpcCode.RESOURCE_EXHAUSTED;
   if (status === 503) return GrpcCode.UNAVAILABLE;
   return GrpcCode.INVALID_ARGUMENT;
-}
-
-function send(res: http.ServerResponse, status: number, contentType: string, body: Uint8Array | string, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-/** Errors in the request's encoding once known (OTLP/HTTP spec), plain text otherwise. */
-function sendStatus(res: http.ServerResponse, status: number, format: Format | undefined, s: RpcStatus, headers: Record<string, string> = {}): void {
-  if (format === 'protobuf') return send(res, status, CONTENT_TYPE.protobuf, encodeRpcStatus(s), headers);
-  if (format === 'json') return send(res, status, CONTENT_TYPE.json, rpcStatusToJson(s), headers);
-  send(res, status, 'text/plain; charset=utf-8', `${s.message}\n`, headers);
 }

@@ -92,30 +92,14 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-/** Counts requests still being served so shutdown can wait for them, within a deadline. */
-export class InFlight {
-  private count = 0;
-  private waiters: (() => void)[] = [];
-
-  async track<T>(work: () => Promise<T>): Promise<T> {
-    this.count++;
-    try {
-      return await work();
-    } finally {
-      if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
-    }
-  }
-
-  /** Resolves true when idle, false when the deadline passed first. */
-  drained(deadlineMs: number): Promise<boolean> {
-    if (this.count === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(false), deadlineMs);
-      timer.unref();
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolve(true);
-      });
+/** Resolves true if `p` settles within `ms`, false otherwise (the timer does not hold the process). */
+export function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    void p.then(() => {
+      clearTimeout(timer);
+      resolve(true);
     });
-  }
+  });
 }

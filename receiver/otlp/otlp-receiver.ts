@@ -1,4 +1,4 @@
-import type { Component, CreateSettings } from '../../pipeline/component.js';
+import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import type { Consumers } from '../../pipeline/consumer.js';
 import type { OtlpReceiverConfig } from './config.js';
 import { OtlpGrpcServer } from './grpc-server.js';
@@ -37,7 +37,7 @@ export class OtlpReceiver implements Component {
     return { grpc: this.grpc?.address ?? '', http: this.http?.address ?? '' };
   }
 
-  async start(): Promise<void> {
+  async start(_host: Host): Promise<void> {
     if (this.state !== 'created') return;
     this.state = 'starting';
     try {

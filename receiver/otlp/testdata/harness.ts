@@ -80,7 +80,10 @@ export class Sink<T> implements Consumer<T> {
   readonly received: T[] = [];
   failWith: Error | undefined;
   gate: Promise<void> | undefined;
+  /** Calls made so far, including those still waiting on the gate. */
+  calls = 0;
   async consume(data: T): Promise<void> {
+    this.calls++;
     if (this.gate) await this.gate;
     if (this.failWith) throw this.failWith;
     this.received.push(data);
@@ -110,7 +113,7 @@ export async function startReceiver(edit: (c: OtlpReceiverConfig) => void = () =
     config,
     { ...(signals.includes('traces') ? { traces } : {}), ...(signals.includes('logs') ? { logs } : {}) },
   ) as OtlpReceiver;
-  await receiver.start({ reportFatalError: (err) => { throw err; } });
+  await receiver.start({ reportFatalError: (err: Error) => { throw err; } });
   const scheme = config.protocols.http?.tls ? 'https' : 'http';
   return { receiver, metrics, traces, logs, httpUrl: `${scheme}://${receiver.addresses.http}`, grpcAddress: receiver.addresses.grpc };
 }

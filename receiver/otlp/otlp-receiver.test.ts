@@ -1,0 +1,119 @@
+import { status } from '@grpc/grpc-js';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
+import type { Signal } from '../../pipeline/otlp/types.js';
+import { silentLogger } from '../../pipeline/telemetry/logger.js';
+import { Metrics } from '../../pipeline/telemetry/metrics.js';
+import { createDefaultConfig } from './config.js';
+import { otlpReceiverFactory } from './factory.js';
+import type { OtlpReceiver } from './otlp-receiver.js';
+import { grpcExport, post, sampleTraces, startReceiver, type Harness } from './testdata/harness.js';
+
+const PROTO = { 'content-type': 'application/x-protobuf' };
+const traces = tracesCodec as unknown as SignalCodec<Signal>;
+const host = { reportFatalError: (err: Error) => { throw err; } };
+
+function create(edit: (c: ReturnType<typeof createDefaultConfig>) => void): OtlpReceiver {
+  const config = createDefaultConfig();
+  config.protocols.grpc!.endpoint = '127.0.0.1:0';
+  config.protocols.http!.endpoint = '127.0.0.1:0';
+  edit(config);
+  const settings = { id: 'otlp/test', name: 'test', logger: silentLogger(), metrics: new Metrics() };
+  return otlpReceiverFactory.create(settings, config, { traces: { consume: async () => {} } }) as OtlpReceiver;
+}
+
+function listenOn(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(port, '127.0.0.1', () => resolve(s));
+  });
+}
+
+function closeServer(s: net.Server): Promise<void> {
+  return new Promise((resolve) => s.close(() => resolve()));
+}
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.receiver.shutdown();
+  h = undefined;
+});
+
+describe('OTLP receiver lifecycle', () => {
+  it('exposes the factory contract', () => {
+    expect(otlpReceiverFactory.type).toBe('otlp');
+    expect(otlpReceiverFactory.kind).toBe('receiver');
+    expect(otlpReceiverFactory.signals).toEqual(['traces', 'logs']);
+  });
+
+  it('allocates only in the constructor; shutdown works without start and is idempotent', async () => {
+    const r = create(() => {});
+    expect(r.addresses).toEqual({ grpc: '', http: '' });
+    await r.shutdown();
+    await r.shutdown();
+    await r.start(host); // after shutdown: stays stopped, binds nothing
+    expect(r.addresses).toEqual({ grpc: '', http: '' });
+  });
+
+  it('when the second listener cannot bind, closes the first and names the address', async () => {
+    const blocker = await listenOn(0);
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const r = create((c) => (c.protocols.http!.endpoint = `127.0.0.1:${port}`));
+      await expect(r.start(host)).rejects.toThrow(`receiver otlp/test: OTLP/HTTP cannot listen on 127.0.0.1:${port}`);
+      const grpcPort = Number(r.addresses.grpc.split(':')[1]);
+      expect(grpcPort).toBeGreaterThan(0);
+      // The gRPC port bound first is free again.
+      await closeServer(await listenOn(grpcPort));
+      await r.shutdown();
+    } finally {
+      await closeServer(blocker);
+    }
+  });
+
+  it('fails to start with a clear error when a TLS file is missing', async () => {
+    const r = create((c) => (c.protocols.grpc!.tls = { certFile: '/nonexistent/cert.pem', keyFile: '/nonexistent/key.pem' }));
+    await expect(r.start(host)).rejects.toThrow('receiver otlp/test: protocols.grpc.tls.cert_file: cannot read /nonexistent/cert.pem');
+  });
+
+  it('runs with only one protocol enabled', async () => {
+    h = await startReceiver((c) => delete c.protocols.grpc);
+    expect(h.receiver.addresses.grpc).toBe('');
+    expect((await post(`${h.httpUrl}/v1/traces`, tracesCodec.encode(sampleTraces(1)), { headers: PROTO })).status).toBe(200);
+  });
+
+  it('shutdown waits for requests in flight, then refuses new ones', async () => {
+    h = await startReceiver();
+    let release!: () => void;
+    h.traces.gate = new Promise((r) => (release = r));
+    const body = tracesCodec.encode(sampleTraces(2));
+    const httpReply = post(`${h.httpUrl}/v1/traces`, body, { headers: PROTO });
+    const grpcReply = grpcExport(h.grpcAddress, traces, body);
+    await waitFor(() => h!.traces.calls === 2);
+
+    let stopped = false;
+    const shutdown = h.receiver.shutdown().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stopped).toBe(false);
+    // Listeners are closed: a new connection is refused.
+    await expect(post(`${h.httpUrl}/v1/traces`, body, { headers: PROTO })).rejects.toThrow(/ECONNREFUSED/);
+
+    release();
+    expect((await httpReply).status).toBe(200);
+    expect((await grpcReply).error).toBeNull();
+    await shutdown;
+    expect(h.traces.received).toHaveLength(2);
+    const after = await grpcExport(h.grpcAddress, traces, body);
+    expect(after.error?.code).toBe(status.UNAVAILABLE);
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
