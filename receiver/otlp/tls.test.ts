@@ -1,0 +1,80 @@
+import { credentials } from '@grpc/grpc-js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
+import type { Signal } from '../../pipeline/otlp/types.js';
+import { grpcExport, post, sampleTraces, startReceiver, type Harness } from './testdata/harness.js';
+
+const traces = tracesCodec as unknown as SignalCodec<Signal>;
+const PROTO = { 'content-type': 'application/x-protobuf' };
+// The server certificate names 127.0.0.1 and localhost; SNI must carry a name, not an IP.
+const SNI = { 'grpc.ssl_target_name_override': 'localhost' };
+
+/** A throw-away CA, a server certificate for 127.0.0.1/localhost, and a client certificate, made with openssl. */
+let dir = '';
+const file = (name: string) => join(dir, name);
+const pem = (name: string) => readFileSync(file(name));
+
+function issue(name: string, cn: string, ext: string): void {
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+  writeFileSync(file(`${name}.ext`), ext);
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'otlp-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=otlp-test-ca'], { cwd: dir, stdio: 'pipe' });
+  issue('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  issue('client', 'otlp-client', 'extendedKeyUsage=clientAuth\n');
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.receiver.shutdown();
+  h = undefined;
+});
+
+function withTls(mtls: boolean) {
+  const tls = { certFile: file('server.crt'), keyFile: file('server.key'), ...(mtls ? { clientCaFile: file('ca.crt') } : {}) };
+  return startReceiver((c) => {
+    c.protocols.grpc!.tls = tls;
+    c.protocols.http!.tls = tls;
+  });
+}
+
+describe('OTLP receiver over TLS', () => {
+  it('serves HTTPS and gRPC over TLS', async () => {
+    h = await withTls(false);
+    expect(h.httpUrl).toMatch(/^https:/);
+    const body = tracesCodec.encode(sampleTraces(2));
+    expect((await post(`${h.httpUrl}/v1/traces`, body, { headers: PROTO, tls: { ca: pem('ca.crt') } })).status).toBe(200);
+    const reply = await grpcExport(h.grpcAddress, traces, body, { credentials: credentials.createSsl(pem('ca.crt')), channelOptions: SNI });
+    expect(reply.error).toBeNull();
+    expect(h.traces.received).toHaveLength(2);
+    // A plaintext client gets nowhere.
+    await expect(post(`${h.httpUrl.replace('https:', 'http:')}/v1/traces`, body, { headers: PROTO })).rejects.toThrow();
+    expect((await grpcExport(h.grpcAddress, traces, body)).error).not.toBeNull();
+  });
+
+  it('with client_ca_file, requires a client certificate signed by that CA (mTLS)', async () => {
+    h = await withTls(true);
+    const body = tracesCodec.encode(sampleTraces(1));
+    const mtls = { ca: pem('ca.crt'), cert: pem('client.crt'), key: pem('client.key') };
+    expect((await post(`${h.httpUrl}/v1/traces`, body, { headers: PROTO, tls: mtls })).status).toBe(200);
+    const ok = await grpcExport(h.grpcAddress, traces, body, { credentials: credentials.createSsl(mtls.ca, mtls.key, mtls.cert), channelOptions: SNI });
+    expect(ok.error).toBeNull();
+
+    await expect(post(`${h.httpUrl}/v1/traces`, body, { headers: PROTO, tls: { ca: pem('ca.crt') } })).rejects.toThrow();
+    const noCert = await grpcExport(h.grpcAddress, traces, body, { credentials: credentials.createSsl(pem('ca.crt')), channelOptions: SNI });
+    expect(noCert.error).not.toBeNull();
+    expect(h.traces.received).toHaveLength(2);
+  });
+});
