@@ -560,12 +560,13 @@ static __always_inline __u16 sock_endpoints(struct sock *sk, __u8 *saddr, __u16 
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
+	/* Explicit sizes: BPF_CORE_READ_INTO would copy sizeof(*saddr) = 1 byte. */
 	if (family == AF_INET) {
-		BPF_CORE_READ_INTO(saddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(daddr, sk, __sk_common.skc_daddr);
+		bpf_core_read(saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(daddr, 4, &sk->__sk_common.skc_daddr);
 	} else if (family == AF_INET6) {
-		BPF_CORE_READ_INTO(saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(daddr, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		return 0;
 	}
