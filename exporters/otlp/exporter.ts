@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type client from 'prom-client';
-import type { Component, CreateSettings } from '../../pipeline/component.js';
+import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import type { Consumer, Consumers, LogsConsumer, TracesConsumer } from '../../pipeline/consumer.js';
 import { PermanentError, RetryableError } from '../../pipeline/consumer.js';
 import type { SignalCodec } from '../../pipeline/otlp/codec.js';
@@ -228,7 +228,7 @@ export class OtlpExporter implements Component, Consumers {
     this.logs = { consume: (d) => logs.consume(d) };
   }
 
-  start(): Promise<void> {
+  start(_host?: Host): Promise<void> {
     this.started ??= (async () => {
       const results = await Promise.allSettled(this.senders.map((s) => s.start()));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
