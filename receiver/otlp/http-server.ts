@@ -120,7 +120,8 @@ export class OtlpHttpServer {
       const path = (req.url ?? '/').split('?')[0]!;
       const codec = this.routes.get(path);
       if (!codec) {
-        throw new Refusal(404, 'not_found', `no OTLP endpoint at ${path}; POST to ${[...this.routes.keys()].join(' or ')}`);
+        const shown = path.length > 100 ? `${path.slice(0, 100)}...` : path;
+        throw new Refusal(404, 'not_found', `no OTLP endpoint at ${shown}; POST to ${[...this.routes.keys()].join(' or ')}`);
       }
       if (req.method !== 'POST') {
         throw new Refusal(405, 'method_not_allowed', `method ${req.method} not allowed on ${path}; use POST`, { allow: 'POST' });
@@ -183,10 +184,16 @@ export class OtlpHttpServer {
     const chunks: Buffer[] = [];
     let size = 0;
     // destroyOnReturn: false keeps the socket open when we stop early, so the 413 reaches the sender.
-    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw tooLarge('request body');
-      chunks.push(chunk);
+    try {
+      for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) throw tooLarge('request body');
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      if (err instanceof Refusal) throw err;
+      // The sender hung up mid-body: nobody will read the answer, but the request is still counted.
+      throw new Refusal(400, 'malformed', `cannot read request body: ${(err as Error).message}`);
     }
     const raw = Buffer.concat(chunks, size);
     if (encoding === 'identity') return raw;

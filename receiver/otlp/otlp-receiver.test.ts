@@ -8,6 +8,9 @@ import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { createDefaultConfig } from './config.js';
 import { otlpReceiverFactory } from './factory.js';
 import type { OtlpReceiver } from './otlp-receiver.js';
+import { OtlpGrpcServer } from './grpc-server.js';
+import { OtlpHttpServer } from './http-server.js';
+import { Intake } from './intake.js';
 import { grpcExport, post, sampleTraces, startReceiver, type Harness } from './testdata/harness.js';
 
 const PROTO = { 'content-type': 'application/x-protobuf' };
@@ -107,6 +110,29 @@ describe('OTLP receiver lifecycle', () => {
     expect(h.traces.received).toHaveLength(2);
     const after = await grpcExport(h.grpcAddress, traces, body);
     expect(after.error?.code).toBe(status.UNAVAILABLE);
+  });
+});
+
+describe('OTLP receiver shutdown deadline', () => {
+  it('cuts off requests the pipeline never answers once the deadline passes', async () => {
+    const stuck = { consume: () => new Promise<void>(() => {}) };
+    const intake = new Intake('otlp', { traces: stuck }, new Metrics(), silentLogger(), '');
+    const config = createDefaultConfig();
+    const httpServer = new OtlpHttpServer({ ...config.protocols.http!, endpoint: '127.0.0.1:0' }, intake, silentLogger());
+    const grpcServer = new OtlpGrpcServer({ ...config.protocols.grpc!, endpoint: '127.0.0.1:0' }, intake, silentLogger());
+    await httpServer.start();
+    await grpcServer.start();
+    const body = tracesCodec.encode(sampleTraces(1));
+    const httpReply = post(`http://${httpServer.address}/v1/traces`, body, { headers: PROTO });
+    const grpcReply = grpcExport(grpcServer.address, traces, body);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    await Promise.all([httpServer.shutdown(300), grpcServer.shutdown(300)]);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(3000);
+    await expect(httpReply).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect([status.CANCELLED, status.UNAVAILABLE]).toContain((await grpcReply).error?.code);
   });
 });
 
