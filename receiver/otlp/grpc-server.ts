@@ -85,8 +85,13 @@ export class OtlpGrpcServer {
       server.forceShutdown();
       throw err;
     });
-    this.server = server;
     this.address = host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`;
+    if (this.stopping) {
+      // shutdown() ran while we were binding: do not leave the port open behind it.
+      server.forceShutdown();
+      return;
+    }
+    this.server = server;
   }
 
   private async credentials(): Promise<ServerCredentials> {

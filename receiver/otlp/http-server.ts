@@ -85,9 +85,14 @@ export class OtlpHttpServer {
     } catch (err) {
       throw new Error(`OTLP/HTTP ${(err as Error).message}`);
     }
-    this.server = server;
     const a = server.address() as AddressInfo;
     this.address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    if (this.stopping) {
+      // shutdown() ran while we were binding: do not leave the port open behind it.
+      server.close();
+      return;
+    }
+    this.server = server;
   }
 
   /** Stops accepting, waits up to `deadlineMs` for requests being served, then cuts connections. */

@@ -42,7 +42,7 @@ export class OtlpReceiver implements Component {
     this.state = 'starting';
     try {
       await this.grpc?.start();
-      await this.http?.start();
+      if ((this.state as State) !== 'stopped') await this.http?.start();
     } catch (err) {
       // Undo a half-done start: the listener that did bind must not keep the port.
       await this.grpc?.shutdown(0);
@@ -50,6 +50,8 @@ export class OtlpReceiver implements Component {
       this.state = 'stopped';
       throw new Error(`receiver ${this.settings.id}: ${(err as Error).message}`, { cause: err });
     }
+    // shutdown() may have run while we were binding; the servers then closed what they bound.
+    if ((this.state as State) === 'stopped') return;
     this.state = 'running';
     this.settings.logger.info(this.addresses, 'OTLP receiver listening');
   }
