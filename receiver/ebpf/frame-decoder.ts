@@ -285,6 +285,9 @@ const MAX_SIZE: Readonly<Record<EventKind, number>> = {
   http: S.data_event.size,
 };
 
+/** A record under construction: base fields plus the kind-specific ones assigned afterwards. */
+type Draft = { -readonly [K in keyof EventBase]: EventBase[K] } & { kind: EventKind; [field: string]: unknown };
+
 const LOG_LEVELS: readonly LogLevel[] = ['info', 'info', 'warn', 'error'];
 const LOG_CODES: readonly LogCode[] = [
   'unknown',
@@ -550,7 +553,10 @@ class StreamFrameDecoder implements FrameDecoder {
     const ktimeNs = buf.readBigUInt64LE(p + H.ktime_ns.offset);
     const off = this.streamHeader?.bootOffsetNs;
     const ipv6 = (flags & C.EVF_IPV6) !== 0;
-    const base = {
+    // One literal with `kind` first, then kind-specific properties added in place: every record of a kind
+    // shares one hidden class. (Object spread here was measured 10x slower: it produced slow-mode objects.)
+    const r: Draft = {
+      kind,
       seq,
       ktimeNs,
       timeUnixNano: off === undefined ? undefined : ktimeNs + off,
@@ -581,77 +587,63 @@ class StreamFrameDecoder implements FrameDecoder {
           args.push(buf.toString('utf8', s, nul));
           s = nul + 1;
         }
-        return {
-          ...base,
-          kind,
-          oldPid: buf.readUInt32LE(p + f.old_pid.offset),
-          filename: buf.toString('utf8', p + f.filename.offset, p + f.filename.offset + fnLen),
-          args,
-          argsCount: buf.readUInt32LE(p + f.args_count.offset),
-        };
+        r.oldPid = buf.readUInt32LE(p + f.old_pid.offset);
+        r.filename = buf.toString('utf8', p + f.filename.offset, p + f.filename.offset + fnLen);
+        r.args = args;
+        r.argsCount = buf.readUInt32LE(p + f.args_count.offset);
+        return r as unknown as SensorEvent;
       }
       case 'exit': {
         const f = S.exit_event.fields;
         const status = buf.readUInt32LE(p + f.exit_code.offset);
         const sig = status & 0x7f;
-        return {
-          ...base,
-          kind,
-          exitStatus: status,
-          exitCode: sig === 0 ? (status >> 8) & 0xff : null,
-          signal: sig !== 0 ? sig : null,
-          startKtimeNs: buf.readBigUInt64LE(p + f.start_ktime_ns.offset),
-        };
+        r.exitStatus = status;
+        r.exitCode = sig === 0 ? (status >> 8) & 0xff : null;
+        r.signal = sig !== 0 ? sig : null;
+        r.startKtimeNs = buf.readBigUInt64LE(p + f.start_ktime_ns.offset);
+        return r as unknown as SensorEvent;
       }
       case 'fork':
-        return { ...base, kind, childPid: buf.readUInt32LE(p + S.fork_event.fields.child_pid.offset) };
+        r.childPid = buf.readUInt32LE(p + S.fork_event.fields.child_pid.offset);
+        return r as unknown as SensorEvent;
       case 'open': {
         const f = S.open_event.fields;
         const pathLen = buf.readUInt16LE(p + f.path_len.offset);
         if (f.path.offset + pathLen !== plen) return undefined;
-        return {
-          ...base,
-          kind,
-          path: buf.toString('utf8', p + f.path.offset, p + plen),
-          openFlags: buf.readUInt32LE(p + f.open_flags.offset),
-          mode: buf.readUInt32LE(p + f.mode.offset),
-          ret: buf.readInt32LE(p + f.ret.offset),
-          credential: (flags & C.EVF_CREDENTIAL) !== 0,
-        };
+        r.path = buf.toString('utf8', p + f.path.offset, p + plen);
+        r.openFlags = buf.readUInt32LE(p + f.open_flags.offset);
+        r.mode = buf.readUInt32LE(p + f.mode.offset);
+        r.ret = buf.readInt32LE(p + f.ret.offset);
+        r.credential = (flags & C.EVF_CREDENTIAL) !== 0;
+        return r as unknown as SensorEvent;
       }
       case 'connect':
       case 'accept': {
         const f = S.sock_event.fields;
         const family = buf.readUInt16LE(p + f.family.offset);
         const protocol = buf.readUInt16LE(p + f.protocol.offset);
-        return {
-          ...base,
-          kind,
-          ret: buf.readInt32LE(p + f.ret.offset),
-          family: family === 2 ? 4 : family === 10 ? 6 : 0,
-          transport: transportOf(protocol),
-          protocol,
-          localAddress: formatAddr(buf, p + f.saddr.offset, ipv6),
-          localPort: buf.readUInt16LE(p + f.sport.offset),
-          peerAddress: formatAddr(buf, p + f.daddr.offset, ipv6),
-          peerPort: buf.readUInt16LE(p + f.dport.offset),
-          inProgress: (flags & C.EVF_NO_RESULT) !== 0,
-        };
+        r.ret = buf.readInt32LE(p + f.ret.offset);
+        r.family = family === 2 ? 4 : family === 10 ? 6 : 0;
+        r.transport = transportOf(protocol);
+        r.protocol = protocol;
+        r.localAddress = formatAddr(buf, p + f.saddr.offset, ipv6);
+        r.localPort = buf.readUInt16LE(p + f.sport.offset);
+        r.peerAddress = formatAddr(buf, p + f.daddr.offset, ipv6);
+        r.peerPort = buf.readUInt16LE(p + f.dport.offset);
+        r.inProgress = (flags & C.EVF_NO_RESULT) !== 0;
+        return r as unknown as SensorEvent;
       }
       case 'dns': {
         const f = S.dns_event.fields;
         const nameLen = buf.readUInt16LE(p + f.name_len.offset);
         if (f.name.offset + nameLen !== plen) return undefined;
-        return {
-          ...base,
-          kind,
-          name: buf.toString('latin1', p + f.name.offset, p + plen),
-          qtype: buf.readUInt16LE(p + f.qtype.offset),
-          qclass: buf.readUInt16LE(p + f.qclass.offset),
-          txid: buf.readUInt16LE(p + f.txid.offset),
-          serverAddress: formatAddr(buf, p + f.daddr.offset, ipv6),
-          serverPort: buf.readUInt16LE(p + f.dport.offset),
-        };
+        r.name = buf.toString('latin1', p + f.name.offset, p + plen);
+        r.qtype = buf.readUInt16LE(p + f.qtype.offset);
+        r.qclass = buf.readUInt16LE(p + f.qclass.offset);
+        r.txid = buf.readUInt16LE(p + f.txid.offset);
+        r.serverAddress = formatAddr(buf, p + f.daddr.offset, ipv6);
+        r.serverPort = buf.readUInt16LE(p + f.dport.offset);
+        return r as unknown as SensorEvent;
       }
       case 'tls':
       case 'http': {
@@ -663,17 +655,17 @@ class StreamFrameDecoder implements FrameDecoder {
         const totalLen = buf.readUInt32LE(p + f.total_len.offset);
         if (kind === 'tls') {
           const source = buf.readUInt8(p + f.source.offset);
-          return { ...base, kind, direction: source === C.DATA_SRC_SSL_READ ? 'read' : 'write', totalLen, data };
+          r.direction = source === C.DATA_SRC_SSL_READ ? 'read' : 'write';
+          r.totalLen = totalLen;
+          r.data = data;
+          return r as unknown as SensorEvent;
         }
-        return {
-          ...base,
-          kind,
-          totalLen,
-          data,
-          fd: buf.readUInt32LE(p + f.fd.offset),
-          peerAddress: formatAddr(buf, p + f.daddr.offset, ipv6),
-          peerPort: buf.readUInt16LE(p + f.dport.offset),
-        };
+        r.totalLen = totalLen;
+        r.data = data;
+        r.fd = buf.readUInt32LE(p + f.fd.offset);
+        r.peerAddress = formatAddr(buf, p + f.daddr.offset, ipv6);
+        r.peerPort = buf.readUInt16LE(p + f.dport.offset);
+        return r as unknown as SensorEvent;
       }
     }
   }
