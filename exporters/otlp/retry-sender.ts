@@ -1,6 +1,6 @@
 import type { PartialSuccess } from '../../pipeline/otlp/types.js';
 import type { RetryConfig } from './config.js';
-import type { Transport } from './result.js';
+import type { ExportResult, Transport } from './result.js';
 
 /** How one request ended after the retry and timeout senders. */
 export type SendOutcome =
@@ -64,7 +64,10 @@ export class RetrySender {
     const backoff = new Backoff(this.cfg, this.random);
     for (;;) {
       const attempt = AbortSignal.any([stop, AbortSignal.timeout(this.timeoutMs)]);
-      const result = await this.transport.export(payload, attempt);
+      // Transports report outcomes rather than throw; anything thrown anyway is a bug, not worth retrying.
+      const result: ExportResult = await this.transport
+        .export(payload, attempt)
+        .catch((err: unknown) => ({ kind: 'permanent', message: `export failed: ${(err as Error)?.message ?? String(err)}` }) as const);
       if (stop.aborted) {
         if (result.kind === 'ok') return result;
         return { kind: 'stopped', message: result.message };
