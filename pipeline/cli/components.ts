@@ -1,0 +1,21 @@
+import { debugExporterFactory } from '../../exporters/debug/index.js';
+import { fileExporterFactory } from '../../exporters/file/index.js';
+import { otlpExporterFactory, otlpGrpcExporterFactory, otlpHttpExporterFactory } from '../../exporters/otlp/index.js';
+import { batchProcessorFactory } from '../../processors/batch/index.js';
+import { otlpReceiverFactory } from '../../receiver/otlp/index.js';
+import type { ComponentKind, Factory } from '../component.js';
+
+/** Every component this build of aibom-collector knows, by kind and type. */
+const FACTORIES: readonly Factory[] = [
+  otlpReceiverFactory,
+  batchProcessorFactory,
+  otlpExporterFactory,
+  otlpGrpcExporterFactory,
+  otlpHttpExporterFactory,
+  debugExporterFactory,
+  fileExporterFactory,
+] as Factory[];
+
+export function findFactory(kind: ComponentKind, type: string): Factory | undefined {
+  return FACTORIES.find((f) => f.kind === kind && f.type === type);
+}

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Collector } from '../support/collector.js';
+import { Jaeger } from '../support/jaeger.js';
+import { logRecordsOf, plainAttributes } from '../support/otlp-json.js';
+import { freePorts } from '../support/ports.js';
+import { runApp, type SentDescription } from '../support/apps.js';
+import { waitFor } from '../support/process.js';
+import { jaegerBin } from '../support/tools.js';
+
+const KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
+const STATUS = { UNSET: 0, OK: 1, ERROR: 2 } as const;
+const bin = jaegerBin();
+
+describe.skipIf(!bin)('OTel JS SDK -> aibom-collector -> real Jaeger v2', () => {
+  let jaeger: Jaeger;
+  let collector: Collector;
+  let grpcPort: number;
+  let httpPort: number;
+  let logsFile: string;
+
+  beforeAll(async () => {
+    jaeger = await Jaeger.start(bin!);
+    [grpcPort, httpPort] = (await freePorts(2)) as [number, number];
+    logsFile = join(mkdtempSync(join(tmpdir(), 'aibom-e2e-')), 'logs.jsonl');
+    collector = await Collector.start(`
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:${grpcPort} }
+      http: { endpoint: 127.0.0.1:${httpPort} }
+processors:
+  batch: { timeout: 100ms }
+exporters:
+  otlp/jaeger:
+    endpoint: ${jaeger.otlpGrpcEndpoint}
+    tls: { insecure: true }
+  file: { path: ${logsFile} }
+service:
+  admin: { endpoint: \${ADMIN} }
+  pipelines:
+    traces: { receivers: [otlp], processors: [batch], exporters: [otlp/jaeger] }
+    logs: { receivers: [otlp], processors: [batch], exporters: [otlp/jaeger, file] }
+`);
+  });
+
+  afterAll(async () => {
+    await collector?.stop();
+    await jaeger?.stop();
+  });
+
+  for (const protocol of ['grpc', 'http'] as const) {
+    test(`every span, attribute, event, link and log arrives intact (SDK over OTLP/${protocol})`, async () => {
+      const port = protocol === 'grpc' ? grpcPort : httpPort;
+      const sent = await runApp<SentDescription>('otel-sdk-app/send.mjs', ['--endpoint', `http://127.0.0.1:${port}`, '--protocol', protocol, '--service', `sdk-${protocol}`]);
+      expect(sent.export.spans.failed).toBe(0);
+      expect(sent.export.logs.failed).toBe(0);
+
+      for (const traceId of sent.traceIds) {
+        const expected = sent.spans.filter((s) => s.traceId === traceId);
+        const got = await jaeger.waitForSpans(traceId, expected.length);
+        expect(got).toHaveLength(expected.length);
+        for (const want of expected) {
+          const span = got.find((s) => s.spanId === want.spanId);
+          expect(span, `span ${want.name}`).toBeDefined();
+          expect(span!.name).toBe(want.name);
+          expect(span!.parentSpanId || null).toBe(want.parentSpanId);
+          expect(span!.kind).toBe(KIND[want.kind as keyof typeof KIND]);
+          expect(span!.startTimeUnixNano).toBe(want.startTimeUnixNano);
+          expect(span!.endTimeUnixNano).toBe(want.endTimeUnixNano);
+          expect(plainAttributes(span!.attributes)).toEqual(want.attributes);
+          expect((span!.events ?? []).map((e) => ({ name: e.name, time: e.timeUnixNano, attributes: plainAttributes(e.attributes) }))).toEqual(want.events);
+          expect((span!.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: plainAttributes(l.attributes) }))).toEqual(want.links);
+          expect(span!.status?.code ?? 0).toBe(STATUS[(want.status?.code ?? 'UNSET') as keyof typeof STATUS]);
+          expect(span!.status?.message ?? '').toBe(want.status?.message ?? '');
+          expect(plainAttributes(span!.resource)).toMatchObject(sent.resource);
+          expect(span!.scope?.name).toBe('aibom-test-otel-sdk-app');
+        }
+      }
+
+      const records = await waitFor('log records in the file exporter output', () => {
+        const found = logRecordsOf(readFileSync(logsFile, 'utf8')).filter((r) => r.resource['service.name'] === `sdk-${protocol}`);
+        return found.length >= sent.logs.length ? found : undefined;
+      });
+      expect(records).toHaveLength(sent.logs.length);
+      for (const want of sent.logs) {
+        const got = records.find((r) => r.record.timeUnixNano === want.timeUnixNano);
+        expect(got, `log "${JSON.stringify(want.body)}"`).toBeDefined();
+        expect(got!.record.severityNumber).toBe(want.severityNumber);
+        expect(got!.record.severityText).toBe(want.severityText);
+        expect(plainAttributes(got!.record.attributes as never)).toEqual(want.attributes);
+        expect(got!.record.traceId ?? null).toBe(want.traceId);
+        expect(got!.record.spanId ?? null).toBe(want.spanId);
+      }
+      expect(await collector.metric('aibom_exporter_dropped_items_total')).toBe(0);
+      expect(await collector.metric('aibom_receiver_accepted_items_total', { signal: 'traces', transport: protocol })).toBeGreaterThanOrEqual(sent.spans.length);
+    });
+  }
+});

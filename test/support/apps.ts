@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { Proc } from './process.js';
+import { ROOT } from './tools.js';
+
+export const APPS = join(ROOT, 'test', 'apps');
+
+/** What test/apps/otel-sdk-app/send.mjs says it sent (see its header comment). */
+export interface SentDescription {
+  traceIds: string[];
+  resource: Record<string, unknown>;
+  spanCount: number;
+  spans: {
+    name: string;
+    traceId: string;
+    spanId: string;
+    parentSpanId: string | null;
+    kind: string;
+    startTimeUnixNano: string;
+    endTimeUnixNano: string;
+    attributes: Record<string, unknown>;
+    events: { name: string; time: string; attributes: Record<string, unknown> }[];
+    links: { traceId: string; spanId: string; attributes: Record<string, unknown> }[];
+    status?: { code: string; message?: string };
+  }[];
+  logs: {
+    severityNumber: number;
+    severityText: string;
+    body: unknown;
+    attributes: Record<string, unknown>;
+    timeUnixNano: string;
+    traceId: string | null;
+    spanId: string | null;
+  }[];
+  export: { spans: { ok: number; failed: number }; logs: { ok: number; failed: number }; errors: string[] };
+}
+
+/** Runs a test app with node to completion and parses the JSON it prints last on stdout. */
+export async function runApp<T>(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<T> {
+  const proc = new Proc(process.execPath, [join(APPS, script), ...args], { env: { ...process.env, ...env }, cwd: APPS });
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${script} exited with ${code}\n${proc.tail()}`);
+  const last = proc.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as T;
+}

@@ -1,0 +1,31 @@
+import type { JsonKeyValue } from './jaeger.js';
+
+/** An OTLP/JSON AnyValue as the plain value the test apps describe (bytes as {bytesBase64}). */
+export function plainValue(v: Record<string, unknown> | undefined): unknown {
+  if (!v) return undefined;
+  if ('stringValue' in v) return v.stringValue;
+  if ('boolValue' in v) return v.boolValue;
+  if ('intValue' in v) return Number(v.intValue);
+  if ('doubleValue' in v) return Number(v.doubleValue);
+  if ('bytesValue' in v) return { bytesBase64: v.bytesValue };
+  if ('arrayValue' in v) return ((v.arrayValue as { values?: Record<string, unknown>[] }).values ?? []).map(plainValue);
+  if ('kvlistValue' in v) return plainAttributes((v.kvlistValue as { values?: JsonKeyValue[] }).values);
+  return undefined;
+}
+
+export function plainAttributes(list: JsonKeyValue[] | undefined): Record<string, unknown> {
+  return Object.fromEntries((list ?? []).map((kv) => [kv.key, plainValue(kv.value)]));
+}
+
+/** Reads an OTLP JSON-lines file (our file exporter's output) into its log records. */
+export function logRecordsOf(jsonLines: string): { resource: Record<string, unknown>; record: Record<string, unknown> }[] {
+  const out: { resource: Record<string, unknown>; record: Record<string, unknown> }[] = [];
+  for (const line of jsonLines.split('\n')) {
+    if (!line.trim()) continue;
+    const doc = JSON.parse(line) as { resourceLogs?: { resource?: { attributes?: JsonKeyValue[] }; scopeLogs?: { logRecords?: Record<string, unknown>[] }[] }[] };
+    for (const rl of doc.resourceLogs ?? []) {
+      for (const sl of rl.scopeLogs ?? []) for (const record of sl.logRecords ?? []) out.push({ resource: plainAttributes(rl.resource?.attributes), record });
+    }
+  }
+  return out;
+}
