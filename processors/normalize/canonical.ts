@@ -1,0 +1,496 @@
+import { int64ToNumber } from '../../pipeline/otlp/attributes.js';
+import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
+import { SpanKind } from '../../pipeline/otlp/types.js';
+import { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
+
+/**
+ * One canonical view of an agent span, whatever instrumented it: OTel GenAI and MCP semantic
+ * conventions, OpenLLMetry (Traceloop), OpenInference (Arize), LangSmith's OTel export, and plain
+ * HTTP client spans. `canonicalView` is pure and reads only the span, so correlate, aibom and
+ * baseline call it on the spans they see and get the same answer normalize wrote.
+ */
+
+/** What the span is. `other`: a recognised convention, but none of our kinds (guardrail, evaluator, reranker, prompt). */
+export type CanonicalKind =
+  | 'agent'
+  | 'llm'
+  | 'tool'
+  | 'retriever'
+  | 'embedding'
+  | 'mcp_client'
+  | 'mcp_server'
+  | 'chain'
+  | 'http'
+  | 'other';
+
+/** The convention whose attributes decided `kind` (fields may come from others on the same span). */
+export type NormalizeSource = 'gen_ai' | 'openinference' | 'openllmetry' | 'langsmith' | 'mcp' | 'http';
+
+export interface CanonicalSpan {
+  kind: CanonicalKind;
+  source: NormalizeSource;
+  /** `gen_ai.operation.name` as written (chat, invoke_agent, create_agent, execute_tool, ...). */
+  operation?: string;
+  /** The model that answered (response model), else the one requested. */
+  modelName?: string;
+  /** The model the application asked for, when the span says. */
+  requestModel?: string;
+  /** Normalised: openai, anthropic, azure.openai, aws.bedrock, gcp.vertex_ai, gcp.gemini, ollama, ... */
+  provider?: string;
+  toolName?: string;
+  toolCallId?: string;
+  /** `gen_ai.tool.type`: function, extension, datastore. */
+  toolType?: string;
+  /** Arguments as the instrumentation recorded them; the shape differs by source (see README). */
+  toolArguments?: string;
+  agentName?: string;
+  agentId?: string;
+  mcpMethod?: string;
+  mcpSessionId?: string;
+  /** `network.transport`: `pipe` for MCP stdio, `tcp`, `udp`, `unix`. */
+  networkTransport?: string;
+  /** `gen_ai.data_source.id`, or the `mcp.resource.uri` an MCP resources/* call names. */
+  dataSourceId?: string;
+  serverAddress?: string;
+  serverPort?: number;
+  /** `url.full` (or old `http.url`) of HTTP client spans. */
+  url?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  /** `gen_ai.conversation.id`, else OpenInference `session.id`. */
+  conversationId?: string;
+}
+
+// ---------------------------------------------------------------- one pass into slots
+
+/** Every attribute key the view reads, each in a slot of a small array filled in one pass. */
+const KEYS = [
+  'gen_ai.operation.name',
+  'gen_ai.provider.name',
+  'gen_ai.system',
+  'gen_ai.request.model',
+  'gen_ai.response.model',
+  'gen_ai.tool.name',
+  'gen_ai.tool.call.id',
+  'gen_ai.tool.type',
+  'gen_ai.tool.call.arguments',
+  'gen_ai.agent.name',
+  'gen_ai.agent.id',
+  'gen_ai.data_source.id',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'gen_ai.usage.prompt_tokens',
+  'gen_ai.usage.completion_tokens',
+  'gen_ai.conversation.id',
+  'gen_ai.prompt',
+  'server.address',
+  'server.port',
+  'mcp.method.name',
+  'mcp.session.id',
+  'mcp.resource.uri',
+  'network.transport',
+  'traceloop.span.kind',
+  'traceloop.entity.name',
+  'traceloop.entity.input',
+  'traceloop.association.properties.ls_provider',
+  'traceloop.association.properties.ls_model_name',
+  'llm.request.type',
+  'llm.request.model',
+  'llm.response.model',
+  'llm.usage.prompt_tokens',
+  'llm.usage.completion_tokens',
+  'openinference.span.kind',
+  'llm.model_name',
+  'llm.provider',
+  'llm.system',
+  'llm.token_count.prompt',
+  'llm.token_count.completion',
+  'embedding.model_name',
+  'reranker.model_name',
+  'tool.name',
+  'input.value',
+  'agent.name',
+  'session.id',
+  'metadata',
+  'langsmith.span.kind',
+  'langsmith.trace.name',
+  'langsmith.metadata.ls_provider',
+  'langsmith.metadata.ls_model_name',
+  'http.request.method',
+  'http.method',
+  'url.full',
+  'http.url',
+  'net.peer.name',
+  'net.peer.port',
+] as const;
+
+type Key = (typeof KEYS)[number];
+const SLOT: ReadonlyMap<string, number> = new Map(KEYS.map((k, i) => [k, i]));
+const slot = (k: Key): number => SLOT.get(k)!;
+
+// Named slot numbers, resolved once at load.
+const S = {
+  op: slot('gen_ai.operation.name'),
+  gaProvider: slot('gen_ai.provider.name'),
+  gaSystem: slot('gen_ai.system'),
+  gaReqModel: slot('gen_ai.request.model'),
+  gaRespModel: slot('gen_ai.response.model'),
+  gaToolName: slot('gen_ai.tool.name'),
+  gaToolCallId: slot('gen_ai.tool.call.id'),
+  gaToolType: slot('gen_ai.tool.type'),
+  gaToolArgs: slot('gen_ai.tool.call.arguments'),
+  gaAgentName: slot('gen_ai.agent.name'),
+  gaAgentId: slot('gen_ai.agent.id'),
+  gaDataSource: slot('gen_ai.data_source.id'),
+  gaIn: slot('gen_ai.usage.input_tokens'),
+  gaOut: slot('gen_ai.usage.output_tokens'),
+  gaPromptTok: slot('gen_ai.usage.prompt_tokens'),
+  gaComplTok: slot('gen_ai.usage.completion_tokens'),
+  gaConversation: slot('gen_ai.conversation.id'),
+  gaPrompt: slot('gen_ai.prompt'),
+  serverAddress: slot('server.address'),
+  serverPort: slot('server.port'),
+  mcpMethod: slot('mcp.method.name'),
+  mcpSession: slot('mcp.session.id'),
+  mcpResource: slot('mcp.resource.uri'),
+  transport: slot('network.transport'),
+  tlKind: slot('traceloop.span.kind'),
+  tlEntity: slot('traceloop.entity.name'),
+  tlInput: slot('traceloop.entity.input'),
+  tlLsProvider: slot('traceloop.association.properties.ls_provider'),
+  tlLsModel: slot('traceloop.association.properties.ls_model_name'),
+  llmRequestType: slot('llm.request.type'),
+  llmReqModel: slot('llm.request.model'),
+  llmRespModel: slot('llm.response.model'),
+  llmUsageIn: slot('llm.usage.prompt_tokens'),
+  llmUsageOut: slot('llm.usage.completion_tokens'),
+  oiKind: slot('openinference.span.kind'),
+  oiModel: slot('llm.model_name'),
+  oiProvider: slot('llm.provider'),
+  oiSystem: slot('llm.system'),
+  oiIn: slot('llm.token_count.prompt'),
+  oiOut: slot('llm.token_count.completion'),
+  oiEmbeddingModel: slot('embedding.model_name'),
+  oiRerankerModel: slot('reranker.model_name'),
+  oiToolName: slot('tool.name'),
+  oiInput: slot('input.value'),
+  oiAgentName: slot('agent.name'),
+  oiSession: slot('session.id'),
+  oiMetadata: slot('metadata'),
+  lsKind: slot('langsmith.span.kind'),
+  lsName: slot('langsmith.trace.name'),
+  lsProvider: slot('langsmith.metadata.ls_provider'),
+  lsModel: slot('langsmith.metadata.ls_model_name'),
+  httpMethod: slot('http.request.method'),
+  httpMethodOld: slot('http.method'),
+  urlFull: slot('url.full'),
+  httpUrl: slot('http.url'),
+  netPeerName: slot('net.peer.name'),
+  netPeerPort: slot('net.peer.port'),
+} as const;
+
+type Slots = (AnyValue | null | undefined)[];
+
+function collect(list: readonly KeyValue[] | null | undefined): Slots {
+  const slots: Slots = new Array(KEYS.length);
+  if (!list) return slots;
+  for (let i = 0; i < list.length; i++) {
+    const kv = list[i]!;
+    const at = SLOT.get(kv.key);
+    // First occurrence wins, as in findAttr (duplicate keys are invalid OTLP anyway).
+    if (at !== undefined && slots[at] === undefined) slots[at] = kv.value;
+  }
+  return slots;
+}
+
+/** A non-empty string; numbers are stringified (ids, ports written as ints). */
+function str(v: AnyValue | null | undefined): string | undefined {
+  if (!v) return undefined;
+  if (v.stringValue != null) return v.stringValue === '' ? undefined : v.stringValue;
+  if (v.intValue != null) return String(int64ToNumber(v.intValue));
+  if (v.doubleValue != null) return String(v.doubleValue);
+  return undefined;
+}
+
+/** A finite number; numeric strings are accepted (some SDKs stringify token counts and ports). */
+function num(v: AnyValue | null | undefined): number | undefined {
+  if (!v) return undefined;
+  if (v.intValue != null) return int64ToNumber(v.intValue);
+  if (v.doubleValue != null) return v.doubleValue;
+  if (v.stringValue != null && v.stringValue !== '') {
+    const n = Number(v.stringValue);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- kind and source
+
+const OPENINFERENCE_KINDS: Readonly<Record<string, CanonicalKind>> = {
+  LLM: 'llm',
+  CHAIN: 'chain',
+  TOOL: 'tool',
+  AGENT: 'agent',
+  RETRIEVER: 'retriever',
+  EMBEDDING: 'embedding',
+  RERANKER: 'other',
+  GUARDRAIL: 'other',
+  EVALUATOR: 'other',
+  PROMPT: 'other',
+  UNKNOWN: 'other',
+};
+
+const LANGSMITH_KINDS: Readonly<Record<string, CanonicalKind>> = {
+  llm: 'llm',
+  chain: 'chain',
+  tool: 'tool',
+  retriever: 'retriever',
+  embedding: 'embedding',
+  prompt: 'other',
+  parser: 'other',
+};
+
+/** OpenLLMetry's root `workflow` and its `task`s are chains: only `agent` says agent. `unknown` falls through. */
+const TRACELOOP_KINDS: Readonly<Record<string, CanonicalKind>> = {
+  workflow: 'chain',
+  task: 'chain',
+  agent: 'agent',
+  tool: 'tool',
+};
+
+const GEN_AI_OPERATIONS: Readonly<Record<string, CanonicalKind>> = {
+  chat: 'llm',
+  text_completion: 'llm',
+  generate_content: 'llm',
+  embeddings: 'embedding',
+  execute_tool: 'tool',
+  invoke_agent: 'agent',
+  create_agent: 'agent',
+  retrieval: 'retriever',
+};
+
+const LLM_REQUEST_TYPES: Readonly<Record<string, CanonicalKind>> = {
+  chat: 'llm',
+  completion: 'llm',
+  embedding: 'embedding',
+  rerank: 'other',
+};
+
+function lookup(table: Readonly<Record<string, CanonicalKind>>, key: string | undefined): CanonicalKind | undefined {
+  return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
+ * Precedence, first match wins:
+ * 1. `mcp.method.name` (MCP spans also carry `gen_ai.operation.name=execute_tool`; MCP says more);
+ * 2. an instrumentation's own kind: `openinference.span.kind`, `langsmith.span.kind`,
+ *    `traceloop.span.kind` (they know what the span is; their `gen_ai.operation.name` is derived and
+ *    sometimes wrong: LangSmith writes `embeddings` on retrievers, OpenLLMetry `invoke_agent` on its
+ *    root workflow);
+ * 3. `gen_ai.operation.name` (well-known values only);
+ * 4. OpenLLMetry `llm.request.type`;
+ * 5. other `gen_ai.*` facts (legacy spans without an operation): a model means llm, a tool name tool;
+ * 6. an HTTP client span.
+ */
+function classify(s: Slots, span: Span): { kind: CanonicalKind; source: NormalizeSource } | undefined {
+  if (str(s[S.mcpMethod]) !== undefined) {
+    const server = span.kind === SpanKind.SERVER || span.kind === SpanKind.CONSUMER;
+    return { kind: server ? 'mcp_server' : 'mcp_client', source: 'mcp' };
+  }
+  const oi = str(s[S.oiKind]);
+  if (oi !== undefined) return { kind: lookup(OPENINFERENCE_KINDS, oi.toUpperCase()) ?? 'other', source: 'openinference' };
+  const ls = str(s[S.lsKind]);
+  if (ls !== undefined) return { kind: lookup(LANGSMITH_KINDS, ls.toLowerCase()) ?? 'other', source: 'langsmith' };
+  const tl = lookup(TRACELOOP_KINDS, str(s[S.tlKind])?.toLowerCase());
+  if (tl !== undefined) return { kind: tl, source: 'openllmetry' };
+  const op = str(s[S.op]);
+  const byOp = lookup(GEN_AI_OPERATIONS, op);
+  if (byOp !== undefined) return { kind: byOp, source: 'gen_ai' };
+  const requestType = lookup(LLM_REQUEST_TYPES, str(s[S.llmRequestType])?.toLowerCase());
+  if (requestType !== undefined) return { kind: requestType, source: 'openllmetry' };
+  if (s[S.gaReqModel] || s[S.gaRespModel]) return { kind: 'llm', source: 'gen_ai' };
+  if (s[S.gaToolName]) return { kind: 'tool', source: 'gen_ai' };
+  if (op !== undefined || str(s[S.gaSystem]) !== undefined || str(s[S.gaProvider]) !== undefined) return { kind: 'other', source: 'gen_ai' };
+  if (s[S.tlKind] || s[S.llmRequestType]) return { kind: 'other', source: 'openllmetry' };
+  if (span.kind === SpanKind.CLIENT && (s[S.httpMethod] || s[S.httpMethodOld])) return { kind: 'http', source: 'http' };
+  return undefined;
+}
+
+// ---------------------------------------------------------------- fields
+
+/** host and port of an absolute URL, without `new URL` (userinfo, IPv6 brackets, default ports). */
+export function hostPort(url: string): { host?: string; port?: number } {
+  const scheme = url.indexOf('://');
+  if (scheme <= 0) return {};
+  let start = scheme + 3;
+  let end = url.length;
+  for (let i = start; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 47 /* / */ || c === 63 /* ? */ || c === 35 /* # */) {
+      end = i;
+      break;
+    }
+  }
+  const at = url.lastIndexOf('@', end);
+  if (at >= start) start = at + 1;
+  let host: string;
+  let portText = '';
+  if (url.charCodeAt(start) === 91 /* [ */) {
+    const close = url.indexOf(']', start);
+    if (close < 0 || close > end) return {};
+    host = url.slice(start + 1, close);
+    if (url.charCodeAt(close + 1) === 58 /* : */) portText = url.slice(close + 2, end);
+  } else {
+    const colon = url.indexOf(':', start);
+    if (colon >= 0 && colon < end) {
+      host = url.slice(start, colon);
+      portText = url.slice(colon + 1, end);
+    } else host = url.slice(start, end);
+  }
+  if (host === '') return {};
+  let port: number | undefined = portText === '' ? undefined : Number(portText);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) port = undefined;
+  if (port === undefined && portText === '') {
+    const s = url.slice(0, scheme).toLowerCase();
+    port = s === 'https' || s === 'wss' ? 443 : s === 'http' || s === 'ws' ? 80 : undefined;
+  }
+  return port === undefined ? { host } : { host, port };
+}
+
+/** `"key":"value"` out of a flat JSON string without parsing it (OpenInference `metadata`). */
+function jsonStringField(json: string | undefined, field: string): string | undefined {
+  if (!json) return undefined;
+  const needle = `"${field}":"`;
+  const at = json.indexOf(needle);
+  if (at < 0) return undefined;
+  const from = at + needle.length;
+  const to = json.indexOf('"', from);
+  return to > from ? json.slice(from, to) : undefined;
+}
+
+function firstProvider(...values: (string | undefined)[]): string | undefined {
+  for (const v of values) {
+    if (v === undefined) continue;
+    const p = normalizeProvider(v);
+    if (p !== undefined) return p;
+  }
+  return undefined;
+}
+
+const MODEL_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'embedding', 'other']);
+
+/**
+ * The canonical view of one span, or undefined when no supported convention recognises it.
+ * Pure: reads the span's name, kind and attributes (one pass), changes nothing.
+ */
+export function canonicalView(span: Span): CanonicalSpan | undefined {
+  const s = collect(span.attributes);
+  const cls = classify(s, span);
+  if (!cls) return undefined;
+  const { kind, source } = cls;
+  const view: CanonicalSpan = { kind, source };
+
+  const op = str(s[S.op]);
+  if (op !== undefined) view.operation = op;
+
+  // Model: the answering model first, then what each convention calls the model.
+  const requestModel = str(s[S.gaReqModel]) ?? str(s[S.llmReqModel]);
+  let modelName =
+    str(s[S.gaRespModel]) ??
+    requestModel ??
+    str(s[S.oiModel]) ??
+    str(s[S.oiEmbeddingModel]) ??
+    str(s[S.oiRerankerModel]) ??
+    str(s[S.llmRespModel]) ??
+    str(s[S.lsModel]) ??
+    str(s[S.tlLsModel]);
+  const metadata = source === 'openinference' && MODEL_KINDS.has(kind) ? str(s[S.oiMetadata]) : undefined;
+  if (modelName === undefined) modelName = jsonStringField(metadata, 'ls_model_name');
+  if (modelName !== undefined) view.modelName = modelName;
+  if (requestModel !== undefined) view.requestModel = requestModel;
+
+  // Server address: semconv, old semconv, then the URL.
+  const url = str(s[S.urlFull]) ?? str(s[S.httpUrl]);
+  let serverAddress = str(s[S.serverAddress]) ?? str(s[S.netPeerName]);
+  let serverPort = num(s[S.serverPort]) ?? num(s[S.netPeerPort]);
+  if (url !== undefined && (serverAddress === undefined || serverPort === undefined)) {
+    const hp = hostPort(url);
+    if (serverAddress === undefined) serverAddress = hp.host;
+    if (serverPort === undefined && (hp.host === serverAddress || hp.host === undefined)) serverPort = hp.port;
+  }
+  if (serverAddress !== undefined) view.serverAddress = serverAddress;
+  if (serverPort !== undefined) view.serverPort = serverPort;
+  if (url !== undefined) view.url = url;
+
+  // Provider: what the instrumentation says, then LangChain's ls_provider, then the host, then the model name.
+  let provider = firstProvider(
+    str(s[S.gaProvider]),
+    str(s[S.gaSystem]),
+    str(s[S.oiProvider]),
+    str(s[S.oiSystem]),
+    str(s[S.lsProvider]),
+    str(s[S.tlLsProvider]),
+    jsonStringField(metadata, 'ls_provider'),
+  );
+  if (provider === undefined && (modelName !== undefined || kind === 'llm' || kind === 'embedding')) {
+    provider = providerFromServer(serverAddress, serverPort) ?? providerFromModel(modelName);
+  }
+  if (provider !== undefined) view.provider = provider;
+
+  // Tool.
+  let toolName = str(s[S.gaToolName]) ?? str(s[S.oiToolName]);
+  if (toolName === undefined && kind === 'tool') {
+    toolName = (source === 'openllmetry' ? str(s[S.tlEntity]) : undefined) ?? str(s[S.lsName]) ?? stripPrefix(span.name, 'execute_tool ');
+  }
+  if (toolName === undefined && kind === 'mcp_client' && str(s[S.mcpMethod]) === 'tools/call') toolName = stripPrefix(span.name, 'tools/call ', true);
+  if (toolName === undefined && kind === 'mcp_server' && str(s[S.mcpMethod]) === 'tools/call') toolName = stripPrefix(span.name, 'tools/call ', true);
+  if (toolName !== undefined) view.toolName = toolName;
+  const toolCallId = str(s[S.gaToolCallId]);
+  if (toolCallId !== undefined) view.toolCallId = toolCallId;
+  const toolType = str(s[S.gaToolType]);
+  if (toolType !== undefined) view.toolType = toolType;
+  let toolArguments = str(s[S.gaToolArgs]);
+  if (toolArguments === undefined && kind === 'tool') {
+    if (source === 'openinference') toolArguments = str(s[S.oiInput]);
+    else if (source === 'openllmetry') toolArguments = str(s[S.tlInput]);
+    else if (source === 'langsmith') toolArguments = str(s[S.gaPrompt]);
+  }
+  if (toolArguments !== undefined) view.toolArguments = toolArguments;
+
+  // Agent.
+  let agentName = str(s[S.gaAgentName]) ?? str(s[S.oiAgentName]);
+  if (agentName === undefined && kind === 'agent') {
+    agentName = (source === 'openllmetry' ? str(s[S.tlEntity]) : undefined) ?? stripPrefix(span.name, op === 'create_agent' ? 'create_agent ' : 'invoke_agent ');
+  }
+  if (agentName !== undefined) view.agentName = agentName;
+  const agentId = str(s[S.gaAgentId]);
+  if (agentId !== undefined) view.agentId = agentId;
+
+  // MCP.
+  const mcpMethod = str(s[S.mcpMethod]);
+  if (mcpMethod !== undefined) view.mcpMethod = mcpMethod;
+  const mcpSessionId = str(s[S.mcpSession]);
+  if (mcpSessionId !== undefined) view.mcpSessionId = mcpSessionId;
+  const transport = str(s[S.transport]);
+  if (transport !== undefined) view.networkTransport = transport;
+
+  const dataSourceId = str(s[S.gaDataSource]) ?? str(s[S.mcpResource]);
+  if (dataSourceId !== undefined) view.dataSourceId = dataSourceId;
+
+  // Usage.
+  const inputTokens = num(s[S.gaIn]) ?? num(s[S.gaPromptTok]) ?? num(s[S.oiIn]) ?? num(s[S.llmUsageIn]);
+  if (inputTokens !== undefined) view.inputTokens = inputTokens;
+  const outputTokens = num(s[S.gaOut]) ?? num(s[S.gaComplTok]) ?? num(s[S.oiOut]) ?? num(s[S.llmUsageOut]);
+  if (outputTokens !== undefined) view.outputTokens = outputTokens;
+
+  const conversationId = str(s[S.gaConversation]) ?? str(s[S.oiSession]);
+  if (conversationId !== undefined) view.conversationId = conversationId;
+  return view;
+}
+
+/** `name` without `prefix`; the whole name when it lacks the prefix, unless `required`. */
+function stripPrefix(name: string, prefix: string, required = false): string | undefined {
+  if (name.startsWith(prefix) && name.length > prefix.length) return name.slice(prefix.length);
+  if (required || name === '') return undefined;
+  return name;
+}
