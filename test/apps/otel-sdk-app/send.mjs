@@ -280,5 +280,5 @@ const out = {
   logs: describedLogs,
   export: exportStats,
 };
-process.stdout.write(JSON.stringify(out) + '\n');
-process.exit(0);
+// stdout is a pipe under tests: exit only once the whole description is written.
+process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
