@@ -1,0 +1,71 @@
+/**
+ * Attribute and event names shared by the components that write and read kernel activity.
+ * OpenTelemetry semantic-convention names where one exists; product-specific ones under `aibom.`.
+ */
+
+/** Instrumentation scope of the log records receiver/ebpf produces, one per kernel event. */
+export const KERNEL_SCOPE = 'aibom.ebpf';
+/** Instrumentation scope of the spans processors/correlate produces from kernel events. */
+export const CORRELATE_SCOPE = 'aibom.correlate';
+
+/** LogRecord.eventName of a kernel event: `aibom.kernel.<kind>`. */
+export const KERNEL_EVENT_PREFIX = 'aibom.kernel.';
+export type KernelEventKind = 'exec' | 'exit' | 'fork' | 'open' | 'connect' | 'accept' | 'dns' | 'tls' | 'http';
+
+export const ATTR = {
+  // OpenTelemetry semantic conventions
+  serviceName: 'service.name',
+  hostName: 'host.name',
+  processPid: 'process.pid',
+  processParentPid: 'process.parent_pid',
+  processExecutableName: 'process.executable.name',
+  processExecutablePath: 'process.executable.path',
+  processCommandArgs: 'process.command_args',
+  processExitCode: 'process.exit.code',
+  processUserId: 'process.user.id',
+  threadId: 'thread.id',
+  filePath: 'file.path',
+  networkTransport: 'network.transport',
+  networkType: 'network.type',
+  networkPeerAddress: 'network.peer.address',
+  networkPeerPort: 'network.peer.port',
+  networkLocalAddress: 'network.local.address',
+  networkLocalPort: 'network.local.port',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  dnsQuestionName: 'dns.question.name',
+  httpRequestMethod: 'http.request.method',
+  httpResponseStatusCode: 'http.response.status_code',
+  httpRequestBodySize: 'http.request.body.size',
+  urlPath: 'url.path',
+  userAgent: 'user_agent.original',
+  errorType: 'error.type',
+  containerId: 'container.id',
+  k8sPodUid: 'k8s.pod.uid',
+  k8sPodName: 'k8s.pod.name',
+  k8sNamespaceName: 'k8s.namespace.name',
+
+  // aibom.* (no semantic convention exists)
+  kernelSeq: 'aibom.kernel.seq',
+  kernelRepeat: 'aibom.kernel.repeat',
+  kernelTruncated: 'aibom.kernel.truncated',
+  kernelCgroupId: 'aibom.kernel.cgroup_id',
+  processChildPid: 'aibom.process.child_pid',
+  processExitSignal: 'aibom.process.exit_signal',
+  fileOpenFlags: 'aibom.file.open_flags',
+  fileResult: 'aibom.file.result',
+  identityCredential: 'aibom.identity.credential',
+  networkResult: 'aibom.network.result',
+  networkInProgress: 'aibom.network.in_progress',
+  dnsQtype: 'aibom.dns.qtype',
+  tlsDirection: 'aibom.tls.direction',
+  payloadSize: 'aibom.payload.size',
+  payloadText: 'aibom.payload.text',
+  /** W3C traceparent captured on the wire (HTTP header, or MCP params._meta). */
+  wireTraceparent: 'aibom.wire.traceparent',
+  wireTraceparentSource: 'aibom.wire.traceparent_source',
+  /** Set by processors/correlate on every span it creates: which key placed it. */
+  correlationKey: 'aibom.correlation.key',
+  kernelKind: 'aibom.kernel.kind',
+  kernelCount: 'aibom.kernel.count',
+} as const;
