@@ -98,7 +98,8 @@ export class NormalizeProcessor implements Component, Consumers {
 export function writeAttributes(span: Span, view: CanonicalSpan | undefined): void {
   let list: KeyValue[] = span.attributes ?? [];
   for (let i = 0; i < list.length; i++) {
-    if (OWN.has(list[i]!.key)) {
+    const key = list[i]!.key;
+    if (key.charCodeAt(0) === 97 /* a */ && OWN.has(key)) {
       list = list.filter((kv) => !OWN.has(kv.key)); // rare: only re-normalised or spoofed spans
       break;
     }
