@@ -442,8 +442,7 @@ export function canonicalView(span: Span): CanonicalSpan | undefined {
   if (toolName === undefined && kind === 'tool') {
     toolName = (source === 'openllmetry' ? str(s[S.tlEntity]) : undefined) ?? str(s[S.lsName]) ?? stripPrefix(span.name, 'execute_tool ');
   }
-  if (toolName === undefined && kind === 'mcp_client' && str(s[S.mcpMethod]) === 'tools/call') toolName = stripPrefix(span.name, 'tools/call ', true);
-  if (toolName === undefined && kind === 'mcp_server' && str(s[S.mcpMethod]) === 'tools/call') toolName = stripPrefix(span.name, 'tools/call ', true);
+  if (toolName === undefined && source === 'mcp' && str(s[S.mcpMethod]) === 'tools/call') toolName = stripPrefix(span.name, 'tools/call ', true);
   if (toolName !== undefined) view.toolName = toolName;
   const toolCallId = str(s[S.gaToolCallId]);
   if (toolCallId !== undefined) view.toolCallId = toolCallId;
