@@ -27,6 +27,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Load-time settings, written by the loader through the skeleton's rodata. */
 const volatile bool monitor_all = false;
 const volatile __u32 sensor_tgid = 0;          /* never report ourselves */
+/* --ignore-pid: processes never reported (the collector that reads us). Zero-terminated. */
+const volatile __u32 ignored_tgids[AIBOM_MAX_IGNORED_PIDS] = {};
 const volatile __u64 dedupe_window_ns = 1000000000ULL;
 const volatile __u64 wakeup_bytes = 65536;     /* wake the consumer when this much is queued */
 
@@ -196,18 +198,30 @@ static __always_inline struct sensor_counters *ctrs(void)
 
 /* ------------------------------------------------------------- filtering */
 
+/* Checked only once a process is known to be monitored, so unmonitored ones pay nothing extra. */
+static __always_inline bool is_ignored(__u32 tgid)
+{
+	for (int i = 0; i < AIBOM_MAX_IGNORED_PIDS; i++) {
+		if (!ignored_tgids[i])
+			return false;
+		if (ignored_tgids[i] == tgid)
+			return true;
+	}
+	return false;
+}
+
 static __always_inline bool is_monitored(__u32 tgid)
 {
 	if (tgid == sensor_tgid)
 		return false;
 	if (monitor_all)
-		return true;
+		return !is_ignored(tgid);
 	if (bpf_map_lookup_elem(&monitored_pids, &tgid))
-		return true;
+		return !is_ignored(tgid);
 	if (cgroup_rules_active) {
 		__u64 cg = bpf_get_current_cgroup_id();
 		if (bpf_map_lookup_elem(&monitored_cgroups, &cg))
-			return true;
+			return !is_ignored(tgid);
 	}
 	return false;
 }

@@ -59,6 +59,8 @@ static struct env {
 	bool all;
 	__u32 pids[MAX_RULES];
 	int n_pids;
+	__u32 ignored_pids[AIBOM_MAX_IGNORED_PIDS];
+	int n_ignored_pids;
 	__u64 cgroups[MAX_RULES];
 	int n_cgroups;
 	char comms[MAX_RULES][AIBOM_COMM_LEN];
@@ -108,7 +110,7 @@ static const char argp_doc[] =
 
 enum {
 	OPT_ALL = 1000, OPT_CGROUP, OPT_COMM, OPT_IGNORE, OPT_CRED, OPT_NO_DEFAULT_CREDS, OPT_RINGBUF,
-	OPT_STATS, OPT_SOCKET, OPT_SSL_LIB, OPT_NO_SSL, OPT_POLL, OPT_DEDUPE,
+	OPT_STATS, OPT_SOCKET, OPT_SSL_LIB, OPT_NO_SSL, OPT_POLL, OPT_DEDUPE, OPT_IGNORE_PID,
 };
 
 static const struct argp_option opts[] = {
@@ -116,6 +118,7 @@ static const struct argp_option opts[] = {
 	{ "cgroup", OPT_CGROUP, "PATH|ID", 0, "Monitor a cgroup v2 (path under a cgroup2 mount, or numeric id)" },
 	{ "comm", OPT_COMM, "NAME", 0, "Monitor processes whose comm is NAME (at exec, and already running)" },
 	{ "all", OPT_ALL, NULL, 0, "Monitor every process (except the sensor)" },
+	{ "ignore-pid", OPT_IGNORE_PID, "PID", 0, "Never report process PID (the collector itself), even under --all (up to 8)" },
 	{ "ignore-path", OPT_IGNORE, "PREFIX", 0, "Drop opens whose path starts with PREFIX (in kernel)" },
 	{ "credential-path", OPT_CRED, "PREFIX", 0, "Flag opens under PREFIX as credential access (~/ expands to every home)" },
 	{ "no-default-credential-paths", OPT_NO_DEFAULT_CREDS, NULL, 0, "Do not add the built-in credential prefixes" },
@@ -171,6 +174,12 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		strncpy(env.comms[env.n_comms++], arg, AIBOM_COMM_LEN - 1);
 		break;
 	case OPT_ALL: env.all = true; break;
+	case OPT_IGNORE_PID:
+		v = strtoul(arg, &end, 10);
+		if (!*arg || *end || !v || env.n_ignored_pids >= AIBOM_MAX_IGNORED_PIDS)
+			argp_error(state, "--ignore-pid: bad pid '%s' (at most %d)", arg, AIBOM_MAX_IGNORED_PIDS);
+		env.ignored_pids[env.n_ignored_pids++] = v;
+		break;
 	case OPT_IGNORE:
 		if (env.n_ignore >= MAX_RULES || arg[0] != '/')
 			argp_error(state, "--ignore-path: '%s' must be an absolute prefix", arg);
@@ -886,6 +895,8 @@ int main(int argc, char **argv)
 	}
 	skel->rodata->monitor_all = env.all;
 	skel->rodata->sensor_tgid = getpid();
+	for (int i = 0; i < env.n_ignored_pids; i++)
+		skel->rodata->ignored_tgids[i] = env.ignored_pids[i];
 	skel->rodata->dedupe_window_ns = env.dedupe_ms * 1000000ull;
 	/* Wake the reader at a quarter full; the poll timeout covers trickles. */
 	skel->rodata->wakeup_bytes = (__u64)env.ringbuf_kb * 1024 / 4;

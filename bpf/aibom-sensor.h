@@ -27,6 +27,7 @@
 #define AIBOM_DNS_NAME_MAX 256
 #define AIBOM_DATA_MAX 2048  /* TLS plaintext / HTTP first bytes */
 #define AIBOM_HTTP_MAX 1024  /* HTTP first bytes captured from sockets */
+#define AIBOM_MAX_IGNORED_PIDS 8 /* --ignore-pid entries */
 
 enum aibom_event_type {
 	EV_EXEC = 1,

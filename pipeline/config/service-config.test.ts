@@ -53,6 +53,7 @@ receivers:
 exporters:
   file: { path: "\${env:OUT} $$HOME" }
 service:
+  telemetry: { logs: { level: debug } }
   pipelines:
     traces: { receivers: [otlp/upstream], exporters: [file] }
 `,
@@ -64,6 +65,7 @@ service:
     expect(r.config).toEqual({ endpoint: '127.0.0.1:9999', timeoutMs: 2000 });
     expect(cfg.exporters.get('file')!.config).toEqual({ path: '/tmp/x $HOME' });
     expect(cfg.adminEndpoint).toBe('127.0.0.1:8888');
+    expect(cfg.logLevel).toBe('debug');
   });
 
   test('lists every error with its exact path', () => {

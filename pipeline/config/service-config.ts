@@ -59,8 +59,9 @@ export function parseServiceConfig(
 
   const service = top.section('service');
   const telemetry = service.section('telemetry');
-  const logLevel = telemetry.section('logs').oneOf('level', ['debug', 'info', 'warn', 'error'] as const, 'info');
-  telemetry.section('logs').done();
+  const logs = telemetry.section('logs');
+  const logLevel = logs.oneOf('level', ['debug', 'info', 'warn', 'error'] as const, 'info');
+  logs.done();
   telemetry.done();
   const admin = service.section('admin');
   const adminEndpoint = admin.string('endpoint', DEFAULT_ADMIN_ENDPOINT);
