@@ -2,9 +2,13 @@
 # Installs everything the tests need on a fresh Debian 12 machine: Debian packages, a real Jaeger v2
 # built from the Go module proxy, the eBPF sensor, and the agent apps the end-to-end tests drive.
 # Idempotent: what is already there at the right version is kept.
+#
+#   .ci/install-tools.sh           everything the tests need
+#   .ci/install-tools.sh runtime   only what running the collector needs (packages + sensor)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+MODE=${1:-all}
 TOOLS=$ROOT/.tools
 mkdir -p "$TOOLS/bin"
 step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
@@ -20,6 +24,13 @@ fi
 # Jaeger v2 ships as github.com/jaegertracing/jaeger (no /v2 in the module path). The proxy serves
 # its v1.76.0 tag, the same release as Jaeger v2.13.0, whose cmd/jaeger is the v2 binary. Its go.mod
 # has a replace directive, which `go install pkg@version` refuses, so build it from a tiny module.
+if [ "$MODE" = runtime ]; then
+  step "eBPF sensor"
+  make -C bpf -j2
+  step "runtime ready"
+  exit 0
+fi
+
 JAEGER_VERSION=v1.76.0
 step "Jaeger v2 ($JAEGER_VERSION = v2.13.0)"
 if [ "$(cat "$TOOLS/bin/jaeger.version" 2>/dev/null)" != "$JAEGER_VERSION" ]; then
