@@ -1,0 +1,304 @@
+// Kernel events -> OTLP log records, one ResourceLogs per process in a batch. Hot path: one LogRecord
+// and its attribute list per event; resource attributes are built once per process per batch, exec info
+// and container identity come from bounded caches.
+
+import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { constants as osConstants } from 'node:os';
+import Long from 'long';
+import { redactSecrets } from '../../pipeline/redact.js';
+import { anyValue } from '../../pipeline/otlp/attributes.js';
+import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
+import { ATTR, KERNEL_EVENT_PREFIX, KERNEL_SCOPE } from '../../pipeline/semconv.js';
+import type { ContainerResolver } from './container.js';
+import type { SensorEvent } from './frame-decoder.js';
+import { parseWire } from './wire-parse.js';
+
+export const SEVERITY_INFO = 9;
+export const SEVERITY_WARN = 13;
+
+/** LogRecord.eventName of the record that marks a period without kernel data. */
+export const SENSOR_GAP_EVENT = 'aibom.sensor.gap';
+/** Attributes of the gap record (aibom.*: no semantic convention exists). */
+export const GAP_ATTR = {
+  start: 'aibom.sensor.gap.start_unix_nano',
+  end: 'aibom.sensor.gap.end_unix_nano',
+  durationMs: 'aibom.sensor.gap.duration_ms',
+  exitCode: 'aibom.sensor.exit_code',
+  exitSignal: 'aibom.sensor.exit_signal',
+  restartCount: 'aibom.sensor.restart_count',
+  reason: 'aibom.sensor.gap.reason',
+} as const;
+
+const ERRNO_NAME: Record<number, string> = (() => {
+  const out: Record<number, string> = {};
+  for (const [name, n] of Object.entries(osConstants.errno)) if (out[n] === undefined) out[n] = name;
+  return out;
+})();
+
+/** `-2` -> `ENOENT`. */
+export function errnoName(negErrno: number): string {
+  return ERRNO_NAME[-negErrno] ?? `errno ${-negErrno}`;
+}
+
+const DNS_TYPES: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 64: 'SVCB', 65: 'HTTPS', 255: 'ANY' };
+export function dnsTypeName(qtype: number): string {
+  return DNS_TYPES[qtype] ?? `TYPE${qtype}`;
+}
+
+/** Exact 64-bit unsigned nanoseconds without a decimal round trip. */
+export function nsToLong(ns: bigint): Long {
+  return Long.fromBits(Number(ns & 0xffffffffn), Number((ns >> 32n) & 0xffffffffn), true);
+}
+
+const kv = (key: string, v: string | number | boolean): KeyValue =>
+  typeof v === 'string'
+    ? { key, value: { stringValue: v } }
+    : typeof v === 'boolean'
+      ? { key, value: { boolValue: v } }
+      : { key, value: { intValue: v } };
+
+interface ExecInfo {
+  path?: string;
+  args?: readonly string[];
+  /** Bumped on every exec, so a batch starts a new ResourceLogs for the new image. */
+  generation: number;
+}
+
+export interface ConverterOptions {
+  capturePayload: boolean;
+  containers: ContainerResolver;
+  processCacheSize: number;
+  /** Read /proc/<pid>/exe and cmdline for processes first seen without an exec event (default true). */
+  readProc?: boolean;
+  hostName?: string;
+  scopeVersion: string;
+}
+
+interface Group {
+  resource: ResourceLogs;
+  records: LogRecord[];
+}
+
+/**
+ * Accumulates events into one LogsData. `add` per event, `take` to hand the batch over (the builder then
+ * starts empty). The pid -> exec-info cache survives batches (bounded, least recently used evicted).
+ */
+export class LogsBuilder {
+  private groups = new Map<string, Group>();
+  private list: ResourceLogs[] = [];
+  private n = 0;
+  private readonly execInfo = new Map<number, ExecInfo>();
+  private readonly host: string;
+  private readonly readProc: boolean;
+
+  constructor(private readonly opts: ConverterOptions) {
+    this.host = opts.hostName ?? hostname();
+    this.readProc = opts.readProc ?? true;
+  }
+
+  get count(): number {
+    return this.n;
+  }
+
+  get cachedProcesses(): number {
+    return this.execInfo.size;
+  }
+
+  /** Hands over the batch built so far (the caller owns it) and starts a new one. */
+  take(): LogsData {
+    const data: LogsData = { resourceLogs: this.list };
+    this.list = [];
+    this.groups = new Map();
+    this.n = 0;
+    return data;
+  }
+
+  private touch(pid: number, isExec: boolean): ExecInfo {
+    let info = this.execInfo.get(pid);
+    if (info) {
+      // LRU: re-insert at the end.
+      this.execInfo.delete(pid);
+    } else {
+      info = { generation: 0 };
+      if (this.readProc && !isExec) readProcInfo(pid, info);
+    }
+    this.execInfo.set(pid, info);
+    if (this.execInfo.size > this.opts.processCacheSize) this.execInfo.delete(this.execInfo.keys().next().value as number);
+    return info;
+  }
+
+  private group(ev: SensorEvent, info: ExecInfo): Group {
+    const key = `${ev.pid}/${info.generation}`;
+    let g = this.groups.get(key);
+    if (g) return g;
+    const attributes: KeyValue[] = [
+      kv(ATTR.hostName, this.host),
+      kv(ATTR.serviceName, `unknown_service:${ev.comm}`),
+      kv(ATTR.processPid, ev.pid),
+      kv(ATTR.processParentPid, ev.ppid),
+      kv(ATTR.processExecutableName, ev.comm),
+      kv(ATTR.processUserId, ev.uid),
+    ];
+    if (info.path !== undefined) attributes.push(kv(ATTR.processExecutablePath, info.path));
+    if (info.args !== undefined) attributes.push({ key: ATTR.processCommandArgs, value: anyValue(info.args) });
+    const c = this.opts.containers.resolve(ev.cgroupId, ev.pid);
+    if (c.containerId) attributes.push(kv(ATTR.containerId, c.containerId));
+    if (c.podUid) attributes.push(kv(ATTR.k8sPodUid, c.podUid));
+    if (c.podName) attributes.push(kv(ATTR.k8sPodName, c.podName));
+    if (c.namespace) attributes.push(kv(ATTR.k8sNamespaceName, c.namespace));
+    const resource: ResourceLogs = {
+      resource: { attributes },
+      scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [] }],
+    };
+    g = { resource, records: resource.scopeLogs[0]!.logRecords };
+    this.groups.set(key, g);
+    this.list.push(resource);
+    return g;
+  }
+
+  /** Appends one event; `observed` is the receive time (one Long per chunk, shared). */
+  add(ev: SensorEvent, observed: Long, fallbackTime: Long): void {
+    const info = this.touch(ev.pid, ev.kind === 'exec');
+    if (ev.kind === 'exec') {
+      info.path = ev.filename;
+      info.args = ev.args;
+      info.generation++;
+    }
+    const g = this.group(ev, info);
+    g.records.push(this.record(ev, observed, fallbackTime));
+    this.n++;
+    // Pids are reused: forget the process once it is gone (the record above already has its resource).
+    if (ev.kind === 'exit') this.execInfo.delete(ev.pid);
+  }
+
+  /** A record outside any process (sensor gap), under its own resource. */
+  addRecord(resourceAttributes: KeyValue[], record: LogRecord): void {
+    this.list.push({
+      resource: { attributes: resourceAttributes },
+      scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [record] }],
+    });
+    this.n++;
+  }
+
+  get hostName(): string {
+    return this.host;
+  }
+
+  private record(ev: SensorEvent, observed: Long, fallbackTime: Long): LogRecord {
+    const a: KeyValue[] = [kv(ATTR.threadId, ev.tid), kv(ATTR.kernelSeq, ev.seq)];
+    if (ev.repeat > 0) a.push(kv(ATTR.kernelRepeat, ev.repeat));
+    if (ev.truncated) a.push(kv(ATTR.kernelTruncated, true));
+    a.push({ key: ATTR.kernelCgroupId, value: { intValue: nsToLong(ev.cgroupId) } });
+    let body: string;
+    switch (ev.kind) {
+      case 'exec':
+        a.push(kv(ATTR.processExecutablePath, ev.filename), { key: ATTR.processCommandArgs, value: anyValue(ev.args) });
+        body = `exec ${ev.filename}`;
+        break;
+      case 'exit':
+        if (ev.exitCode !== null) a.push(kv(ATTR.processExitCode, ev.exitCode));
+        if (ev.signal !== null) a.push(kv(ATTR.processExitSignal, ev.signal));
+        body = ev.signal !== null ? `exit signal ${ev.signal}` : `exit ${ev.exitCode}`;
+        break;
+      case 'fork':
+        a.push(kv(ATTR.processChildPid, ev.childPid));
+        body = `fork ${ev.childPid}`;
+        break;
+      case 'open':
+        a.push(kv(ATTR.filePath, ev.path), kv(ATTR.fileOpenFlags, ev.openFlags), kv(ATTR.fileResult, ev.ret));
+        if (ev.ret < 0) a.push(kv(ATTR.errorType, errnoName(ev.ret)));
+        if (ev.credential) a.push(kv(ATTR.identityCredential, true));
+        body = `open ${ev.path}`;
+        break;
+      case 'connect':
+      case 'accept': {
+        if (ev.transport !== 'other') a.push(kv(ATTR.networkTransport, ev.transport));
+        if (ev.family !== 0) a.push(kv(ATTR.networkType, ev.family === 6 ? 'ipv6' : 'ipv4'));
+        a.push(kv(ATTR.networkPeerAddress, ev.peerAddress), kv(ATTR.networkPeerPort, ev.peerPort));
+        if (ev.localPort !== 0) a.push(kv(ATTR.networkLocalAddress, ev.localAddress), kv(ATTR.networkLocalPort, ev.localPort));
+        if (ev.kind === 'connect') {
+          a.push(kv(ATTR.serverAddress, ev.peerAddress), kv(ATTR.serverPort, ev.peerPort), kv(ATTR.networkInProgress, ev.inProgress));
+          if (ev.ret < 0 && !ev.inProgress) a.push(kv(ATTR.errorType, errnoName(ev.ret)));
+        }
+        a.push(kv(ATTR.networkResult, ev.ret));
+        const addr = ev.family === 6 ? `[${ev.peerAddress}]` : ev.peerAddress;
+        body = `${ev.kind} ${addr}:${ev.peerPort}`;
+        break;
+      }
+      case 'dns':
+        a.push(
+          kv(ATTR.dnsQuestionName, ev.name),
+          kv(ATTR.dnsQtype, dnsTypeName(ev.qtype)),
+          kv(ATTR.networkTransport, 'udp'),
+          kv(ATTR.networkPeerAddress, ev.serverAddress),
+          kv(ATTR.networkPeerPort, ev.serverPort),
+        );
+        body = `dns ${ev.name}`;
+        break;
+      case 'tls':
+      case 'http': {
+        const w = parseWire(ev.data);
+        if (ev.kind === 'tls') a.push(kv(ATTR.tlsDirection, ev.direction));
+        else {
+          a.push(kv(ATTR.networkTransport, 'tcp'), kv(ATTR.networkPeerAddress, ev.peerAddress), kv(ATTR.networkPeerPort, ev.peerPort));
+        }
+        a.push(kv(ATTR.payloadSize, ev.totalLen));
+        let what = '';
+        if (w) {
+          if (w.method !== undefined) {
+            a.push(kv(ATTR.httpRequestMethod, w.method));
+            what = ` ${w.method} ${w.path ?? ''}`;
+          }
+          if (w.path !== undefined) a.push(kv(ATTR.urlPath, w.path));
+          if (w.host !== undefined) a.push(kv(ATTR.serverAddress, w.host));
+          if (w.port !== undefined) a.push(kv(ATTR.serverPort, w.port));
+          if (w.contentLength !== undefined && w.method !== undefined) a.push(kv(ATTR.httpRequestBodySize, w.contentLength));
+          if (w.userAgent !== undefined) a.push(kv(ATTR.userAgent, w.userAgent));
+          if (w.statusCode !== undefined) {
+            a.push(kv(ATTR.httpResponseStatusCode, w.statusCode));
+            what = ` HTTP ${w.statusCode}`;
+          }
+          if (w.traceparent !== undefined) {
+            a.push(
+              kv(ATTR.wireTraceparent, w.traceparent),
+              kv(ATTR.wireTraceparentSource, w.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind),
+            );
+          }
+        }
+        if (this.opts.capturePayload) a.push(kv(ATTR.payloadText, redactSecrets(ev.data.toString('utf8'))));
+        body = ev.kind === 'tls' ? `tls ${ev.direction}${what}` : `http${what}`;
+        if (ev.kind === 'http' && !what) body = `http ${ev.peerAddress}:${ev.peerPort}`;
+        break;
+      }
+    }
+    return {
+      timeUnixNano: ev.timeUnixNano === undefined ? fallbackTime : nsToLong(ev.timeUnixNano),
+      observedTimeUnixNano: observed,
+      severityNumber: SEVERITY_INFO,
+      severityText: 'INFO',
+      eventName: KERNEL_EVENT_PREFIX + ev.kind,
+      body: { stringValue: body },
+      attributes: a,
+    };
+  }
+}
+
+/** Exec info of a process that was running before the sensor saw its exec (best effort, unprivileged). */
+function readProcInfo(pid: number, info: ExecInfo): void {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (raw) {
+      const args = raw.split('\0');
+      if (args[args.length - 1] === '') args.pop();
+      info.args = args;
+    }
+  } catch {
+    return; // gone
+  }
+  try {
+    info.path = readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    /* another user's process: needs ptrace access; leave the path out */
+  }
+}

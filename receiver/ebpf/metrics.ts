@@ -1,0 +1,130 @@
+// The receiver's /metrics: what arrived, what the kernel counted (mirrored from the sensor's stats frames
+// as deltas), what the decoder skipped, what was dropped and why, lag and restarts. Registered once per
+// Metrics registry and shared by every ebpf receiver instance (label `component`).
+
+import client from 'prom-client';
+import type { Metrics } from '../../pipeline/telemetry/metrics.js';
+import type { EventKind, FrameDecoderCounters, StatsRecord, TypeCounters } from './frame-decoder.js';
+
+export type DropReason = 'pipeline_full' | 'permanent_error' | 'shutdown' | 'self';
+
+function counter<L extends string>(m: Metrics, name: string, help: string, labels: readonly L[]): client.Counter<L> {
+  return (m.registry.getSingleMetric(name) as client.Counter<L> | undefined) ?? m.counter(name, help, labels);
+}
+function gauge<L extends string>(m: Metrics, name: string, help: string, labels: readonly L[]): client.Gauge<L> {
+  return (m.registry.getSingleMetric(name) as client.Gauge<L> | undefined) ?? m.gauge(name, help, labels);
+}
+
+export const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export class EbpfMetrics {
+  readonly received: client.Counter<'component' | 'kind'>;
+  readonly sent: client.Counter<'component'>;
+  readonly dropped: client.Counter<'component' | 'reason'>;
+  readonly pending: client.Gauge<'component'>;
+  readonly kernelEvents: client.Counter<'component' | 'type' | 'outcome'>;
+  readonly kernelFiltered: client.Counter<'component' | 'reason'>;
+  readonly decoder: client.Counter<'component' | 'counter'>;
+  readonly lag: client.Histogram<'component'>;
+  readonly lagMax: client.Gauge<'component'>;
+  readonly restarts: client.Counter<'component'>;
+  readonly up: client.Gauge<'component'>;
+  readonly monitoredPids: client.Gauge<'component'>;
+  readonly uprobeTargets: client.Gauge<'component'>;
+  readonly clockSkew: client.Gauge<'component'>;
+
+  constructor(m: Metrics) {
+    this.received = counter(m, 'aibom_ebpf_events_received_total', 'Kernel events decoded from the sensor stream, by kind.', ['component', 'kind']);
+    this.sent = counter(m, 'aibom_ebpf_log_records_sent_total', 'Log records (events and gap records) the next consumer accepted.', ['component']);
+    this.dropped = counter(m, 'aibom_ebpf_dropped_events_total', 'Events dropped in the receiver, by reason (pipeline_full, permanent_error, shutdown, self).', ['component', 'reason']);
+    this.pending = gauge(m, 'aibom_ebpf_pending_events', 'Events batched or waiting for the next consumer.', ['component']);
+    this.kernelEvents = counter(m, 'aibom_ebpf_kernel_events_total', "The sensor's per-type counters: attempted (passed the filters), emitted, ring_drop (ring buffer full), deduped, helper_error.", ['component', 'type', 'outcome']);
+    this.kernelFiltered = counter(m, 'aibom_ebpf_kernel_filtered_total', 'Events the kernel filtered out before the ring buffer, by reason.', ['component', 'reason']);
+    this.decoder = counter(m, 'aibom_ebpf_decoder_errors_total', 'Frame decoder problems: bytes_skipped, frames_rejected, resyncs, seq_gaps.', ['component', 'counter']);
+    this.lag =
+      (m.registry.getSingleMetric('aibom_ebpf_event_lag_seconds') as client.Histogram<'component'> | undefined) ??
+      new client.Histogram({
+        name: 'aibom_ebpf_event_lag_seconds',
+        help: 'Time from the kernel event to its decoding in the receiver.',
+        labelNames: ['component'],
+        buckets: LAG_BUCKETS,
+        registers: [m.registry],
+      });
+    this.lagMax = gauge(m, 'aibom_ebpf_event_lag_max_seconds', 'Largest event lag in the last decoded chunk.', ['component']);
+    this.restarts = counter(m, 'aibom_ebpf_sensor_restarts_total', 'Sensor restarts after a crash (spawn) or reconnects (socket).', ['component']);
+    this.up = gauge(m, 'aibom_ebpf_sensor_up', '1 while a sensor is connected and ready.', ['component']);
+    this.monitoredPids = gauge(m, 'aibom_ebpf_sensor_monitored_pids', 'Processes the sensor monitors (last stats frame).', ['component']);
+    this.uprobeTargets = gauge(m, 'aibom_ebpf_sensor_uprobe_targets', 'Binaries with OpenSSL uprobes attached (last stats frame).', ['component']);
+    this.clockSkew = gauge(m, 'aibom_ebpf_clock_skew_seconds', "Sensor's realtime clock at stream start minus the receiver's clock when the header arrived.", ['component']);
+  }
+}
+
+const OUTCOMES: readonly [keyof TypeCounters, string][] = [
+  ['attempted', 'attempted'],
+  ['emitted', 'emitted'],
+  ['rbDrops', 'ring_drop'],
+  ['deduped', 'deduped'],
+  ['helperErrors', 'helper_error'],
+];
+
+/**
+ * Turns the sensor's cumulative counters (per sensor run) into counter increments. `reset()` at every new
+ * sensor run: its counters start from zero again.
+ */
+export class StatsMirror {
+  private last = new Map<string, number>();
+  private lastDecoder: Partial<FrameDecoderCounters> = {};
+
+  constructor(
+    private readonly m: EbpfMetrics,
+    private readonly component: string,
+  ) {}
+
+  reset(): void {
+    this.last = new Map();
+    this.lastDecoder = {};
+  }
+
+  private delta(key: string, value: number): number {
+    const prev = this.last.get(key) ?? 0;
+    this.last.set(key, value);
+    return value >= prev ? value - prev : value;
+  }
+
+  stats(s: StatsRecord): void {
+    const component = this.component;
+    for (const type of Object.keys(s.perType) as EventKind[]) {
+      const c = s.perType[type];
+      for (const [field, outcome] of OUTCOMES) {
+        const d = this.delta(`${type}.${field}`, c[field]);
+        if (d > 0) this.m.kernelEvents.inc({ component, type, outcome }, d);
+      }
+    }
+    const f: [string, number][] = [
+      ['not_monitored', s.filtered.notMonitored],
+      ['path_ignored', s.filtered.pathIgnored],
+      ['not_interesting', s.filtered.notInteresting],
+    ];
+    for (const [reason, v] of f) {
+      const d = this.delta(`filtered.${reason}`, v);
+      if (d > 0) this.m.kernelFiltered.inc({ component, reason }, d);
+    }
+    this.m.monitoredPids.set({ component }, s.monitoredPids);
+    this.m.uprobeTargets.set({ component }, s.uprobeTargets);
+  }
+
+  decoder(c: Readonly<FrameDecoderCounters>): void {
+    const pairs: [keyof FrameDecoderCounters, string][] = [
+      ['bytesSkipped', 'bytes_skipped'],
+      ['framesRejected', 'frames_rejected'],
+      ['resyncs', 'resyncs'],
+      ['seqGaps', 'seq_gaps'],
+    ];
+    for (const [field, label] of pairs) {
+      const prev = this.lastDecoder[field] ?? 0;
+      const v = c[field];
+      if (v > prev) this.m.decoder.inc({ component: this.component, counter: label }, v - prev);
+      this.lastDecoder[field] = v;
+    }
+  }
+}
