@@ -1,194 +1,230 @@
 /**
- * Spans/s through OTLP gRPC in -> batch -> OTLP gRPC out, for aibom-collector and, in the same run
- * and under the same load, for Jaeger v2 used as a pass-through collector. Each collector is pinned
- * to CPU 1 (Jaeger also with GOMAXPROCS=1); the load generator and the sink share CPU 0.
+ * Issue 2's figures: spans/s through OTLP gRPC in -> batch -> OTLP gRPC out on one core, for
+ * aibom-collector and, in the same run and under the same load, for Jaeger v2 used as a pass-through
+ * collector; CPU and RSS of each.
  *
- *   npm run build && node dist/bench/passthrough.js [--seconds 20] [--spans-per-request 100] [--concurrency 8]
+ *   bench/setup.sh && npm run build && node dist/bench/passthrough.js
+ *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 8] [--spans-per-request 100]
+ *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR]
  *
- * Reports spans/s delivered to the sink over the steady part of the run, refusals the load generator
- * saw (backpressure), and the collector's peak RSS (VmHWM).
+ * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
+ * generator and the sink (Go, .tools/bin/otlpbench, both GOMAXPROCS=1) share CPU 0. The sink counts
+ * spans by walking the wire format, without decoding. A first phase sends the load straight to the
+ * sink, which shows what the harness alone sustains on its one core: far more than either collector.
+ *
+ * Per collector (fresh process): 1. fixed rate (--rate spans/s, which both must sustain): steady RSS
+ * and CPU at the same load; 2. closed loop (--concurrency senders, each sends its next request when
+ * the last is answered): max spans/s and CPU; then peak RSS (VmHWM) over both phases.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
-import { attr, bigIntToLong, nowUnixNanos, tracesCodec, type TracesData } from '../pipeline/otlp/index.js';
 import { Proc, waitFor } from '../test/support/process.js';
 import { freePorts } from '../test/support/ports.js';
-import { collectorMain, jaegerBin } from '../test/support/tools.js';
+import { collectorMain, jaegerBin, tool } from '../test/support/tools.js';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '20' },
+    seconds: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '10000' },
     'spans-per-request': { type: 'string', default: '100' },
     concurrency: { type: 'string', default: '8' },
+    only: { type: 'string' },
+    'node-args': { type: 'string', default: '' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
+const WARMUP = Number(values.warmup);
+const RATE = Number(values.rate);
 const SPANS = Number(values['spans-per-request']);
 const CONCURRENCY = Number(values.concurrency);
+const NODE_ARGS = values['node-args']!.split(/\s+/).filter(Boolean);
+const HARNESS_CPU = '0';
+const COLLECTOR_CPU = '1';
 
-function request(): Buffer {
-  const now = nowUnixNanos();
-  const data: TracesData = {
-    resourceSpans: [
-      {
-        resource: { attributes: [attr('service.name', 'bench-agent'), attr('process.pid', 1234), attr('host.name', 'bench')] },
-        scopeSpans: [
-          {
-            scope: { name: 'bench', version: '1' },
-            spans: Array.from({ length: SPANS }, (_, i) => ({
-              traceId: Buffer.from(`${i.toString(16).padStart(8, '0')}0af7651916cd43dd8448eb21`, 'hex'),
-              spanId: Buffer.from(i.toString(16).padStart(16, '0'), 'hex'),
-              parentSpanId: Buffer.from('b7ad6b7169203331', 'hex'),
-              name: 'chat gpt-4o',
-              kind: 3,
-              startTimeUnixNano: bigIntToLong(now),
-              endTimeUnixNano: bigIntToLong(now + 1_500_000n),
-              attributes: [
-                attr('gen_ai.operation.name', 'chat'),
-                attr('gen_ai.provider.name', 'openai'),
-                attr('gen_ai.request.model', 'gpt-4o'),
-                attr('gen_ai.usage.input_tokens', 812),
-                attr('gen_ai.usage.output_tokens', 96),
-                attr('server.address', 'api.openai.com'),
-                attr('server.port', 443),
-                attr('http.request.method', 'POST'),
-                attr('http.response.status_code', 200),
-                attr('gen_ai.request.temperature', 0.2),
-              ],
-              events: [{ timeUnixNano: bigIntToLong(now + 10n), name: 'gen_ai.choice', attributes: [attr('index', 0)] }],
-              status: { code: 1 },
-            })),
-          },
-        ],
-      },
-    ],
-  };
-  return Buffer.from(tracesCodec.encode(data));
+const otlpbench = tool('OTLPBENCH_BIN', '.tools/bin/otlpbench');
+if (!otlpbench) {
+  console.error('.tools/bin/otlpbench is missing: run bench/setup.sh');
+  process.exit(2);
 }
 
-/** An OTLP gRPC sink that counts spans; it answers at once. */
-async function startSink(port: number): Promise<{ count: () => number; stop: () => Promise<void> }> {
-  let spans = 0;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  server.addService(
-    {
-      Export: {
-        path: tracesCodec.grpcPath,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (b: Buffer) => b,
-        requestDeserialize: (b: Buffer) => b,
-        responseSerialize: (b: Buffer) => b,
-        responseDeserialize: (b: Buffer) => b,
-      },
-    },
-    {
-      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-        spans += tracesCodec.count(tracesCodec.decode(call.request));
-        cb(null, Buffer.from(tracesCodec.encodeResponse()));
-      },
-    },
-  );
-  await new Promise<void>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? reject(e) : resolve())));
-  return { count: () => spans, stop: () => new Promise((r) => server.tryShutdown(() => r())) };
-}
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
-async function load(port: number, payload: Buffer, sink: { count: () => number }): Promise<{ spansPerSec: number; refused: number; sent: number }> {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  let stop = false;
-  let refused = 0;
-  let sent = 0;
-  const worker = async () => {
-    while (!stop) {
-      const err = await new Promise<grpc.ServiceError | null>((resolve) =>
-        client.makeUnaryRequest(tracesCodec.grpcPath, (b: Buffer) => b, (b: Buffer) => b, payload, (e) => resolve(e)),
-      );
-      if (err) {
-        refused++;
-        await new Promise((r) => setTimeout(r, 20));
-      } else sent += SPANS;
+/** The last complete JSON line an otlpbench process printed. */
+function counters(p: Proc): Record<string, number> {
+  const lines = p.stdout.trimEnd().split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      return JSON.parse(lines[i]!) as Record<string, number>;
+    } catch {
+      // a line still being written
     }
-  };
-  const workers = Array.from({ length: CONCURRENCY }, worker);
-  // Skip a warm-up fifth of the run, then measure what reaches the sink.
-  await new Promise((r) => setTimeout(r, (SECONDS * 1000) / 5));
-  const c0 = sink.count();
+  }
+  return {};
+}
+
+function harness(cmd: 'sink' | 'load', args: string[]): Proc {
+  return new Proc('taskset', ['-c', HARNESS_CPU, otlpbench!, cmd, ...args], { env: { ...process.env, GOMAXPROCS: '1' } });
+}
+
+async function waitListening(p: Proc, what: string): Promise<void> {
+  await waitFor(what, () => (p.stdout.includes('{') ? true : !p.running ? Promise.reject(new Error(p.tail())) : undefined), 60_000, 50);
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+function statusKiB(pid: number, key: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+interface Window {
+  spansPerSec: number;
+  cpuPct: number;
+  rssMiB: number;
+  refused: number;
+  missed: number;
+}
+
+/** Measures `seconds` of what reaches the sink, the collector's CPU and its RSS (mean of samples). */
+async function window(sink: Proc, load: Proc, pid: number | undefined, seconds: number): Promise<Window> {
+  const s0 = counters(sink).spans ?? 0;
+  const l0 = counters(load);
+  const c0 = pid ? cpuSeconds(pid) : 0;
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const spansPerSec = ((sink.count() - c0) * 1000) / (performance.now() - t0);
-  stop = true;
-  await Promise.all(workers);
-  client.close();
-  return { spansPerSec, refused, sent };
+  const rss: number[] = [];
+  const deadline = t0 + seconds * 1000;
+  while (performance.now() < deadline) {
+    await sleep(0.25);
+    if (pid) rss.push(statusKiB(pid, 'VmRSS'));
+  }
+  const dt = (performance.now() - t0) / 1000;
+  const l1 = counters(load);
+  return {
+    spansPerSec: ((counters(sink).spans ?? 0) - s0) / dt,
+    cpuPct: pid ? ((cpuSeconds(pid) - c0) / dt) * 100 : NaN,
+    rssMiB: rss.length ? rss.reduce((a, b) => a + b, 0) / rss.length / 1024 : NaN,
+    refused: (l1.refused ?? 0) - (l0.refused ?? 0),
+    missed: (l1.missed ?? 0) - (l0.missed ?? 0),
+  };
 }
 
-function peakRssMiB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-async function waitPort(port: number): Promise<void> {
-  const client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  await waitFor(`port ${port}`, () => new Promise<true | undefined>((resolve) => client.waitForReady(Date.now() + 500, (e) => resolve(e ? undefined : true))), 60_000);
-  client.close();
-}
-
-async function measure(label: string, start: (inPort: number, sinkPort: number, dir: string) => Proc): Promise<void> {
-  const [inPort, sinkPort] = (await freePorts(2)) as [number, number];
-  const sink = await startSink(sinkPort);
-  const proc = start(inPort, sinkPort, mkdtempSync(join(tmpdir(), 'aibom-bench-')));
+async function phase(sink: Proc, target: string, rate: number, pid: number | undefined): Promise<Window> {
+  const load = harness('load', ['-target', target, '-concurrency', String(CONCURRENCY), '-spans', String(SPANS), '-rate', String(rate)]);
   try {
-    await waitPort(inPort);
-    const r = await load(inPort, request(), sink);
-    const rss = peakRssMiB(proc.child.pid!);
-    console.log(`${label.padEnd(16)} ${Math.round(r.spansPerSec).toString().padStart(8)} spans/s   peak RSS ${rss.toFixed(0)} MiB   refusals ${r.refused}`);
-    results.push({ label, spansPerSec: r.spansPerSec });
+    await waitListening(load, 'load generator');
+    await sleep(WARMUP);
+    return await window(sink, load, pid, SECONDS);
   } finally {
-    await proc.stop();
-    await sink.stop();
+    await load.stop();
   }
 }
 
-const results: { label: string; spansPerSec: number }[] = [];
-console.log(`OTLP gRPC -> batch -> OTLP gRPC, ${SPANS} spans/request, ${CONCURRENCY} concurrent senders, ${SECONDS}s measured, collector on CPU 1`);
-
-await measure('aibom-collector', (inPort, sinkPort, dir) => {
-  const cfg = join(dir, 'c.yaml');
-  writeFileSync(
-    cfg,
-    `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
-processors: { batch: {} }
-exporters: { otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none } }
-service:
-  admin: { endpoint: "" }
-  telemetry: { logs: { level: warn } }
-  pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [otlp] } }
-`,
+async function waitPort(port: number, p: Proc): Promise<void> {
+  const net = await import('node:net');
+  await waitFor(
+    `port ${port}`,
+    () =>
+      !p.running
+        ? Promise.reject(new Error(p.tail()))
+        : new Promise<true | undefined>((resolve) => {
+            const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+            s.on('error', () => resolve(undefined));
+          }),
+    60_000,
   );
-  return new Proc('taskset', ['-c', '1', process.execPath, collectorMain(), 'run', '--config', cfg]);
-});
+}
 
-const jaeger = jaegerBin();
-if (jaeger) {
-  await measure('jaeger v2', (inPort, sinkPort, dir) => {
-    const cfg = join(dir, 'j.yaml');
-    writeFileSync(
-      cfg,
-      `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
+const fmt = (n: number, w = 8) => Math.round(n).toString().padStart(w);
+
+interface Result {
+  label: string;
+  fixed: Window;
+  closed: Window;
+  peakMiB: number;
+}
+
+async function measure(label: string, sink: Proc, sinkPort: number, start: (inPort: number, dir: string) => Proc): Promise<Result> {
+  const [inPort] = (await freePorts(1)) as [number];
+  const proc = start(inPort, mkdtempSync(join(tmpdir(), 'aibom-bench-')));
+  try {
+    await waitPort(inPort, proc);
+    const pid = proc.child.pid!;
+    const fixed = await phase(sink, `127.0.0.1:${inPort}`, RATE, pid);
+    const closed = await phase(sink, `127.0.0.1:${inPort}`, 0, pid);
+    const peakMiB = statusKiB(pid, 'VmHWM') / 1024;
+    if (!proc.running) throw new Error(`${label} exited during the run\n${proc.tail()}`);
+    return { label, fixed, closed, peakMiB };
+  } finally {
+    await proc.stop();
+    void sinkPort;
+  }
+}
+
+const collectorConfig = (inPort: number, sinkPort: number, extraService = '') =>
+  `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
 processors: { batch: {} }
 exporters: { otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none } }
 service:
-  telemetry: { metrics: { level: none }, logs: { level: warn } }
-  pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [otlp] } }
-`,
+${extraService}  pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [otlp] } }
+`;
+
+const [sinkPort] = (await freePorts(1)) as [number];
+const sink = harness('sink', ['-addr', `127.0.0.1:${sinkPort}`]);
+const results: Result[] = [];
+try {
+  await waitListening(sink, 'sink');
+  console.log(
+    `OTLP gRPC -> batch -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
+      `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
+  );
+  const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
+  console.log(`harness alone (load -> sink, ${CONCURRENCY} senders, CPU ${HARNESS_CPU} only): ${fmt(alone.spansPerSec)} spans/s`);
+
+  if (values.only !== 'jaeger') {
+    results.push(
+      await measure('aibom-collector', sink, sinkPort, (inPort, dir) => {
+        const cfg = join(dir, 'c.yaml');
+        writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n'));
+        const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+        return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, collectorMain(), 'run', '--config', cfg]);
+      }),
     );
-    return new Proc('taskset', ['-c', '1', jaeger, '--config', cfg], { env: { ...process.env, GOMAXPROCS: '1' } });
-  });
+  }
+  const jaeger = jaegerBin();
+  if (values.only !== 'aibom' && jaeger) {
+    results.push(
+      await measure('jaeger v2', sink, sinkPort, (inPort, dir) => {
+        const cfg = join(dir, 'j.yaml');
+        writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  telemetry: { metrics: { level: none }, logs: { level: warn } }\n'));
+        return new Proc('taskset', ['-c', COLLECTOR_CPU, jaeger, '--config', cfg], { env: { ...process.env, GOMAXPROCS: '1' } });
+      }),
+    );
+  } else if (!jaeger) {
+    console.log('jaeger v2 not built (.ci/install-tools.sh): comparison skipped');
+  }
+
+  console.log(`\n${'collector'.padEnd(16)} | closed loop: spans/s    CPU%  refused | fixed ${RATE} spans/s: got/s   CPU%  RSS MiB missed | peak RSS MiB`);
+  for (const r of results) {
+    const { closed: c, fixed: f } = r;
+    console.log(
+      `${r.label.padEnd(16)} | ${fmt(c.spansPerSec, 20)} ${fmt(c.cpuPct, 7)} ${fmt(c.refused, 8)} | ${fmt(f.spansPerSec, 26)} ${fmt(f.cpuPct, 6)} ${fmt(f.rssMiB, 8)} ${fmt(f.missed, 6)} | ${fmt(r.peakMiB, 12)}`,
+    );
+  }
   const [ours, theirs] = results;
-  if (ours && theirs) console.log(`ratio aibom-collector / jaeger v2 = ${(ours.spansPerSec / theirs.spansPerSec).toFixed(2)}`);
-} else {
-  console.log('jaeger v2 not built (.ci/install-tools.sh): comparison skipped');
+  if (ours && theirs) {
+    console.log(`\nratio aibom-collector / jaeger v2 (closed-loop spans/s) = ${(ours.closed.spansPerSec / theirs.closed.spansPerSec).toFixed(2)}`);
+    const worst = Math.max(ours.closed.spansPerSec, theirs.closed.spansPerSec);
+    console.log(`harness headroom: alone it moves ${(alone.spansPerSec / worst).toFixed(1)}x the faster collector's spans/s`);
+  }
+} finally {
+  await sink.stop();
 }
