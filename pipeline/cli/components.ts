@@ -2,6 +2,7 @@ import { debugExporterFactory } from '../../exporters/debug/index.js';
 import { fileExporterFactory } from '../../exporters/file/index.js';
 import { otlpExporterFactory, otlpGrpcExporterFactory, otlpHttpExporterFactory } from '../../exporters/otlp/index.js';
 import { batchProcessorFactory } from '../../processors/batch/index.js';
+import { correlateProcessorFactory } from '../../processors/correlate/index.js';
 import { normalizeProcessorFactory } from '../../processors/normalize/index.js';
 import { otlpReceiverFactory } from '../../receiver/otlp/index.js';
 import type { ComponentKind, Factory } from '../component.js';
@@ -11,6 +12,7 @@ const FACTORIES: readonly Factory[] = [
   otlpReceiverFactory,
   batchProcessorFactory,
   normalizeProcessorFactory,
+  correlateProcessorFactory,
   otlpExporterFactory,
   otlpGrpcExporterFactory,
   otlpHttpExporterFactory,

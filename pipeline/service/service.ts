@@ -1,5 +1,5 @@
 import type { Component, CreateSettings, Host } from '../component.js';
-import type { Consumer, Consumers } from '../consumer.js';
+import { PermanentError, type Consumer, type Consumers } from '../consumer.js';
 import type { ComponentConfig, ServiceConfig } from '../config/service-config.js';
 import type { Signal, SignalData } from '../otlp/types.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -65,9 +65,10 @@ export class Service {
       if (c.factory.kind !== 'processor') continue;
       const slots: Consumers = {};
       nextOf.set(id, slots);
+      const missing = (signal: string) => Promise.reject(new PermanentError(`processor ${id} is not in any ${signal} pipeline, so what it produces for ${signal} has nowhere to go`));
       const late: Consumers = {
-        traces: { consume: (d) => slots.traces!.consume(d) },
-        logs: { consume: (d) => slots.logs!.consume(d) },
+        traces: { consume: (d) => (slots.traces ? slots.traces.consume(d) : missing('traces')) },
+        logs: { consume: (d) => (slots.logs ? slots.logs.consume(d) : missing('logs')) },
       };
       const inst = c.factory.create(this.settings(c, 'processor'), c.config, late);
       processorInstances.set(id, inst);

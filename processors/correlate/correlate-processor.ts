@@ -1,0 +1,249 @@
+import type { Component } from '../../pipeline/component.js';
+import type { CreateSettings } from '../../pipeline/component.js';
+import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
+import { findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
+import type { LogsData, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
+import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
+import { packageVersion } from '../../pipeline/cli/package-root.js';
+import { canonicalView } from '../normalize/index.js';
+import type { CorrelateConfig } from './config.js';
+import { readKernelEvent, type KernelEvent } from './kernel-event.js';
+import { match, type MatchContext } from './matcher.js';
+import { ProcessTable } from './process-table.js';
+import { SpanBuilder, type Assignment } from './span-builder.js';
+import { SpanIndex, type SpanRef } from './span-index.js';
+
+/** Emitted spans the next hop refused, kept for the next tick up to this many batches. */
+const MAX_PENDING_EMITS = 64;
+
+/**
+ * Places kernel activity (log records from receiver/ebpf) under the span that caused it.
+ *
+ * Spans pass straight through (indexed on the way, never delayed). Kernel events are held in a
+ * bounded window, because SDKs export spans seconds after the fact; on each tick every held event is
+ * matched (strongest key first, see matcher.ts) and, once the matched span has settled, emitted as
+ * spans of that trace. Events no span claims within the window become process activity. Nothing is
+ * dropped silently: every event ends up in a span, and the counters say which key placed it.
+ */
+export class CorrelateProcessor implements Component, Consumers {
+  private readonly spans = new SpanIndex();
+  private readonly processes: ProcessTable;
+  private readonly builder: SpanBuilder;
+  private readonly ctx: MatchContext;
+  private held: KernelEvent[] = [];
+  private readonly pendingEmits: TracesData[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  private readonly placed;
+  private readonly evicted;
+  private readonly emitted;
+  private readonly dropped;
+  private readonly heldGauge;
+  private readonly indexedGauge;
+  private readonly latency;
+  private readonly labels;
+
+  readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
+  readonly logs = { consume: (data: LogsData) => this.consumeLogs(data) };
+
+  constructor(
+    private readonly settings: CreateSettings,
+    private readonly config: CorrelateConfig,
+    private readonly next: Consumers,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.processes = new ProcessTable(config.maxProcesses);
+    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, packageVersion());
+    this.ctx = { spans: this.spans, processes: this.processes, toleranceUs: config.clockSkewMs * 1000 };
+    const m = settings.metrics;
+    this.labels = { component: settings.id };
+    this.placed = shared(m, 'aibom_correlate_events_total', 'Kernel events placed in a trace, by the correlation key that placed them (`unmatched`: emitted as process activity).', ['component', 'key']);
+    this.evicted = shared(m, 'aibom_correlate_evicted_events_total', 'Kernel events emitted as unmatched before their window ended because the buffer was full.', ['component']);
+    this.emitted = shared(m, 'aibom_correlate_emitted_spans_total', 'Spans made from kernel events and handed to the next hop.', ['component']);
+    this.dropped = m.processorDropped;
+    this.heldGauge = sharedGauge(m, 'aibom_correlate_held_events', 'Kernel events waiting for their span.', ['component']);
+    this.indexedGauge = sharedGauge(m, 'aibom_correlate_indexed_spans', 'Spans remembered for matching.', ['component']);
+    this.latency = sharedGauge(m, 'aibom_correlate_placement_delay_ms', 'Time from a kernel event arriving to its span being emitted (last tick, max).', ['component']);
+  }
+
+  async start(): Promise<void> {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => void this.tick(), this.config.tickMs);
+    this.timer.unref();
+  }
+
+  /** Places everything still held (unmatched becomes process activity) and emits it. */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.ticking;
+    await this.tick(true);
+  }
+
+  private async consumeTraces(data: TracesData): Promise<void> {
+    const arrived = this.now();
+    for (const rs of data.resourceSpans) {
+      const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
+      const serviceName = String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service');
+      for (const ss of rs.scopeSpans) for (const span of ss.spans) this.spans.add(refOf(span, pid, serviceName, arrived));
+    }
+    this.indexedGauge.set(this.labels, this.spans.size);
+    if (!this.next.traces) throw new PermanentError('correlate has no traces consumer after it');
+    await this.next.traces.consume(data);
+  }
+
+  private async consumeLogs(data: LogsData): Promise<void> {
+    if (this.stopped) throw new RetryableError('correlate processor is shutting down');
+    const arrived = this.now();
+    const others: ResourceLogs[] = [];
+    for (const rl of data.resourceLogs) {
+      const resource = rl.resource ?? {};
+      const rest = [];
+      for (const sl of rl.scopeLogs) {
+        if (sl.scope?.name !== KERNEL_SCOPE) {
+          rest.push(sl);
+          continue;
+        }
+        for (const record of sl.logRecords) {
+          const ev = readKernelEvent(record, resource, arrived);
+          if (!ev) continue;
+          this.processes.note(ev.pid, ev.ppid, ev.comm);
+          if (ev.kind === 'fork') {
+            const child = Number(findAttr(record.attributes, ATTR.processChildPid) ?? 0);
+            this.processes.note(child, ev.pid, ev.comm);
+          }
+          this.held.push(ev);
+        }
+        if (this.config.forwardKernelEvents) rest.push(sl);
+      }
+      if (rest.length > 0) others.push({ ...rl, scopeLogs: rest });
+    }
+    this.makeRoom();
+    this.heldGauge.set(this.labels, this.held.length);
+    if (others.length > 0) {
+      if (!this.next.logs) throw new PermanentError('correlate has no logs consumer after it');
+      await this.next.logs.consume({ resourceLogs: others });
+    }
+  }
+
+  /** Over the bound, the oldest held events go out now as unmatched activity: bounded memory, no loss. */
+  private makeRoom(): void {
+    const over = this.held.length - this.config.maxBufferedEvents;
+    if (over <= 0) return;
+    const early = this.held.splice(0, over);
+    this.evicted.inc(this.labels, early.length);
+    this.emit(early.map((ev) => ({ ev, parent: undefined, key: 'unmatched' as const })));
+  }
+
+  /** One matching round; `final` places everything (shutdown). Rounds never overlap. */
+  tick(final = false): Promise<void> {
+    if (this.ticking) return this.ticking;
+    this.ticking = this.round(final).finally(() => (this.ticking = undefined));
+    return this.ticking;
+  }
+
+  private async round(final: boolean): Promise<void> {
+    const now = this.now();
+    const assignments: Assignment[] = [];
+    const keep: KernelEvent[] = [];
+    let maxDelay = 0;
+    for (const ev of this.held) {
+      const age = now - ev.arrivedAtMs;
+      const expired = final || age >= this.config.windowMs;
+      const m = match(ev, this.ctx, !expired && age < this.config.windowMs / 2);
+      if (m && (final || now - m.span.arrivedAtMs >= this.config.settleMs)) assignments.push({ ev, parent: m.span, key: m.key });
+      else if (expired) assignments.push({ ev, parent: undefined, key: 'unmatched' });
+      else {
+        keep.push(ev);
+        continue;
+      }
+      maxDelay = Math.max(maxDelay, age);
+    }
+    this.held = keep;
+    this.heldGauge.set(this.labels, keep.length);
+    if (assignments.length > 0) this.latency.set(this.labels, maxDelay);
+    this.emit(assignments);
+    this.spans.evict(now - 2 * this.config.windowMs, this.config.maxIndexedSpans);
+    this.indexedGauge.set(this.labels, this.spans.size);
+    await this.flush();
+  }
+
+  private emit(assignments: Assignment[]): void {
+    if (assignments.length === 0) return;
+    for (const a of assignments) this.placed.inc({ ...this.labels, key: a.key });
+    const { data } = this.builder.build(assignments);
+    this.pendingEmits.push(data);
+    while (this.pendingEmits.length > MAX_PENDING_EMITS) {
+      const lost = this.pendingEmits.shift()!;
+      this.countDropped(lost, 'pending_emits_full');
+    }
+  }
+
+  /** Hands made spans to the next hop; what it refuses for now waits for the next tick. */
+  private async flush(): Promise<void> {
+    while (this.pendingEmits.length > 0) {
+      const data = this.pendingEmits[0]!;
+      try {
+        await this.next.traces!.consume(data);
+        this.pendingEmits.shift();
+        this.emitted.inc(this.labels, countSpans(data));
+      } catch (err) {
+        if (err instanceof PermanentError || !this.next.traces) {
+          this.pendingEmits.shift();
+          this.countDropped(data, 'next_permanent_error');
+          this.settings.logger.error({ err }, 'spans made from kernel events were refused permanently');
+          continue;
+        }
+        if (this.stopped) {
+          this.pendingEmits.shift();
+          this.countDropped(data, 'shutdown');
+          continue;
+        }
+        return;
+      }
+    }
+  }
+
+  private countDropped(data: TracesData, reason: string): void {
+    const n = countSpans(data);
+    this.dropped.inc({ ...this.labels, signal: 'traces', reason }, n);
+    this.settings.logger.warn({ spans: n, reason }, 'dropped spans made from kernel events');
+  }
+}
+
+function countSpans(data: TracesData): number {
+  let n = 0;
+  for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
+  return n;
+}
+
+function refOf(span: Span, pid: number, serviceName: string, arrivedAtMs: number): SpanRef {
+  const view = canonicalView(span);
+  return {
+    traceId: Buffer.from(span.traceId).toString('hex'),
+    spanId: Buffer.from(span.spanId).toString('hex'),
+    startUs: Number(int64ToBigInt(span.startTimeUnixNano) / 1000n),
+    endUs: Number(int64ToBigInt(span.endTimeUnixNano) / 1000n),
+    pid,
+    kind: view?.kind,
+    name: span.name,
+    serviceName,
+    serverAddress: view?.serverAddress,
+    serverPort: view?.serverPort,
+    arrivedAtMs,
+  };
+}
+
+type Registry = CreateSettings['metrics'];
+
+/** One metric per registry, shared by every instance of the processor. */
+function shared<L extends string>(m: Registry, name: string, help: string, labels: readonly L[]) {
+  return (m.registry.getSingleMetric(name) as ReturnType<Registry['counter']> | undefined) ?? m.counter(name, help, labels);
+}
+
+function sharedGauge<L extends string>(m: Registry, name: string, help: string, labels: readonly L[]) {
+  return (m.registry.getSingleMetric(name) as ReturnType<Registry['gauge']> | undefined) ?? m.gauge(name, help, labels);
+}

@@ -1,0 +1,72 @@
+import type { KernelEvent } from './kernel-event.js';
+import type { ProcessTable } from './process-table.js';
+import { innermost, isSemantic, type SpanIndex, type SpanRef } from './span-index.js';
+
+/** Which correlation key placed an event, strongest first (recorded as `aibom.correlation.key`). */
+export type CorrelationKey = 'traceparent' | 'mcp_meta' | 'socket_tuple' | 'pid_time' | 'process_tree';
+
+export interface Match {
+  span: SpanRef;
+  key: CorrelationKey;
+}
+
+export interface MatchContext {
+  spans: SpanIndex;
+  processes: ProcessTable;
+  toleranceUs: number;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', 'ip6-localhost', '127.0.0.1', '::1']);
+
+function sameHost(spanAddress: string | undefined, peer: string | undefined): boolean {
+  if (!spanAddress || !peer) return true;
+  if (spanAddress === peer) return true;
+  const loopbackPeer = peer.startsWith('127.') || peer === '::1' || peer === '::ffff:127.0.0.1';
+  if (LOOPBACK_NAMES.has(spanAddress)) return loopbackPeer;
+  // A host name we cannot resolve here: the port and the time window decide.
+  return !/^[\d.:]+$/.test(spanAddress);
+}
+
+/**
+ * HTTP client spans are often siblings of the LLM or tool span that made the request (OpenInference
+ * does not make its spans active), so an event tied to one is placed under the operation span of the
+ * same trace and process that was running at that moment, when there is one.
+ */
+function refine(ctx: MatchContext, anchor: SpanRef, timeUs: number): SpanRef {
+  if (isSemantic(anchor)) return anchor;
+  const op = innermost(ctx.spans.ofTrace(anchor.traceId), timeUs, ctx.toleranceUs, (s) => isSemantic(s) && (s.pid === anchor.pid || !anchor.pid || !s.pid));
+  return op ?? anchor;
+}
+
+/**
+ * The span that caused a kernel event, strongest key first:
+ * 1. a traceparent the event carried on the wire (HTTP header / TLS plaintext / MCP `_meta`),
+ * 2. a connect whose destination is the server of an HTTP client span running in that process,
+ * 3. the innermost span of the same process containing the event,
+ * 4. the innermost span of the nearest ancestor process that has spans (MCP stdio servers and
+ *    tools run as children of the agent).
+ * Undefined while no span matches yet. An event that names its span on the wire waits for that span
+ * until `waitForWire` is false (the span may never come: unsampled, or exported elsewhere).
+ */
+export function match(ev: KernelEvent, ctx: MatchContext, waitForWire: boolean): Match | undefined {
+  const t = ev.timeUs;
+  if (ev.wire) {
+    const named = ctx.spans.get(ev.wire.traceId, ev.wire.spanId);
+    if (named) return { span: refine(ctx, named, t), key: ev.wire.source === 'mcp_meta' ? 'mcp_meta' : 'traceparent' };
+    if (waitForWire) return undefined;
+  }
+  const own = ctx.spans.ofPid(ev.pid);
+  if (ev.kind === 'connect' && ev.peerPort !== undefined && own.length > 0) {
+    const client = innermost(own, t, ctx.toleranceUs, (s) => s.serverPort === ev.peerPort && sameHost(s.serverAddress, ev.peerAddress));
+    if (client) return { span: refine(ctx, client, t), key: 'socket_tuple' };
+  }
+  const inOwn = innermost(own, t, ctx.toleranceUs);
+  if (inOwn) return { span: inOwn, key: 'pid_time' };
+  for (const ancestor of ctx.processes.ancestors(ev.pid)) {
+    const spans = ctx.spans.ofPid(ancestor);
+    if (spans.length === 0) continue;
+    const inAncestor = innermost(spans, t, ctx.toleranceUs);
+    if (inAncestor) return { span: inAncestor, key: 'process_tree' };
+  }
+  return undefined;
+}

@@ -1,0 +1,36 @@
+/** What correlation remembers of a process, learned from the kernel events' resources. */
+export interface ProcessInfo {
+  ppid: number;
+  comm: string;
+}
+
+/** pid -> parent, bounded; the least recently updated process is forgotten first. */
+export class ProcessTable {
+  private readonly procs = new Map<number, ProcessInfo>();
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.procs.size;
+  }
+
+  note(pid: number, ppid: number, comm: string): void {
+    if (!pid) return;
+    const known = this.procs.get(pid);
+    if (known && known.ppid === ppid && known.comm === comm) return;
+    this.procs.delete(pid);
+    this.procs.set(pid, { ppid: ppid || known?.ppid || 0, comm: comm || known?.comm || '' });
+    if (this.procs.size > this.max) this.procs.delete(this.procs.keys().next().value!);
+  }
+
+  /** Parent, grandparent, ... as far as known (cycles and depth are bounded). */
+  *ancestors(pid: number, maxDepth = 32): Generator<number> {
+    const seen = new Set<number>([pid]);
+    let cur = this.procs.get(pid)?.ppid ?? 0;
+    for (let depth = 0; cur > 0 && depth < maxDepth && !seen.has(cur); depth++) {
+      yield cur;
+      seen.add(cur);
+      cur = this.procs.get(cur)?.ppid ?? 0;
+    }
+  }
+}

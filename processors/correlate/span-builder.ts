@@ -1,0 +1,209 @@
+import { randomFillSync } from 'node:crypto';
+import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
+import type { KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
+import { SpanKind } from '../../pipeline/otlp/types.js';
+import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
+import type { KernelEvent } from './kernel-event.js';
+import type { CorrelationKey } from './matcher.js';
+import type { SpanRef } from './span-index.js';
+
+/** A kernel event and where it goes; `parent` undefined = no span caused it (process activity). */
+export interface Assignment {
+  ev: KernelEvent;
+  parent: SpanRef | undefined;
+  key: CorrelationKey | 'unmatched';
+}
+
+interface Context {
+  traceId: string;
+  spanId: string;
+  serviceName: string;
+}
+
+interface Group {
+  ctx: Context;
+  events: KernelEvent[];
+  count: number;
+  first: KernelEvent;
+  last: KernelEvent;
+  key: Assignment['key'];
+}
+
+const ID_POOL = Buffer.alloc(8 * 1024);
+let idOffset = ID_POOL.length;
+
+function randomId(bytes: 8 | 16): string {
+  if (idOffset + bytes > ID_POOL.length) {
+    randomFillSync(ID_POOL);
+    idOffset = 0;
+  }
+  const hex = ID_POOL.toString('hex', idOffset, idOffset + bytes);
+  idOffset += bytes;
+  return hex;
+}
+
+/** A bounded map: the oldest entry goes first. */
+class Remembered<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(k: string): V | undefined {
+    return this.map.get(k);
+  }
+  set(k: string, v: V): void {
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+function spanName(g: Group): string {
+  return g.first.target ? `${g.first.kind} ${g.first.target}` : g.first.kind;
+}
+
+/** Resource facts a process span repeats, so the trace alone tells which process it was. */
+const PROCESS_FACTS = new Set<string>([ATTR.processPid, ATTR.processParentPid, ATTR.processExecutableName, ATTR.processExecutablePath, ATTR.processCommandArgs, ATTR.processUserId, ATTR.containerId, ATTR.k8sPodUid, ATTR.k8sPodName, ATTR.k8sNamespaceName]);
+
+const nanos = (ev: KernelEvent) => int64ToBigInt(ev.record.timeUnixNano);
+
+/**
+ * Turns assigned kernel events into spans: one span per distinct action (kind + target) under each
+ * parent, with `aibom.kernel.count` for repeats, so a trace stays readable however busy the process.
+ * Activity of a process other than the parent span's own is grouped under one span for that process
+ * (its pid, executable and arguments), so a trace reads tool call -> MCP server process -> file.
+ * Unmatched events get one root per process and window.
+ */
+export class SpanBuilder {
+  private readonly processSpans: Remembered<string>;
+  private readonly activityRoots: Remembered<Context>;
+  private readonly madeNow = new Map<string, Span>();
+
+  constructor(
+    remember: number,
+    private readonly windowUs: number,
+    private readonly scopeVersion: string,
+  ) {
+    this.processSpans = new Remembered(remember);
+    this.activityRoots = new Remembered(remember);
+  }
+
+  build(assignments: readonly Assignment[]): { data: TracesData; spans: number } {
+    const out = new Output(this.scopeVersion);
+    this.madeNow.clear();
+    const groups = new Map<string, Group>();
+    for (const a of assignments) {
+      const ctx = a.parent ? this.underSpan(a, out) : this.underActivityRoot(a, out);
+      const gk = `${ctx.spanId}|${a.ev.kind}|${a.ev.target}`;
+      const g = groups.get(gk);
+      if (!g) groups.set(gk, { ctx, events: [a.ev], count: a.ev.count, first: a.ev, last: a.ev, key: a.key });
+      else {
+        g.events.push(a.ev);
+        g.count += a.ev.count;
+        if (a.ev.timeUs < g.first.timeUs) g.first = a.ev;
+        if (a.ev.timeUs > g.last.timeUs) g.last = a.ev;
+      }
+    }
+    for (const g of groups.values()) {
+      const attributes: KeyValue[] = [
+        ...(g.first.record.attributes ?? []),
+        attr(ATTR.kernelKind, g.first.kind),
+        attr(ATTR.kernelCount, g.count),
+        attr(ATTR.correlationKey, g.key),
+      ];
+      out.add(g.first, g.ctx.serviceName, {
+        traceId: Buffer.from(g.ctx.traceId, 'hex'),
+        spanId: Buffer.from(randomId(8), 'hex'),
+        parentSpanId: Buffer.from(g.ctx.spanId, 'hex'),
+        name: spanName(g),
+        kind: SpanKind.INTERNAL,
+        startTimeUnixNano: bigIntToLong(nanos(g.first)),
+        endTimeUnixNano: bigIntToLong(nanos(g.last)),
+        attributes,
+      });
+      // A process span made in this build covers the activity placed under it.
+      const holder = this.madeNow.get(g.ctx.spanId);
+      if (holder) {
+        if (nanos(g.first) < int64ToBigInt(holder.startTimeUnixNano)) holder.startTimeUnixNano = bigIntToLong(nanos(g.first));
+        if (nanos(g.last) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = bigIntToLong(nanos(g.last));
+      }
+    }
+    return { data: out.data(), spans: out.count };
+  }
+
+  /** The span itself for its own process; else the span of this process under it (made once). */
+  private underSpan(a: Assignment, out: Output): Context {
+    const parent = a.parent!;
+    const base: Context = { traceId: parent.traceId, spanId: parent.spanId, serviceName: parent.serviceName };
+    if (a.ev.pid === parent.pid || !parent.pid) return base;
+    const pk = `${parent.spanId}:${a.ev.pid}`;
+    const known = this.processSpans.get(pk);
+    if (known) return { ...base, spanId: known };
+    // A child of a process that already has a span under this parent nests inside it.
+    const parentProcess = this.processSpans.get(`${parent.spanId}:${a.ev.ppid}`);
+    const spanId = randomId(8);
+    this.processSpans.set(pk, spanId);
+    out.add(a.ev, parent.serviceName, this.processSpan(a, base.traceId, spanId, parentProcess ?? parent.spanId));
+    return { ...base, spanId };
+  }
+
+  private underActivityRoot(a: Assignment, out: Output): Context {
+    const bucket = Math.floor(a.ev.timeUs / this.windowUs);
+    const rk = `${a.ev.pid}:${bucket}`;
+    const known = this.activityRoots.get(rk);
+    if (known) return known;
+    const serviceName = String(findAttr(a.ev.resource.attributes, ATTR.serviceName) ?? `unknown_service:${a.ev.comm}`);
+    const ctx: Context = { traceId: randomId(16), spanId: randomId(8), serviceName };
+    this.activityRoots.set(rk, ctx);
+    const root = this.processSpan(a, ctx.traceId, ctx.spanId, undefined);
+    root.name = `process activity ${a.ev.comm} (pid ${a.ev.pid})`;
+    out.add(a.ev, serviceName, root);
+    return ctx;
+  }
+
+  private processSpan(a: Assignment, traceId: string, spanId: string, parentSpanId: string | undefined): Span {
+    const r = a.ev.resource.attributes ?? [];
+    const exe = findAttr(r, ATTR.processExecutablePath);
+    const time = bigIntToLong(nanos(a.ev));
+    const span: Span = {
+      traceId: Buffer.from(traceId, 'hex'),
+      spanId: Buffer.from(spanId, 'hex'),
+      parentSpanId: parentSpanId ? Buffer.from(parentSpanId, 'hex') : Buffer.alloc(0),
+      name: a.ev.kind === 'exec' ? `exec ${a.ev.target}` : `process ${typeof exe === 'string' ? basename(exe) : a.ev.comm} (pid ${a.ev.pid})`,
+      kind: SpanKind.INTERNAL,
+      startTimeUnixNano: time,
+      endTimeUnixNano: time,
+      attributes: [...r.filter((kv) => PROCESS_FACTS.has(kv.key)), attr(ATTR.kernelKind, 'process'), attr(ATTR.correlationKey, a.key)],
+    };
+    this.madeNow.set(spanId, span);
+    return span;
+  }
+}
+
+/** Collects spans into one ResourceSpans per (service, process). */
+class Output {
+  private readonly resources = new Map<string, ResourceSpans>();
+  count = 0;
+
+  constructor(private readonly scopeVersion: string) {}
+
+  add(ev: KernelEvent, serviceName: string, span: Span): void {
+    const rk = `${serviceName}|${ev.pid}`;
+    let rs = this.resources.get(rk);
+    if (!rs) {
+      const attributes = (ev.resource.attributes ?? []).filter((kv) => kv.key !== ATTR.serviceName);
+      rs = {
+        resource: { attributes: [attr(ATTR.serviceName, serviceName), ...attributes] },
+        scopeSpans: [{ scope: { name: CORRELATE_SCOPE, version: this.scopeVersion }, spans: [] }],
+      };
+      this.resources.set(rk, rs);
+    }
+    rs.scopeSpans[0]!.spans.push(span);
+    this.count++;
+  }
+
+  data(): TracesData {
+    return { resourceSpans: [...this.resources.values()] };
+  }
+}
