@@ -114,6 +114,12 @@ const model = new ChatOpenAI({
   maxRetries: 1,
   temperature: 0,
 });
+if (model.streaming) {
+  // In streaming mode LangChain.js estimates token usage with js-tiktoken, which downloads its
+  // encoding from the internet (DNS + HTTPS off loopback, retried with backoff when offline). Give
+  // the model a local approximate encoder instead so every packet stays on loopback.
+  model._encoding = { encode: (text) => new Array(Math.ceil(String(text).length / 4)).fill(0) };
+}
 
 const SYSTEM = 'You are the Acme customer-support assistant. Answer using the knowledge base (search_kb), ' +
   'the FAQ file through the filesystem tools, or open a ticket with http_post when the customer asks for a human.';
