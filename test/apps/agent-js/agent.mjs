@@ -168,5 +168,4 @@ await sdk.shutdown().catch((e) => exportStats.errors.push(`shutdown: ${e?.messag
 process.stdout.write(JSON.stringify({
   framework: 'langchain-js', pid: process.pid, serviceName: process.env.OTEL_SERVICE_NAME ?? 'support-agent', tokenFile,
   runs: results, mcpChildren, export: exportStats,
-}) + '\n');
-process.exit(results.every((r) => r.ok) ? 0 : 1);
+}) + '\n', () => process.exit(results.every((r) => r.ok) ? 0 : 1)); // exit once stdout is drained
