@@ -17,6 +17,8 @@ import { parseWire } from './wire-parse.js';
 export const SEVERITY_INFO = 9;
 export const SEVERITY_WARN = 13;
 
+const PRIMED_MAX = 4096;
+
 /** LogRecord.eventName of the record that marks a period without kernel data. */
 export const SENSOR_GAP_EVENT = 'aibom.sensor.gap';
 /** Attributes of the gap record (aibom.*: no semantic convention exists). */
@@ -89,6 +91,7 @@ export class LogsBuilder {
   private list: ResourceLogs[] = [];
   private n = 0;
   private readonly execInfo = new Map<number, ExecInfo>();
+  private readonly primed = new Map<number, ExecInfo>();
   private readonly host: string;
   private readonly readProc: boolean;
 
@@ -114,6 +117,19 @@ export class LogsBuilder {
     return data;
   }
 
+  /**
+   * Reads exe path and args of a process now, while it surely exists (pids named in config or added at
+   * runtime). Used only if the process is gone by the time its first event is converted: a read at that
+   * time is preferred, since the process may exec (e.g. a pyenv shim) in between.
+   */
+  prime(pid: number): void {
+    if (!this.readProc || this.execInfo.has(pid)) return;
+    const info: ExecInfo = { generation: 0 };
+    readProcInfo(pid, info);
+    this.primed.set(pid, info);
+    if (this.primed.size > PRIMED_MAX) this.primed.delete(this.primed.keys().next().value as number);
+  }
+
   private touch(pid: number, isExec: boolean): ExecInfo {
     let info = this.execInfo.get(pid);
     if (info) {
@@ -121,7 +137,11 @@ export class LogsBuilder {
       this.execInfo.delete(pid);
     } else {
       info = { generation: 0 };
-      if (this.readProc && !isExec) readProcInfo(pid, info);
+      if (this.readProc && !isExec && !readProcInfo(pid, info)) {
+        const primed = this.primed.get(pid);
+        if (primed) info = primed;
+      }
+      this.primed.delete(pid);
     }
     this.execInfo.set(pid, info);
     if (this.execInfo.size > this.opts.processCacheSize) this.execInfo.delete(this.execInfo.keys().next().value as number);
@@ -285,7 +305,7 @@ export class LogsBuilder {
 }
 
 /** Exec info of a process that was running before the sensor saw its exec (best effort, unprivileged). */
-function readProcInfo(pid: number, info: ExecInfo): void {
+function readProcInfo(pid: number, info: ExecInfo): boolean {
   try {
     const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     if (raw) {
@@ -294,11 +314,12 @@ function readProcInfo(pid: number, info: ExecInfo): void {
       info.args = args;
     }
   } catch {
-    return; // gone
+    return false; // gone
   }
   try {
     info.path = readlinkSync(`/proc/${pid}/exe`);
   } catch {
     /* another user's process: needs ptrace access; leave the path out */
   }
+  return true;
 }

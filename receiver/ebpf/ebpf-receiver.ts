@@ -118,6 +118,7 @@ export class EbpfReceiver implements Component {
       this.settings.logger.info({ socket: this.config.socket.path }, 'eBPF receiver waiting for the sensor to connect');
       return;
     }
+    for (const pid of this.config.monitor.pids) this.builder.prime(pid);
     const pf = preflight(this.config.sensor.path);
     if (pf.problem) return this.unavailable(pf.problem);
     this.privileges = pf.privileges;
@@ -268,6 +269,7 @@ export class EbpfReceiver implements Component {
       for (const p of this.runtimePids) if (!existsSync(`/proc/${p}`)) this.runtimePids.delete(p);
     }
     this.runtimePids.add(pid);
+    this.builder.prime(pid);
     // While the sensor restarts, the pid is passed on its command line instead.
     if (this.sensor?.running && this.state === 'running') await this.sensor.control(`+pid ${pid}`);
   }
@@ -476,7 +478,9 @@ export class EbpfReceiver implements Component {
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
-    if (this.sensor) await this.sensor.stop(Math.max(100, Math.floor(this.config.shutdownTimeoutMs / 2)));
+    // Most of the budget goes to the sensor: detaching uprobes takes seconds, and only a clean exit writes
+    // the final stats frame. What it sends meanwhile is already queued; the rest drains within the deadline.
+    if (this.sensor) await this.sensor.stop(Math.max(100, Math.floor(this.config.shutdownTimeoutMs * 0.8)));
     await this.closeServer();
     if (this.config.mode === 'socket' && this.config.socket.path && wasRunning) {
       try {

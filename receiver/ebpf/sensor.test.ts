@@ -2,37 +2,13 @@
 // They need root, BTF and the built sensor (`make -C bpf`). Without them the tests skip locally, but under
 // CI (process.env.CI set) a missing prerequisite is a failure: CI machines can run them.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createFrameDecoder,
-  type FrameDecodeError,
-  type SensorEvent,
-  type SensorRecord,
-  type StatsRecord,
-} from './frame-decoder.js';
+import { type FrameDecodeError, type SensorEvent, type SensorRecord, type StatsRecord } from './frame-decoder.js';
+import { SensorProcess } from './sensor-process.js';
+import { prerequisiteProblem, SENSOR, startPeers, startWorkload, TESTDATA, type Peers } from './testdata/kernel-harness.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const SENSOR = path.resolve(here, '../../bpf/.output/aibom-sensor');
-const TESTDATA = path.join(here, 'testdata');
-
-function prerequisiteProblem(): string | undefined {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (the sensor needs CAP_BPF/CAP_PERFMON)';
-  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'no /sys/kernel/btf/vmlinux (kernel without BTF)';
-  if (!existsSync(SENSOR)) return `${SENSOR} missing: run make -C bpf`;
-  return undefined;
-}
 const problem = prerequisiteProblem();
 const inCI = Boolean(process.env.CI);
 
@@ -40,42 +16,37 @@ interface RunningSensor {
   proc: ChildProcess;
   records: SensorRecord[];
   errors: FrameDecodeError[];
-  stderr: string[];
+  stderr(): string;
   waitFor(pred: (r: SensorRecord) => boolean, timeoutMs?: number): Promise<SensorRecord>;
   control(line: string): Promise<void>;
   stop(): Promise<{ code: number | null; records: SensorRecord[] }>;
 }
 
 function startSensor(args: string[]): RunningSensor {
-  const proc = spawn(SENSOR, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const records: SensorRecord[] = [];
   const errors: FrameDecodeError[] = [];
-  const stderr: string[] = [];
   const waiters: { pred: (r: SensorRecord) => boolean; resolve: (r: SensorRecord) => void }[] = [];
-  const decoder = createFrameDecoder({ onError: (e) => errors.push(e) });
-  proc.stdout!.on('data', (chunk: Buffer) => {
-    const start = records.length;
-    decoder.push(chunk, records);
-    for (let i = start; i < records.length; i++) {
-      const r = records[i]!;
-      for (let w = waiters.length - 1; w >= 0; w--) {
-        if (waiters[w]!.pred(r)) {
-          waiters[w]!.resolve(r);
-          waiters.splice(w, 1);
+  const sensor = new SensorProcess({
+    path: SENSOR,
+    args,
+    onDecodeError: (e) => errors.push(e),
+    onRecords: (recs) => {
+      for (const r of recs) {
+        records.push(r);
+        for (let w = waiters.length - 1; w >= 0; w--) {
+          if (waiters[w]!.pred(r)) {
+            waiters[w]!.resolve(r);
+            waiters.splice(w, 1);
+          }
         }
       }
-    }
+    },
   });
-  proc.stderr!.on('data', (c: Buffer) => stderr.push(c.toString()));
-  const exited = once(proc, 'exit') as Promise<[number | null, string | null]>;
   const waitFor = (pred: (r: SensorRecord) => boolean, timeoutMs = 20_000): Promise<SensorRecord> => {
     const found = records.find(pred);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`sensor: timed out waiting; stderr: ${stderr.join('')}`)),
-        timeoutMs,
-      );
+      const t = setTimeout(() => reject(new Error(`sensor: timed out waiting; stderr: ${sensor.stderr}`)), timeoutMs);
       waiters.push({
         pred,
         resolve: (r) => {
@@ -83,37 +54,21 @@ function startSensor(args: string[]): RunningSensor {
           resolve(r);
         },
       });
-      void exited.then(([code]) => reject(new Error(`sensor exited (${code}): ${stderr.join('')}`)));
+      void sensor.closed.then(({ code }) => reject(new Error(`sensor exited (${code}): ${sensor.stderr}`)));
     });
   };
   return {
-    proc,
+    proc: sensor.proc,
     records,
     errors,
-    stderr,
+    stderr: () => sensor.stderr,
     waitFor,
-    async control(line: string) {
-      const ack = waitFor((r) => r.kind === 'log' && r.message === line && (r.code === 'control-ok' || r.code === 'control-bad'));
-      proc.stdin!.write(`${line}\n`);
-      const r = await ack;
-      if (r.kind !== 'log' || r.code !== 'control-ok') throw new Error(`control rejected: ${line}`);
-    },
+    control: (line: string) => sensor.control(line),
     async stop() {
-      if (proc.exitCode === null) proc.kill('SIGTERM');
-      const [code] = await exited;
-      decoder.end();
+      const { code } = await sensor.stop();
       return { code, records };
     },
   };
-}
-
-function startWorkload(cmd: string, args: string[]): { proc: ChildProcess; exit: Promise<number | null>; output: string[] } {
-  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  proc.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
-  proc.stderr!.on('data', (c: Buffer) => output.push(c.toString()));
-  const exit = once(proc, 'exit').then(([code]) => code as number | null);
-  return { proc, exit, output };
 }
 
 const events = (recs: SensorRecord[]): SensorEvent[] =>
@@ -129,91 +84,19 @@ if (problem && inCI) {
   });
 } else {
   describe.skipIf(problem !== undefined)(`aibom-sensor on the real kernel${problem ? ` (skipped: ${problem})` : ''}`, () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), 'aibom-sensor-'));
-    const credDir = path.join(tmp, 'creds');
-    const dnsHost = '127.0.0.77';
-    const servers: { close(): void }[] = [];
-    const received: string[] = [];
-    let tcpPort = 0;
-    let tlsPort = 0;
+    let peers!: Peers;
+    let tmp = '';
+    let credDir = '';
     let httpPort = 0;
 
     beforeAll(async () => {
-      mkdirSync(credDir);
-      writeFileSync(path.join(tmp, 'known-file.txt'), 'hello');
-      writeFileSync(path.join(credDir, 'token'), 'not-a-real-secret');
-      writeFileSync(path.join(tmp, 'unmonitored-marker.txt'), 'x');
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-        '-keyout', path.join(tmp, 'key.pem'), '-out', path.join(tmp, 'cert.pem'), '-days', '1',
-        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      ], { stdio: 'ignore' });
-
-      const tcp = net.createServer((s) => s.destroy());
-      tcp.listen(0, '127.0.0.1');
-      await once(tcp, 'listening');
-      tcpPort = (tcp.address() as net.AddressInfo).port;
-      servers.push(tcp);
-
-      const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          received.push(`${req.method} ${req.url} ${req.headers.traceparent ?? ''} ${body}`);
-          res.end('ok');
-        });
-      };
-      const tls = https.createServer(
-        { key: readFileSync(path.join(tmp, 'key.pem')), cert: readFileSync(path.join(tmp, 'cert.pem')) },
-        handler,
-      );
-      tls.listen(0, '127.0.0.1');
-      await once(tls, 'listening');
-      tlsPort = (tls.address() as net.AddressInfo).port;
-      servers.push(tls);
-
-      const plain = http.createServer(handler);
-      plain.listen(0, '127.0.0.1');
-      await once(plain, 'listening');
-      httpPort = (plain.address() as net.AddressInfo).port;
-      servers.push(plain);
-
-      // A DNS responder of our own: the system resolver is never involved.
-      const dns = dgram.createSocket('udp4');
-      dns.on('message', (q, rinfo) => {
-        const resp = Buffer.concat([q, Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1])]);
-        resp[2] = 0x81;
-        resp[3] = 0x80;
-        resp.writeUInt16BE(1, 6);
-        dns.send(resp, rinfo.port, rinfo.address);
-      });
-      dns.bind(53, dnsHost);
-      await once(dns, 'listening');
-      servers.push(dns);
+      peers = await startPeers('127.0.0.77');
+      ({ tmp, credDir, httpPort } = peers);
     });
 
-    afterAll(() => {
-      for (const s of servers) s.close();
-      rmSync(tmp, { recursive: true, force: true });
-    });
+    afterAll(() => peers?.close());
 
-    function workloadConfig(tag: string): Record<string, unknown> {
-      const trace = randomBytes(16).toString('hex');
-      return {
-        childExe: '/bin/echo',
-        file: path.join(tmp, 'known-file.txt'),
-        credFile: path.join(credDir, 'token'),
-        tcpPort,
-        tlsPort,
-        httpPort,
-        dnsHost,
-        dnsName: `${tag}.aibom-test.example`,
-        caFile: path.join(tmp, 'cert.pem'),
-        tlsBody: `${tag}-tls-body-${randomBytes(4).toString('hex')}`,
-        traceparentTls: `00-${trace}-${randomBytes(8).toString('hex')}-01`,
-        traceparentHttp: `00-${trace}-${randomBytes(8).toString('hex')}-01`,
-      };
-    }
+    const workloadConfig = (tag: string): Record<string, unknown> => peers.workloadConfig(tag);
 
     function assertWorkloadEvents(all: SensorEvent[], pid: number, cfg: Record<string, unknown>, exitCode: number, childArg: string): void {
       const mine = all.filter((e) => e.pid === pid);
@@ -300,7 +183,7 @@ if (problem && inCI) {
         await sensor.waitFor((r) => r.kind === 'exit' && r.pid === py.proc.pid);
 
         const { code, records } = await sensor.stop();
-        expect(code, sensor.stderr.join('')).toBe(0);
+        expect(code, sensor.stderr()).toBe(0);
         expect(sensor.errors).toEqual([]);
         const evs = events(records);
 
@@ -312,8 +195,8 @@ if (problem && inCI) {
         expect(acc?.kind === 'accept' && acc.peerAddress).toBe('127.0.0.1');
 
         // The servers saw the same requests (the workloads really did them).
-        expect(received.some((r) => r.includes(String(pyCfg.tlsBody)))).toBe(true);
-        expect(received.some((r) => r.includes(String(nodeCfg.tlsBody)))).toBe(true);
+        expect(peers.received.some((r) => r.includes(String(pyCfg.tlsBody)))).toBe(true);
+        expect(peers.received.some((r) => r.includes(String(nodeCfg.tlsBody)))).toBe(true);
 
         // Filtering: nothing from the unmonitored process reached user space, and the kernel counted it.
         expect(evs.filter((e) => e.pid === un.proc.pid)).toEqual([]);

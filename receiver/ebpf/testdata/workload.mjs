@@ -9,6 +9,8 @@ import https from 'node:https';
 import net from 'node:net';
 
 const cfg = JSON.parse(process.argv[2]);
+// Optional credential header: the receiver tests check it is redacted.
+const extra = cfg.authorization ? { authorization: cfg.authorization } : {};
 await once(process.stdin, 'data');
 process.stdin.pause();
 
@@ -54,14 +56,14 @@ await request(
     method: 'POST',
     path: '/tls-node',
     ca: readFileSync(cfg.caFile),
-    headers: { traceparent: cfg.traceparentTls },
+    headers: { traceparent: cfg.traceparentTls, ...extra },
     agent: false,
   },
   cfg.tlsBody,
 );
 await request(
   http,
-  { host: '127.0.0.1', port: cfg.httpPort, method: 'GET', path: '/plain-node', headers: { traceparent: cfg.traceparentHttp }, agent: false },
+  { host: '127.0.0.1', port: cfg.httpPort, method: 'GET', path: '/plain-node', headers: { traceparent: cfg.traceparentHttp, ...extra }, agent: false },
   undefined,
 );
 process.exit(9);

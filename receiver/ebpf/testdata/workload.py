@@ -41,12 +41,13 @@ u.close()
 
 ctx = ssl.create_default_context(cafile=cfg["caFile"])
 c = http.client.HTTPSConnection("127.0.0.1", cfg["tlsPort"], context=ctx)
-c.request("POST", "/tls-py", body=cfg["tlsBody"].encode(), headers={"traceparent": cfg["traceparentTls"]})
+extra = {"Authorization": cfg["authorization"]} if cfg.get("authorization") else {}
+c.request("POST", "/tls-py", body=cfg["tlsBody"].encode(), headers={"traceparent": cfg["traceparentTls"], **extra})
 c.getresponse().read()
 c.close()
 
 c = http.client.HTTPConnection("127.0.0.1", cfg["httpPort"])
-c.request("GET", "/plain-py", headers={"traceparent": cfg["traceparentHttp"]})
+c.request("GET", "/plain-py", headers={"traceparent": cfg["traceparentHttp"], **extra})
 c.getresponse().read()
 c.close()
 
