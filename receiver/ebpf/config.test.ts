@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { ConfigErrors, Section } from '../../pipeline/config/section.js';
+import { createDefaultConfig, defaultSensorPath, readConfig, sensorArgs } from './config.js';
+import { ebpfReceiverFactory } from './factory.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function read(raw: unknown): { config: ReturnType<typeof readConfig>; errors: string[] } {
+  const errors = new ConfigErrors();
+  const s = new Section(raw, 'receivers.ebpf', errors);
+  const config = readConfig(s);
+  s.done();
+  return { config, errors: errors.list };
+}
+
+describe('ebpf receiver config', () => {
+  test('defaults: spawn mode, sensor from the package, nothing captured', () => {
+    const { config, errors } = read(null);
+    expect(errors).toEqual([]);
+    expect(config).toEqual(createDefaultConfig());
+    expect(config.mode).toBe('spawn');
+    expect(config.required).toBe(false);
+    expect(config.capturePayload).toBe(false);
+    expect(config.sensor.path).toBe(defaultSensorPath());
+    expect(defaultSensorPath()).toBe(path.resolve(here, '../../bpf/.output/aibom-sensor'));
+    expect(config.batch).toEqual({ timeoutMs: 200, maxEvents: 2048 });
+    expect(config.maxPendingEvents).toBe(65_536);
+    expect(config.restart).toEqual({ initialIntervalMs: 1000, maxIntervalMs: 30_000 });
+    expect(ebpfReceiverFactory).toMatchObject({ type: 'ebpf', kind: 'receiver', signals: ['logs'] });
+  });
+
+  test('every key, and the sensor command line it makes', () => {
+    const { config, errors } = read(parse(readFileSync(path.join(here, 'testdata/config.yaml'), 'utf8')));
+    expect(errors).toEqual([]);
+    expect(config.ringBufferSize).toBe(8 * 1024 * 1024);
+    expect(config.restart).toEqual({ initialIntervalMs: 500, maxIntervalMs: 10_000 });
+    expect(sensorArgs(config, { ignorePids: [99], extraPids: [5678, 777] })).toEqual([
+      '--pid', '1234', '--pid', '5678', '--pid', '777',
+      '--comm', 'python3', '--comm', 'node',
+      '--cgroup', '/sys/fs/cgroup/agents', '--cgroup', '4242',
+      '--ignore-pid', '99',
+      '--ignore-path', '/usr/lib/', '--ignore-path', '/proc/',
+      '--credential-path', '/srv/secrets/', '--credential-path', '~/.openai',
+      '--no-default-credential-paths',
+      '--ssl-lib', '/opt/openssl/lib/libssl.so.3',
+      '--ringbuf-kb', '8192',
+      '--stats-interval-ms', '2000',
+      '--dedupe-ms', '500',
+      '--poll-ms', '20',
+      '-v',
+    ]);
+    expect(sensorArgs({ ...createDefaultConfig(), tls: false, monitor: { pids: [], comms: [], cgroups: [], all: true } }, { socketPath: '/run/s.sock' })).toEqual([
+      '--all', '--no-ssl', '--ringbuf-kb', '4096', '--stats-interval-ms', '1000', '--dedupe-ms', '1000', '--poll-ms', '50', '--socket', '/run/s.sock',
+    ]);
+  });
+
+  test('errors name the exact path', () => {
+    const { errors } = read({
+      mode: 'kernel',
+      monitor: { pids: [12, -1, 'x'], comms: ['a-very-long-process-name'], cgroups: ['relative'], everything: true },
+      ignore_paths: ['tmp/'],
+      credential_paths: ['secrets'],
+      ring_buffer_size: '3MiB',
+      batch: { max_events: 100, timeout: 'soon' },
+      max_pending_events: 150,
+      restart: { initial_interval: '10s', max_interval: '1s' },
+      capture_payloads: true,
+    });
+    expect(errors).toEqual([
+      'receivers.ebpf.mode: must be one of spawn, socket, got string "kernel"',
+      'receivers.ebpf.monitor.pids[1]: expected a positive process id, got -1',
+      'receivers.ebpf.monitor.pids[2]: expected a positive process id, got "x"',
+      'receivers.ebpf.monitor.comms[0]: must be 1..15 bytes (the kernel\'s comm), got "a-very-long-process-name"',
+      'receivers.ebpf.monitor.cgroups[0]: must be a cgroup v2 directory or a numeric id, got "relative"',
+      'receivers.ebpf.monitor: has invalid keys: everything',
+      'receivers.ebpf.ring_buffer_size: must be a power of two between 4KiB and 1GiB, got 3145728',
+      'receivers.ebpf.batch.timeout: expected a duration like "5s" or "200ms", got string "soon"',
+      'receivers.ebpf.max_pending_events: must be at least 2 x batch.max_events (200), got 150',
+      'receivers.ebpf.restart.max_interval: must not be less than initial_interval',
+      'receivers.ebpf.ignore_paths[0]: must be an absolute path, got "tmp/"',
+      'receivers.ebpf.credential_paths[0]: must be an absolute path or start with ~/, got "secrets"',
+      'receivers.ebpf: has invalid keys: capture_payloads',
+    ]);
+  });
+
+  test('socket mode needs an absolute socket path', () => {
+    expect(read({ mode: 'socket' }).errors).toEqual(['receivers.ebpf.socket.path: is required when mode is socket']);
+    expect(read({ mode: 'socket', socket: { path: 'rel.sock' } }).errors).toEqual(['receivers.ebpf.socket.path: must be absolute, got "rel.sock"']);
+    expect(read({ mode: 'socket', socket: { path: '/run/aibom/sensor.sock' } }).errors).toEqual([]);
+  });
+});
