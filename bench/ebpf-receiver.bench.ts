@@ -1,0 +1,51 @@
+// Conversion throughput of receiver/ebpf: decoded kernel events -> OTLP LogsData (LogsBuilder), on a
+// synthetic stream shaped like real sensor output (mostly opens, some exec/connect/TLS with traceparent).
+// A script, not a timed unit test:
+//   npx tsc -p tsconfig.build.json && node dist/bench/ebpf-receiver.bench.js [events]
+import { createContainerResolver } from '../receiver/ebpf/container.js';
+import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
+import { createFrameDecoder, type SensorEvent, type SensorRecord } from '../receiver/ebpf/frame-decoder.js';
+import { connectEventPayload, encodeFrame, execEventPayload, openEventPayload, streamHeaderPayload, tlsEventPayload } from '../receiver/ebpf/frame-fixtures.js';
+import { CONSTANTS as C } from '../receiver/ebpf/layout.js';
+
+const total = Number(process.argv[2] ?? 1_000_000);
+const tlsData = Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nhost: api.example\r\nauthorization: Bearer sk-abcdefgh\r\ntraceparent: 00-${'a'.repeat(32)}-${'b'.repeat(16)}-01\r\n\r\n${'x'.repeat(400)}`);
+const frames: Buffer[] = [encodeFrame(C.FRAME_STREAM_HEADER, streamHeaderPayload(1_700_000_000_000_000_000n), 0)];
+for (let i = 0; i < 1000; i++) {
+  const pid = 4_000_000 + (i % 50); // 50 processes, none in /proc: no /proc reads in the loop
+  const kind = i % 20;
+  const payload =
+    kind === 0
+      ? execEventPayload({ pid, filename: '/usr/bin/python3', args: ['python3', '-m', 'agent'] })
+      : kind === 1
+        ? connectEventPayload({ pid, daddr: [10, 0, 0, 1], dport: 443 })
+        : kind === 2
+          ? tlsEventPayload({ pid, data: tlsData })
+          : openEventPayload({ pid, path: `/usr/lib/python3.11/site-packages/pkg${i}/module.py` });
+  frames.push(encodeFrame(C.FRAME_EVENT, payload, i + 1));
+}
+const decoded: SensorEvent[] = createFrameDecoder()
+  .push(Buffer.concat(frames))
+  .filter((r: SensorRecord): r is SensorEvent => r.kind !== 'stream-header' && r.kind !== 'stats' && r.kind !== 'log');
+
+for (const capturePayload of [false, true]) {
+  const builder = new LogsBuilder({ capturePayload, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 16_384, scopeVersion: 'bench' });
+  const now = nsToLong(BigInt(Date.now()) * 1_000_000n);
+  let records = 0;
+  const t0 = process.hrtime.bigint();
+  for (let n = 0; n < total; ) {
+    for (let i = 0; i < decoded.length && n < total; i++, n++) {
+      builder.add(decoded[i]!, now, now);
+      if (builder.count >= 2048) records += countRecords(builder.take());
+    }
+  }
+  records += countRecords(builder.take());
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`capture_payload=${capturePayload}: ${records} events -> log records in ${s.toFixed(2)} s = ${Math.round(records / s).toLocaleString('en')} records/s`);
+}
+
+function countRecords(d: { resourceLogs: { scopeLogs: { logRecords: unknown[] }[] }[] }): number {
+  let n = 0;
+  for (const rl of d.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
+  return n;
+}
