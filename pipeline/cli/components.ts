@@ -4,12 +4,14 @@ import { otlpExporterFactory, otlpGrpcExporterFactory, otlpHttpExporterFactory }
 import { batchProcessorFactory } from '../../processors/batch/index.js';
 import { correlateProcessorFactory } from '../../processors/correlate/index.js';
 import { normalizeProcessorFactory } from '../../processors/normalize/index.js';
+import { ebpfReceiverFactory } from '../../receiver/ebpf/index.js';
 import { otlpReceiverFactory } from '../../receiver/otlp/index.js';
 import type { ComponentKind, Factory } from '../component.js';
 
 /** Every component this build of aibom-collector knows, by kind and type. */
 const FACTORIES: readonly Factory[] = [
   otlpReceiverFactory,
+  ebpfReceiverFactory,
   batchProcessorFactory,
   normalizeProcessorFactory,
   correlateProcessorFactory,

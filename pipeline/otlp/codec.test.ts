@@ -113,3 +113,14 @@ describe('logs codec', () => {
     expect(logsCodec.count(logsCodec.decode(logsCodec.encode(data)))).toBe(1);
   });
 });
+
+describe('decoded AnyValue', () => {
+  test('unset oneof members read as null, so an int attribute is not mistaken for an empty string', async () => {
+    const { findAttr } = await import('./attributes.js');
+    const decoded = tracesCodec.decode(tracesCodec.encode(sampleTraces()));
+    const resource = decoded.resourceSpans[0]!.resource!.attributes!;
+    expect(findAttr(resource, 'process.pid')).toBe(4242);
+    expect(resource.find((kv) => kv.key === 'process.pid')!.value!.stringValue).toBeNull();
+    expect(findAttr(resource, 'service.name')).toBe('agent');
+  });
+});

@@ -1,5 +1,6 @@
 import Long from 'long';
 import protobuf from 'protobufjs';
+import { createEncoder } from './encoder.js';
 import { OTLP_PROTO_SOURCES } from './schema.js';
 import type { LogsData, PartialSuccess, Signal, SignalData, TracesData } from './types.js';
 
@@ -10,6 +11,12 @@ protobuf.configure();
 const root = new protobuf.Root();
 for (const source of OTLP_PROTO_SOURCES) protobuf.parse(source, root, { keepCase: false });
 root.resolveAll();
+
+// protobufjs gives unset oneof members their type's default on the prototype ('' for string_value),
+// which reads as "set" to `v.stringValue != null`. OTLP AnyValue is all oneof: unset must read as null.
+for (const field of root.lookupType('opentelemetry.proto.common.v1.AnyValue').oneofsArray.flatMap((o) => o.fieldsArray)) {
+  (root.lookupType('opentelemetry.proto.common.v1.AnyValue').ctor.prototype as Record<string, unknown>)[field.name] = null;
+}
 
 /** Raised for bytes or JSON that are not a valid OTLP message; never retryable. */
 export class OtlpDecodeError extends Error {
@@ -175,6 +182,7 @@ const LOGS: SignalSpec = {
 function makeCodec<S extends Signal>(signal: S, spec: SignalSpec): SignalCodec<S> {
   const request = root.lookupType(spec.request);
   const response = root.lookupType(spec.response);
+  const encodeRequest = createEncoder(request);
   const toPartial = (msg: Record<string, unknown> | undefined): PartialSuccess | undefined => {
     const p = msg?.[spec.partialKey] as Record<string, unknown> | undefined | null;
     if (!p) return undefined;
@@ -191,7 +199,7 @@ function makeCodec<S extends Signal>(signal: S, spec: SignalSpec): SignalCodec<S
     httpPath: spec.httpPath,
     itemName: spec.itemName,
     decode: (bytes) => decodeWith<D>(request, bytes),
-    encode: (data) => request.encode(data as unknown as protobuf.Message).finish(),
+    encode: (data) => encodeRequest(data),
     fromJson(text) {
       const obj = parseJson(text, request.name);
       eachItem(obj, spec.keys, (item, path) => spec.fixIds(item, path, true));

@@ -169,3 +169,22 @@ describe('correlate processor', () => {
     expect(out.logs[0]).toEqual(app);
   });
 });
+
+describe('clock tolerance', () => {
+  test('an event inside a tool call stays there even when the next LLM call starts within the tolerance', async () => {
+    const out = new Collect();
+    const p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), clockSkewMs: 10 }, out.consumers, () => Number(T0) + 5000);
+    await p.traces.consume(
+      spans('agent', AGENT.pid, [
+        { trace: 'b1', id: '1', name: 'http_post', from: 100, to: 105, attributes: { 'openinference.span.kind': 'TOOL', 'tool.name': 'http_post' } },
+        { trace: 'b1', id: '2', name: 'ChatOpenAI', from: 110, to: 200, attributes: { 'openinference.span.kind': 'LLM' } },
+      ]),
+    );
+    await p.logs.consume(kernelEvents(AGENT, [{ kind: 'open', ms: 103, attributes: { [ATTR.filePath]: '/x' } }, { kind: 'open', ms: 107, attributes: { [ATTR.filePath]: '/y' } }]));
+    await p.shutdown();
+    const made = out.made();
+    expect(hex(made.find((s) => s.name === 'open /x')!.parentSpanId)).toBe(spanHex('1'));
+    // Between the two spans: the tolerance decides, and the latest start wins.
+    expect(hex(made.find((s) => s.name === 'open /y')!.parentSpanId)).toBe(spanHex('2'));
+  });
+});

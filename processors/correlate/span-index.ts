@@ -26,8 +26,14 @@ export function isSemantic(s: SpanRef): boolean {
 /**
  * The innermost span containing `timeUs` (latest start, then earliest end), preferring spans that
  * name an operation (LLM call, tool call) over the HTTP or chain spans around or beside them.
+ * The clock tolerance only applies when no span contains the time exactly: with it, the next
+ * operation (starting a few ms after the event) would otherwise win as "latest start".
  */
-export function innermost(spans: Iterable<SpanRef>, timeUs: number, toleranceUs: number, accept: (s: SpanRef) => boolean = () => true): SpanRef | undefined {
+export function innermost(spans: readonly SpanRef[], timeUs: number, toleranceUs: number, accept: (s: SpanRef) => boolean = () => true): SpanRef | undefined {
+  return containing(spans, timeUs, 0, accept) ?? (toleranceUs > 0 ? containing(spans, timeUs, toleranceUs, accept) : undefined);
+}
+
+function containing(spans: readonly SpanRef[], timeUs: number, toleranceUs: number, accept: (s: SpanRef) => boolean): SpanRef | undefined {
   let best: SpanRef | undefined;
   let bestSemantic = false;
   for (const s of spans) {

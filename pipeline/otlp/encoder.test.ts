@@ -1,0 +1,137 @@
+import Long from 'long';
+import protobuf from 'protobufjs';
+import { describe, expect, test } from 'vitest';
+import { attr } from './attributes.js';
+import { logsCodec, tracesCodec } from './codec.js';
+import { createEncoder } from './encoder.js';
+import { OTLP_PROTO_SOURCES } from './schema.js';
+
+// The reference: protobufjs's own encoder over the same schema.
+const root = new protobuf.Root();
+for (const source of OTLP_PROTO_SOURCES) protobuf.parse(source, root, { keepCase: false });
+root.resolveAll();
+const TRACES = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+const LOGS = root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
+const reference = (type: protobuf.Type, m: unknown) => Buffer.from(type.encode(m as protobuf.Message).finish());
+
+const id = (hex: string) => Buffer.from(hex, 'hex');
+const long = (s: string) => Long.fromString(s, true);
+
+function traces(): unknown {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [attr('service.name', 'agent'), attr('process.pid', 4242)], droppedAttributesCount: 0, entityRefs: [{ type: 'service', idKeys: ['service.name', 'x'] }] },
+        schemaUrl: 'https://opentelemetry.io/schemas/1.30.0',
+        scopeSpans: [
+          {
+            scope: { name: 'test', version: '', attributes: [attr('a', 'b')], droppedAttributesCount: 3 },
+            spans: [
+              {
+                traceId: id('0af7651916cd43dd8448eb211c80319c'),
+                spanId: id('b7ad6b7169203331'),
+                parentSpanId: Buffer.alloc(0),
+                traceState: 'k=v',
+                flags: 0xffffffff,
+                name: 'tool search_kb — ünïcode 🚀 and a lone \ud800 surrogate',
+                kind: 3,
+                startTimeUnixNano: long('1763000000123456789'),
+                endTimeUnixNano: '1763000000123458289',
+                attributes: [
+                  attr('gen_ai.tool.name', 'search_kb'),
+                  attr('ok', true),
+                  attr('no', false),
+                  attr('ratio', 0.25),
+                  attr('nan', Number.NaN),
+                  attr('big', 9_007_199_254_740_993n),
+                  { key: 'neg', value: { intValue: -5 } },
+                  { key: 'neglong', value: { intValue: Long.fromNumber(-1234567890123) } },
+                  { key: 'str64', value: { intValue: '-42' } },
+                  attr('tags', ['a', 'b']),
+                  { key: 'raw', value: { bytesValue: Buffer.from([1, 2, 3]) } },
+                  { key: 'b64', value: { bytesValue: 'AQID' } },
+                  { key: 'bigraw', value: { bytesValue: Buffer.alloc(100, 7) } },
+                  { key: 'map', value: { kvlistValue: { values: [attr('k', 'v'), { key: 'empty', value: {} }] } } },
+                  { key: 'nested', value: { arrayValue: { values: [{ arrayValue: { values: [{ stringValue: 'x'.repeat(300) }] } }] } } },
+                  { key: 'novalue' },
+                  { key: '', value: { stringValue: '' } },
+                ],
+                droppedAttributesCount: 1,
+                events: [{ timeUnixNano: long('1763000000123456799'), name: 'exception', attributes: [attr('exception.message', 'boom')] }, { timeUnixNano: 0, name: '' }],
+                droppedEventsCount: 0,
+                links: [{ traceId: id('0af7651916cd43dd8448eb211c80319c'), spanId: id('0000000000000001'), attributes: [attr('link.kind', 'follows')], flags: 1 }],
+                status: { code: 2, message: 'failed' },
+              },
+              { traceId: id('00'), spanId: id('01'), name: 'minimal', kind: -1, startTimeUnixNano: 1, endTimeUnixNano: 2 ** 40, status: {} },
+              { traceId: null, spanId: undefined, name: 'x'.repeat(20_000), startTimeUnixNano: Long.UZERO, endTimeUnixNano: Long.MAX_UNSIGNED_VALUE, attributes: [], events: null },
+            ],
+          },
+        ],
+      },
+      { resource: null, scopeSpans: [] },
+      {},
+    ],
+  };
+}
+
+function logs(): unknown {
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [attr('service.name', 'agent')] },
+        scopeLogs: [
+          {
+            scope: { name: 'ebpf' },
+            logRecords: [
+              {
+                timeUnixNano: long('1763000000123456789'),
+                observedTimeUnixNano: long('1763000000123456790'),
+                severityNumber: 9,
+                severityText: 'INFO',
+                body: { kvlistValue: { values: [attr('syscall', 'connect'), attr('fd', 7)] } },
+                attributes: [attr('process.pid', 77)],
+                flags: 1,
+                traceId: id('0af7651916cd43dd8448eb211c80319c'),
+                spanId: id('b7ad6b7169203331'),
+                eventName: 'kernel.connect',
+              },
+              {},
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+describe('encoder', () => {
+  test('writes the bytes protobufjs writes for plain objects of every field type', () => {
+    expect(createEncoder(TRACES)(traces())).toEqual(reference(TRACES, traces()));
+    expect(createEncoder(LOGS)(logs())).toEqual(reference(LOGS, logs()));
+  });
+
+  test('writes the bytes protobufjs writes for decoded messages, and they decode back to the same', () => {
+    const t = tracesCodec.decode(reference(TRACES, traces()));
+    expect(Buffer.from(tracesCodec.encode(t))).toEqual(reference(TRACES, t));
+    expect(tracesCodec.toJson(tracesCodec.decode(tracesCodec.encode(t)))).toBe(tracesCodec.toJson(t));
+    const l = logsCodec.decode(reference(LOGS, logs()));
+    expect(Buffer.from(logsCodec.encode(l))).toEqual(reference(LOGS, l));
+  });
+
+  test('empty requests, many encodes in a row, and a batch that outgrows the scratch space', () => {
+    expect(createEncoder(TRACES)({ resourceSpans: [] })).toEqual(reference(TRACES, { resourceSpans: [] }));
+    const t = tracesCodec.decode(reference(TRACES, traces()));
+    const span = t.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    const big = { resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: 2000 }, () => span) }] }] };
+    const want = reference(TRACES, big);
+    for (let i = 0; i < 3; i++) expect(Buffer.from(tracesCodec.encode(big)).equals(want)).toBe(true);
+  });
+
+  test('nesting beyond the recursion limit fails as protobufjs does', () => {
+    let v: Record<string, unknown> = { stringValue: 'leaf' };
+    for (let i = 0; i < 60; i++) v = { arrayValue: { values: [v] } };
+    const deep = { resourceSpans: [{ resource: { attributes: [{ key: 'deep', value: v }] } }] };
+    expect(() => reference(TRACES, deep)).toThrow('max depth exceeded');
+    expect(() => createEncoder(TRACES)(deep)).toThrow('max depth exceeded');
+  });
+});

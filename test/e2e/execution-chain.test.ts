@@ -1,0 +1,206 @@
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { APPS } from '../support/apps.js';
+import { Collector } from '../support/collector.js';
+import { Jaeger } from '../support/jaeger.js';
+import { startListening } from '../support/listening.js';
+import { freePort } from '../support/ports.js';
+import { Proc, waitFor } from '../support/process.js';
+import { jaegerBin, tool } from '../support/tools.js';
+import { TraceTree } from '../support/trace-tree.js';
+
+/**
+ * The reference scenario's attack, run by real agent frameworks (LangChain.js with OpenInference,
+ * LangChain Python with OpenLLMetry), real MCP servers over stdio, the real eBPF sensor and a real
+ * Jaeger v2; only the LLM is a local fake. The trace Jaeger returns must hold the execution chain:
+ * agent -> LLM calls (with the connection to the model server) -> tool calls -> the MCP server's
+ * process -> the file it opened.
+ */
+const jaeger = jaegerBin();
+const sensor = tool('AIBOM_SENSOR', 'bpf/.output/aibom-sensor');
+const root = process.getuid?.() === 0;
+if (process.env.CI && !root) throw new Error('the execution-chain tests need root for the eBPF sensor; CI runs as root');
+const appsInstalled = existsSync(join(APPS, 'node_modules')) && existsSync(join(APPS, 'agent-py', '.venv', 'bin', 'python'));
+if (process.env.CI && !appsInstalled) throw new Error('test/apps is not installed (test/apps/setup.sh)');
+const ready = Boolean(jaeger && sensor && root && appsInstalled);
+
+/** The agents run under a recognisable command name, which is how the sensor is told to watch them. */
+function agentCommand(name: string, target: string, dir: string): string {
+  const link = join(dir, name);
+  if (existsSync(link) && readlinkSync(link) === target) return link;
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(link)) throw new Error(`${link} exists and does not point to ${target}`);
+  symlinkSync(target, link);
+  return link;
+}
+
+interface AgentOutput {
+  pid: number;
+  runs: { scenario: string; traceId: string; spanId: string; ok: boolean; toolCalls: { name: string }[]; error?: string }[];
+  mcpChildren: { pid: number; cmdline: string }[];
+}
+
+describe.skipIf(!ready)('execution chains in Jaeger: kernel activity under the LangChain/MCP span that caused it', () => {
+  let j: Jaeger;
+  let collector: Collector;
+  let llm: { proc: Proc; ports: number[] };
+  let services: { proc: Proc; ports: number[] };
+  let otlpPort: number;
+  const placed: { right: number; all: number } = { right: 0, all: 0 };
+
+  beforeAll(async () => {
+    j = await Jaeger.start(jaeger!);
+    llm = await startListening(process.execPath, [join(APPS, 'fake-llm', 'server.mjs'), '--port', '0']);
+    services = await startListening(process.execPath, [join(APPS, 'services.mjs')]);
+    otlpPort = await freePort();
+    const out = mkdtempSync(join(tmpdir(), 'aibom-chain-'));
+    collector = await Collector.start(`
+receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:${otlpPort} }
+  ebpf:
+    required: true
+    sensor: { path: ${sensor} }
+    monitor: { comms: [aibom-agent-js, aibom-agent-py] }
+processors:
+  normalize:
+  correlate: { settle: 1s, window: 30s }
+  batch: { timeout: 100ms }
+exporters:
+  otlp/jaeger:
+    endpoint: ${j.otlpGrpcEndpoint}
+    tls: { insecure: true }
+  file: { path: ${join(out, 'out.jsonl')} }
+service:
+  admin: { endpoint: \${ADMIN} }
+  pipelines:
+    traces: { receivers: [otlp], processors: [normalize, correlate, batch], exporters: [otlp/jaeger, file] }
+    logs: { receivers: [otlp, ebpf], processors: [correlate, batch], exporters: [file] }
+`);
+  }, 240_000);
+
+  afterAll(async () => {
+    await collector?.stop();
+    await llm?.proc.stop();
+    await services?.proc.stop();
+    await j?.stop();
+    if (placed.all > 0) console.log(`correlation precision over checked kernel spans: ${placed.right}/${placed.all}`);
+  });
+
+  async function runAgent(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<AgentOutput> {
+    const [llmPort] = llm.ports;
+    const [kbPort, ticketPort] = services.ports;
+    const proc = new Proc(command, args, {
+      cwd: APPS,
+      env: {
+        ...process.env,
+        FAKE_LLM_URL: `http://127.0.0.1:${llmPort}/v1`,
+        KB_URL: `http://127.0.0.1:${kbPort}`,
+        TICKET_URL: `http://127.0.0.1:${ticketPort}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
+        ...env,
+      },
+    });
+    const code = await proc.exited;
+    if (code !== 0) throw new Error(`agent exited ${code}\n${proc.tail(60)}`);
+    return JSON.parse(proc.stdout.trim().split('\n').pop()!) as AgentOutput;
+  }
+
+  /** Waits until the trace holds the open of customers.csv (kernel events arrive after their spans). */
+  async function chainOf(traceId: string): Promise<TraceTree> {
+    let last: TraceTree | undefined;
+    try {
+      return await waitFor(`the MCP server's open of customers.csv in trace ${traceId}`, async () => {
+        const spans = await j.spans(traceId);
+        if (!spans) return undefined;
+        last = new TraceTree(spans);
+        return last.kernel().some((s) => String(last!.attr(s, 'file.path')).endsWith('/customers.csv')) ? last : undefined;
+      }, 45_000, 500);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\ntrace so far:\n${last?.outline() ?? '(none)'}\ncollector:\n${collector.proc.tail(40)}`);
+    }
+  }
+
+  /** Counts kernel spans whose placement can be judged from what they touched. */
+  function judge(tree: TraceTree, expectations: { match: (a: Record<string, unknown>) => boolean; under: (s: ReturnType<TraceTree['where']>[number]) => boolean }[]): void {
+    for (const s of tree.kernel()) {
+      const a = tree.attrs.get(s.spanId)!;
+      if (a['aibom.kernel.kind'] === 'process') continue;
+      const e = expectations.find((x) => x.match(a));
+      if (!e) continue;
+      placed.all++;
+      if (tree.ancestors(s).some(e.under)) placed.right++;
+    }
+  }
+
+  function assertChain(tree: TraceTree, toolSpan: (name: string) => ReturnType<TraceTree['where']>[number] | undefined, llmSpans: ReturnType<TraceTree['where']>, mcpToolName: string): void {
+    const [llmPort] = llm.ports;
+    const [kbPort, ticketPort] = services.ports;
+    const outline = `\n${tree.outline()}`;
+
+    // LLM calls, one of them with the connection to the model server beneath it.
+    expect(llmSpans.length, outline).toBeGreaterThanOrEqual(4);
+    const toLlm = tree.kernel().filter((s) => tree.attr(s, 'network.peer.port') === llmPort || String(tree.attr(s, 'server.port')) === String(llmPort));
+    expect(toLlm.length, `no kernel activity towards the model server${outline}`).toBeGreaterThan(0);
+    for (const k of toLlm) expect(tree.ancestors(k).some((a) => llmSpans.includes(a)), `${k.name} is not under an LLM call${outline}`).toBe(true);
+
+    // The MCP tool call -> the MCP server process -> the file it opened.
+    const readTool = toolSpan(mcpToolName);
+    expect(readTool, `no ${mcpToolName} tool span${outline}`).toBeDefined();
+    const open = tree.kernel().find((s) => String(tree.attr(s, 'file.path')).endsWith('/customers.csv'))!;
+    const chain = tree.ancestors(open);
+    expect(chain, outline).toContain(readTool);
+    const proc = chain[0]!;
+    expect(tree.attr(proc, 'aibom.kernel.kind'), outline).toBe('process');
+    expect(String(tree.attr(proc, 'process.command_args')), outline).toMatch(/server-filesystem|mcp_server\.py/);
+    expect(tree.attr(open, 'aibom.correlation.key')).toBe('process_tree');
+
+    // The approved tools' network activity sits under those tools.
+    const searchKb = toolSpan('search_kb')!;
+    const httpPost = toolSpan('http_post')!;
+    for (const [port, tool] of [[kbPort, searchKb], [ticketPort, httpPost]] as const) {
+      const k = tree.kernel().filter((s) => tree.attr(s, 'network.peer.port') === port || tree.attr(s, 'server.port') === port);
+      expect(k.length, `no kernel activity towards port ${port}${outline}`).toBeGreaterThan(0);
+      expect(k.some((s) => tree.ancestors(s).some((a) => a.name === tool.name && tree.attr(a, 'aibom.span.kind') === 'tool')), outline).toBe(true);
+    }
+
+    judge(tree, [
+      { match: (a) => String(a['file.path']).endsWith('/customers.csv'), under: (s) => s === readTool },
+      { match: (a) => a['network.peer.port'] === llmPort || a['server.port'] === llmPort, under: (s) => llmSpans.includes(s) },
+      { match: (a) => a['network.peer.port'] === kbPort || a['server.port'] === kbPort, under: (s) => s.name === searchKb.name && tree.attr(s, 'aibom.span.kind') === 'tool' },
+      { match: (a) => a['network.peer.port'] === ticketPort || a['server.port'] === ticketPort, under: (s) => s.name === httpPost.name && tree.attr(s, 'aibom.span.kind') === 'tool' },
+    ]);
+    console.log(`trace ${open.traceId}:${outline}`);
+  }
+
+  test('LangChain.js agent (OpenInference) with MCP server-filesystem', async () => {
+    const command = agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin'));
+    const out = await runAgent(command, [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'attack', '--prompt', 'I need help with my warranty claim'], { AGENT_MCP: 'filesystem' });
+    const run = out.runs[0]!;
+    expect(run.ok, run.error).toBe(true);
+    const tree = await chainOf(run.traceId);
+    const tools = tree.where((_, a) => a['aibom.span.kind'] === 'tool');
+    const llms = tree.where((_, a) => a['aibom.span.kind'] === 'llm');
+    assertChain(tree, (name) => tools.find((t) => t.name === name), llms, 'read_text_file');
+    expect(tree.where((s) => s.name === 'agent.run')).toHaveLength(1);
+  });
+
+  test('LangChain Python agent (OpenLLMetry) with a Python MCP SDK server started per tool call', async () => {
+    const venvBin = join(APPS, 'agent-py', '.venv', 'bin');
+    // Inside the venv's bin/, so the interpreter still finds the venv (pyvenv.cfg) beside it.
+    const command = agentCommand('aibom-agent-py', realpathSync(join(venvBin, 'python')), venvBin);
+    const out = await runAgent(command, [join(APPS, 'agent-py', 'agent.py'), '--runs', JSON.stringify([{ scenario: 'attack', prompt: 'I need help with my warranty claim' }])], {
+      AGENT_MCP: 'python',
+      OTEL_EXPERIMENTAL_RESOURCE_DETECTORS: 'process',
+    });
+    const run = out.runs[0]!;
+    expect(run.ok, run.error).toBe(true);
+    const tree = await chainOf(run.traceId);
+    const tools = tree.where((_, a) => a['aibom.span.kind'] === 'tool');
+    const llms = tree.where((_, a) => a['aibom.span.kind'] === 'llm');
+    assertChain(tree, (name) => tools.find((t) => t.name.includes(name)), llms, 'read_text_file');
+  });
+});
