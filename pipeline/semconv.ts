@@ -25,6 +25,7 @@ export const ATTR = {
   processUserId: 'process.user.id',
   threadId: 'thread.id',
   filePath: 'file.path',
+  fileDirectory: 'file.directory',
   networkTransport: 'network.transport',
   networkType: 'network.type',
   networkPeerAddress: 'network.peer.address',
@@ -54,6 +55,8 @@ export const ATTR = {
   processExitSignal: 'aibom.process.exit_signal',
   fileOpenFlags: 'aibom.file.open_flags',
   fileResult: 'aibom.file.result',
+  /** Distinct files one span stands for when many opens in a directory were folded. */
+  fileDistinctPaths: 'aibom.file.distinct_paths',
   identityCredential: 'aibom.identity.credential',
   networkResult: 'aibom.network.result',
   networkInProgress: 'aibom.network.in_progress',

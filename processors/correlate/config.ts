@@ -17,6 +17,8 @@ export interface CorrelateConfig {
   maxProcesses: number;
   /** Also forward the kernel-event log records themselves on the logs pipeline. */
   forwardKernelEvents: boolean;
+  /** More distinct files than this opened from one directory under one span fold into one span; 0 = never. */
+  collapseThreshold: number;
 }
 
 export const DEFAULT_WINDOW_MS = 30_000;
@@ -26,6 +28,7 @@ export const DEFAULT_TICK_MS = 250;
 export const DEFAULT_MAX_BUFFERED_EVENTS = 100_000;
 export const DEFAULT_MAX_INDEXED_SPANS = 200_000;
 export const DEFAULT_MAX_PROCESSES = 65_536;
+export const DEFAULT_COLLAPSE_THRESHOLD = 8;
 
 export function createDefaultConfig(): CorrelateConfig {
   return {
@@ -37,6 +40,7 @@ export function createDefaultConfig(): CorrelateConfig {
     maxIndexedSpans: DEFAULT_MAX_INDEXED_SPANS,
     maxProcesses: DEFAULT_MAX_PROCESSES,
     forwardKernelEvents: false,
+    collapseThreshold: DEFAULT_COLLAPSE_THRESHOLD,
   };
 }
 
@@ -52,6 +56,7 @@ export function readConfig(section: Section): CorrelateConfig {
     maxIndexedSpans: section.int('max_indexed_spans', d.maxIndexedSpans, 1),
     maxProcesses: section.int('max_processes', d.maxProcesses, 1),
     forwardKernelEvents: section.bool('forward_kernel_events', d.forwardKernelEvents),
+    collapseThreshold: section.int('collapse_threshold', d.collapseThreshold),
   };
   if (c.tickMs <= 0) section.error('tick_interval', 'must be greater than 0');
   if (c.settleMs >= c.windowMs) section.error('settle', `must be shorter than window (${c.windowMs} ms)`);

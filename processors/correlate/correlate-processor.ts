@@ -55,7 +55,7 @@ export class CorrelateProcessor implements Component, Consumers {
     private readonly now: () => number = Date.now,
   ) {
     this.processes = new ProcessTable(config.maxProcesses);
-    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, packageVersion());
+    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, config.collapseThreshold, packageVersion());
     this.ctx = { spans: this.spans, processes: this.processes, toleranceUs: config.clockSkewMs * 1000 };
     const m = settings.metrics;
     this.labels = { component: settings.id };

@@ -27,6 +27,8 @@ interface Group {
   first: KernelEvent;
   last: KernelEvent;
   key: Assignment['key'];
+  /** Set when the group stands for many files of one directory. */
+  dir: { dir: string; paths: number } | undefined;
 }
 
 const ID_POOL = Buffer.alloc(8 * 1024);
@@ -59,6 +61,16 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
+/** Opens that may be folded into their directory; credential reads always keep their own span. */
+function foldable(ev: KernelEvent): boolean {
+  return ev.kind === 'open' && findAttr(ev.record.attributes, ATTR.identityCredential) !== true;
+}
+
+function dirname(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
 function spanName(g: Group): string {
   return g.first.target ? `${g.first.kind} ${g.first.target}` : g.first.kind;
 }
@@ -83,6 +95,7 @@ export class SpanBuilder {
   constructor(
     remember: number,
     private readonly windowUs: number,
+    private readonly collapseThreshold: number,
     private readonly scopeVersion: string,
   ) {
     this.processSpans = new Remembered(remember);
@@ -92,12 +105,16 @@ export class SpanBuilder {
   build(assignments: readonly Assignment[]): { data: TracesData; spans: number } {
     const out = new Output(this.scopeVersion);
     this.madeNow.clear();
+    const placed = assignments.map((a) => ({ a, ...(a.parent ? this.underSpan(a, out) : { ctx: this.underActivityRoot(a, out), absorbed: false }) }));
+    const collapsed = this.collapsedDirectories(placed);
     const groups = new Map<string, Group>();
-    for (const a of assignments) {
-      const ctx = a.parent ? this.underSpan(a, out) : this.underActivityRoot(a, out);
-      const gk = `${ctx.spanId}|${a.ev.kind}|${a.ev.target}`;
+    for (const { a, ctx, absorbed } of placed) {
+      if (absorbed) continue;
+      const dir = foldable(a.ev) ? collapsed.get(`${ctx.spanId}|${dirname(a.ev.target)}`) : undefined;
+      const target = dir ? `${dir.dir}/*` : a.ev.target;
+      const gk = `${ctx.spanId}|${a.ev.kind}|${target}`;
       const g = groups.get(gk);
-      if (!g) groups.set(gk, { ctx, events: [a.ev], count: a.ev.count, first: a.ev, last: a.ev, key: a.key });
+      if (!g) groups.set(gk, { ctx, events: [a.ev], count: a.ev.count, first: a.ev, last: a.ev, key: a.key, dir });
       else {
         g.events.push(a.ev);
         g.count += a.ev.count;
@@ -106,8 +123,9 @@ export class SpanBuilder {
       }
     }
     for (const g of groups.values()) {
+      const own = g.first.record.attributes ?? [];
       const attributes: KeyValue[] = [
-        ...(g.first.record.attributes ?? []),
+        ...(g.dir ? [...own.filter((kv) => kv.key !== ATTR.filePath), attr(ATTR.fileDirectory, g.dir.dir), attr(ATTR.fileDistinctPaths, g.dir.paths)] : own),
         attr(ATTR.kernelKind, g.first.kind),
         attr(ATTR.kernelCount, g.count),
         attr(ATTR.correlationKey, g.key),
@@ -116,7 +134,7 @@ export class SpanBuilder {
         traceId: Buffer.from(g.ctx.traceId, 'hex'),
         spanId: Buffer.from(randomId(8), 'hex'),
         parentSpanId: Buffer.from(g.ctx.spanId, 'hex'),
-        name: spanName(g),
+        name: g.dir ? `open ${g.dir.dir}/* (${g.dir.paths} files)` : spanName(g),
         kind: SpanKind.INTERNAL,
         startTimeUnixNano: bigIntToLong(nanos(g.first)),
         endTimeUnixNano: bigIntToLong(nanos(g.last)),
@@ -132,20 +150,42 @@ export class SpanBuilder {
     return { data: out.data(), spans: out.count };
   }
 
-  /** The span itself for its own process; else the span of this process under it (made once). */
-  private underSpan(a: Assignment, out: Output): Context {
+  /**
+   * Directories from which one parent opened more than `collapseThreshold` distinct files (module
+   * loading, locale data) become one span; paths flagged as credentials are never folded.
+   */
+  private collapsedDirectories(placed: { a: Assignment; ctx: Context }[]): Map<string, { dir: string; paths: number }> {
+    const out = new Map<string, { dir: string; paths: number }>();
+    if (this.collapseThreshold <= 0) return out;
+    const distinct = new Map<string, Set<string>>();
+    for (const { a, ctx } of placed) {
+      if (!foldable(a.ev)) continue;
+      const k = `${ctx.spanId}|${dirname(a.ev.target)}`;
+      const set = distinct.get(k) ?? new Set<string>();
+      set.add(a.ev.target);
+      distinct.set(k, set);
+    }
+    for (const [k, set] of distinct) if (set.size > this.collapseThreshold) out.set(k, { dir: k.slice(k.indexOf('|') + 1), paths: set.size });
+    return out;
+  }
+
+  /**
+   * The span itself for its own process; else the span of this process under it (made once).
+   * `absorbed`: the event is the exec that span stands for, so it needs no span of its own.
+   */
+  private underSpan(a: Assignment, out: Output): { ctx: Context; absorbed: boolean } {
     const parent = a.parent!;
     const base: Context = { traceId: parent.traceId, spanId: parent.spanId, serviceName: parent.serviceName };
-    if (a.ev.pid === parent.pid || !parent.pid) return base;
+    if (a.ev.pid === parent.pid || !parent.pid) return { ctx: base, absorbed: false };
     const pk = `${parent.spanId}:${a.ev.pid}`;
     const known = this.processSpans.get(pk);
-    if (known) return { ...base, spanId: known };
+    if (known) return { ctx: { ...base, spanId: known }, absorbed: false };
     // A child of a process that already has a span under this parent nests inside it.
     const parentProcess = this.processSpans.get(`${parent.spanId}:${a.ev.ppid}`);
     const spanId = randomId(8);
     this.processSpans.set(pk, spanId);
     out.add(a.ev, parent.serviceName, this.processSpan(a, base.traceId, spanId, parentProcess ?? parent.spanId));
-    return { ...base, spanId };
+    return { ctx: { ...base, spanId }, absorbed: a.ev.kind === 'exec' };
   }
 
   private underActivityRoot(a: Assignment, out: Output): Context {
