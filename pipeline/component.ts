@@ -3,6 +3,7 @@ import type { Section } from './config/section.js';
 import type { Signal } from './otlp/types.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
+import type { WorkloadRegistry } from './workloads.js';
 
 /**
  * Lifecycle shared by every receiver, processor and exporter.
@@ -18,6 +19,8 @@ export interface Component {
 export interface Host {
   /** A component hit an error it cannot recover from after start; the service shuts down. */
   reportFatalError(err: Error): void;
+  /** Processes known to be AI workloads, announced by whoever recognises one. */
+  readonly workloads: WorkloadRegistry;
 }
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter';

@@ -14,6 +14,7 @@ import { readConfig } from './config.js';
 import { fileExporterFactory } from './factory.js';
 import type { FileExporter } from './file-exporter.js';
 import { backupName, pruneBackups } from './rotation.js';
+import { createHost } from '../../pipeline/host.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -38,7 +39,7 @@ function create(raw: Record<string, unknown>): { exporter: FileExporter; metrics
   return { exporter, metrics };
 }
 
-const host = { reportFatalError: () => undefined };
+const host = createHost();
 
 describe('file exporter', () => {
   it('writes one OTLP/JSON request per line that parses back to the same data', async () => {

@@ -8,6 +8,7 @@ import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { OtlpExporter } from './exporter.js';
 import { storageDir } from './exporter.js';
 import { createTestExporter, makeLogs, makeTraces, receivedNames, TestPeer, waitFor } from './test-peer.js';
+import { createHost } from '../../pipeline/host.js';
 
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms', randomization_factor: 0, max_elapsed_time: '10s' };
 const T = { component: 'otlp/test', signal: 'traces' };
@@ -40,7 +41,7 @@ function exporterFor(raw: Record<string, unknown> = {}): { exporter: OtlpExporte
 describe('otlp exporter (gRPC)', () => {
   it('sends traces and logs with headers and gzip, and counts sent items exactly', async () => {
     const { exporter, metrics } = exporterFor({ headers: { 'x-tenant': 'acme' }, compression: 'gzip' });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(3, 't'));
     await exporter.logs.consume(makeLogs(2, 'l'));
     await waitFor(() => peer.items === 5);
@@ -55,7 +56,7 @@ describe('otlp exporter (gRPC)', () => {
   it('honours RetryInfo on UNAVAILABLE and counts retries', async () => {
     peer.script.push({ grpcCode: grpc.status.UNAVAILABLE, retryDelayMs: 300 }, { grpcCode: grpc.status.UNAVAILABLE, retryDelayMs: 300 });
     const { exporter, metrics } = exporterFor();
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     const t0 = Date.now();
     await exporter.traces.consume(makeTraces(4));
     await waitFor(() => peer.items === 4);
@@ -69,7 +70,7 @@ describe('otlp exporter (gRPC)', () => {
   it('retries RESOURCE_EXHAUSTED only when the server sent RetryInfo', async () => {
     peer.script.push({ grpcCode: grpc.status.RESOURCE_EXHAUSTED, retryDelayMs: 50 }, { grpcCode: grpc.status.RESOURCE_EXHAUSTED });
     const { exporter, metrics } = exporterFor();
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(2));
     await waitFor(async () => (await metrics.value(metrics.exporterDropped, { ...T, reason: 'permanent_error' })) === 2);
     expect(await metrics.value(metrics.exporterRetries, T)).toBe(1);
@@ -79,7 +80,7 @@ describe('otlp exporter (gRPC)', () => {
   it('drops permanent errors at once', async () => {
     peer.fallback = { grpcCode: grpc.status.INVALID_ARGUMENT, message: 'bad span' };
     const { exporter, metrics } = exporterFor();
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(7));
     await waitFor(async () => (await metrics.value(metrics.exporterDropped, { ...T, reason: 'permanent_error' })) === 7);
     expect(await metrics.value(metrics.exporterRetries, T)).toBe(0);
@@ -88,7 +89,7 @@ describe('otlp exporter (gRPC)', () => {
   it('counts partially rejected items as rejected_by_backend', async () => {
     peer.script.push({ ok: true, partial: { rejected: 3, errorMessage: 'too old' } });
     const { exporter, metrics } = exporterFor();
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(10));
     await waitFor(async () => (await metrics.value(metrics.exporterSent, T)) === 7);
     expect(await metrics.value(metrics.exporterDropped, { ...T, reason: 'rejected_by_backend' })).toBe(3);
@@ -97,7 +98,7 @@ describe('otlp exporter (gRPC)', () => {
   it('gives up after max_elapsed_time and counts retries_exhausted', async () => {
     peer.fallback = { grpcCode: grpc.status.UNAVAILABLE };
     const { exporter, metrics } = exporterFor({ retry_on_failure: { ...FAST_RETRY, max_elapsed_time: '200ms' } });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(5));
     await waitFor(async () => (await metrics.value(metrics.exporterDropped, { ...T, reason: 'retries_exhausted' })) === 5, 3_000);
     expect(await metrics.value(metrics.exporterRetries, T)).toBeGreaterThanOrEqual(3);
@@ -106,7 +107,7 @@ describe('otlp exporter (gRPC)', () => {
   it('retries an attempt that exceeds timeout (DEADLINE_EXCEEDED)', async () => {
     peer.script.push({ ok: true, delayMs: 400 });
     const { exporter, metrics } = exporterFor({ timeout: '100ms' });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(1, 'slow'));
     // The first (slow) answer is recorded by the peer too; what matters is the exporter retried and succeeded.
     await waitFor(async () => (await metrics.value(metrics.exporterSent, T)) === 1, 3_000);
@@ -116,7 +117,7 @@ describe('otlp exporter (gRPC)', () => {
   it('rejects with RetryableError when the queue is full (backpressure) and counts it', async () => {
     peer.fallback = { ok: true, delayMs: 300 };
     const { exporter, metrics } = exporterFor({ sending_queue: { num_consumers: 1, queue_size: 10 } });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(5));
     await exporter.traces.consume(makeTraces(5));
     await expect(exporter.traces.consume(makeTraces(1))).rejects.toBeInstanceOf(RetryableError);
@@ -129,7 +130,7 @@ describe('otlp exporter (gRPC)', () => {
 
   it('accepts a request larger than queue_size only into an empty queue', async () => {
     const { exporter } = exporterFor({ sending_queue: { queue_size: 5 } });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(8));
     await waitFor(() => peer.items === 8);
   });
@@ -137,7 +138,7 @@ describe('otlp exporter (gRPC)', () => {
   it('without a queue, the caller waits and gets the error', async () => {
     peer.fallback = { grpcCode: grpc.status.PERMISSION_DENIED };
     const { exporter, metrics } = exporterFor({ sending_queue: { enabled: false } });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await expect(exporter.traces.consume(makeTraces(2))).rejects.toBeInstanceOf(PermanentError);
     peer.fallback = { ok: true };
     await exporter.traces.consume(makeTraces(2));
@@ -149,7 +150,7 @@ describe('otlp exporter (gRPC)', () => {
   it('shutdown drains within the deadline, then counts what is left as dropped{shutdown}', async () => {
     await peer.stop();
     const { exporter, metrics } = exporterFor({ shutdown_timeout: '300ms' });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(4));
     await exporter.traces.consume(makeTraces(6));
     const t0 = Date.now();
@@ -175,7 +176,7 @@ describe('otlp exporter (gRPC)', () => {
     const raw = { endpoint: `127.0.0.1:${port}`, sending_queue: { storage: dir, num_consumers: 2 }, shutdown_timeout: '200ms' };
 
     const first = exporterFor(raw);
-    await first.exporter.start({ reportFatalError: () => undefined });
+    await first.exporter.start(createHost());
     for (let i = 0; i < 5; i++) await first.exporter.traces.consume(makeTraces(3, `r${i}`));
     await first.exporter.logs.consume(makeLogs(2, 'kept'));
     expect((await readdir(storageDir(dir, 'otlp/test', 'traces'))).length).toBe(5);
@@ -185,7 +186,7 @@ describe('otlp exporter (gRPC)', () => {
 
     await peer.start(port);
     const second = exporterFor(raw);
-    await second.exporter.start({ reportFatalError: () => undefined });
+    await second.exporter.start(createHost());
     await waitFor(() => peer.items === 17, 8_000, 'all 17 items');
     await second.exporter.shutdown();
     const names = receivedNames(peer);

@@ -3,6 +3,7 @@ import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { OtlpExporter } from './exporter.js';
 import { parseRetryAfter } from './http-transport.js';
 import { createTestExporter, makeLogs, makeTraces, receivedNames, TestPeer, waitFor } from './test-peer.js';
+import { createHost } from '../../pipeline/host.js';
 
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms', randomization_factor: 0, max_elapsed_time: '10s' };
 const T = { component: 'otlp/test', signal: 'traces' };
@@ -34,7 +35,7 @@ function exporterFor(raw: Record<string, unknown> = {}): { exporter: OtlpExporte
 describe('otlphttp exporter', () => {
   it.each(['proto', 'json'] as const)('posts %s to /v1/traces and /v1/logs with gzip and headers', async (encoding) => {
     const { exporter, metrics } = exporterFor({ encoding, headers: { authorization: 'Bearer x' } });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(2, 't'));
     await exporter.logs.consume(makeLogs(3, 'l'));
     await waitFor(() => peer.items === 5);
@@ -51,7 +52,7 @@ describe('otlphttp exporter', () => {
     await other.start(0);
     cleanups.push(() => other.stop());
     const { exporter } = exporterFor({ traces_endpoint: `http://127.0.0.1:${other.port}/custom/v1/traces`, compression: 'none' });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(1));
     await exporter.logs.consume(makeLogs(1));
     await waitFor(() => other.items === 1 && peer.items === 1);
@@ -61,7 +62,7 @@ describe('otlphttp exporter', () => {
   it('honours Retry-After in seconds on 503', async () => {
     peer.script.push({ httpStatus: 503, retryAfter: '1' });
     const { exporter, metrics } = exporterFor();
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     const t0 = Date.now();
     await exporter.traces.consume(makeTraces(2));
     await waitFor(() => peer.items === 2, 3_000);
@@ -73,7 +74,7 @@ describe('otlphttp exporter', () => {
     // HTTP dates have one-second resolution: ask for 2 s so the wait is clearly above the back-off.
     peer.script.push({ httpStatus: 429, retryAfter: new Date(Date.now() + 2_000).toUTCString() });
     const { exporter } = exporterFor();
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     const t0 = Date.now();
     await exporter.traces.consume(makeTraces(1));
     await waitFor(() => peer.items === 1, 4_000);
@@ -83,7 +84,7 @@ describe('otlphttp exporter', () => {
   it('retries 502 and 504 with back-off', async () => {
     peer.script.push({ httpStatus: 502 }, { httpStatus: 504 });
     const { exporter, metrics } = exporterFor();
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(3));
     await waitFor(async () => (await metrics.value(metrics.exporterSent, T)) === 3);
     expect(await metrics.value(metrics.exporterRetries, T)).toBe(2);
@@ -92,7 +93,7 @@ describe('otlphttp exporter', () => {
   it('drops on 400 as permanent_error', async () => {
     peer.fallback = { httpStatus: 400, body: JSON.stringify({ code: 3, message: 'invalid trace id' }) };
     const { exporter, metrics } = exporterFor();
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(4));
     await waitFor(async () => (await metrics.value(metrics.exporterDropped, { ...T, reason: 'permanent_error' })) === 4);
     expect(await metrics.value(metrics.exporterRetries, T)).toBe(0);
@@ -101,7 +102,7 @@ describe('otlphttp exporter', () => {
   it.each(['proto', 'json'] as const)('reads partial success (%s)', async (encoding) => {
     peer.script.push({ ok: true, partial: { rejected: 1, errorMessage: 'dup' } });
     const { exporter, metrics } = exporterFor({ encoding });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.logs.consume(makeLogs(4));
     const L = { component: 'otlp/test', signal: 'logs' };
     await waitFor(async () => (await metrics.value(metrics.exporterSent, L)) === 3);
@@ -112,7 +113,7 @@ describe('otlphttp exporter', () => {
     const port = peer.port;
     await peer.stop();
     const { exporter, metrics } = exporterFor({ endpoint: `http://127.0.0.1:${port}` });
-    await exporter.start({ reportFatalError: () => undefined });
+    await exporter.start(createHost());
     await exporter.traces.consume(makeTraces(2));
     await waitFor(async () => (await metrics.value(metrics.exporterRetries, T)) >= 2);
     await peer.start(port);

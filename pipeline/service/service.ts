@@ -1,9 +1,10 @@
-import type { Component, CreateSettings, Host } from '../component.js';
+import type { Component, CreateSettings } from '../component.js';
 import { PermanentError, type Consumer, type Consumers } from '../consumer.js';
 import type { ComponentConfig, ServiceConfig } from '../config/service-config.js';
 import type { Signal, SignalData } from '../otlp/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Metrics } from '../telemetry/metrics.js';
+import { createHost } from '../host.js';
 import { AdminServer } from './admin-server.js';
 import { fanout } from './fanout.js';
 
@@ -102,12 +103,10 @@ export class Service {
   async start(): Promise<void> {
     if (this.state !== 'created') return;
     this.state = 'starting';
-    const host: Host = {
-      reportFatalError: (err) => {
-        this.logger.error({ err }, 'component reported a fatal error');
-        this.fatal?.(err);
-      },
-    };
+    const host = createHost((err) => {
+      this.logger.error({ err }, 'component reported a fatal error');
+      this.fatal?.(err);
+    });
     const started: Built[] = [];
     try {
       await this.admin?.start();

@@ -1,17 +1,19 @@
-import type { Component } from '../../pipeline/component.js';
-import type { CreateSettings } from '../../pipeline/component.js';
+import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
 import { findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
-import type { LogsData, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
+import type { KeyValue, LogsData, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { packageVersion } from '../../pipeline/cli/package-root.js';
-import { canonicalView } from '../normalize/index.js';
+import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
 import { readKernelEvent, type KernelEvent } from './kernel-event.js';
 import { match, type MatchContext } from './matcher.js';
 import { ProcessTable } from './process-table.js';
 import { SpanBuilder, type Assignment } from './span-builder.js';
 import { SpanIndex, type SpanRef } from './span-index.js';
+
+/** Span kinds that show a process is an AI workload worth watching in the kernel. */
+const WORKLOAD_KINDS: ReadonlySet<CanonicalKind> = new Set(['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
 
 /** Emitted spans the next hop refused, kept for the next tick up to this many batches. */
 const MAX_PENDING_EMITS = 64;
@@ -35,6 +37,8 @@ export class CorrelateProcessor implements Component, Consumers {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
+  private host: Host | undefined;
+  private readonly announced = new Set<number>();
 
   private readonly placed;
   private readonly evicted;
@@ -68,8 +72,9 @@ export class CorrelateProcessor implements Component, Consumers {
     this.latency = sharedGauge(m, 'aibom_correlate_placement_delay_ms', 'Time from a kernel event arriving to its span being emitted (last tick, max).', ['component']);
   }
 
-  async start(): Promise<void> {
+  async start(host: Host): Promise<void> {
     if (this.timer || this.stopped) return;
+    this.host = host;
     this.timer = setInterval(() => void this.tick(), this.config.tickMs);
     this.timer.unref();
   }
@@ -88,11 +93,34 @@ export class CorrelateProcessor implements Component, Consumers {
     for (const rs of data.resourceSpans) {
       const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
       const serviceName = String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service');
-      for (const ss of rs.scopeSpans) for (const span of ss.spans) this.spans.add(refOf(span, pid, serviceName, arrived));
+      let agentSpan: SpanRef | undefined;
+      for (const ss of rs.scopeSpans) {
+        for (const span of ss.spans) {
+          const ref = refOf(span, pid, serviceName, arrived);
+          this.spans.add(ref);
+          if (ref.kind && WORKLOAD_KINDS.has(ref.kind)) agentSpan = ref;
+        }
+      }
+      if (agentSpan && pid) this.announce(pid, rs.resource?.attributes, agentSpan);
     }
     this.indexedGauge.set(this.labels, this.spans.size);
     if (!this.next.traces) throw new PermanentError('correlate has no traces consumer after it');
     await this.next.traces.consume(data);
+  }
+
+  /** Tells the host this process is an AI workload, so the sensor watches it from now on. */
+  private announce(pid: number, resource: KeyValue[] | undefined, span: SpanRef): void {
+    if (this.announced.has(pid)) return;
+    this.announced.add(pid);
+    if (this.announced.size > this.config.maxProcesses) this.announced.delete(this.announced.values().next().value!);
+    const args = findAttr(resource, ATTR.processCommandArgs);
+    const name = findAttr(resource, ATTR.processExecutableName);
+    this.host?.workloads.announce({
+      pid,
+      commandArgs: Array.isArray(args) ? args.map(String) : undefined,
+      executableName: typeof name === 'string' ? name : undefined,
+      reason: `${span.kind} span "${span.name}" of ${span.serviceName}`,
+    });
   }
 
   private async consumeLogs(data: LogsData): Promise<void> {

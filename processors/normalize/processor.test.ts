@@ -13,6 +13,7 @@ import { canonicalView } from './canonical.js';
 import { createDefaultConfig, readConfig } from './config.js';
 import { normalizeProcessorFactory } from './factory.js';
 import { OWN_KEYS } from './processor.js';
+import { createHost } from '../../pipeline/host.js';
 
 function fixture(name: string): TracesData {
   return tracesCodec.fromJson(readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8'));
@@ -231,7 +232,7 @@ describe('normalize processor', () => {
     const { p, sink } = setup();
     await p.shutdown();
     await p.shutdown();
-    await p.start({ reportFatalError: () => {} });
+    await p.start(createHost());
     await p.shutdown();
     await p.traces!.consume({ resourceSpans: [] });
     expect(sink.received).toHaveLength(1);

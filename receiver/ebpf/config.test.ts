@@ -53,7 +53,7 @@ describe('ebpf receiver config', () => {
       '--poll-ms', '20',
       '-v',
     ]);
-    expect(sensorArgs({ ...createDefaultConfig(), tls: false, monitor: { pids: [], comms: [], cgroups: [], all: true } }, { socketPath: '/run/s.sock' })).toEqual([
+    expect(sensorArgs({ ...createDefaultConfig(), tls: false, monitor: { pids: [], comms: [], cgroups: [], all: true, discover: false } }, { socketPath: '/run/s.sock' })).toEqual([
       '--all', '--no-ssl', '--ringbuf-kb', '4096', '--stats-interval-ms', '1000', '--dedupe-ms', '1000', '--poll-ms', '50', '--socket', '/run/s.sock',
     ]);
   });

@@ -10,7 +10,8 @@ export interface EbpfReceiverConfig {
   required: boolean;
   sensor: { path: string };
   socket: { path: string };
-  monitor: { pids: number[]; comms: string[]; cgroups: string[]; all: boolean };
+  /** `discover`: also monitor processes other components recognise as AI workloads from their telemetry. */
+  monitor: { pids: number[]; comms: string[]; cgroups: string[]; all: boolean; discover: boolean };
   ignorePaths: string[];
   credentialPaths: string[];
   defaultCredentialPaths: boolean;
@@ -63,7 +64,7 @@ export function createDefaultConfig(): EbpfReceiverConfig {
     required: false,
     sensor: { path: defaultSensorPath() },
     socket: { path: '' },
-    monitor: { pids: [], comms: [], cgroups: [], all: false },
+    monitor: { pids: [], comms: [], cgroups: [], all: false, discover: true },
     ignorePaths: [],
     credentialPaths: [],
     defaultCredentialPaths: true,
@@ -132,6 +133,7 @@ export function readConfig(s: Section): EbpfReceiverConfig {
     if (!/^\d+$/.test(c) && !c.startsWith('/')) mon.error(`cgroups[${i}]`, `must be a cgroup v2 directory or a numeric id, got ${JSON.stringify(c)}`);
   });
   const all = mon.bool('all', false);
+  const discover = mon.bool('discover', def.monitor.discover);
   mon.done();
 
   const ringBufferSize = s.bytes('ring_buffer_size', def.ringBufferSize);
@@ -170,7 +172,7 @@ export function readConfig(s: Section): EbpfReceiverConfig {
     required,
     sensor: { path: sensorPath },
     socket: { path: socketPath },
-    monitor: { pids, comms, cgroups, all },
+    monitor: { pids, comms, cgroups, all, discover },
     ignorePaths: absolutePaths(s, 'ignore_paths', false),
     credentialPaths: absolutePaths(s, 'credential_paths', true),
     defaultCredentialPaths: s.bool('default_credential_paths', def.defaultCredentialPaths),

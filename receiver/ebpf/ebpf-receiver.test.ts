@@ -12,10 +12,13 @@ import { GAP_ATTR, SENSOR_GAP_EVENT } from './convert.js';
 import { SensorProcess } from './sensor-process.js';
 import { prerequisiteProblem, SENSOR, startPeers, startWorkload, TESTDATA, type Peers, type Workload } from './testdata/kernel-harness.js';
 import { collector, config, testSettings, type Row } from './testdata/receiver-harness.js';
+import { createHost } from '../../pipeline/host.js';
 
 const problem = prerequisiteProblem();
 const inCI = Boolean(process.env.CI);
-const host = { reportFatalError: (err: Error) => { throw err; } };
+const host = createHost((err) => {
+  throw err;
+});
 const SECRET = 'Bearer sk-test-123';
 
 /** The container id of this test process (the workloads are its children, so they share it), if any. */

@@ -6,6 +6,7 @@ import type { Component, CreateSettings, Host } from '../../pipeline/component.j
 import { isPermanent, RetryableError, type Consumers, type LogsConsumer } from '../../pipeline/consumer.js';
 import type { KeyValue, LogsData } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
+import type { WorkloadHint } from '../../pipeline/workloads.js';
 import { preflight, sensorExitReason } from './availability.js';
 import { sensorArgs, type EbpfReceiverConfig } from './config.js';
 import { createContainerResolver } from './container.js';
@@ -13,6 +14,7 @@ import { GAP_ATTR, LogsBuilder, nsToLong, SENSOR_GAP_EVENT, SEVERITY_WARN } from
 import { createFrameDecoder, EVENT_KINDS, type EventKind, type FrameDecoder, type SensorRecord } from './frame-decoder.js';
 import { EbpfMetrics, StatsMirror, type DropReason } from './metrics.js';
 import { SensorExitError, SensorProcess, type SensorExit } from './sensor-process.js';
+import { mismatch } from './workload-check.js';
 
 type State = 'created' | 'starting' | 'running' | 'disabled' | 'stopped';
 
@@ -57,6 +59,7 @@ export class EbpfReceiver implements Component {
   private readyAt = 0;
   private gap: { startMs: number; exit?: SensorExit; sensorPid?: number } | undefined;
   private readonly runtimePids = new Set<number>();
+  private unsubscribe: (() => void) | undefined;
 
   private server: net.Server | undefined;
   private conn: net.Socket | undefined;
@@ -99,7 +102,7 @@ export class EbpfReceiver implements Component {
     return this.state === 'running';
   }
 
-  async start(_host: Host): Promise<void> {
+  async start(host: Host): Promise<void> {
     if (this.state !== 'created') return;
     this.state = 'starting';
     if (!this.logs) {
@@ -132,6 +135,22 @@ export class EbpfReceiver implements Component {
       return;
     }
     this.state = 'running';
+    if (this.config.monitor.discover) this.unsubscribe = host.workloads.subscribe((hint) => void this.discovered(hint));
+  }
+
+  /** An agent recognised from its telemetry: watch it (and what it starts from now on). */
+  private async discovered(hint: WorkloadHint): Promise<void> {
+    const why = mismatch(hint);
+    if (why) {
+      this.settings.logger.info({ pid: hint.pid, reason: hint.reason }, `not monitoring announced workload: ${why}`);
+      return;
+    }
+    try {
+      await this.monitorPid(hint.pid);
+      this.settings.logger.info({ pid: hint.pid, reason: hint.reason }, 'monitoring workload discovered from its telemetry');
+    } catch (err) {
+      this.settings.logger.warn({ pid: hint.pid, err }, 'could not monitor announced workload');
+    }
   }
 
   private launchFailure(err: unknown): string {
@@ -473,6 +492,7 @@ export class EbpfReceiver implements Component {
   }
 
   private async doShutdown(): Promise<void> {
+    this.unsubscribe?.();
     const wasRunning = this.state === 'running' || this.state === 'starting';
     this.state = 'stopped';
     const deadline = Date.now() + this.config.shutdownTimeoutMs;

@@ -22,8 +22,11 @@ import {
 } from './frame-fixtures.js';
 import { CONSTANTS as C } from './layout.js';
 import { collector, config, testSettings } from './testdata/receiver-harness.js';
+import { createHost } from '../../pipeline/host.js';
 
-const host = { reportFatalError: (err: Error) => { throw err; } };
+const host = createHost((err) => {
+  throw err;
+});
 const BOOT_OFFSET = 1_700_000_000_000_000_000n;
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {

@@ -12,10 +12,13 @@ import { OtlpGrpcServer } from './grpc-server.js';
 import { OtlpHttpServer } from './http-server.js';
 import { Intake } from './intake.js';
 import { grpcExport, post, sampleTraces, startReceiver, type Harness } from './testdata/harness.js';
+import { createHost } from '../../pipeline/host.js';
 
 const PROTO = { 'content-type': 'application/x-protobuf' };
 const traces = tracesCodec as unknown as SignalCodec<Signal>;
-const host = { reportFatalError: (err: Error) => { throw err; } };
+const host = createHost((err) => {
+  throw err;
+});
 
 function create(edit: (c: ReturnType<typeof createDefaultConfig>) => void): OtlpReceiver {
   const config = createDefaultConfig();

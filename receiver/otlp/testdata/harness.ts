@@ -12,6 +12,7 @@ import { Metrics } from '../../../pipeline/telemetry/metrics.js';
 import { createDefaultConfig, type OtlpReceiverConfig } from '../config.js';
 import { otlpReceiverFactory } from '../factory.js';
 import type { OtlpReceiver } from '../otlp-receiver.js';
+import { createHost } from '../../../pipeline/host.js';
 
 /** Above 2^53 and with non-zero low digits, so any float rounding shows. */
 export const START_NS = '1700000000123456789';
@@ -113,7 +114,9 @@ export async function startReceiver(edit: (c: OtlpReceiverConfig) => void = () =
     config,
     { ...(signals.includes('traces') ? { traces } : {}), ...(signals.includes('logs') ? { logs } : {}) },
   ) as OtlpReceiver;
-  await receiver.start({ reportFatalError: (err: Error) => { throw err; } });
+  await receiver.start(createHost((err) => {
+    throw err;
+  }));
   const scheme = config.protocols.http?.tls ? 'https' : 'http';
   return { receiver, metrics, traces, logs, httpUrl: `${scheme}://${receiver.addresses.http}`, grpcAddress: receiver.addresses.grpc };
 }
