@@ -166,7 +166,7 @@ export class EbpfReceiver implements Component {
       throw new Error(`receiver ${this.component}: ${message}`);
     }
     this.state = 'disabled';
-    this.settings.logger.warn({ component: this.component }, message);
+    this.settings.logger.warn(message);
   }
 
   /** Runs the sensor until its `ready`; rejects (sensor stopped) when it exits or times out first. */
@@ -199,7 +199,7 @@ export class EbpfReceiver implements Component {
     this.m.up.set({ component: this.component }, 1);
     const h = s.decoder.streamHeader;
     this.settings.logger.info(
-      { component: this.component, sensorPid: s.pid, ncpus: h?.ncpus, ringBufferBytes: h?.ringbufBytes, monitorAll: h?.monitorAll },
+      { sensorPid: s.pid, ncpus: h?.ncpus, ringBufferBytes: h?.ringbufBytes, monitorAll: h?.monitorAll },
       'eBPF sensor ready',
     );
   }
@@ -210,7 +210,7 @@ export class EbpfReceiver implements Component {
     this.gap ??= { startMs: Date.now(), exit, sensorPid: s.pid };
     if (Date.now() - this.readyAt > this.config.restart.maxIntervalMs) this.failures = 0;
     this.settings.logger.warn(
-      { component: this.component, code: exit.code, signal: exit.signal },
+      { code: exit.code, signal: exit.signal },
       `eBPF sensor stopped: ${sensorExitReason(exit.code, exit.signal, s.stderr, this.privileges)}; restarting`,
     );
     this.scheduleRestart();
@@ -232,7 +232,7 @@ export class EbpfReceiver implements Component {
         },
         (err: unknown) => {
           if (this.state !== 'running') return;
-          this.settings.logger.warn({ component: this.component }, `eBPF sensor restart failed: ${this.launchFailure(err)}`);
+          this.settings.logger.warn(`eBPF sensor restart failed: ${this.launchFailure(err)}`);
           this.scheduleRestart();
         },
       );
