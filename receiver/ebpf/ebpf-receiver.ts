@@ -319,7 +319,7 @@ export class EbpfReceiver implements Component {
   private onConnection(conn: net.Socket): void {
     if (this.state === 'stopped') return void conn.destroy();
     if (this.conn) {
-      this.settings.logger.warn({ component: this.component }, 'a second sensor connected: closing the previous connection');
+      this.settings.logger.warn('a second sensor connected: closing the previous connection');
       this.conn.destroy();
     }
     this.conn = conn;
@@ -335,7 +335,7 @@ export class EbpfReceiver implements Component {
       if (!ready && out.some((r) => r.kind === 'log' && r.code === 'ready')) {
         ready = true;
         this.m.up.set({ component: this.component }, 1);
-        this.settings.logger.info({ component: this.component, sensorPid: decoder.streamHeader?.sensorPid }, 'eBPF sensor connected and ready');
+        this.settings.logger.info({ sensorPid: decoder.streamHeader?.sensorPid }, 'eBPF sensor connected and ready');
         if (this.gap) {
           this.restartCount++;
           this.m.restarts.inc({ component: this.component });
@@ -352,7 +352,7 @@ export class EbpfReceiver implements Component {
       this.m.up.set({ component: this.component }, 0);
       if (this.state === 'running') {
         this.gap ??= { startMs: Date.now(), sensorPid: decoder.streamHeader?.sensorPid };
-        this.settings.logger.warn({ component: this.component }, 'eBPF sensor disconnected: waiting for it to reconnect');
+        this.settings.logger.warn('eBPF sensor disconnected: waiting for it to reconnect');
       }
     });
   }
@@ -455,7 +455,7 @@ export class EbpfReceiver implements Component {
         backoff = RETRY_INITIAL_MS;
       } catch (err) {
         if (isPermanent(err)) {
-          this.settings.logger.warn({ component: this.component, records: batch.records, err: (err as Error).message }, 'pipeline rejected kernel events permanently: dropped');
+          this.settings.logger.warn({ records: batch.records, err: (err as Error).message }, 'pipeline rejected kernel events permanently: dropped');
           this.drop(batch, 'permanent_error');
         } else {
           retryIn = err instanceof RetryableError && err.retryAfterMs ? err.retryAfterMs : backoff;
