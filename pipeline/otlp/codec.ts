@@ -1,6 +1,7 @@
 import Long from 'long';
 import protobuf from 'protobufjs';
 import { createEncoder } from './encoder.js';
+import { InterningReader } from './reader.js';
 import { OTLP_PROTO_SOURCES } from './schema.js';
 import type { LogsData, PartialSuccess, Signal, SignalData, TracesData } from './types.js';
 
@@ -48,7 +49,8 @@ const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: Number, b
 
 function decodeWith<T>(type: protobuf.Type, bytes: Uint8Array): T {
   try {
-    return type.decode(bytes) as unknown as T;
+    // Buffers only: for other Uint8Arrays protobufjs reads strings with its own UTF-8 decoder.
+    return type.decode(Buffer.isBuffer(bytes) ? new InterningReader(bytes) : bytes) as unknown as T;
   } catch (err) {
     throw new OtlpDecodeError(`invalid ${type.name} protobuf: ${(err as Error).message}`);
   }

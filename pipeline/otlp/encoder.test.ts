@@ -135,3 +135,20 @@ describe('encoder', () => {
     expect(() => createEncoder(TRACES)(deep)).toThrow('max depth exceeded');
   });
 });
+
+describe('interning reader', () => {
+  test('decodes repeated, long, empty, non-ASCII and invalid UTF-8 strings as protobufjs does', () => {
+    const values = ['chat', 'chat', '', 'ü', 'x'.repeat(32), 'x'.repeat(33), 'ünïcode 🚀', 'chat', 'chaT', 'a\ud800b'];
+    const m = { resourceSpans: [{ scopeSpans: [{ spans: values.map((v, i) => ({ name: v, attributes: [attr(`k${i % 3}`, v)] })) }] }] };
+    const wire = reference(TRACES, m);
+    // A name whose bytes are not valid UTF-8: the replacement character, as Buffer#toString gives.
+    const bad = Buffer.from([0x0a, 0x0a, 0x12, 0x08, 0x12, 0x06, 0x2a, 0x04, 0xff, 0xfe, 0x41, 0x42]);
+    for (const bytes of [wire, bad, new Uint8Array(wire)]) {
+      const plain = (m: unknown) => TRACES.toObject(m as protobuf.Message, { longs: String, bytes: String, defaults: true });
+      expect(plain(tracesCodec.decode(bytes))).toEqual(plain(TRACES.decode(bytes)));
+    }
+    const names = tracesCodec.decode(wire).resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.name);
+    // protobufjs writes a lone surrogate as its three raw bytes; each decodes to a replacement character.
+    expect(names).toEqual([...values.slice(0, -1), 'a\ufffd\ufffd\ufffdb']);
+  });
+});
