@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -175,6 +175,27 @@ service:
     ]);
     console.log(`trace ${open.traceId}:${outline}`);
   }
+
+  test('a span exported 10 s after its kernel events still gets them', async () => {
+    const command = agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin'));
+    const file = join(mkdtempSync(join(tmpdir(), 'aibom-late-')), 'secret-notes.txt');
+    writeFileSync(file, 'late');
+    const proc = new Proc(command, [join(APPS, 'late-span', 'late.mjs'), '--file', file, '--delay-ms', '10000'], {
+      cwd: APPS,
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}` },
+    });
+    expect(await proc.exited, proc.tail()).toBe(0);
+    const out = JSON.parse(proc.stdout.trim()) as { traceId: string; spanId: string; endedAt: number; exportedAt: number };
+    expect(out.exportedAt - out.endedAt).toBeGreaterThanOrEqual(10_000);
+    const tree = await waitFor('the open under the late tool span', async () => {
+      const spans = await j.spans(out.traceId);
+      const t = spans && new TraceTree(spans);
+      return t?.kernel().some((s) => t.attr(s, 'file.path') === file) ? t : undefined;
+    }, 30_000, 500);
+    const open = tree.kernel().find((s) => tree.attr(s, 'file.path') === file)!;
+    expect(open.parentSpanId).toBe(out.spanId);
+    expect(tree.attr(open, 'aibom.correlation.key')).toBe('pid_time');
+  });
 
   test('LangChain.js agent (OpenInference) with MCP server-filesystem', async () => {
     const command = agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin'));
