@@ -1,74 +1,11 @@
-// Container and Kubernetes identity of a process, from /proc/<pid>/cgroup (world-readable, so this works
-// in the unprivileged pipeline). Resolved once per cgroup id (every event carries it) and cached.
+// Container and Kubernetes identity of the processes behind kernel events. Reading and parsing
+// /proc/<pid>/cgroup and environ is shared with processors/enrich (pipeline/process-identity.ts); what
+// stays here is the receiver's cache, keyed by cgroup id because every event carries it.
 
-import { readFileSync } from 'node:fs';
+import { NO_CONTAINER, readContainerInfo, type ContainerInfo } from '../../pipeline/process-identity.js';
 
-export interface ContainerInfo {
-  containerId?: string;
-  podUid?: string;
-  /** Only from the process environment (POD_NAME, or HOSTNAME inside a pod), when readable. */
-  podName?: string;
-  /** Only from the process environment (POD_NAMESPACE), when readable. */
-  namespace?: string;
-}
-
-const NONE: ContainerInfo = Object.freeze({});
-
-// Runtime scopes and paths, cgroupfs and systemd drivers:
-//   /docker/<id>, docker-<id>.scope, cri-containerd-<id>.scope, crio-<id>.scope, libpod-<id>.scope,
-//   /kubepods/burstable/pod<uid>/<id>, kubepods-burstable-pod<uid_with_underscores>.slice/cri-containerd-<id>.scope
-// conmon scopes (crio-conmon-, libpod-conmon-) are the monitor process, not the container.
-const CONTAINER_ID = /(?:^|[/-])(?!conmon-)(?:docker-|cri-containerd-|crio-|libpod-|containerd-)?([0-9a-f]{64})(?:\.scope)?$/;
-const POD_UID = /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})/;
-
-/** Parses the content of /proc/<pid>/cgroup (v2 line `0::/path` preferred, v1 lines as fallback). */
-export function parseCgroupFile(content: string): ContainerInfo {
-  const lines = content.split('\n').filter(Boolean);
-  const v2 = lines.find((l) => l.startsWith('0::'));
-  const paths = (v2 ? [v2, ...lines.filter((l) => l !== v2)] : lines).map((l) => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1));
-  for (const p of paths) {
-    const info = parseCgroupPath(p);
-    if (info.containerId || info.podUid) return info;
-  }
-  return NONE;
-}
-
-export function parseCgroupPath(path: string): ContainerInfo {
-  const info: ContainerInfo = {};
-  const segments = path.split('/');
-  for (let i = segments.length - 1; i >= 0; i--) {
-    const seg = segments[i]!;
-    if (seg.includes('conmon-')) continue;
-    const m = CONTAINER_ID.exec(seg);
-    if (m) {
-      info.containerId = m[1]!;
-      break;
-    }
-  }
-  if (/kubepods/.test(path)) {
-    const pod = POD_UID.exec(path);
-    if (pod) info.podUid = pod[1]!.replace(/_/g, '-');
-  }
-  return info;
-}
-
-/** POD_NAME / POD_NAMESPACE as set by the downward API convention; HOSTNAME is the pod name by default. */
-export function podFromEnviron(environ: string): Pick<ContainerInfo, 'podName' | 'namespace'> {
-  const out: Pick<ContainerInfo, 'podName' | 'namespace'> = {};
-  let hostname: string | undefined;
-  for (const kv of environ.split('\0')) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) continue;
-    const k = kv.slice(0, eq);
-    const v = kv.slice(eq + 1);
-    if (!v) continue;
-    if (k === 'POD_NAME' || k === 'K8S_POD_NAME' || k === 'MY_POD_NAME') out.podName = v;
-    else if (k === 'POD_NAMESPACE' || k === 'K8S_NAMESPACE' || k === 'MY_POD_NAMESPACE') out.namespace = v;
-    else if (k === 'HOSTNAME') hostname = v;
-  }
-  if (!out.podName && hostname) out.podName = hostname;
-  return out;
-}
+export { parseCgroupFile, parseCgroupPath, podFromEnviron } from '../../pipeline/process-identity.js';
+export type { ContainerInfo } from '../../pipeline/process-identity.js';
 
 export interface ContainerResolver {
   /** The identity of the cgroup `cgroupId`, reading /proc/<pid>/cgroup on the first sight of it. */
@@ -87,23 +24,11 @@ export function createContainerResolver(opts: { maxEntries?: number; procRoot?: 
     resolve(cgroupId, pid) {
       const hit = cache.get(cgroupId);
       if (hit) return hit;
-      let info: ContainerInfo;
-      try {
-        info = parseCgroupFile(readFileSync(`${proc}/${pid}/cgroup`, 'latin1'));
-      } catch {
-        // The process is gone (or /proc is not ours): unknown, not cached, the next event of the cgroup retries.
-        return NONE;
-      }
-      if (info.podUid) {
-        try {
-          // Readable for the same user or with CAP_SYS_PTRACE; otherwise pod name/namespace stay absent.
-          Object.assign(info, podFromEnviron(readFileSync(`${proc}/${pid}/environ`, 'latin1')));
-        } catch {
-          /* not readable: leave out */
-        }
-      }
+      // The process is gone (or /proc is not ours): unknown, not cached, the next event of the cgroup retries.
+      const info = readContainerInfo(pid, proc);
+      if (!info) return NO_CONTAINER;
       if (cache.size >= max) cache.delete(cache.keys().next().value as bigint);
-      cache.set(cgroupId, info.containerId || info.podUid ? info : NONE);
+      cache.set(cgroupId, info.containerId || info.podUid ? info : NO_CONTAINER);
       return cache.get(cgroupId)!;
     },
   };
