@@ -4,7 +4,7 @@ import type { SignalCodec } from '../../pipeline/otlp/codec.js';
 import type { PartialSuccess, Signal } from '../../pipeline/otlp/types.js';
 import type { OtlpExporterConfig } from './config.js';
 import type { ExportResult, Transport } from './result.js';
-import { decodeRpcStatus } from './rpc-status.js';
+import { decodeRpcStatus } from '../../pipeline/otlp/rpc-status.js';
 
 /** Retryable per the OTLP spec; RESOURCE_EXHAUSTED only when the server sent RetryInfo. */
 const RETRYABLE = new Set<grpc.status>([

@@ -7,7 +7,7 @@ import type { SignalCodec } from '../../pipeline/otlp/codec.js';
 import type { PartialSuccess, Signal } from '../../pipeline/otlp/types.js';
 import type { OtlpExporterConfig } from './config.js';
 import type { ExportResult, Transport } from './result.js';
-import { decodeRpcStatus } from './rpc-status.js';
+import { decodeRpcStatus } from '../../pipeline/otlp/rpc-status.js';
 
 const gzip = promisify(zlib.gzip);
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);

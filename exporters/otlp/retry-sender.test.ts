@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDefaultConfig } from './config.js';
 import { Backoff } from './retry-sender.js';
-import { decodeRpcStatus, encodeRpcStatus } from './rpc-status.js';
+import { decodeRpcStatus, encodeRpcStatus } from '../../pipeline/otlp/rpc-status.js';
 
 describe('Backoff', () => {
   const cfg = createDefaultConfig('grpc').retryOnFailure;

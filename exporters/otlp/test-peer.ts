@@ -10,7 +10,7 @@ import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { OtlpExporterConfig } from './config.js';
 import { readConfig } from './config.js';
 import { OtlpExporter } from './exporter.js';
-import { encodeRpcStatus } from './rpc-status.js';
+import { encodeRpcStatus } from '../../pipeline/otlp/rpc-status.js';
 
 /**
  * A scriptable OTLP peer for exporter tests (gRPC or HTTP, real sockets on 127.0.0.1): each request

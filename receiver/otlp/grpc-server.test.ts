@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../pipeline/consumer.js';
 import { logsCodec, tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
 import type { Signal } from '../../pipeline/otlp/types.js';
-import { decodeRpcStatus } from './rpc-status.js';
+import { decodeRpcStatus } from '../../pipeline/otlp/rpc-status.js';
 import { END_NS, grpcExport, sampleLogs, sampleTraces, START_NS, startReceiver, traceIdOf, type Harness } from './testdata/harness.js';
 
 const traces = tracesCodec as unknown as SignalCodec<Signal>;
@@ -78,7 +78,7 @@ describe('OTLP/gRPC receiver', () => {
     expect(error?.code).toBe(status.UNAVAILABLE);
     expect(error?.details).toBe('pipeline refused 3 spans: queue is full');
     const details = error!.metadata.get('grpc-status-details-bin')[0] as Buffer;
-    expect(decodeRpcStatus(details)).toEqual({ code: 14, message: 'pipeline refused 3 spans: queue is full', retryAfterMs: 1500 });
+    expect(decodeRpcStatus(details)).toEqual({ code: 14, message: 'pipeline refused 3 spans: queue is full', retryDelayMs: 1500 });
     expect(await h.metrics.value(h.metrics.receiverRefused, { signal: 'traces', transport: 'grpc', reason: 'retryable' })).toBe(3);
   });
 

@@ -12,7 +12,7 @@ import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { GrpcConfig } from './config.js';
 import { DEFAULT_RETRY_AFTER_MS, type Intake, within } from './intake.js';
-import { encodeRpcStatus, GrpcCode } from './rpc-status.js';
+import { encodeRpcStatus, GrpcCode } from '../../pipeline/otlp/rpc-status.js';
 import { loadTls } from './tls.js';
 
 const SIGNALS: readonly Signal[] = ['traces', 'logs'];
@@ -38,7 +38,7 @@ function statusError(code: number, message: string, retryAfterMs?: number): Part
   const metadata = new Metadata();
   if (retryAfterMs !== undefined) {
     // google.rpc.Status with RetryInfo, as grpc-go senders (and the collector's exporter) read it.
-    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus({ code, message, retryAfterMs })));
+    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus({ code, message, retryDelayMs: retryAfterMs })));
   }
   return { code, details: message, metadata };
 }

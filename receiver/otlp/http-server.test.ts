@@ -2,7 +2,7 @@ import { gzipSync, deflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../pipeline/consumer.js';
 import { logsCodec, tracesCodec } from '../../pipeline/otlp/codec.js';
-import { decodeRpcStatus } from './rpc-status.js';
+import { decodeRpcStatus } from '../../pipeline/otlp/rpc-status.js';
 import { END_NS, post, sampleLogs, sampleTraces, START_NS, startReceiver, traceIdOf, type Harness } from './testdata/harness.js';
 
 const PROTO = { 'content-type': 'application/x-protobuf' };
@@ -85,7 +85,7 @@ describe('OTLP/HTTP receiver', () => {
     const declared = await post(`${h.httpUrl}/v1/traces`, big, { headers: PROTO });
     expect(declared.status).toBe(413);
     expect(declared.body.toString()).toContain('exceeds max_request_body_size (4096 bytes)');
-    expect(decodeRpcStatus(declared.body).code).toBe(8);
+    expect(decodeRpcStatus(declared.body)!.code).toBe(8);
     const chunked = await post(`${h.httpUrl}/v1/traces`, big, { headers: JSON_CT, chunked: true });
     expect(chunked.status).toBe(413);
     expect(JSON.parse(chunked.body.toString()).message).toBe('request body exceeds max_request_body_size (4096 bytes)');
@@ -125,7 +125,7 @@ describe('OTLP/HTTP receiver', () => {
 
     const badGzip = await post(`${h.httpUrl}/v1/traces`, Buffer.from('not gzip'), { headers: { ...PROTO, 'content-encoding': 'gzip' } });
     expect(badGzip.status).toBe(400);
-    expect(decodeRpcStatus(badGzip.body).message).toMatch(/^invalid gzip body: /);
+    expect(decodeRpcStatus(badGzip.body)!.message).toMatch(/^invalid gzip body: /);
 
     expect(await rejected('malformed')).toBe(4);
     expect(h.traces.received).toHaveLength(0);
@@ -147,7 +147,7 @@ describe('OTLP/HTTP receiver', () => {
     expect(get.headers['allow']).toBe('POST');
     const nf = await post(`${h.httpUrl}/v1/metrics`, body, { headers: PROTO });
     expect(nf.status).toBe(404);
-    expect(decodeRpcStatus(nf.body).message).toBe('no OTLP endpoint at /v1/metrics; POST to /v1/traces or /v1/logs');
+    expect(decodeRpcStatus(nf.body)!.message).toBe('no OTLP endpoint at /v1/metrics; POST to /v1/traces or /v1/logs');
     expect(await rejected('unsupported_media_type')).toBe(2);
     expect(await rejected('unsupported_encoding')).toBe(1);
     expect(await rejected('method_not_allowed')).toBe(1);
@@ -175,7 +175,7 @@ describe('OTLP/HTTP receiver', () => {
     const proto = await post(`${h.httpUrl}/v1/traces`, tracesCodec.encode(sampleTraces(2)), { headers: PROTO });
     expect(proto.status).toBe(503);
     expect(proto.headers['retry-after']).toBe('1');
-    expect(decodeRpcStatus(proto.body)).toEqual({ code: 14, message: 'pipeline refused 2 spans: exporter crashed', retryAfterMs: 1000 });
+    expect(decodeRpcStatus(proto.body)).toEqual({ code: 14, message: 'pipeline refused 2 spans: exporter crashed', retryDelayMs: 1000 });
 
     expect(await h.metrics.value(h.metrics.receiverRefused, { signal: 'traces', transport: 'http', reason: 'retryable' })).toBe(5);
     expect(await h.metrics.value(h.metrics.receiverAccepted, { signal: 'traces' })).toBe(0);

@@ -8,7 +8,7 @@ import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { HttpConfig } from './config.js';
 import { DEFAULT_RETRY_AFTER_MS, type Intake, type RejectReason, within } from './intake.js';
-import { GrpcCode, encodeRpcStatus, rpcStatusToJson, type RpcStatus } from './rpc-status.js';
+import { GrpcCode, encodeRpcStatus, rpcStatusToJson, type RpcStatus } from '../../pipeline/otlp/rpc-status.js';
 import { loadTls } from './tls.js';
 
 /** Inflates with a cap on the output: stops as soon as `limit` is passed, so a zip bomb costs at most `limit`. */
@@ -159,7 +159,7 @@ export class OtlpHttpServer {
             res,
             503,
             format,
-            { code: GrpcCode.UNAVAILABLE, message: outcome.message, retryAfterMs: outcome.retryAfterMs },
+            { code: GrpcCode.UNAVAILABLE, message: outcome.message, retryDelayMs: outcome.retryAfterMs },
             { 'retry-after': String(Math.max(1, Math.ceil(outcome.retryAfterMs / 1000))) },
           );
       }
