@@ -37,6 +37,10 @@ const volatile __u64 wakeup_bytes = 65536;     /* wake the consumer when this mu
 volatile __u32 cgroup_rules_active = 0;
 volatile __u32 comm_rules_active = 0;
 volatile __u32 path_rules_active = 0;
+/* Set by the loader at shutdown, before a grace period (see `quiesce_outer`):
+ * from then on no program touches the ring or the counters, so the final stats
+ * frame is exact without waiting for the slow per-link detach first. */
+volatile __u32 stopping = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -180,6 +184,27 @@ struct {
 	__type(value, struct scratch);
 } scratch_map SEC(".maps");
 
+/*
+ * Grace period on demand: updating a map-in-map from user space returns only
+ * after synchronize_rcu() (kernel/bpf/syscall.c maybe_wait_bpf_programs; the
+ * btf_map_in_map selftest uses the same fact). Every program runs inside an
+ * RCU read section, so once the update returns, no program that could have
+ * read `stopping == 0` is still running. Never used by the programs.
+ */
+struct quiesce_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} quiesce_inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct quiesce_inner);
+} quiesce_outer SEC(".maps");
+
 /* ---------------------------------------------------------------- counters */
 
 static __always_inline struct sensor_counters *ctrs(void)
@@ -285,6 +310,8 @@ static __always_inline struct scratch *get_scratch(__u32 slot)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	if (stopping)
+		return 0;
 	__u32 tgid = p->tgid;
 	struct scratch *s;
 	struct exec_event *e;
@@ -355,6 +382,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 {
+	if (stopping)
+		return 0;
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	struct fork_event *e;
 	__u64 wf;
@@ -387,6 +416,8 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *p)
 {
+	if (stopping)
+		return 0;
 	__u32 tgid = p->tgid;
 	struct exit_event *e;
 	__u64 wf;
@@ -434,12 +465,16 @@ static __always_inline int open_enter(__u64 filename, __u32 flags, __u32 mode)
 SEC("tracepoint/syscalls/sys_enter_openat")
 int handle_openat_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	if (stopping)
+		return 0;
 	return open_enter(ctx->args[1], ctx->args[2], ctx->args[3]);
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat2")
 int handle_openat2_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	if (stopping)
+		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct open_how how = {};
 
@@ -536,12 +571,16 @@ static __always_inline int open_exit(long ret)
 SEC("tracepoint/syscalls/sys_exit_openat")
 int handle_openat_exit(struct trace_event_raw_sys_exit *ctx)
 {
+	if (stopping)
+		return 0;
 	return open_exit(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int handle_openat2_exit(struct trace_event_raw_sys_exit *ctx)
 {
+	if (stopping)
+		return 0;
 	return open_exit(ctx->ret);
 }
 
@@ -612,6 +651,8 @@ static __always_inline int read_sockaddr(__u64 uaddr, __u16 *family, __u16 *port
 SEC("tracepoint/syscalls/sys_enter_connect")
 int handle_connect_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	if (stopping)
+		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending_connect pc = {};
 
@@ -634,6 +675,8 @@ int handle_connect_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_connect")
 int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
+	if (stopping)
+		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending_connect *pp = bpf_map_lookup_elem(&pending_connects, &id);
 	struct pending_connect pc;
@@ -723,12 +766,16 @@ static __always_inline int accept_exit(long ret)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int handle_accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
+	if (stopping)
+		return 0;
 	return accept_exit(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int handle_accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
+	if (stopping)
+		return 0;
 	return accept_exit(ctx->ret);
 }
 
@@ -887,6 +934,8 @@ static __always_inline int handle_send(__u32 fd, __u64 uaddr, __u64 buf, __u64 l
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int handle_sendto_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	if (stopping)
+		return 0;
 	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	return handle_send(ctx->args[0], ctx->args[4], ctx->args[1], ctx->args[2]);
@@ -895,6 +944,8 @@ int handle_sendto_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_write")
 int handle_write_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	if (stopping)
+		return 0;
 	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	return handle_send(ctx->args[0], 0, ctx->args[1], ctx->args[2]);
@@ -918,6 +969,8 @@ static __always_inline int send_msghdr(__u32 fd, __u64 umsg)
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int handle_sendmsg_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	if (stopping)
+		return 0;
 	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 	return send_msghdr(ctx->args[0], ctx->args[1]);
@@ -926,6 +979,8 @@ int handle_sendmsg_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_sendmmsg")
 int handle_sendmmsg_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	if (stopping)
+		return 0;
 	/* First message only (glibc's resolver sends A and AAAA for one name). */
 	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
 		return 0;
@@ -935,6 +990,8 @@ int handle_sendmmsg_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_enter_writev")
 int handle_writev_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	if (stopping)
+		return 0;
 	struct iovec iov = {};
 
 	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
@@ -964,24 +1021,32 @@ static __always_inline int ssl_enter(__u64 buf, __u64 num, __u64 outlen_ptr, __u
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
 {
+	if (stopping)
+		return 0;
 	return ssl_enter((__u64)buf, num, 0, DATA_SRC_SSL_WRITE, 0);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_enter, void *ssl, void *buf, int num)
 {
+	if (stopping)
+		return 0;
 	return ssl_enter((__u64)buf, num, 0, DATA_SRC_SSL_READ, 0);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
 {
+	if (stopping)
+		return 0;
 	return ssl_enter((__u64)buf, num, (__u64)written, DATA_SRC_SSL_WRITE, 1);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
 {
+	if (stopping)
+		return 0;
 	return ssl_enter((__u64)buf, num, (__u64)readbytes, DATA_SRC_SSL_READ, 1);
 }
 
@@ -990,6 +1055,8 @@ int BPF_KPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readby
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_ret, long ret)
 {
+	if (stopping)
+		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending_ssl *pp = bpf_map_lookup_elem(&pending_ssl, &id);
 	struct pending_ssl ps;

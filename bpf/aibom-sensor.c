@@ -24,16 +24,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/prctl.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/types.h>
+#include <pthread.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "aibom-sensor.h"
@@ -284,6 +287,22 @@ static void write_frame(__u16 kind, const void *a, __u32 alen, const void *b, __
 	bytes_written += sizeof(fh) + len;
 }
 
+/*
+ * Frames are written by the main thread only. The uprobe worker (below) hands
+ * its log lines over through this queue and wakes the main loop's epoll with
+ * `worker_efd`; order is kept, so a control-ok posted after a scan follows the
+ * scan's uprobe-attached line.
+ */
+struct posted_log {
+	struct posted_log *next;
+	struct log_frame lf;
+	char msg[];
+};
+static pthread_mutex_t posted_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct posted_log *posted_head, **posted_tail = &posted_head;
+static pthread_t main_thread;
+static int worker_efd = -1;
+
 static void emit_log(__u16 level, __u16 code, int err, const char *fmt, ...)
 {
 	char msg[1024];
@@ -299,9 +318,48 @@ static void emit_log(__u16 level, __u16 code, int err, const char *fmt, ...)
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
 	lf.msg_len = n;
-	write_frame(FRAME_LOG, &lf, sizeof(lf), msg, n);
 	if (env.verbose || level >= LOG_WARN)
 		fprintf(stderr, "aibom-sensor: %s%s\n", level >= LOG_WARN ? "warning: " : "", msg);
+	if (!pthread_equal(pthread_self(), main_thread)) {
+		struct posted_log *pl = malloc(sizeof(*pl) + n);
+		__u64 one = 1;
+		if (!pl)
+			return;
+		pl->next = NULL;
+		pl->lf = lf;
+		memcpy(pl->msg, msg, n);
+		pthread_mutex_lock(&posted_lock);
+		*posted_tail = pl;
+		posted_tail = &pl->next;
+		pthread_mutex_unlock(&posted_lock);
+		if (worker_efd >= 0 && write(worker_efd, &one, sizeof(one)) < 0) {
+			/* the main loop also polls on a timer */
+		}
+		return;
+	}
+	write_frame(FRAME_LOG, &lf, sizeof(lf), msg, n);
+}
+
+/* Main thread: write the worker's queued log lines as frames. */
+static void write_posted_logs(void)
+{
+	struct posted_log *pl;
+	__u64 cnt;
+
+	if (worker_efd >= 0 && read(worker_efd, &cnt, sizeof(cnt)) < 0) {
+		/* EAGAIN: nothing signalled */
+	}
+	pthread_mutex_lock(&posted_lock);
+	pl = posted_head;
+	posted_head = NULL;
+	posted_tail = &posted_head;
+	pthread_mutex_unlock(&posted_lock);
+	while (pl) {
+		struct posted_log *next = pl->next;
+		write_frame(FRAME_LOG, &pl->lf, sizeof(pl->lf), pl->msg, pl->lf.msg_len);
+		free(pl);
+		pl = next;
+	}
 }
 
 static int libbpf_print_fn(enum libbpf_print_level level, const char *format, va_list args)
@@ -430,7 +488,7 @@ static void add_existing_descendants(__u32 root)
 	}
 }
 
-static void scan_process_for_ssl(__u32 pid);
+static void request_scan(__u32 pid);
 
 static void add_existing_comm(const char *comm)
 {
@@ -454,7 +512,7 @@ static void add_existing_comm(const char *comm)
 			if (!strcmp(buf, comm) && pid != (unsigned long)getpid()) {
 				add_pid(pid, MON_COMM);
 				add_existing_descendants(pid);
-				scan_process_for_ssl(pid);
+				request_scan(pid);
 			}
 		}
 		fclose(f);
@@ -551,16 +609,84 @@ static int add_cred_rule(const char *p)
 }
 
 /* ------------------------------------------------------- OpenSSL uprobes */
+/*
+ * Scanning a binary for the OpenSSL symbols (libelf over Node's ~100 MB
+ * executable) and attaching uprobes takes hundreds of milliseconds. It runs on
+ * its own thread so the main loop keeps draining the ring buffer meanwhile:
+ * the main thread queues requests (a pid to scan, a library path, or a log
+ * line to post once everything queued before it is done: control acks and
+ * `ready`), the worker owns every uprobe target and link until shutdown.
+ * Targets are cached by (dev, inode, mtime): each binary is scanned once, and a
+ * binary replaced in place is scanned again.
+ */
 
 static struct ssl_target {
 	dev_t dev;
 	ino_t ino;
+	struct timespec mtime;
 	bool attached;
+	int n_links;
+	struct bpf_link *links[8];
 } ssl_targets[MAX_SSL_TARGETS];
 static int n_ssl_targets;
-static __u64 n_ssl_attached;
-static struct bpf_link *ssl_links[MAX_SSL_TARGETS * 8];
-static int n_ssl_links;
+static __u64 n_ssl_attached; /* written by the worker, read by write_stats: __atomic */
+
+enum scan_req_kind { REQ_PID, REQ_PATH, REQ_LOG };
+
+struct scan_req {
+	struct scan_req *next;
+	enum scan_req_kind kind;
+	__u32 pid;
+	bool loud;
+	__u16 level, code;
+	int err;
+	char text[]; /* REQ_PATH: the path; REQ_LOG: the message */
+};
+
+static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t req_cond = PTHREAD_COND_INITIALIZER;
+static struct scan_req *req_head, **req_tail = &req_head;
+static bool worker_stop, worker_running;
+static pthread_t worker_thread;
+
+static bool worker_should_stop(void)
+{
+	return __atomic_load_n(&worker_stop, __ATOMIC_RELAXED);
+}
+
+static void enqueue(enum scan_req_kind kind, __u32 pid, const char *text, bool loud, __u16 level, __u16 code, int err)
+{
+	size_t n = text ? strlen(text) : 0;
+	struct scan_req *r = calloc(1, sizeof(*r) + n + 1);
+
+	if (!r)
+		return;
+	r->kind = kind;
+	r->pid = pid;
+	r->loud = loud;
+	r->level = level;
+	r->code = code;
+	r->err = err;
+	if (n)
+		memcpy(r->text, text, n);
+	pthread_mutex_lock(&req_lock);
+	*req_tail = r;
+	req_tail = &r->next;
+	pthread_cond_signal(&req_cond);
+	pthread_mutex_unlock(&req_lock);
+}
+
+static void request_scan(__u32 pid)
+{
+	if (!env.no_ssl)
+		enqueue(REQ_PID, pid, NULL, false, 0, 0, 0);
+}
+
+/* A log line written once every request queued before it is done. */
+static void post_after_scans(__u16 level, __u16 code, int err, const char *msg)
+{
+	enqueue(REQ_LOG, 0, msg, false, level, code, err);
+}
 
 /* File offset of each function symbol; 0 if absent. One pass over the ELF
  * (libbpf would rescan a 100 MB Node binary once per probe). */
@@ -588,6 +714,8 @@ static int elf_find_funcs(const char *path, const char *const *names, long *offs
 		data = elf_getdata(scn, NULL);
 		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Sym sym;
+			if (!(i & 4095) && worker_should_stop())
+				break; /* shutting down: a half scan is never cached (see attach_ssl) */
 			const char *nm;
 			if (!gelf_getsym(data, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
 			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
@@ -621,8 +749,19 @@ static int elf_find_funcs(const char *path, const char *const *names, long *offs
 	return 0;
 }
 
-/* `path` may be a /proc/PID/exe or /proc/PID/root/... path: uprobes bind
- * to the inode, so this also covers binaries in other mount namespaces. */
+static void detach_target(struct ssl_target *t)
+{
+	for (int i = 0; i < t->n_links; i++)
+		bpf_link__destroy(t->links[i]);
+	t->n_links = 0;
+	if (t->attached)
+		__atomic_sub_fetch(&n_ssl_attached, 1, __ATOMIC_RELAXED);
+	t->attached = false;
+}
+
+/* Worker thread only. `path` may be a /proc/PID/exe or /proc/PID/root/...
+ * path: uprobes bind to the inode, so this also covers binaries in other
+ * mount namespaces. */
 static void attach_ssl(const char *path, const char *display, bool loud)
 {
 	static const char *const names[4] = { "SSL_write", "SSL_read", "SSL_write_ex", "SSL_read_ex" };
@@ -633,23 +772,38 @@ static void attach_ssl(const char *path, const char *display, bool loud)
 	struct stat st;
 	long offs[4] = {0};
 	int attached = 0, err;
-	struct ssl_target *t;
+	struct ssl_target *t = NULL;
 
 	if (stat(path, &st))
 		return;
-	for (int i = 0; i < n_ssl_targets; i++)
-		if (ssl_targets[i].dev == st.st_dev && ssl_targets[i].ino == st.st_ino)
+	for (int i = 0; i < n_ssl_targets; i++) {
+		struct ssl_target *c = &ssl_targets[i];
+		if (c->dev != st.st_dev || c->ino != st.st_ino)
+			continue;
+		if (c->mtime.tv_sec == st.st_mtim.tv_sec && c->mtime.tv_nsec == st.st_mtim.tv_nsec)
 			return; /* already handled (attached or known to lack OpenSSL) */
-	if (n_ssl_targets >= MAX_SSL_TARGETS) {
-		emit_log(LOG_WARN, LOGC_UPROBE_FAILED, -ENOSPC, "too many uprobe targets, not attaching %s", display);
-		return;
+		detach_target(c); /* rewritten in place: the offsets may have moved */
+		t = c;
+		break;
 	}
-	t = &ssl_targets[n_ssl_targets++];
-	t->dev = st.st_dev;
-	t->ino = st.st_ino;
-	t->attached = false;
+	if (!t) {
+		if (n_ssl_targets >= MAX_SSL_TARGETS) {
+			emit_log(LOG_WARN, LOGC_UPROBE_FAILED, -ENOSPC, "too many uprobe targets, not attaching %s", display);
+			return;
+		}
+		t = &ssl_targets[n_ssl_targets];
+	}
 
 	err = elf_find_funcs(path, names, offs, 4);
+	if (worker_should_stop())
+		return; /* possibly a partial scan: not cached */
+	if (t == &ssl_targets[n_ssl_targets])
+		n_ssl_targets++;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
+	t->mtime = st.st_mtim;
+	t->attached = false;
+	t->n_links = 0;
 	if (err || (!offs[0] && !offs[2])) {
 		emit_log(loud ? LOG_WARN : LOG_INFO, LOGC_UPROBE_SKIPPED, err,
 			 "%s: no SSL_write/SSL_write_ex symbol, TLS plaintext not captured there", display);
@@ -668,26 +822,24 @@ static void attach_ssl(const char *path, const char *display, bool loud)
 				 strerror(-err));
 			continue;
 		}
-		ssl_links[n_ssl_links++] = l;
-		ssl_links[n_ssl_links++] = r;
+		t->links[t->n_links++] = l;
+		t->links[t->n_links++] = r;
 		attached++;
 	}
 	if (attached) {
 		t->attached = true;
-		n_ssl_attached++;
+		__atomic_add_fetch(&n_ssl_attached, 1, __ATOMIC_RELAXED);
 		emit_log(LOG_INFO, LOGC_UPROBE_ATTACHED, 0, "%s", display);
 	}
 }
 
-/* The executable (Node links OpenSSL statically) and any mapped libssl. */
+/* Worker thread only. The executable (Node links OpenSSL statically) and any mapped libssl. */
 static void scan_process_for_ssl(__u32 pid)
 {
 	char path[PATH_MAX], exe[PATH_MAX], line[PATH_MAX + 128];
 	ssize_t n;
 	FILE *f;
 
-	if (env.no_ssl)
-		return;
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
 	n = readlink(path, exe, sizeof(exe) - 1);
 	if (n > 0) {
@@ -696,7 +848,7 @@ static void scan_process_for_ssl(__u32 pid)
 	}
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	f = fopen(path, "r");
-	while (f && fgets(line, sizeof(line), f)) {
+	while (f && fgets(line, sizeof(line), f) && !worker_should_stop()) {
 		char *lib = strchr(line, '/');
 		if (!lib || !strstr(lib, "libssl"))
 			continue;
@@ -708,11 +860,65 @@ static void scan_process_for_ssl(__u32 pid)
 		fclose(f);
 }
 
-/* ---------------------------------------------------------- event handling */
+static void *scan_worker(void *arg)
+{
+	prctl(PR_SET_NAME, "aibom-uprobes");
+	for (;;) {
+		struct scan_req *r;
 
-#define PENDING_SCANS 1024
-static __u32 pending_scan[PENDING_SCANS];
-static int n_pending_scan;
+		pthread_mutex_lock(&req_lock);
+		while (!req_head && !worker_stop)
+			pthread_cond_wait(&req_cond, &req_lock);
+		if (worker_stop) {
+			pthread_mutex_unlock(&req_lock);
+			return NULL;
+		}
+		r = req_head;
+		req_head = r->next;
+		if (!req_head)
+			req_tail = &req_head;
+		pthread_mutex_unlock(&req_lock);
+
+		if (r->kind == REQ_PID)
+			scan_process_for_ssl(r->pid);
+		else if (r->kind == REQ_PATH)
+			attach_ssl(r->text, r->text, r->loud);
+		else
+			emit_log(r->level, r->code, r->err, "%s", r->text);
+		free(r);
+	}
+}
+
+static int start_worker(void)
+{
+	int err = pthread_create(&worker_thread, NULL, scan_worker, NULL);
+
+	if (err)
+		return -err;
+	worker_running = true;
+	return 0;
+}
+
+/* Abandons queued requests and a scan in progress. */
+static void stop_worker(void)
+{
+	struct scan_req *r;
+
+	pthread_mutex_lock(&req_lock);
+	__atomic_store_n(&worker_stop, true, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&req_cond);
+	pthread_mutex_unlock(&req_lock);
+	if (worker_running)
+		pthread_join(worker_thread, NULL);
+	worker_running = false;
+	while ((r = req_head)) {
+		req_head = r->next;
+		free(r);
+	}
+	req_tail = &req_head;
+}
+
+/* ---------------------------------------------------------- event handling */
 
 static int handle_event(void *ctx, void *data, size_t size)
 {
@@ -725,26 +931,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	write_frame(FRAME_EVENT, data, h->size, NULL, 0);
 
-	/* Newly exec'd images may carry OpenSSL: scan after the batch, not in
-	 * the middle of draining the ring. */
-	if (h->type == EV_EXEC && n_pending_scan < PENDING_SCANS)
-		pending_scan[n_pending_scan++] = h->pid;
+	/* Newly exec'd images may carry OpenSSL: the worker scans them. */
+	if (h->type == EV_EXEC)
+		request_scan(h->pid);
 	else if (h->type == EV_OPEN && !env.no_ssl) {
 		const struct open_event *o = data;
 		char p[AIBOM_PATH_MAX + 1];
 		memcpy(p, o->path, o->path_len);
 		p[o->path_len] = 0;
-		if (o->ret >= 0 && strstr(p, "libssl") && strstr(p, ".so") && n_pending_scan < PENDING_SCANS)
-			pending_scan[n_pending_scan++] = h->pid;
+		if (o->ret >= 0 && strstr(p, "libssl") && strstr(p, ".so"))
+			request_scan(h->pid);
 	}
 	return 0;
-}
-
-static void run_pending_scans(void)
-{
-	for (int i = 0; i < n_pending_scan; i++)
-		scan_process_for_ssl(pending_scan[i]);
-	n_pending_scan = 0;
 }
 
 static void write_stats(bool final)
@@ -776,7 +974,7 @@ static void write_stats(bool final)
 	sf.rb_consumed = rb_consumed;
 	sf.frames_written = frames_written;
 	sf.bytes_written = bytes_written;
-	sf.uprobe_targets = n_ssl_attached;
+	sf.uprobe_targets = __atomic_load_n(&n_ssl_attached, __ATOMIC_RELAXED);
 	write_frame(FRAME_STATS, &sf, sizeof(sf), NULL, 0);
 }
 
@@ -801,7 +999,7 @@ static void handle_control_line(char *line)
 		} else if (cmd[0] == '+') {
 			err = add_pid(pid, MON_EXPLICIT);
 			add_existing_descendants(pid);
-			scan_process_for_ssl(pid);
+			request_scan(pid);
 		} else {
 			__u32 p = pid;
 			err = bpf_map_delete_elem(bpf_map__fd(skel->maps.monitored_pids), &p) ? -errno : 0;
@@ -814,10 +1012,12 @@ static void handle_control_line(char *line)
 	} else {
 		err = -EINVAL;
 	}
+	/* Acknowledged once the scans this line asked for are done (a `+pid` of
+	 * a Node process is answered after its uprobes are attached). */
 	if (err)
-		emit_log(LOG_WARN, LOGC_CONTROL_BAD, err, "%s", line);
+		post_after_scans(LOG_WARN, LOGC_CONTROL_BAD, err, line);
 	else
-		emit_log(LOG_INFO, LOGC_CONTROL_OK, 0, "%s", line);
+		post_after_scans(LOG_INFO, LOGC_CONTROL_OK, 0, line);
 }
 
 static void handle_stdin(int *fdp, int epfd)
@@ -846,6 +1046,66 @@ static void handle_stdin(int *fdp, int epfd)
 		len = 0; /* over-long line: discard */
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Sets `stopping` and waits until no program that saw it clear can still run. */
+static int quiesce_programs(void)
+{
+	__u32 zero = 0;
+	int inner = bpf_map__fd(skel->maps.quiesce_inner);
+
+	__atomic_store_n(&skel->bss->stopping, 1, __ATOMIC_SEQ_CST);
+	/* Returns after synchronize_rcu(): see quiesce_outer in aibom-sensor.bpf.c. */
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.quiesce_outer), &zero, &inner, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Worker joined: the uprobe links are the main thread's now. */
+static void teardown_links(void)
+{
+	for (int i = 0; i < n_ssl_targets; i++)
+		detach_target(&ssl_targets[i]);
+	aibom_sensor__detach(skel);
+}
+
+/*
+ * The detach itself cannot be made fast: closing the last reference of a
+ * perf-event link waits for a tasks-trace RCU grace period under the kernel's
+ * global event_mutex (one after another, ~30 ms per syscall tracepoint and
+ * ~100 ms per uprobe here, ~2.5 s in all with Node's uprobes), and skipping it
+ * does not help because exit() releases the same links the same way. The
+ * programs are inert already (`stopping`), so a child that inherited every
+ * link does the detach after we exit. It lets go of stdin/stdout/stderr
+ * first, so the consumer sees EOF and our exit status at once.
+ */
+static int detach_in_background(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		if (nul >= 0) {
+			dup2(nul, STDIN_FILENO);
+			dup2(nul, STDOUT_FILENO);
+			dup2(nul, STDERR_FILENO);
+		}
+		setsid(); /* not in the consumer's process group or terminal */
+		prctl(PR_SET_NAME, "aibom-detach");
+		teardown_links();
+		_exit(0);
+	}
+	return 0;
+}
+
 static int open_output(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -871,7 +1131,10 @@ int main(int argc, char **argv)
 	struct stream_header sh = {};
 	struct timespec rt, bt;
 	int err, exit_code = EXIT_OK, epfd = -1, tfd = -1, in_fd = STDIN_FILENO;
+	double t_stop = 0, t_final = 0;
+	bool quiesced = false;
 
+	main_thread = pthread_self();
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return EXIT_USAGE;
@@ -962,17 +1225,25 @@ int main(int argc, char **argv)
 	sh.flags = env.all ? STREAM_F_MONITOR_ALL : 0;
 	write_frame(FRAME_STREAM_HEADER, &sh, sizeof(sh), NULL, 0);
 
+	worker_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (worker_efd < 0 || (err = start_worker())) {
+		fprintf(stderr, "aibom-sensor: starting the uprobe worker failed: %s\n", strerror(errno));
+		exit_code = EXIT_LOAD;
+		goto cleanup;
+	}
 	for (int i = 0; i < env.n_comms; i++)
 		set_comm_rule(env.comms[i], true);
 	if (!env.no_ssl) {
 		if (!access(default_ssl_lib, R_OK))
-			attach_ssl(default_ssl_lib, default_ssl_lib, true);
+			enqueue(REQ_PATH, 0, default_ssl_lib, true, 0, 0, 0);
 		for (int i = 0; i < env.n_ssl_libs; i++)
-			attach_ssl(env.ssl_libs[i], env.ssl_libs[i], true);
+			enqueue(REQ_PATH, 0, env.ssl_libs[i], true, 0, 0, 0);
 		for (int i = 0; i < env.n_pids; i++)
-			scan_process_for_ssl(env.pids[i]);
+			request_scan(env.pids[i]);
 	}
-	emit_log(LOG_INFO, LOGC_READY, 0, "ready");
+	/* `ready` = programs attached and the start-up uprobe targets done; the
+	 * ring is drained while the worker scans. */
+	post_after_scans(LOG_INFO, LOGC_READY, 0, "ready");
 	flush_output();
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -993,6 +1264,8 @@ int main(int argc, char **argv)
 			ev.data.u32 = 2;
 			epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
 		}
+		ev.data.u32 = 3;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, worker_efd, &ev);
 	}
 
 	while (!exiting && !output_broken) {
@@ -1022,28 +1295,45 @@ int main(int argc, char **argv)
 					write_stats(false);
 			}
 		}
-		run_pending_scans();
+		write_posted_logs();
 		flush_output();
 	}
 
 cleanup:
-	/* Detach first so the final drain and counters describe the same set
-	 * of events: emitted == consumed holds exactly in the final frame. */
-	for (int i = 0; i < n_ssl_links; i++)
-		bpf_link__destroy(ssl_links[i]);
-	n_ssl_links = 0;
-	if (skel)
-		aibom_sensor__detach(skel);
+	stop_worker();
+	/* The final stats frame must count exactly what was delivered. Stop the
+	 * programs with the `stopping` switch and a grace period, then drain and
+	 * write it: detaching first (the obvious order) costs ~2 s here, because
+	 * every perf-event link (syscall tracepoints, uprobes) waits for an RCU
+	 * tasks-trace grace period of its own under the kernel's event_mutex. */
+	t_stop = now_ms();
+	quiesced = skel && quiesce_programs() == 0;
+	if (skel && !quiesced)
+		teardown_links(); /* fallback: the slow but exact order */
 	if (rb && !output_broken) {
 		ring_buffer__consume(rb);
+		write_posted_logs();
 		write_stats(true);
 		if (flush_output())
 			exit_code = exit_code ?: EXIT_OUTPUT;
 	}
 	if (output_broken && !exit_code)
 		exit_code = EXIT_OUTPUT;
+	/* EOF now: the consumer has everything and need not wait for the detach. */
+	if (out_fd >= 0)
+		close(out_fd);
+	out_fd = -1;
+	t_final = now_ms();
+	if (env.verbose && t_stop)
+		fprintf(stderr, "aibom-sensor: shutdown: final frame after %.1f ms\n", t_final - t_stop);
+	if (skel && quiesced && detach_in_background() == 0)
+		return exit_code; /* the child holds every link now: no detach, no wait here */
+	if (skel && quiesced)
+		teardown_links();
 	ring_buffer__free(rb);
 	aibom_sensor__destroy(skel);
+	if (env.verbose && t_stop)
+		fprintf(stderr, "aibom-sensor: shutdown: detach took %.1f ms\n", now_ms() - t_final);
 	if (epfd >= 0)
 		close(epfd);
 	if (tfd >= 0)
