@@ -1,6 +1,6 @@
 import { findAttr } from '../../pipeline/otlp/attributes.js';
 import { int64ToBigInt } from '../../pipeline/otlp/attributes.js';
-import type { KeyValue, LogRecord, Resource } from '../../pipeline/otlp/types.js';
+import type { Int64, KeyValue, LogRecord, Resource } from '../../pipeline/otlp/types.js';
 import { ATTR, KERNEL_EVENT_PREFIX, type KernelEventKind } from '../../pipeline/semconv.js';
 
 /** A kernel-event log record (receiver/ebpf) read once into what matching needs. */
@@ -22,6 +22,25 @@ export interface KernelEvent {
   record: LogRecord;
   resource: Resource;
   arrivedAtMs: number;
+  /**
+   * Set when the last round found no span at all for it: it needs matching again only once spans of
+   * its process or an ancestor arrive, its ancestry changes, or its window ends (see CorrelateProcessor).
+   */
+  unmatched?: boolean;
+}
+
+/**
+ * Exact microseconds (floor) of a 64-bit nanosecond timestamp. For a Long (what protobufjs decodes and
+ * receiver/ebpf writes) without the string and BigInt round trip: ns = hi * 2^32 + lo and
+ * 2^32 = 4294967 * 1000 + 296; below 2^62 ns (year 2116) every partial product stays below 2^53.
+ */
+export function int64ToMicros(v: Int64 | null | undefined): number {
+  if (v !== null && typeof v === 'object' && v.high >= 0 && v.high < 0x40000000) {
+    const hi = v.high;
+    const lo = v.low >>> 0;
+    return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+  }
+  return Number(int64ToBigInt(v) / 1000n);
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
@@ -79,7 +98,7 @@ export function readKernelEvent(record: LogRecord, resource: Resource, arrivedAt
   const tp = parseTraceparent(findAttr(a, ATTR.wireTraceparent));
   const ev: KernelEvent = {
     kind,
-    timeUs: Number(int64ToBigInt(record.timeUnixNano) / 1000n),
+    timeUs: int64ToMicros(record.timeUnixNano),
     pid: num(r, ATTR.processPid) ?? 0,
     ppid: num(r, ATTR.processParentPid) ?? 0,
     comm: str(r, ATTR.processExecutableName) ?? '',

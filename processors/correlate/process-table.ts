@@ -14,13 +14,15 @@ export class ProcessTable {
     return this.procs.size;
   }
 
-  note(pid: number, ppid: number, comm: string): void {
-    if (!pid) return;
+  /** Records what an event tells of a process; true when that changed what was known. */
+  note(pid: number, ppid: number, comm: string): boolean {
+    if (!pid) return false;
     const known = this.procs.get(pid);
-    if (known && known.ppid === ppid && known.comm === comm) return;
+    if (known && known.ppid === ppid && known.comm === comm) return false;
     this.procs.delete(pid);
     this.procs.set(pid, { ppid: ppid || known?.ppid || 0, comm: comm || known?.comm || '' });
     if (this.procs.size > this.max) this.procs.delete(this.procs.keys().next().value!);
+    return true;
   }
 
   /** Parent, grandparent, ... as far as known (cycles and depth are bounded). */
