@@ -107,6 +107,7 @@ export function readKernelEvent(record: LogRecord, resource: Resource, arrivedAt
     record,
     resource,
     arrivedAtMs,
+    unmatched: false, // set here, not later: one object shape for every held event
   };
   if (tp) ev.wire = { ...tp, source: str(a, ATTR.wireTraceparentSource) ?? 'http' };
   const peer = str(a, ATTR.networkPeerAddress);
