@@ -3,6 +3,7 @@ import { fileExporterFactory } from '../../exporters/file/index.js';
 import { otlpExporterFactory, otlpGrpcExporterFactory, otlpHttpExporterFactory } from '../../exporters/otlp/index.js';
 import { batchProcessorFactory } from '../../processors/batch/index.js';
 import { correlateProcessorFactory } from '../../processors/correlate/index.js';
+import { enrichProcessorFactory } from '../../processors/enrich/index.js';
 import { normalizeProcessorFactory } from '../../processors/normalize/index.js';
 import { ebpfReceiverFactory } from '../../receiver/ebpf/index.js';
 import { otlpReceiverFactory } from '../../receiver/otlp/index.js';
@@ -13,6 +14,7 @@ const FACTORIES: readonly Factory[] = [
   otlpReceiverFactory,
   ebpfReceiverFactory,
   batchProcessorFactory,
+  enrichProcessorFactory,
   normalizeProcessorFactory,
   correlateProcessorFactory,
   otlpExporterFactory,
