@@ -66,6 +66,7 @@ receivers:
     sensor: { path: ${sensor} }
     monitor: { comms: [aibom-agent-js, aibom-agent-py] }
 processors:
+  enrich:
   normalize:
   correlate: { settle: 1s, window: 30s }
   batch: { timeout: 100ms }
@@ -77,8 +78,8 @@ exporters:
 service:
   admin: { endpoint: \${ADMIN} }
   pipelines:
-    traces: { receivers: [otlp], processors: [normalize, correlate, batch], exporters: [otlp/jaeger, file] }
-    logs: { receivers: [otlp, ebpf], processors: [correlate, batch], exporters: [file] }
+    traces: { receivers: [otlp], processors: [enrich, normalize, correlate, batch], exporters: [otlp/jaeger, file] }
+    logs: { receivers: [otlp, ebpf], processors: [enrich, correlate, batch], exporters: [file] }
 `);
   }, 240_000);
 
