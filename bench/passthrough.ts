@@ -4,7 +4,7 @@
  * collector; CPU and RSS of each.
  *
  *   bench/setup.sh && npm run build && node dist/bench/passthrough.js
- *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 8] [--spans-per-request 100]
+ *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
  *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
@@ -16,6 +16,7 @@
  * and CPU at the same load; 2. closed loop (--concurrency senders, each sends its next request when
  * the last is answered): max spans/s and CPU; then peak RSS (VmHWM) over both phases.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     rate: { type: 'string', default: '10000' },
     'spans-per-request': { type: 'string', default: '100' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '16' },
     only: { type: 'string' },
     'node-args': { type: 'string', default: '' },
     'cpu-prof': { type: 'string' },
@@ -50,6 +51,9 @@ if (!otlpbench) {
   console.error('.tools/bin/otlpbench is missing: run bench/setup.sh');
   process.exit(2);
 }
+
+// This driver only polls counters, but keep it off the collector's core too.
+execFileSync('taskset', ['-cp', HARNESS_CPU, String(process.pid)], { stdio: 'ignore' });
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
@@ -81,6 +85,13 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/** Busy seconds of one CPU (all processes), from /proc/stat: everything but idle and iowait. */
+function cpuBusySeconds(cpu: string): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${cpu} `))!;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
+
 function statusKiB(pid: number, key: 'VmRSS' | 'VmHWM'): number {
   const m = new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
@@ -92,6 +103,8 @@ interface Window {
   rssMiB: number;
   refused: number;
   missed: number;
+  /** CPU% of the collector's core used by anything else (other processes on a shared machine). */
+  otherPct: number;
 }
 
 /** Measures `seconds` of what reaches the sink, the collector's CPU and its RSS (mean of samples). */
@@ -99,6 +112,7 @@ async function window(sink: Proc, load: Proc, pid: number | undefined, seconds: 
   const s0 = counters(sink).spans ?? 0;
   const l0 = counters(load);
   const c0 = pid ? cpuSeconds(pid) : 0;
+  const b0 = cpuBusySeconds(COLLECTOR_CPU);
   const t0 = performance.now();
   const rss: number[] = [];
   const deadline = t0 + seconds * 1000;
@@ -108,9 +122,11 @@ async function window(sink: Proc, load: Proc, pid: number | undefined, seconds: 
   }
   const dt = (performance.now() - t0) / 1000;
   const l1 = counters(load);
+  const cpuPct = pid ? ((cpuSeconds(pid) - c0) / dt) * 100 : NaN;
   return {
+    otherPct: Math.max(0, ((cpuBusySeconds(COLLECTOR_CPU) - b0) / dt) * 100 - (pid ? cpuPct : 0)),
     spansPerSec: ((counters(sink).spans ?? 0) - s0) / dt,
-    cpuPct: pid ? ((cpuSeconds(pid) - c0) / dt) * 100 : NaN,
+    cpuPct,
     rssMiB: rss.length ? rss.reduce((a, b) => a + b, 0) / rss.length / 1024 : NaN,
     refused: (l1.refused ?? 0) - (l0.refused ?? 0),
     missed: (l1.missed ?? 0) - (l0.missed ?? 0),
@@ -152,7 +168,7 @@ interface Result {
   peakMiB: number;
 }
 
-async function measure(label: string, sink: Proc, sinkPort: number, start: (inPort: number, dir: string) => Proc): Promise<Result> {
+async function measure(label: string, sink: Proc, start: (inPort: number, dir: string) => Proc): Promise<Result> {
   const [inPort] = (await freePorts(1)) as [number];
   const proc = start(inPort, mkdtempSync(join(tmpdir(), 'aibom-bench-')));
   try {
@@ -165,7 +181,6 @@ async function measure(label: string, sink: Proc, sinkPort: number, start: (inPo
     return { label, fixed, closed, peakMiB };
   } finally {
     await proc.stop();
-    void sinkPort;
   }
 }
 
@@ -187,11 +202,11 @@ try {
       `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
-  console.log(`harness alone (load -> sink, ${CONCURRENCY} senders, CPU ${HARNESS_CPU} only): ${fmt(alone.spansPerSec)} spans/s`);
+  console.log(`harness alone (load -> sink, ${CONCURRENCY} senders, CPU ${HARNESS_CPU} only): ${fmt(alone.spansPerSec)} spans/s; meanwhile CPU ${COLLECTOR_CPU} was ${fmt(alone.otherPct, 0)}% busy with other processes`);
 
   if (values.only !== 'jaeger') {
     results.push(
-      await measure('aibom-collector', sink, sinkPort, (inPort, dir) => {
+      await measure('aibom-collector', sink, (inPort, dir) => {
         const cfg = join(dir, 'c.yaml');
         writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n'));
         const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
@@ -202,7 +217,7 @@ try {
   const jaeger = jaegerBin();
   if (values.only !== 'aibom' && jaeger) {
     results.push(
-      await measure('jaeger v2', sink, sinkPort, (inPort, dir) => {
+      await measure('jaeger v2', sink, (inPort, dir) => {
         const cfg = join(dir, 'j.yaml');
         writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  telemetry: { metrics: { level: none }, logs: { level: warn } }\n'));
         return new Proc('taskset', ['-c', COLLECTOR_CPU, jaeger, '--config', cfg], { env: { ...process.env, GOMAXPROCS: '1' } });
@@ -212,14 +227,17 @@ try {
     console.log('jaeger v2 not built (.ci/install-tools.sh): comparison skipped');
   }
 
-  console.log(`\n${'collector'.padEnd(16)} | closed loop: spans/s    CPU%  refused | fixed ${RATE} spans/s: got/s   CPU%  RSS MiB missed | peak RSS MiB`);
+  console.log(`\n${'collector'.padEnd(16)} | closed loop: spans/s    CPU%  refused | fixed ${RATE} spans/s: got/s   CPU%  RSS MiB missed | peak RSS MiB | other load on CPU ${COLLECTOR_CPU}: closed/fixed %`);
   for (const r of results) {
     const { closed: c, fixed: f } = r;
     console.log(
-      `${r.label.padEnd(16)} | ${fmt(c.spansPerSec, 20)} ${fmt(c.cpuPct, 7)} ${fmt(c.refused, 8)} | ${fmt(f.spansPerSec, 26)} ${fmt(f.cpuPct, 6)} ${fmt(f.rssMiB, 8)} ${fmt(f.missed, 6)} | ${fmt(r.peakMiB, 12)}`,
+      `${r.label.padEnd(16)} | ${fmt(c.spansPerSec, 20)} ${fmt(c.cpuPct, 7)} ${fmt(c.refused, 8)} | ${fmt(f.spansPerSec, 26)} ${fmt(f.cpuPct, 6)} ${fmt(f.rssMiB, 8)} ${fmt(f.missed, 6)} | ${fmt(r.peakMiB, 12)} | ${fmt(c.otherPct, 4)} /${fmt(f.otherPct, 3)}`,
     );
   }
   const [ours, theirs] = results;
+  if (results.some((r) => r.closed.otherPct > 5 || r.fixed.otherPct > 5)) {
+    console.log(`\nWARNING: other processes used CPU ${COLLECTOR_CPU} during the run (last column); the figures are low. Re-run on a quiet machine.`);
+  }
   if (ours && theirs) {
     console.log(`\nratio aibom-collector / jaeger v2 (closed-loop spans/s) = ${(ours.closed.spansPerSec / theirs.closed.spansPerSec).toFixed(2)}`);
     const worst = Math.max(ours.closed.spansPerSec, theirs.closed.spansPerSec);
