@@ -17,6 +17,7 @@ import type { ResourceSpans, TracesData } from '../pipeline/otlp/types.js';
 import { silentLogger } from '../pipeline/telemetry/logger.js';
 import { Metrics } from '../pipeline/telemetry/metrics.js';
 import { canonicalView, normalizeProcessorFactory } from '../processors/normalize/index.js';
+import { measure } from './measure.js';
 
 const SPANS = Number(process.argv[2] ?? 1024);
 const SECONDS = Number(process.argv[3] ?? 2);
@@ -49,20 +50,6 @@ function request(spans: number): TracesData {
   return { resourceSpans: out };
 }
 
-function measure(name: string, fn: () => unknown): { name: string; opsPerSec: number } {
-  for (let i = 0; i < 20; i++) fn(); // warm-up: let the JIT settle
-  (globalThis as { gc?: () => void }).gc?.();
-  let ops = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(SECONDS * 1e9));
-  let now = start;
-  while (now < deadline) {
-    for (let i = 0; i < 5; i++) fn();
-    ops += 5;
-    now = process.hrtime.bigint();
-  }
-  return { name, opsPerSec: ops / (Number(now - start) / 1e9) };
-}
 
 const proto = tracesCodec.encode(request(SPANS));
 const decoded = tracesCodec.decode(proto);
@@ -87,9 +74,9 @@ let sink = 0;
 const results = [
   measure('canonicalView (read only)', () => {
     for (const rs of decoded.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) if (canonicalView(s)) sink++;
-  }),
-  measure('protobuf decode', () => tracesCodec.decode(proto)),
-  measure('protobuf decode + normalize', () => processor.traces!.consume(tracesCodec.decode(proto))),
+  }, SECONDS, 5),
+  measure('protobuf decode', () => tracesCodec.decode(proto), SECONDS, 5),
+  measure('protobuf decode + normalize', () => processor.traces!.consume(tracesCodec.decode(proto)), SECONDS, 5),
 ];
 if (sink < 0) console.log(sink); // keep the view calls observable
 

@@ -8,6 +8,7 @@ import Long from 'long';
 import { attr } from '../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
 import type { Span, TracesData } from '../pipeline/otlp/types.js';
+import { measure } from './measure.js';
 
 const SPANS = Number(process.argv[2] ?? 512);
 const SECONDS = Number(process.argv[3] ?? 2);
@@ -69,25 +70,7 @@ function request(spans: number): TracesData {
   };
 }
 
-interface Result {
-  name: string;
-  opsPerSec: number;
-}
 
-function measure(name: string, fn: () => unknown): Result {
-  for (let i = 0; i < 20; i++) fn(); // warm-up: let the JIT settle
-  (globalThis as { gc?: () => void }).gc?.();
-  let ops = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(Math.round(SECONDS * 1e9));
-  let now = start;
-  while (now < deadline) {
-    for (let i = 0; i < 10; i++) fn();
-    ops += 10;
-    now = process.hrtime.bigint();
-  }
-  return { name, opsPerSec: ops / (Number(now - start) / 1e9) };
-}
 
 const data = request(SPANS);
 const proto = tracesCodec.encode(data);
@@ -96,11 +79,11 @@ const decoded = tracesCodec.decode(proto);
 if (tracesCodec.count(decoded) !== SPANS) throw new Error('bench request does not round-trip');
 
 const results = [
-  measure('protobuf decode', () => tracesCodec.decode(proto)),
-  measure('protobuf encode', () => tracesCodec.encode(decoded)),
-  measure('protobuf decode+encode', () => tracesCodec.encode(tracesCodec.decode(proto))),
-  measure('json decode (fromJson)', () => tracesCodec.fromJson(json)),
-  measure('json encode (toJson)', () => tracesCodec.toJson(decoded)),
+  measure('protobuf decode', () => tracesCodec.decode(proto), SECONDS),
+  measure('protobuf encode', () => tracesCodec.encode(decoded), SECONDS),
+  measure('protobuf decode+encode', () => tracesCodec.encode(tracesCodec.decode(proto)), SECONDS),
+  measure('json decode (fromJson)', () => tracesCodec.fromJson(json), SECONDS),
+  measure('json encode (toJson)', () => tracesCodec.toJson(decoded), SECONDS),
 ];
 
 const mb = proto.length / 1e6;

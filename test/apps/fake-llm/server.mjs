@@ -32,20 +32,10 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from '../lib/args.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const eq = a.indexOf('=');
-    if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
-    else out[a.slice(2)] = argv[++i];
-  }
-  return out;
-}
 
 const args = parseArgs(process.argv.slice(2));
 const host = args.host ?? process.env.FAKE_LLM_HOST ?? '127.0.0.1';

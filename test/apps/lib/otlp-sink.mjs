@@ -14,6 +14,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { parseArgs } from './args.mjs';
 
 const PROTO = `
 syntax = "proto3";
@@ -48,13 +49,6 @@ const LogsReq = root.lookupType('otlp.ExportLogsServiceRequest');
 const KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS = ['UNSET', 'OK', 'ERROR'];
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i].startsWith('--')) out[argv[i].slice(2)] = argv[++i];
-  }
-  return out;
-}
 const args = parseArgs(process.argv.slice(2));
 const outFile = args.out ?? process.env.OTLP_SINK_OUT ?? '';
 const spans = [];

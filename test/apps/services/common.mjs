@@ -2,17 +2,7 @@
 import http from 'node:http';
 import fs from 'node:fs';
 
-export function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) continue;
-    const eq = a.indexOf('=');
-    if (eq > 0) out[a.slice(2, eq)] = a.slice(eq + 1);
-    else out[a.slice(2)] = argv[++i];
-  }
-  return out;
-}
+export { parseArgs } from '../lib/args.mjs';
 
 // Start a JSON HTTP server. handler(req, body, url) returns {status, body} (body JSON-serialised).
 // Every request is appended to `log` (JSONL file) if given and kept in `records`.

@@ -1,0 +1,18 @@
+/**
+ * Runs `fn` repeatedly for `seconds` after a warm-up and returns calls per second. For in-process
+ * micro-benchmarks of the hot paths; run with --expose-gc so each case starts from a collected heap.
+ */
+export function measure(name: string, fn: () => unknown, seconds: number, callsPerCheck = 10): { name: string; opsPerSec: number } {
+  for (let i = 0; i < 20; i++) fn(); // warm-up: let the JIT settle
+  (globalThis as { gc?: () => void }).gc?.();
+  let ops = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(Math.round(seconds * 1e9));
+  let now = start;
+  while (now < deadline) {
+    for (let i = 0; i < callsPerCheck; i++) fn();
+    ops += callsPerCheck;
+    now = process.hrtime.bigint();
+  }
+  return { name, opsPerSec: ops / (Number(now - start) / 1e9) };
+}
