@@ -126,7 +126,8 @@ service:
   }
 
   /** Counts kernel spans whose placement can be judged from what they touched. */
-  function judge(tree: TraceTree, expectations: { match: (a: Record<string, unknown>) => boolean; under: (s: ReturnType<TraceTree['where']>[number]) => boolean }[]): void {
+  function judge(tree: TraceTree, expectations: { match: (a: Record<string, unknown>) => boolean; under: (s: ReturnType<TraceTree['where']>[number]) => boolean }[]): string[] {
+    const wrong: string[] = [];
     for (const s of tree.kernel()) {
       const a = tree.attrs.get(s.spanId)!;
       if (a['aibom.kernel.kind'] === 'process') continue;
@@ -134,7 +135,9 @@ service:
       if (!e) continue;
       placed.all++;
       if (tree.ancestors(s).some(e.under)) placed.right++;
+      else wrong.push(`${s.name} under ${tree.parent(s)?.name ?? '(root)'}`);
     }
+    return wrong;
   }
 
   function assertChain(tree: TraceTree, toolSpan: (name: string) => ReturnType<TraceTree['where']>[number] | undefined, llmSpans: ReturnType<TraceTree['where']>, mcpToolName: string): void {
@@ -168,12 +171,13 @@ service:
       expect(k.some((s) => tree.ancestors(s).some((a) => a.name === tool.name && tree.attr(a, 'aibom.span.kind') === 'tool')), outline).toBe(true);
     }
 
-    judge(tree, [
+    const misplaced = judge(tree, [
       { match: (a) => String(a['file.path']).endsWith('/customers.csv'), under: (s) => s === readTool },
       { match: (a) => a['network.peer.port'] === llmPort || a['server.port'] === llmPort, under: (s) => llmSpans.includes(s) },
       { match: (a) => a['network.peer.port'] === kbPort || a['server.port'] === kbPort, under: (s) => s.name === searchKb.name && tree.attr(s, 'aibom.span.kind') === 'tool' },
       { match: (a) => a['network.peer.port'] === ticketPort || a['server.port'] === ticketPort, under: (s) => s.name === httpPost.name && tree.attr(s, 'aibom.span.kind') === 'tool' },
     ]);
+    expect(misplaced, outline).toEqual([]);
     console.log(`trace ${open.traceId}:${outline}`);
   }
 
