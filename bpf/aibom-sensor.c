@@ -608,6 +608,14 @@ static int add_cred_rule(const char *p)
 	return err;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /* ------------------------------------------------------- OpenSSL uprobes */
 /*
  * Scanning a binary for the OpenSSL symbols (libelf over Node's ~100 MB
@@ -773,6 +781,7 @@ static void attach_ssl(const char *path, const char *display, bool loud)
 	long offs[4] = {0};
 	int attached = 0, err;
 	struct ssl_target *t = NULL;
+	double t0, t1;
 
 	if (stat(path, &st))
 		return;
@@ -794,7 +803,9 @@ static void attach_ssl(const char *path, const char *display, bool loud)
 		t = &ssl_targets[n_ssl_targets];
 	}
 
+	t0 = now_ms();
 	err = elf_find_funcs(path, names, offs, 4);
+	t1 = now_ms();
 	if (worker_should_stop())
 		return; /* possibly a partial scan: not cached */
 	if (t == &ssl_targets[n_ssl_targets])
@@ -826,6 +837,9 @@ static void attach_ssl(const char *path, const char *display, bool loud)
 		t->links[t->n_links++] = r;
 		attached++;
 	}
+	if (env.verbose)
+		fprintf(stderr, "aibom-sensor: %s: symbols %.1f ms, %d uprobes %.1f ms\n", display, t1 - t0, 2 * attached,
+			now_ms() - t1);
 	if (attached) {
 		t->attached = true;
 		__atomic_add_fetch(&n_ssl_attached, 1, __ATOMIC_RELAXED);
@@ -1046,13 +1060,6 @@ static void handle_stdin(int *fdp, int epfd)
 		len = 0; /* over-long line: discard */
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* Sets `stopping` and waits until no program that saw it clear can still run. */
 static int quiesce_programs(void)
@@ -1087,7 +1094,7 @@ static void teardown_links(void)
  */
 static int detach_in_background(void)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid < 0)
 		return -errno;
@@ -1100,6 +1107,11 @@ static int detach_in_background(void)
 		}
 		setsid(); /* not in the consumer's process group or terminal */
 		prctl(PR_SET_NAME, "aibom-detach");
+		/* Start only once the parent is gone: we are reparented after it
+		 * released its files. Closing a link while the parent still holds
+		 * it would make the parent's exit the last, slow release. */
+		for (int i = 0; i < 10000 && getppid() == parent; i++)
+			usleep(1000);
 		teardown_links();
 		_exit(0);
 	}

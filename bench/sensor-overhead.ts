@@ -1,0 +1,439 @@
+// Sensor figures on the real kernel (root, BTF, `make -C bpf`, `npm run build`). A script, not a test:
+//   node dist/bench/sensor-overhead.js [lag|exit|throughput|storm|agent|all] [--rounds N] [--runs N]
+// lag         event lag (decode time - event time) while a monitored Node process starts (--comm rule, +pid)
+// exit        SIGTERM -> final stats frame / process exit, with Node's uprobes attached
+// throughput  sensor + ebpf receiver (frames -> OTLP log records) pinned to CPU 1, open storm of distinct
+//             paths on CPU 0 at increasing rates: delivered events/s, ring drops, CPU% of sensor and receiver
+// storm       CPU time of an open/close storm and of a loopback connect storm, with and without the
+//             sensor + receiver, alternating, median of --rounds
+// agent       the JS agent's `attack` scenario --runs times (fake LLM + services on loopback), with and without,
+//             alternating, median of --rounds; RSS of sensor and receiver
+// AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import type { LogsConsumer } from '../pipeline/consumer.js';
+import { ConfigErrors, Section } from '../pipeline/config/section.js';
+import { createHost } from '../pipeline/host.js';
+import type { LogsData } from '../pipeline/otlp/types.js';
+import { Metrics } from '../pipeline/telemetry/metrics.js';
+import { readConfig } from '../receiver/ebpf/config.js';
+import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
+import type { SensorRecord, StatsRecord } from '../receiver/ebpf/frame-decoder.js';
+import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SENSOR = process.env.AIBOM_SENSOR ?? path.join(root, 'bpf/.output/aibom-sensor');
+const APPS = path.join(root, 'test/apps');
+const SELF = fileURLToPath(import.meta.url);
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))] ?? NaN;
+const clk = 100; // USER_HZ
+/** utime + stime of a live process, seconds. */
+function cpuOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / clk;
+  } catch {
+    return NaN;
+  }
+}
+function rssKb(pid: number, field = 'VmRSS'): number {
+  try {
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1]);
+  } catch {
+    return NaN;
+  }
+}
+
+// ---------------------------------------------------------------- helpers built once
+const dir = mkdtempSync(path.join(tmpdir(), 'aibom-sensor-bench-'));
+const STORM = path.join(dir, 'aibom-storm');
+const RUSAGE = path.join(dir, 'rusage-run');
+function buildTools(): void {
+  // aibom-storm open N FILE | opend N PREFIX RATE | connect N. Waits for a stdin line, prints
+  // "<user+sys s> <wall s>" of itself.
+  writeFileSync(`${STORM}.c`, `#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
+int main(int argc,char**argv){long n=atol(argv[2]);char p[256];getchar();double t0=now();
+ if(!strcmp(argv[1],"open")){for(long i=0;i<n;i++){int fd=open(argv[3],O_RDONLY);if(fd>=0)close(fd);}}
+ else if(!strcmp(argv[1],"opend")){double rate=atof(argv[4]);for(long i=0;i<n;i++){snprintf(p,sizeof p,"%s%ld",argv[3],i);open(p,O_RDONLY);
+   if(rate>0&&(i%200)==0){double d=t0+i/rate-now();if(d>0)usleep(d*1e6);}}}
+ else{int l=socket(AF_INET,SOCK_STREAM,0);struct sockaddr_in a={.sin_family=AF_INET,.sin_addr.s_addr=htonl(0x7f000001)};socklen_t al=sizeof a;
+   int one=1;setsockopt(l,SOL_SOCKET,SO_REUSEADDR,&one,sizeof one);bind(l,(void*)&a,sizeof a);listen(l,128);getsockname(l,(void*)&a,&al);
+   for(long i=0;i<n;i++){int c=socket(AF_INET,SOCK_STREAM,0);if(connect(c,(void*)&a,sizeof a)){perror("connect");return 1;}
+     struct linger lg={1,0};setsockopt(c,SOL_SOCKET,SO_LINGER,&lg,sizeof lg);int s=accept(l,0,0);close(c);close(s);}}
+ struct rusage r;getrusage(RUSAGE_SELF,&r);
+ printf("%.4f %.4f\\n",r.ru_utime.tv_sec+r.ru_utime.tv_usec/1e6+r.ru_stime.tv_sec+r.ru_stime.tv_usec/1e6,now()-t0);return 0;}
+`);
+  execFileSync('cc', ['-O2', '-o', STORM, `${STORM}.c`]);
+  // rusage-run CMD ARGS...: runs CMD, prints "<user+sys of CMD and its waited-for descendants> <wall>" on fd 3.
+  writeFileSync(`${RUSAGE}.c`, `#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
+int main(int argc,char**argv){double t0=now();pid_t p=fork();if(!p){execv(argv[1],argv+1);_exit(127);}
+ int st;waitpid(p,&st,0);struct rusage r;getrusage(RUSAGE_CHILDREN,&r);FILE*f=fdopen(3,"w");
+ fprintf(f,"%.4f %.4f %d\\n",r.ru_utime.tv_sec+r.ru_utime.tv_usec/1e6+r.ru_stime.tv_sec+r.ru_stime.tv_usec/1e6,now()-t0,WEXITSTATUS(st));fclose(f);return 0;}
+`);
+  execFileSync('cc', ['-O2', '-o', RUSAGE, `${RUSAGE}.c`]);
+}
+
+/** Runs the storm binary (optionally pinned), returns its own CPU and wall seconds. */
+async function storm(args: string[], cpu?: number): Promise<{ cpu: number; wall: number }> {
+  const cmd = cpu === undefined ? STORM : 'taskset';
+  const a = cpu === undefined ? args : ['-c', String(cpu), STORM, ...args];
+  const p = spawn(cmd, a, { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  p.stdin.end('go\n');
+  await once(p, 'close');
+  const [c, w] = out.trim().split(' ').map(Number);
+  return { cpu: c!, wall: w! };
+}
+
+// ------------------------------------------------------- receiver child (its own process)
+/** `receiver CONFIG_JSON`: an EbpfReceiver feeding a counting consumer. Prints `READY <sensorPid>`; on a
+ * `stats` line prints JSON counts; on `stop` shuts down, prints the final counts and exits. */
+async function receiverChild(raw: string): Promise<void> {
+  const errors = new ConfigErrors();
+  const s = new Section(JSON.parse(raw) as Record<string, unknown>, 'receivers.ebpf', errors);
+  const cfg = readConfig(s);
+  s.done();
+  if (!errors.empty) throw new Error(errors.list.join('\n'));
+  let records = 0;
+  const consumer: LogsConsumer = {
+    async consume(d: LogsData) {
+      for (const rl of d.resourceLogs) for (const sl of rl.scopeLogs) records += sl.logRecords.length;
+    },
+  };
+  const metrics = new Metrics();
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const r = new EbpfReceiver({ id: 'ebpf', name: '', logger, metrics }, cfg, { logs: consumer } as never);
+  await r.start(createHost());
+  const sum = async (name: string, pred: (l: Record<string, string | number>) => boolean): Promise<number> => {
+    const m = metrics.registry.getSingleMetric(name);
+    if (!m) return 0;
+    const { values } = await (m as unknown as { get(): Promise<{ values: { value: number; labels: Record<string, string | number> }[] }> }).get();
+    return values.filter((v) => pred(v.labels)).reduce((a, v) => a + v.value, 0);
+  };
+  const lagHistogram = async (): Promise<{ lagSum: number; lagCount: number }> => {
+    const m = metrics.registry.getSingleMetric('aibom_ebpf_event_lag_seconds');
+    if (!m) return { lagSum: 0, lagCount: 0 };
+    const { values } = await (m as unknown as { get(): Promise<{ values: { value: number; metricName?: string }[] }> }).get();
+    const pick = (suffix: string): number => values.filter((v) => v.metricName?.endsWith(suffix)).reduce((a, v) => a + v.value, 0);
+    return { lagSum: pick('_sum'), lagCount: pick('_count') };
+  };
+  const counts = async (): Promise<Record<string, number>> => ({
+    records,
+    ringDrops: await sum('aibom_ebpf_kernel_events_total', (l) => l.outcome === 'ring_drop'),
+    emitted: await sum('aibom_ebpf_kernel_events_total', (l) => l.outcome === 'emitted'),
+    pipelineDrops: await sum('aibom_ebpf_dropped_events_total', () => true),
+    lagMax: await sum('aibom_ebpf_event_lag_max_seconds', () => true),
+    ...(await lagHistogram()),
+  });
+  console.log(`READY ${r.sensorPid}`);
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'stats') console.log(JSON.stringify(await counts()));
+    if (line === 'stop') {
+      await r.shutdown();
+      console.log(JSON.stringify(await counts()));
+      process.exit(0);
+    }
+  }
+}
+
+interface ReceiverHandle {
+  proc: ChildProcess;
+  sensorPid: number;
+  request(cmd: 'stats' | 'stop'): Promise<Record<string, number>>;
+}
+
+async function startReceiver(cfg: Record<string, unknown>, cpu?: number): Promise<ReceiverHandle> {
+  const args = [SELF, 'receiver', JSON.stringify({ mode: 'spawn', required: true, sensor: { path: SENSOR }, ...cfg })];
+  const proc = cpu === undefined ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  const m = /^READY (\d+)/.exec(String(first.value ?? ''));
+  if (!m) throw new Error(`receiver child did not start: ${String(first.value)}`);
+  return {
+    proc,
+    sensorPid: Number(m[1]),
+    async request(cmd) {
+      proc.stdin!.write(`${cmd}\n`);
+      const l = await lines.next();
+      if (cmd === 'stop') await once(proc, 'close').catch(() => undefined);
+      return JSON.parse(String(l.value)) as Record<string, number>;
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------- lag
+function nodeCommand(name: string): string {
+  const link = path.join(dir, name);
+  if (!existsSync(link)) symlinkSync(process.execPath, link);
+  return link;
+}
+
+let coldSeq = 0;
+/** A fresh copy of the node binary (new inode) with its pages dropped from the page cache: the first
+ * exec of a binary the sensor has never scanned, read from disk. */
+function coldNode(name: string): string {
+  const d = path.join(dir, `cold-${coldSeq++}`);
+  mkdirSync(d);
+  const bin = path.join(d, name);
+  execFileSync('cp', [process.execPath, bin]);
+  execFileSync('python3', ['-c', `import os;fd=os.open(${JSON.stringify(bin)},os.O_RDONLY);os.fsync(fd);os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)`]);
+  return bin;
+}
+
+async function lagRound(how: 'comm' | 'pid', cold: boolean): Promise<number[]> {
+  const lags: number[] = [];
+  const openDir = path.join(dir, 'lag');
+  mkdirSync(openDir, { recursive: true });
+  // A Node process that opens a distinct missing file every 2 ms for 1.5 s from its first line on.
+  const script = `const fs=require('fs');let i=0;const t=setInterval(()=>{try{fs.openSync(${JSON.stringify(openDir)}+'/f'+(i++))}catch{}},2);setTimeout(()=>{clearInterval(t)},1500);`;
+  let target = 0;
+  const sensor = new SensorProcess({
+    path: SENSOR,
+    args: how === 'comm' ? ['--comm', 'aibom-lagnode', '--stats-interval-ms', '0'] : ['--stats-interval-ms', '0'],
+    onRecords: (recs: SensorRecord[]) => {
+      const now = BigInt(Date.now()) * 1_000_000n;
+      for (const r of recs) if (r.kind === 'open' && r.pid === target && r.timeUnixNano) lags.push(Number(now - r.timeUnixNano) / 1e6);
+    },
+  });
+  await sensor.ready;
+  const name = how === 'comm' ? 'aibom-lagnode' : 'aibom-lagnode2';
+  const child = spawn(cold ? coldNode(name) : nodeCommand(name), ['-e', script], { stdio: 'ignore' });
+  target = child.pid!;
+  if (how === 'pid') void sensor.control(`+pid ${target}`).catch(() => undefined);
+  await once(child, 'exit');
+  await sleep(200);
+  await sensor.stop();
+  return lags;
+}
+
+async function lag(rounds: number): Promise<void> {
+  for (const [how, cold] of [['comm', false], ['pid', false], ['comm', true], ['pid', true]] as const) {
+    const all: number[] = [];
+    for (let i = 0; i < rounds; i++) all.push(...(await lagRound(how, cold)));
+    const mean = all.reduce((a, b) => a + b, 0) / all.length;
+    console.log(`lag ${how === 'comm' ? '--comm rule' : '+pid'}${cold ? ', binary not in page cache' : ''}: ${all.length} opens of a starting Node process, mean ${mean.toFixed(0)} ms, p50 ${pct(all, 50).toFixed(0)} ms, p99 ${pct(all, 99).toFixed(0)} ms, max ${Math.max(...all).toFixed(0)} ms`);
+    await sleep(3000); // let a background detach finish before the next sensor attaches
+  }
+}
+
+// ------------------------------------------------------------------------------ exit
+async function exitTime(rounds: number): Promise<void> {
+  const toFinal: number[] = [];
+  const toExit: number[] = [];
+  const node = spawn(process.execPath, ['-e', 'setTimeout(()=>{},600000)'], { stdio: 'ignore' });
+  for (let i = 0; i < rounds; i++) {
+    let tFinal = 0;
+    let final: StatsRecord | undefined;
+    const sensor = new SensorProcess({
+      path: SENSOR,
+      args: ['--pid', String(node.pid), '--stats-interval-ms', '0'],
+      onRecords: (recs) => {
+        for (const r of recs) if (r.kind === 'stats' && r.final) ((tFinal = performance.now()), (final = r));
+      },
+    });
+    await sensor.ready;
+    await sleep(500);
+    const t0 = performance.now();
+    await sensor.stop(10_000);
+    toExit.push(performance.now() - t0);
+    toFinal.push(tFinal - t0);
+    if (!final || final.rbConsumed !== final.totals.emitted) throw new Error('final stats frame missing or inexact');
+    await sleep(3000);
+  }
+  node.kill();
+  console.log(`exit (Node's uprobes attached): SIGTERM -> final stats frame median ${median(toFinal).toFixed(0)} ms (${toFinal.map((x) => x.toFixed(0)).join(", ")}), -> process closed median ${median(toExit).toFixed(0)} ms (${toExit.map((x) => x.toFixed(0)).join(', ')})`);
+}
+
+// ------------------------------------------------------------------------ throughput
+async function throughput(): Promise<void> {
+  const secs = 3;
+  console.log('throughput: sensor + ebpf receiver pinned to CPU 1, distinct-path open storm on CPU 0, 3 s per rate');
+  console.log('| offered opens/s | delivered events/s | ring drops | pipeline drops | sensor CPU % | receiver CPU % |');
+  console.log('|---|---|---|---|---|---|');
+  for (const rate of [10_000, 25_000, 50_000, 75_000, 100_000, 150_000, 0]) {
+    const rcv = await startReceiver({ monitor: { comms: ['aibom-storm'] }, tls: false, dedupe_window: '0s', max_pending_events: 262144 }, 1);
+    const s0 = cpuOf(rcv.sensorPid);
+    const r0 = cpuOf(rcv.proc.pid!);
+    const t0 = performance.now();
+    const n = rate ? rate * secs : 600_000;
+    const st = await storm(['opend', String(n), path.join(dir, 'tp-'), String(rate)], 0);
+    await sleep(300); // the last poll + batch
+    const c = await rcv.request('stats');
+    const el = (performance.now() - t0) / 1000;
+    const s1 = cpuOf(rcv.sensorPid);
+    const r1 = cpuOf(rcv.proc.pid!);
+    const fin = await rcv.request('stop');
+    console.log(`| ${rate ? rate.toLocaleString('en') : `max (${Math.round(n / st.wall).toLocaleString('en')})`} | ${Math.round(c.records! / st.wall).toLocaleString('en')} | ${fin.ringDrops} | ${fin.pipelineDrops} | ${((100 * (s1 - s0)) / el).toFixed(0)} | ${((100 * (r1 - r0)) / el).toFixed(0)} |`);
+    await sleep(2500);
+  }
+}
+
+// ----------------------------------------------------------------------------- storm
+async function stormOverhead(rounds: number): Promise<void> {
+  const file = path.join(dir, 'storm-file');
+  writeFileSync(file, 'x');
+  const kinds: [string, string[]][] = [
+    ['open/close 500k (same file, monitored, dedupe on)', ['open', '500000', file]],
+    ['open 200k distinct paths (monitored, every open an event)', ['opend', '200000', path.join(dir, 'sd-'), '0']],
+    ['loopback TCP connect+accept 20k (monitored, every connect an event)', ['connect', '20000']],
+  ];
+  console.log(`storm: CPU time (user+sys) and wall of the storm process, median of ${rounds} alternating rounds; "+sensor" = sensor and receiver running, their own CPU beside`);
+  console.log('| workload | without: cpu s / wall s | with: cpu s / wall s | ratio cpu / wall | sensor + receiver cpu s | (with + sensor + receiver) / without |');
+  console.log('|---|---|---|---|---|---|');
+  for (const [label, args] of kinds) {
+    const w: { cpu: number; wall: number }[] = [];
+    const s: { cpu: number; wall: number; extra: number }[] = [];
+    for (let i = 0; i < rounds; i++) {
+      w.push(await storm(args));
+      const rcv = await startReceiver({ monitor: { comms: ['aibom-storm'] }, tls: false, max_pending_events: 262144 });
+      const c0 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
+      const r = await storm(args);
+      await sleep(300);
+      const c1 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
+      await rcv.request('stop');
+      s.push({ ...r, extra: c1 - c0 });
+      await sleep(2500);
+    }
+    const wc = median(w.map((x) => x.cpu));
+    const ww = median(w.map((x) => x.wall));
+    const sc = median(s.map((x) => x.cpu));
+    const sw = median(s.map((x) => x.wall));
+    const ex = median(s.map((x) => x.extra));
+    console.log(`| ${label} | ${wc.toFixed(2)} / ${ww.toFixed(2)} | ${sc.toFixed(2)} / ${sw.toFixed(2)} | ${(sc / wc).toFixed(2)}x / ${(sw / ww).toFixed(2)}x | ${ex.toFixed(2)} | ${((sc + ex) / wc).toFixed(2)}x |`);
+  }
+}
+
+// ----------------------------------------------------------------------------- agent
+async function startListening(args: string[]): Promise<{ proc: ChildProcess; ports: number[] }> {
+  const proc = spawn(process.execPath, args, { cwd: APPS, stdio: ['ignore', 'pipe', 'inherit'] });
+  for await (const line of createInterface({ input: proc.stdout! })) {
+    const m = /^LISTENING (.*)$/.exec(line);
+    if (m) return { proc, ports: m[1]!.trim().split(/\s+/).map(Number) };
+  }
+  throw new Error(`${args.join(' ')} ended before LISTENING`);
+}
+
+async function agent(rounds: number, runs: number): Promise<void> {
+  const llm = await startListening([path.join(APPS, 'fake-llm/server.mjs'), '--port', '0']);
+  const svc = await startListening([path.join(APPS, 'services.mjs')]);
+  try {
+    await agentRounds(llm, svc, rounds, runs);
+  } finally {
+    llm.proc.kill();
+    svc.proc.kill();
+  }
+}
+
+async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { proc: ChildProcess; ports: number[] }, rounds: number, runs: number): Promise<void> {
+  const agentCmd = nodeCommand('aibom-bench-js');
+  const env = {
+    ...process.env,
+    FAKE_LLM_URL: `http://127.0.0.1:${llm.ports[0]}/v1`,
+    KB_URL: `http://127.0.0.1:${svc.ports[0]}`,
+    TICKET_URL: `http://127.0.0.1:${svc.ports[1]}`,
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_METRICS_EXPORTER: 'none',
+    AGENT_RUNS: JSON.stringify(Array.from({ length: runs }, () => ({ scenario: 'attack', prompt: 'I need to file a warranty claim' }))),
+  };
+  const runAgent = async (): Promise<{ cpu: number; wall: number }> => {
+    const servers0 = cpuOf(llm.proc.pid!) + cpuOf(svc.proc.pid!);
+    const p = spawn(RUSAGE, [agentCmd, path.join(APPS, 'agent-js/agent.mjs')], { cwd: APPS, env, stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+    let out = '';
+    (p.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => (out += c.toString()));
+    await once(p, 'close');
+    const [cpu, wall, code] = out.trim().split(' ').map(Number);
+    if (code !== 0) throw new Error(`agent exited ${code}`);
+    return { cpu: cpu! + cpuOf(llm.proc.pid!) + cpuOf(svc.proc.pid!) - servers0, wall: wall! };
+  };
+  await runAgent(); // warm caches (node_modules in the page cache)
+  const w: { cpu: number; wall: number }[] = [];
+  const s: { cpu: number; wall: number; extra: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number }[] = [];
+  for (let i = 0; i < rounds; i++) {
+    w.push(await runAgent());
+    const rcv = await startReceiver({ monitor: { comms: ['aibom-bench-js'] } });
+    const c0 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
+    let sensorRss = 0;
+    let rcvRss = 0;
+    const t = setInterval(() => {
+      sensorRss = Math.max(sensorRss, rssKb(rcv.sensorPid));
+      rcvRss = Math.max(rcvRss, rssKb(rcv.proc.pid!));
+    }, 100);
+    const r = await runAgent();
+    clearInterval(t);
+    await sleep(300);
+    const c1 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
+    const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
+    const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
+    const fin = await rcv.request('stop');
+    s.push({ ...r, extra: c1 - c0, sensorRss, rcvRss, sensorHwm, rcvHwm, records: fin.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax! });
+    await sleep(2500);
+  }
+  const wc = median(w.map((x) => x.cpu));
+  const ww = median(w.map((x) => x.wall));
+  const sc = median(s.map((x) => x.cpu));
+  const sw = median(s.map((x) => x.wall));
+  const ex = median(s.map((x) => x.extra));
+  console.log(`agent: JS agent, ${runs} x attack in one process (+ MCP children, fake LLM, services), median of ${rounds} alternating rounds`);
+  console.log('| | cpu s (agent+children+servers) | wall s |');
+  console.log('|---|---|---|');
+  console.log(`| without sensor | ${wc.toFixed(2)} | ${ww.toFixed(2)} |`);
+  console.log(`| with sensor + receiver | ${sc.toFixed(2)} (${(sc / wc).toFixed(3)}x) | ${sw.toFixed(2)} (${(sw / ww).toFixed(3)}x) |`);
+  console.log(`| sensor + receiver own cpu | ${ex.toFixed(2)} (total ${((sc + ex) / wc).toFixed(3)}x) | |`);
+  console.log(`events delivered per round: ${s.map((x) => x.records).join(', ')}; event lag (receiver histogram) mean ${s.map((x) => x.lagMean.toFixed(0)).join(', ')} ms, max ${s.map((x) => x.lagMax.toFixed(0)).join(', ')} ms`);
+  console.log(`RSS during the run (max sampled / VmHWM): sensor ${Math.max(...s.map((x) => x.sensorRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.sensorHwm)) / 1024 | 0} MiB, receiver process ${Math.max(...s.map((x) => x.rcvRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} MiB`);
+}
+
+// ------------------------------------------------------------------------------ main
+async function main(): Promise<void> {
+  const mode = argv[0] ?? 'all';
+  if (mode === 'receiver') return receiverChild(argv[1]!);
+  if (process.getuid?.() !== 0) throw new Error('needs root (the sensor)');
+  if (!existsSync(SENSOR)) throw new Error(`${SENSOR} missing: make -C bpf`);
+  const others = execFileSync('sh', ['-c', 'pgrep -x aibom-sensor || true'], { encoding: 'utf8' }).trim();
+  if (others) console.log(`note: other aibom-sensor processes are running (${others.split('\n').join(', ')}): their syscall tracepoints are on for every process, baselines included`);
+  buildTools();
+  const rounds = opt('rounds', 5);
+  if (mode === 'lag' || mode === 'all') await lag(Math.min(rounds, 3));
+  if (mode === 'exit' || mode === 'all') await exitTime(Math.min(rounds, 3));
+  if (mode === 'throughput' || mode === 'all') await throughput();
+  if (mode === 'storm' || mode === 'all') await stormOverhead(rounds);
+  if (mode === 'agent' || mode === 'all') await agent(rounds, opt('runs', 20));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
