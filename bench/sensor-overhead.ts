@@ -304,7 +304,8 @@ async function throughput(): Promise<void> {
 async function stormOverhead(rounds: number): Promise<void> {
   const file = path.join(dir, 'storm-file');
   writeFileSync(file, 'x');
-  const kinds: [string, string[]][] = [
+  const kinds: [string, string[], string[]?][] = [
+    ['open/close 500k, NOT monitored (the syscall-tracepoint floor)', ['open', '500000', file], ['nobody-at-all']],
     ['open/close 500k (same file, monitored, dedupe on)', ['open', '500000', file]],
     ['open 200k distinct paths (monitored, every open an event)', ['opend', '200000', path.join(dir, 'sd-'), '0']],
     ['loopback TCP connect+accept 20k (monitored, every connect an event)', ['connect', '20000']],
@@ -312,12 +313,12 @@ async function stormOverhead(rounds: number): Promise<void> {
   console.log(`storm: CPU time (user+sys) and wall of the storm process, median of ${rounds} alternating rounds; "+sensor" = sensor and receiver running, their own CPU beside`);
   console.log('| workload | without: cpu s / wall s | with: cpu s / wall s | ratio cpu / wall | sensor + receiver cpu s | (with + sensor + receiver) / without |');
   console.log('|---|---|---|---|---|---|');
-  for (const [label, args] of kinds) {
+  for (const [label, args, comms] of kinds) {
     const w: { cpu: number; wall: number }[] = [];
     const s: { cpu: number; wall: number; extra: number }[] = [];
     for (let i = 0; i < rounds; i++) {
       w.push(await storm(args));
-      const rcv = await startReceiver({ monitor: { comms: ['aibom-storm'] }, tls: false, max_pending_events: 262144 });
+      const rcv = await startReceiver({ monitor: { comms: comms ?? ['aibom-storm'] }, tls: false, max_pending_events: 262144 });
       const c0 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
       const r = await storm(args);
       await sleep(300);
