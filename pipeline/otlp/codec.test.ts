@@ -124,3 +124,45 @@ describe('decoded AnyValue', () => {
     expect(findAttr(resource, 'service.name')).toBe('agent');
   });
 });
+
+describe('interning reader (Buffer input)', () => {
+  test('decodes every short string as protobufjs does: all lengths, word-boundary tails, one-byte differences, non-ASCII', () => {
+    const strings: string[] = [];
+    for (let n = 0; n <= 40; n++) {
+      const base = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEF'.slice(0, n);
+      strings.push(base);
+      // Same length, one byte different at each position: must not be mistaken for `base`.
+      for (let i = 0; i < n; i++) strings.push(base.slice(0, i) + '#' + base.slice(i + 1));
+    }
+    strings.push('é', 'ü-x', '日本語のキー', 'emoji 😀 key', 'a\u00ffb', 'gen_ai.usage.input_tokens', 'gen_ai.request.max_tokens');
+    const data: TracesData = {
+      resourceSpans: [
+        {
+          resource: { attributes: [] },
+          scopeSpans: [
+            {
+              scope: { name: 's' },
+              spans: [0, 1].map((k) => ({
+                traceId: new Uint8Array(16).fill(1),
+                spanId: new Uint8Array(8).fill(k + 1),
+                name: 'span',
+                startTimeUnixNano: Long.fromString('1700000000123456789', true),
+                endTimeUnixNano: Long.fromString('1700000000223456789', true),
+                attributes: strings.map((s, i) => attr(s, strings[(i + k) % strings.length]!)),
+              })),
+            },
+          ],
+        },
+      ],
+    };
+    const bytes = Buffer.from(tracesCodec.encode(data));
+    const viaReader = tracesCodec.decode(bytes); // Buffer: the interning reader
+    const plain = tracesCodec.decode(new Uint8Array(bytes)); // protobufjs's own reader
+    const strs = (d: TracesData) =>
+      d.resourceSpans[0]!.scopeSpans[0]!.spans.flatMap((s) => (s.attributes ?? []).flatMap((a) => [a.key, a.value?.stringValue]));
+    expect(strs(viaReader)).toEqual(strs(plain));
+    expect(strs(viaReader)).toEqual(data.resourceSpans[0]!.scopeSpans[0]!.spans.flatMap((s) => s.attributes!.flatMap((a) => [a.key, a.value?.stringValue])));
+    // Decoding again (now from the cache) gives the same strings.
+    expect(strs(tracesCodec.decode(bytes))).toEqual(strs(plain));
+  });
+});
