@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Proc, waitFor } from '../test/support/process.js';
 import { freePorts } from '../test/support/ports.js';
-import { collectorMain, jaegerBin, tool } from '../test/support/tools.js';
+import { collectorMain, findTool } from '../test/support/tools.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +46,7 @@ const NODE_ARGS = values['node-args']!.split(/\s+/).filter(Boolean);
 const HARNESS_CPU = '0';
 const COLLECTOR_CPU = '1';
 
-const otlpbench = tool('OTLPBENCH_BIN', '.tools/bin/otlpbench');
+const otlpbench = findTool('OTLPBENCH_BIN', '.tools/bin/otlpbench');
 if (!otlpbench) {
   console.error('.tools/bin/otlpbench is missing: run bench/setup.sh');
   process.exit(2);
@@ -214,7 +214,7 @@ try {
       }),
     );
   }
-  const jaeger = jaegerBin();
+  const jaeger = findTool('JAEGER_BIN', '.tools/bin/jaeger');
   if (values.only !== 'aibom' && jaeger) {
     results.push(
       await measure('jaeger v2', sink, (inPort, dir) => {

@@ -8,7 +8,7 @@ import { Jaeger } from '../support/jaeger.js';
 import { startListening } from '../support/listening.js';
 import { freePort } from '../support/ports.js';
 import { Proc, waitFor } from '../support/process.js';
-import { jaegerBin, tool } from '../support/tools.js';
+import { jaegerBin, requireTool } from '../support/tools.js';
 import { TraceTree } from '../support/trace-tree.js';
 
 /**
@@ -19,12 +19,11 @@ import { TraceTree } from '../support/trace-tree.js';
  * process -> the file it opened.
  */
 const jaeger = jaegerBin();
-const sensor = tool('AIBOM_SENSOR', 'bpf/.output/aibom-sensor');
-const root = process.getuid?.() === 0;
-if (process.env.CI && !root) throw new Error('the execution-chain tests need root for the eBPF sensor; CI runs as root');
-const appsInstalled = existsSync(join(APPS, 'node_modules')) && existsSync(join(APPS, 'agent-py', '.venv', 'bin', 'python'));
-if (process.env.CI && !appsInstalled) throw new Error('test/apps is not installed (test/apps/setup.sh)');
-const ready = Boolean(jaeger && sensor && root && appsInstalled);
+const sensor = requireTool('AIBOM_SENSOR', 'bpf/.output/aibom-sensor');
+if (process.getuid?.() !== 0) throw new Error('the execution-chain tests need root for the eBPF sensor (CI runs as root)');
+if (!existsSync(join(APPS, 'node_modules')) || !existsSync(join(APPS, 'agent-py', '.venv', 'bin', 'python'))) {
+  throw new Error('test/apps is not installed: run test/apps/setup.sh (or .ci/install-tools.sh)');
+}
 
 /** The agents run under a recognisable command name, which is how the sensor is told to watch them. */
 function agentCommand(name: string, target: string, dir: string): string {
@@ -42,7 +41,7 @@ interface AgentOutput {
   mcpChildren: { pid: number; cmdline: string }[];
 }
 
-describe.skipIf(!ready)('execution chains in Jaeger: kernel activity under the LangChain/MCP span that caused it', () => {
+describe('execution chains in Jaeger: kernel activity under the LangChain/MCP span that caused it', () => {
   let j: Jaeger;
   let collector: Collector;
   let llm: { proc: Proc; ports: number[] };
@@ -51,7 +50,7 @@ describe.skipIf(!ready)('execution chains in Jaeger: kernel activity under the L
   const placed: { right: number; all: number } = { right: 0, all: 0 };
 
   beforeAll(async () => {
-    j = await Jaeger.start(jaeger!);
+    j = await Jaeger.start(jaeger);
     llm = await startListening(process.execPath, [join(APPS, 'fake-llm', 'server.mjs'), '--port', '0']);
     services = await startListening(process.execPath, [join(APPS, 'services.mjs')]);
     otlpPort = await freePort();

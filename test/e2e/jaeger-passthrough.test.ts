@@ -15,7 +15,7 @@ const KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as 
 const STATUS = { UNSET: 0, OK: 1, ERROR: 2 } as const;
 const bin = jaegerBin();
 
-describe.skipIf(!bin)('OTel JS SDK -> aibom-collector -> real Jaeger v2', () => {
+describe('OTel JS SDK -> aibom-collector -> real Jaeger v2', () => {
   let jaeger: Jaeger;
   let collector: Collector;
   let grpcPort: number;
@@ -23,7 +23,7 @@ describe.skipIf(!bin)('OTel JS SDK -> aibom-collector -> real Jaeger v2', () => 
   let logsFile: string;
 
   beforeAll(async () => {
-    jaeger = await Jaeger.start(bin!);
+    jaeger = await Jaeger.start(bin);
     [grpcPort, httpPort] = (await freePorts(2)) as [number, number];
     logsFile = join(mkdtempSync(join(tmpdir(), 'aibom-e2e-')), 'logs.jsonl');
     collector = await Collector.start(`

@@ -4,17 +4,21 @@ import { packageRoot } from '../../pipeline/cli/package-root.js';
 
 export const ROOT = packageRoot();
 
-/**
- * Path of a tool .ci/run builds (Jaeger, the sensor, the collector builder's otelcol).
- * Missing tools skip a test on a developer laptop, but under CI they are a failure: CI is where the
- * real peers must run.
- */
-export function tool(envVar: string, defaultPath: string): string | undefined {
+/** Path of a tool .ci/run or bench/setup.sh builds (Jaeger, the sensor, the load generator), if built. */
+export function findTool(envVar: string, defaultPath: string): string | undefined {
   const path = process.env[envVar] ?? join(ROOT, defaultPath);
-  if (existsSync(path)) return path;
-  if (process.env.CI) throw new Error(`${path} is missing (set ${envVar} or run .ci/install-tools.sh); CI must run this test for real`);
-  return undefined;
+  return existsSync(path) ? path : undefined;
 }
 
-export const jaegerBin = () => tool('JAEGER_BIN', '.tools/bin/jaeger');
+/**
+ * The same, for a test that needs the real peer: missing is a failure with the way to fix it, never a
+ * skip, so the real-kernel and real-backend tests cannot go quiet anywhere, CI included.
+ */
+export function requireTool(envVar: string, defaultPath: string): string {
+  const path = findTool(envVar, defaultPath);
+  if (!path) throw new Error(`${process.env[envVar] ?? join(ROOT, defaultPath)} is missing: run .ci/install-tools.sh (or set ${envVar})`);
+  return path;
+}
+
+export const jaegerBin = () => requireTool('JAEGER_BIN', '.tools/bin/jaeger');
 export const collectorMain = () => join(ROOT, 'dist', 'pipeline', 'cli', 'main.js');

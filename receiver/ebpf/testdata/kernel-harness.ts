@@ -18,12 +18,22 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const TESTDATA = here;
 export const SENSOR = path.resolve(here, '../../../bpf/.output/aibom-sensor');
 
-export function prerequisiteProblem(): string | undefined {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (the sensor needs CAP_BPF/CAP_PERFMON)';
-  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'no /sys/kernel/btf/vmlinux (kernel without BTF)';
-  if (!existsSync(SENSOR)) return `${SENSOR} missing: run make -C bpf`;
-  return undefined;
+/**
+ * The real-kernel tests need root, BTF and the built sensor. Missing any is a failure that says how to
+ * fix it, never a skip: these are the tests that prove the sensor works.
+ */
+export function assertKernelPrerequisites(): void {
+  const problem =
+    process.platform !== 'linux'
+      ? 'not Linux'
+      : process.getuid?.() !== 0
+        ? 'not root (the sensor needs CAP_BPF/CAP_PERFMON)'
+        : !existsSync('/sys/kernel/btf/vmlinux')
+          ? 'no /sys/kernel/btf/vmlinux (kernel without BTF)'
+          : !existsSync(SENSOR)
+            ? `${SENSOR} missing: run make -C bpf`
+            : undefined;
+  if (problem) throw new Error(`the real-kernel tests cannot run: ${problem}`);
 }
 
 export interface Workload {
