@@ -191,30 +191,6 @@ describe('clock tolerance', () => {
   });
 });
 
-describe('folding', () => {
-  test('many files of one directory fold into one span; credential reads and the exec a process span stands for do not repeat', async () => {
-    const out = new Collect();
-    const p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), out.consumers, () => Number(T0) + 5000);
-    await p.traces.consume(AGENT_TRACE);
-    const child = { pid: 300, ppid: AGENT.pid, comm: 'python3', exe: '/usr/bin/python3', args: ['python3', 'mcp_server.py'] };
-    await p.logs.consume(
-      kernelEvents(child, [
-        { kind: 'exec', ms: 1010, attributes: { [ATTR.processExecutablePath]: '/usr/bin/python3' } },
-        ...Array.from({ length: 12 }, (_, i) => ({ kind: 'open' as const, ms: 1020 + i, attributes: { [ATTR.filePath]: `/usr/lib/python3/m${i}.py` } })),
-        { kind: 'open', ms: 1040, attributes: { [ATTR.filePath]: '/usr/lib/python3/token', [ATTR.identityCredential]: true } },
-        { kind: 'open', ms: 1050, attributes: { [ATTR.filePath]: '/data/customers.csv' } },
-      ]),
-    );
-    await p.shutdown();
-    const names = out.made().map((s) => s.name).sort();
-    expect(names).toEqual(['exec /usr/bin/python3', 'open /data/customers.csv', 'open /usr/lib/python3/* (12 files)', 'open /usr/lib/python3/token']);
-    const folded = out.made().find((s) => s.name.endsWith('(12 files)'))!;
-    expect(findAttr(folded.attributes, 'file.directory')).toBe('/usr/lib/python3');
-    expect(findAttr(folded.attributes, ATTR.filePath)).toBeUndefined();
-    expect(findAttr(folded.attributes, ATTR.kernelCount)).toBe(12);
-  });
-});
-
 describe('workload discovery', () => {
   test('a process exporting GenAI spans is announced once, with what its resource says about it', async () => {
     const { createHost } = await import('../../pipeline/host.js');
