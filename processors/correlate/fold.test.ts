@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
-import { findAttr } from '../../pipeline/otlp/attributes.js';
+import { findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import type { Span, TracesData } from '../../pipeline/otlp/types.js';
 import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
@@ -8,7 +8,7 @@ import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { createDefaultConfig, readConfig, type CorrelateConfig } from './config.js';
 import { CorrelateProcessor } from './correlate-processor.js';
 import { defaultFoldConfig, Folder, globRule } from './fold.js';
-import { kernelEvents, spans, T0, type ProcessFacts } from './testdata/builders.js';
+import { at, kernelEvents, spans, T0, type ProcessFacts } from './testdata/builders.js';
 
 const PID = 4242;
 const VENV = '/srv/app/.venv/lib/python3.11/site-packages';
@@ -16,6 +16,8 @@ const VENV = '/srv/app/.venv/lib/python3.11/site-packages';
 /** [path, rule it folds under (undefined = keeps its own span), root]. */
 const TABLE: [string, string | undefined, string?][] = [
   [`${VENV}/langchain/__init__.py`, 'python_packages', VENV],
+  [VENV, 'python_packages', VENV],
+  ['/usr/lib/python3.11', 'interpreter_lib', '/usr/lib/python3.11'],
   [`${VENV}/pydantic_core/_pydantic_core.cpython-311-x86_64-linux-gnu.so`, 'python_packages', VENV],
   ['/usr/lib/python3/dist-packages/yaml/__init__.py', 'python_packages', '/usr/lib/python3/dist-packages'],
   ['/app/node_modules/@langchain/core/dist/index.js', 'node_modules', '/app/node_modules'],
@@ -31,17 +33,17 @@ const TABLE: [string, string | undefined, string?][] = [
   ['/usr/share/zoneinfo/Europe/Paris', 'locale', ''],
   ['/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache', 'locale', ''],
   ['/etc/localtime', 'locale', ''],
-  ['/proc/self/maps', 'proc_sys', ''],
-  [`/proc/${PID}/status`, 'proc_sys', ''],
-  ['/proc/thread-self/attr/current', 'proc_sys', ''],
-  ['/sys/fs/cgroup/cpu.max', 'proc_sys', ''],
+  ['/proc/self/maps', 'system_files', ''],
+  [`/proc/${PID}/status`, 'system_files', ''],
+  ['/proc/thread-self/attr/current', 'system_files', ''],
+  ['/sys/fs/cgroup/cpu.max', 'system_files', ''],
   ['/proc', 'process_table', ''],
   ['/proc/777/stat', 'process_table', ''],
   ['/proc/777/status', 'process_table', ''],
   ['/usr/lib/ssl/openssl.cnf', 'tls_trust', ''],
   ['/etc/ssl/certs/ca-certificates.crt', 'tls_trust', ''],
-  ['/dev/null', 'devices', ''],
-  ['/dev/urandom', 'devices', ''],
+  ['/dev/null', 'system_files', ''],
+  ['/dev/urandom', 'system_files', ''],
   ['/etc/hosts', 'name_resolution_config', ''],
   ['/etc/resolv.conf', 'name_resolution_config', ''],
   ['/etc/nsswitch.conf', 'name_resolution_config', ''],
@@ -60,6 +62,7 @@ const TABLE: [string, string | undefined, string?][] = [
   ['/dev/sda', undefined],
   ['/srv/app/agent.py', undefined],
   ['/srv/app/lib/pythonic/notes.txt', undefined],
+  ['/srv/app/site-packages-notes/x.txt', undefined],
   ['/root/.ssh/id_ed25519', undefined],
   ['/home/bob/my.socket.so.notes', undefined],
 ];
@@ -134,18 +137,20 @@ function configOf(raw: unknown): CorrelateConfig {
 }
 
 /** One tool span of an agent whose MCP server (a child process) does its start-up, then reads data. */
-async function runMcpServer(events: Parameters<typeof kernelEvents>[1], config: Partial<CorrelateConfig> = {}): Promise<Span[]> {
+async function runMcpServer(events: Parameters<typeof kernelEvents>[1], config: Partial<CorrelateConfig> = {}, agentEvents: Parameters<typeof kernelEvents>[1] = []): Promise<Span[]> {
   const made: TracesData[] = [];
   const p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), ...config }, {
     traces: { consume: async (d) => void made.push(d) },
     logs: { consume: async () => {} },
   }, () => Number(T0) + 10_000);
   await p.traces.consume(spans('agent', 100, [{ trace: 'a1', id: '1', name: 'read_text_file', from: 0, to: 5000, attributes: { 'openinference.span.kind': 'TOOL' } }]));
+  await p.logs.consume(kernelEvents(AGENT, agentEvents));
   await p.logs.consume(kernelEvents(MCP_SERVER, events));
   await p.shutdown();
   return made.flatMap((t) => t.resourceSpans.flatMap((rs) => rs.scopeSpans.filter((ss) => ss.scope?.name === CORRELATE_SCOPE).flatMap((ss) => ss.spans)));
 }
 
+const AGENT: ProcessFacts = { pid: 100, ppid: 1, comm: 'python3', exe: '/usr/bin/python3.11' };
 const MCP_SERVER: ProcessFacts = { pid: 300, ppid: 100, comm: 'python3', exe: '/usr/bin/python3.11', args: ['python3', 'mcp_server.py'] };
 
 const open = (ms: number, path: string, extra: Record<string, string | number | boolean> = {}) => ({ kind: 'open' as const, ms, attributes: { [ATTR.filePath]: path, ...extra } });
@@ -200,6 +205,17 @@ describe('folded spans', () => {
   test('fold: { enabled: false } gives every distinct file its own span', async () => {
     const made = await runMcpServer(startUp, { fold: { ...defaultFoldConfig(), enabled: false } });
     expect(made.filter((s) => s.name.startsWith('open ')).length).toBe(212 + 3 + 2 + 1 + 3);
+  });
+
+  test("a child's fork and exit are told by its process span: nesting, exit code and end time", async () => {
+    const made = await runMcpServer([...startUp, { kind: 'exit', ms: 900, attributes: { [ATTR.processExitCode]: 0 } }], {}, [{ kind: 'fork', ms: 5, attributes: { [ATTR.processChildPid]: MCP_SERVER.pid } }]);
+    expect(made.filter((s) => s.name === 'fork' || s.name.startsWith('exit'))).toEqual([]);
+    const exec = made.find((s) => s.name.startsWith('exec'))!;
+    expect(findAttr(exec.attributes, ATTR.processExitCode)).toBe(0);
+    expect(int64ToBigInt(exec.endTimeUnixNano)).toBe(at(900));
+    // A fork whose child left no span keeps its own, as does the exit of a process that has no span of this build.
+    const lone = await runMcpServer([], {}, [{ kind: 'fork', ms: 5, attributes: { [ATTR.processChildPid]: 999 } }, { kind: 'exit', ms: 4000, attributes: { [ATTR.processExitCode]: 1 } }]);
+    expect(lone.map((s) => s.name).sort()).toEqual(['exit 1', 'fork']);
   });
 
   test('sample_paths bounds the listed paths', async () => {

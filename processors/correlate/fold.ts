@@ -37,24 +37,26 @@ function patternRule(name: string, verb: string, noun: string, pattern: RegExp):
 
 /** Only the process's own /proc entries: another process's (`/proc/<pid>/environ`) is evidence. */
 const OWN_PROC = /^\/proc\/(self|thread-self|\d+)\//;
+const DEVICES = /^\/dev\/(?:null|zero|u?random|tty|pts\/\d+)$/;
 
 /**
  * The built-in rules, first match wins. Package roots come before the interpreter's own lib, so
  * `.venv/lib/python3.11/site-packages` is one root and the standard library another.
  */
 export const DEFAULT_FOLD_RULES: readonly FoldRule[] = [
-  patternRule('python_packages', 'load', 'modules', /^(.*?\/(?:site|dist)-packages)\//),
-  patternRule('node_modules', 'load', 'modules', /^(.*?\/node_modules)\//),
-  patternRule('interpreter_lib', 'load', 'modules', /^(.*?\/lib\/(?:python\d+(?:\.\d+)?|node))\//),
+  // The root directory itself too: the import system lists it.
+  patternRule('python_packages', 'load', 'modules', /^(.*?\/(?:site|dist)-packages)(?:\/|$)/),
+  patternRule('node_modules', 'load', 'modules', /^(.*?\/node_modules)(?:\/|$)/),
+  patternRule('interpreter_lib', 'load', 'modules', /^(.*?\/lib\/(?:python\d+(?:\.\d+)?|node))(?:\/|$)/),
   patternRule('python_bytecode', 'load', 'modules', /^(.*\/__pycache__)\//),
   patternRule('shared_libraries', 'load', 'shared libraries', /(?:\.so(?:\.\d+)*$|^\/etc\/ld\.so\.)/),
   patternRule('locale', 'read', 'locale and timezone files', /^(?:\/usr\/(?:lib|share)\/(?:locale|i18n|zoneinfo|icu)\/|\/usr\/lib\/[^/]+\/gconv\/|\/etc\/localtime$|\/etc\/timezone$)/),
   {
-    name: 'proc_sys',
+    name: 'system_files',
     verb: 'read',
-    noun: '/proc and /sys files',
+    noun: '/proc, /sys and /dev files',
     rootOf: (path, pid) => {
-      if (path.startsWith('/sys/')) return '';
+      if (path.startsWith('/sys/') || DEVICES.test(path)) return '';
       const m = OWN_PROC.exec(path);
       return m && (m[1] === 'self' || m[1] === 'thread-self' || Number(m[1]) === pid) ? '' : undefined;
     },
@@ -63,7 +65,6 @@ export const DEFAULT_FOLD_RULES: readonly FoldRule[] = [
   // process's cmdline, environ, maps or fd stay evidence.
   patternRule('process_table', 'scan', 'process status files in /proc', /^\/proc(?:\/\d+\/(?:stat|status|statm|comm))?$/),
   patternRule('tls_trust', 'read', 'TLS trust files', /^(?:\/(?:usr\/lib|etc)\/ssl\/(?:openssl\.cnf|certs\/[^/]+)|\/usr\/share\/ca-certificates\/.+)$/),
-  patternRule('devices', 'open', 'device files', /^\/dev\/(?:null|zero|u?random|tty|pts\/\d+)$/),
   // /etc/hosts and resolv.conf are read to resolve a name; the DNS query itself is a dns event and keeps its span.
   patternRule('name_resolution_config', 'read', 'name resolution config files', /^\/etc\/(?:hosts|resolv\.conf|nsswitch\.conf|host\.conf|gai\.conf|services|protocols)$/),
 ];

@@ -72,6 +72,9 @@ function spanName(g: Group): string {
 /** Resource facts a process span repeats, so the trace alone tells which process it was. */
 const PROCESS_FACTS = new Set<string>([ATTR.processPid, ATTR.processParentPid, ATTR.processExecutableName, ATTR.processExecutablePath, ATTR.processCommandArgs, ATTR.processUserId, ATTR.containerId, ATTR.k8sPodUid, ATTR.k8sPodName, ATTR.k8sNamespaceName]);
 
+/** What an exit says, kept on the process span that absorbs it. */
+const EXIT_FACTS = new Set<string>([ATTR.processExitCode, ATTR.processExitSignal]);
+
 const nanos = (ev: KernelEvent) => int64ToBigInt(ev.record.timeUnixNano);
 
 /**
@@ -103,7 +106,7 @@ export class SpanBuilder {
     const folds = this.folds(placed);
     const groups = new Map<string, Group>();
     placed.forEach(({ a, ctx, absorbed }, i) => {
-      if (absorbed) return;
+      if (absorbed || this.toldByProcessSpan(a, ctx)) return;
       const fold = folds.of[i];
       const folded = fold && folds.paths.get(fold.key)!.size >= MIN_FOLDED_PATHS ? { fold: fold.fold, paths: folds.paths.get(fold.key)! } : undefined;
       const gk = folded ? fold!.key : `${ctx.spanId}|${a.ev.kind}|${a.ev.target}`;
@@ -135,6 +138,21 @@ export class SpanBuilder {
       }
     }
     return { data: out.data(), spans: out.count };
+  }
+
+  /**
+   * Forks and exits that a process span already tells: a fork whose child has its process span under
+   * the same parent (the nesting shows it), and the exit of the process a span of this build stands
+   * for (its exit code becomes the span's attribute and the exit its end).
+   */
+  private toldByProcessSpan(a: Assignment, ctx: Context): boolean {
+    if (a.ev.kind === 'fork') return a.parent !== undefined && this.processSpans.get(`${a.parent.spanId}:${String(findAttr(a.ev.record.attributes, ATTR.processChildPid))}`) !== undefined;
+    if (a.ev.kind !== 'exit') return false;
+    const holder = this.madeNow.get(ctx.spanId);
+    if (!holder) return false;
+    (holder.attributes ??= []).push(...(a.ev.record.attributes ?? []).filter((kv) => EXIT_FACTS.has(kv.key)));
+    if (nanos(a.ev) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = bigIntToLong(nanos(a.ev));
+    return true;
   }
 
   /**
