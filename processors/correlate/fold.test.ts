@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { findFactory } from '../../pipeline/cli/components.js';
+import { defaultConfigPath } from '../../pipeline/cli/package-root.js';
+import { parseServiceConfig } from '../../pipeline/config/service-config.js';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import { findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import type { Span, TracesData } from '../../pipeline/otlp/types.js';
@@ -34,7 +38,8 @@ const TABLE: [string, string | undefined, string?][] = [
   ['/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache', 'locale', ''],
   ['/etc/localtime', 'locale', ''],
   ['/proc/self/maps', 'system_files', ''],
-  [`/proc/${PID}/status`, 'system_files', ''],
+  [`/proc/${PID}/status`, 'process_table', ''],
+  [`/proc/${PID}/maps`, 'system_files', ''],
   ['/proc/thread-self/attr/current', 'system_files', ''],
   ['/sys/fs/cgroup/cpu.max', 'system_files', ''],
   ['/proc', 'process_table', ''],
@@ -89,6 +94,15 @@ describe('built-in fold rules', () => {
   test('disabled: nothing folds', () => {
     const off = new Folder({ ...defaultFoldConfig(), enabled: false });
     expect(off.classify(`${VENV}/x.py`, PID, false, 'ENOENT')).toBeUndefined();
+  });
+});
+
+describe('the embedded default config', () => {
+  test('folds with the built-in rules', () => {
+    const service = parseServiceConfig(readFileSync(defaultConfigPath(), 'utf8'), findFactory, {});
+    const { fold } = service.processors.get('correlate')!.config as CorrelateConfig;
+    expect(fold).toEqual(defaultFoldConfig());
+    expect(new Folder(fold).classify(`${VENV}/x.py`, PID, false, undefined)?.rule.name).toBe('python_packages');
   });
 });
 

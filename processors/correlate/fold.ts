@@ -51,6 +51,9 @@ export const DEFAULT_FOLD_RULES: readonly FoldRule[] = [
   patternRule('python_bytecode', 'load', 'modules', /^(.*\/__pycache__)\//),
   patternRule('shared_libraries', 'load', 'shared libraries', /(?:\.so(?:\.\d+)*$|^\/etc\/ld\.so\.)/),
   patternRule('locale', 'read', 'locale and timezone files', /^(?:\/usr\/(?:lib|share)\/(?:locale|i18n|zoneinfo|icu)\/|\/usr\/lib\/[^/]+\/gconv\/|\/etc\/localtime$|\/etc\/timezone$)/),
+  // What ps/psutil do (and the reference agents, to list their MCP children): status lines only; another
+  // process's cmdline, environ, maps or fd stay evidence.
+  patternRule('process_table', 'scan', 'process status files in /proc', /^\/proc(?:\/\d+\/(?:stat|status|statm|comm))?$/),
   {
     name: 'system_files',
     verb: 'read',
@@ -61,9 +64,6 @@ export const DEFAULT_FOLD_RULES: readonly FoldRule[] = [
       return m && (m[1] === 'self' || m[1] === 'thread-self' || Number(m[1]) === pid) ? '' : undefined;
     },
   },
-  // What ps/psutil do (and the reference agents, to list their MCP children): status lines only; another
-  // process's cmdline, environ, maps or fd stay evidence.
-  patternRule('process_table', 'scan', 'process status files in /proc', /^\/proc(?:\/\d+\/(?:stat|status|statm|comm))?$/),
   patternRule('tls_trust', 'read', 'TLS trust files', /^(?:\/(?:usr\/lib|etc)\/ssl\/(?:openssl\.cnf|certs\/[^/]+)|\/usr\/share\/ca-certificates\/.+)$/),
   // /etc/hosts and resolv.conf are read to resolve a name; the DNS query itself is a dns event and keeps its span.
   patternRule('name_resolution_config', 'read', 'name resolution config files', /^\/etc\/(?:hosts|resolv\.conf|nsswitch\.conf|host\.conf|gai\.conf|services|protocols)$/),
