@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { Consumers } from '../../pipeline/consumer.js';
-import { findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
+import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
-import { ATTR } from '../../pipeline/semconv.js';
+import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { createDefaultConfig, type CorrelateConfig } from './config.js';
 import { CorrelateProcessor } from './correlate-processor.js';
 import { at, kernelEvents, spanHex, spans, T0, traceHex } from './testdata/builders.js';
@@ -57,6 +57,20 @@ describe('correlate processor', () => {
     clock = Number(T0);
     out = new Collect();
     make();
+  });
+
+  test("the sensor's gap record goes on to the logs pipeline; kernel events do not (they become spans)", async () => {
+    const gap: LogsData = {
+      resourceLogs: [
+        {
+          resource: { attributes: [attr(ATTR.serviceName, 'aibom-sensor')] },
+          scopeLogs: [{ scope: { name: KERNEL_SCOPE }, logRecords: [{ eventName: 'aibom.sensor.gap', severityNumber: 13, timeUnixNano: bigIntToLong(at(1)), attributes: [] }] }],
+        },
+      ],
+    };
+    await p.logs.consume(gap);
+    await p.logs.consume(kernelEvents(AGENT, [{ kind: 'open', ms: 1500, attributes: { [ATTR.filePath]: '/etc/hosts' } }]));
+    expect(out.logs).toEqual([gap]);
   });
 
   test('spans pass through at once and unchanged', async () => {

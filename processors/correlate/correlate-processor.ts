@@ -139,9 +139,14 @@ export class CorrelateProcessor implements Component, Consumers {
           rest.push(sl);
           continue;
         }
+        // Records of the sensor that are not kernel events (aibom.sensor.gap) go on: a gap must reach the backend.
+        const notEvents = [];
         for (const record of sl.logRecords) {
           const ev = readKernelEvent(record, resource, arrived);
-          if (!ev) continue;
+          if (!ev) {
+            notEvents.push(record);
+            continue;
+          }
           if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
           if (ev.kind === 'fork') {
             const child = Number(findAttr(record.attributes, ATTR.processChildPid) ?? 0);
@@ -150,6 +155,7 @@ export class CorrelateProcessor implements Component, Consumers {
           this.held.push(ev);
         }
         if (this.config.forwardKernelEvents) rest.push(sl);
+        else if (notEvents.length > 0) rest.push({ ...sl, logRecords: notEvents });
       }
       if (rest.length > 0) others.push({ ...rl, scopeLogs: rest });
     }
