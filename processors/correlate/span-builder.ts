@@ -23,13 +23,19 @@ interface Context {
 
 interface Group {
   ctx: Context;
-  events: KernelEvent[];
   count: number;
   first: KernelEvent;
   last: KernelEvent;
   key: Assignment['key'];
-  /** Set when the group stands for plumbing opens folded by a rule: the distinct paths, in the order seen. */
-  fold: { fold: Fold; paths: Set<string> } | undefined;
+  /** Set when the group stands for plumbing opens folded by a rule. */
+  fold: FoldGroup | undefined;
+}
+
+/** Opens one rule folds under one parent and root, with their distinct paths in the order seen. */
+interface FoldGroup {
+  fold: Fold;
+  key: string;
+  paths: Set<string>;
 }
 
 /** A fold applies once it groups this many distinct paths; a single plumbing file keeps its plain span. */
@@ -107,13 +113,12 @@ export class SpanBuilder {
     const groups = new Map<string, Group>();
     placed.forEach(({ a, ctx, absorbed }, i) => {
       if (absorbed || this.toldByProcessSpan(a, ctx)) return;
-      const fold = folds.of[i];
-      const folded = fold && folds.paths.get(fold.key)!.size >= MIN_FOLDED_PATHS ? { fold: fold.fold, paths: folds.paths.get(fold.key)! } : undefined;
-      const gk = folded ? fold!.key : `${ctx.spanId}|${a.ev.kind}|${a.ev.target}`;
+      const f = folds[i];
+      const folded = f && f.paths.size >= MIN_FOLDED_PATHS ? f : undefined;
+      const gk = folded ? folded.key : `${ctx.spanId}|${a.ev.kind}|${a.ev.target}`;
       const g = groups.get(gk);
-      if (!g) groups.set(gk, { ctx, events: [a.ev], count: a.ev.count, first: a.ev, last: a.ev, key: a.key, fold: folded });
+      if (!g) groups.set(gk, { ctx, count: a.ev.count, first: a.ev, last: a.ev, key: a.key, fold: folded });
       else {
-        g.events.push(a.ev);
         g.count += a.ev.count;
         if (a.ev.timeUs < g.first.timeUs) g.first = a.ev;
         if (a.ev.timeUs > g.last.timeUs) g.last = a.ev;
@@ -156,31 +161,27 @@ export class SpanBuilder {
   }
 
   /**
-   * The fold of every placed open (by index) and the distinct paths of each fold group: one group per
-   * parent span, rule and root. Credential reads and paths no rule matches get none.
+   * The fold group of every placed open (by index): one group per parent span, rule and root.
+   * Credential reads and paths no rule matches get none.
    */
-  private folds(placed: readonly { a: Assignment; ctx: Context; absorbed: boolean }[]): { of: ({ fold: Fold; key: string } | undefined)[]; paths: Map<string, Set<string>> } {
-    const of: ({ fold: Fold; key: string } | undefined)[] = [];
-    const paths = new Map<string, Set<string>>();
-    for (const { a, ctx, absorbed } of placed) {
+  private folds(placed: readonly { a: Assignment; ctx: Context; absorbed: boolean }[]): (FoldGroup | undefined)[] {
+    const groups = new Map<string, FoldGroup>();
+    return placed.map(({ a, ctx, absorbed }) => {
       const ev = a.ev;
+      if (ev.kind !== 'open' || absorbed) return undefined;
       const attrs = ev.record.attributes;
-      const fold = ev.kind === 'open' && !absorbed ? this.folder.classify(ev.target, ev.pid, findAttr(attrs, ATTR.identityCredential) === true, findAttr(attrs, ATTR.errorType) as string | undefined) : undefined;
-      if (!fold) {
-        of.push(undefined);
-        continue;
-      }
+      const fold = this.folder.classify(ev.target, ev.pid, findAttr(attrs, ATTR.identityCredential) === true, findAttr(attrs, ATTR.errorType) as string | undefined);
+      if (!fold) return undefined;
       const key = `${ctx.spanId}|${fold.rule.name}|${fold.root}`;
-      of.push({ fold, key });
-      const set = paths.get(key);
-      if (set) set.add(ev.target);
-      else paths.set(key, new Set([ev.target]));
-    }
-    return { of, paths };
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { fold, key, paths: new Set() }));
+      g.paths.add(ev.target);
+      return g;
+    });
   }
 
   /** What a folded span stands for: rule, root, how many distinct files, and the first of them. */
-  private foldAttributes({ fold, paths }: { fold: Fold; paths: Set<string> }): KeyValue[] {
+  private foldAttributes({ fold, paths }: FoldGroup): KeyValue[] {
     const sample: string[] = [];
     for (const p of paths) {
       if (sample.length === this.folder.config.samplePaths) break;
