@@ -8,6 +8,15 @@ export const KERNEL_SCOPE = 'aibom.ebpf';
 /** Instrumentation scope of the spans processors/correlate produces from kernel events. */
 export const CORRELATE_SCOPE = 'aibom.correlate';
 
+/**
+ * Every attribute key, instrumentation scope name and log event name under `aibom.` is this product's
+ * own: what the sensor saw, how it was correlated, what the collector concluded. Telemetry received over
+ * OTLP is the sender's word and may not speak in these names (receiver/otlp renames them).
+ */
+export const RESERVED_PREFIX = 'aibom.';
+/** What receiver/otlp puts in front of a reserved name it received: `aibom.kernel.kind` -> `untrusted.aibom.kernel.kind`. */
+export const UNTRUSTED_PREFIX = 'untrusted.';
+
 /** LogRecord.eventName of a kernel event: `aibom.kernel.<kind>`. */
 export const KERNEL_EVENT_PREFIX = 'aibom.kernel.';
 export type KernelEventKind = 'exec' | 'exit' | 'fork' | 'open' | 'connect' | 'accept' | 'dns' | 'tls' | 'http';

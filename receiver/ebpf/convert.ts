@@ -9,12 +9,12 @@ import Long from 'long';
 import { redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
-import { ATTR, KERNEL_EVENT_PREFIX, KERNEL_SCOPE } from '../../pipeline/semconv.js';
+import { markKernelRecord, writeKernelRecord } from '../../pipeline/kernel-event/index.js';
+import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
 
-export const SEVERITY_INFO = 9;
 export const SEVERITY_WARN = 13;
 
 const PRIMED_MAX = 4096;
@@ -192,11 +192,11 @@ export class LogsBuilder {
     if (ev.kind === 'exit') this.execInfo.delete(ev.pid);
   }
 
-  /** A record outside any process (sensor gap), under its own resource. */
+  /** A record outside any process (sensor gap), under its own resource; marked as made here. */
   addRecord(resourceAttributes: KeyValue[], record: LogRecord): void {
     this.list.push({
       resource: { attributes: resourceAttributes },
-      scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [record] }],
+      scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [markKernelRecord(record)] }],
     });
     this.n++;
   }
@@ -292,15 +292,13 @@ export class LogsBuilder {
         break;
       }
     }
-    return {
+    return writeKernelRecord({
+      kind: ev.kind,
       timeUnixNano: ev.timeUnixNano === undefined ? fallbackTime : nsToLong(ev.timeUnixNano),
       observedTimeUnixNano: observed,
-      severityNumber: SEVERITY_INFO,
-      severityText: 'INFO',
-      eventName: KERNEL_EVENT_PREFIX + ev.kind,
-      body: { stringValue: body },
+      body,
       attributes: a,
-    };
+    });
   }
 }
 

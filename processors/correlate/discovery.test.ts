@@ -1,0 +1,84 @@
+// Discovery through the real OTLP receiver (both transports, real loopback connections held by this
+// test process), so the kernel's record of who holds each connection is what decides.
+import { spawn } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { createHost } from '../../pipeline/host.js';
+import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
+import type { Signal } from '../../pipeline/otlp/types.js';
+import { silentLogger } from '../../pipeline/telemetry/logger.js';
+import { Metrics } from '../../pipeline/telemetry/metrics.js';
+import type { WorkloadHint } from '../../pipeline/workloads.js';
+import { createDefaultConfig as createOtlpConfig, otlpReceiverFactory, type OtlpReceiver } from '../../receiver/otlp/index.js';
+import { grpcExport, post } from '../../receiver/otlp/testdata/harness.js';
+import { createDefaultConfig } from './config.js';
+import { CorrelateProcessor } from './correlate-processor.js';
+import { spans } from './testdata/builders.js';
+
+describe('workload discovery: only a pid whose own connection carried the spans is announced', () => {
+  const LLM_SPAN = [{ trace: 'd1', id: '1', name: 'ChatOpenAI', from: 0, to: 10, attributes: { 'openinference.span.kind': 'LLM' } }];
+  let receiver: OtlpReceiver;
+  let p: CorrelateProcessor;
+  let metrics: Metrics;
+  const seen: WorkloadHint[] = [];
+
+  beforeEach(async () => {
+    seen.length = 0;
+    metrics = new Metrics();
+    const host = createHost();
+    host.workloads.subscribe((h) => seen.push(h));
+    p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics }, createDefaultConfig(), { traces: { consume: async () => undefined } });
+    const config = createOtlpConfig();
+    config.protocols.grpc!.endpoint = '127.0.0.1:0';
+    config.protocols.http!.endpoint = '127.0.0.1:0';
+    receiver = otlpReceiverFactory.create({ id: 'otlp', name: '', logger: silentLogger(), metrics }, config, { traces: p.traces }) as OtlpReceiver;
+    await p.start(host);
+    await receiver.start(host);
+  });
+  afterEach(async () => {
+    await receiver.shutdown();
+    await p.shutdown();
+  });
+
+  const unverified = (reason: string) => sumMetric(metrics, 'aibom_correlate_unverified_workloads_total', { reason });
+
+  test('spans naming this process, sent over its own gRPC connection: announced once, with the kernel evidence', async () => {
+    const request = tracesCodec.encode(spans('support-agent', process.pid, LLM_SPAN));
+    expect((await grpcExport(receiver.addresses.grpc, tracesCodec as unknown as SignalCodec<Signal>, request)).error).toBeNull();
+    expect((await grpcExport(receiver.addresses.grpc, tracesCodec as unknown as SignalCodec<Signal>, request)).error).toBeNull();
+    expect(seen).toEqual([
+      { pid: process.pid, evidence: { kind: 'otlp_connection', holderPid: process.pid }, commandArgs: undefined, executableName: undefined, reason: 'llm span "ChatOpenAI" of support-agent' },
+    ]);
+  });
+
+  test('a child of the sending process may be named by it (the sender is its ancestor)', async () => {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const reply = await post(`http://${receiver.addresses.http}/v1/traces`, tracesCodec.encode(spans('agent', child.pid!, LLM_SPAN)), { headers: { 'content-type': 'application/x-protobuf' } });
+      expect(reply.status).toBe(200);
+      expect(seen.map((h) => [h.pid, h.evidence.holderPid])).toEqual([[child.pid, process.pid]]);
+    } finally {
+      child.kill();
+    }
+  });
+
+  test('spans naming another process (not this one, nor a descendant): not announced, counted, over both transports', async () => {
+    const other = process.ppid; // the test runner's parent: outside this process's lineage
+    const json = tracesCodec.toJson(spans('forger', other, LLM_SPAN));
+    expect((await post(`http://${receiver.addresses.http}/v1/traces`, json, { headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    expect((await grpcExport(receiver.addresses.grpc, tracesCodec as unknown as SignalCodec<Signal>, tracesCodec.encode(spans('forger', other, LLM_SPAN)))).error).toBeNull();
+    expect(seen).toEqual([]);
+    expect(await unverified('not_holder')).toBe(2);
+    // The real owner of that pid is still announced when its own connection carries its spans.
+  });
+
+  test('spans that did not come through an OTLP receiver name nobody', async () => {
+    await p.traces.consume(spans('in-process', process.pid, LLM_SPAN));
+    expect(seen).toEqual([]);
+    expect(await unverified('no_client')).toBe(1);
+  });
+});
+
+async function sumMetric(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = metrics.registry.getSingleMetric(name) as Parameters<Metrics['value']>[0] | undefined;
+  return metric ? metrics.value(metric, labels) : 0;
+}
