@@ -1,8 +1,12 @@
-import { describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, test } from 'vitest';
+import { clientInfoOf } from '../../pipeline/client-info.js';
+import { readKernelEvent } from '../../pipeline/kernel-event/index.js';
 import { attrs } from '../../pipeline/otlp/attributes.js';
-import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import { logsCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
+import type { LogsData, Signal, TracesData } from '../../pipeline/otlp/types.js';
 import { neutralize } from './neutralize.js';
-import { sampleLogs, sampleTraces } from './testdata/harness.js';
+import { grpcExport, post, sampleLogs, sampleTraces, startReceiver, type Harness } from './testdata/harness.js';
 
 const keys = (list: { key: string }[] | undefined) => (list ?? []).map((kv) => kv.key);
 
@@ -75,5 +79,42 @@ describe('neutralize: names this product reserves are the sender\'s word once re
     const data = sampleTraces(1);
     data.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.attributes!.push(...attrs({ aibom: 'x', aibomx: 'y', 'AIBOM.kernel.kind': 'z', 'x.aibom.kernel': 'w' }));
     expect(neutralize('traces', data).size).toBe(0);
+  });
+});
+
+describe('a kernel record replayed over OTLP (gRPC, HTTP protobuf, HTTP JSON)', () => {
+  // Exactly what receiver/ebpf wrote in a real run (file exporter output).
+  const json = readFileSync(new URL('../../pipeline/kernel-event/testdata/kernel-records.json', import.meta.url), 'utf8');
+  const logs = logsCodec as unknown as SignalCodec<Signal>;
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.receiver.shutdown();
+    h = undefined;
+  });
+
+  test.each(['grpc', 'http-protobuf', 'http-json'] as const)('%s: arrives renamed, is no kernel event, carries its client, and is counted', async (how) => {
+    h = await startReceiver();
+    const request = logsCodec.encode(logsCodec.fromJson(json));
+    if (how === 'grpc') expect((await grpcExport(h.grpcAddress, logs, request)).error).toBeNull();
+    else {
+      const body = how === 'http-json' ? json : request;
+      const type = how === 'http-json' ? 'application/json' : 'application/x-protobuf';
+      expect((await post(`${h.httpUrl}/v1/logs`, body, { headers: { 'content-type': type } })).status).toBe(200);
+    }
+    const [data] = h.logs.received;
+    const rl = data!.resourceLogs[0]!;
+    const sl = rl.scopeLogs[0]!;
+    expect(sl.scope?.name).toBe('untrusted.aibom.ebpf');
+    expect(sl.logRecords.map((r) => r.eventName)).toEqual(['untrusted.aibom.kernel.exec', 'untrusted.aibom.kernel.open', 'untrusted.aibom.kernel.open', 'untrusted.aibom.kernel.exit']);
+    for (const r of sl.logRecords) {
+      expect(readKernelEvent(r, rl.resource!)).toBeUndefined();
+      expect(keys(r.attributes).filter((k) => k.startsWith('aibom.'))).toEqual([]);
+      expect(keys(r.attributes)).toContain('untrusted.aibom.kernel.seq');
+    }
+    const client = clientInfoOf(rl.resource);
+    expect(client).toMatchObject({ transport: how === 'grpc' ? 'grpc' : 'http', peer: { address: expect.stringMatching(/127\.0\.0\.1$/) } });
+    const transport = how === 'grpc' ? 'grpc' : 'http';
+    expect(await h.metrics.value(h.metrics.receiverNeutralized, { signal: 'logs', transport, reason: 'reserved_scope' })).toBe(4);
+    expect(await h.metrics.value(h.metrics.receiverAccepted, { signal: 'logs', transport })).toBe(4);
   });
 });
