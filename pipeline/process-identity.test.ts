@@ -15,6 +15,8 @@ import {
   parentPid,
   parseProcNetTcp,
   socketHolderInLineage,
+  socketHolders,
+  socketOwner,
 } from './process-identity.js';
 
 describe('announced workloads are checked against /proc before the sensor watches them', () => {
@@ -117,6 +119,12 @@ describe('who holds a connection (live /proc)', () => {
     expect(socketHolderInLineage(process.pid, inode)).toBe(process.pid);
     expect(socketHolderInLineage(child.pid!, inode)).toBe(process.pid);
     expect(parentPid(child.pid!)).toBe(process.pid);
+  });
+
+  test('without a claim, the one process holding the connection is found by scanning /proc', () => {
+    expect(socketHolders(inode)).toEqual([process.pid]);
+    expect(socketOwner(inode)).toBe(process.pid);
+    expect(socketOwner(2 ** 31 - 1)).toBeUndefined();
   });
 
   test('a process outside the holder lineage is not the sender', () => {

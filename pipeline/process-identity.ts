@@ -186,7 +186,9 @@ export function isLoopbackKey(key: string): boolean {
  * local end is the peer we saw. Undefined when there is none (closed, or not in our network namespace).
  */
 export function clientSocketInode(peerKey: string, peerPort: number, serverPort: number, procRoot = '/proc'): number | undefined {
-  for (const table of ['tcp', 'tcp6']) {
+  // Reading a table walks the kernel's whole socket hash (milliseconds whatever its size): the table
+  // of the peer's family first, the other only for an IPv4 peer on an IPv6 socket (::ffff:a.b.c.d).
+  for (const table of peerKey.startsWith(V4_MAPPED) ? ['tcp', 'tcp6'] : ['tcp6']) {
     let content: string;
     try {
       content = readFileSync(`${procRoot}/net/${table}`, 'latin1');
@@ -279,4 +281,42 @@ export function mismatch(hint: Pick<WorkloadHint, 'pid' | 'executableName' | 'co
 
 function basename(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
+}
+
+/**
+ * Every process holding socket `inode` (a scan of all /proc/<pid>/fd: milliseconds on a host with a
+ * few hundred processes, so callers cache the answer per connection).
+ */
+export function socketHolders(inode: number, procRoot = '/proc'): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(procRoot);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57) continue; // not a pid
+    const pid = Number(e);
+    if (holdsSocket(pid, inode, procRoot)) out.push(pid);
+  }
+  return out;
+}
+
+/**
+ * The one process that holds socket `inode`: the only holder, or the holder that is an ancestor of all
+ * the others (children that inherited it); undefined when nobody or unrelated processes hold it.
+ */
+export function socketOwner(inode: number, procRoot = '/proc'): number | undefined {
+  const holders = socketHolders(inode, procRoot);
+  if (holders.length <= 1) return holders[0];
+  const set = new Set(holders);
+  const top = holders.filter((pid) => {
+    for (let p = parentPid(pid, procRoot), depth = 0; p !== undefined && p > 1 && depth <= MAX_ANCESTRY; p = parentPid(p, procRoot), depth++) {
+      if (set.has(p)) return false;
+    }
+    return true;
+  });
+  return top.length === 1 ? top[0] : undefined;
 }

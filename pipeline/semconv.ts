@@ -76,6 +76,11 @@ export const ATTR = {
   /** W3C traceparent captured on the wire (HTTP header, or MCP params._meta). */
   wireTraceparent: 'aibom.wire.traceparent',
   wireTraceparentSource: 'aibom.wire.traceparent_source',
+  /**
+   * On spans processors/correlate makes: `otlp_connection` when the parent span's resource named no
+   * `process.pid` and the process holding its OTLP connection stood in for it.
+   */
+  processPidSource: 'aibom.process.pid_source',
   /** Set by processors/correlate on every span it creates: which key placed it. */
   correlationKey: 'aibom.correlation.key',
   kernelKind: 'aibom.kernel.kind',

@@ -102,12 +102,19 @@ export class CorrelateProcessor implements Component, Consumers {
   private async consumeTraces(data: TracesData): Promise<void> {
     const arrived = this.now();
     for (const rs of data.resourceSpans) {
-      const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
+      let pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
+      let pidSource: SpanRef['pidSource'];
+      if (!pid) {
+        // SDKs that report no process.pid (Python's default): the process holding the connection
+        // stands in for it, on this processor's own index only (the resource stays as sent).
+        pid = this.sources.owner(clientInfoOf(rs.resource)) ?? 0;
+        if (pid) pidSource = 'otlp_connection';
+      }
       const serviceName = String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service');
       let agentSpan: SpanRef | undefined;
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
-          const ref = refOf(span, pid, serviceName, arrived);
+          const ref = refOf(span, pid, pidSource, serviceName, arrived);
           this.spans.add(ref);
           if (ref.kind && WORKLOAD_KINDS.has(ref.kind)) agentSpan = ref;
         }
@@ -320,7 +327,7 @@ function countSpans(data: TracesData): number {
   return n;
 }
 
-function refOf(span: Span, pid: number, serviceName: string, arrivedAtMs: number): SpanRef {
+function refOf(span: Span, pid: number, pidSource: SpanRef['pidSource'], serviceName: string, arrivedAtMs: number): SpanRef {
   const view = canonicalView(span);
   return {
     traceId: Buffer.from(span.traceId).toString('hex'),
@@ -328,6 +335,7 @@ function refOf(span: Span, pid: number, serviceName: string, arrivedAtMs: number
     startUs: int64ToMicros(span.startTimeUnixNano),
     endUs: int64ToMicros(span.endTimeUnixNano),
     pid,
+    pidSource,
     kind: view?.kind,
     name: span.name,
     serviceName,

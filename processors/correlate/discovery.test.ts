@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createHost } from '../../pipeline/host.js';
 import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
-import type { Signal } from '../../pipeline/otlp/types.js';
+import { findAttr } from '../../pipeline/otlp/attributes.js';
+import type { Signal, TracesData } from '../../pipeline/otlp/types.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { WorkloadHint } from '../../pipeline/workloads.js';
@@ -12,7 +13,7 @@ import { createDefaultConfig as createOtlpConfig, otlpReceiverFactory, type Otlp
 import { grpcExport, post } from '../../receiver/otlp/testdata/harness.js';
 import { createDefaultConfig } from './config.js';
 import { CorrelateProcessor } from './correlate-processor.js';
-import { spans } from './testdata/builders.js';
+import { kernelEvents, spans } from './testdata/builders.js';
 
 describe('workload discovery: only a pid whose own connection carried the spans is announced', () => {
   const LLM_SPAN = [{ trace: 'd1', id: '1', name: 'ChatOpenAI', from: 0, to: 10, attributes: { 'openinference.span.kind': 'LLM' } }];
@@ -20,13 +21,15 @@ describe('workload discovery: only a pid whose own connection carried the spans 
   let p: CorrelateProcessor;
   let metrics: Metrics;
   const seen: WorkloadHint[] = [];
+  const made: TracesData[] = [];
 
   beforeEach(async () => {
     seen.length = 0;
+    made.length = 0;
     metrics = new Metrics();
     const host = createHost();
     host.workloads.subscribe((h) => seen.push(h));
-    p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics }, createDefaultConfig(), { traces: { consume: async () => undefined } });
+    p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics }, createDefaultConfig(), { traces: { consume: async (d) => void made.push(d) } });
     const config = createOtlpConfig();
     config.protocols.grpc!.endpoint = '127.0.0.1:0';
     config.protocols.http!.endpoint = '127.0.0.1:0';
@@ -69,6 +72,24 @@ describe('workload discovery: only a pid whose own connection carried the spans 
     expect(seen).toEqual([]);
     expect(await unverified('not_holder')).toBe(2);
     // The real owner of that pid is still announced when its own connection carries its spans.
+  });
+
+  test('spans with no process.pid (Python SDK default): the process holding the connection stands in, on correlate\'s own index', async () => {
+    const data = spans('py-agent', process.pid, [{ trace: 'd2', id: '7', name: 'read_file', from: 0, to: 1000, attributes: { 'openinference.span.kind': 'TOOL' } }]);
+    data.resourceSpans[0]!.resource!.attributes = data.resourceSpans[0]!.resource!.attributes!.filter((kv) => kv.key !== 'process.pid');
+    expect((await grpcExport(receiver.addresses.grpc, tracesCodec as unknown as SignalCodec<Signal>, tracesCodec.encode(data))).error).toBeNull();
+    expect(seen.map((h) => [h.pid, h.evidence.holderPid])).toEqual([[process.pid, process.pid]]);
+    // A kernel event of this process inside the span is placed by pid and time, and says how the pid was known.
+    await p.logs.consume(kernelEvents({ pid: process.pid, ppid: process.ppid, comm: 'node' }, [{ kind: 'open', ms: 500, attributes: { 'file.path': '/srv/data/customers.csv' } }]));
+    await p.shutdown();
+    const out = made.flatMap((d) => d.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+    const open = out.find((s) => s.name.startsWith('open'))!;
+    expect(Buffer.from(open.parentSpanId!).toString('hex')).toBe('0000000000000007');
+    expect(findAttr(open.attributes, 'aibom.correlation.key')).toBe('pid_time');
+    expect(findAttr(open.attributes, 'aibom.process.pid_source')).toBe('otlp_connection');
+    // The agent's own spans passed on untouched: no process.pid was written into its resource.
+    const passed = made.find((d) => d.resourceSpans[0]!.scopeSpans[0]!.scope?.name === 'test')!;
+    expect(findAttr(passed.resourceSpans[0]!.resource!.attributes, 'process.pid')).toBeUndefined();
   });
 
   test('spans that did not come through an OTLP receiver name nobody', async () => {

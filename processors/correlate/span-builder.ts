@@ -18,6 +18,8 @@ interface Context {
   traceId: string;
   spanId: string;
   serviceName: string;
+  /** Set when the parent span's pid was not in its resource but is the process holding its OTLP connection. */
+  pidSource?: 'otlp_connection';
 }
 
 interface Group {
@@ -129,6 +131,7 @@ export class SpanBuilder {
         attr(ATTR.kernelKind, g.first.kind),
         attr(ATTR.kernelCount, g.count),
         attr(ATTR.correlationKey, g.key),
+        ...(g.ctx.pidSource ? [attr(ATTR.processPidSource, g.ctx.pidSource)] : []),
       ];
       out.add(g.first, g.ctx.serviceName, {
         traceId: Buffer.from(g.ctx.traceId, 'hex'),
@@ -175,7 +178,7 @@ export class SpanBuilder {
    */
   private underSpan(a: Assignment, out: Output): { ctx: Context; absorbed: boolean } {
     const parent = a.parent!;
-    const base: Context = { traceId: parent.traceId, spanId: parent.spanId, serviceName: parent.serviceName };
+    const base: Context = { traceId: parent.traceId, spanId: parent.spanId, serviceName: parent.serviceName, pidSource: parent.pidSource };
     if (a.ev.pid === parent.pid || !parent.pid) return { ctx: base, absorbed: false };
     const pk = `${parent.spanId}:${a.ev.pid}`;
     const known = this.processSpans.get(pk);

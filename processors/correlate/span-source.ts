@@ -1,5 +1,5 @@
 import type { ClientInfo } from '../../pipeline/client-info.js';
-import { addressKey, clientSocketInode, isLoopbackKey, socketHolderInLineage } from '../../pipeline/process-identity.js';
+import { addressKey, clientSocketInode, holdsSocket, isLoopbackKey, socketHolderInLineage, socketOwner } from '../../pipeline/process-identity.js';
 
 /** Why spans claiming a pid were not taken as that process's word (label `reason`). */
 export type UnverifiedReason =
@@ -14,6 +14,15 @@ export type UnverifiedReason =
 
 export type SpanSource = { holderPid: number } | { reason: UnverifiedReason };
 
+/** How long the process found holding a connection is trusted before it is looked up again. */
+export const OWNER_TTL_MS = 10_000;
+
+interface Owner {
+  inode: number;
+  pid: number | undefined;
+  checkedAtMs: number;
+}
+
 /**
  * Checks a `process.pid` claimed by spans against the kernel's record of the OTLP connection they came
  * over: the client socket of that loopback connection (from /proc/net/tcp{,6}) must be held by the
@@ -22,14 +31,14 @@ export type SpanSource = { holderPid: number } | { reason: UnverifiedReason };
  */
 export class SpanSourceCheck {
   private readonly inodes = new WeakMap<ClientInfo, number>();
+  private readonly owners = new WeakMap<ClientInfo, Owner>();
 
   constructor(private readonly procRoot = '/proc') {}
 
   check(pid: number, client: ClientInfo | undefined): SpanSource {
     if (!client) return { reason: 'no_client' };
-    const peerKey = client.peer ? addressKey(client.peer.address) : undefined;
-    if (!client.peer || !peerKey || !isLoopbackKey(peerKey)) return { reason: 'not_loopback' };
-    const lookup = () => clientSocketInode(peerKey, client.peer!.port, client.localPort, this.procRoot);
+    const lookup = this.inodeLookup(client);
+    if (!lookup) return { reason: 'not_loopback' };
     const cached = this.inodes.get(client);
     const inode = cached ?? lookup();
     if (inode === undefined) return { reason: 'connection_not_found' };
@@ -45,5 +54,31 @@ export class SpanSourceCheck {
       }
     }
     return holder === undefined ? { reason: 'not_holder' } : { holderPid: holder };
+  }
+
+  /**
+   * The process holding the connection `client` sent over, when exactly one process (or one and the
+   * children that inherited it) holds it: what stands in for a resource without `process.pid`. Found by
+   * a scan of every process's open files, once per connection and OWNER_TTL_MS.
+   */
+  owner(client: ClientInfo | undefined): number | undefined {
+    if (!client) return undefined;
+    const now = Date.now();
+    const known = this.owners.get(client);
+    if (known && now - known.checkedAtMs < OWNER_TTL_MS) return known.pid;
+    const lookup = this.inodeLookup(client);
+    const inode = lookup?.();
+    let pid: number | undefined;
+    if (inode !== undefined) pid = known?.inode === inode && known.pid !== undefined && holdsSocket(known.pid, inode, this.procRoot) ? known.pid : socketOwner(inode, this.procRoot);
+    this.owners.set(client, { inode: inode ?? 0, pid, checkedAtMs: now });
+    return pid;
+  }
+
+  /** Reads the inode of the client's socket, for loopback TCP peers only. */
+  private inodeLookup(client: ClientInfo): (() => number | undefined) | undefined {
+    const peer = client.peer;
+    const peerKey = peer ? addressKey(peer.address) : undefined;
+    if (!peer || !peerKey || !isLoopbackKey(peerKey)) return undefined;
+    return () => clientSocketInode(peerKey, peer.port, client.localPort, this.procRoot);
   }
 }
