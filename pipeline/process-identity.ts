@@ -252,6 +252,33 @@ export function socketHolderInLineage(pid: number, inode: number, procRoot = '/p
 
 // ------------------------------------------------------------------ is this pid the process the telemetry describes
 
+/** /proc/<pid>/cmdline as arguments; undefined when the process is gone. Empty for a kernel thread. */
+export function readCommandLine(pid: number, proc = '/proc'): string[] | undefined {
+  try {
+    const args = readFileSync(`${proc}/${pid}/cmdline`, 'utf8').split('\0');
+    if (args[args.length - 1] === '') args.pop();
+    return args;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a process runs: its arguments and executable path (the path needs ptrace access to another
+ * user's process and is left out without it); undefined when the process is gone.
+ */
+export function readProcessImage(pid: number, proc = '/proc'): { args?: string[]; path?: string } | undefined {
+  const args = readCommandLine(pid, proc);
+  if (!args) return undefined;
+  const image: { args?: string[]; path?: string } = args.length > 0 ? { args } : {};
+  try {
+    image.path = readlinkSync(`${proc}/${pid}/exe`);
+  } catch {
+    /* another user's process, or a kernel thread */
+  }
+  return image;
+}
+
 /**
  * Whether the process behind `hint.pid` here is the one the telemetry described. A pid from an SDK
  * may come from another PID namespace (a container) or have been reused; watching or tagging the wrong
@@ -259,14 +286,14 @@ export function socketHolderInLineage(pid: number, inode: number, procRoot = '/p
  * names no argument: command lines carry secrets).
  */
 export function mismatch(hint: Pick<WorkloadHint, 'pid' | 'executableName' | 'commandArgs'>, proc = '/proc'): string | undefined {
-  let cmdline: string[];
+  const cmdline = readCommandLine(hint.pid, proc)?.filter(Boolean);
   let comm: string;
   try {
-    cmdline = readFileSync(`${proc}/${hint.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     comm = readFileSync(`${proc}/${hint.pid}/comm`, 'utf8').trim();
   } catch {
     return `no process ${hint.pid} here`;
   }
+  if (!cmdline) return `no process ${hint.pid} here`;
   if (hint.commandArgs && hint.commandArgs.length > 0) {
     const same = hint.commandArgs.length === cmdline.length && hint.commandArgs.every((a, i) => a === cmdline[i] || (i === 0 && basename(a) === basename(cmdline[0] ?? '')));
     if (!same) return `command line differs from /proc/${hint.pid}/cmdline (${hint.commandArgs.length} arguments in the telemetry, ${cmdline.length} here)`;

@@ -2,10 +2,10 @@
 // and its attribute list per event; resource attributes are built once per process per batch, exec info
 // and container identity come from bounded caches.
 
-import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { constants as osConstants } from 'node:os';
 import Long from 'long';
+import { readProcessImage } from '../../pipeline/process-identity.js';
 import { redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
@@ -304,20 +304,9 @@ export class LogsBuilder {
 
 /** Exec info of a process that was running before the sensor saw its exec (best effort, unprivileged). */
 function readProcInfo(pid: number, info: ExecInfo): boolean {
-  try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (raw) {
-      const args = raw.split('\0');
-      if (args[args.length - 1] === '') args.pop();
-      info.args = args;
-    }
-  } catch {
-    return false; // gone
-  }
-  try {
-    info.path = readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    /* another user's process: needs ptrace access; leave the path out */
-  }
+  const image = readProcessImage(pid);
+  if (!image) return false; // gone
+  if (image.args) info.args = image.args;
+  if (image.path !== undefined) info.path = image.path;
   return true;
 }
