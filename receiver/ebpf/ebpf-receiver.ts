@@ -146,7 +146,7 @@ export class EbpfReceiver implements Component {
     }
     try {
       await this.monitorPid(hint.pid);
-      this.settings.logger.info({ pid: hint.pid, reason: hint.reason }, 'monitoring workload discovered from its telemetry');
+      this.settings.logger.info({ pid: hint.pid, reason: hint.reason, evidence: hint.evidence }, 'monitoring workload discovered from its telemetry');
     } catch (err) {
       this.settings.logger.warn({ pid: hint.pid, err }, 'could not monitor announced workload');
     }
