@@ -24,6 +24,8 @@ export type KernelEventKind = 'exec' | 'exit' | 'fork' | 'open' | 'connect' | 'a
 export const ATTR = {
   // OpenTelemetry semantic conventions
   serviceName: 'service.name',
+  serviceInstanceId: 'service.instance.id',
+  telemetrySdkLanguage: 'telemetry.sdk.language',
   hostName: 'host.name',
   processPid: 'process.pid',
   processParentPid: 'process.parent_pid',

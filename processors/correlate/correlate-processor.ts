@@ -2,7 +2,7 @@ import type { Component, CreateSettings, Host } from '../../pipeline/component.j
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
 import { findAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import { clientInfoOf, type ClientInfo } from '../../pipeline/client-info.js';
-import type { LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
+import type { KeyValue, LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
@@ -11,7 +11,7 @@ import { match, type MatchContext } from './matcher.js';
 import { ProcessTable } from './process-table.js';
 import { SpanBuilder, type Assignment } from './span-builder.js';
 import { SpanIndex, type SpanRef } from './span-index.js';
-import { SpanSourceCheck } from './span-source.js';
+import { SpanSourceCheck, type Sender } from './span-source.js';
 
 /** Span kinds that show a process is an AI workload worth watching in the kernel. */
 const WORKLOAD_KINDS: ReadonlySet<CanonicalKind> = new Set(['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
@@ -101,14 +101,13 @@ export class CorrelateProcessor implements Component, Consumers {
 
   private async consumeTraces(data: TracesData): Promise<void> {
     const arrived = this.now();
+    const standIn = this.standIn(data);
     for (const rs of data.resourceSpans) {
       let pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
       let pidSource: SpanRef['pidSource'];
-      if (!pid) {
-        // SDKs that report no process.pid (Python's default): the process holding the connection
-        // stands in for it, on this processor's own index only (the resource stays as sent).
-        pid = this.sources.owner(clientInfoOf(rs.resource)) ?? 0;
-        if (pid) pidSource = 'otlp_connection';
+      if (!pid && standIn) {
+        pid = standIn;
+        pidSource = 'otlp_connection';
       }
       const serviceName = String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service');
       let agentSpan: SpanRef | undefined;
@@ -125,6 +124,22 @@ export class CorrelateProcessor implements Component, Consumers {
     this.indexedGauge.set(this.labels, this.spans.size);
     if (!this.next.traces) throw new PermanentError('correlate has no traces consumer after it');
     await this.next.traces.consume(data);
+  }
+
+  /**
+   * For SDKs that report no `process.pid` (Python's default): the process holding the connection the
+   * request came over, on this processor's own index only (the resources pass on as sent). All
+   * resources of a request share its connection.
+   */
+  private standIn(data: TracesData): number | undefined {
+    const senders: Sender[] = [];
+    let client: ClientInfo | undefined;
+    for (const rs of data.resourceSpans) {
+      if (findAttr(rs.resource?.attributes, ATTR.processPid) !== undefined) continue;
+      client ??= clientInfoOf(rs.resource);
+      senders.push(senderOf(rs.resource?.attributes));
+    }
+    return senders.length > 0 ? this.sources.owner(client, senders) : undefined;
   }
 
   /**
@@ -319,6 +334,13 @@ export class CorrelateProcessor implements Component, Consumers {
     this.dropped.inc({ ...this.labels, signal: 'traces', reason }, n);
     this.settings.logger.warn({ spans: n, reason }, 'dropped spans made from kernel events');
   }
+}
+
+function senderOf(resource: KeyValue[] | undefined): Sender {
+  const language = findAttr(resource, ATTR.telemetrySdkLanguage);
+  const sdkLanguage = typeof language === 'string' ? language : undefined;
+  const identity = `${String(findAttr(resource, ATTR.serviceName) ?? '')}\0${String(findAttr(resource, ATTR.serviceInstanceId) ?? '')}\0${sdkLanguage ?? ''}`;
+  return { identity, sdkLanguage };
 }
 
 function countSpans(data: TracesData): number {

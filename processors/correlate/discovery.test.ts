@@ -92,6 +92,25 @@ describe('workload discovery: only a pid whose own connection carried the spans 
     expect(findAttr(passed.resourceSpans[0]!.resource!.attributes, 'process.pid')).toBeUndefined();
   });
 
+  test('a relay is not the sender: no stand-in for a connection carrying several services, or whose holder does not run the SDK\'s language', async () => {
+    const pidless = (service: string, language: string) => {
+      const d = spans(service, process.pid, LLM_SPAN);
+      const r = d.resourceSpans[0]!.resource!;
+      r.attributes = [...r.attributes!.filter((kv) => kv.key !== 'process.pid'), { key: 'telemetry.sdk.language', value: { stringValue: language } }];
+      return d;
+    };
+    const two = pidless('agent-a', 'nodejs');
+    two.resourceSpans.push(...pidless('agent-b', 'nodejs').resourceSpans);
+    const grpc = (d: TracesData) => grpcExport(receiver.addresses.grpc, tracesCodec as unknown as SignalCodec<Signal>, tracesCodec.encode(d));
+    expect((await grpc(two)).error).toBeNull();
+    // This test process runs node, not python: it cannot be the Python SDK's process.
+    expect((await grpc(pidless('py-agent', 'python'))).error).toBeNull();
+    expect(seen).toEqual([]);
+    // The same sender in its own runtime is its own connection's owner.
+    expect((await grpc(pidless('js-agent', 'nodejs'))).error).toBeNull();
+    expect(seen.map((h) => h.pid)).toEqual([process.pid]);
+  });
+
   test('spans that did not come through an OTLP receiver name nobody', async () => {
     await p.traces.consume(spans('in-process', process.pid, LLM_SPAN));
     expect(seen).toEqual([]);

@@ -1,5 +1,5 @@
 import type { ClientInfo } from '../../pipeline/client-info.js';
-import { addressKey, clientSocketInode, holdsSocket, isLoopbackKey, socketHolderInLineage, socketOwner } from '../../pipeline/process-identity.js';
+import { addressKey, clientSocketInode, holdsSocket, isLoopbackKey, readProcessImage, socketHolderInLineage, socketOwner } from '../../pipeline/process-identity.js';
 
 /** Why spans claiming a pid were not taken as that process's word (label `reason`). */
 export type UnverifiedReason =
@@ -21,6 +21,26 @@ interface Owner {
   inode: number;
   pid: number | undefined;
   checkedAtMs: number;
+  /** Who the first resource on the connection said it was. */
+  sender: string;
+  /** The connection carried more than one sender, or its holder does not run the SDK's language: a relay. */
+  relay: boolean;
+}
+
+/** Executables an SDK of this `telemetry.sdk.language` runs in; languages compiled to their own binary are not listed. */
+const RUNTIMES: Record<string, RegExp> = {
+  python: /python|pypy|uvicorn|gunicorn/,
+  nodejs: /node|bun|deno/,
+  java: /java/,
+  ruby: /ruby/,
+  php: /php/,
+};
+
+/** What the resource says about who sent it, for telling an SDK's connection from a relay's. */
+export interface Sender {
+  /** service.name, service.instance.id and telemetry.sdk.language, joined. */
+  identity: string;
+  sdkLanguage: string | undefined;
 }
 
 /**
@@ -57,21 +77,34 @@ export class SpanSourceCheck {
   }
 
   /**
-   * The process holding the connection `client` sent over, when exactly one process (or one and the
+   * The process holding the connection `client` sent `senders` over (the pid-less resources of one
+   * request), when exactly one process (or one and the
    * children that inherited it) holds it: what stands in for a resource without `process.pid`. Found by
-   * a scan of every process's open files, once per connection and OWNER_TTL_MS.
+   * a scan of every process's open files, once per connection and OWNER_TTL_MS. Not for a relay (a
+   * collector forwarding agents' telemetry): a connection that carries more than one sender, or whose
+   * holder does not run the SDK's language (`telemetry.sdk.language` python, nodejs, java, ruby, php),
+   * gets no stand-in.
    */
-  owner(client: ClientInfo | undefined): number | undefined {
-    if (!client) return undefined;
+  owner(client: ClientInfo | undefined, senders: readonly Sender[]): number | undefined {
+    const sender = senders[0];
+    if (!client || !sender) return undefined;
     const now = Date.now();
-    const known = this.owners.get(client);
+    let known = this.owners.get(client);
+    // A collector relaying many agents holds the connection too: it must never stand in for them.
+    if (senders.some((s) => s.identity !== (known?.sender ?? sender.identity))) {
+      known ??= { inode: 0, pid: undefined, checkedAtMs: now, sender: sender.identity, relay: true };
+      known.relay = true;
+      this.owners.set(client, known);
+    }
+    if (known?.relay) return undefined;
     if (known && now - known.checkedAtMs < OWNER_TTL_MS) return known.pid;
-    const lookup = this.inodeLookup(client);
-    const inode = lookup?.();
+    const inode = this.inodeLookup(client)?.();
     let pid: number | undefined;
     if (inode !== undefined) pid = known?.inode === inode && known.pid !== undefined && holdsSocket(known.pid, inode, this.procRoot) ? known.pid : socketOwner(inode, this.procRoot);
-    this.owners.set(client, { inode: inode ?? 0, pid, checkedAtMs: now });
-    return pid;
+    const runtime = sender.sdkLanguage ? RUNTIMES[sender.sdkLanguage] : undefined;
+    const relay = pid !== undefined && runtime !== undefined && !runtime.test(executableOf(pid, this.procRoot));
+    this.owners.set(client, { inode: inode ?? 0, pid, checkedAtMs: now, sender: known?.sender ?? sender.identity, relay });
+    return relay ? undefined : pid;
   }
 
   /** Reads the inode of the client's socket, for loopback TCP peers only. */
@@ -81,4 +114,11 @@ export class SpanSourceCheck {
     if (!peer || !peerKey || !isLoopbackKey(peerKey)) return undefined;
     return () => clientSocketInode(peerKey, peer.port, client.localPort, this.procRoot);
   }
+}
+
+/** The executable's base name (or comm when the link is unreadable). */
+function executableOf(pid: number, procRoot: string): string {
+  const image = readProcessImage(pid, procRoot);
+  const path = image?.path ?? image?.args?.[0] ?? '';
+  return path.slice(path.lastIndexOf('/') + 1);
 }
