@@ -1,9 +1,11 @@
 // The OTLP client a piece of telemetry came from, kept beside the data (never in it), like the
 // Collector's `client.Info` in a request's context. receiver/otlp attaches it to every resource of a
 // request; processors read it (correlate uses the connection to check which process sent the spans).
-// Keyed by the Resource objects, which every component passes on by reference (batch regroups items
-// under the same Resource object; enrich changes it in place), so nothing in the consumer contract
-// changes and nothing a client sends can set it.
+// Keyed by the Resource objects, which every component passes on by reference (enrich changes them in
+// place), so nothing in the consumer contract changes and nothing a client sends can set it. One
+// limit: batch merges requests whose resources are equal under the first one's Resource object, so
+// after a batch processor the client of a resource is the first of those senders; read it before
+// batching (correlate sits before batch in the default pipeline).
 
 import type { Resource } from './otlp/types.js';
 
