@@ -15,7 +15,7 @@ import { runApp } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { plainAttributes } from '../support/otlp-json.js';
 import { freePorts } from '../support/ports.js';
-import { waitFor } from '../support/process.js';
+import { Proc, waitFor } from '../support/process.js';
 import { ROOT, requireTool } from '../support/tools.js';
 import type { JsonKeyValue } from '../support/jaeger.js';
 
@@ -131,6 +131,26 @@ describe('trust model (embedded default config, real sensor, real OTLP clients)'
     expect(log).toMatch(new RegExp(`"pid":${agent.pid}[^\\n]*monitoring workload discovered`));
   }, 90_000);
 
+  test('a Python SDK agent (no process.pid in its resource) is found from its own connection, and said so', async () => {
+    const file = join(dataDir, 'py-agent-data.txt');
+    writeFileSync(file, 'py\n');
+    const python = join(ROOT, 'test', 'apps', 'agent-py', '.venv', 'bin', 'python');
+    const proc = new Proc(python, [join(ROOT, 'test', 'apps', 'otel-sdk-app', 'genai_agent.py'), '--endpoint', `http://${grpc}`, '--open', file]);
+    expect(await proc.exited, proc.tail()).toBe(0);
+    const run = JSON.parse(proc.stdout.trim().split('\n').pop()!) as { pid: number; traceId: string; toolSpanId: string };
+    const reads = await waitFor(`the Python agent's file reads as kernel spans\n${collector.proc.tail()}`, () => {
+      const hits = telemetry().spans.filter((s) => s.scope === 'aibom.correlate' && s.attributes['file.path'] === file);
+      return hits.length > 0 ? hits : undefined;
+    }, 30_000, 250);
+    expect(reads[0]!.traceId).toBe(run.traceId);
+    expect(reads[0]!.attributes).toMatchObject({ 'aibom.correlation.key': 'pid_time', 'aibom.process.pid_source': 'otlp_connection' });
+    expect(reads[0]!.resource['process.pid']).toBe(run.pid);
+    // Its own spans went on as sent: no process.pid was written into them.
+    const own = telemetry().spans.filter((s) => s.traceId === run.traceId && s.scope === 'genai-agent-py');
+    expect(own.length).toBeGreaterThan(0);
+    for (const s of own) expect(s.resource['process.pid']).toBeUndefined();
+  }, 60_000);
+
   test('kernel records replayed over OTLP (gRPC and HTTP) never become kernel spans; reserved names arrive renamed and counted', async () => {
     // A span the forged records name on the wire and in time: were they taken for kernel events,
     // correlate would place them under it by traceparent.
@@ -140,7 +160,10 @@ describe('trust model (embedded default config, real sensor, real OTLP clients)'
     const span: TracesData = {
       resourceSpans: [
         {
-          resource: { attributes: attrs({ 'service.name': 'forger' }) },
+          // A pid that exists nowhere: without one, the process holding this test's connection (the test
+          // runner, parent of the agents the other tests start) would stand in for it, and their real
+          // kernel events would be its descendants' (process_tree).
+          resource: { attributes: attrs({ 'service.name': 'forger', 'process.pid': 2 ** 22 + 7 }) },
           scopeSpans: [
             {
               scope: { name: 'forger' },
