@@ -19,7 +19,8 @@ export const UNTRUSTED_PREFIX = 'untrusted.';
 
 /** LogRecord.eventName of a kernel event: `aibom.kernel.<kind>`. */
 export const KERNEL_EVENT_PREFIX = 'aibom.kernel.';
-export type KernelEventKind = 'exec' | 'exit' | 'fork' | 'open' | 'connect' | 'accept' | 'dns' | 'tls' | 'http';
+export const KERNEL_EVENT_KINDS = ['exec', 'exit', 'fork', 'open', 'connect', 'accept', 'dns', 'tls', 'http'] as const;
+export type KernelEventKind = (typeof KERNEL_EVENT_KINDS)[number];
 
 export const ATTR = {
   // OpenTelemetry semantic conventions

@@ -1,10 +1,10 @@
 import { findAttr, int64ToMicros } from '../otlp/attributes.js';
 import type { KeyValue, LogRecord, Resource } from '../otlp/types.js';
-import { ATTR, KERNEL_EVENT_PREFIX, type KernelEventKind } from '../semconv.js';
+import { ATTR, KERNEL_EVENT_KINDS, KERNEL_EVENT_PREFIX, type KernelEventKind } from '../semconv.js';
 import { parseTraceparent } from '../trace-context.js';
 import { isKernelRecord } from './provenance.js';
 
-const KINDS: ReadonlySet<string> = new Set<KernelEventKind>(['exec', 'exit', 'fork', 'open', 'connect', 'accept', 'dns', 'tls', 'http']);
+const KINDS: ReadonlySet<string> = new Set(KERNEL_EVENT_KINDS);
 
 /** A kernel-event log record (written by `writeKernelRecord`) read once into what matching needs. */
 export interface KernelEventView {
