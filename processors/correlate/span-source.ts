@@ -14,8 +14,10 @@ export type UnverifiedReason =
 
 export type SpanSource = { holderPid: number } | { reason: UnverifiedReason };
 
-/** How long the process found holding a connection is trusted before it is looked up again. */
+/** How long the process found holding a connection is trusted before it is checked again. */
 export const OWNER_TTL_MS = 10_000;
+/** How long "nobody here holds it" (closed, another namespace, unreadable fds) stands: a full scan costs tens of ms. */
+export const NO_OWNER_TTL_MS = 60_000;
 
 interface Owner {
   inode: number;
@@ -78,12 +80,12 @@ export class SpanSourceCheck {
 
   /**
    * The process holding the connection `client` sent `senders` over (the pid-less resources of one
-   * request), when exactly one process (or one and the
-   * children that inherited it) holds it: what stands in for a resource without `process.pid`. Found by
-   * a scan of every process's open files, once per connection and OWNER_TTL_MS. Not for a relay (a
-   * collector forwarding agents' telemetry): a connection that carries more than one sender, or whose
-   * holder does not run the SDK's language (`telemetry.sdk.language` python, nodejs, java, ruby, php),
-   * gets no stand-in.
+   * request), when exactly one process (or one and the children that inherited it) holds it: what
+   * stands in for a resource without `process.pid`. Found by a scan of every process's open files once
+   * per connection; every OWNER_TTL_MS after, only that the holder still holds the socket is checked
+   * (a gRPC peer's port may be reused by a new connection). Not for a relay (a collector forwarding
+   * agents' telemetry): a connection that carries more than one sender, or whose holder does not run
+   * the SDK's language (`telemetry.sdk.language` python, nodejs, java, ruby, php), gets no stand-in.
    */
   owner(client: ClientInfo | undefined, senders: readonly Sender[]): number | undefined {
     const sender = senders[0];
@@ -97,10 +99,16 @@ export class SpanSourceCheck {
       this.owners.set(client, known);
     }
     if (known?.relay) return undefined;
-    if (known && now - known.checkedAtMs < OWNER_TTL_MS) return known.pid;
+    if (known) {
+      const age = now - known.checkedAtMs;
+      if (age < (known.pid === undefined ? NO_OWNER_TTL_MS : OWNER_TTL_MS)) return known.pid;
+      if (known.pid !== undefined && holdsSocket(known.pid, known.inode, this.procRoot)) {
+        known.checkedAtMs = now;
+        return known.pid;
+      }
+    }
     const inode = this.inodeLookup(client)?.();
-    let pid: number | undefined;
-    if (inode !== undefined) pid = known?.inode === inode && known.pid !== undefined && holdsSocket(known.pid, inode, this.procRoot) ? known.pid : socketOwner(inode, this.procRoot);
+    const pid = inode === undefined ? undefined : socketOwner(inode, this.procRoot);
     const runtime = sender.sdkLanguage ? RUNTIMES[sender.sdkLanguage] : undefined;
     const relay = pid !== undefined && runtime !== undefined && !runtime.test(executableOf(pid, this.procRoot));
     this.owners.set(client, { inode: inode ?? 0, pid, checkedAtMs: now, sender: known?.sender ?? sender.identity, relay });
@@ -116,7 +124,7 @@ export class SpanSourceCheck {
   }
 }
 
-/** The executable's base name (or comm when the link is unreadable). */
+/** The executable's base name (argv[0]'s when the link is unreadable). */
 function executableOf(pid: number, procRoot: string): string {
   const image = readProcessImage(pid, procRoot);
   const path = image?.path ?? image?.args?.[0] ?? '';
