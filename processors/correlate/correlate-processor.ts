@@ -21,6 +21,8 @@ const MAX_PENDING_EMITS = 64;
 
 /** Refused pids remembered per connection; past it, claims are checked (and logged) again. */
 const MAX_REFUSED_PER_CLIENT = 64;
+/** Stands for "no OTLP client" (spans made in this process) among the refused claims. */
+const NO_CLIENT: ClientInfo = Object.freeze({ transport: 'grpc', peer: undefined, localPort: 0 });
 
 /**
  * Places kernel activity (log records from receiver/ebpf) under the span that caused it.
@@ -149,16 +151,16 @@ export class CorrelateProcessor implements Component, Consumers {
   private announce(pid: number, resource: Resource | null | undefined, span: SpanRef): void {
     if (this.announced.has(pid)) return;
     const client = clientInfoOf(resource);
-    let refused = client ? this.refused.get(client) : undefined;
+    const key = client ?? NO_CLIENT;
+    let refused = this.refused.get(key);
     if (refused?.has(pid)) return;
     const source = this.sources.check(pid, client);
     if ('reason' in source) {
-      // Once per connection and pid: an agent sends many batches, and a forger would fill the log.
-      if (client) {
-        if (!refused) this.refused.set(client, (refused = new Set()));
-        if (refused.size < MAX_REFUSED_PER_CLIENT) refused.add(pid);
-      }
       this.unverified.inc({ ...this.labels, reason: source.reason });
+      if (source.reason === 'rate_limited') return; // checked again with its next spans
+      // Once per connection and pid: an agent sends many batches, and a forger would fill the log.
+      if (!refused) this.refused.set(key, (refused = new Set()));
+      if (refused.size < MAX_REFUSED_PER_CLIENT) refused.add(pid);
       this.settings.logger.warn(
         { pid, reason: source.reason, peer: client?.peer, transport: client?.transport },
         'not announcing a workload: the spans naming this pid did not come from that process',

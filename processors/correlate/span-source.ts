@@ -10,9 +10,17 @@ export type UnverifiedReason =
   /** No client socket for that peer in /proc/net/tcp{,6}: closed already, or another network namespace. */
   | 'connection_not_found'
   /** Neither the claimed process nor one of its ancestors holds the connection the spans came over. */
-  | 'not_holder';
+  | 'not_holder'
+  /** Over MAX_LOOKUPS_PER_SECOND: not checked now (the claim is checked again with the next spans). */
+  | 'rate_limited';
 
 export type SpanSource = { holderPid: number } | { reason: UnverifiedReason };
+
+/**
+ * /proc lookups (socket table reads, open-file scans) per second at most, so a client that opens
+ * connections or names pids by the thousand costs a bounded share of a core.
+ */
+export const MAX_LOOKUPS_PER_SECOND = 20;
 
 /** How long the process found holding a connection is trusted before it is checked again. */
 export const OWNER_TTL_MS = 10_000;
@@ -55,12 +63,16 @@ export class SpanSourceCheck {
   private readonly inodes = new WeakMap<ClientInfo, number>();
   private readonly owners = new WeakMap<ClientInfo, Owner>();
 
+  private windowStartMs = 0;
+  private lookups = 0;
+
   constructor(private readonly procRoot = '/proc') {}
 
   check(pid: number, client: ClientInfo | undefined): SpanSource {
     if (!client) return { reason: 'no_client' };
     const lookup = this.inodeLookup(client);
     if (!lookup) return { reason: 'not_loopback' };
+    if (!this.spend()) return { reason: 'rate_limited' };
     const cached = this.inodes.get(client);
     const inode = cached ?? lookup();
     if (inode === undefined) return { reason: 'connection_not_found' };
@@ -107,12 +119,23 @@ export class SpanSourceCheck {
         return known.pid;
       }
     }
-    const inode = this.inodeLookup(client)?.();
+    const lookup = this.inodeLookup(client);
+    if (!lookup || !this.spend()) return undefined; // over budget: tried again with the next request
+    const inode = lookup();
     const pid = inode === undefined ? undefined : socketOwner(inode, this.procRoot);
     const runtime = sender.sdkLanguage ? RUNTIMES[sender.sdkLanguage] : undefined;
     const relay = pid !== undefined && runtime !== undefined && !runtime.test(executableOf(pid, this.procRoot));
     this.owners.set(client, { inode: inode ?? 0, pid, checkedAtMs: now, sender: known?.sender ?? sender.identity, relay });
     return relay ? undefined : pid;
+  }
+
+  private spend(): boolean {
+    const now = Date.now();
+    if (now - this.windowStartMs >= 1000) {
+      this.windowStartMs = now;
+      this.lookups = 0;
+    }
+    return ++this.lookups <= MAX_LOOKUPS_PER_SECOND;
   }
 
   /** Reads the inode of the client's socket, for loopback TCP peers only. */
