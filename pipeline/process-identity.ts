@@ -1,5 +1,5 @@
-// What /proc says about a process: whether a pid from telemetry is the process it describes, its
-// container and Kubernetes identity, and which process holds an OTLP connection.
+// What /proc says about a process: its container and Kubernetes identity, which process holds an OTLP
+// connection, and whether a pid from telemetry is the process it describes.
 //
 // Container and Kubernetes identity of a process, from /proc/<pid>/cgroup (world-readable, so this works
 // in the unprivileged pipeline) and, for the pod name and namespace, /proc/<pid>/environ (readable for the
@@ -250,6 +250,44 @@ export function socketHolderInLineage(pid: number, inode: number, procRoot = '/p
   return undefined;
 }
 
+/**
+ * Every process holding socket `inode` (a scan of all /proc/<pid>/fd: milliseconds on a host with a
+ * few hundred processes, so callers cache the answer per connection).
+ */
+export function socketHolders(inode: number, procRoot = '/proc'): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(procRoot);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57) continue; // not a pid
+    const pid = Number(e);
+    if (holdsSocket(pid, inode, procRoot)) out.push(pid);
+  }
+  return out;
+}
+
+/**
+ * The one process that holds socket `inode`: the only holder, or the holder that is an ancestor of all
+ * the others (children that inherited it); undefined when nobody or unrelated processes hold it.
+ */
+export function socketOwner(inode: number, procRoot = '/proc'): number | undefined {
+  const holders = socketHolders(inode, procRoot);
+  if (holders.length <= 1) return holders[0];
+  const set = new Set(holders);
+  const top = holders.filter((pid) => {
+    for (let p = parentPid(pid, procRoot), depth = 0; p !== undefined && p > 1 && depth <= MAX_ANCESTRY; p = parentPid(p, procRoot), depth++) {
+      if (set.has(p)) return false;
+    }
+    return true;
+  });
+  return top.length === 1 ? top[0] : undefined;
+}
+
 // ------------------------------------------------------------------ is this pid the process the telemetry describes
 
 /** /proc/<pid>/cmdline as arguments; undefined when the process is gone. Empty for a kernel thread. */
@@ -308,42 +346,4 @@ export function mismatch(hint: Pick<WorkloadHint, 'pid' | 'executableName' | 'co
 
 function basename(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
-}
-
-/**
- * Every process holding socket `inode` (a scan of all /proc/<pid>/fd: milliseconds on a host with a
- * few hundred processes, so callers cache the answer per connection).
- */
-export function socketHolders(inode: number, procRoot = '/proc'): number[] {
-  const out: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync(procRoot);
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const c = e.charCodeAt(0);
-    if (c < 48 || c > 57) continue; // not a pid
-    const pid = Number(e);
-    if (holdsSocket(pid, inode, procRoot)) out.push(pid);
-  }
-  return out;
-}
-
-/**
- * The one process that holds socket `inode`: the only holder, or the holder that is an ancestor of all
- * the others (children that inherited it); undefined when nobody or unrelated processes hold it.
- */
-export function socketOwner(inode: number, procRoot = '/proc'): number | undefined {
-  const holders = socketHolders(inode, procRoot);
-  if (holders.length <= 1) return holders[0];
-  const set = new Set(holders);
-  const top = holders.filter((pid) => {
-    for (let p = parentPid(pid, procRoot), depth = 0; p !== undefined && p > 1 && depth <= MAX_ANCESTRY; p = parentPid(p, procRoot), depth++) {
-      if (set.has(p)) return false;
-    }
-    return true;
-  });
-  return top.length === 1 ? top[0] : undefined;
 }
