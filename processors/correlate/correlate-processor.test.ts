@@ -205,18 +205,3 @@ describe('clock tolerance', () => {
   });
 });
 
-describe('workload discovery', () => {
-  test('a process exporting GenAI spans is announced once, with what its resource says about it', async () => {
-    const { createHost } = await import('../../pipeline/host.js');
-    const host = createHost();
-    const seen: unknown[] = [];
-    host.workloads.subscribe((h) => seen.push(h));
-    const p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), new Collect().consumers);
-    await p.start(host);
-    await p.traces.consume(AGENT_TRACE);
-    await p.traces.consume(AGENT_TRACE);
-    await p.traces.consume(spans('plain-web-app', 555, [{ trace: 'c1', id: '1', name: 'GET /', from: 0, to: 1 }]));
-    await p.shutdown();
-    expect(seen).toEqual([{ pid: AGENT.pid, commandArgs: undefined, executableName: undefined, reason: expect.stringMatching(/span "(ChatOpenAI|read_file)" of support-agent$/) }]);
-  });
-});

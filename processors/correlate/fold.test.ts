@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { findFactory } from '../../pipeline/cli/components.js';
-import { defaultConfigPath } from '../../pipeline/cli/package-root.js';
+import { defaultConfigPath } from '../../pipeline/package-root.js';
 import { parseServiceConfig } from '../../pipeline/config/service-config.js';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import { findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';

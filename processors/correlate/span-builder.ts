@@ -19,6 +19,8 @@ interface Context {
   traceId: string;
   spanId: string;
   serviceName: string;
+  /** Set when the parent span's pid was not in its resource but is the process holding its OTLP connection. */
+  pidSource?: 'otlp_connection';
 }
 
 interface Group {
@@ -133,7 +135,7 @@ export class SpanBuilder {
         kind: SpanKind.INTERNAL,
         startTimeUnixNano: bigIntToLong(nanos(g.first)),
         endTimeUnixNano: bigIntToLong(nanos(g.last)),
-        attributes: [...(g.fold ? this.foldAttributes(g.fold) : (g.first.record.attributes ?? [])), attr(ATTR.kernelKind, g.first.kind), attr(ATTR.kernelCount, g.count), attr(ATTR.correlationKey, g.key)],
+        attributes: [...(g.fold ? this.foldAttributes(g.fold) : (g.first.record.attributes ?? [])), attr(ATTR.kernelKind, g.first.kind), attr(ATTR.kernelCount, g.count), attr(ATTR.correlationKey, g.key), ...(g.ctx.pidSource ? [attr(ATTR.processPidSource, g.ctx.pidSource)] : [])],
       });
       // A process span made in this build covers the activity placed under it.
       const holder = this.madeNow.get(g.ctx.spanId);
@@ -201,7 +203,7 @@ export class SpanBuilder {
    */
   private underSpan(a: Assignment, out: Output): { ctx: Context; absorbed: boolean } {
     const parent = a.parent!;
-    const base: Context = { traceId: parent.traceId, spanId: parent.spanId, serviceName: parent.serviceName };
+    const base: Context = { traceId: parent.traceId, spanId: parent.spanId, serviceName: parent.serviceName, pidSource: parent.pidSource };
     if (a.ev.pid === parent.pid || !parent.pid) return { ctx: base, absorbed: false };
     const pk = `${parent.spanId}:${a.ev.pid}`;
     const known = this.processSpans.get(pk);
