@@ -1,0 +1,307 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import YAML from 'yaml';
+import { APPS, runApp, type SentDescription } from '../support/apps.js';
+import { Collector } from '../support/collector.js';
+import { Jaeger, type JaegerSpan } from '../support/jaeger.js';
+import { startListening } from '../support/listening.js';
+import { logRecordsOf, plainAttributes } from '../support/otlp-json.js';
+import { Otelcol, otelcolBin, spansOfJsonLines } from '../support/otelcol.js';
+import { freePorts } from '../support/ports.js';
+import { Proc, waitFor } from '../support/process.js';
+import { jaegerBin, requireTool, ROOT } from '../support/tools.js';
+import { TraceTree } from '../support/trace-tree.js';
+
+/**
+ * The two README topologies with a real OpenTelemetry Collector (v0.159.0, .ci/otelcol-builder.yaml),
+ * the real LangChain.js agent with its MCP server over stdio, the real eBPF sensor and a real
+ * Jaeger v2, each process running the config files of otel-config/ as they are (only their
+ * `${env:...}` endpoints are moved to free ports):
+ *   in front: agent -> aibom-collector (examples/in-front-of-otelcol.yaml) -> otelcol (otelcol/collector.yaml) -> Jaeger
+ *   behind:   agent -> otelcol (otelcol/collector.yaml + otelcol-upstream.yaml) -> aibom-collector (examples/behind-otelcol.yaml) -> Jaeger
+ * The collector's `file/archive` copy is what it received, byte for byte, to compare Jaeger's view with.
+ */
+const CONFIG = join(ROOT, 'otel-config');
+const IN_FRONT = join(CONFIG, 'examples', 'in-front-of-otelcol.yaml');
+const BEHIND = join(CONFIG, 'examples', 'behind-otelcol.yaml');
+const OTELCOL = join(CONFIG, 'otelcol', 'collector.yaml');
+const UPSTREAM = join(CONFIG, 'otelcol-upstream.yaml');
+
+const jaegerPath = jaegerBin();
+const otelcolPath = otelcolBin();
+requireTool('AIBOM_SENSOR', 'bpf/.output/aibom-sensor');
+if (process.getuid?.() !== 0) throw new Error('the otelcol topology tests need root for the eBPF sensor (CI runs as root)');
+if (!existsSync(join(APPS, 'node_modules'))) throw new Error('test/apps is not installed: run test/apps/setup.sh (or .ci/install-tools.sh)');
+
+/** The agent's executable name the example configs watch (`receivers.ebpf.monitor.comms`). */
+function watchedComm(configPath: string): string {
+  const doc = YAML.parse(readFileSync(configPath, 'utf8')) as { receivers: { ebpf: { monitor: { comms: string[] } } } };
+  return doc.receivers.ebpf.monitor.comms[0]!;
+}
+
+/** node under the name the configs watch, the way a deployed agent has its own executable name. */
+function agentCommand(name: string): string {
+  const dir = join(tmpdir(), 'aibom-agent-bin');
+  const link = join(dir, name);
+  if (existsSync(link) && readlinkSync(link) === process.execPath) return link;
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(link)) throw new Error(`${link} exists and does not point to ${process.execPath}`);
+  symlinkSync(process.execPath, link);
+  return link;
+}
+
+interface AgentOutput {
+  runs: { traceId: string; ok: boolean; error?: string }[];
+}
+
+/** Attributes aibom-collector adds to the spans it forwards (its README: only `aibom.*`). */
+const ADDED_BY_AIBOM = (key: string) => key.startsWith('aibom.');
+const NOTHING_ADDED = () => false;
+
+/**
+ * A span as two hops saw it: equal in everything, except attributes `added` between them.
+ * Jaeger keeps events in its own order, so they are compared by time.
+ */
+function expectSameSpan(got: JaegerSpan, want: JaegerSpan, added: (key: string) => boolean): void {
+  const withoutAdded = (list: JaegerSpan['attributes'], keep: Record<string, unknown>) => Object.fromEntries(Object.entries(plainAttributes(list)).filter(([k]) => !added(k) || k in keep));
+  const what = `span ${want.name} ${want.spanId}`;
+  const sortedEvents = (s: JaegerSpan) => (s.events ?? []).map((e) => ({ ...e, attributes: plainAttributes(e.attributes) })).sort((a, b) => a.timeUnixNano.localeCompare(b.timeUnixNano) || a.name.localeCompare(b.name));
+  const links = (s: JaegerSpan) => (s.links ?? []).map((l) => ({ ...l, attributes: plainAttributes(l.attributes) }));
+  expect({ name: got.name, traceId: got.traceId, parent: got.parentSpanId ?? '', kind: got.kind, start: got.startTimeUnixNano, end: got.endTimeUnixNano }, what).toEqual({
+    name: want.name, traceId: want.traceId, parent: want.parentSpanId ?? '', kind: want.kind, start: want.startTimeUnixNano, end: want.endTimeUnixNano,
+  });
+  expect(withoutAdded(got.attributes, plainAttributes(want.attributes)), what).toEqual(plainAttributes(want.attributes));
+  expect(withoutAdded(got.resource, plainAttributes(want.resource)), what).toEqual(plainAttributes(want.resource));
+  expect(sortedEvents(got), what).toEqual(sortedEvents(want));
+  expect(links(got), what).toEqual(links(want));
+  expect({ code: got.status?.code ?? 0, message: got.status?.message ?? '' }, what).toEqual({ code: want.status?.code ?? 0, message: want.status?.message ?? '' });
+  expect({ name: got.scope?.name, version: got.scope?.version ?? '' }, what).toEqual({ name: want.scope?.name, version: want.scope?.version ?? '' });
+}
+
+/** The execution chain the README shows, as Jaeger returns it after the Collector hop. */
+function expectKernelChain(tree: TraceTree, ports: { kb: number; ticket: number }): void {
+  const outline = `\n${tree.outline()}`;
+  const kernel = tree.kernel();
+  for (const k of kernel) {
+    expect(tree.attr(k, 'aibom.kernel.kind'), `${k.name}${outline}`).toEqual(expect.any(String));
+    expect(tree.attr(k, 'aibom.correlation.key'), `${k.name}${outline}`).toEqual(expect.any(String));
+    expect(tree.parent(k), `${k.name} has no parent in the trace${outline}`).toBeDefined();
+  }
+  const tool = (name: string) => tree.where((s, a) => s.name === name && a['aibom.span.kind'] === 'tool');
+  const open = kernel.find((s) => String(tree.attr(s, 'file.path')).endsWith('/customers.csv'))!;
+  const chain = tree.ancestors(open);
+  expect(tree.attr(chain[0]!, 'aibom.kernel.kind'), outline).toBe('process');
+  expect(String(tree.attr(chain[0]!, 'process.command_args')), outline).toMatch(/server-filesystem/);
+  expect(chain.some((s) => tool('read_text_file').includes(s)), outline).toBe(true);
+  for (const [port, name] of [[ports.kb, 'search_kb'], [ports.ticket, 'http_post']] as const) {
+    const towards = kernel.filter((s) => tree.attr(s, 'network.peer.port') === port || tree.attr(s, 'server.port') === port);
+    expect(towards.length, `no kernel activity towards ${name}'s port ${port}${outline}`).toBeGreaterThan(0);
+    for (const k of towards) expect(tree.ancestors(k).some((s) => tool(name).includes(s)), `${k.name} not under ${name}${outline}`).toBe(true);
+  }
+}
+
+/** The SDK app's log records as a hop wrote them to its file exporter, compared with what it sent. */
+function expectLogsAsSent(file: string, sent: SentDescription, service: string): void {
+  const records = logRecordsOf(readFileSync(file, 'utf8')).filter((r) => r.resource['service.name'] === service);
+  expect(records).toHaveLength(sent.logs.length);
+  for (const want of sent.logs) {
+    const got = records.find((r) => r.record.timeUnixNano === want.timeUnixNano);
+    expect(got, `log "${JSON.stringify(want.body)}"`).toBeDefined();
+    expect(got!.record.severityNumber).toBe(want.severityNumber);
+    expect(got!.record.severityText).toBe(want.severityText);
+    expect(plainAttributes(got!.record.attributes as never)).toEqual(want.attributes);
+    expect(got!.record.traceId || null).toBe(want.traceId);
+    expect(got!.record.spanId || null).toBe(want.spanId);
+  }
+}
+
+describe('aibom-collector with a real OpenTelemetry Collector, configs from otel-config/ as they are', () => {
+  let jaeger: Jaeger;
+  let llm: { proc: Proc; ports: number[] };
+  let services: { proc: Proc; ports: number[] };
+  const comm = watchedComm(BEHIND);
+
+  beforeAll(async () => {
+    jaeger = await Jaeger.start(jaegerPath);
+    llm = await startListening(process.execPath, [join(APPS, 'fake-llm', 'server.mjs'), '--port', '0']);
+    services = await startListening(process.execPath, [join(APPS, 'services.mjs')]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await llm?.proc.stop();
+    await services?.proc.stop();
+    await jaeger?.stop();
+  });
+
+  test('the README shows otelcol-upstream.yaml byte for byte, and both examples watch the same agent', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## With an existing OpenTelemetry Collector'), readme.indexOf('## Components'));
+    const block = /`otel-config\/otelcol-upstream\.yaml`[^`]*?```yaml\n([\s\S]*?)```/.exec(section);
+    expect(block, 'README: a yaml block after `otel-config/otelcol-upstream.yaml`').not.toBeNull();
+    expect(block![1]).toBe(readFileSync(UPSTREAM, 'utf8'));
+    expect(watchedComm(IN_FRONT)).toBe(comm);
+  });
+
+  async function runAgent(otlpEndpoint: string): Promise<string> {
+    const [llmPort] = llm.ports;
+    const [kbPort, ticketPort] = services.ports;
+    const proc = new Proc(agentCommand(comm), [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'attack', '--prompt', 'I need help with my warranty claim'], {
+      cwd: APPS,
+      env: {
+        ...process.env,
+        AGENT_MCP: 'filesystem',
+        FAKE_LLM_URL: `http://127.0.0.1:${llmPort}/v1`,
+        KB_URL: `http://127.0.0.1:${kbPort}`,
+        TICKET_URL: `http://127.0.0.1:${ticketPort}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+      },
+    });
+    const code = await proc.exited;
+    if (code !== 0) throw new Error(`agent exited ${code}\n${proc.tail(60)}`);
+    const run = (JSON.parse(proc.stdout.trim().split('\n').pop()!) as AgentOutput).runs[0]!;
+    expect(run.ok, run.error).toBe(true);
+    return run.traceId;
+  }
+
+  /** Waits until Jaeger's trace holds the MCP server's open of customers.csv. */
+  async function chainOf(traceId: string, logs: () => string): Promise<TraceTree> {
+    let last: TraceTree | undefined;
+    try {
+      return await waitFor(`the open of customers.csv in trace ${traceId}`, async () => {
+        const spans = await jaeger.spans(traceId);
+        last = spans && new TraceTree(spans);
+        return last?.kernel().some((s) => String(last!.attr(s, 'file.path')).endsWith('/customers.csv')) ? last : undefined;
+      }, 60_000, 500);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\ntrace so far:\n${last?.outline() ?? '(none)'}\n${logs()}`);
+    }
+  }
+
+  describe('in front of it: agent -> aibom-collector -> otelcol -> Jaeger', () => {
+    let aibom: Collector;
+    let otelcol: Otelcol;
+    let archive: string;
+    let aibomGrpc: number;
+
+    beforeAll(async () => {
+      const [otelGrpc, otelHttp, otelMetrics, grpc, http, admin] = (await freePorts(6)) as [number, number, number, number, number, number];
+      aibomGrpc = grpc;
+      archive = join(mkdtempSync(join(tmpdir(), 'aibom-otelcol-')), 'archive.jsonl');
+      otelcol = await Otelcol.start(otelcolPath, [OTELCOL], {
+        OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${otelGrpc}`,
+        OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otelHttp}`,
+        OTELCOL_METRICS_PORT: String(otelMetrics),
+        OTELCOL_ARCHIVE_PATH: archive,
+        BACKEND_OTLP_ENDPOINT: jaeger.otlpGrpcEndpoint,
+      }, otelMetrics);
+      aibom = await Collector.startWith(IN_FRONT, `http://127.0.0.1:${admin}`, {
+        AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
+        AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
+        AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
+        OTELCOL_OTLP_ENDPOINT: `127.0.0.1:${otelGrpc}`,
+      });
+    }, 120_000);
+
+    afterAll(async () => {
+      await aibom?.stop();
+      await otelcol?.stop();
+    });
+
+    test('kernel spans reach Jaeger through the Collector under the tool spans, every span as the Collector received it', async () => {
+      const traceId = await runAgent(`http://127.0.0.1:${aibomGrpc}`);
+      const tree = await chainOf(traceId, () => `aibom-collector:\n${aibom.proc.tail(20)}\notelcol:\n${otelcol.proc.tail(20)}`);
+      expectKernelChain(tree, { kb: services.ports[0]!, ticket: services.ports[1]! });
+
+      // Everything aibom-collector sent (agent spans with aibom.* added, kernel spans) went through
+      // the Collector: Jaeger holds exactly the spans of its archive, each one identical.
+      const { archived, stored } = await waitFor('the same spans in the archive and in Jaeger', async () => {
+        const a = spansOfJsonLines(archive).filter((s) => s.traceId === traceId);
+        const j = (await jaeger.spans(traceId)) ?? [];
+        const ids = (l: JaegerSpan[]) => l.map((s) => s.spanId).sort().join();
+        return a.length >= tree.spans.length && ids(a) === ids(j) ? { archived: a, stored: j } : undefined;
+      }, 30_000, 500);
+      for (const want of archived) expectSameSpan(stored.find((s) => s.spanId === want.spanId)!, want, NOTHING_ADDED);
+      expect(archived.filter((s) => s.scope?.name === 'aibom.correlate').length).toBe(tree.kernel().length);
+      expect(await aibom.metric('aibom_exporter_dropped_items_total')).toBe(0);
+      console.log(`in front of otelcol, trace ${traceId}: ${stored.length} spans, ${tree.kernel().length} kernel spans\n${tree.outline()}`);
+    });
+
+    test("an OTel SDK app's logs pass aibom-collector and the Collector unchanged", async () => {
+      const sent = await runApp<SentDescription>('otel-sdk-app/send.mjs', ['--endpoint', `http://127.0.0.1:${aibomGrpc}`, '--protocol', 'grpc', '--service', 'sdk-in-front']);
+      expect(sent.export.logs.failed).toBe(0);
+      await waitFor('the SDK logs in the Collector archive', () => {
+        const n = logRecordsOf(readFileSync(archive, 'utf8')).filter((r) => r.resource['service.name'] === 'sdk-in-front').length;
+        return n >= sent.logs.length ? true : undefined;
+      });
+      expectLogsAsSent(archive, sent, 'sdk-in-front');
+    });
+  });
+
+  describe('behind it: agent -> otelcol -> aibom-collector -> Jaeger', () => {
+    let aibom: Collector;
+    let otelcol: Otelcol;
+    let archive: string;
+    let otelGrpc: number;
+
+    beforeAll(async () => {
+      const [grpc, otelHttp, otelMetrics, aibomGrpc, admin] = (await freePorts(5)) as [number, number, number, number, number];
+      otelGrpc = grpc;
+      archive = join(mkdtempSync(join(tmpdir(), 'aibom-otelcol-')), 'archive.jsonl');
+      aibom = await Collector.startWith(BEHIND, `http://127.0.0.1:${admin}`, {
+        AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${aibomGrpc}`,
+        AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
+        BACKEND_OTLP_ENDPOINT: jaeger.otlpGrpcEndpoint,
+        BACKEND_INSECURE: 'true',
+      });
+      otelcol = await Otelcol.start(otelcolPath, [OTELCOL, UPSTREAM], {
+        OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
+        OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otelHttp}`,
+        OTELCOL_METRICS_PORT: String(otelMetrics),
+        OTELCOL_ARCHIVE_PATH: archive,
+        AIBOM_OTLP_ENDPOINT: `127.0.0.1:${aibomGrpc}`,
+      }, otelMetrics);
+    }, 120_000);
+
+    afterAll(async () => {
+      await otelcol?.stop();
+      await aibom?.stop();
+    });
+
+    test('kernel spans reach Jaeger under the tool spans; every agent span arrives as the agent sent it, plus aibom.*', async () => {
+      const traceId = await runAgent(`http://127.0.0.1:${otelGrpc}`);
+      const tree = await chainOf(traceId, () => `otelcol:\n${otelcol.proc.tail(20)}\naibom-collector:\n${aibom.proc.tail(20)}`);
+      expectKernelChain(tree, { kb: services.ports[0]!, ticket: services.ports[1]! });
+
+      // The archive holds what the agent sent to the Collector; aibom-collector sits after it and
+      // forwards each of those spans unchanged except for the aibom.* it adds.
+      const sentByAgent = spansOfJsonLines(archive).filter((s) => s.traceId === traceId);
+      expect(sentByAgent.length).toBeGreaterThan(0);
+      expect(sentByAgent.filter((s) => s.scope?.name === 'aibom.correlate')).toEqual([]);
+      const stored = await jaeger.spans(traceId);
+      for (const want of sentByAgent) {
+        const got = stored!.find((s) => s.spanId === want.spanId);
+        expect(got, `span ${want.name} ${want.spanId} in Jaeger`).toBeDefined();
+        expectSameSpan(got!, want, ADDED_BY_AIBOM);
+      }
+      expect(tree.where((_, a) => a['aibom.span.kind'] === 'tool').length).toBeGreaterThan(0);
+      expect(await otelcol.metric('otelcol_exporter_send_failed_spans_total')).toBe(0);
+      expect(await aibom.metric('aibom_exporter_dropped_items_total')).toBe(0);
+      console.log(`behind otelcol, trace ${traceId}: ${stored!.length} spans (${sentByAgent.length} from the agent), ${tree.kernel().length} kernel spans`);
+    });
+
+    test("an OTel SDK app's logs go through the Collector into aibom-collector and on to the backend", async () => {
+      const sentBefore = await aibom.metric('aibom_exporter_sent_items_total', { signal: 'logs' });
+      const sent = await runApp<SentDescription>('otel-sdk-app/send.mjs', ['--endpoint', `http://127.0.0.1:${otelGrpc}`, '--protocol', 'grpc', '--service', 'sdk-behind']);
+      expect(sent.export.logs.failed).toBe(0);
+      await waitFor('the SDK logs sent on by aibom-collector', async () => {
+        return (await aibom.metric('aibom_exporter_sent_items_total', { signal: 'logs' })) - sentBefore >= sent.logs.length ? true : undefined;
+      });
+      expectLogsAsSent(archive, sent, 'sdk-behind');
+      expect(await otelcol.metric('otelcol_exporter_sent_log_records_total', { exporter: 'otlp_grpc/aibom' })).toBeGreaterThanOrEqual(sent.logs.length);
+      expect(await otelcol.metric('otelcol_exporter_send_failed_log_records_total')).toBe(0);
+      expect(await aibom.metric('aibom_exporter_dropped_items_total')).toBe(0);
+    });
+  });
+});
