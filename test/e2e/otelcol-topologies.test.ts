@@ -56,6 +56,27 @@ interface AgentOutput {
   runs: { traceId: string; ok: boolean; error?: string }[];
 }
 
+/**
+ * What Jaeger v2.13 changes in the spans it returns, which the comparison allows: its sanitizer gives
+ * a span whose end is not after its start (a single kernel event) an end 1 ns after the start; its
+ * query adjusters write `@jaeger@warnings` into the spans (the in-memory store hands out the stored
+ * trace, so a warning from a poll made while a parent was still on its way stays). The warnings are
+ * Jaeger's notes, not data that crossed the Collector: they are counted for the log, not compared.
+ */
+const jaegerEnd = (want: JaegerSpan) =>
+  BigInt(want.endTimeUnixNano) > BigInt(want.startTimeUnixNano) ? want.endTimeUnixNano : String(BigInt(want.startTimeUnixNano) + 1n);
+const JAEGER_WARNINGS = '@jaeger@warnings';
+const jaegerWarnings = new Map<string, number>();
+
+function withoutJaegerWarnings(attrs: Record<string, unknown>): Record<string, unknown> {
+  const { [JAEGER_WARNINGS]: warnings, ...rest } = attrs;
+  for (const w of new Set((warnings as string[] | undefined) ?? [])) {
+    const kind = w.split(/[=:;,.]/)[0]!;
+    jaegerWarnings.set(kind, (jaegerWarnings.get(kind) ?? 0) + 1);
+  }
+  return rest;
+}
+
 /** Attributes aibom-collector adds to the spans it forwards (its README: only `aibom.*`). */
 const ADDED_BY_AIBOM = (key: string) => key.startsWith('aibom.');
 const NOTHING_ADDED = () => false;
@@ -65,20 +86,28 @@ const NOTHING_ADDED = () => false;
  * Jaeger keeps events in its own order, so they are compared by time.
  */
 function expectSameSpan(got: JaegerSpan, want: JaegerSpan, added: (key: string) => boolean): void {
-  const withoutAdded = (list: JaegerSpan['attributes'], keep: Record<string, unknown>) => Object.fromEntries(Object.entries(plainAttributes(list)).filter(([k]) => !added(k) || k in keep));
+  const withoutAdded = (attrs: Record<string, unknown>, keep: Record<string, unknown>) => Object.fromEntries(Object.entries(attrs).filter(([k]) => !added(k) || k in keep));
   const what = `span ${want.name} ${want.spanId}`;
   const sortedEvents = (s: JaegerSpan) => (s.events ?? []).map((e) => ({ ...e, attributes: plainAttributes(e.attributes) })).sort((a, b) => a.timeUnixNano.localeCompare(b.timeUnixNano) || a.name.localeCompare(b.name));
   const links = (s: JaegerSpan) => (s.links ?? []).map((l) => ({ ...l, attributes: plainAttributes(l.attributes) }));
   expect({ name: got.name, traceId: got.traceId, parent: got.parentSpanId ?? '', kind: got.kind, start: got.startTimeUnixNano, end: got.endTimeUnixNano }, what).toEqual({
-    name: want.name, traceId: want.traceId, parent: want.parentSpanId ?? '', kind: want.kind, start: want.startTimeUnixNano, end: want.endTimeUnixNano,
+    name: want.name, traceId: want.traceId, parent: want.parentSpanId ?? '', kind: want.kind, start: want.startTimeUnixNano, end: jaegerEnd(want),
   });
-  expect(withoutAdded(got.attributes, plainAttributes(want.attributes)), what).toEqual(plainAttributes(want.attributes));
-  expect(withoutAdded(got.resource, plainAttributes(want.resource)), what).toEqual(plainAttributes(want.resource));
+  expect(withoutAdded(withoutJaegerWarnings(plainAttributes(got.attributes)), plainAttributes(want.attributes)), what).toEqual(plainAttributes(want.attributes));
+  expect(withoutAdded(plainAttributes(got.resource), plainAttributes(want.resource)), what).toEqual(plainAttributes(want.resource));
   expect(sortedEvents(got), what).toEqual(sortedEvents(want));
   expect(links(got), what).toEqual(links(want));
   expect({ code: got.status?.code ?? 0, message: got.status?.message ?? '' }, what).toEqual({ code: want.status?.code ?? 0, message: want.status?.message ?? '' });
   expect({ name: got.scope?.name, version: got.scope?.version ?? '' }, what).toEqual({ name: want.scope?.name, version: want.scope?.version ?? '' });
 }
+
+const idsOf = (spans: JaegerSpan[]) => spans.map((s) => s.spanId).sort().join();
+
+/** Every parent is in the trace: the last spans the agent exports (its outer ones) are there too. */
+const complete = (spans: JaegerSpan[]) => {
+  const ids = new Set(spans.map((s) => s.spanId));
+  return spans.length > 0 && spans.every((s) => !s.parentSpanId || ids.has(s.parentSpanId));
+};
 
 /** The execution chain the README shows, as Jaeger returns it after the Collector hop. */
 function expectKernelChain(tree: TraceTree, ports: { kb: number; ticket: number }): void {
@@ -130,6 +159,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
   }, 120_000);
 
   afterAll(async () => {
+    if (jaegerWarnings.size > 0) console.log(`Jaeger's notes on the spans compared (spans per kind): ${JSON.stringify(Object.fromEntries(jaegerWarnings))}`);
     await llm?.proc.stop();
     await services?.proc.stop();
     await jaeger?.stop();
@@ -138,9 +168,8 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
   test('the README shows otelcol-upstream.yaml byte for byte, and both examples watch the same agent', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## With an existing OpenTelemetry Collector'), readme.indexOf('## Components'));
-    const block = /`otel-config\/otelcol-upstream\.yaml`[^`]*?```yaml\n([\s\S]*?)```/.exec(section);
-    expect(block, 'README: a yaml block after `otel-config/otelcol-upstream.yaml`').not.toBeNull();
-    expect(block![1]).toBe(readFileSync(UPSTREAM, 'utf8'));
+    const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks).toContain(readFileSync(UPSTREAM, 'utf8'));
     expect(watchedComm(IN_FRONT)).toBe(comm);
   });
 
@@ -216,12 +245,15 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
 
       // Everything aibom-collector sent (agent spans with aibom.* added, kernel spans) went through
       // the Collector: Jaeger holds exactly the spans of its archive, each one identical.
-      const { archived, stored } = await waitFor('the same spans in the archive and in Jaeger', async () => {
+      let previous = '';
+      const { archived, stored } = await waitFor('the same complete trace in the archive and in Jaeger, unchanged for a second', async () => {
         const a = spansOfJsonLines(archive).filter((s) => s.traceId === traceId);
         const j = (await jaeger.spans(traceId)) ?? [];
-        const ids = (l: JaegerSpan[]) => l.map((s) => s.spanId).sort().join();
-        return a.length >= tree.spans.length && ids(a) === ids(j) ? { archived: a, stored: j } : undefined;
-      }, 30_000, 500);
+        const ids = idsOf(a);
+        const settled = complete(a) && ids === idsOf(j) && ids === previous;
+        previous = ids;
+        return settled ? { archived: a, stored: j } : undefined;
+      }, 60_000, 1_000);
       for (const want of archived) expectSameSpan(stored.find((s) => s.spanId === want.spanId)!, want, NOTHING_ADDED);
       expect(archived.filter((s) => s.scope?.name === 'aibom.correlate').length).toBe(tree.kernel().length);
       expect(await aibom.metric('aibom_exporter_dropped_items_total')).toBe(0);
@@ -276,19 +308,18 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
 
       // The archive holds what the agent sent to the Collector; aibom-collector sits after it and
       // forwards each of those spans unchanged except for the aibom.* it adds.
-      const sentByAgent = spansOfJsonLines(archive).filter((s) => s.traceId === traceId);
-      expect(sentByAgent.length).toBeGreaterThan(0);
+      const { sentByAgent, stored } = await waitFor('every span the agent sent in Jaeger', async () => {
+        const a = spansOfJsonLines(archive).filter((s) => s.traceId === traceId);
+        const j = (await jaeger.spans(traceId)) ?? [];
+        const inJaeger = new Set(j.map((s) => s.spanId));
+        return complete(a) && a.every((s) => inJaeger.has(s.spanId)) ? { sentByAgent: a, stored: j } : undefined;
+      }, 30_000, 500);
       expect(sentByAgent.filter((s) => s.scope?.name === 'aibom.correlate')).toEqual([]);
-      const stored = await jaeger.spans(traceId);
-      for (const want of sentByAgent) {
-        const got = stored!.find((s) => s.spanId === want.spanId);
-        expect(got, `span ${want.name} ${want.spanId} in Jaeger`).toBeDefined();
-        expectSameSpan(got!, want, ADDED_BY_AIBOM);
-      }
+      for (const want of sentByAgent) expectSameSpan(stored.find((s) => s.spanId === want.spanId)!, want, ADDED_BY_AIBOM);
       expect(tree.where((_, a) => a['aibom.span.kind'] === 'tool').length).toBeGreaterThan(0);
-      expect(await otelcol.metric('otelcol_exporter_send_failed_spans_total')).toBe(0);
+      expect(await otelcol.metric('otelcol_exporter_send_failed_spans')).toBe(0);
       expect(await aibom.metric('aibom_exporter_dropped_items_total')).toBe(0);
-      console.log(`behind otelcol, trace ${traceId}: ${stored!.length} spans (${sentByAgent.length} from the agent), ${tree.kernel().length} kernel spans`);
+      console.log(`behind otelcol, trace ${traceId}: ${stored.length} spans (${sentByAgent.length} from the agent), ${tree.kernel().length} kernel spans`);
     });
 
     test("an OTel SDK app's logs go through the Collector into aibom-collector and on to the backend", async () => {
@@ -299,8 +330,8 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
         return (await aibom.metric('aibom_exporter_sent_items_total', { signal: 'logs' })) - sentBefore >= sent.logs.length ? true : undefined;
       });
       expectLogsAsSent(archive, sent, 'sdk-behind');
-      expect(await otelcol.metric('otelcol_exporter_sent_log_records_total', { exporter: 'otlp_grpc/aibom' })).toBeGreaterThanOrEqual(sent.logs.length);
-      expect(await otelcol.metric('otelcol_exporter_send_failed_log_records_total')).toBe(0);
+      expect(await otelcol.metric('otelcol_exporter_sent_log_records', { exporter: 'otlp_grpc/aibom' })).toBeGreaterThanOrEqual(sent.logs.length);
+      expect(await otelcol.metric('otelcol_exporter_send_failed_log_records')).toBe(0);
       expect(await aibom.metric('aibom_exporter_dropped_items_total')).toBe(0);
     });
   });
