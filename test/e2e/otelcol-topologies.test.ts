@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import YAML from 'yaml';
-import { APPS, runApp, type SentDescription } from '../support/apps.js';
+import { APPS, expectLogsAsSent, runApp, type SentDescription } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { Jaeger, type JaegerSpan } from '../support/jaeger.js';
 import { startListening } from '../support/listening.js';
-import { logRecordsOf, plainAttributes } from '../support/otlp-json.js';
+import { plainAttributes } from '../support/otlp-json.js';
 import { Otelcol, otelcolBin, spansOfJsonLines } from '../support/otelcol.js';
 import { freePorts } from '../support/ports.js';
 import { Proc, waitFor } from '../support/process.js';
@@ -131,21 +131,6 @@ function expectKernelChain(tree: TraceTree, ports: { kb: number; ticket: number 
   }
 }
 
-/** The SDK app's log records as a hop wrote them to its file exporter, compared with what it sent. */
-function expectLogsAsSent(file: string, sent: SentDescription, service: string): void {
-  const records = logRecordsOf(readFileSync(file, 'utf8')).filter((r) => r.resource['service.name'] === service);
-  expect(records).toHaveLength(sent.logs.length);
-  for (const want of sent.logs) {
-    const got = records.find((r) => r.record.timeUnixNano === want.timeUnixNano);
-    expect(got, `log "${JSON.stringify(want.body)}"`).toBeDefined();
-    expect(got!.record.severityNumber).toBe(want.severityNumber);
-    expect(got!.record.severityText).toBe(want.severityText);
-    expect(plainAttributes(got!.record.attributes as never)).toEqual(want.attributes);
-    expect(got!.record.traceId || null).toBe(want.traceId);
-    expect(got!.record.spanId || null).toBe(want.spanId);
-  }
-}
-
 describe('aibom-collector with a real OpenTelemetry Collector, configs from otel-config/ as they are', () => {
   let jaeger: Jaeger;
   let llm: { proc: Proc; ports: number[] };
@@ -208,6 +193,28 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     }
   }
 
+  /** otelcol/collector.yaml (then the `more` files) on free ports, its file copy in a new directory. */
+  async function startOtelcol(more: string[], env: NodeJS.ProcessEnv): Promise<{ otelcol: Otelcol; archive: string; grpc: number }> {
+    const [grpc, http, metrics] = (await freePorts(3)) as [number, number, number];
+    const archive = join(mkdtempSync(join(tmpdir(), 'aibom-otelcol-')), 'archive.jsonl');
+    const otelcol = await Otelcol.start(otelcolPath, [OTELCOL, ...more], {
+      OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
+      OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
+      OTELCOL_METRICS_PORT: String(metrics),
+      OTELCOL_ARCHIVE_PATH: archive,
+      ...env,
+    }, metrics);
+    return { otelcol, archive, grpc };
+  }
+
+  /** The agent's attack run sent to `endpoint`, once Jaeger holds its execution chain (checked). */
+  async function attackTrace(endpoint: string, stages: Record<string, Proc>): Promise<{ traceId: string; tree: TraceTree }> {
+    const traceId = await runAgent(endpoint);
+    const tree = await chainOf(traceId, () => Object.entries(stages).map(([name, p]) => `${name}:\n${p.tail(20)}`).join('\n'));
+    expectKernelChain(tree, { kb: services.ports[0]!, ticket: services.ports[1]! });
+    return { traceId, tree };
+  }
+
   describe('in front of it: agent -> aibom-collector -> otelcol -> Jaeger', () => {
     let aibom: Collector;
     let otelcol: Otelcol;
@@ -215,16 +222,10 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     let aibomGrpc: number;
 
     beforeAll(async () => {
-      const [otelGrpc, otelHttp, otelMetrics, grpc, http, admin] = (await freePorts(6)) as [number, number, number, number, number, number];
+      let otelGrpc: number;
+      ({ otelcol, archive, grpc: otelGrpc } = await startOtelcol([], { BACKEND_OTLP_ENDPOINT: jaeger.otlpGrpcEndpoint }));
+      const [grpc, http, admin] = (await freePorts(3)) as [number, number, number];
       aibomGrpc = grpc;
-      archive = join(mkdtempSync(join(tmpdir(), 'aibom-otelcol-')), 'archive.jsonl');
-      otelcol = await Otelcol.start(otelcolPath, [OTELCOL], {
-        OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${otelGrpc}`,
-        OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otelHttp}`,
-        OTELCOL_METRICS_PORT: String(otelMetrics),
-        OTELCOL_ARCHIVE_PATH: archive,
-        BACKEND_OTLP_ENDPOINT: jaeger.otlpGrpcEndpoint,
-      }, otelMetrics);
       aibom = await Collector.startWith(IN_FRONT, `http://127.0.0.1:${admin}`, {
         AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
         AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
@@ -239,9 +240,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     });
 
     test('kernel spans reach Jaeger through the Collector under the tool spans, every span as the Collector received it', async () => {
-      const traceId = await runAgent(`http://127.0.0.1:${aibomGrpc}`);
-      const tree = await chainOf(traceId, () => `aibom-collector:\n${aibom.proc.tail(20)}\notelcol:\n${otelcol.proc.tail(20)}`);
-      expectKernelChain(tree, { kb: services.ports[0]!, ticket: services.ports[1]! });
+      const { traceId, tree } = await attackTrace(`http://127.0.0.1:${aibomGrpc}`, { 'aibom-collector': aibom.proc, otelcol: otelcol.proc });
 
       // Everything aibom-collector sent (agent spans with aibom.* added, kernel spans) went through
       // the Collector: Jaeger holds exactly the spans of its archive, each one identical.
@@ -264,11 +263,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     test("an OTel SDK app's logs pass aibom-collector and the Collector unchanged", async () => {
       const sent = await runApp<SentDescription>('otel-sdk-app/send.mjs', ['--endpoint', `http://127.0.0.1:${aibomGrpc}`, '--protocol', 'grpc', '--service', 'sdk-in-front']);
       expect(sent.export.logs.failed).toBe(0);
-      await waitFor('the SDK logs in the Collector archive', () => {
-        const n = logRecordsOf(readFileSync(archive, 'utf8')).filter((r) => r.resource['service.name'] === 'sdk-in-front').length;
-        return n >= sent.logs.length ? true : undefined;
-      });
-      expectLogsAsSent(archive, sent, 'sdk-in-front');
+      await expectLogsAsSent(archive, sent);
     });
   });
 
@@ -279,22 +274,14 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     let otelGrpc: number;
 
     beforeAll(async () => {
-      const [grpc, otelHttp, otelMetrics, aibomGrpc, admin] = (await freePorts(5)) as [number, number, number, number, number];
-      otelGrpc = grpc;
-      archive = join(mkdtempSync(join(tmpdir(), 'aibom-otelcol-')), 'archive.jsonl');
+      const [aibomGrpc, admin] = (await freePorts(2)) as [number, number];
       aibom = await Collector.startWith(BEHIND, `http://127.0.0.1:${admin}`, {
         AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${aibomGrpc}`,
         AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`,
         BACKEND_OTLP_ENDPOINT: jaeger.otlpGrpcEndpoint,
         BACKEND_INSECURE: 'true',
       });
-      otelcol = await Otelcol.start(otelcolPath, [OTELCOL, UPSTREAM], {
-        OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
-        OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otelHttp}`,
-        OTELCOL_METRICS_PORT: String(otelMetrics),
-        OTELCOL_ARCHIVE_PATH: archive,
-        AIBOM_OTLP_ENDPOINT: `127.0.0.1:${aibomGrpc}`,
-      }, otelMetrics);
+      ({ otelcol, archive, grpc: otelGrpc } = await startOtelcol([UPSTREAM], { AIBOM_OTLP_ENDPOINT: `127.0.0.1:${aibomGrpc}` }));
     }, 120_000);
 
     afterAll(async () => {
@@ -303,9 +290,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     });
 
     test('kernel spans reach Jaeger under the tool spans; every agent span arrives as the agent sent it, plus aibom.*', async () => {
-      const traceId = await runAgent(`http://127.0.0.1:${otelGrpc}`);
-      const tree = await chainOf(traceId, () => `otelcol:\n${otelcol.proc.tail(20)}\naibom-collector:\n${aibom.proc.tail(20)}`);
-      expectKernelChain(tree, { kb: services.ports[0]!, ticket: services.ports[1]! });
+      const { traceId, tree } = await attackTrace(`http://127.0.0.1:${otelGrpc}`, { otelcol: otelcol.proc, 'aibom-collector': aibom.proc });
 
       // The archive holds what the agent sent to the Collector; aibom-collector sits after it and
       // forwards each of those spans unchanged except for the aibom.* it adds.
@@ -330,7 +315,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
       await waitFor('the SDK logs sent on by aibom-collector', async () => {
         return (await aibom.metric('aibom_exporter_sent_items_total', { signal: 'logs' })) - sentBefore >= sent.logs.length ? true : undefined;
       });
-      expectLogsAsSent(archive, sent, 'sdk-behind');
+      await expectLogsAsSent(archive, sent);
       expect(await otelcol.metric('otelcol_exporter_sent_log_records', { exporter: 'otlp_grpc/aibom' })).toBeGreaterThanOrEqual(sent.logs.length);
       expect(await otelcol.metric('otelcol_exporter_send_failed_log_records')).toBe(0);
       expect(await aibom.metric('aibom_exporter_dropped_items_total')).toBe(0);
