@@ -60,7 +60,7 @@ OTELCOL_MANIFEST=.ci/otelcol-builder.yaml
 step "OpenTelemetry Collector ($OTELCOL_VERSION, $OTELCOL_MANIFEST)"
 otelcol_stamp="$OTELCOL_VERSION $(sha256sum "$OTELCOL_MANIFEST" | cut -c1-16)"
 if [ "$(cat "$TOOLS/bin/otelcol.version" 2>/dev/null)" != "$otelcol_stamp" ]; then
-  releases=$(grep -o ' v0\.[0-9]*\.[0-9]*' "$OTELCOL_MANIFEST" | sort -u | tr -d ' ')
+  releases=$(grep -o ' v0\.[0-9]*\.[0-9]*' "$OTELCOL_MANIFEST" | sort -u | xargs)
   if [ "$releases" != "$OTELCOL_VERSION" ]; then
     echo "$OTELCOL_MANIFEST: every collector module must be at $OTELCOL_VERSION, found: $releases" >&2
     exit 1
