@@ -34,7 +34,7 @@ export const DEFAULT_MAX_EVIDENCE = 16;
 export const DEFAULT_REPORT_INTERVAL_MS = 5 * 60_000;
 export const DEFAULT_EXPIRE_AFTER_MS = 7 * 24 * 3_600_000;
 export const DEFAULT_FLUSH_INTERVAL_MS = 1_000;
-export const DEFAULT_MCP_COMMAND_PATTERNS: readonly string[] = ['mcp'];
+export const DEFAULT_MCP_COMMAND_PATTERNS: readonly string[] = ['mcp', 'modelcontextprotocol'];
 export const DEFAULT_IGNORE_PATHS: readonly string[] = [
   '/proc/',
   '/sys/',
