@@ -324,7 +324,7 @@ describe('the embedded default builds the inventory with nothing named for the a
       env: { ...process.env, AIBOM_DATA_DIR: data, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}` },
     });
     try {
-      await waitFor(`collector readiness\n${proc.tail()}`, async () => ((await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000, 100);
+      await waitFor('collector readiness', async () => (!proc.running ? Promise.reject(new Error(`collector exited\n${proc.tail()}`)) : (await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined))?.ok ? true : undefined), 30_000, 100);
       const agent = new Proc(process.execPath, [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'ticket', '--prompt', 'Please let a human call me'], {
         cwd: APPS,
         env: { ...process.env, FAKE_LLM_URL: `http://127.0.0.1:${llm.ports[0]}/v1`, KB_URL: `http://127.0.0.1:${svc.ports[0]}`, TICKET_URL: `http://127.0.0.1:${svc.ports[1]}`, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${grpc}`, AGENT_MCP: 'none' },
