@@ -87,8 +87,19 @@ export class Deriver {
     for (const k of kernel) if (k.facts.kind !== 'process') this.kernelSpan(k.rs, k.span, k.facts);
   }
 
+  /** Time and ids of the span being read, computed once however many entities it shows. */
+  private current: { span: Span | undefined; timeMs: number; traceId: string; spanId: string } = { span: undefined, timeMs: 0, traceId: '', spanId: '' };
+
   private observation(span: Span, o: Omit<Observation, 'timeMs' | 'traceId' | 'spanId'>): Observation {
-    return { ...o, timeMs: Math.floor(int64ToMicros(span.startTimeUnixNano) / 1000), traceId: hex(span.traceId), spanId: hex(span.spanId) };
+    const c = this.current;
+    if (c.span !== span) {
+      c.span = span;
+      c.timeMs = Math.floor(int64ToMicros(span.startTimeUnixNano) / 1000);
+      c.traceId = hex(span.traceId);
+      c.spanId = hex(span.spanId);
+    }
+    // Spelled out, not spread: a spread of differently shaped inputs was most of the per-span cost.
+    return { kind: o.kind, key: o.key, name: o.name, attributes: o.attributes, timeMs: c.timeMs, traceId: c.traceId, spanId: c.spanId };
   }
 
   private remember(span: Span, owner: Owner): void {

@@ -50,8 +50,19 @@ function canonicalKey(key: EntityKey): string {
   return JSON.stringify(Object.keys(key).sort().map((k) => [k, key[k]]));
 }
 
+/** Ids of recently seen keys as written (same key order): the hash is most of an observation's cost. */
+const recent = new Map<string, string>();
+const RECENT_IDS = 16_384;
+
 export function entityId(kind: EntityKind, key: EntityKey): string {
-  return `${kind}:${createHash('sha256').update(kind).update('\0').update(canonicalKey(key)).digest('hex').slice(0, 16)}`;
+  const written = `${kind}\0${JSON.stringify(key)}`;
+  let id = recent.get(written);
+  if (id === undefined) {
+    id = `${kind}:${createHash('sha256').update(kind).update('\0').update(canonicalKey(key)).digest('hex').slice(0, 16)}`;
+    recent.set(written, id);
+    if (recent.size > RECENT_IDS) recent.delete(recent.keys().next().value!);
+  }
+  return id;
 }
 
 export function kindOfId(id: string): EntityKind | undefined {
