@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, realpathSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
@@ -30,6 +31,16 @@ function reference(): TracesData[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => tracesCodec.fromJson(l));
+}
+
+async function waitFor<T>(check: () => T | undefined, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 class Sink {
@@ -197,6 +208,19 @@ describe('aibom processor on the reference run', () => {
     expect(kb.some((e) => (e.attributes['url.path'] as string[]).includes('/search'))).toBe(true);
     // No library or runtime file is a data source.
     expect([...p.inventory.all()].filter((e) => e.kind === 'data_source').map((e) => e.name)).toEqual(['/srv/apps/data/*.csv']);
+  });
+
+  it('hashes the executable an agent runs (through /proc/<pid>/exe) and puts the sha256 in the BOM', async () => {
+    const { p } = make();
+    const batches = reference();
+    // The recorded agent is gone; this test process stands in for it.
+    for (const b of batches) for (const rs of b.resourceSpans) for (const kv of rs.resource?.attributes ?? []) if (kv.key === 'process.pid') kv.value = { intValue: process.pid };
+    for (const b of batches) await p.traces.consume(b);
+    const want = createHash('sha256').update(readFileSync(realpathSync('/proc/self/exe'))).digest('hex');
+    const exe = await waitFor(() => [...p.inventory.all()].find((e) => e.kind === 'infrastructure' && e.attributes['aibom-collector:sha256']));
+    expect(exe.attributes['aibom-collector:sha256']).toBe(want);
+    const file = (p.bom() as any).components.find((c: any) => c['bom-ref'] === exe.id);
+    expect(file).toMatchObject({ type: 'file', hashes: [{ alg: 'SHA-256', content: want }] });
   });
 
   it('writes CycloneDX that the strict validator accepts, 1.6 and 1.7, with cdxgen-style MCP links', async () => {

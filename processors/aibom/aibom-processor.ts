@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
 import { attr, bigIntToLong } from '../../pipeline/otlp/attributes.js';
@@ -22,6 +23,8 @@ const MAX_PENDING = 64;
 /** Distinct values kept in one list attribute of an entity. */
 const MAX_LIST_VALUES = 32;
 const MAX_RELATIONS = 256;
+/** Executables hashed at the same time at most (each is a streamed read of the binary). */
+const MAX_HASHING = 4;
 
 /**
  * The runtime AI-BOM: derives entities from the spans passing by (agents' spans and the kernel spans
@@ -36,6 +39,7 @@ export class AibomProcessor implements Component, Consumers {
   private readonly storePath: string;
   private declared: Bom | undefined;
   private readonly reported = new Set<string>();
+  private readonly hashing = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private host: Host | undefined;
   private pending: LogsData[] = [];
@@ -61,6 +65,7 @@ export class AibomProcessor implements Component, Consumers {
       ignorePaths: config.ignorePaths,
       environNames: (pid) => readEnviron(pid)?.split('\0').map((kv) => kv.slice(0, kv.indexOf('='))).filter(Boolean),
       maxOwners: MAX_OWNERS,
+      hashExecutable: (pid, id) => void this.hashExecutable(pid, id),
     });
     this.storePath = config.directory ? storeFile(config.directory) : '';
     const metrics = settings.metrics;
@@ -127,6 +132,24 @@ export class AibomProcessor implements Component, Consumers {
   private async forwardLogs(data: LogsData): Promise<void> {
     if (!this.next.logs) throw new PermanentError('aibom has no logs consumer after it');
     await this.next.logs.consume(data);
+  }
+
+  /**
+   * sha256 of what `/proc/<pid>/exe` points at: the very file the process runs, even if the path was
+   * replaced since. Streamed, one at a time at most per entity; a process already gone leaves no hash.
+   */
+  private async hashExecutable(pid: number, id: string): Promise<void> {
+    if (this.hashing.has(id) || this.hashing.size >= MAX_HASHING) return;
+    this.hashing.add(id);
+    try {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(`/proc/${pid}/exe`)) hash.update(chunk as Buffer);
+      this.inventory.annotate(id, { 'aibom-collector:sha256': hash.digest('hex') });
+    } catch {
+      // gone, or not ours to read (another user, another pid namespace): the entity stays without hash
+    } finally {
+      this.hashing.delete(id);
+    }
   }
 
   /** The BOM the admin route serves (`?spec=1.6|1.7`). */

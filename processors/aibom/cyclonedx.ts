@@ -126,7 +126,8 @@ function component(e: Entity, byId: Map<string, Entity>): Json {
     case 'infrastructure': {
       const what = e.attributes[`${NS}:infrastructure`];
       const type = what === 'container' ? 'container' : what === 'host' ? 'device' : what === 'pod' ? 'platform' : 'file';
-      return { type, ...base, properties };
+      const sha256 = e.attributes[`${NS}:sha256`];
+      return { type, ...base, ...(typeof sha256 === 'string' ? { hashes: [{ alg: 'SHA-256', content: sha256 }] } : {}), properties };
     }
     default:
       return { type: 'application', ...base, properties };

@@ -31,6 +31,8 @@ export interface DeriveOptions {
   environNames: (pid: number) => string[] | undefined;
   /** Span ids remembered for kernel spans arriving later (oldest forgotten first). */
   maxOwners: number;
+  /** Asks for the sha256 of the executable process `pid` runs, for the entity `id` (once per entity). */
+  hashExecutable: (pid: number, id: string) => void;
 }
 
 const str = (a: readonly KeyValue[] | null | undefined, k: string): string | undefined => {
@@ -85,6 +87,7 @@ export class Deriver {
       todo = todo.filter((k) => !now.includes(k));
     }
     for (const k of kernel) if (k.facts.kind !== 'process') this.kernelSpan(k.rs, k.span, k.facts);
+    this.current.span = undefined;
   }
 
   /** Time and ids of the span being read, computed once however many entities it shows. */
@@ -132,11 +135,11 @@ export class Deriver {
       if (this.agentByPid.size > this.options.maxOwners) this.agentByPid.delete(this.agentByPid.keys().next().value!);
       this.apiKeyNames(pid, agent, span);
     }
-    this.infrastructure(span, agent, r, host, exe);
+    this.infrastructure(span, agent, r, host, exe, pid);
     return agent;
   }
 
-  private infrastructure(span: Span, agent: Entity, r: readonly KeyValue[] | null | undefined, host: string | undefined, exe: string | undefined): void {
+  private infrastructure(span: Span, agent: Entity, r: readonly KeyValue[] | null | undefined, host: string | undefined, exe: string | undefined, pid: number): void {
     const run = (key: Record<string, string>, name: string, attributes?: EntityAttributes) =>
       this.inventory.relate(agent, 'runs_in', this.inventory.observe(this.observation(span, { kind: 'infrastructure', key, name, attributes })));
     if (host) run({ [ATTR.hostName]: host }, host, { 'aibom-collector:infrastructure': 'host' });
@@ -145,7 +148,11 @@ export class Deriver {
     const pod = str(r, ATTR.k8sPodName);
     const ns = str(r, ATTR.k8sNamespaceName);
     if (pod) run({ [ATTR.k8sPodName]: pod, [ATTR.k8sNamespaceName]: ns ?? '' }, ns ? `${ns}/${pod}` : pod, { 'aibom-collector:infrastructure': 'pod' });
-    if (exe) run({ [ATTR.processExecutablePath]: exe }, exe, { 'aibom-collector:infrastructure': 'executable' });
+    if (exe) {
+      const executable = this.inventory.observe(this.observation(span, { kind: 'infrastructure', key: { [ATTR.processExecutablePath]: exe }, name: exe, attributes: { 'aibom-collector:infrastructure': 'executable' } }));
+      this.inventory.relate(agent, 'runs_in', executable);
+      if (executable && pid > 0 && executable.count === 1) this.options.hashExecutable(pid, executable.id);
+    }
   }
 
   /** Identities an agent holds as API-key environment variables: names only, read once per process. */
@@ -283,6 +290,7 @@ export class Deriver {
         this.inventory.relate(implementer, 'exposes', tool);
       } else if (k.executable) {
         implementer = this.inventory.observe(this.observation(span, { kind: 'infrastructure', key: { [ATTR.processExecutablePath]: k.executable }, name: k.executable, attributes: { ...attributes, 'aibom-collector:infrastructure': 'executable' } }));
+        if (implementer && k.pid && implementer.count === 1) this.options.hashExecutable(k.pid, implementer.id);
       }
       this.inventory.relate(tool, 'implemented_by', implementer);
       if (tool.attributes['gen_ai.tool.type'] === undefined && mcp) {

@@ -95,6 +95,12 @@ export class Inventory {
     this.mark(from.id);
   }
 
+  /** Adds facts learnt later (an executable's hash) to an entity that still exists. */
+  annotate(id: string, attributes: EntityAttributes): void {
+    const e = this.entities.get(id);
+    if (e && this.merge(e, attributes)) this.mark(id);
+  }
+
   /** Removes entities not seen since `beforeMs`; returns them (entity.delete). */
   expire(beforeMs: number): Entity[] {
     const gone: Entity[] = [];
