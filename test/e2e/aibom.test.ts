@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
@@ -74,7 +74,7 @@ receivers:
   ebpf:
     required: true
     sensor: { path: ${sensor} }
-    monitor: { comms: [aibom-agent-js] }
+    monitor: { comms: [aibom-agent-js, aibom-agent-py] }
     credential_paths: [${dirname(tokenFile)}/]
 processors:
   enrich:
@@ -312,6 +312,51 @@ service:
     expect(r.stderr).toContain('not JSON');
     rmSync(bad, { recursive: true, force: true });
   }, 120_000);
+
+  // Last: it adds a second agent to the inventory the tests above compare exactly.
+  test('LangChain Python (OpenLLMetry) with a Python MCP SDK server started per tool call', async () => {
+    const venvBin = join(APPS, 'agent-py', '.venv', 'bin');
+    const command = agentCommand('aibom-agent-py', realpathSync(join(venvBin, 'python')), venvBin);
+    const [llmPort] = llm.ports;
+    const [kbPort, ticketPort] = services.ports;
+    const proc = new Proc(command, [join(APPS, 'agent-py', 'agent.py'), '--runs', JSON.stringify([{ scenario: 'attack', prompt: 'I need help with my warranty claim' }])], {
+      cwd: APPS,
+      env: {
+        ...process.env,
+        FAKE_LLM_URL: `http://127.0.0.1:${llmPort}/v1`,
+        KB_URL: `http://127.0.0.1:${kbPort}`,
+        TICKET_URL: `http://127.0.0.1:${ticketPort}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
+        AGENT_MCP: 'python',
+        AGENT_TOKEN_FILE: tokenFile,
+        OTEL_EXPERIMENTAL_RESOURCE_DETECTORS: 'process',
+      },
+    });
+    expect(await proc.exited, proc.tail(60)).toBe(0);
+    const out = JSON.parse(proc.stdout.trim().split('\n').pop()!) as { runs: { traceId: string; ok: boolean; error?: string }[] };
+    expect(out.runs[0]!.ok, out.runs[0]!.error).toBe(true);
+    let last: Json | undefined;
+    const b = await waitFor('the Python agent, its MCP server and the file it read', async () => {
+      last = await bom();
+      const all = [...last.components, ...last.services] as Json[];
+      const agent = all.find((x) => prop(x, 'aibom-collector:kind') === 'agent' && x.name === 'support-agent-py');
+      const server = all.find((x) => prop(x, 'aibom-collector:kind') === 'mcp_server' && x.name === 'mcp_server.py');
+      const data = all.find((x) => prop(x, 'aibom-collector:kind') === 'data_source' && String(prop(x, 'aibom-collector:evidence')).includes(out.runs[0]!.traceId));
+      return agent && server && data ? last : undefined;
+    }, 60_000, 500).catch((err: Error) => {
+      throw new Error(`${err.message}\n${JSON.stringify(last, null, 1)?.slice(0, 6000)}`);
+    });
+    const all = [...b.components, ...b.services] as Json[];
+    const agent = all.find((x) => x.name === 'support-agent-py')!;
+    const uses = (b.dependencies as Json[]).find((d) => d.ref === agent['bom-ref'])!.dependsOn as string[];
+    const used = all.filter((x) => uses.includes(x['bom-ref'])).map((x) => `${prop(x, 'aibom-collector:kind')} ${x.name}`);
+    expect(used).toEqual(expect.arrayContaining(['model gpt-4o-mini', 'tool search_kb', 'tool http_post', `identity ${tokenFile}`]));
+    const server = all.find((x) => x.name === 'mcp_server.py')!;
+    const provided = ((b.dependencies as Json[]).find((d) => d.ref === server['bom-ref'])?.provides ?? []) as string[];
+    expect(all.filter((x) => provided.includes(x['bom-ref'])).map((x) => x.name), JSON.stringify(b.dependencies)).toContain('read_text_file');
+    expect(await validate(b, '1.6')).toBeNull();
+    expect(await validate(await bom('1.7'), '1.7')).toBeNull();
+  }, 180_000);
 });
 
 describe('the embedded default builds the inventory with nothing named for the agent', () => {
