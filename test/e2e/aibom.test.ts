@@ -342,7 +342,10 @@ service:
       const agent = all.find((x) => prop(x, 'aibom-collector:kind') === 'agent' && x.name === 'support-agent-py');
       const server = all.find((x) => prop(x, 'aibom-collector:kind') === 'mcp_server' && x.name === 'mcp_server.py');
       const data = all.find((x) => prop(x, 'aibom-collector:kind') === 'data_source' && String(prop(x, 'aibom-collector:evidence')).includes(out.runs[0]!.traceId));
-      return agent && server && data ? last : undefined;
+      // The token is read at start-up, before any span: it arrives as process activity after correlate's window.
+      const identity = all.find((x) => prop(x, 'aibom-collector:kind') === 'identity' && x.name === tokenFile);
+      const runsAs = agent && identity && (last.dependencies as Json[]).find((d) => d.ref === agent['bom-ref'])?.dependsOn.includes(identity['bom-ref']);
+      return agent && server && data && runsAs ? last : undefined;
     }, 60_000, 500).catch((err: Error) => {
       throw new Error(`${err.message}\n${JSON.stringify(last, null, 1)?.slice(0, 6000)}`);
     });
