@@ -344,6 +344,14 @@ describe('declared BOM readers and diff', () => {
     expect(bom.items.find((i) => i.kind === 'model')).toMatchObject({ name: 'gpt-4o-mini', provider: 'openai' });
   });
 
+  it('reads the Snyk and k8s-aibom shapes (documented, hand-written fixtures)', () => {
+    const snyk = readBom(readFileSync(testdata('snyk-shape.cdx.json'), 'utf8'), 'snyk');
+    expect(snyk.items.map((i) => `${i.kind} ${i.name}`).sort()).toEqual(['agent langchain', 'endpoint api.openai.com', 'mcp_server filesystem', 'model openai/gpt-4o-mini', 'tool read_text_file']);
+    expect(snyk.items.find((i) => i.kind === 'mcp_server')!.tools).toEqual(['read_text_file']);
+    const k8s = readBom(readFileSync(testdata('k8s-aibom-shape.cdx.json'), 'utf8'), 'k8s-aibom');
+    expect(k8s.items.map((i) => `${i.kind} ${i.name}`).sort()).toEqual(['agent support-agent', 'model gpt-4o-mini']);
+  });
+
   it('reads our YAML and refuses what is neither format, with the reason', () => {
     const bom = readBom(readFileSync(testdata('declared.yaml'), 'utf8'), 'declared.yaml');
     expect(bom.items.map((i) => `${i.kind} ${i.name}`)).toContain('tool http_post');

@@ -99,9 +99,13 @@ export function readCycloneDx(doc: Json, source: string): Bom {
   };
   const serviceRefOf = new Map<BomItem, string>();
 
+  const subject = meta.component as Json | undefined;
+  const k8sCategory = subject ? (one(props(subject), 'k8s-aibom:workload:category') ?? one(props(subject), 'aibom.workload.category')) : undefined;
+  if (subject && k8sCategory === 'agent') add(subject['bom-ref'], item('agent', String(one(props(subject), 'k8s-aibom:workload:name') ?? subject.name ?? '')));
+
   for (const c of flatten((doc.components ?? []) as Json[])) {
     const p = props(c);
-    const ours = one(p, `${NS}:kind`) as EntityKind | undefined;
+    const ours = (one(p, `${NS}:kind`) as EntityKind | undefined) ?? snykKind(c['bom-ref']);
     const name = String(c.name ?? '');
     const evidence = one(p, `${NS}:evidence`)?.split(',').filter(Boolean) ?? [];
     const firstSpan = parseFirstSpan(one(p, `${NS}:first_span`));
@@ -119,13 +123,14 @@ export function readCycloneDx(doc: Json, source: string): Bom {
       const ref = one(p, 'cdx:mcp:serviceRef');
       if (ref) serviceRefOf.set(it, ref);
       add(c['bom-ref'], it);
-    } else if (c.type === 'data') {
+    } else if (c.type === 'data' && ![...p.keys()].some((k) => k.startsWith('k8s-aibom:volume') || k.startsWith('volume.'))) {
+      // k8s-aibom's data components are model storage volumes, not data a tool reads.
       add(c['bom-ref'], item('data_source', name, common));
     }
   }
   for (const s of flatten((doc.services ?? []) as Json[])) {
     const p = props(s);
-    const ours = one(p, `${NS}:kind`) as EntityKind | undefined;
+    const ours = (one(p, `${NS}:kind`) as EntityKind | undefined) ?? snykKind(s['bom-ref']);
     const kind: EntityKind = ours ?? (s.group === 'mcp' || [...p.keys()].some((k) => k.startsWith('cdx:mcp:')) ? 'mcp_server' : 'endpoint');
     const it = item(kind, String(s.name ?? ''), {
       endpoints: Array.isArray(s.endpoints) ? s.endpoints.map(String) : [],
@@ -148,6 +153,7 @@ export function readCycloneDx(doc: Json, source: string): Bom {
       const to = byRef.get(ref);
       if (from.kind === 'tool' && to?.kind === 'endpoint') from.endpoints.push(to.name);
       if (from.kind === 'tool' && to?.kind === 'mcp_server') link(to, from);
+      if (from.kind === 'mcp_server' && to?.kind === 'tool') link(from, to); // Snyk: server dependsOn its tools
     }
   }
   for (const [tool, ref] of serviceRefOf) {
@@ -155,6 +161,17 @@ export function readCycloneDx(doc: Json, source: string): Bom {
     if (server?.kind === 'mcp_server') link(server, tool);
   }
   return { format: 'cyclonedx', specVersion: spec, producer, items };
+}
+
+/**
+ * Snyk's AI-BOM (`snyk aibom`, CycloneDX 1.6) says what a component is by its bom-ref prefix:
+ * `agent:`, `model:`, `tool:`, `mcp-server:`, `service:` (also `mcp-client:`, `mcp-resource:`, `pkg:`,
+ * `application:`, which have no entity here). Our own ids share the first three.
+ */
+function snykKind(ref: unknown): EntityKind | undefined {
+  if (typeof ref !== 'string') return undefined;
+  const prefix = ref.slice(0, ref.indexOf(':') + 1);
+  return ({ 'agent:': 'agent', 'model:': 'model', 'tool:': 'tool', 'mcp-server:': 'mcp_server', 'service:': 'endpoint' } as Record<string, EntityKind>)[prefix];
 }
 
 function link(server: BomItem, tool: BomItem): void {
