@@ -1,9 +1,9 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { APPS } from '../support/apps.js';
+import { agentCommand, APPS, runReferenceAgent } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { startListening } from '../support/listening.js';
 import { freePort } from '../support/ports.js';
@@ -21,15 +21,6 @@ if (process.getuid?.() !== 0) throw new Error('the AI-BOM end-to-end tests need 
 if (!existsSync(join(APPS, 'node_modules'))) throw new Error('test/apps is not installed: run test/apps/setup.sh (or .ci/install-tools.sh)');
 
 type Json = Record<string, any>;
-
-function agentCommand(name: string, target: string, dir: string): string {
-  const link = join(dir, name);
-  if (existsSync(link) && readlinkSync(link) === target) return link;
-  mkdirSync(dir, { recursive: true });
-  if (existsSync(link)) throw new Error(`${link} exists and does not point to ${target}`);
-  symlinkSync(target, link);
-  return link;
-}
 
 const prop = (x: Json, name: string): string | undefined => (x.properties as { name: string; value: string }[] | undefined)?.find((p) => p.name === name)?.value;
 
@@ -94,26 +85,10 @@ service:
     traces: { receivers: [otlp], processors: [enrich, normalize, correlate, aibom, batch], exporters: [file] }
     logs: { receivers: [otlp, ebpf], processors: [enrich, correlate, aibom, batch], exporters: [file] }
 `);
-    const command = agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin'));
-    const [llmPort] = llm.ports;
-    const [kbPort, ticketPort] = services.ports;
-    const proc = new Proc(command, [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'attack', '--prompt', 'I need help with my warranty claim'], {
-      cwd: APPS,
-      env: {
-        ...process.env,
-        FAKE_LLM_URL: `http://127.0.0.1:${llmPort}/v1`,
-        KB_URL: `http://127.0.0.1:${kbPort}`,
-        TICKET_URL: `http://127.0.0.1:${ticketPort}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
-        AGENT_MCP: 'filesystem',
-        AGENT_TOKEN_FILE: tokenFile,
-        OPENAI_API_KEY: 'sk-test-not-a-real-key-0000',
-      },
+    const out = await runAgent(agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin')), [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'attack', '--prompt', 'I need help with my warranty claim'], {
+      AGENT_MCP: 'filesystem',
+      OPENAI_API_KEY: 'sk-test-not-a-real-key-0000',
     });
-    const code = await proc.exited;
-    if (code !== 0) throw new Error(`agent exited ${code}\n${proc.tail(60)}`);
-    const out = JSON.parse(proc.stdout.trim().split('\n').pop()!) as { runs: { traceId: string; ok: boolean; error?: string }[] };
-    if (!out.runs[0]!.ok) throw new Error(out.runs[0]!.error);
     run = out.runs[0]!;
   }, 240_000);
 
@@ -122,6 +97,13 @@ service:
     await llm?.proc.stop();
     await services?.proc.stop();
   });
+
+  /** One reference-scenario run of an agent against this suite's model, services and collector. */
+  async function runAgent(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ runs: { traceId: string; ok: boolean; error?: string }[] }> {
+    const out = await runReferenceAgent<{ runs: { traceId: string; ok: boolean; error?: string }[] }>(command, args, { llm, services, otlpPort }, { AGENT_TOKEN_FILE: tokenFile, ...env });
+    if (!out.runs[0]!.ok) throw new Error(out.runs[0]!.error);
+    return out;
+  }
 
   async function bom(spec = '1.6'): Promise<Json> {
     const res = await fetch(`${collector.adminUrl}/v1/aibom?spec=${spec}`);
@@ -317,24 +299,10 @@ service:
   test('LangChain Python (OpenLLMetry) with a Python MCP SDK server started per tool call', async () => {
     const venvBin = join(APPS, 'agent-py', '.venv', 'bin');
     const command = agentCommand('aibom-agent-py', realpathSync(join(venvBin, 'python')), venvBin);
-    const [llmPort] = llm.ports;
-    const [kbPort, ticketPort] = services.ports;
-    const proc = new Proc(command, [join(APPS, 'agent-py', 'agent.py'), '--runs', JSON.stringify([{ scenario: 'attack', prompt: 'I need help with my warranty claim' }])], {
-      cwd: APPS,
-      env: {
-        ...process.env,
-        FAKE_LLM_URL: `http://127.0.0.1:${llmPort}/v1`,
-        KB_URL: `http://127.0.0.1:${kbPort}`,
-        TICKET_URL: `http://127.0.0.1:${ticketPort}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
-        AGENT_MCP: 'python',
-        AGENT_TOKEN_FILE: tokenFile,
-        OTEL_EXPERIMENTAL_RESOURCE_DETECTORS: 'process',
-      },
+    const out = await runAgent(command, [join(APPS, 'agent-py', 'agent.py'), '--runs', JSON.stringify([{ scenario: 'attack', prompt: 'I need help with my warranty claim' }])], {
+      AGENT_MCP: 'python',
+      OTEL_EXPERIMENTAL_RESOURCE_DETECTORS: 'process',
     });
-    expect(await proc.exited, proc.tail(60)).toBe(0);
-    const out = JSON.parse(proc.stdout.trim().split('\n').pop()!) as { runs: { traceId: string; ok: boolean; error?: string }[] };
-    expect(out.runs[0]!.ok, out.runs[0]!.error).toBe(true);
     let last: Json | undefined;
     const b = await waitFor('the Python agent, its MCP server and the file it read', async () => {
       last = await bom();
