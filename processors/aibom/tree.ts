@@ -56,9 +56,14 @@ export function renderTree(doc: Json): string {
     if (!n) continue;
     for (const r of [...((d.dependsOn as string[] | undefined) ?? []), ...((d.provides as string[] | undefined) ?? [])]) if (nodes.has(r) && !n.children.includes(r)) n.children.push(r);
   }
-  // A tool's MCP server hangs under the tool (reading order: tool -> server -> what it touches).
+  // A tool's MCP server hangs under the tool (reading order: tool -> server -> what it touches), also
+  // when the BOM only says the server provides the tool (cdxgen).
   for (const n of nodes.values()) {
     if (n.kind !== 'mcp_server') continue;
+    for (const c of n.children) {
+      const tool = nodes.get(c)!;
+      if (tool.kind === 'tool' && !tool.children.includes(n.ref)) tool.children.push(n.ref);
+    }
     n.children = n.children.filter((c) => nodes.get(c)?.kind !== 'tool');
   }
   const rank = (n: Node) => ORDER.indexOf(n.kind);
@@ -80,10 +85,15 @@ export function renderTree(doc: Json): string {
     for (const c of nodes.get(ref)!.children) mark(c);
   };
   for (const a of agents) mark(a.ref);
-  const rest = [...nodes.values()].filter((n) => !reached.has(n.ref));
-  if (rest.length > 0) {
-    lines.push('not linked to an agent:');
-    for (const n of rest.sort((a, b) => rank(a) - rank(b))) lines.push(`   ${n.label}`);
+  // What no agent reaches (a declared BOM without agents, say): trees from what nothing points to.
+  const pointed = new Set([...nodes.values()].flatMap((n) => n.children));
+  const roots = [...nodes.values()].filter((n) => !reached.has(n.ref) && !pointed.has(n.ref)).sort((a, b) => rank(a) - rank(b) || a.label.localeCompare(b.label));
+  if (roots.length > 0) lines.push('not linked to an agent:');
+  for (const r of roots) {
+    walk(r.ref, '', true, new Set(), 0);
+    mark(r.ref);
   }
+  const rest = [...nodes.values()].filter((n) => !reached.has(n.ref));
+  for (const n of rest.sort((a, b) => rank(a) - rank(b))) lines.push(n.label);
   return `${lines.join('\n')}\n`;
 }
