@@ -233,6 +233,8 @@ describe('aibom processor on the reference run', () => {
       const tool = bom.components.find((c: any) => c.name === 'read_text_file');
       expect(tool.properties).toEqual(expect.arrayContaining([{ name: 'cdx:mcp:role', value: 'tool' }, { name: 'cdx:mcp:serviceRef', value: server['bom-ref'] }]));
       expect(bom.dependencies.find((d: any) => d.ref === server['bom-ref']).provides).toContain(tool['bom-ref']);
+      const impl = (name: string) => bom.components.find((c: any) => c.name === name).properties.find((q: any) => q.name === 'aibom-collector:implementation').value;
+      expect([impl('read_text_file'), impl('search_kb')]).toEqual(['mcp_server', 'http_api']);
       // Our properties live in our namespace only.
       const names = [...bom.components, ...bom.services].flatMap((x: any) => x.properties.map((q: any) => q.name as string));
       expect(names.filter((n: string) => !n.startsWith('aibom-collector:') && !n.startsWith('cdx:mcp:'))).toEqual([]);

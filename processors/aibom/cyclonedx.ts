@@ -109,7 +109,7 @@ function component(e: Entity, byId: Map<string, Entity>): Json {
     case 'tool': {
       const server = e.relations.find((r) => r.type === 'implemented_by' && byId.get(r.to)?.kind === 'mcp_server');
       const mcp = server ? [{ name: 'cdx:mcp:role', value: 'tool' }, { name: 'cdx:mcp:serviceRef', value: server.to }] : [];
-      return { type: 'application', ...base, properties: [...mcp, ...properties] };
+      return { type: 'application', ...base, properties: [...mcp, prop('implementation', implementation(e, byId)), ...properties] };
     }
     case 'data_source':
       return { type: 'data', ...base, data: [{ type: 'dataset', name: e.name }], properties };
@@ -132,6 +132,18 @@ function component(e: Entity, byId: Map<string, Entity>): Json {
     default:
       return { type: 'application', ...base, properties };
   }
+}
+
+/**
+ * What implements a tool, as far as the runtime showed: an MCP server, another process, an HTTP API
+ * it calls, else a function inside the agent.
+ */
+function implementation(e: Entity, byId: Map<string, Entity>): string {
+  const by = e.relations.filter((r) => r.type === 'implemented_by').map((r) => byId.get(r.to)?.kind);
+  if (by.includes('mcp_server')) return 'mcp_server';
+  if (by.includes('infrastructure')) return 'process';
+  if (e.relations.some((r) => r.type === 'reaches')) return 'http_api';
+  return 'function';
 }
 
 /** loopback, private (RFC 1918/4193, link-local) or external, from the address of an endpoint. */
