@@ -317,9 +317,16 @@ describe('aibom processor on the reference run', () => {
     expect(Buffer.from(server.spanId!).toString('hex')).toBe(entity.first!.spanId);
     expect(attrsOf(byName['changed model gpt-4o-mini']!)['aibom.finding.detail']).toBe('declared gpt-4o, ran gpt-4o-mini');
     expect(attrsOf(server)['security_rule.name']).toBe('aibom.undeclared');
-    // Declared and seen: source both.
+    // Declared and seen: source both. Declared, never seen: in the BOM as source declared, but never
+    // read back as an observation.
     expect([...p.inventory.all()].find((e) => e.name === 'search_kb')!.source).toBe('both');
     expect(entity.source).toBe('observed');
+    const bom = p.bom() as any;
+    const declaredTool = bom.components.find((c: any) => c.name === 'lookup_order');
+    expect(declaredTool?.properties).toContainEqual({ name: 'aibom-collector:source', value: 'declared' });
+    expect(await new Validation.JsonStrictValidator(Spec.Version.v1dot6).validate(JSON.stringify(bom))).toBeNull();
+    expect(readBom(JSON.stringify(bom), 'ours').items.some((i) => i.name === 'lookup_order')).toBe(false);
+    expect(byName['unobserved tool lookup_order']).toBeDefined();
     // Reported once, also after a restart.
     sink.logs = [];
     await feed(p);

@@ -12,6 +12,7 @@ import { toCycloneDx } from './cyclonedx.js';
 import { Deriver } from './derive.js';
 import { diffBoms, type Finding } from './diff.js';
 import { deleteRecord, logsOf, stateRecord } from './entity-events.js';
+import { entityId, type Entity, type EntityKind } from './entity.js';
 import { Inventory } from './inventory.js';
 import { loadInventory, saveInventory, storeFile, writeAtomic } from './store.js';
 
@@ -40,6 +41,8 @@ export class AibomProcessor implements Component, Consumers {
   private declared: Bom | undefined;
   private readonly reported = new Set<string>();
   private readonly hashing = new Set<string>();
+  /** Declared items not observed (continuous mode), listed in the BOM with source `declared`. */
+  private declaredOnly: Entity[] = [];
   private timers: NodeJS.Timeout[] = [];
   private host: Host | undefined;
   private pending: LogsData[] = [];
@@ -154,7 +157,7 @@ export class AibomProcessor implements Component, Consumers {
 
   /** The BOM the admin route serves (`?spec=1.6|1.7`). */
   bom(spec: SpecVersion = this.config.cyclonedx.specVersion): Record<string, unknown> {
-    return toCycloneDx([...this.inventory.all()], { specVersion: spec, toolVersion: packageVersion() });
+    return toCycloneDx([...this.inventory.all(), ...this.declaredOnly], { specVersion: spec, toolVersion: packageVersion() });
   }
 
   private serve(q: URLSearchParams) {
@@ -203,13 +206,15 @@ export class AibomProcessor implements Component, Consumers {
 
   /** New findings against the declared BOM, each once (remembered across restarts). */
   private findings(now: number): LogRecord[] {
-    const observed = readCycloneDx(this.bom('1.6') as never, 'inventory');
+    const observed = readCycloneDx(toCycloneDx([...this.inventory.all()], { specVersion: '1.6', toolVersion: packageVersion() }), 'inventory');
     const found = diffBoms(this.declared!, observed);
     const explained = new Set(found.filter((f) => f.type !== 'unobserved').map((f) => `${f.kind}|${f.name}`));
     for (const o of observed.items) {
       const e = o.ref ? this.inventory.get(o.ref) : undefined;
       if (e) e.source = explained.has(`${o.kind}|${o.name}`) ? 'observed' : 'both';
     }
+    // Declared and never seen: in the BOM with source `declared`, so it shows the whole picture.
+    this.declaredOnly = found.filter((f) => f.type === 'unobserved').map((f) => declaredEntity(f.kind, f.name));
     const out: LogRecord[] = [];
     for (const f of found) {
       const key = `${f.type}|${f.kind}|${f.name}`;
@@ -252,6 +257,11 @@ export class AibomProcessor implements Component, Consumers {
     for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
     this.m.dropped.inc({ ...this.labels, signal: 'logs', reason }, n);
   }
+}
+
+function declaredEntity(kind: EntityKind, name: string): Entity {
+  const key = { 'aibom.declared.name': name };
+  return { id: entityId(kind, key), kind, name, key, attributes: {}, firstSeenMs: 0, lastSeenMs: 0, count: 0, evidence: [], relations: [], source: 'declared' };
 }
 
 /** An `aibom.finding` log record, linked to the first trace and span that showed the thing. */

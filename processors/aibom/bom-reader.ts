@@ -111,7 +111,8 @@ export function readCycloneDx(doc: Json, source: string): Bom {
     const firstSpan = parseFirstSpan(one(p, `${NS}:first_span`));
     const common = { evidence, firstSpan, version: typeof c.version === 'string' && c.version ? c.version : undefined };
     if (ours) {
-      if (ours === 'infrastructure') continue;
+      // Our own entities of source `declared` were never seen: they are no observation.
+      if (ours === 'infrastructure' || one(p, `${NS}:source`) === 'declared') continue;
       const it = item(ours, name, { ...common, provider: ours === 'model' ? String(c.group ?? '') : undefined });
       const ref = one(p, 'cdx:mcp:serviceRef');
       if (ref) serviceRefOf.set(it, ref);
@@ -132,6 +133,7 @@ export function readCycloneDx(doc: Json, source: string): Bom {
     const p = props(s);
     const ours = (one(p, `${NS}:kind`) as EntityKind | undefined) ?? snykKind(s['bom-ref']);
     const kind: EntityKind = ours ?? (s.group === 'mcp' || [...p.keys()].some((k) => k.startsWith('cdx:mcp:')) ? 'mcp_server' : 'endpoint');
+    if (one(p, `${NS}:source`) === 'declared') continue;
     const it = item(kind, String(s.name ?? ''), {
       endpoints: Array.isArray(s.endpoints) ? s.endpoints.map(String) : [],
       tools: one(p, 'cdx:mcp:toolNames')?.split(',').filter(Boolean) ?? [],

@@ -69,10 +69,9 @@ function commonProperties(e: Entity): Json[] {
     prop('kind', e.kind),
     prop('entity_id', e.id),
     prop('source', e.source),
-    prop('first_seen', new Date(e.firstSeenMs).toISOString()),
-    prop('last_seen', new Date(e.lastSeenMs).toISOString()),
     prop('observations', String(e.count)),
   ];
+  if (e.count > 0) out.push(prop('first_seen', new Date(e.firstSeenMs).toISOString()), prop('last_seen', new Date(e.lastSeenMs).toISOString()));
   if (e.evidence.length > 0) out.push(prop('evidence', e.evidence.join(',')));
   if (e.first) out.push(prop('first_span', `${e.first.traceId}/${e.first.spanId}`));
   for (const [k, v] of Object.entries(e.key)) out.push(prop(`key:${k}`, String(v)));
