@@ -188,7 +188,9 @@ export class AibomProcessor implements Component, Consumers {
     const events = { state: toReport.length, delete: gone.length };
     this.countOverflow();
     this.m.entities.set(this.labels, this.inventory.size);
-    if (dirty.size > 0 || gone.length > 0 || final) this.persist();
+    // Counts, last-seen times and evidence change without an event; they are saved with the next
+    // change, at each report interval and at shutdown.
+    if (dirty.size > 0 || gone.length > 0 || final || full) this.persist();
     if (records.length > 0) {
       this.pending.push(logsOf(records, 'aibom-collector', packageVersion()));
       if (events.state) this.m.events.inc({ ...this.labels, event: 'entity.state' }, events.state);
