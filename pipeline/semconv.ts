@@ -55,8 +55,11 @@ export const ATTR = {
   processExitSignal: 'aibom.process.exit_signal',
   fileOpenFlags: 'aibom.file.open_flags',
   fileResult: 'aibom.file.result',
-  /** Distinct files one span stands for when many opens in a directory were folded. */
+  /** Distinct files one span stands for when plumbing opens were folded (processors/correlate/fold.ts). */
   fileDistinctPaths: 'aibom.file.distinct_paths',
+  /** The fold rule that grouped a span's opens, and the first of its paths (bounded). */
+  foldRule: 'aibom.fold.rule',
+  foldSamplePaths: 'aibom.fold.sample_paths',
   identityCredential: 'aibom.identity.credential',
   networkResult: 'aibom.network.result',
   networkInProgress: 'aibom.network.in_progress',

@@ -6,6 +6,7 @@ import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { packageVersion } from '../../pipeline/cli/package-root.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
+import { Folder } from './fold.js';
 import { int64ToMicros, readKernelEvent, type KernelEvent } from './kernel-event.js';
 import { match, type MatchContext } from './matcher.js';
 import { ProcessTable } from './process-table.js';
@@ -61,7 +62,7 @@ export class CorrelateProcessor implements Component, Consumers {
     private readonly now: () => number = Date.now,
   ) {
     this.processes = new ProcessTable(config.maxProcesses);
-    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, config.collapseThreshold, packageVersion());
+    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, new Folder(config.fold), packageVersion());
     this.ctx = { spans: this.spans, processes: this.processes, toleranceUs: config.clockSkewMs * 1000 };
     const m = settings.metrics;
     this.labels = { component: settings.id };
@@ -138,9 +139,14 @@ export class CorrelateProcessor implements Component, Consumers {
           rest.push(sl);
           continue;
         }
+        // Records of the sensor that are not kernel events (aibom.sensor.gap) go on: a gap must reach the backend.
+        const notEvents = [];
         for (const record of sl.logRecords) {
           const ev = readKernelEvent(record, resource, arrived);
-          if (!ev) continue;
+          if (!ev) {
+            notEvents.push(record);
+            continue;
+          }
           if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
           if (ev.kind === 'fork') {
             const child = Number(findAttr(record.attributes, ATTR.processChildPid) ?? 0);
@@ -149,6 +155,7 @@ export class CorrelateProcessor implements Component, Consumers {
           this.held.push(ev);
         }
         if (this.config.forwardKernelEvents) rest.push(sl);
+        else if (notEvents.length > 0) rest.push({ ...sl, logRecords: notEvents });
       }
       if (rest.length > 0) others.push({ ...rl, scopeLogs: rest });
     }
