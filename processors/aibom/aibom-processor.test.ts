@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, realpathSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +208,33 @@ describe('aibom processor on the reference run', () => {
     expect(kb.some((e) => (e.attributes['url.path'] as string[]).includes('/search'))).toBe(true);
     // No library or runtime file is a data source.
     expect([...p.inventory.all()].filter((e) => e.kind === 'data_source').map((e) => e.name)).toEqual(['/srv/apps/data/*.csv']);
+  });
+
+  it('leaves out what is no data (directory listings, the script a server runs) and folds ::ffff: peers into IPv4', async () => {
+    const { p } = make();
+    const batches = reference();
+    await feed(p);
+    // A copy of the MCP server's kernel spans, as if it also opened its script, listed a directory and
+    // reached a dual-stack peer.
+    const kernel = batches.flatMap((b) => b.resourceSpans).find((rs) => rs.scopeSpans.some((ss) => ss.scope?.name === 'aibom.correlate' && ss.spans.some((s) => s.attributes?.some((a) => a.key === 'file.path' && String(a.value?.stringValue).endsWith('.csv')))))!;
+    const ss = kernel.scopeSpans.find((x) => x.scope?.name === 'aibom.correlate')!;
+    const open = ss.spans.find((s) => s.attributes?.some((a) => a.key === 'file.path' && String(a.value?.stringValue).endsWith('.csv')))!;
+    const recorded = ss.spans.find((s) => s.attributes?.some((a) => a.key === 'aibom.kernel.kind' && a.value?.stringValue === 'process'))!;
+    // The same tool, served this time by a Python MCP server started per call.
+    const script = '/srv/apps/agent-py/mcp_server.py';
+    const proc = { ...recorded, spanId: Buffer.from(randomBytes(8)), attributes: [...recorded.attributes!.filter((a) => a.key !== 'process.command_args'), { key: 'process.command_args', value: { arrayValue: { values: [{ stringValue: '/usr/bin/python3' }, { stringValue: script }] } } }] };
+    const withAttrs = (extra: Record<string, string | number>) => ({ ...open, spanId: Buffer.from(randomBytes(8)), parentSpanId: proc.spanId, attributes: [...open.attributes!.filter((a) => !(a.key in extra)), ...Object.entries(extra).map(([key, v]) => ({ key, value: typeof v === 'number' ? { intValue: v } : { stringValue: v } }))] });
+    const extra = [
+      withAttrs({ 'file.path': script }),
+      withAttrs({ 'file.path': '/srv/apps/data/archive', 'aibom.file.open_flags': 0o200000 | 0o2000000 }),
+      withAttrs({ 'aibom.kernel.kind': 'connect', 'network.peer.address': '::ffff:127.0.0.1', 'network.peer.port': 4318 }),
+    ];
+    await p.traces.consume({ resourceSpans: [{ ...kernel, scopeSpans: [{ ...ss, spans: [proc, ...extra] }] }] });
+    const names = [...p.inventory.all()].map((e) => `${e.kind} ${e.name}`);
+    expect(names).toContain('mcp_server mcp_server.py');
+    expect(names.filter((n) => n.startsWith('data_source'))).toEqual(['data_source /srv/apps/data/*.csv']);
+    expect(names).toContain('endpoint 127.0.0.1:4318');
+    expect(names.some((n) => n.includes('::ffff:'))).toBe(false);
   });
 
   it('hashes the executable an agent runs (through /proc/<pid>/exe) and puts the sha256 in the BOM', async () => {

@@ -16,7 +16,12 @@ interface Owner {
   model?: Entity;
   /** Set on a kernel process span: the MCP server (or process) doing the work of `tool`. */
   implementer?: Entity;
+  /** That process's arguments: the script it runs is its code, not data it reads. */
+  commandArgs?: readonly string[];
 }
+
+/** O_DIRECTORY: a directory opened to list it (interpreters scanning their path), not data read. */
+const O_DIRECTORY = 0o200000;
 
 /** Agent span kinds: a resource with one of these is an AI workload. */
 const AI_KINDS = new Set(['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
@@ -230,7 +235,9 @@ export class Deriver {
     this.inventory.relate(server, 'exposes', tool);
   }
 
-  private endpoint(span: Span, address: string, port: number | undefined, attributes: EntityAttributes): Entity | undefined {
+  private endpoint(span: Span, rawAddress: string, port: number | undefined, attributes: EntityAttributes): Entity | undefined {
+    // An IPv4 peer of a dual-stack socket (::ffff:127.0.0.1) is that IPv4 address.
+    const address = rawAddress.startsWith('::ffff:') && rawAddress.includes('.') ? rawAddress.slice(7) : rawAddress;
     const key: Record<string, string | number> = { 'server.address': address };
     if (port) key['server.port'] = port;
     return this.inventory.observe(this.observation(span, { kind: 'endpoint', key, name: port ? `${address}:${port}` : address, attributes }));
@@ -274,8 +281,8 @@ export class Deriver {
 
   /** Another process working under a tool call: an MCP stdio server, or a process the tool runs. */
   private processSpan(span: Span, k: KernelSpanFacts, parent: Owner | undefined, agent: Entity | undefined): void {
-    const owner: Owner = { ...parent, agent };
     const args = k.commandArgs ?? [];
+    const owner: Owner = { ...parent, agent, commandArgs: args };
     const command = redactSecrets(args.join(' '));
     const tool = parent?.tool;
     if (tool && command) {
@@ -313,6 +320,8 @@ export class Deriver {
     // Data sources are what tools read; the runtime's own files are not.
     const reader = parent?.tool;
     if (!reader || this.options.ignorePaths.some((p) => path.includes(p))) return;
+    if (k.fileOpenFlags !== undefined && (k.fileOpenFlags & O_DIRECTORY) !== 0) return;
+    if (parent?.commandArgs?.includes(path)) return;
     const pattern = filePattern(path);
     const ds = this.inventory.observe(this.observation(span, { kind: 'data_source', key: { 'aibom.file.pattern': pattern }, name: pattern, attributes: { 'aibom-collector:data_source': 'file', 'file.path': [path] } }));
     this.inventory.relate(reader, 'reads', ds);

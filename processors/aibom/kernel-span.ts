@@ -17,6 +17,8 @@ export interface KernelSpanFacts {
   /** Set instead of `filePath` when correlate folded many opens of one directory. */
   fileDirectory?: string;
   fileResult?: number;
+  /** open(2) flags as the sensor saw them. */
+  fileOpenFlags?: number;
   credential: boolean;
   peerAddress?: string;
   peerPort?: number;
@@ -50,6 +52,7 @@ export function readKernelSpan(span: Span, scopeName: string | undefined): Kerne
     filePath: str(a, ATTR.filePath),
     fileDirectory: str(a, ATTR.fileDirectory),
     fileResult: num(a, ATTR.fileResult),
+    fileOpenFlags: num(a, ATTR.fileOpenFlags),
     credential: findAttr(a, ATTR.identityCredential) === true,
     peerAddress: str(a, ATTR.networkPeerAddress),
     peerPort: num(a, ATTR.networkPeerPort),

@@ -325,6 +325,11 @@ service:
     const server = all.find((x) => x.name === 'mcp_server.py')!;
     const provided = ((b.dependencies as Json[]).find((d) => d.ref === server['bom-ref'])?.provides ?? []) as string[];
     expect(all.filter((x) => provided.includes(x['bom-ref'])).map((x) => x.name), JSON.stringify(b.dependencies)).toContain('read_text_file');
+    // The server's own script and the directories the interpreter scans are code, not data; a
+    // dual-stack peer (::ffff:127.0.0.1) is the IPv4 endpoint.
+    const data = all.filter((x) => prop(x, 'aibom-collector:kind') === 'data_source').map((x) => x.name as string);
+    expect(data, JSON.stringify(data)).toEqual([`${join(APPS, 'data')}/*.csv`]);
+    expect(all.filter((x) => String(x.name).startsWith('::ffff:')).map((x) => x.name)).toEqual([]);
     expect(await validate(b, '1.6')).toBeNull();
     expect(await validate(await bom('1.7'), '1.7')).toBeNull();
   }, 180_000);
