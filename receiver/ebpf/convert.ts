@@ -6,7 +6,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { constants as osConstants } from 'node:os';
 import Long from 'long';
-import { redactSecrets } from '../../pipeline/redact.js';
+import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
 import { ATTR, KERNEL_EVENT_PREFIX, KERNEL_SCOPE } from '../../pipeline/semconv.js';
@@ -179,6 +179,11 @@ export class LogsBuilder {
 
   /** Appends one event; `observed` is the receive time (one Long per chunk, shared). */
   add(ev: SensorEvent, observed: Long, fallbackTime: Long): void {
+    // Command lines carry API keys and passwords: nothing downstream ever sees them unredacted.
+    if (ev.kind === 'exec') {
+      const args = redactArgs(ev.args);
+      if (args !== ev.args) ev = { ...ev, args };
+    }
     const info = this.touch(ev.pid, ev.kind === 'exec');
     if (ev.kind === 'exec') {
       info.path = ev.filename;
@@ -311,7 +316,7 @@ function readProcInfo(pid: number, info: ExecInfo): boolean {
     if (raw) {
       const args = raw.split('\0');
       if (args[args.length - 1] === '') args.pop();
-      info.args = args;
+      info.args = redactArgs(args);
     }
   } catch {
     return false; // gone
