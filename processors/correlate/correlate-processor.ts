@@ -138,9 +138,13 @@ export class CorrelateProcessor implements Component, Consumers {
           rest.push(sl);
           continue;
         }
+        const notEvents = [];
         for (const record of sl.logRecords) {
           const ev = readKernelEvent(record, resource, arrived);
-          if (!ev) continue;
+          if (!ev) {
+            notEvents.push(record); // not a kernel event: passed on, never swallowed
+            continue;
+          }
           if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
           if (ev.kind === 'fork') {
             const child = Number(findAttr(record.attributes, ATTR.processChildPid) ?? 0);
@@ -149,6 +153,7 @@ export class CorrelateProcessor implements Component, Consumers {
           this.held.push(ev);
         }
         if (this.config.forwardKernelEvents) rest.push(sl);
+        else if (notEvents.length > 0) rest.push({ ...sl, logRecords: notEvents });
       }
       if (rest.length > 0) others.push({ ...rl, scopeLogs: rest });
     }

@@ -9,7 +9,7 @@ import Long from 'long';
 import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
-import { ATTR, KERNEL_EVENT_PREFIX, KERNEL_SCOPE } from '../../pipeline/semconv.js';
+import { ATTR, KERNEL_EVENT_PREFIX, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
@@ -197,11 +197,14 @@ export class LogsBuilder {
     if (ev.kind === 'exit') this.execInfo.delete(ev.pid);
   }
 
-  /** A record outside any process (sensor gap), under its own resource. */
+  /**
+   * A record about the sensor itself (gap), under its own resource and scope: it is not a kernel event,
+   * so processors that consume kernel events pass it on to the exporters.
+   */
   addRecord(resourceAttributes: KeyValue[], record: LogRecord): void {
     this.list.push({
       resource: { attributes: resourceAttributes },
-      scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [record] }],
+      scopeLogs: [{ scope: { name: SENSOR_SCOPE, version: this.opts.scopeVersion }, logRecords: [record] }],
     });
     this.n++;
   }
