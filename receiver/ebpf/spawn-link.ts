@@ -2,6 +2,7 @@
 
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import { sensorExitReason } from './availability.js';
+import { untrustedBinary, untrustedBinaryMessage } from './binary-trust.js';
 import type { SensorLink, SensorLinkHandlers } from './sensor-link.js';
 import { SensorExitError, SensorProcess } from './sensor-process.js';
 
@@ -33,6 +34,11 @@ export class SpawnLink implements SensorLink {
 
   async start(): Promise<void> {
     if (this.stopping) throw new Error('stopped');
+    // Checked before every exec: the file or a directory on its path may have changed since the last one.
+    if (process.geteuid?.() === 0) {
+      const why = untrustedBinary(this.opts.path);
+      if (why) throw new Error(untrustedBinaryMessage(this.opts.path, why));
+    }
     this.opts.onSpawn?.();
     const s = new SensorProcess({
       path: this.opts.path,
