@@ -119,7 +119,17 @@ export class EbpfReceiver implements Component {
       throw new Error(`receiver ${this.component}: needs a logs pipeline (kernel events are log records)`);
     }
     if (this.config.mode === 'socket') {
-      const link = new SocketLink({ path: this.config.socket.path, logger: this.settings.logger, onConnect: () => this.mirror.reset() }, this.handlers());
+      const link = new SocketLink(
+        {
+          path: this.config.socket.path,
+          sensorUid: this.config.socket.sensorUid,
+          peercredHelper: this.config.sensor.path,
+          logger: this.settings.logger,
+          onConnect: () => this.mirror.reset(),
+          onRefused: (reason) => this.m.socketRefused.inc({ component: this.component, reason }),
+        },
+        this.handlers(),
+      );
       this.link = link;
       this.supervisor.watch(link);
       try {

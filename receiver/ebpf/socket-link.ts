@@ -1,18 +1,29 @@
 // Socket mode: the receiver listens on a Unix socket and a separately started (privileged) sensor
-// connects with `--socket PATH`, so the pipeline itself stays unprivileged. A newer connection replaces
+// connects with `--socket PATH`, so the pipeline itself stays unprivileged. Only a peer whose kernel
+// credentials say root (or the configured sensor uid) is read; a newer accepted connection replaces
 // an older one (a restarted sensor reconnects before the old connection is noticed as closed).
 
-import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import { createFrameDecoder, type SensorRecord } from './frame-decoder.js';
+import { peerCredentials } from './peer-credentials.js';
 import type { SensorLink, SensorLinkHandlers } from './sensor-link.js';
+
+export type RefusalReason = 'peer_uid' | 'peer_unknown';
 
 export interface SocketLinkOptions {
   path: string;
+  /** Besides root, the uid a connecting sensor may run as. */
+  sensorUid: number;
+  /** The sensor binary, whose `--peercred` mode reads a connection's peer credentials. */
+  peercredHelper: string;
   logger: Logger;
-  /** Called for every new connection: the sensor counters start from zero again. */
+  /** Called for every accepted connection: the sensor counters start from zero again. */
   onConnect?(): void;
+  /** Called for every connection refused by the peer check. */
+  onRefused?(reason: RefusalReason): void;
 }
 
 export class SocketLink implements SensorLink {
@@ -32,34 +43,66 @@ export class SocketLink implements SensorLink {
     return this.conn ? this.connPid : undefined;
   }
 
+  /**
+   * The socket appears at its path with mode 0600 already: it is bound inside a fresh 0700 directory
+   * beside the path (nobody else can reach it there), chmod'ed, then renamed into place, which is
+   * atomic. (A umask around listen() would also narrow the mode, but the umask is process-wide and
+   * libuv's worker threads may create files at the same moment.)
+   */
   async start(): Promise<void> {
-    const path = this.opts.path;
-    if (existsSync(path)) {
+    const final = this.opts.path;
+    if (existsSync(final)) {
       // A socket file left by a previous run; anything else is not ours to delete.
-      if (!lstatSync(path).isSocket()) throw new Error('exists and is not a socket');
-      unlinkSync(path);
+      if (!lstatSync(final).isSocket()) throw new Error('exists and is not a socket');
+      unlinkSync(final);
     }
-    const server = net.createServer((c) => this.onConnection(c));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
+    const privateDir = mkdtempSync(path.join(path.dirname(final), '.aibom-sock-'));
+    const bound = path.join(privateDir, 's');
+    try {
+      const server = net.createServer((c) => this.onConnection(c));
+      this.server = server;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(bound, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
-    this.listening = true;
-    // Only the owner (and root, the sensor) may connect: nobody else can inject events.
-    chmodSync(path, 0o600);
-    server.on('error', (err) => this.opts.logger.error({ err: err.message }, 'eBPF socket server error'));
+      // Only the owner (and root, the sensor) may connect: nobody else can inject events.
+      chmodSync(bound, 0o600);
+      renameSync(bound, final);
+      this.listening = true;
+      server.on('error', (err) => this.opts.logger.error({ err: err.message }, 'eBPF socket server error'));
+    } finally {
+      rmSync(privateDir, { recursive: true, force: true });
+    }
   }
 
   control(): Promise<void> {
     return Promise.reject(new Error('a separately started sensor takes control lines on its own stdin'));
   }
 
+  /** Reads nothing from a connection before its peer is known to be the sensor. */
   private onConnection(conn: net.Socket): void {
     if (this.stopped) return void conn.destroy();
+    conn.on('error', () => {});
+    peerCredentials(this.opts.peercredHelper, conn).then(
+      (peer) => {
+        if (this.stopped || conn.destroyed) return void conn.destroy();
+        if (peer.uid === 0 || peer.uid === this.opts.sensorUid) return this.accept(conn);
+        this.refuse(conn, 'peer_uid', `refused a connection to the eBPF socket from pid ${peer.pid} uid ${peer.uid}: only root or uid ${this.opts.sensorUid} (socket.sensor_uid) may send kernel events`);
+      },
+      (err: Error) => this.refuse(conn, 'peer_unknown', `refused a connection to the eBPF socket: its peer credentials could not be read: ${err.message}`),
+    );
+  }
+
+  private refuse(conn: net.Socket, reason: RefusalReason, message: string): void {
+    conn.destroy();
+    this.opts.onRefused?.(reason);
+    this.opts.logger.warn(message);
+  }
+
+  private accept(conn: net.Socket): void {
     if (this.conn) {
       this.opts.logger.warn('a second sensor connected: closing the previous connection');
       this.conn.destroy();
@@ -83,7 +126,6 @@ export class SocketLink implements SensorLink {
       }
       this.on.records(out, decoder);
     });
-    conn.on('error', () => {});
     conn.on('close', () => {
       decoder.end();
       if (this.conn !== conn) return;
