@@ -1,3 +1,5 @@
+import type { KeyValue } from './otlp/types.js';
+
 /**
  * Secret scrubbing before anything may leave the host: captured plaintext (HTTP heads, TLS payloads,
  * JSON bodies) and command lines (`process.command_args`). Conservative on purpose: a false positive
@@ -186,4 +188,30 @@ export function redactArgs(argv: readonly string[]): readonly string[] {
     set(i, redactValue(a));
   }
   return out ?? argv;
+}
+
+/**
+ * Redacts the command line an SDK's process detector put in a resource (`process.command_args`, and
+ * `process.command_line` split at spaces) in place. Returns whether anything changed.
+ */
+export function redactCommandLine(attributes: KeyValue[] | undefined): boolean {
+  let changed = false;
+  for (const kv of attributes ?? []) {
+    if (kv.key === 'process.command_args') {
+      const values = kv.value?.arrayValue?.values;
+      if (!values || !values.every((v) => typeof v.stringValue === 'string')) continue;
+      const args = values.map((v) => v.stringValue!);
+      const out = redactArgs(args);
+      if (out === args) continue;
+      kv.value = { arrayValue: { values: out.map((a) => ({ stringValue: a })) } };
+      changed = true;
+    } else if (kv.key === 'process.command_line' && typeof kv.value?.stringValue === 'string') {
+      const words = kv.value.stringValue.split(' ');
+      const out = redactArgs(words);
+      if (out === words) continue;
+      kv.value = { stringValue: out.join(' ') };
+      changed = true;
+    }
+  }
+  return changed;
 }

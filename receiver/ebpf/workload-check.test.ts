@@ -22,4 +22,20 @@ describe('announced workloads are checked against /proc before the sensor watche
     expect(mismatch({ pid: child.pid!, executableName: 'python3', reason: 't' })).toMatch(/^executable differs/);
     expect(mismatch({ pid: 2 ** 22 + 7, reason: 't' })).toMatch(/^no process/);
   });
+
+  test('compared and reported redacted: a redacted command line matches, the message never shows a secret', async () => {
+    const secret = 'sk-live-0123456789abcdef';
+    const script = 'import sys, time; print("up", flush=True); time.sleep(30)';
+    const p = spawn('python3', ['-c', script, '--token', secret], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => p.stdout!.once('data', resolve));
+      expect(mismatch({ pid: p.pid!, commandArgs: ['python3', '-c', script, '--token', secret], reason: 't' })).toBeUndefined();
+      expect(mismatch({ pid: p.pid!, commandArgs: ['python3', '-c', script, '--token', '[REDACTED]'], reason: 't' })).toBeUndefined();
+      const why = mismatch({ pid: p.pid!, commandArgs: ['python3', 'other.py', `--api-key=${secret}`], reason: 't' });
+      expect(why).toMatch(/^command line differs \(telemetry: \["python3","other.py","--api-key=\[REDACTED\]"\], here: \["[^"]*python3","-c","import sys/);
+      expect(why).not.toContain(secret);
+    } finally {
+      p.kill();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { redactArgs } from '../../pipeline/redact.js';
 import type { WorkloadHint } from '../../pipeline/workloads.js';
 
 /**
@@ -16,8 +17,11 @@ export function mismatch(hint: WorkloadHint, proc = '/proc'): string | undefined
     return `no process ${hint.pid} here`;
   }
   if (hint.commandArgs && hint.commandArgs.length > 0) {
-    const same = hint.commandArgs.length === cmdline.length && hint.commandArgs.every((a, i) => a === cmdline[i] || (i === 0 && basename(a) === basename(cmdline[0] ?? '')));
-    if (!same) return `command line differs (telemetry: ${JSON.stringify(hint.commandArgs.slice(0, 3))}, here: ${JSON.stringify(cmdline.slice(0, 3))})`;
+    // Compared (and shown) redacted: telemetry may arrive redacted already, and the message is logged.
+    const told = redactArgs(hint.commandArgs);
+    const here = redactArgs(cmdline);
+    const same = told.length === here.length && told.every((a, i) => a === here[i] || (i === 0 && basename(a) === basename(here[0] ?? '')));
+    if (!same) return `command line differs (telemetry: ${JSON.stringify(told.slice(0, 3))}, here: ${JSON.stringify(here.slice(0, 3))})`;
   }
   if (hint.executableName) {
     const name = hint.executableName;
