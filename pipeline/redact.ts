@@ -57,6 +57,13 @@ const TOKEN_PATTERNS: readonly [RegExp, string][] = [
   [/\b((?:[A-Z][A-Z0-9]*_)*(?:API_?KEY|KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?)=)[^\s&"']+/g, `$1${REDACTED}`],
 ];
 
+/**
+ * False only when no rule above can match: every rule needs `:` or `=` (headers, URLs, JSON keys, query
+ * parameters, assignments), or starts with one of these prefixes. One test instead of all of them for
+ * the common short argument. Keep it in step with SECRET_HEADER_LINE and TOKEN_PATTERNS.
+ */
+const MAY_HOLD_SECRET = /[:=]|sk-|eyJ|AKIA|ASIA|AGPA|AIDA|AROA|ANPA|gh[pousr]_|github_pat_|AIza|xox[abprs]-|hf_|Bearer|Basic/;
+
 /** Returns `text` with credential header values and token-looking strings replaced by `[REDACTED]`. */
 export function redactSecrets(text: string): string {
   let out = text.replace(SECRET_HEADER_LINE, `$1$2${REDACTED}`);
@@ -120,6 +127,7 @@ const ASSIGNMENT = /^(-{0,2}[A-Za-z_][\w.-]*=)(.+)$/s;
 
 /** One argument: the shared text rules, then the value (or the whole argument) if it looks like a token. */
 function redactValue(v: string): string {
+  if (!MAY_HOLD_SECRET.test(v)) return looksLikeToken(v) ? REDACTED : v;
   const out = redactSecrets(v);
   const m = ASSIGNMENT.exec(out);
   if (m) return looksLikeToken(m[2]!) ? m[1]! + REDACTED : out;
