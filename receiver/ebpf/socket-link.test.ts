@@ -38,6 +38,11 @@ function track(w: Workload): Workload {
   return w;
 }
 
+/** A Python script run as nobody, after `s = socket.socket(socket.AF_UNIX)`; argv[1] is the socket path. */
+function unixSocketAsNobody(script: string, socketPath: string, ...args: string[]): Workload {
+  return track(startWorkload('setpriv', [...NOBODY, SYSTEM_PYTHON, '-c', `import socket, sys\ns = socket.socket(socket.AF_UNIX)\n${script}`, socketPath, ...args]));
+}
+
 /** Resolves with the first stdout line matching `re` (or fails with the output so far). */
 async function line(w: Workload, re: RegExp, timeoutMs = 20_000): Promise<string> {
   const until = Date.now() + timeoutMs;
@@ -126,20 +131,13 @@ print('seen ' + json.dumps(seen), flush=True)`,
       ]),
     );
     chmodSync(frames, 0o644);
-    const forger = track(
-      startWorkload('setpriv', [
-        ...NOBODY,
-        SYSTEM_PYTHON,
-        '-c',
-        `import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
+    const forger = unixSocketAsNobody(
+      `s.connect(sys.argv[1])
 s.sendall(open(sys.argv[2], 'rb').read())
 print('sent', flush=True)
 print('closed by the receiver' if s.recv(1) == b'' else 'still open', flush=True)`,
-        socketPath,
-        frames,
-      ]),
+      socketPath,
+      frames,
     );
     expect(await line(forger, /^closed by the receiver$/)).toBeTruthy();
     expect(await forger.exit).toBe(0);
@@ -158,14 +156,8 @@ print('closed by the receiver' if s.recv(1) == b'' else 'still open', flush=True
     const d = dir();
     chownSync(d, 65534, 65534);
     const socketPath = path.join(d, 'rogue.sock');
-    const listener = track(
-      startWorkload('setpriv', [
-        ...NOBODY,
-        SYSTEM_PYTHON,
-        '-c',
-        `import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1])
+    const listener = unixSocketAsNobody(
+      `s.bind(sys.argv[1])
 s.listen(2)
 print('ready', flush=True)
 while True:
@@ -177,8 +169,7 @@ while True:
         if n == 0: print('first bytes', flush=True)
         n += len(b)
     print('received %d' % n, flush=True)`,
-        socketPath,
-      ]),
+      socketPath,
     );
     await line(listener, /^ready$/);
     const args = ['--socket', socketPath, '--no-ssl', '--stats-interval-ms', '0', '--pid', '1'];
