@@ -119,6 +119,11 @@ service:
     expect(errors.join('\n')).not.toMatch(/sk-secret|987654321/);
   });
 
+  test('an exporter endpoint with a password in it is shown redacted in its error', () => {
+    const { errors } = parse(EXPORTER.replace('http://127.0.0.1:4318', 'ftp://agent:pw-secret-4@backend:21'), { TOKEN: 'a', KEY: 'b', TENANT: 'c' });
+    expect(errors).toEqual(['exporters.otlphttp.endpoint: must be an http:// or https:// URL, got "ftp://agent:[REDACTED]@backend:21"']);
+  });
+
   test('a YAML syntax error says where, without quoting the line (it may hold a credential)', () => {
     const { errors } = parse('receivers:\n  otlp:\n    auth: { bearer_token: sk-secret-three: x }\n', {});
     expect(errors).toHaveLength(1);
