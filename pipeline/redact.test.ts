@@ -79,6 +79,9 @@ describe('redactArgs', () => {
     [['sshpass', '-p', 'hunter2', 'ssh', 'host'], ['sshpass', '-p', R, 'ssh', 'host']],
     [['/usr/bin/mysql', '-u', 'root', '-phunter2', 'db'], ['/usr/bin/mysql', '-u', 'root', `-p${R}`, 'db']],
     [['redis-cli', '-a', 'hunter2', 'ping'], ['redis-cli', '-a', R, 'ping']],
+    [['docker', 'login', '-u', 'bob', '-p', 'hunter2'], ['docker', 'login', '-u', 'bob', '-p', R]],
+    [['openssl', 'pkcs12', '-passin', 'pass:hunter2', '-passout', 'pass:x'], ['openssl', 'pkcs12', '-passin', R, '-passout', R]],
+    [['git', '-c', 'http.extraHeader=Authorization: Bearer abc.def', 'clone', 'u'], ['git', '-c', `http.extraHeader=Authorization: Bearer ${R}`, 'clone', 'u']],
     [['git', 'clone', 'https://bob:ghp_secret@github.com/o/r'], ['git', 'clone', `https://bob:${R}@github.com/o/r`]],
     [['psql', 'postgres://app:pa55@db:5432/x'], ['psql', `postgres://app:${R}@db:5432/x`]],
     [['curl', 'https://api.x/v1?api_key=abc123&q=1'], ['curl', `https://api.x/v1?api_key=${R}&q=1`]],
@@ -103,6 +106,7 @@ describe('redactArgs', () => {
   const kept: string[][] = [
     ['python3', '/home/u/.venv/bin/agent.py', '--model', 'gpt-4o', '-n', '3'],
     ['ssh', '-p', '2222', 'host'], // -p is a port here
+    ['docker', 'run', '-p', '8080:80', 'nginx'], // docker run -p publishes a port: only login takes a password
     ['mysql', '-p', 'mydb'], // a separate -p prompts; mydb is the database
     ['node', 'server.js', '--port=8080', '--max-tokens', '512'],
     ['git', 'checkout', '0123456789abcdef0123456789abcdef01234567'], // a sha is not a secret

@@ -77,9 +77,10 @@ const SECRET_FLAG = /^(?:.*-)?(?:api-?key|apikey|access-?key|secret-?key|private
 const HEADER_FLAGS = new Set(['-H', '--header', '--proxy-header']);
 /**
  * Short password flags of programs that are recognised by name: `sshpass -p PASS`, `redis-cli -a PASS`,
- * `mysql -pPASS` (attached only: a separate `-p` prompts), `curl -u user:PASS`.
+ * `mysql -pPASS` (attached only: a separate `-p` prompts), `curl -u user:PASS`, `docker login -p PASS`,
+ * `openssl ... -passin pass:PASS`.
  */
-const SHORT_SECRET_FLAGS: Record<string, { separate: readonly string[]; attached: readonly string[]; userPass: readonly string[] }> = {
+const SHORT_SECRET_FLAGS: Record<string, { separate: readonly string[]; attached: readonly string[]; userPass: readonly string[]; subcommand?: string }> = {
   sshpass: { separate: ['-p'], attached: ['-p'], userPass: [] },
   'redis-cli': { separate: ['-a'], attached: [], userPass: [] },
   mysql: { separate: [], attached: ['-p'], userPass: [] },
@@ -87,6 +88,8 @@ const SHORT_SECRET_FLAGS: Record<string, { separate: readonly string[]; attached
   mariadb: { separate: [], attached: ['-p'], userPass: [] },
   mysqladmin: { separate: [], attached: ['-p'], userPass: [] },
   curl: { separate: [], attached: [], userPass: ['-u', '--user', '-U', '--proxy-user'] },
+  docker: { separate: ['-p'], attached: [], userPass: [], subcommand: 'login' }, // not `docker run -p 8080:80`
+  openssl: { separate: ['-passin', '-passout', '-pass', '-k'], attached: [], userPass: [] },
 };
 /** A lone argument this long that looks random (base64/base64url alphabet, mixed classes) is a token. */
 const LONG_TOKEN = /^[A-Za-z0-9+/_.=-]{32,}$/;
@@ -150,7 +153,8 @@ export function redactArgs(argv: readonly string[]): readonly string[] {
     out[i] = v;
   };
   const prog = argv.length > 0 ? argv[0]!.slice(argv[0]!.lastIndexOf('/') + 1) : '';
-  const short = SHORT_SECRET_FLAGS[prog];
+  const known = SHORT_SECRET_FLAGS[prog];
+  const short = known?.subcommand === undefined || argv.slice(1).find((a) => !a.startsWith('-')) === known.subcommand ? known : undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (i > 0 && a.startsWith('-') && a.length > 1) {
