@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type client from 'prom-client';
-import { packageVersion } from '../../pipeline/cli/package-root.js';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import type { Consumers, LogsConsumer } from '../../pipeline/consumer.js';
+import { mismatch } from '../../pipeline/process-identity.js';
 import type { WorkloadHint } from '../../pipeline/workloads.js';
 import { preflight } from './availability.js';
 import { sensorArgs, type EbpfReceiverConfig } from './config.js';
@@ -15,7 +15,6 @@ import type { SensorLink, SensorLinkHandlers } from './sensor-link.js';
 import { SocketLink } from './socket-link.js';
 import { SpawnLink } from './spawn-link.js';
 import { Supervisor } from './supervisor.js';
-import { mismatch } from './workload-check.js';
 
 type State = 'created' | 'starting' | 'running' | 'disabled' | 'stopped';
 
@@ -60,7 +59,7 @@ export class EbpfReceiver implements Component {
       capturePayload: config.capturePayload,
       containers: createContainerResolver(),
       processCacheSize: config.processCacheSize,
-      scopeVersion: packageVersion(),
+      scopeVersion: settings.build?.version ?? '',
     });
     this.receivedByKind = {} as Record<EventKind, client.Counter.Internal>;
     for (const kind of EVENT_KINDS) this.receivedByKind[kind] = this.m.received.labels({ component: this.component, kind });
@@ -182,7 +181,7 @@ export class EbpfReceiver implements Component {
     }
     try {
       await this.monitorPid(hint.pid);
-      this.settings.logger.info({ pid: hint.pid, reason: hint.reason }, 'monitoring workload discovered from its telemetry');
+      this.settings.logger.info({ pid: hint.pid, reason: hint.reason, evidence: hint.evidence }, 'monitoring workload discovered from its telemetry');
     } catch (err) {
       this.settings.logger.warn({ pid: hint.pid, err }, 'could not monitor announced workload');
     }

@@ -32,5 +32,5 @@ export { untrustedBinary } from './binary-trust.js';
 export type { SensorExit } from './sensor-process.js';
 export { createFrameDecoder, EVENT_KINDS } from './frame-decoder.js';
 export type { EventKind, SensorEvent, SensorRecord, StatsRecord, StreamHeaderRecord } from './frame-decoder.js';
-export { parseWire, validTraceparent } from './wire-parse.js';
+export { parseWire } from './wire-parse.js';
 export type { WireInfo } from './wire-parse.js';

@@ -10,7 +10,7 @@ export class Collector {
   private constructor(
     readonly proc: Proc,
     readonly adminUrl: string,
-    readonly configPath: string,
+    readonly configPath: string | undefined,
   ) {}
 
   /** `yaml` may use ${ADMIN} for the admin endpoint, which this picks. */
@@ -22,8 +22,9 @@ export class Collector {
     return Collector.startWith(configPath, `http://127.0.0.1:${adminPort}`, env);
   }
 
-  static async startWith(configPath: string, adminUrl: string, env: NodeJS.ProcessEnv = {}): Promise<Collector> {
-    const proc = new Proc(process.execPath, [collectorMain(), 'run', '--config', configPath], { env: { ...process.env, ...env } });
+  /** `configPath` undefined: `run` with no --config, the embedded default. */
+  static async startWith(configPath: string | undefined, adminUrl: string, env: NodeJS.ProcessEnv = {}): Promise<Collector> {
+    const proc = new Proc(process.execPath, [collectorMain(), 'run', ...(configPath ? ['--config', configPath] : [])], { env: { ...process.env, ...env } });
     const c = new Collector(proc, adminUrl, configPath);
     await waitFor(`collector readiness\n${proc.tail()}`, async () => {
       if (!proc.running) throw new Error(`collector exited with ${proc.child.exitCode}\n${proc.tail()}`);
