@@ -8,7 +8,7 @@ import { listen, splitHostPort } from '../listen.js';
 /**
  * Self-observability: /healthz (the process answers), /readyz (every component started and the
  * service is not stopping) and /metrics (Prometheus text), plus the GET routes components registered
- * (e.g. /v1/aibom). Bound to loopback by default because the counters describe the monitored workloads.
+ * (e.g. GET /v1/aibom, POST /v1/baselines/freeze). Bound to loopback by default because the counters describe the monitored workloads.
  */
 export class AdminServer {
   private server: http.Server | undefined;
@@ -46,17 +46,17 @@ export class AdminServer {
       const body = await this.metrics.registry.metrics();
       return void res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
     }
-    const route = this.routes.get(path);
-    if (route) {
-      if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET' }).end('only GET\n');
+    const found = this.routes.match(method, path);
+    if (found.route) {
       try {
-        const r = await route(new URLSearchParams(q >= 0 ? url.slice(q + 1) : ''));
+        const r = await found.route(new URLSearchParams(q >= 0 ? url.slice(q + 1) : ''), { method: method === 'POST' ? 'POST' : 'GET', params: found.params });
         return void res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
       } catch (err) {
         this.logger.error({ err, path }, 'admin route failed');
         return void res.writeHead(500, { 'content-type': 'text/plain' }).end(`${path} failed: ${(err as Error).message}\n`);
       }
     }
+    if (found.methods.length > 0) return void res.writeHead(405, { 'content-type': 'text/plain', allow: found.methods.join(', ') }).end(`${path} allows ${found.methods.join(', ')}\n`);
     res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${['/healthz', '/readyz', '/metrics', ...this.routes.paths()].join(', ')}\n`);
   }
 

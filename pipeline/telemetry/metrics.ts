@@ -29,6 +29,11 @@ export class Metrics {
     return (this.registry.getSingleMetric(name) as client.Gauge<L> | undefined) ?? new client.Gauge({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** The histogram of that name (seconds buckets unless given), registered on first use. */
+  histogram<L extends string>(name: string, help: string, labelNames: readonly L[], buckets?: number[]): client.Histogram<L> {
+    return (this.registry.getSingleMetric(name) as client.Histogram<L> | undefined) ?? new client.Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
+  }
+
   /** Current value of a counter or gauge for the given labels, 0 when never touched. */
   async value(metric: client.Counter<string> | client.Gauge<string>, labels: Record<string, string>): Promise<number> {
     const { values } = await metric.get();

@@ -317,10 +317,10 @@ describe('aibom processor on the reference run', () => {
     const { p: again } = make({ directory: dir });
     await again.start(createHost(undefined, routes));
     expect(again.inventory.size).toBe(p.inventory.size);
-    const res = await routes.get('/v1/aibom')!(new URLSearchParams('spec=1.6'));
+    const res = await routes.get('/v1/aibom')!(new URLSearchParams('spec=1.6'), { method: 'GET', params: {} });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body).components.length).toBeGreaterThan(5);
-    expect((await routes.get('/v1/aibom')!(new URLSearchParams('spec=2.0'))).status).toBe(400);
+    expect((await routes.get('/v1/aibom')!(new URLSearchParams('spec=2.0'), { method: 'GET', params: {} })).status).toBe(400);
     await again.shutdown();
 
     writeFileSync(join(dir, 'inventory.json'), 'garbage');

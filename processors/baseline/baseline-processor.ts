@@ -1,0 +1,252 @@
+import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
+import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
+import { DeviationLimiter, countDeviation, deviationData, type Deviation } from '../../pipeline/deviation/index.js';
+import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
+import { buildChain } from './chain.js';
+import type { BaselineConfig } from './config.js';
+import { Detector } from './detector.js';
+import { observationsOf, type ObserveOptions } from './observe.js';
+import type { ProfileSettings } from './profile.js';
+import { loadProfiles, saveProfile } from './store.js';
+import { spanRecord } from './span-record.js';
+import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
+
+export const BASELINE_SCOPE = 'aibom.baseline';
+/** Deviation batches the next hop refused, kept for the next tick. */
+const MAX_PENDING = 64;
+
+const hex = (b: Uint8Array | undefined | null): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
+
+/**
+ * Behavioural baselines: per AI component (agent, tool, MCP server, model endpoint, by AI-BOM entity
+ * id) a profile learned from the agents' spans and the kernel spans correlate put under them, then
+ * deviations from it. Spans are recorded (a few fields each) and passed on at once; a trace is
+ * evaluated when it has been quiet for `settle`, so kernel spans arriving after the agent's are
+ * judged with their chain. Deviations go out as `aibom.deviation` log records and `deviation <rule>`
+ * child spans (pipeline/deviation), deduplicated and rate-limited per component and rule.
+ */
+export class BaselineProcessor implements Component, Consumers {
+  readonly detector: Detector;
+  private readonly buffer: TraceBuffer;
+  private readonly limiter: DeviationLimiter;
+  private readonly observe: ObserveOptions;
+  private readonly profileSettings: ProfileSettings;
+  private readonly version: string;
+  private host: Host | undefined;
+  private routes: string[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private pending: { traces: TracesData; logs: LogsData; arrivalMs: number }[] = [];
+  private stopped = false;
+  private readonly labels;
+  private readonly m;
+
+  readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
+  readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
+
+  constructor(
+    private readonly settings: CreateSettings,
+    private readonly config: BaselineConfig,
+    private readonly next: Consumers,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.version = settings.build?.version ?? '';
+    const sensitive = config.sensitivePaths;
+    const isSensitive = (path: string) => sensitive.some((s) => path.includes(s));
+    this.profileSettings = { collapseThreshold: config.collapseThreshold, isSensitive, maxFactsPerList: config.maxFactsPerList, maxSamples: config.maxSamples };
+    this.observe = { mcpCommandPatterns: config.mcpCommandPatterns, ignorePaths: config.ignorePaths, isSensitive };
+    this.buffer = new TraceBuffer({ settleMs: config.settleMs, ttlMs: config.traceTtlMs, maxTraces: config.maxOpenTraces, maxSpansPerTrace: config.maxSpansPerTrace });
+    this.limiter = new DeviationLimiter(config.noise, now);
+    const metrics = settings.metrics;
+    this.labels = { component: settings.id };
+    this.m = {
+      profiles: metrics.gauge('aibom_baseline_profiles', 'Baseline profiles, by state and completeness.', ['component', 'state', 'completeness']),
+      quiet: metrics.counter('aibom_baseline_quiet_total', 'Observations a rule that needs a profile did not judge, because the profile was learning or (for kernel facts) partial.', ['component', 'rule', 'reason']),
+      suppressed: metrics.counter('aibom_baseline_deviations_suppressed_total', 'Deviations not emitted by noise control (duplicate within the dedupe window, or over the per-minute rate).', ['component', 'rule', 'reason']),
+      unevaluated: metrics.counter('aibom_baseline_unevaluated_spans_total', 'Spans not evaluated: their trace was full, or it was evicted from the open traces early (evaluated then, possibly before its kernel spans).', ['component', 'reason']),
+      overflow: metrics.counter('aibom_baseline_profile_overflow_total', 'Observations of components past max_profiles, not profiled.', ['component']),
+      errors: metrics.counter('aibom_baseline_errors_total', 'Spans the baseline could not read, or profiles it could not write.', ['component', 'what']),
+      latency: metrics.histogram('aibom_baseline_deviation_latency_seconds', "From the arrival of a trace's last span to its deviations handed to the next hop.", ['component'], [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5]),
+      dropped: metrics.processorDropped,
+    };
+    this.detector = new Detector(
+      {
+        learningDurationMs: config.learning.durationMs,
+        minObservations: config.learning.minObservations,
+        maxProfiles: config.maxProfiles,
+        profile: this.profileSettings,
+        lowCardinalityMax: config.lowCardinalityMax,
+        sizeTolerance: config.sizeTolerance,
+        madFactor: config.madFactor,
+        dnsLabelMin: config.dnsLabelMin,
+      },
+      {
+        quiet: (rule, reason) => this.m.quiet.inc({ ...this.labels, rule: rule.id, reason }),
+        profileOverflow: () => this.m.overflow.inc(this.labels),
+        stateChanged: (p) => this.settings.logger.info({ profile: p.id, component: `${p.component.kind}/${p.component.name}`, state: p.state, observations: p.observations }, 'baseline profile state changed'),
+      },
+    );
+  }
+
+  /** Loads the stored profiles: a bad file stops start-up with its name. */
+  async start(host: Host): Promise<void> {
+    if (this.host || this.stopped) return;
+    if (this.config.directory) {
+      for (const p of loadProfiles(this.config.directory, this.profileSettings)) this.detector.profiles.set(p.id, p);
+      this.settings.logger.info({ directory: this.config.directory, profiles: this.detector.profiles.size }, 'baseline profiles loaded');
+    }
+    this.routes = registerBaselineRoutes(host.admin, this.settings.id, this.detector, () => this.persist(), this.now);
+    this.host = host;
+    const tick = setInterval(() => void this.tick(), Math.max(10, Math.min(100, this.config.settleMs / 2)));
+    const flush = setInterval(() => this.persist(), this.config.flushIntervalMs);
+    for (const t of [tick, flush]) t.unref();
+    this.timers.push(tick, flush);
+    this.countProfiles();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    if (!this.host) return;
+    for (const t of this.buffer.all()) this.evaluate(t);
+    await this.send(true);
+    this.persist();
+    unregisterBaselineRoutes(this.host.admin, this.settings.id, this.routes);
+  }
+
+  private async consumeTraces(data: TracesData): Promise<void> {
+    const nowMs = this.now();
+    try {
+      for (const rs of data.resourceSpans) {
+        const resource = rs.resource?.attributes;
+        for (const ss of rs.scopeSpans) {
+          for (const span of ss.spans) {
+            const r = spanRecord(span, ss.scope?.name, resource);
+            if (!r) continue;
+            if (!this.buffer.add(hex(span.traceId), r, nowMs, (t) => this.evict(t))) this.m.unevaluated.inc({ ...this.labels, reason: 'trace_full' });
+          }
+        }
+      }
+    } catch (err) {
+      // Baselines are a by-product: a span they cannot read must never stop the span itself.
+      this.m.errors.inc({ ...this.labels, what: 'read' });
+      this.settings.logger.warn({ err }, 'could not read a batch for baselines; spans passed on unchanged');
+    }
+    if (!this.next.traces) throw new PermanentError('baseline has no traces consumer after it');
+    await this.next.traces.consume(data);
+  }
+
+  private async forwardLogs(data: LogsData): Promise<void> {
+    if (!this.next.logs) throw new PermanentError('baseline has no logs consumer after it');
+    await this.next.logs.consume(data);
+  }
+
+  private evict(t: OpenTrace): void {
+    this.m.unevaluated.inc({ ...this.labels, reason: 'evicted_early' }, 0);
+    if (t.pending.length > 0) {
+      this.m.unevaluated.inc({ ...this.labels, reason: 'evicted_early' }, t.pending.length);
+      this.evaluate(t);
+    }
+  }
+
+  /** Evaluates the settled traces and sends their deviations. */
+  async tick(): Promise<void> {
+    for (const t of this.buffer.settled(this.now())) this.evaluate(t);
+    await this.send(false);
+    this.countProfiles();
+  }
+
+  /** Learns from, or checks, every pending span of a trace; queues what deviates. */
+  private evaluate(t: OpenTrace): void {
+    const spans = t.pending;
+    t.pending = [];
+    const nowMs = this.now();
+    const out = new Map<string, { d: Deviation; count: number }[]>();
+    for (const r of spans) {
+      r.evaluated = true;
+      let observations;
+      try {
+        observations = observationsOf(t, r, this.observe);
+      } catch (err) {
+        this.m.errors.inc({ ...this.labels, what: 'read' });
+        this.settings.logger.warn({ err, traceId: t.traceId }, 'could not read a span for baselines');
+        continue;
+      }
+      for (const o of observations) {
+        for (const c of this.detector.observe(o, nowMs)) {
+          const d: Deviation = {
+            rule: c.rule,
+            component: o.component,
+            fact: c.fact,
+            observed: c.observed,
+            traceId: t.traceId,
+            spanId: r.spanId,
+            timeUnixNano: r.startNs,
+            chain: buildChain(t, r, this.config.ignorePaths),
+            ...(c.attributes ? { attributes: c.attributes } : {}),
+          };
+          const v = this.limiter.check(d);
+          if (!v.emit) {
+            this.m.suppressed.inc({ ...this.labels, rule: d.rule.id, reason: v.reason });
+            continue;
+          }
+          const service = r.serviceName.startsWith('unknown_service') ? o.component.name : r.serviceName;
+          let list = out.get(service);
+          if (!list) out.set(service, (list = []));
+          list.push({ d, count: v.count });
+        }
+      }
+    }
+    for (const [serviceName, items] of out) {
+      const data = deviationData(items, { scope: BASELINE_SCOPE, scopeVersion: this.version, serviceName });
+      this.pending.push({ ...data, arrivalMs: t.lastArrivalMs });
+      for (const { d } of items) countDeviation(this.settings.metrics, d);
+    }
+    while (this.pending.length > MAX_PENDING) this.drop(this.pending.shift()!, 'pending_full');
+  }
+
+  private async send(final: boolean): Promise<void> {
+    while (this.pending.length > 0) {
+      const p = this.pending[0]!;
+      try {
+        if (!this.next.logs) throw new PermanentError('baseline is in no logs pipeline, so its deviation records have nowhere to go');
+        await this.next.logs.consume(p.logs);
+        await this.next.traces?.consume(p.traces);
+        this.pending.shift();
+        this.m.latency.observe(this.labels, (this.now() - p.arrivalMs) / 1000);
+      } catch (err) {
+        if (err instanceof RetryableError && !final) return;
+        this.pending.shift();
+        this.drop(p, final ? 'shutdown' : 'next_permanent_error');
+        this.settings.logger.warn({ err }, 'deviations were refused');
+      }
+    }
+  }
+
+  private drop(p: { logs: LogsData }, reason: string): void {
+    let n = 0;
+    for (const rl of p.logs.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
+    this.m.dropped.inc({ ...this.labels, signal: 'logs', reason }, n);
+  }
+
+  /** Writes the profiles that changed (each atomically); a failure keeps them dirty for the next time. */
+  private persist(): void {
+    if (!this.config.directory) return;
+    for (const p of this.detector.profiles.values()) {
+      if (!p.dirty) continue;
+      try {
+        saveProfile(this.config.directory, p);
+      } catch (err) {
+        this.m.errors.inc({ ...this.labels, what: 'write' });
+        this.settings.logger.error({ err, profile: p.id }, 'could not write a baseline profile; it stays in memory and is written at the next flush');
+      }
+    }
+  }
+
+  private countProfiles(): void {
+    this.m.profiles.reset();
+    for (const p of this.detector.profiles.values()) this.m.profiles.inc({ ...this.labels, state: p.state, completeness: p.completeness });
+  }
+}

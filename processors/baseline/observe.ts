@@ -1,0 +1,148 @@
+import { ATTR } from '../../pipeline/semconv.js';
+import { redactSecrets } from '../../pipeline/redact.js';
+import { entityId } from '../aibom/entity.js';
+import { mcpPackage, pathPattern } from '../aibom/patterns.js';
+import type { ComponentOf, Fact, Observation } from './facts.js';
+import type { SpanRecord } from './span-record.js';
+import { toolArguments } from './tool-arguments.js';
+import type { OpenTrace } from './trace-buffer.js';
+
+export interface ObserveOptions {
+  mcpCommandPatterns: readonly string[];
+  ignorePaths: readonly string[];
+  isSensitive: (path: string) => boolean;
+}
+
+/** O_DIRECTORY: a directory opened to list it (interpreters scanning their path), not a file read. */
+const O_DIRECTORY = 0o200000;
+const MAX_DEPTH = 64;
+
+/** Components are AI-BOM entities: the same key, so the same id as in `GET /v1/aibom`. */
+export function agentOf(r: SpanRecord): ComponentOf {
+  const key: Record<string, string> = { [ATTR.serviceName]: r.serviceName };
+  if (r.hostName) key[ATTR.hostName] = r.hostName;
+  return { id: entityId('agent', key), kind: 'agent', name: r.serviceName };
+}
+
+export function toolOf(name: string): ComponentOf {
+  return { id: entityId('tool', { 'gen_ai.tool.name': name }), kind: 'tool', name };
+}
+
+function modelOf(r: SpanRecord): ComponentOf | undefined {
+  const name = r.view?.requestModel ?? r.view?.modelName;
+  if (!name) return undefined;
+  return { id: entityId('model', { 'gen_ai.provider.name': r.view?.provider ?? 'unknown', 'gen_ai.request.model': name }), kind: 'model', name };
+}
+
+/** The MCP stdio server a kernel process span stands for, when its command line says so (as `aibom` decides). */
+export function mcpServerOf(r: SpanRecord, patterns: readonly string[]): ComponentOf | undefined {
+  const args = r.kernel?.kind === 'process' ? r.kernel.commandArgs : undefined;
+  if (!args || args.length === 0) return undefined;
+  const command = redactSecrets(args.join(' '));
+  const lower = command.toLowerCase();
+  if (!patterns.some((p) => lower.includes(p.toLowerCase()))) return undefined;
+  return { id: entityId('mcp_server', { 'aibom.mcp.command': command }), kind: 'mcp_server', name: mcpPackage(args) };
+}
+
+/** The first agent span of the trace names the agent (kernel spans carry the process, not the agent). */
+export function traceAgent(t: OpenTrace): ComponentOf | undefined {
+  for (const r of t.spans.values()) if (r.view) return agentOf(r);
+  return undefined;
+}
+
+/** Nearest span up the parent chain for which `pick` answers, within the trace. */
+export function ancestor<T>(t: OpenTrace, r: SpanRecord, pick: (a: SpanRecord) => T | undefined): T | undefined {
+  let cur = t.spans.get(r.parentId);
+  for (let i = 0; cur && i < MAX_DEPTH; i++) {
+    const v = pick(cur);
+    if (v !== undefined) return v;
+    cur = t.spans.get(cur.parentId);
+  }
+  return undefined;
+}
+
+/**
+ * Whose a kernel span's activity is: the MCP server process it ran in, else the tool call, else the
+ * LLM call (its model endpoint), else the agent. Undefined when no agent span of the trace is known.
+ */
+function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): { owner: ComponentOf; process?: SpanRecord } | undefined {
+  const agent = traceAgent(t);
+  if (!agent) return undefined;
+  let process: SpanRecord | undefined;
+  const owner = ancestor(t, r, (a) => {
+    if (a.kernel?.kind === 'process') {
+      process ??= a;
+      return mcpServerOf(a, o.mcpCommandPatterns);
+    }
+    if (a.view?.kind === 'tool' && a.view.toolName) return toolOf(a.view.toolName);
+    if (a.view?.kind === 'llm') return modelOf(a);
+    return undefined;
+  });
+  return { owner: owner ?? agent, ...(process ? { process } : {}) };
+}
+
+/** `::ffff:127.0.0.1` is 127.0.0.1 (a dual-stack socket's IPv4 peer), as in the AI-BOM. */
+function address(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/** What a span shows its component (or components) doing. */
+export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Observation[] {
+  if (r.view) {
+    const agent = agentOf(r);
+    const v = r.view;
+    if (v.kind === 'llm') {
+      const model = modelOf(r);
+      if (!model) return [];
+      const out: Observation[] = [{ component: agent, fact: { type: 'model', value: model.name }, kernel: false }];
+      if (v.modelName) out.push({ component: model, fact: { type: 'model_version', value: v.modelName }, kernel: false });
+      return out;
+    }
+    if (v.kind === 'tool' && v.toolName) {
+      const out: Observation[] = [{ component: agent, fact: { type: 'tool', value: v.toolName }, kernel: false }];
+      if (v.toolArguments !== undefined) out.push({ component: toolOf(v.toolName), fact: { type: 'arguments', args: toolArguments(v.toolArguments) }, kernel: false });
+      return out;
+    }
+    return [];
+  }
+  const k = r.kernel!;
+  const who = ownerOf(t, r, o);
+  if (!who) return [];
+  const facts: Fact[] = [];
+  switch (k.kind) {
+    case 'process': {
+      // An MCP server working under a tool call serves that tool.
+      const server = mcpServerOf(r, o.mcpCommandPatterns);
+      const tool = server && ancestor(t, r, (a) => (a.view?.kind === 'tool' ? a.view.toolName : undefined));
+      if (server && tool) return [{ component: server, fact: { type: 'mcp_tool', value: tool }, kernel: true, ...(r.partialReason ? { partialReason: r.partialReason } : {}) }];
+      break;
+    }
+    case 'exec':
+      if (k.executable) facts.push({ type: 'executable', value: k.executable });
+      break;
+    case 'open': {
+      const path = k.filePath ?? (k.fileDirectory ? `${k.fileDirectory}/*` : undefined);
+      if (!path || (k.fileResult !== undefined && k.fileResult < 0)) break;
+      if (k.credential || o.isSensitive(path)) facts.push({ type: 'credential', value: path });
+      else if (o.ignorePaths.some((p) => path.includes(p))) break;
+      else if (k.fileOpenFlags !== undefined && (k.fileOpenFlags & O_DIRECTORY) !== 0) break;
+      else if (who.process?.kernel?.commandArgs?.includes(path)) break; // the server's own script is its code
+      else facts.push({ type: 'file', value: path });
+      break;
+    }
+    case 'connect':
+      if (k.peerAddress) facts.push({ type: 'egress', value: `${address(k.peerAddress)}:${k.peerPort ?? 0}`, dns: false });
+      break;
+    case 'dns':
+      if (k.dnsName) facts.push({ type: 'egress', value: `dns:${k.dnsName.replace(/\.$/, '').toLowerCase()}`, dns: true });
+      break;
+    case 'http':
+      if (k.peerAddress && r.bodySize !== undefined && Number.isFinite(r.bodySize)) {
+        facts.push({ type: 'payload', destination: `${address(k.peerAddress)}:${k.peerPort ?? 0}${k.urlPath ? pathPattern(k.urlPath) : ''}`, bytes: r.bodySize });
+      }
+      break;
+    default:
+      break;
+  }
+  return facts.map((fact) => ({ component: who.owner, fact, kernel: true, ...(r.partialReason ? { partialReason: r.partialReason } : {}) }));
+}
