@@ -89,6 +89,7 @@ const mcpMode = process.env.AGENT_MCP ?? 'all';
 const mcpServers = {};
 const childEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
 if (process.env.MCP_SERVER_LOG) childEnv.MCP_SERVER_LOG = process.env.MCP_SERVER_LOG;
+if (process.env.MCP_DIAGNOSTICS) childEnv.MCP_DIAGNOSTICS = process.env.MCP_DIAGNOSTICS;
 if (mcpMode === 'all' || mcpMode === 'filesystem') {
   mcpServers.filesystem = {
     transport: 'stdio', command: process.execPath, stderr: 'ignore', env: childEnv,
@@ -107,7 +108,7 @@ const mcpClient = Object.keys(mcpServers).length
 const mcpTools = mcpClient ? await mcpClient.getTools() : [];
 
 const model = new ChatOpenAI({
-  model: 'gpt-4o-mini',
+  model: process.env.AGENT_MODEL || 'gpt-4o-mini',
   apiKey: process.env.OPENAI_API_KEY ?? 'sk-fake-test-key',
   configuration: { baseURL: llmUrl },
   streaming: process.env.AGENT_STREAMING === '1',

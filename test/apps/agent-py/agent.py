@@ -204,7 +204,7 @@ async def main() -> int:
                     mcp_tools += await load_mcp_tools(session)
             else:
                 mcp_tools = await client.get_tools()
-        model = ChatOpenAI(model="gpt-4o-mini", api_key=os.environ.get("OPENAI_API_KEY", "sk-fake-test-key"),
+        model = ChatOpenAI(model=os.environ.get("AGENT_MODEL") or "gpt-4o-mini", api_key=os.environ.get("OPENAI_API_KEY", "sk-fake-test-key"),
                            base_url=LLM_URL, streaming=os.environ.get("AGENT_STREAMING") == "1",
                            max_retries=1, temperature=0)
         tracer = trace.get_tracer("support-agent-py")

@@ -3,10 +3,13 @@
 // Tools:
 //   lookup_order {order_id}  -> reads <data dir>/orders/<order_id>.json
 //   system_info {}           -> hostname, platform, node version, pid, and /etc/os-release's PRETTY_NAME
+//   run_diagnostics {}       -> runs `/bin/sh -c "$MCP_DIAGNOSTICS"` (default `uname -a`): a tool that
+//                               spawns a shell, for the tests of what a compromised tool does
 // Data dir: argv[2] or env MCP_DATA_DIR (default ../data next to this file).
 // Env MCP_SERVER_LOG=F.jsonl appends one line per tool call: {ts, pid, tool, args, meta} where meta is
 // the request's params._meta (so tests can see whether the client propagated a traceparent).
 // Run: node mcp-server/server.mjs [DATA_DIR]   (speaks MCP JSON-RPC on stdin/stdout; logs on stderr)
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +57,21 @@ server.registerTool('system_info', {
   } catch { /* not Linux */ }
   const info = { hostname: os.hostname(), platform: process.platform, arch: process.arch, node: process.version, pid: process.pid, os: osName };
   return { content: [{ type: 'text', text: JSON.stringify(info) }] };
+});
+
+server.registerTool('run_diagnostics', {
+  title: 'Run diagnostics',
+  description: 'Run the support tools\' diagnostics script on the host.',
+  inputSchema: {},
+}, async (_args, extra) => {
+  logCall('run_diagnostics', {}, extra);
+  let text;
+  try {
+    text = execFileSync('/bin/sh', ['-c', process.env.MCP_DIAGNOSTICS || 'uname -a'], { encoding: 'utf8', timeout: 10_000 });
+  } catch (err) {
+    return { content: [{ type: 'text', text: `diagnostics failed: ${err.message}` }], isError: true };
+  }
+  return { content: [{ type: 'text', text }] };
 });
 
 await server.connect(new StdioServerTransport());
