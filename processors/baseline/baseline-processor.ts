@@ -53,7 +53,7 @@ export class BaselineProcessor implements Component, Consumers {
     this.version = settings.build?.version ?? '';
     const sensitive = config.sensitivePaths;
     const isSensitive = (path: string) => sensitive.some((s) => path.includes(s));
-    this.profileSettings = { collapseThreshold: config.collapseThreshold, isSensitive, maxFactsPerList: config.maxFactsPerList, maxSamples: config.maxSamples };
+    this.profileSettings = { collapseThreshold: config.collapseThreshold, isSensitive, maxFactsPerList: config.maxFactsPerList, maxSamples: config.maxSamples, maxStatistics: config.maxStatistics };
     this.observe = { mcpCommandPatterns: config.mcpCommandPatterns, ignorePaths: config.ignorePaths, isSensitive };
     this.buffer = new TraceBuffer({ settleMs: config.settleMs, ttlMs: config.traceTtlMs, maxTraces: config.maxOpenTraces, maxSpansPerTrace: config.maxSpansPerTrace });
     this.limiter = new DeviationLimiter(config.noise, now);

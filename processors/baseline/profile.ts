@@ -25,6 +25,8 @@ export interface ProfileSettings {
   isSensitive: (path: string) => boolean;
   maxFactsPerList: number;
   maxSamples: number;
+  /** Size statistics (arguments + destinations) per profile. */
+  maxStatistics: number;
 }
 
 /** A profile as a file: the export/import format, and the store's. */
@@ -61,7 +63,7 @@ export const PROFILE_FORMAT = 'aibom-collector/baseline-profile';
 /**
  * What one component (an AI-BOM entity: agent, tool, MCP server, model) was seen doing while it
  * learned. Every list is bounded (`maxFactsPerList`; a full list marks the profile partial, reason
- * `facts_overflow`) and every size statistic keeps at most `maxSamples` samples.
+ * `facts_overflow`), and so are the size statistics (`maxStatistics`, `maxSamples` samples each).
  */
 export class Profile {
   state: ProfileState = 'learning';
@@ -130,7 +132,7 @@ export class Profile {
   learnArgument(key: string, type: string, length: number, value: string | undefined, num: number | undefined, lowCardinalityMax: number): void {
     let a = this.args.get(key);
     if (!a) {
-      if (this.args.size >= this.settings.maxFactsPerList) return this.full();
+      if (this.args.size + this.payloads.size >= this.settings.maxStatistics) return this.full();
       a = { types: new Set(), lengths: new SizeStats([], this.settings.maxSamples), values: new Set() };
       this.args.set(key, a);
     }
@@ -147,7 +149,7 @@ export class Profile {
   learnPayload(destination: string, bytes: number): void {
     let s = this.payloads.get(destination);
     if (!s) {
-      if (this.payloads.size >= this.settings.maxFactsPerList) return this.full();
+      if (this.args.size + this.payloads.size >= this.settings.maxStatistics) return this.full();
       s = new SizeStats([], this.settings.maxSamples);
       this.payloads.set(destination, s);
     }
