@@ -14,6 +14,8 @@ export type ListFact = (typeof LIST_FACTS)[number];
 
 /** The shape of one tool argument. `values` is dropped (null) once it has more than low_cardinality_max distinct values. */
 export interface ArgShape {
+  /** Calls that carried it. */
+  count: number;
   types: Set<string>;
   lengths: SizeStats;
   values: Set<string> | null;
@@ -53,7 +55,7 @@ export interface ProfileDoc {
     mcpTools: string[];
     models: string[];
     modelVersions: string[];
-    arguments: Record<string, { types: string[]; lengths: number[]; values: string[] | null; range?: { min: number; max: number } }>;
+    arguments: Record<string, { count: number; types: string[]; lengths: number[]; values: string[] | null; range?: { min: number; max: number } }>;
     payloads: Record<string, number[]>;
   };
 }
@@ -133,9 +135,10 @@ export class Profile {
     let a = this.args.get(key);
     if (!a) {
       if (this.args.size + this.payloads.size >= this.settings.maxStatistics) return this.full();
-      a = { types: new Set(), lengths: new SizeStats([], this.settings.maxSamples), values: new Set() };
+      a = { count: 0, types: new Set(), lengths: new SizeStats([], this.settings.maxSamples), values: new Set() };
       this.args.set(key, a);
     }
+    a.count++;
     a.types.add(type);
     a.lengths.add(length);
     if (a.values && value !== undefined) {
@@ -188,7 +191,7 @@ export class Profile {
         models: sorted(this.lists.models),
         modelVersions: sorted(this.lists.modelVersions),
         arguments: Object.fromEntries(
-          [...this.args].map(([k, a]) => [k, { types: sorted(a.types), lengths: [...a.lengths.samples], values: a.values ? sorted(a.values) : null, ...(a.range ? { range: a.range } : {}) }]),
+          [...this.args].map(([k, a]) => [k, { count: a.count, types: sorted(a.types), lengths: [...a.lengths.samples], values: a.values ? sorted(a.values) : null, ...(a.range ? { range: a.range } : {}) }]),
         ),
         payloads: Object.fromEntries([...this.payloads].map(([k, s]) => [k, [...s.samples]])),
       },
@@ -207,7 +210,7 @@ export class Profile {
     for (const k of LIST_FACTS) for (const v of d.facts[k]) p.lists[k].add(v);
     p.files = new FileSet(d.facts.files, settings.collapseThreshold, settings.isSensitive);
     for (const [k, a] of Object.entries(d.facts.arguments)) {
-      p.args.set(k, { types: new Set(a.types), lengths: new SizeStats([...a.lengths], settings.maxSamples), values: a.values ? new Set(a.values) : null, ...(a.range ? { range: a.range } : {}) });
+      p.args.set(k, { count: a.count, types: new Set(a.types), lengths: new SizeStats([...a.lengths], settings.maxSamples), values: a.values ? new Set(a.values) : null, ...(a.range ? { range: a.range } : {}) });
     }
     for (const [k, s] of Object.entries(d.facts.payloads)) p.payloads.set(k, new SizeStats([...s], settings.maxSamples));
     p.dirty = false;
