@@ -10,6 +10,7 @@ import type { WorkloadHint } from '../../pipeline/workloads.js';
 import { preflight, sensorExitReason } from './availability.js';
 import { sensorArgs, type EbpfReceiverConfig } from './config.js';
 import { createContainerResolver } from './container.js';
+import { CoverageTable } from './coverage.js';
 import { GAP_ATTR, LogsBuilder, nsToLong, SENSOR_GAP_EVENT, SEVERITY_WARN } from './convert.js';
 import { createFrameDecoder, EVENT_KINDS, type EventKind, type FrameDecoder, type SensorRecord } from './frame-decoder.js';
 import { EbpfMetrics, StatsMirror, type DropReason } from './metrics.js';
@@ -38,6 +39,7 @@ export class EbpfReceiver implements Component {
   private readonly m: EbpfMetrics;
   private readonly mirror: StatsMirror;
   private readonly builder: LogsBuilder;
+  private readonly coverage: CoverageTable;
   private readonly component: string;
   private readonly receivedByKind: Record<EventKind, client.Counter.Internal>;
   private readonly lagChild: client.Histogram.Internal<'component'>;
@@ -76,7 +78,9 @@ export class EbpfReceiver implements Component {
     this.component = settings.id;
     this.m = new EbpfMetrics(settings.metrics);
     this.mirror = new StatsMirror(this.m, this.component);
+    this.coverage = new CoverageTable(config.processCacheSize);
     this.builder = new LogsBuilder({
+      coverage: (pid) => this.coverage.attributes(pid),
       capturePayload: config.capturePayload,
       containers: createContainerResolver(),
       processCacheSize: config.processCacheSize,
@@ -146,6 +150,7 @@ export class EbpfReceiver implements Component {
       return;
     }
     try {
+      this.coverage.discovered(hint.pid);
       await this.monitorPid(hint.pid);
       this.settings.logger.info({ pid: hint.pid, reason: hint.reason }, 'monitoring workload discovered from its telemetry');
     } catch (err) {
@@ -245,6 +250,7 @@ export class EbpfReceiver implements Component {
     const gap = this.gap;
     if (!gap) return;
     this.gap = undefined;
+    this.coverage.gap();
     const endMs = Date.now();
     const startNs = BigInt(gap.startMs) * 1_000_000n;
     const endNs = BigInt(endMs) * 1_000_000n;
@@ -385,6 +391,9 @@ export class EbpfReceiver implements Component {
         case 'stats':
           this.mirror.stats(r);
           continue;
+        case 'monitor':
+          this.coverage.monitor(r, nowNs);
+          continue;
         case 'log':
           if (r.level === 'info') this.settings.logger.debug({ code: r.code, err: r.err }, `sensor: ${r.message}`);
           else this.settings.logger[r.level]({ code: r.code, err: r.err }, `sensor: ${r.message}`);
@@ -401,7 +410,9 @@ export class EbpfReceiver implements Component {
         this.lagChild.observe(Number(lag) / 1e9);
       }
       if (r.kind === 'exit' && this.runtimePids.has(r.pid)) this.runtimePids.delete(r.pid);
+      else if (r.kind === 'fork') this.coverage.fork(r.pid, r.childPid, r.timeUnixNano, nowNs);
       this.builder.add(r, observed, observed);
+      if (r.kind === 'exit') this.coverage.exit(r.pid);
       if (this.builder.count >= maxBatch) this.flush();
     }
     if (self > 0) this.m.dropped.inc({ component: this.component, reason: 'self' }, self);

@@ -72,7 +72,7 @@ function startSensor(args: string[]): RunningSensor {
 }
 
 const events = (recs: SensorRecord[]): SensorEvent[] =>
-  recs.filter((r): r is SensorEvent => r.kind !== 'stream-header' && r.kind !== 'stats' && r.kind !== 'log');
+  recs.filter((r): r is SensorEvent => r.kind !== 'stream-header' && r.kind !== 'stats' && r.kind !== 'log' && r.kind !== 'monitor');
 const finalStats = (recs: SensorRecord[]): StatsRecord | undefined =>
   recs.filter((r): r is StatsRecord => r.kind === 'stats' && r.final).pop();
 
