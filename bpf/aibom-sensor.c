@@ -502,7 +502,7 @@ static int read_proc_stat(__u32 pid, __u32 *ppid, __u64 *start_ns)
 		return -1;
 	/* Fields after the comm, which may hold spaces and parentheses: state ppid ... starttime (22nd). */
 	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
-		ok = sscanf(p + 2, "%*c %lu %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &pp, &start) == 2;
+		ok = sscanf(p + 2, "%*c %lu %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &pp, &start) == 2;
 	fclose(f);
 	if (!ok)
 		return -1;
