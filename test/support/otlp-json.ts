@@ -1,4 +1,4 @@
-import type { JsonKeyValue } from './jaeger.js';
+import type { JaegerSpan, JaegerTrace, JsonKeyValue } from './jaeger.js';
 
 /** An OTLP/JSON AnyValue as the plain value the test apps describe (bytes as {bytesBase64}). */
 export function plainValue(v: Record<string, unknown> | undefined): unknown {
@@ -25,6 +25,21 @@ export function logRecordsOf(jsonLines: string): { resource: Record<string, unkn
     const doc = JSON.parse(line) as { resourceLogs?: { resource?: { attributes?: JsonKeyValue[] }; scopeLogs?: { logRecords?: Record<string, unknown>[] }[] }[] };
     for (const rl of doc.resourceLogs ?? []) {
       for (const sl of rl.scopeLogs ?? []) for (const record of sl.logRecords ?? []) out.push({ resource: plainAttributes(rl.resource?.attributes), record });
+    }
+  }
+  return out;
+}
+
+/** The spans of one trace in an OTLP JSON-lines file (our file exporter's output), shaped as Jaeger returns them. */
+export function spansOf(jsonLines: string, traceIdHex: string): JaegerSpan[] {
+  const out: JaegerSpan[] = [];
+  for (const line of jsonLines.split('\n')) {
+    if (!line.includes(traceIdHex)) continue;
+    const doc = JSON.parse(line) as JaegerTrace;
+    for (const rs of doc.resourceSpans ?? []) {
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const s of ss.spans ?? []) if (s.traceId === traceIdHex) out.push({ ...s, resource: rs.resource?.attributes ?? [], scope: ss.scope });
+      }
     }
   }
   return out;
