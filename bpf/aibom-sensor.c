@@ -544,6 +544,12 @@ static int start_monitoring(__u32 pid, __u32 how, __u16 reason, __u32 marker, __
 	__u32 ppid = known_ppid;
 	__u64 start = known_start;
 
+	/* Never ourselves or the processes we must not report (e.g. under a marked shell's tree). */
+	if (pid == (__u32)getpid())
+		return 0;
+	for (int i = 0; i < env.n_ignored_pids; i++)
+		if (env.ignored_pids[i] == pid)
+			return 0;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.monitored_pids), &pid, &how, BPF_NOEXIST))
 		return errno == EEXIST ? 0 : -errno;
 	if (!ppid && read_proc_stat(pid, &ppid, &start))
@@ -716,12 +722,7 @@ static void add_existing_env(void)
 		char *p;
 		unsigned long pid = strtoul(de->d_name, &p, 10);
 		__u32 id;
-		bool ignored = false;
-		if (*p || !pid || pid == (unsigned long)getpid())
-			continue;
-		for (int i = 0; i < env.n_ignored_pids; i++)
-			ignored |= env.ignored_pids[i] == pid;
-		if (ignored || !(id = environ_marker(pid)))
+		if (*p || !pid || !(id = environ_marker(pid)))
 			continue;
 		if (start_monitoring(pid, MON_ENV, MONR_ENV_MARKER, id, 0, 0) > 0) {
 			add_existing_descendants(pid);

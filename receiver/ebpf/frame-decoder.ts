@@ -270,19 +270,24 @@ const HDR_SIZE = S.event_hdr.size;
 const MAGIC = C.AIBOM_FRAME_MAGIC;
 const MAGIC_BYTES = Buffer.from([0x41, 0x49, 0x42, 0x46]);
 
-const TYPE_KIND: readonly (EventKind | undefined)[] = (() => {
-  const t: (EventKind | undefined)[] = new Array<EventKind | undefined>(C.EV_MAX).fill(undefined);
-  t[C.EV_EXEC] = 'exec';
-  t[C.EV_EXIT] = 'exit';
-  t[C.EV_FORK] = 'fork';
-  t[C.EV_OPEN] = 'open';
-  t[C.EV_CONNECT] = 'connect';
-  t[C.EV_ACCEPT] = 'accept';
-  t[C.EV_DNS] = 'dns';
-  t[C.EV_TLS] = 'tls';
-  t[C.EV_HTTP] = 'http';
+/** A lookup table indexed by a C enum value (packed: every slot up to `size` exists). */
+function enumTable<T>(size: number, pairs: readonly (readonly [number, T])[]): readonly (T | undefined)[] {
+  const t = new Array<T | undefined>(size).fill(undefined);
+  for (const [code, v] of pairs) t[code] = v;
   return t;
-})();
+}
+
+const TYPE_KIND = enumTable<EventKind>(C.EV_MAX, [
+  [C.EV_EXEC, 'exec'],
+  [C.EV_EXIT, 'exit'],
+  [C.EV_FORK, 'fork'],
+  [C.EV_OPEN, 'open'],
+  [C.EV_CONNECT, 'connect'],
+  [C.EV_ACCEPT, 'accept'],
+  [C.EV_DNS, 'dns'],
+  [C.EV_TLS, 'tls'],
+  [C.EV_HTTP, 'http'],
+]);
 
 /** Fixed part (bytes before the variable tail) of each event type; frames shorter than this are corrupt. */
 const FIXED_SIZE: Readonly<Record<EventKind, number>> = {
@@ -311,15 +316,13 @@ const MAX_SIZE: Readonly<Record<EventKind, number>> = {
 /** A record under construction: base fields plus the kind-specific ones assigned afterwards. */
 type Draft = { -readonly [K in keyof EventBase]: EventBase[K] } & { kind: EventKind; [field: string]: unknown };
 
-const MONITOR_REASONS: readonly (MonitorReason | 'none' | undefined)[] = (() => {
-  const t: (MonitorReason | 'none' | undefined)[] = [];
-  t[C.MONR_NONE] = 'none';
-  t[C.MONR_ENV_MARKER] = 'env_marker';
-  t[C.MONR_COMM] = 'comm';
-  t[C.MONR_PID] = 'pid';
-  t[C.MONR_INHERITED] = 'inherited';
-  return t;
-})();
+const MONITOR_REASONS = enumTable<MonitorReason | 'none'>(C.MONR_INHERITED + 1, [
+  [C.MONR_NONE, 'none'],
+  [C.MONR_ENV_MARKER, 'env_marker'],
+  [C.MONR_COMM, 'comm'],
+  [C.MONR_PID, 'pid'],
+  [C.MONR_INHERITED, 'inherited'],
+]);
 
 const LOG_LEVELS: readonly LogLevel[] = ['info', 'info', 'warn', 'error'];
 const LOG_CODES: readonly LogCode[] = [
