@@ -86,7 +86,7 @@ int main(int argc,char**argv){long n=atol(argv[2]);char p[256];getchar();double 
  else if(!strcmp(argv[1],"opend")){double rate=atof(argv[4]);for(long i=0;i<n;i++){snprintf(p,sizeof p,"%s%ld",argv[3],i);open(p,O_RDONLY);
    if(rate>0&&(i%200)==0){double d=t0+i/rate-now();if(d>0)usleep(d*1e6);}}}
  else if(!strcmp(argv[1],"exec")){long eb=atol(argv[3]);int nv=eb/72+1;char**envp=calloc(nv+1,sizeof(char*));
-   for(int v=0;v<nv;v++){envp[v]=malloc(80);snprintf(envp[v],80,"FILLER_VARIABLE_%03d=%0*d",v,52,v);}
+   for(int v=0;v<nv;v++){envp[v]=malloc(80);snprintf(envp[v],80,"APP_SETTING_%03d=%0*d",v,56,v);}
    char*av[]={"/bin/true",0};for(long i=0;i<n;i++){pid_t c=fork();if(!c){execve(av[0],av,envp);_exit(127);}int st;waitpid(c,&st,0);}
    struct rusage r,k;getrusage(RUSAGE_SELF,&r);getrusage(RUSAGE_CHILDREN,&k);
    printf("%.4f %.4f\\n",r.ru_utime.tv_sec+r.ru_utime.tv_usec/1e6+r.ru_stime.tv_sec+r.ru_stime.tv_usec/1e6+k.ru_utime.tv_sec+k.ru_utime.tv_usec/1e6+k.ru_stime.tv_sec+k.ru_stime.tv_usec/1e6,now()-t0);return 0;}

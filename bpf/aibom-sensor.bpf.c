@@ -38,6 +38,9 @@ volatile __u32 cgroup_rules_active = 0;
 volatile __u32 comm_rules_active = 0;
 volatile __u32 path_rules_active = 0;
 volatile __u32 env_rules_active = 0;
+/* Bit (b0 << 8 | b1) set when some env marker can match a name starting with bytes b0 b1: most
+ * variables (PATH, HOME, LC_*...) are passed over without an LPM lookup. */
+volatile __u64 env_first2[1024] = {};
 /* Set by the loader at shutdown, before a grace period (see `quiesce_outer`):
  * from then on no program touches the ring or the counters, so the final stats
  * frame is exact without waiting for the slow per-link detach first. */
@@ -135,18 +138,19 @@ struct {
 	__type(value, __u32);
 } env_markers SEC(".maps");
 
-/* The new image's environment, copied once per exec of an unmonitored process,
- * and the scan's cursor. The cursor lives here, not on the stack, on purpose:
- * values read from a map are unknown to the verifier, so the scan's callbacks
- * verify once instead of once per constant position. 64 bytes of slack: names
- * are copied and words read without a bound check per byte. */
+/* Per-CPU state of the environment scan at exec. It lives in a map, not on the
+ * stack, on purpose: values read from a map are unknown to the verifier, so the
+ * scan's callbacks verify once instead of once per constant position. */
+#define ENV_VAR_MAX 1024 /* longest variable copied at once; longer ones are skipped in pieces */
+
 struct env_scratch {
-	__u8 buf[AIBOM_ENV_SCAN_MAX + AIBOM_ENV_NAME_MAX];
+	__u8 var[ENV_VAR_MAX + AIBOM_ENV_NAME_MAX]; /* the variable at `pos` (slack: names are read in words) */
 	struct env_lpm_key key;
-	__u32 len;    /* bytes of environment copied */
-	__u32 pos;    /* start of the next variable */
-	__u32 cur;    /* find_cb: where the search is */
-	__u32 stop_at_eq; /* find_cb: also stop at '=' */
+	__u64 env;    /* user address of the environment (mm->env_start) */
+	__u32 len;    /* bytes of it to scan */
+	__u32 pos;    /* offset of the next variable */
+	__u32 cur;    /* find_cb: where the search for '=' is */
+	__u32 in_value; /* pos is inside a variable longer than `var` */
 	__u32 marker; /* id of the marker found, 0 while none */
 	__u32 _pad0;
 };
@@ -357,26 +361,22 @@ static __always_inline struct env_scratch *env_scratch(void)
 	return bpf_map_lookup_elem(&env_scratch_map, &zero);
 }
 
-/* bpf_loop callback: moves s->cur to the first NUL (or '=' when s->stop_at_eq)
- * at or after it, a word at a time: (w - 0x01..) & ~w & 0x80.. has its lowest
- * set bit in the first zero byte of w (little-endian). */
+/* bpf_loop callback: moves s->cur to the first '=' or NUL in s->var at or
+ * after it, a word at a time: (w - 0x01..) & ~w & 0x80.. has its lowest set bit
+ * in the first zero byte of w (little-endian); x ^ 0x3d.. turns '=' into zero. */
 static long find_cb(__u32 i, void *data)
 {
 	struct env_scratch *s = env_scratch();
-	__u64 w, z;
+	__u64 w, e, z;
 	__u32 j, b = 0;
 
 	if (!s)
 		return 1;
 	j = s->cur;
-	if (j >= s->len)
-		return 1;
-	w = *(__u64 *)&s->buf[j & (AIBOM_ENV_SCAN_MAX - 1)];
-	z = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
-	if (s->stop_at_eq) {
-		__u64 e = w ^ 0x3d3d3d3d3d3d3d3dULL; /* '=' bytes become zero */
-		z |= (e - 0x0101010101010101ULL) & ~e & 0x8080808080808080ULL;
-	}
+	w = *(__u64 *)&s->var[j & (ENV_VAR_MAX - 1)];
+	e = w ^ 0x3d3d3d3d3d3d3d3dULL;
+	z = ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) |
+	    ((e - 0x0101010101010101ULL) & ~e & 0x8080808080808080ULL);
 	if (!z) {
 		s->cur = j + 8;
 		return 0;
@@ -395,34 +395,42 @@ static long find_cb(__u32 i, void *data)
 	return 1;
 }
 
-/* bpf_loop callback, one environment variable: its name (the bytes before '=')
- * is looked up in env_markers, then the scan moves past its NUL. Only names are
- * compared; values are skipped unread. */
+/* bpf_loop callback, one environment variable. bpf_probe_read_user_str copies it
+ * (a word-at-a-time copy, faster than any loop of ours) and gives its length,
+ * which is where the next one starts. A name whose first two bytes some marker
+ * can match is looked up in env_markers. Only names are compared; values are
+ * never looked at. */
 static long env_var_cb(__u32 i, void *data)
 {
 	struct env_scratch *s = env_scratch();
-	__u32 pos, n, *id;
+	__u32 pos, n, *id, k;
+	long len;
 
 	if (!s || s->pos >= s->len)
 		return 1;
 	pos = s->pos;
-	/* The name with what follows it; the LPM lookup reads only prefixlen bits. */
-	__builtin_memcpy(s->key.name, &s->buf[pos & (AIBOM_ENV_SCAN_MAX - 1)], AIBOM_ENV_NAME_MAX);
-	s->cur = pos;
-	s->stop_at_eq = 1;
-	bpf_loop(AIBOM_ENV_NAME_MAX / 8, find_cb, NULL, 0);
-	n = s->cur - pos;
-	if (n > 0 && n < AIBOM_ENV_NAME_MAX - 1 && s->buf[s->cur & (AIBOM_ENV_SCAN_MAX - 1)] == '=') {
-		s->key.prefixlen = (n + 1) * 8; /* the name and its '=' */
-		id = bpf_map_lookup_elem(&env_markers, &s->key);
-		if (id) {
-			s->marker = *id;
-			return 1;
+	len = bpf_probe_read_user_str(s->var, ENV_VAR_MAX, (void *)(s->env + pos));
+	if (len <= 0)
+		return 1;
+	k = (__u32)s->var[0] << 8 | s->var[1];
+	if (!s->in_value && (env_first2[(k >> 6) & 1023] >> (k & 63)) & 1) {
+		/* The name with what follows it; the LPM lookup reads only prefixlen bits. */
+		__builtin_memcpy(s->key.name, s->var, AIBOM_ENV_NAME_MAX);
+		s->cur = 0;
+		bpf_loop(AIBOM_ENV_NAME_MAX / 8, find_cb, NULL, 0);
+		n = s->cur;
+		if (n > 0 && n < AIBOM_ENV_NAME_MAX - 1 && n < len && s->var[n & (ENV_VAR_MAX - 1)] == '=') {
+			s->key.prefixlen = (n + 1) * 8; /* the name and its '=' */
+			id = bpf_map_lookup_elem(&env_markers, &s->key);
+			if (id) {
+				s->marker = *id;
+				return 1;
+			}
 		}
 	}
-	s->stop_at_eq = 0;
-	bpf_loop(AIBOM_ENV_SCAN_MAX / 8 + 1, find_cb, NULL, 0);
-	s->pos = s->cur + 1;
+	/* Cut at ENV_VAR_MAX: what follows is more of this value, not a name. */
+	s->in_value = len == ENV_VAR_MAX;
+	s->pos = pos + len - s->in_value;
 	return 0;
 }
 
@@ -434,27 +442,16 @@ static __always_inline __u32 env_marker_of(struct task_struct *p)
 	struct mm_struct *mm = BPF_CORE_READ(p, mm);
 	__u64 start = BPF_CORE_READ(mm, env_start);
 	__u64 end = BPF_CORE_READ(mm, env_end);
-	__u64 len = end > start ? end - start : 0;
 
-	if (!s || !len)
+	if (!s || end <= start)
 		return 0;
-	if (len >= AIBOM_ENV_SCAN_MAX) {
-		len = AIBOM_ENV_SCAN_MAX;
-		if (bpf_probe_read_user(s->buf, AIBOM_ENV_SCAN_MAX, (void *)start))
-			goto fail;
-	} else if (bpf_probe_read_user(s->buf, len & (AIBOM_ENV_SCAN_MAX - 1), (void *)start)) {
-		goto fail;
-	}
-	/* A NUL after the copied bytes ends a variable cut by the bound (len <= AIBOM_ENV_SCAN_MAX here). */
-	s->buf[len] = 0;
-	s->len = len;
+	s->env = start;
+	s->len = end - start > AIBOM_ENV_SCAN_MAX ? AIBOM_ENV_SCAN_MAX : end - start;
 	s->pos = 0;
+	s->in_value = 0;
 	s->marker = 0;
 	bpf_loop(AIBOM_ENV_SCAN_MAX / 2, env_var_cb, NULL, 0);
 	return s->marker;
-fail:
-	COUNT(helper_errors, EV_EXEC);
-	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")

@@ -662,6 +662,11 @@ static int add_env_rule(const char *marker, __u32 id)
 	k.prefixlen = (n + (k.name[n] == '=')) * 8;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.env_markers), &k, &id, BPF_ANY))
 		return -errno;
+	/* The kernel looks a name up only if its first two bytes may match: a one-byte prefix allows any second. */
+	for (int b1 = 0; b1 < 256; b1++) {
+		unsigned int f2 = (unsigned int)k.name[0] << 8 | (n > 1 || k.name[1] == '=' ? k.name[1] : b1);
+		skel->bss->env_first2[f2 >> 6] |= 1ull << (f2 & 63);
+	}
 	skel->bss->env_rules_active = 1;
 	return 0;
 }

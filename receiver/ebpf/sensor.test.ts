@@ -313,6 +313,8 @@ describe('aibom-sensor on the real kernel', () => {
     // What a user's shell typically carries, so the marker sits behind ~3 KiB the kernel must skip.
     const filler: Record<string, string> = {};
     for (let i = 0; i < 40; i++) filler[`FILLER_VAR_${i}`] = 'x'.repeat(60 + i);
+    // A value longer than the sensor copies at once (LS_COLORS-like), holding a marker-like text that is no name.
+    filler.LONG_VALUE = `${'y'.repeat(1500)}:OPENAI_API_KEY=inside-a-value:${'z'.repeat(1500)}`;
     const PATH = process.env.PATH ?? '/usr/bin:/bin';
     // The interpreter itself, not a version-manager shim (a shim's own helpers would be its first children).
     const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
