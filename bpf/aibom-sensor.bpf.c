@@ -138,20 +138,21 @@ struct {
 	__type(value, __u32);
 } env_markers SEC(".maps");
 
-/* Per-CPU state of the environment scan at exec. It lives in a map, not on the
- * stack, on purpose: values read from a map are unknown to the verifier, so the
- * scan's callbacks verify once instead of once per constant position. */
-#define ENV_VAR_MAX 1024 /* longest variable copied at once; longer ones are skipped in pieces */
+/* The new image's environment, copied once per exec of an unmonitored process,
+ * and the scan's cursor. The cursor lives here, not on the stack, on purpose:
+ * values read from a map are unknown to the verifier, so the scan's callbacks
+ * verify once instead of once per constant position. Slack after the buffer:
+ * names are copied and words read without a bound check per byte. */
+#define ENV_SKIP_WORDS 16 /* words of a value skipped per callback; longer values take several */
 
 struct env_scratch {
-	__u8 var[ENV_VAR_MAX + AIBOM_ENV_NAME_MAX]; /* the variable at `pos` (slack: names are read in words) */
+	__u8 buf[AIBOM_ENV_SCAN_MAX + AIBOM_ENV_NAME_MAX];
 	struct env_lpm_key key;
-	__u64 env;    /* user address of the environment (mm->env_start) */
-	__u32 len;    /* bytes of it to scan */
-	__u32 pos;    /* offset of the next variable */
-	__u32 cur;    /* find_cb: where the search for '=' is */
-	__u32 in_value; /* pos is inside a variable longer than `var` */
-	__u32 marker; /* id of the marker found, 0 while none */
+	__u32 len;      /* bytes of environment copied */
+	__u32 pos;      /* where the scan is */
+	__u32 cur;      /* find_cb: where the search for '=' is */
+	__u32 in_value; /* pos is inside a value, not at a name */
+	__u32 marker;   /* id of the marker found, 0 while none */
 	__u32 _pad0;
 };
 
@@ -361,26 +362,11 @@ static __always_inline struct env_scratch *env_scratch(void)
 	return bpf_map_lookup_elem(&env_scratch_map, &zero);
 }
 
-/* bpf_loop callback: moves s->cur to the first '=' or NUL in s->var at or
- * after it, a word at a time: (w - 0x01..) & ~w & 0x80.. has its lowest set bit
- * in the first zero byte of w (little-endian); x ^ 0x3d.. turns '=' into zero. */
-static long find_cb(__u32 i, void *data)
+/* Offset of the lowest zero byte of w given its zero-byte mask z != 0 (little-endian). */
+static __always_inline __u32 first_zero(__u64 z)
 {
-	struct env_scratch *s = env_scratch();
-	__u64 w, e, z;
-	__u32 j, b = 0;
+	__u32 b = 0;
 
-	if (!s)
-		return 1;
-	j = s->cur;
-	w = *(__u64 *)&s->var[j & (ENV_VAR_MAX - 1)];
-	e = w ^ 0x3d3d3d3d3d3d3d3dULL;
-	z = ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) |
-	    ((e - 0x0101010101010101ULL) & ~e & 0x8080808080808080ULL);
-	if (!z) {
-		s->cur = j + 8;
-		return 0;
-	}
 	if (!(z & 0xffffffffULL)) {
 		b += 4;
 		z >>= 32;
@@ -391,46 +377,75 @@ static long find_cb(__u32 i, void *data)
 	}
 	if (!(z & 0xffULL))
 		b += 1;
-	s->cur = j + b;
+	return b;
+}
+
+/* (w - 0x01..) & ~w & 0x80..: its lowest set bit is in the first zero byte of w. */
+#define ZERO_BYTES(w) (((w) - 0x0101010101010101ULL) & ~(w) & 0x8080808080808080ULL)
+
+/* bpf_loop callback: moves s->cur to the first '=' or NUL at or after it, a
+ * word at a time (x ^ 0x3d.. turns '=' into zero). */
+static long find_cb(__u32 i, void *data)
+{
+	struct env_scratch *s = env_scratch();
+	__u64 w, e, z;
+	__u32 j;
+
+	if (!s)
+		return 1;
+	j = s->cur;
+	w = *(__u64 *)&s->buf[j & (AIBOM_ENV_SCAN_MAX - 1)];
+	e = w ^ 0x3d3d3d3d3d3d3d3dULL;
+	z = ZERO_BYTES(w) | ZERO_BYTES(e);
+	if (!z) {
+		s->cur = j + 8;
+		return 0;
+	}
+	s->cur = j + first_zero(z);
 	return 1;
 }
 
-/* bpf_loop callback, one environment variable. bpf_probe_read_user_str copies it
- * (a word-at-a-time copy, faster than any loop of ours) and gives its length,
- * which is where the next one starts. A name whose first two bytes some marker
- * can match is looked up in env_markers. Only names are compared; values are
- * never looked at. */
+/* bpf_loop callback: at a name whose first two bytes some marker can match,
+ * looks it up in env_markers; then skips up to ENV_SKIP_WORDS words towards
+ * the NUL that ends the variable. Only names are compared; values are skipped
+ * unread (a word at a time, looking for a zero byte). */
 static long env_var_cb(__u32 i, void *data)
 {
 	struct env_scratch *s = env_scratch();
 	__u32 pos, n, *id, k;
-	long len;
 
 	if (!s || s->pos >= s->len)
 		return 1;
 	pos = s->pos;
-	len = bpf_probe_read_user_str(s->var, ENV_VAR_MAX, (void *)(s->env + pos));
-	if (len <= 0)
-		return 1;
-	k = (__u32)s->var[0] << 8 | s->var[1];
-	if (!s->in_value && (env_first2[(k >> 6) & 1023] >> (k & 63)) & 1) {
-		/* The name with what follows it; the LPM lookup reads only prefixlen bits. */
-		__builtin_memcpy(s->key.name, s->var, AIBOM_ENV_NAME_MAX);
-		s->cur = 0;
-		bpf_loop(AIBOM_ENV_NAME_MAX / 8, find_cb, NULL, 0);
-		n = s->cur;
-		if (n > 0 && n < AIBOM_ENV_NAME_MAX - 1 && n < len && s->var[n & (ENV_VAR_MAX - 1)] == '=') {
-			s->key.prefixlen = (n + 1) * 8; /* the name and its '=' */
-			id = bpf_map_lookup_elem(&env_markers, &s->key);
-			if (id) {
-				s->marker = *id;
-				return 1;
+	if (!s->in_value) {
+		k = (__u32)s->buf[pos & (AIBOM_ENV_SCAN_MAX - 1)] << 8 | s->buf[(pos + 1) & (AIBOM_ENV_SCAN_MAX - 1)];
+		if ((env_first2[(k >> 6) & 1023] >> (k & 63)) & 1) {
+			/* The name with what follows it; the LPM lookup reads only prefixlen bits. */
+			__builtin_memcpy(s->key.name, &s->buf[pos & (AIBOM_ENV_SCAN_MAX - 1)], AIBOM_ENV_NAME_MAX);
+			s->cur = pos;
+			bpf_loop(AIBOM_ENV_NAME_MAX / 8, find_cb, NULL, 0);
+			n = s->cur - pos;
+			if (n > 0 && n < AIBOM_ENV_NAME_MAX - 1 && s->buf[s->cur & (AIBOM_ENV_SCAN_MAX - 1)] == '=') {
+				s->key.prefixlen = (n + 1) * 8; /* the name and its '=' */
+				id = bpf_map_lookup_elem(&env_markers, &s->key);
+				if (id) {
+					s->marker = *id;
+					return 1;
+				}
 			}
 		}
 	}
-	/* Cut at ENV_VAR_MAX: what follows is more of this value, not a name. */
-	s->in_value = len == ENV_VAR_MAX;
-	s->pos = pos + len - s->in_value;
+	for (int w = 0; w < ENV_SKIP_WORDS; w++) {
+		__u32 j = pos + w * 8;
+		__u64 z = ZERO_BYTES(*(__u64 *)&s->buf[j & (AIBOM_ENV_SCAN_MAX - 1)]);
+		if (z) {
+			s->pos = j + first_zero(z) + 1;
+			s->in_value = 0;
+			return 0;
+		}
+	}
+	s->pos = pos + ENV_SKIP_WORDS * 8;
+	s->in_value = 1;
 	return 0;
 }
 
@@ -442,16 +457,28 @@ static __always_inline __u32 env_marker_of(struct task_struct *p)
 	struct mm_struct *mm = BPF_CORE_READ(p, mm);
 	__u64 start = BPF_CORE_READ(mm, env_start);
 	__u64 end = BPF_CORE_READ(mm, env_end);
+	__u64 len = end > start ? end - start : 0;
 
-	if (!s || end <= start)
+	if (!s || !len)
 		return 0;
-	s->env = start;
-	s->len = end - start > AIBOM_ENV_SCAN_MAX ? AIBOM_ENV_SCAN_MAX : end - start;
+	if (len >= AIBOM_ENV_SCAN_MAX) {
+		len = AIBOM_ENV_SCAN_MAX;
+		if (bpf_probe_read_user(s->buf, AIBOM_ENV_SCAN_MAX, (void *)start))
+			goto fail;
+	} else if (bpf_probe_read_user(s->buf, len & (AIBOM_ENV_SCAN_MAX - 1), (void *)start)) {
+		goto fail;
+	}
+	/* A NUL after the copied bytes ends a variable cut by the bound, so every skip stops by len + 1. */
+	s->buf[len] = 0;
+	s->len = len;
 	s->pos = 0;
 	s->in_value = 0;
 	s->marker = 0;
-	bpf_loop(AIBOM_ENV_SCAN_MAX / 2, env_var_cb, NULL, 0);
+	bpf_loop(AIBOM_ENV_SCAN_MAX, env_var_cb, NULL, 0); /* each round moves on by a byte at least */
 	return s->marker;
+fail:
+	COUNT(helper_errors, EV_EXEC);
+	return 0;
 }
 
 SEC("tp_btf/sched_process_exec")
