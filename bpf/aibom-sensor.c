@@ -221,8 +221,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_ALL: env.all = true; break;
 	case OPT_ENV_MARKER:
+		/* A NAME=value is not echoed: the value may be the secret itself. */
 		if (env.n_env_markers >= MAX_RULES || !valid_marker(arg))
-			argp_error(state, "--env-marker: '%s' must be a variable name, or a prefix ending in *, of at most %d characters", arg, AIBOM_ENV_NAME_MAX - 2);
+			argp_error(state, "--env-marker: '%s' must be a variable name, or a prefix ending in *, of at most %d characters",
+				   strchr(arg, '=') ? "NAME=value" : arg, AIBOM_ENV_NAME_MAX - 2);
 		env.env_markers[env.n_env_markers++] = arg;
 		break;
 	case OPT_NO_DEFAULT_ENV_MARKERS: env.no_default_env_markers = true; break;
@@ -648,6 +650,8 @@ static int set_comm_rule(const char *name, bool add)
 	return 0;
 }
 
+static double now_ms(void);
+
 /* Exact names are stored with the '=' that follows a name in the environment, prefixes without. */
 static int add_env_rule(const char *marker, __u32 id)
 {
@@ -720,6 +724,8 @@ static void add_existing_env(void)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
+	double t0 = now_ms();
+	int seen = 0, marked = 0;
 
 	if (!d)
 		return;
@@ -727,14 +733,20 @@ static void add_existing_env(void)
 		char *p;
 		unsigned long pid = strtoul(de->d_name, &p, 10);
 		__u32 id;
-		if (*p || !pid || !(id = environ_marker(pid)))
+		if (*p || !pid)
+			continue;
+		seen++;
+		if (!(id = environ_marker(pid)))
 			continue;
 		if (start_monitoring(pid, MON_ENV, MONR_ENV_MARKER, id, 0, 0) > 0) {
+			marked++;
 			add_existing_descendants(pid);
 			request_scan(pid);
 		}
 	}
 	closedir(d);
+	if (env.verbose)
+		fprintf(stderr, "aibom-sensor: start-up env scan: %d processes, %d marked, %.1f ms\n", seen, marked, now_ms() - t0);
 }
 
 static int set_cgroup_rule(__u64 id, bool add)
