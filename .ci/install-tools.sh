@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh Debian 12 machine: Debian packages, a real Jaeger v2
-# built from the Go module proxy, the eBPF sensor, and the agent apps the end-to-end tests drive.
+# and a real OpenTelemetry Collector built from the Go module proxy, the eBPF sensor, and the agent
+# apps the end-to-end tests drive.
 # Idempotent: what is already there at the right version is kept.
 #
 #   .ci/install-tools.sh           everything the tests need
@@ -49,6 +50,28 @@ GOMOD
   # The public checksum database is not reachable from these machines; the module proxy is.
   (cd "$build" && GOSUMDB=off GOFLAGS=-mod=mod go mod tidy && GOSUMDB=off GOFLAGS=-mod=mod go build -o "$TOOLS/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
   echo "$JAEGER_VERSION" > "$TOOLS/bin/jaeger.version"
+fi
+
+# The OpenTelemetry Collector the topology tests run, from the collector builder and the manifest
+# kept in the repo (core + contrib modules, all at one release). The stamp holds the manifest's hash
+# so an edited manifest rebuilds.
+OTELCOL_VERSION=v0.159.0
+OTELCOL_MANIFEST=.ci/otelcol-builder.yaml
+step "OpenTelemetry Collector ($OTELCOL_VERSION, $OTELCOL_MANIFEST)"
+otelcol_stamp="$OTELCOL_VERSION $(sha256sum "$OTELCOL_MANIFEST" | cut -c1-16)"
+if [ "$(cat "$TOOLS/bin/otelcol.version" 2>/dev/null)" != "$otelcol_stamp" ]; then
+  releases=$(grep -o ' v0\.[0-9]*\.[0-9]*' "$OTELCOL_MANIFEST" | sort -u | xargs)
+  if [ "$releases" != "$OTELCOL_VERSION" ]; then
+    echo "$OTELCOL_MANIFEST: every collector module must be at $OTELCOL_VERSION, found: $releases" >&2
+    exit 1
+  fi
+  build=$TOOLS/otelcol-build
+  mkdir -p "$build"
+  cp "$OTELCOL_MANIFEST" "$build/manifest.yaml"
+  (cd "$build" && GOBIN=$build GOSUMDB=off go install "go.opentelemetry.io/collector/cmd/builder@$OTELCOL_VERSION" \
+    && GOSUMDB=off ./builder --config manifest.yaml)
+  cp "$build/dist/otelcol" "$TOOLS/bin/otelcol"
+  echo "$otelcol_stamp" > "$TOOLS/bin/otelcol.version"
 fi
 
 if [ -f bpf/Makefile ]; then

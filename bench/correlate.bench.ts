@@ -2,7 +2,7 @@
  * processors/correlate figures: memory of the window buffer, added latency, throughput. A script, not
  * a timed unit test:
  *
- *   npm run build && node --expose-gc dist/bench/correlate.bench.js [memory|tick|latency|throughput|all]
+ *   npm run build && node --expose-gc dist/bench/correlate.bench.js [memory|tick|latency|throughput|fold|all]
  *
  * Kernel events are made by receiver/ebpf's own LogsBuilder from synthetic decoded sensor events, so the
  * log records held in the window have exactly the in-memory shape the receiver hands the pipeline.
@@ -21,6 +21,9 @@
  *   made for that trace reaching the next consumer.
  * - throughput: 1k agents' spans indexed (20k spans), events matched by pid+time, socket tuple and
  *   process tree; events consumed + matched + emitted per CPU second (user + system).
+ * - fold: the per-open cost of the fold rules alone (fold.ts), over PATHS plus the shapes a Python MCP
+ *   server's start-up opens (stdlib, site-packages, shared libraries, locale, missing files) and data
+ *   files no rule matches (the worst case: every rule is tried).
  */
 import { createHost } from '../pipeline/host.js';
 import { bigIntToLong } from '../pipeline/otlp/attributes.js';
@@ -30,6 +33,7 @@ import { silentLogger } from '../pipeline/telemetry/logger.js';
 import { Metrics } from '../pipeline/telemetry/metrics.js';
 import { createDefaultConfig, type CorrelateConfig } from '../processors/correlate/config.js';
 import { CorrelateProcessor } from '../processors/correlate/correlate-processor.js';
+import { defaultFoldConfig, Folder } from '../processors/correlate/fold.js';
 import { createContainerResolver } from '../receiver/ebpf/container.js';
 import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
 import type { SensorEvent } from '../receiver/ebpf/frame-decoder.js';
@@ -329,6 +333,26 @@ async function throughput(events = 200_000): Promise<void> {
   await p.shutdown();
 }
 
+function fold(): void {
+  const folder = new Folder(defaultFoldConfig());
+  const startUp = [
+    '/root/.pyenv/versions/3.11.7/lib/python3.11/encodings/__pycache__/utf_8.cpython-311.pyc',
+    '/srv/app/.venv/lib/python3.11/site-packages/pydantic/__pycache__/main.cpython-311.pyc',
+    '/lib/x86_64-linux-gnu/libssl.so.3',
+    '/usr/lib/locale/C.utf8/LC_CTYPE',
+    '/srv/app/.venv/lib/python3.11/site-packages/zstandard/backend_c.cpython-311-x86_64-linux-gnu.so',
+  ];
+  const kept = ['/data/kb/customers.csv', '/srv/app/agent-py/mcp_server.py', '/etc/os-release', '/proc/777/cmdline'];
+  for (const [label, paths] of [['PATHS (bench mix)', PATHS], ['start-up opens (all fold)', startUp], ['kept opens (no rule matches)', kept]] as const) {
+    const n = 2_000_000;
+    let folded = 0;
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) if (folder.classify(paths[i % paths.length]!, 4242, false, undefined)) folded++;
+    const { user, system } = process.cpuUsage(t0);
+    console.log(`[fold] ${label}: ${(((user + system) * 1000) / n).toFixed(0)} ns per open (${((folded / n) * 100).toFixed(0)}% folded)`);
+  }
+}
+
 if (!gc) console.log('(run with --expose-gc for memory figures)');
 if (phase === 'all' || phase === 'memory' || phase === 'tick') {
   await memory('window-bound', 1_000_000);
@@ -339,3 +363,4 @@ if (phase === 'all' || phase === 'memory' || phase === 'tick') {
 }
 if (phase === 'all' || phase === 'throughput') await throughput();
 if (phase === 'all' || phase === 'latency') await latency();
+if (phase === 'all' || phase === 'fold') fold();

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../pipeline/cli/package-root.js';
+import { packageRoot } from '../pipeline/package-root.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
 import type { ResourceSpans, TracesData } from '../pipeline/otlp/types.js';
 import { silentLogger } from '../pipeline/telemetry/logger.js';

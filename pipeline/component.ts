@@ -25,7 +25,12 @@ export interface Host {
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter';
 
-/** What a factory gets besides its config: who it is and where to report. */
+/** Facts about this build that components stamp on what they make (e.g. an instrumentation scope's version). */
+export interface BuildInfo {
+  version: string;
+}
+
+/** What a factory gets besides its config: who it is, where to report, and the build it runs in. */
 export interface CreateSettings {
   /** Full id as written in config, e.g. `otlp/upstream`. */
   id: string;
@@ -33,6 +38,8 @@ export interface CreateSettings {
   name: string;
   logger: Logger;
   metrics: Metrics;
+  /** Given by the service; absent when a component runs on its own (tests, tools). */
+  build?: BuildInfo;
 }
 
 interface FactoryBase<C> {

@@ -1,9 +1,15 @@
+// What /proc says about a process: its container and Kubernetes identity, which process holds an OTLP
+// connection, and whether a pid from telemetry is the process it describes.
+//
 // Container and Kubernetes identity of a process, from /proc/<pid>/cgroup (world-readable, so this works
 // in the unprivileged pipeline) and, for the pod name and namespace, /proc/<pid>/environ (readable for the
 // same user or with CAP_SYS_PTRACE). Shared by receiver/ebpf (kernel events) and processors/enrich
 // (the agents' own telemetry); each keeps its own cache, keyed by what it knows (cgroup id, pid).
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
+import { endianness } from 'node:os';
+import type { WorkloadHint } from './workloads.js';
 
 export interface ContainerInfo {
   containerId?: string;
@@ -104,4 +110,240 @@ export function readContainerInfo(pid: number, procRoot = '/proc'): ContainerInf
   if (!info.podUid) return info;
   const environ = readEnviron(pid, procRoot);
   return environ === undefined ? info : { ...info, ...podFromEnviron(environ) };
+}
+
+// ------------------------------------------------------------------ the process behind an OTLP connection
+// The kernel's own record of who holds a TCP connection: /proc/net/tcp{,6} maps the connection's
+// tuple to its socket inode, /proc/<pid>/fd shows which processes hold that inode. Used to check that
+// the spans claiming a pid came over a connection of that process (or of an ancestor that exported on
+// its behalf), so an OTLP client cannot make the sensor watch another process by naming its pid.
+
+export interface TcpSocket {
+  /** 16 bytes as 32 hex digits, IPv4 as ::ffff:a.b.c.d, so both tables and every notation compare equal. */
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  inode: number;
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+const V4_MAPPED = '00000000000000000000ffff';
+
+/** An address of /proc/net/tcp (8 hex digits) or tcp6 (32): 32-bit words in host byte order. */
+function procAddress(hex: string): string {
+  let out = '';
+  for (let w = 0; w < hex.length; w += 8) {
+    const word = hex.slice(w, w + 8).toLowerCase();
+    out += LITTLE_ENDIAN ? word.slice(6, 8) + word.slice(4, 6) + word.slice(2, 4) + word.slice(0, 2) : word;
+  }
+  return out.length === 8 ? V4_MAPPED + out : out;
+}
+
+/** The lines of /proc/net/tcp or /proc/net/tcp6 (the header line and malformed lines are skipped). */
+export function parseProcNetTcp(content: string): TcpSocket[] {
+  const out: TcpSocket[] = [];
+  for (const line of content.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    // sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode ...
+    if (f.length < 10 || !f[0]!.endsWith(':')) continue;
+    const [la, lp] = f[1]!.split(':');
+    const [ra, rp] = f[2]!.split(':');
+    const inode = Number(f[9]);
+    if (!la || !lp || !ra || !rp || !Number.isSafeInteger(inode)) continue;
+    out.push({ localAddress: procAddress(la), localPort: parseInt(lp, 16), remoteAddress: procAddress(ra), remotePort: parseInt(rp, 16), inode });
+  }
+  return out;
+}
+
+/** An IP address in the 32-hex-digit form of `TcpSocket` (IPv4 and IPv4-mapped IPv6 alike); undefined if not an address. */
+export function addressKey(address: string): string | undefined {
+  const a = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  if (isIPv4(a)) return V4_MAPPED + a.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join('');
+  if (!isIPv6(a)) return undefined;
+  let tail = '';
+  let head = a.replace(/%.*$/, '');
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(head);
+  if (v4) {
+    tail = addressKey(v4[1]!)!.slice(24);
+    head = head.slice(0, -v4[1]!.length) + '0:0';
+  }
+  const [l, r] = head.split('::') as [string, string | undefined];
+  const left = l ? l.split(':') : [];
+  const right = r ? r.split(':') : [];
+  const groups = r === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const hex = groups.map((g) => g.padStart(4, '0')).join('').toLowerCase();
+  return tail ? hex.slice(0, 24) + tail : hex;
+}
+
+/** Whether `key` (from `addressKey`) is a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.x. */
+export function isLoopbackKey(key: string): boolean {
+  return key === '00000000000000000000000000000001' || (key.startsWith(V4_MAPPED) && key.slice(24, 26) === '7f');
+}
+
+/**
+ * The inode of the client's socket of a loopback TCP connection to our `serverPort`: the socket whose
+ * local end is the peer we saw. Undefined when there is none (closed, or not in our network namespace).
+ */
+export function clientSocketInode(peerKey: string, peerPort: number, serverPort: number, procRoot = '/proc'): number | undefined {
+  // Reading a table walks the kernel's whole socket hash (milliseconds whatever its size): the table
+  // of the peer's family first, the other only for an IPv4 peer on an IPv6 socket (::ffff:a.b.c.d).
+  for (const table of peerKey.startsWith(V4_MAPPED) ? ['tcp', 'tcp6'] : ['tcp6']) {
+    let content: string;
+    try {
+      content = readFileSync(`${procRoot}/net/${table}`, 'latin1');
+    } catch {
+      continue; // no IPv6 in this kernel
+    }
+    for (const s of parseProcNetTcp(content)) {
+      if (s.localPort === peerPort && s.remotePort === serverPort && s.localAddress === peerKey && s.inode !== 0) return s.inode;
+    }
+  }
+  return undefined;
+}
+
+/** Whether process `pid` holds socket `inode` among its open files. */
+export function holdsSocket(pid: number, inode: number, procRoot = '/proc'): boolean {
+  const want = `socket:[${inode}]`;
+  let fds: string[];
+  try {
+    fds = readdirSync(`${procRoot}/${pid}/fd`);
+  } catch {
+    return false; // gone, or another user's process without CAP_SYS_PTRACE
+  }
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`${procRoot}/${pid}/fd/${fd}`) === want) return true;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return false;
+}
+
+/** The parent pid from /proc/<pid>/stat; undefined when the process is gone. */
+export function parentPid(pid: number, procRoot = '/proc'): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`${procRoot}/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // `pid (comm) state ppid ...`; comm may hold spaces and parentheses, so read after the last ')'.
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return Number.isInteger(ppid) ? ppid : undefined;
+}
+
+/** Ancestors looked at above a claimed pid; deeper chains are not followed. */
+export const MAX_ANCESTRY = 32;
+
+/**
+ * The process among `pid` and its ancestors (below init, which is everyone's ancestor) that holds socket
+ * `inode`; undefined when none does.
+ */
+export function socketHolderInLineage(pid: number, inode: number, procRoot = '/proc'): number | undefined {
+  let p: number | undefined = pid;
+  for (let depth = 0; p !== undefined && p > 1 && depth <= MAX_ANCESTRY; depth++) {
+    if (holdsSocket(p, inode, procRoot)) return p;
+    p = parentPid(p, procRoot);
+  }
+  return undefined;
+}
+
+/**
+ * Every process holding socket `inode` (a scan of all /proc/<pid>/fd: milliseconds on a host with a
+ * few hundred processes, so callers cache the answer per connection).
+ */
+export function socketHolders(inode: number, procRoot = '/proc'): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync(procRoot);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const c = e.charCodeAt(0);
+    if (c < 48 || c > 57) continue; // not a pid
+    const pid = Number(e);
+    if (holdsSocket(pid, inode, procRoot)) out.push(pid);
+  }
+  return out;
+}
+
+/**
+ * The one process that holds socket `inode`: the only holder, or the holder that is an ancestor of all
+ * the others (children that inherited it); undefined when nobody or unrelated processes hold it.
+ */
+export function socketOwner(inode: number, procRoot = '/proc'): number | undefined {
+  const holders = socketHolders(inode, procRoot);
+  if (holders.length <= 1) return holders[0];
+  const set = new Set(holders);
+  const top = holders.filter((pid) => {
+    for (let p = parentPid(pid, procRoot), depth = 0; p !== undefined && p > 1 && depth <= MAX_ANCESTRY; p = parentPid(p, procRoot), depth++) {
+      if (set.has(p)) return false;
+    }
+    return true;
+  });
+  return top.length === 1 ? top[0] : undefined;
+}
+
+// ------------------------------------------------------------------ is this pid the process the telemetry describes
+
+/** /proc/<pid>/cmdline as arguments; undefined when the process is gone. Empty for a kernel thread. */
+export function readCommandLine(pid: number, proc = '/proc'): string[] | undefined {
+  try {
+    const args = readFileSync(`${proc}/${pid}/cmdline`, 'utf8').split('\0');
+    if (args[args.length - 1] === '') args.pop();
+    return args;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a process runs: its arguments and executable path (the path needs ptrace access to another
+ * user's process and is left out without it); undefined when the process is gone.
+ */
+export function readProcessImage(pid: number, proc = '/proc'): { args?: string[]; path?: string } | undefined {
+  const args = readCommandLine(pid, proc);
+  if (!args) return undefined;
+  const image: { args?: string[]; path?: string } = args.length > 0 ? { args } : {};
+  try {
+    image.path = readlinkSync(`${proc}/${pid}/exe`);
+  } catch {
+    /* another user's process, or a kernel thread */
+  }
+  return image;
+}
+
+/**
+ * Whether the process behind `hint.pid` here is the one the telemetry described. A pid from an SDK
+ * may come from another PID namespace (a container) or have been reused; watching or tagging the wrong
+ * process would be worse than none. Undefined = it is that process; otherwise why not (the message
+ * names no argument: command lines carry secrets).
+ */
+export function mismatch(hint: Pick<WorkloadHint, 'pid' | 'executableName' | 'commandArgs'>, proc = '/proc'): string | undefined {
+  const cmdline = readCommandLine(hint.pid, proc)?.filter(Boolean);
+  let comm: string;
+  try {
+    comm = readFileSync(`${proc}/${hint.pid}/comm`, 'utf8').trim();
+  } catch {
+    return `no process ${hint.pid} here`;
+  }
+  if (!cmdline) return `no process ${hint.pid} here`;
+  if (hint.commandArgs && hint.commandArgs.length > 0) {
+    const same = hint.commandArgs.length === cmdline.length && hint.commandArgs.every((a, i) => a === cmdline[i] || (i === 0 && basename(a) === basename(cmdline[0] ?? '')));
+    if (!same) return `command line differs from /proc/${hint.pid}/cmdline (${hint.commandArgs.length} arguments in the telemetry, ${cmdline.length} here)`;
+  }
+  if (hint.executableName) {
+    const name = hint.executableName;
+    // comm is the first 15 bytes of the executable's base name (or a name the process gave itself).
+    if (comm !== name.slice(0, 15) && basename(cmdline[0] ?? '') !== name) return `executable differs (telemetry: ${name}, here: ${comm})`;
+  }
+  return undefined;
+}
+
+function basename(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
 }

@@ -8,13 +8,25 @@ export const KERNEL_SCOPE = 'aibom.ebpf';
 /** Instrumentation scope of the spans processors/correlate produces from kernel events. */
 export const CORRELATE_SCOPE = 'aibom.correlate';
 
+/**
+ * Every attribute key, instrumentation scope name and log event name under `aibom.` is this product's
+ * own: what the sensor saw, how it was correlated, what the collector concluded. Telemetry received over
+ * OTLP is the sender's word and may not speak in these names (receiver/otlp renames them).
+ */
+export const RESERVED_PREFIX = 'aibom.';
+/** What receiver/otlp puts in front of a reserved name it received: `aibom.kernel.kind` -> `untrusted.aibom.kernel.kind`. */
+export const UNTRUSTED_PREFIX = 'untrusted.';
+
 /** LogRecord.eventName of a kernel event: `aibom.kernel.<kind>`. */
 export const KERNEL_EVENT_PREFIX = 'aibom.kernel.';
-export type KernelEventKind = 'exec' | 'exit' | 'fork' | 'open' | 'connect' | 'accept' | 'dns' | 'tls' | 'http';
+export const KERNEL_EVENT_KINDS = ['exec', 'exit', 'fork', 'open', 'connect', 'accept', 'dns', 'tls', 'http'] as const;
+export type KernelEventKind = (typeof KERNEL_EVENT_KINDS)[number];
 
 export const ATTR = {
   // OpenTelemetry semantic conventions
   serviceName: 'service.name',
+  serviceInstanceId: 'service.instance.id',
+  telemetrySdkLanguage: 'telemetry.sdk.language',
   hostName: 'host.name',
   processPid: 'process.pid',
   processParentPid: 'process.parent_pid',
@@ -61,8 +73,11 @@ export const ATTR = {
   processExitSignal: 'aibom.process.exit_signal',
   fileOpenFlags: 'aibom.file.open_flags',
   fileResult: 'aibom.file.result',
-  /** Distinct files one span stands for when many opens in a directory were folded. */
+  /** Distinct files one span stands for when plumbing opens were folded (processors/correlate/fold.ts). */
   fileDistinctPaths: 'aibom.file.distinct_paths',
+  /** The fold rule that grouped a span's opens, and the first of its paths (bounded). */
+  foldRule: 'aibom.fold.rule',
+  foldSamplePaths: 'aibom.fold.sample_paths',
   identityCredential: 'aibom.identity.credential',
   networkResult: 'aibom.network.result',
   networkInProgress: 'aibom.network.in_progress',
@@ -73,6 +88,11 @@ export const ATTR = {
   /** W3C traceparent captured on the wire (HTTP header, or MCP params._meta). */
   wireTraceparent: 'aibom.wire.traceparent',
   wireTraceparentSource: 'aibom.wire.traceparent_source',
+  /**
+   * On spans processors/correlate makes: `otlp_connection` when the parent span's resource named no
+   * `process.pid` and the process holding its OTLP connection stood in for it.
+   */
+  processPidSource: 'aibom.process.pid_source',
   /** Set by processors/correlate on every span it creates: which key placed it. */
   correlationKey: 'aibom.correlation.key',
   kernelKind: 'aibom.kernel.kind',

@@ -1,6 +1,18 @@
+/**
+ * Why the announcer believes the telemetry came from the process: the OTLP connection it arrived on is
+ * held (in the kernel's file table) by that process or an ancestor of it. A pid the telemetry merely
+ * names is the sender's word, which any local client can forge.
+ */
+export interface WorkloadEvidence {
+  kind: 'otlp_connection';
+  /** The process that holds the connection: the announced pid or one of its ancestors. */
+  holderPid: number;
+}
+
 /** What a component learned about a process from its telemetry, to tell it apart from a reused pid. */
 export interface WorkloadHint {
   pid: number;
+  evidence: WorkloadEvidence;
   /** `process.executable.name` of the telemetry's resource, when the SDK reported it. */
   executableName?: string;
   /** `process.command_args` of the telemetry's resource, when the SDK reported it. */

@@ -6,7 +6,7 @@ import { parseServiceConfig, type ServiceConfig } from '../config/service-config
 import { Service } from '../service/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { findFactory } from './components.js';
-import { defaultConfigPath, packageVersion } from './package-root.js';
+import { defaultConfigPath, packageVersion } from '../package-root.js';
 
 const HELP = `aibom-collector: OpenTelemetry pipeline stage that turns what AI agents do at runtime into an AI-BOM
 
@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<number> {
 async function run(config: ServiceConfig, file: string): Promise<number> {
   const logger = createLogger(config.logLevel);
   logger.info({ config: file, version: packageVersion() }, 'starting aibom-collector');
-  const service = new Service(config, logger);
+  const service = new Service(config, logger, { version: packageVersion() });
   try {
     await service.start();
   } catch (err) {

@@ -74,6 +74,20 @@ export function int64ToBigInt(v: Int64 | null | undefined): bigint {
   return BigInt(v.toString());
 }
 
+/**
+ * Exact microseconds (floor) of a 64-bit nanosecond timestamp. For a Long (what protobufjs decodes and
+ * receiver/ebpf writes) without the string and BigInt round trip: ns = hi * 2^32 + lo and
+ * 2^32 = 4294967 * 1000 + 296; below 2^62 ns (year 2116) every partial product stays below 2^53.
+ */
+export function int64ToMicros(v: Int64 | null | undefined): number {
+  if (v !== null && typeof v === 'object' && v.high >= 0 && v.high < 0x40000000) {
+    const hi = v.high;
+    const lo = v.low >>> 0;
+    return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+  }
+  return Number(int64ToBigInt(v) / 1000n);
+}
+
 export function bigIntToLong(ns: bigint): Long {
   return Long.fromString(ns.toString(), true);
 }

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { listen, splitHostPort } from './listen.js';
+import { listen, splitHostPort } from '../listen.js';
 
 /**
  * Self-observability: /healthz (the process answers), /readyz (every component started and the

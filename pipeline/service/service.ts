@@ -1,4 +1,4 @@
-import type { Component, CreateSettings } from '../component.js';
+import type { BuildInfo, Component, CreateSettings } from '../component.js';
 import { PermanentError, type Consumer, type Consumers } from '../consumer.js';
 import type { ComponentConfig, ServiceConfig } from '../config/service-config.js';
 import type { Signal, SignalData } from '../otlp/types.js';
@@ -35,6 +35,7 @@ export class Service {
   constructor(
     private readonly config: ServiceConfig,
     private readonly logger: Logger,
+    private readonly buildInfo?: BuildInfo,
   ) {
     this.fatalError = new Promise((resolve) => (this.fatal = resolve));
     this.build();
@@ -42,7 +43,7 @@ export class Service {
   }
 
   private settings(c: ComponentConfig, kind: string): CreateSettings {
-    return { id: c.id, name: c.name, logger: this.logger.child({ component: `${kind}/${c.id}` }), metrics: this.metrics };
+    return { id: c.id, name: c.name, logger: this.logger.child({ component: `${kind}/${c.id}` }), metrics: this.metrics, build: this.buildInfo };
   }
 
   private build(): void {

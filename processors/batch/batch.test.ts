@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import type { Consumers } from '../../pipeline/consumer.js';
 import { PermanentError, RetryableError } from '../../pipeline/consumer.js';
+import { isKernelRecord, markKernelRecord } from '../../pipeline/kernel-event/index.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
@@ -139,6 +140,20 @@ describe('batch processor', () => {
     await expect(p.traces.consume(makeTraces(6))).rejects.toThrow('queue full');
     expect(await metrics.value(metrics.processorDropped, { component: 'batch', signal: 'traces', reason: 'next_retryable_error' })).toBe(4);
     await p.shutdown();
+  });
+
+  it('passes log records on by reference, split or merged, so kernel-event marks survive', async () => {
+    const { p, sink } = setup({ send_batch_size: 4, send_batch_max_size: 4, timeout: '10s' });
+    const a = makeLogs(3, 'kernel');
+    const b = makeLogs(3, 'app');
+    const kernel = a.resourceLogs[0]!.scopeLogs[0]!.logRecords.map((r) => markKernelRecord(r));
+    await p.logs.consume(a);
+    await p.logs.consume(b);
+    await p.shutdown();
+    const out = sink.logs.flatMap((d) => d.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords)));
+    expect(out).toHaveLength(6);
+    expect(out.filter(isKernelRecord)).toEqual(kernel);
+    expect(out.filter(isKernelRecord).every((r, i) => r === kernel[i])).toBe(true);
   });
 });
 

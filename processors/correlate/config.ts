@@ -1,4 +1,5 @@
-import type { Section } from '../../pipeline/config/section.js';
+import { Section } from '../../pipeline/config/section.js';
+import { defaultFoldConfig, globRule, type FoldConfig, type FoldRule } from './fold.js';
 
 export interface CorrelateConfig {
   /** How long a kernel event waits for the span that caused it; then it is emitted as process activity. */
@@ -17,8 +18,8 @@ export interface CorrelateConfig {
   maxProcesses: number;
   /** Also forward the kernel-event log records themselves on the logs pipeline. */
   forwardKernelEvents: boolean;
-  /** More distinct files than this opened from one directory under one span fold into one span; 0 = never. */
-  collapseThreshold: number;
+  /** Plumbing opens (module loading, shared libraries, locale data) folded into one span per parent and root. */
+  fold: FoldConfig;
 }
 
 export const DEFAULT_WINDOW_MS = 30_000;
@@ -28,7 +29,6 @@ export const DEFAULT_TICK_MS = 250;
 export const DEFAULT_MAX_BUFFERED_EVENTS = 100_000;
 export const DEFAULT_MAX_INDEXED_SPANS = 200_000;
 export const DEFAULT_MAX_PROCESSES = 65_536;
-export const DEFAULT_COLLAPSE_THRESHOLD = 8;
 
 export function createDefaultConfig(): CorrelateConfig {
   return {
@@ -40,7 +40,7 @@ export function createDefaultConfig(): CorrelateConfig {
     maxIndexedSpans: DEFAULT_MAX_INDEXED_SPANS,
     maxProcesses: DEFAULT_MAX_PROCESSES,
     forwardKernelEvents: false,
-    collapseThreshold: DEFAULT_COLLAPSE_THRESHOLD,
+    fold: defaultFoldConfig(),
   };
 }
 
@@ -56,9 +56,41 @@ export function readConfig(section: Section): CorrelateConfig {
     maxIndexedSpans: section.int('max_indexed_spans', d.maxIndexedSpans, 1),
     maxProcesses: section.int('max_processes', d.maxProcesses, 1),
     forwardKernelEvents: section.bool('forward_kernel_events', d.forwardKernelEvents),
-    collapseThreshold: section.int('collapse_threshold', d.collapseThreshold),
+    fold: readFold(section.section('fold'), d.fold),
   };
   if (c.tickMs <= 0) section.error('tick_interval', 'must be greater than 0');
   if (c.settleMs >= c.windowMs) section.error('settle', `must be shorter than window (${c.windowMs} ms)`);
   return c;
+}
+
+function readFold(s: Section, d: FoldConfig): FoldConfig {
+  const fold: FoldConfig = {
+    enabled: s.bool('enabled', d.enabled),
+    defaults: s.bool('defaults', d.defaults),
+    rules: readRules(s),
+    samplePaths: s.int('sample_paths', d.samplePaths, 1, 1000),
+  };
+  s.done();
+  return fold;
+}
+
+/** `rules: [{ name, paths: [glob, ...] }]`: the user's plumbing, tried before the built-in rules. */
+function readRules(s: Section): FoldRule[] {
+  const raw = s.raw('rules');
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) {
+    s.error('rules', 'expected a list of { name, paths }');
+    return [];
+  }
+  return raw.flatMap((item, i) => {
+    const r = new Section(item, `${s.path}.rules[${i}]`, s.errors);
+    const name = r.string('name', '');
+    const paths = r.stringList('paths', []);
+    r.done();
+    if (!name) r.error('name', 'is required');
+    if (paths.length === 0) r.error('paths', 'must list at least one glob');
+    const bad = paths.find((p) => !p.startsWith('/') && !p.startsWith('**'));
+    if (bad !== undefined) r.error('paths', `must be absolute globs (or start with **), got ${JSON.stringify(bad)}`);
+    return name && paths.length > 0 && bad === undefined ? [globRule(name, paths)] : [];
+  });
 }

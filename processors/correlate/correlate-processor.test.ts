@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import type { Consumers } from '../../pipeline/consumer.js';
-import { findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
+import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
-import { ATTR } from '../../pipeline/semconv.js';
+import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { createDefaultConfig, type CorrelateConfig } from './config.js';
 import { CorrelateProcessor } from './correlate-processor.js';
 import { at, kernelEvents, spanHex, spans, T0, traceHex } from './testdata/builders.js';
@@ -57,6 +57,20 @@ describe('correlate processor', () => {
     clock = Number(T0);
     out = new Collect();
     make();
+  });
+
+  test("the sensor's gap record goes on to the logs pipeline; kernel events do not (they become spans)", async () => {
+    const gap: LogsData = {
+      resourceLogs: [
+        {
+          resource: { attributes: [attr(ATTR.serviceName, 'aibom-sensor')] },
+          scopeLogs: [{ scope: { name: KERNEL_SCOPE }, logRecords: [{ eventName: 'aibom.sensor.gap', severityNumber: 13, timeUnixNano: bigIntToLong(at(1)), attributes: [] }] }],
+        },
+      ],
+    };
+    await p.logs.consume(gap);
+    await p.logs.consume(kernelEvents(AGENT, [{ kind: 'open', ms: 1500, attributes: { [ATTR.filePath]: '/etc/hosts' } }]));
+    expect(out.logs).toEqual([gap]);
   });
 
   test('spans pass through at once and unchanged', async () => {
@@ -191,42 +205,3 @@ describe('clock tolerance', () => {
   });
 });
 
-describe('folding', () => {
-  test('many files of one directory fold into one span; credential reads and the exec a process span stands for do not repeat', async () => {
-    const out = new Collect();
-    const p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), out.consumers, () => Number(T0) + 5000);
-    await p.traces.consume(AGENT_TRACE);
-    const child = { pid: 300, ppid: AGENT.pid, comm: 'python3', exe: '/usr/bin/python3', args: ['python3', 'mcp_server.py'] };
-    await p.logs.consume(
-      kernelEvents(child, [
-        { kind: 'exec', ms: 1010, attributes: { [ATTR.processExecutablePath]: '/usr/bin/python3' } },
-        ...Array.from({ length: 12 }, (_, i) => ({ kind: 'open' as const, ms: 1020 + i, attributes: { [ATTR.filePath]: `/usr/lib/python3/m${i}.py` } })),
-        { kind: 'open', ms: 1040, attributes: { [ATTR.filePath]: '/usr/lib/python3/token', [ATTR.identityCredential]: true } },
-        { kind: 'open', ms: 1050, attributes: { [ATTR.filePath]: '/data/customers.csv' } },
-      ]),
-    );
-    await p.shutdown();
-    const names = out.made().map((s) => s.name).sort();
-    expect(names).toEqual(['exec /usr/bin/python3', 'open /data/customers.csv', 'open /usr/lib/python3/* (12 files)', 'open /usr/lib/python3/token']);
-    const folded = out.made().find((s) => s.name.endsWith('(12 files)'))!;
-    expect(findAttr(folded.attributes, 'file.directory')).toBe('/usr/lib/python3');
-    expect(findAttr(folded.attributes, ATTR.filePath)).toBeUndefined();
-    expect(findAttr(folded.attributes, ATTR.kernelCount)).toBe(12);
-  });
-});
-
-describe('workload discovery', () => {
-  test('a process exporting GenAI spans is announced once, with what its resource says about it', async () => {
-    const { createHost } = await import('../../pipeline/host.js');
-    const host = createHost();
-    const seen: unknown[] = [];
-    host.workloads.subscribe((h) => seen.push(h));
-    const p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), new Collect().consumers);
-    await p.start(host);
-    await p.traces.consume(AGENT_TRACE);
-    await p.traces.consume(AGENT_TRACE);
-    await p.traces.consume(spans('plain-web-app', 555, [{ trace: 'c1', id: '1', name: 'GET /', from: 0, to: 1 }]));
-    await p.shutdown();
-    expect(seen).toEqual([{ pid: AGENT.pid, commandArgs: undefined, executableName: undefined, reason: expect.stringMatching(/span "(ChatOpenAI|read_file)" of support-agent$/) }]);
-  });
-});

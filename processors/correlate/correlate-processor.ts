@@ -1,22 +1,29 @@
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
-import { findAttr } from '../../pipeline/otlp/attributes.js';
-import type { KeyValue, LogsData, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
+import { findAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
+import { clientInfoOf, type ClientInfo } from '../../pipeline/client-info.js';
+import type { KeyValue, LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
-import { packageVersion } from '../../pipeline/cli/package-root.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
-import { int64ToMicros, readKernelEvent, type KernelEvent } from './kernel-event.js';
+import { Folder } from './fold.js';
+import { holdKernelEvent, type KernelEvent } from './kernel-event.js';
 import { match, type MatchContext } from './matcher.js';
 import { ProcessTable } from './process-table.js';
 import { SpanBuilder, type Assignment } from './span-builder.js';
 import { SpanIndex, type SpanRef } from './span-index.js';
+import { SpanSourceCheck, type Sender } from './span-source.js';
 
 /** Span kinds that show a process is an AI workload worth watching in the kernel. */
 const WORKLOAD_KINDS: ReadonlySet<CanonicalKind> = new Set(['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
 
 /** Emitted spans the next hop refused, kept for the next tick up to this many batches. */
 const MAX_PENDING_EMITS = 64;
+
+/** Refused pids remembered per connection; past it, claims are checked (and logged) again. */
+const MAX_REFUSED_PER_CLIENT = 64;
+/** Stands for "no OTLP client" (spans made in this process) among the refused claims. */
+const NO_CLIENT: ClientInfo = Object.freeze({ transport: 'grpc', peer: undefined, localPort: 0 });
 
 /**
  * Places kernel activity (log records from receiver/ebpf) under the span that caused it.
@@ -41,6 +48,10 @@ export class CorrelateProcessor implements Component, Consumers {
   private stopped = false;
   private host: Host | undefined;
   private readonly announced = new Set<number>();
+  /** Claims already refused, per connection (forgotten with the connection). */
+  private readonly refused = new WeakMap<ClientInfo, Set<number>>();
+  private readonly sources = new SpanSourceCheck();
+  private readonly unverified;
 
   private readonly placed;
   private readonly evicted;
@@ -61,7 +72,7 @@ export class CorrelateProcessor implements Component, Consumers {
     private readonly now: () => number = Date.now,
   ) {
     this.processes = new ProcessTable(config.maxProcesses);
-    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, config.collapseThreshold, packageVersion());
+    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, new Folder(config.fold), settings.build?.version ?? '');
     this.ctx = { spans: this.spans, processes: this.processes, toleranceUs: config.clockSkewMs * 1000 };
     const m = settings.metrics;
     this.labels = { component: settings.id };
@@ -69,6 +80,7 @@ export class CorrelateProcessor implements Component, Consumers {
     this.evicted = shared(m, 'aibom_correlate_evicted_events_total', 'Kernel events emitted as unmatched before their window ended because the buffer was full.', ['component']);
     this.emitted = shared(m, 'aibom_correlate_emitted_spans_total', 'Spans made from kernel events and handed to the next hop.', ['component']);
     this.dropped = m.processorDropped;
+    this.unverified = shared(m, 'aibom_correlate_unverified_workloads_total', 'Pids named by GenAI spans that were not announced for watching, by why the claim could not be checked.', ['component', 'reason']);
     this.heldGauge = sharedGauge(m, 'aibom_correlate_held_events', 'Kernel events waiting for their span.', ['component']);
     this.indexedGauge = sharedGauge(m, 'aibom_correlate_indexed_spans', 'Spans remembered for matching.', ['component']);
     this.latency = sharedGauge(m, 'aibom_correlate_placement_delay_ms', 'Time from a kernel event arriving to its span being emitted (last tick, max).', ['component']);
@@ -92,34 +104,77 @@ export class CorrelateProcessor implements Component, Consumers {
 
   private async consumeTraces(data: TracesData): Promise<void> {
     const arrived = this.now();
+    const standIn = this.standIn(data);
     for (const rs of data.resourceSpans) {
-      const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
+      let pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
+      let pidSource: SpanRef['pidSource'];
+      if (!pid && standIn) {
+        pid = standIn;
+        pidSource = 'otlp_connection';
+      }
       const serviceName = String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service');
       let agentSpan: SpanRef | undefined;
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
-          const ref = refOf(span, pid, serviceName, arrived);
+          const ref = refOf(span, pid, pidSource, serviceName, arrived);
           this.spans.add(ref);
           if (ref.kind && WORKLOAD_KINDS.has(ref.kind)) agentSpan = ref;
         }
       }
       if (pid) this.changed.add(pid);
-      if (agentSpan && pid) this.announce(pid, rs.resource?.attributes, agentSpan);
+      if (agentSpan && pid) this.announce(pid, rs.resource, agentSpan);
     }
     this.indexedGauge.set(this.labels, this.spans.size);
     if (!this.next.traces) throw new PermanentError('correlate has no traces consumer after it');
     await this.next.traces.consume(data);
   }
 
-  /** Tells the host this process is an AI workload, so the sensor watches it from now on. */
-  private announce(pid: number, resource: KeyValue[] | undefined, span: SpanRef): void {
+  /**
+   * For SDKs that report no `process.pid` (Python's default): the process holding the connection the
+   * request came over, on this processor's own index only (the resources pass on as sent). All
+   * resources of a request share its connection.
+   */
+  private standIn(data: TracesData): number | undefined {
+    const senders: Sender[] = [];
+    let client: ClientInfo | undefined;
+    for (const rs of data.resourceSpans) {
+      if (findAttr(rs.resource?.attributes, ATTR.processPid) !== undefined) continue;
+      client ??= clientInfoOf(rs.resource);
+      senders.push(senderOf(rs.resource?.attributes));
+    }
+    return senders.length > 0 ? this.sources.owner(client, senders) : undefined;
+  }
+
+  /**
+   * Tells the host this process is an AI workload, so the sensor watches it from now on; only when the
+   * spans came over a connection of that process (or of an ancestor): see SpanSourceCheck.
+   */
+  private announce(pid: number, resource: Resource | null | undefined, span: SpanRef): void {
     if (this.announced.has(pid)) return;
+    const client = clientInfoOf(resource);
+    const key = client ?? NO_CLIENT;
+    let refused = this.refused.get(key);
+    if (refused?.has(pid)) return;
+    const source = this.sources.check(pid, client);
+    if ('reason' in source) {
+      this.unverified.inc({ ...this.labels, reason: source.reason });
+      if (source.reason === 'rate_limited') return; // checked again with its next spans
+      // Once per connection and pid: an agent sends many batches, and a forger would fill the log.
+      if (!refused) this.refused.set(key, (refused = new Set()));
+      if (refused.size < MAX_REFUSED_PER_CLIENT) refused.add(pid);
+      this.settings.logger.warn(
+        { pid, reason: source.reason, peer: client?.peer, transport: client?.transport },
+        'not announcing a workload: the spans naming this pid did not come from that process',
+      );
+      return;
+    }
     this.announced.add(pid);
     if (this.announced.size > this.config.maxProcesses) this.announced.delete(this.announced.values().next().value!);
-    const args = findAttr(resource, ATTR.processCommandArgs);
-    const name = findAttr(resource, ATTR.processExecutableName);
+    const args = findAttr(resource?.attributes, ATTR.processCommandArgs);
+    const name = findAttr(resource?.attributes, ATTR.processExecutableName);
     this.host?.workloads.announce({
       pid,
+      evidence: { kind: 'otlp_connection', holderPid: source.holderPid },
       commandArgs: Array.isArray(args) ? args.map(String) : undefined,
       executableName: typeof name === 'string' ? name : undefined,
       reason: `${span.kind} span "${span.name}" of ${span.serviceName}`,
@@ -138,9 +193,15 @@ export class CorrelateProcessor implements Component, Consumers {
           rest.push(sl);
           continue;
         }
+        // Only records receiver/ebpf made are kernel events (provenance, not the scope name); the rest
+        // of the scope (its gap records) goes on.
+        const passOn = [];
         for (const record of sl.logRecords) {
-          const ev = readKernelEvent(record, resource, arrived);
-          if (!ev) continue;
+          const ev = holdKernelEvent(record, resource, arrived);
+          if (!ev) {
+            passOn.push(record);
+            continue;
+          }
           if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
           if (ev.kind === 'fork') {
             const child = Number(findAttr(record.attributes, ATTR.processChildPid) ?? 0);
@@ -148,7 +209,8 @@ export class CorrelateProcessor implements Component, Consumers {
           }
           this.held.push(ev);
         }
-        if (this.config.forwardKernelEvents) rest.push(sl);
+        if (this.config.forwardKernelEvents || passOn.length === sl.logRecords.length) rest.push(sl);
+        else if (passOn.length > 0) rest.push({ ...sl, logRecords: passOn });
       }
       if (rest.length > 0) others.push({ ...rl, scopeLogs: rest });
     }
@@ -277,13 +339,20 @@ export class CorrelateProcessor implements Component, Consumers {
   }
 }
 
+function senderOf(resource: KeyValue[] | undefined): Sender {
+  const language = findAttr(resource, ATTR.telemetrySdkLanguage);
+  const sdkLanguage = typeof language === 'string' ? language : undefined;
+  const identity = `${String(findAttr(resource, ATTR.serviceName) ?? '')}\0${String(findAttr(resource, ATTR.serviceInstanceId) ?? '')}\0${sdkLanguage ?? ''}`;
+  return { identity, sdkLanguage };
+}
+
 function countSpans(data: TracesData): number {
   let n = 0;
   for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
   return n;
 }
 
-function refOf(span: Span, pid: number, serviceName: string, arrivedAtMs: number): SpanRef {
+function refOf(span: Span, pid: number, pidSource: SpanRef['pidSource'], serviceName: string, arrivedAtMs: number): SpanRef {
   const view = canonicalView(span);
   return {
     traceId: Buffer.from(span.traceId).toString('hex'),
@@ -291,6 +360,7 @@ function refOf(span: Span, pid: number, serviceName: string, arrivedAtMs: number
     startUs: int64ToMicros(span.startTimeUnixNano),
     endUs: int64ToMicros(span.endTimeUnixNano),
     pid,
+    pidSource,
     kind: view?.kind,
     name: span.name,
     serviceName,

@@ -8,7 +8,7 @@ import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { createDefaultConfig } from './config.js';
 import { CorrelateProcessor } from './correlate-processor.js';
-import { int64ToMicros } from './kernel-event.js';
+import { int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import { kernelEvents, spanHex, spans, T0 } from './testdata/builders.js';
 
 const AGENT = { pid: 100, ppid: 1, comm: 'node' };

@@ -3,6 +3,7 @@ import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp
 import type { KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
+import { foldedName, type Fold, type Folder } from './fold.js';
 import type { KernelEvent } from './kernel-event.js';
 import type { CorrelationKey } from './matcher.js';
 import type { SpanRef } from './span-index.js';
@@ -18,18 +19,29 @@ interface Context {
   traceId: string;
   spanId: string;
   serviceName: string;
+  /** Set when the parent span's pid was not in its resource but is the process holding its OTLP connection. */
+  pidSource?: 'otlp_connection';
 }
 
 interface Group {
   ctx: Context;
-  events: KernelEvent[];
   count: number;
   first: KernelEvent;
   last: KernelEvent;
   key: Assignment['key'];
-  /** Set when the group stands for many files of one directory. */
-  dir: { dir: string; paths: number } | undefined;
+  /** Set when the group stands for plumbing opens folded by a rule. */
+  fold: FoldGroup | undefined;
 }
+
+/** Opens one rule folds under one parent and root, with their distinct paths in the order seen. */
+interface FoldGroup {
+  fold: Fold;
+  key: string;
+  paths: Set<string>;
+}
+
+/** A fold applies once it groups this many distinct paths; a single plumbing file keeps its plain span. */
+const MIN_FOLDED_PATHS = 2;
 
 const ID_POOL = Buffer.alloc(8 * 1024);
 let idOffset = ID_POOL.length;
@@ -61,22 +73,15 @@ function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** Opens that may be folded into their directory; credential reads always keep their own span. */
-function foldable(ev: KernelEvent): boolean {
-  return ev.kind === 'open' && findAttr(ev.record.attributes, ATTR.identityCredential) !== true;
-}
-
-function dirname(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
-}
-
 function spanName(g: Group): string {
   return g.first.target ? `${g.first.kind} ${g.first.target}` : g.first.kind;
 }
 
 /** Resource facts a process span repeats, so the trace alone tells which process it was. */
 const PROCESS_FACTS = new Set<string>([ATTR.processPid, ATTR.processParentPid, ATTR.processExecutableName, ATTR.processExecutablePath, ATTR.processCommandArgs, ATTR.processUserId, ATTR.containerId, ATTR.k8sPodUid, ATTR.k8sPodName, ATTR.k8sNamespaceName]);
+
+/** What an exit says, kept on the process span that absorbs it. */
+const EXIT_FACTS = new Set<string>([ATTR.processExitCode, ATTR.processExitSignal]);
 
 const nanos = (ev: KernelEvent) => int64ToBigInt(ev.record.timeUnixNano);
 
@@ -95,7 +100,7 @@ export class SpanBuilder {
   constructor(
     remember: number,
     private readonly windowUs: number,
-    private readonly collapseThreshold: number,
+    private readonly folder: Folder,
     private readonly scopeVersion: string,
   ) {
     this.processSpans = new Remembered(remember);
@@ -106,39 +111,31 @@ export class SpanBuilder {
     const out = new Output(this.scopeVersion);
     this.madeNow.clear();
     const placed = assignments.map((a) => ({ a, ...(a.parent ? this.underSpan(a, out) : { ctx: this.underActivityRoot(a, out), absorbed: false }) }));
-    const collapsed = this.collapsedDirectories(placed);
+    const folds = this.folds(placed);
     const groups = new Map<string, Group>();
-    for (const { a, ctx, absorbed } of placed) {
-      if (absorbed) continue;
-      const dir = foldable(a.ev) ? collapsed.get(`${ctx.spanId}|${dirname(a.ev.target)}`) : undefined;
-      const target = dir ? `${dir.dir}/*` : a.ev.target;
-      const gk = `${ctx.spanId}|${a.ev.kind}|${target}`;
+    placed.forEach(({ a, ctx, absorbed }, i) => {
+      if (absorbed || this.toldByProcessSpan(a, ctx)) return;
+      const f = folds[i];
+      const folded = f && f.paths.size >= MIN_FOLDED_PATHS ? f : undefined;
+      const gk = folded ? folded.key : `${ctx.spanId}|${a.ev.kind}|${a.ev.target}`;
       const g = groups.get(gk);
-      if (!g) groups.set(gk, { ctx, events: [a.ev], count: a.ev.count, first: a.ev, last: a.ev, key: a.key, dir });
+      if (!g) groups.set(gk, { ctx, count: a.ev.count, first: a.ev, last: a.ev, key: a.key, fold: folded });
       else {
-        g.events.push(a.ev);
         g.count += a.ev.count;
         if (a.ev.timeUs < g.first.timeUs) g.first = a.ev;
         if (a.ev.timeUs > g.last.timeUs) g.last = a.ev;
       }
-    }
+    });
     for (const g of groups.values()) {
-      const own = g.first.record.attributes ?? [];
-      const attributes: KeyValue[] = [
-        ...(g.dir ? [...own.filter((kv) => kv.key !== ATTR.filePath), attr(ATTR.fileDirectory, g.dir.dir), attr(ATTR.fileDistinctPaths, g.dir.paths)] : own),
-        attr(ATTR.kernelKind, g.first.kind),
-        attr(ATTR.kernelCount, g.count),
-        attr(ATTR.correlationKey, g.key),
-      ];
       out.add(g.first, g.ctx.serviceName, {
         traceId: Buffer.from(g.ctx.traceId, 'hex'),
         spanId: Buffer.from(randomId(8), 'hex'),
         parentSpanId: Buffer.from(g.ctx.spanId, 'hex'),
-        name: g.dir ? `open ${g.dir.dir}/* (${g.dir.paths} files)` : spanName(g),
+        name: g.fold ? foldedName(g.fold.fold, g.fold.paths.size) : spanName(g),
         kind: SpanKind.INTERNAL,
         startTimeUnixNano: bigIntToLong(nanos(g.first)),
         endTimeUnixNano: bigIntToLong(nanos(g.last)),
-        attributes,
+        attributes: [...(g.fold ? this.foldAttributes(g.fold) : (g.first.record.attributes ?? [])), attr(ATTR.kernelKind, g.first.kind), attr(ATTR.kernelCount, g.count), attr(ATTR.correlationKey, g.key), ...(g.ctx.pidSource ? [attr(ATTR.processPidSource, g.ctx.pidSource)] : [])],
       });
       // A process span made in this build covers the activity placed under it.
       const holder = this.madeNow.get(g.ctx.spanId);
@@ -151,22 +148,53 @@ export class SpanBuilder {
   }
 
   /**
-   * Directories from which one parent opened more than `collapseThreshold` distinct files (module
-   * loading, locale data) become one span; paths flagged as credentials are never folded.
+   * Forks and exits that a process span already tells: a fork whose child has its process span under
+   * the same parent (the nesting shows it), and the exit of the process a span of this build stands
+   * for (its exit code becomes the span's attribute and the exit its end).
    */
-  private collapsedDirectories(placed: { a: Assignment; ctx: Context }[]): Map<string, { dir: string; paths: number }> {
-    const out = new Map<string, { dir: string; paths: number }>();
-    if (this.collapseThreshold <= 0) return out;
-    const distinct = new Map<string, Set<string>>();
-    for (const { a, ctx } of placed) {
-      if (!foldable(a.ev)) continue;
-      const k = `${ctx.spanId}|${dirname(a.ev.target)}`;
-      const set = distinct.get(k) ?? new Set<string>();
-      set.add(a.ev.target);
-      distinct.set(k, set);
+  private toldByProcessSpan(a: Assignment, ctx: Context): boolean {
+    if (a.ev.kind === 'fork') return a.parent !== undefined && this.processSpans.get(`${a.parent.spanId}:${String(findAttr(a.ev.record.attributes, ATTR.processChildPid))}`) !== undefined;
+    if (a.ev.kind !== 'exit') return false;
+    const holder = this.madeNow.get(ctx.spanId);
+    if (!holder) return false;
+    (holder.attributes ??= []).push(...(a.ev.record.attributes ?? []).filter((kv) => EXIT_FACTS.has(kv.key)));
+    if (nanos(a.ev) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = bigIntToLong(nanos(a.ev));
+    return true;
+  }
+
+  /**
+   * The fold group of every placed open (by index): one group per parent span, rule and root.
+   * Credential reads and paths no rule matches get none.
+   */
+  private folds(placed: readonly { a: Assignment; ctx: Context; absorbed: boolean }[]): (FoldGroup | undefined)[] {
+    const groups = new Map<string, FoldGroup>();
+    return placed.map(({ a, ctx, absorbed }) => {
+      const ev = a.ev;
+      if (ev.kind !== 'open' || absorbed) return undefined;
+      const attrs = ev.record.attributes;
+      const fold = this.folder.classify(ev.target, ev.pid, findAttr(attrs, ATTR.identityCredential) === true, findAttr(attrs, ATTR.errorType) as string | undefined);
+      if (!fold) return undefined;
+      const key = `${ctx.spanId}|${fold.rule.name}|${fold.root}`;
+      let g = groups.get(key);
+      if (!g) groups.set(key, (g = { fold, key, paths: new Set() }));
+      g.paths.add(ev.target);
+      return g;
+    });
+  }
+
+  /** What a folded span stands for: rule, root, how many distinct files, and the first of them. */
+  private foldAttributes({ fold, paths }: FoldGroup): KeyValue[] {
+    const sample: string[] = [];
+    for (const p of paths) {
+      if (sample.length === this.folder.config.samplePaths) break;
+      sample.push(p);
     }
-    for (const [k, set] of distinct) if (set.size > this.collapseThreshold) out.set(k, { dir: k.slice(k.indexOf('|') + 1), paths: set.size });
-    return out;
+    return [
+      attr(ATTR.foldRule, fold.rule.name),
+      ...(fold.root ? [attr(ATTR.fileDirectory, fold.root)] : []),
+      attr(ATTR.fileDistinctPaths, paths.size),
+      attr(ATTR.foldSamplePaths, sample),
+    ];
   }
 
   /**
@@ -175,7 +203,7 @@ export class SpanBuilder {
    */
   private underSpan(a: Assignment, out: Output): { ctx: Context; absorbed: boolean } {
     const parent = a.parent!;
-    const base: Context = { traceId: parent.traceId, spanId: parent.spanId, serviceName: parent.serviceName };
+    const base: Context = { traceId: parent.traceId, spanId: parent.spanId, serviceName: parent.serviceName, pidSource: parent.pidSource };
     if (a.ev.pid === parent.pid || !parent.pid) return { ctx: base, absorbed: false };
     const pk = `${parent.spanId}:${a.ev.pid}`;
     const known = this.processSpans.get(pk);

@@ -6,8 +6,12 @@ export interface SpanRef {
   spanId: string;
   startUs: number;
   endUs: number;
-  /** `process.pid` of the span's resource, 0 when the SDK did not report it. */
+  /**
+   * `process.pid` of the span's resource; without one, the process holding the OTLP connection the
+   * span came over (`pidSource`); 0 when neither is known.
+   */
   pid: number;
+  pidSource?: 'otlp_connection';
   kind: CanonicalKind | undefined;
   name: string;
   serviceName: string;

@@ -3,9 +3,8 @@ import type { Component, CreateSettings, Host } from '../../pipeline/component.j
 import { PermanentError, type Consumer, type Consumers } from '../../pipeline/consumer.js';
 import { attr, findAttr } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Resource, Signal, TracesData } from '../../pipeline/otlp/types.js';
-import { environVar, readContainerInfo, readEnviron, type ContainerInfo } from '../../pipeline/process-identity.js';
+import { environVar, mismatch, readContainerInfo, readEnviron, type ContainerInfo } from '../../pipeline/process-identity.js';
 import { ATTR } from '../../pipeline/semconv.js';
-import { mismatch } from '../../receiver/ebpf/workload-check.js';
 import type { EnrichConfig } from './config.js';
 import { PidCache } from './pid-cache.js';
 
@@ -165,7 +164,7 @@ export class EnrichProcessor implements Component, Consumers {
     const sig = `${executableName ?? ''}\0${commandArgs?.join('\0') ?? ''}`;
     let verdict = entry.verdicts.get(sig);
     if (verdict === undefined && !entry.verdicts.has(sig)) {
-      verdict = mismatch({ pid, executableName, commandArgs, reason: 'enrich' }, this.config.procPath);
+      verdict = mismatch({ pid, executableName, commandArgs }, this.config.procPath);
       if (entry.verdicts.size < MAX_VERDICTS_PER_PID) entry.verdicts.set(sig, verdict);
       if (verdict) this.settings.logger.debug({ pid, why: verdict }, 'not enriching: the pid is another process here');
     }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { packageRoot } from '../../pipeline/cli/package-root.js';
+import { packageRoot } from '../../pipeline/package-root.js';
 import type { Section } from '../../pipeline/config/section.js';
 
 /** Config of the eBPF receiver (`receivers.ebpf`). See README.md for the YAML shape. */

@@ -2,19 +2,19 @@
 // and its attribute list per event; resource attributes are built once per process per batch, exec info
 // and container identity come from bounded caches.
 
-import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { constants as osConstants } from 'node:os';
 import Long from 'long';
+import { readProcessImage } from '../../pipeline/process-identity.js';
 import { redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
-import { ATTR, KERNEL_EVENT_PREFIX, KERNEL_SCOPE } from '../../pipeline/semconv.js';
+import { markKernelRecord, writeKernelRecord } from '../../pipeline/kernel-event/index.js';
+import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
 
-export const SEVERITY_INFO = 9;
 export const SEVERITY_WARN = 13;
 
 const PRIMED_MAX = 4096;
@@ -196,11 +196,11 @@ export class LogsBuilder {
     if (ev.kind === 'exit') this.execInfo.delete(ev.pid);
   }
 
-  /** A record outside any process (sensor gap), under its own resource. */
+  /** A record outside any process (sensor gap), under its own resource; marked as made here. */
   addRecord(resourceAttributes: KeyValue[], record: LogRecord): void {
     this.list.push({
       resource: { attributes: resourceAttributes },
-      scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [record] }],
+      scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [markKernelRecord(record)] }],
     });
     this.n++;
   }
@@ -296,34 +296,21 @@ export class LogsBuilder {
         break;
       }
     }
-    return {
+    return writeKernelRecord({
+      kind: ev.kind,
       timeUnixNano: ev.timeUnixNano === undefined ? fallbackTime : nsToLong(ev.timeUnixNano),
       observedTimeUnixNano: observed,
-      severityNumber: SEVERITY_INFO,
-      severityText: 'INFO',
-      eventName: KERNEL_EVENT_PREFIX + ev.kind,
-      body: { stringValue: body },
+      body,
       attributes: a,
-    };
+    });
   }
 }
 
 /** Exec info of a process that was running before the sensor saw its exec (best effort, unprivileged). */
 function readProcInfo(pid: number, info: ExecInfo): boolean {
-  try {
-    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (raw) {
-      const args = raw.split('\0');
-      if (args[args.length - 1] === '') args.pop();
-      info.args = args;
-    }
-  } catch {
-    return false; // gone
-  }
-  try {
-    info.path = readlinkSync(`/proc/${pid}/exe`);
-  } catch {
-    /* another user's process: needs ptrace access; leave the path out */
-  }
+  const image = readProcessImage(pid);
+  if (!image) return false; // gone
+  if (image.args) info.args = image.args;
+  if (image.path !== undefined) info.path = image.path;
   return true;
 }

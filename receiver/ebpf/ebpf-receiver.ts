@@ -1,11 +1,11 @@
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import type client from 'prom-client';
-import { packageVersion } from '../../pipeline/cli/package-root.js';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { isPermanent, RetryableError, type Consumers, type LogsConsumer } from '../../pipeline/consumer.js';
 import type { KeyValue, LogsData } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
+import { mismatch } from '../../pipeline/process-identity.js';
 import type { WorkloadHint } from '../../pipeline/workloads.js';
 import { preflight, sensorExitReason } from './availability.js';
 import { sensorArgs, type EbpfReceiverConfig } from './config.js';
@@ -15,7 +15,6 @@ import { GAP_ATTR, LogsBuilder, nsToLong, SENSOR_GAP_EVENT, SEVERITY_WARN } from
 import { createFrameDecoder, EVENT_KINDS, type EventKind, type FrameDecoder, type SensorRecord } from './frame-decoder.js';
 import { EbpfMetrics, StatsMirror, type DropReason } from './metrics.js';
 import { SensorExitError, SensorProcess, type SensorExit } from './sensor-process.js';
-import { mismatch } from './workload-check.js';
 
 type State = 'created' | 'starting' | 'running' | 'disabled' | 'stopped';
 
@@ -84,7 +83,7 @@ export class EbpfReceiver implements Component {
       capturePayload: config.capturePayload,
       containers: createContainerResolver(),
       processCacheSize: config.processCacheSize,
-      scopeVersion: packageVersion(),
+      scopeVersion: settings.build?.version ?? '',
     });
     this.receivedByKind = {} as Record<EventKind, client.Counter.Internal>;
     for (const kind of EVENT_KINDS) this.receivedByKind[kind] = this.m.received.labels({ component: this.component, kind });
@@ -152,7 +151,7 @@ export class EbpfReceiver implements Component {
     try {
       this.coverage.discovered(hint.pid);
       await this.monitorPid(hint.pid);
-      this.settings.logger.info({ pid: hint.pid, reason: hint.reason }, 'monitoring workload discovered from its telemetry');
+      this.settings.logger.info({ pid: hint.pid, reason: hint.reason, evidence: hint.evidence }, 'monitoring workload discovered from its telemetry');
     } catch (err) {
       this.settings.logger.warn({ pid: hint.pid, err }, 'could not monitor announced workload');
     }

@@ -26,5 +26,5 @@ export { SensorProcess, SensorExitError } from './sensor-process.js';
 export type { SensorExit } from './sensor-process.js';
 export { createFrameDecoder, EVENT_KINDS } from './frame-decoder.js';
 export type { EventKind, SensorEvent, SensorRecord, StatsRecord, StreamHeaderRecord } from './frame-decoder.js';
-export { parseWire, validTraceparent } from './wire-parse.js';
+export { parseWire } from './wire-parse.js';
 export type { WireInfo } from './wire-parse.js';

@@ -3,6 +3,8 @@
 // HTTP header or inside an MCP JSON-RPC message's params._meta. Bounded: the captured bytes are at most
 // 2 KiB, and parsing stops at the end of the head.
 
+import { parseTraceparent } from '../../pipeline/trace-context.js';
+
 export interface WireInfo {
   /** HTTP/1.x request line seen. */
   method?: string;
@@ -21,21 +23,7 @@ export interface WireInfo {
 
 const REQUEST_LINE = /^([A-Z]{3,10}) (\S+) HTTP\/1\.[01]$/;
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: |$)/;
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const MCP_META_TRACEPARENT = /"_meta"\s*:\s*\{[^{}]*?"traceparent"\s*:\s*"([^"]{55,128})"/;
-
-/** A W3C trace-context `traceparent` value, normalised, or undefined when it is not valid. */
-export function validTraceparent(raw: string): string | undefined {
-  const v = raw.trim();
-  const m = TRACEPARENT.exec(v);
-  if (!m) return undefined;
-  const [, version, traceId, spanId, , rest] = m;
-  if (version === 'ff') return undefined;
-  // Version 00 has exactly four fields; later versions may append more (the spec says parse the first four).
-  if (version === '00' && rest !== undefined) return undefined;
-  if (/^0+$/.test(traceId!) || /^0+$/.test(spanId!)) return undefined;
-  return rest === undefined ? v : v.slice(0, 55);
-}
 
 function splitHostPort(value: string, info: WireInfo): void {
   const v = value.trim();
@@ -102,9 +90,9 @@ export function parseWire(data: Buffer): WireInfo | undefined {
           info.userAgent = value;
           break;
         case 'traceparent': {
-          const tp = validTraceparent(value);
+          const tp = parseTraceparent(value);
           if (tp) {
-            info.traceparent = tp;
+            info.traceparent = tp.value;
             info.traceparentSource = 'header';
           }
           break;
@@ -116,10 +104,10 @@ export function parseWire(data: Buffer): WireInfo | undefined {
   // The HTTP header, when valid, names the innermost (HTTP client) span and is kept.
   if (!info?.traceparent && text.includes('"jsonrpc"', bodyStart)) {
     const m = MCP_META_TRACEPARENT.exec(bodyStart > 0 ? text.slice(bodyStart) : text);
-    const tp = m ? validTraceparent(m[1]!) : undefined;
+    const tp = m ? parseTraceparent(m[1]!) : undefined;
     if (tp) {
       info ??= {};
-      info.traceparent = tp;
+      info.traceparent = tp.value;
       info.traceparentSource = 'mcp_meta';
     }
   }

@@ -6,7 +6,8 @@ import {
   type ServerUnaryCall,
   type ServiceDefinition,
 } from '@grpc/grpc-js';
-import { splitHostPort } from '../../pipeline/service/listen.js';
+import { splitHostPort } from '../../pipeline/listen.js';
+import type { ClientInfo } from '../../pipeline/client-info.js';
 import { codecFor, OtlpDecodeError, type SignalCodec } from '../../pipeline/otlp/codec.js';
 import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
@@ -16,6 +17,15 @@ import { encodeRpcStatus, GrpcCode } from '../../pipeline/otlp/rpc-status.js';
 import { loadTls } from './tls.js';
 
 const SIGNALS: readonly Signal[] = ['traces', 'logs'];
+/** Distinct peers (connections) remembered; the oldest is forgotten first. */
+const MAX_CLIENTS = 1024;
+
+/** `ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000`, `127.0.0.1:5000`, `[::1]:5000`; undefined for `unix:` and the like. */
+export function parsePeer(peer: string): ClientInfo['peer'] {
+  const m = /^(?:ipv[46]:)?(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(peer);
+  if (!m) return undefined;
+  return { address: m[1] ?? m[2]!, port: Number(m[3]) };
+}
 
 /** Bytes in, bytes out: decoding happens in the handler so a bad message gets INVALID_ARGUMENT, not INTERNAL. */
 function serviceFor(codec: SignalCodec<Signal>): ServiceDefinition {
@@ -51,6 +61,8 @@ function statusError(code: number, message: string, retryAfterMs?: number): Part
 export class OtlpGrpcServer {
   private server: Server | undefined;
   private stopping = false;
+  private port = 0;
+  private readonly clients = new Map<string, ClientInfo>();
   address = '';
 
   constructor(
@@ -86,6 +98,7 @@ export class OtlpGrpcServer {
       throw err;
     });
     this.address = host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`;
+    this.port = bound;
     if (this.stopping) {
       // shutdown() ran while we were binding: do not leave the port open behind it.
       server.forceShutdown();
@@ -113,6 +126,19 @@ export class OtlpGrpcServer {
     }
   }
 
+  /**
+   * grpc-js names a call's peer but shows no connection object: one ClientInfo per peer string
+   * (address and port), bounded; a reused port is caught where the connection is checked.
+   */
+  private clientOf(peer: string): ClientInfo {
+    let info = this.clients.get(peer);
+    if (info) return info;
+    info = { transport: 'grpc', peer: parsePeer(peer), localPort: this.port };
+    this.clients.set(peer, info);
+    if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value!);
+    return info;
+  }
+
   private async handle(
     codec: SignalCodec<Signal>,
     call: ServerUnaryCall<Buffer, Uint8Array>,
@@ -137,7 +163,7 @@ export class OtlpGrpcServer {
       return callback(statusError(GrpcCode.INVALID_ARGUMENT, message));
     }
     try {
-      const outcome = await intake.deliver(codec, data, 'grpc');
+      const outcome = await intake.deliver(codec, data, this.clientOf(call.getPeer()));
       switch (outcome.kind) {
         case 'accepted':
           return callback(null, codec.encodeResponse());

@@ -1,8 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
-import { listen, splitHostPort } from '../../pipeline/service/listen.js';
+import { listen, splitHostPort } from '../../pipeline/listen.js';
+import type { ClientInfo } from '../../pipeline/client-info.js';
 import { codecFor, OtlpDecodeError, type SignalCodec } from '../../pipeline/otlp/codec.js';
 import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
@@ -44,6 +45,7 @@ class Refusal extends Error {
 export class OtlpHttpServer {
   private server: http.Server | undefined;
   private readonly routes = new Map<string, SignalCodec<Signal>>();
+  private readonly clients = new WeakMap<Socket, ClientInfo>();
   private stopping = false;
   address = '';
 
@@ -146,7 +148,7 @@ export class OtlpHttpServer {
         const message = err instanceof OtlpDecodeError ? err.message : `cannot decode request: ${(err as Error).message}`;
         throw new Refusal(400, 'malformed', message);
       }
-      const outcome = await this.intake.deliver(codec, data, 'http');
+      const outcome = await this.intake.deliver(codec, data, this.clientOf(req.socket));
       switch (outcome.kind) {
         case 'accepted': {
           const out = format === 'protobuf' ? codec.encodeResponse() : codec.responseToJson();
@@ -173,6 +175,17 @@ export class OtlpHttpServer {
       this.discardRest(req, res);
       return this.sendStatus(res, 500, format, { code: GrpcCode.INTERNAL, message: 'internal error' });
     }
+  }
+
+  /** One ClientInfo per connection, so what is learned about a connection is kept as long as it lives. */
+  private clientOf(socket: Socket): ClientInfo {
+    let info = this.clients.get(socket);
+    if (!info) {
+      const peer = socket.remoteAddress !== undefined && socket.remotePort !== undefined ? { address: socket.remoteAddress, port: socket.remotePort } : undefined;
+      info = { transport: 'http', peer, localPort: socket.localPort ?? 0 };
+      this.clients.set(socket, info);
+    }
+    return info;
   }
 
   /** The body, bounded by max_request_body_size both as sent and after decompression. */

@@ -2,11 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Consumers } from '../../pipeline/consumer.js';
 import { consumerFor, isPermanent, RetryableError } from '../../pipeline/consumer.js';
 import type { SignalCodec } from '../../pipeline/otlp/codec.js';
-import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
+import { attachClientInfo, type ClientInfo } from '../../pipeline/client-info.js';
+import type { LogsData, Signal, SignalData, TracesData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
+import { neutralize } from './neutralize.js';
 
-export type Transport = 'grpc' | 'http';
+export type Transport = ClientInfo['transport'];
 
 /** Why a request was answered before its items could be counted (`receiverRequestsRejected`). */
 export type RejectReason =
@@ -64,13 +66,20 @@ export class Intake {
     this.logger.debug({ transport, reason, detail }, 'OTLP request rejected');
   }
 
-  /** Hands decoded data to the pipeline; never throws. Empty requests never reach the pipeline. */
-  async deliver<S extends Signal>(codec: SignalCodec<S>, data: SignalData<S>, transport: Transport): Promise<Outcome> {
+  /**
+   * Hands decoded data to the pipeline; never throws. Empty requests never reach the pipeline. Names
+   * this product reserves are renamed first (the sender's word may not pass for the product's own), and
+   * who sent it is attached beside the data (pipeline/client-info.ts).
+   */
+  async deliver<S extends Signal>(codec: SignalCodec<S>, data: SignalData<S>, client: ClientInfo): Promise<Outcome> {
     const signal = codec.signal;
+    const transport = client.transport;
     const items = codec.count(data);
     if (items === 0) return { kind: 'accepted', items };
     const consumer = consumerFor(this.next, signal);
     if (!consumer) return { kind: 'permanent', message: `this receiver is not in a ${signal} pipeline` };
+    for (const [reason, n] of neutralize(signal, data)) this.metrics.receiverNeutralized.inc({ component: this.component, signal, transport, reason }, n);
+    attachClientInfo(signal === 'traces' ? (data as TracesData).resourceSpans : (data as LogsData).resourceLogs, client);
     try {
       await consumer.consume(data);
     } catch (err) {

@@ -5,7 +5,7 @@ import { APPS } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { startListening } from '../support/listening.js';
 import { freePort } from '../support/ports.js';
-import { spansOf } from '../support/otlp-json.js';
+import { traceOf } from '../support/otlp-json.js';
 import { Proc, waitFor } from '../support/process.js';
 import { requireTool } from '../support/tools.js';
 import { TraceTree } from '../support/trace-tree.js';
@@ -89,7 +89,7 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
     try {
       return await waitFor(`the MCP server's open of customers.csv in trace ${traceId}`, () => {
         if (!existsSync(file)) return undefined;
-        last = new TraceTree(spansOf(readFileSync(file, 'utf8'), traceId));
+        last = new TraceTree(traceOf(readFileSync(file, 'utf8'), traceId));
         return last.kernel().some((s) => String(last!.attr(s, 'file.path')).endsWith('/customers.csv')) ? last : undefined;
       }, 60_000, 500);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -6,6 +6,7 @@ import { APPS } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { Jaeger } from '../support/jaeger.js';
 import { startListening } from '../support/listening.js';
+import { spansOf } from '../support/otlp-json.js';
 import { freePort } from '../support/ports.js';
 import { Proc, waitFor } from '../support/process.js';
 import { jaegerBin, requireTool } from '../support/tools.js';
@@ -35,8 +36,20 @@ function agentCommand(name: string, target: string, dir: string): string {
   return link;
 }
 
+/** Kernel spans one normal reference run may show in its trace once plumbing is folded. */
+const MAX_KERNEL_SPANS_PER_NORMAL_RUN = 40;
+
+const jsAgent = () => agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin'));
+
+function pyAgent(): string {
+  const venvBin = join(APPS, 'agent-py', '.venv', 'bin');
+  // Inside the venv's bin/, so the interpreter still finds the venv (pyvenv.cfg) beside it.
+  return agentCommand('aibom-agent-py', realpathSync(join(venvBin, 'python')), venvBin);
+}
+
 interface AgentOutput {
   pid: number;
+  tokenFile: string;
   runs: { scenario: string; traceId: string; spanId: string; ok: boolean; toolCalls: { name: string }[]; error?: string }[];
   mcpChildren: { pid: number; cmdline: string }[];
 }
@@ -47,6 +60,7 @@ describe('execution chains in Jaeger: kernel activity under the LangChain/MCP sp
   let llm: { proc: Proc; ports: number[] };
   let services: { proc: Proc; ports: number[] };
   let otlpPort: number;
+  let outFile: string;
   const placed: { right: number; all: number } = { right: 0, all: 0 };
 
   beforeAll(async () => {
@@ -54,7 +68,7 @@ describe('execution chains in Jaeger: kernel activity under the LangChain/MCP sp
     llm = await startListening(process.execPath, [join(APPS, 'fake-llm', 'server.mjs'), '--port', '0']);
     services = await startListening(process.execPath, [join(APPS, 'services.mjs')]);
     otlpPort = await freePort();
-    const out = mkdtempSync(join(tmpdir(), 'aibom-chain-'));
+    outFile = join(mkdtempSync(join(tmpdir(), 'aibom-chain-')), 'out.jsonl');
     collector = await Collector.start(`
 receivers:
   otlp:
@@ -64,6 +78,7 @@ receivers:
     required: true
     sensor: { path: ${sensor} }
     monitor: { comms: [aibom-agent-js, aibom-agent-py] }
+    credential_paths: [${join(APPS, 'identity')}/]
 processors:
   enrich:
   normalize:
@@ -73,7 +88,7 @@ exporters:
   otlp/jaeger:
     endpoint: ${j.otlpGrpcEndpoint}
     tls: { insecure: true }
-  file: { path: ${join(out, 'out.jsonl')} }
+  file: { path: ${outFile}, flush_interval: 0s }
 service:
   admin: { endpoint: \${ADMIN} }
   pipelines:
@@ -109,19 +124,52 @@ service:
     return JSON.parse(proc.stdout.trim().split('\n').pop()!) as AgentOutput;
   }
 
-  /** Waits until the trace holds the open of customers.csv (kernel events arrive after their spans). */
-  async function chainOf(traceId: string): Promise<TraceTree> {
+  /**
+   * Waits until the trace holds the open of `file` (kernel events arrive after their spans) and its
+   * kernel spans stopped changing for 5 s, so counting them is fair.
+   */
+  async function settledTrace(traceId: string, file: string): Promise<TraceTree> {
     let last: TraceTree | undefined;
+    let count = -1;
+    let since = Date.now();
     try {
-      return await waitFor(`the MCP server's open of customers.csv in trace ${traceId}`, async () => {
+      return await waitFor(`the open of ${file} in trace ${traceId}, then no new kernel span for 5 s`, async () => {
         const spans = await j.spans(traceId);
         if (!spans) return undefined;
-        last = new TraceTree(spans);
-        return last.kernel().some((s) => String(last!.attr(s, 'file.path')).endsWith('/customers.csv')) ? last : undefined;
-      }, 45_000, 500);
+        const tree = (last = new TraceTree(spans));
+        const kernel = tree.kernel();
+        if (kernel.length !== count) {
+          [count, since] = [kernel.length, Date.now()];
+          return undefined;
+        }
+        return Date.now() - since >= 5000 && kernel.some((s) => String(tree.attr(s, 'file.path')).endsWith(`/${file}`)) ? tree : undefined;
+      }, 60_000, 500);
     } catch (err) {
       throw new Error(`${(err as Error).message}\ntrace so far:\n${last?.outline() ?? '(none)'}\ncollector:\n${collector.proc.tail(40)}`);
     }
+  }
+
+  /** The agent's start-up read of its service-account token: its own span (unmatched, in its process's activity), flagged. */
+  async function expectTokenRead(tokenFile: string): Promise<void> {
+    const read = await waitFor(`a span for the read of ${tokenFile}`, () => {
+      const spans = existsSync(outFile) ? spansOf(readFileSync(outFile, 'utf8')) : [];
+      return spans.find((s) => s.scope === 'aibom.correlate' && s.attributes['file.path'] === tokenFile);
+    }, 60_000, 1000);
+    expect(read.name).toBe(`open ${tokenFile}`);
+    expect(read.attributes['aibom.identity.credential']).toBe(true);
+  }
+
+  /** A normal run's trace: plumbing folded, at most MAX_KERNEL_SPANS_PER_NORMAL_RUN kernel spans, the file the tool read still its own span. */
+  async function expectReadable(agent: string, out: AgentOutput): Promise<void> {
+    const run = out.runs[0]!;
+    expect(run.ok, run.error).toBe(true);
+    const tree = await settledTrace(run.traceId, 'faq.md');
+    const kernel = tree.kernel();
+    const outline = `\n${tree.outline()}`;
+    console.log(`kernel spans in a normal ${agent} run (trace ${run.traceId}): ${kernel.length}${outline}`);
+    const faq = kernel.find((s) => String(tree.attr(s, 'file.path')).endsWith('/faq.md'))!;
+    expect(faq.name, outline).toBe(`open ${String(tree.attr(faq, 'file.path'))}`);
+    expect(kernel.length, outline).toBeLessThanOrEqual(MAX_KERNEL_SPANS_PER_NORMAL_RUN);
   }
 
   /** Counts kernel spans whose placement can be judged from what they touched. */
@@ -154,6 +202,7 @@ service:
     const readTool = toolSpan(mcpToolName);
     expect(readTool, `no ${mcpToolName} tool span${outline}`).toBeDefined();
     const open = tree.kernel().find((s) => String(tree.attr(s, 'file.path')).endsWith('/customers.csv'))!;
+    expect(open.name, outline).toBe(`open ${String(tree.attr(open, 'file.path'))}`);
     const chain = tree.ancestors(open);
     expect(chain, outline).toContain(readTool);
     const proc = chain[0]!;
@@ -167,6 +216,7 @@ service:
     for (const [port, tool] of [[kbPort, searchKb], [ticketPort, httpPost]] as const) {
       const k = tree.kernel().filter((s) => tree.attr(s, 'network.peer.port') === port || tree.attr(s, 'server.port') === port);
       expect(k.length, `no kernel activity towards port ${port}${outline}`).toBeGreaterThan(0);
+      expect(k.some((s) => tree.attr(s, 'aibom.kernel.kind') === 'connect'), `no connect span towards port ${port}${outline}`).toBe(true);
       expect(k.some((s) => tree.ancestors(s).some((a) => a.name === tool.name && tree.attr(a, 'aibom.span.kind') === 'tool')), outline).toBe(true);
     }
 
@@ -181,7 +231,7 @@ service:
   }
 
   test('a span exported 10 s after its kernel events still gets them', async () => {
-    const command = agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin'));
+    const command = jsAgent();
     const file = join(mkdtempSync(join(tmpdir(), 'aibom-late-')), 'secret-notes.txt');
     writeFileSync(file, 'late');
     const proc = new Proc(command, [join(APPS, 'late-span', 'late.mjs'), '--file', file, '--delay-ms', '10000'], {
@@ -202,30 +252,41 @@ service:
   });
 
   test('LangChain.js agent (OpenInference) with MCP server-filesystem', async () => {
-    const command = agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin'));
-    const out = await runAgent(command, [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'attack', '--prompt', 'I need help with my warranty claim'], { AGENT_MCP: 'filesystem' });
+    const out = await runAgent(jsAgent(), [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'attack', '--prompt', 'I need help with my warranty claim'], { AGENT_MCP: 'filesystem' });
     const run = out.runs[0]!;
     expect(run.ok, run.error).toBe(true);
-    const tree = await chainOf(run.traceId);
+    const tree = await settledTrace(run.traceId, 'customers.csv');
     const tools = tree.where((_, a) => a['aibom.span.kind'] === 'tool');
     const llms = tree.where((_, a) => a['aibom.span.kind'] === 'llm');
     assertChain(tree, (name) => tools.find((t) => t.name === name), llms, 'read_text_file');
     expect(tree.where((s) => s.name === 'agent.run')).toHaveLength(1);
+    await expectTokenRead(out.tokenFile);
   });
 
   test('LangChain Python agent (OpenLLMetry) with a Python MCP SDK server started per tool call', async () => {
-    const venvBin = join(APPS, 'agent-py', '.venv', 'bin');
-    // Inside the venv's bin/, so the interpreter still finds the venv (pyvenv.cfg) beside it.
-    const command = agentCommand('aibom-agent-py', realpathSync(join(venvBin, 'python')), venvBin);
-    const out = await runAgent(command, [join(APPS, 'agent-py', 'agent.py'), '--runs', JSON.stringify([{ scenario: 'attack', prompt: 'I need help with my warranty claim' }])], {
+    const out = await runAgent(pyAgent(), [join(APPS, 'agent-py', 'agent.py'), '--runs', JSON.stringify([{ scenario: 'attack', prompt: 'I need help with my warranty claim' }])], {
       AGENT_MCP: 'python',
       OTEL_EXPERIMENTAL_RESOURCE_DETECTORS: 'process',
     });
     const run = out.runs[0]!;
     expect(run.ok, run.error).toBe(true);
-    const tree = await chainOf(run.traceId);
+    const tree = await settledTrace(run.traceId, 'customers.csv');
     const tools = tree.where((_, a) => a['aibom.span.kind'] === 'tool');
     const llms = tree.where((_, a) => a['aibom.span.kind'] === 'llm');
     assertChain(tree, (name) => tools.find((t) => t.name.includes(name)), llms, 'read_text_file');
+    await expectTokenRead(out.tokenFile);
+  });
+
+  test('a normal run of the LangChain.js agent reads in at most 40 kernel spans', async () => {
+    const out = await runAgent(jsAgent(), [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'faq-mcp', '--prompt', 'How do I reset my password?'], { AGENT_MCP: 'filesystem' });
+    await expectReadable('LangChain.js', out);
+  });
+
+  test('a normal run of the LangChain Python agent reads in at most 40 kernel spans', async () => {
+    const out = await runAgent(pyAgent(), [join(APPS, 'agent-py', 'agent.py'), '--runs', JSON.stringify([{ scenario: 'faq-mcp', prompt: 'How do I reset my password?' }])], {
+      AGENT_MCP: 'python',
+      OTEL_EXPERIMENTAL_RESOURCE_DETECTORS: 'process',
+    });
+    await expectReadable('LangChain Python', out);
   });
 });

@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Collector } from '../support/collector.js';
 import { Jaeger } from '../support/jaeger.js';
-import { logRecordsOf, plainAttributes } from '../support/otlp-json.js';
+import { plainAttributes } from '../support/otlp-json.js';
 import { freePorts } from '../support/ports.js';
-import { runApp, type SentDescription } from '../support/apps.js';
-import { waitFor } from '../support/process.js';
+import { expectLogsAsSent, runApp, type SentDescription } from '../support/apps.js';
 import { jaegerBin } from '../support/tools.js';
 
 const KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -89,20 +87,7 @@ service:
         }
       }
 
-      const records = await waitFor('log records in the file exporter output', () => {
-        const found = logRecordsOf(readFileSync(logsFile, 'utf8')).filter((r) => r.resource['service.name'] === `sdk-${protocol}`);
-        return found.length >= sent.logs.length ? found : undefined;
-      });
-      expect(records).toHaveLength(sent.logs.length);
-      for (const want of sent.logs) {
-        const got = records.find((r) => r.record.timeUnixNano === want.timeUnixNano);
-        expect(got, `log "${JSON.stringify(want.body)}"`).toBeDefined();
-        expect(got!.record.severityNumber).toBe(want.severityNumber);
-        expect(got!.record.severityText).toBe(want.severityText);
-        expect(plainAttributes(got!.record.attributes as never)).toEqual(want.attributes);
-        expect(got!.record.traceId ?? null).toBe(want.traceId);
-        expect(got!.record.spanId ?? null).toBe(want.spanId);
-      }
+      await expectLogsAsSent(logsFile, sent);
       expect(await collector.metric('aibom_exporter_dropped_items_total')).toBe(0);
       expect(await collector.metric('aibom_receiver_accepted_items_total', { signal: 'traces', transport: protocol })).toBeGreaterThanOrEqual(sent.spans.length);
     });

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Proc } from './process.js';
+import { expect } from 'vitest';
+import { logRecordsOf, plainAttributes } from './otlp-json.js';
+import { Proc, waitFor } from './process.js';
 import { ROOT } from './tools.js';
 
 export const APPS = join(ROOT, 'test', 'apps');
@@ -43,4 +46,26 @@ export async function runApp<T>(script: string, args: string[], env: NodeJS.Proc
   if (code !== 0) throw new Error(`${script} exited with ${code}\n${proc.tail()}`);
   const last = proc.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as T;
+}
+
+/**
+ * Waits until an OTLP JSON-lines file (a file exporter's output) holds the log records the SDK app
+ * says it sent, then checks each one: time, severity, attributes, trace context.
+ */
+export async function expectLogsAsSent(file: string, sent: SentDescription): Promise<void> {
+  const service = sent.resource['service.name'];
+  const records = await waitFor(`the log records of ${String(service)} in ${file}`, () => {
+    const found = logRecordsOf(readFileSync(file, 'utf8')).filter((r) => r.resource['service.name'] === service);
+    return found.length >= sent.logs.length ? found : undefined;
+  });
+  expect(records).toHaveLength(sent.logs.length);
+  for (const want of sent.logs) {
+    const got = records.find((r) => r.record.timeUnixNano === want.timeUnixNano);
+    expect(got, `log "${JSON.stringify(want.body)}"`).toBeDefined();
+    expect(got!.record.severityNumber).toBe(want.severityNumber);
+    expect(got!.record.severityText).toBe(want.severityText);
+    expect(plainAttributes(got!.record.attributes as never)).toEqual(want.attributes);
+    expect(got!.record.traceId || null).toBe(want.traceId);
+    expect(got!.record.spanId || null).toBe(want.spanId);
+  }
 }

@@ -40,10 +40,9 @@ export class Collector {
     return { collector, grpcPort: grpcPort!, dataDir };
   }
 
-  /** `configPath` undefined: the embedded default. */
+  /** `configPath` undefined: `run` with no --config, the embedded default. */
   static async startWith(configPath: string | undefined, adminUrl: string, env: NodeJS.ProcessEnv = {}): Promise<Collector> {
-    const args = configPath ? [collectorMain(), 'run', '--config', configPath] : [collectorMain(), 'run'];
-    const proc = new Proc(process.execPath, args, { env: { ...process.env, ...env } });
+    const proc = new Proc(process.execPath, [collectorMain(), 'run', ...(configPath ? ['--config', configPath] : [])], { env: { ...process.env, ...env } });
     const c = new Collector(proc, adminUrl, configPath, env);
     await waitFor(`collector readiness\n${proc.tail()}`, async () => {
       if (!proc.running) throw new Error(`collector exited with ${proc.child.exitCode}\n${proc.tail()}`);

@@ -124,12 +124,7 @@ export class Jaeger {
   /** Every span of the trace, flattened with its resource attributes. */
   async spans(traceIdHex: string): Promise<JaegerSpan[] | undefined> {
     const t = await this.trace(traceIdHex);
-    if (!t) return undefined;
-    const out: JaegerSpan[] = [];
-    for (const rs of t.resourceSpans ?? []) {
-      for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) out.push({ ...s, resource: rs.resource?.attributes ?? [], scope: ss.scope });
-    }
-    return out;
+    return t && flattenSpans(t);
   }
 
   /** Polls until the trace holds at least `count` spans. */
@@ -139,6 +134,15 @@ export class Jaeger {
       return spans && spans.length >= count ? spans : undefined;
     }, timeoutMs, 250);
   }
+}
+
+/** Every span of an OTLP JSON traces document, with its resource attributes and scope. */
+export function flattenSpans(t: JaegerTrace): JaegerSpan[] {
+  const out: JaegerSpan[] = [];
+  for (const rs of t.resourceSpans ?? []) {
+    for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) out.push({ ...s, resource: rs.resource?.attributes ?? [], scope: ss.scope });
+  }
+  return out;
 }
 
 export interface JsonKeyValue {

@@ -30,8 +30,21 @@ export function logRecordsOf(jsonLines: string): { resource: Record<string, unkn
   return out;
 }
 
+/** Reads an OTLP JSON-lines file into its spans (name, scope, plain attributes). */
+export function spansOf(jsonLines: string): { name: string; scope: string | undefined; attributes: Record<string, unknown> }[] {
+  const out: { name: string; scope: string | undefined; attributes: Record<string, unknown> }[] = [];
+  for (const line of jsonLines.split('\n')) {
+    if (!line.trim()) continue;
+    const doc = JSON.parse(line) as { resourceSpans?: { scopeSpans?: { scope?: { name?: string }; spans?: { name: string; attributes?: JsonKeyValue[] }[] }[] }[] };
+    for (const rs of doc.resourceSpans ?? []) {
+      for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) out.push({ name: s.name, scope: ss.scope?.name, attributes: plainAttributes(s.attributes) });
+    }
+  }
+  return out;
+}
+
 /** The spans of one trace in an OTLP JSON-lines file (our file exporter's output), shaped as Jaeger returns them. */
-export function spansOf(jsonLines: string, traceIdHex: string): JaegerSpan[] {
+export function traceOf(jsonLines: string, traceIdHex: string): JaegerSpan[] {
   const out: JaegerSpan[] = [];
   for (const line of jsonLines.split('\n')) {
     if (!line.includes(traceIdHex)) continue;

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../pipeline/cli/package-root.js';
+import { packageRoot } from '../../pipeline/package-root.js';
 
 export const ROOT = packageRoot();
 

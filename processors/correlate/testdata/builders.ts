@@ -1,5 +1,6 @@
 import { attr, attrs, bigIntToLong, type AttributeValue } from '../../../pipeline/otlp/attributes.js';
 import type { LogsData, Span, TracesData } from '../../../pipeline/otlp/types.js';
+import { markKernelRecord } from '../../../pipeline/kernel-event/index.js';
 import { ATTR, KERNEL_SCOPE, type KernelEventKind } from '../../../pipeline/semconv.js';
 
 /** Unix time in ns for a ms offset from a fixed origin, so tests read in milliseconds. */
@@ -14,7 +15,7 @@ export interface ProcessFacts {
   args?: string[];
 }
 
-/** A kernel-event log record as receiver/ebpf writes it. */
+/** A kernel-event log record as receiver/ebpf writes it (marked as its writer marks it). */
 export function kernelEvents(proc: ProcessFacts, events: { kind: KernelEventKind; ms: number; attributes?: Record<string, AttributeValue | undefined> }[]): LogsData {
   return {
     resourceLogs: [
@@ -32,12 +33,14 @@ export function kernelEvents(proc: ProcessFacts, events: { kind: KernelEventKind
         scopeLogs: [
           {
             scope: { name: KERNEL_SCOPE },
-            logRecords: events.map((e) => ({
-              timeUnixNano: bigIntToLong(at(e.ms)),
-              eventName: `aibom.kernel.${e.kind}`,
-              severityNumber: 9,
-              attributes: attrs(e.attributes ?? {}),
-            })),
+            logRecords: events.map((e) =>
+              markKernelRecord({
+                timeUnixNano: bigIntToLong(at(e.ms)),
+                eventName: `aibom.kernel.${e.kind}`,
+                severityNumber: 9,
+                attributes: attrs(e.attributes ?? {}),
+              }),
+            ),
           },
         ],
       },
