@@ -79,6 +79,16 @@ if [ -f bpf/Makefile ]; then
   make -C bpf -j2
 fi
 
+# cdxgen, the static AI-BOM generator whose output `aibom diff` is tested against (offline, on
+# test/apps' source). Its own npm prefix, so it never touches the collector's dependencies.
+CDXGEN_VERSION=12.8.4
+step "cdxgen $CDXGEN_VERSION"
+if [ "$(cat "$TOOLS/cdxgen/version" 2>/dev/null)" != "$CDXGEN_VERSION" ]; then
+  rm -rf "$TOOLS/cdxgen"
+  npm install --prefix "$TOOLS/cdxgen" --no-audit --no-fund --save-exact "@cyclonedx/cdxgen@$CDXGEN_VERSION"
+  echo "$CDXGEN_VERSION" > "$TOOLS/cdxgen/version"
+fi
+
 if [ -x test/apps/setup.sh ]; then
   step "agent apps (LangChain.js, LangChain Python, MCP)"
   test/apps/setup.sh

@@ -2,6 +2,7 @@
 // synthetic stream shaped like real sensor output (mostly opens, some exec/connect/TLS with traceparent).
 // A script, not a timed unit test:
 //   npx tsc -p tsconfig.build.json && node dist/bench/ebpf-receiver.bench.js [events]
+import { redactArgs } from '../pipeline/redact.js';
 import { createContainerResolver } from '../receiver/ebpf/container.js';
 import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
 import { createFrameDecoder, type SensorEvent, type SensorRecord } from '../receiver/ebpf/frame-decoder.js';
@@ -42,6 +43,21 @@ for (const capturePayload of [false, true]) {
   records += countRecords(builder.take());
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(`capture_payload=${capturePayload}: ${records} events -> log records in ${s.toFixed(2)} s = ${Math.round(records / s).toLocaleString('en')} records/s`);
+}
+
+// argv redaction, paid once per exec event (and per /proc fallback read).
+const argvs: [string, string[]][] = [
+  ['python3 -m agent', ['python3', '-m', 'agent']],
+  ['node, 12 ordinary args', ['/usr/bin/node', '--enable-source-maps', '/app/dist/agent.js', '--model', 'gpt-4o', '--max-tokens', '512', '--port=8080', '-v', '/data/in.json', 'https://api.example.com/v1', 'run']],
+  ['curl with 3 secrets', ['curl', '-H', 'Authorization: Bearer sk-live-0123456789abcdef', '-u', 'bob:pw', 'https://x.example/v1?api_key=abc&q=1', '--data', '{"a":1}']],
+];
+for (const [what, argv] of argvs) {
+  const n = 200_000;
+  let kept = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) if (redactArgs(argv) === argv) kept++;
+  const us = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+  console.log(`redactArgs(${what}): ${us.toFixed(2)} µs per argv${kept === n ? ' (unchanged)' : ''}`);
 }
 
 function countRecords(d: { resourceLogs: { scopeLogs: { logRecords: unknown[] }[] }[] }): number {

@@ -40,6 +40,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 #include "aibom-sensor.h"
+#include "peercred.h"
 #include "aibom-sensor.skel.h"
 
 /* Distinct exit codes so a supervisor can tell what is missing. */
@@ -80,11 +81,14 @@ static struct env {
 	int n_ssl_libs;
 	bool no_ssl;
 	const char *socket_path;
+	long socket_peer_uid;
+	bool peercred;
 	__u32 ringbuf_kb;
 	__u32 stats_interval_ms;
 	__u32 poll_ms;
 	__u64 dedupe_ms;
 } env = {
+	.socket_peer_uid = -1,
 	.ringbuf_kb = 4096,
 	.stats_interval_ms = 1000,
 	.poll_ms = 50,
@@ -139,7 +143,7 @@ static const char argp_doc[] =
 enum {
 	OPT_ALL = 1000, OPT_CGROUP, OPT_COMM, OPT_IGNORE, OPT_CRED, OPT_NO_DEFAULT_CREDS, OPT_RINGBUF,
 	OPT_STATS, OPT_SOCKET, OPT_SSL_LIB, OPT_NO_SSL, OPT_POLL, OPT_DEDUPE, OPT_IGNORE_PID, OPT_ENV_MARKER,
-	OPT_NO_DEFAULT_ENV_MARKERS,
+	OPT_NO_DEFAULT_ENV_MARKERS, OPT_SOCKET_PEER_UID, OPT_PEERCRED,
 };
 
 static const struct argp_option opts[] = {
@@ -160,6 +164,8 @@ static const struct argp_option opts[] = {
 	{ "poll-ms", OPT_POLL, "MS", 0, "Max latency before queued events are read (default 50)" },
 	{ "dedupe-ms", OPT_DEDUPE, "MS", 0, "Identical-open suppression window (default 1000, 0 = off)" },
 	{ "socket", OPT_SOCKET, "PATH", 0, "Connect to the Unix stream socket PATH and write frames there" },
+	{ "socket-peer-uid", OPT_SOCKET_PEER_UID, "UID", 0, "Send only to a listener running as UID or root (default: the socket file's owner)" },
+	{ "peercred", OPT_PEERCRED, NULL, 0, "Print 'pid uid gid' of the peer of the Unix socket on stdin, then exit" },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr" },
 	{},
 };
@@ -276,6 +282,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.dedupe_ms = v;
 		break;
 	case OPT_SOCKET: env.socket_path = arg; break;
+	case OPT_SOCKET_PEER_UID:
+		v = strtoul(arg, &end, 10);
+		if (!*arg || *end || v > 0xfffffffeUL)
+			argp_error(state, "--socket-peer-uid: bad uid '%s'", arg);
+		env.socket_peer_uid = v;
+		break;
+	case OPT_PEERCRED: env.peercred = true; break;
 	case ARGP_KEY_ARG: argp_usage(state); break;
 	default: return ARGP_ERR_UNKNOWN;
 	}
@@ -1352,7 +1365,8 @@ static int open_output(void)
 		fprintf(stderr, "aibom-sensor: connect %s: %s\n", env.socket_path, strerror(errno));
 		return -errno;
 	}
-	return 0;
+	/* Kernel events are sensitive: never to a listener someone else put at that path. */
+	return peercred_check_listener(out_fd, env.socket_path, env.socket_peer_uid);
 }
 
 int main(int argc, char **argv)
@@ -1368,6 +1382,8 @@ int main(int argc, char **argv)
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return EXIT_USAGE;
+	if (env.peercred)
+		return peercred_print(STDIN_FILENO);
 	if (!env.no_default_env_markers)
 		for (size_t i = 0; i < sizeof(default_env_markers) / sizeof(default_env_markers[0]); i++)
 			markers[n_markers++] = default_env_markers[i];

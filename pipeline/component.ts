@@ -3,6 +3,7 @@ import type { Section } from './config/section.js';
 import type { Signal } from './otlp/types.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
+import type { AdminRoutes } from './admin-routes.js';
 import type { WorkloadRegistry } from './workloads.js';
 
 /**
@@ -21,6 +22,8 @@ export interface Host {
   reportFatalError(err: Error): void;
   /** Processes known to be AI workloads, announced by whoever recognises one. */
   readonly workloads: WorkloadRegistry;
+  /** Read-only HTTP routes a component serves on the admin listener (when one is configured). */
+  readonly admin: AdminRoutes;
 }
 
 export type ComponentKind = 'receiver' | 'processor' | 'exporter';

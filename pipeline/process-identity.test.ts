@@ -39,6 +39,22 @@ describe('announced workloads are checked against /proc before the sensor watche
     expect(mismatch({ pid: child.pid!, executableName: 'python3', })).toMatch(/^executable differs/);
     expect(mismatch({ pid: 2 ** 22 + 7, })).toMatch(/^no process/);
   });
+
+  test('compared redacted: a command line that arrives redacted still matches; the message never shows a secret', async () => {
+    const secret = 'sk-live-0123456789abcdef';
+    const script = 'import sys, time; print("up", flush=True); time.sleep(30)';
+    const p = spawn('python3', ['-c', script, '--token', secret], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => p.stdout!.once('data', resolve));
+      expect(mismatch({ pid: p.pid!, commandArgs: ['python3', '-c', script, '--token', secret] })).toBeUndefined();
+      expect(mismatch({ pid: p.pid!, commandArgs: ['python3', '-c', script, '--token', '[REDACTED]'] })).toBeUndefined();
+      const why = mismatch({ pid: p.pid!, commandArgs: ['python3', 'other.py', `--api-key=${secret}`] });
+      expect(why).toMatch(/^command line differs/);
+      expect(why).not.toContain(secret);
+    } finally {
+      p.kill();
+    }
+  });
 });
 
 describe('/proc/net/tcp{,6}: the client socket of a loopback connection', () => {

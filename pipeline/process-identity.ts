@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import { endianness } from 'node:os';
+import { redactArgs } from './redact.js';
 import type { WorkloadHint } from './workloads.js';
 
 export interface ContainerInfo {
@@ -333,7 +334,10 @@ export function mismatch(hint: Pick<WorkloadHint, 'pid' | 'executableName' | 'co
   }
   if (!cmdline) return `no process ${hint.pid} here`;
   if (hint.commandArgs && hint.commandArgs.length > 0) {
-    const same = hint.commandArgs.length === cmdline.length && hint.commandArgs.every((a, i) => a === cmdline[i] || (i === 0 && basename(a) === basename(cmdline[0] ?? '')));
+    // Compared redacted: the telemetry's command line may arrive redacted already (enrich).
+    const told = redactArgs(hint.commandArgs);
+    const here = redactArgs(cmdline);
+    const same = told.length === here.length && told.every((a, i) => a === here[i] || (i === 0 && basename(a) === basename(here[0] ?? '')));
     if (!same) return `command line differs from /proc/${hint.pid}/cmdline (${hint.commandArgs.length} arguments in the telemetry, ${cmdline.length} here)`;
   }
   if (hint.executableName) {

@@ -5,6 +5,8 @@
 
 /** Instrumentation scope of the log records receiver/ebpf produces, one per kernel event. */
 export const KERNEL_SCOPE = 'aibom.ebpf';
+/** Instrumentation scope of records about the sensor itself (`aibom.sensor.gap`), not kernel events. */
+export const SENSOR_SCOPE = 'aibom.sensor';
 /** Instrumentation scope of the spans processors/correlate produces from kernel events. */
 export const CORRELATE_SCOPE = 'aibom.correlate';
 

@@ -1,5 +1,6 @@
 import type { Section } from '../../pipeline/config/section.js';
 import { checkEndpoint } from '../../pipeline/config/section.js';
+import { redactSecrets } from '../../pipeline/redact.js';
 
 /**
  * Config of the `otlp` (gRPC) and `otlphttp` exporters. Keys mirror the OpenTelemetry Collector's
@@ -175,14 +176,16 @@ export function readConfig(section: Section, protocol: 'grpc' | 'http'): OtlpExp
 }
 
 function checkUrl(section: Section, key: string, value: string): void {
+  // An endpoint may carry userinfo (`https://user:password@host`): the message shows it redacted.
+  const shown = JSON.stringify(redactSecrets(value));
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    section.error(key, `must be an http:// or https:// URL, got ${JSON.stringify(value)}`);
+    section.error(key, `must be an http:// or https:// URL, got ${shown}`);
     return;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    section.error(key, `must be an http:// or https:// URL, got ${JSON.stringify(value)}`);
+    section.error(key, `must be an http:// or https:// URL, got ${shown}`);
   }
 }

@@ -5,6 +5,7 @@ import type { Consumer, Consumers, LogsConsumer, TracesConsumer } from '../../pi
 import { PermanentError, RetryableError } from '../../pipeline/consumer.js';
 import type { SignalCodec } from '../../pipeline/otlp/codec.js';
 import { codecFor } from '../../pipeline/otlp/codec.js';
+import { redactSecrets } from '../../pipeline/redact.js';
 import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
@@ -77,7 +78,7 @@ class SignalSender<S extends Signal> implements Consumer<SignalData<S>> {
     this.transport = config.protocol === 'grpc' ? await createGrpcTransport(config, this.codec) : await createHttpTransport(config, this.codec);
     this.retry = new RetrySender(config.retryOnFailure, config.timeoutMs, this.transport, (message, delayMs) => {
       this.metrics.exporterRetries.inc(this.labels);
-      this.logger.warn({ error: message, retry_in_ms: delayMs }, 'export failed; will retry');
+      this.logger.warn({ error: redactSecrets(message), retry_in_ms: delayMs }, 'export failed; will retry');
     });
     const q = config.sendingQueue;
     if (q.enabled) {
@@ -178,12 +179,12 @@ class SignalSender<S extends Signal> implements Consumer<SignalData<S>> {
     const rejected = Math.min(items, Math.max(0, partial?.rejected ?? 0));
     this.metrics.exporterSent.inc(this.labels, items - rejected);
     if (rejected > 0) this.drop('rejected_by_backend', rejected, partial!.errorMessage);
-    else if (partial?.errorMessage) this.logger.warn({ backend_message: partial.errorMessage }, 'backend accepted the request with a warning');
+    else if (partial?.errorMessage) this.logger.warn({ backend_message: redactSecrets(partial.errorMessage) }, 'backend accepted the request with a warning');
   }
 
   private drop(reason: DropReason, items: number, message: string): void {
     this.metrics.exporterDropped.inc({ ...this.labels, reason }, items);
-    this.logger.error({ reason, [this.codec.itemName]: items, error: message }, `dropped ${items} ${this.codec.itemName}`);
+    this.logger.error({ reason, [this.codec.itemName]: items, error: redactSecrets(message) }, `dropped ${items} ${this.codec.itemName}`);
   }
 
   async shutdown(): Promise<void> {

@@ -1,4 +1,6 @@
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { OtlpExporter } from './exporter.js';
 import { parseRetryAfter } from './http-transport.js';
@@ -118,6 +120,45 @@ describe('otlphttp exporter', () => {
     await waitFor(async () => (await metrics.value(metrics.exporterRetries, T)) >= 2);
     await peer.start(port);
     await waitFor(() => peer.items === 2);
+  });
+});
+
+describe('otlphttp exporter logs', () => {
+  function capturing(): { logger: ReturnType<typeof createLogger>; text: () => string } {
+    let out = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
+    return { logger: createLogger('info', sink), text: () => out };
+  }
+
+  it('never show a credential: not the endpoint userinfo in a retry, not a header a backend echoes in a drop', async () => {
+    const log = capturing();
+    const port = peer.port;
+    await peer.stop();
+    const refused = createTestExporter('http', { endpoint: `http://agent:pw-secret-1@127.0.0.1:${port}`, retry_on_failure: FAST_RETRY, shutdown_timeout: '1s' }, undefined, 'otlp/test', log.logger);
+    cleanups.push(() => refused.exporter.shutdown());
+    await refused.exporter.start(createHost());
+    await refused.exporter.traces.consume(makeTraces(1));
+    await waitFor(async () => (await refused.metrics.value(refused.metrics.exporterRetries, T)) >= 1);
+    await refused.exporter.shutdown();
+
+    await peer.start(port);
+    peer.fallback = { httpStatus: 400, body: 'bad request; you sent Authorization: Bearer sk-secret-2 and api_key=sk-secret-3' };
+    const echoed = createTestExporter('http', { endpoint: `http://127.0.0.1:${port}`, retry_on_failure: FAST_RETRY, shutdown_timeout: '1s' }, undefined, 'otlp/test', log.logger);
+    cleanups.push(() => echoed.exporter.shutdown());
+    await echoed.exporter.start(createHost());
+    await echoed.exporter.traces.consume(makeTraces(1));
+    await waitFor(async () => (await echoed.metrics.value(echoed.metrics.exporterDropped, { ...T, reason: 'permanent_error' })) === 1);
+
+    const text = log.text();
+    expect(text).toContain('export failed; will retry');
+    expect(text).toContain('agent:[REDACTED]@127.0.0.1');
+    expect(text).toContain('dropped 1 spans');
+    expect(text).not.toMatch(/pw-secret-1|sk-secret-2|sk-secret-3/);
   });
 });
 

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { codecFor } from '../../pipeline/otlp/codec.js';
 import type { LogsData, PartialSuccess, Signal, SignalData, TracesData } from '../../pipeline/otlp/types.js';
 import { ConfigError, ConfigErrors, Section } from '../../pipeline/config/section.js';
-import { silentLogger } from '../../pipeline/telemetry/logger.js';
+import { silentLogger, type Logger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { OtlpExporterConfig } from './config.js';
 import { readConfig } from './config.js';
@@ -206,12 +206,13 @@ export function createTestExporter(
   raw: Record<string, unknown>,
   metrics = new Metrics(),
   id = 'otlp/test',
+  logger: Logger = silentLogger(),
 ): { exporter: OtlpExporter; metrics: Metrics; config: OtlpExporterConfig } {
   const errors = new ConfigErrors();
   const section = new Section(raw, `exporters.${id}`, errors);
   const config = readConfig(section, protocol);
   section.done();
   if (!errors.empty) throw new ConfigError(errors.list);
-  const exporter = new OtlpExporter({ id, name: id.split('/')[1] ?? '', logger: silentLogger(), metrics }, config);
+  const exporter = new OtlpExporter({ id, name: id.split('/')[1] ?? '', logger, metrics }, config);
   return { exporter, metrics, config };
 }

@@ -1,6 +1,7 @@
 import { debugExporterFactory } from '../../exporters/debug/index.js';
 import { fileExporterFactory } from '../../exporters/file/index.js';
 import { otlpExporterFactory, otlpGrpcExporterFactory, otlpHttpExporterFactory } from '../../exporters/otlp/index.js';
+import { aibomProcessorFactory } from '../../processors/aibom/index.js';
 import { batchProcessorFactory } from '../../processors/batch/index.js';
 import { correlateProcessorFactory } from '../../processors/correlate/index.js';
 import { enrichProcessorFactory } from '../../processors/enrich/index.js';
@@ -17,6 +18,7 @@ const FACTORIES: readonly Factory[] = [
   enrichProcessorFactory,
   normalizeProcessorFactory,
   correlateProcessorFactory,
+  aibomProcessorFactory,
   otlpExporterFactory,
   otlpGrpcExporterFactory,
   otlpHttpExporterFactory,

@@ -5,6 +5,7 @@ import { ConfigError } from '../config/section.js';
 import { parseServiceConfig, type ServiceConfig } from '../config/service-config.js';
 import { Service } from '../service/service.js';
 import { createLogger } from '../telemetry/logger.js';
+import { aibomCommand } from './aibom-command.js';
 import { findFactory } from './components.js';
 import { defaultConfigPath, packageVersion } from '../package-root.js';
 
@@ -13,11 +14,19 @@ const HELP = `aibom-collector: OpenTelemetry pipeline stage that turns what AI a
 Usage:
   aibom-collector run [--config FILE]       run the pipeline (no --config: the embedded default)
   aibom-collector validate [--config FILE]  check a config; lists every error, exit 1 if any
+  aibom-collector aibom diff --declared FILE [--observed FILE|URL] [--format json]
+                                            declared AI-BOM (CycloneDX 1.4-1.7 from cdxgen, Snyk,
+                                            k8s-aibom, or our YAML) vs what ran; exit 0 no finding,
+                                            1 findings, 2 error
+  aibom-collector aibom show [--url URL|FILE]
+                                            the runtime AI-BOM as a tree
   aibom-collector --version
   aibom-collector --help
 
 Config is collector-shaped YAML (receivers, processors, exporters, service.pipelines) with
 \${env:VAR} substitution. The embedded default is ${'`otel-config/default.yaml`'}.
+The aibom commands read the running collector's GET /v1/aibom by default
+(http://\${AIBOM_ADMIN_ENDPOINT:-127.0.0.1:8888}/v1/aibom).
 `;
 
 /** Exit codes: 0 ok, 1 invalid config, 2 usage, 3 failed to start, 4 fatal error while running. */
@@ -27,7 +36,15 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { config: { type: 'string', short: 'c' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string', short: 'c' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        declared: { type: 'string' },
+        observed: { type: 'string' },
+        format: { type: 'string' },
+        url: { type: 'string' },
+      },
     });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
@@ -42,6 +59,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(HELP);
     return values.help || command === 'help' ? 0 : 2;
+  }
+  if (command === 'aibom') {
+    return aibomCommand(positionals[1], values, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
   }
   if (command !== 'run' && command !== 'validate') {
     process.stderr.write(`unknown command "${command}"\n\n${HELP}`);

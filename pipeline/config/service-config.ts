@@ -48,7 +48,8 @@ export function parseServiceConfig(
   try {
     doc = YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
-    throw new ConfigError([`YAML: ${(err as Error).message}`]);
+    // The first line says what and where; the code frame after it would quote the line, maybe a secret.
+    throw new ConfigError([`YAML: ${(err as Error).message.split('\n')[0]!.replace(/:$/, '')}`]);
   }
   const top = new Section(substituteEnv(doc, env, errors), '', errors);
 

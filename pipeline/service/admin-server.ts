@@ -1,13 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AdminRoutes } from '../admin-routes.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { listen, splitHostPort } from '../listen.js';
 
 /**
  * Self-observability: /healthz (the process answers), /readyz (every component started and the
- * service is not stopping) and /metrics (Prometheus text). Bound to loopback by default because
- * the counters describe the monitored workloads.
+ * service is not stopping) and /metrics (Prometheus text), plus the GET routes components registered
+ * (e.g. /v1/aibom). Bound to loopback by default because the counters describe the monitored workloads.
  */
 export class AdminServer {
   private server: http.Server | undefined;
@@ -18,11 +19,12 @@ export class AdminServer {
     private readonly metrics: Metrics,
     private readonly ready: () => boolean,
     private readonly logger: Logger,
+    private readonly routes: AdminRoutes,
   ) {}
 
   async start(): Promise<void> {
     const server = http.createServer((req, res) => {
-      void this.handle(req.url ?? '/', res);
+      void this.handle(req.method ?? 'GET', req.url ?? '/', res);
     });
     const { host, port } = splitHostPort(this.endpoint);
     await listen(server, port, host);
@@ -32,8 +34,9 @@ export class AdminServer {
     this.logger.info({ address: this.address }, 'admin listener started');
   }
 
-  private async handle(url: string, res: http.ServerResponse): Promise<void> {
-    const path = url.split('?')[0];
+  private async handle(method: string, url: string, res: http.ServerResponse): Promise<void> {
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === '/readyz') {
       const ok = this.ready();
@@ -43,7 +46,18 @@ export class AdminServer {
       const body = await this.metrics.registry.metrics();
       return void res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz, /metrics\n');
+    const route = this.routes.get(path);
+    if (route) {
+      if (method !== 'GET' && method !== 'HEAD') return void res.writeHead(405, { 'content-type': 'text/plain', allow: 'GET' }).end('only GET\n');
+      try {
+        const r = await route(new URLSearchParams(q >= 0 ? url.slice(q + 1) : ''));
+        return void res.writeHead(r.status, { 'content-type': r.contentType }).end(r.body);
+      } catch (err) {
+        this.logger.error({ err, path }, 'admin route failed');
+        return void res.writeHead(500, { 'content-type': 'text/plain' }).end(`${path} failed: ${(err as Error).message}\n`);
+      }
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${['/healthz', '/readyz', '/metrics', ...this.routes.paths()].join(', ')}\n`);
   }
 
   async shutdown(): Promise<void> {

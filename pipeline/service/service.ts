@@ -4,6 +4,7 @@ import type { ComponentConfig, ServiceConfig } from '../config/service-config.js
 import type { Signal, SignalData } from '../otlp/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Metrics } from '../telemetry/metrics.js';
+import { AdminRoutes } from '../admin-routes.js';
 import { createHost } from '../host.js';
 import { AdminServer } from './admin-server.js';
 import { fanout } from './fanout.js';
@@ -28,6 +29,7 @@ export class Service {
   private readonly processors: Built[] = [];
   private readonly receivers: Built[] = [];
   private readonly admin: AdminServer | undefined;
+  private readonly routes = new AdminRoutes();
   private state: State = 'created';
   private fatal: ((err: Error) => void) | undefined;
   private readonly fatalError: Promise<Error>;
@@ -39,7 +41,7 @@ export class Service {
   ) {
     this.fatalError = new Promise((resolve) => (this.fatal = resolve));
     this.build();
-    this.admin = config.adminEndpoint ? new AdminServer(config.adminEndpoint, this.metrics, () => this.state === 'running', logger) : undefined;
+    this.admin = config.adminEndpoint ? new AdminServer(config.adminEndpoint, this.metrics, () => this.state === 'running', logger, this.routes) : undefined;
   }
 
   private settings(c: ComponentConfig, kind: string): CreateSettings {
@@ -107,7 +109,7 @@ export class Service {
     const host = createHost((err) => {
       this.logger.error({ err }, 'component reported a fatal error');
       this.fatal?.(err);
-    });
+    }, this.routes);
     const started: Built[] = [];
     try {
       await this.admin?.start();

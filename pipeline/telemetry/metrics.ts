@@ -19,12 +19,14 @@ export class Metrics {
   readonly exporterQueueSize = this.gauge('aibom_exporter_queue_items', 'Items waiting in an exporter queue.', ['component', 'signal']);
   readonly exporterQueueCapacity = this.gauge('aibom_exporter_queue_capacity_items', 'Capacity of an exporter queue.', ['component', 'signal']);
 
+  /** The counter of that name, registered on first use (instances of one component type share it). */
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): client.Counter<L> {
-    return new client.Counter({ name, help, labelNames, registers: [this.registry] });
+    return (this.registry.getSingleMetric(name) as client.Counter<L> | undefined) ?? new client.Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
+  /** The gauge of that name, registered on first use. */
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): client.Gauge<L> {
-    return new client.Gauge({ name, help, labelNames, registers: [this.registry] });
+    return (this.registry.getSingleMetric(name) as client.Gauge<L> | undefined) ?? new client.Gauge({ name, help, labelNames, registers: [this.registry] });
   }
 
   /** Current value of a counter or gauge for the given labels, 0 when never touched. */

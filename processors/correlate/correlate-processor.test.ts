@@ -184,6 +184,14 @@ describe('correlate processor', () => {
     expect(out.logs).toHaveLength(2);
     expect(out.logs[0]).toEqual(app);
   });
+
+  test('records in the kernel scope that are not kernel events pass on; the events themselves are held', async () => {
+    const data = kernelEvents(AGENT, [{ kind: 'open', ms: 1, attributes: { [ATTR.filePath]: '/x' } }]);
+    const notice = { eventName: 'aibom.sensor.notice', body: { stringValue: 'not a kernel event' } };
+    data.resourceLogs[0]!.scopeLogs[0]!.logRecords.push(notice);
+    await p.logs.consume(data);
+    expect(out.logs.flatMap((d) => d.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)))).toEqual([notice]);
+  });
 });
 
 describe('clock tolerance', () => {

@@ -115,6 +115,22 @@ describe('enrich processor', () => {
     expect(await skipped('has_container_id', 'logs')).toBe(1);
   });
 
+  test('credentials in the command line an SDK reported are redacted after the identity check, on every resource', async () => {
+    const p = make();
+    const secret = 'sk-live-0123456789abcdef';
+    const agent = resource({ [ATTR.processPid]: 4646, [ATTR.processExecutableName]: 'python3', [ATTR.processCommandArgs]: ['python3', 'agent.py', `--api-key=${secret}`] });
+    const noPid = resource({ [ATTR.processCommandArgs]: ['node', 'a.js', '--token', 'abc'], 'process.command_line': `node a.js https://u:${secret}@h/x` });
+    await p.traces.consume({ resourceSpans: [agent, noPid].map((r) => ({ resource: r, scopeSpans: [] })) });
+    expect(read(agent)[ATTR.containerId]).toBe(DOCKER_ID); // the check saw /proc's command line, secret and all
+    expect(read(agent)[ATTR.processCommandArgs]).toEqual(['python3', 'agent.py', '--api-key=[REDACTED]']);
+    expect(read(noPid)[ATTR.processCommandArgs]).toEqual(['node', 'a.js', '--token', '[REDACTED]']);
+    expect(read(noPid)['process.command_line']).toBe('node a.js https://u:[REDACTED]@h/x');
+    expect(JSON.stringify(traces)).not.toContain(secret);
+    // The same resource again (SDKs resend it with every batch): the check still passes on the redacted form.
+    await p.traces.consume({ resourceSpans: [{ resource: resource({ [ATTR.processPid]: 4646, [ATTR.processCommandArgs]: ['python3', 'agent.py', '--api-key=[REDACTED]'] }), scopeSpans: [] }] });
+    expect(await enrichedCount()).toBe(2);
+  });
+
   test('the pid must be the process the telemetry describes', async () => {
     const p = make();
     const cases = [

@@ -4,6 +4,7 @@ import { PermanentError, type Consumer, type Consumers } from '../../pipeline/co
 import { attr, findAttr } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Resource, Signal, TracesData } from '../../pipeline/otlp/types.js';
 import { environVar, mismatch, readContainerInfo, readEnviron, type ContainerInfo } from '../../pipeline/process-identity.js';
+import { redactCommandLine } from '../../pipeline/redact.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import type { EnrichConfig } from './config.js';
 import { PidCache } from './pid-cache.js';
@@ -106,6 +107,8 @@ export class EnrichProcessor implements Component, Consumers {
     const skipped = new Map<SkipReason, number>();
     for (const g of groups) {
       const outcome = g.resource ? this.enrich(g.resource, now) : 'no_pid';
+      // After the identity check, which needs the command line as /proc has it: no secret goes further.
+      if (g.resource) redactCommandLine(g.resource.attributes);
       if (outcome === 'enriched') enriched++;
       else skipped.set(outcome, (skipped.get(outcome) ?? 0) + 1);
     }

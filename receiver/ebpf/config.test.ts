@@ -95,4 +95,12 @@ describe('ebpf receiver config', () => {
     expect(read({ mode: 'socket', socket: { path: 'rel.sock' } }).errors).toEqual(['receivers.ebpf.socket.path: must be absolute, got "rel.sock"']);
     expect(read({ mode: 'socket', socket: { path: '/run/aibom/sensor.sock' } }).errors).toEqual([]);
   });
+
+  test('socket.sensor_uid: root only by default, one more uid when set; the bind directory must fit', () => {
+    expect(read({ mode: 'socket', socket: { path: '/run/aibom/sensor.sock' } }).config.socket).toEqual({ path: '/run/aibom/sensor.sock', sensorUid: 0 });
+    expect(read({ mode: 'socket', socket: { path: '/run/aibom/sensor.sock', sensor_uid: 998 } }).config.socket.sensorUid).toBe(998);
+    expect(read({ mode: 'socket', socket: { path: '/run/s.sock', sensor_uid: -1 } }).errors).toEqual(['receivers.ebpf.socket.sensor_uid: must be between 0 and 4294967294, got -1']);
+    const deep = `/${'d'.repeat(90)}/s.sock`;
+    expect(read({ mode: 'socket', socket: { path: deep } }).errors).toEqual(['receivers.ebpf.socket.path: its directory is too long for the private bind directory (at most 85 bytes)']);
+  });
 });

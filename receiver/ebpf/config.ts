@@ -8,8 +8,10 @@ export interface EbpfReceiverConfig {
   mode: 'spawn' | 'socket';
   /** true: an unavailable sensor fails start (the collector exits); false: one log line, OTLP keeps running. */
   required: boolean;
+  /** In socket mode also the helper that reads a connection's peer credentials (`--peercred`). */
   sensor: { path: string };
-  socket: { path: string };
+  /** `sensorUid`: besides root, the uid a connecting sensor may run as. */
+  socket: { path: string; sensorUid: number };
   /**
    * `discover`: also monitor processes other components recognise as AI workloads from their telemetry.
    * `envMarkers`: environment variable names (`NAME`, or `PREFIX*`) that make a process monitored from its
@@ -70,7 +72,7 @@ export function createDefaultConfig(): EbpfReceiverConfig {
     mode: DEFAULT_MODE,
     required: false,
     sensor: { path: defaultSensorPath() },
-    socket: { path: '' },
+    socket: { path: '', sensorUid: 0 },
     monitor: { pids: [], comms: [], cgroups: [], all: false, discover: true, envMarkers: [], defaultEnvMarkers: true },
     ignorePaths: [],
     credentialPaths: [],
@@ -118,6 +120,9 @@ export function readConfig(s: Section): EbpfReceiverConfig {
   if (mode === 'socket' && socketPath === '') socketS.error('path', 'is required when mode is socket');
   else if (socketPath !== '' && !socketPath.startsWith('/')) socketS.error('path', `must be absolute, got ${JSON.stringify(socketPath)}`);
   else if (Buffer.byteLength(socketPath) > 107) socketS.error('path', 'is longer than a Unix socket path may be (107 bytes)');
+  // The socket is bound as <dir>/.aibom-sock-XXXXXX/s before it is renamed into place.
+  else if (socketPath !== '' && Buffer.byteLength(path.dirname(socketPath)) + 22 > 107) socketS.error('path', 'its directory is too long for the private bind directory (at most 85 bytes)');
+  const sensorUid = socketS.int('sensor_uid', def.socket.sensorUid, 0, 2 ** 32 - 2);
   socketS.done();
 
   const mon = s.section('monitor');
@@ -185,7 +190,7 @@ export function readConfig(s: Section): EbpfReceiverConfig {
     mode,
     required,
     sensor: { path: sensorPath },
-    socket: { path: socketPath },
+    socket: { path: socketPath, sensorUid },
     monitor: { pids, comms, cgroups, all, discover, envMarkers, defaultEnvMarkers },
     ignorePaths: absolutePaths(s, 'ignore_paths', false),
     credentialPaths: absolutePaths(s, 'credential_paths', true),

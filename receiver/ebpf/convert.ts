@@ -6,11 +6,11 @@ import { hostname } from 'node:os';
 import { constants as osConstants } from 'node:os';
 import Long from 'long';
 import { readProcessImage } from '../../pipeline/process-identity.js';
-import { redactSecrets } from '../../pipeline/redact.js';
+import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
 import { markKernelRecord, writeKernelRecord } from '../../pipeline/kernel-event/index.js';
-import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
+import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
@@ -183,6 +183,11 @@ export class LogsBuilder {
 
   /** Appends one event; `observed` is the receive time (one Long per chunk, shared). */
   add(ev: SensorEvent, observed: Long, fallbackTime: Long): void {
+    // Command lines carry API keys and passwords: nothing downstream ever sees them unredacted.
+    if (ev.kind === 'exec') {
+      const args = redactArgs(ev.args);
+      if (args !== ev.args) ev = { ...ev, args };
+    }
     const info = this.touch(ev.pid, ev.kind === 'exec');
     if (ev.kind === 'exec') {
       info.path = ev.filename;
@@ -196,11 +201,14 @@ export class LogsBuilder {
     if (ev.kind === 'exit') this.execInfo.delete(ev.pid);
   }
 
-  /** A record outside any process (sensor gap), under its own resource; marked as made here. */
+  /**
+   * A record about the sensor itself (gap), under its own resource and scope, marked as made here: it is
+   * not a kernel event, so processors that consume kernel events pass it on to the exporters.
+   */
   addRecord(resourceAttributes: KeyValue[], record: LogRecord): void {
     this.list.push({
       resource: { attributes: resourceAttributes },
-      scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [markKernelRecord(record)] }],
+      scopeLogs: [{ scope: { name: SENSOR_SCOPE, version: this.opts.scopeVersion }, logRecords: [markKernelRecord(record)] }],
     });
     this.n++;
   }
@@ -310,7 +318,7 @@ export class LogsBuilder {
 function readProcInfo(pid: number, info: ExecInfo): boolean {
   const image = readProcessImage(pid);
   if (!image) return false; // gone
-  if (image.args) info.args = image.args;
+  if (image.args) info.args = redactArgs(image.args);
   if (image.path !== undefined) info.path = image.path;
   return true;
 }

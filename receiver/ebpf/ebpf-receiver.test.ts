@@ -78,7 +78,8 @@ describe('ebpf receiver on the real kernel', () => {
     }
     // Started before it was monitored: exe path and args were read from /proc when the pid was added.
     expect(String(mine[0]!.res['process.executable.path'])).toMatch(/python|node/);
-    expect(mine[0]!.res['process.command_args']).toContain(JSON.stringify(cfg));
+    // Its argv carries the config, with a credential: redacted at the source, the rest kept.
+    expect(mine[0]!.res['process.command_args']).toContain(JSON.stringify({ ...cfg, authorization: '[REDACTED]' }));
 
     // The child: exec event, then resource from the exec (path + args), parent = workload.
     const exec = all.find((x) => x.rec.eventName === 'aibom.kernel.exec' && x.res['process.parent_pid'] === pid);
@@ -180,6 +181,7 @@ describe('ebpf receiver on the real kernel', () => {
     const payloads = all.map((x) => x.attrs['aibom.payload.text']).filter((t): t is string => typeof t === 'string');
     expect(payloads.length).toBeGreaterThan(0);
     expect(payloads.join('\n')).not.toContain('sk-test-123');
+    expect(JSON.stringify(all.map((x) => [x.res, x.attrs]))).not.toContain('sk-test-123'); // argv too
     const withAuth = payloads.filter((t) => /authorization: /i.test(t));
     expect(withAuth.length).toBeGreaterThanOrEqual(2);
     for (const t of withAuth) expect(t).toMatch(/authorization: \[REDACTED\]/i);

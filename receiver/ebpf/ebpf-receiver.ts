@@ -1,36 +1,30 @@
-import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync } from 'node:fs';
 import type client from 'prom-client';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
-import { isPermanent, RetryableError, type Consumers, type LogsConsumer } from '../../pipeline/consumer.js';
-import type { KeyValue, LogsData } from '../../pipeline/otlp/types.js';
-import { ATTR } from '../../pipeline/semconv.js';
+import type { Consumers, LogsConsumer } from '../../pipeline/consumer.js';
 import { mismatch } from '../../pipeline/process-identity.js';
 import type { WorkloadHint } from '../../pipeline/workloads.js';
-import { preflight, sensorExitReason } from './availability.js';
+import { preflight } from './availability.js';
 import { sensorArgs, type EbpfReceiverConfig } from './config.js';
 import { createContainerResolver } from './container.js';
+import { LogsBuilder, nsToLong } from './convert.js';
 import { CoverageTable } from './coverage.js';
-import { GAP_ATTR, LogsBuilder, nsToLong, SENSOR_GAP_EVENT, SEVERITY_WARN } from './convert.js';
-import { createFrameDecoder, EVENT_KINDS, type EventKind, type FrameDecoder, type SensorRecord } from './frame-decoder.js';
-import { EbpfMetrics, StatsMirror, type DropReason } from './metrics.js';
-import { SensorExitError, SensorProcess, type SensorExit } from './sensor-process.js';
+import { EventQueue } from './event-queue.js';
+import { EVENT_KINDS, type EventKind, type FrameDecoder, type SensorRecord } from './frame-decoder.js';
+import { EbpfMetrics, StatsMirror } from './metrics.js';
+import type { SensorLink, SensorLinkHandlers } from './sensor-link.js';
+import { SocketLink } from './socket-link.js';
+import { SpawnLink } from './spawn-link.js';
+import { Supervisor } from './supervisor.js';
 
 type State = 'created' | 'starting' | 'running' | 'disabled' | 'stopped';
 
-interface PendingBatch {
-  data: LogsData;
-  records: number;
-}
-
-const RETRY_INITIAL_MS = 100;
-const RETRY_MAX_MS = 5000;
 const MAX_RUNTIME_PIDS = 4096;
 
 /**
- * Kernel events from the aibom-sensor as OTLP log records on the logs signal. Spawns the sensor (or
- * accepts a separately started one on a Unix socket), batches events per process, holds batches in a
- * bounded queue while the pipeline refuses, restarts a crashed sensor with back-off and records the gap.
+ * Kernel events from the aibom-sensor as OTLP log records on the logs signal. Wiring: a sensor link
+ * (spawned child or Unix socket) feeds records into per-process batches, a bounded queue hands them to
+ * the pipeline, and a supervisor restarts the sensor and records the gap.
  */
 export class EbpfReceiver implements Component {
   private state: State = 'created';
@@ -45,25 +39,11 @@ export class EbpfReceiver implements Component {
   private readonly selfPid = process.pid;
 
   private batchTimer: NodeJS.Timeout | undefined;
-  private readonly pending: PendingBatch[] = [];
-  private pendingRecords = 0;
-  private inFlight = false;
-  private draining: Promise<void> | undefined;
-  private wakeDrain: (() => void) | undefined;
-  private deadline = Infinity;
-
-  private sensor: SensorProcess | undefined;
-  private privileges: string | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
-  private restartCount = 0;
-  private readyAt = 0;
-  private gap: { startMs: number; exit?: SensorExit; sensorPid?: number } | undefined;
+  private readonly queue: EventQueue | undefined;
+  private readonly supervisor: Supervisor;
+  private link: SensorLink | undefined;
   private readonly runtimePids = new Set<number>();
   private unsubscribe: (() => void) | undefined;
-
-  private server: net.Server | undefined;
-  private conn: net.Socket | undefined;
   private stopped: Promise<void> | undefined;
   /** Why there is no sensor, once start decided to run without it. */
   disabledReason = '';
@@ -89,20 +69,50 @@ export class EbpfReceiver implements Component {
     for (const kind of EVENT_KINDS) this.receivedByKind[kind] = this.m.received.labels({ component: this.component, kind });
     this.lagChild = this.m.lag.labels({ component: this.component });
     this.m.up.set({ component: this.component }, 0);
+    if (this.logs) {
+      this.queue = new EventQueue({
+        consumer: this.logs,
+        maxRecords: config.maxPendingEvents,
+        logger: settings.logger,
+        metrics: this.m,
+        component: this.component,
+        changed: () => this.m.pending.set({ component: this.component }, this.pendingCount),
+      });
+    }
+    this.supervisor = new Supervisor({
+      restart: config.restart,
+      logger: settings.logger,
+      metrics: this.m,
+      component: this.component,
+      hostName: this.builder.hostName,
+      gap: (resource, record) => {
+        this.coverage.gap(); // nothing watched across the gap is complete any more
+        this.builder.addRecord(resource, record);
+        this.flush();
+      },
+    });
   }
 
   /** Events and gap records batched or waiting for the next consumer. */
   get pendingCount(): number {
-    return this.pendingRecords + this.builder.count;
+    return (this.queue?.records ?? 0) + this.builder.count;
   }
 
   /** Pid of the spawned sensor while it runs. */
   get sensorPid(): number | undefined {
-    return this.sensor?.running ? this.sensor.pid : undefined;
+    return this.config.mode === 'spawn' ? this.link?.sensorPid : undefined;
   }
 
   get running(): boolean {
     return this.state === 'running';
+  }
+
+  private handlers(): SensorLinkHandlers {
+    return {
+      records: (recs, decoder) => this.ingest(recs, decoder),
+      ready: () => this.supervisor.ready(),
+      lost: (loss) => this.supervisor.lost(loss),
+    };
   }
 
   async start(host: Host): Promise<void> {
@@ -113,13 +123,27 @@ export class EbpfReceiver implements Component {
       throw new Error(`receiver ${this.component}: needs a logs pipeline (kernel events are log records)`);
     }
     if (this.config.mode === 'socket') {
+      const link = new SocketLink(
+        {
+          path: this.config.socket.path,
+          sensorUid: this.config.socket.sensorUid,
+          peercredHelper: this.config.sensor.path,
+          logger: this.settings.logger,
+          onConnect: () => this.mirror.reset(),
+          onRefused: (reason) => this.m.socketRefused.inc({ component: this.component, reason }),
+        },
+        this.handlers(),
+      );
+      this.link = link;
+      this.supervisor.watch(link);
       try {
-        await this.listen();
+        await link.start();
       } catch (err) {
         this.state = 'stopped';
+        await link.stop();
         throw new Error(`receiver ${this.component}: socket ${this.config.socket.path}: ${(err as Error).message}`, { cause: err });
       }
-      if ((this.state as State) === 'stopped') return this.closeServer();
+      if ((this.state as State) === 'stopped') return link.stop();
       this.state = 'running';
       this.settings.logger.info({ socket: this.config.socket.path }, 'eBPF receiver waiting for the sensor to connect');
       return;
@@ -127,14 +151,26 @@ export class EbpfReceiver implements Component {
     for (const pid of this.config.monitor.pids) this.builder.prime(pid);
     const pf = preflight(this.config.sensor.path);
     if (pf.problem) return this.unavailable(pf.problem);
-    this.privileges = pf.privileges;
+    const link = new SpawnLink(
+      {
+        path: this.config.sensor.path,
+        args: () => sensorArgs(this.config, { ignorePids: [this.selfPid], extraPids: [...this.runtimePids].filter((p) => existsSync(`/proc/${p}`)) }),
+        startTimeoutMs: this.config.startTimeoutMs,
+        privileges: pf.privileges,
+        logger: this.settings.logger,
+        onSpawn: () => this.mirror.reset(),
+      },
+      this.handlers(),
+    );
+    this.link = link;
+    this.supervisor.watch(link);
     try {
-      await this.launch();
+      await link.start();
     } catch (err) {
-      return this.unavailable(`eBPF sensor disabled: ${this.launchFailure(err)}`);
+      return this.unavailable(`eBPF sensor disabled: ${(err as Error).message}`);
     }
     if ((this.state as State) === 'stopped') {
-      await this.sensor?.stop(0);
+      await link.stop(0);
       return;
     }
     this.state = 'running';
@@ -157,11 +193,6 @@ export class EbpfReceiver implements Component {
     }
   }
 
-  private launchFailure(err: unknown): string {
-    if (err instanceof SensorExitError) return sensorExitReason(err.exit.code, err.exit.signal, err.stderr, this.privileges);
-    return (err as Error).message;
-  }
-
   /** One log line (or a rejected start when `required`), then the collector runs without kernel data. */
   private unavailable(message: string): void {
     this.disabledReason = message;
@@ -171,114 +202,6 @@ export class EbpfReceiver implements Component {
     }
     this.state = 'disabled';
     this.settings.logger.warn(message);
-  }
-
-  /** Runs the sensor until its `ready`; rejects (sensor stopped) when it exits or times out first. */
-  private async launch(): Promise<void> {
-    const extra = [...this.runtimePids].filter((p) => existsSync(`/proc/${p}`));
-    const args = sensorArgs(this.config, { ignorePids: [this.selfPid], extraPids: extra });
-    this.mirror.reset();
-    const s = new SensorProcess({
-      path: this.config.sensor.path,
-      args,
-      onRecords: (recs) => this.ingest(recs, s.decoder),
-      onDecodeError: (e) => this.settings.logger.debug({ err: e.message, reason: e.reason }, 'eBPF frame decode problem'),
-    });
-    this.sensor = s;
-    void s.closed.then((exit) => this.onSensorExit(s, exit));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the sensor did not report ready within ${this.config.startTimeoutMs} ms${s.stderr ? `: ${s.stderr.trim().split('\n').pop()}` : ''}`)), this.config.startTimeoutMs);
-      timer.unref();
-    });
-    try {
-      await Promise.race([s.ready, timeout]);
-    } catch (err) {
-      await s.stop(1000);
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
-    this.readyAt = Date.now();
-    this.m.up.set({ component: this.component }, 1);
-    const h = s.decoder.streamHeader;
-    this.settings.logger.info(
-      { sensorPid: s.pid, ncpus: h?.ncpus, ringBufferBytes: h?.ringbufBytes, monitorAll: h?.monitorAll },
-      'eBPF sensor ready',
-    );
-  }
-
-  private onSensorExit(s: SensorProcess, exit: SensorExit): void {
-    if (s !== this.sensor || this.state !== 'running') return; // expected: stop, or a failed launch
-    this.m.up.set({ component: this.component }, 0);
-    this.gap ??= { startMs: Date.now(), exit, sensorPid: s.pid };
-    if (Date.now() - this.readyAt > this.config.restart.maxIntervalMs) this.failures = 0;
-    this.settings.logger.warn(
-      { code: exit.code, signal: exit.signal },
-      `eBPF sensor stopped: ${sensorExitReason(exit.code, exit.signal, s.stderr, this.privileges)}; restarting`,
-    );
-    this.scheduleRestart();
-  }
-
-  private scheduleRestart(): void {
-    const { initialIntervalMs, maxIntervalMs } = this.config.restart;
-    const delay = Math.min(initialIntervalMs * 2 ** Math.min(this.failures, 30), maxIntervalMs);
-    this.failures++;
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (this.state !== 'running') return;
-      this.launch().then(
-        () => {
-          if (this.state !== 'running') return void this.sensor?.stop(0);
-          this.restartCount++;
-          this.m.restarts.inc({ component: this.component });
-          this.endGap('sensor_restart');
-        },
-        (err: unknown) => {
-          if (this.state !== 'running') return;
-          this.settings.logger.warn(`eBPF sensor restart failed: ${this.launchFailure(err)}`);
-          this.scheduleRestart();
-        },
-      );
-    }, delay);
-    this.restartTimer.unref();
-  }
-
-  /** The log record that makes a period without kernel data visible downstream. */
-  private endGap(reason: 'sensor_restart' | 'sensor_reconnect'): void {
-    const gap = this.gap;
-    if (!gap) return;
-    this.gap = undefined;
-    this.coverage.gap();
-    const endMs = Date.now();
-    const startNs = BigInt(gap.startMs) * 1_000_000n;
-    const endNs = BigInt(endMs) * 1_000_000n;
-    const attributes: KeyValue[] = [
-      { key: GAP_ATTR.start, value: { intValue: nsToLong(startNs) } },
-      { key: GAP_ATTR.end, value: { intValue: nsToLong(endNs) } },
-      { key: GAP_ATTR.durationMs, value: { intValue: endMs - gap.startMs } },
-      { key: GAP_ATTR.restartCount, value: { intValue: this.restartCount } },
-      { key: GAP_ATTR.reason, value: { stringValue: reason } },
-    ];
-    if (gap.exit?.code !== undefined && gap.exit.code !== null) attributes.push({ key: GAP_ATTR.exitCode, value: { intValue: gap.exit.code } });
-    if (gap.exit?.signal) attributes.push({ key: GAP_ATTR.exitSignal, value: { stringValue: gap.exit.signal } });
-    const why = gap.exit ? (gap.exit.signal ? `killed by ${gap.exit.signal}` : `exit code ${gap.exit.code}`) : 'disconnected';
-    const resource: KeyValue[] = [
-      { key: ATTR.hostName, value: { stringValue: this.builder.hostName } },
-      { key: ATTR.serviceName, value: { stringValue: 'aibom-sensor' } },
-      { key: ATTR.processExecutableName, value: { stringValue: 'aibom-sensor' } },
-    ];
-    if (gap.sensorPid) resource.push({ key: ATTR.processPid, value: { intValue: gap.sensorPid } });
-    this.builder.addRecord(resource, {
-      timeUnixNano: nsToLong(startNs),
-      observedTimeUnixNano: nsToLong(endNs),
-      severityNumber: SEVERITY_WARN,
-      severityText: 'WARN',
-      eventName: SENSOR_GAP_EVENT,
-      body: { stringValue: `no kernel events observed for ${endMs - gap.startMs} ms: sensor ${why}, restart ${this.restartCount}` },
-      attributes,
-    });
-    this.flush();
   }
 
   /**
@@ -295,80 +218,7 @@ export class EbpfReceiver implements Component {
     this.runtimePids.add(pid);
     this.builder.prime(pid);
     // While the sensor restarts, the pid is passed on its command line instead.
-    if (this.sensor?.running && this.state === 'running') await this.sensor.control(`+pid ${pid}`);
-  }
-
-  // ------------------------------------------------------------------ socket mode
-
-  private async listen(): Promise<void> {
-    const path = this.config.socket.path;
-    if (existsSync(path)) {
-      // A socket file left by a previous run; anything else is not ours to delete.
-      if (!lstatSync(path).isSocket()) throw new Error('exists and is not a socket');
-      unlinkSync(path);
-    }
-    const server = net.createServer((c) => this.onConnection(c));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    // Only the owner (and root, the sensor) may connect: nobody else can inject events.
-    chmodSync(path, 0o600);
-    server.on('error', (err) => this.settings.logger.error({ err: err.message }, 'eBPF socket server error'));
-  }
-
-  private onConnection(conn: net.Socket): void {
-    if (this.state === 'stopped') return void conn.destroy();
-    if (this.conn) {
-      this.settings.logger.warn('a second sensor connected: closing the previous connection');
-      this.conn.destroy();
-    }
-    this.conn = conn;
-    this.mirror.reset();
-    const decoder = createFrameDecoder({
-      onError: (e) => this.settings.logger.debug({ err: e.message, reason: e.reason }, 'eBPF frame decode problem'),
-    });
-    const out: SensorRecord[] = [];
-    let ready = false;
-    conn.on('data', (chunk: Buffer) => {
-      out.length = 0;
-      decoder.push(chunk, out);
-      if (!ready && out.some((r) => r.kind === 'log' && r.code === 'ready')) {
-        ready = true;
-        this.m.up.set({ component: this.component }, 1);
-        this.settings.logger.info({ sensorPid: decoder.streamHeader?.sensorPid }, 'eBPF sensor connected and ready');
-        if (this.gap) {
-          this.restartCount++;
-          this.m.restarts.inc({ component: this.component });
-          this.endGap('sensor_reconnect');
-        }
-      }
-      this.ingest(out, decoder);
-    });
-    conn.on('error', () => {});
-    conn.on('close', () => {
-      decoder.end();
-      if (this.conn !== conn) return;
-      this.conn = undefined;
-      this.m.up.set({ component: this.component }, 0);
-      if (this.state === 'running') {
-        this.gap ??= { startMs: Date.now(), sensorPid: decoder.streamHeader?.sensorPid };
-        this.settings.logger.warn('eBPF sensor disconnected: waiting for it to reconnect');
-      }
-    });
-  }
-
-  private closeServer(): Promise<void> {
-    this.conn?.destroy();
-    this.conn = undefined;
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return Promise.resolve();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
+    if (this.link?.sensorPid !== undefined && this.state === 'running') await this.link.control(`+pid ${pid}`);
   }
 
   // ------------------------------------------------------------------ data path
@@ -424,77 +274,19 @@ export class EbpfReceiver implements Component {
     this.m.pending.set({ component: this.component }, this.pendingCount);
   }
 
-  /** Moves the current batch to the pending queue and makes sure it drains. */
+  /** Moves the current batch to the queue. */
   private flush(): void {
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     const records = this.builder.count;
-    if (records === 0) return;
-    this.pending.push({ data: this.builder.take(), records });
-    this.pendingRecords += records;
-    // The kernel cannot be paused: beyond the bound, the oldest batches not being sent go, counted.
-    while (this.pendingRecords > this.config.maxPendingEvents) {
-      const victim = this.inFlight ? 1 : 0;
-      if (victim >= this.pending.length - 1) break; // never the batch just added
-      const [dropped] = this.pending.splice(victim, 1);
-      this.pendingRecords -= dropped!.records;
-      this.m.dropped.inc({ component: this.component, reason: 'pipeline_full' }, dropped!.records);
-    }
-    this.m.pending.set({ component: this.component }, this.pendingCount);
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
-  }
-
-  private drop(batch: PendingBatch, reason: DropReason): void {
-    const i = this.pending.indexOf(batch);
-    if (i >= 0) this.pending.splice(i, 1);
-    this.pendingRecords -= batch.records;
-    this.m.dropped.inc({ component: this.component, reason }, batch.records);
-  }
-
-  private async drain(): Promise<void> {
-    let backoff = RETRY_INITIAL_MS;
-    while (this.pending.length > 0 && Date.now() < this.deadline) {
-      const batch = this.pending[0]!;
-      this.inFlight = true;
-      let retryIn = 0;
-      try {
-        await this.logs!.consume(batch.data);
-        this.pending.shift();
-        this.pendingRecords -= batch.records;
-        this.m.sent.inc({ component: this.component }, batch.records);
-        backoff = RETRY_INITIAL_MS;
-      } catch (err) {
-        if (isPermanent(err)) {
-          this.settings.logger.warn({ records: batch.records, err: (err as Error).message }, 'pipeline rejected kernel events permanently: dropped');
-          this.drop(batch, 'permanent_error');
-        } else {
-          retryIn = err instanceof RetryableError && err.retryAfterMs ? err.retryAfterMs : backoff;
-          backoff = Math.min(backoff * 2, RETRY_MAX_MS);
-        }
-      } finally {
-        this.inFlight = false;
-      }
-      this.m.pending.set({ component: this.component }, this.pendingCount);
-      if (retryIn > 0) await this.sleep(Math.min(retryIn, Math.max(0, this.deadline - Date.now())));
-    }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      t.unref();
-      function done(): void {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wakeDrain = done;
-    });
+    if (records === 0 || !this.queue) return;
+    this.queue.push(this.builder.take(), records);
   }
 
   /**
    * Stops the sensor (SIGTERM; its final stats frame is read), flushes what is batched and waits for the
-   * pending queue to drain until the shutdown deadline; what is left is dropped and counted. Idempotent,
-   * safe without start.
+   * queue to drain until the shutdown deadline; what is left is dropped and counted. Idempotent, safe
+   * without start.
    */
   shutdown(): Promise<void> {
     this.stopped ??= this.doShutdown();
@@ -503,35 +295,15 @@ export class EbpfReceiver implements Component {
 
   private async doShutdown(): Promise<void> {
     this.unsubscribe?.();
-    const wasRunning = this.state === 'running' || this.state === 'starting';
     this.state = 'stopped';
     const deadline = Date.now() + this.config.shutdownTimeoutMs;
-    clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.supervisor.stop();
     // Most of the budget goes to the sensor: detaching uprobes takes seconds, and only a clean exit writes
     // the final stats frame. What it sends meanwhile is already queued; the rest drains within the deadline.
-    if (this.sensor) await this.sensor.stop(Math.max(100, Math.floor(this.config.shutdownTimeoutMs * 0.8)));
-    await this.closeServer();
-    if (this.config.mode === 'socket' && this.config.socket.path && wasRunning) {
-      try {
-        if (lstatSync(this.config.socket.path).isSocket()) unlinkSync(this.config.socket.path);
-      } catch {
-        /* already gone */
-      }
-    }
+    await this.link?.stop(Math.max(100, Math.floor(this.config.shutdownTimeoutMs * 0.8)));
     this.m.up.set({ component: this.component }, 0);
     this.flush();
-    this.deadline = deadline;
-    this.wakeDrain?.(); // a drain waiting to retry tries once more now, within the deadline
-    if (this.draining) {
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([this.draining, new Promise<void>((r) => (t = setTimeout(r, Math.max(0, deadline - Date.now()))))]);
-      clearTimeout(t);
-    }
-    for (const batch of [...this.pending]) {
-      if (this.inFlight && batch === this.pending[0]) continue; // its consumer still owns it
-      this.drop(batch, 'shutdown');
-    }
+    await this.queue?.close(deadline);
     this.m.pending.set({ component: this.component }, this.pendingCount);
   }
 }

@@ -32,6 +32,7 @@ export class EbpfMetrics {
   readonly monitoredPids: client.Gauge<'component'>;
   readonly uprobeTargets: client.Gauge<'component'>;
   readonly clockSkew: client.Gauge<'component'>;
+  readonly socketRefused: client.Counter<'component' | 'reason'>;
 
   constructor(m: Metrics) {
     this.received = counter(m, 'aibom_ebpf_events_received_total', 'Kernel events decoded from the sensor stream, by kind.', ['component', 'kind']);
@@ -55,6 +56,7 @@ export class EbpfMetrics {
     this.up = gauge(m, 'aibom_ebpf_sensor_up', '1 while a sensor is connected and ready.', ['component']);
     this.monitoredPids = gauge(m, 'aibom_ebpf_sensor_monitored_pids', 'Processes the sensor monitors (last stats frame).', ['component']);
     this.uprobeTargets = gauge(m, 'aibom_ebpf_sensor_uprobe_targets', 'Binaries with OpenSSL uprobes attached (last stats frame).', ['component']);
+    this.socketRefused = counter(m, 'aibom_ebpf_socket_refused_total', 'Connections to the sensor socket refused: peer_uid (not root or socket.sensor_uid), peer_unknown (credentials unreadable).', ['component', 'reason']);
     this.clockSkew = gauge(m, 'aibom_ebpf_clock_skew_seconds', "Sensor's realtime clock at stream start minus the receiver's clock when the header arrived.", ['component']);
   }
 }

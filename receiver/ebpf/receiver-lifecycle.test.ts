@@ -1,8 +1,9 @@
 // The ebpf receiver without a kernel: availability decisions, lifecycle, and the data path fed with
-// synthetic frames over socket mode (conversion, batching, backpressure, gap on reconnect).
+// synthetic frames over socket mode (conversion, batching, backpressure, gap on reconnect); socket mode
+// needs the built sensor binary, whose --peercred mode reads each connection's peer credentials.
 
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import {
   tlsEventPayload,
 } from './frame-fixtures.js';
 import { CONSTANTS as C } from './layout.js';
+import { SENSOR } from './testdata/kernel-harness.js';
 import { collector, config, testSettings } from './testdata/receiver-harness.js';
 import { createHost } from '../../pipeline/host.js';
 
@@ -72,6 +74,9 @@ describe('availability', () => {
 });
 
 describe('socket mode with synthetic frames', () => {
+  // The receiver reads a connection's peer credentials with the built sensor (`--peercred`, no BPF).
+  if (!existsSync(SENSOR)) throw new Error(`${SENSOR} is missing: run make -C bpf (socket mode checks peers with it)`);
+
   function setup(raw: Record<string, unknown> = {}) {
     const dir = mkdtempSync(path.join(tmpdir(), 'ebpf-sock-'));
     const socketPath = path.join(dir, 'sensor.sock');

@@ -153,7 +153,7 @@ function readTls(parent: Section): TlsConfig | undefined {
 }
 
 function readAuth(s: Section): AuthConfig {
-  const bearerToken = s.string('bearer_token', '');
+  const bearerToken = s.secret('bearer_token', '');
   if (/\s/.test(bearerToken)) s.error('bearer_token', 'must not contain whitespace');
   s.done();
   return { bearerToken };

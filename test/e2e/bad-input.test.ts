@@ -34,9 +34,9 @@ function traces(name: string, n: number): TracesData {
   };
 }
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [collectorMain(), ...args], (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
+    execFile(process.execPath, [collectorMain(), ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }));
   });
 }
 
@@ -145,6 +145,40 @@ service:
     const notYaml = join(mkdtempSync(join(tmpdir(), 'aibom-cfg-')), 'x.yaml');
     writeFileSync(notYaml, 'receivers: [\n');
     expect((await runCli(['validate', '--config', notYaml])).stderr).toMatch(/YAML/);
+  });
+
+  test('a bearer token from an env variable holding null, ~ or nothing: run refuses to start, naming key and variable', async () => {
+    const [port] = await freePorts(1);
+    const yaml = `receivers:
+  otlp:
+    protocols:
+      http: { endpoint: "127.0.0.1:${port}" }
+    auth:
+      bearer_token: \${env:AIBOM_TEST_TOKEN}
+exporters:
+  debug:
+service:
+  admin: { endpoint: "\${ADMIN}" }
+  pipelines:
+    traces: { receivers: [otlp], exporters: [debug] }
+`;
+    const file = join(mkdtempSync(join(tmpdir(), 'aibom-cfg-')), 'auth.yaml');
+    writeFileSync(file, yaml.replace('${ADMIN}', ''));
+    for (const value of ['null', '~', '']) {
+      const r = await runCli(['run', '--config', file], { AIBOM_TEST_TOKEN: value });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('receivers.otlp.auth.bearer_token: environment variable AIBOM_TEST_TOKEN');
+    }
+    // With a token it starts, and a request without it is refused.
+    const c = await Collector.start(yaml, { AIBOM_TEST_TOKEN: 'tok-0123' });
+    try {
+      const post = (headers: Record<string, string>) =>
+        fetch(`http://127.0.0.1:${port}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{"resourceSpans":[]}' });
+      expect((await post({})).status).toBe(401);
+      expect((await post({ authorization: 'Bearer tok-0123' })).status).toBe(200);
+    } finally {
+      await c.stop();
+    }
   });
 
   test('the embedded default config is valid and --version/--help answer', async () => {

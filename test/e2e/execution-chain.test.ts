@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { APPS } from '../support/apps.js';
+import { agentCommand, APPS, runReferenceAgent } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { Jaeger } from '../support/jaeger.js';
 import { startListening } from '../support/listening.js';
@@ -24,16 +24,6 @@ const sensor = requireTool('AIBOM_SENSOR', 'bpf/.output/aibom-sensor');
 if (process.getuid?.() !== 0) throw new Error('the execution-chain tests need root for the eBPF sensor (CI runs as root)');
 if (!existsSync(join(APPS, 'node_modules')) || !existsSync(join(APPS, 'agent-py', '.venv', 'bin', 'python'))) {
   throw new Error('test/apps is not installed: run test/apps/setup.sh (or .ci/install-tools.sh)');
-}
-
-/** The agents run under a recognisable command name, which is how the sensor is told to watch them. */
-function agentCommand(name: string, target: string, dir: string): string {
-  const link = join(dir, name);
-  if (existsSync(link) && readlinkSync(link) === target) return link;
-  mkdirSync(dir, { recursive: true });
-  if (existsSync(link)) throw new Error(`${link} exists and does not point to ${target}`);
-  symlinkSync(target, link);
-  return link;
 }
 
 /** Kernel spans one normal reference run may show in its trace once plumbing is folded. */
@@ -105,23 +95,8 @@ service:
     if (placed.all > 0) console.log(`correlation precision over checked kernel spans: ${placed.right}/${placed.all}`);
   });
 
-  async function runAgent(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<AgentOutput> {
-    const [llmPort] = llm.ports;
-    const [kbPort, ticketPort] = services.ports;
-    const proc = new Proc(command, args, {
-      cwd: APPS,
-      env: {
-        ...process.env,
-        FAKE_LLM_URL: `http://127.0.0.1:${llmPort}/v1`,
-        KB_URL: `http://127.0.0.1:${kbPort}`,
-        TICKET_URL: `http://127.0.0.1:${ticketPort}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
-        ...env,
-      },
-    });
-    const code = await proc.exited;
-    if (code !== 0) throw new Error(`agent exited ${code}\n${proc.tail(60)}`);
-    return JSON.parse(proc.stdout.trim().split('\n').pop()!) as AgentOutput;
+  function runAgent(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<AgentOutput> {
+    return runReferenceAgent<AgentOutput>(command, args, { llm, services, otlpPort }, env);
   }
 
   /**

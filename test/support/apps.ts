@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { logRecordsOf, plainAttributes } from './otlp-json.js';
@@ -68,4 +68,41 @@ export async function expectLogsAsSent(file: string, sent: SentDescription): Pro
     expect(got!.record.traceId || null).toBe(want.traceId);
     expect(got!.record.spanId || null).toBe(want.spanId);
   }
+}
+
+/** The agents run under a recognisable command name (a symlink `dir/name` -> `target`), which is how the sensor is told to watch them. */
+export function agentCommand(name: string, target: string, dir: string): string {
+  const link = join(dir, name);
+  if (existsSync(link) && readlinkSync(link) === target) return link;
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(link)) throw new Error(`${link} exists and does not point to ${target}`);
+  symlinkSync(target, link);
+  return link;
+}
+
+/** Where a reference-scenario agent finds its model, services and collector. */
+export interface ReferencePeers {
+  llm: { ports: number[] };
+  services: { ports: number[] };
+  otlpPort: number;
+}
+
+/** Runs an agent app (agent-js, agent-py) to completion against `peers`; parses the JSON it prints last. */
+export async function runReferenceAgent<T>(command: string, args: string[], peers: ReferencePeers, env: NodeJS.ProcessEnv = {}): Promise<T> {
+  const [llmPort] = peers.llm.ports;
+  const [kbPort, ticketPort] = peers.services.ports;
+  const proc = new Proc(command, args, {
+    cwd: APPS,
+    env: {
+      ...process.env,
+      FAKE_LLM_URL: `http://127.0.0.1:${llmPort}/v1`,
+      KB_URL: `http://127.0.0.1:${kbPort}`,
+      TICKET_URL: `http://127.0.0.1:${ticketPort}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${peers.otlpPort}`,
+      ...env,
+    },
+  });
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`agent exited ${code}\n${proc.tail(60)}`);
+  return JSON.parse(proc.stdout.trim().split('\n').pop()!) as T;
 }

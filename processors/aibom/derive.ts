@@ -1,0 +1,339 @@
+import { findAttr } from '../../pipeline/otlp/attributes.js';
+import type { KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
+import { ATTR } from '../../pipeline/semconv.js';
+import { redactSecrets } from '../../pipeline/redact.js';
+import { canonicalView, hostPort, type CanonicalSpan } from '../normalize/index.js';
+import { int64ToMicros } from '../../pipeline/otlp/attributes.js';
+import type { Entity, EntityAttributes } from './entity.js';
+import type { Inventory, Observation } from './inventory.js';
+import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
+import { filePattern, mcpPackage, pathPattern } from './patterns.js';
+
+/** The entities a span stands for, remembered by span id so kernel spans under it find them. */
+interface Owner {
+  agent?: Entity;
+  tool?: Entity;
+  model?: Entity;
+  /** Set on a kernel process span: the MCP server (or process) doing the work of `tool`. */
+  implementer?: Entity;
+  /** That process's arguments: the script it runs is its code, not data it reads. */
+  commandArgs?: readonly string[];
+}
+
+/** O_DIRECTORY: a directory opened to list it (interpreters scanning their path), not data read. */
+const O_DIRECTORY = 0o200000;
+
+/** Agent span kinds: a resource with one of these is an AI workload. */
+const AI_KINDS = new Set(['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
+
+/** Names of environment variables that hold API keys (names only are ever read). */
+const API_KEY_NAME = /(?:^|_)(?:API_?KEY|ACCESS_KEY(?:_ID)?|SECRET(?:_ACCESS)?_KEY|AUTH_TOKEN|TOKEN)$/;
+
+export interface DeriveOptions {
+  mcpCommandPatterns: readonly string[];
+  ignorePaths: readonly string[];
+  /** Names of the environment variables of `pid`, when readable (never values). */
+  environNames: (pid: number) => string[] | undefined;
+  /** Span ids remembered for kernel spans arriving later (oldest forgotten first). */
+  maxOwners: number;
+  /** Asks for the sha256 of the executable process `pid` runs, for the entity `id` (once per entity). */
+  hashExecutable: (pid: number, id: string) => void;
+}
+
+const str = (a: readonly KeyValue[] | null | undefined, k: string): string | undefined => {
+  const v = findAttr(a, k);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+};
+
+const hex = (b: Uint8Array | undefined): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
+
+/**
+ * Turns spans into observations in the inventory: agents' spans through `canonicalView`, kernel spans
+ * (made by correlate) through `readKernelSpan`, each kernel span related to the agent, tool or model
+ * span it sits under. Nothing here keeps a reference to the spans.
+ */
+export class Deriver {
+  private readonly owners = new Map<string, Owner>();
+  /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
+  private readonly agentByPid = new Map<number, Entity>();
+  private readonly environRead = new Set<number>();
+
+  constructor(
+    private readonly inventory: Inventory,
+    private readonly options: DeriveOptions,
+  ) {}
+
+  consume(data: TracesData): void {
+    const kernel: { rs: ResourceSpans; span: Span; facts: KernelSpanFacts }[] = [];
+    for (const rs of data.resourceSpans) {
+      let agent: Entity | undefined;
+      for (const ss of rs.scopeSpans) {
+        for (const span of ss.spans) {
+          const facts = readKernelSpan(span, ss.scope?.name);
+          if (facts) {
+            kernel.push({ rs, span, facts });
+            continue;
+          }
+          const view = canonicalView(span);
+          if (!view) continue;
+          if (!agent && AI_KINDS.has(view.kind)) agent = this.agent(rs, span);
+          this.agentSpan(view, span, agent);
+        }
+      }
+    }
+    // Process spans first, parents before children (a child of the MCP server nests under the
+    // server's span), so the files and connections under them find whom they belong to.
+    let todo = kernel.filter((k) => k.facts.kind === 'process');
+    while (todo.length > 0) {
+      const waiting = new Set(todo.map((k) => hex(k.span.spanId)));
+      const ready = todo.filter((k) => !waiting.has(hex(k.span.parentSpanId)));
+      const now = ready.length > 0 ? ready : todo; // a cycle can only be bad input: take them as they are
+      for (const k of now) this.kernelSpan(k.rs, k.span, k.facts);
+      todo = todo.filter((k) => !now.includes(k));
+    }
+    for (const k of kernel) if (k.facts.kind !== 'process') this.kernelSpan(k.rs, k.span, k.facts);
+    this.current.span = undefined;
+  }
+
+  /** Time and ids of the span being read, computed once however many entities it shows. */
+  private current: { span: Span | undefined; timeMs: number; traceId: string; spanId: string } = { span: undefined, timeMs: 0, traceId: '', spanId: '' };
+
+  private observation(span: Span, o: Omit<Observation, 'timeMs' | 'traceId' | 'spanId'>): Observation {
+    const c = this.current;
+    if (c.span !== span) {
+      c.span = span;
+      c.timeMs = Math.floor(int64ToMicros(span.startTimeUnixNano) / 1000);
+      c.traceId = hex(span.traceId);
+      c.spanId = hex(span.spanId);
+    }
+    // Spelled out, not spread: a spread of differently shaped inputs was most of the per-span cost.
+    return { kind: o.kind, key: o.key, name: o.name, attributes: o.attributes, timeMs: c.timeMs, traceId: c.traceId, spanId: c.spanId };
+  }
+
+  private remember(span: Span, owner: Owner): void {
+    const id = hex(span.spanId);
+    this.owners.set(id, owner);
+    if (this.owners.size > this.options.maxOwners) this.owners.delete(this.owners.keys().next().value!);
+  }
+
+  /** The agent (a workload exporting GenAI spans) and the infrastructure it runs on. */
+  private agent(rs: ResourceSpans, span: Span): Entity | undefined {
+    const r = rs.resource?.attributes;
+    const serviceName = str(r, ATTR.serviceName) ?? 'unknown_service';
+    const host = str(r, ATTR.hostName);
+    const args = findAttr(r, ATTR.processCommandArgs);
+    const attributes: EntityAttributes = {};
+    const exe = str(r, ATTR.processExecutablePath);
+    if (exe) attributes[ATTR.processExecutablePath] = exe;
+    if (Array.isArray(args)) attributes[ATTR.processCommandArgs] = [redactSecrets(args.map(String).join(' '))];
+    for (const k of [ATTR.containerId, ATTR.k8sPodName, ATTR.k8sNamespaceName, 'container.image.name', 'k8s.node.name', 'telemetry.sdk.language', 'service.version']) {
+      const v = str(r, k);
+      if (v) attributes[k] = v;
+    }
+    const key: Record<string, string> = { [ATTR.serviceName]: serviceName };
+    if (host) key[ATTR.hostName] = host;
+    const agent = this.inventory.observe(this.observation(span, { kind: 'agent', key, name: serviceName, attributes }));
+    if (!agent) return undefined;
+    const pid = Number(findAttr(r, ATTR.processPid) ?? 0);
+    if (pid > 0) {
+      this.agentByPid.set(pid, agent);
+      if (this.agentByPid.size > this.options.maxOwners) this.agentByPid.delete(this.agentByPid.keys().next().value!);
+      this.apiKeyNames(pid, agent, span);
+    }
+    this.infrastructure(span, agent, r, host, exe, pid);
+    return agent;
+  }
+
+  private infrastructure(span: Span, agent: Entity, r: readonly KeyValue[] | null | undefined, host: string | undefined, exe: string | undefined, pid: number): void {
+    const run = (key: Record<string, string>, name: string, attributes?: EntityAttributes) =>
+      this.inventory.relate(agent, 'runs_in', this.inventory.observe(this.observation(span, { kind: 'infrastructure', key, name, attributes })));
+    if (host) run({ [ATTR.hostName]: host }, host, { 'aibom-collector:infrastructure': 'host' });
+    const container = str(r, ATTR.containerId);
+    if (container) run({ [ATTR.containerId]: container }, container.slice(0, 12), { 'aibom-collector:infrastructure': 'container', ...(str(r, 'container.image.name') ? { 'container.image.name': str(r, 'container.image.name')! } : {}) });
+    const pod = str(r, ATTR.k8sPodName);
+    const ns = str(r, ATTR.k8sNamespaceName);
+    if (pod) run({ [ATTR.k8sPodName]: pod, [ATTR.k8sNamespaceName]: ns ?? '' }, ns ? `${ns}/${pod}` : pod, { 'aibom-collector:infrastructure': 'pod' });
+    if (exe) {
+      const executable = this.inventory.observe(this.observation(span, { kind: 'infrastructure', key: { [ATTR.processExecutablePath]: exe }, name: exe, attributes: { 'aibom-collector:infrastructure': 'executable' } }));
+      this.inventory.relate(agent, 'runs_in', executable);
+      if (executable && pid > 0 && executable.count === 1) this.options.hashExecutable(pid, executable.id);
+    }
+  }
+
+  /** Identities an agent holds as API-key environment variables: names only, read once per process. */
+  private apiKeyNames(pid: number, agent: Entity, span: Span): void {
+    if (this.environRead.has(pid)) return;
+    this.environRead.add(pid);
+    if (this.environRead.size > this.options.maxOwners) this.environRead.delete(this.environRead.values().next().value!);
+    for (const name of this.options.environNames(pid) ?? []) {
+      if (!API_KEY_NAME.test(name)) continue;
+      const identity = this.inventory.observe(this.observation(span, { kind: 'identity', key: { 'aibom.identity.env_name': name }, name: `env:${name}`, attributes: { 'aibom-collector:identity': 'api_key_env' } }));
+      this.inventory.relate(agent, 'runs_as', identity);
+    }
+  }
+
+  private agentSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): void {
+    const owner: Owner = { agent };
+    switch (view.kind) {
+      case 'llm':
+      case 'embedding': {
+        const name = view.requestModel ?? view.modelName;
+        if (!name) break;
+        const provider = view.provider ?? 'unknown';
+        const attributes: EntityAttributes = { 'gen_ai.operation.name': [view.operation ?? (view.kind === 'llm' ? 'chat' : 'embeddings')] };
+        if (view.modelName) attributes['gen_ai.response.model'] = [view.modelName];
+        if (view.serverAddress) attributes['aibom-collector:endpoint'] = [view.serverPort ? `${view.serverAddress}:${view.serverPort}` : view.serverAddress];
+        owner.model = this.inventory.observe(this.observation(span, { kind: 'model', key: { 'gen_ai.provider.name': provider, 'gen_ai.request.model': name }, name, attributes }));
+        this.inventory.relate(agent, 'uses', owner.model);
+        break;
+      }
+      case 'tool': {
+        if (!view.toolName) break;
+        const attributes: EntityAttributes = {};
+        if (view.toolType) attributes['gen_ai.tool.type'] = view.toolType;
+        if (agent) attributes['aibom-collector:called_by'] = [agent.name];
+        owner.tool = this.inventory.observe(this.observation(span, { kind: 'tool', key: { 'gen_ai.tool.name': view.toolName }, name: view.toolName, attributes }));
+        this.inventory.relate(agent, 'uses', owner.tool);
+        break;
+      }
+      case 'retriever': {
+        if (!view.dataSourceId) break;
+        const ds = this.inventory.observe(this.observation(span, { kind: 'data_source', key: { 'gen_ai.data_source.id': view.dataSourceId }, name: view.dataSourceId, attributes: { 'aibom-collector:data_source': 'retriever' } }));
+        this.inventory.relate(agent, 'reads', ds);
+        break;
+      }
+      case 'mcp_client':
+      case 'mcp_server':
+        this.mcpSpan(view, span, agent, owner);
+        break;
+      case 'http': {
+        const ep = view.url ? hostPort(view.url) : { host: view.serverAddress, port: view.serverPort };
+        if (!ep.host) break;
+        const path = view.url ? safePath(view.url) : undefined;
+        const endpoint = this.endpoint(span, ep.host, ep.port, { ...(path ? { 'url.path': [pathPattern(path)] } : {}), ...(view.url?.startsWith('https:') ? { 'aibom-collector:tls': true } : {}) });
+        this.inventory.relate(agent, 'reaches', endpoint);
+        break;
+      }
+      default:
+        break;
+    }
+    this.remember(span, owner);
+  }
+
+  /** MCP semantic-convention spans: the server they name exposes the tool they call. */
+  private mcpSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined, owner: Owner): void {
+    const remote = view.serverAddress && view.networkTransport !== 'pipe';
+    const key: Record<string, string | number> | undefined = remote ? { 'server.address': view.serverAddress!, 'server.port': view.serverPort ?? 0 } : view.kind === 'mcp_server' && agent ? { 'service.name': agent.name } : undefined;
+    if (!key) return;
+    const name = remote ? `${view.serverAddress}${view.serverPort ? `:${view.serverPort}` : ''}` : agent!.name;
+    const server = this.inventory.observe(this.observation(span, { kind: 'mcp_server', key, name, attributes: { 'network.transport': view.networkTransport ?? (remote ? 'tcp' : 'pipe') } }));
+    owner.implementer = server;
+    if (!view.toolName) return;
+    const tool = this.inventory.observe(this.observation(span, { kind: 'tool', key: { 'gen_ai.tool.name': view.toolName }, name: view.toolName, attributes: { 'gen_ai.tool.type': 'extension' } }));
+    owner.tool = tool;
+    this.inventory.relate(tool, 'implemented_by', server);
+    this.inventory.relate(server, 'exposes', tool);
+  }
+
+  private endpoint(span: Span, rawAddress: string, port: number | undefined, attributes: EntityAttributes): Entity | undefined {
+    // An IPv4 peer of a dual-stack socket (::ffff:127.0.0.1) is that IPv4 address.
+    const address = rawAddress.startsWith('::ffff:') && rawAddress.includes('.') ? rawAddress.slice(7) : rawAddress;
+    const key: Record<string, string | number> = { 'server.address': address };
+    if (port) key['server.port'] = port;
+    return this.inventory.observe(this.observation(span, { kind: 'endpoint', key, name: port ? `${address}:${port}` : address, attributes }));
+  }
+
+  private kernelSpan(rs: ResourceSpans, span: Span, k: KernelSpanFacts): void {
+    const parent = this.owners.get(hex(span.parentSpanId));
+    const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
+    const agent = parent?.agent ?? this.agentByPid.get(pid);
+    const actor = parent?.implementer ?? parent?.tool ?? parent?.model ?? agent;
+    switch (k.kind) {
+      case 'process':
+        this.processSpan(span, k, parent, agent);
+        return;
+      case 'open':
+        this.open(span, k, parent, agent);
+        return;
+      case 'connect':
+      case 'http':
+      case 'tls': {
+        if (!k.peerAddress || !actor) return;
+        const attributes: EntityAttributes = {};
+        if (k.serverAddress && k.serverAddress !== k.peerAddress) attributes['aibom-collector:host_header'] = [k.serverAddress];
+        if (k.urlPath) attributes['url.path'] = [pathPattern(k.urlPath)];
+        if (k.httpMethod) attributes['http.request.method'] = [k.httpMethod];
+        if (k.kind === 'tls') attributes['aibom-collector:tls'] = true;
+        const endpoint = this.endpoint(span, k.peerAddress, k.peerPort, attributes);
+        this.inventory.relate(actor, 'reaches', endpoint);
+        if (parent?.tool && actor !== parent.tool) this.inventory.relate(parent.tool, 'reaches', endpoint);
+        return;
+      }
+      case 'dns': {
+        if (!k.dnsName || !actor) return;
+        this.inventory.relate(actor, 'reaches', this.endpoint(span, k.dnsName, undefined, { 'aibom-collector:dns': true }));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Another process working under a tool call: an MCP stdio server, or a process the tool runs. */
+  private processSpan(span: Span, k: KernelSpanFacts, parent: Owner | undefined, agent: Entity | undefined): void {
+    const args = k.commandArgs ?? [];
+    const owner: Owner = { ...parent, agent, commandArgs: args };
+    const command = redactSecrets(args.join(' '));
+    const tool = parent?.tool;
+    if (tool && command) {
+      const lower = command.toLowerCase();
+      const mcp = this.options.mcpCommandPatterns.some((p) => lower.includes(p.toLowerCase()));
+      const attributes: EntityAttributes = { 'process.command_args': [command] };
+      if (k.executable) attributes[ATTR.processExecutablePath] = k.executable;
+      let implementer: Entity | undefined;
+      if (mcp) {
+        const pkg = mcpPackage(args);
+        implementer = this.inventory.observe(this.observation(span, { kind: 'mcp_server', key: { 'aibom.mcp.command': command }, name: pkg, attributes: { ...attributes, 'network.transport': 'pipe', 'aibom-collector:package': pkg } }));
+        this.inventory.relate(implementer, 'exposes', tool);
+      } else if (k.executable) {
+        implementer = this.inventory.observe(this.observation(span, { kind: 'infrastructure', key: { [ATTR.processExecutablePath]: k.executable }, name: k.executable, attributes: { ...attributes, 'aibom-collector:infrastructure': 'executable' } }));
+        if (implementer && k.pid && implementer.count === 1) this.options.hashExecutable(k.pid, implementer.id);
+      }
+      this.inventory.relate(tool, 'implemented_by', implementer);
+      if (tool.attributes['gen_ai.tool.type'] === undefined && mcp) {
+        tool.attributes['gen_ai.tool.type'] = 'extension';
+      }
+      owner.implementer = implementer;
+    }
+    this.remember(span, owner);
+  }
+
+  private open(span: Span, k: KernelSpanFacts, parent: Owner | undefined, agent: Entity | undefined): void {
+    const path = k.filePath ?? (k.fileDirectory ? `${k.fileDirectory}/*` : undefined);
+    if (!path || (k.fileResult !== undefined && k.fileResult < 0)) return;
+    if (k.credential) {
+      const identity = this.inventory.observe(this.observation(span, { kind: 'identity', key: { 'file.path': path }, name: path, attributes: { 'aibom-collector:identity': 'credential_file' } }));
+      this.inventory.relate(agent, 'runs_as', identity);
+      if (parent?.tool) this.inventory.relate(parent.tool, 'reads', identity);
+      return;
+    }
+    // Data sources are what tools read; the runtime's own files are not.
+    const reader = parent?.tool;
+    if (!reader || this.options.ignorePaths.some((p) => path.includes(p))) return;
+    if (k.fileOpenFlags !== undefined && (k.fileOpenFlags & O_DIRECTORY) !== 0) return;
+    if (parent?.commandArgs?.includes(path)) return;
+    const pattern = filePattern(path);
+    const ds = this.inventory.observe(this.observation(span, { kind: 'data_source', key: { 'aibom.file.pattern': pattern }, name: pattern, attributes: { 'aibom-collector:data_source': 'file', 'file.path': [path] } }));
+    this.inventory.relate(reader, 'reads', ds);
+    if (parent?.implementer) this.inventory.relate(parent.implementer, 'reads', ds);
+  }
+}
+
+/** The path of a URL without query or fragment (they may carry secrets). */
+function safePath(url: string): string | undefined {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+}
