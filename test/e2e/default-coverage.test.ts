@@ -5,7 +5,7 @@ import { APPS } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { startListening } from '../support/listening.js';
 import { freePort } from '../support/ports.js';
-import { traceOf } from '../support/otlp-json.js';
+import { plainAttributes, traceOf } from '../support/otlp-json.js';
 import { Proc, waitFor } from '../support/process.js';
 import { requireTool } from '../support/tools.js';
 import { TraceTree } from '../support/trace-tree.js';
@@ -171,9 +171,11 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
       agentProc.child.stdin!.end('go\n');
       const out = await finished(agentProc);
       const tree = await chainOf(collector, started.dataDir, out.runs[0]!.traceId);
-      const { open } = assertMcpChain(tree, out);
+      const { open, proc } = assertMcpChain(tree, out);
       const outline = `\n${tree.outline()}`;
       expect(tree.attr(open, 'aibom.monitor.coverage'), outline).toBe('partial');
+      // The MCP server's process span itself says so (its own attributes, not only its resource).
+      expect(plainAttributes(proc.attributes)['aibom.monitor.coverage'], outline).toBe('partial');
       expect(tree.attr(open, 'aibom.monitor.partial_reason'), outline).toBe('started_before_sensor');
       expect(tree.attr(open, 'aibom.monitor.reason'), outline).toBe('inherited');
       const agent = kernelResourceOf(tree, out.pid);
