@@ -139,13 +139,13 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
     }
   }, 180_000);
 
-  // The Python SDK reports process.pid only with its process resource detector, which users enable this way
-  // (until the collector falls back to the connection's pid).
+  // The Python SDK's default resource has no process.pid: correlate takes the process holding the agent's
+  // OTLP connection instead, so nothing is set here that users would not set.
   test('a LangChain Python agent started after the collector: watched from its exec, its per-call MCP server from its fork', async () => {
     const { collector, grpcPort, dataDir } = await Collector.startDefault();
     try {
       await sensorUp(collector);
-      const out = await finished(startAgent(grpcPort, { OTEL_EXPERIMENTAL_RESOURCE_DETECTORS: 'process' }, true));
+      const out = await finished(startAgent(grpcPort, {}, true));
       const tree = await chainOf(collector, dataDir, out.runs[0]!.traceId);
       const { open } = assertMcpChain(tree, out, /mcp_server\.py/);
       const outline = `\n${tree.outline()}`;
