@@ -111,6 +111,20 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
     return { open, proc };
   }
 
+  type Json = Record<string, unknown>;
+  const propOf = (c: Json, name: string): string | undefined => ((c.properties ?? []) as { name: string; value: string }[]).find((p) => p.name === name)?.value;
+
+  /** The agent and its MCP server in the runtime AI-BOM (GET /v1/aibom), once both are there. */
+  async function bomEntities(c: Collector): Promise<{ agent: Json; mcp: Json }> {
+    return waitFor(`the agent and its MCP server in /v1/aibom\n${c.proc.tail(20)}`, async () => {
+      const bom = (await (await fetch(`${c.adminUrl}/v1/aibom`)).json()) as Json;
+      const all = [...((bom.components ?? []) as Json[]), ...((bom.services ?? []) as Json[])];
+      const agent = all.find((x) => propOf(x, 'aibom-collector:kind') === 'agent');
+      const mcp = all.find((x) => propOf(x, 'aibom-collector:kind') === 'mcp_server');
+      return agent && mcp ? { agent, mcp } : undefined;
+    }, 30_000, 500);
+  }
+
   function kernelResourceOf(tree: TraceTree, pid: number): Record<string, unknown> | undefined {
     const s = tree.kernel().find((k) => tree.attr(k, 'process.pid') === pid && tree.attr(k, 'aibom.monitor.reason') !== undefined);
     return s ? tree.attrs.get(s.spanId) : undefined;
@@ -131,6 +145,10 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
       expect(agent, `no kernel span of the agent (pid ${out.pid})${outline}`).toBeDefined();
       expect(agent).toMatchObject({ 'aibom.monitor.reason': 'env_marker', 'aibom.monitor.env_marker': 'OPENAI_*', 'aibom.monitor.coverage': 'complete' });
       expect(agent!['aibom.monitor.partial_reason']).toBeUndefined();
+      // The runtime AI-BOM says nothing is missing.
+      const bom = await bomEntities(collector);
+      expect(propOf(bom.agent, 'aibom-collector:partial_coverage')).toBeUndefined();
+      expect(propOf(bom.mcp, 'aibom-collector:partial_coverage')).toBeUndefined();
       // Names only: the key's value is nowhere in what was exported.
       expect(readFileSync(join(dataDir, 'telemetry.jsonl'), 'utf8')).not.toContain(API_KEY);
       console.log(`agent started after the collector, first run's trace:${outline}`);
@@ -180,6 +198,10 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
       expect(tree.attr(open, 'aibom.monitor.reason'), outline).toBe('inherited');
       const agent = kernelResourceOf(tree, out.pid);
       expect(agent, outline).toMatchObject({ 'aibom.monitor.reason': 'env_marker', 'aibom.monitor.coverage': 'partial', 'aibom.monitor.partial_reason': 'started_before_sensor' });
+      // The profile built from it is partial, with why: the agent and the MCP server it had already started.
+      const bom = await bomEntities(collector);
+      expect(propOf(bom.agent, 'aibom-collector:partial_coverage'), JSON.stringify(bom.agent)).toBe('started_before_sensor');
+      expect(propOf(bom.mcp, 'aibom-collector:partial_coverage'), JSON.stringify(bom.mcp)).toBe('started_before_sensor');
       console.log(`agent started before the collector, first run's trace:${outline}`);
     } finally {
       agentProc.child.kill();
