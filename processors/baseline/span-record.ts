@@ -24,10 +24,6 @@ export interface SpanRecord {
   evaluated: boolean;
 }
 
-/** Coverage facts the eBPF receiver puts on kernel records' resources (see receiver/ebpf/README.md). */
-const MONITOR_COVERAGE = 'aibom.monitor.coverage';
-const MONITOR_PARTIAL_REASON = 'aibom.monitor.partial_reason';
-
 const hex = (b: Uint8Array | undefined | null): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
 
 /** Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). */
@@ -49,7 +45,9 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     r.kernel = kernel;
     const body = findAttr(span.attributes, ATTR.httpRequestBodySize);
     if (body !== undefined) r.bodySize = Number(body);
-    if (findAttr(resource, MONITOR_COVERAGE) === 'partial') r.partialReason = String(findAttr(resource, MONITOR_PARTIAL_REASON) ?? 'partial');
+    // Coverage facts: on the kernel records' resource (receiver/ebpf), and on correlate's process spans.
+    const on = findAttr(span.attributes, ATTR.monitorCoverage) !== undefined ? span.attributes : resource;
+    if (findAttr(on, ATTR.monitorCoverage) === 'partial') r.partialReason = String(findAttr(on, ATTR.monitorPartialReason) ?? 'partial');
   } else {
     r.view = view;
     if (view!.kind === 'llm') r.prompt = userMessage(span.attributes);
