@@ -232,6 +232,13 @@ describe('baseline rules', () => {
     expect(t.deviations().map((d) => d['aibom.deviation.rule'])).toEqual(['tool-argument-anomaly']);
   });
 
+  it('the chain prompt from GenAI gen_ai.input.messages (OpenLLMetry 0.62)', async () => {
+    const t = await learned();
+    const genai = { id: 'b1', parent: 'a0', name: 'ChatOpenAI.chat', ms: 1, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.input.messages': JSON.stringify([{ role: 'system', parts: [{ type: 'text', content: 'You help.' }] }, { role: 'user', parts: [{ type: 'text', content: 'I need help with my warranty claim' }] }]) } };
+    await t.run([root, genai, tool('c1', 10, 'search_kb', { query: 'q', collection: 'customers', top_k: 3 })]);
+    expect(t.deviations().find((d) => d['aibom.deviation.rule'] === 'tool-argument-anomaly')!['aibom.chain.prompt']).toBe('I need help with my warranty claim');
+  });
+
   it('dedupes the same deviation and counts it', async () => {
     const t = await learned();
     const spans = normal(1);
