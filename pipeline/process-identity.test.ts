@@ -32,11 +32,14 @@ describe('announced workloads are checked against /proc before the sensor watche
     expect(mismatch({ pid: child.pid!, commandArgs: ['sleep', '30'], executableName: 'sleep', })).toBeUndefined();
     expect(mismatch({ pid: child.pid!, commandArgs: ['/usr/bin/sleep', '30'], })).toBeUndefined();
     expect(mismatch({ pid: child.pid! })).toBeUndefined();
+    // Node's SDK reports process.title, the path it was started by.
+    expect(mismatch({ pid: child.pid!, executableName: '/usr/bin/sleep' })).toBeUndefined();
   });
 
   test('a pid from another namespace or reused: not watched, and the reason says why', () => {
     expect(mismatch({ pid: child.pid!, commandArgs: ['node', 'agent.mjs'], })).toMatch(/^command line differs/);
     expect(mismatch({ pid: child.pid!, executableName: 'python3', })).toMatch(/^executable differs/);
+    expect(mismatch({ pid: child.pid!, executableName: '/usr/bin/python3', })).toMatch(/^executable differs/);
     expect(mismatch({ pid: 2 ** 22 + 7, })).toMatch(/^no process/);
   });
 

@@ -341,9 +341,10 @@ export function mismatch(hint: Pick<WorkloadHint, 'pid' | 'executableName' | 'co
     if (!same) return `command line differs from /proc/${hint.pid}/cmdline (${hint.commandArgs.length} arguments in the telemetry, ${cmdline.length} here)`;
   }
   if (hint.executableName) {
-    const name = hint.executableName;
+    // SDKs report a base name (Python) or the title, which Node sets to the path it was started by.
+    const name = basename(hint.executableName);
     // comm is the first 15 bytes of the executable's base name (or a name the process gave itself).
-    if (comm !== name.slice(0, 15) && basename(cmdline[0] ?? '') !== name) return `executable differs (telemetry: ${name}, here: ${comm})`;
+    if (comm !== name.slice(0, 15) && basename(cmdline[0] ?? '') !== name) return `executable differs (telemetry: ${hint.executableName}, here: ${comm})`;
   }
   return undefined;
 }
