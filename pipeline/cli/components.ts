@@ -6,6 +6,7 @@ import { batchProcessorFactory } from '../../processors/batch/index.js';
 import { correlateProcessorFactory } from '../../processors/correlate/index.js';
 import { enrichProcessorFactory } from '../../processors/enrich/index.js';
 import { normalizeProcessorFactory } from '../../processors/normalize/index.js';
+import { provenanceProcessorFactory } from '../../processors/provenance/index.js';
 import { ebpfReceiverFactory } from '../../receiver/ebpf/index.js';
 import { otlpReceiverFactory } from '../../receiver/otlp/index.js';
 import type { ComponentKind, Factory } from '../component.js';
@@ -19,6 +20,7 @@ const FACTORIES: readonly Factory[] = [
   normalizeProcessorFactory,
   correlateProcessorFactory,
   aibomProcessorFactory,
+  provenanceProcessorFactory,
   otlpExporterFactory,
   otlpGrpcExporterFactory,
   otlpHttpExporterFactory,
