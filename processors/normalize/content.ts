@@ -197,6 +197,10 @@ export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalCont
     if (text !== '') content.inputMessages.push({ role: 'system', content: text });
   }
   content.inputMessages.push(...ordered(oiIn));
+  // OpenInference flattens only string contents: a message whose content is a list of parts (LangChain.js
+  // system prompts) has its role indexed and its text only in `input.value`.
+  const missing = new Set([...oiIn.values()].filter((m) => m.content.length === 0).map((m) => roleOf(m.role)));
+  if (missing.size > 0) for (const m of messagesIn(parse(one['input.value']))) if (missing.has(m.role)) content.inputMessages.push(m);
   content.outputMessages.push(...ordered(oiOut, 'assistant'));
   if (content.inputMessages.length <= (system !== undefined ? 1 : 0)) {
     // No indexed messages: the JSON forms, GenAI first, then each instrumentation's input/output.

@@ -145,8 +145,11 @@ class Collector {
     // Only the value itself and its own host: a path's trailing segments say less than the path.
     const own = forms.filter((f, i) => i === 0 || f === tokenHost(t));
     if (kind === 'path') {
-      const base = t.slice(t.lastIndexOf('/') + 1);
+      // Where a path is named by its end elsewhere: `customers.csv`, `.ssh/id_rsa`.
+      const parts = t.split('/').filter(Boolean);
+      const base = parts[parts.length - 1] ?? '';
       if (base !== t && isFileName(base)) own.push(base);
+      if (parts.length > 2) own.push(parts.slice(-2).join('/'));
     }
     this.add(kind, t, own);
     const host = tokenHost(t);
@@ -157,6 +160,10 @@ class Collector {
   phrase(kind: ValueKind, s: string): void {
     const t = normalizeText(s);
     if (t === '') return;
+    // An account written in groups is the same account: compared without its spacing.
+    const compact = t.replace(/[ -]/g, '');
+    if (validIban(compact)) return this.add('iban', compact, [compact]);
+    if (/^\d{8,34}$/.test(compact)) return this.add('account', compact, [compact]);
     if (!t.includes(' ')) return this.token(kind, t);
     this.add(kind, t.length > 256 ? `${t.slice(0, 255)}…` : t, [], t);
   }
@@ -172,6 +179,8 @@ class Collector {
       if (validIban(compact)) this.add('iban', compact, [compact]);
     }
     for (const m of t.matchAll(DIGITS_TEXT)) {
+      // `+1-555-...` is a phone number, not an account.
+      if (t[m.index - 1] === '+') continue;
       const digits = m[0].replace(/[ -]/g, '');
       if (digits.length >= 9) this.add('account', digits, [digits]);
     }
