@@ -109,6 +109,14 @@ describe('bounds', () => {
     expect(await h.metrics.value(h.metrics.gauge('aibom_provenance_open_traces', '', ['component']), {})).toBe(2);
   });
 
+  test('past max_total_entries (all open traces) the oldest traces are evaluated early', async () => {
+    const h = harness({ maxTotalEntries: 400, maxEntriesPerTrace: 300 });
+    const doc = Array.from({ length: 30 }, (_, i) => `line ${i} of the runbook for host${i}.corp.example`).join('\n');
+    for (let i = 1; i <= 3; i++) await h.p.traces.consume(genAiTrace({ traceId: i.toString(16).padStart(32, '0'), user: 'hi', steps: [{ tool: 'read_doc', args: {}, result: doc }] }));
+    expect(await h.metrics.value(h.metrics.counter('aibom_provenance_traces_total', '', ['component', 'reason']), { reason: 'overflow' })).toBeGreaterThanOrEqual(1);
+    expect(await h.metrics.value(h.metrics.gauge('aibom_provenance_open_traces', '', ['component']), {})).toBeLessThan(3);
+  });
+
   test('content past max_entries_per_trace is not indexed and the trace is counted as truncated', async () => {
     const h = harness({ maxEntriesPerTrace: 500 });
     const big = Array.from({ length: 400 }, (_, i) => `record ${i} owner${i}@corp.example`).join('\n');
