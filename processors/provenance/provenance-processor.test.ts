@@ -110,7 +110,7 @@ describe('bounds', () => {
   });
 
   test('past max_total_entries (all open traces) the oldest traces are evaluated early', async () => {
-    const h = harness({ maxTotalEntries: 400, maxEntriesPerTrace: 300 });
+    const h = harness({ maxTotalEntries: 200, maxEntriesPerTrace: 150 });
     const doc = Array.from({ length: 30 }, (_, i) => `line ${i} of the runbook for host${i}.corp.example`).join('\n');
     for (let i = 1; i <= 3; i++) await h.p.traces.consume(genAiTrace({ traceId: i.toString(16).padStart(32, '0'), user: 'hi', steps: [{ tool: 'read_doc', args: {}, result: doc }] }));
     expect(await h.metrics.value(h.metrics.counter('aibom_provenance_traces_total', '', ['component', 'reason']), { reason: 'overflow' })).toBeGreaterThanOrEqual(1);
