@@ -220,21 +220,25 @@ export class ContentIndex {
   /** Indexes `text`, at most `budget` new entries; returns the entries added. */
   add(text: string, budget: number): number {
     const t = normalizeText(text);
-    const toks: number[] = [];
-    const prints: number[] = [];
+    // Distinct hashes count against the budget, so repetitive content is not cut early.
+    const toks = new Set<number>();
+    const prints = new Set<number>();
     tokensOf(t, (f) => {
-      if (toks.length < budget) toks.push(hash(f));
+      const h = hash(f);
+      if (toks.has(h)) return;
+      if (toks.size < budget) toks.add(h);
       else this.truncated = true;
     });
     fingerprints(t, (h) => {
-      if (toks.length + prints.length < budget) prints.push(h);
+      if (prints.has(h)) return;
+      if (toks.size + prints.size < budget) prints.add(h);
       else this.truncated = true;
     });
     for (const m of t.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
       if (this.numbers.length >= MAX_NUMBERS) break;
       this.numbers.push(Number(m[0]));
     }
-    return this.tokens.addAll(toks) + this.prints.addAll(prints);
+    return this.tokens.addAll([...toks]) + this.prints.addAll([...prints]);
   }
 
   hasToken(form: string): boolean {

@@ -181,7 +181,7 @@ export class TraceView {
     }
     if (!first) return undefined;
     for (const u of this.uses.values()) {
-      if (u.spanId !== self && u.startUs < first.endUs && (appears(u.index, c) || u.candidates.some((x) => x.kind === c.kind && x.value === c.value))) return undefined;
+      if (u.spanId !== self && u.startUs < first.endUs && appears(u.index, c)) return undefined;
     }
     return first;
   }
