@@ -186,6 +186,16 @@ export class TraceView {
     return first;
   }
 
+  /** The values of tool call `u` (or of the kernel activity under it) that untrusted content introduced, by source. */
+  private bySource(candidates: readonly Candidate[], u: Use): Map<Source, Candidate[]> {
+    const out = new Map<Source, Candidate[]>();
+    for (const c of candidates) {
+      const s = this.introducedBy(c, u.startUs, u.spanId);
+      if (s) out.set(s, [...(out.get(s) ?? []), c]);
+    }
+    return out;
+  }
+
   /** The tool call a span works for: itself or its nearest ancestor that is a tool call. */
   private toolOf(spanId: string): Use | undefined {
     let id: string | undefined = spanId;
@@ -219,22 +229,12 @@ export class TraceView {
   evaluate(): Deviation[] {
     const out: Deviation[] = [];
     for (const u of this.uses.values()) {
-      const bySource = new Map<Source, Candidate[]>();
-      for (const c of u.candidates) {
-        const s = this.introducedBy(c, u.startUs, u.spanId);
-        if (s) bySource.set(s, [...(bySource.get(s) ?? []), c]);
-      }
-      for (const [s, values] of bySource) out.push(this.deviation(ARGUMENT_RULE, u, u.spanId, u.startUs, s, values, 'arguments of tool'));
+      for (const [s, values] of this.bySource(u.candidates, u)) out.push(this.deviation(ARGUMENT_RULE, u, u.spanId, u.startUs, s, values, 'arguments of tool'));
     }
     for (const k of this.kernel) {
       const u = this.toolOf(k.parentId);
       if (!u) continue;
-      const bySource = new Map<Source, Candidate[]>();
-      for (const c of k.candidates) {
-        const s = this.introducedBy(c, u.startUs, u.spanId);
-        if (s) bySource.set(s, [...(bySource.get(s) ?? []), c]);
-      }
-      for (const [s, values] of bySource) out.push(this.deviation(KERNEL_RULE, u, k.spanId, k.startUs, s, values, `kernel ${k.facts.kind} under tool`));
+      for (const [s, values] of this.bySource(k.candidates, u)) out.push(this.deviation(KERNEL_RULE, u, k.spanId, k.startUs, s, values, `kernel ${k.facts.kind} under tool`));
     }
     for (const s of this.sources) {
       if (!s.instructions) continue;
