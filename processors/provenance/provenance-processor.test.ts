@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { findFactory } from '../../pipeline/cli/components.js';
+import { parseServiceConfig } from '../../pipeline/config/service-config.js';
+import { defaultConfigPath } from '../../pipeline/package-root.js';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import { findAttr } from '../../pipeline/otlp/attributes.js';
 import type { TracesData } from '../../pipeline/otlp/types.js';
-import { readConfig } from './config.js';
+import { createDefaultConfig, readConfig } from './config.js';
 import { findInstructions } from './instructions.js';
 import { harness, readTraces } from './testdata/harness.js';
 import { genAiTrace } from './testdata/spans.js';
@@ -154,5 +158,13 @@ describe('config', () => {
     readConfig(s);
     expect(errors.list.join('\n')).toMatch(/processors\.provenance\.max_trace_age: must be at least settle/);
     expect(errors.list.join('\n')).toMatch(/processors\.provenance\.tick_interval/);
+  });
+});
+
+describe('the embedded default config', () => {
+  test('runs provenance with its defaults after aibom, in the traces and the logs pipeline', () => {
+    const service = parseServiceConfig(readFileSync(defaultConfigPath(), 'utf8'), findFactory, {});
+    expect(service.processors.get('provenance')!.config).toEqual(createDefaultConfig());
+    for (const p of service.pipelines) expect(p.processors.slice(-3)).toEqual(['aibom', 'provenance', 'batch']);
   });
 });
