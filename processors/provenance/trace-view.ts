@@ -163,8 +163,17 @@ export class TraceView {
   /** The principal said it (or, for an amount, something close to it). */
   private isTrusted(c: Candidate): boolean {
     if (appears(this.trusted, c)) return true;
+    if (c.kind === 'path' && this.inTrustedDirectory(c.value)) return true;
     const a = c.amount;
     return a !== undefined && this.trusted.numbers.some((n) => Math.abs(n - a) <= AMOUNT_TOLERANCE * Math.max(Math.abs(n), Math.abs(a)));
+  }
+
+  /** A path inside a directory the principal named (two segments at least): the user chose the scope. */
+  private inTrustedDirectory(path: string): boolean {
+    const parts = path.split('/');
+    const min = parts[0] === '' || parts[0] === '~' ? 3 : 2;
+    for (let k = parts.length - 1; k >= min; k--) if (this.trusted.hasToken(parts.slice(0, k).join('/'))) return true;
+    return false;
   }
 
   /**
