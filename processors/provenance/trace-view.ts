@@ -106,6 +106,10 @@ export class TraceView {
       if (m.role !== 'user' && m.role !== 'system') continue;
       const h = hash(m.content);
       if (this.trustedSeen.has(h)) continue;
+      if (this.trustedSeen.size >= this.limits.maxItems * 4) {
+        this.overflow++;
+        break;
+      }
       this.trustedSeen.add(h);
       if (m.role === 'user' && this.prompt === undefined) this.prompt = m.content.slice(0, KEEP_TEXT);
       this.index(this.trusted, m.content);
@@ -113,10 +117,14 @@ export class TraceView {
     for (const d of content.toolDefinitions) {
       const h = hash(d);
       if (this.trustedSeen.has(h)) continue;
+      if (this.trustedSeen.size >= this.limits.maxItems * 4) {
+        this.overflow++;
+        break;
+      }
       this.trustedSeen.add(h);
       this.index(this.trusted, d);
     }
-    if (view.kind === 'llm') this.llms.push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
+    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) this.llms.push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
     if (view.kind === 'tool' || view.kind === 'mcp_client') {
       this.toolSpans++;
       if (content.toolArguments !== undefined || content.toolResult !== undefined) this.toolSpansWithContent++;
