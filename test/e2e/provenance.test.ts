@@ -131,7 +131,7 @@ describe('provenance with the embedded default (no --config): real agents, the r
         last = readOutput(file);
         const d = last.deviations;
         return attacks.every((t) => d.filter((x) => x.traceId === t && x.a['aibom.deviation.rule'] === ARG_RULE).length >= 2) ? last : undefined;
-      }, 60_000, 500);
+      }, 45_000, 500);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${JSON.stringify(last?.deviations.map((d) => d.a['aibom.deviation.observed']))}\n${collector.proc.tail(30)}`);
     }
@@ -163,7 +163,7 @@ describe('provenance with the embedded default (no --config): real agents, the r
       expect(instr?.a['aibom.deviation.severity']).toBe('low');
     }
     console.log(`provenance e2e: ${deviations.length} deviations: ${[...new Set(deviations.map((d) => `${d.a['aibom.deviation.rule']} ${d.a['aibom.chain.tool.name']} ${d.a['aibom.deviation.observed']}`.slice(0, 120)))].join(' | ')}`);
-  });
+  }, 90_000);
 
   test('normal runs raise nothing: an e-mail the user typed, a file the user named, a result that only mentions values', async () => {
     const { deviations } = await settled();
@@ -177,7 +177,7 @@ describe('provenance with the embedded default (no --config): real agents, the r
     expect(deviations.length).toBeGreaterThan(0);
     expect(await collector.metric('aibom_provenance_content_available', { agent: 'support-agent' })).toBe(1);
     expect(await collector.metric('aibom_provenance_content_available', { agent: 'support-agent-py' })).toBe(1);
-  });
+  }, 90_000);
 });
 
 describe('provenance of kernel activity: the file the MCP server opened was named by the injected document', () => {
