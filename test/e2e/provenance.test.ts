@@ -167,8 +167,10 @@ describe('provenance with the embedded default (no --config): real agents, the r
 
   test('normal runs raise nothing: an e-mail the user typed, a file the user named, a result that only mentions values', async () => {
     const { deviations } = await settled();
-    // A little longer than settle, so the normal traces were evaluated too.
-    await new Promise((r) => setTimeout(r, 4_000));
+    // Every run's trace evaluated (they settle in the order they ended), and its deviations written.
+    const runs = js.length + py.length;
+    await waitFor('every run evaluated', async () => ((await collector.metric('aibom_provenance_traces_total')) >= runs ? true : undefined), 45_000, 500);
+    await new Promise((r) => setTimeout(r, 1_000));
     const all = readOutput(join(data, 'telemetry.jsonl')).deviations;
     for (const r of [...js, ...py].filter((x) => x.scenario !== 'attack')) {
       const misuse = all.filter((d) => d.traceId === r.traceId && d.a['aibom.deviation.rule'] !== 'instruction-in-tool-result');
@@ -203,7 +205,7 @@ processors:
   enrich:
   normalize:
   correlate: { settle: 1s, window: 8s }
-  provenance: { settle: 4s }
+  provenance:
   batch: { timeout: 100ms }
 exporters:
   file: { path: ${out} }
