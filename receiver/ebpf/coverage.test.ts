@@ -7,7 +7,7 @@ const mon = (m: Partial<MonitorRecord> & { pid: number }): MonitorRecord => ({
   kind: 'monitor', seq: 0, ppid: 1, reason: 'env_marker', partial: false, atStart: false, marker: '', sinceUnixNano: NOW, startUnixNano: undefined, ...m,
 });
 const attrs = (t: CoverageTable, pid: number): Record<string, string> | undefined =>
-  t.attributes(pid) && Object.fromEntries(t.attributes(pid)!.map((kv) => [kv.key, kv.value.stringValue ?? String(kv.value.intValue)]));
+  t.attributes(pid) && Object.fromEntries(t.attributes(pid)!.map((kv) => [kv.key, kv.value?.stringValue ?? String(kv.value?.intValue)]));
 
 describe('coverage facts', () => {
   it('an exec match is complete from its exec; children forked later are complete from their fork', () => {

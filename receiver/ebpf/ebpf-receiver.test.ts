@@ -205,7 +205,7 @@ describe('ebpf receiver on the real kernel', () => {
     // An agent started now with an API key in its environment, and one nothing recognises until its telemetry arrives.
     const marked = track(startWorkload(python, [path.join(TESTDATA, 'workload.py'), JSON.stringify(peers.workloadConfig('marked'))], { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-test-cov' }));
     const { w: told, cfg } = pyWorkload('told');
-    h.workloads.announce({ pid: told.proc.pid!, reason: 'llm span "chat" of test' });
+    h.workloads.announce({ pid: told.proc.pid!, evidence: { kind: 'otlp_connection', holderPid: told.proc.pid! }, reason: 'llm span "chat" of test' });
     for (let i = 0; i < 200 && !settings.lines.some((l) => l.msg === 'monitoring workload discovered from its telemetry'); i++) await new Promise((res) => setTimeout(res, 50));
     expect(settings.lines.map((l) => l.msg), 'the discovery acknowledged').toContain('monitoring workload discovered from its telemetry');
     marked.proc.stdin!.write('go\n');

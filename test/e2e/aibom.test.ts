@@ -285,7 +285,7 @@ service:
 
     const bad = mkdtempSync(join(tmpdir(), 'aibom-corrupt-'));
     writeFileSync(join(bad, 'inventory.json'), '{"format":"aibom-collector/inventory","version":1,"entities":[{"id":');
-    const config = readFileSync(collector.configPath, 'utf8').replace(`directory: ${stateDir}`, `directory: ${bad}`).replace(/admin: \{ endpoint: [^}]+\}/, `admin: { endpoint: 127.0.0.1:${await freePort()} }`).replace(/grpc: \{ endpoint: [^}]+\}/, `grpc: { endpoint: 127.0.0.1:${await freePort()} }`);
+    const config = readFileSync(collector.configPath!, 'utf8').replace(`directory: ${stateDir}`, `directory: ${bad}`).replace(/admin: \{ endpoint: [^}]+\}/, `admin: { endpoint: 127.0.0.1:${await freePort()} }`).replace(/grpc: \{ endpoint: [^}]+\}/, `grpc: { endpoint: 127.0.0.1:${await freePort()} }`);
     const cfg = join(bad, 'config.yaml');
     writeFileSync(cfg, config);
     const r = await cli(['run', '--config', cfg]);
