@@ -7,6 +7,7 @@ import { batchProcessorFactory } from '../../processors/batch/index.js';
 import { correlateProcessorFactory } from '../../processors/correlate/index.js';
 import { enrichProcessorFactory } from '../../processors/enrich/index.js';
 import { normalizeProcessorFactory } from '../../processors/normalize/index.js';
+import { provenanceProcessorFactory } from '../../processors/provenance/index.js';
 import { ebpfReceiverFactory } from '../../receiver/ebpf/index.js';
 import { otlpReceiverFactory } from '../../receiver/otlp/index.js';
 import type { ComponentKind, Factory } from '../component.js';
@@ -21,6 +22,7 @@ const FACTORIES: readonly Factory[] = [
   correlateProcessorFactory,
   aibomProcessorFactory,
   baselineProcessorFactory,
+  provenanceProcessorFactory,
   otlpExporterFactory,
   otlpGrpcExporterFactory,
   otlpHttpExporterFactory,

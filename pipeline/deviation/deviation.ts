@@ -85,6 +85,11 @@ export interface Deviation {
   chain: ExecutionChain;
   /** For provenance rules: the span whose content introduced the value (same trace). */
   source?: { spanId: string; name: string };
+  /**
+   * What makes two deviations of one rule and component the same for dedupe, when not the observed
+   * value alone: provenance adds the trace id, since each trace steered by content is its own incident.
+   */
+  dedupeKey?: string;
   /** Extra facts, already redacted: `aibom.deviation.*` names, or OTel names. */
   attributes?: Record<string, string | number | boolean | string[]>;
 }

@@ -29,7 +29,7 @@ interface Bucket {
 
 /**
  * Noise control per component and rule. A repeat of the same deviation (rule, component, observed
- * value) inside the dedupe window is not emitted again, and past `maxPerMinute` a component's rule is
+ * value or the deviation's own `dedupeKey`) inside the dedupe window is not emitted again, and past `maxPerMinute` a component's rule is
  * quiet until the minute ends; both are counted by the caller (`reason`), and the next deviation
  * emitted for that key carries the suppressed repeats in `aibom.deviation.count`.
  */
@@ -45,7 +45,7 @@ export class DeviationLimiter {
   check(d: Deviation): Verdict {
     const t = this.now();
     const component = d.component.id || `${d.component.kind}/${d.component.name}`;
-    const key = `${d.rule.id}\0${component}\0${d.observed}`;
+    const key = `${d.rule.id}\0${component}\0${d.dedupeKey ?? d.observed}`;
     const s = this.seen.get(key);
     if (s && t - s.lastEmitMs < this.config.dedupeWindowMs) {
       s.suppressed++;

@@ -1,0 +1,185 @@
+/**
+ * A hashed index of one piece of content (a tool result, a user request, a tool call's arguments):
+ * what provenance keeps of it while the trace is open. Only 53-bit hashes are kept, never the text:
+ * - tokens: runs of URL/path/e-mail characters in the normalised text, plus the forms a value is
+ *   written in elsewhere (a URL's host, a path's trailing segments, an IBAN or account number
+ *   without its spacing), for exact look-ups of single-token values;
+ * - fingerprints: winnowed 8-character shingles (window 8), so any value of 15 characters or more
+ *   that occurs anywhere in the text is found by containment (commands, sentences, values that span
+ *   several tokens), whatever the text around it.
+ * False matches are hash collisions only (about n / 2^53 per look-up).
+ */
+
+/** Shingle length and winnowing window: any shared substring of K + W - 1 characters is found. */
+const K = 8;
+const W = 8;
+/** Shortest value looked up by containment (K + W - 1). */
+export const MIN_TEXT_MATCH = K + W - 1;
+/** Shortest token indexed. */
+export const MIN_TOKEN = 3;
+/** Path suffixes indexed per token (`a/b/c.csv`: `b/c.csv`, `c.csv`). */
+const MAX_SUFFIXES = 6;
+
+/**
+ * Lower case; JSON/Python escapes (`\n`, `\"`), quotes and backticks become spaces; whitespace
+ * collapsed. The same function runs on content and on looked-up values, so escape levels (a tool
+ * result JSON inside a span attribute inside a message) do not matter.
+ */
+export function normalizeText(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/\\+[nrt]/g, ' ')
+    .replace(/[\\"'`]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const TOKEN = /[a-z0-9._@:/~+%?&#-]+/g;
+const LEAD = /^[.:?&#,~+-]+/;
+const TRAIL = /[.:,?&#/~+-]+$/;
+/** IBAN as written (spaced or not), after normalisation (lower case). */
+export const IBAN_TEXT = /\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,4})?\b/g;
+/** Account, card or phone-like digit runs of 8+ digits with spaces or dashes between groups. */
+export const DIGITS_TEXT = /\d(?:[ -]?\d){7,33}/g;
+
+/** A token with its edges trimmed, or '' when too short. */
+export function cleanToken(t: string): string {
+  const c = t.replace(LEAD, '').replace(TRAIL, '');
+  return c.length >= MIN_TOKEN ? c : '';
+}
+
+/** Host of a `scheme://` token (no userinfo, no port), or undefined. */
+export function tokenHost(t: string): string | undefined {
+  const at = t.indexOf('://');
+  if (at <= 0) return undefined;
+  let rest = t.slice(at + 3);
+  const end = rest.search(/[/?#]/);
+  if (end >= 0) rest = rest.slice(0, end);
+  rest = rest.slice(rest.lastIndexOf('@') + 1);
+  const colon = rest.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(rest.slice(colon + 1))) rest = rest.slice(0, colon);
+  return rest.length >= MIN_TOKEN ? rest : undefined;
+}
+
+/** The forms a token is also written in: host of a URL, trailing path segments, ip without port. */
+export function tokenForms(t: string, out: string[]): void {
+  out.push(t);
+  const host = tokenHost(t);
+  if (host) out.push(host);
+  if (host || t.includes('/')) {
+    let from = t.indexOf('://') >= 0 ? t.indexOf('/', t.indexOf('://') + 3) : 0;
+    let n = 0;
+    while (from >= 0 && n < MAX_SUFFIXES) {
+      const slash = t.indexOf('/', from + 1);
+      if (slash < 0) break;
+      const s = t.slice(slash + 1);
+      if (s.length >= MIN_TOKEN) out.push(s);
+      from = slash;
+      n++;
+    }
+  }
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(t);
+  if (m) out.push(m[1]!);
+}
+
+/** 53-bit hash: two 32-bit FNV-1a variants. */
+export function hash(s: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+}
+
+/** Winnowed shingle hashes of normalised text (K-grams, the minimum of every W consecutive). */
+export function fingerprints(t: string, add: (h: number) => void): void {
+  const n = t.length - K + 1;
+  if (n <= 0) return;
+  const grams = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    let h = 0x811c9dc5;
+    for (let j = 0; j < K; j++) h = Math.imul(h ^ t.charCodeAt(i + j), 0x01000193);
+    grams[i] = h >>> 0;
+  }
+  let last = -1;
+  const windows = Math.max(1, n - W + 1);
+  for (let i = 0; i < windows; i++) {
+    const end = Math.min(i + W, n);
+    let at = i;
+    for (let j = i + 1; j < end; j++) if (grams[j]! <= grams[at]!) at = j;
+    if (at !== last) {
+      add(grams[at]!);
+      last = at;
+    }
+  }
+}
+
+/** Every token form of a normalised text, with IBANs and digit runs compacted. */
+export function tokensOf(t: string, add: (form: string) => void): void {
+  const forms: string[] = [];
+  for (const m of t.matchAll(TOKEN)) {
+    const c = cleanToken(m[0]);
+    if (c) tokenForms(c, forms);
+  }
+  for (const m of t.matchAll(IBAN_TEXT)) forms.push(m[0].replace(/ /g, ''));
+  for (const m of t.matchAll(DIGITS_TEXT)) forms.push(m[0].replace(/[ -]/g, ''));
+  for (const f of forms) add(f);
+}
+
+export class ContentIndex {
+  private readonly tokens = new Set<number>();
+  private readonly prints = new Set<number>();
+  /** Numbers written in the content (amounts), bounded. */
+  readonly numbers: number[] = [];
+  /** Entries held (tokens + fingerprints). */
+  size = 0;
+  /** Content was cut because the trace's budget ran out. */
+  truncated = false;
+
+  /** Indexes `text` while `budget()` allows; returns the entries added. */
+  add(text: string, budget: number): number {
+    const t = normalizeText(text);
+    const before = this.size;
+    const room = () => this.size - before < budget;
+    tokensOf(t, (f) => {
+      if (!room()) return void (this.truncated = true);
+      const h = hash(f);
+      if (!this.tokens.has(h)) {
+        this.tokens.add(h);
+        this.size++;
+      }
+    });
+    fingerprints(t, (h) => {
+      if (!room()) return void (this.truncated = true);
+      if (!this.prints.has(h)) {
+        this.prints.add(h);
+        this.size++;
+      }
+    });
+    for (const m of t.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
+      if (this.numbers.length >= 256) break;
+      this.numbers.push(Number(m[0]));
+    }
+    return this.size - before;
+  }
+
+  hasToken(form: string): boolean {
+    return this.tokens.has(hash(form));
+  }
+
+  /** Whether a normalised value of at least MIN_TEXT_MATCH characters occurs in the text. */
+  containsText(value: string): boolean {
+    if (value.length < MIN_TEXT_MATCH) return false;
+    let all = true;
+    let any = false;
+    fingerprints(value, (h) => {
+      any = true;
+      if (!this.prints.has(h)) all = false;
+    });
+    return any && all;
+  }
+}

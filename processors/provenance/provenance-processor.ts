@@ -1,0 +1,232 @@
+import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
+import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
+import { countDeviation, deviationData, DeviationLimiter, type Deviation } from '../../pipeline/deviation/index.js';
+import { findStringAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
+import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import { ATTR } from '../../pipeline/semconv.js';
+import { readKernelSpan } from '../aibom/kernel-span.js';
+import { canonicalContent, canonicalView, type CanonicalKind } from '../normalize/index.js';
+import type { ProvenanceConfig } from './config.js';
+import { INSTRUCTION_RULE } from './rules.js';
+import { TraceView } from './trace-view.js';
+
+/** Instrumentation scope of provenance's deviations. */
+export const PROVENANCE_SCOPE = 'aibom.provenance';
+/** Agents whose content-capture state is remembered (the gauge's label values). */
+const MAX_AGENTS = 1_024;
+/** Span kinds whose content provenance reads. */
+const CONTENT_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'agent', 'tool', 'mcp_client', 'retriever']);
+
+const hex = (b: Uint8Array | undefined): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
+
+type CloseReason = 'settled' | 'max_age' | 'overflow' | 'shutdown';
+
+/**
+ * Misuse detection by provenance. Spans pass on at once and unchanged; on the side, each trace with
+ * agent spans gets a TraceView (hashes of what the user asked and what the agent read, the tool calls'
+ * values, the kernel facts under them). When the trace settles, it is evaluated once and forgotten;
+ * its deviations go out as `aibom.deviation` log records and `deviation <rule>` child spans.
+ */
+export class ProvenanceProcessor implements Component, Consumers {
+  private readonly open = new Map<string, TraceView>();
+  private readonly limiter: DeviationLimiter;
+  private readonly version: string;
+  /** Per agent: whether its last trace with tool spans carried content (logged once per change). */
+  private readonly contentByAgent = new Map<string, boolean>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly labels;
+  private readonly m;
+
+  readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
+  readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
+
+  constructor(
+    private readonly settings: CreateSettings,
+    private readonly config: ProvenanceConfig,
+    private readonly next: Consumers,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.version = settings.build?.version ?? '';
+    this.limiter = new DeviationLimiter({ dedupeWindowMs: config.dedupeWindowMs, maxPerMinute: config.maxPerMinute, maxKeys: 16_384 }, now);
+    const metrics = settings.metrics;
+    this.labels = { component: settings.id };
+    this.m = {
+      open: metrics.gauge('aibom_provenance_open_traces', 'Traces whose provenance view is held, waiting to settle.', ['component']),
+      closed: metrics.counter('aibom_provenance_traces_total', 'Traces evaluated, by why: settled, max_age (still receiving spans), overflow (max_open_traces reached, evaluated early), shutdown.', ['component', 'reason']),
+      truncated: metrics.counter('aibom_provenance_truncated_traces_total', 'Traces whose content or items exceeded a per-trace bound (max_entries_per_trace, max_items_per_trace): evaluated on what was kept.', ['component']),
+      late: metrics.counter('aibom_provenance_late_spans_total', 'Kernel spans that arrived after their trace was evaluated (raise settle if this grows).', ['component']),
+      suppressed: metrics.counter('aibom_provenance_suppressed_total', 'Deviations not emitted: duplicate within dedupe_window or over max_per_minute.', ['component', 'rule', 'reason']),
+      content: metrics.gauge('aibom_provenance_content_available', '1 when the agent\'s last trace with tool calls carried their arguments or results (content capture on), 0 when not: provenance detection needs it.', ['agent']),
+      errors: metrics.counter('aibom_provenance_errors_total', 'Batches provenance could not read; spans passed on unchanged.', ['component']),
+      dropped: metrics.processorDropped,
+    };
+  }
+
+  async start(_host: Host): Promise<void> {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => void this.tick(), this.config.tickMs);
+    this.timer.unref();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.closeAll('shutdown');
+  }
+
+  private async consumeTraces(data: TracesData): Promise<void> {
+    if (!this.next.traces) throw new PermanentError('provenance has no traces consumer after it');
+    const overflowed: TraceView[] = [];
+    try {
+      this.observe(data, overflowed);
+    } catch (err) {
+      this.m.errors.inc(this.labels);
+      this.settings.logger.warn({ err }, 'provenance could not read a batch; spans passed on unchanged');
+    }
+    await this.next.traces.consume(data);
+    if (overflowed.length > 0) await this.emit(overflowed, 'overflow');
+  }
+
+  private async forwardLogs(data: LogsData): Promise<void> {
+    if (!this.next.logs) throw new PermanentError('provenance has no logs consumer after it');
+    await this.next.logs.consume(data);
+  }
+
+  /** Reads a batch into the open views. Nothing here keeps a reference to the spans. */
+  observe(data: TracesData, overflowed: TraceView[] = []): void {
+    const now = this.now();
+    const limits = { maxEntries: this.config.maxEntriesPerTrace, maxItems: this.config.maxItemsPerTrace, ignorePaths: this.config.ignorePaths };
+    for (const rs of data.resourceSpans) {
+      const service = findStringAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service';
+      for (const ss of rs.scopeSpans) {
+        for (const span of ss.spans) {
+          const traceId = hex(span.traceId);
+          const spanId = hex(span.spanId);
+          const parentId = hex(span.parentSpanId);
+          const kernel = readKernelSpan(span, ss.scope?.name);
+          if (kernel) {
+            const v = this.open.get(traceId);
+            if (!v) {
+              this.m.late.inc(this.labels);
+              continue;
+            }
+            v.addKernel(spanId, parentId, int64ToMicros(span.startTimeUnixNano), kernel);
+            v.lastMs = now;
+            continue;
+          }
+          const view = canonicalView(span);
+          let v = this.open.get(traceId);
+          if (!view || !CONTENT_KINDS.has(view.kind)) {
+            // Process spans and other spans between a tool and its kernel spans keep the path up.
+            if (v) v.parent(spanId, parentId);
+            continue;
+          }
+          if (!v) {
+            if (this.open.size >= this.config.maxOpenTraces) {
+              const oldest = this.open.values().next().value!;
+              this.open.delete(oldest.traceId);
+              overflowed.push(oldest);
+            }
+            v = new TraceView(traceId, service, now, limits);
+            this.open.set(traceId, v);
+          }
+          v.lastMs = now;
+          v.parent(spanId, parentId);
+          const ref = { spanId, name: span.name, startUs: int64ToMicros(span.startTimeUnixNano), endUs: int64ToMicros(span.endTimeUnixNano) };
+          v.addSpan(ref, view, canonicalContent(span, view));
+        }
+      }
+    }
+    this.m.open.set(this.labels, this.open.size);
+  }
+
+  /** Evaluates the traces that settled (or grew too old). */
+  async tick(): Promise<void> {
+    const now = this.now();
+    const due: [TraceView, CloseReason][] = [];
+    for (const v of this.open.values()) {
+      if (now - v.lastMs >= this.config.settleMs) due.push([v, 'settled']);
+      else if (now - v.openedMs >= this.config.maxTraceAgeMs) due.push([v, 'max_age']);
+    }
+    for (const [v] of due) this.open.delete(v.traceId);
+    this.m.open.set(this.labels, this.open.size);
+    for (const reason of ['settled', 'max_age'] as const) {
+      const list = due.filter(([, r]) => r === reason).map(([v]) => v);
+      if (list.length > 0) await this.emit(list, reason);
+    }
+  }
+
+  private async closeAll(reason: CloseReason): Promise<void> {
+    const list = [...this.open.values()];
+    this.open.clear();
+    this.m.open.set(this.labels, 0);
+    if (list.length > 0) await this.emit(list, reason);
+  }
+
+  private async emit(views: TraceView[], reason: CloseReason): Promise<void> {
+    this.m.closed.inc({ ...this.labels, reason }, views.length);
+    const byService = new Map<string, { d: Deviation; count: number }[]>();
+    for (const v of views) {
+      if (v.truncated || v.overflow > 0) this.m.truncated.inc(this.labels);
+      this.noteContent(v);
+      let found: Deviation[];
+      try {
+        found = v.evaluate();
+      } catch (err) {
+        this.m.errors.inc(this.labels);
+        this.settings.logger.warn({ err, traceId: v.traceId }, 'provenance could not evaluate a trace');
+        continue;
+      }
+      for (const d of found) {
+        if (d.rule.id === INSTRUCTION_RULE.id && !this.config.instructions) continue;
+        const verdict = this.limiter.check(d);
+        if (!verdict.emit) {
+          this.m.suppressed.inc({ ...this.labels, rule: d.rule.id, reason: verdict.reason });
+          continue;
+        }
+        countDeviation(this.settings.metrics, d);
+        const list = byService.get(v.serviceName) ?? [];
+        list.push({ d, count: verdict.count });
+        byService.set(v.serviceName, list);
+      }
+    }
+    for (const [serviceName, items] of byService) {
+      const { logs, traces } = deviationData(items, { scope: PROVENANCE_SCOPE, scopeVersion: this.version, serviceName });
+      await this.send('logs', logs, items.length);
+      await this.send('traces', traces, items.length);
+    }
+  }
+
+  private async send(signal: 'logs' | 'traces', data: LogsData | TracesData, n: number): Promise<void> {
+    try {
+      if (signal === 'logs') {
+        if (!this.next.logs) throw new PermanentError('provenance is in no logs pipeline, so its deviation records have nowhere to go');
+        await this.next.logs.consume(data as LogsData);
+      } else await this.next.traces!.consume(data as TracesData);
+    } catch (err) {
+      this.m.dropped.inc({ ...this.labels, signal, reason: err instanceof PermanentError ? 'next_permanent_error' : 'next_error' }, n);
+      this.settings.logger.warn({ err, signal }, 'provenance deviations were refused by the next hop');
+    }
+  }
+
+  /** The gauge per agent, and one log line whenever an agent's content capture is found off (or back on). */
+  private noteContent(v: TraceView): void {
+    if (v.toolSpans === 0) return;
+    const has = v.hasContent;
+    const before = this.contentByAgent.get(v.serviceName);
+    if (before === undefined && this.contentByAgent.size >= MAX_AGENTS) return;
+    this.m.content.set({ agent: v.serviceName }, has ? 1 : 0);
+    if (before === has) return;
+    this.contentByAgent.set(v.serviceName, has);
+    if (!has) {
+      this.settings.logger.warn(
+        { agent: v.serviceName },
+        'provenance: this agent sends tool spans without their arguments or results, so misuse by provenance (tool-argument-from-untrusted-content) cannot be detected for it; baselines still apply. Turn content capture on (OpenInference records it by default; OpenLLMetry TRACELOOP_TRACE_CONTENT=true; OTel GenAI OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true)',
+      );
+    } else if (before === false) this.settings.logger.info({ agent: v.serviceName }, 'provenance: this agent now sends tool content; provenance detection is on for it');
+  }
+}
+

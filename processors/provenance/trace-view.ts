@@ -1,0 +1,286 @@
+import type { Deviation, ExecutionChain } from '../../pipeline/deviation/index.js';
+import type { KernelSpanFacts } from '../aibom/kernel-span.js';
+import type { CanonicalContent, CanonicalSpan } from '../normalize/index.js';
+import { ContentIndex, hash } from './content-index.js';
+import { findInstructions, type InstructionMatch } from './instructions.js';
+import { INSTRUCTION_RULE, KERNEL_RULE, ARGUMENT_RULE, toolComponent } from './rules.js';
+import { argumentCandidates, kernelCandidates, type Candidate, type ValueKind } from './values.js';
+
+/**
+ * The provenance view of one trace while it is open: what the principal said (the user's request and
+ * the system prompt), what the agent read (tool results and retrieved documents, each with the span
+ * it came from), what it did (tool calls' arguments, and the kernel facts under each tool span).
+ * Content is held as hashes only (content-index.ts) and dropped with the view when the trace settles.
+ */
+
+/** A span as provenance refers to it: ids and times (µs). */
+interface SpanRef {
+  spanId: string;
+  name: string;
+  startUs: number;
+  endUs: number;
+}
+
+interface Source extends SpanRef {
+  kind: 'tool_result' | 'retrieved_document';
+  toolName: string;
+  index: ContentIndex;
+  instructions?: InstructionMatch;
+}
+
+interface Use extends SpanRef {
+  toolName: string;
+  /** The arguments as the span carried them, cut to what a deviation may carry. */
+  arguments: string;
+  candidates: Candidate[];
+  /** The arguments, hashed: a value the assistant already wrote before a tool returned it came from the assistant. */
+  index: ContentIndex;
+}
+
+interface KernelFact {
+  spanId: string;
+  parentId: string;
+  startUs: number;
+  facts: KernelSpanFacts;
+  candidates: Candidate[];
+}
+
+export interface ViewLimits {
+  /** Content index entries (hashes) per trace; past it content is not indexed (counted). */
+  maxEntries: number;
+  /** Sources, tool calls and kernel facts per trace, each. */
+  maxItems: number;
+  ignorePaths: readonly string[];
+}
+
+/** Most characters of arguments or prompt kept for the chain (the writer cuts again at MAX_TEXT). */
+const KEEP_TEXT = 1024;
+/** Kinds in the order a deviation names its headline value. */
+const KIND_ORDER: readonly ValueKind[] = ['iban', 'account', 'recipient', 'email', 'url', 'host', 'ip', 'command', 'path', 'amount'];
+/** Tolerance under which an amount counts as the one the user asked for. */
+const AMOUNT_TOLERANCE = 0.2;
+
+export class TraceView {
+  readonly trusted = new ContentIndex();
+  private readonly trustedSeen = new Set<number>();
+  private prompt: string | undefined;
+  private readonly sources: Source[] = [];
+  private readonly uses = new Map<string, Use>();
+  private readonly kernel: KernelFact[] = [];
+  private readonly llms: { spanId: string; model?: string; endUs: number }[] = [];
+  /** Parent of every span seen (kernel spans hang under process spans under tool spans). */
+  private readonly parents = new Map<string, string>();
+  entries = 0;
+  truncated = false;
+  /** Items not kept because a per-trace bound was reached. */
+  overflow = 0;
+  /** Tool spans seen, and those with arguments or results recorded: is content capture on? */
+  toolSpans = 0;
+  toolSpansWithContent = 0;
+
+  constructor(
+    readonly traceId: string,
+    readonly serviceName: string,
+    readonly openedMs: number,
+    private readonly limits: ViewLimits,
+  ) {}
+
+  lastMs = 0;
+
+  private room(): number {
+    return Math.max(0, this.limits.maxEntries - this.entries);
+  }
+
+  private index(ix: ContentIndex, text: string): void {
+    this.entries += ix.add(text, this.room());
+    if (ix.truncated) this.truncated = true;
+  }
+
+  parent(spanId: string, parentId: string): void {
+    if (parentId && this.parents.size < this.limits.maxItems * 8) this.parents.set(spanId, parentId);
+  }
+
+  /** An agent span with its canonical view and content. */
+  addSpan(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent): void {
+    for (const m of content.inputMessages) {
+      if (m.role !== 'user' && m.role !== 'system') continue;
+      const h = hash(m.content);
+      if (this.trustedSeen.has(h)) continue;
+      this.trustedSeen.add(h);
+      if (m.role === 'user' && this.prompt === undefined) this.prompt = m.content.slice(0, KEEP_TEXT);
+      this.index(this.trusted, m.content);
+    }
+    for (const d of content.toolDefinitions) {
+      const h = hash(d);
+      if (this.trustedSeen.has(h)) continue;
+      this.trustedSeen.add(h);
+      this.index(this.trusted, d);
+    }
+    if (view.kind === 'llm') this.llms.push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
+    if (view.kind === 'tool' || view.kind === 'mcp_client') {
+      this.toolSpans++;
+      if (content.toolArguments !== undefined || content.toolResult !== undefined) this.toolSpansWithContent++;
+      const toolName = view.toolName ?? ref.name;
+      if (content.toolArguments !== undefined) this.addUse(ref, toolName, content.toolArguments);
+      if (content.toolResult !== undefined) this.addSource(ref, 'tool_result', toolName, [content.toolResult]);
+    }
+    if (view.kind === 'retriever' && content.documents.length > 0) this.addSource(ref, 'retrieved_document', ref.name, content.documents);
+  }
+
+  private addUse(ref: SpanRef, toolName: string, args: string): void {
+    if (this.uses.size >= this.limits.maxItems) return void this.overflow++;
+    const index = new ContentIndex();
+    this.index(index, args);
+    this.uses.set(ref.spanId, { ...ref, toolName, arguments: args.slice(0, KEEP_TEXT), candidates: argumentCandidates(args), index });
+  }
+
+  private addSource(ref: SpanRef, kind: Source['kind'], toolName: string, texts: string[]): void {
+    if (this.sources.length >= this.limits.maxItems) return void this.overflow++;
+    const index = new ContentIndex();
+    let instructions: InstructionMatch | undefined;
+    for (const t of texts) {
+      this.index(index, t);
+      instructions ??= findInstructions(t);
+    }
+    this.sources.push({ ...ref, kind, toolName, index, ...(instructions ? { instructions } : {}) });
+  }
+
+  addKernel(spanId: string, parentId: string, startUs: number, facts: KernelSpanFacts): void {
+    this.parent(spanId, parentId);
+    const candidates = kernelCandidates(facts, this.limits.ignorePaths);
+    if (candidates.length === 0) return;
+    if (this.kernel.length >= this.limits.maxItems) return void this.overflow++;
+    this.kernel.push({ spanId, parentId, startUs, facts, candidates });
+  }
+
+  /** Whether the trace carried any content: without it, provenance cannot say anything. */
+  get hasContent(): boolean {
+    return this.toolSpansWithContent > 0;
+  }
+
+  // ---------------------------------------------------------------- evaluation
+
+  /** The principal said it (or, for an amount, something close to it). */
+  private isTrusted(c: Candidate): boolean {
+    if (appears(this.trusted, c)) return true;
+    const a = c.amount;
+    return a !== undefined && this.trusted.numbers.some((n) => Math.abs(n - a) <= AMOUNT_TOLERANCE * Math.max(Math.abs(n), Math.abs(a)));
+  }
+
+  /**
+   * The untrusted content that introduced `c` before `beforeUs`: the earliest source holding it,
+   * unless the assistant itself had written it in a tool call before that source returned (a search
+   * echoing its own query introduces nothing).
+   */
+  private introducedBy(c: Candidate, beforeUs: number, self: string): Source | undefined {
+    if (this.isTrusted(c)) return undefined;
+    let first: Source | undefined;
+    for (const s of this.sources) {
+      if (s.endUs > beforeUs || s.spanId === self) continue;
+      if ((!first || s.endUs < first.endUs) && appears(s.index, c)) first = s;
+    }
+    if (!first) return undefined;
+    for (const u of this.uses.values()) {
+      if (u.spanId !== self && u.startUs < first.endUs && (appears(u.index, c) || u.candidates.some((x) => x.kind === c.kind && x.value === c.value))) return undefined;
+    }
+    return first;
+  }
+
+  /** The tool call a span works for: itself or its nearest ancestor that is a tool call. */
+  private toolOf(spanId: string): Use | undefined {
+    let id: string | undefined = spanId;
+    for (let i = 0; i < 16 && id; i++) {
+      const u = this.uses.get(id);
+      if (u) return u;
+      id = this.parents.get(id);
+    }
+    return undefined;
+  }
+
+  private chain(u: Use): ExecutionChain {
+    const llm = this.llms.filter((l) => l.endUs <= u.startUs).sort((a, b) => b.endUs - a.endUs)[0];
+    const under = this.kernel.filter((k) => this.toolOf(k.spanId) === u).map((k) => k.facts);
+    const list = (f: (k: KernelSpanFacts) => string | undefined) => [...new Set(under.map(f).filter((x): x is string => !!x))];
+    const chain: ExecutionChain = { tool: { spanId: u.spanId, name: u.toolName, arguments: u.arguments } };
+    if (this.prompt !== undefined) chain.prompt = this.prompt;
+    if (llm) chain.llm = { spanId: llm.spanId, ...(llm.model ? { model: llm.model } : {}) };
+    const data = list((k) => (k.kind === 'open' ? k.filePath : undefined));
+    const destination = list((k) => k.dnsName ?? (k.peerAddress && k.kind === 'connect' ? `${k.peerAddress}${k.peerPort ? `:${k.peerPort}` : ''}` : undefined));
+    const process = list((k) => (k.kind === 'exec' ? k.executable : undefined));
+    const identity = list((k) => (k.credential ? k.filePath : undefined));
+    if (data.length) chain.data = data;
+    if (destination.length) chain.destination = destination;
+    if (process.length) chain.process = process;
+    if (identity.length) chain.identity = identity;
+    return chain;
+  }
+
+  /** Every deviation this trace shows, once it has settled. */
+  evaluate(): Deviation[] {
+    const out: Deviation[] = [];
+    for (const u of this.uses.values()) {
+      const bySource = new Map<Source, Candidate[]>();
+      for (const c of u.candidates) {
+        const s = this.introducedBy(c, u.startUs, u.spanId);
+        if (s) bySource.set(s, [...(bySource.get(s) ?? []), c]);
+      }
+      for (const [s, values] of bySource) out.push(this.deviation(ARGUMENT_RULE, u, u.spanId, u.startUs, s, values, 'arguments of tool'));
+    }
+    for (const k of this.kernel) {
+      const u = this.toolOf(k.parentId);
+      if (!u) continue;
+      const bySource = new Map<Source, Candidate[]>();
+      for (const c of k.candidates) {
+        const s = this.introducedBy(c, u.startUs, u.spanId);
+        if (s) bySource.set(s, [...(bySource.get(s) ?? []), c]);
+      }
+      for (const [s, values] of bySource) out.push(this.deviation(KERNEL_RULE, u, k.spanId, k.startUs, s, values, `kernel ${k.facts.kind} under tool`));
+    }
+    for (const s of this.sources) {
+      if (!s.instructions) continue;
+      out.push({
+        rule: INSTRUCTION_RULE,
+        component: toolComponent(s.toolName),
+        fact: `results of ${s.toolName} are data for the assistant, not instructions to it`,
+        observed: s.instructions.excerpt,
+        dedupeKey: `${s.instructions.excerpt}\0${this.traceId}\0${s.spanId}`,
+        traceId: this.traceId,
+        spanId: s.spanId,
+        timeUnixNano: BigInt(s.endUs) * 1000n,
+        chain: { ...(this.prompt !== undefined ? { prompt: this.prompt } : {}), tool: { spanId: s.spanId, name: s.toolName } },
+        source: { spanId: s.spanId, name: s.name },
+        attributes: { 'aibom.provenance.instruction.families': s.instructions.families, 'aibom.provenance.source.kind': s.kind },
+      });
+    }
+    return out;
+  }
+
+  private deviation(rule: Deviation['rule'], u: Use, spanId: string, startUs: number, s: Source, values: Candidate[], what: string): Deviation {
+    const sorted = [...values].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
+    const head = sorted[0]!;
+    return {
+      rule,
+      component: toolComponent(u.toolName),
+      fact: `${what} ${u.toolName} hold only values from the user's request or the system prompt; ${head.kind} first appeared in the ${s.kind === 'retrieved_document' ? 'documents retrieved by' : 'result of'} ${s.name}`,
+      observed: `${head.kind} ${head.value}`,
+      dedupeKey: `${head.kind} ${head.value}\0${this.traceId}\0${spanId}`,
+      traceId: this.traceId,
+      spanId,
+      timeUnixNano: BigInt(startUs) * 1000n,
+      chain: this.chain(u),
+      source: { spanId: s.spanId, name: s.name },
+      attributes: {
+        'aibom.provenance.value.kind': head.kind,
+        'aibom.provenance.value.kinds': [...new Set(sorted.map((c) => c.kind))],
+        'aibom.provenance.values': sorted.map((c) => `${c.kind} ${c.value}`),
+        'aibom.provenance.value.count': sorted.length,
+        'aibom.provenance.source.kind': s.kind,
+      },
+    };
+  }
+}
+
+function appears(ix: ContentIndex, c: Candidate): boolean {
+  for (const f of c.forms) if (ix.hasToken(f)) return true;
+  return c.text !== undefined && ix.containsText(c.text);
+}
