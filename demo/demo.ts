@@ -26,6 +26,7 @@ async function main(): Promise<number> {
   const root = process.getuid?.() === 0;
   if (!root) say(bold('Not running as root: the eBPF sensor cannot load, so this demo runs without kernel data (no process, file, network activity under the tool spans, fewer deviations). Run `sudo npm run demo` for the whole picture.'));
   const data = mkdtempSync(join(tmpdir(), 'aibom-demo-'));
+  const startedAt = Date.now();
   step('Starting');
   const jaeger = await startJaeger();
   say(jaeger ? `Jaeger v2 (in memory): ${jaeger.ui}` : 'No Jaeger built (.tools/bin/jaeger): traces stay in the collector\'s file output.');
@@ -76,7 +77,7 @@ async function main(): Promise<number> {
 
   step('Evidence report');
   const report = join(data, 'evidence-report.html');
-  await reportCommand({ url: c.adminUrl, from: new Date(Date.now() - 3600_000).toISOString(), out: report, ...(jaeger ? { 'trace-url': `${jaeger.ui}/trace/{traceId}` } : {}) }, (s) => say(`  ${s.trimEnd()}`), (s) => say(s));
+  await reportCommand({ url: c.adminUrl, from: new Date(startedAt - 60_000).toISOString(), out: report, ...(jaeger ? { 'trace-url': `${jaeger.ui}/trace/{traceId}` } : {}) }, (s) => say(`  ${s.trimEnd()}`), (s) => say(s));
   say(`  Markdown for a ticket: aibom-collector report --url ${c.adminUrl} --format md`);
 
   writeFileSync(join(data, 'collector.log'), c.proc.out);
@@ -91,13 +92,13 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let stopping = false;
+// The first reason to stop wins (Ctrl-C, then the run failing because its agent was stopped, exits 130),
+// and nothing exits before every started process is gone.
+let stopping: { code: number; done: Promise<void> } | undefined;
 async function cleanup(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    await stopAll();
-  }
-  process.exit(code);
+  stopping ??= { code, done: stopAll() };
+  await stopping.done;
+  process.exit(stopping.code);
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup(130));
 
@@ -108,7 +109,7 @@ if (!existsSync(join(ROOT, 'test', 'apps', 'node_modules'))) {
 main().then(
   (code) => cleanup(code),
   (err: unknown) => {
-    process.stderr.write(`demo failed: ${(err as Error).message}\n`);
+    if (!stopping) process.stderr.write(`demo failed: ${(err as Error).message}\n`);
     return cleanup(1);
   },
 );

@@ -11,12 +11,13 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 6px}
 table{border-collapse:collapse;width:100%;font-size:12.5px}th,td{border-bottom:1px solid #e5e7eb;padding:5px 6px;text-align:left;vertical-align:top}
 th{background:#f9fafb}td{word-break:break-word}.sev{color:#fff;border-radius:4px;padding:1px 6px;font-size:11px;white-space:nowrap}
 .legend span{display:inline-block;margin-right:12px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:4px}
-.empty{color:#6b7280;font-style:italic}`;
+.empty{color:#6b7280;font-style:italic}
+table.deviations td:nth-child(-n+3){white-space:nowrap}`;
 
 function tableHtml(t: Table): string {
   const sevCol = t.header.indexOf('severity');
   const body = t.rows.length
-    ? `<table><thead><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
+    ? `<table class="${t.title === 'Deviations' ? 'deviations' : ''}"><thead><tr>${t.header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
         .map((r, ri) => `<tr>${r.map((c, ci) => {
           const link = ci === r.length - 1 ? t.links?.[ri] : undefined;
           if (link && c) return `<td><a href="${esc(link)}">${esc(c.slice(0, 16))}…</a></td>`;

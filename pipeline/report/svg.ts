@@ -6,6 +6,9 @@ export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g,
 export const SEVERITY_COLOUR: Readonly<Record<string, string>> = { critical: '#7f1d1d', high: '#dc2626', medium: '#ea580c', low: '#ca8a04', info: '#2563eb' };
 const colour = (e: HistoryEntry) => SEVERITY_COLOUR[attrText(e, 'aibom.deviation.severity')] ?? '#6b7280';
 
+/** Axis labels short enough not to overlap: the time of day within a day (UTC), the date and hour beyond. */
+const tick = (ms: number, span: number) => (span <= 86_400_000 ? `${iso(ms).slice(11, 19)} UTC` : `${iso(ms).slice(0, 10)} ${iso(ms).slice(11, 16)}`);
+
 const CATEGORIES = ['coverage-gap', 'misuse', 'drift', 'execution', 'credential-access', 'data-access', 'egress'];
 
 /** Deviations over the period: one row per rule family, one dot per deviation (colour = severity), sensor gaps shaded. */
@@ -39,7 +42,7 @@ export function timelineSvg(data: ReportData): string {
   parts.push(`<line x1="${left}" y1="${axisY}" x2="${W - 20}" y2="${axisY}" stroke="#9ca3af"/>`);
   for (let k = 0; k <= 4; k++) {
     const ms = data.fromMs + (span * k) / 4;
-    parts.push(`<text x="${x(ms)}" y="${axisY + 18}" text-anchor="${k === 0 ? 'start' : k === 4 ? 'end' : 'middle'}" font-size="11" fill="#6b7280">${esc(iso(ms))}</text>`);
+    parts.push(`<text x="${x(ms)}" y="${axisY + 18}" text-anchor="${k === 0 ? 'start' : k === 4 ? 'end' : 'middle'}" font-size="11" fill="#6b7280">${esc(tick(ms, span))}</text>`);
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="Timeline of deviations by rule family">${parts.join('')}</svg>`;
 }
