@@ -56,6 +56,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
+/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
