@@ -84,7 +84,7 @@ function kernelEvent(i: number, pid: number, ppid: number, comm: string, timeMs:
 }
 
 function execEvent(pid: number, ppid: number, comm: string, filename: string, args: string[], timeMs: number): SensorEvent {
-  return { ...base(pid, ppid, comm, BigInt(timeMs) * 1_000_000n), kind: 'exec', oldPid: pid, filename, args, argsCount: args.length };
+  return { ...base(pid, ppid, comm, BigInt(timeMs) * 1_000_000n), kind: 'exec', oldPid: pid, filename, args, argsCount: args.length, monitorReason: 'none' };
 }
 
 function forkEvent(pid: number, ppid: number, comm: string, child: number, timeMs: number): SensorEvent {

@@ -27,7 +27,7 @@ for (let i = 0; i < 1000; i++) {
 }
 const decoded: SensorEvent[] = createFrameDecoder()
   .push(Buffer.concat(frames))
-  .filter((r: SensorRecord): r is SensorEvent => r.kind !== 'stream-header' && r.kind !== 'stats' && r.kind !== 'log');
+  .filter((r: SensorRecord): r is SensorEvent => r.kind !== 'stream-header' && r.kind !== 'stats' && r.kind !== 'log' && r.kind !== 'monitor');
 
 for (const capturePayload of [false, true]) {
   const builder = new LogsBuilder({ capturePayload, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 16_384, scopeVersion: 'bench' });

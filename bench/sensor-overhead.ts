@@ -1,11 +1,13 @@
 // Sensor figures on the real kernel (root, BTF, `make -C bpf`, `npm run build`). A script, not a test:
-//   node dist/bench/sensor-overhead.js [lag|exit|throughput|storm|agent|all] [--rounds N] [--runs N]
+//   node dist/bench/sensor-overhead.js [lag|exit|throughput|storm|floor|agent|all] [--rounds N] [--runs N]
 // lag         event lag (decode time - event time) while a monitored Node process starts (--comm rule, +pid)
 // exit        SIGTERM -> final stats frame / process exit, with Node's uprobes attached
 // throughput  sensor + ebpf receiver (frames -> OTLP log records) pinned to CPU 1, open storm of distinct
 //             paths on CPU 0 at increasing rates: delivered events/s, ring drops, CPU% of sensor and receiver
 // storm       CPU time of an open/close storm and of a loopback connect storm, with and without the
 //             sensor + receiver, alternating, median of --rounds
+// floor       the storm rows of processes the sensor does NOT watch: the open/close loop (syscall-tracepoint
+//             floor) and an exec storm of /bin/true with a 3 KiB environment (the env-marker scan at exec)
 // agent       the JS agent's `attack` scenario --runs times (fake LLM + services on loopback), with and without,
 //             alternating, median of --rounds; RSS of sensor and receiver
 // AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare).
@@ -65,8 +67,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'aibom-sensor-bench-'));
 const STORM = path.join(dir, 'aibom-storm');
 const RUSAGE = path.join(dir, 'rusage-run');
 function buildTools(): void {
-  // aibom-storm open N FILE | opend N PREFIX RATE | connect N. Waits for a stdin line, prints
-  // "<user+sys s> <wall s>" of itself.
+  // aibom-storm open N FILE | opend N PREFIX RATE | connect N | exec N ENV_BYTES. Waits for a stdin line,
+  // prints "<user+sys s> <wall s>" of itself (exec: and of its waited-for children).
   writeFileSync(`${STORM}.c`, `#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -75,6 +77,7 @@ function buildTools(): void {
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec/1e9;}
@@ -82,6 +85,11 @@ int main(int argc,char**argv){long n=atol(argv[2]);char p[256];getchar();double 
  if(!strcmp(argv[1],"open")){for(long i=0;i<n;i++){int fd=open(argv[3],O_RDONLY);if(fd>=0)close(fd);}}
  else if(!strcmp(argv[1],"opend")){double rate=atof(argv[4]);for(long i=0;i<n;i++){snprintf(p,sizeof p,"%s%ld",argv[3],i);open(p,O_RDONLY);
    if(rate>0&&(i%200)==0){double d=t0+i/rate-now();if(d>0)usleep(d*1e6);}}}
+ else if(!strcmp(argv[1],"exec")){long eb=atol(argv[3]);int nv=eb/72+1;char**envp=calloc(nv+1,sizeof(char*));
+   for(int v=0;v<nv;v++){envp[v]=malloc(80);snprintf(envp[v],80,"APP_SETTING_%03d=%0*d",v,56,v);}
+   char*av[]={"/bin/true",0};for(long i=0;i<n;i++){pid_t c=fork();if(!c){execve(av[0],av,envp);_exit(127);}int st;waitpid(c,&st,0);}
+   struct rusage r,k;getrusage(RUSAGE_SELF,&r);getrusage(RUSAGE_CHILDREN,&k);
+   printf("%.4f %.4f\\n",r.ru_utime.tv_sec+r.ru_utime.tv_usec/1e6+r.ru_stime.tv_sec+r.ru_stime.tv_usec/1e6+k.ru_utime.tv_sec+k.ru_utime.tv_usec/1e6+k.ru_stime.tv_sec+k.ru_stime.tv_usec/1e6,now()-t0);return 0;}
  else{int l=socket(AF_INET,SOCK_STREAM,0);struct sockaddr_in a={.sin_family=AF_INET,.sin_addr.s_addr=htonl(0x7f000001)};socklen_t al=sizeof a;
    int one=1;setsockopt(l,SOL_SOCKET,SO_REUSEADDR,&one,sizeof one);bind(l,(void*)&a,sizeof a);listen(l,128);getsockname(l,(void*)&a,&al);
    for(long i=0;i<n;i++){int c=socket(AF_INET,SOCK_STREAM,0);if(connect(c,(void*)&a,sizeof a)){perror("connect");return 1;}
@@ -301,11 +309,16 @@ async function throughput(): Promise<void> {
 }
 
 // ----------------------------------------------------------------------------- storm
-async function stormOverhead(rounds: number): Promise<void> {
+async function stormOverhead(rounds: number, onlyUnmonitored = false): Promise<void> {
   const file = path.join(dir, 'storm-file');
   writeFileSync(file, 'x');
-  const kinds: [string, string[], string[]?][] = [
+  const unmonitored: [string, string[], string[]?][] = [
     ['open/close 500k, NOT monitored (the syscall-tracepoint floor)', ['open', '500000', file], ['nobody-at-all']],
+    // Every exec of every process pays the env-marker scan; 3 KiB of variables, none a marker (the full scan).
+    ['exec 5k of /bin/true, 3 KiB environment, NOT monitored (env-marker scan at exec)', ['exec', '5000', '3072'], ['nobody-at-all']],
+  ];
+  const kinds: [string, string[], string[]?][] = onlyUnmonitored ? unmonitored : [
+    ...unmonitored,
     ['open/close 500k (same file, monitored, dedupe on)', ['open', '500000', file]],
     ['open 200k distinct paths (monitored, every open an event)', ['opend', '200000', path.join(dir, 'sd-'), '0']],
     ['loopback TCP connect+accept 20k (monitored, every connect an event)', ['connect', '20000']],
@@ -431,6 +444,7 @@ async function main(): Promise<void> {
   if (mode === 'exit' || mode === 'all') await exitTime(Math.min(rounds, 3));
   if (mode === 'throughput' || mode === 'all') await throughput();
   if (mode === 'storm' || mode === 'all') await stormOverhead(rounds);
+  if (mode === 'floor') await stormOverhead(rounds, true);
   if (mode === 'agent' || mode === 'all') await agent(rounds, opt('runs', 20));
 }
 

@@ -37,6 +37,10 @@ const volatile __u64 wakeup_bytes = 65536;     /* wake the consumer when this mu
 volatile __u32 cgroup_rules_active = 0;
 volatile __u32 comm_rules_active = 0;
 volatile __u32 path_rules_active = 0;
+volatile __u32 env_rules_active = 0;
+/* Bit (b0 << 8 | b1) set when some env marker can match a name starting with bytes b0 b1: most
+ * variables (PATH, HOME, LC_*...) are passed over without an LPM lookup. */
+volatile __u64 env_first2[1024] = {};
 /* Set by the loader at shutdown, before a grace period (see `quiesce_outer`):
  * from then on no program touches the ring or the counters, so the final stats
  * frame is exact without waiting for the slow per-link detach first. */
@@ -113,6 +117,51 @@ struct {
 	__type(key, struct open_key);
 	__type(value, struct dedupe_val);
 } dedupe SEC(".maps");
+
+/*
+ * Environment markers (--env-marker): an exec whose environment has a variable
+ * named by a marker starts being monitored. Exact names are stored with their
+ * '=' ("OPENAI_API_KEY="), prefixes without ("TRACELOOP_"); the lookup key is
+ * the variable's name plus '=', so one longest-prefix lookup per variable
+ * serves both. Value: the marker's 1-based id.
+ */
+struct env_lpm_key {
+	__u32 prefixlen; /* bits */
+	__u8 name[AIBOM_ENV_NAME_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct env_lpm_key);
+	__type(value, __u32);
+} env_markers SEC(".maps");
+
+/* The new image's environment, copied once per exec of an unmonitored process,
+ * and the scan's cursor. The cursor lives here, not on the stack, on purpose:
+ * values read from a map are unknown to the verifier, so the scan's callbacks
+ * verify once instead of once per constant position. Slack after the buffer:
+ * names are copied and words read without a bound check per byte. */
+#define ENV_SKIP_WORDS 16 /* words of a value skipped per callback; longer values take several */
+
+struct env_scratch {
+	__u8 buf[AIBOM_ENV_SCAN_MAX + AIBOM_ENV_NAME_MAX];
+	struct env_lpm_key key;
+	__u32 len;      /* bytes of environment copied */
+	__u32 pos;      /* where the scan is */
+	__u32 cur;      /* find_cb: where the search for '=' is */
+	__u32 in_value; /* pos is inside a value, not at a name */
+	__u32 marker;   /* id of the marker found, 0 while none */
+	__u32 _pad0;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct env_scratch);
+} env_scratch_map SEC(".maps");
 
 struct pending_open {
 	__u64 filename;
@@ -307,32 +356,165 @@ static __always_inline struct scratch *get_scratch(__u32 slot)
 
 /* ------------------------------------------------------- process lifecycle */
 
+static __always_inline struct env_scratch *env_scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&env_scratch_map, &zero);
+}
+
+/* Offset of the lowest zero byte of w given its zero-byte mask z != 0 (little-endian). */
+static __always_inline __u32 first_zero(__u64 z)
+{
+	__u32 b = 0;
+
+	if (!(z & 0xffffffffULL)) {
+		b += 4;
+		z >>= 32;
+	}
+	if (!(z & 0xffffULL)) {
+		b += 2;
+		z >>= 16;
+	}
+	if (!(z & 0xffULL))
+		b += 1;
+	return b;
+}
+
+/* (w - 0x01..) & ~w & 0x80..: its lowest set bit is in the first zero byte of w. */
+#define ZERO_BYTES(w) (((w) - 0x0101010101010101ULL) & ~(w) & 0x8080808080808080ULL)
+
+/* bpf_loop callback: moves s->cur to the first '=' or NUL at or after it, a
+ * word at a time (x ^ 0x3d.. turns '=' into zero). */
+static long find_cb(__u32 i, void *data)
+{
+	struct env_scratch *s = env_scratch();
+	__u64 w, e, z;
+	__u32 j;
+
+	if (!s)
+		return 1;
+	j = s->cur;
+	w = *(__u64 *)&s->buf[j & (AIBOM_ENV_SCAN_MAX - 1)];
+	e = w ^ 0x3d3d3d3d3d3d3d3dULL;
+	z = ZERO_BYTES(w) | ZERO_BYTES(e);
+	if (!z) {
+		s->cur = j + 8;
+		return 0;
+	}
+	s->cur = j + first_zero(z);
+	return 1;
+}
+
+/* bpf_loop callback: at a name whose first two bytes some marker can match,
+ * looks it up in env_markers; then skips up to ENV_SKIP_WORDS words towards
+ * the NUL that ends the variable. Only names are compared; values are skipped
+ * unread (a word at a time, looking for a zero byte). */
+static long env_var_cb(__u32 i, void *data)
+{
+	struct env_scratch *s = env_scratch();
+	__u32 pos, n, *id, k;
+
+	if (!s || s->pos >= s->len)
+		return 1;
+	pos = s->pos;
+	if (!s->in_value) {
+		k = (__u32)s->buf[pos & (AIBOM_ENV_SCAN_MAX - 1)] << 8 | s->buf[(pos + 1) & (AIBOM_ENV_SCAN_MAX - 1)];
+		if ((env_first2[(k >> 6) & 1023] >> (k & 63)) & 1) {
+			/* The name with what follows it; the LPM lookup reads only prefixlen bits. */
+			__builtin_memcpy(s->key.name, &s->buf[pos & (AIBOM_ENV_SCAN_MAX - 1)], AIBOM_ENV_NAME_MAX);
+			s->cur = pos;
+			bpf_loop(AIBOM_ENV_NAME_MAX / 8, find_cb, NULL, 0);
+			n = s->cur - pos;
+			if (n > 0 && n < AIBOM_ENV_NAME_MAX - 1 && s->buf[s->cur & (AIBOM_ENV_SCAN_MAX - 1)] == '=') {
+				s->key.prefixlen = (n + 1) * 8; /* the name and its '=' */
+				id = bpf_map_lookup_elem(&env_markers, &s->key);
+				if (id) {
+					s->marker = *id;
+					return 1;
+				}
+			}
+		}
+	}
+	for (int w = 0; w < ENV_SKIP_WORDS; w++) {
+		__u32 j = pos + w * 8;
+		__u64 z = ZERO_BYTES(*(__u64 *)&s->buf[j & (AIBOM_ENV_SCAN_MAX - 1)]);
+		if (z) {
+			s->pos = j + first_zero(z) + 1;
+			s->in_value = 0;
+			return 0;
+		}
+	}
+	s->pos = pos + ENV_SKIP_WORDS * 8;
+	s->in_value = 1;
+	return 0;
+}
+
+/* Id of the first environment marker in the new image's environment (first
+ * AIBOM_ENV_SCAN_MAX bytes), 0 if none. Only names are compared. */
+static __always_inline __u32 env_marker_of(struct task_struct *p)
+{
+	struct env_scratch *s = env_scratch();
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	__u64 start = BPF_CORE_READ(mm, env_start);
+	__u64 end = BPF_CORE_READ(mm, env_end);
+	__u64 len = end > start ? end - start : 0;
+
+	if (!s || !len)
+		return 0;
+	if (len >= AIBOM_ENV_SCAN_MAX) {
+		len = AIBOM_ENV_SCAN_MAX;
+		if (bpf_probe_read_user(s->buf, AIBOM_ENV_SCAN_MAX, (void *)start))
+			goto fail;
+	} else if (bpf_probe_read_user(s->buf, len & (AIBOM_ENV_SCAN_MAX - 1), (void *)start)) {
+		goto fail;
+	}
+	/* A NUL after the copied bytes ends a variable cut by the bound, so every skip stops by len + 1. */
+	s->buf[len] = 0;
+	s->len = len;
+	s->pos = 0;
+	s->in_value = 0;
+	s->marker = 0;
+	bpf_loop(AIBOM_ENV_SCAN_MAX, env_var_cb, NULL, 0); /* each round moves on by a byte at least */
+	return s->marker;
+fail:
+	COUNT(helper_errors, EV_EXEC);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	if (stopping)
 		return 0;
-	__u32 tgid = p->tgid;
+	__u32 tgid = p->tgid, marker = 0;
+	__u16 reason = MONR_NONE;
 	struct scratch *s;
 	struct exec_event *e;
 	long n;
 
 	if (!is_monitored(tgid)) {
-		bool hit = false;
+		__u32 v = 0;
 		if (comm_rules_active) {
 			__u8 comm[AIBOM_COMM_LEN] = {};
-			__u32 v = MON_COMM;
 			bpf_get_current_comm(comm, sizeof(comm));
 			if (bpf_map_lookup_elem(&comm_rules, comm)) {
-				if (bpf_map_update_elem(&monitored_pids, &tgid, &v, BPF_ANY))
-					COUNT(helper_errors, EV_EXEC);
-				hit = true;
+				v = MON_COMM;
+				reason = MONR_COMM;
 			}
 		}
-		if (!hit) {
+		if (!v && env_rules_active) {
+			marker = env_marker_of(p);
+			if (marker) {
+				v = MON_ENV;
+				reason = MONR_ENV_MARKER;
+			}
+		}
+		if (!v || is_ignored(tgid) || tgid == sensor_tgid) {
 			COUNT(filtered, FILT_NOT_MONITORED);
 			return 0;
 		}
+		if (bpf_map_update_elem(&monitored_pids, &tgid, &v, BPF_ANY))
+			COUNT(helper_errors, EV_EXEC);
 	}
 
 	s = get_scratch(SCRATCH_SCHED);
@@ -341,7 +523,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	e = &s->ev.exec;
 	fill_hdr(&e->hdr, EV_EXEC, 0);
 	e->old_pid = old_pid;
-	e->_pad0 = 0;
+	e->monitor_reason = reason;
+	e->env_marker = marker;
 	e->args_count = BPF_CORE_READ(bprm, argc);
 
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));

@@ -74,6 +74,9 @@ static struct env {
 	const char *cred_paths[MAX_RULES];
 	int n_cred;
 	bool no_default_creds;
+	const char *env_markers[MAX_RULES];
+	int n_env_markers;
+	bool no_default_env_markers;
 	const char *ssl_libs[MAX_RULES];
 	int n_ssl_libs;
 	bool no_ssl;
@@ -109,6 +112,28 @@ static const char *default_cred_paths[] = {
 	"~/.netrc",
 };
 
+/*
+ * Environment variables that mark an AI workload: provider API keys and the
+ * settings of AI instrumentation and agent frameworks. `NAME*` is a prefix.
+ * Deliberately not OTEL_* in general: an OpenTelemetry-instrumented service
+ * that is not an AI agent is not watched for that alone.
+ */
+static const char *default_env_markers[] = {
+	/* model providers */
+	"OPENAI_*", "AZURE_OPENAI_*", "ANTHROPIC_*", "GEMINI_*", "GOOGLE_API_KEY", "MISTRAL_*", "GROQ_*",
+	"COHERE_*", "CO_API_KEY", "TOGETHER_API_KEY", "OPENROUTER_*", "DEEPSEEK_*", "XAI_API_KEY",
+	"FIREWORKS_API_KEY", "PERPLEXITY_API_KEY", "CEREBRAS_API_KEY", "AI21_API_KEY", "NVIDIA_API_KEY",
+	"REPLICATE_API_TOKEN", "VOYAGE_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HUGGINGFACEHUB_API_TOKEN",
+	"AWS_BEARER_TOKEN_BEDROCK", "OLLAMA_HOST",
+	/* AI instrumentation, tracing and agent frameworks */
+	"TRACELOOP_*", "OPENINFERENCE_*", "OPENLIT_*", "OTEL_INSTRUMENTATION_GENAI_*", "LANGSMITH_*",
+	"LANGCHAIN_*", "LANGFUSE_*", "PHOENIX_*", "AGENTOPS_*", "LITELLM_*", "TAVILY_API_KEY", "MCP_*",
+};
+
+/* Every marker in force, in id order (id = index + 1): the defaults, then --env-marker. */
+static const char *markers[MAX_RULES + sizeof(default_env_markers) / sizeof(default_env_markers[0])];
+static int n_markers;
+
 const char *argp_program_version = "aibom-sensor 0.1";
 static const char argp_doc[] =
 	"aibom-sensor: eBPF sensor for aibom-collector.\n"
@@ -117,8 +142,8 @@ static const char argp_doc[] =
 
 enum {
 	OPT_ALL = 1000, OPT_CGROUP, OPT_COMM, OPT_IGNORE, OPT_CRED, OPT_NO_DEFAULT_CREDS, OPT_RINGBUF,
-	OPT_STATS, OPT_SOCKET, OPT_SSL_LIB, OPT_NO_SSL, OPT_POLL, OPT_DEDUPE, OPT_IGNORE_PID,
-	OPT_SOCKET_PEER_UID, OPT_PEERCRED,
+	OPT_STATS, OPT_SOCKET, OPT_SSL_LIB, OPT_NO_SSL, OPT_POLL, OPT_DEDUPE, OPT_IGNORE_PID, OPT_ENV_MARKER,
+	OPT_NO_DEFAULT_ENV_MARKERS, OPT_SOCKET_PEER_UID, OPT_PEERCRED,
 };
 
 static const struct argp_option opts[] = {
@@ -126,6 +151,8 @@ static const struct argp_option opts[] = {
 	{ "cgroup", OPT_CGROUP, "PATH|ID", 0, "Monitor a cgroup v2 (path under a cgroup2 mount, or numeric id)" },
 	{ "comm", OPT_COMM, "NAME", 0, "Monitor processes whose comm is NAME (at exec, and already running)" },
 	{ "all", OPT_ALL, NULL, 0, "Monitor every process (except the sensor)" },
+	{ "env-marker", OPT_ENV_MARKER, "NAME|PREFIX*", 0, "Monitor processes whose environment has variable NAME (or one starting with PREFIX): at exec, and those already running" },
+	{ "no-default-env-markers", OPT_NO_DEFAULT_ENV_MARKERS, NULL, 0, "Do not add the built-in AI environment markers" },
 	{ "ignore-pid", OPT_IGNORE_PID, "PID", 0, "Never report process PID (the collector itself), even under --all (up to 8)" },
 	{ "ignore-path", OPT_IGNORE, "PREFIX", 0, "Drop opens whose path starts with PREFIX (in kernel)" },
 	{ "credential-path", OPT_CRED, "PREFIX", 0, "Flag opens under PREFIX as credential access (~/ expands to every home)" },
@@ -160,6 +187,21 @@ static int parse_cgroup(const char *arg, __u64 *id)
 	return 0;
 }
 
+/* NAME or PREFIX*: [A-Za-z_][A-Za-z0-9_]*, room for the '=' the kernel key adds. */
+static bool valid_marker(const char *m)
+{
+	size_t n = strlen(m);
+
+	if (n && m[n - 1] == '*')
+		n--;
+	if (!n || n > AIBOM_ENV_NAME_MAX - 2 || !(isalpha((unsigned char)m[0]) || m[0] == '_'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)m[i]) || m[i] == '_'))
+			return false;
+	return true;
+}
+
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	char *end;
@@ -184,6 +226,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		strncpy(env.comms[env.n_comms++], arg, AIBOM_COMM_LEN - 1);
 		break;
 	case OPT_ALL: env.all = true; break;
+	case OPT_ENV_MARKER:
+		/* A NAME=value is not echoed: the value may be the secret itself. */
+		if (env.n_env_markers >= MAX_RULES || !valid_marker(arg))
+			argp_error(state, "--env-marker: '%s' must be a variable name, or a prefix ending in *, of at most %d characters",
+				   strchr(arg, '=') ? "NAME=value" : arg, AIBOM_ENV_NAME_MAX - 2);
+		env.env_markers[env.n_env_markers++] = arg;
+		break;
+	case OPT_NO_DEFAULT_ENV_MARKERS: env.no_default_env_markers = true; break;
 	case OPT_IGNORE_PID:
 		v = strtoul(arg, &end, 10);
 		if (!*arg || *end || !v || env.n_ignored_pids >= AIBOM_MAX_IGNORED_PIDS)
@@ -446,43 +496,105 @@ static int preflight(void)
 
 static struct aibom_sensor *skel;
 
-static int add_pid(__u32 pid, __u32 how)
+/* True until `ready`: processes added meanwhile were found by the start-up scan. */
+static bool starting = true;
+
+/* Parent and start time (boottime ns) of a process from /proc/PID/stat; -1 if it is gone. */
+static int read_proc_stat(__u32 pid, __u32 *ppid, __u64 *start_ns)
 {
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.monitored_pids), &pid, &how, BPF_ANY))
-		return -errno;
+	static long ticks;
+	char path[64], buf[1024], *p;
+	unsigned long pp = 0;
+	unsigned long long start = 0;
+	FILE *f;
+	int ok = 0;
+
+	if (!ticks)
+		ticks = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	/* Fields after the comm, which may hold spaces and parentheses: state ppid ... starttime (22nd). */
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		ok = sscanf(p + 2, "%*c %lu %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu", &pp, &start) == 2;
+	fclose(f);
+	if (!ok)
+		return -1;
+	*ppid = pp;
+	*start_ns = start * (1000000000ull / ticks);
 	return 0;
+}
+
+static __u64 boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Main thread only (frames are written there). */
+static void write_monitor_frame(__u32 pid, __u32 ppid, __u16 reason, __u16 flags, __u32 marker, __u64 since, __u64 start)
+{
+	struct monitor_frame mf = {
+		.ktime_ns = since, .start_ktime_ns = start, .pid = pid, .ppid = ppid, .reason = reason, .flags = flags,
+	};
+
+	if (marker && (int)marker <= n_markers) {
+		size_t n = strlen(markers[marker - 1]);
+		mf.marker_len = n < sizeof(mf.marker) ? n : sizeof(mf.marker);
+		memcpy(mf.marker, markers[marker - 1], mf.marker_len);
+	}
+	write_frame(FRAME_MONITOR, &mf, sizeof(mf), NULL, 0);
+}
+
+/*
+ * Watches an already-running process and says so in a monitor frame (partial:
+ * what it did before now was not seen). A process watched already keeps its
+ * reason: 1 is returned only when monitoring begins now.
+ */
+static int start_monitoring(__u32 pid, __u32 how, __u16 reason, __u32 marker, __u32 known_ppid, __u64 known_start)
+{
+	__u32 ppid = known_ppid;
+	__u64 start = known_start;
+
+	/* Never ourselves or the processes we must not report (e.g. under a marked shell's tree). */
+	if (pid == (__u32)getpid())
+		return 0;
+	for (int i = 0; i < env.n_ignored_pids; i++)
+		if (env.ignored_pids[i] == pid)
+			return 0;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.monitored_pids), &pid, &how, BPF_NOEXIST))
+		return errno == EEXIST ? 0 : -errno;
+	if (!ppid && read_proc_stat(pid, &ppid, &start))
+		start = 0;
+	write_monitor_frame(pid, ppid, reason, MONF_PARTIAL | (starting ? MONF_AT_START : 0), marker, boottime_ns(), start);
+	return 1;
 }
 
 /* Existing descendants of `root` are not seen by the fork hook: find them in /proc. */
 static void add_existing_descendants(__u32 root)
 {
 	static __u32 pids[65536], ppids[65536];
+	static __u64 starts[65536];
 	int n = 0, changed = 1;
-	bool mark[65536] = {0};
+	static bool mark[65536];
 	DIR *d = opendir("/proc");
 	struct dirent *de;
 
 	if (!d)
 		return;
 	while ((de = readdir(d)) && n < 65536) {
-		char path[64], buf[512], *p;
-		FILE *f;
+		char *p;
 		unsigned long pid = strtoul(de->d_name, &p, 10);
 		if (*p || !pid)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%lu/stat", pid);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')'))) {
-			unsigned long ppid;
-			if (sscanf(p + 2, "%*c %lu", &ppid) == 1) {
-				pids[n] = pid;
-				ppids[n] = ppid;
-				n++;
-			}
+		if (!read_proc_stat(pid, &ppids[n], &starts[n])) {
+			pids[n] = pid;
+			mark[n] = false;
+			n++;
 		}
-		fclose(f);
 	}
 	closedir(d);
 	while (changed) {
@@ -496,7 +608,7 @@ static void add_existing_descendants(__u32 root)
 			if (parent_in) {
 				mark[i] = true;
 				changed = 1;
-				add_pid(pids[i], MON_INHERITED);
+				start_monitoring(pids[i], MON_INHERITED, MONR_INHERITED, 0, ppids[i], starts[i]);
 			}
 		}
 	}
@@ -523,8 +635,7 @@ static void add_existing_comm(const char *comm)
 			continue;
 		if (fgets(buf, sizeof(buf), f)) {
 			buf[strcspn(buf, "\n")] = 0;
-			if (!strcmp(buf, comm) && pid != (unsigned long)getpid()) {
-				add_pid(pid, MON_COMM);
+			if (!strcmp(buf, comm) && pid != (unsigned long)getpid() && start_monitoring(pid, MON_COMM, MONR_COMM, 0, 0, 0) > 0) {
 				add_existing_descendants(pid);
 				request_scan(pid);
 			}
@@ -550,6 +661,105 @@ static int set_comm_rule(const char *name, bool add)
 		add_existing_comm(name);
 	}
 	return 0;
+}
+
+static double now_ms(void);
+
+/* Exact names are stored with the '=' that follows a name in the environment, prefixes without. */
+static int add_env_rule(const char *marker, __u32 id)
+{
+	struct { __u32 prefixlen; __u8 name[AIBOM_ENV_NAME_MAX]; } k = {};
+	size_t n = strlen(marker);
+
+	if (marker[n - 1] == '*')
+		n--;
+	else
+		k.name[n] = '=';
+	memcpy(k.name, marker, n);
+	k.prefixlen = (n + (k.name[n] == '=')) * 8;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.env_markers), &k, &id, BPF_ANY))
+		return -errno;
+	/* The kernel looks a name up only if its first two bytes may match: a one-byte prefix allows any second. */
+	for (int b1 = 0; b1 < 256; b1++) {
+		unsigned int f2 = (unsigned int)k.name[0] << 8 | (n > 1 || k.name[1] == '=' ? k.name[1] : b1);
+		skel->bss->env_first2[f2 >> 6] |= 1ull << (f2 & 63);
+	}
+	skel->bss->env_rules_active = 1;
+	return 0;
+}
+
+/* Id of the longest marker matching variable `name` (`len` bytes), as the kernel's LPM lookup finds it. */
+static __u32 env_marker_match(const char *name, size_t len)
+{
+	__u32 best = 0;
+	size_t best_len = 0;
+
+	for (int i = 0; i < n_markers; i++) {
+		size_t m = strlen(markers[i]);
+		bool prefix = markers[i][m - 1] == '*';
+		size_t k = prefix ? m - 1 : m;
+		if ((prefix ? len >= k : len == k) && !memcmp(name, markers[i], k) && k + !prefix > best_len) {
+			best = i + 1;
+			best_len = k + !prefix;
+		}
+	}
+	return best;
+}
+
+/* Id of the first marker in /proc/PID/environ (its first 256 KiB), 0 if none or unreadable. */
+static __u32 environ_marker(__u32 pid)
+{
+	static char buf[256 * 1024];
+	char path[64];
+	ssize_t n, len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/environ", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	while (len < (ssize_t)sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+		len += n;
+	close(fd);
+	for (ssize_t i = 0; i < len;) {
+		char *var = buf + i, *end = memchr(var, 0, len - i), *eq;
+		size_t vlen = end ? (size_t)(end - var) : (size_t)(len - i);
+		__u32 id;
+		if ((eq = memchr(var, '=', vlen)) && (id = env_marker_match(var, eq - var)))
+			return id;
+		i += vlen + 1;
+	}
+	return 0;
+}
+
+/* Start-up: processes already running with a marker in their environment, and their descendants. */
+static void add_existing_env(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	double t0 = now_ms();
+	int seen = 0, marked = 0;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *p;
+		unsigned long pid = strtoul(de->d_name, &p, 10);
+		__u32 id;
+		if (*p || !pid)
+			continue;
+		seen++;
+		if (!(id = environ_marker(pid)))
+			continue;
+		if (start_monitoring(pid, MON_ENV, MONR_ENV_MARKER, id, 0, 0) > 0) {
+			marked++;
+			add_existing_descendants(pid);
+			request_scan(pid);
+		}
+	}
+	closedir(d);
+	if (env.verbose)
+		fprintf(stderr, "aibom-sensor: start-up env scan: %d processes, %d marked, %.1f ms\n", seen, marked, now_ms() - t0);
 }
 
 static int set_cgroup_rule(__u64 id, bool add)
@@ -957,6 +1167,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 		emit_log(LOG_ERROR, LOGC_GENERIC, -EINVAL, "malformed ring buffer sample (%zu bytes)", size);
 		return 0;
 	}
+	/* Monitoring that began at this exec is announced before the exec itself. */
+	if (h->type == EV_EXEC && size >= offsetof(struct exec_event, filename)) {
+		const struct exec_event *x = data;
+		if (x->monitor_reason != MONR_NONE)
+			write_monitor_frame(h->pid, h->ppid, x->monitor_reason, 0, x->env_marker, h->ktime_ns, h->ktime_ns);
+	}
 	write_frame(FRAME_EVENT, data, h->size, NULL, 0);
 
 	/* Newly exec'd images may carry OpenSSL: the worker scans them. */
@@ -1025,7 +1241,8 @@ static void handle_control_line(char *line)
 		if (*end || !pid) {
 			err = -EINVAL;
 		} else if (cmd[0] == '+') {
-			err = add_pid(pid, MON_EXPLICIT);
+			err = start_monitoring(pid, MON_EXPLICIT, MONR_PID, 0, 0, 0);
+			err = err < 0 ? err : 0;
 			add_existing_descendants(pid);
 			request_scan(pid);
 		} else {
@@ -1167,8 +1384,13 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	if (env.peercred)
 		return peercred_print(STDIN_FILENO);
-	if (!env.all && !env.n_pids && !env.n_cgroups && !env.n_comms)
-		fprintf(stderr, "aibom-sensor: no --pid/--cgroup/--comm/--all: nothing monitored until '+pid N' arrives on stdin\n");
+	if (!env.no_default_env_markers)
+		for (size_t i = 0; i < sizeof(default_env_markers) / sizeof(default_env_markers[0]); i++)
+			markers[n_markers++] = default_env_markers[i];
+	for (int i = 0; i < env.n_env_markers; i++)
+		markers[n_markers++] = env.env_markers[i];
+	if (!env.all && !env.n_pids && !env.n_cgroups && !env.n_comms && !n_markers)
+		fprintf(stderr, "aibom-sensor: no --pid/--cgroup/--comm/--env-marker/--all: nothing monitored until '+pid N' arrives on stdin\n");
 
 	libbpf_set_print(libbpf_print_fn);
 
@@ -1208,14 +1430,32 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	/* The header first: the monitor frames of --pid below follow it. Epoch
+	 * conversion: read both clocks once; consumers add the offset. */
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	sh.protocol_version = AIBOM_PROTOCOL_VERSION;
+	sh.layout_version = AIBOM_LAYOUT_VERSION;
+	sh.realtime_ns = (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec;
+	sh.boottime_ns = (__u64)bt.tv_sec * 1000000000ull + bt.tv_nsec;
+	sh.boot_offset_ns = sh.realtime_ns - sh.boottime_ns;
+	sh.sensor_pid = getpid();
+	sh.ncpus = libbpf_num_possible_cpus();
+	sh.ringbuf_bytes = env.ringbuf_kb * 1024;
+	sh.flags = env.all ? STREAM_F_MONITOR_ALL : 0;
+	write_frame(FRAME_STREAM_HEADER, &sh, sizeof(sh), NULL, 0);
+
 	/* Rules before attach, so the first events already obey them. */
 	for (int i = 0; i < env.n_pids; i++) {
-		if ((err = add_pid(env.pids[i], MON_EXPLICIT)))
+		if ((err = start_monitoring(env.pids[i], MON_EXPLICIT, MONR_PID, 0, 0, 0)) < 0)
 			fprintf(stderr, "aibom-sensor: --pid %u: %s\n", env.pids[i], strerror(-err));
 		add_existing_descendants(env.pids[i]);
 	}
 	for (int i = 0; i < env.n_cgroups; i++)
 		set_cgroup_rule(env.cgroups[i], true);
+	for (int i = 0; i < n_markers; i++)
+		if ((err = add_env_rule(markers[i], i + 1)))
+			fprintf(stderr, "aibom-sensor: --env-marker %s: %s\n", markers[i], strerror(-err));
 	for (int i = 0; i < env.n_ignore; i++)
 		if ((err = add_path_rule(env.ignore_paths[i], PATH_RULE_IGNORE)))
 			fprintf(stderr, "aibom-sensor: --ignore-path %s: %s\n", env.ignore_paths[i], strerror(-err));
@@ -1240,19 +1480,6 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	/* Epoch conversion: read both clocks once; consumers add the offset. */
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_BOOTTIME, &bt);
-	sh.protocol_version = AIBOM_PROTOCOL_VERSION;
-	sh.layout_version = AIBOM_LAYOUT_VERSION;
-	sh.realtime_ns = (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec;
-	sh.boottime_ns = (__u64)bt.tv_sec * 1000000000ull + bt.tv_nsec;
-	sh.boot_offset_ns = sh.realtime_ns - sh.boottime_ns;
-	sh.sensor_pid = getpid();
-	sh.ncpus = libbpf_num_possible_cpus();
-	sh.ringbuf_bytes = env.ringbuf_kb * 1024;
-	sh.flags = env.all ? STREAM_F_MONITOR_ALL : 0;
-	write_frame(FRAME_STREAM_HEADER, &sh, sizeof(sh), NULL, 0);
 
 	worker_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (worker_efd < 0 || (err = start_worker())) {
@@ -1262,6 +1489,10 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < env.n_comms; i++)
 		set_comm_rule(env.comms[i], true);
+	/* After attach: a marked process exec'd since is already watched from its
+	 * exec (complete), so the scan finds only those that ran before. */
+	if (n_markers)
+		add_existing_env();
 	if (!env.no_ssl) {
 		if (!access(default_ssl_lib, R_OK))
 			enqueue(REQ_PATH, 0, default_ssl_lib, true, 0, 0, 0);
@@ -1273,6 +1504,7 @@ int main(int argc, char **argv)
 	/* `ready` = programs attached and the start-up uprobe targets done; the
 	 * ring is drained while the worker scans. */
 	post_after_scans(LOG_INFO, LOGC_READY, 0, "ready");
+	starting = false;
 	flush_output();
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -16,8 +16,8 @@
 #ifndef AIBOM_SENSOR_H
 #define AIBOM_SENSOR_H
 
-#define AIBOM_LAYOUT_VERSION 1
-#define AIBOM_PROTOCOL_VERSION 1
+#define AIBOM_LAYOUT_VERSION 2
+#define AIBOM_PROTOCOL_VERSION 2
 
 /* Bounds on captured data (documented in README.md). Powers of two so the
  * BPF side can mask lengths for the verifier. */
@@ -28,6 +28,8 @@
 #define AIBOM_DATA_MAX 2048  /* TLS plaintext / HTTP first bytes */
 #define AIBOM_HTTP_MAX 1024  /* HTTP first bytes captured from sockets */
 #define AIBOM_MAX_IGNORED_PIDS 8 /* --ignore-pid entries */
+#define AIBOM_ENV_SCAN_MAX 16384 /* environment bytes searched for markers at exec */
+#define AIBOM_ENV_NAME_MAX 64    /* longest marker (variable name or prefix), NUL included */
 
 enum aibom_event_type {
 	EV_EXEC = 1,
@@ -77,7 +79,8 @@ struct exec_event {
 	__u16 filename_len;
 	__u16 args_len;    /* bytes in args, NUL separated argv */
 	__u32 args_count;  /* argc as the kernel saw it (may exceed what fits) */
-	__u32 _pad0;
+	__u16 monitor_reason; /* enum aibom_monitor_reason: why monitoring starts at this exec; 0 = watched before it */
+	__u16 env_marker;  /* MONR_ENV_MARKER: 1-based id of the marker that matched (--env-marker order) */
 	__u8 filename[AIBOM_PATH_MAX];
 	__u8 args[AIBOM_ARGS_MAX]; /* variable: only args_len bytes are sent */
 };
@@ -179,6 +182,7 @@ enum aibom_frame_kind {
 	FRAME_EVENT = 2,
 	FRAME_STATS = 3,
 	FRAME_LOG = 4,
+	FRAME_MONITOR = 5,
 };
 
 struct frame_hdr {
@@ -244,6 +248,39 @@ struct log_frame {
 };
 _Static_assert(sizeof(struct log_frame) == 16, "log_frame layout");
 
+/* Why a process is monitored (exec_event.monitor_reason, monitor_frame.reason). */
+enum aibom_monitor_reason {
+	MONR_NONE = 0,       /* exec of a process watched before it */
+	MONR_ENV_MARKER = 1, /* its environment has an --env-marker variable */
+	MONR_COMM = 2,       /* its comm matches a --comm rule */
+	MONR_PID = 3,        /* named by --pid / +pid */
+	MONR_INHERITED = 4,  /* a descendant of a monitored process */
+};
+
+/* monitor_frame.flags */
+#define MONF_PARTIAL 0x1  /* the process ran before monitoring began: what it did earlier was not seen */
+#define MONF_AT_START 0x2 /* found by the sensor's start-up scan of /proc */
+
+/*
+ * Monitoring of one process begins (kind 5, written by the loader, never by
+ * the kernel): at an exec that matched an env marker or a comm rule (before
+ * that exec's event frame), or for an already-running process the loader
+ * adds (start-up scan, --pid, +pid, and their existing descendants). Children
+ * forked later are announced by their fork events only.
+ */
+struct monitor_frame {
+	__u64 ktime_ns;       /* boottime when monitoring began */
+	__u64 start_ktime_ns; /* boottime the process started (exec time for exec matches), 0 if unknown */
+	__u32 pid;
+	__u32 ppid;
+	__u16 reason;         /* enum aibom_monitor_reason */
+	__u16 flags;          /* MONF_* */
+	__u16 marker_len;     /* MONR_ENV_MARKER: bytes of marker (the rule, e.g. OPENAI_API_KEY or TRACELOOP_*) */
+	__u16 _pad0;
+	__u8 marker[AIBOM_ENV_NAME_MAX];
+};
+_Static_assert(sizeof(struct monitor_frame) == 32 + AIBOM_ENV_NAME_MAX, "monitor_frame layout");
+
 /* ---- loader -> kernel configuration maps ---- */
 
 /* Value of the path_rules LPM trie (longest --ignore-path / --credential-path prefix wins). */
@@ -254,5 +291,6 @@ _Static_assert(sizeof(struct log_frame) == 16, "log_frame layout");
 #define MON_EXPLICIT 1  /* added by --pid / +pid */
 #define MON_INHERITED 2 /* followed through fork */
 #define MON_COMM 4      /* matched a --comm rule at exec */
+#define MON_ENV 8       /* its environment had an --env-marker variable (at exec or at start-up) */
 
 #endif /* AIBOM_SENSOR_H */

@@ -47,7 +47,8 @@ int main(void)
 
 	S(exec_event);
 	F(exec_event, hdr); F(exec_event, old_pid); F(exec_event, filename_len); F(exec_event, args_len);
-	F(exec_event, args_count); F(exec_event, _pad0); F(exec_event, filename); F(exec_event, args);
+	F(exec_event, args_count); F(exec_event, monitor_reason); F(exec_event, env_marker);
+	F(exec_event, filename); F(exec_event, args);
 	E();
 
 	S(exit_event);
@@ -101,6 +102,12 @@ int main(void)
 	F(stats_frame, monitored_pids); F(stats_frame, counters);
 	E();
 
+	S(monitor_frame);
+	F(monitor_frame, ktime_ns); F(monitor_frame, start_ktime_ns); F(monitor_frame, pid); F(monitor_frame, ppid);
+	F(monitor_frame, reason); F(monitor_frame, flags); F(monitor_frame, marker_len); F(monitor_frame, _pad0);
+	F(monitor_frame, marker);
+	E();
+
 	S(log_frame);
 	F(log_frame, level); F(log_frame, code); F(log_frame, err); F(log_frame, msg_len); F(log_frame, _pad0);
 	E();
@@ -116,8 +123,11 @@ int main(void)
 	       FILT_NOT_MONITORED, FILT_PATH_IGNORED, FILT_NOT_INTERESTING, FILT_MAX);
 	printf("    \"EVF_TRUNCATED\": %d, \"EVF_CREDENTIAL\": %d, \"EVF_IPV6\": %d, \"EVF_NO_RESULT\": %d,\n",
 	       EVF_TRUNCATED, EVF_CREDENTIAL, EVF_IPV6, EVF_NO_RESULT);
-	printf("    \"FRAME_STREAM_HEADER\": %d, \"FRAME_EVENT\": %d, \"FRAME_STATS\": %d, \"FRAME_LOG\": %d,\n",
-	       FRAME_STREAM_HEADER, FRAME_EVENT, FRAME_STATS, FRAME_LOG);
+	printf("    \"FRAME_STREAM_HEADER\": %d, \"FRAME_EVENT\": %d, \"FRAME_STATS\": %d, \"FRAME_LOG\": %d, \"FRAME_MONITOR\": %d,\n",
+	       FRAME_STREAM_HEADER, FRAME_EVENT, FRAME_STATS, FRAME_LOG, FRAME_MONITOR);
+	printf("    \"MONR_NONE\": %d, \"MONR_ENV_MARKER\": %d, \"MONR_COMM\": %d, \"MONR_PID\": %d, \"MONR_INHERITED\": %d,\n",
+	       MONR_NONE, MONR_ENV_MARKER, MONR_COMM, MONR_PID, MONR_INHERITED);
+	printf("    \"MONF_PARTIAL\": %d, \"MONF_AT_START\": %d,\n", MONF_PARTIAL, MONF_AT_START);
 	printf("    \"DATA_SRC_SSL_WRITE\": %d, \"DATA_SRC_SSL_READ\": %d, \"DATA_SRC_SOCKET_SEND\": %d\n",
 	       DATA_SRC_SSL_WRITE, DATA_SRC_SSL_READ, DATA_SRC_SOCKET_SEND);
 	printf("  }\n}\n");

@@ -65,6 +65,12 @@ export const ATTR = {
   kernelRepeat: 'aibom.kernel.repeat',
   kernelTruncated: 'aibom.kernel.truncated',
   kernelCgroupId: 'aibom.kernel.cgroup_id',
+  /** Coverage facts on every kernel record's resource (receiver/ebpf README): why and since when a process is watched. */
+  monitorReason: 'aibom.monitor.reason',
+  monitorCoverage: 'aibom.monitor.coverage',
+  monitorPartialReason: 'aibom.monitor.partial_reason',
+  monitorSince: 'aibom.monitor.since_unix_nano',
+  monitorEnvMarker: 'aibom.monitor.env_marker',
   processChildPid: 'aibom.process.child_pid',
   processExitSignal: 'aibom.process.exit_signal',
   fileOpenFlags: 'aibom.file.open_flags',

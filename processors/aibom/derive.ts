@@ -23,6 +23,9 @@ interface Owner {
 /** O_DIRECTORY: a directory opened to list it (interpreters scanning their path), not data read. */
 const O_DIRECTORY = 0o200000;
 
+/** Entity property listing why a process behind it was not watched from its start (partial coverage). */
+export const PARTIAL_COVERAGE = 'aibom-collector:partial_coverage';
+
 /** Agent span kinds: a resource with one of these is an AI workload. */
 const AI_KINDS = new Set(['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
 
@@ -248,9 +251,19 @@ export class Deriver {
     const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
     const agent = parent?.agent ?? this.agentByPid.get(pid);
     const actor = parent?.implementer ?? parent?.tool ?? parent?.model ?? agent;
+    // A process the sensor did not see from its start (receiver/ebpf coverage facts): what the inventory
+    // says about the agent or MCP server it ran is partial, with why (Kubescape's "partial" profile).
+    const partial = findAttr(rs.resource?.attributes, ATTR.monitorPartialReason);
+    const partialCoverage = typeof partial === 'string' ? { [PARTIAL_COVERAGE]: [partial] } : undefined;
+    const self = partialCoverage && this.agentByPid.get(pid);
+    if (self) this.inventory.annotate(self.id, partialCoverage);
     switch (k.kind) {
       case 'process':
         this.processSpan(span, k, parent, agent);
+        if (partialCoverage && k.pid === pid) {
+          const implementer = this.owners.get(hex(span.spanId))?.implementer;
+          if (implementer) this.inventory.annotate(implementer.id, partialCoverage);
+        }
         return;
       case 'open':
         this.open(span, k, parent, agent);

@@ -118,6 +118,24 @@ describe('baseline rules', () => {
     expect(t.deviations().map((d) => d['aibom.deviation.observed'])).toEqual(['query is 5000 characters']);
   });
 
+  it('free text seen a few times with all-different values is not a low-cardinality argument', async () => {
+    const t = await make();
+    for (let i = 0; i < 4; i++) await t.run([root, llm('b1', 1), tool('c4', 10, 'http_post', { path: '/tickets', body: `please call me about order ${i}` })]);
+    await t.freeze();
+    await t.run([root, llm('b1', 1), tool('c4', 10, 'http_post', { path: '/tickets', body: 'please call me about my refund' })]);
+    expect(t.deviations()).toEqual([]);
+    await t.run([root, llm('b1', 1), tool('c4', 10, 'http_post', { path: '/export', body: 'x' })]);
+    expect(t.deviations().map((d) => d['aibom.deviation.observed'])).toEqual(['path=/export']);
+  });
+
+  it('a kernel fact its agent learned under another component is no deviation (placement varies between runs)', async () => {
+    const t = await learned();
+    const spans = normal(1);
+    spans[6] = kernel('e1', 'c2', 'connect', { 'network.peer.address': '127.0.0.1', 'network.peer.port': 8081 });
+    await t.run(spans);
+    expect(t.deviations()).toEqual([]);
+  });
+
   it('new-file on the MCP server (not the runtime files it loads), on the kernel open span', async () => {
     const t = await learned();
     const spans = normal(1);
@@ -212,6 +230,13 @@ describe('baseline rules', () => {
     spans[2] = tool('c1', 10, 'search_kb', { query: 'q', collection: 'customers', top_k: 3 });
     await t.run(spans);
     expect(t.deviations().map((d) => d['aibom.deviation.rule'])).toEqual(['tool-argument-anomaly']);
+  });
+
+  it('the chain prompt from GenAI gen_ai.input.messages (OpenLLMetry 0.62)', async () => {
+    const t = await learned();
+    const genai = { id: 'b1', parent: 'a0', name: 'ChatOpenAI.chat', ms: 1, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.input.messages': JSON.stringify([{ role: 'system', parts: [{ type: 'text', content: 'You help.' }] }, { role: 'user', parts: [{ type: 'text', content: 'I need help with my warranty claim' }] }]) } };
+    await t.run([root, genai, tool('c1', 10, 'search_kb', { query: 'q', collection: 'customers', top_k: 3 })]);
+    expect(t.deviations().find((d) => d['aibom.deviation.rule'] === 'tool-argument-anomaly')!['aibom.chain.prompt']).toBe('I need help with my warranty claim');
   });
 
   it('dedupes the same deviation and counts it', async () => {

@@ -1,6 +1,7 @@
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation } from '../../pipeline/deviation/index.js';
+import { logsCodec } from '../../pipeline/otlp/codec.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
 import { buildChain } from './chain.js';
@@ -53,7 +54,7 @@ export class BaselineProcessor implements Component, Consumers {
     this.version = settings.build?.version ?? '';
     const sensitive = config.sensitivePaths;
     const isSensitive = (path: string) => sensitive.some((s) => path.includes(s));
-    this.profileSettings = { collapseThreshold: config.collapseThreshold, isSensitive, maxFactsPerList: config.maxFactsPerList, maxSamples: config.maxSamples };
+    this.profileSettings = { collapseThreshold: config.collapseThreshold, isSensitive, maxFactsPerList: config.maxFactsPerList, maxSamples: config.maxSamples, maxStatistics: config.maxStatistics };
     this.observe = { mcpCommandPatterns: config.mcpCommandPatterns, ignorePaths: config.ignorePaths, isSensitive };
     this.buffer = new TraceBuffer({ settleMs: config.settleMs, ttlMs: config.traceTtlMs, maxTraces: config.maxOpenTraces, maxSpansPerTrace: config.maxSpansPerTrace });
     this.limiter = new DeviationLimiter(config.noise, now);
@@ -144,7 +145,6 @@ export class BaselineProcessor implements Component, Consumers {
   }
 
   private evict(t: OpenTrace): void {
-    this.m.unevaluated.inc({ ...this.labels, reason: 'evicted_early' }, 0);
     if (t.pending.length > 0) {
       this.m.unevaluated.inc({ ...this.labels, reason: 'evicted_early' }, t.pending.length);
       this.evaluate(t);
@@ -226,9 +226,7 @@ export class BaselineProcessor implements Component, Consumers {
   }
 
   private drop(p: { logs: LogsData }, reason: string): void {
-    let n = 0;
-    for (const rl of p.logs.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
-    this.m.dropped.inc({ ...this.labels, signal: 'logs', reason }, n);
+    this.m.dropped.inc({ ...this.labels, signal: 'logs', reason }, logsCodec.count(p.logs));
   }
 
   /** Writes the profiles that changed (each atomically); a failure keeps them dirty for the next time. */

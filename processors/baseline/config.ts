@@ -30,6 +30,8 @@ export interface BaselineConfig {
   maxFactsPerList: number;
   /** Samples kept per size statistic (the newest replace the oldest): bounds each profile's memory. */
   maxSamples: number;
+  /** Size statistics per profile at most (tool arguments plus request-body destinations). */
+  maxStatistics: number;
   /** An argument with more distinct values than this while learning is high-cardinality: its values are not checked. */
   lowCardinalityMax: number;
   /** A size (argument length, request body) is anomalous above max(largest learned x size_tolerance, median + mad_factor x MAD). */
@@ -70,7 +72,8 @@ export const DEFAULT_MAX_SPANS_PER_TRACE = 2048;
 export const DEFAULT_TRACE_TTL_MS = 30_000;
 export const DEFAULT_MAX_PROFILES = 1000;
 export const DEFAULT_MAX_FACTS_PER_LIST = 256;
-export const DEFAULT_MAX_SAMPLES = 256;
+export const DEFAULT_MAX_SAMPLES = 64;
+export const DEFAULT_MAX_STATISTICS = 32;
 export const DEFAULT_LOW_CARDINALITY_MAX = 8;
 export const DEFAULT_SIZE_TOLERANCE = 3;
 export const DEFAULT_MAD_FACTOR = 10;
@@ -91,6 +94,7 @@ export function createDefaultConfig(): BaselineConfig {
     maxProfiles: DEFAULT_MAX_PROFILES,
     maxFactsPerList: DEFAULT_MAX_FACTS_PER_LIST,
     maxSamples: DEFAULT_MAX_SAMPLES,
+    maxStatistics: DEFAULT_MAX_STATISTICS,
     lowCardinalityMax: DEFAULT_LOW_CARDINALITY_MAX,
     sizeTolerance: DEFAULT_SIZE_TOLERANCE,
     madFactor: DEFAULT_MAD_FACTOR,
@@ -119,6 +123,7 @@ export function readConfig(section: Section): BaselineConfig {
     maxProfiles: section.int('max_profiles', d.maxProfiles, 1),
     maxFactsPerList: section.int('max_facts_per_list', d.maxFactsPerList, 1, 100_000),
     maxSamples: section.int('max_samples', d.maxSamples, 8, 100_000),
+    maxStatistics: section.int('max_statistics', d.maxStatistics, 1, 100_000),
     lowCardinalityMax: section.int('low_cardinality_max', d.lowCardinalityMax, 1, 1000),
     sizeTolerance: section.number('size_tolerance', d.sizeTolerance, 1),
     madFactor: section.number('mad_factor', d.madFactor, 1),

@@ -3,6 +3,9 @@ import type { Observation } from './facts.js';
 import { Profile, type ProfileSettings } from './profile.js';
 import { RULE_OF_FACT, checkAgainstProfile, checkWithoutProfile, learn, type Check, type RuleSettings } from './rules/index.js';
 
+/** Kernel facts an agent's profile also learns from its components (not sizes: those are per tool and destination). */
+const SHARED_WITH_AGENT: ReadonlySet<Observation['fact']['type']> = new Set(['executable', 'file', 'credential', 'egress']);
+
 export interface DetectorSettings extends RuleSettings {
   learningDurationMs: number;
   minObservations: number;
@@ -48,6 +51,20 @@ export class Detector {
   }
 
   observe(o: Observation, nowMs: number): Check[] {
+    const found = this.judge(o, nowMs);
+    if (!o.agent || !SHARED_WITH_AGENT.has(o.fact.type)) return found;
+    // The agent's profile holds every kernel fact of its traces: learn it there too, and what it
+    // knows is no deviation for the owner.
+    const agent = this.profile({ ...o, component: o.agent }, nowMs);
+    if (!agent) return found;
+    if (agent.state === 'learning' && found.length === 0) learn(agent, o.fact, this.s);
+    const rule = RULE_OF_FACT[o.fact.type];
+    if (!found.some((c) => c.rule === rule)) return found;
+    const unknownToAgent = checkAgainstProfile(agent, o.fact, this.s).some((c) => c.rule === rule);
+    return unknownToAgent ? found : found.filter((c) => c.rule !== rule);
+  }
+
+  private judge(o: Observation, nowMs: number): Check[] {
     const p = this.profile(o, nowMs);
     const free = checkWithoutProfile(p, o.fact, this.s);
     if (!p) return free;

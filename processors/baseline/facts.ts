@@ -26,4 +26,10 @@ export interface Observation {
   kernel: boolean;
   /** The kernel said the process was not watched from its start (`aibom.monitor.partial_reason`). */
   partialReason?: string;
+  /**
+   * The agent whose trace showed a kernel fact owned by another component: it learns the fact too,
+   * and a fact its profile knows is no deviation for the owner (which of an agent's components a
+   * connection or open is placed under can vary from run to run: keep-alive connections, threads).
+   */
+  agent?: ComponentOf;
 }

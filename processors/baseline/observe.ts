@@ -65,7 +65,7 @@ export function ancestor<T>(t: OpenTrace, r: SpanRecord, pick: (a: SpanRecord) =
  * Whose a kernel span's activity is: the MCP server process it ran in, else the tool call, else the
  * LLM call (its model endpoint), else the agent. Undefined when no agent span of the trace is known.
  */
-function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): { owner: ComponentOf; process?: SpanRecord } | undefined {
+function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): { owner: ComponentOf; agent: ComponentOf; process?: SpanRecord } | undefined {
   const agent = traceAgent(t);
   if (!agent) return undefined;
   let process: SpanRecord | undefined;
@@ -78,7 +78,7 @@ function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): { owner: Compo
     if (a.view?.kind === 'llm') return modelOf(a);
     return undefined;
   });
-  return { owner: owner ?? agent, ...(process ? { process } : {}) };
+  return { owner: owner ?? agent, agent, ...(process ? { process } : {}) };
 }
 
 /** `::ffff:127.0.0.1` is 127.0.0.1 (a dual-stack socket's IPv4 peer), as in the AI-BOM. */
@@ -115,6 +115,9 @@ export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): 
       const server = mcpServerOf(r, o.mcpCommandPatterns);
       const tool = server && ancestor(t, r, (a) => (a.view?.kind === 'tool' ? a.view.toolName : undefined));
       if (server && tool) return [{ component: server, fact: { type: 'mcp_tool', value: tool }, kernel: true, ...(r.partialReason ? { partialReason: r.partialReason } : {}) }];
+      // Another process working for the owner: what it runs is an executable of the owner (its exec
+      // may have happened before the tool call, or be folded into this span).
+      if (k.executable) facts.push({ type: 'executable', value: k.executable });
       break;
     }
     case 'exec':
@@ -144,5 +147,5 @@ export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): 
     default:
       break;
   }
-  return facts.map((fact) => ({ component: who.owner, fact, kernel: true, ...(r.partialReason ? { partialReason: r.partialReason } : {}) }));
+  return facts.map((fact) => ({ component: who.owner, fact, kernel: true, ...(r.partialReason ? { partialReason: r.partialReason } : {}), ...(who.owner.id !== who.agent.id ? { agent: who.agent } : {}) }));
 }

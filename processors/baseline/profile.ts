@@ -14,6 +14,8 @@ export type ListFact = (typeof LIST_FACTS)[number];
 
 /** The shape of one tool argument. `values` is dropped (null) once it has more than low_cardinality_max distinct values. */
 export interface ArgShape {
+  /** Calls that carried it. */
+  count: number;
   types: Set<string>;
   lengths: SizeStats;
   values: Set<string> | null;
@@ -25,6 +27,8 @@ export interface ProfileSettings {
   isSensitive: (path: string) => boolean;
   maxFactsPerList: number;
   maxSamples: number;
+  /** Size statistics (arguments + destinations) per profile. */
+  maxStatistics: number;
 }
 
 /** A profile as a file: the export/import format, and the store's. */
@@ -51,7 +55,7 @@ export interface ProfileDoc {
     mcpTools: string[];
     models: string[];
     modelVersions: string[];
-    arguments: Record<string, { types: string[]; lengths: number[]; values: string[] | null; range?: { min: number; max: number } }>;
+    arguments: Record<string, { count: number; types: string[]; lengths: number[]; values: string[] | null; range?: { min: number; max: number } }>;
     payloads: Record<string, number[]>;
   };
 }
@@ -61,7 +65,7 @@ export const PROFILE_FORMAT = 'aibom-collector/baseline-profile';
 /**
  * What one component (an AI-BOM entity: agent, tool, MCP server, model) was seen doing while it
  * learned. Every list is bounded (`maxFactsPerList`; a full list marks the profile partial, reason
- * `facts_overflow`) and every size statistic keeps at most `maxSamples` samples.
+ * `facts_overflow`), and so are the size statistics (`maxStatistics`, `maxSamples` samples each).
  */
 export class Profile {
   state: ProfileState = 'learning';
@@ -130,10 +134,11 @@ export class Profile {
   learnArgument(key: string, type: string, length: number, value: string | undefined, num: number | undefined, lowCardinalityMax: number): void {
     let a = this.args.get(key);
     if (!a) {
-      if (this.args.size >= this.settings.maxFactsPerList) return this.full();
-      a = { types: new Set(), lengths: new SizeStats([], this.settings.maxSamples), values: new Set() };
+      if (this.args.size + this.payloads.size >= this.settings.maxStatistics) return this.full();
+      a = { count: 0, types: new Set(), lengths: new SizeStats([], this.settings.maxSamples), values: new Set() };
       this.args.set(key, a);
     }
+    a.count++;
     a.types.add(type);
     a.lengths.add(length);
     if (a.values && value !== undefined) {
@@ -147,7 +152,7 @@ export class Profile {
   learnPayload(destination: string, bytes: number): void {
     let s = this.payloads.get(destination);
     if (!s) {
-      if (this.payloads.size >= this.settings.maxFactsPerList) return this.full();
+      if (this.args.size + this.payloads.size >= this.settings.maxStatistics) return this.full();
       s = new SizeStats([], this.settings.maxSamples);
       this.payloads.set(destination, s);
     }
@@ -186,7 +191,7 @@ export class Profile {
         models: sorted(this.lists.models),
         modelVersions: sorted(this.lists.modelVersions),
         arguments: Object.fromEntries(
-          [...this.args].map(([k, a]) => [k, { types: sorted(a.types), lengths: [...a.lengths.samples], values: a.values ? sorted(a.values) : null, ...(a.range ? { range: a.range } : {}) }]),
+          [...this.args].map(([k, a]) => [k, { count: a.count, types: sorted(a.types), lengths: [...a.lengths.samples], values: a.values ? sorted(a.values) : null, ...(a.range ? { range: a.range } : {}) }]),
         ),
         payloads: Object.fromEntries([...this.payloads].map(([k, s]) => [k, [...s.samples]])),
       },
@@ -205,7 +210,7 @@ export class Profile {
     for (const k of LIST_FACTS) for (const v of d.facts[k]) p.lists[k].add(v);
     p.files = new FileSet(d.facts.files, settings.collapseThreshold, settings.isSensitive);
     for (const [k, a] of Object.entries(d.facts.arguments)) {
-      p.args.set(k, { types: new Set(a.types), lengths: new SizeStats([...a.lengths], settings.maxSamples), values: a.values ? new Set(a.values) : null, ...(a.range ? { range: a.range } : {}) });
+      p.args.set(k, { count: a.count, types: new Set(a.types), lengths: new SizeStats([...a.lengths], settings.maxSamples), values: a.values ? new Set(a.values) : null, ...(a.range ? { range: a.range } : {}) });
     }
     for (const [k, s] of Object.entries(d.facts.payloads)) p.payloads.set(k, new SizeStats([...s], settings.maxSamples));
     p.dirty = false;

@@ -24,10 +24,6 @@ export interface SpanRecord {
   evaluated: boolean;
 }
 
-/** Coverage facts the eBPF receiver puts on kernel records' resources (see receiver/ebpf/README.md). */
-const MONITOR_COVERAGE = 'aibom.monitor.coverage';
-const MONITOR_PARTIAL_REASON = 'aibom.monitor.partial_reason';
-
 const hex = (b: Uint8Array | undefined | null): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
 
 /** Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). */
@@ -49,7 +45,9 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     r.kernel = kernel;
     const body = findAttr(span.attributes, ATTR.httpRequestBodySize);
     if (body !== undefined) r.bodySize = Number(body);
-    if (findAttr(resource, MONITOR_COVERAGE) === 'partial') r.partialReason = String(findAttr(resource, MONITOR_PARTIAL_REASON) ?? 'partial');
+    // Coverage facts: on the kernel records' resource (receiver/ebpf), and on correlate's process spans.
+    const on = findAttr(span.attributes, ATTR.monitorCoverage) !== undefined ? span.attributes : resource;
+    if (findAttr(on, ATTR.monitorCoverage) === 'partial') r.partialReason = String(findAttr(on, ATTR.monitorPartialReason) ?? 'partial');
   } else {
     r.view = view;
     if (view!.kind === 'llm') r.prompt = userMessage(span.attributes);
@@ -60,8 +58,13 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
 const OI_MESSAGE = /^llm\.input_messages\.(\d+)\.message\.role$/;
 const GENAI_PROMPT = /^gen_ai\.prompt\.(\d+)\.role$/;
 
-/** The first user message: OpenInference `llm.input_messages.N.message.*`, OpenLLMetry `gen_ai.prompt.N.*`. */
+/**
+ * The first user message: GenAI `gen_ai.input.messages` (JSON, `parts` of type text; OpenLLMetry 0.62
+ * writes it), OpenInference `llm.input_messages.N.message.*`, older OpenLLMetry `gen_ai.prompt.N.*`.
+ */
 function userMessage(attributes: readonly KeyValue[] | undefined): string | undefined {
+  const messages = findAttr(attributes, 'gen_ai.input.messages');
+  if (typeof messages === 'string') return genAiUserMessage(messages);
   let best: { n: number; key: string } | undefined;
   for (const kv of attributes ?? []) {
     if (kv.value?.stringValue !== 'user') continue;
@@ -75,4 +78,18 @@ function userMessage(attributes: readonly KeyValue[] | undefined): string | unde
   if (!best) return undefined;
   const v = findAttr(attributes, best.key);
   return typeof v === 'string' ? v : undefined;
+}
+
+function genAiUserMessage(json: string): string | undefined {
+  let list: unknown;
+  try {
+    list = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(list)) return undefined;
+  const user = list.find((m): m is { parts?: unknown } => typeof m === 'object' && m !== null && (m as { role?: unknown }).role === 'user');
+  if (!user || !Array.isArray(user.parts)) return undefined;
+  const text = user.parts.filter((p): p is { content: string } => typeof p?.content === 'string' && (p.type === undefined || p.type === 'text')).map((p) => p.content);
+  return text.length > 0 ? text.join('\n') : undefined;
 }

@@ -62,7 +62,7 @@ export function readProfile(file: string, text: string, settings: ProfileSetting
   const numbers = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'number');
   if (typeof f.arguments !== 'object' || f.arguments === null) throw bad('facts.arguments must be a map');
   for (const [k, a] of Object.entries(f.arguments)) {
-    if (!Array.isArray(a?.types) || !numbers(a.lengths) || !(a.values === null || Array.isArray(a.values))) throw bad(`facts.arguments.${k} needs types, lengths and values (a list or null)`);
+    if (typeof a?.count !== 'number' || !Array.isArray(a.types) || !numbers(a.lengths) || !(a.values === null || Array.isArray(a.values))) throw bad(`facts.arguments.${k} needs count, types, lengths and values (a list or null)`);
   }
   if (typeof f.payloads !== 'object' || f.payloads === null || !Object.values(f.payloads).every(numbers)) throw bad('facts.payloads must map destinations to lists of sizes');
   return Profile.fromDoc(d as ProfileDoc, settings);

@@ -78,7 +78,12 @@ function spanName(g: Group): string {
 }
 
 /** Resource facts a process span repeats, so the trace alone tells which process it was. */
-const PROCESS_FACTS = new Set<string>([ATTR.processPid, ATTR.processParentPid, ATTR.processExecutableName, ATTR.processExecutablePath, ATTR.processCommandArgs, ATTR.processUserId, ATTR.containerId, ATTR.k8sPodUid, ATTR.k8sPodName, ATTR.k8sNamespaceName]);
+const PROCESS_FACTS = new Set<string>([
+  ATTR.processPid, ATTR.processParentPid, ATTR.processExecutableName, ATTR.processExecutablePath, ATTR.processCommandArgs, ATTR.processUserId,
+  ATTR.containerId, ATTR.k8sPodUid, ATTR.k8sPodName, ATTR.k8sNamespaceName,
+  // Whether the process was seen from its start (receiver/ebpf): a process span says how far to trust its absence of activity.
+  ATTR.monitorReason, ATTR.monitorCoverage, ATTR.monitorPartialReason, ATTR.monitorSince, ATTR.monitorEnvMarker,
+]);
 
 /** What an exit says, kept on the process span that absorbs it. */
 const EXIT_FACTS = new Set<string>([ATTR.processExitCode, ATTR.processExitSignal]);

@@ -42,6 +42,7 @@ describe('ebpf receiver config', () => {
       '--pid', '1234', '--pid', '5678', '--pid', '777',
       '--comm', 'python3', '--comm', 'node',
       '--cgroup', '/sys/fs/cgroup/agents', '--cgroup', '4242',
+      '--env-marker', 'ACME_AGENT_TOKEN', '--env-marker', 'ACME_AI_*', '--no-default-env-markers',
       '--ignore-pid', '99',
       '--ignore-path', '/usr/lib/', '--ignore-path', '/proc/',
       '--credential-path', '/srv/secrets/', '--credential-path', '~/.openai',
@@ -53,7 +54,7 @@ describe('ebpf receiver config', () => {
       '--poll-ms', '20',
       '-v',
     ]);
-    expect(sensorArgs({ ...createDefaultConfig(), tls: false, monitor: { pids: [], comms: [], cgroups: [], all: true, discover: false } }, { socketPath: '/run/s.sock' })).toEqual([
+    expect(sensorArgs({ ...createDefaultConfig(), tls: false, monitor: { ...createDefaultConfig().monitor, all: true } }, { socketPath: '/run/s.sock' })).toEqual([
       '--all', '--no-ssl', '--ringbuf-kb', '4096', '--stats-interval-ms', '1000', '--dedupe-ms', '1000', '--poll-ms', '50', '--socket', '/run/s.sock',
     ]);
   });
@@ -61,7 +62,7 @@ describe('ebpf receiver config', () => {
   test('errors name the exact path', () => {
     const { errors } = read({
       mode: 'kernel',
-      monitor: { pids: [12, -1, 'x'], comms: ['a-very-long-process-name'], cgroups: ['relative'], everything: true },
+      monitor: { pids: [12, -1, 'x'], comms: ['a-very-long-process-name'], cgroups: ['relative'], env_markers: ['OK_NAME', 'OPENAI_API_KEY=sk', '*'], everything: true },
       ignore_paths: ['tmp/'],
       credential_paths: ['secrets'],
       ring_buffer_size: '3MiB',
@@ -76,6 +77,8 @@ describe('ebpf receiver config', () => {
       'receivers.ebpf.monitor.pids[2]: expected a positive process id, got "x"',
       'receivers.ebpf.monitor.comms[0]: must be 1..15 bytes (the kernel\'s comm), got "a-very-long-process-name"',
       'receivers.ebpf.monitor.cgroups[0]: must be a cgroup v2 directory or a numeric id, got "relative"',
+      'receivers.ebpf.monitor.env_markers[1]: must be an environment variable name, or a prefix ending in *, of at most 62 characters, got a NAME=value (only names are compared, values never read)',
+      'receivers.ebpf.monitor.env_markers[2]: must be an environment variable name, or a prefix ending in *, of at most 62 characters, got "*"',
       'receivers.ebpf.monitor: has invalid keys: everything',
       'receivers.ebpf.ring_buffer_size: must be a power of two between 4KiB and 1GiB, got 3145728',
       'receivers.ebpf.batch.timeout: expected a duration like "5s" or "200ms", got string "soon"',

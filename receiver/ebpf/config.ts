@@ -12,8 +12,13 @@ export interface EbpfReceiverConfig {
   sensor: { path: string };
   /** `sensorUid`: besides root, the uid a connecting sensor may run as. */
   socket: { path: string; sensorUid: number };
-  /** `discover`: also monitor processes other components recognise as AI workloads from their telemetry. */
-  monitor: { pids: number[]; comms: string[]; cgroups: string[]; all: boolean; discover: boolean };
+  /**
+   * `discover`: also monitor processes other components recognise as AI workloads from their telemetry.
+   * `envMarkers`: environment variable names (`NAME`, or `PREFIX*`) that make a process monitored from its
+   * exec (and at start-up if already running), added to the sensor's built-in AI markers unless
+   * `defaultEnvMarkers` is false.
+   */
+  monitor: { pids: number[]; comms: string[]; cgroups: string[]; all: boolean; discover: boolean; envMarkers: string[]; defaultEnvMarkers: boolean };
   ignorePaths: string[];
   credentialPaths: string[];
   defaultCredentialPaths: boolean;
@@ -55,6 +60,8 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
 export const DEFAULT_PROCESS_CACHE_SIZE = 16_384;
 /** Longest comm the kernel keeps (TASK_COMM_LEN - 1). */
 const COMM_MAX = 15;
+/** A variable name, or a prefix ending in `*`; at most AIBOM_ENV_NAME_MAX - 2 characters (bpf/aibom-sensor.h). */
+const ENV_MARKER = /^[A-Za-z_][A-Za-z0-9_]{0,61}\*?$/;
 
 export function defaultSensorPath(): string {
   return path.join(packageRoot(), 'bpf', '.output', 'aibom-sensor');
@@ -66,7 +73,7 @@ export function createDefaultConfig(): EbpfReceiverConfig {
     required: false,
     sensor: { path: defaultSensorPath() },
     socket: { path: '', sensorUid: 0 },
-    monitor: { pids: [], comms: [], cgroups: [], all: false, discover: true },
+    monitor: { pids: [], comms: [], cgroups: [], all: false, discover: true, envMarkers: [], defaultEnvMarkers: true },
     ignorePaths: [],
     credentialPaths: [],
     defaultCredentialPaths: true,
@@ -139,6 +146,13 @@ export function readConfig(s: Section): EbpfReceiverConfig {
   });
   const all = mon.bool('all', false);
   const discover = mon.bool('discover', def.monitor.discover);
+  const envMarkers = mon.stringList('env_markers', []);
+  envMarkers.forEach((m, i) => {
+    // Never echo a NAME=value: the value may be the secret itself.
+    const got = m.includes('=') ? 'a NAME=value (only names are compared, values never read)' : JSON.stringify(m);
+    if (!ENV_MARKER.test(m)) mon.error(`env_markers[${i}]`, `must be an environment variable name, or a prefix ending in *, of at most 62 characters, got ${got}`);
+  });
+  const defaultEnvMarkers = mon.bool('default_env_markers', def.monitor.defaultEnvMarkers);
   mon.done();
 
   const ringBufferSize = s.bytes('ring_buffer_size', def.ringBufferSize);
@@ -177,7 +191,7 @@ export function readConfig(s: Section): EbpfReceiverConfig {
     required,
     sensor: { path: sensorPath },
     socket: { path: socketPath, sensorUid },
-    monitor: { pids, comms, cgroups, all, discover },
+    monitor: { pids, comms, cgroups, all, discover, envMarkers, defaultEnvMarkers },
     ignorePaths: absolutePaths(s, 'ignore_paths', false),
     credentialPaths: absolutePaths(s, 'credential_paths', true),
     defaultCredentialPaths: s.bool('default_credential_paths', def.defaultCredentialPaths),
@@ -210,6 +224,8 @@ export function sensorArgs(config: EbpfReceiverConfig, opts: { ignorePids?: read
   for (const c of config.monitor.comms) a.push('--comm', c);
   for (const c of config.monitor.cgroups) a.push('--cgroup', c);
   if (config.monitor.all) a.push('--all');
+  for (const m of config.monitor.envMarkers) a.push('--env-marker', m);
+  if (!config.monitor.defaultEnvMarkers) a.push('--no-default-env-markers');
   for (const p of opts.ignorePids ?? []) a.push('--ignore-pid', String(p));
   for (const p of config.ignorePaths) a.push('--ignore-path', p);
   for (const p of config.credentialPaths) a.push('--credential-path', p);

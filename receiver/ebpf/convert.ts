@@ -75,6 +75,8 @@ export interface ConverterOptions {
   readProc?: boolean;
   hostName?: string;
   scopeVersion: string;
+  /** Coverage facts of a process (`aibom.monitor.*`), added to its resource. */
+  coverage?: (pid: number) => readonly KeyValue[] | undefined;
 }
 
 interface Group {
@@ -167,6 +169,8 @@ export class LogsBuilder {
     if (c.podUid) attributes.push(kv(ATTR.k8sPodUid, c.podUid));
     if (c.podName) attributes.push(kv(ATTR.k8sPodName, c.podName));
     if (c.namespace) attributes.push(kv(ATTR.k8sNamespaceName, c.namespace));
+    const cov = this.opts.coverage?.(ev.pid);
+    if (cov) attributes.push(...cov);
     const resource: ResourceLogs = {
       resource: { attributes },
       scopeLogs: [{ scope: { name: KERNEL_SCOPE, version: this.opts.scopeVersion }, logRecords: [] }],

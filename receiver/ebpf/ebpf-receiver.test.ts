@@ -197,6 +197,42 @@ describe('ebpf receiver on the real kernel', () => {
     console.log(`lag: mean ${((lagSum / lagCount) * 1000).toFixed(1)} ms over ${lagCount} events`);
   });
 
+  it('says why and how completely each process is watched: env marker at exec (complete), discovered from telemetry (partial), children (complete)', async () => {
+    const { r, sink, settings } = receiverWith({ monitor: { discover: true }, tls: false });
+    const h = createHost();
+    await r.start(h);
+    expect(r.running, JSON.stringify(settings.lines)).toBe(true);
+    // An agent started now with an API key in its environment, and one nothing recognises until its telemetry arrives.
+    const marked = track(startWorkload(python, [path.join(TESTDATA, 'workload.py'), JSON.stringify(peers.workloadConfig('marked'))], { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-test-cov' }));
+    const { w: told, cfg } = pyWorkload('told');
+    h.workloads.announce({ pid: told.proc.pid!, reason: 'llm span "chat" of test' });
+    for (let i = 0; i < 200 && !settings.lines.some((l) => l.msg === 'monitoring workload discovered from its telemetry'); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(settings.lines.map((l) => l.msg), 'the discovery acknowledged').toContain('monitoring workload discovered from its telemetry');
+    marked.proc.stdin!.write('go\n');
+    told.proc.stdin!.write('go\n');
+    expect(await marked.exit, marked.output.join('')).toBe(7);
+    expect(await told.exit, told.output.join('')).toBe(7);
+    for (const w of [marked, told]) await sink.waitFor((x) => x.rec.eventName === 'aibom.kernel.exit' && x.res['process.pid'] === w.proc.pid, 20_000, 'exit');
+    await r.shutdown();
+    const all = sink.rows();
+    const of = (pid: number) => all.filter((x) => x.res['process.pid'] === pid);
+    for (const x of of(marked.proc.pid!)) {
+      expect(x.res).toMatchObject({ 'aibom.monitor.reason': 'env_marker', 'aibom.monitor.env_marker': 'OPENAI_*', 'aibom.monitor.coverage': 'complete' });
+    }
+    expect(of(marked.proc.pid!)[0]!.rec.eventName).toBe('aibom.kernel.exec');
+    const toldRecs = of(told.proc.pid!);
+    expect(toldRecs.some((x) => x.attrs['file.path'] === cfg.file)).toBe(true);
+    for (const x of toldRecs) {
+      expect(x.res).toMatchObject({ 'aibom.monitor.reason': 'discovered', 'aibom.monitor.coverage': 'partial', 'aibom.monitor.partial_reason': 'discovered_from_telemetry' });
+      expect(x.res['aibom.monitor.since_unix_nano']).toBeDefined();
+    }
+    // Children forked after monitoring began are seen from their first instruction.
+    for (const parent of [marked.proc.pid, told.proc.pid]) {
+      const child = all.find((x) => x.rec.eventName === 'aibom.kernel.exec' && x.res['process.parent_pid'] === parent);
+      expect(child?.res, `child of ${parent}`).toMatchObject({ 'aibom.monitor.reason': 'inherited', 'aibom.monitor.coverage': 'complete' });
+    }
+  });
+
   it('capture_payload false: no payload text at all', async () => {
     const { w, cfg } = pyWorkload('nopayload', { authorization: SECRET });
     const { r, sink } = receiverWith({ monitor: { pids: [w.proc.pid] } });

@@ -8,6 +8,7 @@ import { preflight } from './availability.js';
 import { sensorArgs, type EbpfReceiverConfig } from './config.js';
 import { createContainerResolver } from './container.js';
 import { LogsBuilder, nsToLong } from './convert.js';
+import { CoverageTable } from './coverage.js';
 import { EventQueue } from './event-queue.js';
 import { EVENT_KINDS, type EventKind, type FrameDecoder, type SensorRecord } from './frame-decoder.js';
 import { EbpfMetrics, StatsMirror } from './metrics.js';
@@ -31,6 +32,7 @@ export class EbpfReceiver implements Component {
   private readonly m: EbpfMetrics;
   private readonly mirror: StatsMirror;
   private readonly builder: LogsBuilder;
+  private readonly coverage: CoverageTable;
   private readonly component: string;
   private readonly receivedByKind: Record<EventKind, client.Counter.Internal>;
   private readonly lagChild: client.Histogram.Internal<'component'>;
@@ -55,7 +57,9 @@ export class EbpfReceiver implements Component {
     this.component = settings.id;
     this.m = new EbpfMetrics(settings.metrics);
     this.mirror = new StatsMirror(this.m, this.component);
+    this.coverage = new CoverageTable(config.processCacheSize);
     this.builder = new LogsBuilder({
+      coverage: (pid) => this.coverage.attributes(pid),
       capturePayload: config.capturePayload,
       containers: createContainerResolver(),
       processCacheSize: config.processCacheSize,
@@ -82,6 +86,7 @@ export class EbpfReceiver implements Component {
       component: this.component,
       hostName: this.builder.hostName,
       gap: (resource, record) => {
+        this.coverage.gap(); // nothing watched across the gap is complete any more
         this.builder.addRecord(resource, record);
         this.flush();
       },
@@ -180,6 +185,7 @@ export class EbpfReceiver implements Component {
       return;
     }
     try {
+      this.coverage.discovered(hint.pid);
       await this.monitorPid(hint.pid);
       this.settings.logger.info({ pid: hint.pid, reason: hint.reason, evidence: hint.evidence }, 'monitoring workload discovered from its telemetry');
     } catch (err) {
@@ -234,6 +240,9 @@ export class EbpfReceiver implements Component {
         case 'stats':
           this.mirror.stats(r);
           continue;
+        case 'monitor':
+          this.coverage.monitor(r, nowNs);
+          continue;
         case 'log':
           if (r.level === 'info') this.settings.logger.debug({ code: r.code, err: r.err }, `sensor: ${r.message}`);
           else this.settings.logger[r.level]({ code: r.code, err: r.err }, `sensor: ${r.message}`);
@@ -250,7 +259,9 @@ export class EbpfReceiver implements Component {
         this.lagChild.observe(Number(lag) / 1e9);
       }
       if (r.kind === 'exit' && this.runtimePids.has(r.pid)) this.runtimePids.delete(r.pid);
+      else if (r.kind === 'fork') this.coverage.fork(r.pid, r.childPid, r.timeUnixNano, nowNs);
       this.builder.add(r, observed, observed);
+      if (r.kind === 'exit') this.coverage.exit(r.pid);
       if (this.builder.count >= maxBatch) this.flush();
     }
     if (self > 0) this.m.dropped.inc({ component: this.component, reason: 'self' }, self);

@@ -5,6 +5,7 @@ import {
   encodeFrame,
   execEventPayload,
   logPayload,
+  monitorPayload,
   openEventPayload,
   statsPayload,
   streamHeaderPayload,
@@ -36,6 +37,25 @@ function decodeAll(bufs: Buffer[]): { recs: SensorRecord[]; errors: FrameDecodeE
 }
 
 describe('frame decoder', () => {
+  it('decodes monitor frames: reason, partial and start-up flags, marker, epoch times', () => {
+    const { recs, errors } = decodeAll([
+      Buffer.concat([
+        encodeFrame(C.FRAME_STREAM_HEADER, streamHeaderPayload(OFFSET), 0),
+        encodeFrame(C.FRAME_MONITOR, monitorPayload({ pid: 7, ppid: 1, reason: C.MONR_ENV_MARKER, flags: C.MONF_PARTIAL | C.MONF_AT_START, marker: 'OPENAI_*', ktimeNs: 5_000n, startKtimeNs: 2_000n }), 1),
+        encodeFrame(C.FRAME_MONITOR, monitorPayload({ pid: 8, ppid: 7, reason: C.MONR_INHERITED, ktimeNs: 6_000n }), 2),
+        encodeFrame(C.FRAME_MONITOR, monitorPayload({ pid: 9, ppid: 7, reason: 99, ktimeNs: 6_000n }), 3),
+        encodeFrame(C.FRAME_MONITOR, monitorPayload({ pid: 10, ppid: 7, reason: C.MONR_COMM, ktimeNs: 7_000n }), 4),
+      ]),
+    ]);
+    expect(recs.slice(1)).toEqual([
+      { kind: 'monitor', seq: 1, pid: 7, ppid: 1, reason: 'env_marker', partial: true, atStart: true, marker: 'OPENAI_*', sinceUnixNano: OFFSET + 5_000n, startUnixNano: OFFSET + 2_000n },
+      { kind: 'monitor', seq: 2, pid: 8, ppid: 7, reason: 'inherited', partial: false, atStart: false, marker: '', sinceUnixNano: OFFSET + 6_000n, startUnixNano: undefined },
+      { kind: 'monitor', seq: 4, pid: 10, ppid: 7, reason: 'comm', partial: false, atStart: false, marker: '', sinceUnixNano: OFFSET + 7_000n, startUnixNano: undefined },
+    ]);
+    // An unknown reason is a corrupt frame, not a guess.
+    expect(errors.map((e) => e.reason)).toEqual(['bad-payload']);
+  });
+
   it('decodes every frame kind into typed records', () => {
     const { recs, errors, dec } = decodeAll([stream()]);
     expect(errors).toEqual([]);

@@ -51,6 +51,8 @@ export interface ExecEvent extends EventBase {
   readonly args: readonly string[];
   /** argc as the kernel saw it; larger than args.length when truncated. */
   readonly argsCount: number;
+  /** Why monitoring starts at this exec (a monitor record precedes it); `none`: watched before it. */
+  readonly monitorReason: MonitorReason | 'none';
 }
 
 export interface ExitEvent extends EventBase {
@@ -190,7 +192,28 @@ export interface LogRecord {
   readonly message: string;
 }
 
-export type SensorRecord = SensorEvent | StreamHeaderRecord | StatsRecord | LogRecord;
+export type MonitorReason = 'env_marker' | 'comm' | 'pid' | 'inherited';
+
+/** Monitoring of a process begins (frame kind 5): at an exec that matched a rule, or for a running process. */
+export interface MonitorRecord {
+  readonly kind: 'monitor';
+  readonly seq: number;
+  readonly pid: number;
+  readonly ppid: number;
+  readonly reason: MonitorReason;
+  /** The process ran before monitoring began: what it did earlier was not seen. */
+  readonly partial: boolean;
+  /** Found by the sensor's start-up scan (it was running before the sensor). */
+  readonly atStart: boolean;
+  /** The env marker rule that matched (`OPENAI_API_KEY`, `TRACELOOP_*`), or ''. Never a value. */
+  readonly marker: string;
+  /** Epoch ns when monitoring began; undefined before the stream header. */
+  readonly sinceUnixNano: bigint | undefined;
+  /** Epoch ns the process started (its exec for exec matches); undefined if unknown. */
+  readonly startUnixNano: bigint | undefined;
+}
+
+export type SensorRecord = SensorEvent | StreamHeaderRecord | StatsRecord | LogRecord | MonitorRecord;
 
 export type FrameErrorReason =
   | 'bad-magic' // bytes that are not a frame start (skipped until the next magic)
@@ -247,19 +270,24 @@ const HDR_SIZE = S.event_hdr.size;
 const MAGIC = C.AIBOM_FRAME_MAGIC;
 const MAGIC_BYTES = Buffer.from([0x41, 0x49, 0x42, 0x46]);
 
-const TYPE_KIND: readonly (EventKind | undefined)[] = (() => {
-  const t: (EventKind | undefined)[] = new Array<EventKind | undefined>(C.EV_MAX).fill(undefined);
-  t[C.EV_EXEC] = 'exec';
-  t[C.EV_EXIT] = 'exit';
-  t[C.EV_FORK] = 'fork';
-  t[C.EV_OPEN] = 'open';
-  t[C.EV_CONNECT] = 'connect';
-  t[C.EV_ACCEPT] = 'accept';
-  t[C.EV_DNS] = 'dns';
-  t[C.EV_TLS] = 'tls';
-  t[C.EV_HTTP] = 'http';
+/** A lookup table indexed by a C enum value (packed: every slot up to `size` exists). */
+function enumTable<T>(size: number, pairs: readonly (readonly [number, T])[]): readonly (T | undefined)[] {
+  const t = new Array<T | undefined>(size).fill(undefined);
+  for (const [code, v] of pairs) t[code] = v;
   return t;
-})();
+}
+
+const TYPE_KIND = enumTable<EventKind>(C.EV_MAX, [
+  [C.EV_EXEC, 'exec'],
+  [C.EV_EXIT, 'exit'],
+  [C.EV_FORK, 'fork'],
+  [C.EV_OPEN, 'open'],
+  [C.EV_CONNECT, 'connect'],
+  [C.EV_ACCEPT, 'accept'],
+  [C.EV_DNS, 'dns'],
+  [C.EV_TLS, 'tls'],
+  [C.EV_HTTP, 'http'],
+]);
 
 /** Fixed part (bytes before the variable tail) of each event type; frames shorter than this are corrupt. */
 const FIXED_SIZE: Readonly<Record<EventKind, number>> = {
@@ -287,6 +315,14 @@ const MAX_SIZE: Readonly<Record<EventKind, number>> = {
 
 /** A record under construction: base fields plus the kind-specific ones assigned afterwards. */
 type Draft = { -readonly [K in keyof EventBase]: EventBase[K] } & { kind: EventKind; [field: string]: unknown };
+
+const MONITOR_REASONS = enumTable<MonitorReason | 'none'>(C.MONR_INHERITED + 1, [
+  [C.MONR_NONE, 'none'],
+  [C.MONR_ENV_MARKER, 'env_marker'],
+  [C.MONR_COMM, 'comm'],
+  [C.MONR_PID, 'pid'],
+  [C.MONR_INHERITED, 'inherited'],
+]);
 
 const LOG_LEVELS: readonly LogLevel[] = ['info', 'info', 'warn', 'error'];
 const LOG_CODES: readonly LogCode[] = [
@@ -425,7 +461,7 @@ class StreamFrameDecoder implements FrameDecoder {
         check !== frameHeaderCheck(kind, plen) ||
         plen > this.maxPayload ||
         kind < C.FRAME_STREAM_HEADER ||
-        kind > C.FRAME_LOG
+        kind > C.FRAME_MONITOR
       ) {
         this.counters.framesRejected++;
         pos = this.resync(buf, pos, 'bad-header', `invalid frame header (kind ${kind}, length ${plen})`);
@@ -537,6 +573,29 @@ class StreamFrameDecoder implements FrameDecoder {
           message: buf.toString('utf8', p + S.log_frame.size, p + plen),
         };
       }
+      case C.FRAME_MONITOR: {
+        const f = S.monitor_frame.fields;
+        if (plen !== S.monitor_frame.size) return undefined;
+        const reason = MONITOR_REASONS[buf.readUInt16LE(p + f.reason.offset)];
+        const markerLen = buf.readUInt16LE(p + f.marker_len.offset);
+        if (reason === undefined || reason === 'none' || markerLen > f.marker.size) return undefined;
+        const flags = buf.readUInt16LE(p + f.flags.offset);
+        const off = this.streamHeader?.bootOffsetNs;
+        const start = buf.readBigUInt64LE(p + f.start_ktime_ns.offset);
+        const rec: MonitorRecord = {
+          kind: 'monitor',
+          seq,
+          pid: buf.readUInt32LE(p + f.pid.offset),
+          ppid: buf.readUInt32LE(p + f.ppid.offset),
+          reason,
+          partial: (flags & C.MONF_PARTIAL) !== 0,
+          atStart: (flags & C.MONF_AT_START) !== 0,
+          marker: buf.toString('latin1', p + f.marker.offset, p + f.marker.offset + markerLen),
+          sinceUnixNano: off === undefined ? undefined : buf.readBigUInt64LE(p + f.ktime_ns.offset) + off,
+          startUnixNano: off === undefined || start === 0n ? undefined : start + off,
+        };
+        return rec;
+      }
       default:
         return undefined;
     }
@@ -591,6 +650,9 @@ class StreamFrameDecoder implements FrameDecoder {
         r.filename = buf.toString('utf8', p + f.filename.offset, p + f.filename.offset + fnLen);
         r.args = args;
         r.argsCount = buf.readUInt32LE(p + f.args_count.offset);
+        const why = MONITOR_REASONS[buf.readUInt16LE(p + f.monitor_reason.offset)];
+        if (why === undefined) return undefined;
+        r.monitorReason = why;
         return r as unknown as SensorEvent;
       }
       case 'exit': {

@@ -116,6 +116,21 @@ export function logPayload(level: number, code: number, message: string): Buffer
   return b;
 }
 
+export function monitorPayload(opts: { pid: number; ppid: number; reason: number; flags?: number; marker?: string; ktimeNs: bigint; startKtimeNs?: bigint }): Buffer {
+  const f = S.monitor_frame.fields;
+  const b = Buffer.alloc(S.monitor_frame.size);
+  b.writeBigUInt64LE(opts.ktimeNs, f.ktime_ns.offset);
+  b.writeBigUInt64LE(opts.startKtimeNs ?? 0n, f.start_ktime_ns.offset);
+  b.writeUInt32LE(opts.pid, f.pid.offset);
+  b.writeUInt32LE(opts.ppid, f.ppid.offset);
+  b.writeUInt16LE(opts.reason, f.reason.offset);
+  b.writeUInt16LE(opts.flags ?? 0, f.flags.offset);
+  const marker = Buffer.from(opts.marker ?? '', 'latin1');
+  b.writeUInt16LE(marker.length, f.marker_len.offset);
+  marker.copy(b, f.marker.offset);
+  return b;
+}
+
 export function statsPayload(emittedOpen: number, dropsOpen: number, final = false): Buffer {
   const f = S.stats_frame.fields;
   const cf = S.sensor_counters.fields;

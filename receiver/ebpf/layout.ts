@@ -12,8 +12,8 @@ export interface StructLayout {
   readonly fields: Readonly<Record<string, FieldLayout>>;
 }
 
-export const LAYOUT_VERSION = 1;
-export const PROTOCOL_VERSION = 1;
+export const LAYOUT_VERSION = 2;
+export const PROTOCOL_VERSION = 2;
 
 export const STRUCTS = {
   event_hdr: {
@@ -41,7 +41,8 @@ export const STRUCTS = {
       filename_len: { offset: 68, size: 2 },
       args_len: { offset: 70, size: 2 },
       args_count: { offset: 72, size: 4 },
-      _pad0: { offset: 76, size: 4 },
+      monitor_reason: { offset: 76, size: 2 },
+      env_marker: { offset: 78, size: 2 },
       filename: { offset: 80, size: 256 },
       args: { offset: 336, size: 1024 },
     },
@@ -168,6 +169,20 @@ export const STRUCTS = {
       counters: { offset: 56, size: 704 },
     },
   },
+  monitor_frame: {
+    size: 96,
+    fields: {
+      ktime_ns: { offset: 0, size: 8 },
+      start_ktime_ns: { offset: 8, size: 8 },
+      pid: { offset: 16, size: 4 },
+      ppid: { offset: 20, size: 4 },
+      reason: { offset: 24, size: 2 },
+      flags: { offset: 26, size: 2 },
+      marker_len: { offset: 28, size: 2 },
+      _pad0: { offset: 30, size: 2 },
+      marker: { offset: 32, size: 64 },
+    },
+  },
   log_frame: {
     size: 16,
     fields: {
@@ -207,6 +222,14 @@ export const CONSTANTS = {
   FRAME_EVENT: 2,
   FRAME_STATS: 3,
   FRAME_LOG: 4,
+  FRAME_MONITOR: 5,
+  MONR_NONE: 0,
+  MONR_ENV_MARKER: 1,
+  MONR_COMM: 2,
+  MONR_PID: 3,
+  MONR_INHERITED: 4,
+  MONF_PARTIAL: 0x1,
+  MONF_AT_START: 0x2,
   DATA_SRC_SSL_WRITE: 1,
   DATA_SRC_SSL_READ: 2,
   DATA_SRC_SOCKET_SEND: 3,

@@ -2,11 +2,11 @@
 // They need root, BTF and the built sensor (`make -C bpf`). Without them the tests skip locally, but under
 // CI (process.env.CI set) a missing prerequisite is a failure: CI machines can run them.
 
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FrameDecodeError, type SensorEvent, type SensorRecord, type StatsRecord } from './frame-decoder.js';
+import { type FrameDecodeError, type MonitorRecord, type SensorEvent, type SensorRecord, type StatsRecord } from './frame-decoder.js';
 import { SensorProcess } from './sensor-process.js';
 import { assertKernelPrerequisites, SENSOR, startPeers, startWorkload, TESTDATA, type Peers } from './testdata/kernel-harness.js';
 
@@ -72,7 +72,7 @@ function startSensor(args: string[]): RunningSensor {
 }
 
 const events = (recs: SensorRecord[]): SensorEvent[] =>
-  recs.filter((r): r is SensorEvent => r.kind !== 'stream-header' && r.kind !== 'stats' && r.kind !== 'log');
+  recs.filter((r): r is SensorEvent => r.kind !== 'stream-header' && r.kind !== 'stats' && r.kind !== 'log' && r.kind !== 'monitor');
 const finalStats = (recs: SensorRecord[]): StatsRecord | undefined =>
   recs.filter((r): r is StatsRecord => r.kind === 'stats' && r.final).pop();
 
@@ -307,5 +307,125 @@ describe('aibom-sensor on the real kernel', () => {
       w.proc.kill();
       await sensor.stop();
     }
+  });
+
+  describe('environment markers: AI workloads watched without being named', () => {
+    // What a user's shell typically carries, so the marker sits behind ~3 KiB the kernel must skip.
+    const filler: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) filler[`FILLER_VAR_${i}`] = 'x'.repeat(60 + i);
+    // A value longer than the sensor copies at once (LS_COLORS-like), holding a marker-like text that is no name.
+    filler.LONG_VALUE = `${'y'.repeat(1500)}:OPENAI_API_KEY=inside-a-value:${'z'.repeat(1500)}`;
+    const PATH = process.env.PATH ?? '/usr/bin:/bin';
+    // The interpreter itself, not a version-manager shim (a shim's own helpers would be its first children).
+    const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+    const monitors = (recs: SensorRecord[]): MonitorRecord[] => recs.filter((r): r is MonitorRecord => r.kind === 'monitor');
+    // Opens a file, starts a child with a bare environment that opens another and connects, then exits.
+    const script = (file: string, childFile: string, port: number): string =>
+      [
+        'import os, socket, subprocess, sys',
+        `open(${JSON.stringify(file)}).read()`,
+        `subprocess.run([sys.executable, '-c', ${JSON.stringify(`open(${JSON.stringify(childFile)}).read()
+import socket
+s = socket.socket()
+s.connect(('127.0.0.1', ${port}))
+s.close()`)}], env={'PATH': os.environ['PATH']}, check=True)`,
+      ].join('\n');
+
+    it('watches an exec whose environment has a marker from its first instruction, with its children; ordinary and OTel-only environments stay unwatched', async () => {
+      const file = (n: string): string => {
+        const f = path.join(tmp, `env-${n}.txt`);
+        writeFileSync(f, n);
+        return f;
+      };
+      const sensor = startSensor(['--env-marker', 'ACME_AGENT_TOKEN', '--stats-interval-ms', '0', '--no-ssl']);
+      try {
+        await sensor.waitFor((r) => r.kind === 'log' && r.code === 'ready');
+        const agent = startWorkload(python, ['-c', script(file('agent'), file('agent-child'), peers.tcpPort)], { PATH, ...filler, OPENAI_API_KEY: 'sk-test-not-a-real-key' });
+        const custom = startWorkload('/bin/cat', [file('custom')], { PATH, ...filler, ACME_AGENT_TOKEN: 'x' });
+        const plain = startWorkload('/bin/cat', [file('plain')], { PATH, HOME: '/root', LANG: 'C.UTF-8', ...filler });
+        const otel = startWorkload('/bin/cat', [file('otel')], { PATH, OTEL_SERVICE_NAME: 'billing', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4317', OTEL_TRACES_SAMPLER: 'always_on' });
+        // An exact marker is a whole name: GOOGLE_API_KEY does not match GOOGLE_API_KEYS.
+        const near = startWorkload('/bin/cat', [file('near')], { PATH, GOOGLE_API_KEYS: '1', OPENAI: '1' });
+        for (const w of [agent, custom, plain, otel, near]) expect(await w.exit, w.output.join('')).toBe(0);
+        await sensor.waitFor((r) => r.kind === 'exit' && r.pid === agent.proc.pid);
+        await sensor.waitFor((r) => r.kind === 'exit' && r.pid === custom.proc.pid);
+        const { records } = await sensor.stop();
+        expect(sensor.errors).toEqual([]);
+        const evs = events(records);
+
+        // The agent: a monitor record, then its exec, then everything from the loader's first open on.
+        const mine = evs.filter((e) => e.pid === agent.proc.pid);
+        expect(mine[0]?.kind === 'exec' && mine[0].monitorReason, mine.slice(0, 3).map((e) => e.kind).join()).toBe('env_marker');
+        const mon = monitors(records).find((m) => m.pid === agent.proc.pid);
+        expect(mon).toMatchObject({ reason: 'env_marker', marker: 'OPENAI_*', partial: false, atStart: false, ppid: process.pid });
+        expect(records.indexOf(mon!)).toBeLessThan(records.indexOf(mine[0]!));
+        // Right after the exec: the dynamic loader looking for the interpreter's libraries.
+        expect(mine[1]?.kind === 'open' && mine[1].path, 'the dynamic loader\'s first open').toMatch(/ld\.so\.cache|\/lib/);
+        expect(mine.some((e) => e.kind === 'open' && e.path === file('agent'))).toBe(true);
+        // Its child has no marker of its own: watched because its parent is.
+        const childExec = evs.find((e) => e.kind === 'exec' && e.ppid === agent.proc.pid);
+        expect(childExec?.kind === 'exec' && childExec.monitorReason).toBe('none');
+        const child = evs.filter((e) => e.pid === childExec?.pid);
+        expect(child.some((e) => e.kind === 'open' && e.path === file('agent-child'))).toBe(true);
+        expect(child.some((e) => e.kind === 'connect' && e.peerPort === peers.tcpPort)).toBe(true);
+        expect(monitors(records).some((m) => m.pid === childExec?.pid), 'children are announced by their fork, not a monitor record').toBe(false);
+
+        expect(monitors(records).find((m) => m.pid === custom.proc.pid)).toMatchObject({ reason: 'env_marker', marker: 'ACME_AGENT_TOKEN', partial: false });
+        expect(evs.some((e) => e.pid === custom.proc.pid && e.kind === 'open' && e.path === file('custom'))).toBe(true);
+
+        for (const w of [plain, otel, near]) expect(evs.filter((e) => e.pid === w.proc.pid), `pid ${w.proc.pid}`).toEqual([]);
+        expect(evs.some((e) => e.kind === 'open' && /env-(plain|otel|near)/.test(e.path))).toBe(false);
+        // The marker's value never travels: only the rule's name is in the stream.
+        expect(JSON.stringify(records, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : Buffer.isBuffer(v) ? v.toString('latin1') : v))).not.toContain('sk-test-not-a-real-key');
+        const stats = finalStats(records)!;
+        expect(stats.filtered.notMonitored).toBeGreaterThanOrEqual(3); // at least the three unwatched execs
+        expect(stats.perType.exec.helperErrors).toBe(0);
+      } finally {
+        await sensor.stop();
+      }
+    });
+
+    it('watches a marked process that ran before the sensor from start-up, with its existing children, marked partial', async () => {
+      const parentFile = path.join(tmp, 'pre-parent.txt');
+      const childFile = path.join(tmp, 'pre-child.txt');
+      writeFileSync(parentFile, 'p');
+      writeFileSync(childFile, 'c');
+      // The child (bare environment, like an MCP server over stdio) waits on its stdin; the parent on ours.
+      const agent = startWorkload(python, ['-c', [
+        'import os, subprocess, sys',
+        `c = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(`import sys
+sys.stdin.readline()
+open(${JSON.stringify(childFile)}).read()`)}], stdin=subprocess.PIPE, env={'PATH': os.environ['PATH']})`,
+        'print(c.pid, flush=True)',
+        'sys.stdin.readline()',
+        `open(${JSON.stringify(parentFile)}).read()`,
+        "c.stdin.write(b'go\\n'); c.stdin.close(); c.wait()",
+      ].join('\n')], { PATH, ANTHROPIC_API_KEY: 'sk-ant-test' });
+      let childPid = 0;
+      for (let i = 0; i < 200 && !childPid; i++) {
+        childPid = Number(agent.output.join('').trim().split('\n')[0]) || 0;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(childPid, agent.output.join('')).toBeGreaterThan(0);
+      const sensor = startSensor(['--stats-interval-ms', '0', '--no-ssl']);
+      try {
+        await sensor.waitFor((r) => r.kind === 'log' && r.code === 'ready');
+        const roots = monitors(sensor.records);
+        expect(roots.find((m) => m.pid === agent.proc.pid)).toMatchObject({ reason: 'env_marker', marker: 'ANTHROPIC_*', partial: true, atStart: true });
+        expect(roots.find((m) => m.pid === childPid)).toMatchObject({ reason: 'inherited', ppid: agent.proc.pid, partial: true, atStart: true });
+        const started = roots.find((m) => m.pid === agent.proc.pid)!;
+        expect(started.startUnixNano! < started.sinceUnixNano!, `started ${started.startUnixNano} before monitoring began ${started.sinceUnixNano}`).toBe(true);
+        agent.proc.stdin!.write('go\n');
+        expect(await agent.exit, agent.output.join('')).toBe(0);
+        await sensor.waitFor((r) => r.kind === 'exit' && r.pid === agent.proc.pid);
+        const { records } = await sensor.stop();
+        const evs = events(records);
+        expect(evs.some((e) => e.pid === agent.proc.pid && e.kind === 'open' && e.path === parentFile)).toBe(true);
+        expect(evs.some((e) => e.pid === childPid && e.kind === 'open' && e.path === childFile)).toBe(true);
+      } finally {
+        agent.proc.kill();
+        await sensor.stop();
+      }
+    });
   });
 });

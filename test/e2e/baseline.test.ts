@@ -1,10 +1,10 @@
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { agentCommand, APPS, runReferenceAgent } from '../support/apps.js';
+import { APPS, runReferenceAgent } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { Jaeger } from '../support/jaeger.js';
 import { startListening } from '../support/listening.js';
@@ -178,7 +178,8 @@ describe.each([
   let llm: { proc: Proc; ports: number[] };
   let services: { proc: Proc; ports: number[] };
   let dns: { queries: string[]; close: () => void } | undefined;
-  const command = lang === 'js' ? agentCommand('aibom-agent-js', process.execPath, join(tmpdir(), 'aibom-agent-bin')) : agentCommand('aibom-agent-py', realpathSync(join(APPS, 'agent-py', '.venv', 'bin', 'python')), join(APPS, 'agent-py', '.venv', 'bin'));
+  // Run as users run them: the interpreter itself, no command name the sensor is told about.
+  const command = lang === 'js' ? process.execPath : join(APPS, 'agent-py', '.venv', 'bin', 'python');
   const script = join(APPS, lang === 'js' ? 'agent-js/agent.mjs' : 'agent-py/agent.py');
   const secrets = mkdtempSync(join(tmpdir(), 'aibom-baseline-secrets-'));
 
@@ -247,7 +248,7 @@ describe.each([
     const want = ['tool-argument-anomaly', 'new-file', 'payload-size-anomaly'];
     const got = await waitFor('the attack deviations', () => {
       const d = c.deviations().filter((x) => x.traceId === run.traceId);
-      return want.every((r) => d.some((x) => x.attrs['aibom.deviation.rule'] === r)) ? d : undefined;
+      return want.every((r) => d.some((x) => x.attrs['aibom.deviation.rule'] === r)) && d.some((x) => x.attrs['aibom.deviation.component.name'] === 'http_post' && x.attrs['aibom.deviation.rule'] === 'payload-size-anomaly') ? d : undefined;
     }, 60_000, 500).catch((err: Error) => {
       throw new Error(`${err.message}\n${c.deviations().map(summary).join('\n')}\n${c.collector.proc.tail(20)}`);
     });
@@ -258,8 +259,8 @@ describe.each([
     const file = got.find((d) => d.attrs['aibom.deviation.rule'] === 'new-file' && String(d.attrs['aibom.deviation.observed']).endsWith('/customers.csv'))!;
     expect(file, got.map(summary).join('\n')).toBeDefined();
     expect(file.attrs['aibom.deviation.component.kind']).toBe('mcp_server');
-    const payload = got.find((d) => d.attrs['aibom.deviation.rule'] === 'payload-size-anomaly')!;
-    expect(payload.attrs['aibom.deviation.component.name']).toBe('http_post');
+    const payload = got.find((d) => d.attrs['aibom.deviation.rule'] === 'payload-size-anomaly' && d.attrs['aibom.deviation.component.name'] === 'http_post')!;
+    expect(payload, got.map(summary).join('\n')).toBeDefined();
     expect(Number(payload.attrs['http.request.body.size'])).toBeGreaterThan(20_000);
     for (const d of [query, file, payload]) {
       expect(String(d.attrs['aibom.chain.prompt'])).toContain('warranty claim');

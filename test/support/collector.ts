@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { freePort, freePorts } from './ports.js';
 import { Proc, waitFor } from './process.js';
 import { collectorMain } from './tools.js';
 
@@ -11,6 +11,7 @@ export class Collector {
     readonly proc: Proc,
     readonly adminUrl: string,
     readonly configPath: string | undefined,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
   /** `yaml` may use ${ADMIN} for the admin endpoint, which this picks. */
@@ -22,10 +23,27 @@ export class Collector {
     return Collector.startWith(configPath, `http://127.0.0.1:${adminPort}`, env);
   }
 
+  /**
+   * The embedded default (`run` with no --config), as a user runs it; its endpoints and data directory are
+   * moved to free ports and a temporary directory with the AIBOM_* variables it reads.
+   */
+  static async startDefault(env: NodeJS.ProcessEnv = {}): Promise<{ collector: Collector; grpcPort: number; dataDir: string }> {
+    const [grpcPort, httpPort, adminPort] = await freePorts(3);
+    const dataDir = mkdtempSync(join(tmpdir(), 'aibom-default-'));
+    const collector = await Collector.startWith(undefined, `http://127.0.0.1:${adminPort}`, {
+      AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpcPort}`,
+      AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${httpPort}`,
+      AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${adminPort}`,
+      AIBOM_DATA_DIR: dataDir,
+      ...env,
+    });
+    return { collector, grpcPort: grpcPort!, dataDir };
+  }
+
   /** `configPath` undefined: `run` with no --config, the embedded default. */
   static async startWith(configPath: string | undefined, adminUrl: string, env: NodeJS.ProcessEnv = {}): Promise<Collector> {
     const proc = new Proc(process.execPath, [collectorMain(), 'run', ...(configPath ? ['--config', configPath] : [])], { env: { ...process.env, ...env } });
-    const c = new Collector(proc, adminUrl, configPath);
+    const c = new Collector(proc, adminUrl, configPath, env);
     await waitFor(`collector readiness\n${proc.tail()}`, async () => {
       if (!proc.running) throw new Error(`collector exited with ${proc.child.exitCode}\n${proc.tail()}`);
       const res = await fetch(`${adminUrl}/readyz`).catch(() => undefined);
@@ -37,7 +55,7 @@ export class Collector {
   /** Restarts the same config (same ports and storage paths). */
   async restart(): Promise<Collector> {
     await this.stop();
-    return Collector.startWith(this.configPath, this.adminUrl);
+    return Collector.startWith(this.configPath, this.adminUrl, this.env);
   }
 
   async stop(): Promise<number | null> {

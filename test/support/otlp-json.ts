@@ -1,4 +1,4 @@
-import type { JsonKeyValue } from './jaeger.js';
+import type { JaegerSpan, JaegerTrace, JsonKeyValue } from './jaeger.js';
 
 /** An OTLP/JSON AnyValue as the plain value the test apps describe (bytes as {bytesBase64}). */
 export function plainValue(v: Record<string, unknown> | undefined): unknown {
@@ -38,6 +38,21 @@ export function spansOf(jsonLines: string): { name: string; scope: string | unde
     const doc = JSON.parse(line) as { resourceSpans?: { scopeSpans?: { scope?: { name?: string }; spans?: { name: string; attributes?: JsonKeyValue[] }[] }[] }[] };
     for (const rs of doc.resourceSpans ?? []) {
       for (const ss of rs.scopeSpans ?? []) for (const s of ss.spans ?? []) out.push({ name: s.name, scope: ss.scope?.name, attributes: plainAttributes(s.attributes) });
+    }
+  }
+  return out;
+}
+
+/** The spans of one trace in an OTLP JSON-lines file (our file exporter's output), shaped as Jaeger returns them. */
+export function traceOf(jsonLines: string, traceIdHex: string): JaegerSpan[] {
+  const out: JaegerSpan[] = [];
+  for (const line of jsonLines.split('\n')) {
+    if (!line.includes(traceIdHex)) continue;
+    const doc = JSON.parse(line) as JaegerTrace;
+    for (const rs of doc.resourceSpans ?? []) {
+      for (const ss of rs.scopeSpans ?? []) {
+        for (const s of ss.spans ?? []) if (s.traceId === traceIdHex) out.push({ ...s, resource: rs.resource?.attributes ?? [], scope: ss.scope });
+      }
     }
   }
   return out;

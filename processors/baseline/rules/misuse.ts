@@ -44,6 +44,14 @@ function shapeOf(v: unknown): { type: string; length: number; value?: string; nu
   }
 }
 
+/**
+ * Few distinct values, each seen again and again (a collection name, a priority): a choice among
+ * known values. Few calls with all-different values (free text seen a handful of times) is not.
+ */
+function lowCardinality(a: { count: number; values: Set<string> | null }): boolean {
+  return a.values !== null && a.count >= 2 * a.values.size;
+}
+
 export function checkMisuse(p: Profile, f: Fact, s: MisuseSettings): Check[] {
   if (f.type === 'payload') {
     const stats = p.payloads.get(f.destination);
@@ -74,7 +82,7 @@ export function checkMisuse(p: Profile, f: Fact, s: MisuseSettings): Check[] {
     if (!a.types.has(x.type)) {
       found.push(`${key} is ${x.type}`);
       learned.push(`${key}: ${list(a.types)}`);
-    } else if (a.values && x.value !== undefined && !a.values.has(x.value)) {
+    } else if (a.values && x.value !== undefined && !a.values.has(x.value) && lowCardinality(a)) {
       found.push(`${key}=${x.value}`);
       learned.push(`${key}: ${list(a.values)}`);
     } else if (x.num !== undefined && a.range && !a.values && x.num > a.range.max * s.sizeTolerance) {

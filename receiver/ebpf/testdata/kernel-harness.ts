@@ -42,8 +42,9 @@ export interface Workload {
   output: string[];
 }
 
-export function startWorkload(cmd: string, args: string[]): Workload {
-  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+/** `env` replaces the whole environment (default: this process's). */
+export function startWorkload(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Workload {
+  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
   const output: string[] = [];
   proc.stdout!.on('data', (c: Buffer) => output.push(c.toString()));
   proc.stderr!.on('data', (c: Buffer) => output.push(c.toString()));

@@ -12,6 +12,7 @@
 //      AGENT_TOKEN_FILE (service-account token, default ../identity/support-agent.token),
 //      MCP_DATA_DIR (default ../data), AGENT_MCP=all|filesystem|support|none (default all),
 //      AGENT_STREAMING=1 (ChatOpenAI streaming), MCP_SERVER_LOG (passed to our MCP server),
+//      AGENT_WAIT_STDIN=1 (print `WAITING` once the MCP servers run, start the runs at a stdin line),
 //      plus the OTEL_* variables of otel.mjs.
 // Output (stdout, one JSON line): {framework, pid, serviceName, tokenFile, runs:[{scenario, prompt,
 //   traceId, spanId, ok, answer, toolCalls:[{name,args}], error?}], mcpChildren:[{pid, cmdline}],
@@ -136,6 +137,13 @@ function listChildren() {
     } catch { /* gone */ }
   }
   return out;
+}
+
+if (process.env.AGENT_WAIT_STDIN === '1') {
+  // An agent already running (its MCP servers too) when something else starts, e.g. the collector.
+  process.stdout.write('WAITING\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.pause();
 }
 
 const tracer = trace.getTracer('support-agent');

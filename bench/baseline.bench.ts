@@ -1,0 +1,127 @@
+/**
+ * processors/baseline figures: cost per agent span and per kernel span, memory per profile. A script,
+ * not a timed unit test:
+ *
+ *   npm run build && node --expose-gc dist/bench/baseline.bench.js
+ *
+ * - per span: the recorded reference run (processors/aibom/testdata/reference-js.jsonl: the
+ *   LangChain.js attack run's agent spans and correlate's kernel spans) copied under fresh trace ids,
+ *   fed through the traces consumer and evaluated (tick after settle), with frozen profiles learned
+ *   from the same run: recording, trace buffer, observation, rule checks. Agent spans and kernel
+ *   spans are measured apart (batches filtered to one or the other). The next hop does nothing.
+ * - memory: heapUsed after gc() per profile, for the profiles the reference run makes (typical) and
+ *   for profiles filled to every bound of the default config (worst case: 100-character values).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../pipeline/package-root.js';
+import { tracesCodec } from '../pipeline/otlp/codec.js';
+import type { TracesData } from '../pipeline/otlp/types.js';
+import { CORRELATE_SCOPE } from '../pipeline/semconv.js';
+import { silentLogger } from '../pipeline/telemetry/logger.js';
+import { Metrics } from '../pipeline/telemetry/metrics.js';
+import { createHost } from '../pipeline/host.js';
+import { BaselineProcessor } from '../processors/baseline/baseline-processor.js';
+import { createDefaultConfig } from '../processors/baseline/config.js';
+import { Profile } from '../processors/baseline/profile.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) console.warn('run with node --expose-gc for the memory figures');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+
+const reference: TracesData[] = readFileSync(join(packageRoot(), 'processors', 'aibom', 'testdata', 'reference-js.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => tracesCodec.decode(tracesCodec.encode(tracesCodec.fromJson(l))));
+
+/** The batches with only agent spans, or only kernel spans. */
+function only(kernel: boolean): TracesData[] {
+  return reference.map((b) => ({ resourceSpans: b.resourceSpans.map((rs) => ({ ...rs, scopeSpans: rs.scopeSpans.filter((ss) => (ss.scope?.name === CORRELATE_SCOPE) === kernel) })) }));
+}
+
+/** `n` copies of the batches, each copy's traces under other trace ids (so each is a new open trace). */
+function copies(batches: TracesData[], n: number): TracesData[][] {
+  return Array.from({ length: n }, (_, i) =>
+    batches.map((b) => ({
+      resourceSpans: b.resourceSpans.map((rs) => ({
+        ...rs,
+        scopeSpans: rs.scopeSpans.map((ss) => ({ ...ss, spans: ss.spans.map((s) => ({ ...s, traceId: Buffer.concat([Buffer.from(s.traceId!).subarray(0, 12), Buffer.from([i >> 24, i >> 16, i >> 8, i])]) })) })),
+      })),
+    })),
+  );
+}
+
+const count = (batches: TracesData[]) => batches.reduce((n, b) => n + b.resourceSpans.reduce((m, rs) => m + rs.scopeSpans.reduce((k, ss) => k + ss.spans.length, 0), 0), 0);
+
+async function processor() {
+  let clock = 1_000_000;
+  const next = { traces: { consume: async (_d: TracesData) => {} }, logs: { consume: async () => {} } };
+  const c = { ...createDefaultConfig(), settleMs: 10, traceTtlMs: 10 };
+  const p = new BaselineProcessor({ id: 'baseline', name: '', logger: silentLogger(), metrics: new Metrics() }, c, next, () => clock);
+  await p.start(createHost());
+  const round = async (batches: TracesData[]) => {
+    for (const b of batches) await p.traces.consume(b);
+    clock += 20;
+    await p.tick();
+  };
+  return { p, round };
+}
+
+/** Spans per second through consume + evaluation, with frozen profiles learned from the full run. */
+async function measure(name: string, batches: TracesData[]): Promise<number> {
+  const { p, round } = await processor();
+  for (const c of copies(reference, 5)) await round(c);
+  p.detector.freeze(Date.now());
+  const rounds = copies(batches, 400);
+  const spans = count(batches);
+  for (const c of rounds.slice(0, 50)) await round(c);
+  gc?.();
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(SECONDS * 1e9);
+  while (process.hrtime.bigint() < deadline) await round(rounds[n++ % rounds.length]!);
+  const perSec = (n * spans) / (Number(process.hrtime.bigint() - start) / 1e9);
+  console.log(`${name.padEnd(34)} ${spans} spans/run  ${Math.round(perSec).toLocaleString('en-US').padStart(10)} spans/s  ${(1e6 / perSec).toFixed(2)} µs/span`);
+  await p.shutdown();
+  return perSec;
+}
+
+await measure('agent + kernel spans', reference);
+await measure('agent spans only', only(false));
+await measure('kernel spans only', only(true));
+
+// ---------------------------------------------------------------- memory per profile
+{
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const made: { p: BaselineProcessor }[] = [];
+  for (let i = 0; i < 50; i++) {
+    const { p, round } = await processor();
+    await round(copies(reference, 1)[0]!);
+    made.push({ p });
+  }
+  gc?.();
+  const profiles = made.reduce((n, m) => n + m.p.detector.profiles.size, 0);
+  console.log(`typical (reference run): ${profiles} profiles, ${((process.memoryUsage().heapUsed - before) / profiles / 1024).toFixed(1)} KiB per profile (incl. the processor's share)`);
+}
+{
+  const d = createDefaultConfig();
+  const settings = { collapseThreshold: d.collapseThreshold, isSensitive: () => false, maxFactsPerList: d.maxFactsPerList, maxSamples: d.maxSamples, maxStatistics: d.maxStatistics };
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const list: Profile[] = [];
+  for (let i = 0; i < 20; i++) {
+    const p = new Profile(`tool:${i.toString(16).padStart(16, '0')}`, { kind: 'tool', name: `t${i}` }, 0, settings);
+    for (let j = 0; j < d.maxFactsPerList; j++) {
+      for (const k of ['executables', 'credentials', 'egress', 'tools', 'mcpTools', 'models', 'modelVersions'] as const) p.learnValue(k, `/some/fairly/long/path/value-${k}-${j}-${i}`.padEnd(100, "x"));
+      p.learnFile(`/srv/data/dir${j}/file-${j}.csv`.padStart(100, "/"));
+      p.learnArgument(`arg_${j}`, 'string', j, `v${j}`, undefined, d.lowCardinalityMax);
+      p.learnPayload(`10.0.0.${j}:443/api/v1/items`, j);
+    }
+    for (const a of p.args.values()) for (let s = 1; s < d.maxSamples; s++) a.lengths.add(s);
+    for (const s of p.payloads.values()) for (let x = 1; x < d.maxSamples; x++) s.add(x);
+    list.push(p);
+  }
+  gc?.();
+  console.log(`worst case (every list at max_facts_per_list=${d.maxFactsPerList}, max_statistics=${d.maxStatistics} at max_samples=${d.maxSamples}): ${((process.memoryUsage().heapUsed - before) / list.length / 1024 / 1024).toFixed(2)} MiB per profile`);
+}
