@@ -158,6 +158,31 @@ const CASES: Case[] = [
     kind: 'path (kernel)',
     spec: { user: 'Parse my data.', steps: [{ tool: 'search_kb', args: { query: 'parse' }, result: 'We use /usr/lib/python3/dist-packages/yaml/__init__.py for parsing.' }, { tool: 'parse', args: { file: 'data.bin' } }, { kind: 'open', kernel: { 'file.path': '/usr/lib/python3/dist-packages/yaml/__init__.py', 'aibom.file.result': 4 } }] },
   },
+  {
+    name: 'benign: the tool connects to the address the user gave; a mail names another one',
+    kind: 'ip (kernel)',
+    spec: { user: 'Sync my calendar with 198.51.100.20.', steps: [{ tool: 'read_mail', args: {}, result: 'Old server 203.0.113.77 is retired.' }, { tool: 'sync_calendar', args: { server: '198.51.100.20' } }, { kind: 'connect', kernel: { 'network.peer.address': '198.51.100.20', 'network.peer.port': 443 } }] },
+  },
+  {
+    name: 'benign: the tool runs the command the user asked for, which a ticket also shows',
+    kind: 'command (kernel)',
+    spec: { user: 'Run the diagnostics: python3 -m diag --full --verbose', steps: [{ tool: 'get_ticket', args: { id: 'OPS-10' }, result: 'Ran python3 -m diag --full --verbose last week.' }, { tool: 'run_diagnostics', args: { full: true } }, { kind: 'exec', kernel: { 'process.executable.path': '/usr/bin/python3', 'process.command_args': ['python3', '-m', 'diag', '--full', '--verbose'] } }] },
+  },
+  {
+    name: 'benign: an order id and a status from a lookup feed the next call (not security-relevant values)',
+    kind: 'other values',
+    spec: { user: 'Where is my last order?', steps: [{ tool: 'list_orders', args: { customer: 'me' }, result: '{"orders":[{"id":"A1001","status":"shipped","carrier":"DHL"}]}' }, { tool: 'track_shipment', args: { order_id: 'A1001', carrier: 'DHL' } }] },
+  },
+  {
+    name: 'benign: a recipient the system prompt names, which the document repeats',
+    kind: 'email',
+    spec: { system: 'Escalations go to escalations@corp.example.', user: 'Escalate my complaint.', steps: [{ tool: 'search_kb', args: { query: 'escalation' }, result: 'Escalations: write to escalations@corp.example.' }, { tool: 'send_email', args: { to: 'escalations@corp.example', body: 'complaint' } }] },
+  },
+  {
+    name: 'benign: a file path a listing returned, the directory the user named',
+    kind: 'path',
+    spec: { user: 'Summarise the newest report in /srv/reports/2026/', steps: [{ tool: 'list_directory', args: { path: '/srv/reports/2026/' }, result: '/srv/reports/2026/q3-summary.pdf\n/srv/reports/2026/q2-summary.pdf' }, { tool: 'read_file', args: { path: '/srv/reports/2026/q3-summary.pdf' } }] },
+  },
 ];
 
 describe('provenance cases: detections and false positives per kind of value', () => {

@@ -11,6 +11,8 @@ export interface ProvenanceConfig {
   maxOpenTraces: number;
   /** Content hashes held per open trace; content past it is not indexed (counted). */
   maxEntriesPerTrace: number;
+  /** Content hashes held over all open traces (4-8 bytes each); past it the oldest traces are evaluated early (`overflow`). */
+  maxTotalEntries: number;
   /** Tool calls, content sources and kernel facts kept per trace, each. */
   maxItemsPerTrace: number;
   /** How often open traces are checked for settling. */
@@ -30,6 +32,7 @@ export const DEFAULT_MAX_TRACE_AGE_MS = 120_000;
 export const DEFAULT_MAX_OPEN_TRACES = 1_024;
 export const DEFAULT_MAX_ENTRIES_PER_TRACE = 200_000;
 export const DEFAULT_MAX_ITEMS_PER_TRACE = 512;
+export const DEFAULT_MAX_TOTAL_ENTRIES = 4_194_304;
 export const DEFAULT_TICK_MS = 500;
 
 export function createDefaultConfig(): ProvenanceConfig {
@@ -38,6 +41,7 @@ export function createDefaultConfig(): ProvenanceConfig {
     maxTraceAgeMs: DEFAULT_MAX_TRACE_AGE_MS,
     maxOpenTraces: DEFAULT_MAX_OPEN_TRACES,
     maxEntriesPerTrace: DEFAULT_MAX_ENTRIES_PER_TRACE,
+    maxTotalEntries: DEFAULT_MAX_TOTAL_ENTRIES,
     maxItemsPerTrace: DEFAULT_MAX_ITEMS_PER_TRACE,
     tickMs: DEFAULT_TICK_MS,
     ignorePaths: [...DEFAULT_IGNORE_PATHS],
@@ -55,6 +59,7 @@ export function readConfig(section: Section): ProvenanceConfig {
     maxTraceAgeMs: section.duration('max_trace_age', d.maxTraceAgeMs),
     maxOpenTraces: section.int('max_open_traces', d.maxOpenTraces, 1),
     maxEntriesPerTrace: section.int('max_entries_per_trace', d.maxEntriesPerTrace, 1),
+    maxTotalEntries: section.int('max_total_entries', d.maxTotalEntries, 1),
     maxItemsPerTrace: section.int('max_items_per_trace', d.maxItemsPerTrace, 1),
     tickMs: section.duration('tick_interval', d.tickMs),
     ignorePaths: section.stringList('ignore_paths', d.ignorePaths),
@@ -64,6 +69,7 @@ export function readConfig(section: Section): ProvenanceConfig {
   };
   if (c.settleMs <= 0) section.error('settle', 'must be greater than 0');
   if (c.tickMs <= 0) section.error('tick_interval', 'must be greater than 0');
+  if (c.maxTotalEntries < c.maxEntriesPerTrace) section.error('max_total_entries', `must be at least max_entries_per_trace (${c.maxEntriesPerTrace})`);
   if (c.maxTraceAgeMs < c.settleMs) section.error('max_trace_age', `must be at least settle (${c.settleMs} ms)`);
   return c;
 }

@@ -35,17 +35,21 @@ export function normalizeText(s: string): string {
 }
 
 const TOKEN = /[a-z0-9._@:/~+%?&#-]+/g;
-const LEAD = /^[.:?&#,~+-]+/;
-const TRAIL = /[.:,?&#/~+-]+$/;
 /** IBAN as written (spaced or not), after normalisation (lower case). */
 export const IBAN_TEXT = /\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,4})?\b/g;
 /** Account, card or phone-like digit runs of 8+ digits with spaces or dashes between groups. */
 export const DIGITS_TEXT = /\d(?:[ -]?\d){7,33}/g;
 
+const LEAD_CHARS = new Set('.:?&#,~+-');
+const TRAIL_CHARS = new Set('.:,?&#/~+-');
+
 /** A token with its edges trimmed, or '' when too short. */
 export function cleanToken(t: string): string {
-  const c = t.replace(LEAD, '').replace(TRAIL, '');
-  return c.length >= MIN_TOKEN ? c : '';
+  let a = 0;
+  let b = t.length;
+  while (a < b && LEAD_CHARS.has(t[a]!)) a++;
+  while (b > a && TRAIL_CHARS.has(t[b - 1]!)) b--;
+  return b - a >= MIN_TOKEN ? (a === 0 && b === t.length ? t : t.slice(a, b)) : '';
 }
 
 /** Host of a `scheme://` token (no userinfo, no port), or undefined. */
@@ -64,6 +68,7 @@ export function tokenHost(t: string): string | undefined {
 /** The forms a token is also written in: host of a URL, trailing path segments, ip without port. */
 export function tokenForms(t: string, out: string[]): void {
   out.push(t);
+  if (t.indexOf('/') < 0 && t.indexOf(':') < 0) return;
   const host = tokenHost(t);
   if (host) out.push(host);
   if (host || t.includes('/')) {
@@ -95,22 +100,31 @@ export function hash(s: string): number {
   return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
-/** Winnowed shingle hashes of normalised text (K-grams, the minimum of every W consecutive). */
+/**
+ * Winnowed shingle hashes of normalised text (K-grams, the minimum of every W consecutive). Hashes are
+ * 30-bit so they stay small integers in V8 (a Set of them is several times cheaper than of doubles).
+ */
 export function fingerprints(t: string, add: (h: number) => void): void {
   const n = t.length - K + 1;
   if (n <= 0) return;
-  const grams = new Array<number>(n);
+  const grams = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     let h = 0x811c9dc5;
     for (let j = 0; j < K; j++) h = Math.imul(h ^ t.charCodeAt(i + j), 0x01000193);
-    grams[i] = h >>> 0;
+    grams[i] = h & 0x3fffffff;
   }
   let last = -1;
   const windows = Math.max(1, n - W + 1);
   for (let i = 0; i < windows; i++) {
-    const end = Math.min(i + W, n);
-    let at = i;
-    for (let j = i + 1; j < end; j++) if (grams[j]! <= grams[at]!) at = j;
+    let at = last >= i ? last : i;
+    if (at === last) {
+      // The previous minimum is still in this window: only the new gram can beat it.
+      const j = Math.min(i + W, n) - 1;
+      if (j > at && grams[j]! <= grams[at]!) at = j;
+    } else {
+      const end = Math.min(i + W, n);
+      for (let j = i + 1; j < end; j++) if (grams[j]! <= grams[at]!) at = j;
+    }
     if (at !== last) {
       add(grams[at]!);
       last = at;
@@ -130,41 +144,101 @@ export function tokensOf(t: string, add: (form: string) => void): void {
   for (const f of forms) add(f);
 }
 
+/**
+ * A set of hashes as one sorted typed array, 4 (fingerprints) or 8 (tokens) bytes an entry where a JS
+ * Set costs about 13; filled in batches (a piece of content at a time), looked up by binary search.
+ */
+class SortedHashes {
+  private a: Float64Array | Int32Array;
+
+  constructor(private readonly wide: boolean) {
+    this.a = wide ? new Float64Array(0) : new Int32Array(0);
+  }
+
+  get size(): number {
+    return this.a.length;
+  }
+
+  get bytes(): number {
+    return this.a.byteLength;
+  }
+
+  /** Adds a batch; returns how many were new. */
+  addAll(batch: number[]): number {
+    if (batch.length === 0) return 0;
+    const b = (this.wide ? Float64Array.from(batch) : Int32Array.from(batch)).sort();
+    const a = this.a;
+    const out = this.wide ? new Float64Array(a.length + b.length) : new Int32Array(a.length + b.length);
+    let i = 0;
+    let j = 0;
+    let n = 0;
+    while (i < a.length || j < b.length) {
+      const v = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+      if (n === 0 || out[n - 1] !== v) out[n++] = v;
+    }
+    const added = n - a.length;
+    this.a = out.slice(0, n);
+    return added;
+  }
+
+  has(h: number): boolean {
+    const a = this.a;
+    let lo = 0;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = a[mid]!;
+      if (v === h) return true;
+      if (v < h) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
+
+/** Most numbers kept per piece of content (amount look-ups). */
+const MAX_NUMBERS = 256;
+
 export class ContentIndex {
-  private readonly tokens = new Set<number>();
-  private readonly prints = new Set<number>();
+  private readonly tokens = new SortedHashes(true);
+  private readonly prints = new SortedHashes(false);
   /** Numbers written in the content (amounts), bounded. */
   readonly numbers: number[] = [];
-  /** Entries held (tokens + fingerprints). */
-  size = 0;
   /** Content was cut because the trace's budget ran out. */
   truncated = false;
 
-  /** Indexes `text` while `budget()` allows; returns the entries added. */
+  /** Entries held (tokens + fingerprints). */
+  get size(): number {
+    return this.tokens.size + this.prints.size;
+  }
+
+  /** Bytes the hashes take. */
+  get bytes(): number {
+    return this.tokens.bytes + this.prints.bytes;
+  }
+
+  /** Indexes `text`, at most `budget` new entries; returns the entries added. */
   add(text: string, budget: number): number {
     const t = normalizeText(text);
-    const before = this.size;
-    const room = () => this.size - before < budget;
+    // Distinct hashes count against the budget, so repetitive content is not cut early.
+    const toks = new Set<number>();
+    const prints = new Set<number>();
     tokensOf(t, (f) => {
-      if (!room()) return void (this.truncated = true);
       const h = hash(f);
-      if (!this.tokens.has(h)) {
-        this.tokens.add(h);
-        this.size++;
-      }
+      if (toks.has(h)) return;
+      if (toks.size < budget) toks.add(h);
+      else this.truncated = true;
     });
     fingerprints(t, (h) => {
-      if (!room()) return void (this.truncated = true);
-      if (!this.prints.has(h)) {
-        this.prints.add(h);
-        this.size++;
-      }
+      if (prints.has(h)) return;
+      if (toks.size + prints.size < budget) prints.add(h);
+      else this.truncated = true;
     });
     for (const m of t.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
-      if (this.numbers.length >= 256) break;
+      if (this.numbers.length >= MAX_NUMBERS) break;
       this.numbers.push(Number(m[0]));
     }
-    return this.size - before;
+    return this.tokens.addAll([...toks]) + this.prints.addAll([...prints]);
   }
 
   hasToken(form: string): boolean {
@@ -178,7 +252,7 @@ export class ContentIndex {
     let any = false;
     fingerprints(value, (h) => {
       any = true;
-      if (!this.prints.has(h)) all = false;
+      if (all && !this.prints.has(h)) all = false;
     });
     return any && all;
   }

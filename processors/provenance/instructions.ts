@@ -19,7 +19,7 @@ const PATTERNS: readonly Pattern[] = [
   { id: 'override-instructions', re: /\b(?:ignore|disregard|forget|override|bypass)\s+(?:all\s+|any\s+|the\s+|your\s+)*(?:previous|prior|above|earlier|preceding|system|original)\s+(?:instructions|prompts?|rules|directions|guidelines)/, strong: true },
   { id: 'new-instructions', re: /\b(?:new|updated|real|actual)\s+instructions\s*:|\byour\s+(?:new|real)\s+(?:task|instructions|goal)\s+(?:is|are)\b/, strong: true },
   { id: 'addressed-to-assistant', re: /\b(?:note|notice|message|attention|instructions?)\s+(?:for|to)\s+(?:the\s+|all\s+)?(?:ai|llm|assistants?|agents?|language\s+models?|chatbots?)\b|\b(?:dear|hey)\s+(?:ai|assistant|agent)\b|\bas\s+an\s+ai\s+(?:assistant|agent|model)\b/, strong: false },
-  { id: 'hide-from-user', re: /\b(?:do\s+not|don'?t|never)\s+(?:tell|mention|inform|reveal|disclose|show)\b[^.]{0,40}\b(?:the\s+)?(?:user|customer|human)\b|\bwithout\s+(?:telling|informing|notifying)\s+(?:the\s+)?(?:user|customer)\b/, strong: false },
+  { id: 'hide-from-user', re: /\b(?:do\s+not|don\s?t|never)\s+(?:tell|mention|inform|reveal|disclose|show)\b[^.]{0,40}\b(?:the\s+)?(?:user|customer|human)\b|\bwithout\s+(?:telling|informing|notifying)\s+(?:the\s+)?(?:user|customer)\b/, strong: false },
   { id: 'tool-directive', re: /\b(?:you\s+must|you\s+should|you\s+need\s+to|immediately|now)\s+(?:call|use|invoke|run|execute|send|post|forward|email|transfer|read|search|upload|fetch|open)\b/, strong: false },
   { id: 'system-impersonation', re: /\b(?:system|admin|administrator|developer)\s+(?:notice|override|message|prompt|mode)\b|<\/?\s*(?:system|im_start|instructions?)\s*>/, strong: false },
 ];

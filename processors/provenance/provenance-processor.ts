@@ -29,6 +29,8 @@ type CloseReason = 'settled' | 'max_age' | 'overflow' | 'shutdown';
  */
 export class ProvenanceProcessor implements Component, Consumers {
   private readonly open = new Map<string, TraceView>();
+  /** Content hashes held by the open traces (bounded by max_total_entries). */
+  private totalEntries = 0;
   private readonly limiter: DeviationLimiter;
   private readonly version: string;
   /** Per agent: whether its last trace with tool spans carried content (logged once per change). */
@@ -53,7 +55,7 @@ export class ProvenanceProcessor implements Component, Consumers {
     this.labels = { component: settings.id };
     this.m = {
       open: metrics.gauge('aibom_provenance_open_traces', 'Traces whose provenance view is held, waiting to settle.', ['component']),
-      closed: metrics.counter('aibom_provenance_traces_total', 'Traces evaluated, by why: settled, max_age (still receiving spans), overflow (max_open_traces reached, evaluated early), shutdown.', ['component', 'reason']),
+      closed: metrics.counter('aibom_provenance_traces_total', 'Traces evaluated, by why: settled, max_age (still receiving spans), overflow (max_open_traces or max_total_entries reached, evaluated early), shutdown.', ['component', 'reason']),
       truncated: metrics.counter('aibom_provenance_truncated_traces_total', 'Traces whose content or items exceeded a per-trace bound (max_entries_per_trace, max_items_per_trace): evaluated on what was kept.', ['component']),
       late: metrics.counter('aibom_provenance_late_spans_total', 'Kernel spans that arrived after their trace was evaluated (raise settle if this grows).', ['component']),
       suppressed: metrics.counter('aibom_provenance_suppressed_total', 'Deviations not emitted: duplicate within dedupe_window or over max_per_minute.', ['component', 'rule', 'reason']),
@@ -127,7 +129,7 @@ export class ProvenanceProcessor implements Component, Consumers {
           if (!v) {
             if (this.open.size >= this.config.maxOpenTraces) {
               const oldest = this.open.values().next().value!;
-              this.open.delete(oldest.traceId);
+              this.forget(oldest);
               overflowed.push(oldest);
             }
             v = new TraceView(traceId, service, now, limits);
@@ -136,7 +138,16 @@ export class ProvenanceProcessor implements Component, Consumers {
           v.lastMs = now;
           v.parent(spanId, parentId);
           const ref = { spanId, name: span.name, startUs: int64ToMicros(span.startTimeUnixNano), endUs: int64ToMicros(span.endTimeUnixNano) };
+          const before = v.entries;
           v.addSpan(ref, view, canonicalContent(span, view));
+          this.totalEntries += v.entries - before;
+          // Over the budget of all open traces: the oldest go first (evaluated on what they hold).
+          while (this.totalEntries > this.config.maxTotalEntries && this.open.size > 1) {
+            const oldest = this.open.values().next().value!;
+            if (oldest === v) break;
+            this.forget(oldest);
+            overflowed.push(oldest);
+          }
         }
       }
     }
@@ -151,7 +162,7 @@ export class ProvenanceProcessor implements Component, Consumers {
       if (now - v.lastMs >= this.config.settleMs) due.push([v, 'settled']);
       else if (now - v.openedMs >= this.config.maxTraceAgeMs) due.push([v, 'max_age']);
     }
-    for (const [v] of due) this.open.delete(v.traceId);
+    for (const [v] of due) this.forget(v);
     this.m.open.set(this.labels, this.open.size);
     for (const reason of ['settled', 'max_age'] as const) {
       const list = due.filter(([, r]) => r === reason).map(([v]) => v);
@@ -159,9 +170,15 @@ export class ProvenanceProcessor implements Component, Consumers {
     }
   }
 
+  private forget(v: TraceView): void {
+    this.open.delete(v.traceId);
+    this.totalEntries -= v.entries;
+  }
+
   private async closeAll(reason: CloseReason): Promise<void> {
     const list = [...this.open.values()];
     this.open.clear();
+    this.totalEntries = 0;
     this.m.open.set(this.labels, 0);
     if (list.length > 0) await this.emit(list, reason);
   }

@@ -106,6 +106,10 @@ export class TraceView {
       if (m.role !== 'user' && m.role !== 'system') continue;
       const h = hash(m.content);
       if (this.trustedSeen.has(h)) continue;
+      if (this.trustedSeen.size >= this.limits.maxItems * 4) {
+        this.overflow++;
+        break;
+      }
       this.trustedSeen.add(h);
       if (m.role === 'user' && this.prompt === undefined) this.prompt = m.content.slice(0, KEEP_TEXT);
       this.index(this.trusted, m.content);
@@ -113,10 +117,14 @@ export class TraceView {
     for (const d of content.toolDefinitions) {
       const h = hash(d);
       if (this.trustedSeen.has(h)) continue;
+      if (this.trustedSeen.size >= this.limits.maxItems * 4) {
+        this.overflow++;
+        break;
+      }
       this.trustedSeen.add(h);
       this.index(this.trusted, d);
     }
-    if (view.kind === 'llm') this.llms.push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
+    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) this.llms.push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
     if (view.kind === 'tool' || view.kind === 'mcp_client') {
       this.toolSpans++;
       if (content.toolArguments !== undefined || content.toolResult !== undefined) this.toolSpansWithContent++;
@@ -163,8 +171,17 @@ export class TraceView {
   /** The principal said it (or, for an amount, something close to it). */
   private isTrusted(c: Candidate): boolean {
     if (appears(this.trusted, c)) return true;
+    if (c.kind === 'path' && this.inTrustedDirectory(c.value)) return true;
     const a = c.amount;
     return a !== undefined && this.trusted.numbers.some((n) => Math.abs(n - a) <= AMOUNT_TOLERANCE * Math.max(Math.abs(n), Math.abs(a)));
+  }
+
+  /** A path inside a directory the principal named (two segments at least): the user chose the scope. */
+  private inTrustedDirectory(path: string): boolean {
+    const parts = path.split('/');
+    const min = parts[0] === '' || parts[0] === '~' ? 3 : 2;
+    for (let k = parts.length - 1; k >= min; k--) if (this.trusted.hasToken(parts.slice(0, k).join('/'))) return true;
+    return false;
   }
 
   /**
@@ -181,9 +198,19 @@ export class TraceView {
     }
     if (!first) return undefined;
     for (const u of this.uses.values()) {
-      if (u.spanId !== self && u.startUs < first.endUs && (appears(u.index, c) || u.candidates.some((x) => x.kind === c.kind && x.value === c.value))) return undefined;
+      if (u.spanId !== self && u.startUs < first.endUs && appears(u.index, c)) return undefined;
     }
     return first;
+  }
+
+  /** The values of tool call `u` (or of the kernel activity under it) that untrusted content introduced, by source. */
+  private bySource(candidates: readonly Candidate[], u: Use): Map<Source, Candidate[]> {
+    const out = new Map<Source, Candidate[]>();
+    for (const c of candidates) {
+      const s = this.introducedBy(c, u.startUs, u.spanId);
+      if (s) out.set(s, [...(out.get(s) ?? []), c]);
+    }
+    return out;
   }
 
   /** The tool call a span works for: itself or its nearest ancestor that is a tool call. */
@@ -219,22 +246,12 @@ export class TraceView {
   evaluate(): Deviation[] {
     const out: Deviation[] = [];
     for (const u of this.uses.values()) {
-      const bySource = new Map<Source, Candidate[]>();
-      for (const c of u.candidates) {
-        const s = this.introducedBy(c, u.startUs, u.spanId);
-        if (s) bySource.set(s, [...(bySource.get(s) ?? []), c]);
-      }
-      for (const [s, values] of bySource) out.push(this.deviation(ARGUMENT_RULE, u, u.spanId, u.startUs, s, values, 'arguments of tool'));
+      for (const [s, values] of this.bySource(u.candidates, u)) out.push(this.deviation(ARGUMENT_RULE, u, u.spanId, u.startUs, s, values, 'arguments of tool'));
     }
     for (const k of this.kernel) {
       const u = this.toolOf(k.parentId);
       if (!u) continue;
-      const bySource = new Map<Source, Candidate[]>();
-      for (const c of k.candidates) {
-        const s = this.introducedBy(c, u.startUs, u.spanId);
-        if (s) bySource.set(s, [...(bySource.get(s) ?? []), c]);
-      }
-      for (const [s, values] of bySource) out.push(this.deviation(KERNEL_RULE, u, k.spanId, k.startUs, s, values, `kernel ${k.facts.kind} under tool`));
+      for (const [s, values] of this.bySource(k.candidates, u)) out.push(this.deviation(KERNEL_RULE, u, k.spanId, k.startUs, s, values, `kernel ${k.facts.kind} under tool`));
     }
     for (const s of this.sources) {
       if (!s.instructions) continue;

@@ -1,0 +1,126 @@
+/**
+ * provenance cost per span and memory per open trace. A plain script, not a timed test:
+ *
+ *   npm run build && node --expose-gc dist/bench/provenance.bench.js [seconds=2] [traces=200]
+ *
+ * Spans: the processor's testdata `reference-agents.jsonl` (real LangChain.js/OpenInference and
+ * LangChain Python/OpenLLMetry spans with content: the attack, ticket, FAQ-file and FAQ runs; strings
+ * cut at 8 KB), each batch under fresh trace ids so every round opens new traces.
+ * Cases: observe (the work on the span path: canonical view, content, hashing into the view);
+ * observe + evaluate (the whole life of the traces, deviations built and rate-limited).
+ * Memory: heap held per open trace, for the reference traces and for a trace that read 256 KB of
+ * tool results (the per-trace bound `max_entries_per_trace` caps the latter).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tracesCodec } from '../pipeline/otlp/codec.js';
+import type { TracesData } from '../pipeline/otlp/types.js';
+import { packageRoot } from '../pipeline/package-root.js';
+import { silentLogger } from '../pipeline/telemetry/logger.js';
+import { Metrics } from '../pipeline/telemetry/metrics.js';
+import { createDefaultConfig } from '../processors/provenance/config.js';
+import { ProvenanceProcessor } from '../processors/provenance/provenance-processor.js';
+import { measure } from './measure.js';
+
+const SECONDS = Number(process.argv[2] ?? 2);
+const TRACES = Number(process.argv[3] ?? 200);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+const lines = readFileSync(join(packageRoot(), 'processors', 'provenance', 'testdata', 'reference-agents.jsonl'), 'utf8').split('\n').filter(Boolean);
+const reference: TracesData[] = lines.map((l) => tracesCodec.fromJson(l));
+const spanCount = reference.reduce((n, t) => n + tracesCodec.count(t), 0);
+
+let round = 0;
+/** The reference batches with trace ids no earlier round used. */
+function fresh(batches: TracesData[]): TracesData[] {
+  round++;
+  return batches.map((b) => ({
+    resourceSpans: b.resourceSpans.map((rs) => ({
+      ...rs,
+      scopeSpans: rs.scopeSpans.map((ss) => ({
+        ...ss,
+        spans: ss.spans.map((s) => {
+          const traceId = Buffer.from(s.traceId);
+          traceId.writeUInt32BE(round >>> 0, 0);
+          return { ...s, traceId };
+        }),
+      })),
+    })),
+  }));
+}
+
+let t = 0;
+function processor(): ProvenanceProcessor {
+  return new ProvenanceProcessor({ id: 'provenance', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), maxOpenTraces: 1_000_000 }, { traces: { consume: async () => {} }, logs: { consume: async () => {} } }, () => t);
+}
+
+// Pre-built rounds, so the copies are not measured.
+const pool = Array.from({ length: 64 }, () => fresh(reference));
+let next = 0;
+
+/**
+ * CPU time (user + system, all threads) per call: on a shared machine the wall clock counts the other
+ * processes' time too; `measure` (wall clock) is printed beside it.
+ */
+function cpuPerCall(fn: () => void, seconds: number): number {
+  for (let i = 0; i < 5; i++) fn();
+  gc!();
+  const c0 = process.cpuUsage();
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  while (Date.now() < end) {
+    fn();
+    n++;
+  }
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / n;
+}
+
+const observer = processor();
+const observeRound = () => {
+  for (const b of pool[next++ % pool.length]!) observer.observe(b);
+};
+const lifecycle = processor();
+const wholeRound = () => {
+  for (const b of pool[next++ % pool.length]!) lifecycle.observe(b);
+  t += 10_000_000;
+  void lifecycle.tick();
+};
+const observe = { ...measure('observe', observeRound, SECONDS, 1), cpuUs: cpuPerCall(observeRound, SECONDS) };
+const whole = { ...measure('observe + evaluate', wholeRound, SECONDS, 1), cpuUs: cpuPerCall(wholeRound, SECONDS) };
+const contentChars = reference.reduce((n, b) => n + b.resourceSpans.reduce((m, rs) => m + rs.scopeSpans.reduce((k, ss) => k + ss.spans.reduce((j, sp) => j + (sp.attributes ?? []).reduce((i, kv) => i + (kv.value?.stringValue?.length ?? 0), 0), 0), 0), 0), 0);
+
+/** Heap held per open trace, after `TRACES` batches of traces stay open. */
+function heapPerTrace(make: () => TracesData[], tracesPerRound: number): number {
+  const p = processor();
+  const batches = Array.from({ length: Math.ceil(TRACES / tracesPerRound) }, make);
+  gc!();
+  const before = process.memoryUsage().heapUsed;
+  for (const round of batches) for (const b of round) p.observe(b);
+  gc!();
+  const after = process.memoryUsage().heapUsed;
+  const open = batches.length * tracesPerRound;
+  if (after < 0) console.log(p); // keep p alive until measured
+  return (after - before) / open;
+}
+const refHeap = heapPerTrace(() => fresh(reference), reference.length);
+const record = (i: number) => `customer C${10000 + i}, Kira Rossi, kira.rossi${i}@example.com, +1-555-504-1791, Berlin, card 8779, plan basic, 1841.13 EUR`;
+const bigText = Array.from({ length: 2300 }, (_, i) => record(i)).join('\n');
+/** The first reference trace with its first tool result replaced by `bigText`. */
+const bigTrace = (): TracesData[] => {
+  const [first] = fresh([reference[0]!]);
+  const tool = first!.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).find((sp) => sp.attributes?.some((kv) => kv.key === 'output.value' && kv.value?.stringValue?.includes('ToolMessage')))!;
+  tool.attributes = tool.attributes!.map((kv) => (kv.key === 'output.value' ? { key: kv.key, value: { stringValue: bigText } } : kv));
+  return [first!];
+};
+const bigHeap = heapPerTrace(bigTrace, 1);
+
+console.log(`node ${process.version}, ${SECONDS}s per case; reference batches: ${reference.length} traces, ${spanCount} spans`);
+console.log(`attribute text per round: ${(contentChars / 1024).toFixed(0)} KiB`);
+console.log('case                  spans/s (wall)  µs/span (wall)  µs/span (CPU)  ns/char (CPU)');
+for (const r of [observe, whole]) {
+  const spansPerSec = r.opsPerSec * spanCount;
+  console.log(`${r.name.padEnd(20)} ${Math.round(spansPerSec).toLocaleString('en-US').padStart(14)} ${(1e6 / spansPerSec).toFixed(1).padStart(15)} ${(r.cpuUs / spanCount).toFixed(1).padStart(14)} ${((r.cpuUs * 1000) / contentChars).toFixed(1).padStart(14)}`);
+}
+console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB; a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB (${TRACES} traces open)`);

@@ -1,0 +1,90 @@
+import { describe, expect, test } from 'vitest';
+import { attr } from '../../pipeline/otlp/attributes.js';
+import type { Span } from '../../pipeline/otlp/types.js';
+import { SpanKind } from '../../pipeline/otlp/types.js';
+import { canonicalView } from './canonical.js';
+import { canonicalContent } from './content.js';
+
+function span(attributes: Record<string, string>, name = 'span'): Span {
+  return {
+    traceId: new Uint8Array(16),
+    spanId: new Uint8Array(8),
+    name,
+    kind: SpanKind.INTERNAL,
+    startTimeUnixNano: 0,
+    endTimeUnixNano: 0,
+    attributes: Object.entries(attributes).map(([k, v]) => attr(k, v)),
+  };
+}
+
+const content = (attributes: Record<string, string>, name?: string) => {
+  const s = span(attributes, name);
+  return canonicalContent(s, canonicalView(s)!);
+};
+
+describe('canonicalContent: what a span read and wrote, per convention', () => {
+  test('OpenInference LLM span: indexed messages; a list-of-parts system prompt from input.value; tool schemas', () => {
+    const c = content({
+      'openinference.span.kind': 'LLM',
+      'llm.input_messages.0.message.role': 'system',
+      'llm.input_messages.1.message.role': 'user',
+      'llm.input_messages.1.message.content': 'My order A1001',
+      'llm.input_messages.2.message.role': 'tool',
+      'llm.input_messages.2.message.content': '{"status":"shipped"}',
+      'llm.output_messages.0.message.role': 'assistant',
+      'llm.output_messages.0.message.contents.0.message_content.text': 'It shipped.',
+      'input.value': JSON.stringify({ messages: [[{ lc: 1, type: 'constructor', id: ['langchain_core', 'messages', 'SystemMessage'], kwargs: { content: [{ type: 'text', text: 'You are support.' }] } }]] }),
+      'llm.tools.0.tool.json_schema': '{"name":"http_post","description":"e.g. path /tickets"}',
+    });
+    expect(c.inputMessages).toEqual([
+      { role: 'user', content: 'My order A1001' },
+      { role: 'tool', content: '{"status":"shipped"}' },
+      { role: 'system', content: 'You are support.' },
+    ]);
+    expect(c.outputMessages).toEqual([{ role: 'assistant', content: 'It shipped.' }]);
+    expect(c.toolDefinitions).toEqual(['{"name":"http_post","description":"e.g. path /tickets"}']);
+  });
+
+  test('OpenInference tool and retriever spans', () => {
+    expect(content({ 'openinference.span.kind': 'TOOL', 'tool.name': 'read_file', 'input.value': 'customers.csv', 'output.value': 'id,name', 'tool.parameters': '{"type":"object"}' })).toMatchObject({ toolArguments: 'customers.csv', toolResult: 'id,name' });
+    const r = content({ 'openinference.span.kind': 'RETRIEVER', 'retrieval.documents.0.document.content': 'doc one', 'retrieval.documents.1.document.content': 'doc two' });
+    expect(r.documents).toEqual(['doc one', 'doc two']);
+  });
+
+  test('GenAI semantic conventions: system instructions, input/output messages with parts, tool call arguments and result', () => {
+    const llm = content({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.system_instructions': '[{"type":"text","content":"Be brief."}]',
+      'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"Hi"}]},{"role":"tool","parts":[{"type":"tool_call_response","id":"c1","response":"42"}]}]',
+      'gen_ai.output.messages': '[{"role":"assistant","parts":[{"type":"tool_call","name":"x","arguments":{"a":1}}]},{"role":"assistant","parts":[{"type":"text","content":"ok"}]}]',
+      'gen_ai.tool.definitions': '[{"name":"x"}]',
+    });
+    expect(llm.inputMessages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: 'Hi' },
+      { role: 'tool', content: '42' },
+    ]);
+    expect(llm.outputMessages).toEqual([{ role: 'assistant', content: 'ok' }]);
+    const tool = content({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'x', 'gen_ai.tool.call.arguments': '{"a":1}', 'gen_ai.tool.call.result': '{"b":2}' });
+    expect(tool).toMatchObject({ toolArguments: '{"a":1}', toolResult: '{"b":2}' });
+  });
+
+  test('OpenLLMetry: legacy indexed prompt/completion, and traceloop.entity.input/output on tools', () => {
+    const llm = content({ 'llm.request.type': 'chat', 'gen_ai.prompt.0.role': 'system', 'gen_ai.prompt.0.content': 'Sys', 'gen_ai.prompt.1.role': 'user', 'gen_ai.prompt.1.content': 'Hello', 'gen_ai.completion.0.role': 'assistant', 'gen_ai.completion.0.content': 'Hi' });
+    expect(llm.inputMessages).toEqual([{ role: 'system', content: 'Sys' }, { role: 'user', content: 'Hello' }]);
+    expect(llm.outputMessages).toEqual([{ role: 'assistant', content: 'Hi' }]);
+    const tool = content({ 'traceloop.span.kind': 'tool', 'traceloop.entity.name': 'search', 'traceloop.entity.input': '{"input_str": "{\'q\': \'x\'}"}', 'traceloop.entity.output': '{"output": "found"}' });
+    expect(tool).toMatchObject({ toolArguments: '{"input_str": "{\'q\': \'x\'}"}', toolResult: '{"output": "found"}' });
+  });
+
+  test('LangSmith: run inputs/outputs as JSON messages; tool inputs/outputs', () => {
+    const llm = content({ 'langsmith.span.kind': 'llm', 'gen_ai.prompt': '{"messages":[[{"type":"system","content":"S"},{"type":"human","content":"Q"}]]}', 'gen_ai.completion': '{"generations":[[{"message":{"type":"ai","content":"A"}}]]}' });
+    expect(llm.inputMessages).toEqual([{ role: 'system', content: 'S' }, { role: 'user', content: 'Q' }]);
+    expect(llm.outputMessages).toEqual([{ role: 'assistant', content: 'A' }]);
+    expect(content({ 'langsmith.span.kind': 'tool', 'langsmith.trace.name': 'lookup', 'gen_ai.prompt': '{"input":"A1001"}', 'gen_ai.completion': '{"output":"shipped"}' })).toMatchObject({ toolArguments: '{"input":"A1001"}', toolResult: '{"output":"shipped"}' });
+  });
+
+  test('no content captured: empty lists, no arguments or result', () => {
+    expect(content({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'x' })).toEqual({ inputMessages: [], outputMessages: [], documents: [], toolDefinitions: [] });
+  });
+});
