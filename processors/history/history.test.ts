@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { AdminRoutes } from '../../pipeline/admin-routes.js';
+import { findFactory } from '../../pipeline/cli/components.js';
+import { parseServiceConfig } from '../../pipeline/config/service-config.js';
+import { defaultConfigPath } from '../../pipeline/package-root.js';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import { createHost } from '../../pipeline/host.js';
 import { attr, bigIntToLong } from '../../pipeline/otlp/attributes.js';
@@ -99,5 +102,15 @@ describe('history processor', () => {
     writeFileSync(path, `${JSON.stringify({ kind: 'deviation', timeMs: 1, attributes: {} })}\n`);
     expect(new HistoryStore(path, DAY, 10).open(10 * DAY)).toEqual({ kept: 0, expired: 1, overLimit: 0 });
     expect(readFileSync(path, 'utf8')).toBe('');
+  });
+});
+
+describe('the embedded default config', () => {
+  test('runs history in the logs pipeline after every detector, before batch, under the data directory', () => {
+    const service = parseServiceConfig(readFileSync(defaultConfigPath(), 'utf8'), findFactory, { AIBOM_DATA_DIR: '/var/lib/aibom' });
+    expect(service.processors.get('history')!.config).toMatchObject({ path: '/var/lib/aibom/history/history.jsonl' });
+    const logs = service.pipelines.find((p) => p.id === 'logs')!;
+    expect(logs.processors.slice(-2)).toEqual(['history', 'batch']);
+    for (const detector of ['aibom', 'baseline', 'provenance']) expect(logs.processors.indexOf(detector)).toBeLessThan(logs.processors.indexOf('history'));
   });
 });
