@@ -47,7 +47,7 @@ describe('npm run demo', () => {
     const tree = out.slice(out.indexOf('== The attack trace'), out.indexOf('== Deviations'));
     expect(tree).toMatch(/├─ http_post\n(│  [├└]─ .*\n)*│  [├└]─ ⚙ (connect|http POST) /);
     expect(tree).toMatch(/⚠ deviation (tool-argument-anomaly|payload-size-anomaly)/);
-    expect(out).toMatch(/\[high\] tool-argument-anomaly on tool\/search_kb: query=\*; collection=customers/);
+    expect(out).toMatch(/\[high\] tool-argument-anomaly on tool\/search_kb: .*collection=customers/);
     expect(out).toMatch(/chain: prompt: I need help with my warranty claim → LLM: gpt-4o-mini → tool: search_kb/);
     expect(out).toMatch(/undeclared\s+tool\s+read_text_file/);
     const report = /(\/\S+evidence-report\.html): (\d+) deviations/.exec(out);
