@@ -75,7 +75,7 @@ if [ "$(cat "$TOOLS/bin/otelcol.version" 2>/dev/null)" != "$otelcol_stamp" ]; th
   echo "$otelcol_stamp" > "$TOOLS/bin/otelcol.version"
 fi
 
-# Prometheus, promtool and Alertmanager for the alerting tests (otel-config/alerting/): promtool
+# Prometheus, promtool, Alertmanager and amtool for the alerting tests (otel-config/alerting/): promtool
 # checks the rules, a real Prometheus scrapes the collector and a real Alertmanager delivers the
 # alert to a webhook the test runs. `go install pkg@version` from the module proxy; one stamp per
 # binary holds its version. Prometheus takes ~4 min on 2 cores.
@@ -87,10 +87,11 @@ go_tool() { # name module-path version
     echo "$3" > "$TOOLS/bin/$1.version"
   fi
 }
-step "Prometheus + promtool ($PROMETHEUS_VERSION), Alertmanager ($ALERTMANAGER_VERSION)"
+step "Prometheus + promtool ($PROMETHEUS_VERSION), Alertmanager + amtool ($ALERTMANAGER_VERSION)"
 go_tool promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION"
 go_tool prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION"
 go_tool alertmanager github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION"
+go_tool amtool github.com/prometheus/alertmanager/cmd/amtool "$ALERTMANAGER_VERSION"
 
 if [ -f bpf/Makefile ]; then
   step "eBPF sensor"
