@@ -52,19 +52,22 @@ async function main(): Promise<number> {
   step(`Prompt injection: "${ATTACK.prompt}" (a knowledge-base document tells the agent to export the customer list)`);
   const [attack] = await runAgent(peers, c, [ATTACK]);
   if (!attack?.ok) throw new Error(`the attack run failed: ${attack?.error}`);
-  const deviations = await waitFor('the attack deviations', async () => {
-    const res = (await (await fetch(`${c.adminUrl}/v1/history`)).json()) as { entries: HistoryEntry[] };
-    const mine = res.entries.filter((e) => e.kind === 'deviation' && e.traceId === attack.traceId);
-    return mine.length > 0 ? mine : undefined;
-  }, 60_000, 500);
-  await new Promise((r) => setTimeout(r, 4000)); // the trace's later deviations and kernel spans
-  const all = ((await (await fetch(`${c.adminUrl}/v1/history`)).json()) as { entries: HistoryEntry[] }).entries.filter((e) => e.kind === 'deviation' && e.traceId === attack.traceId);
+  // The trace's deviations come as its spans settle (kernel spans ~1-2 s after their tool span, the
+  // provenance check once the trace is quiet): wait until none came for 5 s.
+  const attackDeviations = async () => ((await (await fetch(`${c.adminUrl}/v1/history`)).json()) as { entries: HistoryEntry[] }).entries.filter((e) => e.kind === 'deviation' && e.traceId === attack.traceId);
+  let seen = -1;
+  let since = Date.now();
+  const all = await waitFor('the attack deviations to settle', async () => {
+    const d = await attackDeviations();
+    if (d.length !== seen) [seen, since] = [d.length, Date.now()];
+    return d.length > 0 && Date.now() - since >= 5000 ? d : undefined;
+  }, 90_000, 500);
 
   step(`The attack trace ${attack.traceId}`);
   say(renderTree(traceSpans(join(c.dataDir, 'telemetry.jsonl'), attack.traceId)));
 
-  step(`Deviations (${all.length || deviations.length})`);
-  for (const d of all.length ? all : deviations) {
+  step(`Deviations (${all.length})`);
+  for (const d of all) {
     const a = d.attributes;
     say(`${bold(`[${String(a['aibom.deviation.severity'])}] ${String(a['aibom.deviation.rule'])}`)} on ${String(a['aibom.deviation.component.kind'])}/${String(a['aibom.deviation.component.name'])}: ${String(a['aibom.deviation.observed'])}`);
     say(`    baseline: ${String(a['aibom.deviation.fact'])}`);
