@@ -284,6 +284,22 @@ describe('baseline profiles: admin API and store', () => {
     expect(routes.match('DELETE', '/v1/baselines')).toEqual({ route: undefined, methods: ['GET'] });
   });
 
+  it('an exported profile, reviewed and copied into the directory, is an allowlist', async () => {
+    const t = await learned();
+    const id = entityId('tool', { 'gen_ai.tool.name': 'search_kb' });
+    const doc = JSON.parse((await t.routes.match('GET', `/v1/baselines/${id}`).route!(new URLSearchParams(), { method: 'GET', params: { id } })).body);
+    doc.facts.arguments.collection.values.push('customers');
+    const dir = mkdtempSync(join(tmpdir(), 'baseline-reviewed-'));
+    writeFileSync(join(dir, `${id.replace(':', '-')}.json`), JSON.stringify(doc));
+    const reviewed = await make({ directory: dir });
+    const allowed = normal(1);
+    allowed[2] = tool('c1', 10, 'search_kb', { query: 'q', collection: 'customers', top_k: 3 });
+    await reviewed.run(allowed);
+    allowed[2] = tool('c1', 10, 'search_kb', { query: 'q', collection: 'policies', top_k: 3 });
+    await reviewed.run(allowed);
+    expect(reviewed.deviations().filter((d) => d['aibom.deviation.component.name'] === 'search_kb').map((d) => d['aibom.deviation.observed'])).toEqual(['collection=policies']);
+  });
+
   it('persists profiles atomically and reads them back after a restart; a corrupt file is an error naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'baseline-store-'));
     const t = await learned({ directory: dir });

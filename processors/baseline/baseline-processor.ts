@@ -67,7 +67,7 @@ export class BaselineProcessor implements Component, Consumers {
       unevaluated: metrics.counter('aibom_baseline_unevaluated_spans_total', 'Spans not evaluated: their trace was full, or it was evicted from the open traces early (evaluated then, possibly before its kernel spans).', ['component', 'reason']),
       overflow: metrics.counter('aibom_baseline_profile_overflow_total', 'Observations of components past max_profiles, not profiled.', ['component']),
       errors: metrics.counter('aibom_baseline_errors_total', 'Spans the baseline could not read, or profiles it could not write.', ['component', 'what']),
-      latency: metrics.histogram('aibom_baseline_deviation_latency_seconds', "From the arrival of a trace's last span to its deviations handed to the next hop.", ['component'], [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5]),
+      latency: metrics.histogram('aibom_baseline_deviation_latency_seconds', "From the arrival of a trace's last span to its deviations handed to the next hop.", ['component'], [0.1, 0.25, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1, 1.5, 2, 5]),
       dropped: metrics.processorDropped,
     };
     this.detector = new Detector(

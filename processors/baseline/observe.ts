@@ -36,18 +36,19 @@ function modelOf(r: SpanRecord): ComponentOf | undefined {
 
 /** The MCP stdio server a kernel process span stands for, when its command line says so (as `aibom` decides). */
 export function mcpServerOf(r: SpanRecord, patterns: readonly string[]): ComponentOf | undefined {
-  const args = r.kernel?.kind === 'process' ? r.kernel.commandArgs : undefined;
-  if (!args || args.length === 0) return undefined;
-  const command = redactSecrets(args.join(' '));
-  const lower = command.toLowerCase();
-  if (!patterns.some((p) => lower.includes(p.toLowerCase()))) return undefined;
-  return { id: entityId('mcp_server', { 'aibom.mcp.command': command }), kind: 'mcp_server', name: mcpPackage(args) };
+  if (r.mcp === undefined) {
+    const args = r.kernel?.kind === 'process' ? r.kernel.commandArgs : undefined;
+    const command = args && args.length > 0 ? redactSecrets(args.join(' ')) : '';
+    const lower = command.toLowerCase();
+    r.mcp = command && patterns.some((p) => lower.includes(p.toLowerCase())) ? { id: entityId('mcp_server', { 'aibom.mcp.command': command }), kind: 'mcp_server', name: mcpPackage(args!) } : null;
+  }
+  return r.mcp ?? undefined;
 }
 
 /** The first agent span of the trace names the agent (kernel spans carry the process, not the agent). */
 export function traceAgent(t: OpenTrace): ComponentOf | undefined {
-  for (const r of t.spans.values()) if (r.view) return agentOf(r);
-  return undefined;
+  if (!t.agent) for (const r of t.spans.values()) if (r.view) return (t.agent = agentOf(r));
+  return t.agent;
 }
 
 /** Nearest span up the parent chain for which `pick` answers, within the trace. */

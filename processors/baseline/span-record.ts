@@ -22,6 +22,8 @@ export interface SpanRecord {
   serviceName: string;
   hostName?: string;
   evaluated: boolean;
+  /** The MCP server a kernel process span stands for (null: none), worked out once: every span under it asks. */
+  mcp?: { id: string; kind: 'mcp_server'; name: string } | null;
 }
 
 const hex = (b: Uint8Array | undefined | null): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');

@@ -1,3 +1,4 @@
+import type { ComponentOf } from './facts.js';
 import type { SpanRecord } from './span-record.js';
 
 /** One trace while its spans arrive: the agent's spans first, correlate's kernel spans 1-2 s later. */
@@ -7,6 +8,8 @@ export interface OpenTrace {
   /** Spans not evaluated yet, in arrival order. */
   pending: SpanRecord[];
   lastArrivalMs: number;
+  /** The agent of the trace's agent spans, once known. */
+  agent?: ComponentOf;
   /** The first user message of the trace's earliest LLM span. */
   prompt?: { startNs: bigint; text: string };
 }
