@@ -3,7 +3,11 @@ import { DEFAULT_LIMITER } from '../../pipeline/deviation/index.js';
 import { DEFAULT_IGNORE_PATHS } from '../aibom/config.js';
 
 export interface ProvenanceConfig {
-  /** A trace is evaluated once no span of it arrived for this long (kernel spans come ~1-2 s after their tool span). */
+  /**
+   * A trace is evaluated once no agent span of it arrived for this long. SDKs export in batches every
+   * 5 s (OTel JS and Python `BatchSpanProcessor`), so one trace's spans can arrive 5 s and more apart;
+   * kernel spans come 1-2 s after their tool span.
+   */
   settleMs: number;
   /** A trace still receiving spans is evaluated this long after its first span anyway. */
   maxTraceAgeMs: number;
@@ -27,7 +31,7 @@ export interface ProvenanceConfig {
   maxPerMinute: number;
 }
 
-export const DEFAULT_SETTLE_MS = 3_000;
+export const DEFAULT_SETTLE_MS = 12_000;
 export const DEFAULT_MAX_TRACE_AGE_MS = 120_000;
 export const DEFAULT_MAX_OPEN_TRACES = 1_024;
 export const DEFAULT_MAX_ENTRIES_PER_TRACE = 200_000;

@@ -115,8 +115,9 @@ export class ProvenanceProcessor implements Component, Consumers {
               this.m.late.inc(this.labels);
               continue;
             }
+            // Kernel spans do not hold the trace open: a long-lived MCP server keeps producing them
+            // under its first tool call; `settle` after the last agent span covers their 1-2 s delay.
             v.addKernel(spanId, parentId, int64ToMicros(span.startTimeUnixNano), kernel);
-            v.lastMs = now;
             continue;
           }
           const view = canonicalView(span);

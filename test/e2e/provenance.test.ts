@@ -131,7 +131,7 @@ describe('provenance with the embedded default (no --config): real agents, the r
         last = readOutput(file);
         const d = last.deviations;
         return attacks.every((t) => d.filter((x) => x.traceId === t && x.a['aibom.deviation.rule'] === ARG_RULE).length >= 2) ? last : undefined;
-      }, 60_000, 500);
+      }, 45_000, 500);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${JSON.stringify(last?.deviations.map((d) => d.a['aibom.deviation.observed']))}\n${collector.proc.tail(30)}`);
     }
@@ -163,12 +163,14 @@ describe('provenance with the embedded default (no --config): real agents, the r
       expect(instr?.a['aibom.deviation.severity']).toBe('low');
     }
     console.log(`provenance e2e: ${deviations.length} deviations: ${[...new Set(deviations.map((d) => `${d.a['aibom.deviation.rule']} ${d.a['aibom.chain.tool.name']} ${d.a['aibom.deviation.observed']}`.slice(0, 120)))].join(' | ')}`);
-  });
+  }, 90_000);
 
   test('normal runs raise nothing: an e-mail the user typed, a file the user named, a result that only mentions values', async () => {
     const { deviations } = await settled();
-    // A little longer than settle, so the normal traces were evaluated too.
-    await new Promise((r) => setTimeout(r, 4_000));
+    // Every run's trace evaluated (they settle in the order they ended), and its deviations written.
+    const runs = js.length + py.length;
+    await waitFor('every run evaluated', async () => ((await collector.metric('aibom_provenance_traces_total')) >= runs ? true : undefined), 45_000, 500);
+    await new Promise((r) => setTimeout(r, 1_000));
     const all = readOutput(join(data, 'telemetry.jsonl')).deviations;
     for (const r of [...js, ...py].filter((x) => x.scenario !== 'attack')) {
       const misuse = all.filter((d) => d.traceId === r.traceId && d.a['aibom.deviation.rule'] !== 'instruction-in-tool-result');
@@ -177,7 +179,7 @@ describe('provenance with the embedded default (no --config): real agents, the r
     expect(deviations.length).toBeGreaterThan(0);
     expect(await collector.metric('aibom_provenance_content_available', { agent: 'support-agent' })).toBe(1);
     expect(await collector.metric('aibom_provenance_content_available', { agent: 'support-agent-py' })).toBe(1);
-  });
+  }, 90_000);
 });
 
 describe('provenance of kernel activity: the file the MCP server opened was named by the injected document', () => {
@@ -203,7 +205,7 @@ processors:
   enrich:
   normalize:
   correlate: { settle: 1s, window: 8s }
-  provenance: { settle: 4s }
+  provenance:
   batch: { timeout: 100ms }
 exporters:
   file: { path: ${out} }
