@@ -50,18 +50,24 @@ async function main(): Promise<number> {
   say(`Frozen: ${frozen.length} baselines (POST /v1/baselines/freeze)`);
 
   step(`Prompt injection: "${ATTACK.prompt}" (a knowledge-base document tells the agent to export the customer list)`);
-  const [attack] = await runAgent(peers, c, [ATTACK]);
+  // One normal run first in the same agent process: the collector starts watching a process once its
+  // first spans arrive (the SDK exports in batches), so the attack that follows is watched from its start.
+  const attack = (await runAgent(peers, c, [...normalRuns(1), ATTACK])).at(-1);
   if (!attack?.ok) throw new Error(`the attack run failed: ${attack?.error}`);
-  // The trace's deviations come as its spans settle (kernel spans ~1-2 s after their tool span, the
-  // provenance check once the trace is quiet): wait until none came for 5 s.
+  // The trace's deviations and kernel spans come as it settles (kernel spans ~1-2 s after their tool
+  // span, provenance once the trace was quiet for its settle time, 12 s by default): wait until neither
+  // moved for 15 s.
   const attackDeviations = async () => ((await (await fetch(`${c.adminUrl}/v1/history`)).json()) as { entries: HistoryEntry[] }).entries.filter((e) => e.kind === 'deviation' && e.traceId === attack.traceId);
-  let seen = -1;
+  const telemetry = join(c.dataDir, 'telemetry.jsonl');
+  let seen = '';
   let since = Date.now();
-  const all = await waitFor('the attack deviations to settle', async () => {
+  const all = await waitFor('the attack trace to settle', async () => {
     const d = await attackDeviations();
-    if (d.length !== seen) [seen, since] = [d.length, Date.now()];
-    return d.length > 0 && Date.now() - since >= 5000 ? d : undefined;
-  }, 90_000, 500);
+    const now = `${d.length}/${traceSpans(telemetry, attack.traceId).length}`;
+    if (now !== seen) [seen, since] = [now, Date.now()];
+    return d.length > 0 && Date.now() - since >= 15_000 ? d : undefined;
+  }, 120_000, 1000);
+  say(`  settled: ${all.length} deviations, ${seen.split('/')[1]} spans`);
 
   step(`The attack trace ${attack.traceId}`);
   say(renderTree(traceSpans(join(c.dataDir, 'telemetry.jsonl'), attack.traceId)));

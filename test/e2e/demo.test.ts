@@ -45,7 +45,7 @@ describe('npm run demo', () => {
     expect(out).toMatch(/Frozen: \d+ baselines/);
     // The tree: tool spans with kernel activity (⚙) and deviations (⚠) under them.
     const tree = out.slice(out.indexOf('== The attack trace'), out.indexOf('== Deviations'));
-    expect(tree).toMatch(/├─ (http_post|search_kb|read_text_file)\n(│  [├└]─ .*\n)*│  [├└]─ ⚙ /);
+    expect(tree, out).toMatch(/├─ (http_post|search_kb|read_text_file)\n(│  [├└]─ .*\n)*│  [├└]─ ⚙ /);
     expect(tree).toMatch(/⚠ deviation (tool-argument-anomaly|payload-size-anomaly)/);
     expect(out).toMatch(/\[high\] tool-argument-anomaly on tool\/search_kb: .*collection=customers/);
     expect(out).toMatch(/chain: prompt: I need help with my warranty claim → LLM: gpt-4o-mini → tool: search_kb/);
