@@ -15,7 +15,8 @@ mkdir -p "$TOOLS/bin"
 step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
 
 step "Debian packages"
-PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc openssl python3-venv"
+# chromium: the evidence report is checked in a real headless browser.
+PKGS="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc openssl python3-venv chromium"
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
   apt-get update -q
@@ -73,6 +74,24 @@ if [ "$(cat "$TOOLS/bin/otelcol.version" 2>/dev/null)" != "$otelcol_stamp" ]; th
   cp "$build/dist/otelcol" "$TOOLS/bin/otelcol"
   echo "$otelcol_stamp" > "$TOOLS/bin/otelcol.version"
 fi
+
+# Prometheus, promtool, Alertmanager and amtool for the alerting tests (otel-config/alerting/): promtool
+# checks the rules, a real Prometheus scrapes the collector and a real Alertmanager delivers the
+# alert to a webhook the test runs. `go install pkg@version` from the module proxy; one stamp per
+# binary holds its version. Prometheus takes ~4 min on 2 cores.
+PROMETHEUS_VERSION=v0.316.0
+ALERTMANAGER_VERSION=v0.28.1
+go_tool() { # name module-path version
+  if [ "$(cat "$TOOLS/bin/$1.version" 2>/dev/null)" != "$3" ]; then
+    GOBIN=$TOOLS/bin GOSUMDB=off nice -n 10 go install "$2@$3"
+    echo "$3" > "$TOOLS/bin/$1.version"
+  fi
+}
+step "Prometheus + promtool ($PROMETHEUS_VERSION), Alertmanager + amtool ($ALERTMANAGER_VERSION)"
+go_tool promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION"
+go_tool prometheus github.com/prometheus/prometheus/cmd/prometheus "$PROMETHEUS_VERSION"
+go_tool alertmanager github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION"
+go_tool amtool github.com/prometheus/alertmanager/cmd/amtool "$ALERTMANAGER_VERSION"
 
 if [ -f bpf/Makefile ]; then
   step "eBPF sensor"

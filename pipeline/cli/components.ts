@@ -6,6 +6,7 @@ import { baselineProcessorFactory } from '../../processors/baseline/index.js';
 import { batchProcessorFactory } from '../../processors/batch/index.js';
 import { correlateProcessorFactory } from '../../processors/correlate/index.js';
 import { enrichProcessorFactory } from '../../processors/enrich/index.js';
+import { historyProcessorFactory } from '../../processors/history/index.js';
 import { normalizeProcessorFactory } from '../../processors/normalize/index.js';
 import { provenanceProcessorFactory } from '../../processors/provenance/index.js';
 import { ebpfReceiverFactory } from '../../receiver/ebpf/index.js';
@@ -23,6 +24,7 @@ const FACTORIES: readonly Factory[] = [
   aibomProcessorFactory,
   baselineProcessorFactory,
   provenanceProcessorFactory,
+  historyProcessorFactory,
   otlpExporterFactory,
   otlpGrpcExporterFactory,
   otlpHttpExporterFactory,

@@ -6,6 +6,7 @@ import { parseServiceConfig, type ServiceConfig } from '../config/service-config
 import { Service } from '../service/service.js';
 import { createLogger } from '../telemetry/logger.js';
 import { aibomCommand } from './aibom-command.js';
+import { reportCommand } from './report-command.js';
 import { findFactory } from './components.js';
 import { defaultConfigPath, packageVersion } from '../package-root.js';
 
@@ -20,6 +21,12 @@ Usage:
                                             1 findings, 2 error
   aibom-collector aibom show [--url URL|FILE]
                                             the runtime AI-BOM as a tree
+  aibom-collector report [--from TIME] [--to TIME] [--format html|md] [--out FILE]
+                         [--url ADMIN_URL | --data-dir DIR] [--trace-url TEMPLATE]
+                                            evidence report for a period (default the last 24h):
+                                            inventory, findings, baselines, deviations with their
+                                            chains and trace links, coverage. TIME: ISO 8601, now,
+                                            30m, 24h, 7d. TEMPLATE: http://jaeger:16686/trace/{traceId}
   aibom-collector --version
   aibom-collector --help
 
@@ -44,6 +51,11 @@ async function main(argv: string[]): Promise<number> {
         observed: { type: 'string' },
         format: { type: 'string' },
         url: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        'data-dir': { type: 'string' },
+        'trace-url': { type: 'string' },
       },
     });
   } catch (err) {
@@ -62,6 +74,9 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'aibom') {
     return aibomCommand(positionals[1], values, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  }
+  if (command === 'report') {
+    return reportCommand(values, (s) => process.stdout.write(s), (s) => process.stderr.write(s));
   }
   if (command !== 'run' && command !== 'validate') {
     process.stderr.write(`unknown command "${command}"\n\n${HELP}`);

@@ -4,10 +4,11 @@ import type { AdminRoutes } from '../admin-routes.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { listen, splitHostPort } from '../listen.js';
+import { wantsOpenMetrics } from '../telemetry/exposition.js';
 
 /**
  * Self-observability: /healthz (the process answers), /readyz (every component started and the
- * service is not stopping) and /metrics (Prometheus text), plus the GET routes components registered
+ * service is not stopping) and /metrics (OpenMetrics with exemplars when the scraper asks for it, Prometheus text otherwise), plus the GET routes components registered
  * (e.g. GET /v1/aibom, POST /v1/baselines/freeze). Bound to loopback by default because the counters describe the monitored workloads.
  */
 export class AdminServer {
@@ -24,7 +25,7 @@ export class AdminServer {
 
   async start(): Promise<void> {
     const server = http.createServer((req, res) => {
-      void this.handle(req.method ?? 'GET', req.url ?? '/', res);
+      void this.handle(req.method ?? 'GET', req.url ?? '/', res, req.headers.accept);
     });
     const { host, port } = splitHostPort(this.endpoint);
     await listen(server, port, host);
@@ -34,7 +35,7 @@ export class AdminServer {
     this.logger.info({ address: this.address }, 'admin listener started');
   }
 
-  private async handle(method: string, url: string, res: http.ServerResponse): Promise<void> {
+  private async handle(method: string, url: string, res: http.ServerResponse, accept: string | undefined): Promise<void> {
     const q = url.indexOf('?');
     const path = q >= 0 ? url.slice(0, q) : url;
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
@@ -43,8 +44,8 @@ export class AdminServer {
       return void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
     }
     if (path === '/metrics') {
-      const body = await this.metrics.registry.metrics();
-      return void res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(body);
+      const { contentType, body } = await this.metrics.render(wantsOpenMetrics(accept));
+      return void res.writeHead(200, { 'content-type': contentType }).end(body);
     }
     const found = this.routes.match(method, path);
     if (found.route) {

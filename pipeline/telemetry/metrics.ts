@@ -1,4 +1,5 @@
 import client from 'prom-client';
+import { CLASSIC_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, renderExposition } from './exposition.js';
 
 /**
  * The collector's self-observability counters, shared by every component so names stay uniform.
@@ -6,7 +7,9 @@ import client from 'prom-client';
  * sent/dropped (exporters) or dropped (processors); `reason` says why, so no loss is silent.
  */
 export class Metrics {
-  readonly registry = new client.Registry();
+  // OpenMetrics-typed because prom-client only accepts exemplar counters on such a registry; /metrics
+  // still answers classic text to scrapers that do not ask for OpenMetrics (see exposition.ts).
+  readonly registry : client.Registry = openMetricsRegistry();
 
   readonly receiverAccepted = this.counter('aibom_receiver_accepted_items_total', 'Items accepted by a receiver and passed to the pipeline.', ['component', 'signal', 'transport']);
   readonly receiverRefused = this.counter('aibom_receiver_refused_items_total', 'Items a receiver answered with an error (the sender keeps or retries them).', ['component', 'signal', 'transport', 'reason']);
@@ -22,6 +25,18 @@ export class Metrics {
   /** The counter of that name, registered on first use (instances of one component type share it). */
   counter<L extends string>(name: string, help: string, labelNames: readonly L[]): client.Counter<L> {
     return (this.registry.getSingleMetric(name) as client.Counter<L> | undefined) ?? new client.Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** Like counter(), incremented with an OpenMetrics exemplar (the latest one per series is kept). */
+  exemplarCounter<L extends string>(name: string, help: string, labelNames: readonly L[]): { inc(labels: Record<L, string>, exemplar: Record<string, string>): void } {
+    const c = (this.registry.getSingleMetric(name) as client.Counter<L> | undefined) ?? new client.Counter({ name, help, labelNames, registers: [this.registry], enableExemplars: true });
+    // prom-client's typings tie exemplar label names to the metric's; its code takes any names.
+    return { inc: (labels, exemplar) => c.inc({ labels: labels as client.LabelValues<L>, exemplarLabels: exemplar as client.LabelValues<L> }) };
+  }
+
+  /** The exposition text and its content type: OpenMetrics (with exemplars) or classic Prometheus text. */
+  async render(openMetrics: boolean): Promise<{ contentType: string; body: string }> {
+    return { contentType: openMetrics ? OPENMETRICS_CONTENT_TYPE : CLASSIC_CONTENT_TYPE, body: await renderExposition(this.registry, openMetrics) };
   }
 
   /** The gauge of that name, registered on first use. */
@@ -43,4 +58,12 @@ export class Metrics {
     }
     return sum;
   }
+}
+
+// prom-client's typings bind a registry's metrics to its content type; the metrics here are typed for
+// the classic one, which is what every component sees.
+function openMetricsRegistry(): client.Registry {
+  const r = new client.Registry<client.OpenMetricsContentType>();
+  r.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE as client.OpenMetricsContentType);
+  return r as unknown as client.Registry;
 }

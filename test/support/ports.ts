@@ -1,16 +1,7 @@
-import net from 'node:net';
+import { freePort } from '../../demo/reference-run.js';
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// One implementation, in the demo's driver (built into dist/, which test/support is not).
+export { freePort };
 
 export async function freePorts(n: number): Promise<number[]> {
   const out: number[] = [];

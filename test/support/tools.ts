@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { packageRoot } from '../../pipeline/package-root.js';
 
 export const ROOT = packageRoot();
 
 /** Path of a tool .ci/run or bench/setup.sh builds (Jaeger, the sensor, the load generator), if built. */
 export function findTool(envVar: string, defaultPath: string): string | undefined {
-  const path = process.env[envVar] ?? join(ROOT, defaultPath);
+  const path = process.env[envVar] ?? resolve(ROOT, defaultPath);
   return existsSync(path) ? path : undefined;
 }
 
@@ -16,7 +16,7 @@ export function findTool(envVar: string, defaultPath: string): string | undefine
  */
 export function requireTool(envVar: string, defaultPath: string): string {
   const path = findTool(envVar, defaultPath);
-  if (!path) throw new Error(`${process.env[envVar] ?? join(ROOT, defaultPath)} is missing: run .ci/install-tools.sh (or set ${envVar})`);
+  if (!path) throw new Error(`${process.env[envVar] ?? resolve(ROOT, defaultPath)} is missing: run .ci/install-tools.sh (or set ${envVar})`);
   return path;
 }
 
