@@ -26,6 +26,11 @@ export interface KernelSpanFacts {
   urlPath?: string;
   httpMethod?: string;
   dnsName?: string;
+  /** `aibom.shadow.signature`: the sensor's shadow-AI signature this event matched. */
+  shadowSignature?: string;
+  /** `gen_ai.request.model` the sensor read from a request body. */
+  requestModel?: string;
+  localPort?: number;
 }
 
 const str = (a: readonly KeyValue[] | undefined, k: string): string | undefined => {
@@ -60,5 +65,8 @@ export function readKernelSpan(span: Span, scopeName: string | undefined): Kerne
     urlPath: str(a, ATTR.urlPath),
     httpMethod: str(a, ATTR.httpRequestMethod),
     dnsName: str(a, ATTR.dnsQuestionName),
+    shadowSignature: str(a, ATTR.shadowSignature),
+    requestModel: str(a, ATTR.genAiRequestModel),
+    localPort: num(a, ATTR.networkLocalPort),
   };
 }
