@@ -371,7 +371,7 @@ export class Deriver {
         sh.provider ??= providerOfHost(host);
         attributes[ATTR.serverAddress] = [host];
         const pathAttr: EntityAttributes = k.urlPath ? { 'url.path': [pathPattern(k.urlPath)] } : {};
-        endpoint = this.endpoint(span, host, k.serverAddress ? undefined : k.peerPort, { ...pathAttr, ...(k.kind === 'tls' ? { 'aibom-collector:tls': true } : {}) });
+        endpoint = this.endpoint(span, host, k.serverAddress ? k.serverPort : k.peerPort, { ...pathAttr, ...(k.kind === 'tls' ? { 'aibom-collector:tls': true } : {}) });
       }
       if (k.urlPath) attributes['url.path'] = [pathPattern(k.urlPath)];
     }

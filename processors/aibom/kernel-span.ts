@@ -23,6 +23,7 @@ export interface KernelSpanFacts {
   peerAddress?: string;
   peerPort?: number;
   serverAddress?: string;
+  serverPort?: number;
   urlPath?: string;
   httpMethod?: string;
   dnsName?: string;
@@ -62,6 +63,7 @@ export function readKernelSpan(span: Span, scopeName: string | undefined): Kerne
     peerAddress: str(a, ATTR.networkPeerAddress),
     peerPort: num(a, ATTR.networkPeerPort),
     serverAddress: str(a, ATTR.serverAddress),
+    serverPort: num(a, ATTR.serverPort),
     urlPath: str(a, ATTR.urlPath),
     httpMethod: str(a, ATTR.httpRequestMethod),
     dnsName: str(a, ATTR.dnsQuestionName),
