@@ -148,7 +148,13 @@ static const char *default_env_markers[] = {
 static const char *default_shadow_hosts[] = {
 	"api.openai.com", "*.openai.azure.com", "*.cognitiveservices.azure.com", "*.services.ai.azure.com",
 	"api.anthropic.com", "generativelanguage.googleapis.com", "*-aiplatform.googleapis.com",
-	"aiplatform.googleapis.com", "*.bedrock-runtime.amazonaws.com", "bedrock-runtime.us-east-1.amazonaws.com",
+	"aiplatform.googleapis.com",
+	/* bedrock-runtime.REGION.amazonaws.com: a suffix lookup cannot skip the region, so the regions are listed */
+	"bedrock-runtime.us-east-1.amazonaws.com", "bedrock-runtime.us-east-2.amazonaws.com", "bedrock-runtime.us-west-2.amazonaws.com",
+	"bedrock-runtime.eu-central-1.amazonaws.com", "bedrock-runtime.eu-west-1.amazonaws.com", "bedrock-runtime.eu-west-3.amazonaws.com",
+	"bedrock-runtime.ap-northeast-1.amazonaws.com", "bedrock-runtime.ap-southeast-1.amazonaws.com",
+	"bedrock-runtime.ap-southeast-2.amazonaws.com", "bedrock-runtime.ap-south-1.amazonaws.com",
+	"bedrock-runtime.ca-central-1.amazonaws.com", "bedrock-runtime.sa-east-1.amazonaws.com",
 	"api.mistral.ai", "api.groq.com", "api.together.xyz", "api.together.ai", "openrouter.ai", "api.cohere.com",
 	"api.cohere.ai", "api.deepseek.com", "api.x.ai", "api-inference.huggingface.co", "router.huggingface.co",
 	"api.fireworks.ai", "api.perplexity.ai", "api.cerebras.ai", "api.replicate.com", "api.voyageai.com",

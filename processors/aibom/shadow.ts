@@ -10,7 +10,10 @@ export const INSTRUMENTED = 'aibom-collector:instrumented';
 /** Entity attribute: `client` (calls a model API) or `model_server` (serves one), found by the sensor. */
 export const SHADOW_ROLE = 'aibom-collector:shadow_ai';
 
-/** Provider API host suffixes -> `gen_ai.provider.name` (normalize's spellings), first match wins. */
+/**
+ * Provider API hosts -> `gen_ai.provider.name` (normalize's spellings), first match wins: a name starting
+ * with `.` or `-` matches any host ending so, another matches itself and its subdomains.
+ */
 const PROVIDERS: readonly [string, string][] = [
   ['.openai.azure.com', 'azure.openai'],
   ['.cognitiveservices.azure.com', 'azure.openai'],
@@ -18,6 +21,7 @@ const PROVIDERS: readonly [string, string][] = [
   ['openai.com', 'openai'],
   ['anthropic.com', 'anthropic'],
   ['generativelanguage.googleapis.com', 'gcp.gemini'],
+  ['-aiplatform.googleapis.com', 'gcp.vertex_ai'],
   ['aiplatform.googleapis.com', 'gcp.vertex_ai'],
   ['.amazonaws.com', 'aws.bedrock'],
   ['mistral.ai', 'mistral_ai'],
@@ -38,7 +42,7 @@ const PROVIDERS: readonly [string, string][] = [
 export function providerOfHost(host: string | undefined): string | undefined {
   if (!host) return undefined;
   const h = host.toLowerCase().replace(/:\d+$/, '');
-  for (const [suffix, name] of PROVIDERS) if (h === suffix || h.endsWith(suffix.startsWith('.') ? suffix : `.${suffix}`) || h === suffix.replace(/^\./, '')) return name;
+  for (const [suffix, name] of PROVIDERS) if (/^[.-]/.test(suffix) ? h.endsWith(suffix) : h === suffix || h.endsWith(`.${suffix}`)) return name;
   return undefined;
 }
 
