@@ -41,6 +41,8 @@ volatile __u32 env_rules_active = 0;
 /* Shadow-AI signatures (provider DNS names, inference API paths, model artifacts, server executables)
  * are checked host-wide, for processes nothing watches, only while this is set. */
 volatile __u32 shadow_active = 0;
+/* Bit (b0 << 8 | b1) set when a --shadow-artifact suffix ends in bytes b0 b1 (either case). */
+volatile __u64 artifact_last2[1024] = {};
 /* Bit (b0 << 8 | b1) set when some env marker can match a name starting with bytes b0 b1: most
  * variables (PATH, HOME, LC_*...) are passed over without an LPM lookup. */
 volatile __u64 env_first2[1024] = {};
@@ -846,9 +848,18 @@ static __always_inline bool suffix_match(void *map, const __u8 *src, __u32 n)
 	return bpf_map_lookup_elem(map, &r->key) != NULL;
 }
 
-/* Is the path in s->key (n bytes) a model artifact (--shadow-artifact suffix)? */
+/* Is the path in s->key (n bytes) a model artifact (--shadow-artifact suffix)? Its last two bytes
+ * first (a bitmap the loader fills from the suffixes, both cases): `.so`, `.py`, `.html`... stop there,
+ * without the byte-per-round reversal. */
 static __always_inline bool artifact_match(struct scratch *s, __u32 n)
 {
+	__u32 k;
+
+	if (n < 2 || n >= AIBOM_PATH_MAX)
+		return false;
+	k = (__u32)s->key.path[(n - 2) & (AIBOM_PATH_MAX - 1)] << 8 | s->key.path[(n - 1) & (AIBOM_PATH_MAX - 1)];
+	if (!((artifact_last2[(k >> 6) & 1023] >> (k & 63)) & 1))
+		return false;
 	return suffix_match(&shadow_artifacts, s->key.path, n);
 }
 
@@ -895,6 +906,8 @@ static __always_inline int open_exit(long ret)
 		if (!shadow_promote(id >> 32))
 			return 0;
 		flags |= EVF_SHADOW | EVF_SHADOW_START;
+	} else if (shadow_active && ret >= 0 && !(po.open_flags & 3) && artifact_match(s, n)) {
+		flags |= EVF_SHADOW; /* a watched process (env marker, --all...) loading a model */
 	}
 
 	if (path_rules_active) {

@@ -811,8 +811,23 @@ static void add_shadow_rules(void)
 	}
 	for (size_t i = 0; i < NDEF(default_shadow_artifacts) + env.n_shadow_artifacts; i++) {
 		const char *a = i < NDEF(default_shadow_artifacts) ? default_shadow_artifacts[i] : env.shadow_artifacts[i - NDEF(default_shadow_artifacts)];
-		if ((err = add_reversed_rule(arts, a, ++id)))
+		size_t n = strlen(a);
+		if ((err = add_reversed_rule(arts, a, ++id))) {
 			fprintf(stderr, "aibom-sensor: --shadow-artifact %s: %s\n", a, strerror(-err));
+			continue;
+		}
+		/* The kernel reverses a path only if its last two bytes end some suffix (any case). */
+		for (int c0 = 0; c0 < 2; c0++)
+			for (int c1 = 0; c1 < 2; c1++) {
+				unsigned char b0 = n > 2 ? (c0 ? toupper((unsigned char)a[n - 2]) : tolower((unsigned char)a[n - 2])) : 0;
+				unsigned char b1 = c1 ? toupper((unsigned char)a[n - 1]) : tolower((unsigned char)a[n - 1]);
+				for (int any = 0; any < 256; any++) {
+					unsigned int f2 = (unsigned int)(n > 2 ? b0 : any) << 8 | b1;
+					skel->bss->artifact_last2[f2 >> 6] |= 1ull << (f2 & 63);
+					if (n > 2)
+						break;
+				}
+			}
 	}
 	for (size_t i = 0; i < NDEF(default_shadow_paths) + env.n_shadow_paths; i++) {
 		const char *p = i < NDEF(default_shadow_paths) ? default_shadow_paths[i] : env.shadow_paths[i - NDEF(default_shadow_paths)];
