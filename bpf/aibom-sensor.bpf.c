@@ -347,25 +347,8 @@ static __always_inline bool is_ignored(__u32 tgid)
 	return false;
 }
 
-static __always_inline bool is_monitored(__u32 tgid)
-{
-	if (tgid == sensor_tgid)
-		return false;
-	if (monitor_all)
-		return !is_ignored(tgid);
-	__u32 *v = bpf_map_lookup_elem(&monitored_pids, &tgid);
-	if (v && (*v & ~MON_LISTEN))
-		return !is_ignored(tgid);
-	if (cgroup_rules_active) {
-		__u64 cg = bpf_get_current_cgroup_id();
-		if (bpf_map_lookup_elem(&monitored_cgroups, &cg))
-			return !is_ignored(tgid);
-	}
-	return false;
-}
-
 /* Watched: 1; an unwatched process that listens (MON_LISTEN only, shadow-AI artifact candidate): 2; else 0.
- * Same single lookup as is_monitored for the common case. */
+ * One hash lookup for an unwatched process, as always. */
 static __always_inline int watch_state(__u32 tgid)
 {
 	__u32 *v;
@@ -383,6 +366,11 @@ static __always_inline int watch_state(__u32 tgid)
 			return !is_ignored(tgid);
 	}
 	return v ? 2 : 0;
+}
+
+static __always_inline bool is_monitored(__u32 tgid)
+{
+	return watch_state(tgid) == 1;
 }
 
 /* A shadow-AI signature matched an unwatched process: watch it from now on (MON_SHADOW replaces MON_LISTEN). */
@@ -816,10 +804,13 @@ struct {
 } rev_map SEC(".maps");
 
 /*
- * bpf_loop callback, round i: byte i of key.path = byte n-1-i of src, lower-cased. A byte per round:
- * this kernel verifies a callback once per caller state reaching the call, and the DNS parse loop
- * leaves hundreds; a 255-byte loop inside the callback pushed the send programs past 1M insns.
+ * bpf_loop callback, round i: bytes 8i..8i+7 of key.path = bytes n-1-8i... of src, lower-cased. A few
+ * bytes per round, no branch on n: this kernel verifies a callback once per caller state reaching the
+ * call, and the DNS parse loop leaves hundreds; a 255-byte loop inside the callback pushed the send
+ * programs past 1M insns, a byte per round cost ~3 us per DNS query.
  */
+#define REV_STEP 8
+
 static long reverse_cb(__u32 i, void *data)
 {
 	__u32 zero = 0;
@@ -827,7 +818,10 @@ static long reverse_cb(__u32 i, void *data)
 
 	if (!r)
 		return 1;
-	r->key.path[i & (AIBOM_PATH_MAX - 1)] = lower_tab[r->src[(r->n - 1 - i) & (AIBOM_PATH_MAX - 1)]];
+	for (int j = 0; j < REV_STEP; j++) {
+		__u32 k = i * REV_STEP + j;
+		r->key.path[k & (AIBOM_PATH_MAX - 1)] = lower_tab[r->src[(r->n - 1 - k) & (AIBOM_PATH_MAX - 1)]];
+	}
 	return 0;
 }
 
@@ -842,7 +836,7 @@ static __always_inline bool suffix_match(void *map, const __u8 *src, __u32 n)
 	if (bpf_probe_read_kernel(r->src, sizeof(r->src), src))
 		return false;
 	r->n = n;
-	bpf_loop(n, reverse_cb, NULL, 0);
+	bpf_loop((n + REV_STEP - 1) / REV_STEP, reverse_cb, NULL, 0); /* bytes past n are overwritten by the NUL or lie outside prefixlen */
 	r->key.path[n & (AIBOM_PATH_MAX - 1)] = 0;
 	r->key.prefixlen = (n + 1) * 8;
 	return bpf_map_lookup_elem(map, &r->key) != NULL;

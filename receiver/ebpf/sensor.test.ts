@@ -226,6 +226,8 @@ describe('aibom-sensor on the real kernel', () => {
       '--dedupe-ms', '0',
       '--stats-interval-ms', '0',
       '--no-ssl',
+      // Only the burst is watched: shadow-AI signatures would add whatever model clients this host runs.
+      '--no-shadow',
     ]);
     try {
       await sensor.waitFor((r) => r.kind === 'log' && r.code === 'ready');
