@@ -11,6 +11,9 @@
 //             what the host-wide shadow-AI signatures look at: a loopback connect+accept storm (listen makes
 //             the process an artifact candidate), DNS queries for a non-AI name, other UDP sends, and POSTs to
 //             a non-inference path; each also with `shadow_ai.enabled: false`, and the events let through
+// letthrough  the sensor alone with its defaults (env markers, shadow-AI signatures), unwatched storms (DNS
+//             for a non-AI name, UDP, POST to a non-inference path, connect, open/close): the events each
+//             storm's pid produced (0 expected), all events meanwhile, and the no_signature checks
 // agent       the JS agent's `attack` scenario --runs times (fake LLM + services on loopback), with and without,
 //             alternating, median of --rounds; RSS of sensor and receiver
 // AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare).
@@ -455,6 +458,41 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   console.log(`RSS during the run (max sampled / VmHWM): sensor ${Math.max(...s.map((x) => x.sensorRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.sensorHwm)) / 1024 | 0} MiB, receiver process ${Math.max(...s.map((x) => x.rcvRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} MiB`);
 }
 
+// ------------------------------------------------------------------------- letthrough
+async function letThrough(): Promise<void> {
+  const events: number[] = [];
+  let stats: StatsRecord | undefined;
+  const sensor = new SensorProcess({
+    path: SENSOR,
+    args: ['--no-ssl', '--stats-interval-ms', '200'],
+    onRecords: (records) => {
+      for (const r of records) {
+        if (r.kind === 'stats') stats = r;
+        else if (r.kind !== 'log' && r.kind !== 'monitor' && r.kind !== 'stream-header') events.push(r.pid);
+      }
+    },
+  });
+  await sensor.ready;
+  const file = path.join(dir, 'storm-file');
+  writeFileSync(file, 'x');
+  console.log('| storm (unwatched) | wall s | its events | events on the host meanwhile | no_signature checks |');
+  console.log('|---|---|---|---|---|');
+  for (const args of [['dns', '200000'], ['udp', '200000'], ['post', '100000'], ['connect', '20000'], ['open', '500000', file]]) {
+    await sleep(500);
+    const s0 = stats!.filtered.noSignature;
+    const from = events.length;
+    const p = spawn(STORM, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    p.stdin.end('go\n');
+    await once(p, 'close');
+    await sleep(700); // a poll and a stats frame
+    const mine = events.slice(from).filter((pid) => pid === p.pid).length;
+    console.log(`| ${args.slice(0, 2).join(' ')} | ${Number(out.trim().split(' ')[1]).toFixed(2)} | ${mine} | ${events.length - from} | ${stats!.filtered.noSignature - s0} |`);
+  }
+  await sensor.stop();
+}
+
 // ------------------------------------------------------------------------------ main
 async function main(): Promise<void> {
   const mode = argv[0] ?? 'all';
@@ -470,6 +508,7 @@ async function main(): Promise<void> {
   if (mode === 'throughput' || mode === 'all') await throughput();
   if (mode === 'storm' || mode === 'all') await stormOverhead(rounds);
   if (mode === 'floor') await stormOverhead(rounds, true);
+  if (mode === 'letthrough') await letThrough();
   if (mode === 'agent' || mode === 'all') await agent(rounds, opt('runs', 20));
 }
 
