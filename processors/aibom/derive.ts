@@ -270,7 +270,8 @@ export class Deriver {
     const partialCoverage = typeof partial === 'string' ? { [PARTIAL_COVERAGE]: [partial] } : undefined;
     const self = partialCoverage && this.agentByPid.get(pid);
     if (self) this.inventory.annotate(self.id, partialCoverage);
-    if (pid > 0 && (k.shadowSignature !== undefined || this.shadowByPid.has(pid))) this.shadowSpan(rs, span, k, pid);
+    // An agent exporting GenAI spans here is in the BOM already, instrumented: its model calls are no shadow AI.
+    if (pid > 0 && !agent && (k.shadowSignature !== undefined || this.shadowByPid.has(pid))) this.shadowSpan(rs, span, k, pid);
     switch (k.kind) {
       case 'process':
         this.processSpan(span, k, parent, agent);

@@ -58,6 +58,14 @@ describe('aibom: shadow AI from the sensor signatures', () => {
     expect(server.attributes).toMatchObject({ 'aibom-collector:instrumented': true, 'aibom-collector:instrumented_as': ['llm-gateway'] });
   });
 
+  it('an agent exporting GenAI spans here is no shadow client: its own model calls are in the BOM already', () => {
+    const { deriver, all } = derive();
+    deriver.consume({ resourceSpans: [{ resource: { attributes: [attr('service.name', 'support-agent'), attr('process.pid', PID)] }, scopeSpans: [{ scope: { name: 'x' }, spans: [span([attr('gen_ai.operation.name', 'chat'), attr('gen_ai.request.model', 'gpt-4o'), attr('gen_ai.provider.name', 'openai')], 'chat gpt-4o')] }] }] });
+    deriver.consume(kernel([span([attr('aibom.kernel.kind', 'http'), attr('http.request.method', 'POST'), attr('url.path', '/v1/chat/completions'), attr('network.peer.address', '127.0.0.1'), attr('network.peer.port', 8080), attr('aibom.shadow.signature', 'inference_api')])]));
+    expect(all().filter((e) => e.attributes['aibom-collector:shadow_ai'] !== undefined)).toEqual([]);
+    expect(all().find((e) => e.kind === 'agent')!.attributes['aibom-collector:instrumented']).toBe(true);
+  });
+
   it('ordinary kernel spans of processes no signature matched make no shadow entity', () => {
     const { deriver, all } = derive();
     deriver.consume(kernel([span([attr('aibom.kernel.kind', 'dns'), attr('dns.question.name', 'intranet.example.test')]), span([attr('aibom.kernel.kind', 'open'), attr('file.path', '/srv/models/x.gguf')])]));
