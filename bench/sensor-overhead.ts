@@ -7,7 +7,13 @@
 // storm       CPU time of an open/close storm and of a loopback connect storm, with and without the
 //             sensor + receiver, alternating, median of --rounds
 // floor       the storm rows of processes the sensor does NOT watch: the open/close loop (syscall-tracepoint
-//             floor) and an exec storm of /bin/true with a 3 KiB environment (the env-marker scan at exec)
+//             floor), an exec storm of /bin/true with a 3 KiB environment (the env-marker scan at exec), and
+//             what the host-wide shadow-AI signatures look at: a loopback connect+accept storm (listen makes
+//             the process an artifact candidate), DNS queries for a non-AI name, other UDP sends, and POSTs to
+//             a non-inference path; each also with `shadow_ai.enabled: false`, and the events let through
+// letthrough  the sensor alone with its defaults (env markers, shadow-AI signatures), unwatched storms (DNS
+//             for a non-AI name, UDP, POST to a non-inference path, connect, open/close): the events each
+//             storm's pid produced (0 expected), all events meanwhile, and the no_signature checks
 // agent       the JS agent's `attack` scenario --runs times (fake LLM + services on loopback), with and without,
 //             alternating, median of --rounds; RSS of sensor and receiver
 // AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare).
@@ -67,7 +73,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'aibom-sensor-bench-'));
 const STORM = path.join(dir, 'aibom-storm');
 const RUSAGE = path.join(dir, 'rusage-run');
 function buildTools(): void {
-  // aibom-storm open N FILE | opend N PREFIX RATE | connect N | exec N ENV_BYTES. Waits for a stdin line,
+  // aibom-storm open N FILE | opend N PREFIX RATE | connect N | exec N ENV_BYTES | dns N | udp N | post N.
+  // Waits for a stdin line,
   // prints "<user+sys s> <wall s>" of itself (exec: and of its waited-for children).
   writeFileSync(`${STORM}.c`, `#include <arpa/inet.h>
 #include <fcntl.h>
@@ -85,6 +92,15 @@ int main(int argc,char**argv){long n=atol(argv[2]);char p[256];getchar();double 
  if(!strcmp(argv[1],"open")){for(long i=0;i<n;i++){int fd=open(argv[3],O_RDONLY);if(fd>=0)close(fd);}}
  else if(!strcmp(argv[1],"opend")){double rate=atof(argv[4]);for(long i=0;i<n;i++){snprintf(p,sizeof p,"%s%ld",argv[3],i);open(p,O_RDONLY);
    if(rate>0&&(i%200)==0){double d=t0+i/rate-now();if(d>0)usleep(d*1e6);}}}
+ else if(!strcmp(argv[1],"dns")||!strcmp(argv[1],"udp")){int u=socket(AF_INET,SOCK_DGRAM,0);
+   struct sockaddr_in a={.sin_family=AF_INET,.sin_port=htons(argv[1][0]=='d'?53:9),.sin_addr.s_addr=htonl(0x7f000001)};
+   unsigned char q[64]={0x12,0x34,1,0,0,1,0,0,0,0,0,0,8,'i','n','t','r','a','n','e','t',7,'e','x','a','m','p','l','e',4,'t','e','s','t',0,0,1,0,1};
+   if(argv[1][0]=='u')memset(q,'u',sizeof q);
+   for(long i=0;i<n;i++)sendto(u,q,argv[1][0]=='d'?39:64,0,(void*)&a,sizeof a);}
+ else if(!strcmp(argv[1],"post")){int l=socket(AF_INET,SOCK_STREAM,0);struct sockaddr_in a={.sin_family=AF_INET,.sin_addr.s_addr=htonl(0x7f000001)};socklen_t al=sizeof a;
+   bind(l,(void*)&a,sizeof a);listen(l,1);getsockname(l,(void*)&a,&al);int c=socket(AF_INET,SOCK_STREAM,0);connect(c,(void*)&a,sizeof a);int s=accept(l,0,0);
+   const char*m="POST /api/items HTTP/1.1\\r\\nHost: intranet\\r\\nContent-Length: 2\\r\\n\\r\\n{}";char b[256];
+   for(long i=0;i<n;i++){send(c,m,strlen(m),0);recv(s,b,sizeof b,0);}}
  else if(!strcmp(argv[1],"exec")){long eb=atol(argv[3]);int nv=eb/72+1;char**envp=calloc(nv+1,sizeof(char*));
    for(int v=0;v<nv;v++){envp[v]=malloc(80);snprintf(envp[v],80,"APP_SETTING_%03d=%0*d",v,56,v);}
    char*av[]={"/bin/true",0};for(long i=0;i<n;i++){pid_t c=fork();if(!c){execve(av[0],av,envp);_exit(127);}int st;waitpid(c,&st,0);}
@@ -316,6 +332,10 @@ async function stormOverhead(rounds: number, onlyUnmonitored = false): Promise<v
     ['open/close 500k, NOT monitored (the syscall-tracepoint floor)', ['open', '500000', file], ['nobody-at-all']],
     // Every exec of every process pays the env-marker scan; 3 KiB of variables, none a marker (the full scan).
     ['exec 5k of /bin/true, 3 KiB environment, NOT monitored (env-marker scan at exec)', ['exec', '5000', '3072'], ['nobody-at-all']],
+    ['loopback TCP connect+accept 20k, NOT monitored (a listener: shadow artifact candidate)', ['connect', '20000'], ['nobody-at-all']],
+    ['sendto 200k DNS queries for a non-AI name, NOT monitored (QNAME parsed, suffix lookup)', ['dns', '200000'], ['nobody-at-all']],
+    ['sendto 200k UDP datagrams (not DNS), NOT monitored (12-byte peek)', ['udp', '200000'], ['nobody-at-all']],
+    ['send 100k POST /api/items over loopback TCP, NOT monitored (API path lookup)', ['post', '100000'], ['nobody-at-all']],
   ];
   const kinds: [string, string[], string[]?][] = onlyUnmonitored ? unmonitored : [
     ...unmonitored,
@@ -324,28 +344,36 @@ async function stormOverhead(rounds: number, onlyUnmonitored = false): Promise<v
     ['loopback TCP connect+accept 20k (monitored, every connect an event)', ['connect', '20000']],
   ];
   console.log(`storm: CPU time (user+sys) and wall of the storm process, median of ${rounds} alternating rounds; "+sensor" = sensor and receiver running, their own CPU beside`);
-  console.log('| workload | without: cpu s / wall s | with: cpu s / wall s | ratio cpu / wall | sensor + receiver cpu s | (with + sensor + receiver) / without |');
-  console.log('|---|---|---|---|---|---|');
+  if (onlyUnmonitored) console.log('"shadow off": the same sensor with `shadow_ai.enabled: false`, in the same rounds; events: records delivered per second of the storm (the storm is unwatched: ~0 expected)');
+  console.log(`| workload | without: cpu s / wall s | with: cpu s / wall s | ratio cpu / wall | sensor + receiver cpu s | (with + sensor + receiver) / without |${onlyUnmonitored ? ' shadow off: cpu s, ratio | events/s |' : ''}`);
+  console.log(`|---|---|---|---|---|---|${onlyUnmonitored ? '---|---|' : ''}`);
   for (const [label, args, comms] of kinds) {
     const w: { cpu: number; wall: number }[] = [];
-    const s: { cpu: number; wall: number; extra: number }[] = [];
+    const s: { cpu: number; wall: number; extra: number; rate: number }[] = [];
+    const off: number[] = [];
     for (let i = 0; i < rounds; i++) {
       w.push(await storm(args));
-      const rcv = await startReceiver({ monitor: { comms: comms ?? ['aibom-storm'] }, tls: false, max_pending_events: 262144 });
-      const c0 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
-      const r = await storm(args);
-      await sleep(300);
-      const c1 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
-      await rcv.request('stop');
-      s.push({ ...r, extra: c1 - c0 });
-      await sleep(2500);
+      for (const shadow of onlyUnmonitored ? [true, false] : [true]) {
+        const rcv = await startReceiver({ monitor: { comms: comms ?? ['aibom-storm'] }, tls: false, max_pending_events: 262144, shadow_ai: { enabled: shadow } });
+        const before = await rcv.request('stats');
+        const c0 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
+        const r = await storm(args);
+        await sleep(300);
+        const c1 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
+        const after = await rcv.request('stats');
+        await rcv.request('stop');
+        if (shadow) s.push({ ...r, extra: c1 - c0, rate: (after.records! - before.records!) / r.wall });
+        else off.push(r.cpu);
+        await sleep(2500);
+      }
     }
     const wc = median(w.map((x) => x.cpu));
     const ww = median(w.map((x) => x.wall));
     const sc = median(s.map((x) => x.cpu));
     const sw = median(s.map((x) => x.wall));
     const ex = median(s.map((x) => x.extra));
-    console.log(`| ${label} | ${wc.toFixed(2)} / ${ww.toFixed(2)} | ${sc.toFixed(2)} / ${sw.toFixed(2)} | ${(sc / wc).toFixed(2)}x / ${(sw / ww).toFixed(2)}x | ${ex.toFixed(2)} | ${((sc + ex) / wc).toFixed(2)}x |`);
+    const extraCols = onlyUnmonitored ? ` ${median(off).toFixed(2)}, ${(median(off) / wc).toFixed(2)}x | ${median(s.map((x) => x.rate)).toFixed(1)} |` : '';
+    console.log(`| ${label} | ${wc.toFixed(2)} / ${ww.toFixed(2)} | ${sc.toFixed(2)} / ${sw.toFixed(2)} | ${(sc / wc).toFixed(2)}x / ${(sw / ww).toFixed(2)}x | ${ex.toFixed(2)} | ${((sc + ex) / wc).toFixed(2)}x |${extraCols}`);
   }
 }
 
@@ -430,6 +458,41 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   console.log(`RSS during the run (max sampled / VmHWM): sensor ${Math.max(...s.map((x) => x.sensorRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.sensorHwm)) / 1024 | 0} MiB, receiver process ${Math.max(...s.map((x) => x.rcvRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} MiB`);
 }
 
+// ------------------------------------------------------------------------- letthrough
+async function letThrough(): Promise<void> {
+  const events: number[] = [];
+  let stats: StatsRecord | undefined;
+  const sensor = new SensorProcess({
+    path: SENSOR,
+    args: ['--no-ssl', '--stats-interval-ms', '200'],
+    onRecords: (records) => {
+      for (const r of records) {
+        if (r.kind === 'stats') stats = r;
+        else if (r.kind !== 'log' && r.kind !== 'monitor' && r.kind !== 'stream-header') events.push(r.pid);
+      }
+    },
+  });
+  await sensor.ready;
+  const file = path.join(dir, 'storm-file');
+  writeFileSync(file, 'x');
+  console.log('| storm (unwatched) | wall s | its events | events on the host meanwhile | no_signature checks |');
+  console.log('|---|---|---|---|---|');
+  for (const args of [['dns', '200000'], ['udp', '200000'], ['post', '100000'], ['connect', '20000'], ['open', '500000', file]]) {
+    await sleep(500);
+    const s0 = stats!.filtered.noSignature;
+    const from = events.length;
+    const p = spawn(STORM, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    p.stdin.end('go\n');
+    await once(p, 'close');
+    await sleep(700); // a poll and a stats frame
+    const mine = events.slice(from).filter((pid) => pid === p.pid).length;
+    console.log(`| ${args.slice(0, 2).join(' ')} | ${Number(out.trim().split(' ')[1]).toFixed(2)} | ${mine} | ${events.length - from} | ${stats!.filtered.noSignature - s0} |`);
+  }
+  await sensor.stop();
+}
+
 // ------------------------------------------------------------------------------ main
 async function main(): Promise<void> {
   const mode = argv[0] ?? 'all';
@@ -445,6 +508,7 @@ async function main(): Promise<void> {
   if (mode === 'throughput' || mode === 'all') await throughput();
   if (mode === 'storm' || mode === 'all') await stormOverhead(rounds);
   if (mode === 'floor') await stormOverhead(rounds, true);
+  if (mode === 'letthrough') await letThrough();
   if (mode === 'agent' || mode === 'all') await agent(rounds, opt('runs', 20));
 }
 

@@ -38,6 +38,11 @@ volatile __u32 cgroup_rules_active = 0;
 volatile __u32 comm_rules_active = 0;
 volatile __u32 path_rules_active = 0;
 volatile __u32 env_rules_active = 0;
+/* Shadow-AI signatures (provider DNS names, inference API paths, model artifacts, server executables)
+ * are checked host-wide, for processes nothing watches, only while this is set. */
+volatile __u32 shadow_active = 0;
+/* Bit (b0 << 8 | b1) set when a --shadow-artifact suffix ends in bytes b0 b1 (either case). */
+volatile __u64 artifact_last2[1024] = {};
 /* Bit (b0 << 8 | b1) set when some env marker can match a name starting with bytes b0 b1: most
  * variables (PATH, HOME, LC_*...) are passed over without an LPM lookup. */
 volatile __u64 env_first2[1024] = {};
@@ -163,10 +168,64 @@ struct {
 	__type(value, struct env_scratch);
 } env_scratch_map SEC(".maps");
 
+/*
+ * Shadow-AI signatures. Names and paths whose END identifies them are stored reversed, so one
+ * longest-prefix lookup is a suffix match: "api.openai.com" as "moc.ianepo.ipa\0" (exact: the NUL
+ * that ends the name is part of the key), "*.openai.azure.com" as "moc.eruza.ianepo." (any name ending
+ * so); artifacts ("*.gguf") as "fugg." over the reversed path. API paths are stored as written and
+ * matched as prefixes of what follows "POST ". Values: 1-based ids in --shadow-* order.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 512);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct path_lpm_key);
+	__type(value, __u32);
+} shadow_hosts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 128);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct path_lpm_key);
+	__type(value, __u32);
+} shadow_artifacts SEC(".maps");
+
+struct shadow_path_key {
+	__u32 prefixlen; /* bits */
+	__u8 path[AIBOM_SHADOW_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 128);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct shadow_path_key);
+	__type(value, __u32);
+} shadow_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 128);
+	__type(key, __u8[AIBOM_COMM_LEN]); /* comm after exec (basename, 15 bytes), zero padded */
+	__type(value, __u32);
+} shadow_exes SEC(".maps");
+
+/* (tgid << 32 | fd) of a socket that just sent a shadow API request head: its next send (the JSON
+ * body with "model") is captured too, once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} shadow_bodies SEC(".maps");
+
 struct pending_open {
 	__u64 filename;
 	__u32 open_flags;
 	__u32 mode;
+	__u32 candidate; /* an unwatched listener: emit only a model-artifact open */
+	__u32 _pad0;
 };
 
 struct {
@@ -220,6 +279,10 @@ struct scratch {
 	} ev;
 	struct open_key key;
 	__u8 buf[DNS_BUF];
+	/* emit_dns: the sender is watched by no rule (read after the parse loop, so the verifier's states
+	 * for watched and unwatched senders are the same inside it and pruned as one). */
+	__u32 unwatched;
+	__u32 _pad0;
 };
 
 #define SCRATCH_SYSCALL 0
@@ -284,20 +347,42 @@ static __always_inline bool is_ignored(__u32 tgid)
 	return false;
 }
 
-static __always_inline bool is_monitored(__u32 tgid)
+/* Watched: 1; an unwatched process that listens (MON_LISTEN only, shadow-AI artifact candidate): 2; else 0.
+ * One hash lookup for an unwatched process, as always. */
+static __always_inline int watch_state(__u32 tgid)
 {
+	__u32 *v;
+
 	if (tgid == sensor_tgid)
-		return false;
+		return 0;
 	if (monitor_all)
 		return !is_ignored(tgid);
-	if (bpf_map_lookup_elem(&monitored_pids, &tgid))
+	v = bpf_map_lookup_elem(&monitored_pids, &tgid);
+	if (v && (*v & ~MON_LISTEN))
 		return !is_ignored(tgid);
 	if (cgroup_rules_active) {
 		__u64 cg = bpf_get_current_cgroup_id();
 		if (bpf_map_lookup_elem(&monitored_cgroups, &cg))
 			return !is_ignored(tgid);
 	}
-	return false;
+	return v ? 2 : 0;
+}
+
+static __always_inline bool is_monitored(__u32 tgid)
+{
+	return watch_state(tgid) == 1;
+}
+
+/* A shadow-AI signature matched an unwatched process: watch it from now on (MON_SHADOW replaces MON_LISTEN). */
+static __always_inline bool shadow_promote(__u32 tgid)
+{
+	__u32 v = MON_SHADOW;
+
+	if (is_ignored(tgid) || tgid == sensor_tgid)
+		return false;
+	if (bpf_map_update_elem(&monitored_pids, &tgid, &v, BPF_ANY))
+		return false;
+	return true;
 }
 
 static __always_inline bool monitored_or_count(__u32 tgid)
@@ -509,6 +594,15 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 				reason = MONR_ENV_MARKER;
 			}
 		}
+		if (!v && shadow_active) {
+			/* The new image's comm: the executable's basename (exec is rare; one hash lookup). */
+			__u8 comm[AIBOM_COMM_LEN] = {};
+			bpf_get_current_comm(comm, sizeof(comm));
+			if (bpf_map_lookup_elem(&shadow_exes, comm)) {
+				v = MON_SHADOW;
+				reason = MONR_SHADOW;
+			}
+		}
 		if (!v || is_ignored(tgid) || tgid == sensor_tgid) {
 			COUNT(filtered, FILT_NOT_MONITORED);
 			return 0;
@@ -525,6 +619,8 @@ int BPF_PROG(handle_exec, struct task_struct *p, pid_t old_pid, struct linux_bin
 	e->old_pid = old_pid;
 	e->monitor_reason = reason;
 	e->env_marker = marker;
+	if (reason == MONR_SHADOW)
+		e->hdr.flags |= EVF_SHADOW;
 	e->args_count = BPF_CORE_READ(bprm, argc);
 
 	n = bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
@@ -609,8 +705,11 @@ int BPF_PROG(handle_exit, struct task_struct *p)
 	 * thread leaves (signal->live already decremented here). */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	if (!monitored_or_count(tgid))
+	if (!monitored_or_count(tgid)) {
+		if (shadow_active && !monitor_all)
+			bpf_map_delete_elem(&monitored_pids, &tgid); /* a MON_LISTEN candidate */
 		return 0;
+	}
 
 	COUNT(attempted, EV_EXIT);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -637,9 +736,20 @@ static __always_inline int open_enter(__u64 filename, __u32 flags, __u32 mode)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct pending_open po = { .filename = filename, .open_flags = flags, .mode = mode };
+	int st = watch_state(id >> 32);
 
-	if (!monitored_or_count(id >> 32))
+	if (!st) {
+		COUNT(filtered, FILT_NOT_MONITORED);
 		return 0;
+	}
+	/* A listener nothing watches: only its read-only opens can be a model artifact. */
+	if (st == 2) {
+		if ((flags & 3) != 0 /* O_RDONLY */) {
+			COUNT(filtered, FILT_NOT_MONITORED);
+			return 0;
+		}
+		po.candidate = 1;
+	}
 	if (bpf_map_update_elem(&pending_opens, &id, &po, BPF_ANY))
 		COUNT(helper_errors, EV_OPEN);
 	return 0;
@@ -661,13 +771,90 @@ int handle_openat2_enter(struct trace_event_raw_sys_enter *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct open_how how = {};
 
-	if (!is_monitored(id >> 32)) {
+	if (!watch_state(id >> 32)) {
 		COUNT(filtered, FILT_NOT_MONITORED);
 		return 0;
 	}
 	if (bpf_probe_read_user(&how, sizeof(how), (void *)ctx->args[2]))
 		COUNT(helper_errors, EV_OPEN);
 	return open_enter(ctx->args[1], how.flags, how.mode);
+}
+
+/* ASCII lower case by table: BPF has no set-on-condition, and a branch per byte multiplies verifier states. */
+#define L8(x) x, x + 1, x + 2, x + 3, x + 4, x + 5, x + 6, x + 7
+#define L32(x) L8(x), L8(x + 8), L8(x + 16), L8(x + 24)
+static const volatile __u8 lower_tab[256] = {
+	L32(0), L32(32), '@', L8('a'), L8('i'), L8('q'), 'y', 'z', '[', '\\', ']', '^', '_', L32(96),
+	L32(128), L32(160), L32(192), L32(224),
+};
+
+/* Where a name or path is reversed for a suffix lookup (per CPU; see reverse_cb). */
+struct rev_scratch {
+	__u32 n;
+	__u32 _pad0;
+	struct path_lpm_key key;
+	__u8 src[AIBOM_PATH_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rev_scratch);
+} rev_map SEC(".maps");
+
+/*
+ * bpf_loop callback, round i: bytes 8i..8i+7 of key.path = bytes n-1-8i... of src, lower-cased. A few
+ * bytes per round, no branch on n: this kernel verifies a callback once per caller state reaching the
+ * call, and the DNS parse loop leaves hundreds; a 255-byte loop inside the callback pushed the send
+ * programs past 1M insns, a byte per round cost ~3 us per DNS query.
+ */
+#define REV_STEP 8
+
+static long reverse_cb(__u32 i, void *data)
+{
+	__u32 zero = 0;
+	struct rev_scratch *r = bpf_map_lookup_elem(&rev_map, &zero);
+
+	if (!r)
+		return 1;
+	for (int j = 0; j < REV_STEP; j++) {
+		__u32 k = i * REV_STEP + j;
+		r->key.path[k & (AIBOM_PATH_MAX - 1)] = lower_tab[r->src[(r->n - 1 - k) & (AIBOM_PATH_MAX - 1)]];
+	}
+	return 0;
+}
+
+/* Is the reversed src (n bytes, 0 < n < AIBOM_PATH_MAX - 1) in `map` (LPM over reversed names)? */
+static __always_inline bool suffix_match(void *map, const __u8 *src, __u32 n)
+{
+	__u32 zero = 0;
+	struct rev_scratch *r = bpf_map_lookup_elem(&rev_map, &zero);
+
+	if (!r || !n || n >= AIBOM_PATH_MAX - 1)
+		return false;
+	if (bpf_probe_read_kernel(r->src, sizeof(r->src), src))
+		return false;
+	r->n = n;
+	bpf_loop((n + REV_STEP - 1) / REV_STEP, reverse_cb, NULL, 0); /* bytes past n are overwritten by the NUL or lie outside prefixlen */
+	r->key.path[n & (AIBOM_PATH_MAX - 1)] = 0;
+	r->key.prefixlen = (n + 1) * 8;
+	return bpf_map_lookup_elem(map, &r->key) != NULL;
+}
+
+/* Is the path in s->key (n bytes) a model artifact (--shadow-artifact suffix)? Its last two bytes
+ * first (a bitmap the loader fills from the suffixes, both cases): `.so`, `.py`, `.html`... stop there,
+ * without the byte-per-round reversal. */
+static __always_inline bool artifact_match(struct scratch *s, __u32 n)
+{
+	__u32 k;
+
+	if (n < 2 || n >= AIBOM_PATH_MAX)
+		return false;
+	k = (__u32)s->key.path[(n - 2) & (AIBOM_PATH_MAX - 1)] << 8 | s->key.path[(n - 1) & (AIBOM_PATH_MAX - 1)];
+	if (!((artifact_last2[(k >> 6) & 1023] >> (k & 63)) & 1))
+		return false;
+	return suffix_match(&shadow_artifacts, s->key.path, n);
 }
 
 static __always_inline int open_exit(long ret)
@@ -704,6 +891,18 @@ static __always_inline int open_exit(long ret)
 	n = n > 0 ? n - 1 : 0;
 	if (n >= AIBOM_PATH_MAX - 1)
 		flags |= EVF_TRUNCATED;
+
+	if (po.candidate) {
+		if (ret < 0 || !artifact_match(s, n)) {
+			COUNT(filtered, FILT_NO_SIGNATURE);
+			return 0;
+		}
+		if (!shadow_promote(id >> 32))
+			return 0;
+		flags |= EVF_SHADOW | EVF_SHADOW_START;
+	} else if (shadow_active && ret >= 0 && !(po.open_flags & 3) && artifact_match(s, n)) {
+		flags |= EVF_SHADOW; /* a watched process (env marker, --all...) loading a model */
+	}
 
 	if (path_rules_active) {
 		__u32 *rule;
@@ -962,6 +1161,31 @@ int handle_accept_exit(struct trace_event_raw_sys_exit *ctx)
 	return accept_exit(ctx->ret);
 }
 
+/*
+ * listen() is rare: an unwatched process that listens on an inet socket becomes a model-server
+ * candidate (MON_LISTEN, not monitored), whose read-only opens are then checked for model artifacts.
+ */
+SEC("tracepoint/syscalls/sys_enter_listen")
+int handle_listen_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, v = MON_LISTEN;
+	struct sock *sk;
+	__u16 family;
+
+	if (stopping || !shadow_active || monitor_all)
+		return 0;
+	if (bpf_map_lookup_elem(&monitored_pids, &tgid))
+		return 0;
+	sk = fd_to_sock(ctx->args[0]);
+	if (!sk)
+		return 0;
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family != AF_INET && family != AF_INET6)
+		return 0;
+	bpf_map_update_elem(&monitored_pids, &tgid, &v, BPF_NOEXIST);
+	return 0;
+}
+
 /* ------------------------------------------------------------ DNS and HTTP */
 
 /* DNS QNAME (wire labels) -> dotted name, bounded. Runs on a scratch copy
@@ -1016,6 +1240,21 @@ static __always_inline void emit_dns(struct scratch *s, __u32 len, __u16 family,
 	}
 	if (!done)
 		e->hdr.flags |= EVF_TRUNCATED;
+	if (shadow_active) {
+		/* A known AI provider's name (suffix match over the reversed name)? */
+		bool hit = suffix_match(&shadow_hosts, e->name, out);
+		if (s->unwatched) {
+			if (!hit) {
+				COUNT(filtered, FILT_NO_SIGNATURE);
+				return;
+			}
+			if (!shadow_promote(e->hdr.pid))
+				return;
+			e->hdr.flags |= EVF_SHADOW_START;
+		}
+		if (hit)
+			e->hdr.flags |= EVF_SHADOW;
+	}
 	e->qtype = done && pos + 1 < DNS_BUF ? ((__u16)b[pos & (DNS_BUF - 1)] << 8) | b[(pos + 1) & (DNS_BUF - 1)] : 0;
 	e->qclass = done && pos + 3 < DNS_BUF ? ((__u16)b[(pos + 2) & (DNS_BUF - 1)] << 8) | b[(pos + 3) & (DNS_BUF - 1)] : 0;
 	e->name_len = out;
@@ -1038,21 +1277,57 @@ static __always_inline bool looks_like_http(const __u8 *b)
 	return false;
 }
 
+/* Does the request head in `buf` ("POST <path>") name a known inference API path (--shadow-api-path)? */
+static __always_inline bool api_path_match(struct scratch *s, __u64 buf, __u64 len)
+{
+	struct shadow_path_key *k = (struct shadow_path_key *)s->buf;
+	__u32 n = len - 5 > AIBOM_SHADOW_PATH_MAX ? AIBOM_SHADOW_PATH_MAX : len - 5;
+
+	if (len < 6 || bpf_probe_read_user(k->path, AIBOM_SHADOW_PATH_MAX, (void *)(buf + 5)))
+		return false;
+	k->prefixlen = n * 8;
+	return bpf_map_lookup_elem(&shadow_paths, k) != NULL;
+}
+
+/*
+ * Cheap first look at what an unwatched process sends (12 bytes, no socket walk): could it be a DNS
+ * query (one question, no answers: QDCOUNT 1, AN/NS 0, QR clear) or a "POST " request head? Everything
+ * else stops here, counted as FILT_NO_SIGNATURE.
+ */
+static __always_inline bool maybe_shadow(__u64 buf, __u64 len)
+{
+	__u8 b[12] = {};
+
+	if (len < 12 || bpf_probe_read_user(b, sizeof(b), (void *)buf))
+		return false;
+	if (!(b[2] & 0x80) && b[4] == 0 && b[5] == 1 && b[6] == 0 && b[7] == 0 && b[8] == 0 && b[9] == 0)
+		return true;
+	return b[0] == 'P' && b[1] == 'O' && b[2] == 'S' && b[3] == 'T' && b[4] == ' ' && b[5] == '/';
+}
+
 /*
  * Common path for sendto/sendmsg/sendmmsg/write/writev of a monitored
  * process: UDP to port 53 -> DNS query, TCP whose bytes start with an HTTP
  * method -> HTTP first bytes. `uaddr` is the explicit destination, if any.
+ * `unwatched` (sendto/sendmsg/sendmmsg of a process nothing watches, shadow-AI
+ * signatures on): only a DNS query for a known provider name or a POST to a
+ * known inference API path is reported, and the process is watched from then on.
  */
-static __always_inline int handle_send(__u32 fd, __u64 uaddr, __u64 buf, __u64 len)
+static __always_inline int handle_send(__u32 fd, __u64 uaddr, __u64 buf, __u64 len, bool unwatched)
 {
 	__u8 daddr[16] = {}, saddr[16] = {};
-	__u16 family = 0, dport = 0, sport = 0, proto = 0;
+	__u16 family = 0, dport = 0, sport = 0, proto = 0, flags = 0;
 	struct sock *sk = NULL;
 	struct scratch *s;
+	__u64 body_key;
 	__u32 n;
 
 	if (!buf || !len)
 		return 0;
+	if (unwatched && !maybe_shadow(buf, len)) {
+		COUNT(filtered, FILT_NO_SIGNATURE);
+		return 0;
+	}
 	if (uaddr) {
 		if (read_sockaddr(uaddr, &family, &dport, daddr))
 			return 0;
@@ -1064,8 +1339,11 @@ static __always_inline int handle_send(__u32 fd, __u64 uaddr, __u64 buf, __u64 l
 		proto = BPF_CORE_READ(sk, sk_protocol);
 		family = sock_endpoints(sk, saddr, &sport, daddr, &dport);
 	}
-	if (family != AF_INET && family != AF_INET6)
+	if (family != AF_INET && family != AF_INET6) {
+		if (unwatched)
+			COUNT(filtered, FILT_NO_SIGNATURE);
 		return 0;
+	}
 
 	s = get_scratch(SCRATCH_SYSCALL);
 	if (!s)
@@ -1077,6 +1355,7 @@ static __always_inline int handle_send(__u32 fd, __u64 uaddr, __u64 buf, __u64 l
 			COUNT(helper_errors, EV_DNS);
 			return 0;
 		}
+		s->unwatched = unwatched;
 		emit_dns(s, n, family, dport, daddr);
 		return 0;
 	}
@@ -1086,12 +1365,33 @@ static __always_inline int handle_send(__u32 fd, __u64 uaddr, __u64 buf, __u64 l
 
 		if (len < 8 || bpf_probe_read_user(head, sizeof(head), (void *)buf))
 			return 0;
+		body_key = (bpf_get_current_pid_tgid() & 0xffffffff00000000ULL) | fd;
 		if (!looks_like_http(head)) {
-			COUNT(filtered, FILT_NOT_INTERESTING);
+			/* The body after a shadow API request head: it names the model. */
+			if (shadow_active && !unwatched && bpf_map_lookup_elem(&shadow_bodies, &body_key)) {
+				bpf_map_delete_elem(&shadow_bodies, &body_key);
+				flags = EVF_SHADOW | EVF_SHADOW_BODY;
+			} else {
+				COUNT(filtered, unwatched ? FILT_NO_SIGNATURE : FILT_NOT_INTERESTING);
+				return 0;
+			}
+		} else if (shadow_active && head[0] == 'P' && head[1] == 'O' && api_path_match(s, buf, len)) {
+			__u8 one = 1;
+			if (unwatched) {
+				if (!shadow_promote(bpf_get_current_pid_tgid() >> 32))
+					return 0;
+				flags = EVF_SHADOW | EVF_SHADOW_START;
+			} else {
+				flags = EVF_SHADOW;
+			}
+			bpf_map_update_elem(&shadow_bodies, &body_key, &one, BPF_ANY);
+		} else if (unwatched) {
+			COUNT(filtered, FILT_NO_SIGNATURE);
 			return 0;
 		}
 		n = len > AIBOM_HTTP_MAX ? AIBOM_HTTP_MAX : len;
 		fill_hdr(&e->hdr, EV_HTTP, 0);
+		e->hdr.flags = flags;
 		if (len > AIBOM_HTTP_MAX)
 			e->hdr.flags |= EVF_TRUNCATED;
 		if (family == AF_INET6)
@@ -1114,14 +1414,26 @@ static __always_inline int handle_send(__u32 fd, __u64 uaddr, __u64 buf, __u64 l
 	return 0;
 }
 
+/* sendto/sendmsg/sendmmsg: a process nothing watches is still checked for shadow-AI signatures
+ * (DNS resolvers and most HTTP clients but Node's send this way; write/writev are not checked: too hot). */
+static __always_inline int send_gate(bool *unwatched)
+{
+	if (monitored_or_count(bpf_get_current_pid_tgid() >> 32))
+		return 1;
+	*unwatched = true;
+	return shadow_active;
+}
+
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int handle_sendto_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	bool unwatched = false;
+
 	if (stopping)
 		return 0;
-	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
+	if (!send_gate(&unwatched))
 		return 0;
-	return handle_send(ctx->args[0], ctx->args[4], ctx->args[1], ctx->args[2]);
+	return handle_send(ctx->args[0], ctx->args[4], ctx->args[1], ctx->args[2], unwatched);
 }
 
 SEC("tracepoint/syscalls/sys_enter_write")
@@ -1131,10 +1443,10 @@ int handle_write_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	return handle_send(ctx->args[0], 0, ctx->args[1], ctx->args[2]);
+	return handle_send(ctx->args[0], 0, ctx->args[1], ctx->args[2], false);
 }
 
-static __always_inline int send_msghdr(__u32 fd, __u64 umsg)
+static __always_inline int send_msghdr(__u32 fd, __u64 umsg, bool unwatched)
 {
 	struct user_msghdr m = {};
 	struct iovec iov = {};
@@ -1146,28 +1458,32 @@ static __always_inline int send_msghdr(__u32 fd, __u64 umsg)
 	/* Only the first iovec: enough for a DNS query or an HTTP request line. */
 	if (bpf_probe_read_user(&iov, sizeof(iov), m.msg_iov))
 		return 0;
-	return handle_send(fd, (__u64)m.msg_name, (__u64)iov.iov_base, iov.iov_len);
+	return handle_send(fd, (__u64)m.msg_name, (__u64)iov.iov_base, iov.iov_len, unwatched);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int handle_sendmsg_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	bool unwatched = false;
+
 	if (stopping)
 		return 0;
-	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
+	if (!send_gate(&unwatched))
 		return 0;
-	return send_msghdr(ctx->args[0], ctx->args[1]);
+	return send_msghdr(ctx->args[0], ctx->args[1], unwatched);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmmsg")
 int handle_sendmmsg_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	bool unwatched = false;
+
 	if (stopping)
 		return 0;
 	/* First message only (glibc's resolver sends A and AAAA for one name). */
-	if (!monitored_or_count(bpf_get_current_pid_tgid() >> 32))
+	if (!send_gate(&unwatched))
 		return 0;
-	return send_msghdr(ctx->args[0], ctx->args[1]);
+	return send_msghdr(ctx->args[0], ctx->args[1], unwatched);
 }
 
 SEC("tracepoint/syscalls/sys_enter_writev")
@@ -1181,7 +1497,7 @@ int handle_writev_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (!ctx->args[1] || !ctx->args[2] || bpf_probe_read_user(&iov, sizeof(iov), (void *)ctx->args[1]))
 		return 0;
-	return handle_send(ctx->args[0], 0, (__u64)iov.iov_base, iov.iov_len);
+	return handle_send(ctx->args[0], 0, (__u64)iov.iov_base, iov.iov_len, false);
 }
 
 /* ------------------------------------------------------- OpenSSL uprobes */

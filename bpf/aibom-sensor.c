@@ -79,6 +79,16 @@ static struct env {
 	bool no_default_env_markers;
 	const char *ssl_libs[MAX_RULES];
 	int n_ssl_libs;
+	bool no_shadow;
+	bool no_default_shadow;
+	const char *shadow_hosts[MAX_RULES];
+	int n_shadow_hosts;
+	const char *shadow_paths[MAX_RULES];
+	int n_shadow_paths;
+	const char *shadow_artifacts[MAX_RULES];
+	int n_shadow_artifacts;
+	const char *shadow_exes[MAX_RULES];
+	int n_shadow_exes;
 	bool no_ssl;
 	const char *socket_path;
 	long socket_peer_uid;
@@ -130,6 +140,39 @@ static const char *default_env_markers[] = {
 	"LANGCHAIN_*", "LANGFUSE_*", "PHOENIX_*", "AGENTOPS_*", "LITELLM_*", "TAVILY_API_KEY", "MCP_*",
 };
 
+/*
+ * Shadow-AI signatures, checked for every process nothing watches (bpf/README.md "Shadow AI").
+ * Hosts: exact names, or `*SUFFIX` (any name ending so). Kept to API hosts: a provider's web site is
+ * not a model call.
+ */
+static const char *default_shadow_hosts[] = {
+	"api.openai.com", "*.openai.azure.com", "*.cognitiveservices.azure.com", "*.services.ai.azure.com",
+	"api.anthropic.com", "generativelanguage.googleapis.com", "*-aiplatform.googleapis.com",
+	"aiplatform.googleapis.com",
+	/* bedrock-runtime.REGION.amazonaws.com: a suffix lookup cannot skip the region, so the regions are listed */
+	"bedrock-runtime.us-east-1.amazonaws.com", "bedrock-runtime.us-east-2.amazonaws.com", "bedrock-runtime.us-west-2.amazonaws.com",
+	"bedrock-runtime.eu-central-1.amazonaws.com", "bedrock-runtime.eu-west-1.amazonaws.com", "bedrock-runtime.eu-west-3.amazonaws.com",
+	"bedrock-runtime.ap-northeast-1.amazonaws.com", "bedrock-runtime.ap-southeast-1.amazonaws.com",
+	"bedrock-runtime.ap-southeast-2.amazonaws.com", "bedrock-runtime.ap-south-1.amazonaws.com",
+	"bedrock-runtime.ca-central-1.amazonaws.com", "bedrock-runtime.sa-east-1.amazonaws.com",
+	"api.mistral.ai", "api.groq.com", "api.together.xyz", "api.together.ai", "openrouter.ai", "api.cohere.com",
+	"api.cohere.ai", "api.deepseek.com", "api.x.ai", "api-inference.huggingface.co", "router.huggingface.co",
+	"api.fireworks.ai", "api.perplexity.ai", "api.cerebras.ai", "api.replicate.com", "api.voyageai.com",
+	"integrate.api.nvidia.com", "api.ai21.com",
+};
+/* Inference API paths, matched as prefixes of what follows "POST ". */
+static const char *default_shadow_paths[] = {
+	"/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/messages",
+	"/api/generate", "/api/chat", "/api/embed", "/generate", "/v1/models/", "/openai/deployments/",
+};
+/* Model artifacts: path suffixes. */
+static const char *default_shadow_artifacts[] = { "*.gguf", "*.safetensors", "*.onnx", "*.ggml" };
+/* Model servers, by the comm an exec gives them (basename, first 15 bytes). */
+static const char *default_shadow_exes[] = {
+	"ollama", "llama-server", "llamafile", "vllm", "text-generation", "local-ai", "tritonserver", "koboldcpp",
+	"lmdeploy", "tabby", "mlc_llm",
+};
+
 /* Every marker in force, in id order (id = index + 1): the defaults, then --env-marker. */
 static const char *markers[MAX_RULES + sizeof(default_env_markers) / sizeof(default_env_markers[0])];
 static int n_markers;
@@ -143,7 +186,8 @@ static const char argp_doc[] =
 enum {
 	OPT_ALL = 1000, OPT_CGROUP, OPT_COMM, OPT_IGNORE, OPT_CRED, OPT_NO_DEFAULT_CREDS, OPT_RINGBUF,
 	OPT_STATS, OPT_SOCKET, OPT_SSL_LIB, OPT_NO_SSL, OPT_POLL, OPT_DEDUPE, OPT_IGNORE_PID, OPT_ENV_MARKER,
-	OPT_NO_DEFAULT_ENV_MARKERS, OPT_SOCKET_PEER_UID, OPT_PEERCRED,
+	OPT_NO_DEFAULT_ENV_MARKERS, OPT_SOCKET_PEER_UID, OPT_PEERCRED, OPT_SHADOW_HOST, OPT_SHADOW_PATH,
+	OPT_SHADOW_ARTIFACT, OPT_SHADOW_EXE, OPT_NO_SHADOW, OPT_NO_DEFAULT_SHADOW,
 };
 
 static const struct argp_option opts[] = {
@@ -166,6 +210,12 @@ static const struct argp_option opts[] = {
 	{ "socket", OPT_SOCKET, "PATH", 0, "Connect to the Unix stream socket PATH and write frames there" },
 	{ "socket-peer-uid", OPT_SOCKET_PEER_UID, "UID", 0, "Send only to a listener running as UID or root (default: the socket file's owner)" },
 	{ "peercred", OPT_PEERCRED, NULL, 0, "Print 'pid uid gid' of the peer of the Unix socket on stdin, then exit" },
+	{ "shadow-provider", OPT_SHADOW_HOST, "HOST|*SUFFIX", 0, "Shadow AI: a DNS query for HOST (or a name ending in SUFFIX) by any process is reported (repeatable)" },
+	{ "shadow-api-path", OPT_SHADOW_PATH, "/PATH", 0, "Shadow AI: a POST whose path starts with PATH, sent by any process, is reported (repeatable)" },
+	{ "shadow-artifact", OPT_SHADOW_ARTIFACT, "*SUFFIX", 0, "Shadow AI: a read-only open of a file ending in SUFFIX by a listening process is reported (repeatable)" },
+	{ "shadow-server-exe", OPT_SHADOW_EXE, "NAME", 0, "Shadow AI: an exec whose comm is NAME is reported and watched (repeatable)" },
+	{ "no-default-shadow", OPT_NO_DEFAULT_SHADOW, NULL, 0, "Do not add the built-in shadow-AI signatures" },
+	{ "no-shadow", OPT_NO_SHADOW, NULL, 0, "No shadow-AI signatures at all" },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output on stderr" },
 	{},
 };
@@ -289,6 +339,28 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.socket_peer_uid = v;
 		break;
 	case OPT_PEERCRED: env.peercred = true; break;
+	case OPT_SHADOW_HOST:
+		if (env.n_shadow_hosts >= MAX_RULES || !*arg || strlen(arg) >= AIBOM_DNS_NAME_MAX - 1)
+			argp_error(state, "--shadow-provider: '%s' must be a host name or *SUFFIX shorter than %d bytes", arg, AIBOM_DNS_NAME_MAX - 1);
+		env.shadow_hosts[env.n_shadow_hosts++] = arg;
+		break;
+	case OPT_SHADOW_PATH:
+		if (env.n_shadow_paths >= MAX_RULES || arg[0] != '/' || strlen(arg) > AIBOM_SHADOW_PATH_MAX)
+			argp_error(state, "--shadow-api-path: '%s' must start with / and have at most %d bytes", arg, AIBOM_SHADOW_PATH_MAX);
+		env.shadow_paths[env.n_shadow_paths++] = arg;
+		break;
+	case OPT_SHADOW_ARTIFACT:
+		if (env.n_shadow_artifacts >= MAX_RULES || arg[0] != '*' || strlen(arg) < 2 || strlen(arg) >= AIBOM_PATH_MAX - 1)
+			argp_error(state, "--shadow-artifact: '%s' must be *SUFFIX (e.g. *.gguf)", arg);
+		env.shadow_artifacts[env.n_shadow_artifacts++] = arg;
+		break;
+	case OPT_SHADOW_EXE:
+		if (env.n_shadow_exes >= MAX_RULES || !*arg || strlen(arg) >= AIBOM_COMM_LEN)
+			argp_error(state, "--shadow-server-exe: '%s' must be 1..%d bytes (the kernel's comm)", arg, AIBOM_COMM_LEN - 1);
+		env.shadow_exes[env.n_shadow_exes++] = arg;
+		break;
+	case OPT_NO_SHADOW: env.no_shadow = true; break;
+	case OPT_NO_DEFAULT_SHADOW: env.no_default_shadow = true; break;
 	case ARGP_KEY_ARG: argp_usage(state); break;
 	default: return ARGP_ERR_UNKNOWN;
 	}
@@ -549,6 +621,20 @@ static void write_monitor_frame(__u32 pid, __u32 ppid, __u16 reason, __u16 flags
 	write_frame(FRAME_MONITOR, &mf, sizeof(mf), NULL, 0);
 }
 
+/* Monitoring that a shadow-AI signature started (EVF_SHADOW_START): the marker says which, e.g. "dns:api.openai.com". */
+static void write_shadow_monitor_frame(const struct event_hdr *h, const char *kind, const __u8 *what, size_t what_len)
+{
+	struct monitor_frame mf = {
+		.ktime_ns = h->ktime_ns, .pid = h->pid, .ppid = h->ppid, .reason = MONR_SHADOW,
+		.flags = h->type == EV_EXEC ? 0 : MONF_PARTIAL,
+	};
+	int n = snprintf((char *)mf.marker, sizeof(mf.marker), "%s:%.*s", kind, (int)what_len, (const char *)what);
+
+	mf.start_ktime_ns = h->type == EV_EXEC ? h->ktime_ns : 0;
+	mf.marker_len = n < 0 ? 0 : n >= (int)sizeof(mf.marker) ? (int)sizeof(mf.marker) - 1 : n;
+	write_frame(FRAME_MONITOR, &mf, sizeof(mf), NULL, 0);
+}
+
 /*
  * Watches an already-running process and says so in a monitor frame (partial:
  * what it did before now was not seen). A process watched already keeps its
@@ -686,6 +772,82 @@ static int add_env_rule(const char *marker, __u32 id)
 	}
 	skel->bss->env_rules_active = 1;
 	return 0;
+}
+
+/* A name or path suffix, reversed into an LPM key: `*SUFFIX` without an end, an exact name with its NUL. */
+static int add_reversed_rule(int map_fd, const char *rule, __u32 id)
+{
+	struct { __u32 prefixlen; __u8 s[AIBOM_PATH_MAX]; } k = {};
+	bool suffix = rule[0] == '*';
+	const char *r = suffix ? rule + 1 : rule;
+	size_t n = strlen(r);
+
+	if (n >= AIBOM_PATH_MAX - 1)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		k.s[i] = tolower((unsigned char)r[n - 1 - i]);
+	k.prefixlen = (n + !suffix) * 8; /* exact: the NUL after the name is part of the key */
+	if (bpf_map_update_elem(map_fd, &k, &id, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+#define NDEF(a) (env.no_default_shadow ? 0 : sizeof(a) / sizeof(a[0]))
+
+/* Loads the shadow-AI signature tables and switches the checks on. */
+static void add_shadow_rules(void)
+{
+	int hosts = bpf_map__fd(skel->maps.shadow_hosts), arts = bpf_map__fd(skel->maps.shadow_artifacts);
+	int paths = bpf_map__fd(skel->maps.shadow_paths), exes = bpf_map__fd(skel->maps.shadow_exes);
+	__u32 id = 0;
+	int err;
+
+	if (env.no_shadow)
+		return;
+	for (size_t i = 0; i < NDEF(default_shadow_hosts) + env.n_shadow_hosts; i++) {
+		const char *h = i < NDEF(default_shadow_hosts) ? default_shadow_hosts[i] : env.shadow_hosts[i - NDEF(default_shadow_hosts)];
+		if ((err = add_reversed_rule(hosts, h, ++id)))
+			fprintf(stderr, "aibom-sensor: --shadow-provider %s: %s\n", h, strerror(-err));
+	}
+	for (size_t i = 0; i < NDEF(default_shadow_artifacts) + env.n_shadow_artifacts; i++) {
+		const char *a = i < NDEF(default_shadow_artifacts) ? default_shadow_artifacts[i] : env.shadow_artifacts[i - NDEF(default_shadow_artifacts)];
+		size_t n = strlen(a);
+		if ((err = add_reversed_rule(arts, a, ++id))) {
+			fprintf(stderr, "aibom-sensor: --shadow-artifact %s: %s\n", a, strerror(-err));
+			continue;
+		}
+		/* The kernel reverses a path only if its last two bytes end some suffix (any case). */
+		for (int c0 = 0; c0 < 2; c0++)
+			for (int c1 = 0; c1 < 2; c1++) {
+				unsigned char b0 = n > 2 ? (c0 ? toupper((unsigned char)a[n - 2]) : tolower((unsigned char)a[n - 2])) : 0;
+				unsigned char b1 = c1 ? toupper((unsigned char)a[n - 1]) : tolower((unsigned char)a[n - 1]);
+				for (int any = 0; any < 256; any++) {
+					unsigned int f2 = (unsigned int)(n > 2 ? b0 : any) << 8 | b1;
+					skel->bss->artifact_last2[f2 >> 6] |= 1ull << (f2 & 63);
+					if (n > 2)
+						break;
+				}
+			}
+	}
+	for (size_t i = 0; i < NDEF(default_shadow_paths) + env.n_shadow_paths; i++) {
+		const char *p = i < NDEF(default_shadow_paths) ? default_shadow_paths[i] : env.shadow_paths[i - NDEF(default_shadow_paths)];
+		struct { __u32 prefixlen; __u8 s[AIBOM_SHADOW_PATH_MAX]; } k = {};
+		size_t n = strlen(p);
+		memcpy(k.s, p, n);
+		k.prefixlen = n * 8;
+		++id;
+		if (bpf_map_update_elem(paths, &k, &id, BPF_ANY))
+			fprintf(stderr, "aibom-sensor: --shadow-api-path %s: %s\n", p, strerror(errno));
+	}
+	for (size_t i = 0; i < NDEF(default_shadow_exes) + env.n_shadow_exes; i++) {
+		const char *e = i < NDEF(default_shadow_exes) ? default_shadow_exes[i] : env.shadow_exes[i - NDEF(default_shadow_exes)];
+		__u8 comm[AIBOM_COMM_LEN] = {};
+		strncpy((char *)comm, e, AIBOM_COMM_LEN - 1);
+		++id;
+		if (bpf_map_update_elem(exes, comm, &id, BPF_ANY))
+			fprintf(stderr, "aibom-sensor: --shadow-server-exe %s: %s\n", e, strerror(errno));
+	}
+	skel->bss->shadow_active = 1;
 }
 
 /* Id of the longest marker matching variable `name` (`len` bytes), as the kernel's LPM lookup finds it. */
@@ -1170,10 +1332,26 @@ static int handle_event(void *ctx, void *data, size_t size)
 	/* Monitoring that began at this exec is announced before the exec itself. */
 	if (h->type == EV_EXEC && size >= offsetof(struct exec_event, filename)) {
 		const struct exec_event *x = data;
-		if (x->monitor_reason != MONR_NONE)
+		if (x->monitor_reason == MONR_SHADOW)
+			write_shadow_monitor_frame(h, "exe", h->comm, strnlen((const char *)h->comm, AIBOM_COMM_LEN));
+		else if (x->monitor_reason != MONR_NONE)
 			write_monitor_frame(h->pid, h->ppid, x->monitor_reason, 0, x->env_marker, h->ktime_ns, h->ktime_ns);
 	}
+	/* ...and so is monitoring a shadow-AI signature started; its TLS plaintext needs its uprobes. */
+	if (h->flags & EVF_SHADOW_START) {
+		if (h->type == EV_DNS && h->size >= offsetof(struct dns_event, name)) {
+			const struct dns_event *d = data;
+			write_shadow_monitor_frame(h, "dns", d->name, d->name_len < h->size - offsetof(struct dns_event, name) ? d->name_len : h->size - offsetof(struct dns_event, name));
+		} else if (h->type == EV_OPEN && h->size >= offsetof(struct open_event, path)) {
+			const struct open_event *o = data;
+			write_shadow_monitor_frame(h, "artifact", o->path, o->path_len < h->size - offsetof(struct open_event, path) ? o->path_len : h->size - offsetof(struct open_event, path));
+		} else if (h->type == EV_HTTP) {
+			write_shadow_monitor_frame(h, "http", (const __u8 *)"", 0);
+		}
+	}
 	write_frame(FRAME_EVENT, data, h->size, NULL, 0);
+	if ((h->flags & EVF_SHADOW_START) && !env.no_ssl)
+		request_scan(h->pid);
 
 	/* Newly exec'd images may carry OpenSSL: the worker scans them. */
 	if (h->type == EV_EXEC)
@@ -1456,6 +1634,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n_markers; i++)
 		if ((err = add_env_rule(markers[i], i + 1)))
 			fprintf(stderr, "aibom-sensor: --env-marker %s: %s\n", markers[i], strerror(-err));
+	add_shadow_rules();
 	for (int i = 0; i < env.n_ignore; i++)
 		if ((err = add_path_rule(env.ignore_paths[i], PATH_RULE_IGNORE)))
 			fprintf(stderr, "aibom-sensor: --ignore-path %s: %s\n", env.ignore_paths[i], strerror(-err));

@@ -16,7 +16,7 @@
 #ifndef AIBOM_SENSOR_H
 #define AIBOM_SENSOR_H
 
-#define AIBOM_LAYOUT_VERSION 2
+#define AIBOM_LAYOUT_VERSION 3
 #define AIBOM_PROTOCOL_VERSION 2
 
 /* Bounds on captured data (documented in README.md). Powers of two so the
@@ -48,6 +48,7 @@ enum aibom_filter_reason {
 	FILT_NOT_MONITORED = 0, /* pid/cgroup/comm rules did not select it */
 	FILT_PATH_IGNORED = 1,  /* --ignore-path prefix */
 	FILT_NOT_INTERESTING = 2, /* e.g. write that is not HTTP, UDP not port 53 */
+	FILT_NO_SIGNATURE = 3,  /* shadow-AI check of an unwatched process found nothing (DNS name, API path, artifact) */
 	FILT_MAX = 8,
 };
 
@@ -56,6 +57,9 @@ enum aibom_filter_reason {
 #define EVF_CREDENTIAL 0x0002  /* open of a --credential-path prefix ("identity touched") */
 #define EVF_IPV6 0x0004        /* addresses are IPv6 (else IPv4 in the first 4 bytes) */
 #define EVF_NO_RESULT 0x0008   /* result not known (e.g. connect still in progress) */
+#define EVF_SHADOW 0x0010      /* matched a shadow-AI signature (provider DNS name, inference API path, model artifact, server executable) */
+#define EVF_SHADOW_START 0x0020 /* ...and monitoring of the process begins with this event (the loader writes a monitor frame) */
+#define EVF_SHADOW_BODY 0x0040 /* EV_HTTP: the send after a shadow API request head on the same socket (the body, for the model name) */
 
 struct event_hdr {
 	__u16 type;       /* enum aibom_event_type */
@@ -255,6 +259,7 @@ enum aibom_monitor_reason {
 	MONR_COMM = 2,       /* its comm matches a --comm rule */
 	MONR_PID = 3,        /* named by --pid / +pid */
 	MONR_INHERITED = 4,  /* a descendant of a monitored process */
+	MONR_SHADOW = 5,     /* matched a shadow-AI signature (EVF_SHADOW_START); marker = the signature kind */
 };
 
 /* monitor_frame.flags */
@@ -292,5 +297,10 @@ _Static_assert(sizeof(struct monitor_frame) == 32 + AIBOM_ENV_NAME_MAX, "monitor
 #define MON_INHERITED 2 /* followed through fork */
 #define MON_COMM 4      /* matched a --comm rule at exec */
 #define MON_ENV 8       /* its environment had an --env-marker variable (at exec or at start-up) */
+#define MON_SHADOW 16   /* matched a shadow-AI signature */
+#define MON_LISTEN 32   /* NOT monitored by itself: an unwatched process that called listen(), whose opens are checked for model artifacts */
+
+/* Shadow-AI signature tables (--shadow-*): LPM keys of reversed names, so a longest-prefix lookup is a suffix match. */
+#define AIBOM_SHADOW_PATH_MAX 64 /* API path bytes after "POST " compared */
 
 #endif /* AIBOM_SENSOR_H */

@@ -71,6 +71,11 @@ export const ATTR = {
   monitorPartialReason: 'aibom.monitor.partial_reason',
   monitorSince: 'aibom.monitor.since_unix_nano',
   monitorEnvMarker: 'aibom.monitor.env_marker',
+  /** Reason `shadow`: the signature that started monitoring (`dns:api.openai.com`, `artifact:/m/x.gguf`). */
+  monitorShadowMatch: 'aibom.monitor.shadow_match',
+  /** A kernel record that matched a shadow-AI signature: provider_dns, inference_api, model_artifact, server_executable. */
+  shadowSignature: 'aibom.shadow.signature',
+  genAiRequestModel: 'gen_ai.request.model',
   processChildPid: 'aibom.process.child_pid',
   processExitSignal: 'aibom.process.exit_signal',
   fileOpenFlags: 'aibom.file.open_flags',

@@ -53,7 +53,10 @@ function targetOf(kind: KernelEventKind, a: readonly KeyValue[] | undefined): st
       const method = str(a, ATTR.httpRequestMethod);
       if (method) return `${method} ${str(a, ATTR.serverAddress) ?? ''}${str(a, ATTR.urlPath) ?? ''}`;
       const status = num(a, ATTR.httpResponseStatusCode);
-      return status !== undefined ? `response ${status}` : (str(a, ATTR.tlsDirection) ?? '');
+      if (status !== undefined) return `response ${status}`;
+      // A request body naming its model (receiver/ebpf reads it): one span per model, not one for all writes.
+      const model = str(a, ATTR.genAiRequestModel);
+      return model !== undefined ? `model ${model}` : (str(a, ATTR.tlsDirection) ?? '');
     }
     case 'exit':
       return String(num(a, ATTR.processExitCode) ?? str(a, ATTR.processExitSignal) ?? '');

@@ -12,7 +12,8 @@ import { Deriver } from './derive.js';
 import { diffBoms, type Finding } from './diff.js';
 import { deleteRecord, logsOf, stateRecord } from './entity-events.js';
 import { entityId, type Entity, type EntityKind } from './entity.js';
-import { Inventory } from './inventory.js';
+import { Inventory, type Change } from './inventory.js';
+import { INSTRUMENTED, SHADOW_ROLE } from './shadow.js';
 import { loadInventory, saveInventory, storeFile, writeAtomic } from './store.js';
 
 export const AIBOM_ROUTE = '/v1/aibom';
@@ -186,6 +187,7 @@ export class AibomProcessor implements Component, Consumers {
     if (full) this.lastReportMs = now;
     const toReport = full ? [...this.inventory.all()] : [...dirty.keys()].map(byId).filter((e) => e !== undefined);
     if (this.declared && (dirty.size > 0 || gone.length > 0)) records.push(...this.findings(now));
+    else if (!this.declared) records.push(...this.shadowFindings(dirty, now));
     for (const e of toReport) records.push(stateRecord(e, byId, this.config.reportIntervalMs, now));
     const events = { state: toReport.length, delete: gone.length };
     this.countOverflow();
@@ -226,6 +228,26 @@ export class AibomProcessor implements Component, Consumers {
       this.reported.add(key);
       this.m.findings.inc({ ...this.labels, type: f.type });
       out.push(findingRecord(f, now));
+    }
+    return out;
+  }
+
+  /**
+   * Without a declared BOM nothing is declared, so a workload the sensor found as shadow AI is undeclared
+   * the moment it appears: one finding each ("new shadow AI client / model server"), so an alert can fire.
+   */
+  private shadowFindings(dirty: Map<string, Change>, now: number): LogRecord[] {
+    const out: LogRecord[] = [];
+    for (const id of dirty.keys()) {
+      const e = this.inventory.get(id);
+      const role = e?.attributes[SHADOW_ROLE];
+      if (!e || typeof role !== 'string') continue;
+      const key = `undeclared|${e.kind}|${e.name}`;
+      if (this.reported.has(key)) continue;
+      this.reported.add(key);
+      this.m.findings.inc({ ...this.labels, type: 'undeclared' });
+      const detail = `new shadow AI ${role === 'client' ? 'client' : 'model server'}${e.attributes[INSTRUMENTED] === true ? '' : ' (uninstrumented)'}`;
+      out.push(findingRecord({ type: 'undeclared', kind: e.kind, name: e.name, detail, evidence: e.evidence, ...(e.first ? { firstSpan: e.first } : {}) }, now));
     }
     return out;
   }

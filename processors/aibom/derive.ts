@@ -8,6 +8,14 @@ import type { Entity, EntityAttributes } from './entity.js';
 import type { Inventory, Observation } from './inventory.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
+import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
+
+/** A process the sensor's shadow-AI signatures found: the entities it stands for, and its provider so far. */
+interface Shadow {
+  client?: Entity;
+  server?: Entity;
+  provider?: string;
+}
 
 /** The entities a span stands for, remembered by span id so kernel spans under it find them. */
 interface Owner {
@@ -60,6 +68,8 @@ export class Deriver {
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
   private readonly agentByPid = new Map<number, Entity>();
   private readonly environRead = new Set<number>();
+  /** Processes found by shadow-AI signatures, by pid (bounded like owners). */
+  private readonly shadowByPid = new Map<number, Shadow>();
 
   constructor(
     private readonly inventory: Inventory,
@@ -125,7 +135,7 @@ export class Deriver {
     const serviceName = str(r, ATTR.serviceName) ?? 'unknown_service';
     const host = str(r, ATTR.hostName);
     const args = findAttr(r, ATTR.processCommandArgs);
-    const attributes: EntityAttributes = {};
+    const attributes: EntityAttributes = { [INSTRUMENTED]: true };
     const exe = str(r, ATTR.processExecutablePath);
     if (exe) attributes[ATTR.processExecutablePath] = exe;
     if (Array.isArray(args)) attributes[ATTR.processCommandArgs] = [redactSecrets(args.map(String).join(' '))];
@@ -142,6 +152,9 @@ export class Deriver {
       this.agentByPid.set(pid, agent);
       if (this.agentByPid.size > this.options.maxOwners) this.agentByPid.delete(this.agentByPid.keys().next().value!);
       this.apiKeyNames(pid, agent, span);
+      // The process the sensor found as shadow AI now exports its own telemetry: it is instrumented after all.
+      const shadow = this.shadowByPid.get(pid);
+      for (const e of [shadow?.client, shadow?.server]) if (e && e.attributes[INSTRUMENTED] !== true) this.inventory.annotate(e.id, { [INSTRUMENTED]: true, 'aibom-collector:instrumented_as': [agent.name] });
     }
     this.infrastructure(span, agent, r, host, exe, pid);
     return agent;
@@ -257,6 +270,8 @@ export class Deriver {
     const partialCoverage = typeof partial === 'string' ? { [PARTIAL_COVERAGE]: [partial] } : undefined;
     const self = partialCoverage && this.agentByPid.get(pid);
     if (self) this.inventory.annotate(self.id, partialCoverage);
+    // An agent exporting GenAI spans here is in the BOM already, instrumented: its model calls are no shadow AI.
+    if (pid > 0 && !agent && (k.shadowSignature !== undefined || this.shadowByPid.has(pid))) this.shadowSpan(rs, span, k, pid);
     switch (k.kind) {
       case 'process':
         this.processSpan(span, k, parent, agent);
@@ -289,6 +304,84 @@ export class Deriver {
       }
       default:
         return;
+    }
+  }
+
+  /**
+   * Shadow AI: a process the sensor's signatures found (a provider DNS name or an inference API request:
+   * a client; a model artifact opened by a listener or a known server executable: a model server). Each
+   * is an entity with `instrumented: false` and its evidence (process, endpoints, paths, models, ports);
+   * later kernel spans of the same process add to it.
+   */
+  private shadowSpan(rs: ResourceSpans, span: Span, k: KernelSpanFacts, pid: number): void {
+    const r = rs.resource?.attributes;
+    let sh = this.shadowByPid.get(pid);
+    const sig = k.shadowSignature;
+    if (sig && ((CLIENT_SIGNATURES.has(sig) && !sh?.client) || (SERVER_SIGNATURES.has(sig) && !sh?.server))) {
+      if (!sh) {
+        sh = {};
+        this.shadowByPid.set(pid, sh);
+        if (this.shadowByPid.size > this.options.maxOwners) this.shadowByPid.delete(this.shadowByPid.keys().next().value!);
+      }
+      const exe = str(r, ATTR.processExecutablePath) ?? k.executable ?? str(r, ATTR.processExecutableName) ?? 'unknown';
+      const args = findAttr(r, ATTR.processCommandArgs);
+      const command = Array.isArray(args) ? redactSecrets(args.map(String).join(' ')) : exe;
+      const host = str(r, ATTR.hostName);
+      const attributes: EntityAttributes = { [INSTRUMENTED]: this.agentByPid.has(pid), [ATTR.processExecutablePath]: exe, [ATTR.processCommandArgs]: [command], [ATTR.processPid]: [String(pid)], [ATTR.shadowSignature]: [sig] };
+      for (const key of [ATTR.containerId, ATTR.k8sPodName, ATTR.k8sNamespaceName]) {
+        const v = str(r, key);
+        if (v) attributes[key] = v;
+      }
+      if (CLIENT_SIGNATURES.has(sig)) {
+        const key: Record<string, string> = { 'aibom.shadow.role': 'client', [ATTR.processExecutablePath]: exe, [ATTR.processCommandArgs]: command };
+        if (host) key[ATTR.hostName] = host;
+        sh.client = this.inventory.observe(this.observation(span, { kind: 'agent', key, name: command.length > 120 ? `${command.slice(0, 119)}…` : command, attributes: { ...attributes, [SHADOW_ROLE]: 'client' } }));
+      } else {
+        // What a model server serves: its artifact, or (a known server executable) the executable itself.
+        const artifact = sig === 'model_artifact' ? k.filePath : undefined;
+        const key: Record<string, string> = { 'gen_ai.provider.name': 'self_hosted', ...(artifact ? { 'aibom.model.artifact': artifact } : { [ATTR.processExecutablePath]: exe }) };
+        if (host) key[ATTR.hostName] = host;
+        sh.server = this.inventory.observe(this.observation(span, { kind: 'model', key, name: artifact ? artifactName(artifact) : artifactName(exe), attributes: { ...attributes, [SHADOW_ROLE]: 'model_server' } }));
+      }
+    }
+    if (!sh) return;
+    if (sh.server) this.shadowServerSpan(span, k, sh.server, pid);
+    if (sh.client) this.shadowClientSpan(span, k, sh, sh.client, pid);
+  }
+
+  private shadowServerSpan(span: Span, k: KernelSpanFacts, server: Entity, pid: number): void {
+    const attributes: EntityAttributes = { [ATTR.processPid]: [String(pid)] };
+    if (k.shadowSignature) attributes[ATTR.shadowSignature] = [k.shadowSignature];
+    if (k.kind === 'open' && k.shadowSignature === 'model_artifact' && k.filePath) attributes['aibom.model.artifact'] = [k.filePath];
+    if (k.kind === 'accept' && k.localPort) attributes[ATTR.serverPort] = [String(k.localPort)];
+    this.inventory.observe(this.observation(span, { kind: server.kind, key: server.key, name: server.name, attributes }));
+  }
+
+  private shadowClientSpan(span: Span, k: KernelSpanFacts, sh: Shadow, client: Entity, pid: number): void {
+    const attributes: EntityAttributes = { [ATTR.processPid]: [String(pid)] };
+    if (k.shadowSignature) attributes[ATTR.shadowSignature] = [k.shadowSignature];
+    let endpoint: Entity | undefined;
+    if (k.kind === 'dns' && k.dnsName && k.shadowSignature === 'provider_dns') {
+      sh.provider ??= providerOfHost(k.dnsName);
+      attributes[ATTR.serverAddress] = [k.dnsName];
+      endpoint = this.endpoint(span, k.dnsName, undefined, { 'aibom-collector:dns': true });
+    } else if ((k.kind === 'http' || k.kind === 'tls') && k.httpMethod) {
+      // The Host header names the endpoint (TLS events carry no socket address); else the peer.
+      const host = k.serverAddress ?? k.peerAddress;
+      if (host) {
+        sh.provider ??= providerOfHost(host);
+        attributes[ATTR.serverAddress] = [host];
+        const pathAttr: EntityAttributes = k.urlPath ? { 'url.path': [pathPattern(k.urlPath)] } : {};
+        endpoint = this.endpoint(span, host, k.serverAddress ? k.serverPort : k.peerPort, { ...pathAttr, ...(k.kind === 'tls' ? { 'aibom-collector:tls': true } : {}) });
+      }
+      if (k.urlPath) attributes['url.path'] = [pathPattern(k.urlPath)];
+    }
+    if (k.requestModel) attributes['gen_ai.request.model'] = [k.requestModel];
+    this.inventory.observe(this.observation(span, { kind: 'agent', key: client.key, name: client.name, attributes }));
+    this.inventory.relate(client, 'reaches', endpoint);
+    if (k.requestModel) {
+      const model = this.inventory.observe(this.observation(span, { kind: 'model', key: { 'gen_ai.provider.name': sh.provider ?? 'unknown', 'gen_ai.request.model': k.requestModel }, name: k.requestModel, attributes: { 'gen_ai.operation.name': [k.urlPath?.includes('embed') ? 'embeddings' : 'chat'] } }));
+      this.inventory.relate(client, 'uses', model);
     }
   }
 

@@ -23,9 +23,15 @@ export interface KernelSpanFacts {
   peerAddress?: string;
   peerPort?: number;
   serverAddress?: string;
+  serverPort?: number;
   urlPath?: string;
   httpMethod?: string;
   dnsName?: string;
+  /** `aibom.shadow.signature`: the sensor's shadow-AI signature this event matched. */
+  shadowSignature?: string;
+  /** `gen_ai.request.model` the sensor read from a request body. */
+  requestModel?: string;
+  localPort?: number;
 }
 
 const str = (a: readonly KeyValue[] | undefined, k: string): string | undefined => {
@@ -57,8 +63,12 @@ export function readKernelSpan(span: Span, scopeName: string | undefined): Kerne
     peerAddress: str(a, ATTR.networkPeerAddress),
     peerPort: num(a, ATTR.networkPeerPort),
     serverAddress: str(a, ATTR.serverAddress),
+    serverPort: num(a, ATTR.serverPort),
     urlPath: str(a, ATTR.urlPath),
     httpMethod: str(a, ATTR.httpRequestMethod),
     dnsName: str(a, ATTR.dnsQuestionName),
+    shadowSignature: str(a, ATTR.shadowSignature),
+    requestModel: str(a, ATTR.genAiRequestModel),
+    localPort: num(a, ATTR.networkLocalPort),
   };
 }

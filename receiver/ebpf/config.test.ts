@@ -104,3 +104,29 @@ describe('ebpf receiver config', () => {
     expect(read({ mode: 'socket', socket: { path: deep } }).errors).toEqual(['receivers.ebpf.socket.path: its directory is too long for the private bind directory (at most 85 bytes)']);
   });
 });
+
+describe('ebpf receiver config: shadow_ai', () => {
+  test('on by default with the built-in signatures: no sensor option needed', () => {
+    const { config } = read(null);
+    expect(config.shadowAi).toEqual({ enabled: true, defaultSignatures: true, providers: [], apiPaths: [], artifactPatterns: [], serverExecutables: [] });
+    expect(sensorArgs(config).filter((a) => a.includes('shadow'))).toEqual([]);
+  });
+
+  test('lists add to the built-ins, or replace them; off is --no-shadow', () => {
+    const { config, errors } = read({ shadow_ai: { default_signatures: false, providers: ['api.example-llm.com', '*.llm.example.net'], api_paths: ['/v2/infer'], artifact_patterns: ['*.llamafile'], server_executables: ['my-llm-server'] } });
+    expect(errors).toEqual([]);
+    expect(sensorArgs(config).join(' ')).toContain('--no-default-shadow --shadow-provider api.example-llm.com --shadow-provider *.llm.example.net --shadow-api-path /v2/infer --shadow-artifact *.llamafile --shadow-server-exe my-llm-server');
+    expect(sensorArgs(read({ shadow_ai: { enabled: false, providers: ['x.example'] } }).config)).toContain('--no-shadow');
+    expect(sensorArgs(read({ shadow_ai: { enabled: false, providers: ['x.example'] } }).config)).not.toContain('--shadow-provider');
+  });
+
+  test('bad entries are precise errors', () => {
+    const { errors } = read({ shadow_ai: { providers: ['bad host!'], api_paths: ['v1/chat'], artifact_patterns: ['.gguf'], server_executables: ['a-name-longer-than-15'] } });
+    expect(errors).toEqual([
+      'receivers.ebpf.shadow_ai.providers[0]: must be a host name or *SUFFIX, got "bad host!"',
+      'receivers.ebpf.shadow_ai.api_paths[0]: must be a path starting with / of at most 64 bytes, got "v1/chat"',
+      'receivers.ebpf.shadow_ai.artifact_patterns[0]: must be a file name suffix written *SUFFIX (e.g. *.gguf), got ".gguf"',
+      "receivers.ebpf.shadow_ai.server_executables[0]: must be 1..15 bytes (the kernel's comm: an executable's basename), got \"a-name-longer-than-15\"",
+    ]);
+  });
+});

@@ -19,6 +19,12 @@ export interface EbpfReceiverConfig {
    * `defaultEnvMarkers` is false.
    */
   monitor: { pids: number[]; comms: string[]; cgroups: string[]; all: boolean; discover: boolean; envMarkers: string[]; defaultEnvMarkers: boolean };
+  /**
+   * Host-wide shadow-AI signatures, checked in the kernel for processes nothing else watches (bpf/README.md
+   * "Shadow AI"): a match is reported and the process watched from then on. The lists add to the sensor's
+   * built-in ones unless `defaultSignatures` is false.
+   */
+  shadowAi: { enabled: boolean; defaultSignatures: boolean; providers: string[]; apiPaths: string[]; artifactPatterns: string[]; serverExecutables: string[] };
   ignorePaths: string[];
   credentialPaths: string[];
   defaultCredentialPaths: boolean;
@@ -74,6 +80,7 @@ export function createDefaultConfig(): EbpfReceiverConfig {
     sensor: { path: defaultSensorPath() },
     socket: { path: '', sensorUid: 0 },
     monitor: { pids: [], comms: [], cgroups: [], all: false, discover: true, envMarkers: [], defaultEnvMarkers: true },
+    shadowAi: { enabled: true, defaultSignatures: true, providers: [], apiPaths: [], artifactPatterns: [], serverExecutables: [] },
     ignorePaths: [],
     credentialPaths: [],
     defaultCredentialPaths: true,
@@ -92,6 +99,34 @@ export function createDefaultConfig(): EbpfReceiverConfig {
     shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
     processCacheSize: DEFAULT_PROCESS_CACHE_SIZE,
   };
+}
+
+/** A host name, or `*SUFFIX` (any name ending so); as the sensor's DNS names, at most 253 bytes. */
+const SHADOW_PROVIDER = /^(?:\*[A-Za-z0-9.-]{1,252}|[A-Za-z0-9][A-Za-z0-9.-]{0,252})$/;
+/** What follows `POST ` (compared up to AIBOM_SHADOW_PATH_MAX = 64 bytes). */
+const SHADOW_API_PATH = /^\/[\x21-\x7e]{0,63}$/;
+/** `*SUFFIX`, e.g. `*.gguf`. */
+const SHADOW_ARTIFACT = /^\*[^\0]{1,200}$/;
+
+function readShadowAi(s: Section, def: EbpfReceiverConfig['shadowAi']): EbpfReceiverConfig['shadowAi'] {
+  const sh = s.section('shadow_ai');
+  const list = (key: string, re: RegExp, what: string): string[] => {
+    const l = sh.stringList(key, []);
+    l.forEach((v, i) => {
+      if (!re.test(v)) sh.error(`${key}[${i}]`, `must be ${what}, got ${JSON.stringify(v)}`);
+    });
+    return l;
+  };
+  const out = {
+    enabled: sh.bool('enabled', def.enabled),
+    defaultSignatures: sh.bool('default_signatures', def.defaultSignatures),
+    providers: list('providers', SHADOW_PROVIDER, 'a host name or *SUFFIX'),
+    apiPaths: list('api_paths', SHADOW_API_PATH, 'a path starting with / of at most 64 bytes'),
+    artifactPatterns: list('artifact_patterns', SHADOW_ARTIFACT, 'a file name suffix written *SUFFIX (e.g. *.gguf)'),
+    serverExecutables: list('server_executables', /^[^\0/]{1,15}$/, `1..${COMM_MAX} bytes (the kernel's comm: an executable's basename)`),
+  };
+  sh.done();
+  return out;
 }
 
 function absolutePaths(s: Section, key: string, allowHome: boolean): string[] {
@@ -192,6 +227,7 @@ export function readConfig(s: Section): EbpfReceiverConfig {
     sensor: { path: sensorPath },
     socket: { path: socketPath, sensorUid },
     monitor: { pids, comms, cgroups, all, discover, envMarkers, defaultEnvMarkers },
+    shadowAi: readShadowAi(s, def.shadowAi),
     ignorePaths: absolutePaths(s, 'ignore_paths', false),
     credentialPaths: absolutePaths(s, 'credential_paths', true),
     defaultCredentialPaths: s.bool('default_credential_paths', def.defaultCredentialPaths),
@@ -226,6 +262,15 @@ export function sensorArgs(config: EbpfReceiverConfig, opts: { ignorePids?: read
   if (config.monitor.all) a.push('--all');
   for (const m of config.monitor.envMarkers) a.push('--env-marker', m);
   if (!config.monitor.defaultEnvMarkers) a.push('--no-default-env-markers');
+  const sh = config.shadowAi;
+  if (!sh.enabled) a.push('--no-shadow');
+  else {
+    if (!sh.defaultSignatures) a.push('--no-default-shadow');
+    for (const p of sh.providers) a.push('--shadow-provider', p);
+    for (const p of sh.apiPaths) a.push('--shadow-api-path', p);
+    for (const p of sh.artifactPatterns) a.push('--shadow-artifact', p);
+    for (const p of sh.serverExecutables) a.push('--shadow-server-exe', p);
+  }
   for (const p of opts.ignorePids ?? []) a.push('--ignore-pid', String(p));
   for (const p of config.ignorePaths) a.push('--ignore-path', p);
   for (const p of config.credentialPaths) a.push('--credential-path', p);

@@ -14,6 +14,7 @@ import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
+import { CONSTANTS as C } from './layout.js';
 
 export const SEVERITY_WARN = 13;
 
@@ -51,6 +52,24 @@ export function dnsTypeName(qtype: number): string {
 /** Exact 64-bit unsigned nanoseconds without a decimal round trip. */
 export function nsToLong(ns: bigint): Long {
   return Long.fromBits(Number(ns & 0xffffffffn), Number((ns >> 32n) & 0xffffffffn), true);
+}
+
+/** Which shadow-AI signature an EVF_SHADOW record matched, by event kind. */
+const SHADOW_SIGNATURE: Partial<Record<SensorEvent['kind'], string>> = {
+  dns: 'provider_dns',
+  http: 'inference_api',
+  open: 'model_artifact',
+  exec: 'server_executable',
+};
+
+const MODEL_KEY = Buffer.from('"model"');
+const MODEL_VALUE = /^"model"\s*:\s*"([^"\\]{1,128})"/;
+
+/** The model a request body names (`"model":"gpt-4o-mini"`), when its first bytes carry it. */
+export function requestModel(data: Buffer): string | undefined {
+  const at = data.indexOf(MODEL_KEY);
+  if (at < 0) return undefined;
+  return MODEL_VALUE.exec(data.toString('latin1', at, at + 160))?.[1];
 }
 
 const kv = (key: string, v: string | number | boolean): KeyValue =>
@@ -221,6 +240,10 @@ export class LogsBuilder {
     const a: KeyValue[] = [kv(ATTR.threadId, ev.tid), kv(ATTR.kernelSeq, ev.seq)];
     if (ev.repeat > 0) a.push(kv(ATTR.kernelRepeat, ev.repeat));
     if (ev.truncated) a.push(kv(ATTR.kernelTruncated, true));
+    if ((ev.flags & C.EVF_SHADOW) !== 0) {
+      const signature = SHADOW_SIGNATURE[ev.kind];
+      if (signature) a.push(kv(ATTR.shadowSignature, signature));
+    }
     a.push({ key: ATTR.kernelCgroupId, value: { intValue: nsToLong(ev.cgroupId) } });
     let body: string;
     switch (ev.kind) {
@@ -298,6 +321,9 @@ export class LogsBuilder {
             );
           }
         }
+        // A request body's model: what a shadow client (or any watched one) asks for.
+        const model = ev.kind === 'tls' && ev.direction === 'read' ? undefined : requestModel(ev.data);
+        if (model !== undefined) a.push(kv(ATTR.genAiRequestModel, model));
         if (this.opts.capturePayload) a.push(kv(ATTR.payloadText, redactSecrets(ev.data.toString('utf8'))));
         body = ev.kind === 'tls' ? `tls ${ev.direction}${what}` : `http${what}`;
         if (ev.kind === 'http' && !what) body = `http ${ev.peerAddress}:${ev.peerPort}`;

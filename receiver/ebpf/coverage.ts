@@ -11,7 +11,7 @@ import { nsToLong } from './convert.js';
 import type { MonitorRecord } from './frame-decoder.js';
 
 /** Why a process is watched. */
-export type CoverageReason = 'env_marker' | 'comm' | 'pid' | 'discovered' | 'inherited';
+export type CoverageReason = 'env_marker' | 'comm' | 'pid' | 'discovered' | 'inherited' | 'shadow';
 /** What makes a process's coverage partial. */
 export type PartialReason = 'started_before_sensor' | 'discovered_from_telemetry' | 'added_while_running' | 'sensor_gap';
 
@@ -31,7 +31,7 @@ function coverage(reason: CoverageReason, partialReason: PartialReason | undefin
     { key: ATTR.monitorSince, value: { intValue: nsToLong(sinceUnixNano) } },
   ];
   if (partialReason) attributes.push({ key: ATTR.monitorPartialReason, value: { stringValue: partialReason } });
-  if (marker) attributes.push({ key: ATTR.monitorEnvMarker, value: { stringValue: marker } });
+  if (marker) attributes.push({ key: reason === 'shadow' ? ATTR.monitorShadowMatch : ATTR.monitorEnvMarker, value: { stringValue: marker } });
   return { reason, partialReason, sinceUnixNano, marker, attributes };
 }
 

@@ -166,7 +166,7 @@ export interface StatsRecord {
   readonly uprobeTargets: number;
   readonly monitoredPids: number;
   readonly perType: Readonly<Record<EventKind, TypeCounters>>;
-  readonly filtered: { readonly notMonitored: number; readonly pathIgnored: number; readonly notInteresting: number };
+  readonly filtered: { readonly notMonitored: number; readonly pathIgnored: number; readonly notInteresting: number; readonly noSignature: number };
   /** Sums over all types. */
   readonly totals: TypeCounters;
 }
@@ -192,7 +192,8 @@ export interface LogRecord {
   readonly message: string;
 }
 
-export type MonitorReason = 'env_marker' | 'comm' | 'pid' | 'inherited';
+/** `shadow`: a shadow-AI signature matched (provider DNS name, inference API path, model artifact, server executable). */
+export type MonitorReason = 'env_marker' | 'comm' | 'pid' | 'inherited' | 'shadow';
 
 /** Monitoring of a process begins (frame kind 5): at an exec that matched a rule, or for a running process. */
 export interface MonitorRecord {
@@ -205,7 +206,7 @@ export interface MonitorRecord {
   readonly partial: boolean;
   /** Found by the sensor's start-up scan (it was running before the sensor). */
   readonly atStart: boolean;
-  /** The env marker rule that matched (`OPENAI_API_KEY`, `TRACELOOP_*`), or ''. Never a value. */
+  /** The env marker rule that matched (`OPENAI_API_KEY`, `TRACELOOP_*`), or for `shadow` the signature (`dns:api.openai.com`), or ''. Never a value. */
   readonly marker: string;
   /** Epoch ns when monitoring began; undefined before the stream header. */
   readonly sinceUnixNano: bigint | undefined;
@@ -316,12 +317,13 @@ const MAX_SIZE: Readonly<Record<EventKind, number>> = {
 /** A record under construction: base fields plus the kind-specific ones assigned afterwards. */
 type Draft = { -readonly [K in keyof EventBase]: EventBase[K] } & { kind: EventKind; [field: string]: unknown };
 
-const MONITOR_REASONS = enumTable<MonitorReason | 'none'>(C.MONR_INHERITED + 1, [
+const MONITOR_REASONS = enumTable<MonitorReason | 'none'>(C.MONR_SHADOW + 1, [
   [C.MONR_NONE, 'none'],
   [C.MONR_ENV_MARKER, 'env_marker'],
   [C.MONR_COMM, 'comm'],
   [C.MONR_PID, 'pid'],
   [C.MONR_INHERITED, 'inherited'],
+  [C.MONR_SHADOW, 'shadow'],
 ]);
 
 const LOG_LEVELS: readonly LogLevel[] = ['info', 'info', 'warn', 'error'];
@@ -410,6 +412,7 @@ function readCounters(buf: Buffer, base: number): Pick<StatsRecord, 'perType' | 
       notMonitored: u64(f.filtered.offset, C.FILT_NOT_MONITORED),
       pathIgnored: u64(f.filtered.offset, C.FILT_PATH_IGNORED),
       notInteresting: u64(f.filtered.offset, C.FILT_NOT_INTERESTING),
+      noSignature: u64(f.filtered.offset, C.FILT_NO_SIGNATURE),
     },
   };
 }

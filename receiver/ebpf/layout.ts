@@ -12,7 +12,7 @@ export interface StructLayout {
   readonly fields: Readonly<Record<string, FieldLayout>>;
 }
 
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 export const PROTOCOL_VERSION = 2;
 
 export const STRUCTS = {
@@ -213,11 +213,15 @@ export const CONSTANTS = {
   FILT_NOT_MONITORED: 0,
   FILT_PATH_IGNORED: 1,
   FILT_NOT_INTERESTING: 2,
+  FILT_NO_SIGNATURE: 3,
   FILT_MAX: 8,
   EVF_TRUNCATED: 0x1,
   EVF_CREDENTIAL: 0x2,
   EVF_IPV6: 0x4,
   EVF_NO_RESULT: 0x8,
+  EVF_SHADOW: 0x10,
+  EVF_SHADOW_START: 0x20,
+  EVF_SHADOW_BODY: 0x40,
   FRAME_STREAM_HEADER: 1,
   FRAME_EVENT: 2,
   FRAME_STATS: 3,
@@ -228,6 +232,7 @@ export const CONSTANTS = {
   MONR_COMM: 2,
   MONR_PID: 3,
   MONR_INHERITED: 4,
+  MONR_SHADOW: 5,
   MONF_PARTIAL: 0x1,
   MONF_AT_START: 0x2,
   DATA_SRC_SSL_WRITE: 1,

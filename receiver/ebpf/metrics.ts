@@ -106,6 +106,7 @@ export class StatsMirror {
       ['not_monitored', s.filtered.notMonitored],
       ['path_ignored', s.filtered.pathIgnored],
       ['not_interesting', s.filtered.notInteresting],
+      ['no_signature', s.filtered.noSignature],
     ];
     for (const [reason, v] of f) {
       const d = this.delta(`filtered.${reason}`, v);

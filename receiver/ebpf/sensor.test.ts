@@ -226,8 +226,9 @@ describe('aibom-sensor on the real kernel', () => {
       '--dedupe-ms', '0',
       '--stats-interval-ms', '0',
       '--no-ssl',
-      // Exact accounting of one burst: agents elsewhere on the host with AI variables stay out of it.
+      // Exact accounting of one burst: agents elsewhere on the host (AI variables, model clients) stay out of it.
       '--no-default-env-markers',
+      '--no-shadow',
     ]);
     try {
       await sensor.waitFor((r) => r.kind === 'log' && r.code === 'ready');

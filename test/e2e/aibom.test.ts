@@ -66,6 +66,9 @@ receivers:
     required: true
     sensor: { path: ${sensor} }
     monitor: { comms: [aibom-agent-js, aibom-agent-py] }
+    # The reference scenario only: host-wide discovery (test/e2e/shadow-ai.test.ts) would add whatever
+    # else this host runs to the BOM the diff below compares.
+    shadow_ai: { enabled: false }
     credential_paths: [${dirname(tokenFile)}/]
 processors:
   enrich:
