@@ -21,60 +21,68 @@ const I64 = 1;
 const LEN = 2;
 const I32 = 5;
 
-/** How a known field is read: its wire type, and for LEN what it holds. */
-interface Field {
-  wire: number;
-  /** A nested message's fields, indexed by field number. */
-  msg?: (Field | undefined)[];
-  str?: boolean;
-  /** An attribute key at span, event or link level: checked for the reserved prefix. */
-  key?: boolean;
+// The schema as flat tables, one row of STRIDE field numbers per message (no Span field number
+// exceeds 16): the wire type a known field must have (-1: unknown, skipped as sent), and for LEN
+// what it holds: a string, an attribute key (a string checked for the reserved prefix), a message
+// (its row in SUB) or bytes.
+const STRIDE = 17;
+const BYTES = 0;
+const STRING = 1;
+const KEY = 2;
+const MESSAGE = 3;
+const [SPAN, EVENT, LINK, STATUS, ATTRIBUTE, KEY_VALUE, ANY_VALUE, ARRAY_VALUE, KV_LIST] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+const WIRE = new Int8Array(9 * STRIDE).fill(-1);
+const HOLDS = new Uint8Array(9 * STRIDE);
+const SUB = new Uint8Array(9 * STRIDE);
+
+/** Declares field `number` of message `msg`: its wire type, and for LEN what it holds. */
+function field(msg: number, number: number, wire: number, holds = BYTES, sub = 0): void {
+  WIRE[msg * STRIDE + number] = wire;
+  HOLDS[msg * STRIDE + number] = holds;
+  SUB[msg * STRIDE + number] = sub;
 }
 
-const STRING: Field = { wire: LEN, str: true };
-const BYTES: Field = { wire: LEN };
-const INT: Field = { wire: VARINT };
-const FIXED64: Field = { wire: I64 };
-const FIXED32: Field = { wire: I32 };
-
-const anyValue: (Field | undefined)[] = [];
-const keyValue: (Field | undefined)[] = [];
-const attribute: (Field | undefined)[] = [];
-anyValue[1] = STRING;
-anyValue[2] = INT;
-anyValue[3] = INT;
-anyValue[4] = FIXED64;
-anyValue[5] = { wire: LEN, msg: [, { wire: LEN, msg: anyValue }] };
-anyValue[6] = { wire: LEN, msg: [, { wire: LEN, msg: keyValue }] };
-anyValue[7] = BYTES;
-keyValue[1] = STRING;
-keyValue[2] = { wire: LEN, msg: anyValue };
-attribute[1] = { wire: LEN, str: true, key: true };
-attribute[2] = keyValue[2];
-const ATTRIBUTES: Field = { wire: LEN, msg: attribute };
-
-const event: (Field | undefined)[] = [, FIXED64, STRING, ATTRIBUTES, INT];
-const link: (Field | undefined)[] = [, BYTES, BYTES, STRING, ATTRIBUTES, INT, FIXED32];
-const status: (Field | undefined)[] = [, , STRING, INT];
-const span: (Field | undefined)[] = [
-  ,
-  BYTES, // trace_id
-  BYTES, // span_id
-  STRING, // trace_state
-  BYTES, // parent_span_id
-  STRING, // name
-  INT, // kind
-  FIXED64, // start_time_unix_nano
-  FIXED64, // end_time_unix_nano
-  ATTRIBUTES,
-  INT, // dropped_attributes_count
-  { wire: LEN, msg: event },
-  INT, // dropped_events_count
-  { wire: LEN, msg: link },
-  INT, // dropped_links_count
-  { wire: LEN, msg: status },
-  FIXED32, // flags
-];
+field(ANY_VALUE, 1, LEN, STRING);
+field(ANY_VALUE, 2, VARINT);
+field(ANY_VALUE, 3, VARINT);
+field(ANY_VALUE, 4, I64);
+field(ANY_VALUE, 5, LEN, MESSAGE, ARRAY_VALUE);
+field(ANY_VALUE, 6, LEN, MESSAGE, KV_LIST);
+field(ANY_VALUE, 7, LEN);
+field(ARRAY_VALUE, 1, LEN, MESSAGE, ANY_VALUE);
+field(KV_LIST, 1, LEN, MESSAGE, KEY_VALUE);
+field(KEY_VALUE, 1, LEN, STRING);
+field(KEY_VALUE, 2, LEN, MESSAGE, ANY_VALUE);
+field(ATTRIBUTE, 1, LEN, KEY);
+field(ATTRIBUTE, 2, LEN, MESSAGE, ANY_VALUE);
+field(EVENT, 1, I64); // time_unix_nano
+field(EVENT, 2, LEN, STRING); // name
+field(EVENT, 3, LEN, MESSAGE, ATTRIBUTE);
+field(EVENT, 4, VARINT); // dropped_attributes_count
+field(LINK, 1, LEN); // trace_id
+field(LINK, 2, LEN); // span_id
+field(LINK, 3, LEN, STRING); // trace_state
+field(LINK, 4, LEN, MESSAGE, ATTRIBUTE);
+field(LINK, 5, VARINT); // dropped_attributes_count
+field(LINK, 6, I32); // flags
+field(STATUS, 2, LEN, STRING); // message
+field(STATUS, 3, VARINT); // code
+field(SPAN, 1, LEN); // trace_id
+field(SPAN, 2, LEN); // span_id
+field(SPAN, 3, LEN, STRING); // trace_state
+field(SPAN, 4, LEN); // parent_span_id
+field(SPAN, 5, LEN, STRING); // name
+field(SPAN, 6, VARINT); // kind
+field(SPAN, 7, I64); // start_time_unix_nano
+field(SPAN, 8, I64); // end_time_unix_nano
+field(SPAN, 9, LEN, MESSAGE, ATTRIBUTE);
+field(SPAN, 10, VARINT); // dropped_attributes_count
+field(SPAN, 11, LEN, MESSAGE, EVENT);
+field(SPAN, 12, VARINT); // dropped_events_count
+field(SPAN, 13, LEN, MESSAGE, LINK);
+field(SPAN, 14, VARINT); // dropped_links_count
+field(SPAN, 15, LEN, MESSAGE, STATUS);
+field(SPAN, 16, I32); // flags
 
 const MAX_DEPTH = 100;
 const PREFIX = Buffer.from(RESERVED_PREFIX);
@@ -86,8 +94,15 @@ function fail(what: string, at: number): never {
   throw new OtlpDecodeError(`span at byte ${at}: ${what}`);
 }
 
-/** A varint as a number (exact up to 2^53; lengths beyond the message fail their bounds check anyway). */
+/** A varint as a number: exact up to 2^53, which is all a tag or a length needs (lengths past the message fail anyway). */
 function varint(buf: Buffer, end: number): number {
+  if (pos < end) {
+    const b = buf[pos]!;
+    if (b < 0x80) {
+      pos++;
+      return b;
+    }
+  }
   let v = 0;
   let mul = 1;
   for (let i = 0; i < 10; i++) {
@@ -107,7 +122,10 @@ function isReserved(buf: Buffer, start: number, end: number): boolean {
 }
 
 function checkString(buf: Buffer, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
+  let i = start;
+  // ASCII, four bytes at a time; the first byte at or above 0x80 hands the string to the native check.
+  for (const last = end - 3; i < last; i += 4) if ((buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!) & 0x80) break;
+  for (; i < end; i++) {
     if (buf[i]! >= 0x80) {
       if (!isUtf8(buf.subarray(start, end))) flags |= INVALID_UTF8;
       return;
@@ -115,16 +133,17 @@ function checkString(buf: Buffer, start: number, end: number): void {
   }
 }
 
-function checkMessage(buf: Buffer, end: number, fields: (Field | undefined)[], depth: number): void {
+function checkMessage(buf: Buffer, end: number, msg: number, depth: number): void {
   if (depth > MAX_DEPTH) fail('nested more than 100 deep', pos);
+  const row = msg * STRIDE;
   while (pos < end) {
     const at = pos;
     const tag = varint(buf, end);
-    const number = Math.floor(tag / 8);
-    const wire = tag % 8;
+    const wire = tag & 7;
+    const number = tag < 0x80000000 ? tag >>> 3 : Math.floor(tag / 8);
     if (number === 0) fail('field number 0', at);
-    const field = number < fields.length ? fields[number] : undefined;
-    if (field && field.wire !== wire) fail(`field ${number} has wire type ${wire}, expected ${field.wire}`, at);
+    const known = number < STRIDE ? WIRE[row + number]! : -1;
+    if (known !== -1 && known !== wire) fail(`field ${number} has wire type ${wire}, expected ${known}`, at);
     switch (wire) {
       case VARINT:
         varint(buf, end);
@@ -139,10 +158,13 @@ function checkMessage(buf: Buffer, end: number, fields: (Field | undefined)[], d
         const len = varint(buf, end);
         const stop = pos + len;
         if (stop > end) fail(`field ${number}: length ${len} runs past the end of its message`, at);
-        if (field?.msg) checkMessage(buf, stop, field.msg, depth + 1);
-        else if (field?.str) {
-          checkString(buf, pos, stop);
-          if (field.key && isReserved(buf, pos, stop)) flags |= RESERVED_KEY;
+        if (known !== -1) {
+          const holds = HOLDS[row + number]!;
+          if (holds === MESSAGE) checkMessage(buf, stop, SUB[row + number]!, depth + 1);
+          else if (holds !== BYTES) {
+            checkString(buf, pos, stop);
+            if (holds === KEY && isReserved(buf, pos, stop)) flags |= RESERVED_KEY;
+          }
         }
         pos = stop;
         break;
@@ -158,6 +180,6 @@ function checkMessage(buf: Buffer, end: number, fields: (Field | undefined)[], d
 export function checkSpan(buf: Buffer, start: number, end: number): number {
   pos = start;
   flags = 0;
-  checkMessage(buf, end, span, 3); // request > resource spans > scope spans > span, as the encoder counts
+  checkMessage(buf, end, SPAN, 3); // request > resource spans > scope spans > span, as the encoder counts
   return flags;
 }
