@@ -5,7 +5,7 @@
  *
  *   bench/setup.sh && npm run build && node dist/bench/passthrough.js
  *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
- *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR]
+ *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR] [--pipeline batch|default]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
  * generator and the sink (Go, .tools/bin/otlpbench, both GOMAXPROCS=1) share CPU 0. The sink counts
@@ -35,6 +35,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'node-args': { type: 'string', default: '' },
     'cpu-prof': { type: 'string' },
+    // batch: the pass-through both collectors run; default: ours with the embedded default's traces
+    // processors (enrich, normalize, correlate, batch), still against Jaeger's pass-through.
+    pipeline: { type: 'string', default: 'batch' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -184,12 +187,15 @@ async function measure(label: string, sink: Proc, start: (inPort: number, dir: s
   }
 }
 
-const collectorConfig = (inPort: number, sinkPort: number, extraService = '') =>
+const PROCESSORS = values.pipeline === 'default' ? ['enrich', 'normalize', 'correlate', 'batch'] : ['batch'];
+if (values.pipeline !== 'default' && values.pipeline !== 'batch') throw new Error(`--pipeline: batch or default, got ${values.pipeline}`);
+
+const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = ['batch']) =>
   `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
-processors: { batch: {} }
+processors: { ${processors.map((p) => `${p}: {}`).join(', ')} }
 exporters: { otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none } }
 service:
-${extraService}  pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [otlp] } }
+${extraService}  pipelines: { traces: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [otlp] } }
 `;
 
 const [sinkPort] = (await freePorts(1)) as [number];
@@ -198,7 +204,7 @@ const results: Result[] = [];
 try {
   await waitListening(sink, 'sink');
   console.log(
-    `OTLP gRPC -> batch -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
+    `OTLP gRPC -> ${PROCESSORS.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
       `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
@@ -208,7 +214,7 @@ try {
     results.push(
       await measure('aibom-collector', sink, (inPort, dir) => {
         const cfg = join(dir, 'c.yaml');
-        writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n'));
+        writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n', PROCESSORS));
         const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
         return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, collectorMain(), 'run', '--config', cfg]);
       }),
