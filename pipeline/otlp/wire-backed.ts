@@ -14,9 +14,21 @@ export abstract class WireBacked<T extends object> {
     readonly end: number,
   ) {}
 
+  /** Entries of the repeated field `WireBackedType.appendField` added while the message is bytes. */
+  appended: object[] | undefined = undefined;
+
   /** The decoded message, decoded now if nothing has yet; from then on the bytes are not used. */
   abstract decode(): T;
 }
 
-/** Fully qualified names of the message types that may arrive as `WireBacked` (encoder.ts checks only these). */
-export const WIRE_BACKED_TYPES: ReadonlySet<string> = new Set(['.opentelemetry.proto.trace.v1.Span']);
+/** A message type that may arrive as `WireBacked`, and the repeated field that may be appended to. */
+export interface WireBackedType {
+  appendField: number;
+  /** Fully qualified name of the appended field's message type. */
+  appendType: string;
+}
+
+/** By fully qualified name: the types encoder.ts checks for WireBacked values. */
+export const WIRE_BACKED_TYPES: ReadonlyMap<string, WireBackedType> = new Map([
+  ['.opentelemetry.proto.trace.v1.Span', { appendField: 9, appendType: '.opentelemetry.proto.common.v1.KeyValue' }],
+]);

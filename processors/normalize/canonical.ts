@@ -1,4 +1,5 @@
 import { int64ToNumber } from '../../pipeline/otlp/attributes.js';
+import { eachAttribute } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
@@ -191,15 +192,14 @@ const S = {
 
 type Slots = (AnyValue | null | undefined)[];
 
-function collect(list: readonly KeyValue[] | null | undefined): Slots {
+function collect(span: Span): Slots {
   const slots: Slots = new Array(KEYS.length);
-  if (!list) return slots;
-  for (let i = 0; i < list.length; i++) {
-    const kv = list[i]!;
-    const at = SLOT.get(kv.key);
+  // Through the span view: a received span's attributes are looked up in its bytes, only the values we keep decoded.
+  eachAttribute(span, (key, value) => {
+    const at = SLOT.get(key);
     // First occurrence wins, as in findAttr (duplicate keys are invalid OTLP anyway).
-    if (at !== undefined && slots[at] === undefined) slots[at] = kv.value;
-  }
+    if (at !== undefined && slots[at] === undefined) slots[at] = value();
+  });
   return slots;
 }
 
@@ -384,7 +384,7 @@ const MODEL_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'embedding', 'ot
  * Pure: reads the span's name, kind and attributes (one pass), changes nothing.
  */
 export function canonicalView(span: Span): CanonicalSpan | undefined {
-  const s = collect(span.attributes);
+  const s = collect(span);
   const cls = classify(s, span);
   if (!cls) return undefined;
   const { kind, source } = cls;
