@@ -25,6 +25,17 @@ export function hasReservedAttribute(span: Span): boolean {
   return reserved(span.attributes) || (span.events ?? []).some((e) => reserved(e.attributes)) || (span.links ?? []).some((l) => reserved(l.attributes));
 }
 
+/**
+ * For a received span still as its bytes (whose name, kind and received attributes cannot change
+ * without decoding it), the attributes appended to it so far; undefined for any other span. Lets a
+ * reader keep what it derived from such a span until the span changes.
+ */
+export function appendedAttributes(span: Span): readonly KeyValue[] | undefined {
+  return span instanceof WireSpan && span.message === undefined ? (span.appended ?? NONE) : undefined;
+}
+
+const NONE: readonly KeyValue[] = [];
+
 /** Adds attributes after the span's own (the caller makes sure their keys are not there yet). */
 export function appendAttributes(span: Span, list: readonly KeyValue[]): void {
   if (list.length === 0) return;

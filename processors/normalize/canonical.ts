@@ -1,5 +1,5 @@
 import { int64ToNumber } from '../../pipeline/otlp/attributes.js';
-import { eachAttribute } from '../../pipeline/otlp/span-view.js';
+import { appendedAttributes, eachAttribute } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
@@ -380,10 +380,35 @@ function firstProvider(...values: (string | undefined)[]): string | undefined {
 const MODEL_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'embedding', 'other']);
 
 /**
+ * Views of received spans still as their bytes: normalize, correlate and aibom each ask for the
+ * same span's view. Such a span's name, kind and received attributes cannot change without
+ * decoding it; appended attributes can, so a memo holds while every attribute appended since has a
+ * key the view does not read (normalize's own `aibom.*` ones).
+ */
+const memo = new WeakMap<Span, { view: CanonicalSpan | undefined; appended: number }>();
+
+function memoized(span: Span, appended: readonly KeyValue[]): CanonicalSpan | undefined | null {
+  const m = memo.get(span);
+  if (!m) return null;
+  for (let i = m.appended; i < appended.length; i++) if (SLOT.has(appended[i]!.key)) return null;
+  return m.view && { ...m.view };
+}
+
+/**
  * The canonical view of one span, or undefined when no supported convention recognises it.
  * Pure: reads the span's name, kind and attributes (one pass), changes nothing.
  */
 export function canonicalView(span: Span): CanonicalSpan | undefined {
+  const appended = appendedAttributes(span);
+  if (!appended) return computeView(span);
+  const known = memoized(span, appended);
+  if (known !== null) return known;
+  const view = computeView(span);
+  memo.set(span, { view: view && { ...view }, appended: appended.length });
+  return view;
+}
+
+function computeView(span: Span): CanonicalSpan | undefined {
   const s = collect(span);
   const cls = classify(s, span);
   if (!cls) return undefined;
