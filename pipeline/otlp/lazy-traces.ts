@@ -25,66 +25,52 @@ function ends(r: Reader, end: number, outer?: number): void {
   }
 }
 
-function scopeSpans(r: Reader, end: number): ScopeSpans {
-  const out: ScopeSpans = { spans: [] };
+/**
+ * One of the two outer levels (ResourceSpans, ScopeSpans): field 1 a message decoded with
+ * protobufjs (`first`), field 2 repeated children (`each`, given the length, reader at the child),
+ * field 3 the schema URL; anything else skipped as protobufjs would.
+ */
+function level<T extends { schemaUrl?: string }>(r: Reader, end: number, names: readonly [string, string, string], out: T, first: (len: number) => void, each: (len: number) => void): T {
   while (r.pos < end) {
     const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        expectLen(tag, 'ScopeSpans.scope');
-        out.scope = ScopeType.decode(r, r.uint32()) as unknown as InstrumentationScope;
-        break;
-      case 2: {
-        expectLen(tag, 'ScopeSpans.spans');
-        const len = r.uint32();
-        const start = r.pos;
-        if (start + len > end) throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: span at byte ${start} runs past its ScopeSpans`);
-        const bits = checkSpan(r.buf, start, start + len);
-        const span = new WireSpan(r.buf, start, start + len, bits);
-        // protobufjs replaces invalid UTF-8 with U+FFFD: such a span is re-encoded from what it decodes to.
-        if (bits & INVALID_UTF8) span.decode();
-        out.spans.push(span);
-        r.pos = start + len;
-        break;
-      }
-      case 3:
-        expectLen(tag, 'ScopeSpans.schema_url');
-        out.schemaUrl = r.string();
-        break;
-      default:
-        r.skipType(tag & 7);
+    const field = tag >>> 3;
+    if (field < 1 || field > 3) {
+      r.skipType(tag & 7);
+      continue;
     }
+    expectLen(tag, names[field - 1]!);
+    if (field === 1) first(r.uint32());
+    else if (field === 2) each(r.uint32());
+    else out.schemaUrl = r.string();
   }
   ends(r, end);
   return out;
 }
 
+function scopeSpans(r: Reader, end: number): ScopeSpans {
+  const out: ScopeSpans = { spans: [] };
+  return level(r, end, ['ScopeSpans.scope', 'ScopeSpans.spans', 'ScopeSpans.schema_url'], out, (len) => {
+    out.scope = ScopeType.decode(r, len) as unknown as InstrumentationScope;
+  }, (len) => {
+    const start = r.pos;
+    if (start + len > end) throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: span at byte ${start} runs past its ScopeSpans`);
+    const bits = checkSpan(r.buf, start, start + len);
+    const span = new WireSpan(r.buf, start, start + len, bits);
+    // protobufjs replaces invalid UTF-8 with U+FFFD: such a span is re-encoded from what it decodes to.
+    if (bits & INVALID_UTF8) span.decode();
+    out.spans.push(span);
+    r.pos = start + len;
+  });
+}
+
 function resourceSpans(r: Reader, end: number): ResourceSpans {
   const out: ResourceSpans = { scopeSpans: [] };
-  while (r.pos < end) {
-    const tag = r.uint32();
-    switch (tag >>> 3) {
-      case 1:
-        expectLen(tag, 'ResourceSpans.resource');
-        out.resource = ResourceType.decode(r, r.uint32()) as unknown as Resource;
-        break;
-      case 2: {
-        expectLen(tag, 'ResourceSpans.scope_spans');
-        const len = r.uint32();
-        ends(r, r.pos + len, end);
-        out.scopeSpans.push(scopeSpans(r, r.pos + len));
-        break;
-      }
-      case 3:
-        expectLen(tag, 'ResourceSpans.schema_url');
-        out.schemaUrl = r.string();
-        break;
-      default:
-        r.skipType(tag & 7);
-    }
-  }
-  ends(r, end);
-  return out;
+  return level(r, end, ['ResourceSpans.resource', 'ResourceSpans.scope_spans', 'ResourceSpans.schema_url'], out, (len) => {
+    out.resource = ResourceType.decode(r, len) as unknown as Resource;
+  }, (len) => {
+    ends(r, r.pos + len, end);
+    out.scopeSpans.push(scopeSpans(r, r.pos + len));
+  });
 }
 
 /**

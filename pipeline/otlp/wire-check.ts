@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
+import protobuf from 'protobufjs';
 import { RESERVED_PREFIX } from '../semconv.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
+import { root } from './proto-root.js';
 
 /**
  * Checks one received span's bytes before they may be passed on as they are: every field well
@@ -17,72 +19,62 @@ export const RESERVED_KEY = 1;
 export const INVALID_UTF8 = 2;
 
 const VARINT = 0;
-const I64 = 1;
 const LEN = 2;
+const I64 = 1;
 const I32 = 5;
 
-// The schema as flat tables, one row of STRIDE field numbers per message (no Span field number
-// exceeds 16): the wire type a known field must have (-1: unknown, skipped as sent), and for LEN
-// what it holds: a string, an attribute key (a string checked for the reserved prefix), a message
-// (its row in SUB) or bytes.
-const STRIDE = 17;
+// The Span schema as flat tables, derived from the reflected schema (proto-root.ts), one row of
+// STRIDE field numbers per message: the wire type a known field must have (-1: unknown, skipped as
+// sent), and for LEN what it holds: bytes, a string, an attribute key (a KeyValue key reached
+// through an `attributes` field: checked for the reserved prefix) or a message (its row in SUB).
 const BYTES = 0;
 const STRING = 1;
 const KEY = 2;
 const MESSAGE = 3;
-const [SPAN, EVENT, LINK, STATUS, ATTRIBUTE, KEY_VALUE, ANY_VALUE, ARRAY_VALUE, KV_LIST] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-const WIRE = new Int8Array(9 * STRIDE).fill(-1);
-const HOLDS = new Uint8Array(9 * STRIDE);
-const SUB = new Uint8Array(9 * STRIDE);
 
-/** Declares field `number` of message `msg`: its wire type, and for LEN what it holds. */
-function field(msg: number, number: number, wire: number, holds = BYTES, sub = 0): void {
-  WIRE[msg * STRIDE + number] = wire;
-  HOLDS[msg * STRIDE + number] = holds;
-  SUB[msg * STRIDE + number] = sub;
+interface Row {
+  wire: number[];
+  holds: number[];
+  sub: number[];
 }
 
-field(ANY_VALUE, 1, LEN, STRING);
-field(ANY_VALUE, 2, VARINT);
-field(ANY_VALUE, 3, VARINT);
-field(ANY_VALUE, 4, I64);
-field(ANY_VALUE, 5, LEN, MESSAGE, ARRAY_VALUE);
-field(ANY_VALUE, 6, LEN, MESSAGE, KV_LIST);
-field(ANY_VALUE, 7, LEN);
-field(ARRAY_VALUE, 1, LEN, MESSAGE, ANY_VALUE);
-field(KV_LIST, 1, LEN, MESSAGE, KEY_VALUE);
-field(KEY_VALUE, 1, LEN, STRING);
-field(KEY_VALUE, 2, LEN, MESSAGE, ANY_VALUE);
-field(ATTRIBUTE, 1, LEN, KEY);
-field(ATTRIBUTE, 2, LEN, MESSAGE, ANY_VALUE);
-field(EVENT, 1, I64); // time_unix_nano
-field(EVENT, 2, LEN, STRING); // name
-field(EVENT, 3, LEN, MESSAGE, ATTRIBUTE);
-field(EVENT, 4, VARINT); // dropped_attributes_count
-field(LINK, 1, LEN); // trace_id
-field(LINK, 2, LEN); // span_id
-field(LINK, 3, LEN, STRING); // trace_state
-field(LINK, 4, LEN, MESSAGE, ATTRIBUTE);
-field(LINK, 5, VARINT); // dropped_attributes_count
-field(LINK, 6, I32); // flags
-field(STATUS, 2, LEN, STRING); // message
-field(STATUS, 3, VARINT); // code
-field(SPAN, 1, LEN); // trace_id
-field(SPAN, 2, LEN); // span_id
-field(SPAN, 3, LEN, STRING); // trace_state
-field(SPAN, 4, LEN); // parent_span_id
-field(SPAN, 5, LEN, STRING); // name
-field(SPAN, 6, VARINT); // kind
-field(SPAN, 7, I64); // start_time_unix_nano
-field(SPAN, 8, I64); // end_time_unix_nano
-field(SPAN, 9, LEN, MESSAGE, ATTRIBUTE);
-field(SPAN, 10, VARINT); // dropped_attributes_count
-field(SPAN, 11, LEN, MESSAGE, EVENT);
-field(SPAN, 12, VARINT); // dropped_events_count
-field(SPAN, 13, LEN, MESSAGE, LINK);
-field(SPAN, 14, VARINT); // dropped_links_count
-field(SPAN, 15, LEN, MESSAGE, STATUS);
-field(SPAN, 16, I32); // flags
+const rows: Row[] = [];
+const rowOf = new Map<string, number>();
+
+function row(type: protobuf.Type, attributeKeys: boolean): number {
+  const name = `${type.fullName}${attributeKeys ? '#attributes' : ''}`;
+  const known = rowOf.get(name);
+  if (known !== undefined) return known;
+  const at = rows.length;
+  const r: Row = { wire: [], holds: [], sub: [] };
+  rows.push(r);
+  rowOf.set(name, at);
+  for (const f of type.fieldsArray) {
+    f.resolve();
+    const message = f.resolvedType instanceof protobuf.Type ? f.resolvedType : undefined;
+    if (f.repeated && !message) throw new Error(`wire-check: repeated scalar ${type.name}.${f.name} (packed or not) is not supported`);
+    r.wire[f.id] = message ? LEN : f.resolvedType instanceof protobuf.Enum ? VARINT : (protobuf.types.basic as Record<string, number>)[f.type]!;
+    if (message) {
+      r.holds[f.id] = MESSAGE;
+      r.sub[f.id] = row(message, f.name === 'attributes');
+    } else if (f.type === 'string') r.holds[f.id] = attributeKeys && f.name === 'key' ? KEY : STRING;
+    else r.holds[f.id] = BYTES;
+  }
+  return at;
+}
+
+const SPAN = row(root.lookupType('opentelemetry.proto.trace.v1.Span'), false);
+const STRIDE = 1 + Math.max(...rows.map((r) => r.wire.length - 1));
+const WIRE = new Int8Array(rows.length * STRIDE).fill(-1);
+const HOLDS = new Uint8Array(rows.length * STRIDE);
+const SUB = new Uint8Array(rows.length * STRIDE);
+rows.forEach((r, i) =>
+  r.wire.forEach((wire, id) => {
+    WIRE[i * STRIDE + id] = wire;
+    HOLDS[i * STRIDE + id] = r.holds[id]!;
+    SUB[i * STRIDE + id] = r.sub[id] ?? 0;
+  }),
+);
 
 const MAX_DEPTH = 100;
 const PREFIX = Buffer.from(RESERVED_PREFIX);

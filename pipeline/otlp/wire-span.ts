@@ -166,23 +166,16 @@ export class WireSpan extends WireBacked<Span> {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface WireSpan extends Span {}
 
-for (const field of SCALAR_FIELDS) {
+for (const field of [...SCALAR_FIELDS, ...DECODING_FIELDS]) {
+  const scalar = (SCALAR_FIELDS as readonly string[]).includes(field);
   Object.defineProperty(WireSpan.prototype, field, {
-    get(this: WireSpan) {
-      return this.scalar()[field];
-    },
-    set(this: WireSpan, v: unknown) {
-      (this.decode() as unknown as Record<string, unknown>)[field] = v;
-    },
-    enumerable: true,
-    configurable: true,
-  });
-}
-for (const field of DECODING_FIELDS) {
-  Object.defineProperty(WireSpan.prototype, field, {
-    get(this: WireSpan) {
-      return this.decode()[field];
-    },
+    get: scalar
+      ? function (this: WireSpan) {
+          return this.scalar()[field];
+        }
+      : function (this: WireSpan) {
+          return this.decode()[field];
+        },
     set(this: WireSpan, v: unknown) {
       (this.decode() as unknown as Record<string, unknown>)[field] = v;
     },
