@@ -36,6 +36,20 @@ export function appendedAttributes(span: Span): readonly KeyValue[] | undefined 
 
 const NONE: readonly KeyValue[] = [];
 
+/**
+ * One value a reader derived from a received span still as its bytes (normalize's canonical view),
+ * kept on the span itself rather than in a WeakMap; undefined for any other span. The reader checks
+ * it still holds (see `appendedAttributes`).
+ */
+export function derivedOf(span: Span): unknown {
+  return span instanceof WireSpan && span.message === undefined ? span.derived : undefined;
+}
+
+/** Keeps `value` on a received span still as its bytes; does nothing for any other span. */
+export function keepDerived(span: Span, value: unknown): void {
+  if (span instanceof WireSpan && span.message === undefined) span.derived = value;
+}
+
 /** Adds attributes after the span's own (the caller makes sure their keys are not there yet). */
 export function appendAttributes(span: Span, list: readonly KeyValue[]): void {
   if (list.length === 0) return;

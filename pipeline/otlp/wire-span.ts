@@ -54,6 +54,8 @@ export class WireSpan extends WireBacked<Span> {
   private scalars: Partial<Span> | undefined = undefined;
   /** Attributes added while the span is still bytes. */
   declare appended: KeyValue[] | undefined;
+  /** What a reader derived from the bytes (span-view.ts `keepDerived`); dropped when the span is decoded. */
+  derived: unknown = undefined;
 
   constructor(
     buf: Buffer,
@@ -78,6 +80,7 @@ export class WireSpan extends WireBacked<Span> {
       this.appended = undefined;
     }
     this.scalars = undefined;
+    this.derived = undefined;
     return (this.message = m);
   }
 

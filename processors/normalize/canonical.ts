@@ -1,5 +1,5 @@
 import { int64ToNumber } from '../../pipeline/otlp/attributes.js';
-import { appendedAttributes, eachAttribute } from '../../pipeline/otlp/span-view.js';
+import { appendedAttributes, derivedOf, eachAttribute, keepDerived } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
@@ -385,10 +385,13 @@ const MODEL_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'embedding', 'ot
  * decoding it; appended attributes can, so a memo holds while every attribute appended since has a
  * key the view does not read (normalize's own `aibom.*` ones).
  */
-const memo = new WeakMap<Span, { view: CanonicalSpan | undefined; appended: number }>();
+interface Memo {
+  view: CanonicalSpan | undefined;
+  appended: number;
+}
 
 function memoized(span: Span, appended: readonly KeyValue[]): CanonicalSpan | undefined | null {
-  const m = memo.get(span);
+  const m = derivedOf(span) as Memo | undefined;
   if (!m) return null;
   for (let i = m.appended; i < appended.length; i++) if (SLOT.has(appended[i]!.key)) return null;
   return m.view && { ...m.view };
@@ -404,7 +407,7 @@ export function canonicalView(span: Span): CanonicalSpan | undefined {
   const known = memoized(span, appended);
   if (known !== null) return known;
   const view = computeView(span);
-  memo.set(span, { view: view && { ...view }, appended: appended.length });
+  keepDerived(span, { view: view && { ...view }, appended: appended.length } satisfies Memo);
   return view;
 }
 
