@@ -158,9 +158,11 @@ export class LogsBuilder {
       this.execInfo.delete(pid);
     } else {
       info = { generation: 0 };
-      if (this.readProc && !isExec && !readProcInfo(pid, info)) {
+      if (this.readProc && !isExec) {
+        readProcInfo(pid, info);
+        // Gone, or exiting (a zombie has no exe link and an empty cmdline): what was read when it was added.
         const primed = this.primed.get(pid);
-        if (primed) info = primed;
+        if (primed && info.path === undefined) info = primed;
       }
       this.primed.delete(pid);
     }
@@ -341,10 +343,8 @@ export class LogsBuilder {
 }
 
 /** Exec info of a process that was running before the sensor saw its exec (best effort, unprivileged). */
-function readProcInfo(pid: number, info: ExecInfo): boolean {
+function readProcInfo(pid: number, info: ExecInfo): void {
   const image = readProcessImage(pid);
-  if (!image) return false; // gone
-  if (image.args) info.args = redactArgs(image.args);
-  if (image.path !== undefined) info.path = image.path;
-  return true;
+  if (image?.args) info.args = redactArgs(image.args);
+  if (image?.path !== undefined) info.path = image.path;
 }

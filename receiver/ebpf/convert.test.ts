@@ -1,0 +1,53 @@
+// The converter's process resource: read from /proc when a process is first seen, and from what was read
+// when it was added if it is already exiting by then (a zombie has no exe link and an empty cmdline).
+
+import { spawn } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { LogsBuilder, nsToLong } from './convert.js';
+import { createContainerResolver } from './container.js';
+import type { SensorEvent } from './frame-decoder.js';
+
+function builder(): LogsBuilder {
+  return new LogsBuilder({ capturePayload: false, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 64, hostName: 'node-1', scopeVersion: 'test' });
+}
+
+function openEvent(pid: number): SensorEvent {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  return { seq: 1, ktimeNs: 0n, timeUnixNano: now, pid, tid: pid, ppid: 1, uid: 0, cgroupId: 1n, comm: 'sleep', flags: 0, repeat: 0, truncated: false, kind: 'open', path: '/etc/hosts', openFlags: 0, mode: 0, ret: 3, credential: false };
+}
+
+function resourceOf(b: LogsBuilder, pid: number): Record<string, unknown> {
+  const now = nsToLong(BigInt(Date.now()) * 1_000_000n);
+  b.add(openEvent(pid), now, now);
+  const [rl] = b.take().resourceLogs;
+  return Object.fromEntries(rl!.resource!.attributes.map((a) => [a.key, a.value.stringValue ?? a.value.arrayValue?.values.map((v) => v.stringValue)]));
+}
+
+describe('LogsBuilder process resource', () => {
+  it('a process that is a zombie when its first event is converted keeps the exe path and args read when it was added', async () => {
+    // The shell execs into `sleep 5` and never waits, so its child `sleep 0.3` stays a zombie until the end.
+    const sh = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const pid = Number((await new Promise<Buffer>((resolve) => sh.stdout.once('data', resolve))).toString().trim());
+      const exe = readlinkSync(`/proc/${pid}/exe`);
+      const b = builder();
+      b.prime(pid);
+      for (let i = 0; i < 50 && !/^\S+ \(sleep\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1')); i++) await sleep(50);
+      expect(readFileSync(`/proc/${pid}/stat`, 'latin1')).toMatch(/^\S+ \(sleep\) Z/);
+      const res = resourceOf(b, pid);
+      expect(res['process.executable.path']).toBe(exe);
+      expect(res['process.command_args']).toEqual(['sleep', '0.3']);
+    } finally {
+      sh.kill('SIGKILL');
+    }
+  });
+
+  it('a live process is read when its first event is converted, not when it was added', () => {
+    const b = builder();
+    const res = resourceOf(b, process.pid);
+    expect(res['process.executable.path']).toBe(readlinkSync('/proc/self/exe'));
+    expect(res['process.command_args']).toEqual(readFileSync('/proc/self/cmdline', 'utf8').split('\0').filter(Boolean));
+  });
+});
