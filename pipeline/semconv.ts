@@ -30,6 +30,7 @@ export const ATTR = {
   serviceInstanceId: 'service.instance.id',
   telemetrySdkLanguage: 'telemetry.sdk.language',
   hostName: 'host.name',
+  hostId: 'host.id',
   processPid: 'process.pid',
   processParentPid: 'process.parent_pid',
   processExecutableName: 'process.executable.name',

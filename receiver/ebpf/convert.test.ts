@@ -2,15 +2,19 @@
 // when it was added if it is already exiting by then (a zombie has no exe link and an empty cmdline).
 
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LogsBuilder, nsToLong } from './convert.js';
 import { createContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
+import { APPS } from '../../test/support/apps.js';
 
-function builder(): LogsBuilder {
-  return new LogsBuilder({ capturePayload: false, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 64, hostName: 'node-1', scopeVersion: 'test' });
+/** `hostName` undefined: this machine's, as in production. */
+function builder(hostName?: string): LogsBuilder {
+  return new LogsBuilder({ capturePayload: false, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 64, hostName, scopeVersion: 'test' });
 }
 
 function openEvent(pid: number): SensorEvent {
@@ -49,5 +53,20 @@ describe('LogsBuilder process resource', () => {
     const res = resourceOf(b, process.pid);
     expect(res['process.executable.path']).toBe(readlinkSync('/proc/self/exe'));
     expect(res['process.command_args']).toEqual(readFileSync('/proc/self/cmdline', 'utf8').split('\0').filter(Boolean));
+  });
+
+  it("names the host exactly as the agents' OpenTelemetry SDK does (host.name, host.id), so backends see one host", async () => {
+    // The real host detector of the JS SDK the test agents use.
+    const sdkRequire = createRequire(join(APPS, 'package.json'));
+    const { detectResources, hostDetector } = sdkRequire('@opentelemetry/resources') as {
+      detectResources(c: { detectors: unknown[] }): { waitForAsyncAttributes?(): Promise<void>; attributes: Record<string, unknown> };
+      hostDetector: unknown;
+    };
+    const detected = detectResources({ detectors: [hostDetector] });
+    await detected.waitForAsyncAttributes?.();
+    expect(detected.attributes['host.id']).toMatch(/\S/);
+    const res = resourceOf(builder(), process.pid);
+    expect(res['host.id']).toBe(detected.attributes['host.id']);
+    expect(res['host.name']).toBe(detected.attributes['host.name']);
   });
 });

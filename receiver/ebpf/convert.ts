@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { constants as osConstants } from 'node:os';
 import Long from 'long';
+import { readMachineId } from '../../pipeline/machine-id.js';
 import { readProcessImage } from '../../pipeline/process-identity.js';
 import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
@@ -93,6 +94,8 @@ export interface ConverterOptions {
   /** Read /proc/<pid>/exe and cmdline for processes first seen without an exec event (default true). */
   readProc?: boolean;
   hostName?: string;
+  /** `host.id`; default: the machine-id, as the agents' SDKs report it (null: none). */
+  hostId?: string | null;
   scopeVersion: string;
   /** Coverage facts of a process (`aibom.monitor.*`), added to its resource. */
   coverage?: (pid: number) => readonly KeyValue[] | undefined;
@@ -114,10 +117,12 @@ export class LogsBuilder {
   private readonly execInfo = new Map<number, ExecInfo>();
   private readonly primed = new Map<number, ExecInfo>();
   private readonly host: string;
+  private readonly hostId: string | undefined;
   private readonly readProc: boolean;
 
   constructor(private readonly opts: ConverterOptions) {
     this.host = opts.hostName ?? hostname();
+    this.hostId = opts.hostId === undefined ? readMachineId() : (opts.hostId ?? undefined);
     this.readProc = opts.readProc ?? true;
   }
 
@@ -176,7 +181,7 @@ export class LogsBuilder {
     let g = this.groups.get(key);
     if (g) return g;
     const attributes: KeyValue[] = [
-      kv(ATTR.hostName, this.host),
+      ...this.hostAttributes,
       kv(ATTR.serviceName, `unknown_service:${ev.comm}`),
       kv(ATTR.processPid, ev.pid),
       kv(ATTR.processParentPid, ev.ppid),
@@ -234,8 +239,11 @@ export class LogsBuilder {
     this.n++;
   }
 
-  get hostName(): string {
-    return this.host;
+  /** `host.name` and, when known, `host.id`: the resource attributes that say which host this is. */
+  get hostAttributes(): KeyValue[] {
+    const a = [kv(ATTR.hostName, this.host)];
+    if (this.hostId !== undefined) a.push(kv(ATTR.hostId, this.hostId));
+    return a;
   }
 
   private record(ev: SensorEvent, observed: Long, fallbackTime: Long): LogRecord {

@@ -84,7 +84,7 @@ export class EbpfReceiver implements Component {
       logger: settings.logger,
       metrics: this.m,
       component: this.component,
-      hostName: this.builder.hostName,
+      hostAttributes: this.builder.hostAttributes,
       gap: (resource, record) => {
         this.coverage.gap(); // nothing watched across the gap is complete any more
         this.builder.addRecord(resource, record);

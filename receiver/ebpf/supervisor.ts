@@ -14,7 +14,8 @@ export interface SupervisorOptions {
   logger: Logger;
   metrics: EbpfMetrics;
   component: string;
-  hostName: string;
+  /** `host.name` / `host.id` of the gap record's resource. */
+  hostAttributes: KeyValue[];
   /** Receives the gap record (resource attributes + record) when a sensor is back. */
   gap(resource: KeyValue[], record: LogRecord): void;
 }
@@ -98,7 +99,7 @@ export class Supervisor {
     if (exit?.signal) attributes.push({ key: GAP_ATTR.exitSignal, value: { stringValue: exit.signal } });
     const why = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : 'disconnected';
     const resource: KeyValue[] = [
-      { key: ATTR.hostName, value: { stringValue: this.opts.hostName } },
+      ...this.opts.hostAttributes,
       { key: ATTR.serviceName, value: { stringValue: 'aibom-sensor' } },
       { key: ATTR.processExecutableName, value: { stringValue: 'aibom-sensor' } },
     ];

@@ -235,6 +235,13 @@ service:
     const llms = tree.where((_, a) => a['aibom.span.kind'] === 'llm');
     assertChain(tree, (name) => tools.find((t) => t.name === name), llms, 'read_text_file');
     expect(tree.where((s) => s.name === 'agent.run')).toHaveLength(1);
+    // Kernel spans name the host as the agent's SDK does (host.id): Jaeger sees one host, so it never
+    // computes a clock skew between a kernel span and the agent span it sits under.
+    const agentHost = tree.attr(tree.where((s) => s.name === 'agent.run')[0]!, 'host.id');
+    expect(agentHost).toMatch(/\S/);
+    for (const k of tree.kernel()) expect(tree.attr(k, 'host.id'), k.name).toBe(agentHost);
+    const skewed = tree.kernel().filter((k) => /clock skew adjustment (disabled|delta)/.test(JSON.stringify(tree.attr(k, '@jaeger@warnings') ?? '')));
+    expect(skewed.map((k) => k.name)).toEqual([]);
     await expectTokenRead(out.tokenFile);
   });
 
