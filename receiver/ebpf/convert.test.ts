@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { fromAnyValue } from '../../pipeline/otlp/attributes.js';
 import { LogsBuilder, nsToLong } from './convert.js';
 import { createContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
@@ -26,7 +27,7 @@ function resourceOf(b: LogsBuilder, pid: number): Record<string, unknown> {
   const now = nsToLong(BigInt(Date.now()) * 1_000_000n);
   b.add(openEvent(pid), now, now);
   const [rl] = b.take().resourceLogs;
-  return Object.fromEntries(rl!.resource!.attributes.map((a) => [a.key, a.value.stringValue ?? a.value.arrayValue?.values.map((v) => v.stringValue)]));
+  return Object.fromEntries((rl!.resource?.attributes ?? []).map((a) => [a.key, fromAnyValue(a.value)]));
 }
 
 describe('LogsBuilder process resource', () => {
