@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import YAML from 'yaml';
-import { ATTACK, freeze, normalRuns, settled, type Run } from '../../demo/reference-run.js';
 import { DEVIATION_EVENT } from '../../pipeline/deviation/index.js';
 import type { HistoryEntry } from '../../processors/history/entry.js';
-import { APPS, expectLogsAsSent, runApp, type SentDescription } from '../support/apps.js';
+import { APPS, expectLogsAsSent, runApp, type ReferencePeers, type SentDescription } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { Jaeger, type JaegerSpan } from '../support/jaeger.js';
 import { startListening } from '../support/listening.js';
@@ -14,6 +13,7 @@ import { logRecordsOf, plainAttributes, plainValue } from '../support/otlp-json.
 import { Otelcol, otelcolBin, spansOfJsonLines } from '../support/otelcol.js';
 import { freePorts } from '../support/ports.js';
 import { Proc, waitFor } from '../support/process.js';
+import { attackRun, deviationsKept, learnAndFreeze, provenanceJudged, watchedComm } from '../support/reference-flow.js';
 import { jaegerBin, requireTool, ROOT } from '../support/tools.js';
 import { TraceTree } from '../support/trace-tree.js';
 
@@ -36,8 +36,6 @@ const BEHIND = join(CONFIG, 'examples', 'behind-otelcol.yaml');
 const OTELCOL = join(CONFIG, 'otelcol', 'collector.yaml');
 const UPSTREAM = join(CONFIG, 'otelcol-upstream.yaml');
 const DEFAULT = join(CONFIG, 'default.yaml');
-/** Normal runs the baselines learn from before they are frozen (as the alerting test and the demo do). */
-const LEARN_RUNS = 12;
 
 const jaegerPath = jaegerBin();
 const otelcolPath = otelcolBin();
@@ -59,29 +57,6 @@ interface BomItem {
 function processorsOf(configPath: string): Record<string, string[] | undefined> {
   const doc = YAML.parse(readFileSync(configPath, 'utf8')) as Pipelines;
   return Object.fromEntries(Object.entries(doc.service.pipelines).map(([name, p]) => [name, p.processors]));
-}
-
-/** The agent's executable name the example configs watch (`receivers.ebpf.monitor.comms`). */
-function watchedComm(configPath: string): string {
-  const doc = YAML.parse(readFileSync(configPath, 'utf8')) as { receivers: { ebpf: { monitor: { comms: string[] } } } };
-  return doc.receivers.ebpf.monitor.comms[0]!;
-}
-
-/** node under the name the configs watch, the way a deployed agent has its own executable name. */
-function agentCommand(name: string): string {
-  const dir = join(tmpdir(), 'aibom-agent-bin');
-  const link = join(dir, name);
-  if (existsSync(link) && readlinkSync(link) === process.execPath) return link;
-  mkdirSync(dir, { recursive: true });
-  if (existsSync(link)) throw new Error(`${link} exists and does not point to ${process.execPath}`);
-  symlinkSync(process.execPath, link);
-  return link;
-}
-
-interface AgentRun {
-  traceId: string;
-  ok: boolean;
-  error?: string;
 }
 
 /**
@@ -188,36 +163,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     for (const example of [IN_FRONT, BEHIND]) expect(processorsOf(example), example).toEqual(processorsOf(DEFAULT));
   });
 
-  /** The reference agent (LangChain.js, its MCP servers over stdio) under the watched name, sending to `otlpEndpoint`. */
-  async function runAgent(otlpEndpoint: string, runs: Run[]): Promise<AgentRun[]> {
-    const [llmPort] = llm.ports;
-    const [kbPort, ticketPort] = services.ports;
-    const proc = new Proc(agentCommand(comm), [join(APPS, 'agent-js', 'agent.mjs')], {
-      cwd: APPS,
-      env: {
-        ...process.env,
-        AGENT_RUNS: JSON.stringify(runs),
-        FAKE_LLM_URL: `http://127.0.0.1:${llmPort}/v1`,
-        KB_URL: `http://127.0.0.1:${kbPort}`,
-        TICKET_URL: `http://127.0.0.1:${ticketPort}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
-      },
-    });
-    const code = await proc.exited;
-    if (code !== 0) throw new Error(`agent exited ${code}\n${proc.tail(60)}`);
-    return (JSON.parse(proc.stdout.trim().split('\n').pop()!) as { runs: AgentRun[] }).runs;
-  }
-
-  /** The reference flow's first half through the topology: normal runs learned, then every baseline frozen. */
-  async function learnAndFreeze(otlpEndpoint: string, aibom: Collector): Promise<void> {
-    const t0 = Date.now();
-    const runs = await runAgent(otlpEndpoint, normalRuns(LEARN_RUNS));
-    expect(runs.filter((r) => !r.ok), JSON.stringify(runs)).toEqual([]);
-    await settled(aibom);
-    const frozen = await freeze(aibom);
-    expect(frozen.length).toBeGreaterThan(0);
-    console.log(`learned from ${LEARN_RUNS} normal runs and froze ${frozen.length} baselines in ${Date.now() - t0} ms`);
-  }
+  const peers = (otlpPort: number): ReferencePeers => ({ llm, services, otlpPort });
 
   /** Waits until Jaeger's trace holds the MCP server's open of customers.csv. */
   async function chainOf(traceId: string, logs: () => string): Promise<TraceTree> {
@@ -247,11 +193,9 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     return { otelcol, archive, grpc };
   }
 
-  /** The agent's attack run sent to `endpoint`, once Jaeger holds its execution chain (checked). */
-  async function attackTrace(endpoint: string, stages: Record<string, Proc>): Promise<{ traceId: string; tree: TraceTree }> {
-    const [run] = await runAgent(endpoint, [ATTACK]);
-    expect(run!.ok, run!.error).toBe(true);
-    const traceId = run!.traceId;
+  /** The agent's attack run sent to `otlpPort`, once Jaeger holds its execution chain (checked). */
+  async function attackTrace(otlpPort: number, stages: Record<string, Proc>): Promise<{ traceId: string; tree: TraceTree }> {
+    const traceId = await attackRun(comm, peers(otlpPort));
     const tree = await chainOf(traceId, () => Object.entries(stages).map(([name, p]) => `${name}:\n${p.tail(20)}`).join('\n'));
     expectKernelChain(tree, { kb: services.ports[0]!, ticket: services.ports[1]! });
     return { traceId, tree };
@@ -266,7 +210,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
   async function expectDeviationsIntact(aibom: Collector, traceId: string, farArchive: string): Promise<string[]> {
     const view = (x: Omit<HistoryEntry, 'kind'>) => ({ timeMs: x.timeMs, traceId: x.traceId, spanId: x.spanId, service: x.service, severity: x.severity, body: x.body, attributes: x.attributes });
     const sorted = <T>(xs: T[]) => xs.map((x) => JSON.stringify(x)).sort();
-    const kept = async () => ((await (await fetch(`${aibom.adminUrl}/v1/history`)).json()) as { entries: HistoryEntry[] }).entries.filter((e) => e.kind === 'deviation' && e.traceId === traceId);
+    const kept = async () => (await deviationsKept(aibom)).filter((e) => e.traceId === traceId);
     const arrived = () => logRecordsOf(existsSync(farArchive) ? readFileSync(farArchive, 'utf8') : '').filter((r) => r.record.eventName === DEVIATION_EVENT && r.record.traceId === traceId);
     const arrivedView = (r: ReturnType<typeof arrived>[number]) => view({
       timeMs: Number(BigInt(r.record.timeUnixNano as string) / 1_000_000n),
@@ -277,6 +221,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
       body: plainValue(r.record.body as Record<string, unknown>) as string,
       attributes: plainAttributes(r.record.attributes as never),
     });
+    await provenanceJudged(aibom);
     let previous = '';
     await waitFor(`the attack's deviations in the history and at the far end, the same for a second`, async () => {
       const now = JSON.stringify([sorted((await kept()).map(view)), sorted(arrived().map(arrivedView))]);
@@ -364,7 +309,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
         AIBOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'aibom-in-front-')),
         OTELCOL_OTLP_ENDPOINT: `127.0.0.1:${otelGrpc}`,
       });
-      await learnAndFreeze(`http://127.0.0.1:${aibomGrpc}`, aibom);
+      await learnAndFreeze(comm, peers(aibomGrpc), aibom);
     }, 420_000);
 
     afterAll(async () => {
@@ -373,7 +318,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     });
 
     test('kernel spans reach Jaeger through the Collector under the tool spans, every span as the Collector received it', async () => {
-      const { traceId, tree } = await attackTrace(`http://127.0.0.1:${aibomGrpc}`, { 'aibom-collector': aibom.proc, otelcol: otelcol.proc });
+      const { traceId, tree } = await attackTrace(aibomGrpc, { 'aibom-collector': aibom.proc, otelcol: otelcol.proc });
       attack = traceId;
 
       // Everything aibom-collector sent (agent spans with aibom.* added, kernel spans) went through
@@ -431,7 +376,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
         BACKEND_INSECURE: 'true',
       });
       ({ otelcol, archive, grpc: otelGrpc } = await startOtelcol([UPSTREAM], { AIBOM_OTLP_ENDPOINT: `127.0.0.1:${aibomGrpc}` }));
-      await learnAndFreeze(`http://127.0.0.1:${otelGrpc}`, aibom);
+      await learnAndFreeze(comm, peers(otelGrpc), aibom);
     }, 420_000);
 
     afterAll(async () => {
@@ -441,7 +386,7 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     });
 
     test('kernel spans reach Jaeger under the tool spans; every agent span arrives as the agent sent it, plus aibom.*', async () => {
-      const { traceId, tree } = await attackTrace(`http://127.0.0.1:${otelGrpc}`, { otelcol: otelcol.proc, 'aibom-collector': aibom.proc, backend: backend.proc });
+      const { traceId, tree } = await attackTrace(otelGrpc, { otelcol: otelcol.proc, 'aibom-collector': aibom.proc, backend: backend.proc });
       attack = traceId;
 
       // The archive holds what the agent sent to the Collector; aibom-collector sits after it and
