@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import YAML from 'yaml';
 import { DEVIATION_EVENT } from '../../pipeline/deviation/index.js';
+import { NS } from '../../processors/aibom/cyclonedx.js';
+import { ENTITY_STATE } from '../../processors/aibom/entity-events.js';
 import type { HistoryEntry } from '../../processors/history/entry.js';
 import { APPS, expectLogsAsSent, runApp, type ReferencePeers, type SentDescription } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
@@ -224,11 +226,12 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
     await provenanceJudged(aibom);
     let previous = '';
     await waitFor(`the attack's deviations in the history and at the far end, the same for a second`, async () => {
-      const now = JSON.stringify([sorted((await kept()).map(view)), sorted(arrived().map(arrivedView))]);
-      const same = now === previous && JSON.parse(now)[0].length > 0 && JSON.parse(now)[0].join() === JSON.parse(now)[1].join();
+      const [history, far] = [sorted((await kept()).map(view)), sorted(arrived().map(arrivedView))];
+      const now = history.join('\n');
+      const settled = history.length > 0 && now === far.join('\n') && now === previous;
       previous = now;
-      return same ? true : undefined;
-    }, 90_000, 1_000).catch(() => undefined); // the comparison below says what differs
+      return settled ? true : undefined;
+    }, 60_000, 1_000).catch(() => undefined); // the comparison below says what differs
     const history = await kept();
     expect(history.length, 'deviations aibom-collector concluded for the attack trace').toBeGreaterThan(0);
     expect(history.filter((e) => e.attributes['aibom.history.truncated']), 'deviations kept whole (under max_entry_bytes)').toEqual([]);
@@ -259,20 +262,27 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
    * relationships to entities of the AI-BOM (maps inside arrays inside maps: what a hop could flatten).
    */
   async function expectEntityEventsIntact(aibom: Collector, farArchive: string): Promise<number> {
-    const states = () => logRecordsOf(existsSync(farArchive) ? readFileSync(farArchive, 'utf8') : '').filter((r) => r.record.eventName === 'entity.state').map((r) => plainAttributes(r.record.attributes as never));
-    const sent = () => aibom.metric('aibom_inventory_entity_events_total', { event: 'entity.state' });
+    const states = () => logRecordsOf(existsSync(farArchive) ? readFileSync(farArchive, 'utf8') : '').filter((r) => r.record.eventName === ENTITY_STATE).map((r) => plainAttributes(r.record.attributes as never));
+    const sent = () => aibom.metric('aibom_inventory_entity_events_total', { event: ENTITY_STATE });
+    const inventory = async () => {
+      const bom = (await (await fetch(`${aibom.adminUrl}/v1/aibom`)).json()) as { components?: BomItem[]; services?: BomItem[] };
+      const props = (c: BomItem) => Object.fromEntries((c.properties ?? []).filter((p) => p.name.startsWith(`${NS}:`)).map((p) => [p.name.slice(NS.length + 1), p.value]));
+      return new Map([...(bom.components ?? []), ...(bom.services ?? [])].map((c) => [c['bom-ref'], { name: c.name, props: props(c) }]));
+    };
+    const missing = (ids: Iterable<string>, got: Record<string, unknown>[]) => [...ids].filter((id) => !got.some((a) => a['aibom.entity.id'] === id));
+    // Entities only grow here (nothing expires within the test): an AI-BOM read first is covered by
+    // the events once they are all in, and one read after holds every entity they name.
+    const before = await inventory();
+    expect(before.size).toBeGreaterThan(0);
     await waitFor('every entity event aibom-collector sent at the far end', async () => {
-      const n = await sent();
-      return n > 0 && states().length === n ? true : undefined;
-    }, 60_000, 500).catch(() => undefined); // the comparison below says what differs
+      const got = states();
+      return got.length === (await sent()) && missing(before.keys(), got).length === 0 ? true : undefined;
+    }, 60_000, 500).catch(() => undefined); // the comparisons below say what differs
     const got = states();
     expect(got.length).toBe(await sent());
-
-    const bom = (await (await fetch(`${aibom.adminUrl}/v1/aibom`)).json()) as { components?: BomItem[]; services?: BomItem[] };
-    const entities = new Map([...(bom.components ?? []), ...(bom.services ?? [])].map((c) => [c['bom-ref'], { name: c.name, props: Object.fromEntries((c.properties ?? []).filter((p) => p.name.startsWith('aibom-collector:')).map((p) => [p.name.slice('aibom-collector:'.length), p.value])) }]));
+    expect(missing(before.keys(), got), 'AI-BOM entities with no entity.state at the far end').toEqual([]);
+    const entities = await inventory();
     const identity = (props: Record<string, string>) => Object.fromEntries(Object.entries(props).filter(([k]) => k.startsWith('key:')).map(([k, v]) => [k.slice(4), v]));
-    expect(entities.size).toBeGreaterThan(0);
-    expect([...entities.keys()].filter((id) => !got.some((a) => a['aibom.entity.id'] === id)), 'AI-BOM entities with no entity.state at the far end').toEqual([]);
     for (const a of got) {
       const e = entities.get(a['aibom.entity.id'] as string);
       expect(e, `entity ${String(a['aibom.entity.id'])} in the AI-BOM`).toBeDefined();
