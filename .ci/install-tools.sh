@@ -53,7 +53,7 @@ GOMOD
   echo "$JAEGER_VERSION" > "$TOOLS/bin/jaeger.version"
 fi
 
-# The OpenTelemetry Collector the topology tests run, from the collector builder and the manifest
+# The OpenTelemetry Collector the topology and count-connector tests run, from the collector builder and the manifest
 # kept in the repo (core + contrib modules, all at one release). The stamp holds the manifest's hash
 # so an edited manifest rebuilds.
 OTELCOL_VERSION=v0.161.0
