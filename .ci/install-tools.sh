@@ -53,10 +53,10 @@ GOMOD
   echo "$JAEGER_VERSION" > "$TOOLS/bin/jaeger.version"
 fi
 
-# The OpenTelemetry Collector the topology tests run, from the collector builder and the manifest
+# The OpenTelemetry Collector the topology and count-connector tests run, from the collector builder and the manifest
 # kept in the repo (core + contrib modules, all at one release). The stamp holds the manifest's hash
 # so an edited manifest rebuilds.
-OTELCOL_VERSION=v0.159.0
+OTELCOL_VERSION=v0.161.0
 OTELCOL_MANIFEST=.ci/otelcol-builder.yaml
 step "OpenTelemetry Collector ($OTELCOL_VERSION, $OTELCOL_MANIFEST)"
 otelcol_stamp="$OTELCOL_VERSION $(sha256sum "$OTELCOL_MANIFEST" | cut -c1-16)"

@@ -193,7 +193,7 @@ export async function runAgent(peers: Peers, c: Collector, runs: Run[]): Promise
 }
 
 /** Waits until no baseline observation count moved for `quietMs`: the kernel spans of the last runs are in. */
-export async function settled(c: Collector, quietMs = 4000): Promise<void> {
+export async function settled(c: Pick<Collector, 'adminUrl'>, quietMs = 4000): Promise<void> {
   let last = -1;
   let since = Date.now();
   await waitFor('baseline observations to settle', async () => {
@@ -204,7 +204,7 @@ export async function settled(c: Collector, quietMs = 4000): Promise<void> {
   }, 120_000, 500);
 }
 
-export async function freeze(c: Collector): Promise<string[]> {
+export async function freeze(c: Pick<Collector, 'adminUrl'>): Promise<string[]> {
   const res = await fetch(`${c.adminUrl}/v1/baselines/freeze`, { method: 'POST' });
   if (!res.ok) throw new Error(`POST /v1/baselines/freeze: HTTP ${res.status} ${await res.text()}`);
   return ((await res.json()) as { frozen: string[] }).frozen;
