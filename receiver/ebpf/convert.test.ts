@@ -32,18 +32,19 @@ function resourceOf(b: LogsBuilder, pid: number): Record<string, unknown> {
 
 describe('LogsBuilder process resource', () => {
   it('a process that is a zombie when its first event is converted keeps the exe path and args read when it was added', async () => {
-    // The shell execs into `sleep 5` and never waits, so its child `sleep 0.3` stays a zombie until the end.
-    const sh = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The shell execs into `sleep 60` and never waits, so its child `sleep 30`, once killed, stays a zombie.
+    const sh = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const pid = Number((await new Promise<Buffer>((resolve) => sh.stdout.once('data', resolve))).toString().trim());
       const exe = readlinkSync(`/proc/${pid}/exe`);
       const b = builder();
       b.prime(pid);
-      for (let i = 0; i < 50 && !/^\S+ \(sleep\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1')); i++) await sleep(50);
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 200 && !/^\S+ \(sleep\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1')); i++) await sleep(25);
       expect(readFileSync(`/proc/${pid}/stat`, 'latin1')).toMatch(/^\S+ \(sleep\) Z/);
       const res = resourceOf(b, pid);
       expect(res['process.executable.path']).toBe(exe);
-      expect(res['process.command_args']).toEqual(['sleep', '0.3']);
+      expect(res['process.command_args']).toEqual(['sleep', '30']);
     } finally {
       sh.kill('SIGKILL');
     }
