@@ -5,7 +5,8 @@
  *
  *   bench/setup.sh && npm run build && node dist/bench/passthrough.js
  *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
- *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR]
+ *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR] [--pipeline batch|default]
+ *     [--baseline-main OTHER/dist/pipeline/cli/main.js]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
  * generator and the sink (Go, .tools/bin/otlpbench, both GOMAXPROCS=1) share CPU 0. The sink counts
@@ -35,6 +36,11 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'node-args': { type: 'string', default: '' },
     'cpu-prof': { type: 'string' },
+    // batch: the pass-through both collectors run; default: ours with the embedded default's traces
+    // processors (enrich, normalize, correlate, batch), still against Jaeger's pass-through.
+    pipeline: { type: 'string', default: 'batch' },
+    // Another build's dist/pipeline/cli/main.js, measured first in the same run (before/after figures).
+    'baseline-main': { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -184,12 +190,15 @@ async function measure(label: string, sink: Proc, start: (inPort: number, dir: s
   }
 }
 
-const collectorConfig = (inPort: number, sinkPort: number, extraService = '') =>
+const PROCESSORS = values.pipeline === 'default' ? ['enrich', 'normalize', 'correlate', 'batch'] : ['batch'];
+if (values.pipeline !== 'default' && values.pipeline !== 'batch') throw new Error(`--pipeline: batch or default, got ${values.pipeline}`);
+
+const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = ['batch']) =>
   `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
-processors: { batch: {} }
+processors: { ${processors.map((p) => `${p}: {}`).join(', ')} }
 exporters: { otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none } }
 service:
-${extraService}  pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [otlp] } }
+${extraService}  pipelines: { traces: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [otlp] } }
 `;
 
 const [sinkPort] = (await freePorts(1)) as [number];
@@ -198,21 +207,22 @@ const results: Result[] = [];
 try {
   await waitListening(sink, 'sink');
   console.log(
-    `OTLP gRPC -> batch -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
+    `OTLP gRPC -> ${PROCESSORS.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
       `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
   console.log(`harness alone (load -> sink, ${CONCURRENCY} senders, CPU ${HARNESS_CPU} only): ${fmt(alone.spansPerSec)} spans/s; meanwhile CPU ${COLLECTOR_CPU} was ${fmt(alone.otherPct, 0)}% busy with other processes`);
 
+  const ours = (label: string, main: string) =>
+    measure(label, sink, (inPort, dir) => {
+      const cfg = join(dir, 'c.yaml');
+      writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n', PROCESSORS));
+      const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+      return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, main, 'run', '--config', cfg]);
+    });
   if (values.only !== 'jaeger') {
-    results.push(
-      await measure('aibom-collector', sink, (inPort, dir) => {
-        const cfg = join(dir, 'c.yaml');
-        writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n'));
-        const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-        return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, collectorMain(), 'run', '--config', cfg]);
-      }),
-    );
+    if (values['baseline-main']) results.push(await ours('baseline build', values['baseline-main']));
+    results.push(await ours('aibom-collector', collectorMain()));
   }
   const jaeger = findTool('JAEGER_BIN', '.tools/bin/jaeger');
   if (values.only !== 'aibom' && jaeger) {
@@ -234,13 +244,16 @@ try {
       `${r.label.padEnd(16)} | ${fmt(c.spansPerSec, 20)} ${fmt(c.cpuPct, 7)} ${fmt(c.refused, 8)} | ${fmt(f.spansPerSec, 26)} ${fmt(f.cpuPct, 6)} ${fmt(f.rssMiB, 8)} ${fmt(f.missed, 6)} | ${fmt(r.peakMiB, 12)} | ${fmt(c.otherPct, 4)} /${fmt(f.otherPct, 3)}`,
     );
   }
-  const [ours, theirs] = results;
+  const mine = results.find((r) => r.label === 'aibom-collector');
+  const theirs = results.find((r) => r.label === 'jaeger v2');
+  const before = results.find((r) => r.label === 'baseline build');
   if (results.some((r) => r.closed.otherPct > 5 || r.fixed.otherPct > 5)) {
     console.log(`\nWARNING: other processes used CPU ${COLLECTOR_CPU} during the run (last column); the figures are low. Re-run on a quiet machine.`);
   }
-  if (ours && theirs) {
-    console.log(`\nratio aibom-collector / jaeger v2 (closed-loop spans/s) = ${(ours.closed.spansPerSec / theirs.closed.spansPerSec).toFixed(2)}`);
-    const worst = Math.max(ours.closed.spansPerSec, theirs.closed.spansPerSec);
+  if (mine && theirs) {
+    if (before) console.log(`\nratio baseline build / jaeger v2 (closed-loop spans/s) = ${(before.closed.spansPerSec / theirs.closed.spansPerSec).toFixed(2)}`);
+    console.log(`\nratio aibom-collector / jaeger v2 (closed-loop spans/s) = ${(mine.closed.spansPerSec / theirs.closed.spansPerSec).toFixed(2)}`);
+    const worst = Math.max(mine.closed.spansPerSec, theirs.closed.spansPerSec);
     console.log(`harness headroom: alone it moves ${(alone.spansPerSec / worst).toFixed(1)}x the faster collector's spans/s`);
   }
 } finally {
