@@ -1,4 +1,5 @@
 import { RESERVED_PREFIX } from '../semconv.js';
+import { fromAnyValue } from './attributes.js';
 import type { AnyValue, KeyValue, Span } from './types.js';
 import { WireSpan } from './wire-span.js';
 
@@ -15,6 +16,18 @@ import { WireSpan } from './wire-span.js';
 export function eachAttribute(span: Span, visit: (key: string, value: () => AnyValue | null | undefined) => boolean | void): void {
   if (span instanceof WireSpan) return span.eachAttribute(visit);
   for (const kv of span.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
+}
+
+/**
+ * The values of `keys` the span has, as `findAttr` gives them (first occurrence wins), in one pass
+ * through `eachAttribute`: only those values are decoded.
+ */
+export function attributeValues(span: Span, keys: ReadonlySet<string>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  eachAttribute(span, (key, value) => {
+    if (keys.has(key) && !out.has(key)) out.set(key, fromAnyValue(value()));
+  });
+  return out;
 }
 
 const reserved = (list: readonly KeyValue[] | undefined) => (list ?? []).some((kv) => kv.key.startsWith(RESERVED_PREFIX));
