@@ -22,6 +22,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { defaultConfigPath } from '../pipeline/package-root.js';
 import { Proc, waitFor } from '../test/support/process.js';
 import { freePorts } from '../test/support/ports.js';
 import { collectorMain, findTool } from '../test/support/tools.js';
@@ -37,7 +39,9 @@ const { values } = parseArgs({
     'node-args': { type: 'string', default: '' },
     'cpu-prof': { type: 'string' },
     // batch: the pass-through both collectors run; default: ours with the embedded default's traces
-    // processors (enrich, normalize, correlate, batch), still against Jaeger's pass-through.
+    // processors as otel-config/default.yaml lists and configures them (enrich, normalize, correlate,
+    // aibom, baseline, provenance, batch; data under a temporary AIBOM_DATA_DIR), still against
+    // Jaeger's pass-through.
     pipeline: { type: 'string', default: 'batch' },
     // Another build's dist/pipeline/cli/main.js, measured first in the same run (before/after figures).
     'baseline-main': { type: 'string' },
@@ -190,15 +194,24 @@ async function measure(label: string, sink: Proc, start: (inPort: number, dir: s
   }
 }
 
-const PROCESSORS = values.pipeline === 'default' ? ['enrich', 'normalize', 'correlate', 'batch'] : ['batch'];
 if (values.pipeline !== 'default' && values.pipeline !== 'batch') throw new Error(`--pipeline: batch or default, got ${values.pipeline}`);
 
-const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = ['batch']) =>
+/** The traces processors of the embedded default with their settings, or `batch` alone. */
+function processorsOf(pipeline: string): { names: string[]; settings: Record<string, unknown> } {
+  if (pipeline !== 'default') return { names: ['batch'], settings: { batch: {} } };
+  const d = parse(readFileSync(defaultConfigPath(), 'utf8')) as { processors: Record<string, unknown>; service: { pipelines: { traces: { processors: string[] } } } };
+  const names = d.service.pipelines.traces.processors;
+  return { names, settings: Object.fromEntries(names.map((n) => [n, d.processors[n] ?? {}])) };
+}
+const PROCESSORS = processorsOf(values.pipeline!);
+
+// Processor settings as JSON (a YAML flow mapping); `${env:...}` in them is expanded by the collector.
+const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = processorsOf('batch')) =>
   `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
-processors: { ${processors.map((p) => `${p}: {}`).join(', ')} }
+processors: ${JSON.stringify(processors.settings)}
 exporters: { otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none } }
 service:
-${extraService}  pipelines: { traces: { receivers: [otlp], processors: [${processors.join(', ')}], exporters: [otlp] } }
+${extraService}  pipelines: { traces: { receivers: [otlp], processors: [${processors.names.join(', ')}], exporters: [otlp] } }
 `;
 
 const [sinkPort] = (await freePorts(1)) as [number];
@@ -207,7 +220,7 @@ const results: Result[] = [];
 try {
   await waitListening(sink, 'sink');
   console.log(
-    `OTLP gRPC -> ${PROCESSORS.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
+    `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
       `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
@@ -218,7 +231,7 @@ try {
       const cfg = join(dir, 'c.yaml');
       writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n', PROCESSORS));
       const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-      return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, main, 'run', '--config', cfg]);
+      return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, main, 'run', '--config', cfg], { env: { ...process.env, AIBOM_DATA_DIR: join(dir, 'data') } });
     });
   if (values.only !== 'jaeger') {
     if (values['baseline-main']) results.push(await ours('baseline build', values['baseline-main']));
