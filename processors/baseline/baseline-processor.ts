@@ -41,6 +41,8 @@ export class BaselineProcessor implements Component, Consumers {
   private stopped = false;
   private readonly labels;
   private readonly m;
+  /** The quiet counter per rule and reason: counted per observation while learning, so without a label lookup each time. */
+  private readonly quietBy = new Map<string, { inc(): void }>();
 
   readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
   readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
@@ -82,7 +84,12 @@ export class BaselineProcessor implements Component, Consumers {
         dnsLabelMin: config.dnsLabelMin,
       },
       {
-        quiet: (rule, reason) => this.m.quiet.inc({ ...this.labels, rule: rule.id, reason }),
+        quiet: (rule, reason) => {
+          const key = `${rule.id}\0${reason}`;
+          let c = this.quietBy.get(key);
+          if (!c) this.quietBy.set(key, (c = this.m.quiet.labels({ ...this.labels, rule: rule.id, reason })));
+          c.inc();
+        },
         profileOverflow: () => this.m.overflow.inc(this.labels),
         stateChanged: (p) => this.settings.logger.info({ profile: p.id, component: `${p.component.kind}/${p.component.name}`, state: p.state, observations: p.observations }, 'baseline profile state changed'),
       },
