@@ -1,6 +1,6 @@
 import { RESERVED_PREFIX } from '../semconv.js';
 import { fromAnyValue } from './attributes.js';
-import type { AnyValue, KeyValue, Span } from './types.js';
+import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireSpan } from './wire-span.js';
 
 /**
@@ -29,6 +29,24 @@ export function attributeValues(span: Span, keys: ReadonlySet<string>): Map<stri
   });
   return out;
 }
+
+/** Lower-case hex of an id ('' when unset), without copying it (`Buffer.from(id)` copies). */
+export function idHex(id: Uint8Array | null | undefined): string {
+  if (!id || id.length === 0) return '';
+  return (Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)).toString('hex');
+}
+
+/**
+ * The span's trace, span and parent span id as hex. For a received span still as its bytes they are
+ * computed once and kept on it, so correlate, aibom, baseline and provenance share them; any other
+ * span (or one decoded since, whose ids may have been assigned) gets them computed now.
+ */
+export function spanIds(span: Span): SpanIds {
+  if (span instanceof WireSpan && span.message === undefined) return (span.hexIds ??= idsOf(span));
+  return idsOf(span);
+}
+
+const idsOf = (span: Span): SpanIds => ({ traceId: idHex(span.traceId), spanId: idHex(span.spanId), parentSpanId: idHex(span.parentSpanId) });
 
 const reserved = (list: readonly KeyValue[] | undefined) => (list ?? []).some((kv) => kv.key.startsWith(RESERVED_PREFIX));
 

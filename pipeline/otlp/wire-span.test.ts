@@ -4,7 +4,7 @@ import { attr } from './attributes.js';
 import { OtlpDecodeError, tracesCodec } from './codec.js';
 import { createEncoder } from './encoder.js';
 import { root } from './proto-root.js';
-import { appendAttributes, eachAttribute, hasReservedAttribute } from './span-view.js';
+import { appendAttributes, eachAttribute, hasReservedAttribute, spanIds } from './span-view.js';
 import type { AnyValue, KeyValue, Span, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 
@@ -114,6 +114,17 @@ const json = (d: TracesData) => tracesCodec.toJson(d);
 const SCALARS = ['traceId', 'spanId', 'traceState', 'parentSpanId', 'flags', 'name', 'kind', 'startTimeUnixNano', 'endTimeUnixNano', 'droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount'] as const;
 
 describe('received spans (WireSpan): decode -> view -> modify -> encode', () => {
+  test('spanIds: kept while the span is bytes, recomputed once it is decoded (its ids may be assigned)', () => {
+    const span: Span = { traceId: Buffer.alloc(16, 0xab), spanId: Buffer.alloc(8, 1), name: 'x' };
+    const s = spansOf(tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }))))[0]!;
+    expect(spanIds(s)).toEqual({ traceId: 'ab'.repeat(16), spanId: '01'.repeat(8), parentSpanId: '' });
+    s.spanId = new Uint8Array([9, 9, 9, 9, 9, 9, 9, 9]);
+    expect(spanIds(s).spanId).toBe('09'.repeat(8));
+    // A plain span's ids, as a Uint8Array view into a larger buffer: only its own bytes.
+    expect(spanIds({ traceId: new Uint8Array(Buffer.alloc(32, 7).buffer, 8, 16), spanId: new Uint8Array(8) }).traceId).toBe('07'.repeat(16));
+  });
+
+
   test('unchanged: every span copied byte for byte, unknown fields included; the rest as the eager decoder reads it', () => {
     for (let seed = 1; seed <= 150; seed++) {
       const bytes = request(seed);
@@ -125,6 +136,9 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
       const es = spansOf(eager);
       ls.forEach((s, i) => {
         for (const f of SCALARS) expect(s[f], `seed ${seed} span ${i} ${f}`).toEqual(es[i]![f]);
+        const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex');
+        expect(spanIds(s)).toEqual({ traceId: hex(es[i]!.traceId), spanId: hex(es[i]!.spanId), parentSpanId: hex(es[i]!.parentSpanId) });
+        expect(spanIds(s)).toBe(spanIds(s)); // kept on the span for the pipeline
         const seen: [string, unknown][] = [];
         eachAttribute(s, (k, v) => void seen.push([k, v()]));
         expect(seen).toEqual((es[i]!.attributes ?? []).map((kv) => [kv.key, kv.value]));

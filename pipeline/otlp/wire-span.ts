@@ -1,7 +1,7 @@
 import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
 import { InterningReader } from './reader.js';
-import type { AnyValue, KeyValue, Span } from './types.js';
+import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
 import { RESERVED_KEY } from './wire-check.js';
 
@@ -56,6 +56,8 @@ export class WireSpan extends WireBacked<Span> {
   declare appended: KeyValue[] | undefined;
   /** What a reader derived from the bytes (span-view.ts `keepDerived`); dropped when the span is decoded. */
   derived: unknown = undefined;
+  /** The ids as hex (span-view.ts `spanIds`), computed once for the pipeline; dropped when the span is decoded. */
+  hexIds: SpanIds | undefined = undefined;
 
   constructor(
     buf: Buffer,
@@ -81,6 +83,7 @@ export class WireSpan extends WireBacked<Span> {
     }
     this.scalars = undefined;
     this.derived = undefined;
+    this.hexIds = undefined;
     return (this.message = m);
   }
 

@@ -1,5 +1,5 @@
 import { findAttr, fromAnyValue, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
-import { eachAttribute } from '../../pipeline/otlp/span-view.js';
+import { eachAttribute, spanIds } from '../../pipeline/otlp/span-view.js';
 import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
@@ -27,16 +27,16 @@ export interface SpanRecord {
   mcp?: { id: string; kind: 'mcp_server'; name: string } | null;
 }
 
-const hex = (b: Uint8Array | undefined | null): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
 
 /** Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). */
 export function spanRecord(span: Span, scopeName: string | undefined, resource: readonly KeyValue[] | undefined): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
+  const ids = spanIds(span);
   const r: SpanRecord = {
-    spanId: hex(span.spanId),
-    parentId: hex(span.parentSpanId),
+    spanId: ids.spanId,
+    parentId: ids.parentSpanId,
     startNs: int64ToBigInt(span.startTimeUnixNano),
     endNs: int64ToBigInt(span.endTimeUnixNano),
     serviceName: String(findAttr(resource, ATTR.serviceName) ?? 'unknown_service'),
