@@ -5,7 +5,8 @@
  *
  *   bench/setup.sh && npm run build && node dist/bench/passthrough.js
  *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
- *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR]
+ *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR] [--pipeline batch|default]
+ *     [--baseline-main OTHER/dist/pipeline/cli/main.js]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
  * generator and the sink (Go, .tools/bin/otlpbench, both GOMAXPROCS=1) share CPU 0. The sink counts
@@ -21,6 +22,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { defaultConfigPath } from '../pipeline/package-root.js';
 import { Proc, waitFor } from '../test/support/process.js';
 import { freePorts } from '../test/support/ports.js';
 import { collectorMain, findTool } from '../test/support/tools.js';
@@ -35,6 +38,13 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'node-args': { type: 'string', default: '' },
     'cpu-prof': { type: 'string' },
+    // batch: the pass-through both collectors run; default: ours with the embedded default's traces
+    // processors as otel-config/default.yaml lists and configures them (enrich, normalize, correlate,
+    // aibom, baseline, provenance, batch; data under a temporary AIBOM_DATA_DIR), still against
+    // Jaeger's pass-through.
+    pipeline: { type: 'string', default: 'batch' },
+    // Another build's dist/pipeline/cli/main.js, measured first in the same run (before/after figures).
+    'baseline-main': { type: 'string' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -184,12 +194,24 @@ async function measure(label: string, sink: Proc, start: (inPort: number, dir: s
   }
 }
 
-const collectorConfig = (inPort: number, sinkPort: number, extraService = '') =>
+if (values.pipeline !== 'default' && values.pipeline !== 'batch') throw new Error(`--pipeline: batch or default, got ${values.pipeline}`);
+
+/** The traces processors of the embedded default with their settings, or `batch` alone. */
+function processorsOf(pipeline: string): { names: string[]; settings: Record<string, unknown> } {
+  if (pipeline !== 'default') return { names: ['batch'], settings: { batch: {} } };
+  const d = parse(readFileSync(defaultConfigPath(), 'utf8')) as { processors: Record<string, unknown>; service: { pipelines: { traces: { processors: string[] } } } };
+  const names = d.service.pipelines.traces.processors;
+  return { names, settings: Object.fromEntries(names.map((n) => [n, d.processors[n] ?? {}])) };
+}
+const PROCESSORS = processorsOf(values.pipeline!);
+
+// Processor settings as JSON (a YAML flow mapping); `${env:...}` in them is expanded by the collector.
+const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = processorsOf('batch')) =>
   `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
-processors: { batch: {} }
+processors: ${JSON.stringify(processors.settings)}
 exporters: { otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none } }
 service:
-${extraService}  pipelines: { traces: { receivers: [otlp], processors: [batch], exporters: [otlp] } }
+${extraService}  pipelines: { traces: { receivers: [otlp], processors: [${processors.names.join(', ')}], exporters: [otlp] } }
 `;
 
 const [sinkPort] = (await freePorts(1)) as [number];
@@ -198,21 +220,22 @@ const results: Result[] = [];
 try {
   await waitListening(sink, 'sink');
   console.log(
-    `OTLP gRPC -> batch -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
+    `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
       `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
   console.log(`harness alone (load -> sink, ${CONCURRENCY} senders, CPU ${HARNESS_CPU} only): ${fmt(alone.spansPerSec)} spans/s; meanwhile CPU ${COLLECTOR_CPU} was ${fmt(alone.otherPct, 0)}% busy with other processes`);
 
+  const ours = (label: string, main: string) =>
+    measure(label, sink, (inPort, dir) => {
+      const cfg = join(dir, 'c.yaml');
+      writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n', PROCESSORS));
+      const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
+      return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, main, 'run', '--config', cfg], { env: { ...process.env, AIBOM_DATA_DIR: join(dir, 'data') } });
+    });
   if (values.only !== 'jaeger') {
-    results.push(
-      await measure('aibom-collector', sink, (inPort, dir) => {
-        const cfg = join(dir, 'c.yaml');
-        writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n'));
-        const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-        return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, collectorMain(), 'run', '--config', cfg]);
-      }),
-    );
+    if (values['baseline-main']) results.push(await ours('baseline build', values['baseline-main']));
+    results.push(await ours('aibom-collector', collectorMain()));
   }
   const jaeger = findTool('JAEGER_BIN', '.tools/bin/jaeger');
   if (values.only !== 'aibom' && jaeger) {
@@ -234,13 +257,16 @@ try {
       `${r.label.padEnd(16)} | ${fmt(c.spansPerSec, 20)} ${fmt(c.cpuPct, 7)} ${fmt(c.refused, 8)} | ${fmt(f.spansPerSec, 26)} ${fmt(f.cpuPct, 6)} ${fmt(f.rssMiB, 8)} ${fmt(f.missed, 6)} | ${fmt(r.peakMiB, 12)} | ${fmt(c.otherPct, 4)} /${fmt(f.otherPct, 3)}`,
     );
   }
-  const [ours, theirs] = results;
+  const mine = results.find((r) => r.label === 'aibom-collector');
+  const theirs = results.find((r) => r.label === 'jaeger v2');
+  const before = results.find((r) => r.label === 'baseline build');
   if (results.some((r) => r.closed.otherPct > 5 || r.fixed.otherPct > 5)) {
     console.log(`\nWARNING: other processes used CPU ${COLLECTOR_CPU} during the run (last column); the figures are low. Re-run on a quiet machine.`);
   }
-  if (ours && theirs) {
-    console.log(`\nratio aibom-collector / jaeger v2 (closed-loop spans/s) = ${(ours.closed.spansPerSec / theirs.closed.spansPerSec).toFixed(2)}`);
-    const worst = Math.max(ours.closed.spansPerSec, theirs.closed.spansPerSec);
+  if (mine && theirs) {
+    if (before) console.log(`\nratio baseline build / jaeger v2 (closed-loop spans/s) = ${(before.closed.spansPerSec / theirs.closed.spansPerSec).toFixed(2)}`);
+    console.log(`\nratio aibom-collector / jaeger v2 (closed-loop spans/s) = ${(mine.closed.spansPerSec / theirs.closed.spansPerSec).toFixed(2)}`);
+    const worst = Math.max(mine.closed.spansPerSec, theirs.closed.spansPerSec);
     console.log(`harness headroom: alone it moves ${(alone.spansPerSec / worst).toFixed(1)}x the faster collector's spans/s`);
   }
 } finally {

@@ -57,6 +57,14 @@ describe('traces codec', () => {
     expect(tracesCodec.count(decoded)).toBe(1);
   });
 
+  test('int64ToBigInt of a Long: signed and unsigned, both halves, the extremes', () => {
+    for (const text of ['0', '1', '4294967295', '4294967296', '1700000000123456789', '9223372036854775807', '-1', '-4294967296', '-9223372036854775808']) {
+      expect(int64ToBigInt(Long.fromString(text, false))).toBe(BigInt(text));
+      if (!text.startsWith('-')) expect(int64ToBigInt(Long.fromString(text, true))).toBe(BigInt(text));
+    }
+    expect(int64ToBigInt(Long.fromString('18446744073709551615', true))).toBe(18446744073709551615n);
+  });
+
   test('OTLP/JSON uses hex ids and decimal-string nanoseconds, and parses back identically', () => {
     const json = tracesCodec.toJson(sampleTraces());
     const obj = JSON.parse(json);

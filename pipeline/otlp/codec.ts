@@ -1,28 +1,13 @@
-import Long from 'long';
 import protobuf from 'protobufjs';
 import { createEncoder } from './encoder.js';
+import { decodeTracesLazily } from './lazy-traces.js';
+import { OtlpDecodeError } from './otlp-decode-error.js';
+import { root } from './proto-root.js';
 import { InterningReader } from './reader.js';
-import { OTLP_PROTO_SOURCES } from './schema.js';
+import { WireSpan } from './wire-span.js';
 import type { LogsData, PartialSuccess, Signal, SignalData, TracesData } from './types.js';
 
-// 64-bit fields must stay exact (nanosecond timestamps exceed 2^53), so protobufjs decodes them as Long.
-protobuf.util.Long = Long;
-protobuf.configure();
-
-const root = new protobuf.Root();
-for (const source of OTLP_PROTO_SOURCES) protobuf.parse(source, root, { keepCase: false });
-root.resolveAll();
-
-// protobufjs gives unset oneof members their type's default on the prototype ('' for string_value),
-// which reads as "set" to `v.stringValue != null`. OTLP AnyValue is all oneof: unset must read as null.
-for (const field of root.lookupType('opentelemetry.proto.common.v1.AnyValue').oneofsArray.flatMap((o) => o.fieldsArray)) {
-  (root.lookupType('opentelemetry.proto.common.v1.AnyValue').ctor.prototype as Record<string, unknown>)[field.name] = null;
-}
-
-/** Raised for bytes or JSON that are not a valid OTLP message; never retryable. */
-export class OtlpDecodeError extends Error {
-  override readonly name = 'OtlpDecodeError';
-}
+export { OtlpDecodeError };
 
 /** Everything a receiver or exporter needs to speak one OTLP signal, on either transport. */
 export interface SignalCodec<S extends Signal> {
@@ -34,6 +19,11 @@ export interface SignalCodec<S extends Signal> {
   /** Name of the unit counted in metrics and partial-success responses. */
   readonly itemName: 'spans' | 'log_records';
   decode(bytes: Uint8Array): SignalData<S>;
+  /**
+   * What receivers use: as `decode`, but for traces in a Buffer the spans stay their received bytes
+   * until a component reads them (wire-span.ts), so untouched spans are copied, not re-encoded.
+   */
+  decodeReceived(bytes: Uint8Array): SignalData<S>;
   encode(data: SignalData<S>): Uint8Array;
   fromJson(text: string): SignalData<S>;
   toJson(data: SignalData<S>): string;
@@ -181,6 +171,19 @@ const LOGS: SignalSpec = {
   },
 };
 
+/**
+ * The same data with every WireSpan replaced by its decoded span: protobufjs's fromObject takes a
+ * decoded message as it is but would read a WireSpan's proto3 defaults as set fields.
+ */
+function withDecodedSpans(data: TracesData): TracesData {
+  return {
+    resourceSpans: data.resourceSpans.map((rs) => ({
+      ...rs,
+      scopeSpans: rs.scopeSpans.map((ss) => ({ ...ss, spans: ss.spans.map((s) => (s instanceof WireSpan ? s.decode() : s)) })),
+    })),
+  };
+}
+
 function makeCodec<S extends Signal>(signal: S, spec: SignalSpec): SignalCodec<S> {
   const request = root.lookupType(spec.request);
   const response = root.lookupType(spec.response);
@@ -201,6 +204,8 @@ function makeCodec<S extends Signal>(signal: S, spec: SignalSpec): SignalCodec<S
     httpPath: spec.httpPath,
     itemName: spec.itemName,
     decode: (bytes) => decodeWith<D>(request, bytes),
+    decodeReceived: (bytes) =>
+      signal === 'traces' && Buffer.isBuffer(bytes) ? (decodeTracesLazily(bytes) as D) : decodeWith<D>(request, bytes),
     encode: (data) => encodeRequest(data),
     fromJson(text) {
       const obj = parseJson(text, request.name);
@@ -210,7 +215,7 @@ function makeCodec<S extends Signal>(signal: S, spec: SignalSpec): SignalCodec<S
     toJson(data) {
       // toObject assumes 64-bit fields are Long or number; `Int64` also allows decimal strings, so plain
       // objects go through fromObject first (a no-op for decoded messages, which are returned as they are).
-      const msg = request.fromObject(data as unknown as Record<string, unknown>);
+      const msg = request.fromObject((signal === 'traces' ? withDecodedSpans(data as TracesData) : data) as unknown as Record<string, unknown>);
       const obj = request.toObject(msg, TO_OBJECT);
       eachItem(obj, spec.keys, (item, path) => spec.fixIds(item, path, false));
       return JSON.stringify(obj);

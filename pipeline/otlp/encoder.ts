@@ -1,4 +1,5 @@
 import protobuf from 'protobufjs';
+import { WireBacked, WIRE_BACKED_TYPES } from './wire-backed.js';
 
 /**
  * A protobuf encoder that writes the same bytes as protobufjs's `Type.encode(m).finish()` (same
@@ -127,6 +128,17 @@ function wBytes(v: ArrayLike<number>): void {
   st.pos = p;
 }
 
+/** A wire-backed message's own bytes (its length was written by the caller). */
+function wRaw(m: WireBacked<object>): void {
+  m.buf.copy(st.buf, st.pos, m.start, m.end);
+  st.pos += m.end - m.start;
+}
+
+/** null for a wire-backed message still as received (copy its bytes), else the message to encode. */
+function pick(m: unknown): unknown {
+  return m instanceof WireBacked ? (m.message ?? null) : m;
+}
+
 function wDouble(v: number): void {
   st.buf.writeDoubleLE(v, st.pos);
   st.pos += 8;
@@ -143,6 +155,8 @@ const R = {
   wString,
   wBytes,
   wDouble,
+  wRaw,
+  pick,
   bytesOf,
   bits,
   hasOwn: Object.prototype.hasOwnProperty,
@@ -164,8 +178,8 @@ function compile(type: protobuf.Type): Compiled {
   compiled.set(type, entry);
   const fields = type.fieldsArray.slice().sort((a, b) => a.id - b.id);
   const subs: Compiled[] = [];
-  let size = 'if(q>R.limit)throw Error("max depth exceeded");let n=0,v,k,l;\n';
-  let write = 'let v,l;\n';
+  let size = 'if(q>R.limit)throw Error("max depth exceeded");let n=0,v,k,l,w,a;\n';
+  let write = 'let v,l,w,a;\n';
   for (const f of fields) {
     f.resolve();
     if (f.map) throw new Error(`encoder: map field ${type.name}.${f.name} is not supported`);
@@ -181,10 +195,25 @@ function compile(type: protobuf.Type): Compiled {
       si = subs.length;
       subs.push(compile(f.resolvedType as protobuf.Type));
     }
+    const wireBacked = isMsg ? WIRE_BACKED_TYPES.get((f.resolvedType as protobuf.Type).fullName) : undefined;
+    let ai = -1;
+    if (wireBacked) {
+      ai = subs.length;
+      subs.push(compile(type.root.lookupType(wireBacked.appendType)));
+    }
     // Size and write one value `x` (tag included).
     const one = (x: string): [string, string] => {
       switch (kind) {
         case 'message':
+          if (wireBacked) {
+            // Still bytes: its length (bytes plus appended entries) in a slot, then each appended entry's.
+            const at = `S[${ai}]`;
+            const appTag = ((wireBacked.appendField << 3) | 2) >>> 0;
+            return [
+              `k=R.slot();w=R.pick(${x});if(w===null){l=${x}.end-${x}.start;a=${x}.appended;if(a!==undefined)for(let j=0;j<a.length;j++){const k2=R.slot();const e=${at}.size(a[j],q+2);R.st.lens[k2]=e;l+=${vlen32(appTag)}+R.vlen32(e)+e}}else l=S[${si}].size(w,q+1);R.st.lens[k]=l;n+=${tagLen}+R.vlen32(l)+l;`,
+              `w=R.pick(${x});R.w32(${tag});R.w32(R.st.lens[R.st.n++]);if(w===null){R.wRaw(${x});a=${x}.appended;if(a!==undefined)for(let j=0;j<a.length;j++){R.w32(${appTag});R.w32(R.st.lens[R.st.n++]);${at}.write(a[j],q+2)}}else S[${si}].write(w,q+1);`,
+            ];
+          }
           return [
             `k=R.slot();l=S[${si}].size(${x},q+1);R.st.lens[k]=l;n+=${tagLen}+R.vlen32(l)+l;`,
             `R.w32(${tag});R.w32(R.st.lens[R.st.n++]);S[${si}].write(${x},q+1);`,

@@ -136,3 +136,10 @@ export interface PartialSuccess {
   rejected: number;
   errorMessage: string;
 }
+
+/** A span's ids as lower-case hex, '' when unset: what processors key their per-trace state by. */
+export interface SpanIds {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+}

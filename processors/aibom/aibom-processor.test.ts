@@ -9,6 +9,7 @@ import { AdminRoutes } from '../../pipeline/admin-routes.js';
 import { createHost } from '../../pipeline/host.js';
 import { fromAnyValue } from '../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../pipeline/otlp/codec.js';
+import { asReceived, decodedSpans } from '../../pipeline/otlp/testdata/received.js';
 import type { LogRecord, LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
@@ -208,6 +209,19 @@ describe('aibom processor on the reference run', () => {
     expect(kb.some((e) => (e.attributes['url.path'] as string[]).includes('/search'))).toBe(true);
     // No library or runtime file is a data source.
     expect([...p.inventory.all()].filter((e) => e.kind === 'data_source').map((e) => e.name)).toEqual(['/srv/apps/data/*.csv']);
+  });
+
+  it('received as bytes (pipeline/otlp/wire-span.ts): the same inventory, and no span decoded to read it (agent or kernel spans)', async () => {
+    const eager = make();
+    const lazy = make();
+    const received = reference().map(asReceived);
+    await feed(eager.p);
+    for (const b of received) await lazy.p.traces.consume(b);
+    const all = (p: AibomProcessor) => [...p.inventory.all()];
+    expect(all(eager.p).length).toBeGreaterThan(8);
+    expect(all(lazy.p)).toEqual(all(eager.p));
+    const spans = received.reduce((n, b) => n + tracesCodec.count(b), 0);
+    expect(decodedSpans(received)).toEqual({ received: spans, decoded: 0 });
   });
 
   it('leaves out what is no data (directory listings, the script a server runs) and folds ::ffff: peers into IPv4', async () => {

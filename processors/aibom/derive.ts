@@ -4,6 +4,7 @@ import { ATTR } from '../../pipeline/semconv.js';
 import { redactSecrets } from '../../pipeline/redact.js';
 import { canonicalView, hostPort, type CanonicalSpan } from '../normalize/index.js';
 import { int64ToMicros } from '../../pipeline/otlp/attributes.js';
+import { spanIds } from '../../pipeline/otlp/span-view.js';
 import type { Entity, EntityAttributes } from './entity.js';
 import type { Inventory, Observation } from './inventory.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
@@ -56,7 +57,6 @@ const str = (a: readonly KeyValue[] | null | undefined, k: string): string | und
   return typeof v === 'string' && v !== '' ? v : undefined;
 };
 
-const hex = (b: Uint8Array | undefined): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
 
 /**
  * Turns spans into observations in the inventory: agents' spans through `canonicalView`, kernel spans
@@ -98,8 +98,8 @@ export class Deriver {
     // server's span), so the files and connections under them find whom they belong to.
     let todo = kernel.filter((k) => k.facts.kind === 'process');
     while (todo.length > 0) {
-      const waiting = new Set(todo.map((k) => hex(k.span.spanId)));
-      const ready = todo.filter((k) => !waiting.has(hex(k.span.parentSpanId)));
+      const waiting = new Set(todo.map((k) => spanIds(k.span).spanId));
+      const ready = todo.filter((k) => !waiting.has(spanIds(k.span).parentSpanId));
       const now = ready.length > 0 ? ready : todo; // a cycle can only be bad input: take them as they are
       for (const k of now) this.kernelSpan(k.rs, k.span, k.facts);
       todo = todo.filter((k) => !now.includes(k));
@@ -116,15 +116,16 @@ export class Deriver {
     if (c.span !== span) {
       c.span = span;
       c.timeMs = Math.floor(int64ToMicros(span.startTimeUnixNano) / 1000);
-      c.traceId = hex(span.traceId);
-      c.spanId = hex(span.spanId);
+      const ids = spanIds(span);
+      c.traceId = ids.traceId;
+      c.spanId = ids.spanId;
     }
     // Spelled out, not spread: a spread of differently shaped inputs was most of the per-span cost.
     return { kind: o.kind, key: o.key, name: o.name, attributes: o.attributes, timeMs: c.timeMs, traceId: c.traceId, spanId: c.spanId };
   }
 
   private remember(span: Span, owner: Owner): void {
-    const id = hex(span.spanId);
+    const id = spanIds(span).spanId;
     this.owners.set(id, owner);
     if (this.owners.size > this.options.maxOwners) this.owners.delete(this.owners.keys().next().value!);
   }
@@ -260,7 +261,7 @@ export class Deriver {
   }
 
   private kernelSpan(rs: ResourceSpans, span: Span, k: KernelSpanFacts): void {
-    const parent = this.owners.get(hex(span.parentSpanId));
+    const parent = this.owners.get(spanIds(span).parentSpanId);
     const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
     const agent = parent?.agent ?? this.agentByPid.get(pid);
     const actor = parent?.implementer ?? parent?.tool ?? parent?.model ?? agent;
@@ -276,7 +277,7 @@ export class Deriver {
       case 'process':
         this.processSpan(span, k, parent, agent);
         if (partialCoverage && k.pid === pid) {
-          const implementer = this.owners.get(hex(span.spanId))?.implementer;
+          const implementer = this.owners.get(spanIds(span).spanId)?.implementer;
           if (implementer) this.inventory.annotate(implementer.id, partialCoverage);
         }
         return;

@@ -1,5 +1,5 @@
-import { findAttr } from '../../pipeline/otlp/attributes.js';
-import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
+import { attributeValues } from '../../pipeline/otlp/span-view.js';
+import type { Span } from '../../pipeline/otlp/types.js';
 import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
 
 /**
@@ -32,24 +32,59 @@ export interface KernelSpanFacts {
   /** `gen_ai.request.model` the sensor read from a request body. */
   requestModel?: string;
   localPort?: number;
+  /** `http.request.body.size` of an http span. */
+  bodySize?: number;
+  /** `aibom.monitor.coverage` and its reason, when the span itself carries them (correlate's process spans). */
+  coverage?: { coverage: unknown; partialReason: unknown };
 }
 
-const str = (a: readonly KeyValue[] | undefined, k: string): string | undefined => {
-  const v = findAttr(a, k);
+/** Every attribute key `readKernelSpan` reads, looked up in one pass (span-view.ts). */
+const KEYS: ReadonlySet<string> = new Set([
+  ATTR.kernelKind,
+  ATTR.processPid,
+  ATTR.processExecutablePath,
+  ATTR.processCommandArgs,
+  ATTR.filePath,
+  ATTR.fileDirectory,
+  ATTR.fileResult,
+  ATTR.fileOpenFlags,
+  ATTR.identityCredential,
+  ATTR.networkPeerAddress,
+  ATTR.networkPeerPort,
+  ATTR.serverAddress,
+  ATTR.serverPort,
+  ATTR.urlPath,
+  ATTR.httpRequestMethod,
+  ATTR.dnsQuestionName,
+  ATTR.shadowSignature,
+  ATTR.genAiRequestModel,
+  ATTR.networkLocalPort,
+  ATTR.httpRequestBodySize,
+  ATTR.monitorCoverage,
+  ATTR.monitorPartialReason,
+]);
+
+type Values = ReadonlyMap<string, unknown>;
+const str = (a: Values, k: string): string | undefined => {
+  const v = a.get(k);
   return typeof v === 'string' ? v : undefined;
 };
-const num = (a: readonly KeyValue[] | undefined, k: string): number | undefined => {
-  const v = findAttr(a, k);
+const num = (a: Values, k: string): number | undefined => {
+  const v = a.get(k);
   return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
 };
 
-/** Undefined for spans correlate did not make. */
+/**
+ * Undefined for spans correlate did not make. Reads through the span view, so a kernel span that
+ * arrives from another collector tier (received, still bytes) is not decoded for it.
+ */
 export function readKernelSpan(span: Span, scopeName: string | undefined): KernelSpanFacts | undefined {
   if (scopeName !== CORRELATE_SCOPE) return undefined;
-  const a = span.attributes;
+  const a = attributeValues(span, KEYS);
   const kind = str(a, ATTR.kernelKind);
   if (!kind) return undefined;
-  const args = findAttr(a, ATTR.processCommandArgs);
+  const args = a.get(ATTR.processCommandArgs);
+  const bodySize = a.get(ATTR.httpRequestBodySize);
   return {
     kind,
     pid: num(a, ATTR.processPid),
@@ -59,7 +94,7 @@ export function readKernelSpan(span: Span, scopeName: string | undefined): Kerne
     fileDirectory: str(a, ATTR.fileDirectory),
     fileResult: num(a, ATTR.fileResult),
     fileOpenFlags: num(a, ATTR.fileOpenFlags),
-    credential: findAttr(a, ATTR.identityCredential) === true,
+    credential: a.get(ATTR.identityCredential) === true,
     peerAddress: str(a, ATTR.networkPeerAddress),
     peerPort: num(a, ATTR.networkPeerPort),
     serverAddress: str(a, ATTR.serverAddress),
@@ -70,5 +105,7 @@ export function readKernelSpan(span: Span, scopeName: string | undefined): Kerne
     shadowSignature: str(a, ATTR.shadowSignature),
     requestModel: str(a, ATTR.genAiRequestModel),
     localPort: num(a, ATTR.networkLocalPort),
+    bodySize: bodySize === undefined ? undefined : Number(bodySize),
+    coverage: a.get(ATTR.monitorCoverage) !== undefined ? { coverage: a.get(ATTR.monitorCoverage), partialReason: a.get(ATTR.monitorPartialReason) } : undefined,
   };
 }

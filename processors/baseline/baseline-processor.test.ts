@@ -6,6 +6,7 @@ import { AdminRoutes } from '../../pipeline/admin-routes.js';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import { createHost } from '../../pipeline/host.js';
 import { fromAnyValue } from '../../pipeline/otlp/attributes.js';
+import { asReceived, decodedSpans } from '../../pipeline/otlp/testdata/received.js';
 import type { LogRecord, LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
@@ -38,7 +39,7 @@ const attrsOf = (r: { attributes?: LogRecord['attributes'] }) => Object.fromEntr
 const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex');
 
 /** A processor on a hand-driven clock: `run` consumes a trace and lets it settle. */
-async function make(config: Partial<BaselineConfig> = {}, routes = new AdminRoutes()) {
+async function make(config: Partial<BaselineConfig> = {}, routes = new AdminRoutes(), received = false) {
   let clock = 1_000_000;
   const sink = new Sink();
   const metrics = new Metrics();
@@ -46,9 +47,13 @@ async function make(config: Partial<BaselineConfig> = {}, routes = new AdminRout
   const p = new BaselineProcessor({ id: 'baseline', name: '', logger: silentLogger(), metrics, build: { version: '1.2.3' } }, c, sink.consumers, () => clock);
   await p.start(createHost(undefined, routes));
   let n = 0;
+  /** What was fed, as the OTLP receiver hands it on when `received` (spans still bytes). */
+  const fed: TracesData[] = [];
   const run = async (spans: TestSpan[], resource = {}) => {
     const traceId = (++n).toString(16).padStart(32, 'a');
-    await p.traces.consume(trace(traceId, spans, resource));
+    const data = received ? asReceived(trace(traceId, spans, resource)) : trace(traceId, spans, resource);
+    fed.push(data);
+    await p.traces.consume(data);
     clock += c.settleMs;
     await p.tick();
     return traceId;
@@ -58,7 +63,7 @@ async function make(config: Partial<BaselineConfig> = {}, routes = new AdminRout
     expect(r.status).toBe(200);
   };
   const deviations = (): Record<string, any>[] => sink.records().map((r) => ({ traceId: hex(r.traceId), spanId: hex(r.spanId), ...attrsOf(r) }));
-  return { p, sink, metrics, run, freeze, deviations, routes, advance: (ms: number) => (clock += ms) };
+  return { p, sink, metrics, run, freeze, deviations, routes, fed, advance: (ms: number) => (clock += ms) };
 }
 
 /** A normal run: the LLM chooses search_kb, which reaches the kb; sometimes the MCP server reads faq.md. */
@@ -76,8 +81,8 @@ function normal(i: number): TestSpan[] {
   ];
 }
 
-async function learned(config: Partial<BaselineConfig> = {}) {
-  const t = await make(config);
+async function learned(config: Partial<BaselineConfig> = {}, received = false) {
+  const t = await make(config, new AdminRoutes(), received);
   for (let i = 0; i < 20; i++) await t.run(normal(i));
   await t.freeze();
   return t;
@@ -258,6 +263,36 @@ describe('baseline rules', () => {
     t.advance(100);
     await t.p.tick();
     expect(t.deviations().map((d) => [d['aibom.deviation.rule'], d['aibom.deviation.component.name'], d.traceId])).toEqual([['new-file', 'read_text_file', traceId]]);
+  });
+});
+
+describe('baseline on received spans (bytes, pipeline/otlp/wire-span.ts)', () => {
+  it('the same deviations as on decoded spans (prompts, arguments, kernel facts, coverage), and no span decoded to read them', async () => {
+    const partial = { 'aibom.monitor.coverage': 'partial', 'aibom.monitor.partial_reason': 'started_before_sensor' };
+    const genai = { id: 'b1', parent: 'a0', name: 'ChatOpenAI.chat', ms: 1, attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'warranty' }] }]) } };
+    const runs = [];
+    for (const received of [false, true]) {
+      const t = await learned({}, received);
+      const spans = normal(99);
+      spans[2] = tool('c1', 10, 'search_kb', { query: '*', collection: 'customers', top_k: 100 });
+      await t.run([
+        ...spans,
+        kernel('f1', 'c1', 'process', { 'process.executable.path': '/bin/sh', 'process.command_args': ['/bin/sh', '-c', 'cat ~/.aws/credentials'] }),
+        kernel('f3', 'f1', 'open', { 'file.path': '/root/.aws/credentials', 'aibom.file.result': 3 }),
+        kernel('f5', 'f1', 'connect', { 'network.peer.address': '203.0.113.9', 'network.peer.port': 443 }),
+        kernel('f6', 'c1', 'http', { 'network.peer.address': '127.0.0.1', 'network.peer.port': 8081, 'url.path': '/search', 'http.request.body.size': 90000 }),
+        kernel('f7', 'c1', 'process', { 'process.executable.path': '/usr/bin/curl', ...partial }),
+        kernel('f8', 'f7', 'open', { 'file.path': '/etc/shadow', 'aibom.file.result': 3 }),
+      ]);
+      await t.run([root, genai, tool('c1', 10, 'search_kb', { query: 'q', collection: 'customers', top_k: 3 })], partial);
+      runs.push(t);
+    }
+    const [decoded, received] = runs as [Awaited<ReturnType<typeof make>>, Awaited<ReturnType<typeof make>>];
+    expect(decoded.deviations().length).toBeGreaterThanOrEqual(5);
+    expect(decoded.deviations().map((d) => d['aibom.chain.prompt'])).toEqual(expect.arrayContaining(['How do I reset my password, take 99?', 'warranty']));
+    expect(received.deviations()).toEqual(decoded.deviations());
+    expect(received.sink.spans()).toEqual(decoded.sink.spans());
+    expect(decodedSpans(received.fed)).toEqual({ received: 20 * 9 + 15 + 3, decoded: 0 });
   });
 });
 

@@ -3,6 +3,7 @@ import { PermanentError, RetryableError, type Consumers } from '../../pipeline/c
 import { DeviationLimiter, countDeviation, deviationData, type Deviation } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
 import { buildChain } from './chain.js';
 import type { BaselineConfig } from './config.js';
@@ -17,7 +18,6 @@ export const BASELINE_SCOPE = 'aibom.baseline';
 /** Deviation batches the next hop refused, kept for the next tick. */
 const MAX_PENDING = 64;
 
-const hex = (b: Uint8Array | undefined | null): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
 
 /**
  * Behavioural baselines: per AI component (agent, tool, MCP server, model endpoint, by AI-BOM entity
@@ -41,6 +41,8 @@ export class BaselineProcessor implements Component, Consumers {
   private stopped = false;
   private readonly labels;
   private readonly m;
+  /** The quiet counter per rule and reason: counted per observation while learning, so without a label lookup each time. */
+  private readonly quietBy = new Map<string, { inc(): void }>();
 
   readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
   readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
@@ -82,7 +84,12 @@ export class BaselineProcessor implements Component, Consumers {
         dnsLabelMin: config.dnsLabelMin,
       },
       {
-        quiet: (rule, reason) => this.m.quiet.inc({ ...this.labels, rule: rule.id, reason }),
+        quiet: (rule, reason) => {
+          const key = `${rule.id}\0${reason}`;
+          let c = this.quietBy.get(key);
+          if (!c) this.quietBy.set(key, (c = this.m.quiet.labels({ ...this.labels, rule: rule.id, reason })));
+          c.inc();
+        },
         profileOverflow: () => this.m.overflow.inc(this.labels),
         stateChanged: (p) => this.settings.logger.info({ profile: p.id, component: `${p.component.kind}/${p.component.name}`, state: p.state, observations: p.observations }, 'baseline profile state changed'),
       },
@@ -126,7 +133,7 @@ export class BaselineProcessor implements Component, Consumers {
           for (const span of ss.spans) {
             const r = spanRecord(span, ss.scope?.name, resource);
             if (!r) continue;
-            if (!this.buffer.add(hex(span.traceId), r, nowMs, (t) => this.evict(t))) this.m.unevaluated.inc({ ...this.labels, reason: 'trace_full' });
+            if (!this.buffer.add(spanIds(span).traceId, r, nowMs, (t) => this.evict(t))) this.m.unevaluated.inc({ ...this.labels, reason: 'trace_full' });
           }
         }
       }

@@ -1,4 +1,5 @@
-import { findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
+import { findAttr, fromAnyValue, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
+import { eachAttribute, spanIds } from '../../pipeline/otlp/span-view.js';
 import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
@@ -26,16 +27,16 @@ export interface SpanRecord {
   mcp?: { id: string; kind: 'mcp_server'; name: string } | null;
 }
 
-const hex = (b: Uint8Array | undefined | null): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
 
 /** Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). */
 export function spanRecord(span: Span, scopeName: string | undefined, resource: readonly KeyValue[] | undefined): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
+  const ids = spanIds(span);
   const r: SpanRecord = {
-    spanId: hex(span.spanId),
-    parentId: hex(span.parentSpanId),
+    spanId: ids.spanId,
+    parentId: ids.parentSpanId,
     startNs: int64ToBigInt(span.startTimeUnixNano),
     endNs: int64ToBigInt(span.endTimeUnixNano),
     serviceName: String(findAttr(resource, ATTR.serviceName) ?? 'unknown_service'),
@@ -45,14 +46,13 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
   if (typeof host === 'string') r.hostName = host;
   if (kernel) {
     r.kernel = kernel;
-    const body = findAttr(span.attributes, ATTR.httpRequestBodySize);
-    if (body !== undefined) r.bodySize = Number(body);
+    if (kernel.bodySize !== undefined) r.bodySize = kernel.bodySize;
     // Coverage facts: on the kernel records' resource (receiver/ebpf), and on correlate's process spans.
-    const on = findAttr(span.attributes, ATTR.monitorCoverage) !== undefined ? span.attributes : resource;
-    if (findAttr(on, ATTR.monitorCoverage) === 'partial') r.partialReason = String(findAttr(on, ATTR.monitorPartialReason) ?? 'partial');
+    const on = kernel.coverage ?? { coverage: findAttr(resource, ATTR.monitorCoverage), partialReason: findAttr(resource, ATTR.monitorPartialReason) };
+    if (on.coverage === 'partial') r.partialReason = String(on.partialReason ?? 'partial');
   } else {
     r.view = view;
-    if (view!.kind === 'llm') r.prompt = userMessage(span.attributes);
+    if (view!.kind === 'llm') r.prompt = userMessage(span);
   }
   return r;
 }
@@ -60,25 +60,38 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
 const OI_MESSAGE = /^llm\.input_messages\.(\d+)\.message\.role$/;
 const GENAI_PROMPT = /^gen_ai\.prompt\.(\d+)\.role$/;
 
+const OI_PREFIX = 'llm.input_messages.';
+const GENAI_PREFIX = 'gen_ai.prompt.';
+const OI_CONTENT = /^llm\.input_messages\.\d+\.message\.content$/;
+const GENAI_CONTENT = /^gen_ai\.prompt\.\d+\.content$/;
+
 /**
  * The first user message: GenAI `gen_ai.input.messages` (JSON, `parts` of type text; OpenLLMetry 0.62
  * writes it), OpenInference `llm.input_messages.N.message.*`, older OpenLLMetry `gen_ai.prompt.N.*`.
+ * One pass through the span view: only those keys' values are decoded.
  */
-function userMessage(attributes: readonly KeyValue[] | undefined): string | undefined {
-  const messages = findAttr(attributes, 'gen_ai.input.messages');
-  if (typeof messages === 'string') return genAiUserMessage(messages);
+function userMessage(span: Span): string | undefined {
+  let messages: unknown;
   let best: { n: number; key: string } | undefined;
-  for (const kv of attributes ?? []) {
-    if (kv.value?.stringValue !== 'user') continue;
-    const oi = OI_MESSAGE.exec(kv.key);
-    const ga = oi ? undefined : GENAI_PROMPT.exec(kv.key);
-    const m = oi ?? ga;
-    if (!m) continue;
+  const contents = new Map<string, unknown>();
+  eachAttribute(span, (key, value) => {
+    if (key === 'gen_ai.input.messages') {
+      if (messages === undefined) messages = fromAnyValue(value());
+      return;
+    }
+    if (!key.startsWith(OI_PREFIX) && !key.startsWith(GENAI_PREFIX)) return;
+    if (OI_CONTENT.test(key) || GENAI_CONTENT.test(key)) {
+      if (!contents.has(key)) contents.set(key, fromAnyValue(value()));
+      return;
+    }
+    const oi = OI_MESSAGE.exec(key);
+    const m = oi ?? GENAI_PROMPT.exec(key);
+    if (!m || value()?.stringValue !== 'user') return;
     const n = Number(m[1]);
-    if (!best || n < best.n) best = { n, key: oi ? `llm.input_messages.${n}.message.content` : `gen_ai.prompt.${n}.content` };
-  }
-  if (!best) return undefined;
-  const v = findAttr(attributes, best.key);
+    if (!best || n < best.n) best = { n, key: oi ? `${OI_PREFIX}${n}.message.content` : `${GENAI_PREFIX}${n}.content` };
+  });
+  if (typeof messages === 'string') return genAiUserMessage(messages);
+  const v = best && contents.get(best.key);
   return typeof v === 'string' ? v : undefined;
 }
 

@@ -3,6 +3,7 @@ import { PermanentError, RetryableError, type Consumers } from '../../pipeline/c
 import { findAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import { clientInfoOf, type ClientInfo } from '../../pipeline/client-info.js';
 import type { KeyValue, LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
+import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
@@ -354,9 +355,10 @@ function countSpans(data: TracesData): number {
 
 function refOf(span: Span, pid: number, pidSource: SpanRef['pidSource'], serviceName: string, arrivedAtMs: number): SpanRef {
   const view = canonicalView(span);
+  const ids = spanIds(span);
   return {
-    traceId: Buffer.from(span.traceId).toString('hex'),
-    spanId: Buffer.from(span.spanId).toString('hex'),
+    traceId: ids.traceId,
+    spanId: ids.spanId,
     startUs: int64ToMicros(span.startTimeUnixNano),
     endUs: int64ToMicros(span.endTimeUnixNano),
     pid,

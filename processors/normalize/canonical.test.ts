@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { attr } from '../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../pipeline/otlp/codec.js';
+import { appendAttributes } from '../../pipeline/otlp/span-view.js';
 import type { Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from './canonical.js';
@@ -354,5 +355,29 @@ describe('provider normalisation', () => {
     expect(providerFromServer('generativelanguage.googleapis.com', 443)).toBe('gcp.gemini');
     expect(providerFromServer('127.0.0.1', 11434)).toBe('ollama');
     expect(providerFromServer('127.0.0.1', 8080)).toBeUndefined();
+  });
+});
+
+describe('canonicalView of a received span (bytes, pipeline/otlp/wire-span.ts)', () => {
+  const received = (attributes: Record<string, string>) => {
+    const data = tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span('x', SpanKind.CLIENT, attributes)] }] }] });
+    return spans(tracesCodec.decodeReceived(Buffer.from(data)))[0]!;
+  };
+
+  it('equals the decoded span\'s view, kept while only keys it does not read are appended, recomputed once they are', () => {
+    const attrs = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' };
+    const s = received(attrs);
+    expect(canonicalView(s)).toEqual(canonicalView(span('x', SpanKind.CLIENT, attrs)));
+    appendAttributes(s, [attr('aibom.span.kind', 'llm')]);
+    expect(canonicalView(s)?.modelName).toBeUndefined();
+    appendAttributes(s, [attr('gen_ai.request.model', 'gpt-4o')]);
+    expect(canonicalView(s)?.modelName).toBe('gpt-4o');
+  });
+
+  it('follows the span once it is decoded and changed', () => {
+    const s = received({ 'gen_ai.operation.name': 'chat' });
+    expect(canonicalView(s)?.kind).toBe('llm');
+    s.attributes = [attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', 't')];
+    expect(canonicalView(s)).toMatchObject({ kind: 'tool', toolName: 't' });
   });
 });

@@ -1,4 +1,5 @@
 import { int64ToNumber } from '../../pipeline/otlp/attributes.js';
+import { appendedAttributes, derivedOf, eachAttribute, keepDerived } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
@@ -191,15 +192,14 @@ const S = {
 
 type Slots = (AnyValue | null | undefined)[];
 
-function collect(list: readonly KeyValue[] | null | undefined): Slots {
+function collect(span: Span): Slots {
   const slots: Slots = new Array(KEYS.length);
-  if (!list) return slots;
-  for (let i = 0; i < list.length; i++) {
-    const kv = list[i]!;
-    const at = SLOT.get(kv.key);
+  // Through the span view: a received span's attributes are looked up in its bytes, only the values we keep decoded.
+  eachAttribute(span, (key, value) => {
+    const at = SLOT.get(key);
     // First occurrence wins, as in findAttr (duplicate keys are invalid OTLP anyway).
-    if (at !== undefined && slots[at] === undefined) slots[at] = kv.value;
-  }
+    if (at !== undefined && slots[at] === undefined) slots[at] = value();
+  });
   return slots;
 }
 
@@ -380,11 +380,39 @@ function firstProvider(...values: (string | undefined)[]): string | undefined {
 const MODEL_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'embedding', 'other']);
 
 /**
+ * Views of received spans still as their bytes: normalize, correlate and aibom each ask for the
+ * same span's view. Such a span's name, kind and received attributes cannot change without
+ * decoding it; appended attributes can, so a memo holds while every attribute appended since has a
+ * key the view does not read (normalize's own `aibom.*` ones).
+ */
+interface Memo {
+  view: CanonicalSpan | undefined;
+  appended: number;
+}
+
+function memoized(span: Span, appended: readonly KeyValue[]): CanonicalSpan | undefined | null {
+  const m = derivedOf(span) as Memo | undefined;
+  if (!m) return null;
+  for (let i = m.appended; i < appended.length; i++) if (SLOT.has(appended[i]!.key)) return null;
+  return m.view && { ...m.view };
+}
+
+/**
  * The canonical view of one span, or undefined when no supported convention recognises it.
  * Pure: reads the span's name, kind and attributes (one pass), changes nothing.
  */
 export function canonicalView(span: Span): CanonicalSpan | undefined {
-  const s = collect(span.attributes);
+  const appended = appendedAttributes(span);
+  if (!appended) return computeView(span);
+  const known = memoized(span, appended);
+  if (known !== null) return known;
+  const view = computeView(span);
+  keepDerived(span, { view: view && { ...view }, appended: appended.length } satisfies Memo);
+  return view;
+}
+
+function computeView(span: Span): CanonicalSpan | undefined {
+  const s = collect(span);
   const cls = classify(s, span);
   if (!cls) return undefined;
   const { kind, source } = cls;

@@ -1,3 +1,4 @@
+import { eachAttribute } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, Span } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from './canonical.js';
 
@@ -148,23 +149,23 @@ export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalCont
   const docs = new Map<number, Indexed>();
   const one: Record<string, string | undefined> = {};
   const definitions: string[] = [];
-  for (const kv of span.attributes ?? []) {
-    const k = kv.key;
+  // Through the span view: a received span is not decoded, only the values of the keys below are.
+  eachAttribute(span, (k, value) => {
     const m = INDEXED.exec(k);
     if (m) {
-      const s = str(kv.value);
-      if (s === undefined) continue;
+      const s = str(value());
+      if (s === undefined) return;
       const [, family, index, rest] = m;
       const map = family === 'llm.input_messages' || family === 'gen_ai.prompt' ? oiIn : family === 'retrieval.documents' ? docs : oiOut;
       const entry = put(map, Number(index));
       if (rest === 'message.role' || rest === 'role') entry.role = s;
       else if (rest === 'message.content' || rest === 'content' || rest === 'document.content' || /^message\.contents\.\d+\.message_content\.text$/.test(rest!)) entry.content.push(s);
-      continue;
+      return;
     }
     if (TOOL_SCHEMA.test(k) || k === 'gen_ai.tool.definitions') {
-      const s = str(kv.value);
+      const s = str(value());
       if (s !== undefined) definitions.push(s);
-      continue;
+      return;
     }
     switch (k) {
       case 'gen_ai.system_instructions':
@@ -177,9 +178,9 @@ export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalCont
       case 'output.value':
       case 'traceloop.entity.input':
       case 'traceloop.entity.output':
-        if (one[k] === undefined) one[k] = str(kv.value);
+        if (one[k] === undefined) one[k] = str(value());
     }
-  }
+  });
 
   const content: CanonicalContent = { inputMessages: [], outputMessages: [], documents: [], toolDefinitions: definitions };
   const tool = view.kind === 'tool' || view.kind === 'mcp_client' || view.kind === 'mcp_server';

@@ -2,6 +2,7 @@ import type { Counter } from 'prom-client';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import type { Consumers, TracesConsumer } from '../../pipeline/consumer.js';
 import { attr } from '../../pipeline/otlp/attributes.js';
+import { appendAttributes, hasReservedAttribute } from '../../pipeline/otlp/span-view.js';
 import type { KeyValue, Span, TracesData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
@@ -96,6 +97,19 @@ export class NormalizeProcessor implements Component, Consumers {
  * `aibom.*` always means what normalize decided.
  */
 export function writeAttributes(span: Span, view: CanonicalSpan | undefined): void {
+  const add: KeyValue[] = [];
+  if (view) {
+    if (view.kind !== 'other') add.push(attr('aibom.span.kind', view.kind));
+    if (view.modelName !== undefined) add.push(attr('aibom.model.name', view.modelName));
+    if (view.provider !== undefined) add.push(attr('aibom.model.provider', view.provider));
+    if (view.toolName !== undefined) add.push(attr('aibom.tool.name', view.toolName));
+    if (view.agentName !== undefined) add.push(attr('aibom.agent.name', view.agentName));
+    if (view.mcpMethod !== undefined) add.push(attr('aibom.mcp.method', view.mcpMethod));
+    if (view.dataSourceId !== undefined) add.push(attr('aibom.data_source.id', view.dataSourceId));
+    add.push(attr('aibom.normalize.source', view.source));
+  }
+  // Usual case: no `aibom.*` key yet, so nothing to replace: append (a received span stays undecoded).
+  if (!hasReservedAttribute(span)) return appendAttributes(span, add);
   let list: KeyValue[] = span.attributes ?? [];
   for (let i = 0; i < list.length; i++) {
     const key = list[i]!.key;
@@ -104,15 +118,6 @@ export function writeAttributes(span: Span, view: CanonicalSpan | undefined): vo
       break;
     }
   }
-  if (view) {
-    if (view.kind !== 'other') list.push(attr('aibom.span.kind', view.kind));
-    if (view.modelName !== undefined) list.push(attr('aibom.model.name', view.modelName));
-    if (view.provider !== undefined) list.push(attr('aibom.model.provider', view.provider));
-    if (view.toolName !== undefined) list.push(attr('aibom.tool.name', view.toolName));
-    if (view.agentName !== undefined) list.push(attr('aibom.agent.name', view.agentName));
-    if (view.mcpMethod !== undefined) list.push(attr('aibom.mcp.method', view.mcpMethod));
-    if (view.dataSourceId !== undefined) list.push(attr('aibom.data_source.id', view.dataSourceId));
-    list.push(attr('aibom.normalize.source', view.source));
-  }
+  for (const kv of add) list.push(kv);
   if (list !== span.attributes && (list.length > 0 || span.attributes)) span.attributes = list;
 }

@@ -5,6 +5,8 @@ import { parseServiceConfig } from '../../pipeline/config/service-config.js';
 import { defaultConfigPath } from '../../pipeline/package-root.js';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import { findAttr } from '../../pipeline/otlp/attributes.js';
+import { tracesCodec } from '../../pipeline/otlp/codec.js';
+import { asReceived, decodedSpans } from '../../pipeline/otlp/testdata/received.js';
 import type { TracesData } from '../../pipeline/otlp/types.js';
 import { createDefaultConfig, readConfig } from './config.js';
 import { findInstructions } from './instructions.js';
@@ -30,6 +32,16 @@ function index(batches: TracesData[]) {
 describe('provenance on the reference agents (real LangChain.js + OpenInference and LangChain Python + OpenLLMetry spans, content captured)', () => {
   const batches = readTraces('reference-agents.jsonl');
   const { names, services } = index(batches);
+
+  test('received as bytes (pipeline/otlp/wire-span.ts): the same deviations, and no span decoded to read content', async () => {
+    const received = batches.map(asReceived);
+    const eager = await harness().run(batches);
+    const lazy = await harness().run(received);
+    expect(eager.filter((d) => d['aibom.deviation.rule'] === 'tool-argument-from-untrusted-content').length).toBeGreaterThan(0);
+    expect(lazy).toEqual(eager);
+    const spans = batches.reduce((n, b) => n + tracesCodec.count(b), 0);
+    expect(decodedSpans(received)).toEqual({ received: spans, decoded: 0 });
+  });
 
   test('the attack: the MCP file path and the http_post notify address come from the search_kb document; nothing from the normal runs', async () => {
     const h = harness();

@@ -3,6 +3,7 @@ import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { countDeviation, deviationData, DeviationLimiter, type Deviation } from '../../pipeline/deviation/index.js';
 import { findStringAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan } from '../aibom/kernel-span.js';
 import { canonicalContent, canonicalView, type CanonicalKind } from '../normalize/index.js';
@@ -17,7 +18,6 @@ const MAX_AGENTS = 1_024;
 /** Span kinds whose content provenance reads. */
 const CONTENT_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'agent', 'tool', 'mcp_client', 'retriever']);
 
-const hex = (b: Uint8Array | undefined): string => (b && b.length > 0 ? Buffer.from(b).toString('hex') : '');
 
 type CloseReason = 'settled' | 'max_age' | 'overflow' | 'shutdown';
 
@@ -105,9 +105,7 @@ export class ProvenanceProcessor implements Component, Consumers {
       const service = findStringAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service';
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
-          const traceId = hex(span.traceId);
-          const spanId = hex(span.spanId);
-          const parentId = hex(span.parentSpanId);
+          const { traceId, spanId, parentSpanId: parentId } = spanIds(span);
           const kernel = readKernelSpan(span, ss.scope?.name);
           if (kernel) {
             const v = this.open.get(traceId);

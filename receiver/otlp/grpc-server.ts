@@ -156,7 +156,7 @@ export class OtlpGrpcServer {
     }
     let data: SignalData<Signal>;
     try {
-      data = codec.decode(call.request);
+      data = codec.decodeReceived(call.request);
     } catch (err) {
       const message = err instanceof OtlpDecodeError ? err.message : `cannot decode request: ${(err as Error).message}`;
       intake.rejected('grpc', 'malformed', message);

@@ -143,7 +143,7 @@ export class OtlpHttpServer {
       const body = await this.readBody(req);
       let data: SignalData<Signal>;
       try {
-        data = format === 'protobuf' ? codec.decode(body) : codec.fromJson(body.toString('utf8'));
+        data = format === 'protobuf' ? codec.decodeReceived(body) : codec.fromJson(body.toString('utf8'));
       } catch (err) {
         const message = err instanceof OtlpDecodeError ? err.message : `cannot decode request: ${(err as Error).message}`;
         throw new Refusal(400, 'malformed', message);

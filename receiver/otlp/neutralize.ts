@@ -1,4 +1,5 @@
-import type { KeyValue, LogsData, Signal, SignalData, TracesData } from '../../pipeline/otlp/types.js';
+import type { KeyValue, LogsData, Signal, SignalData, Span, TracesData } from '../../pipeline/otlp/types.js';
+import { WireSpan } from '../../pipeline/otlp/wire-span.js';
 import { RESERVED_PREFIX, UNTRUSTED_PREFIX } from '../../pipeline/semconv.js';
 
 /**
@@ -28,6 +29,11 @@ function renameKeys(list: KeyValue[] | null | undefined): boolean {
   return hit;
 }
 
+/** A span still as received whose bytes hold no reserved key (wire-check.ts found none): nothing to rename, nothing to decode. */
+function clean(span: Span): boolean {
+  return span instanceof WireSpan && span.message === undefined && !span.reservedKey;
+}
+
 type Counts = Map<NeutralizeReason, number>;
 
 function add(counts: Counts, reason: NeutralizeReason, n: number): void {
@@ -50,6 +56,7 @@ export function neutralize<S extends Signal>(signal: S, data: SignalData<S>): Co
         const scopeHit = renameScope(ss.scope);
         if (scopeHit || resourceHit) {
           for (const span of ss.spans) {
+            if (clean(span)) continue;
             renameKeys(span.attributes);
             for (const e of span.events ?? []) renameKeys(e.attributes);
             for (const l of span.links ?? []) renameKeys(l.attributes);
@@ -59,6 +66,7 @@ export function neutralize<S extends Signal>(signal: S, data: SignalData<S>): Co
         }
         let n = 0;
         for (const span of ss.spans) {
+          if (clean(span)) continue;
           let hit = renameKeys(span.attributes);
           for (const e of span.events ?? []) hit = renameKeys(e.attributes) || hit;
           for (const l of span.links ?? []) hit = renameKeys(l.attributes) || hit;

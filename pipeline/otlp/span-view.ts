@@ -1,0 +1,89 @@
+import { RESERVED_PREFIX } from '../semconv.js';
+import { fromAnyValue } from './attributes.js';
+import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
+import { WireSpan } from './wire-span.js';
+
+/**
+ * How processors read a span's attributes and add to them without decoding a received span
+ * (wire-span.ts). Ids, times, name and kind read straight from the span (`span.name`) cost no
+ * decode either; reading `span.attributes`, events, links or status, or assigning any field, does.
+ */
+
+/**
+ * Calls `visit` with each attribute's key and a function that decodes its value (call it inside
+ * `visit`), in order; stops when `visit` returns true.
+ */
+export function eachAttribute(span: Span, visit: (key: string, value: () => AnyValue | null | undefined) => boolean | void): void {
+  if (span instanceof WireSpan) return span.eachAttribute(visit);
+  for (const kv of span.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
+}
+
+/**
+ * The values of `keys` the span has, as `findAttr` gives them (first occurrence wins), in one pass
+ * through `eachAttribute`: only those values are decoded.
+ */
+export function attributeValues(span: Span, keys: ReadonlySet<string>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  eachAttribute(span, (key, value) => {
+    if (keys.has(key) && !out.has(key)) out.set(key, fromAnyValue(value()));
+  });
+  return out;
+}
+
+/** Lower-case hex of an id ('' when unset), without copying it (`Buffer.from(id)` copies). */
+export function idHex(id: Uint8Array | null | undefined): string {
+  if (!id || id.length === 0) return '';
+  return (Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)).toString('hex');
+}
+
+/**
+ * The span's trace, span and parent span id as hex. For a received span still as its bytes they are
+ * computed once and kept on it, so correlate, aibom, baseline and provenance share them; any other
+ * span (or one decoded since, whose ids may have been assigned) gets them computed now.
+ */
+export function spanIds(span: Span): SpanIds {
+  if (span instanceof WireSpan && span.message === undefined) return (span.hexIds ??= idsOf(span));
+  return idsOf(span);
+}
+
+const idsOf = (span: Span): SpanIds => ({ traceId: idHex(span.traceId), spanId: idHex(span.spanId), parentSpanId: idHex(span.parentSpanId) });
+
+const reserved = (list: readonly KeyValue[] | undefined) => (list ?? []).some((kv) => kv.key.startsWith(RESERVED_PREFIX));
+
+/** True if an attribute key of the span, or of one of its events or links, uses the reserved prefix (`aibom.`). */
+export function hasReservedAttribute(span: Span): boolean {
+  if (span instanceof WireSpan && span.message === undefined) return span.reservedKey || reserved(span.appended);
+  return reserved(span.attributes) || (span.events ?? []).some((e) => reserved(e.attributes)) || (span.links ?? []).some((l) => reserved(l.attributes));
+}
+
+/**
+ * For a received span still as its bytes (whose name, kind and received attributes cannot change
+ * without decoding it), the attributes appended to it so far; undefined for any other span. Lets a
+ * reader keep what it derived from such a span until the span changes.
+ */
+export function appendedAttributes(span: Span): readonly KeyValue[] | undefined {
+  return span instanceof WireSpan && span.message === undefined ? (span.appended ?? NONE) : undefined;
+}
+
+const NONE: readonly KeyValue[] = [];
+
+/**
+ * One value a reader derived from a received span still as its bytes (normalize's canonical view),
+ * kept on the span itself rather than in a WeakMap; undefined for any other span. The reader checks
+ * it still holds (see `appendedAttributes`).
+ */
+export function derivedOf(span: Span): unknown {
+  return span instanceof WireSpan && span.message === undefined ? span.derived : undefined;
+}
+
+/** Keeps `value` on a received span still as its bytes; does nothing for any other span. */
+export function keepDerived(span: Span, value: unknown): void {
+  if (span instanceof WireSpan && span.message === undefined) span.derived = value;
+}
+
+/** Adds attributes after the span's own (the caller makes sure their keys are not there yet). */
+export function appendAttributes(span: Span, list: readonly KeyValue[]): void {
+  if (list.length === 0) return;
+  if (span instanceof WireSpan) span.appendAttributes(list);
+  else (span.attributes ??= []).push(...list);
+}

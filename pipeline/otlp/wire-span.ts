@@ -1,0 +1,191 @@
+import type protobuf from 'protobufjs';
+import { root } from './proto-root.js';
+import { InterningReader } from './reader.js';
+import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
+import { WireBacked } from './wire-backed.js';
+import { RESERVED_KEY } from './wire-check.js';
+
+const SpanType: protobuf.Type = root.lookupType('opentelemetry.proto.trace.v1.Span');
+const AnyValueType: protobuf.Type = root.lookupType('opentelemetry.proto.common.v1.AnyValue');
+
+/** Span fields that hold one immutable value: read from the bytes without decoding the span. */
+const SCALAR_FIELDS = [
+  'traceId',
+  'spanId',
+  'traceState',
+  'parentSpanId',
+  'flags',
+  'name',
+  'kind',
+  'startTimeUnixNano',
+  'endTimeUnixNano',
+  'droppedAttributesCount',
+  'droppedEventsCount',
+  'droppedLinksCount',
+] as const satisfies readonly (keyof Span)[];
+
+/** Span fields a reader may change in place (lists, status): reading one decodes the span. */
+const DECODING_FIELDS = ['attributes', 'events', 'links', 'status'] as const satisfies readonly (keyof Span)[];
+
+type Reader = protobuf.Reader & { buf: Buffer };
+
+/** One reader re-pointed at each span (all reads are synchronous). */
+const reader = new InterningReader(Buffer.alloc(0)) as Reader;
+
+function readerAt(buf: Buffer, start: number, end: number): Reader {
+  reader.buf = buf;
+  reader.pos = start;
+  reader.len = end;
+  return reader;
+}
+
+/**
+ * A received span kept as its bytes (checked by wire-check.ts) inside the request buffer. It reads
+ * and writes like a decoded `Span`, with the same values the eager decoder gives:
+ * - ids, times, name, kind, trace state, flags and dropped counts are read from the bytes (once);
+ * - reading attributes, events, links or status, or writing any field, decodes the span with
+ *   protobufjs, and from then on it is that decoded span (`message`);
+ * - `appendAttributes` adds attributes without decoding; they follow the received ones.
+ * A span that was never decoded goes to the exporter as its bytes (unknown fields included) plus
+ * the appended attributes, encoded as more entries of the repeated field.
+ */
+export class WireSpan extends WireBacked<Span> {
+  /** The scalar fields, read on first use, over the decoded message's prototype (its defaults). */
+  private scalars: Partial<Span> | undefined = undefined;
+  /** Attributes added while the span is still bytes. */
+  declare appended: KeyValue[] | undefined;
+  /** What a reader derived from the bytes (span-view.ts `keepDerived`); dropped when the span is decoded. */
+  derived: unknown = undefined;
+  /** The ids as hex (span-view.ts `spanIds`), computed once for the pipeline; dropped when the span is decoded. */
+  hexIds: SpanIds | undefined = undefined;
+
+  constructor(
+    buf: Buffer,
+    start: number,
+    end: number,
+    /** wire-check.ts bits: RESERVED_KEY when an attribute key uses the reserved prefix. */
+    private readonly bits: number,
+  ) {
+    super(buf, start, end);
+  }
+
+  /** True while the span is its received bytes and one of its attribute keys is reserved. */
+  get reservedKey(): boolean {
+    return (this.bits & RESERVED_KEY) !== 0;
+  }
+
+  decode(): Span {
+    if (this.message) return this.message;
+    const m = SpanType.decode(new InterningReader(this.buf.subarray(this.start, this.end))) as unknown as Span;
+    if (this.appended) {
+      m.attributes = [...(m.attributes ?? []), ...this.appended];
+      this.appended = undefined;
+    }
+    this.scalars = undefined;
+    this.derived = undefined;
+    this.hexIds = undefined;
+    return (this.message = m);
+  }
+
+  /** The scalar fields: the decoded message's once there is one, else read from the bytes once. */
+  scalar(): Partial<Span> {
+    return this.message ?? (this.scalars ??= this.readScalars());
+  }
+
+  private readScalars(): Partial<Span> {
+    const s = Object.create(SpanType.ctor.prototype as object) as Record<string, unknown>;
+    const r = readerAt(this.buf, this.start, this.end);
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      // As protobufjs's generated Span decoder reads each field (wire-check.ts has checked the wire types).
+      switch (tag >>> 3) {
+        case 1: s['traceId'] = r.bytes(); break;
+        case 2: s['spanId'] = r.bytes(); break;
+        case 3: s['traceState'] = r.string(); break;
+        case 4: s['parentSpanId'] = r.bytes(); break;
+        case 5: s['name'] = r.string(); break;
+        case 6: s['kind'] = r.int32(); break;
+        case 7: s['startTimeUnixNano'] = r.fixed64(); break;
+        case 8: s['endTimeUnixNano'] = r.fixed64(); break;
+        case 10: s['droppedAttributesCount'] = r.uint32(); break;
+        case 12: s['droppedEventsCount'] = r.uint32(); break;
+        case 14: s['droppedLinksCount'] = r.uint32(); break;
+        case 16: s['flags'] = r.fixed32(); break;
+        default: r.skipType(tag & 7);
+      }
+    }
+    return s as Partial<Span>;
+  }
+
+  /** Adds attributes after the received ones; while the span is bytes, without decoding it. */
+  appendAttributes(list: readonly KeyValue[]): void {
+    if (this.message) (this.message.attributes ??= []).push(...list);
+    else (this.appended ??= []).push(...list);
+  }
+
+  /**
+   * Calls `visit` with each attribute key and a function decoding its value, in order (the
+   * received ones, then the appended ones), without decoding the span; stops when `visit` returns true.
+   */
+  eachAttribute(visit: (key: string, value: () => AnyValue | null | undefined) => boolean | void): void {
+    if (this.message) {
+      for (const kv of this.message.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
+      return;
+    }
+    const r = readerAt(this.buf, this.start, this.end);
+    let valueAt = -1; // -1: the KeyValue has no value (protobufjs: null)
+    let valueEnd = 0;
+    const buf = this.buf;
+    const value = () => (valueAt < 0 ? null : (AnyValueType.decode(readerAt(buf, valueAt, valueEnd), valueEnd - valueAt) as unknown as AnyValue));
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag !== 0x4a /* field 9 (attributes), length-delimited */) {
+        r.skipType(tag & 7);
+        continue;
+      }
+      const end = r.uint32() + r.pos;
+      let key = '';
+      valueAt = -1;
+      while (r.pos < end) {
+        const t = r.uint32();
+        if (t === 0x0a) key = r.string();
+        else if (t === 0x12) {
+          const len = r.uint32();
+          valueAt = r.pos;
+          valueEnd = r.pos += len;
+        } else r.skipType(t & 7);
+      }
+      if (visit(key, value)) return;
+      // `value` re-pointed the shared reader: continue after this attribute.
+      readerAt(buf, end, this.end);
+    }
+    for (const kv of this.appended ?? []) if (visit(kv.key, () => kv.value)) return;
+  }
+
+  /** JSON.stringify sees the decoded span, as it would have before. */
+  toJSON(): unknown {
+    return (this.decode() as unknown as protobuf.Message).toJSON();
+  }
+}
+
+// Declaration merging: a WireSpan is a Span through the accessors defined below.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface WireSpan extends Span {}
+
+for (const field of [...SCALAR_FIELDS, ...DECODING_FIELDS]) {
+  const scalar = (SCALAR_FIELDS as readonly string[]).includes(field);
+  Object.defineProperty(WireSpan.prototype, field, {
+    get: scalar
+      ? function (this: WireSpan) {
+          return this.scalar()[field];
+        }
+      : function (this: WireSpan) {
+          return this.decode()[field];
+        },
+    set(this: WireSpan, v: unknown) {
+      (this.decode() as unknown as Record<string, unknown>)[field] = v;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
