@@ -115,15 +115,14 @@ const SCALARS = ['traceId', 'spanId', 'traceState', 'parentSpanId', 'flags', 'na
 
 describe('received spans (WireSpan): decode -> view -> modify -> encode', () => {
   test('spanIds: kept while the span is bytes, recomputed once it is decoded (its ids may be assigned)', () => {
-    const span: Span = { traceId: Buffer.alloc(16, 0xab), spanId: Buffer.alloc(8, 1), name: 'x' };
+    const span: Span = { traceId: Buffer.alloc(16, 0xab), spanId: Buffer.alloc(8, 1), name: 'x', startTimeUnixNano: 1, endTimeUnixNano: 2 };
     const s = spansOf(tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }))))[0]!;
     expect(spanIds(s)).toEqual({ traceId: 'ab'.repeat(16), spanId: '01'.repeat(8), parentSpanId: '' });
     s.spanId = new Uint8Array([9, 9, 9, 9, 9, 9, 9, 9]);
     expect(spanIds(s).spanId).toBe('09'.repeat(8));
     // A plain span's ids, as a Uint8Array view into a larger buffer: only its own bytes.
-    expect(spanIds({ traceId: new Uint8Array(Buffer.alloc(32, 7).buffer, 8, 16), spanId: new Uint8Array(8) }).traceId).toBe('07'.repeat(16));
+    expect(spanIds({ ...span, traceId: new Uint8Array(Buffer.alloc(32, 7).buffer, 8, 16), spanId: new Uint8Array(8) }).traceId).toBe('07'.repeat(16));
   });
-
 
   test('unchanged: every span copied byte for byte, unknown fields included; the rest as the eager decoder reads it', () => {
     for (let seed = 1; seed <= 150; seed++) {
