@@ -29,6 +29,12 @@ const DECODING_FIELDS = ['attributes', 'events', 'links', 'status'] as const sat
 
 type Reader = protobuf.Reader & { buf: Buffer };
 
+/** Received attributes: `keys[i]`'s value is at `bounds[2i]` up to `bounds[2i + 1]` in the buffer (-1: no value). */
+interface AttributeTable {
+  keys: string[];
+  bounds: number[];
+}
+
 /** One reader re-pointed at each span (all reads are synchronous). */
 const reader = new InterningReader(Buffer.alloc(0)) as Reader;
 
@@ -58,6 +64,12 @@ export class WireSpan extends WireBacked<Span> {
   derived: unknown = undefined;
   /** The ids as hex (span-view.ts `spanIds`), computed once for the pipeline; dropped when the span is decoded. */
   hexIds: SpanIds | undefined = undefined;
+  /**
+   * The received attributes' keys and where their values are, from the first `eachAttribute`: the
+   * canonical view, provenance's content and baseline's first user message each go through them,
+   * and one walk through the bytes serves all three. Dropped when the span is decoded.
+   */
+  private table: AttributeTable | undefined = undefined;
 
   constructor(
     buf: Buffer,
@@ -84,6 +96,7 @@ export class WireSpan extends WireBacked<Span> {
     this.scalars = undefined;
     this.derived = undefined;
     this.hexIds = undefined;
+    this.table = undefined;
     return (this.message = m);
   }
 
@@ -126,17 +139,32 @@ export class WireSpan extends WireBacked<Span> {
   /**
    * Calls `visit` with each attribute key and a function decoding its value, in order (the
    * received ones, then the appended ones), without decoding the span; stops when `visit` returns true.
+   * The bytes are walked once (`attributeTable`); later calls go through the table.
    */
   eachAttribute(visit: (key: string, value: () => AnyValue | null | undefined) => boolean | void): void {
     if (this.message) {
       for (const kv of this.message.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
       return;
     }
-    const r = readerAt(this.buf, this.start, this.end);
-    let valueAt = -1; // -1: the KeyValue has no value (protobufjs: null)
-    let valueEnd = 0;
+    const { keys, bounds } = (this.table ??= this.attributeTable());
     const buf = this.buf;
-    const value = () => (valueAt < 0 ? null : (AnyValueType.decode(readerAt(buf, valueAt, valueEnd), valueEnd - valueAt) as unknown as AnyValue));
+    let at = 0;
+    const value = () => {
+      const start = bounds[at]!;
+      return start < 0 ? null : (AnyValueType.decode(readerAt(buf, start, bounds[at + 1]!), bounds[at + 1]! - start) as unknown as AnyValue);
+    };
+    for (let i = 0; i < keys.length; i++) {
+      at = 2 * i;
+      if (visit(keys[i]!, value)) return;
+    }
+    for (const kv of this.appended ?? []) if (visit(kv.key, () => kv.value)) return;
+  }
+
+  /** One walk through the bytes for every received attribute's key and value bounds. */
+  private attributeTable(): AttributeTable {
+    const keys: string[] = [];
+    const bounds: number[] = [];
+    const r = readerAt(this.buf, this.start, this.end);
     while (r.pos < r.len) {
       const tag = r.uint32();
       if (tag !== 0x4a /* field 9 (attributes), length-delimited */) {
@@ -145,7 +173,8 @@ export class WireSpan extends WireBacked<Span> {
       }
       const end = r.uint32() + r.pos;
       let key = '';
-      valueAt = -1;
+      let valueAt = -1; // -1: the KeyValue has no value (protobufjs: null)
+      let valueEnd = -1;
       while (r.pos < end) {
         const t = r.uint32();
         if (t === 0x0a) key = r.string();
@@ -155,11 +184,10 @@ export class WireSpan extends WireBacked<Span> {
           valueEnd = r.pos += len;
         } else r.skipType(t & 7);
       }
-      if (visit(key, value)) return;
-      // `value` re-pointed the shared reader: continue after this attribute.
-      readerAt(buf, end, this.end);
+      keys.push(key);
+      bounds.push(valueAt, valueEnd);
     }
-    for (const kv of this.appended ?? []) if (visit(kv.key, () => kv.value)) return;
+    return { keys, bounds };
   }
 
   /** JSON.stringify sees the decoded span, as it would have before. */
