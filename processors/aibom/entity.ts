@@ -50,19 +50,41 @@ function canonicalKey(key: EntityKey): string {
   return JSON.stringify(Object.keys(key).sort().map((k) => [k, key[k]]));
 }
 
-/** Ids of recently seen keys as written (same key order): the hash is most of an observation's cost. */
-const recent = new Map<string, string>();
-const RECENT_IDS = 16_384;
+/**
+ * Ids of recently seen keys as written (same key order): the hash is most of an observation's cost.
+ * Looked up through a tree (kind, then each name and value in turn) so a hit builds no string: the
+ * names and values are the span's own (interned) strings, whose hashes V8 keeps, where a
+ * JSON.stringify of the key made and hashed a new string on every observation. Map keys tell 1 from '1'.
+ */
+interface Node {
+  next: Map<string | number, Node>;
+  id?: string;
+}
+
+let recent = new Map<string, Node>();
+let nodes = 0;
+/** Tree nodes kept (about 2 per key name and value); past this the tree starts over. */
+const RECENT_NODES = 65_536;
+
+function child(node: Node, step: string | number): Node {
+  let next = node.next.get(step);
+  if (next === undefined) {
+    next = { next: new Map() };
+    node.next.set(step, next);
+    nodes++;
+  }
+  return next;
+}
 
 export function entityId(kind: EntityKind, key: EntityKey): string {
-  const written = `${kind}\0${JSON.stringify(key)}`;
-  let id = recent.get(written);
-  if (id === undefined) {
-    id = `${kind}:${createHash('sha256').update(kind).update('\0').update(canonicalKey(key)).digest('hex').slice(0, 16)}`;
-    recent.set(written, id);
-    if (recent.size > RECENT_IDS) recent.delete(recent.keys().next().value!);
+  if (nodes > RECENT_NODES) {
+    recent = new Map();
+    nodes = 0;
   }
-  return id;
+  let node = recent.get(kind);
+  if (node === undefined) recent.set(kind, (node = { next: new Map() }));
+  for (const name in key) node = child(child(node, name), key[name]!);
+  return (node.id ??= `${kind}:${createHash('sha256').update(kind).update('\0').update(canonicalKey(key)).digest('hex').slice(0, 16)}`);
 }
 
 export function kindOfId(id: string): EntityKind | undefined {
