@@ -1,17 +1,17 @@
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
-import { DeviationLimiter, countDeviation, deviationData, type Deviation } from '../../pipeline/deviation/index.js';
+import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
 import { buildChain } from './chain.js';
 import type { BaselineConfig } from './config.js';
-import { Detector } from './detector.js';
+import { Detector, type QuietReason } from './detector.js';
 import { observationsOf, type ObserveOptions } from './observe.js';
 import type { ProfileSettings } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
-import { spanRecord } from './span-record.js';
+import { resourceFacts, spanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 
 export const BASELINE_SCOPE = 'aibom.baseline';
@@ -42,7 +42,9 @@ export class BaselineProcessor implements Component, Consumers {
   private readonly labels;
   private readonly m;
   /** The quiet counter per rule and reason: counted per observation while learning, so without a label lookup each time. */
-  private readonly quietBy = new Map<string, { inc(): void }>();
+  private readonly quietBy = new Map<Rule, Map<QuietReason, { inc(): void }>>();
+  /** Counted per trace under load (every trace pushed out early), so without a label lookup each time either. */
+  private readonly unevaluated: { traceFull: { inc(n?: number): void }; evictedEarly: { inc(n?: number): void } };
 
   readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
   readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
@@ -72,6 +74,10 @@ export class BaselineProcessor implements Component, Consumers {
       latency: metrics.histogram('aibom_baseline_deviation_latency_seconds', "From the arrival of a trace's last span to its deviations handed to the next hop.", ['component'], [0.1, 0.25, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1, 1.5, 2, 5]),
       dropped: metrics.processorDropped,
     };
+    this.unevaluated = {
+      traceFull: this.m.unevaluated.labels({ ...this.labels, reason: 'trace_full' }),
+      evictedEarly: this.m.unevaluated.labels({ ...this.labels, reason: 'evicted_early' }),
+    };
     this.detector = new Detector(
       {
         learningDurationMs: config.learning.durationMs,
@@ -85,9 +91,10 @@ export class BaselineProcessor implements Component, Consumers {
       },
       {
         quiet: (rule, reason) => {
-          const key = `${rule.id}\0${reason}`;
-          let c = this.quietBy.get(key);
-          if (!c) this.quietBy.set(key, (c = this.m.quiet.labels({ ...this.labels, rule: rule.id, reason })));
+          let byReason = this.quietBy.get(rule);
+          if (!byReason) this.quietBy.set(rule, (byReason = new Map()));
+          let c = byReason.get(reason);
+          if (!c) byReason.set(reason, (c = this.m.quiet.labels({ ...this.labels, rule: rule.id, reason })));
           c.inc();
         },
         profileOverflow: () => this.m.overflow.inc(this.labels),
@@ -128,12 +135,13 @@ export class BaselineProcessor implements Component, Consumers {
     const nowMs = this.now();
     try {
       for (const rs of data.resourceSpans) {
-        const resource = rs.resource?.attributes;
+        const resource = resourceFacts(rs.resource?.attributes);
         for (const ss of rs.scopeSpans) {
+          const scopeName = ss.scope?.name;
           for (const span of ss.spans) {
-            const r = spanRecord(span, ss.scope?.name, resource);
+            const r = spanRecord(span, scopeName, resource);
             if (!r) continue;
-            if (!this.buffer.add(spanIds(span).traceId, r, nowMs, (t) => this.evict(t))) this.m.unevaluated.inc({ ...this.labels, reason: 'trace_full' });
+            if (!this.buffer.add(spanIds(span).traceId, r, nowMs, this.evict)) this.unevaluated.traceFull.inc();
           }
         }
       }
@@ -151,12 +159,13 @@ export class BaselineProcessor implements Component, Consumers {
     await this.next.logs.consume(data);
   }
 
-  private evict(t: OpenTrace): void {
+  /** A trace pushed out of the buffer by its bound (bound once: the buffer calls it per new trace at most). */
+  private readonly evict = (t: OpenTrace): void => {
     if (t.pending.length > 0) {
-      this.m.unevaluated.inc({ ...this.labels, reason: 'evicted_early' }, t.pending.length);
+      this.unevaluated.evictedEarly.inc(t.pending.length);
       this.evaluate(t);
     }
-  }
+  };
 
   /** Evaluates the settled traces and sends their deviations. */
   async tick(): Promise<void> {
@@ -172,7 +181,6 @@ export class BaselineProcessor implements Component, Consumers {
     const nowMs = this.now();
     const out = new Map<string, { d: Deviation; count: number }[]>();
     for (const r of spans) {
-      r.evaluated = true;
       let observations;
       try {
         observations = observationsOf(t, r, this.observe);

@@ -22,14 +22,32 @@ export interface SpanRecord {
   /** `service.name` and `host.name` of the span's resource (the agent, for agent spans). */
   serviceName: string;
   hostName?: string;
-  evaluated: boolean;
   /** The MCP server a kernel process span stands for (null: none), worked out once: every span under it asks. */
   mcp?: { id: string; kind: 'mcp_server'; name: string } | null;
 }
 
 
+/** What a span record takes from its resource: read once per resource, not per span. */
+export interface ResourceFacts {
+  serviceName: string;
+  hostName?: string;
+  /** Coverage facts of the kernel records' resource (receiver/ebpf). */
+  coverage: unknown;
+  partialReason: unknown;
+}
+
+export function resourceFacts(resource: readonly KeyValue[] | undefined): ResourceFacts {
+  const host = findAttr(resource, ATTR.hostName);
+  return {
+    serviceName: String(findAttr(resource, ATTR.serviceName) ?? 'unknown_service'),
+    ...(typeof host === 'string' ? { hostName: host } : {}),
+    coverage: findAttr(resource, ATTR.monitorCoverage),
+    partialReason: findAttr(resource, ATTR.monitorPartialReason),
+  };
+}
+
 /** Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). */
-export function spanRecord(span: Span, scopeName: string | undefined, resource: readonly KeyValue[] | undefined): SpanRecord | undefined {
+export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
@@ -39,16 +57,14 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     parentId: ids.parentSpanId,
     startNs: int64ToBigInt(span.startTimeUnixNano),
     endNs: int64ToBigInt(span.endTimeUnixNano),
-    serviceName: String(findAttr(resource, ATTR.serviceName) ?? 'unknown_service'),
-    evaluated: false,
+    serviceName: resource.serviceName,
   };
-  const host = findAttr(resource, ATTR.hostName);
-  if (typeof host === 'string') r.hostName = host;
+  if (resource.hostName !== undefined) r.hostName = resource.hostName;
   if (kernel) {
     r.kernel = kernel;
     if (kernel.bodySize !== undefined) r.bodySize = kernel.bodySize;
     // Coverage facts: on the kernel records' resource (receiver/ebpf), and on correlate's process spans.
-    const on = kernel.coverage ?? { coverage: findAttr(resource, ATTR.monitorCoverage), partialReason: findAttr(resource, ATTR.monitorPartialReason) };
+    const on = kernel.coverage ?? resource;
     if (on.coverage === 'partial') r.partialReason = String(on.partialReason ?? 'partial');
   } else {
     r.view = view;
