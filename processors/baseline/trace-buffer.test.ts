@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { SpanRecord } from './span-record.js';
+import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
+
+const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', startNs: 0n, endNs: 0n, serviceName: 'agent' });
+
+describe('TraceBuffer bound', () => {
+  it('pushes out the trace with the oldest arrival, as a list kept in arrival order would, across arrivals, settling and emptying', () => {
+    const limits = { settleMs: 50, ttlMs: 100, maxTraces: 8, maxSpansPerTrace: 1000 };
+    const buffer = new TraceBuffer(limits);
+    // The model: trace ids, oldest arrival first; a trace moves to the end when a span of it arrives.
+    let model: { id: string; lastMs: number }[] = [];
+    const evicted: string[] = [];
+    const expected: string[] = [];
+    let seed = 7;
+    // xorshift32: the same sequence every run.
+    const random = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    let nowMs = 0;
+    for (let step = 0; step < 5000; step++) {
+      nowMs += random(3);
+      if (random(50) === 0) {
+        // Quiet long enough for some traces to expire at the front.
+        nowMs += limits.ttlMs;
+        buffer.settled(nowMs);
+        model = model.filter((t) => nowMs - t.lastMs < limits.ttlMs);
+        continue;
+      }
+      const id = random(4) === 0 && model.length > 0 ? model[random(model.length)]!.id : `t${step}`;
+      const known = model.find((t) => t.id === id);
+      if (known) {
+        if (known.lastMs !== nowMs) model = [...model.filter((t) => t !== known), known];
+        known.lastMs = nowMs;
+      } else {
+        model.push({ id, lastMs: nowMs });
+        if (model.length > limits.maxTraces) expected.push(model.shift()!.id);
+      }
+      expect(buffer.add(id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId))).toBe(true);
+      expect(buffer.size).toBe(model.length);
+    }
+    expect(expected.length).toBeGreaterThan(1000);
+    expect(evicted).toEqual(expected);
+  });
+});
