@@ -41,8 +41,11 @@ export class BaselineProcessor implements Component, Consumers {
   private stopped = false;
   private readonly labels;
   private readonly m;
-  /** The quiet counter per rule and reason: counted per observation while learning, so without a label lookup each time. */
-  private readonly quietBy = new Map<Rule, Map<QuietReason, { inc(): void }>>();
+  /**
+   * Quiet observations per rule and reason, counted here per observation while learning and added to
+   * the metric once per tick: prom-client hashes the labels on every `inc`, even a child's.
+   */
+  private readonly quietBy = new Map<Rule, Map<QuietReason, { counter: { inc(n: number): void }; n: number }>>();
   /** Counted per trace under load (every trace pushed out early), so without a label lookup each time either. */
   private readonly unevaluated: { traceFull: { inc(n?: number): void }; evictedEarly: { inc(n?: number): void } };
 
@@ -94,8 +97,8 @@ export class BaselineProcessor implements Component, Consumers {
           let byReason = this.quietBy.get(rule);
           if (!byReason) this.quietBy.set(rule, (byReason = new Map()));
           let c = byReason.get(reason);
-          if (!c) byReason.set(reason, (c = this.m.quiet.labels({ ...this.labels, rule: rule.id, reason })));
-          c.inc();
+          if (!c) byReason.set(reason, (c = { counter: this.m.quiet.labels({ ...this.labels, rule: rule.id, reason }), n: 0 }));
+          c.n++;
         },
         profileOverflow: () => this.m.overflow.inc(this.labels),
         stateChanged: (p) => this.settings.logger.info({ profile: p.id, component: `${p.component.kind}/${p.component.name}`, state: p.state, observations: p.observations }, 'baseline profile state changed'),
@@ -126,6 +129,7 @@ export class BaselineProcessor implements Component, Consumers {
     this.timers = [];
     if (!this.host) return;
     for (const t of this.buffer.all()) this.evaluate(t);
+    this.countQuiet();
     await this.send(true);
     this.persist();
     unregisterBaselineRoutes(this.host.admin, this.settings.id, this.routes);
@@ -170,8 +174,18 @@ export class BaselineProcessor implements Component, Consumers {
   /** Evaluates the settled traces and sends their deviations. */
   async tick(): Promise<void> {
     for (const t of this.buffer.settled(this.now())) this.evaluate(t);
+    this.countQuiet();
     await this.send(false);
     this.countProfiles();
+  }
+
+  private countQuiet(): void {
+    for (const byReason of this.quietBy.values())
+      for (const c of byReason.values())
+        if (c.n > 0) {
+          c.counter.inc(c.n);
+          c.n = 0;
+        }
   }
 
   /** Learns from, or checks, every pending span of a trace; queues what deviates. */
