@@ -57,20 +57,21 @@ function canonicalKey(key: EntityKey): string {
  * JSON.stringify of the key made and hashed a new string on every observation. Map keys tell 1 from '1'.
  */
 interface Node {
-  next: Map<string | number, Node>;
+  /** Made on the first step below: most nodes are leaves. */
+  next?: Map<string | number, Node>;
   id?: string;
 }
 
 let recent = new Map<string, Node>();
 let nodes = 0;
-/** Tree nodes kept (about 2 per key name and value); past this the tree starts over. */
+/** Tree nodes kept (2 per key name and value; 16k keys of two); past this the tree starts over. */
 const RECENT_NODES = 65_536;
 
 function child(node: Node, step: string | number): Node {
-  let next = node.next.get(step);
+  let next = node.next?.get(step);
   if (next === undefined) {
-    next = { next: new Map() };
-    node.next.set(step, next);
+    next = {};
+    (node.next ??= new Map()).set(step, next);
     nodes++;
   }
   return next;
@@ -82,7 +83,7 @@ export function entityId(kind: EntityKind, key: EntityKey): string {
     nodes = 0;
   }
   let node = recent.get(kind);
-  if (node === undefined) recent.set(kind, (node = { next: new Map() }));
+  if (node === undefined) recent.set(kind, (node = {}));
   for (const name in key) node = child(child(node, name), key[name]!);
   return (node.id ??= `${kind}:${createHash('sha256').update(kind).update('\0').update(canonicalKey(key)).digest('hex').slice(0, 16)}`);
 }
