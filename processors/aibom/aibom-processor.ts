@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
-import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
+import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { attr, bigIntToLong } from '../../pipeline/otlp/attributes.js';
+import { logsCodec } from '../../pipeline/otlp/index.js';
 import type { LogRecord, LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import { PendingEmits } from '../../pipeline/pending-emits.js';
 import { readEnviron } from '../../pipeline/process-identity.js';
 import { readBom, readCycloneDx, type Bom } from './bom-reader.js';
 import type { AibomConfig, SpecVersion } from './config.js';
@@ -47,7 +49,17 @@ export class AibomProcessor implements Component, Consumers {
   private declaredOnly: Entity[] = [];
   private timers: NodeJS.Timeout[] = [];
   private host: Host | undefined;
-  private pending: LogsData[] = [];
+  private readonly pending = new PendingEmits<LogsData>({
+    max: MAX_PENDING,
+    send: (data) => {
+      if (!this.next.logs) throw new PermanentError('aibom is in no logs pipeline, so its entity events have nowhere to go');
+      return this.next.logs.consume(data);
+    },
+    dropped: (data, reason, err) => {
+      this.m.dropped.inc({ ...this.labels, signal: 'logs', reason }, logsCodec.count(data));
+      if (err) this.settings.logger.warn({ err, reason }, 'entity events were refused');
+    },
+  });
   private flushing: Promise<void> | undefined;
   private stopped = false;
   private lastReportMs = 0;
@@ -200,8 +212,7 @@ export class AibomProcessor implements Component, Consumers {
       if (events.state) this.m.events.inc({ ...this.labels, event: 'entity.state' }, events.state);
       if (events.delete) this.m.events.inc({ ...this.labels, event: 'entity.delete' }, events.delete);
     }
-    while (this.pending.length > MAX_PENDING) this.drop(this.pending.shift()!, 'pending_full');
-    await this.send(final);
+    await this.pending.flush(final);
   }
 
   private countOverflow(): void {
@@ -260,28 +271,6 @@ export class AibomProcessor implements Component, Consumers {
       this.m.errors.inc({ ...this.labels, what: 'write' });
       this.settings.logger.error({ err, file: this.storePath }, 'could not write the AI-BOM inventory; it stays in memory and is written at the next change');
     }
-  }
-
-  private async send(final: boolean): Promise<void> {
-    while (this.pending.length > 0) {
-      const data = this.pending[0]!;
-      try {
-        if (!this.next.logs) throw new PermanentError('aibom is in no logs pipeline, so its entity events have nowhere to go');
-        await this.next.logs.consume(data);
-        this.pending.shift();
-      } catch (err) {
-        if (err instanceof RetryableError && !final) return;
-        this.pending.shift();
-        this.drop(data, final ? 'shutdown' : 'next_permanent_error');
-        this.settings.logger.warn({ err }, 'entity events were refused');
-      }
-    }
-  }
-
-  private drop(data: LogsData, reason: string): void {
-    let n = 0;
-    for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
-    this.m.dropped.inc({ ...this.labels, signal: 'logs', reason }, n);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
-import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
+import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
+import { PendingEmits } from '../../pipeline/pending-emits.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
@@ -37,7 +38,19 @@ export class BaselineProcessor implements Component, Consumers {
   private host: Host | undefined;
   private routes: string[] = [];
   private timers: NodeJS.Timeout[] = [];
-  private pending: { traces: TracesData; logs: LogsData; arrivalMs: number }[] = [];
+  private readonly pending = new PendingEmits<{ traces: TracesData; logs: LogsData; arrivalMs: number }>({
+    max: MAX_PENDING,
+    send: async (p) => {
+      if (!this.next.logs) throw new PermanentError('baseline is in no logs pipeline, so its deviation records have nowhere to go');
+      await this.next.logs.consume(p.logs);
+      await this.next.traces?.consume(p.traces);
+    },
+    sent: (p) => this.m.latency.observe(this.labels, (this.now() - p.arrivalMs) / 1000),
+    dropped: (p, reason, err) => {
+      this.m.dropped.inc({ ...this.labels, signal: 'logs', reason }, logsCodec.count(p.logs));
+      if (err) this.settings.logger.warn({ err, reason }, 'deviations were refused');
+    },
+  });
   private stopped = false;
   private readonly labels;
   private readonly m;
@@ -130,7 +143,7 @@ export class BaselineProcessor implements Component, Consumers {
     if (!this.host) return;
     for (const t of this.buffer.all()) this.evaluate(t);
     this.countQuiet();
-    await this.send(true);
+    await this.pending.flush(true);
     this.persist();
     unregisterBaselineRoutes(this.host.admin, this.settings.id, this.routes);
   }
@@ -175,7 +188,7 @@ export class BaselineProcessor implements Component, Consumers {
   async tick(): Promise<void> {
     for (const t of this.buffer.settled(this.now())) this.evaluate(t);
     this.countQuiet();
-    await this.send(false);
+    await this.pending.flush(false);
     this.countProfiles();
   }
 
@@ -233,29 +246,6 @@ export class BaselineProcessor implements Component, Consumers {
       this.pending.push({ ...data, arrivalMs: t.lastArrivalMs });
       for (const { d } of items) countDeviation(this.settings.metrics, d);
     }
-    while (this.pending.length > MAX_PENDING) this.drop(this.pending.shift()!, 'pending_full');
-  }
-
-  private async send(final: boolean): Promise<void> {
-    while (this.pending.length > 0) {
-      const p = this.pending[0]!;
-      try {
-        if (!this.next.logs) throw new PermanentError('baseline is in no logs pipeline, so its deviation records have nowhere to go');
-        await this.next.logs.consume(p.logs);
-        await this.next.traces?.consume(p.traces);
-        this.pending.shift();
-        this.m.latency.observe(this.labels, (this.now() - p.arrivalMs) / 1000);
-      } catch (err) {
-        if (err instanceof RetryableError && !final) return;
-        this.pending.shift();
-        this.drop(p, final ? 'shutdown' : 'next_permanent_error');
-        this.settings.logger.warn({ err }, 'deviations were refused');
-      }
-    }
-  }
-
-  private drop(p: { logs: LogsData }, reason: string): void {
-    this.m.dropped.inc({ ...this.labels, signal: 'logs', reason }, logsCodec.count(p.logs));
   }
 
   /** Writes the profiles that changed (each atomically); a failure keeps them dirty for the next time. */

@@ -2,6 +2,7 @@ import type { Component, CreateSettings, Host } from '../../pipeline/component.j
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
 import { findAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import { clientInfoOf, type ClientInfo } from '../../pipeline/client-info.js';
+import { PendingEmits } from '../../pipeline/pending-emits.js';
 import type { KeyValue, LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
@@ -43,7 +44,18 @@ export class CorrelateProcessor implements Component, Consumers {
   private held: KernelEvent[] = [];
   /** Pids that got spans, or whose parent or executable changed, since the last round began. */
   private changed = new Set<number>();
-  private readonly pendingEmits: TracesData[] = [];
+  private readonly pendingEmits = new PendingEmits<TracesData>({
+    max: MAX_PENDING_EMITS,
+    send: (data) => {
+      if (!this.next.traces) throw new PermanentError('correlate is in no traces pipeline, so spans made from kernel events have nowhere to go');
+      return this.next.traces.consume(data);
+    },
+    sent: (data) => this.emitted.inc(this.labels, countSpans(data)),
+    dropped: (data, reason, err) => {
+      if (reason === 'next_permanent_error') this.settings.logger.error({ err }, 'spans made from kernel events were refused permanently');
+      this.countDropped(data, reason);
+    },
+  });
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
@@ -274,7 +286,8 @@ export class CorrelateProcessor implements Component, Consumers {
     this.emit(assignments);
     this.spans.evict(now - 2 * this.config.windowMs, this.config.maxIndexedSpans);
     this.indexedGauge.set(this.labels, this.spans.size);
-    await this.flush();
+    // What the next hop refuses for now waits for the next tick; at shutdown it is counted as dropped.
+    await this.pendingEmits.flush(this.stopped);
   }
 
   /** Whether `pid` or one of its known ancestors is in `changed` (memoised per round in `memo`). */
@@ -302,35 +315,6 @@ export class CorrelateProcessor implements Component, Consumers {
     for (const [key, n] of byKey) this.placed.inc({ ...this.labels, key }, n);
     const { data } = this.builder.build(assignments);
     this.pendingEmits.push(data);
-    while (this.pendingEmits.length > MAX_PENDING_EMITS) {
-      const lost = this.pendingEmits.shift()!;
-      this.countDropped(lost, 'pending_emits_full');
-    }
-  }
-
-  /** Hands made spans to the next hop; what it refuses for now waits for the next tick. */
-  private async flush(): Promise<void> {
-    while (this.pendingEmits.length > 0) {
-      const data = this.pendingEmits[0]!;
-      try {
-        await this.next.traces!.consume(data);
-        this.pendingEmits.shift();
-        this.emitted.inc(this.labels, countSpans(data));
-      } catch (err) {
-        if (err instanceof PermanentError || !this.next.traces) {
-          this.pendingEmits.shift();
-          this.countDropped(data, 'next_permanent_error');
-          this.settings.logger.error({ err }, 'spans made from kernel events were refused permanently');
-          continue;
-        }
-        if (this.stopped) {
-          this.pendingEmits.shift();
-          this.countDropped(data, 'shutdown');
-          continue;
-        }
-        return;
-      }
-    }
   }
 
   private countDropped(data: TracesData, reason: string): void {
