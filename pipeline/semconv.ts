@@ -78,6 +78,8 @@ export const ATTR = {
   shadowSignature: 'aibom.shadow.signature',
   genAiRequestModel: 'gen_ai.request.model',
   processChildPid: 'aibom.process.child_pid',
+  /** On correlate's process span: the process's exec happened here (the span stands for it), not before. */
+  processExecUnderParent: 'aibom.process.exec_under_parent',
   processExitSignal: 'aibom.process.exit_signal',
   fileOpenFlags: 'aibom.file.open_flags',
   fileResult: 'aibom.file.result',

@@ -13,6 +13,8 @@ export interface KernelSpanFacts {
   pid?: number;
   executable?: string;
   commandArgs?: string[];
+  /** A process span whose exec happened under its parent (started there), not a process already running. */
+  execUnderParent?: boolean;
   filePath?: string;
   /** Set instead of `filePath` when correlate folded many opens of one directory. */
   fileDirectory?: string;
@@ -44,6 +46,7 @@ const KEYS: ReadonlySet<string> = new Set([
   ATTR.processPid,
   ATTR.processExecutablePath,
   ATTR.processCommandArgs,
+  ATTR.processExecUnderParent,
   ATTR.filePath,
   ATTR.fileDirectory,
   ATTR.fileResult,
@@ -90,6 +93,7 @@ export function readKernelSpan(span: Span, scopeName: string | undefined): Kerne
     pid: num(a, ATTR.processPid),
     executable: str(a, ATTR.processExecutablePath),
     commandArgs: Array.isArray(args) ? args.map(String) : undefined,
+    execUnderParent: a.get(ATTR.processExecUnderParent) === true,
     filePath: str(a, ATTR.filePath),
     fileDirectory: str(a, ATTR.fileDirectory),
     fileResult: num(a, ATTR.fileResult),

@@ -189,6 +189,17 @@ describe('baseline rules', () => {
     expect(cred['aibom.chain.process']).toEqual(['/bin/sh']);
   });
 
+  it('an MCP server already running, seen between tool calls, is no new executable of the agent; a process the agent starts there is', async () => {
+    const t = await learned();
+    const server = { 'process.executable.path': '/usr/bin/node', 'process.command_args': ['/usr/bin/node', '/srv/mcp/server.mjs', '/srv/data'] };
+    // Started at the agent's start-up: its activity lands under whatever agent span is open (LangGraph's "tools" node).
+    await t.run([...normal(1), kernel('g1', 'a0', 'process', server), kernel('g2', 'g1', 'open', { 'file.path': '/srv/data/faq.md', 'aibom.file.result': 3 })]);
+    expect(t.deviations()).toEqual([]);
+    // Started here: its exec is under the agent span (correlate marks the process span).
+    await t.run([...normal(2), kernel('h1', 'a0', 'process', { ...server, 'aibom.process.exec_under_parent': true })]);
+    expect(t.deviations().map((x) => [x['aibom.deviation.rule'], x['aibom.deviation.component.kind'], x['aibom.deviation.observed']])).toEqual([['new-executable', 'agent', '/usr/bin/node']]);
+  });
+
   it('new-tool (coverage gap), new-mcp-tool, new-model and model-version-drift (drift)', async () => {
     const t = await learned();
     await t.run([

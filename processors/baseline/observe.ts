@@ -116,9 +116,10 @@ export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): 
       const server = mcpServerOf(r, o.mcpCommandPatterns);
       const tool = server && ancestor(t, r, (a) => (a.view?.kind === 'tool' ? a.view.toolName : undefined));
       if (server && tool) return [{ component: server, fact: { type: 'mcp_tool', value: tool }, kernel: true, ...(r.partialReason ? { partialReason: r.partialReason } : {}) }];
-      // Another process working for the owner: what it runs is an executable of the owner (its exec
-      // may have happened before the tool call, or be folded into this span).
-      if (k.executable) facts.push({ type: 'executable', value: k.executable });
+      // Another process the owner started here: what it runs is an executable of the owner. A process
+      // already running (an MCP server the agent started at its start-up, seen between tool calls) only
+      // works here: its image was not run now, and when its start was seen depends on timing.
+      if (k.executable && k.execUnderParent) facts.push({ type: 'executable', value: k.executable });
       break;
     }
     case 'exec':

@@ -226,6 +226,8 @@ describe('folded spans', () => {
     expect(made.filter((s) => s.name === 'fork' || s.name.startsWith('exit'))).toEqual([]);
     const exec = made.find((s) => s.name.startsWith('exec'))!;
     expect(findAttr(exec.attributes, ATTR.processExitCode)).toBe(0);
+    // Its exec happened here: the process span says so (baseline: an executable its parent ran).
+    expect(findAttr(exec.attributes, ATTR.processExecUnderParent)).toBe(true);
     expect(int64ToBigInt(exec.endTimeUnixNano)).toBe(at(900));
     // A fork whose child left no span keeps its own, as does the exit of a process that has no span of this build.
     const lone = await runMcpServer([], {}, [{ kind: 'fork', ms: 5, attributes: { [ATTR.processChildPid]: 999 } }, { kind: 'exit', ms: 4000, attributes: { [ATTR.processExitCode]: 1 } }]);

@@ -249,6 +249,7 @@ export class SpanBuilder {
       endTimeUnixNano: time,
       attributes: [...r.filter((kv) => PROCESS_FACTS.has(kv.key)), attr(ATTR.kernelKind, 'process'), attr(ATTR.correlationKey, a.key)],
     };
+    if (a.ev.kind === 'exec') span.attributes!.push(attr(ATTR.processExecUnderParent, true));
     this.madeNow.set(spanId, span);
     return span;
   }
