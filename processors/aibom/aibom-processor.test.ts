@@ -10,8 +10,9 @@ import { createHost } from '../../pipeline/host.js';
 import { fromAnyValue } from '../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../pipeline/otlp/codec.js';
 import { asReceived, decodedSpans } from '../../pipeline/otlp/testdata/received.js';
-import type { LogRecord, LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import type { LogRecord, TracesData } from '../../pipeline/otlp/types.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
+import { PipelineSink } from '../../pipeline/testdata/pipeline-sink.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { AibomProcessor } from './aibom-processor.js';
 import { readBom } from './bom-reader.js';
@@ -44,21 +45,9 @@ async function waitFor<T>(check: () => T | undefined, ms = 5000): Promise<T> {
   }
 }
 
-class Sink {
-  traces: TracesData[] = [];
-  logs: LogsData[] = [];
-  readonly consumers = {
-    traces: { consume: async (d: TracesData) => void this.traces.push(d) },
-    logs: { consume: async (d: LogsData) => void this.logs.push(d) },
-  };
-  records(): LogRecord[] {
-    return this.logs.flatMap((l) => l.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
-  }
-}
-
 const attrsOf = (r: LogRecord) => Object.fromEntries((r.attributes ?? []).map((kv) => [kv.key, fromAnyValue(kv.value)])) as Record<string, any>;
 
-function make(config: Partial<AibomConfig> = {}, sink = new Sink(), metrics = new Metrics()) {
+function make(config: Partial<AibomConfig> = {}, sink = new PipelineSink(), metrics = new Metrics()) {
   const p = new AibomProcessor({ id: 'aibom', name: '', logger: silentLogger(), metrics }, { ...createDefaultConfig(), ...config }, sink.consumers);
   return { p, sink, metrics };
 }
@@ -288,7 +277,7 @@ describe('aibom processor on the reference run', () => {
 
   it('emits entity.state when entities appear or change and at the report interval, entity.delete when they expire', async () => {
     let now = Date.parse('2026-11-29T12:00:00Z');
-    const sink = new Sink();
+    const sink = new PipelineSink();
     const p = new AibomProcessor({ id: 'aibom', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), reportIntervalMs: 60_000, expireAfterMs: 600_000, flushIntervalMs: 3_600_000 }, sink.consumers, () => now);
     await p.start(createHost());
     await feed(p);

@@ -7,8 +7,9 @@ import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import { createHost } from '../../pipeline/host.js';
 import { fromAnyValue } from '../../pipeline/otlp/attributes.js';
 import { asReceived, decodedSpans } from '../../pipeline/otlp/testdata/received.js';
-import type { LogRecord, LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
+import type { LogRecord, TracesData } from '../../pipeline/otlp/types.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
+import { PipelineSink } from '../../pipeline/testdata/pipeline-sink.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { entityId } from '../aibom/entity.js';
 import { BaselineProcessor } from './baseline-processor.js';
@@ -20,28 +21,13 @@ import { BaselineStoreError } from './store.js';
 import { kernel, llm, root, tool, trace, type TestSpan } from './testdata/traces.js';
 import { parsePythonLiteral, toolArguments } from './tool-arguments.js';
 
-class Sink {
-  traces: TracesData[] = [];
-  logs: LogsData[] = [];
-  readonly consumers = {
-    traces: { consume: async (d: TracesData) => void this.traces.push(d) },
-    logs: { consume: async (d: LogsData) => void this.logs.push(d) },
-  };
-  records(): LogRecord[] {
-    return this.logs.flatMap((l) => l.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
-  }
-  spans(): Span[] {
-    return this.traces.flatMap((t) => t.resourceSpans.flatMap((rs) => rs.scopeSpans.filter((ss) => ss.scope?.name === 'aibom.baseline').flatMap((ss) => ss.spans)));
-  }
-}
-
 const attrsOf = (r: { attributes?: LogRecord['attributes'] }) => Object.fromEntries((r.attributes ?? []).map((kv) => [kv.key, fromAnyValue(kv.value)])) as Record<string, any>;
 const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex');
 
 /** A processor on a hand-driven clock: `run` consumes a trace and lets it settle. */
 async function make(config: Partial<BaselineConfig> = {}, routes = new AdminRoutes(), received = false) {
   let clock = 1_000_000;
-  const sink = new Sink();
+  const sink = new PipelineSink();
   const metrics = new Metrics();
   const c = { ...createDefaultConfig(), settleMs: 100, learning: { durationMs: 0, minObservations: 1_000_000 }, ...config };
   const p = new BaselineProcessor({ id: 'baseline', name: '', logger: silentLogger(), metrics, build: { version: '1.2.3' } }, c, sink.consumers, () => clock);
@@ -110,7 +96,7 @@ describe('baseline rules', () => {
     expect(d[0]!['aibom.chain.llm.span_id']).toBe('00000000000000b1');
     expect(d[0]!['aibom.chain.tool.arguments']).toContain('customers');
     // The child span in the trace, under the causing span.
-    const span = t.sink.spans().find((s) => s.name === 'deviation tool-argument-anomaly')!;
+    const span = t.sink.spans('aibom.baseline').find((s) => s.name === 'deviation tool-argument-anomaly')!;
     expect(hex(span.parentSpanId)).toBe('00000000000000c1');
     expect(hex(span.traceId)).toBe(traceId);
   });
@@ -302,7 +288,7 @@ describe('baseline on received spans (bytes, pipeline/otlp/wire-span.ts)', () =>
     expect(decoded.deviations().length).toBeGreaterThanOrEqual(5);
     expect(decoded.deviations().map((d) => d['aibom.chain.prompt'])).toEqual(expect.arrayContaining(['How do I reset my password, take 99?', 'warranty']));
     expect(received.deviations()).toEqual(decoded.deviations());
-    expect(received.sink.spans()).toEqual(decoded.sink.spans());
+    expect(received.sink.spans('aibom.baseline')).toEqual(decoded.sink.spans('aibom.baseline'));
     expect(decodedSpans(received.fed)).toEqual({ received: 20 * 9 + 15 + 3, decoded: 0 });
   });
 });

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fromAnyValue } from '../../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../../pipeline/otlp/codec.js';
-import type { LogRecord, LogsData, TracesData } from '../../../pipeline/otlp/types.js';
+import type { TracesData } from '../../../pipeline/otlp/types.js';
 import { silentLogger } from '../../../pipeline/telemetry/logger.js';
+import { PipelineSink } from '../../../pipeline/testdata/pipeline-sink.js';
 import { Metrics } from '../../../pipeline/telemetry/metrics.js';
 import { createDefaultConfig, type ProvenanceConfig } from '../config.js';
 import { ProvenanceProcessor } from '../provenance-processor.js';
@@ -15,16 +16,7 @@ export function readTraces(name: string): TracesData[] {
     .map((l) => tracesCodec.fromJson(l));
 }
 
-export class Sink {
-  traces: TracesData[] = [];
-  logs: LogsData[] = [];
-  readonly consumers = {
-    traces: { consume: async (d: TracesData) => void this.traces.push(d) },
-    logs: { consume: async (d: LogsData) => void this.logs.push(d) },
-  };
-  records(): LogRecord[] {
-    return this.logs.flatMap((l) => l.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
-  }
+export class Sink extends PipelineSink {
   /** Every deviation record's attributes, plain. */
   deviations(): Record<string, any>[] {
     return this.records()
