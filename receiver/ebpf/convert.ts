@@ -94,8 +94,6 @@ export interface ConverterOptions {
   /** Read /proc/<pid>/exe and cmdline for processes first seen without an exec event (default true). */
   readProc?: boolean;
   hostName?: string;
-  /** `host.id`; default: the machine-id, as the agents' SDKs report it (null: none). */
-  hostId?: string | null;
   scopeVersion: string;
   /** Coverage facts of a process (`aibom.monitor.*`), added to its resource. */
   coverage?: (pid: number) => readonly KeyValue[] | undefined;
@@ -117,12 +115,12 @@ export class LogsBuilder {
   private readonly execInfo = new Map<number, ExecInfo>();
   private readonly primed = new Map<number, ExecInfo>();
   private readonly host: string;
-  private readonly hostId: string | undefined;
+  /** `host.id`: the machine-id, as the agents' SDKs report it. */
+  private readonly hostId = readMachineId();
   private readonly readProc: boolean;
 
   constructor(private readonly opts: ConverterOptions) {
     this.host = opts.hostName ?? hostname();
-    this.hostId = opts.hostId === undefined ? readMachineId() : (opts.hostId ?? undefined);
     this.readProc = opts.readProc ?? true;
   }
 
