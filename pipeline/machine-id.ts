@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { attr } from './otlp/attributes.js';
+import type { Resource } from './otlp/types.js';
+import { ATTR } from './semconv.js';
 
 const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'];
 
@@ -19,4 +22,17 @@ export function readMachineId(files: readonly string[] = MACHINE_ID_FILES): stri
     }
   }
   return undefined;
+}
+
+/**
+ * Gives `resource` this host's `host.id` unless it has one: only for a resource whose process is known
+ * to run on this host (checked against /proc or the OTLP connection it came over), which is what an
+ * SDK without a host detector (Python's default) leaves out. True when added.
+ */
+export function addHostId(resource: Resource, hostId: string | undefined): boolean {
+  if (hostId === undefined) return false;
+  const attributes = (resource.attributes ??= []);
+  for (const kv of attributes) if (kv.key === ATTR.hostId) return false;
+  attributes.push(attr(ATTR.hostId, hostId));
+  return true;
 }

@@ -2,6 +2,7 @@ import type { Component, CreateSettings, Host } from '../../pipeline/component.j
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
 import { findAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import { clientInfoOf, type ClientInfo } from '../../pipeline/client-info.js';
+import { addHostId, readMachineId } from '../../pipeline/machine-id.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
 import type { KeyValue, LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
@@ -64,6 +65,8 @@ export class CorrelateProcessor implements Component, Consumers {
   /** Claims already refused, per connection (forgotten with the connection). */
   private readonly refused = new WeakMap<ClientInfo, Set<number>>();
   private readonly sources = new SpanSourceCheck();
+  /** Given to pid-less resources whose sender holds the connection here, as kernel spans carry it. */
+  private readonly hostId = readMachineId();
   private readonly unverified;
 
   private readonly placed;
@@ -124,6 +127,7 @@ export class CorrelateProcessor implements Component, Consumers {
       if (!pid && standIn) {
         pid = standIn;
         pidSource = 'otlp_connection';
+        if (rs.resource) addHostId(rs.resource, this.hostId);
       }
       const serviceName = String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service');
       let agentSpan: SpanRef | undefined;
@@ -144,8 +148,9 @@ export class CorrelateProcessor implements Component, Consumers {
 
   /**
    * For SDKs that report no `process.pid` (Python's default): the process holding the connection the
-   * request came over, on this processor's own index only (the resources pass on as sent). All
-   * resources of a request share its connection.
+   * request came over, on this processor's own index only (the resources pass on as sent, but for the
+   * `host.id` such an SDK leaves out: the sender runs here). All resources of a request share its
+   * connection.
    */
   private standIn(data: TracesData): number | undefined {
     const senders: Sender[] = [];

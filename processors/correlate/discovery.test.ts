@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { createHost } from '../../pipeline/host.js';
+import { readMachineId } from '../../pipeline/machine-id.js';
 import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
 import { findAttr } from '../../pipeline/otlp/attributes.js';
 import type { Signal, TracesData } from '../../pipeline/otlp/types.js';
@@ -87,9 +88,12 @@ describe('workload discovery: only a pid whose own connection carried the spans 
     expect(Buffer.from(open.parentSpanId!).toString('hex')).toBe('0000000000000007');
     expect(findAttr(open.attributes, 'aibom.correlation.key')).toBe('pid_time');
     expect(findAttr(open.attributes, 'aibom.process.pid_source')).toBe('otlp_connection');
-    // The agent's own spans passed on untouched: no process.pid was written into its resource.
+    // The agent's own spans passed on with no process.pid written into their resource; only the host.id
+    // such an SDK leaves out, the one the kernel spans carry (the sender runs here).
     const passed = made.find((d) => d.resourceSpans[0]!.scopeSpans[0]!.scope?.name === 'test')!;
     expect(findAttr(passed.resourceSpans[0]!.resource!.attributes, 'process.pid')).toBeUndefined();
+    expect(findAttr(passed.resourceSpans[0]!.resource!.attributes, 'host.id')).toBe(readMachineId());
+    expect(readMachineId()).toMatch(/\S/);
   });
 
   test('a relay is not the sender: no stand-in for a connection carrying several services, or whose holder does not run the SDK\'s language', async () => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import YAML from 'yaml';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
 import type { Consumers } from '../../pipeline/consumer.js';
+import { readMachineId } from '../../pipeline/machine-id.js';
 import { attrs, findAttr, type AttributeValue } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Resource, TracesData } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
@@ -19,6 +20,7 @@ const FAKE_PROC = fileURLToPath(new URL('./testdata/proc', import.meta.url));
 const DOCKER_ID = 'd2f1c5e4b3a29180d2f1c5e4b3a29180d2f1c5e4b3a29180d2f1c5e4b3a29180';
 const CONTAINERD_ID = '7c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d';
 const CRIO_ID = '0b9a8c7d6e5f40312b9a8c7d6e5f40312b9a8c7d6e5f40312b9a8c7d6e5f4031';
+const HOST_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 const CGROUPFS_ID = '5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f';
 
 const resource = (r: Record<string, AttributeValue | undefined>): Resource => ({ attributes: attrs(r) });
@@ -65,7 +67,7 @@ describe('enrich processor', () => {
   };
   const make = (over: Partial<EnrichConfig> = {}) => {
     metrics = new Metrics();
-    return new EnrichProcessor({ id: 'enrich', name: '', logger: silentLogger(), metrics }, { ...createDefaultConfig(), procPath: FAKE_PROC, ...over }, next, { now: () => clock, hostname: 'node-1' });
+    return new EnrichProcessor({ id: 'enrich', name: '', logger: silentLogger(), metrics }, { ...createDefaultConfig(), procPath: FAKE_PROC, ...over }, next, { now: () => clock, hostname: 'node-1', hostId: HOST_ID });
   };
   const skipped = (reason: string, signal = 'traces') => metrics.value(metrics.registry.getSingleMetric('aibom_enrich_skipped_resources_total') as never, { reason, signal });
   const enrichedCount = (signal = 'traces') => metrics.value(metrics.registry.getSingleMetric('aibom_enrich_enriched_resources_total') as never, { signal });
@@ -97,7 +99,7 @@ describe('enrich processor', () => {
     const before = read(r);
     await p.traces.consume({ resourceSpans: [{ resource: r, scopeSpans: [] }] });
     expect(traces).toHaveLength(1);
-    expect(read(r)).toEqual({ ...before, ...added });
+    expect(read(r)).toEqual({ ...before, [ATTR.hostId]: HOST_ID, ...added });
     expect(await enrichedCount()).toBe(1);
   });
 
@@ -166,7 +168,7 @@ describe('enrich processor', () => {
     try {
       cpSync(FAKE_PROC, proc, { recursive: true });
       const p = make({ procPath: proc, cacheTtlMs: 10_000, cacheSize: 2 });
-      const r = () => resource({ [ATTR.processPid]: 4242, [ATTR.processExecutableName]: 'python3' });
+      const r = () => resource({ [ATTR.processPid]: 4242, [ATTR.processExecutableName]: 'python3', [ATTR.hostId]: HOST_ID });
       const first = r();
       p.enrich(first);
       // The process ends and the pid is reused by a host process: the cached identity still holds...
@@ -209,12 +211,18 @@ describe('enrich processor on this machine (real /proc)', () => {
     return new EnrichProcessor({ id: 'enrich', name: '', logger: silentLogger(), metrics }, createDefaultConfig(), {});
   };
 
-  test('the test’s own child: the check passes, and outside a container nothing is added', () => {
+  test('the test’s own child: the check passes; outside a container only host.id is added, the machine-id kernel spans carry', () => {
     const p = run();
-    const r = resource({ [ATTR.processPid]: child.pid!, [ATTR.processExecutableName]: 'sleep', [ATTR.processCommandArgs]: ['sleep', '30'], [ATTR.hostName]: hostname() });
-    const before = read(r);
-    expect(p.enrich(r)).toBe('not_in_container');
-    expect(read(r)).toEqual(before);
+    const r = () => resource({ [ATTR.processPid]: child.pid!, [ATTR.processExecutableName]: 'sleep', [ATTR.processCommandArgs]: ['sleep', '30'], [ATTR.hostName]: hostname() });
+    const noHostId = r();
+    const before = read(noHostId);
+    expect(p.enrich(noHostId)).toBe('enriched');
+    expect(read(noHostId)).toEqual({ ...before, [ATTR.hostId]: readMachineId() });
+    expect(readMachineId()).toMatch(/\S/);
+    // What an SDK's host detector already said stays: nothing to add.
+    const withHostId = resource({ ...before, [ATTR.hostId]: 'from-sdk' });
+    expect(p.enrich(withHostId)).toBe('not_in_container');
+    expect(read(withHostId)[ATTR.hostId]).toBe('from-sdk');
   });
 
   test('the check fails for another program or command line under that pid', () => {

@@ -5,6 +5,7 @@ import { attr, findAttr } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Resource, Signal, TracesData } from '../../pipeline/otlp/types.js';
 import { environVar, mismatch, readContainerInfo, readEnviron, type ContainerInfo } from '../../pipeline/process-identity.js';
 import { redactCommandLine } from '../../pipeline/redact.js';
+import { addHostId, readMachineId } from '../../pipeline/machine-id.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import type { EnrichConfig } from './config.js';
 import { PidCache } from './pid-cache.js';
@@ -21,7 +22,7 @@ export type SkipReason =
   | 'other_host'
   /** The pid exists here but runs another program than the telemetry describes (reused, or another namespace). */
   | 'other_process'
-  /** The right process, outside any container: nothing to add. */
+  /** The right process, outside any container, its `host.id` already set: nothing to add. */
   | 'not_in_container';
 
 /** What is remembered of one pid until the cache's time to live ends. */
@@ -42,12 +43,16 @@ export interface EnrichOptions {
   now?: () => number;
   /** This host's name, as an SDK's host detector reports it (os.hostname()). */
   hostname?: string;
+  /** This host's `host.id` (default: the machine-id, `pipeline/machine-id.ts`); null: none to add. */
+  hostId?: string | null;
 }
 
 /**
- * Adds the container and Kubernetes identity of the process (`container.id`, `k8s.pod.uid`,
+ * Adds the host and container identity of the process (`host.id`, `container.id`, `k8s.pod.uid`,
  * `k8s.pod.name`, `k8s.namespace.name`) to resources that carry `process.pid` but no `container.id`,
- * reading /proc as receiver/ebpf does. A pid means something here only if it is the same process: the
+ * reading /proc as receiver/ebpf does. `host.id` is the one kernel spans carry: a backend then sees an
+ * agent and the kernel activity under its spans on one host (SDKs without a host detector, Python's
+ * default, report none). A pid means something here only if it is the same process: the
  * telemetry's `process.executable.name`/`process.command_args` must match /proc and its `host.name`
  * this host, else nothing is added. Never overwrites an attribute the SDK set. Works in place (the
  * processor owns the data it consumes) and passes the data on at once.
@@ -59,6 +64,7 @@ export class EnrichProcessor implements Component, Consumers {
   private readonly cache: PidCache<ProcessEntry>;
   private readonly now: () => number;
   private readonly hostname: string;
+  private readonly hostId: string | undefined;
   private readonly enriched;
   private readonly skipped;
 
@@ -71,10 +77,11 @@ export class EnrichProcessor implements Component, Consumers {
     this.cache = new PidCache(config.cacheSize, config.cacheTtlMs);
     this.now = options.now ?? Date.now;
     this.hostname = options.hostname ?? osHostname();
+    this.hostId = options.hostId === undefined ? readMachineId() : (options.hostId ?? undefined);
     const m = settings.metrics;
     this.enriched =
       (m.registry.getSingleMetric('aibom_enrich_enriched_resources_total') as ReturnType<typeof m.counter> | undefined) ??
-      m.counter('aibom_enrich_enriched_resources_total', 'Resources given the container/Kubernetes identity of their process.', ['component', 'signal']);
+      m.counter('aibom_enrich_enriched_resources_total', 'Resources given the host, container or Kubernetes identity of their process.', ['component', 'signal']);
     this.skipped =
       (m.registry.getSingleMetric('aibom_enrich_skipped_resources_total') as ReturnType<typeof m.counter> | undefined) ??
       m.counter('aibom_enrich_skipped_resources_total', 'Resources left unchanged, by reason.', ['component', 'signal', 'reason']);
@@ -174,7 +181,9 @@ export class EnrichProcessor implements Component, Consumers {
     if (verdict) return 'other_process';
 
     const info = entry.info;
-    if (!info.containerId && !info.podUid) return 'not_in_container';
+    // The process runs on this kernel (in a container or not), so this host's id is its host's.
+    const hostIdAdded = addHostId(resource, this.hostId);
+    if (!info.containerId && !info.podUid) return hostIdAdded ? 'enriched' : 'not_in_container';
     const have = new Set(attributes.map((kv) => kv.key));
     const add = (key: string, value: string | undefined) => {
       if (value && !have.has(key)) attributes.push(attr(key, value));

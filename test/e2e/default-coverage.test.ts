@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readMachineId } from '../../pipeline/machine-id.js';
 import { APPS } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
 import { startListening } from '../support/listening.js';
@@ -169,6 +170,10 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
       const outline = `\n${tree.outline()}`;
       expect(tree.attr(open, 'aibom.monitor.coverage'), outline).toBe('complete');
       expect(kernelResourceOf(tree, out.pid), outline).toMatchObject({ 'aibom.monitor.reason': 'env_marker', 'aibom.monitor.env_marker': 'OPENAI_*', 'aibom.monitor.coverage': 'complete' });
+      // Its resource names no host either; the agent's spans get this host's id, as the kernel spans under them have.
+      const llm = tree.where((_, a) => a['aibom.span.kind'] === 'llm')[0]!;
+      expect(tree.attr(llm, 'host.id'), outline).toBe(readMachineId());
+      expect(tree.attr(open, 'host.id'), outline).toBe(readMachineId());
       console.log(`Python agent started after the collector, first run's kernel spans: ${tree.kernel().length}`);
     } finally {
       await collector.stop();

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { agentCommand, APPS, runReferenceAgent } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
-import { Jaeger } from '../support/jaeger.js';
+import { Jaeger, type JaegerSpan } from '../support/jaeger.js';
+import { readMachineId } from '../../pipeline/machine-id.js';
 import { startListening } from '../support/listening.js';
 import { spansOf } from '../support/otlp-json.js';
 import { freePort } from '../support/ports.js';
@@ -42,6 +43,17 @@ interface AgentOutput {
   tokenFile: string;
   runs: { scenario: string; traceId: string; spanId: string; ok: boolean; toolCalls: { name: string }[]; error?: string }[];
   mcpChildren: { pid: number; cmdline: string }[];
+}
+
+/**
+ * Kernel spans name the host as the agent's spans do (host.id, the machine-id): Jaeger sees one host, so
+ * it never computes a clock skew between a kernel span and the agent span it sits under.
+ */
+function expectOneHost(tree: TraceTree, agentSpan: JaegerSpan): void {
+  expect(tree.attr(agentSpan, 'host.id'), agentSpan.name).toBe(readMachineId());
+  for (const k of tree.kernel()) expect(tree.attr(k, 'host.id'), k.name).toBe(readMachineId());
+  const skewed = tree.kernel().filter((k) => /clock skew adjustment (disabled|delta)/.test(JSON.stringify(tree.attr(k, '@jaeger@warnings') ?? '')));
+  expect(skewed.map((k) => k.name)).toEqual([]);
 }
 
 describe('execution chains in Jaeger: kernel activity under the LangChain/MCP span that caused it', () => {
@@ -235,13 +247,7 @@ service:
     const llms = tree.where((_, a) => a['aibom.span.kind'] === 'llm');
     assertChain(tree, (name) => tools.find((t) => t.name === name), llms, 'read_text_file');
     expect(tree.where((s) => s.name === 'agent.run')).toHaveLength(1);
-    // Kernel spans name the host as the agent's SDK does (host.id): Jaeger sees one host, so it never
-    // computes a clock skew between a kernel span and the agent span it sits under.
-    const agentHost = tree.attr(tree.where((s) => s.name === 'agent.run')[0]!, 'host.id');
-    expect(agentHost).toMatch(/\S/);
-    for (const k of tree.kernel()) expect(tree.attr(k, 'host.id'), k.name).toBe(agentHost);
-    const skewed = tree.kernel().filter((k) => /clock skew adjustment (disabled|delta)/.test(JSON.stringify(tree.attr(k, '@jaeger@warnings') ?? '')));
-    expect(skewed.map((k) => k.name)).toEqual([]);
+    expectOneHost(tree, tree.where((s) => s.name === 'agent.run')[0]!);
     await expectTokenRead(out.tokenFile);
   });
 
@@ -256,6 +262,8 @@ service:
     const tools = tree.where((_, a) => a['aibom.span.kind'] === 'tool');
     const llms = tree.where((_, a) => a['aibom.span.kind'] === 'llm');
     assertChain(tree, (name) => tools.find((t) => t.name.includes(name)), llms, 'read_text_file');
+    // The Python SDK's resource names no host; enrich gives its verified process this host's id.
+    expectOneHost(tree, llms[0]!);
     await expectTokenRead(out.tokenFile);
   });
 
