@@ -1,4 +1,3 @@
-import dgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { APPS, runReferenceAgent } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
+import { startDnsResponder, type DnsResponder } from '../support/dns-responder.js';
 import { Jaeger } from '../support/jaeger.js';
 import { startListening } from '../support/listening.js';
 import { logRecordsOf, plainAttributes } from '../support/otlp-json.js';
@@ -83,30 +83,6 @@ function defaultWithJaeger(jaegerEndpoint: string): string {
   return stringify(doc);
 }
 
-/** A DNS responder on a 127.0.0.x address: every A query gets 127.0.0.1, so nothing reaches the system resolver. */
-async function dnsResponder(address: string): Promise<{ queries: string[]; close: () => void }> {
-  const u = dgram.createSocket('udp4');
-  const queries: string[] = [];
-  u.on('message', (m, peer) => {
-    const labels: string[] = [];
-    let i = 12;
-    while (i < m.length && m[i]! > 0) {
-      labels.push(m.subarray(i + 1, i + 1 + m[i]!).toString());
-      i += 1 + m[i]!;
-    }
-    queries.push(labels.join('.'));
-    const question = m.subarray(12, i + 5);
-    const header = Buffer.from([m[0]!, m[1]!, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
-    const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]);
-    u.send(Buffer.concat([header, question, answer]), peer.port, peer.address);
-  });
-  await new Promise<void>((resolve, reject) => {
-    u.once('error', reject);
-    u.bind(53, address, () => resolve());
-  });
-  return { queries, close: () => u.close() };
-}
-
 /** One collector on the embedded default (plus Jaeger) with its own data directory, restartable with the same ports. */
 class DefaultCollector {
   collector!: Collector;
@@ -177,7 +153,7 @@ describe.each([
   let c: DefaultCollector;
   let llm: { proc: Proc; ports: number[] };
   let services: { proc: Proc; ports: number[] };
-  let dns: { queries: string[]; close: () => void } | undefined;
+  let dns: DnsResponder | undefined;
   // Run as users run them: the interpreter itself, no command name the sensor is told about.
   const command = lang === 'js' ? process.execPath : join(APPS, 'agent-py', '.venv', 'bin', 'python');
   const script = join(APPS, lang === 'js' ? 'agent-js/agent.mjs' : 'agent-py/agent.py');
@@ -302,8 +278,8 @@ describe.each([
     const drift = await agent([{ scenario: 'faq', prompt: 'How do I reset my password?' }], { AGENT_MODEL: 'gpt-4.1-mini' });
     await waitFor('new-model on the agent', () => c.deviations().find((d) => d.traceId === drift.runs[0]!.traceId && d.attrs['aibom.deviation.rule'] === 'new-model' && d.attrs['aibom.deviation.observed'] === 'gpt-4.1-mini'), 30_000, 500);
 
-    const responder = '127.0.0.77';
-    dns = await dnsResponder(responder);
+    dns = await startDnsResponder();
+    const responder = dns.address;
     const secret = join(secrets, '.aws', 'credentials');
     mkdirSync(join(secrets, '.aws'), { recursive: true });
     writeFileSync(secret, '[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE00\n');

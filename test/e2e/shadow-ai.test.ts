@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { APPS } from '../support/apps.js';
 import { Collector } from '../support/collector.js';
+import { startDnsResponder, type DnsResponder } from '../support/dns-responder.js';
 import { startListening } from '../support/listening.js';
 import { logRecordsOf, spansOf } from '../support/otlp-json.js';
 import { Proc, waitFor } from '../support/process.js';
@@ -32,28 +33,6 @@ const CORRELATE_WINDOW_MS = 30_000;
 type Json = Record<string, unknown>;
 const propOf = (c: Json, name: string): string | undefined => ((c.properties ?? []) as { name: string; value: string }[]).find((p) => p.name === `aibom-collector:${name}`)?.value;
 
-/** A DNS responder on 127.x.y.z:53 answering every A query with 127.0.0.1. */
-async function startDns(): Promise<{ address: string; queries: string[]; close: () => void }> {
-  const address = `127.${53 + Math.floor(Math.random() * 150)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
-  const sock = dgram.createSocket('udp4');
-  const queries: string[] = [];
-  sock.on('message', (q, peer) => {
-    let pos = 12;
-    const labels: string[] = [];
-    while (q[pos]) {
-      labels.push(q.toString('latin1', pos + 1, pos + 1 + q[pos]!));
-      pos += 1 + q[pos]!;
-    }
-    queries.push(labels.join('.'));
-    const question = q.subarray(12, pos + 5);
-    const header = Buffer.from([q[0]!, q[1]!, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
-    const answer = Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 127, 0, 0, 1]);
-    sock.send(Buffer.concat([header, question, answer]), peer.port, peer.address);
-  });
-  await new Promise<void>((resolve, reject) => sock.once('error', reject).bind(53, address, resolve));
-  return { address, queries, close: () => sock.close() };
-}
-
 /** "api.openai.com" over TLS: a self-signed certificate the client trusts, forwarding to the fake LLM. */
 async function startTlsFront(llmPort: number, dir: string): Promise<{ port: number; ca: string; close: () => void }> {
   const key = join(dir, 'key.pem');
@@ -73,14 +52,14 @@ async function startTlsFront(llmPort: number, dir: string): Promise<{ port: numb
 
 describe('the embedded default finds AI workloads nobody instrumented or declared', () => {
   let llm: { proc: Proc; ports: number[] };
-  let dns: Awaited<ReturnType<typeof startDns>>;
+  let dns: DnsResponder;
   let tls: Awaited<ReturnType<typeof startTlsFront>>;
   let collector: Collector;
   let dataDir: string;
 
   beforeAll(async () => {
     llm = await startListening(process.execPath, [join(APPS, 'fake-llm', 'server.mjs'), '--port', '0']);
-    dns = await startDns();
+    dns = await startDnsResponder();
     tls = await startTlsFront(llm.ports[0]!, mkdtempSync(join(tmpdir(), 'aibom-shadow-tls-')));
     ({ collector, dataDir } = await Collector.startDefault());
     if ((await collector.metric('aibom_ebpf_sensor_up')) !== 1) throw new Error(`the eBPF sensor is not running under the default config\n${collector.proc.tail(40)}`);
