@@ -6,7 +6,7 @@
  *   bench/setup.sh && npm run build && node dist/bench/passthrough.js
  *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
  *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR] [--pipeline batch|default]
- *     [--baseline-main OTHER/dist/pipeline/cli/main.js]
+ *     [--baseline-main OTHER/dist/pipeline/cli/main.js] [--shape llm|agent]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
  * generator and the sink (Go, .tools/bin/otlpbench, both GOMAXPROCS=1) share CPU 0. The sink counts
@@ -45,6 +45,9 @@ const { values } = parseArgs({
     pipeline: { type: 'string', default: 'batch' },
     // Another build's dist/pipeline/cli/main.js, measured first in the same run (before/after figures).
     'baseline-main': { type: 'string' },
+    // llm: every span an LLM client call in its own trace (the costliest case for the AI processors);
+    // agent: agent-run traces of 10 spans (root, 3 LLM calls, 3 tools, 2 HTTP calls, 1 MCP call).
+    shape: { type: 'string', default: 'llm' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -52,6 +55,8 @@ const WARMUP = Number(values.warmup);
 const RATE = Number(values.rate);
 const SPANS = Number(values['spans-per-request']);
 const CONCURRENCY = Number(values.concurrency);
+const SHAPE = values.shape!;
+if (SHAPE !== 'llm' && SHAPE !== 'agent') throw new Error(`--shape: llm or agent, got ${SHAPE}`);
 const NODE_ARGS = values['node-args']!.split(/\s+/).filter(Boolean);
 const HARNESS_CPU = '0';
 const COLLECTOR_CPU = '1';
@@ -144,7 +149,7 @@ async function window(sink: Proc, load: Proc, pid: number | undefined, seconds: 
 }
 
 async function phase(sink: Proc, target: string, rate: number, pid: number | undefined): Promise<Window> {
-  const load = harness('load', ['-target', target, '-concurrency', String(CONCURRENCY), '-spans', String(SPANS), '-rate', String(rate)]);
+  const load = harness('load', ['-target', target, '-concurrency', String(CONCURRENCY), '-spans', String(SPANS), '-rate', String(rate), '-shape', SHAPE]);
   try {
     await waitListening(load, 'load generator');
     await sleep(WARMUP);
@@ -220,7 +225,7 @@ const results: Result[] = [];
 try {
   await waitListening(sink, 'sink');
   console.log(
-    `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC; ${SPANS} spans/request (10 attributes + 1 event each); collector on CPU ${COLLECTOR_CPU}, ` +
+    `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC; ${SPANS} spans/request (${SHAPE === 'llm' ? 'LLM client spans, each its own trace: 10 attributes + 1 event each' : 'agent runs: traces of 10 root/LLM/tool/HTTP/MCP spans'}; fresh trace ids every request); collector on CPU ${COLLECTOR_CPU}, ` +
       `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);

@@ -2,7 +2,7 @@
 // OTLP/gRPC pass-through measurement, written so that neither is the bottleneck.
 //
 //	otlpbench sink -addr 127.0.0.1:4319
-//	otlpbench load -target 127.0.0.1:4317 [-concurrency 8] [-spans 100] [-rate 0]
+//	otlpbench load -target 127.0.0.1:4317 [-concurrency 8] [-spans 100] [-rate 0] [-shape llm|agent]
 //
 // Payloads are encoded once at start-up and sent as raw bytes; the sink counts spans by walking the
 // protobuf wire format (three nested length-delimited fields) without decoding anything else. Both
@@ -11,11 +11,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
@@ -182,56 +184,165 @@ func double(k string, v float64) *common.KeyValue {
 	return &common.KeyValue{Key: k, Value: &common.AnyValue{Value: &common.AnyValue_DoubleValue{DoubleValue: v}}}
 }
 
-// request builds one LLM-like request: one resource, one scope, `spans` client spans with ten GenAI
-// and HTTP attributes and a gen_ai.choice event each. `seq` makes trace and span ids unique.
-func request(seq, spans int) []byte {
-	now := uint64(time.Now().UnixNano())
-	ss := make([]*trace.Span, spans)
-	for i := range ss {
-		tid := make([]byte, 16)
-		sid := make([]byte, 8)
-		binary.BigEndian.PutUint64(tid, uint64(seq))
-		binary.BigEndian.PutUint64(tid[8:], uint64(i)|0x0af7651916cd0000)
-		binary.BigEndian.PutUint64(sid, uint64(seq)<<20|uint64(i)+1)
-		ss[i] = &trace.Span{
-			TraceId:           tid,
-			SpanId:            sid,
-			ParentSpanId:      []byte{0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31},
-			Name:              "chat gpt-4o",
-			Kind:              trace.Span_SPAN_KIND_CLIENT,
-			StartTimeUnixNano: now,
-			EndTimeUnixNano:   now + 1_500_000_000,
-			Attributes: []*common.KeyValue{
-				str("gen_ai.operation.name", "chat"),
-				str("gen_ai.provider.name", "openai"),
-				str("gen_ai.request.model", "gpt-4o"),
-				integer("gen_ai.usage.input_tokens", 812),
-				integer("gen_ai.usage.output_tokens", 96),
-				str("server.address", "api.openai.com"),
-				integer("server.port", 443),
-				str("http.request.method", "POST"),
-				integer("http.response.status_code", 200),
-				double("gen_ai.request.temperature", 0.2),
-			},
-			Events: []*trace.Span_Event{{
-				TimeUnixNano: now + 10,
-				Name:         "gen_ai.choice",
-				Attributes:   []*common.KeyValue{integer("index", 0), str("gen_ai.response.finish_reason", "stop")},
-			}},
-			Status: &trace.Status{Code: trace.Status_STATUS_CODE_OK},
-		}
+// A pre-encoded request and where its ids sit in it, so each send can carry fresh ones.
+type payload struct {
+	bytes    []byte
+	traceIDs []int // offsets of 16-byte trace ids
+	spanIDs  []int // offsets of 8-byte span and parent span ids
+}
+
+// withFreshIDs returns a copy of the request whose traces are new ones: every trace id gets `n` in
+// its first 8 bytes, every span id (and parent reference, the same bytes) `n` xored into its first 4.
+// Without it the distinct requests would repeat their traces every round, which a trace-keyed
+// processor (baseline, provenance) would see as old traces growing.
+func (p *payload) withFreshIDs(n uint64) []byte {
+	b := make([]byte, len(p.bytes))
+	copy(b, p.bytes)
+	for _, at := range p.traceIDs {
+		binary.BigEndian.PutUint64(b[at:], n)
 	}
-	req := &collectortrace.ExportTraceServiceRequest{ResourceSpans: []*trace.ResourceSpans{{
-		Resource: &resource.Resource{Attributes: []*common.KeyValue{
-			str("service.name", "bench-agent"), integer("process.pid", 1234), str("host.name", "bench"),
-		}},
-		ScopeSpans: []*trace.ScopeSpans{{Scope: &common.InstrumentationScope{Name: "bench", Version: "1"}, Spans: ss}},
-	}}}
+	for _, at := range p.spanIDs {
+		binary.BigEndian.PutUint32(b[at:], binary.BigEndian.Uint32(b[at:])^uint32(n))
+	}
+	return b
+}
+
+// encode marshals a request and finds every occurrence of the ids it was built with. The ids are
+// random, so their bytes occur nowhere else in the request.
+func encode(req *collectortrace.ExportTraceServiceRequest, traceIDs, spanIDs [][]byte) *payload {
 	b, err := proto.Marshal(req)
 	if err != nil {
 		panic(err)
 	}
-	return b
+	p := &payload{bytes: b}
+	find := func(id []byte) (offsets []int) {
+		for from := 0; ; {
+			i := bytes.Index(b[from:], id)
+			if i < 0 {
+				return offsets
+			}
+			offsets = append(offsets, from+i)
+			from += i + len(id)
+		}
+	}
+	for _, id := range traceIDs {
+		p.traceIDs = append(p.traceIDs, find(id)...)
+	}
+	for _, id := range spanIDs {
+		p.spanIDs = append(p.spanIDs, find(id)...)
+	}
+	return p
+}
+
+func randomID(r *rand.Rand, n int) []byte {
+	id := make([]byte, n)
+	for i := range id {
+		id[i] = byte(r.IntN(256))
+	}
+	return id
+}
+
+var benchResource = &resource.Resource{Attributes: []*common.KeyValue{
+	str("service.name", "bench-agent"), integer("process.pid", 1234), str("host.name", "bench"),
+}}
+
+func oneRequest(spans []*trace.Span) *collectortrace.ExportTraceServiceRequest {
+	return &collectortrace.ExportTraceServiceRequest{ResourceSpans: []*trace.ResourceSpans{{
+		Resource:   benchResource,
+		ScopeSpans: []*trace.ScopeSpans{{Scope: &common.InstrumentationScope{Name: "bench", Version: "1"}, Spans: spans}},
+	}}}
+}
+
+// llmSpan is an LLM client call: ten GenAI and HTTP attributes and a gen_ai.choice event.
+func llmSpan(tid, sid, parent []byte, start uint64) *trace.Span {
+	return &trace.Span{
+		TraceId:           tid,
+		SpanId:            sid,
+		ParentSpanId:      parent,
+		Name:              "chat gpt-4o",
+		Kind:              trace.Span_SPAN_KIND_CLIENT,
+		StartTimeUnixNano: start,
+		EndTimeUnixNano:   start + 1_500_000_000,
+		Attributes: []*common.KeyValue{
+			str("gen_ai.operation.name", "chat"),
+			str("gen_ai.provider.name", "openai"),
+			str("gen_ai.request.model", "gpt-4o"),
+			integer("gen_ai.usage.input_tokens", 812),
+			integer("gen_ai.usage.output_tokens", 96),
+			str("server.address", "api.openai.com"),
+			integer("server.port", 443),
+			str("http.request.method", "POST"),
+			integer("http.response.status_code", 200),
+			double("gen_ai.request.temperature", 0.2),
+		},
+		Events: []*trace.Span_Event{{
+			TimeUnixNano: start + 10,
+			Name:         "gen_ai.choice",
+			Attributes:   []*common.KeyValue{integer("index", 0), str("gen_ai.response.finish_reason", "stop")},
+		}},
+		Status: &trace.Status{Code: trace.Status_STATUS_CODE_OK},
+	}
+}
+
+// llmRequest: `spans` LLM client spans, each its own trace (under a parent the request does not carry).
+func llmRequest(r *rand.Rand, spans int) *payload {
+	now := uint64(time.Now().UnixNano())
+	var tids, sids [][]byte
+	parent := randomID(r, 8)
+	ss := make([]*trace.Span, spans)
+	for i := range ss {
+		tid, sid := randomID(r, 16), randomID(r, 8)
+		tids, sids = append(tids, tid), append(sids, sid)
+		ss[i] = llmSpan(tid, sid, parent, now)
+	}
+	return encode(oneRequest(ss), tids, append(sids, parent))
+}
+
+// agentRequest: traces of an agent run, ten spans each (spans/10 traces): the agent's root span,
+// three LLM calls, three tool calls, the HTTP calls of two tools and the MCP call of the third, as
+// LangChain/OpenInference/MCP instrumentation in GenAI conventions reports them.
+func agentRequest(r *rand.Rand, spans int) *payload {
+	now := uint64(time.Now().UnixNano())
+	var tids, sids [][]byte
+	var ss []*trace.Span
+	for t := 0; t < spans/10; t++ {
+		tid := randomID(r, 16)
+		tids = append(tids, tid)
+		id := func() []byte { sid := randomID(r, 8); sids = append(sids, sid); return sid }
+		root := id()
+		at := now
+		span := func(sid, parent []byte, name string, kind trace.Span_SpanKind, ms uint64, attrs ...*common.KeyValue) *trace.Span {
+			s := &trace.Span{TraceId: tid, SpanId: sid, ParentSpanId: parent, Name: name, Kind: kind, StartTimeUnixNano: at, EndTimeUnixNano: at + ms*1_000_000, Attributes: attrs, Status: &trace.Status{Code: trace.Status_STATUS_CODE_OK}}
+			return s
+		}
+		tool := func(name, callID string) (*trace.Span, []byte) {
+			sid := id()
+			return span(sid, root, "execute_tool "+name, trace.Span_SPAN_KIND_INTERNAL, 300,
+				str("gen_ai.operation.name", "execute_tool"), str("gen_ai.tool.name", name), str("gen_ai.tool.call.id", callID), str("gen_ai.tool.type", "function")), sid
+		}
+		httpCall := func(parent []byte, url, host string, port int64) *trace.Span {
+			return span(id(), parent, "POST", trace.Span_SPAN_KIND_CLIENT, 250,
+				str("http.request.method", "POST"), str("url.full", url), str("server.address", host), integer("server.port", port), integer("http.response.status_code", 200))
+		}
+		ss = append(ss, span(root, nil, "invoke_agent support-agent", trace.Span_SPAN_KIND_INTERNAL, 9_000,
+			str("gen_ai.operation.name", "invoke_agent"), str("gen_ai.agent.name", "support-agent"), str("gen_ai.provider.name", "openai")))
+		ss = append(ss, llmSpan(tid, id(), root, at))
+		at += 1_600_000_000
+		kb, kbID := tool("search_kb", "call_kb1")
+		ss = append(ss, kb, httpCall(kbID, "http://kb.internal:8080/search", "kb.internal", 8080))
+		at += 400_000_000
+		ss = append(ss, llmSpan(tid, id(), root, at))
+		at += 1_600_000_000
+		rf, rfID := tool("read_file", "call_fs1")
+		ss = append(ss, rf, span(id(), rfID, "tools/call read_file", trace.Span_SPAN_KIND_CLIENT, 200,
+			str("mcp.method.name", "tools/call"), str("gen_ai.tool.name", "read_file"), str("gen_ai.operation.name", "execute_tool"), str("mcp.session.id", "8f2c1e"), str("network.transport", "pipe")))
+		at += 400_000_000
+		ss = append(ss, llmSpan(tid, id(), root, at))
+		at += 1_600_000_000
+		tk, tkID := tool("create_ticket", "call_tk1")
+		ss = append(ss, tk, httpCall(tkID, "http://tickets.internal:8081/tickets", "tickets.internal", 8081))
+	}
+	return encode(oneRequest(ss), tids, sids)
 }
 
 func load(args []string) error {
@@ -240,14 +351,27 @@ func load(args []string) error {
 	concurrency := fs.Int("concurrency", 8, "requests in flight at most")
 	spans := fs.Int("spans", 100, "spans per request")
 	rate := fs.Float64("rate", 0, "spans/s to offer; 0 = closed loop (each sender sends its next request when the last is answered)")
-	distinct := fs.Int("distinct", 64, "distinct pre-encoded requests, sent round robin")
+	distinct := fs.Int("distinct", 64, "distinct pre-encoded requests, sent round robin (each send with fresh trace and span ids)")
+	shape := fs.String("shape", "llm", "llm: every span an LLM client call in its own trace; agent: agent-run traces of 10 spans (root, LLM, tool, HTTP, MCP spans)")
 	every := fs.Duration("every", 250*time.Millisecond, "report interval")
 	backoff := fs.Duration("refused-backoff", 20*time.Millisecond, "sender pause after a refused request")
 	_ = fs.Parse(args)
 
-	payloads := make([][]byte, *distinct)
+	build := llmRequest
+	switch *shape {
+	case "llm":
+	case "agent":
+		if *spans%10 != 0 {
+			return fmt.Errorf("-shape agent: -spans must be a multiple of 10, got %d", *spans)
+		}
+		build = agentRequest
+	default:
+		return fmt.Errorf("-shape: llm or agent, got %q", *shape)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	payloads := make([]*payload, *distinct)
 	for i := range payloads {
-		payloads[i] = request(i, *spans)
+		payloads[i] = build(r, *spans)
 	}
 	conn, err := grpc.NewClient(*target,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -259,14 +383,15 @@ func load(args []string) error {
 	defer conn.Close()
 
 	var sentSpans, okRequests, refused, missed atomic.Int64
-	fmt.Fprintf(os.Stderr, "load: %d-span requests of %d bytes to %s\n", *spans, len(payloads[0]), *target)
+	fmt.Fprintf(os.Stderr, "load: %d-span %s requests of %d bytes to %s\n", *spans, *shape, len(payloads[0].bytes), *target)
 	go report(*every, func() map[string]any {
 		return map[string]any{"sent_spans": sentSpans.Load(), "ok_requests": okRequests.Load(), "refused": refused.Load(), "missed": missed.Load()}
 	})
 
 	var seq atomic.Int64
 	send := func() {
-		p := payloads[int(seq.Add(1))%len(payloads)]
+		n := seq.Add(1)
+		p := payloads[int(n)%len(payloads)].withFreshIDs(uint64(n))
 		var out []byte
 		err := conn.Invoke(context.Background(), exportMethod, &p, &out)
 		if err != nil {
@@ -316,4 +441,3 @@ func load(args []string) error {
 		}
 	}
 }
-
