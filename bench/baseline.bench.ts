@@ -9,6 +9,11 @@
  *   fed through the traces consumer and evaluated (tick after settle), with frozen profiles learned
  *   from the same run: recording, trace buffer, observation, rule checks. Agent spans are measured
  *   alone; a kernel span's cost is what the kernel spans add to the whole run. The next hop does nothing.
+ * - loadgen-shaped (what `bench/passthrough.ts --pipeline default` sends: 100 LLM client spans per
+ *   request, each its own trace, 10 GenAI/HTTP attributes + 1 event; received as bytes and put
+ *   through the real `normalize` first, as in the default pipeline), the embedded default's config
+ *   (learning profiles, 4096 open traces: at this rate traces are pushed out before `settle`), at a
+ *   clock of 20k spans/s: CPU µs per span (process.cpuUsage), and the heap an open trace holds.
  * - memory: heapUsed after gc() per profile, for the profiles the reference run makes (typical) and
  *   for profiles filled to every bound of the default config (worst case: 100-character values).
  */
@@ -24,6 +29,8 @@ import { createHost } from '../pipeline/host.js';
 import { BaselineProcessor } from '../processors/baseline/baseline-processor.js';
 import { createDefaultConfig } from '../processors/baseline/config.js';
 import { Profile } from '../processors/baseline/profile.js';
+import { normalizeProcessorFactory } from '../processors/normalize/index.js';
+import { attrs } from '../pipeline/otlp/attributes.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.warn('run with node --expose-gc for the memory figures');
@@ -92,6 +99,105 @@ const agentOnly = await measure('agent spans only', only(false));
 const kernelSpans = count(only(true));
 const perKernelUs = (count(reference) / all - count(only(false)) / agentOnly) / kernelSpans * 1e6;
 console.log(`per kernel span (what ${kernelSpans} kernel spans add to a run): ${perKernelUs.toFixed(2)} µs`);
+
+// ---------------------------------------------------------------- loadgen-shaped spans
+/** One loadgen request (bench/loadgen/main.go `request`) as protobuf bytes, its trace ids starting with `seq`. */
+function loadgenRequest(seq: number): Buffer {
+  const now = Date.now() * 1e6;
+  const spans = Array.from({ length: 100 }, (_, i) => {
+    const traceId = Buffer.alloc(16);
+    traceId.writeUInt32BE(seq >>> 0, 4);
+    traceId.writeUInt32BE(i, 12);
+    const spanId = Buffer.alloc(8);
+    spanId.writeUInt32BE(seq >>> 0, 0);
+    spanId.writeUInt32BE(i + 1, 4);
+    return {
+      traceId,
+      spanId,
+      parentSpanId: Buffer.from('b7ad6b7169203331', 'hex'),
+      name: 'chat gpt-4o',
+      kind: 3,
+      startTimeUnixNano: String(now),
+      endTimeUnixNano: String(now + 1_500_000_000),
+      attributes: attrs({
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.usage.input_tokens': 812,
+        'gen_ai.usage.output_tokens': 96,
+        'server.address': 'api.openai.com',
+        'server.port': 443,
+        'http.request.method': 'POST',
+        'http.response.status_code': 200,
+        'gen_ai.request.temperature': 0.2,
+      }),
+      events: [{ timeUnixNano: String(now + 10), name: 'gen_ai.choice', attributes: attrs({ index: 0, 'gen_ai.response.finish_reason': 'stop' }) }],
+      status: { code: 1 },
+    };
+  });
+  const data = { resourceSpans: [{ resource: { attributes: attrs({ 'service.name': 'bench-agent', 'process.pid': 1234, 'host.name': 'bench' }) }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
+  return Buffer.from(tracesCodec.encode(data as unknown as TracesData));
+}
+
+const normalize = normalizeProcessorFactory.create(
+  { id: 'normalize', name: '', logger: silentLogger(), metrics: new Metrics() },
+  normalizeProcessorFactory.createDefaultConfig(),
+  { traces: { consume: async () => {} } },
+);
+/** `n` requests as the receiver hands them on (spans still bytes), through normalize. */
+async function received(n: number, from: number): Promise<TracesData[]> {
+  const out: TracesData[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = tracesCodec.decodeReceived(loadgenRequest(from + i));
+    await normalize.traces!.consume(d);
+    out.push(d);
+  }
+  return out;
+}
+
+{
+  let clock = 1_000_000;
+  const next = { traces: { consume: async (_d: TracesData) => {} }, logs: { consume: async () => {} } };
+  const p = new BaselineProcessor({ id: 'baseline', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), next, () => clock);
+  await p.start(createHost());
+  // 200 requests = 20k traces, so a trace id comes back only long after it was pushed out.
+  const pool = await received(200, 0);
+  let i = 0;
+  /** One request at 20k spans/s (5 ms of the clock), a tick every 100 ms of it. */
+  const request = async () => {
+    await p.traces.consume(pool[i++ % pool.length]!);
+    clock += 5;
+    if (clock % 100 === 0) await p.tick();
+  };
+  for (let w = 0; w < 400; w++) await request();
+  gc?.();
+  const cpu = process.cpuUsage();
+  const end = Date.now() + SECONDS * 1000;
+  let n = 0;
+  while (Date.now() < end) {
+    for (let k = 0; k < 10; k++) await request();
+    n += 10;
+  }
+  const used = process.cpuUsage(cpu);
+  console.log(`loadgen-shaped (1 LLM span per trace, learning, default config)  ${((used.user + used.system) / (n * 100)).toFixed(2)} µs CPU per span`);
+  await p.shutdown();
+}
+{
+  // Heap an open trace holds: 4000 one-span traces open (below max_open_traces), spans dropped after.
+  let clock = 1_000_000;
+  const next = { traces: { consume: async (_d: TracesData) => {} }, logs: { consume: async () => {} } };
+  const p = new BaselineProcessor({ id: 'baseline', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), next, () => clock);
+  await p.start(createHost());
+  await p.traces.consume((await received(1, 1_000_000))[0]!);
+  clock += 1000;
+  await p.tick();
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  for (let r = 0; r < 40; r++) await p.traces.consume((await received(1, 2_000_000 + r))[0]!);
+  gc?.();
+  console.log(`loadgen-shaped open trace (1 LLM span, not yet evaluated): ${((process.memoryUsage().heapUsed - before) / 4000).toFixed(0)} B of heap per trace`);
+  await p.shutdown();
+}
 
 // ---------------------------------------------------------------- memory per profile
 {
