@@ -1,48 +1,57 @@
 import { findAttr, fromAnyValue, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { eachAttribute, spanIds } from '../../pipeline/otlp/span-view.js';
-import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
+import type { Int64, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
 import { canonicalView, type CanonicalSpan } from '../normalize/index.js';
+import type { ComponentOf } from './facts.js';
 
-/** What the baseline keeps of one span while its trace is open: ids, times and the facts it reads. */
+/**
+ * What the baseline keeps of one span while its trace is open: ids, times and the facts it reads.
+ * Nothing is made per span that the span does not already hold: the ids are the hex strings
+ * `spanIds` keeps on the span for the pipeline, the times its own 64-bit values (a BigInt each was
+ * most of a record's cost; `nsCompare` orders them, a deviation makes its one BigInt), the resource's
+ * facts one object shared by its spans, the agent span's facts its canonical view.
+ */
 export interface SpanRecord {
   spanId: string;
   parentId: string;
-  startNs: bigint;
-  endNs: bigint;
-  view?: CanonicalSpan;
-  kernel?: KernelSpanFacts;
-  /** `http.request.body.size` of a kernel http span. */
-  bodySize?: number;
+  start: Int64;
+  end: Int64;
+  resource: ResourceFacts;
+  view: CanonicalSpan | undefined;
+  kernel: KernelSpanFacts | undefined;
   /** The kernel did not watch the process from its start (coverage facts on the kernel span's resource). */
-  partialReason?: string;
+  partialReason: string | undefined;
   /** The first user message of an LLM span, when the agent's spans carry content. */
-  prompt?: string;
-  /** `service.name` and `host.name` of the span's resource (the agent, for agent spans). */
-  serviceName: string;
-  hostName?: string;
+  prompt: string | undefined;
   /** The MCP server a kernel process span stands for (null: none), worked out once: every span under it asks. */
-  mcp?: { id: string; kind: 'mcp_server'; name: string } | null;
+  mcp: { id: string; kind: 'mcp_server'; name: string } | null | undefined;
 }
 
-
-/** What a span record takes from its resource: read once per resource, not per span. */
+/** What a span record takes from its resource: read once per resource, not per span, and shared by its records. */
 export interface ResourceFacts {
+  /** `service.name` and `host.name` (the agent, for agent spans). */
   serviceName: string;
-  hostName?: string;
+  hostName: string | undefined;
   /** Coverage facts of the kernel records' resource (receiver/ebpf). */
   coverage: unknown;
   partialReason: unknown;
+  /** The agent these names make (observe.ts `agentOf`), once asked. */
+  agent: ComponentOf | undefined;
+  /** The model component last asked for by a span of this resource (observe.ts `modelOf`): agents call one or two. */
+  model: { provider: string; component: ComponentOf } | undefined;
 }
 
 export function resourceFacts(resource: readonly KeyValue[] | undefined): ResourceFacts {
   const host = findAttr(resource, ATTR.hostName);
   return {
     serviceName: String(findAttr(resource, ATTR.serviceName) ?? 'unknown_service'),
-    ...(typeof host === 'string' ? { hostName: host } : {}),
+    hostName: typeof host === 'string' ? host : undefined,
     coverage: findAttr(resource, ATTR.monitorCoverage),
     partialReason: findAttr(resource, ATTR.monitorPartialReason),
+    agent: undefined,
+    model: undefined,
   };
 }
 
@@ -52,25 +61,37 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
   const ids = spanIds(span);
-  const r: SpanRecord = {
-    spanId: ids.spanId,
-    parentId: ids.parentSpanId,
-    startNs: int64ToBigInt(span.startTimeUnixNano),
-    endNs: int64ToBigInt(span.endTimeUnixNano),
-    serviceName: resource.serviceName,
-  };
-  if (resource.hostName !== undefined) r.hostName = resource.hostName;
+  let partialReason: string | undefined;
   if (kernel) {
-    r.kernel = kernel;
-    if (kernel.bodySize !== undefined) r.bodySize = kernel.bodySize;
     // Coverage facts: on the kernel records' resource (receiver/ebpf), and on correlate's process spans.
     const on = kernel.coverage ?? resource;
-    if (on.coverage === 'partial') r.partialReason = String(on.partialReason ?? 'partial');
-  } else {
-    r.view = view;
-    if (view!.kind === 'llm') r.prompt = userMessage(span);
+    if (on.coverage === 'partial') partialReason = String(on.partialReason ?? 'partial');
   }
-  return r;
+  return {
+    spanId: ids.spanId,
+    parentId: ids.parentSpanId,
+    start: span.startTimeUnixNano,
+    end: span.endTimeUnixNano,
+    resource,
+    view,
+    kernel: kernel ?? undefined,
+    partialReason,
+    prompt: view?.kind === 'llm' ? userMessage(span) : undefined,
+    mcp: undefined,
+  };
+}
+
+/** Orders two 64-bit nanosecond times (negative: `a` is earlier); a Long's halves without a BigInt. */
+export function nsCompare(a: Int64, b: Int64): number {
+  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && a.unsigned === b.unsigned) {
+    const ha = a.unsigned ? a.high >>> 0 : a.high;
+    const hb = b.unsigned ? b.high >>> 0 : b.high;
+    if (ha !== hb) return ha < hb ? -1 : 1;
+    return (a.low >>> 0) - (b.low >>> 0);
+  }
+  const x = int64ToBigInt(a);
+  const y = int64ToBigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 const OI_MESSAGE = /^llm\.input_messages\.(\d+)\.message\.role$/;
