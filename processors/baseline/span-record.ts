@@ -1,6 +1,6 @@
 import { findAttr, fromAnyValue, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { eachAttribute, spanIds } from '../../pipeline/otlp/span-view.js';
-import type { Int64, KeyValue, Span } from '../../pipeline/otlp/types.js';
+import type { AnyValue, Int64, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
 import { canonicalView, type CanonicalSpan } from '../normalize/index.js';
@@ -102,33 +102,50 @@ const GENAI_PREFIX = 'gen_ai.prompt.';
 const OI_CONTENT = /^llm\.input_messages\.\d+\.message\.content$/;
 const GENAI_CONTENT = /^gen_ai\.prompt\.\d+\.content$/;
 
+/** What `userMessage`'s visitor collects: module state, so no closure or Map per span; reset per call (the walk is synchronous). */
+const found: { messages: unknown; best: { n: number; key: string } | undefined; contents: Map<string, unknown> | undefined } = { messages: undefined, best: undefined, contents: undefined };
+const forget = (): void => {
+  found.messages = found.best = found.contents = undefined;
+};
+
+/**
+ * One attribute for `userMessage`. Most keys an LLM span carries are none of these: the first
+ * character (and `gen_ai.`'s eighth: `i`nput, `p`rompt) turns them away before any string compare.
+ */
+function visitMessage(key: string, value: () => AnyValue | null | undefined): void {
+  const c0 = key.charCodeAt(0);
+  if (c0 === 103 /* g */) {
+    const c7 = key.charCodeAt(7);
+    if (c7 === 105 /* i */ && key === 'gen_ai.input.messages') {
+      if (found.messages === undefined) found.messages = fromAnyValue(value());
+      return;
+    }
+    if (c7 !== 112 /* p */ || !key.startsWith(GENAI_PREFIX)) return;
+  } else if (c0 !== 108 /* l */ || !key.startsWith(OI_PREFIX)) return;
+  if (OI_CONTENT.test(key) || GENAI_CONTENT.test(key)) {
+    const contents = (found.contents ??= new Map());
+    if (!contents.has(key)) contents.set(key, fromAnyValue(value()));
+    return;
+  }
+  const oi = OI_MESSAGE.exec(key);
+  const m = oi ?? GENAI_PROMPT.exec(key);
+  if (!m || value()?.stringValue !== 'user') return;
+  const n = Number(m[1]);
+  if (!found.best || n < found.best.n) found.best = { n, key: oi ? `${OI_PREFIX}${n}.message.content` : `${GENAI_PREFIX}${n}.content` };
+}
+
 /**
  * The first user message: GenAI `gen_ai.input.messages` (JSON, `parts` of type text; OpenLLMetry 0.62
  * writes it), OpenInference `llm.input_messages.N.message.*`, older OpenLLMetry `gen_ai.prompt.N.*`.
  * One pass through the span view: only those keys' values are decoded.
  */
 function userMessage(span: Span): string | undefined {
-  let messages: unknown;
-  let best: { n: number; key: string } | undefined;
-  const contents = new Map<string, unknown>();
-  eachAttribute(span, (key, value) => {
-    if (key === 'gen_ai.input.messages') {
-      if (messages === undefined) messages = fromAnyValue(value());
-      return;
-    }
-    if (!key.startsWith(OI_PREFIX) && !key.startsWith(GENAI_PREFIX)) return;
-    if (OI_CONTENT.test(key) || GENAI_CONTENT.test(key)) {
-      if (!contents.has(key)) contents.set(key, fromAnyValue(value()));
-      return;
-    }
-    const oi = OI_MESSAGE.exec(key);
-    const m = oi ?? GENAI_PROMPT.exec(key);
-    if (!m || value()?.stringValue !== 'user') return;
-    const n = Number(m[1]);
-    if (!best || n < best.n) best = { n, key: oi ? `${OI_PREFIX}${n}.message.content` : `${GENAI_PREFIX}${n}.content` };
-  });
+  forget();
+  eachAttribute(span, visitMessage);
+  const { messages, best, contents } = found;
+  forget();
   if (typeof messages === 'string') return genAiUserMessage(messages);
-  const v = best && contents.get(best.key);
+  const v = best && contents?.get(best.key);
   return typeof v === 'string' ? v : undefined;
 }
 

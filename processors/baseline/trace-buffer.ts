@@ -11,7 +11,8 @@ const SCAN_MAX = 16;
  * is evaluated, as before); `get` finds the later one.
  */
 export class OpenTrace {
-  readonly records: SpanRecord[] = [];
+  /** Made with its first record: an array literal of one holds one, `[]` grows to 17 at the first push. */
+  readonly records: SpanRecord[];
   /** Records before this index have been evaluated. */
   evaluated = 0;
   /** The agent of the trace's agent spans, once known. */
@@ -23,8 +24,12 @@ export class OpenTrace {
 
   constructor(
     readonly traceId: string,
+    first: SpanRecord,
     public lastArrivalMs: number,
-  ) {}
+  ) {
+    this.records = [first];
+    if (first.prompt) this.prompt = first;
+  }
 
   get pending(): number {
     return this.records.length - this.evaluated;
@@ -36,6 +41,7 @@ export class OpenTrace {
     return undefined;
   }
 
+  /** Adds a record after the first. */
   add(r: SpanRecord): void {
     this.records.push(r);
     if (this.byId) this.byId.set(r.spanId, r);
@@ -76,21 +82,20 @@ export class TraceBuffer {
 
   /** False when the trace is full. `evict` gets a trace pushed out by the bound, before it is forgotten. */
   add(traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void): boolean {
-    let t = this.traces.get(traceId);
-    if (t) {
-      if (t.records.length >= this.limits.maxSpansPerTrace) return false;
-      if (t.lastArrivalMs !== nowMs) {
-        this.traces.delete(traceId);
-        this.traces.set(traceId, t);
-      }
-    } else {
-      t = new OpenTrace(traceId, nowMs);
-      this.traces.set(traceId, t);
+    const t = this.traces.get(traceId);
+    if (!t) {
+      this.traces.set(traceId, new OpenTrace(traceId, r, nowMs));
       if (this.traces.size > this.limits.maxTraces) {
         const oldest = this.takeOldest();
         this.traces.delete(oldest.traceId);
         evict(oldest);
       }
+      return true;
+    }
+    if (t.records.length >= this.limits.maxSpansPerTrace) return false;
+    if (t.lastArrivalMs !== nowMs) {
+      this.traces.delete(traceId);
+      this.traces.set(traceId, t);
     }
     t.lastArrivalMs = nowMs;
     t.add(r);
