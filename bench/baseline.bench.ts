@@ -14,6 +14,8 @@
  *   through the real `normalize` first, as in the default pipeline), the embedded default's config
  *   (learning profiles, 4096 open traces: at this rate traces are pushed out before `settle`), at a
  *   clock of 20k spans/s: CPU µs per span (process.cpuUsage), and the heap an open trace holds.
+ * - conversation: 20 LLM calls in one trace, each carrying the conversation so far
+ *   (`gen_ai.input.messages`), the first user message of the trace read from them.
  * - memory: heapUsed after gc() per profile, for the profiles the reference run makes (typical) and
  *   for profiles filled to every bound of the default config (worst case: 100-character values).
  */
@@ -182,6 +184,65 @@ async function received(n: number, from: number): Promise<TracesData[]> {
   }
   const used = process.cpuUsage(cpu);
   console.log(`loadgen-shaped (1 LLM span per trace, learning, default config)  ${((used.user + used.system) / (n * 100)).toFixed(2)} µs CPU per span`);
+  await p.shutdown();
+}
+{
+  // An agent's conversation: one trace of 20 LLM calls, each carrying the conversation so far as
+  // GenAI `gen_ai.input.messages` (JSON; the n-th call 2n messages of ~300 characters), as OpenLLMetry
+  // writes it; received as bytes, through normalize, each request its own trace.
+  const conversation = (seq: number): Buffer => {
+    const now = Date.now() * 1e6;
+    const messages: { role: string; parts: { type: string; content: string }[] }[] = [];
+    const spans = Array.from({ length: 20 }, (_, i) => {
+      messages.push({ role: 'user', parts: [{ type: 'text', content: `question ${i} `.padEnd(300, 'q') }]});
+      const input = JSON.stringify(messages);
+      messages.push({ role: 'assistant', parts: [{ type: 'text', content: `answer ${i} `.padEnd(300, 'a') }] });
+      const traceId = Buffer.alloc(16);
+      traceId.writeUInt32BE(seq >>> 0, 12);
+      const spanId = Buffer.alloc(8);
+      spanId.writeUInt32BE(i + 1, 4);
+      return {
+        traceId,
+        spanId,
+        parentSpanId: Buffer.from('b7ad6b7169203331', 'hex'),
+        name: 'chat gpt-4o',
+        kind: 3,
+        startTimeUnixNano: String(now + i * 2e9),
+        endTimeUnixNano: String(now + i * 2e9 + 1.5e9),
+        attributes: attrs({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.input.messages': input }),
+      };
+    });
+    const data = { resourceSpans: [{ resource: { attributes: attrs({ 'service.name': 'bench-agent', 'host.name': 'bench' }) }, scopeSpans: [{ scope: { name: 'bench' }, spans }] }] };
+    return Buffer.from(tracesCodec.encode(data as unknown as TracesData));
+  };
+  let clock = 1_000_000;
+  const next = { traces: { consume: async (_d: TracesData) => {} }, logs: { consume: async () => {} } };
+  const p = new BaselineProcessor({ id: 'baseline', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), next, () => clock);
+  await p.start(createHost());
+  const pool: TracesData[] = [];
+  for (let i = 0; i < 200; i++) {
+    const d = tracesCodec.decodeReceived(conversation(i));
+    await normalize.traces!.consume(d);
+    pool.push(d);
+  }
+  let i = 0;
+  const request = async () => {
+    await p.traces.consume(pool[i++ % pool.length]!);
+    // A second apart: each trace is evaluated at the next tick and forgotten (trace_ttl) long before its id comes back.
+    clock += 1000;
+    await p.tick();
+  };
+  for (let w = 0; w < 400; w++) await request();
+  gc?.();
+  const cpu = process.cpuUsage();
+  const end = Date.now() + SECONDS * 1000;
+  let n = 0;
+  while (Date.now() < end) {
+    await request();
+    n++;
+  }
+  const used = process.cpuUsage(cpu);
+  console.log(`conversation (20 LLM calls per trace, gen_ai.input.messages)  ${((used.user + used.system) / (n * 20)).toFixed(2)} µs CPU per span`);
   await p.shutdown();
 }
 {

@@ -3,7 +3,7 @@ import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
-import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import type { Int64, LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
@@ -160,7 +160,7 @@ export class BaselineProcessor implements Component, Consumers {
         for (const ss of rs.scopeSpans) {
           const scopeName = ss.scope?.name;
           for (const span of ss.spans) {
-            const r = spanRecord(span, scopeName, resource);
+            const r = spanRecord(span, scopeName, resource, this.promptKnown);
             if (!r) continue;
             if (!this.buffer.add(spanIds(span).traceId, r, nowMs, this.evict)) this.unevaluated.traceFull.n++;
           }
@@ -179,6 +179,8 @@ export class BaselineProcessor implements Component, Consumers {
     if (!this.next.logs) throw new PermanentError('baseline has no logs consumer after it');
     await this.next.logs.consume(data);
   }
+
+  private readonly promptKnown = (traceId: string, start: Int64): boolean => this.buffer.promptKnown(traceId, start);
 
   /** A trace pushed out of the buffer by its bound (bound once: the buffer calls it per new trace at most). */
   private readonly evict = (t: OpenTrace): void => {

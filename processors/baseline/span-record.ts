@@ -55,8 +55,13 @@ export function resourceFacts(resource: readonly KeyValue[] | undefined): Resour
   };
 }
 
-/** Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). */
-export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts): SpanRecord | undefined {
+/**
+ * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...).
+ * `promptKnown` says the trace already has a first user message from an LLM span that started no
+ * later: this one's would never be the trace's, so it is not read (an agent's LLM spans each carry
+ * the conversation so far, as JSON to parse or as numbered attributes).
+ */
+export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts, promptKnown: (traceId: string, start: Int64) => boolean): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
@@ -76,7 +81,7 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     view,
     kernel: kernel ?? undefined,
     partialReason,
-    prompt: view?.kind === 'llm' ? userMessage(span) : undefined,
+    prompt: view?.kind === 'llm' && !promptKnown(ids.traceId, span.startTimeUnixNano) ? userMessage(span) : undefined,
     mcp: undefined,
   };
 }

@@ -1,3 +1,4 @@
+import type { Int64 } from '../../pipeline/otlp/types.js';
 import type { ComponentOf } from './facts.js';
 import { nsCompare, type SpanRecord } from './span-record.js';
 
@@ -100,6 +101,12 @@ export class TraceBuffer {
     t.lastArrivalMs = nowMs;
     t.add(r);
     return true;
+  }
+
+  /** True when the open trace's first user message comes from an LLM span that started no later than `start`. */
+  promptKnown(traceId: string, start: Int64): boolean {
+    const p = this.traces.get(traceId)?.prompt;
+    return p !== undefined && nsCompare(p.start, start) <= 0;
   }
 
   private takeOldest(): OpenTrace {
