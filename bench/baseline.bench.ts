@@ -9,6 +9,13 @@
  *   fed through the traces consumer and evaluated (tick after settle), with frozen profiles learned
  *   from the same run: recording, trace buffer, observation, rule checks. Agent spans are measured
  *   alone; a kernel span's cost is what the kernel spans add to the whole run. The next hop does nothing.
+ * - loadgen-shaped (what `bench/passthrough.ts --pipeline default` sends: 100 LLM client spans per
+ *   request, each its own trace, 10 GenAI/HTTP attributes + 1 event; received as bytes and put
+ *   through the real `normalize` first, as in the default pipeline), the embedded default's config
+ *   (learning profiles, 4096 open traces: at this rate traces are pushed out before `settle`), at a
+ *   clock of 20k spans/s: CPU µs per span (process.cpuUsage), and the heap an open trace holds.
+ * - conversation: 20 LLM calls in one trace, each carrying the conversation so far
+ *   (`gen_ai.input.messages`), the first user message of the trace read from them.
  * - memory: heapUsed after gc() per profile, for the profiles the reference run makes (typical) and
  *   for profiles filled to every bound of the default config (worst case: 100-character values).
  */
@@ -24,6 +31,8 @@ import { createHost } from '../pipeline/host.js';
 import { BaselineProcessor } from '../processors/baseline/baseline-processor.js';
 import { createDefaultConfig } from '../processors/baseline/config.js';
 import { Profile } from '../processors/baseline/profile.js';
+import { normalizeProcessorFactory } from '../processors/normalize/index.js';
+import { attrs } from '../pipeline/otlp/attributes.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.warn('run with node --expose-gc for the memory figures');
@@ -77,11 +86,13 @@ async function measure(name: string, batches: TracesData[]): Promise<number> {
   for (const c of rounds.slice(0, 50)) await round(c);
   gc?.();
   let n = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(SECONDS * 1e9);
-  while (process.hrtime.bigint() < deadline) await round(rounds[n++ % rounds.length]!);
-  const perSec = (n * spans) / (Number(process.hrtime.bigint() - start) / 1e9);
-  console.log(`${name.padEnd(34)} ${spans} spans/run  ${Math.round(perSec).toLocaleString('en-US').padStart(10)} spans/s  ${(1e6 / perSec).toFixed(2)} µs/span`);
+  // CPU time, not the wall clock: on a shared machine the latter counts other processes' time too.
+  const cpu = process.cpuUsage();
+  const deadline = Date.now() + SECONDS * 1000;
+  while (Date.now() < deadline) await round(rounds[n++ % rounds.length]!);
+  const used = process.cpuUsage(cpu);
+  const perSec = (n * spans) / ((used.user + used.system) / 1e6);
+  console.log(`${name.padEnd(34)} ${spans} spans/run  ${Math.round(perSec).toLocaleString('en-US').padStart(10)} spans per CPU second  ${(1e6 / perSec).toFixed(2)} µs CPU/span`);
   await p.shutdown();
   return perSec;
 }
@@ -92,6 +103,151 @@ const agentOnly = await measure('agent spans only', only(false));
 const kernelSpans = count(only(true));
 const perKernelUs = (count(reference) / all - count(only(false)) / agentOnly) / kernelSpans * 1e6;
 console.log(`per kernel span (what ${kernelSpans} kernel spans add to a run): ${perKernelUs.toFixed(2)} µs`);
+
+// ---------------------------------------------------------------- loadgen-shaped spans, conversations
+/** An LLM client span of `bench-agent` as OTLP JSON-ish fields (protobufjs takes them), parent outside the trace. */
+function llmSpan(traceId: Buffer, spanId: Buffer, startNs: number, endNs: number, attributes: Record<string, string | number>) {
+  return { traceId, spanId, parentSpanId: Buffer.from('b7ad6b7169203331', 'hex'), name: 'chat gpt-4o', kind: 3, startTimeUnixNano: String(startNs), endTimeUnixNano: String(endNs), attributes: attrs(attributes) };
+}
+
+/** A request of `spans` as protobuf bytes, as an exporter sends it. */
+function request(spans: object[], resource: Record<string, string | number>): Buffer {
+  const data = { resourceSpans: [{ resource: { attributes: attrs(resource) }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
+  return Buffer.from(tracesCodec.encode(data as unknown as TracesData));
+}
+
+/** One loadgen request (bench/loadgen/main.go `request`): 100 spans, each its own trace, trace ids starting with `seq`. */
+function loadgenRequest(seq: number): Buffer {
+  const now = Date.now() * 1e6;
+  const spans = Array.from({ length: 100 }, (_, i) => {
+    const traceId = Buffer.alloc(16);
+    traceId.writeUInt32BE(seq >>> 0, 4);
+    traceId.writeUInt32BE(i, 12);
+    const spanId = Buffer.alloc(8);
+    spanId.writeUInt32BE(seq >>> 0, 0);
+    spanId.writeUInt32BE(i + 1, 4);
+    const attributes = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'gen_ai.usage.input_tokens': 812,
+      'gen_ai.usage.output_tokens': 96,
+      'server.address': 'api.openai.com',
+      'server.port': 443,
+      'http.request.method': 'POST',
+      'http.response.status_code': 200,
+      'gen_ai.request.temperature': 0.2,
+    };
+    return {
+      ...llmSpan(traceId, spanId, now, now + 1_500_000_000, attributes),
+      events: [{ timeUnixNano: String(now + 10), name: 'gen_ai.choice', attributes: attrs({ index: 0, 'gen_ai.response.finish_reason': 'stop' }) }],
+      status: { code: 1 },
+    };
+  });
+  return request(spans, { 'service.name': 'bench-agent', 'process.pid': 1234, 'host.name': 'bench' });
+}
+
+/**
+ * An agent's conversation: one trace (`seq`) of 20 LLM calls, each carrying the conversation so far
+ * as GenAI `gen_ai.input.messages` (JSON; the n-th call 2n messages of ~300 characters), as
+ * OpenLLMetry writes it.
+ */
+function conversation(seq: number): Buffer {
+  const now = Date.now() * 1e6;
+  const messages: { role: string; parts: { type: string; content: string }[] }[] = [];
+  const spans = Array.from({ length: 20 }, (_, i) => {
+    messages.push({ role: 'user', parts: [{ type: 'text', content: `question ${i} `.padEnd(300, 'q') }] });
+    const input = JSON.stringify(messages);
+    messages.push({ role: 'assistant', parts: [{ type: 'text', content: `answer ${i} `.padEnd(300, 'a') }] });
+    const traceId = Buffer.alloc(16);
+    traceId.writeUInt32BE(seq >>> 0, 12);
+    const spanId = Buffer.alloc(8);
+    spanId.writeUInt32BE(i + 1, 4);
+    return llmSpan(traceId, spanId, now + i * 2e9, now + i * 2e9 + 1.5e9, { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.input.messages': input });
+  });
+  return request(spans, { 'service.name': 'bench-agent', 'host.name': 'bench' });
+}
+
+const normalize = normalizeProcessorFactory.create(
+  { id: 'normalize', name: '', logger: silentLogger(), metrics: new Metrics() },
+  normalizeProcessorFactory.createDefaultConfig(),
+  { traces: { consume: async () => {} } },
+);
+/** Requests `from` .. `from + n - 1` as the receiver hands them on (spans still bytes), through normalize. */
+async function received(make: (seq: number) => Buffer, n: number, from: number): Promise<TracesData[]> {
+  const out: TracesData[] = [];
+  for (let i = 0; i < n; i++) {
+    const d = tracesCodec.decodeReceived(make(from + i));
+    await normalize.traces!.consume(d);
+    out.push(d);
+  }
+  return out;
+}
+
+/** A baseline processor as the embedded default configures it, on a clock the caller moves. */
+async function defaultProcessor() {
+  const clock = { ms: 1_000_000 };
+  const next = { traces: { consume: async (_d: TracesData) => {} }, logs: { consume: async () => {} } };
+  const p = new BaselineProcessor({ id: 'baseline', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), next, () => clock.ms);
+  await p.start(createHost());
+  return { p, clock };
+}
+
+/** CPU µs per span of `step` (which feeds `spans` spans), after a warm-up. */
+async function cpuPerSpan(step: () => Promise<void>, spans: number): Promise<number> {
+  for (let w = 0; w < 400; w++) await step();
+  gc?.();
+  const cpu = process.cpuUsage();
+  const end = Date.now() + SECONDS * 1000;
+  let n = 0;
+  while (Date.now() < end) {
+    await step();
+    n++;
+  }
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / (n * spans);
+}
+
+{
+  const { p, clock } = await defaultProcessor();
+  // 200 requests = 20k traces, so a trace id comes back only long after it was pushed out.
+  const pool = await received(loadgenRequest, 200, 0);
+  let i = 0;
+  // One request at 20k spans/s (5 ms of the clock), a tick every 100 ms of it.
+  const us = await cpuPerSpan(async () => {
+    await p.traces.consume(pool[i++ % pool.length]!);
+    clock.ms += 5;
+    if (clock.ms % 100 === 0) await p.tick();
+  }, 100);
+  console.log(`loadgen-shaped (1 LLM span per trace, learning, default config)  ${us.toFixed(2)} µs CPU per span`);
+  await p.shutdown();
+}
+{
+  const { p, clock } = await defaultProcessor();
+  const pool = await received(conversation, 200, 0);
+  let i = 0;
+  const us = await cpuPerSpan(async () => {
+    await p.traces.consume(pool[i++ % pool.length]!);
+    // A second apart: each trace is evaluated at the next tick and forgotten (trace_ttl) long before its id comes back.
+    clock.ms += 1000;
+    await p.tick();
+  }, 20);
+  console.log(`conversation (20 LLM calls per trace, gen_ai.input.messages)  ${us.toFixed(2)} µs CPU per span`);
+  await p.shutdown();
+}
+{
+  // Heap an open trace holds: 4000 one-span traces open (below max_open_traces), spans dropped after.
+  const { p, clock } = await defaultProcessor();
+  await p.traces.consume((await received(loadgenRequest, 1, 1_000_000))[0]!);
+  clock.ms += 1000;
+  await p.tick();
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  for (let r = 0; r < 40; r++) await p.traces.consume((await received(loadgenRequest, 1, 2_000_000 + r))[0]!);
+  gc?.();
+  console.log(`loadgen-shaped open trace (1 LLM span, not yet evaluated): ${((process.memoryUsage().heapUsed - before) / 4000).toFixed(0)} B of heap per trace`);
+  await p.shutdown();
+}
 
 // ---------------------------------------------------------------- memory per profile
 {

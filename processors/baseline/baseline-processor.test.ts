@@ -241,6 +241,12 @@ describe('baseline rules', () => {
     expect(t.deviations().find((d) => d['aibom.deviation.rule'] === 'tool-argument-anomaly')!['aibom.chain.prompt']).toBe('I need help with my warranty claim');
   });
 
+  it("the chain prompt is the earliest LLM span's, whatever order they arrive in (later ones are not read)", async () => {
+    const t = await learned();
+    await t.run([root, llm('b2', 5, 'gpt-4o-mini', 'a later question'), llm('b1', 1, 'gpt-4o-mini', 'the first question'), llm('b3', 8, 'gpt-4o-mini', 'a third question'), tool('c1', 10, 'search_kb', { query: 'q', collection: 'customers', top_k: 3 })]);
+    expect(t.deviations().find((d) => d['aibom.deviation.rule'] === 'tool-argument-anomaly')!['aibom.chain.prompt']).toBe('the first question');
+  });
+
   it('dedupes the same deviation and counts it', async () => {
     const t = await learned();
     const spans = normal(1);

@@ -3,8 +3,9 @@ import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
-import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import type { Int64, LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
+import { int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
 import { buildChain } from './chain.js';
 import type { BaselineConfig } from './config.js';
@@ -59,8 +60,11 @@ export class BaselineProcessor implements Component, Consumers {
    * the metric once per tick: prom-client hashes the labels on every `inc`, even a child's.
    */
   private readonly quietBy = new Map<Rule, Map<QuietReason, { counter: { inc(n: number): void }; n: number }>>();
-  /** Counted per trace under load (every trace pushed out early), so without a label lookup each time either. */
-  private readonly unevaluated: { traceFull: { inc(n?: number): void }; evictedEarly: { inc(n?: number): void } };
+  /**
+   * Unevaluated spans, counted per trace under load (every trace pushed out early) in a number and
+   * added to the metric once per tick, like the quiet observations: even a bound child's `inc` costs.
+   */
+  private readonly unevaluated: { traceFull: { counter: { inc(n: number): void }; n: number }; evictedEarly: { counter: { inc(n: number): void }; n: number } };
 
   readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
   readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
@@ -91,8 +95,8 @@ export class BaselineProcessor implements Component, Consumers {
       dropped: metrics.processorDropped,
     };
     this.unevaluated = {
-      traceFull: this.m.unevaluated.labels({ ...this.labels, reason: 'trace_full' }),
-      evictedEarly: this.m.unevaluated.labels({ ...this.labels, reason: 'evicted_early' }),
+      traceFull: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'trace_full' }), n: 0 },
+      evictedEarly: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'evicted_early' }), n: 0 },
     };
     this.detector = new Detector(
       {
@@ -142,7 +146,7 @@ export class BaselineProcessor implements Component, Consumers {
     this.timers = [];
     if (!this.host) return;
     for (const t of this.buffer.all()) this.evaluate(t);
-    this.countQuiet();
+    this.addCounts();
     await this.pending.flush(true);
     this.persist();
     unregisterBaselineRoutes(this.host.admin, this.settings.id, this.routes);
@@ -156,9 +160,9 @@ export class BaselineProcessor implements Component, Consumers {
         for (const ss of rs.scopeSpans) {
           const scopeName = ss.scope?.name;
           for (const span of ss.spans) {
-            const r = spanRecord(span, scopeName, resource);
+            const r = spanRecord(span, scopeName, resource, this.promptKnown);
             if (!r) continue;
-            if (!this.buffer.add(spanIds(span).traceId, r, nowMs, this.evict)) this.unevaluated.traceFull.inc();
+            if (!this.buffer.add(spanIds(span).traceId, r, nowMs, this.evict)) this.unevaluated.traceFull.n++;
           }
         }
       }
@@ -176,10 +180,12 @@ export class BaselineProcessor implements Component, Consumers {
     await this.next.logs.consume(data);
   }
 
+  private readonly promptKnown = (traceId: string, start: Int64): boolean => this.buffer.promptKnown(traceId, start);
+
   /** A trace pushed out of the buffer by its bound (bound once: the buffer calls it per new trace at most). */
   private readonly evict = (t: OpenTrace): void => {
-    if (t.pending.length > 0) {
-      this.unevaluated.evictedEarly.inc(t.pending.length);
+    if (t.pending > 0) {
+      this.unevaluated.evictedEarly.n += t.pending;
       this.evaluate(t);
     }
   };
@@ -187,27 +193,33 @@ export class BaselineProcessor implements Component, Consumers {
   /** Evaluates the settled traces and sends their deviations. */
   async tick(): Promise<void> {
     for (const t of this.buffer.settled(this.now())) this.evaluate(t);
-    this.countQuiet();
+    this.addCounts();
     await this.pending.flush(false);
     this.countProfiles();
   }
 
-  private countQuiet(): void {
-    for (const byReason of this.quietBy.values())
-      for (const c of byReason.values())
-        if (c.n > 0) {
-          c.counter.inc(c.n);
-          c.n = 0;
-        }
+  /** Adds what was counted in numbers since the last tick to the metrics. */
+  private addCounts(): void {
+    const add = (c: { counter: { inc(n: number): void }; n: number }) => {
+      if (c.n > 0) {
+        c.counter.inc(c.n);
+        c.n = 0;
+      }
+    };
+    for (const byReason of this.quietBy.values()) for (const c of byReason.values()) add(c);
+    add(this.unevaluated.traceFull);
+    add(this.unevaluated.evictedEarly);
   }
 
   /** Learns from, or checks, every pending span of a trace; queues what deviates. */
   private evaluate(t: OpenTrace): void {
-    const spans = t.pending;
-    t.pending = [];
+    const from = t.evaluated;
+    const to = t.records.length;
+    t.evaluated = to;
     const nowMs = this.now();
-    const out = new Map<string, { d: Deviation; count: number }[]>();
-    for (const r of spans) {
+    let out: Map<string, { d: Deviation; count: number }[]> | undefined;
+    for (let i = from; i < to; i++) {
+      const r = t.records[i]!;
       let observations;
       try {
         observations = observationsOf(t, r, this.observe);
@@ -225,7 +237,7 @@ export class BaselineProcessor implements Component, Consumers {
             observed: c.observed,
             traceId: t.traceId,
             spanId: r.spanId,
-            timeUnixNano: r.startNs,
+            timeUnixNano: int64ToBigInt(r.start),
             chain: buildChain(t, r, this.config.ignorePaths),
             ...(c.attributes ? { attributes: c.attributes } : {}),
           };
@@ -234,13 +246,15 @@ export class BaselineProcessor implements Component, Consumers {
             this.m.suppressed.inc({ ...this.labels, rule: d.rule.id, reason: v.reason });
             continue;
           }
-          const service = r.serviceName.startsWith('unknown_service') ? o.component.name : r.serviceName;
+          const service = r.resource.serviceName.startsWith('unknown_service') ? o.component.name : r.resource.serviceName;
+          out ??= new Map();
           let list = out.get(service);
           if (!list) out.set(service, (list = []));
           list.push({ d, count: v.count });
         }
       }
     }
+    if (out === undefined) return;
     for (const [serviceName, items] of out) {
       const data = deviationData(items, { scope: BASELINE_SCOPE, scopeVersion: this.version, serviceName });
       this.pending.push({ ...data, arrivalMs: t.lastArrivalMs });

@@ -1,6 +1,6 @@
 import type { ExecutionChain } from '../../pipeline/deviation/index.js';
 import { ancestor } from './observe.js';
-import type { SpanRecord } from './span-record.js';
+import { nsCompare, type SpanRecord } from './span-record.js';
 import type { OpenTrace } from './trace-buffer.js';
 
 /**
@@ -11,12 +11,12 @@ import type { OpenTrace } from './trace-buffer.js';
  */
 export function buildChain(t: OpenTrace, r: SpanRecord, ignorePaths: readonly string[]): ExecutionChain {
   const chain: ExecutionChain = {};
-  if (t.prompt) chain.prompt = t.prompt.text;
+  if (t.prompt) chain.prompt = t.prompt.prompt;
   const tool = r.view?.kind === 'tool' ? r : ancestor(t, r, (a) => (a.view?.kind === 'tool' ? a : undefined));
   if (tool) {
     chain.tool = { spanId: tool.spanId, name: tool.view!.toolName ?? '', ...(tool.view!.toolArguments !== undefined ? { arguments: tool.view!.toolArguments } : {}) };
     let chooser: SpanRecord | undefined;
-    for (const s of t.spans.values()) if (s.view?.kind === 'llm' && s.endNs <= tool.startNs && (!chooser || s.endNs > chooser.endNs)) chooser = s;
+    for (const s of t.records) if (s.view?.kind === 'llm' && nsCompare(s.end, tool.start) <= 0 && (!chooser || nsCompare(s.end, chooser.end) > 0)) chooser = s;
     if (chooser) chain.llm = { spanId: chooser.spanId, ...(chooser.view!.modelName ? { model: chooser.view!.modelName } : {}) };
   } else if (r.view?.kind === 'llm') {
     chain.llm = { spanId: r.spanId, ...(r.view.modelName ? { model: r.view.modelName } : {}) };
@@ -25,7 +25,7 @@ export function buildChain(t: OpenTrace, r: SpanRecord, ignorePaths: readonly st
   const destination: string[] = [];
   const identity: string[] = [];
   const process: string[] = [];
-  for (const s of t.spans.values()) {
+  for (const s of t.records) {
     const k = s.kernel;
     if (s.view?.dataSourceId) data.push(s.view.dataSourceId);
     if (!k) continue;

@@ -84,7 +84,8 @@ export class Detector {
       this.events.quiet(RULE_OF_FACT[o.fact.type], 'partial');
       return free;
     }
-    return [...free, ...checkAgainstProfile(p, o.fact, this.s)];
+    const found = checkAgainstProfile(p, o.fact, this.s);
+    return free.length === 0 ? found : [...free, ...found];
   }
 
   /** Ends learning now: every profile, or the one with `id` (false when unknown). */

@@ -19,9 +19,13 @@ const MAX_DEPTH = 64;
 
 /** Components are AI-BOM entities: the same key, so the same id as in `GET /v1/aibom`. */
 export function agentOf(r: SpanRecord): ComponentOf {
-  const key: Record<string, string> = { [ATTR.serviceName]: r.serviceName };
-  if (r.hostName) key[ATTR.hostName] = r.hostName;
-  return { id: entityId('agent', key), kind: 'agent', name: r.serviceName };
+  const res = r.resource;
+  if (!res.agent) {
+    const key: Record<string, string> = { [ATTR.serviceName]: res.serviceName };
+    if (res.hostName) key[ATTR.hostName] = res.hostName;
+    res.agent = { id: entityId('agent', key), kind: 'agent', name: res.serviceName };
+  }
+  return res.agent;
 }
 
 export function toolOf(name: string): ComponentOf {
@@ -31,7 +35,13 @@ export function toolOf(name: string): ComponentOf {
 function modelOf(r: SpanRecord): ComponentOf | undefined {
   const name = r.view?.requestModel ?? r.view?.modelName;
   if (!name) return undefined;
-  return { id: entityId('model', { 'gen_ai.provider.name': r.view?.provider ?? 'unknown', 'gen_ai.request.model': name }), kind: 'model', name };
+  const provider = r.view?.provider ?? 'unknown';
+  // The resource's last model: an agent's spans name one or two, so most spans find theirs here.
+  const last = r.resource.model;
+  if (last && last.component.name === name && last.provider === provider) return last.component;
+  const component: ComponentOf = { id: entityId('model', { 'gen_ai.provider.name': provider, 'gen_ai.request.model': name }), kind: 'model', name };
+  r.resource.model = { provider, component };
+  return component;
 }
 
 /** The MCP stdio server a kernel process span stands for, when its command line says so (as `aibom` decides). */
@@ -47,17 +57,17 @@ export function mcpServerOf(r: SpanRecord, patterns: readonly string[]): Compone
 
 /** The first agent span of the trace names the agent (kernel spans carry the process, not the agent). */
 export function traceAgent(t: OpenTrace): ComponentOf | undefined {
-  if (!t.agent) for (const r of t.spans.values()) if (r.view) return (t.agent = agentOf(r));
+  if (!t.agent) for (const r of t.records) if (r.view) return (t.agent = agentOf(r));
   return t.agent;
 }
 
 /** Nearest span up the parent chain for which `pick` answers, within the trace. */
 export function ancestor<T>(t: OpenTrace, r: SpanRecord, pick: (a: SpanRecord) => T | undefined): T | undefined {
-  let cur = t.spans.get(r.parentId);
+  let cur = t.get(r.parentId);
   for (let i = 0; cur && i < MAX_DEPTH; i++) {
     const v = pick(cur);
     if (v !== undefined) return v;
-    cur = t.spans.get(cur.parentId);
+    cur = t.get(cur.parentId);
   }
   return undefined;
 }
@@ -142,8 +152,8 @@ export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): 
       if (k.dnsName) facts.push({ type: 'egress', value: `dns:${k.dnsName.replace(/\.$/, '').toLowerCase()}`, dns: true });
       break;
     case 'http':
-      if (k.peerAddress && r.bodySize !== undefined && Number.isFinite(r.bodySize)) {
-        facts.push({ type: 'payload', destination: `${address(k.peerAddress)}:${k.peerPort ?? 0}${k.urlPath ? pathPattern(k.urlPath) : ''}`, bytes: r.bodySize });
+      if (k.peerAddress && k.bodySize !== undefined && Number.isFinite(k.bodySize)) {
+        facts.push({ type: 'payload', destination: `${address(k.peerAddress)}:${k.peerPort ?? 0}${k.urlPath ? pathPattern(k.urlPath) : ''}`, bytes: k.bodySize });
       }
       break;
     default:

@@ -1,76 +1,102 @@
 import { findAttr, fromAnyValue, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { eachAttribute, spanIds } from '../../pipeline/otlp/span-view.js';
-import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
+import type { AnyValue, Int64, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
 import { canonicalView, type CanonicalSpan } from '../normalize/index.js';
+import type { ComponentOf } from './facts.js';
 
-/** What the baseline keeps of one span while its trace is open: ids, times and the facts it reads. */
+/**
+ * What the baseline keeps of one span while its trace is open: ids, times and the facts it reads.
+ * Nothing is made per span that the span does not already hold: the ids are the hex strings
+ * `spanIds` keeps on the span for the pipeline, the times its own 64-bit values (a BigInt each was
+ * most of a record's cost; `nsCompare` orders them, a deviation makes its one BigInt), the resource's
+ * facts one object shared by its spans, the agent span's facts its canonical view.
+ */
 export interface SpanRecord {
   spanId: string;
   parentId: string;
-  startNs: bigint;
-  endNs: bigint;
-  view?: CanonicalSpan;
-  kernel?: KernelSpanFacts;
-  /** `http.request.body.size` of a kernel http span. */
-  bodySize?: number;
+  start: Int64;
+  end: Int64;
+  resource: ResourceFacts;
+  view: CanonicalSpan | undefined;
+  kernel: KernelSpanFacts | undefined;
   /** The kernel did not watch the process from its start (coverage facts on the kernel span's resource). */
-  partialReason?: string;
+  partialReason: string | undefined;
   /** The first user message of an LLM span, when the agent's spans carry content. */
-  prompt?: string;
-  /** `service.name` and `host.name` of the span's resource (the agent, for agent spans). */
-  serviceName: string;
-  hostName?: string;
+  prompt: string | undefined;
   /** The MCP server a kernel process span stands for (null: none), worked out once: every span under it asks. */
-  mcp?: { id: string; kind: 'mcp_server'; name: string } | null;
+  mcp: { id: string; kind: 'mcp_server'; name: string } | null | undefined;
 }
 
-
-/** What a span record takes from its resource: read once per resource, not per span. */
+/** What a span record takes from its resource: read once per resource, not per span, and shared by its records. */
 export interface ResourceFacts {
+  /** `service.name` and `host.name` (the agent, for agent spans). */
   serviceName: string;
-  hostName?: string;
+  hostName: string | undefined;
   /** Coverage facts of the kernel records' resource (receiver/ebpf). */
   coverage: unknown;
   partialReason: unknown;
+  /** The agent these names make (observe.ts `agentOf`), once asked. */
+  agent: ComponentOf | undefined;
+  /** The model component last asked for by a span of this resource (observe.ts `modelOf`): agents call one or two. */
+  model: { provider: string; component: ComponentOf } | undefined;
 }
 
 export function resourceFacts(resource: readonly KeyValue[] | undefined): ResourceFacts {
   const host = findAttr(resource, ATTR.hostName);
   return {
     serviceName: String(findAttr(resource, ATTR.serviceName) ?? 'unknown_service'),
-    ...(typeof host === 'string' ? { hostName: host } : {}),
+    hostName: typeof host === 'string' ? host : undefined,
     coverage: findAttr(resource, ATTR.monitorCoverage),
     partialReason: findAttr(resource, ATTR.monitorPartialReason),
+    agent: undefined,
+    model: undefined,
   };
 }
 
-/** Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). */
-export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts): SpanRecord | undefined {
+/**
+ * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...).
+ * `promptKnown` says the trace already has a first user message from an LLM span that started no
+ * later: this one's would never be the trace's, so it is not read (an agent's LLM spans each carry
+ * the conversation so far, as JSON to parse or as numbered attributes).
+ */
+export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts, promptKnown: (traceId: string, start: Int64) => boolean): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
   const ids = spanIds(span);
-  const r: SpanRecord = {
-    spanId: ids.spanId,
-    parentId: ids.parentSpanId,
-    startNs: int64ToBigInt(span.startTimeUnixNano),
-    endNs: int64ToBigInt(span.endTimeUnixNano),
-    serviceName: resource.serviceName,
-  };
-  if (resource.hostName !== undefined) r.hostName = resource.hostName;
+  let partialReason: string | undefined;
   if (kernel) {
-    r.kernel = kernel;
-    if (kernel.bodySize !== undefined) r.bodySize = kernel.bodySize;
     // Coverage facts: on the kernel records' resource (receiver/ebpf), and on correlate's process spans.
     const on = kernel.coverage ?? resource;
-    if (on.coverage === 'partial') r.partialReason = String(on.partialReason ?? 'partial');
-  } else {
-    r.view = view;
-    if (view!.kind === 'llm') r.prompt = userMessage(span);
+    if (on.coverage === 'partial') partialReason = String(on.partialReason ?? 'partial');
   }
-  return r;
+  return {
+    spanId: ids.spanId,
+    parentId: ids.parentSpanId,
+    start: span.startTimeUnixNano,
+    end: span.endTimeUnixNano,
+    resource,
+    view,
+    kernel: kernel ?? undefined,
+    partialReason,
+    prompt: view?.kind === 'llm' && !promptKnown(ids.traceId, span.startTimeUnixNano) ? userMessage(span) : undefined,
+    mcp: undefined,
+  };
+}
+
+/** Orders two 64-bit nanosecond times (negative: `a` is earlier); a Long's halves without a BigInt. */
+export function nsCompare(a: Int64, b: Int64): number {
+  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && a.unsigned === b.unsigned) {
+    const ha = a.unsigned ? a.high >>> 0 : a.high;
+    const hb = b.unsigned ? b.high >>> 0 : b.high;
+    if (ha !== hb) return ha < hb ? -1 : 1;
+    return (a.low >>> 0) - (b.low >>> 0);
+  }
+  const x = int64ToBigInt(a);
+  const y = int64ToBigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 const OI_MESSAGE = /^llm\.input_messages\.(\d+)\.message\.role$/;
@@ -81,33 +107,50 @@ const GENAI_PREFIX = 'gen_ai.prompt.';
 const OI_CONTENT = /^llm\.input_messages\.\d+\.message\.content$/;
 const GENAI_CONTENT = /^gen_ai\.prompt\.\d+\.content$/;
 
+/** What `userMessage`'s visitor collects: module state, so no closure or Map per span; reset per call (the walk is synchronous). */
+const found: { messages: unknown; best: { n: number; key: string } | undefined; contents: Map<string, unknown> | undefined } = { messages: undefined, best: undefined, contents: undefined };
+const forget = (): void => {
+  found.messages = found.best = found.contents = undefined;
+};
+
+/**
+ * One attribute for `userMessage`. Most keys an LLM span carries are none of these: the first
+ * character (and `gen_ai.`'s eighth: `i`nput, `p`rompt) turns them away before any string compare.
+ */
+function visitMessage(key: string, value: () => AnyValue | null | undefined): void {
+  const c0 = key.charCodeAt(0);
+  if (c0 === 103 /* g */) {
+    const c7 = key.charCodeAt(7);
+    if (c7 === 105 /* i */ && key === 'gen_ai.input.messages') {
+      if (found.messages === undefined) found.messages = fromAnyValue(value());
+      return;
+    }
+    if (c7 !== 112 /* p */ || !key.startsWith(GENAI_PREFIX)) return;
+  } else if (c0 !== 108 /* l */ || !key.startsWith(OI_PREFIX)) return;
+  if (OI_CONTENT.test(key) || GENAI_CONTENT.test(key)) {
+    const contents = (found.contents ??= new Map());
+    if (!contents.has(key)) contents.set(key, fromAnyValue(value()));
+    return;
+  }
+  const oi = OI_MESSAGE.exec(key);
+  const m = oi ?? GENAI_PROMPT.exec(key);
+  if (!m || value()?.stringValue !== 'user') return;
+  const n = Number(m[1]);
+  if (!found.best || n < found.best.n) found.best = { n, key: oi ? `${OI_PREFIX}${n}.message.content` : `${GENAI_PREFIX}${n}.content` };
+}
+
 /**
  * The first user message: GenAI `gen_ai.input.messages` (JSON, `parts` of type text; OpenLLMetry 0.62
  * writes it), OpenInference `llm.input_messages.N.message.*`, older OpenLLMetry `gen_ai.prompt.N.*`.
  * One pass through the span view: only those keys' values are decoded.
  */
 function userMessage(span: Span): string | undefined {
-  let messages: unknown;
-  let best: { n: number; key: string } | undefined;
-  const contents = new Map<string, unknown>();
-  eachAttribute(span, (key, value) => {
-    if (key === 'gen_ai.input.messages') {
-      if (messages === undefined) messages = fromAnyValue(value());
-      return;
-    }
-    if (!key.startsWith(OI_PREFIX) && !key.startsWith(GENAI_PREFIX)) return;
-    if (OI_CONTENT.test(key) || GENAI_CONTENT.test(key)) {
-      if (!contents.has(key)) contents.set(key, fromAnyValue(value()));
-      return;
-    }
-    const oi = OI_MESSAGE.exec(key);
-    const m = oi ?? GENAI_PROMPT.exec(key);
-    if (!m || value()?.stringValue !== 'user') return;
-    const n = Number(m[1]);
-    if (!best || n < best.n) best = { n, key: oi ? `${OI_PREFIX}${n}.message.content` : `${GENAI_PREFIX}${n}.content` };
-  });
+  forget();
+  eachAttribute(span, visitMessage);
+  const { messages, best, contents } = found;
+  forget();
   if (typeof messages === 'string') return genAiUserMessage(messages);
-  const v = best && contents.get(best.key);
+  const v = best && contents?.get(best.key);
   return typeof v === 'string' ? v : undefined;
 }
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { SpanRecord } from './span-record.js';
+import { resourceFacts, type SpanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 
-const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', startNs: 0n, endNs: 0n, serviceName: 'agent' });
+const resource = resourceFacts(undefined);
+const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', start: 0, end: 0, resource, view: undefined, kernel: undefined, partialReason: undefined, prompt: undefined, mcp: undefined });
 
 describe('TraceBuffer bound', () => {
   it('pushes out the trace with the oldest arrival, as a list kept in arrival order would, across arrivals, settling and emptying', () => {

@@ -1,17 +1,54 @@
+import type { Int64 } from '../../pipeline/otlp/types.js';
 import type { ComponentOf } from './facts.js';
-import type { SpanRecord } from './span-record.js';
+import { nsCompare, type SpanRecord } from './span-record.js';
 
-/** One trace while its spans arrive: the agent's spans first, correlate's kernel spans 1-2 s later. */
-export interface OpenTrace {
-  traceId: string;
-  spans: Map<string, SpanRecord>;
-  /** Spans not evaluated yet, in arrival order. */
-  pending: SpanRecord[];
-  lastArrivalMs: number;
+/** Below this many spans a trace finds a span by id by scanning its records: cheaper than a Map per trace. */
+const SCAN_MAX = 16;
+
+/**
+ * One trace while its spans arrive: the agent's spans first, correlate's kernel spans 1-2 s later.
+ * Its records in arrival order in one array (most traces the load sees have one span or a few); those
+ * from `evaluated` on are still to be evaluated. A span id sent twice in a trace is kept twice (each
+ * is evaluated, as before); `get` finds the later one.
+ */
+export class OpenTrace {
+  /** Made with its first record: an array literal of one holds one, `[]` grows to 17 at the first push. */
+  readonly records: SpanRecord[];
+  /** Records before this index have been evaluated. */
+  evaluated = 0;
   /** The agent of the trace's agent spans, once known. */
-  agent?: ComponentOf;
-  /** The first user message of the trace's earliest LLM span. */
-  prompt?: { startNs: bigint; text: string };
+  agent: ComponentOf | undefined = undefined;
+  /** The earliest LLM span with a first user message. */
+  prompt: SpanRecord | undefined = undefined;
+  /** Records by span id, made when the trace grows past `SCAN_MAX`. */
+  private byId: Map<string, SpanRecord> | undefined = undefined;
+
+  constructor(
+    readonly traceId: string,
+    first: SpanRecord,
+    public lastArrivalMs: number,
+  ) {
+    this.records = [first];
+    if (first.prompt) this.prompt = first;
+  }
+
+  get pending(): number {
+    return this.records.length - this.evaluated;
+  }
+
+  get(spanId: string): SpanRecord | undefined {
+    if (this.byId) return this.byId.get(spanId);
+    for (let i = this.records.length - 1; i >= 0; i--) if (this.records[i]!.spanId === spanId) return this.records[i];
+    return undefined;
+  }
+
+  /** Adds a record after the first. */
+  add(r: SpanRecord): void {
+    this.records.push(r);
+    if (this.byId) this.byId.set(r.spanId, r);
+    else if (this.records.length > SCAN_MAX) this.byId = new Map(this.records.map((x) => [x.spanId, x]));
+    if (r.prompt && (!this.prompt || nsCompare(r.start, this.prompt.start) < 0)) this.prompt = r;
+  }
 }
 
 export interface TraceBufferLimits {
@@ -46,27 +83,30 @@ export class TraceBuffer {
 
   /** False when the trace is full. `evict` gets a trace pushed out by the bound, before it is forgotten. */
   add(traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void): boolean {
-    let t = this.traces.get(traceId);
-    if (t) {
-      if (t.spans.size >= this.limits.maxSpansPerTrace) return false;
-      if (t.lastArrivalMs !== nowMs) {
-        this.traces.delete(traceId);
-        this.traces.set(traceId, t);
-      }
-    } else {
-      t = { traceId, spans: new Map(), pending: [], lastArrivalMs: nowMs };
-      this.traces.set(traceId, t);
+    const t = this.traces.get(traceId);
+    if (!t) {
+      this.traces.set(traceId, new OpenTrace(traceId, r, nowMs));
       if (this.traces.size > this.limits.maxTraces) {
         const oldest = this.takeOldest();
         this.traces.delete(oldest.traceId);
         evict(oldest);
       }
+      return true;
+    }
+    if (t.records.length >= this.limits.maxSpansPerTrace) return false;
+    if (t.lastArrivalMs !== nowMs) {
+      this.traces.delete(traceId);
+      this.traces.set(traceId, t);
     }
     t.lastArrivalMs = nowMs;
-    t.spans.set(r.spanId, r);
-    t.pending.push(r);
-    if (r.prompt && (!t.prompt || r.startNs < t.prompt.startNs)) t.prompt = { startNs: r.startNs, text: r.prompt };
+    t.add(r);
     return true;
+  }
+
+  /** True when the open trace's first user message comes from an LLM span that started no later than `start`. */
+  promptKnown(traceId: string, start: Int64): boolean {
+    const p = this.traces.get(traceId)?.prompt;
+    return p !== undefined && nsCompare(p.start, start) <= 0;
   }
 
   private takeOldest(): OpenTrace {
@@ -82,7 +122,7 @@ export class TraceBuffer {
     for (const t of this.traces.values()) {
       const quiet = nowMs - t.lastArrivalMs;
       if (quiet < this.limits.settleMs) break;
-      if (t.pending.length > 0) out.push(t);
+      if (t.pending > 0) out.push(t);
       if (quiet >= this.limits.ttlMs) this.traces.delete(t.traceId);
     }
     return out;
@@ -90,6 +130,6 @@ export class TraceBuffer {
 
   /** Every trace with spans to evaluate (shutdown). */
   all(): OpenTrace[] {
-    return [...this.traces.values()].filter((t) => t.pending.length > 0);
+    return [...this.traces.values()].filter((t) => t.pending > 0);
   }
 }

@@ -32,9 +32,30 @@ export const RULE_OF_FACT: Readonly<Record<Fact['type'], Rule>> = {
   payload: PAYLOAD_SIZE_ANOMALY,
 };
 
+type Family = { check(p: Profile, f: Fact, s: RuleSettings): Check[]; learn(p: Profile, f: Fact, s: RuleSettings): void };
+const execution: Family = { check: checkExecution, learn: learnExecution };
+const files: Family = { check: checkFiles, learn: learnFiles };
+const egress: Family = { check: checkEgress, learn: learnEgress };
+const inventory: Family = { check: checkInventory, learn: learnInventory };
+const misuse: Family = { check: checkMisuse, learn: learnMisuse };
+
+/** The family that judges and learns each fact type: one call per observation, not one per family. */
+const FAMILY: Readonly<Record<Fact['type'], Family>> = {
+  executable: execution,
+  file: files,
+  credential: files,
+  egress,
+  tool: inventory,
+  mcp_tool: inventory,
+  model: inventory,
+  model_version: inventory,
+  arguments: misuse,
+  payload: misuse,
+};
+
 /** Rules that compare with a profile (quiet while it learns or, for kernel facts, while it is partial). */
 export function checkAgainstProfile(p: Profile, f: Fact, s: RuleSettings): Check[] {
-  return [...checkExecution(p, f), ...checkFiles(p, f), ...checkEgress(p, f), ...checkInventory(p, f), ...checkMisuse(p, f, s)];
+  return FAMILY[f.type].check(p, f, s);
 }
 
 /** Rules that need no profile. */
@@ -43,9 +64,5 @@ export function checkWithoutProfile(p: Profile | undefined, f: Fact, s: RuleSett
 }
 
 export function learn(p: Profile, f: Fact, s: RuleSettings): void {
-  learnExecution(p, f);
-  learnFiles(p, f);
-  learnEgress(p, f);
-  learnInventory(p, f);
-  learnMisuse(p, f, s);
+  FAMILY[f.type].learn(p, f, s);
 }
