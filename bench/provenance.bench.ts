@@ -8,16 +8,25 @@
  * cut at 8 KB), each batch under fresh trace ids so every round opens new traces.
  * Cases: observe (the work on the span path: canonical view, content, hashing into the view);
  * observe + evaluate (the whole life of the traces, deviations built and rate-limited).
+ * Load spans: bench/loadgen's requests (100 LLM client spans, each its own trace, ten GenAI/HTTP
+ * attributes, no content), received as bytes with the canonical view and ids already read (normalize
+ * and correlate do so before provenance in the default pipeline), through `traces.consume` with the
+ * default config, the clock 1 s further per request and a tick every 10: what provenance costs on
+ * spans that carry no content.
  * Memory: heap held per open trace, for the reference traces and for a trace that read 256 KB of
  * tool results (the per-trace bound `max_entries_per_trace` caps the latter).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Long from 'long';
+import { attr } from '../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
-import type { TracesData } from '../pipeline/otlp/types.js';
+import { spanIds } from '../pipeline/otlp/span-view.js';
+import type { Span, TracesData } from '../pipeline/otlp/types.js';
 import { packageRoot } from '../pipeline/package-root.js';
 import { silentLogger } from '../pipeline/telemetry/logger.js';
 import { Metrics } from '../pipeline/telemetry/metrics.js';
+import { canonicalView } from '../processors/normalize/canonical.js';
 import { createDefaultConfig } from '../processors/provenance/config.js';
 import { ProvenanceProcessor } from '../processors/provenance/provenance-processor.js';
 import { measure } from './measure.js';
@@ -51,8 +60,52 @@ function fresh(batches: TracesData[]): TracesData[] {
 }
 
 let t = 0;
-function processor(): ProvenanceProcessor {
-  return new ProvenanceProcessor({ id: 'provenance', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), maxOpenTraces: 1_000_000 }, { traces: { consume: async () => {} }, logs: { consume: async () => {} } }, () => t);
+function processor(maxOpenTraces = 1_000_000): ProvenanceProcessor {
+  return new ProvenanceProcessor({ id: 'provenance', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), maxOpenTraces }, { traces: { consume: async () => {} }, logs: { consume: async () => {} } }, () => t);
+}
+
+const LOAD_SPANS = 100;
+/** One bench/loadgen request as the receiver hands it on, its spans' views read as earlier processors would. */
+function loadRequest(seq: number): TracesData {
+  const now = Long.fromNumber(Date.now() * 1e6, true);
+  const spans: Span[] = Array.from({ length: LOAD_SPANS }, (_, i) => {
+    const traceId = Buffer.alloc(16);
+    traceId.writeUInt32BE(seq, 4);
+    traceId.writeUInt32BE(i, 12);
+    const spanId = Buffer.alloc(8);
+    spanId.writeUInt32BE(seq, 0);
+    spanId.writeUInt32BE(i + 1, 4);
+    return {
+      traceId,
+      spanId,
+      parentSpanId: Buffer.from('b7ad6b7169203331', 'hex'),
+      name: 'chat gpt-4o',
+      kind: 3,
+      startTimeUnixNano: now,
+      endTimeUnixNano: now.add(1_500_000_000),
+      attributes: [
+        attr('gen_ai.operation.name', 'chat'),
+        attr('gen_ai.provider.name', 'openai'),
+        attr('gen_ai.request.model', 'gpt-4o'),
+        attr('gen_ai.usage.input_tokens', 812),
+        attr('gen_ai.usage.output_tokens', 96),
+        attr('server.address', 'api.openai.com'),
+        attr('server.port', 443),
+        attr('http.request.method', 'POST'),
+        attr('http.response.status_code', 200),
+        attr('gen_ai.request.temperature', 0.2),
+      ],
+      events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: [attr('index', 0), attr('gen_ai.response.finish_reason', 'stop')] }],
+      status: { code: 1 },
+    };
+  });
+  const data: TracesData = { resourceSpans: [{ resource: { attributes: [attr('service.name', 'bench-agent'), attr('process.pid', 1234), attr('host.name', 'bench')] }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
+  const received = tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode(data)));
+  for (const s of received.resourceSpans[0]!.scopeSpans[0]!.spans) {
+    canonicalView(s);
+    spanIds(s);
+  }
+  return received;
 }
 
 // Pre-built rounds, so the copies are not measured.
@@ -87,6 +140,29 @@ const wholeRound = () => {
   t += 10_000_000;
   void lifecycle.tick();
 };
+/** CPU time per call of an async `fn`, awaited one after the other. */
+async function cpuPerAsyncCall(fn: () => Promise<void>, seconds: number): Promise<number> {
+  for (let i = 0; i < 20; i++) await fn();
+  gc!();
+  const c0 = process.cpuUsage();
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  while (Date.now() < end) {
+    await fn();
+    n++;
+  }
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / n;
+}
+const loadPool = Array.from({ length: 256 }, (_, i) => loadRequest(i + 1));
+const loadProcessor = processor(createDefaultConfig().maxOpenTraces);
+let loadNext = 0;
+const loadRequestCpuUs = await cpuPerAsyncCall(async () => {
+  await loadProcessor.traces.consume(loadPool[loadNext++ % loadPool.length]!);
+  t += 1_000;
+  if (loadNext % 10 === 0) await loadProcessor.tick();
+}, SECONDS);
+
 const observe = { ...measure('observe', observeRound, SECONDS, 1), cpuUs: cpuPerCall(observeRound, SECONDS) };
 const whole = { ...measure('observe + evaluate', wholeRound, SECONDS, 1), cpuUs: cpuPerCall(wholeRound, SECONDS) };
 const contentChars = reference.reduce((n, b) => n + b.resourceSpans.reduce((m, rs) => m + rs.scopeSpans.reduce((k, ss) => k + ss.spans.reduce((j, sp) => j + (sp.attributes ?? []).reduce((i, kv) => i + (kv.value?.stringValue?.length ?? 0), 0), 0), 0), 0), 0);
@@ -123,4 +199,5 @@ for (const r of [observe, whole]) {
   const spansPerSec = r.opsPerSec * spanCount;
   console.log(`${r.name.padEnd(20)} ${Math.round(spansPerSec).toLocaleString('en-US').padStart(14)} ${(1e6 / spansPerSec).toFixed(1).padStart(15)} ${(r.cpuUs / spanCount).toFixed(1).padStart(14)} ${((r.cpuUs * 1000) / contentChars).toFixed(1).padStart(14)}`);
 }
+console.log(`load spans (no content, each its own trace, default config): ${(loadRequestCpuUs / LOAD_SPANS).toFixed(2)} µs/span (CPU)`);
 console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB; a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB (${TRACES} traces open)`);

@@ -117,6 +117,34 @@ export function messagesIn(v: unknown, out: CanonicalMessage[] = [], depth = 0):
 const INDEXED = /^(llm\.input_messages|llm\.output_messages|gen_ai\.prompt|gen_ai\.completion|retrieval\.documents)\.(\d+)\.(.+)$/;
 const TOOL_SCHEMA = /^llm\.tools\.\d+\.tool\.json_schema$/;
 
+/** The keys read whole (the first occurrence of each). */
+const SINGLE_KEYS: ReadonlySet<string> = new Set([
+  'gen_ai.system_instructions',
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
+  'gen_ai.tool.call.result',
+  'gen_ai.prompt',
+  'gen_ai.completion',
+  'input.value',
+  'output.value',
+  'traceloop.entity.input',
+  'traceloop.entity.output',
+]);
+
+const isContentKey = (k: string) => SINGLE_KEYS.has(k) || INDEXED.test(k) || TOOL_SCHEMA.test(k) || k === 'gen_ai.tool.definitions';
+
+/**
+ * Whether `canonicalContent` would find anything: the view's tool arguments, or an attribute key it
+ * reads. Reads keys only (a received span's key list, shared with the canonical view), so a reader
+ * skips spans without content capture for the cost of a look at their keys.
+ */
+export function hasContent(span: Span, view: CanonicalSpan): boolean {
+  if (view.toolArguments !== undefined) return true;
+  let found = false;
+  eachAttribute(span, (k) => (found = isContentKey(k)));
+  return found;
+}
+
 interface Indexed {
   role?: string;
   content: string[];
@@ -167,19 +195,7 @@ export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalCont
       if (s !== undefined) definitions.push(s);
       return;
     }
-    switch (k) {
-      case 'gen_ai.system_instructions':
-      case 'gen_ai.input.messages':
-      case 'gen_ai.output.messages':
-      case 'gen_ai.tool.call.result':
-      case 'gen_ai.prompt':
-      case 'gen_ai.completion':
-      case 'input.value':
-      case 'output.value':
-      case 'traceloop.entity.input':
-      case 'traceloop.entity.output':
-        if (one[k] === undefined) one[k] = str(value());
-    }
+    if (SINGLE_KEYS.has(k) && one[k] === undefined) one[k] = str(value());
   });
 
   const content: CanonicalContent = { inputMessages: [], outputMessages: [], documents: [], toolDefinitions: definitions };

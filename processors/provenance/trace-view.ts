@@ -100,8 +100,14 @@ export class TraceView {
     if (parentId && this.parents.size < this.limits.maxItems * 8) this.parents.set(spanId, parentId);
   }
 
-  /** An agent span with its canonical view and content. */
-  addSpan(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent): void {
+  /** An agent span with its canonical view and content (undefined: the span has none, see `hasContent`). */
+  addSpan(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent | undefined): void {
+    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) this.llms.push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
+    if (view.kind === 'tool' || view.kind === 'mcp_client') this.toolSpans++;
+    if (content) this.addContent(ref, view, content);
+  }
+
+  private addContent(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent): void {
     for (const m of content.inputMessages) {
       if (m.role !== 'user' && m.role !== 'system') continue;
       const h = hash(m.content);
@@ -124,9 +130,7 @@ export class TraceView {
       this.trustedSeen.add(h);
       this.index(this.trusted, d);
     }
-    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) this.llms.push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
     if (view.kind === 'tool' || view.kind === 'mcp_client') {
-      this.toolSpans++;
       if (content.toolArguments !== undefined || content.toolResult !== undefined) this.toolSpansWithContent++;
       const toolName = view.toolName ?? ref.name;
       if (content.toolArguments !== undefined) this.addUse(ref, toolName, content.toolArguments);
