@@ -168,9 +168,9 @@ const whole = { ...measure('observe + evaluate', wholeRound, SECONDS, 1), cpuUs:
 const contentChars = reference.reduce((n, b) => n + b.resourceSpans.reduce((m, rs) => m + rs.scopeSpans.reduce((k, ss) => k + ss.spans.reduce((j, sp) => j + (sp.attributes ?? []).reduce((i, kv) => i + (kv.value?.stringValue?.length ?? 0), 0), 0), 0), 0), 0);
 
 /** Heap held per open trace, after `TRACES` batches of traces stay open. */
-function heapPerTrace(make: () => TracesData[], tracesPerRound: number): number {
+function heapPerTrace(make: () => TracesData[], tracesPerRound: number, traces = TRACES): number {
   const p = processor();
-  const batches = Array.from({ length: Math.ceil(TRACES / tracesPerRound) }, make);
+  const batches = Array.from({ length: Math.ceil(traces / tracesPerRound) }, make);
   gc!();
   const before = process.memoryUsage().heapUsed;
   for (const round of batches) for (const b of round) p.observe(b);
@@ -191,6 +191,11 @@ const bigTrace = (): TracesData[] => {
   return [first!];
 };
 const bigHeap = heapPerTrace(bigTrace, 1);
+/** The reference traces as an agent with content capture off writes them. */
+const CONTENT_KEY = /^(?:llm\.(?:input_messages|output_messages|tools)\.|input\.value|output\.value|traceloop\.entity\.(?:input|output)|gen_ai\.(?:prompt|completion|input\.messages|output\.messages|system_instructions|tool\.call\.arguments|tool\.call\.result|tool\.definitions)|retrieval\.documents\.)/;
+const withoutContent = (): TracesData[] =>
+  fresh(reference).map((b) => ({ resourceSpans: b.resourceSpans.map((rs) => ({ ...rs, scopeSpans: rs.scopeSpans.map((ss) => ({ ...ss, spans: ss.spans.map((sp) => ({ ...sp, attributes: sp.attributes?.filter((kv) => !CONTENT_KEY.test(kv.key)) })) })) })) }));
+const quietHeap = heapPerTrace(withoutContent, reference.length, 20 * TRACES);
 
 console.log(`node ${process.version}, ${SECONDS}s per case; reference batches: ${reference.length} traces, ${spanCount} spans`);
 console.log(`attribute text per round: ${(contentChars / 1024).toFixed(0)} KiB`);
@@ -200,4 +205,4 @@ for (const r of [observe, whole]) {
   console.log(`${r.name.padEnd(20)} ${Math.round(spansPerSec).toLocaleString('en-US').padStart(14)} ${(1e6 / spansPerSec).toFixed(1).padStart(15)} ${(r.cpuUs / spanCount).toFixed(1).padStart(14)} ${((r.cpuUs * 1000) / contentChars).toFixed(1).padStart(14)}`);
 }
 console.log(`load spans (no content, each its own trace, default config): ${(loadRequestCpuUs / LOAD_SPANS).toFixed(2)} µs/span (CPU)`);
-console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB; a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB (${TRACES} traces open)`);
+console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB; a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB; reference traces without content ${(quietHeap / 1024).toFixed(2)} KiB (${TRACES} traces open, ${20 * TRACES} without content)`);

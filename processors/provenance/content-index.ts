@@ -212,15 +212,19 @@ export function tokensOf(t: string, add: (form: string) => void): void {
   for (const f of forms) add(f);
 }
 
+const NO_TOKENS = new Float64Array(0);
+const NO_PRINTS = new Int32Array(0);
+
 /**
  * A set of hashes as one sorted typed array, 4 (fingerprints) or 8 (tokens) bytes an entry where a JS
  * Set costs about 13; filled in batches (a piece of content at a time), looked up by binary search.
  */
 class SortedHashes {
+  /** Starts as one shared empty array (never written: `addAll` replaces it). */
   private a: Float64Array | Int32Array;
 
   constructor(private readonly wide: boolean) {
-    this.a = wide ? new Float64Array(0) : new Int32Array(0);
+    this.a = wide ? NO_TOKENS : NO_PRINTS;
   }
 
   get size(): number {
