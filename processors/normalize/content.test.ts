@@ -101,6 +101,8 @@ describe('hasContent: whether canonicalContent would find anything, from the key
     ['OpenInference indexed message', { 'openinference.span.kind': 'LLM', 'llm.input_messages.0.message.content': 'hi', 'llm.input_messages.0.message.role': 'user' }, true],
     ['OpenInference tool schema', { 'openinference.span.kind': 'LLM', 'llm.tools.0.tool.json_schema': '{"name":"x"}' }, true],
     ['OpenInference retriever document', { 'openinference.span.kind': 'RETRIEVER', 'retrieval.documents.0.document.content': 'doc' }, true],
+    ['OpenInference chain input', { 'openinference.span.kind': 'CHAIN', 'input.value': '{"messages":[{"role":"user","content":"hi"}]}' }, true],
+    ['OpenInference tool output', { 'openinference.span.kind': 'TOOL', 'tool.name': 'x', 'output.value': 'ok' }, true],
     ['OpenLLMetry legacy prompt', { 'gen_ai.system': 'openai', 'gen_ai.prompt.0.role': 'user', 'gen_ai.prompt.0.content': 'hi' }, true],
     ['OpenLLMetry tool output', { 'traceloop.span.kind': 'tool', 'traceloop.entity.name': 'x', 'traceloop.entity.output': 'ok' }, true],
     ['LangSmith prompt', { 'langsmith.span.kind': 'llm', 'gen_ai.prompt': '{"messages":[{"role":"user","content":"hi"}]}' }, true],

@@ -131,7 +131,23 @@ const SINGLE_KEYS: ReadonlySet<string> = new Set([
   'traceloop.entity.output',
 ]);
 
-const isContentKey = (k: string) => SINGLE_KEYS.has(k) || INDEXED.test(k) || TOOL_SCHEMA.test(k) || k === 'gen_ai.tool.definitions';
+/** A key `canonicalContent` reads; by its first letter first, as most keys of a span are none (it runs on every key of every agent span). */
+function isContentKey(k: string): boolean {
+  switch (k.charCodeAt(0)) {
+    case 103 /* g */:
+      return SINGLE_KEYS.has(k) || k === 'gen_ai.tool.definitions' || INDEXED.test(k);
+    case 108 /* l */:
+      return INDEXED.test(k) || TOOL_SCHEMA.test(k);
+    case 114 /* r */:
+      return INDEXED.test(k);
+    case 105 /* i */:
+    case 111 /* o */:
+    case 116 /* t */:
+      return SINGLE_KEYS.has(k);
+    default:
+      return false;
+  }
+}
 
 /**
  * Whether `canonicalContent` would find anything: the view's tool arguments, or an attribute key it
