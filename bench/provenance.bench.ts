@@ -8,8 +8,8 @@
  * cut at 8 KB), each batch under fresh trace ids so every round opens new traces.
  * Cases: observe (the work on the span path: canonical view, content, hashing into the view);
  * observe + evaluate (the whole life of the traces, deviations built and rate-limited).
- * Load spans: bench/loadgen's requests (100 LLM client spans, each its own trace, ten GenAI/HTTP
- * attributes, no content), received as bytes with the canonical view and ids already read (normalize
+ * Load spans: bench/loadgen's requests (`-shape llm`: 100 LLM client spans, each its own trace, ten
+ * GenAI/HTTP attributes; `-shape agent`: ten agent-run traces of 10 spans; no content), received as bytes with the canonical view and ids already read (normalize
  * and correlate do so before provenance in the default pipeline), through `traces.consume` with the
  * default config, the clock 1 s further per request and a tick every 10: what provenance costs on
  * spans that carry no content.
@@ -65,25 +65,58 @@ function processor(maxOpenTraces = 1_000_000): ProvenanceProcessor {
 }
 
 const LOAD_SPANS = 100;
-/** One bench/loadgen request as the receiver hands it on, its spans' views read as earlier processors would. */
+const now = Long.fromNumber(Date.now() * 1e6, true);
+const hexId = (bytes: number, seq: number, i: number) => {
+  const id = Buffer.alloc(bytes);
+  id.writeUInt32BE(seq, bytes - 8);
+  id.writeUInt32BE(i + 1, bytes - 4);
+  return id;
+};
+const loadSpan = (name: string, traceId: Buffer, spanId: Buffer, parentSpanId: Buffer | undefined, kind: number, attributes: Span['attributes']): Span => ({
+  traceId,
+  spanId,
+  parentSpanId: parentSpanId ?? new Uint8Array(),
+  name,
+  kind,
+  startTimeUnixNano: now,
+  endTimeUnixNano: now.add(1_500_000_000),
+  attributes,
+  status: { code: 1 },
+});
+/** A bench/loadgen request as the receiver hands it on, its spans' views read as earlier processors would. */
+function received(spans: Span[]): TracesData {
+  const data: TracesData = { resourceSpans: [{ resource: { attributes: [attr('service.name', 'bench-agent'), attr('process.pid', 1234), attr('host.name', 'bench')] }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
+  const out = tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode(data)));
+  for (const s of out.resourceSpans[0]!.scopeSpans[0]!.spans) {
+    canonicalView(s);
+    spanIds(s);
+  }
+  return out;
+}
+/** `-shape agent`: ten traces of an agent run (root, 3 LLM calls, 3 tool calls, 2 HTTP calls, 1 MCP call), no content. */
+function agentRequest(seq: number): TracesData {
+  const spans: Span[] = [];
+  for (let t = 0; t < LOAD_SPANS / 10; t++) {
+    const traceId = hexId(16, seq, t);
+    let n = 0;
+    const id = () => hexId(8, seq, t * 16 + n++);
+    const root = id();
+    spans.push(loadSpan('invoke_agent support-agent', traceId, root, undefined, 1, [attr('gen_ai.operation.name', 'invoke_agent'), attr('gen_ai.agent.name', 'support-agent'), attr('gen_ai.provider.name', 'openai')]));
+    for (const [tool, call] of [['search_kb', 'http'], ['read_file', 'mcp'], ['create_ticket', 'http']] as const) {
+      spans.push(loadSpan('chat gpt-4o', traceId, id(), root, 3, [attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'), attr('gen_ai.request.model', 'gpt-4o'), attr('server.address', 'api.openai.com')]));
+      const toolId = id();
+      spans.push(loadSpan(`execute_tool ${tool}`, traceId, toolId, root, 1, [attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', tool), attr('gen_ai.tool.call.id', `call_${tool}`), attr('gen_ai.tool.type', 'function')]));
+      if (call === 'http') spans.push(loadSpan('POST', traceId, id(), toolId, 3, [attr('http.request.method', 'POST'), attr('url.full', `http://${tool}.internal:8080/`), attr('server.address', `${tool}.internal`), attr('server.port', 8080), attr('http.response.status_code', 200)]));
+      else spans.push(loadSpan('tools/call read_file', traceId, id(), toolId, 3, [attr('mcp.method.name', 'tools/call'), attr('gen_ai.tool.name', 'read_file'), attr('gen_ai.operation.name', 'execute_tool'), attr('mcp.session.id', '8f2c1e'), attr('network.transport', 'pipe')]));
+    }
+  }
+  return received(spans);
+}
+/** `-shape llm`: every span an LLM call in its own trace. */
 function loadRequest(seq: number): TracesData {
-  const now = Long.fromNumber(Date.now() * 1e6, true);
-  const spans: Span[] = Array.from({ length: LOAD_SPANS }, (_, i) => {
-    const traceId = Buffer.alloc(16);
-    traceId.writeUInt32BE(seq, 4);
-    traceId.writeUInt32BE(i, 12);
-    const spanId = Buffer.alloc(8);
-    spanId.writeUInt32BE(seq, 0);
-    spanId.writeUInt32BE(i + 1, 4);
-    return {
-      traceId,
-      spanId,
-      parentSpanId: Buffer.from('b7ad6b7169203331', 'hex'),
-      name: 'chat gpt-4o',
-      kind: 3,
-      startTimeUnixNano: now,
-      endTimeUnixNano: now.add(1_500_000_000),
-      attributes: [
+  return received(
+    Array.from({ length: LOAD_SPANS }, (_, i) => ({
+      ...loadSpan('chat gpt-4o', hexId(16, seq, i), hexId(8, seq, i), Buffer.from('b7ad6b7169203331', 'hex'), 3, [
         attr('gen_ai.operation.name', 'chat'),
         attr('gen_ai.provider.name', 'openai'),
         attr('gen_ai.request.model', 'gpt-4o'),
@@ -94,18 +127,10 @@ function loadRequest(seq: number): TracesData {
         attr('http.request.method', 'POST'),
         attr('http.response.status_code', 200),
         attr('gen_ai.request.temperature', 0.2),
-      ],
+      ]),
       events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: [attr('index', 0), attr('gen_ai.response.finish_reason', 'stop')] }],
-      status: { code: 1 },
-    };
-  });
-  const data: TracesData = { resourceSpans: [{ resource: { attributes: [attr('service.name', 'bench-agent'), attr('process.pid', 1234), attr('host.name', 'bench')] }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
-  const received = tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode(data)));
-  for (const s of received.resourceSpans[0]!.scopeSpans[0]!.spans) {
-    canonicalView(s);
-    spanIds(s);
-  }
-  return received;
+    })),
+  );
 }
 
 // Pre-built rounds, so the copies are not measured.
@@ -154,14 +179,20 @@ async function cpuPerAsyncCall(fn: () => Promise<void>, seconds: number): Promis
   const d = process.cpuUsage(c0);
   return (d.user + d.system) / n;
 }
-const loadPool = Array.from({ length: 256 }, (_, i) => loadRequest(i + 1));
-const loadProcessor = processor(createDefaultConfig().maxOpenTraces);
-let loadNext = 0;
-const loadRequestCpuUs = await cpuPerAsyncCall(async () => {
-  await loadProcessor.traces.consume(loadPool[loadNext++ % loadPool.length]!);
-  t += 1_000;
-  if (loadNext % 10 === 0) await loadProcessor.tick();
-}, SECONDS);
+/** CPU µs per span of `make`'s requests through `traces.consume`, default config, the clock 1 s further per request and a tick every 10. */
+async function loadCase(make: (seq: number) => TracesData): Promise<number> {
+  const pool = Array.from({ length: 256 }, (_, i) => make(i + 1));
+  const p = processor(createDefaultConfig().maxOpenTraces);
+  let n = 0;
+  const us = await cpuPerAsyncCall(async () => {
+    await p.traces.consume(pool[n++ % pool.length]!);
+    t += 1_000;
+    if (n % 10 === 0) await p.tick();
+  }, SECONDS);
+  return us / LOAD_SPANS;
+}
+const loadLlm = await loadCase(loadRequest);
+const loadAgent = await loadCase(agentRequest);
 
 const observe = { ...measure('observe', observeRound, SECONDS, 1), cpuUs: cpuPerCall(observeRound, SECONDS) };
 const whole = { ...measure('observe + evaluate', wholeRound, SECONDS, 1), cpuUs: cpuPerCall(wholeRound, SECONDS) };
@@ -204,5 +235,5 @@ for (const r of [observe, whole]) {
   const spansPerSec = r.opsPerSec * spanCount;
   console.log(`${r.name.padEnd(20)} ${Math.round(spansPerSec).toLocaleString('en-US').padStart(14)} ${(1e6 / spansPerSec).toFixed(1).padStart(15)} ${(r.cpuUs / spanCount).toFixed(1).padStart(14)} ${((r.cpuUs * 1000) / contentChars).toFixed(1).padStart(14)}`);
 }
-console.log(`load spans (no content, each its own trace, default config): ${(loadRequestCpuUs / LOAD_SPANS).toFixed(2)} µs/span (CPU)`);
+console.log(`load spans without content, default config: LLM calls each its own trace ${loadLlm.toFixed(2)} µs/span (CPU); agent runs of 10 spans ${loadAgent.toFixed(2)} µs/span (CPU)`);
 console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB; a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB; reference traces without content ${(quietHeap / 1024).toFixed(2)} KiB (${TRACES} traces open, ${20 * TRACES} without content)`);

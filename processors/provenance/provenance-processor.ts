@@ -102,8 +102,8 @@ export class ProvenanceProcessor implements Component, Consumers {
   /** Reads a batch into the open views. Nothing here keeps a reference to the spans. */
   observe(data: TracesData, overflowed: TraceView[] = []): void {
     const now = this.now();
-    /** Agent spans without content of traces not open (yet): kept only if this batch opens their trace. */
-    let waiting: Span[] | undefined;
+    /** Agent spans without content of traces not open (yet), with their views: kept only if this batch opens their trace. */
+    let waiting: (Span | CanonicalSpan)[] | undefined;
     for (const rs of data.resourceSpans) {
       let service: string | undefined;
       for (const ss of rs.scopeSpans) {
@@ -133,7 +133,7 @@ export class ProvenanceProcessor implements Component, Consumers {
             // A trace is held for content, or for a tool span (whether the agent captures content at
             // all); an LLM or agent span without content only adds to a trace something else opened.
             if (!content && view.kind !== 'tool' && view.kind !== 'mcp_client') {
-              (waiting ??= []).push(span);
+              (waiting ??= []).push(span, view);
               continue;
             }
             if (this.open.size >= this.config.maxOpenTraces) {
@@ -157,9 +157,10 @@ export class ProvenanceProcessor implements Component, Consumers {
       }
     }
     // Spans of one trace come in any order across scopes: an LLM span may precede the tool span that opens its trace.
-    for (const span of waiting ?? []) {
+    for (let i = 0; i < (waiting?.length ?? 0); i += 2) {
+      const span = waiting![i] as Span;
       const v = this.open.get(spanIds(span).traceId);
-      if (v) this.add(v, span, canonicalView(span)!, false, now);
+      if (v) this.add(v, span, waiting![i + 1] as CanonicalSpan, false, now);
     }
     this.m.open.set(this.labels, this.open.size);
   }
