@@ -8,16 +8,25 @@
  * cut at 8 KB), each batch under fresh trace ids so every round opens new traces.
  * Cases: observe (the work on the span path: canonical view, content, hashing into the view);
  * observe + evaluate (the whole life of the traces, deviations built and rate-limited).
+ * Load spans: bench/loadgen's requests (`-shape llm`: 100 LLM client spans, each its own trace, ten
+ * GenAI/HTTP attributes; `-shape agent`: ten agent-run traces of 10 spans; no content), received as bytes with the canonical view and ids already read (normalize
+ * and correlate do so before provenance in the default pipeline), through `traces.consume` with the
+ * default config, the clock 1 s further per request and a tick every 10: what provenance costs on
+ * spans that carry no content.
  * Memory: heap held per open trace, for the reference traces and for a trace that read 256 KB of
  * tool results (the per-trace bound `max_entries_per_trace` caps the latter).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Long from 'long';
+import { attr } from '../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
-import type { TracesData } from '../pipeline/otlp/types.js';
+import { spanIds } from '../pipeline/otlp/span-view.js';
+import type { Span, TracesData } from '../pipeline/otlp/types.js';
 import { packageRoot } from '../pipeline/package-root.js';
 import { silentLogger } from '../pipeline/telemetry/logger.js';
 import { Metrics } from '../pipeline/telemetry/metrics.js';
+import { canonicalView } from '../processors/normalize/canonical.js';
 import { createDefaultConfig } from '../processors/provenance/config.js';
 import { ProvenanceProcessor } from '../processors/provenance/provenance-processor.js';
 import { measure } from './measure.js';
@@ -51,8 +60,77 @@ function fresh(batches: TracesData[]): TracesData[] {
 }
 
 let t = 0;
-function processor(): ProvenanceProcessor {
-  return new ProvenanceProcessor({ id: 'provenance', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), maxOpenTraces: 1_000_000 }, { traces: { consume: async () => {} }, logs: { consume: async () => {} } }, () => t);
+function processor(maxOpenTraces = 1_000_000): ProvenanceProcessor {
+  return new ProvenanceProcessor({ id: 'provenance', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), maxOpenTraces }, { traces: { consume: async () => {} }, logs: { consume: async () => {} } }, () => t);
+}
+
+const LOAD_SPANS = 100;
+const now = Long.fromNumber(Date.now() * 1e6, true);
+const hexId = (bytes: number, seq: number, i: number) => {
+  const id = Buffer.alloc(bytes);
+  id.writeUInt32BE(seq, bytes - 8);
+  id.writeUInt32BE(i + 1, bytes - 4);
+  return id;
+};
+const loadSpan = (name: string, traceId: Buffer, spanId: Buffer, parentSpanId: Buffer | undefined, kind: number, attributes: Span['attributes']): Span => ({
+  traceId,
+  spanId,
+  parentSpanId: parentSpanId ?? new Uint8Array(),
+  name,
+  kind,
+  startTimeUnixNano: now,
+  endTimeUnixNano: now.add(1_500_000_000),
+  attributes,
+  status: { code: 1 },
+});
+/** A bench/loadgen request as the receiver hands it on, its spans' views read as earlier processors would. */
+function received(spans: Span[]): TracesData {
+  const data: TracesData = { resourceSpans: [{ resource: { attributes: [attr('service.name', 'bench-agent'), attr('process.pid', 1234), attr('host.name', 'bench')] }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
+  const out = tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode(data)));
+  for (const s of out.resourceSpans[0]!.scopeSpans[0]!.spans) {
+    canonicalView(s);
+    spanIds(s);
+  }
+  return out;
+}
+/** `-shape agent`: ten traces of an agent run (root, 3 LLM calls, 3 tool calls, 2 HTTP calls, 1 MCP call), no content. */
+function agentRequest(seq: number): TracesData {
+  const spans: Span[] = [];
+  for (let t = 0; t < LOAD_SPANS / 10; t++) {
+    const traceId = hexId(16, seq, t);
+    let n = 0;
+    const id = () => hexId(8, seq, t * 16 + n++);
+    const root = id();
+    spans.push(loadSpan('invoke_agent support-agent', traceId, root, undefined, 1, [attr('gen_ai.operation.name', 'invoke_agent'), attr('gen_ai.agent.name', 'support-agent'), attr('gen_ai.provider.name', 'openai')]));
+    for (const [tool, call] of [['search_kb', 'http'], ['read_file', 'mcp'], ['create_ticket', 'http']] as const) {
+      spans.push(loadSpan('chat gpt-4o', traceId, id(), root, 3, [attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'), attr('gen_ai.request.model', 'gpt-4o'), attr('server.address', 'api.openai.com')]));
+      const toolId = id();
+      spans.push(loadSpan(`execute_tool ${tool}`, traceId, toolId, root, 1, [attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', tool), attr('gen_ai.tool.call.id', `call_${tool}`), attr('gen_ai.tool.type', 'function')]));
+      if (call === 'http') spans.push(loadSpan('POST', traceId, id(), toolId, 3, [attr('http.request.method', 'POST'), attr('url.full', `http://${tool}.internal:8080/`), attr('server.address', `${tool}.internal`), attr('server.port', 8080), attr('http.response.status_code', 200)]));
+      else spans.push(loadSpan('tools/call read_file', traceId, id(), toolId, 3, [attr('mcp.method.name', 'tools/call'), attr('gen_ai.tool.name', 'read_file'), attr('gen_ai.operation.name', 'execute_tool'), attr('mcp.session.id', '8f2c1e'), attr('network.transport', 'pipe')]));
+    }
+  }
+  return received(spans);
+}
+/** `-shape llm`: every span an LLM call in its own trace. */
+function loadRequest(seq: number): TracesData {
+  return received(
+    Array.from({ length: LOAD_SPANS }, (_, i) => ({
+      ...loadSpan('chat gpt-4o', hexId(16, seq, i), hexId(8, seq, i), Buffer.from('b7ad6b7169203331', 'hex'), 3, [
+        attr('gen_ai.operation.name', 'chat'),
+        attr('gen_ai.provider.name', 'openai'),
+        attr('gen_ai.request.model', 'gpt-4o'),
+        attr('gen_ai.usage.input_tokens', 812),
+        attr('gen_ai.usage.output_tokens', 96),
+        attr('server.address', 'api.openai.com'),
+        attr('server.port', 443),
+        attr('http.request.method', 'POST'),
+        attr('http.response.status_code', 200),
+        attr('gen_ai.request.temperature', 0.2),
+      ]),
+      events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: [attr('index', 0), attr('gen_ai.response.finish_reason', 'stop')] }],
+    })),
+  );
 }
 
 // Pre-built rounds, so the copies are not measured.
@@ -87,14 +165,43 @@ const wholeRound = () => {
   t += 10_000_000;
   void lifecycle.tick();
 };
+/** CPU time per call of an async `fn`, awaited one after the other. */
+async function cpuPerAsyncCall(fn: () => Promise<void>, seconds: number): Promise<number> {
+  for (let i = 0; i < 20; i++) await fn();
+  gc!();
+  const c0 = process.cpuUsage();
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  while (Date.now() < end) {
+    await fn();
+    n++;
+  }
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / n;
+}
+/** CPU µs per span of `make`'s requests through `traces.consume`, default config, the clock 1 s further per request and a tick every 10. */
+async function loadCase(make: (seq: number) => TracesData): Promise<number> {
+  const pool = Array.from({ length: 256 }, (_, i) => make(i + 1));
+  const p = processor(createDefaultConfig().maxOpenTraces);
+  let n = 0;
+  const us = await cpuPerAsyncCall(async () => {
+    await p.traces.consume(pool[n++ % pool.length]!);
+    t += 1_000;
+    if (n % 10 === 0) await p.tick();
+  }, SECONDS);
+  return us / LOAD_SPANS;
+}
+const loadLlm = await loadCase(loadRequest);
+const loadAgent = await loadCase(agentRequest);
+
 const observe = { ...measure('observe', observeRound, SECONDS, 1), cpuUs: cpuPerCall(observeRound, SECONDS) };
 const whole = { ...measure('observe + evaluate', wholeRound, SECONDS, 1), cpuUs: cpuPerCall(wholeRound, SECONDS) };
 const contentChars = reference.reduce((n, b) => n + b.resourceSpans.reduce((m, rs) => m + rs.scopeSpans.reduce((k, ss) => k + ss.spans.reduce((j, sp) => j + (sp.attributes ?? []).reduce((i, kv) => i + (kv.value?.stringValue?.length ?? 0), 0), 0), 0), 0), 0);
 
 /** Heap held per open trace, after `TRACES` batches of traces stay open. */
-function heapPerTrace(make: () => TracesData[], tracesPerRound: number): number {
+function heapPerTrace(make: () => TracesData[], tracesPerRound: number, traces = TRACES): number {
   const p = processor();
-  const batches = Array.from({ length: Math.ceil(TRACES / tracesPerRound) }, make);
+  const batches = Array.from({ length: Math.ceil(traces / tracesPerRound) }, make);
   gc!();
   const before = process.memoryUsage().heapUsed;
   for (const round of batches) for (const b of round) p.observe(b);
@@ -115,6 +222,11 @@ const bigTrace = (): TracesData[] => {
   return [first!];
 };
 const bigHeap = heapPerTrace(bigTrace, 1);
+/** The reference traces as an agent with content capture off writes them. */
+const CONTENT_KEY = /^(?:llm\.(?:input_messages|output_messages|tools)\.|input\.value|output\.value|traceloop\.entity\.(?:input|output)|gen_ai\.(?:prompt|completion|input\.messages|output\.messages|system_instructions|tool\.call\.arguments|tool\.call\.result|tool\.definitions)|retrieval\.documents\.)/;
+const withoutContent = (): TracesData[] =>
+  fresh(reference).map((b) => ({ resourceSpans: b.resourceSpans.map((rs) => ({ ...rs, scopeSpans: rs.scopeSpans.map((ss) => ({ ...ss, spans: ss.spans.map((sp) => ({ ...sp, attributes: sp.attributes?.filter((kv) => !CONTENT_KEY.test(kv.key)) })) })) })) }));
+const quietHeap = heapPerTrace(withoutContent, reference.length, 20 * TRACES);
 
 console.log(`node ${process.version}, ${SECONDS}s per case; reference batches: ${reference.length} traces, ${spanCount} spans`);
 console.log(`attribute text per round: ${(contentChars / 1024).toFixed(0)} KiB`);
@@ -123,4 +235,5 @@ for (const r of [observe, whole]) {
   const spansPerSec = r.opsPerSec * spanCount;
   console.log(`${r.name.padEnd(20)} ${Math.round(spansPerSec).toLocaleString('en-US').padStart(14)} ${(1e6 / spansPerSec).toFixed(1).padStart(15)} ${(r.cpuUs / spanCount).toFixed(1).padStart(14)} ${((r.cpuUs * 1000) / contentChars).toFixed(1).padStart(14)}`);
 }
-console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB; a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB (${TRACES} traces open)`);
+console.log(`load spans without content, default config: LLM calls each its own trace ${loadLlm.toFixed(2)} µs/span (CPU); agent runs of 10 spans ${loadAgent.toFixed(2)} µs/span (CPU)`);
+console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB; a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB; reference traces without content ${(quietHeap / 1024).toFixed(2)} KiB (${TRACES} traces open, ${20 * TRACES} without content)`);

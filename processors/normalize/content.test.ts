@@ -3,7 +3,7 @@ import { attr } from '../../pipeline/otlp/attributes.js';
 import type { Span } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { canonicalView } from './canonical.js';
-import { canonicalContent } from './content.js';
+import { canonicalContent, hasContent } from './content.js';
 
 function span(attributes: Record<string, string>, name = 'span'): Span {
   return {
@@ -86,5 +86,34 @@ describe('canonicalContent: what a span read and wrote, per convention', () => {
 
   test('no content captured: empty lists, no arguments or result', () => {
     expect(content({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'x' })).toEqual({ inputMessages: [], outputMessages: [], documents: [], toolDefinitions: [] });
+  });
+});
+
+describe('hasContent: whether canonicalContent would find anything, from the keys alone', () => {
+  const EMPTY = { inputMessages: [], outputMessages: [], documents: [], toolDefinitions: [] };
+  test.each<[string, Record<string, string>, boolean]>([
+    ['GenAI chat without capture (bench/loadgen)', { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.provider.name': 'openai', 'server.address': 'api.openai.com', 'gen_ai.usage.input_tokens': '812' }, false],
+    ['GenAI tool without capture', { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'x' }, false],
+    ['OpenInference LLM without messages', { 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', 'llm.token_count.prompt': '3' }, false],
+    ['GenAI chat with input messages', { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': '[{"role":"user","parts":[{"type":"text","content":"hi"}]}]' }, true],
+    ['GenAI tool arguments (through the view)', { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'x', 'gen_ai.tool.call.arguments': '{"a":1}' }, true],
+    ['GenAI tool result', { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'x', 'gen_ai.tool.call.result': 'ok' }, true],
+    ['OpenInference indexed message', { 'openinference.span.kind': 'LLM', 'llm.input_messages.0.message.content': 'hi', 'llm.input_messages.0.message.role': 'user' }, true],
+    ['OpenInference tool schema', { 'openinference.span.kind': 'LLM', 'llm.tools.0.tool.json_schema': '{"name":"x"}' }, true],
+    ['OpenInference retriever document', { 'openinference.span.kind': 'RETRIEVER', 'retrieval.documents.0.document.content': 'doc' }, true],
+    ['OpenInference chain input', { 'openinference.span.kind': 'CHAIN', 'input.value': '{"messages":[{"role":"user","content":"hi"}]}' }, true],
+    ['OpenInference tool output', { 'openinference.span.kind': 'TOOL', 'tool.name': 'x', 'output.value': 'ok' }, true],
+    ['OpenLLMetry legacy prompt', { 'gen_ai.system': 'openai', 'gen_ai.prompt.0.role': 'user', 'gen_ai.prompt.0.content': 'hi' }, true],
+    ['OpenLLMetry tool output', { 'traceloop.span.kind': 'tool', 'traceloop.entity.name': 'x', 'traceloop.entity.output': 'ok' }, true],
+    ['LangSmith prompt', { 'langsmith.span.kind': 'llm', 'gen_ai.prompt': '{"messages":[{"role":"user","content":"hi"}]}' }, true],
+    ['GenAI tool definitions', { 'gen_ai.operation.name': 'chat', 'gen_ai.tool.definitions': '[{"name":"x"}]' }, true],
+  ])('%s: %s', (_, attributes, expected) => {
+    const s = span(attributes);
+    const view = canonicalView(s)!;
+    expect(hasContent(s, view)).toBe(expected);
+    const c = canonicalContent(s, view);
+    // Without content keys canonicalContent finds nothing: skipping it loses nothing.
+    if (!expected) expect(c).toEqual(EMPTY);
+    else expect(c).not.toEqual(EMPTY);
   });
 });

@@ -117,6 +117,50 @@ export function messagesIn(v: unknown, out: CanonicalMessage[] = [], depth = 0):
 const INDEXED = /^(llm\.input_messages|llm\.output_messages|gen_ai\.prompt|gen_ai\.completion|retrieval\.documents)\.(\d+)\.(.+)$/;
 const TOOL_SCHEMA = /^llm\.tools\.\d+\.tool\.json_schema$/;
 
+/** The keys read whole (the first occurrence of each). */
+const SINGLE_KEYS: ReadonlySet<string> = new Set([
+  'gen_ai.system_instructions',
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
+  'gen_ai.tool.call.result',
+  'gen_ai.prompt',
+  'gen_ai.completion',
+  'input.value',
+  'output.value',
+  'traceloop.entity.input',
+  'traceloop.entity.output',
+]);
+
+/** A key `canonicalContent` reads; by its first letter first, as most keys of a span are none (it runs on every key of every agent span). */
+function isContentKey(k: string): boolean {
+  switch (k.charCodeAt(0)) {
+    case 103 /* g */:
+      return SINGLE_KEYS.has(k) || k === 'gen_ai.tool.definitions' || INDEXED.test(k);
+    case 108 /* l */:
+      return INDEXED.test(k) || TOOL_SCHEMA.test(k);
+    case 114 /* r */:
+      return INDEXED.test(k);
+    case 105 /* i */:
+    case 111 /* o */:
+    case 116 /* t */:
+      return SINGLE_KEYS.has(k);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether `canonicalContent` would find anything: the view's tool arguments, or an attribute key it
+ * reads. Reads keys only (a received span's key list, shared with the canonical view), so a reader
+ * skips spans without content capture for the cost of a look at their keys.
+ */
+export function hasContent(span: Span, view: CanonicalSpan): boolean {
+  if (view.toolArguments !== undefined) return true;
+  let found = false;
+  eachAttribute(span, (k) => (found = isContentKey(k)));
+  return found;
+}
+
 interface Indexed {
   role?: string;
   content: string[];
@@ -167,19 +211,7 @@ export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalCont
       if (s !== undefined) definitions.push(s);
       return;
     }
-    switch (k) {
-      case 'gen_ai.system_instructions':
-      case 'gen_ai.input.messages':
-      case 'gen_ai.output.messages':
-      case 'gen_ai.tool.call.result':
-      case 'gen_ai.prompt':
-      case 'gen_ai.completion':
-      case 'input.value':
-      case 'output.value':
-      case 'traceloop.entity.input':
-      case 'traceloop.entity.output':
-        if (one[k] === undefined) one[k] = str(value());
-    }
+    if (SINGLE_KEYS.has(k) && one[k] === undefined) one[k] = str(value());
   });
 
   const content: CanonicalContent = { inputMessages: [], outputMessages: [], documents: [], toolDefinitions: definitions };

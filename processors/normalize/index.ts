@@ -5,5 +5,5 @@ export type { CanonicalKind, CanonicalSpan, NormalizeSource } from './canonical.
 export { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
 export { createDefaultConfig, readConfig } from './config.js';
 export type { NormalizeConfig } from './config.js';
-export { canonicalContent, messagesIn } from './content.js';
+export { canonicalContent, hasContent, messagesIn } from './content.js';
 export type { CanonicalContent, CanonicalMessage, MessageRole } from './content.js';

@@ -20,21 +20,54 @@ export const MIN_TOKEN = 3;
 /** Path suffixes indexed per token (`a/b/c.csv`: `b/c.csv`, `c.csv`). */
 const MAX_SUFFIXES = 6;
 
+/** ASCII characters folded to a space: whitespace, backslash, quotes, backtick. */
+const FOLD = new Uint8Array(128);
+for (const c of '\t\n\v\f\r \\"\'`') FOLD[c.charCodeAt(0)] = 1;
+
+/** Whether a character is one `normalizeText` folds: an ASCII one above, or what `\s` matches beyond ASCII. */
+function folds(c: number): boolean {
+  if (c < 128) return FOLD[c] === 1;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
 /**
  * Lower case; JSON/Python escapes (`\n`, `\"`), quotes and backticks become spaces; whitespace
  * collapsed. The same function runs on content and on looked-up values, so escape levels (a tool
- * result JSON inside a span attribute inside a message) do not matter.
+ * result JSON inside a span attribute inside a message) do not matter. One pass (it runs on every
+ * character of content); the same result as, in order, `.replace(/\\+[nrt]/g, ' ')`,
+ * `.replace(/[\\"'`]+/g, ' ')`, `.replace(/\s+/g, ' ')` and `.trim()` (values.test.ts).
  */
 export function normalizeText(s: string): string {
-  return s
-    .toLowerCase()
-    .replace(/\\+[nrt]/g, ' ')
-    .replace(/[\\"'`]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const t = s.toLowerCase();
+  const n = t.length;
+  let out = '';
+  let from = 0; // start of the run of kept characters
+  let i = 0;
+  while (i < n) {
+    if (!folds(t.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    if (i > from) out += out === '' ? t.slice(from, i) : ' ' + t.slice(from, i);
+    // A run of folded characters (backslashes with the escape letter after them) is one space.
+    while (i < n) {
+      const c = t.charCodeAt(i);
+      if (c === 92 /* \\ */) {
+        while (i < n && t.charCodeAt(i) === 92) i++;
+        const e = t.charCodeAt(i);
+        if (e === 110 /* n */ || e === 114 /* r */ || e === 116 /* t */) i++;
+      } else if (folds(c)) i++;
+      else break;
+    }
+    from = i;
+  }
+  if (n > from) out += out === '' ? (from === 0 ? t : t.slice(from)) : ' ' + t.slice(from);
+  return out;
 }
 
-const TOKEN = /[a-z0-9._@:/~+%?&#-]+/g;
+/** Token characters (`[a-z0-9._@:/~+%?&#-]`, after normalisation). */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789._@:/~+%?&#-') TOKEN_CHAR[c.charCodeAt(0)] = 1;
 /** IBAN as written (spaced or not), after normalisation (lower case). */
 export const IBAN_TEXT = /\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,4})?\b/g;
 /** Account, card or phone-like digit runs of 8+ digits with spaces or dashes between groups. */
@@ -45,11 +78,17 @@ const TRAIL_CHARS = new Set('.:,?&#/~+-');
 
 /** A token with its edges trimmed, or '' when too short. */
 export function cleanToken(t: string): string {
-  let a = 0;
-  let b = t.length;
+  return cleanRange(t, 0, t.length);
+}
+
+/** `cleanToken` of `t.slice(a, b)`, sliced once. */
+function cleanRange(t: string, a: number, b: number): string {
+  const whole = a === 0 && b === t.length;
+  const a0 = a;
+  const b0 = b;
   while (a < b && LEAD_CHARS.has(t[a]!)) a++;
   while (b > a && TRAIL_CHARS.has(t[b - 1]!)) b--;
-  return b - a >= MIN_TOKEN ? (a === 0 && b === t.length ? t : t.slice(a, b)) : '';
+  return b - a >= MIN_TOKEN ? (whole && a === a0 && b === b0 ? t : t.slice(a, b)) : '';
 }
 
 /** Host of a `scheme://` token (no userinfo, no port), or undefined. */
@@ -100,18 +139,39 @@ export function hash(s: string): number {
   return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
 }
 
+/** Polynomial base of the shingle hash, and its (K-1)th power (mod 2^32), to roll the hash along the text. */
+const B = 0x01000193;
+const B_K1 = (() => {
+  let p = 1;
+  for (let j = 1; j < K; j++) p = Math.imul(p, B);
+  return p;
+})();
+
+/** Murmur3's finaliser: the winnowing minimum needs evenly spread hashes; 30 bits kept. */
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h & 0x3fffffff;
+}
+
 /**
- * Winnowed shingle hashes of normalised text (K-grams, the minimum of every W consecutive). Hashes are
- * 30-bit so they stay small integers in V8 (a Set of them is several times cheaper than of doubles).
+ * Winnowed shingle hashes of normalised text (K-grams, the minimum of every W consecutive). Each
+ * K-gram's hash is rolled from the previous one (a few operations a character, not K). Hashes are
+ * 30-bit so they stay small integers in V8.
  */
 export function fingerprints(t: string, add: (h: number) => void): void {
   const n = t.length - K + 1;
   if (n <= 0) return;
   const grams = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let h = 0x811c9dc5;
-    for (let j = 0; j < K; j++) h = Math.imul(h ^ t.charCodeAt(i + j), 0x01000193);
-    grams[i] = h & 0x3fffffff;
+  let h = 0;
+  for (let j = 0; j < K; j++) h = (Math.imul(h, B) + t.charCodeAt(j)) | 0;
+  grams[0] = mix(h);
+  for (let i = 1; i < n; i++) {
+    h = (Math.imul((h - Math.imul(t.charCodeAt(i - 1), B_K1)) | 0, B) + t.charCodeAt(i + K - 1)) | 0;
+    grams[i] = mix(h);
   }
   let last = -1;
   const windows = Math.max(1, n - W + 1);
@@ -135,24 +195,36 @@ export function fingerprints(t: string, add: (h: number) => void): void {
 /** Every token form of a normalised text, with IBANs and digit runs compacted. */
 export function tokensOf(t: string, add: (form: string) => void): void {
   const forms: string[] = [];
-  for (const m of t.matchAll(TOKEN)) {
-    const c = cleanToken(m[0]);
-    if (c) tokenForms(c, forms);
+  const n = t.length;
+  for (let i = 0; i < n; ) {
+    const c = t.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHAR[c] !== 1) {
+      i++;
+      continue;
+    }
+    const a = i;
+    while (i < n && t.charCodeAt(i) < 128 && TOKEN_CHAR[t.charCodeAt(i)] === 1) i++;
+    const token = cleanRange(t, a, i);
+    if (token) tokenForms(token, forms);
   }
   for (const m of t.matchAll(IBAN_TEXT)) forms.push(m[0].replace(/ /g, ''));
   for (const m of t.matchAll(DIGITS_TEXT)) forms.push(m[0].replace(/[ -]/g, ''));
   for (const f of forms) add(f);
 }
 
+const NO_TOKENS = new Float64Array(0);
+const NO_PRINTS = new Int32Array(0);
+
 /**
  * A set of hashes as one sorted typed array, 4 (fingerprints) or 8 (tokens) bytes an entry where a JS
  * Set costs about 13; filled in batches (a piece of content at a time), looked up by binary search.
  */
 class SortedHashes {
+  /** Starts as one shared empty array (never written: `addAll` replaces it). */
   private a: Float64Array | Int32Array;
 
   constructor(private readonly wide: boolean) {
-    this.a = wide ? new Float64Array(0) : new Int32Array(0);
+    this.a = wide ? NO_TOKENS : NO_PRINTS;
   }
 
   get size(): number {
@@ -163,11 +235,18 @@ class SortedHashes {
     return this.a.byteLength;
   }
 
-  /** Adds a batch; returns how many were new. */
+  /** Adds a batch (any order, duplicates allowed); returns how many were new. */
   addAll(batch: number[]): number {
     if (batch.length === 0) return 0;
     const b = (this.wide ? Float64Array.from(batch) : Int32Array.from(batch)).sort();
     const a = this.a;
+    if (a.length === 0) {
+      // The common case (each piece of content has its own index): the batch, without its repeats.
+      let n = 0;
+      for (let j = 0; j < b.length; j++) if (n === 0 || b[n - 1] !== b[j]) b[n++] = b[j]!;
+      this.a = n === b.length ? b : b.slice(0, n);
+      return n;
+    }
     const out = this.wide ? new Float64Array(a.length + b.length) : new Int32Array(a.length + b.length);
     let i = 0;
     let j = 0;
@@ -220,25 +299,35 @@ export class ContentIndex {
   /** Indexes `text`, at most `budget` new entries; returns the entries added. */
   add(text: string, budget: number): number {
     const t = normalizeText(text);
-    // Distinct hashes count against the budget, so repetitive content is not cut early.
-    const toks = new Set<number>();
-    const prints = new Set<number>();
-    tokensOf(t, (f) => {
-      const h = hash(f);
-      if (toks.has(h)) return;
-      if (toks.size < budget) toks.add(h);
-      else this.truncated = true;
-    });
-    fingerprints(t, (h) => {
-      if (prints.has(h)) return;
-      if (toks.size + prints.size < budget) prints.add(h);
-      else this.truncated = true;
-    });
+    let toks: number[] = [];
+    let prints: number[] = [];
+    tokensOf(t, (f) => void toks.push(hash(f)));
+    fingerprints(t, (h) => void prints.push(h));
+    // Plain arrays (doubles unboxed, no Set) unless the text may exceed the budget: only then are
+    // repeats counted out first, as distinct hashes count against it (repetitive content is not cut early).
+    if (toks.length + prints.length > budget) [toks, prints] = this.withinBudget(toks, prints, budget);
     for (const m of t.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
       if (this.numbers.length >= MAX_NUMBERS) break;
       this.numbers.push(Number(m[0]));
     }
-    return this.tokens.addAll([...toks]) + this.prints.addAll([...prints]);
+    return this.tokens.addAll(toks) + this.prints.addAll(prints);
+  }
+
+  /** The first `budget` distinct hashes, tokens first (marks the index truncated if some are left out). */
+  private withinBudget(toks: number[], prints: number[], budget: number): [number[], number[]] {
+    const t = new Set<number>();
+    const p = new Set<number>();
+    for (const h of toks) {
+      if (t.has(h)) continue;
+      if (t.size < budget) t.add(h);
+      else this.truncated = true;
+    }
+    for (const h of prints) {
+      if (p.has(h)) continue;
+      if (t.size + p.size < budget) p.add(h);
+      else this.truncated = true;
+    }
+    return [[...t], [...p]];
   }
 
   hasToken(form: string): boolean {

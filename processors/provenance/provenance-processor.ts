@@ -2,14 +2,14 @@ import type { Component, CreateSettings, Host } from '../../pipeline/component.j
 import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { countDeviation, deviationData, DeviationLimiter, type Deviation } from '../../pipeline/deviation/index.js';
 import { findStringAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
-import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import type { LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan } from '../aibom/kernel-span.js';
-import { canonicalContent, canonicalView, type CanonicalKind } from '../normalize/index.js';
+import { canonicalContent, canonicalView, hasContent, type CanonicalKind, type CanonicalSpan } from '../normalize/index.js';
 import type { ProvenanceConfig } from './config.js';
 import { INSTRUCTION_RULE } from './rules.js';
-import { TraceView } from './trace-view.js';
+import { TraceView, type ViewLimits } from './trace-view.js';
 
 /** Instrumentation scope of provenance's deviations. */
 export const PROVENANCE_SCOPE = 'aibom.provenance';
@@ -39,6 +39,7 @@ export class ProvenanceProcessor implements Component, Consumers {
   private stopped = false;
   private readonly labels;
   private readonly m;
+  private readonly limits: ViewLimits;
 
   readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
   readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
@@ -50,6 +51,7 @@ export class ProvenanceProcessor implements Component, Consumers {
     private readonly now: () => number = Date.now,
   ) {
     this.version = settings.build?.version ?? '';
+    this.limits = { maxEntries: config.maxEntriesPerTrace, maxItems: config.maxItemsPerTrace, ignorePaths: config.ignorePaths };
     this.limiter = new DeviationLimiter({ dedupeWindowMs: config.dedupeWindowMs, maxPerMinute: config.maxPerMinute, maxKeys: 16_384 }, now);
     const metrics = settings.metrics;
     this.labels = { component: settings.id };
@@ -100,9 +102,10 @@ export class ProvenanceProcessor implements Component, Consumers {
   /** Reads a batch into the open views. Nothing here keeps a reference to the spans. */
   observe(data: TracesData, overflowed: TraceView[] = []): void {
     const now = this.now();
-    const limits = { maxEntries: this.config.maxEntriesPerTrace, maxItems: this.config.maxItemsPerTrace, ignorePaths: this.config.ignorePaths };
+    /** Agent spans without content of traces not open (yet), with their views: kept only if this batch opens their trace. */
+    let waiting: (Span | CanonicalSpan)[] | undefined;
     for (const rs of data.resourceSpans) {
-      const service = findStringAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service';
+      let service: string | undefined;
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
           const { traceId, spanId, parentSpanId: parentId } = spanIds(span);
@@ -125,21 +128,24 @@ export class ProvenanceProcessor implements Component, Consumers {
             if (v) v.parent(spanId, parentId);
             continue;
           }
+          const content = hasContent(span, view);
           if (!v) {
+            // A trace is held for content, or for a tool span (whether the agent captures content at
+            // all); an LLM or agent span without content only adds to a trace something else opened.
+            if (!content && view.kind !== 'tool' && view.kind !== 'mcp_client') {
+              (waiting ??= []).push(span, view);
+              continue;
+            }
             if (this.open.size >= this.config.maxOpenTraces) {
               const oldest = this.open.values().next().value!;
               this.forget(oldest);
               overflowed.push(oldest);
             }
-            v = new TraceView(traceId, service, now, limits);
+            service ??= findStringAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service';
+            v = new TraceView(traceId, service, now, this.limits);
             this.open.set(traceId, v);
           }
-          v.lastMs = now;
-          v.parent(spanId, parentId);
-          const ref = { spanId, name: span.name, startUs: int64ToMicros(span.startTimeUnixNano), endUs: int64ToMicros(span.endTimeUnixNano) };
-          const before = v.entries;
-          v.addSpan(ref, view, canonicalContent(span, view));
-          this.totalEntries += v.entries - before;
+          this.add(v, span, view, content, now);
           // Over the budget of all open traces: the oldest go first (evaluated on what they hold).
           while (this.totalEntries > this.config.maxTotalEntries && this.open.size > 1) {
             const oldest = this.open.values().next().value!;
@@ -150,7 +156,24 @@ export class ProvenanceProcessor implements Component, Consumers {
         }
       }
     }
+    // Spans of one trace come in any order across scopes: an LLM span may precede the tool span that opens its trace.
+    for (let i = 0; i < (waiting?.length ?? 0); i += 2) {
+      const span = waiting![i] as Span;
+      const v = this.open.get(spanIds(span).traceId);
+      if (v) this.add(v, span, waiting![i + 1] as CanonicalSpan, false, now);
+    }
     this.m.open.set(this.labels, this.open.size);
+  }
+
+  /** An agent span into its trace's view (its content read only when it has some). */
+  private add(v: TraceView, span: Span, view: CanonicalSpan, content: boolean, now: number): void {
+    const { spanId, parentSpanId } = spanIds(span);
+    v.lastMs = now;
+    v.parent(spanId, parentSpanId);
+    const ref = { spanId, name: span.name, startUs: int64ToMicros(span.startTimeUnixNano), endUs: int64ToMicros(span.endTimeUnixNano) };
+    const before = v.entries;
+    v.addSpan(ref, view, content ? canonicalContent(span, view) : undefined);
+    this.totalEntries += v.entries - before;
   }
 
   /** Evaluates the traces that settled (or grew too old). */

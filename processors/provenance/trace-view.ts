@@ -59,17 +59,23 @@ const KEEP_TEXT = 1024;
 const KIND_ORDER: readonly ValueKind[] = ['iban', 'account', 'recipient', 'email', 'url', 'host', 'ip', 'command', 'path', 'amount'];
 /** Tolerance under which an amount counts as the one the user asked for. */
 const AMOUNT_TOLERANCE = 0.2;
+/** The empty list every view starts with (replaced, never written to). */
+const NONE: never[] = [];
 
+/**
+ * Each collection is made when its first item comes (a trace of spans without content, or one
+ * with no kernel facts, holds a few fields, not nine empty collections).
+ */
 export class TraceView {
-  readonly trusted = new ContentIndex();
-  private readonly trustedSeen = new Set<number>();
+  private trusted: ContentIndex | undefined;
+  private trustedSeen: Set<number> | undefined;
   private prompt: string | undefined;
-  private readonly sources: Source[] = [];
-  private readonly uses = new Map<string, Use>();
-  private readonly kernel: KernelFact[] = [];
-  private readonly llms: { spanId: string; model?: string; endUs: number }[] = [];
+  private sources: Source[] = NONE;
+  private uses: Map<string, Use> | undefined;
+  private kernel: KernelFact[] = NONE;
+  private llms: { spanId: string; model?: string; endUs: number }[] = NONE;
   /** Parent of every span seen (kernel spans hang under process spans under tool spans). */
-  private readonly parents = new Map<string, string>();
+  private parents: Map<string, string> | undefined;
   entries = 0;
   truncated = false;
   /** Items not kept because a per-trace bound was reached. */
@@ -97,36 +103,27 @@ export class TraceView {
   }
 
   parent(spanId: string, parentId: string): void {
-    if (parentId && this.parents.size < this.limits.maxItems * 8) this.parents.set(spanId, parentId);
+    if (!parentId) return;
+    const parents = (this.parents ??= new Map());
+    if (parents.size < this.limits.maxItems * 8) parents.set(spanId, parentId);
   }
 
-  /** An agent span with its canonical view and content. */
-  addSpan(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent): void {
+  /** An agent span with its canonical view and content (undefined: the span has none, see `hasContent`). */
+  addSpan(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent | undefined): void {
+    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) (this.llms === NONE ? (this.llms = []) : this.llms).push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
+    if (view.kind === 'tool' || view.kind === 'mcp_client') this.toolSpans++;
+    if (content) this.addContent(ref, view, content);
+  }
+
+  private addContent(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent): void {
     for (const m of content.inputMessages) {
       if (m.role !== 'user' && m.role !== 'system') continue;
-      const h = hash(m.content);
-      if (this.trustedSeen.has(h)) continue;
-      if (this.trustedSeen.size >= this.limits.maxItems * 4) {
-        this.overflow++;
-        break;
-      }
-      this.trustedSeen.add(h);
-      if (m.role === 'user' && this.prompt === undefined) this.prompt = m.content.slice(0, KEEP_TEXT);
-      this.index(this.trusted, m.content);
+      const added = this.addTrusted(m.content);
+      if (added === undefined) break;
+      if (added && m.role === 'user' && this.prompt === undefined) this.prompt = m.content.slice(0, KEEP_TEXT);
     }
-    for (const d of content.toolDefinitions) {
-      const h = hash(d);
-      if (this.trustedSeen.has(h)) continue;
-      if (this.trustedSeen.size >= this.limits.maxItems * 4) {
-        this.overflow++;
-        break;
-      }
-      this.trustedSeen.add(h);
-      this.index(this.trusted, d);
-    }
-    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) this.llms.push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
+    for (const d of content.toolDefinitions) if (this.addTrusted(d) === undefined) break;
     if (view.kind === 'tool' || view.kind === 'mcp_client') {
-      this.toolSpans++;
       if (content.toolArguments !== undefined || content.toolResult !== undefined) this.toolSpansWithContent++;
       const toolName = view.toolName ?? ref.name;
       if (content.toolArguments !== undefined) this.addUse(ref, toolName, content.toolArguments);
@@ -135,11 +132,29 @@ export class TraceView {
     if (view.kind === 'retriever' && content.documents.length > 0) this.addSource(ref, 'retrieved_document', ref.name, content.documents);
   }
 
+  /**
+   * The principal's words (a message, a tool definition) into the trusted index, once: true when
+   * added, false when seen before, undefined when the trace has no room for more.
+   */
+  private addTrusted(text: string): boolean | undefined {
+    const seen = (this.trustedSeen ??= new Set());
+    const h = hash(text);
+    if (seen.has(h)) return false;
+    if (seen.size >= this.limits.maxItems * 4) {
+      this.overflow++;
+      return undefined;
+    }
+    seen.add(h);
+    this.index((this.trusted ??= new ContentIndex()), text);
+    return true;
+  }
+
   private addUse(ref: SpanRef, toolName: string, args: string): void {
-    if (this.uses.size >= this.limits.maxItems) return void this.overflow++;
+    const uses = (this.uses ??= new Map());
+    if (uses.size >= this.limits.maxItems) return void this.overflow++;
     const index = new ContentIndex();
     this.index(index, args);
-    this.uses.set(ref.spanId, { ...ref, toolName, arguments: args.slice(0, KEEP_TEXT), candidates: argumentCandidates(args), index });
+    uses.set(ref.spanId, { ...ref, toolName, arguments: args.slice(0, KEEP_TEXT), candidates: argumentCandidates(args), index });
   }
 
   private addSource(ref: SpanRef, kind: Source['kind'], toolName: string, texts: string[]): void {
@@ -150,7 +165,7 @@ export class TraceView {
       this.index(index, t);
       instructions ??= findInstructions(t);
     }
-    this.sources.push({ ...ref, kind, toolName, index, ...(instructions ? { instructions } : {}) });
+    (this.sources === NONE ? (this.sources = []) : this.sources).push({ ...ref, kind, toolName, index, ...(instructions ? { instructions } : {}) });
   }
 
   addKernel(spanId: string, parentId: string, startUs: number, facts: KernelSpanFacts): void {
@@ -158,7 +173,7 @@ export class TraceView {
     const candidates = kernelCandidates(facts, this.limits.ignorePaths);
     if (candidates.length === 0) return;
     if (this.kernel.length >= this.limits.maxItems) return void this.overflow++;
-    this.kernel.push({ spanId, parentId, startUs, facts, candidates });
+    (this.kernel === NONE ? (this.kernel = []) : this.kernel).push({ spanId, parentId, startUs, facts, candidates });
   }
 
   /** Whether the trace carried any content: without it, provenance cannot say anything. */
@@ -170,17 +185,19 @@ export class TraceView {
 
   /** The principal said it (or, for an amount, something close to it). */
   private isTrusted(c: Candidate): boolean {
-    if (appears(this.trusted, c)) return true;
-    if (c.kind === 'path' && this.inTrustedDirectory(c.value)) return true;
+    const trusted = this.trusted;
+    if (!trusted) return false;
+    if (appears(trusted, c)) return true;
+    if (c.kind === 'path' && this.inTrustedDirectory(trusted, c.value)) return true;
     const a = c.amount;
-    return a !== undefined && this.trusted.numbers.some((n) => Math.abs(n - a) <= AMOUNT_TOLERANCE * Math.max(Math.abs(n), Math.abs(a)));
+    return a !== undefined && trusted.numbers.some((n) => Math.abs(n - a) <= AMOUNT_TOLERANCE * Math.max(Math.abs(n), Math.abs(a)));
   }
 
   /** A path inside a directory the principal named (two segments at least): the user chose the scope. */
-  private inTrustedDirectory(path: string): boolean {
+  private inTrustedDirectory(trusted: ContentIndex, path: string): boolean {
     const parts = path.split('/');
     const min = parts[0] === '' || parts[0] === '~' ? 3 : 2;
-    for (let k = parts.length - 1; k >= min; k--) if (this.trusted.hasToken(parts.slice(0, k).join('/'))) return true;
+    for (let k = parts.length - 1; k >= min; k--) if (trusted.hasToken(parts.slice(0, k).join('/'))) return true;
     return false;
   }
 
@@ -197,7 +214,7 @@ export class TraceView {
       if ((!first || s.endUs < first.endUs) && appears(s.index, c)) first = s;
     }
     if (!first) return undefined;
-    for (const u of this.uses.values()) {
+    for (const u of this.uses?.values() ?? []) {
       if (u.spanId !== self && u.startUs < first.endUs && appears(u.index, c)) return undefined;
     }
     return first;
@@ -217,9 +234,9 @@ export class TraceView {
   private toolOf(spanId: string): Use | undefined {
     let id: string | undefined = spanId;
     for (let i = 0; i < 16 && id; i++) {
-      const u = this.uses.get(id);
+      const u = this.uses?.get(id);
       if (u) return u;
-      id = this.parents.get(id);
+      id = this.parents?.get(id);
     }
     return undefined;
   }
@@ -245,7 +262,7 @@ export class TraceView {
   /** Every deviation this trace shows, once it has settled. */
   evaluate(): Deviation[] {
     const out: Deviation[] = [];
-    for (const u of this.uses.values()) {
+    for (const u of this.uses?.values() ?? []) {
       for (const [s, values] of this.bySource(u.candidates, u)) out.push(this.deviation(ARGUMENT_RULE, u, u.spanId, u.startUs, s, values, 'arguments of tool'));
     }
     for (const k of this.kernel) {

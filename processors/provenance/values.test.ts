@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ContentIndex, MIN_TEXT_MATCH, normalizeText } from './content-index.js';
+import { cleanToken, ContentIndex, DIGITS_TEXT, IBAN_TEXT, MIN_TEXT_MATCH, normalizeText, tokenForms, tokensOf } from './content-index.js';
 import { argumentCandidates, kernelCandidates, parseArguments, pythonLiteral, validIban } from './values.js';
 
 const kinds = (raw: string) => argumentCandidates(raw).map((c) => `${c.kind} ${c.value}`);
@@ -62,5 +62,37 @@ describe('content index', () => {
     expect(small.add(text, 10)).toBe(10);
     expect(small.truncated).toBe(true);
     expect(small.bytes).toBeLessThanOrEqual(10 * 8);
+  });
+});
+
+describe('the one-pass readers equal their regular-expression definitions', () => {
+  // Random text over the characters that matter: escapes, quotes, Unicode spaces, token characters, letters that change length when lowered.
+  const alphabet = ['\\', '\\', 'n', 't', 'r', '"', "'", '`', ' ', '  ', '\n', '\t', '\u00a0', '\u2009', '\u3000', '\ufeff', '\u0085', 'A', 'b', 'Z', 'İ', 'é', '0', '7', '.', '-', '/', ':', '@', '#', ',', '~', '+', '%', '?', '&', 'DE89 3704 0044 0532 0130 00', '4111-1111-1111-1111', 'https://X.example/a/b.csv'];
+  let seed = 11;
+  const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  const texts = Array.from({ length: 3000 }, () => Array.from({ length: rnd(40) }, () => alphabet[rnd(alphabet.length)]).join(''));
+
+  test('normalizeText', () => {
+    const byRegex = (s: string) => s.toLowerCase().replace(/\\+[nrt]/g, ' ').replace(/[\\"'`]+/g, ' ').replace(/\s+/g, ' ').trim();
+    for (const t of texts) expect(normalizeText(t), JSON.stringify(t)).toBe(byRegex(t));
+  });
+
+  test('tokensOf', () => {
+    const byRegex = (t: string) => {
+      const forms: string[] = [];
+      for (const m of t.matchAll(/[a-z0-9._@:/~+%?&#-]+/g)) {
+        const c = cleanToken(m[0]);
+        if (c) tokenForms(c, forms);
+      }
+      for (const m of t.matchAll(IBAN_TEXT)) forms.push(m[0].replace(/ /g, ''));
+      for (const m of t.matchAll(DIGITS_TEXT)) forms.push(m[0].replace(/[ -]/g, ''));
+      return forms;
+    };
+    for (const raw of texts) {
+      const t = normalizeText(raw);
+      const forms: string[] = [];
+      tokensOf(t, (f) => void forms.push(f));
+      expect(forms, JSON.stringify(t)).toEqual(byRegex(t));
+    }
   });
 });
