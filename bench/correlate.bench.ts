@@ -403,6 +403,8 @@ async function index(total = 400_000, events = 2_000): Promise<void> {
   let before = 0;
   let perSpan = NaN;
   for (let n = 0; n < total; ) {
+    if (n === 100 * PER_REQUEST) before = memUsed();
+    if (n === max + 100 * PER_REQUEST) perSpan = ((memUsed() - before) * MiB) / max;
     // 100 requests at a time made and received outside the timed part.
     const chunk: TracesData[] = [];
     for (let r = 0; r < 100; r++, n += PER_REQUEST) {
@@ -410,7 +412,6 @@ async function index(total = 400_000, events = 2_000): Promise<void> {
       for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) canonicalView(s);
       chunk.push(d);
     }
-    if (n === 100 * PER_REQUEST) before = memUsed();
     for (const d of chunk) {
       clock = T0_MS + Math.floor((n * 1000) / RATE);
       const c0 = cpuMs();
@@ -423,7 +424,6 @@ async function index(total = 400_000, events = 2_000): Promise<void> {
       }
     }
     chunk.length = 0;
-    if (n === max) perSpan = ((memUsed() - before) * MiB) / (max - 100 * PER_REQUEST);
   }
   console.log(`\n[index] ${total} loadgen spans (100 per request, one pid, each its own trace), ${RATE}/s of an injected clock, max_indexed_spans ${max}`);
   console.log(`  consume ${((consumeMs * 1000) / total).toFixed(2)} µs CPU per span, ticks (evicting) ${((tickMs * 1000) / total).toFixed(2)} µs per span; ${Math.round(perSpan)} B per indexed span (heap + array buffers)`);
