@@ -37,7 +37,10 @@ const ODD_IDS_BIT = 4;
 /** Words per row in `ids`: the trace id's four big-endian 32-bit words, then the span id's two. */
 const ID_WORDS = 6;
 const FIRST_ROWS = 1024;
-const PID_BUCKETS = 1024;
+/** Duration levels of `byPidTime`: bucket widths 2^16 µs, then 4× per level. */
+const LEVELS = 7;
+const LEVEL0_SHIFT = 16;
+const LONG = LEVELS;
 
 /**
  * Rows chained per key hash in arrival order (`next`), each bucket's oldest first: rows leave the
@@ -127,7 +130,12 @@ export class SpanIndex {
   private services: string[] = [];
   private addresses: (string | undefined)[] = [];
   private byId = new Chains(1, 0);
-  private byPid = new Chains(1, 0);
+  /**
+   * Rows with a pid, by pid, duration level and start: a span lasting at most `width` of its level
+   * (65 ms, 262 ms, 1 s, 4 s, 17 s, 67 s, 4.5 min) is chained under the level's bucket its start is
+   * in, a longer one under its pid alone (LONG); a time falls in one of a few buckets per level.
+   */
+  private byPidTime = new Chains(1, 0);
   /** Operation spans only: `refine` (matcher.ts) is the one reader and wants only those. */
   private byTrace = new Chains(1, 0);
   private readonly odd = new Map<number, OddIds>();
@@ -221,16 +229,22 @@ export class SpanIndex {
 
   /**
    * The innermost span of process `pid` containing `timeUs` that `accept` takes (see `innermost`);
-   * NONE when there is none.
+   * NONE when there is none. Only the rows of `pid` that could contain the time are looked at (see
+   * `byPidTime`), so an agent with thousands of spans in the window costs what one with a few does.
    */
   innermostOfPid(pid: number, timeUs: number, toleranceUs: number, accept?: (row: number) => boolean): number {
     const pids = this.pids;
-    return this.innermost(this.byPid, pidHash(pid), (row) => pids[row] === pid, timeUs, toleranceUs, accept);
+    const member = (row: number) => pids[row] === pid && (!accept || accept(row));
+    const exact = this.containingOfPid(pid, member, timeUs, 0);
+    return exact !== NONE || toleranceUs <= 0 ? exact : this.containingOfPid(pid, member, timeUs, toleranceUs);
   }
 
   /** The same among the operation spans of `row`'s trace. */
   innermostOfTrace(row: number, timeUs: number, toleranceUs: number, accept?: (row: number) => boolean): number {
-    return this.innermost(this.byTrace, this.traceHash(row), (r) => this.sameTrace(r, row), timeUs, toleranceUs, accept);
+    const member = (r: number) => this.sameTrace(r, row) && (!accept || accept(r));
+    const hash = this.traceHash(row);
+    const exact = this.containing(this.byTrace, hash, member, timeUs, 0, NONE);
+    return exact !== NONE || toleranceUs <= 0 ? exact : this.containing(this.byTrace, hash, member, timeUs, toleranceUs, NONE);
   }
 
   /** Forgets spans that arrived before `beforeMs` (oldest first); returns how many. */
@@ -243,38 +257,64 @@ export class SpanIndex {
     return n;
   }
 
-  /**
-   * The innermost span containing `timeUs` (latest start, then earliest end), preferring spans that
-   * name an operation (LLM call, tool call) over the HTTP or chain spans around or beside them; among
-   * equals, the one that arrived first. The clock tolerance only applies when no span contains the
-   * time exactly: with it, the next operation (starting a few ms after the event) would otherwise win
-   * as "latest start".
-   */
-  private innermost(chains: Chains, hash: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number, accept: ((row: number) => boolean) | undefined): number {
-    const exact = this.containing(chains, hash, member, timeUs, 0, accept);
-    return exact !== NONE || toleranceUs <= 0 ? exact : this.containing(chains, hash, member, timeUs, toleranceUs, accept);
-  }
-
-  private containing(chains: Chains, hash: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number, accept: ((row: number) => boolean) | undefined): number {
-    const { startUs, endUs, flags } = this;
-    const next = chains.next;
-    let best = NONE;
-    let bestSemantic = false;
-    for (let row = chains.first(hash); row !== NONE; row = next[row]!) {
-      const start = startUs[row]!;
-      const end = endUs[row]!;
-      if (timeUs < start - toleranceUs || timeUs > end + toleranceUs || !member(row) || (accept && !accept(row))) continue;
-      const semantic = (flags[row]! & SEMANTIC_BIT) !== 0;
-      if (
-        best === NONE ||
-        (semantic && !bestSemantic) ||
-        (semantic === bestSemantic && (start > startUs[best]! || (start === startUs[best]! && end < endUs[best]!)))
-      ) {
-        best = row;
-        bestSemantic = semantic;
-      }
+  /** Every chain of `pid`'s rows that can hold one containing `timeUs` give or take `toleranceUs`. */
+  private containingOfPid(pid: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number): number {
+    const ph = pidHash(pid);
+    let best = this.containing(this.byPidTime, mix(ph, LONG), member, timeUs, toleranceUs, NONE);
+    for (let level = 0; level < LEVELS; level++) {
+      const width = 2 ** (LEVEL0_SHIFT + 2 * level);
+      // A row of this level starts at most `width` before its end, so one containing the time starts in here.
+      const last = Math.floor((timeUs + toleranceUs) / width);
+      for (let b = Math.floor((timeUs - toleranceUs - width) / width); b <= last; b++) best = this.containing(this.byPidTime, mix(mix(ph, level), b | 0), member, timeUs, toleranceUs, best);
     }
     return best;
+  }
+
+  /**
+   * The innermost of `best` and the rows of one chain containing `timeUs` (latest start, then
+   * earliest end), preferring spans that name an operation (LLM call, tool call) over the HTTP or
+   * chain spans around or beside them; among equals, the one that arrived first. Callers try
+   * without the clock tolerance first: with it, the next operation (starting a few ms after the
+   * event) would otherwise win as "latest start".
+   */
+  private containing(chains: Chains, hash: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number, best: number): number {
+    const { startUs, endUs } = this;
+    const next = chains.next;
+    for (let row = chains.first(hash); row !== NONE; row = next[row]!) {
+      if (timeUs < startUs[row]! - toleranceUs || timeUs > endUs[row]! + toleranceUs || !member(row)) continue;
+      if (best === NONE || this.inner(row, best)) best = row;
+    }
+    return best;
+  }
+
+  /** Whether `a` is innermore than `b` (see `containing`). */
+  private inner(a: number, b: number): boolean {
+    const semantic = (this.flags[a]! & SEMANTIC_BIT) !== 0;
+    if (semantic !== ((this.flags[b]! & SEMANTIC_BIT) !== 0)) return semantic;
+    const sa = this.startUs[a]!;
+    const sb = this.startUs[b]!;
+    if (sa !== sb) return sa > sb;
+    const ea = this.endUs[a]!;
+    const eb = this.endUs[b]!;
+    if (ea !== eb) return ea < eb;
+    return this.order(a) < this.order(b);
+  }
+
+  /** How many rows arrived before `row`. */
+  private order(row: number): number {
+    return row >= this.head ? row - this.head : row + this.cap - this.head;
+  }
+
+  /** `byPidTime`'s key of a row: its pid and its duration's level with the start's bucket there, or LONG. */
+  private pidTimeHash(row: number): number {
+    const ph = pidHash(this.pids[row]!);
+    const start = this.startUs[row]!;
+    const duration = this.endUs[row]! - start;
+    for (let level = 0; level < LEVELS; level++) {
+      const width = 2 ** (LEVEL0_SHIFT + 2 * level);
+      if (duration <= width) return mix(mix(ph, level), Math.floor(start / width) | 0);
+    }
+    return mix(ph, LONG);
   }
 
   private findId(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): number {
@@ -312,7 +352,7 @@ export class SpanIndex {
   private link(row: number): void {
     if (!(this.flags[row]! & ODD_IDS_BIT)) this.byId.append(row, this.idHashOf(row));
     const pid = this.pids[row]!;
-    if (pid) this.byPid.append(row, pidHash(pid));
+    if (pid) this.byPidTime.append(row, this.pidTimeHash(row));
     if (this.flags[row]! & SEMANTIC_BIT) this.byTrace.append(row, this.traceHash(row));
   }
 
@@ -325,7 +365,7 @@ export class SpanIndex {
       this.odd.delete(row);
     } else this.byId.dropOldest(row, this.idHashOf(row));
     const pid = this.pids[row]!;
-    if (pid) this.byPid.dropOldest(row, pidHash(pid));
+    if (pid) this.byPidTime.dropOldest(row, this.pidTimeHash(row));
     if (flags & SEMANTIC_BIT) this.byTrace.dropOldest(row, this.traceHash(row));
     this.services[row] = '';
     this.addresses[row] = undefined;
@@ -376,7 +416,7 @@ export class SpanIndex {
     while (buckets < cap) buckets *= 2;
     this.byId = new Chains(buckets, cap);
     this.byTrace = new Chains(buckets, cap);
-    this.byPid = new Chains(PID_BUCKETS, cap);
+    this.byPidTime = new Chains(buckets, cap);
     for (let row = 0; row < this.count; row++) this.link(row);
   }
 }
