@@ -41,6 +41,8 @@ const FIRST_ROWS = 1024;
 const LEVELS = 7;
 const LEVEL0_SHIFT = 16;
 const LONG = LEVELS;
+const PID_SLOTS = 1024;
+const PID_SLOT_MASK = PID_SLOTS - 1;
 
 /**
  * Rows chained per key hash in arrival order (`next`), each bucket's oldest first: rows leave the
@@ -136,6 +138,8 @@ export class SpanIndex {
    * in, a longer one under its pid alone (LONG); a time falls in one of a few buckets per level.
    */
   private byPidTime = new Chains(1, 0);
+  /** Rows per pid slot (pid hash, PID_SLOTS of them) and level: a query skips the levels its pid has none in. */
+  private readonly levelRows = new Int32Array(PID_SLOTS * (LEVELS + 1));
   /** Operation spans only: `refine` (matcher.ts) is the one reader and wants only those. */
   private byTrace = new Chains(1, 0);
   private readonly odd = new Map<number, OddIds>();
@@ -260,8 +264,10 @@ export class SpanIndex {
   /** Every chain of `pid`'s rows that can hold one containing `timeUs` give or take `toleranceUs`. */
   private containingOfPid(pid: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number): number {
     const ph = pidHash(pid);
-    let best = this.containing(this.byPidTime, mix(ph, LONG), member, timeUs, toleranceUs, NONE);
+    const counts = (ph & PID_SLOT_MASK) * (LEVELS + 1);
+    let best = this.levelRows[counts + LONG] ? this.containing(this.byPidTime, mix(ph, LONG), member, timeUs, toleranceUs, NONE) : NONE;
     for (let level = 0; level < LEVELS; level++) {
+      if (this.levelRows[counts + level] === 0) continue; // no span of this pid (or one sharing its slot) lasts this long
       const width = 2 ** (LEVEL0_SHIFT + 2 * level);
       // A row of this level starts at most `width` before its end, so one containing the time starts in here.
       const last = Math.floor((timeUs + toleranceUs) / width);
@@ -305,16 +311,23 @@ export class SpanIndex {
     return row >= this.head ? row - this.head : row + this.cap - this.head;
   }
 
-  /** `byPidTime`'s key of a row: its pid and its duration's level with the start's bucket there, or LONG. */
-  private pidTimeHash(row: number): number {
-    const ph = pidHash(this.pids[row]!);
-    const start = this.startUs[row]!;
-    const duration = this.endUs[row]! - start;
-    for (let level = 0; level < LEVELS; level++) {
-      const width = 2 ** (LEVEL0_SHIFT + 2 * level);
-      if (duration <= width) return mix(mix(ph, level), Math.floor(start / width) | 0);
-    }
-    return mix(ph, LONG);
+  /** The duration level of a row: the first whose width its duration fits, else LONG. */
+  private levelOf(row: number): number {
+    const duration = this.endUs[row]! - this.startUs[row]!;
+    let level = 0;
+    while (level < LEVELS && !(duration <= 2 ** (LEVEL0_SHIFT + 2 * level))) level++;
+    return level;
+  }
+
+  /** `byPidTime`'s key of a row at `level`: its pid, and the bucket of its start there (none for LONG). */
+  private pidTimeHash(row: number, level: number): number {
+    const ph = mix(pidHash(this.pids[row]!), level);
+    return level === LONG ? ph : mix(ph, Math.floor(this.startUs[row]! / 2 ** (LEVEL0_SHIFT + 2 * level)) | 0);
+  }
+
+  /** Counts `row` in (+1) or out (-1) of the rows of its pid's slot at its level. */
+  private countLevel(row: number, level: number, by: number): void {
+    this.levelRows[(pidHash(this.pids[row]!) & PID_SLOT_MASK) * (LEVELS + 1) + level]! += by;
   }
 
   private findId(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): number {
@@ -352,7 +365,11 @@ export class SpanIndex {
   private link(row: number): void {
     if (!(this.flags[row]! & ODD_IDS_BIT)) this.byId.append(row, this.idHashOf(row));
     const pid = this.pids[row]!;
-    if (pid) this.byPidTime.append(row, this.pidTimeHash(row));
+    if (pid) {
+      const level = this.levelOf(row);
+      this.byPidTime.append(row, this.pidTimeHash(row, level));
+      this.countLevel(row, level, 1);
+    }
     if (this.flags[row]! & SEMANTIC_BIT) this.byTrace.append(row, this.traceHash(row));
   }
 
@@ -365,7 +382,11 @@ export class SpanIndex {
       this.odd.delete(row);
     } else this.byId.dropOldest(row, this.idHashOf(row));
     const pid = this.pids[row]!;
-    if (pid) this.byPidTime.dropOldest(row, this.pidTimeHash(row));
+    if (pid) {
+      const level = this.levelOf(row);
+      this.byPidTime.dropOldest(row, this.pidTimeHash(row, level));
+      this.countLevel(row, level, -1);
+    }
     if (flags & SEMANTIC_BIT) this.byTrace.dropOldest(row, this.traceHash(row));
     this.services[row] = '';
     this.addresses[row] = undefined;
@@ -417,6 +438,7 @@ export class SpanIndex {
     this.byId = new Chains(buckets, cap);
     this.byTrace = new Chains(buckets, cap);
     this.byPidTime = new Chains(buckets, cap);
+    this.levelRows.fill(0);
     for (let row = 0; row < this.count; row++) this.link(row);
   }
 }
