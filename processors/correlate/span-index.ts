@@ -41,6 +41,7 @@ const FIRST_ROWS = 1024;
 const LEVELS = 7;
 const LEVEL0_SHIFT = 16;
 const LONG = LEVELS;
+const WIDTHS_US = Array.from({ length: LEVELS }, (_, level) => 2 ** (LEVEL0_SHIFT + 2 * level));
 const PID_SLOTS = 1024;
 const PID_SLOT_MASK = PID_SLOTS - 1;
 
@@ -268,7 +269,7 @@ export class SpanIndex {
     let best = this.levelRows[counts + LONG] ? this.containing(this.byPidTime, mix(ph, LONG), member, timeUs, toleranceUs, NONE) : NONE;
     for (let level = 0; level < LEVELS; level++) {
       if (this.levelRows[counts + level] === 0) continue; // no span of this pid (or one sharing its slot) lasts this long
-      const width = 2 ** (LEVEL0_SHIFT + 2 * level);
+      const width = WIDTHS_US[level]!;
       // A row of this level starts at most `width` before its end, so one containing the time starts in here.
       const last = Math.floor((timeUs + toleranceUs) / width);
       for (let b = Math.floor((timeUs - toleranceUs - width) / width); b <= last; b++) best = this.containing(this.byPidTime, mix(mix(ph, level), b | 0), member, timeUs, toleranceUs, best);
@@ -315,14 +316,14 @@ export class SpanIndex {
   private levelOf(row: number): number {
     const duration = this.endUs[row]! - this.startUs[row]!;
     let level = 0;
-    while (level < LEVELS && !(duration <= 2 ** (LEVEL0_SHIFT + 2 * level))) level++;
+    while (level < LEVELS && !(duration <= WIDTHS_US[level]!)) level++;
     return level;
   }
 
   /** `byPidTime`'s key of a row at `level`: its pid, and the bucket of its start there (none for LONG). */
   private pidTimeHash(row: number, level: number): number {
     const ph = mix(pidHash(this.pids[row]!), level);
-    return level === LONG ? ph : mix(ph, Math.floor(this.startUs[row]! / 2 ** (LEVEL0_SHIFT + 2 * level)) | 0);
+    return level === LONG ? ph : mix(ph, Math.floor(this.startUs[row]! / WIDTHS_US[level]!) | 0);
   }
 
   /** Counts `row` in (+1) or out (-1) of the rows of its pid's slot at its level. */
