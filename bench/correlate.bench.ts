@@ -2,7 +2,7 @@
  * processors/correlate figures: memory of the window buffer, added latency, throughput. A script, not
  * a timed unit test:
  *
- *   npm run build && node --expose-gc dist/bench/correlate.bench.js [memory|tick|latency|throughput|fold|index|all]
+ *   npm run build && node --expose-gc dist/bench/correlate.bench.js [memory|tick|latency|throughput|fold|index|query|all]
  *
  * Kernel events are made by receiver/ebpf's own LogsBuilder from synthetic decoded sensor events, so the
  * log records held in the window have exactly the in-memory shape the receiver hands the pipeline.
@@ -29,6 +29,8 @@
  *   already made (normalize runs first): CPU per span of `traces.consume` (indexing) and of the ticks
  *   evicting them (10k spans/s of an injected clock, past `max_indexed_spans`), heap + array buffers per
  *   indexed span, then kernel events of that process matched by pid and time against its 200k spans.
+ * - query: `SpanIndex.innermostOfPid` alone (the pid + time lookup), 1 000 agents with 20 spans each
+ *   (agentTrace's shape, 5 traces 5 s apart) and 10 agents with 2 000 each.
  */
 import { createHost } from '../pipeline/host.js';
 import { bigIntToLong } from '../pipeline/otlp/attributes.js';
@@ -41,6 +43,8 @@ import { Metrics } from '../pipeline/telemetry/metrics.js';
 import { createDefaultConfig, type CorrelateConfig } from '../processors/correlate/config.js';
 import { CorrelateProcessor } from '../processors/correlate/correlate-processor.js';
 import { defaultFoldConfig, Folder } from '../processors/correlate/fold.js';
+import { SpanIndex } from '../processors/correlate/span-index.js';
+import type { CanonicalSpan } from '../processors/normalize/index.js';
 import { createContainerResolver } from '../receiver/ebpf/container.js';
 import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
 import type { SensorEvent } from '../receiver/ebpf/frame-decoder.js';
@@ -441,6 +445,30 @@ async function index(total = 400_000, events = 2_000): Promise<void> {
   await p.shutdown();
 }
 
+function query(agents: number, traces: number, queries = 400_000): void {
+  const index = new SpanIndex(createDefaultConfig().maxIndexedSpans);
+  const SHAPE: [CanonicalSpan['kind'], number, number][] = [['agent', 0, 4000], ['llm', 100, 1500], ['http', 120, 1480], ['tool', 2000, 3500]];
+  let trace = 1;
+  for (let r = 0; r < traces; r++)
+    for (let a = 0; a < agents; a++, trace++) {
+      const facts = { pid: 10_000 + a, serviceName: `agent-${a}` };
+      const t = T0_MS + r * 5000;
+      SHAPE.forEach(([kind, from, to], k) => {
+        const span: Span = { traceId: hex(trace, 16), spanId: hex(trace * 8 + k, 8), name: kind, startTimeUnixNano: bigIntToLong(BigInt(t + from) * 1_000_000n), endTimeUnixNano: bigIntToLong(BigInt(t + to) * 1_000_000n) };
+        index.add(span, { kind, serverPort: kind === 'http' ? 443 : undefined } as CanonicalSpan, facts, T0_MS);
+      });
+    }
+  let found = 0;
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < queries; i++) {
+    const r = Math.floor(i / agents) % traces;
+    const atMs = T0_MS + r * 5000 + (i % 2 ? 300 + (i % 1000) : 2100 + (i % 1300));
+    if (index.innermostOfPid(10_000 + (i % agents), atMs * 1000, 10_000) >= 0) found++;
+  }
+  const { user, system } = process.cpuUsage(c0);
+  console.log(`[query] ${agents} agents x ${traces * SHAPE.length} spans: ${(((user + system) * 1000) / queries).toFixed(0)} ns per innermostOfPid (${found} of ${queries} found)`);
+}
+
 if (!gc) console.log('(run with --expose-gc for memory figures)');
 if (phase === 'all' || phase === 'memory' || phase === 'tick') {
   await memory('window-bound', 1_000_000);
@@ -453,3 +481,4 @@ if (phase === 'all' || phase === 'throughput') await throughput();
 if (phase === 'all' || phase === 'latency') await latency();
 if (phase === 'all' || phase === 'fold') fold();
 if (phase === 'all' || phase === 'index') await index();
+if (phase === 'all' || phase === 'query') for (const [agents, traces] of [[1000, 5], [10, 500]] as const) query(agents, traces);
