@@ -2,7 +2,7 @@
  * processors/correlate figures: memory of the window buffer, added latency, throughput. A script, not
  * a timed unit test:
  *
- *   npm run build && node --expose-gc dist/bench/correlate.bench.js [memory|tick|latency|throughput|fold|all]
+ *   npm run build && node --expose-gc dist/bench/correlate.bench.js [memory|tick|latency|throughput|fold|index|query|all]
  *
  * Kernel events are made by receiver/ebpf's own LogsBuilder from synthetic decoded sensor events, so the
  * log records held in the window have exactly the in-memory shape the receiver hands the pipeline.
@@ -24,16 +24,27 @@
  * - fold: the per-open cost of the fold rules alone (fold.ts), over PATHS plus the shapes a Python MCP
  *   server's start-up opens (stdlib, site-packages, shared libraries, locale, missing files) and data
  *   files no rule matches (the worst case: every rule is tried).
+ * - index: the span side alone, shaped like bench/loadgen (requests of 100 LLM client spans of one
+ *   process, each its own trace, 10 GenAI/HTTP attributes), received as bytes with their canonical view
+ *   already made (normalize runs first): CPU per span of `traces.consume` (indexing) and of the ticks
+ *   evicting them (10k spans/s of an injected clock, past `max_indexed_spans`), heap + array buffers per
+ *   indexed span, then kernel events of that process matched by pid and time against its 200k spans.
+ * - query: `SpanIndex.innermostOfPid` alone (the pid + time lookup), 1 000 agents with 20 spans each
+ *   (agentTrace's shape, 5 traces 5 s apart) and 10 agents with 2 000 each.
  */
 import { createHost } from '../pipeline/host.js';
 import { bigIntToLong } from '../pipeline/otlp/attributes.js';
 import { attrs } from '../pipeline/otlp/attributes.js';
 import type { LogsData, Span, TracesData } from '../pipeline/otlp/types.js';
+import { asReceived } from '../pipeline/otlp/testdata/received.js';
+import { canonicalView } from '../processors/normalize/index.js';
 import { silentLogger } from '../pipeline/telemetry/logger.js';
 import { Metrics } from '../pipeline/telemetry/metrics.js';
 import { createDefaultConfig, type CorrelateConfig } from '../processors/correlate/config.js';
 import { CorrelateProcessor } from '../processors/correlate/correlate-processor.js';
 import { defaultFoldConfig, Folder } from '../processors/correlate/fold.js';
+import { SpanIndex } from '../processors/correlate/span-index.js';
+import type { CanonicalSpan } from '../processors/normalize/index.js';
 import { createContainerResolver } from '../receiver/ebpf/container.js';
 import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
 import type { SensorEvent } from '../receiver/ebpf/frame-decoder.js';
@@ -353,6 +364,111 @@ function fold(): void {
   }
 }
 
+// ---------------------------------------------------------------- index (span side alone)
+
+/** A bench/loadgen request: `n` LLM client spans of pid 1234, each its own trace, [t, t + 1.5 s]. */
+function loadgenRequest(first: number, n: number, tMs: number): TracesData {
+  const spans: Span[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = first + k;
+    spans.push({
+      traceId: hex(i + 1, 16),
+      spanId: hex(i + 1, 8),
+      name: 'chat gpt-4o',
+      kind: 3,
+      startTimeUnixNano: bigIntToLong(BigInt(tMs) * 1_000_000n),
+      endTimeUnixNano: bigIntToLong(BigInt(tMs + 1500) * 1_000_000n),
+      attributes: attrs({
+        'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 812, 'gen_ai.usage.output_tokens': 96,
+        'server.address': 'api.openai.com', 'server.port': 443, 'http.request.method': 'POST', 'http.response.status_code': 200, 'gen_ai.request.temperature': 0.2,
+      }),
+      events: [{ timeUnixNano: bigIntToLong(BigInt(tMs) * 1_000_000n + 10n), name: 'gen_ai.choice', attributes: attrs({ index: 0, 'gen_ai.response.finish_reason': 'stop' }) }],
+      status: { code: 1 },
+    });
+  }
+  return { resourceSpans: [{ resource: { attributes: attrs({ 'service.name': 'bench-agent', 'process.pid': 1234, 'host.name': 'bench' }) }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
+}
+
+async function index(total = 400_000, events = 2_000): Promise<void> {
+  const PER_REQUEST = 100;
+  const RATE = 10_000; // spans per second of the injected clock
+  let clock = T0_MS;
+  const sink = new Sink();
+  const { p } = processor({}, sink, () => clock);
+  const max = createDefaultConfig().maxIndexedSpans;
+  const memUsed = () => {
+    gc?.();
+    gc?.();
+    const m = process.memoryUsage();
+    return (m.heapUsed + m.arrayBuffers) / MiB;
+  };
+  let consumeMs = 0;
+  let tickMs = 0;
+  let before = 0;
+  let perSpan = NaN;
+  for (let n = 0; n < total; ) {
+    if (n === 100 * PER_REQUEST) before = memUsed();
+    if (n === max + 100 * PER_REQUEST) perSpan = ((memUsed() - before) * MiB) / max;
+    // 100 requests at a time made and received outside the timed part.
+    const chunk: TracesData[] = [];
+    for (let r = 0; r < 100; r++, n += PER_REQUEST) {
+      const d = asReceived(loadgenRequest(n, PER_REQUEST, clock + (n * 1000) / RATE - 2000));
+      for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) canonicalView(s);
+      chunk.push(d);
+    }
+    for (const d of chunk) {
+      clock = T0_MS + Math.floor((n * 1000) / RATE);
+      const c0 = cpuMs();
+      await p.traces.consume(d);
+      const c1 = cpuMs();
+      consumeMs += c1 - c0;
+      if (clock % 250 < (PER_REQUEST * 1000) / RATE) {
+        await p.tick();
+        tickMs += cpuMs() - c1;
+      }
+    }
+    chunk.length = 0;
+  }
+  console.log(`\n[index] ${total} loadgen spans (100 per request, one pid, each its own trace), ${RATE}/s of an injected clock, max_indexed_spans ${max}`);
+  console.log(`  consume ${((consumeMs * 1000) / total).toFixed(2)} µs CPU per span, ticks (evicting) ${((tickMs * 1000) / total).toFixed(2)} µs per span; ${Math.round(perSpan)} B per indexed span (heap + array buffers)`);
+  // Kernel events of that process, inside its latest spans: pid + time against all of its indexed spans.
+  const builder = newBuilder();
+  const evs: SensorEvent[] = [];
+  for (let i = 0; i < events; i++) evs.push(kernelEvent(i * 20 + 4, 1234, 1, 'python3', clock - 1500 - (i % 500)));
+  await p.logs.consume(logsOf(builder, evs, clock));
+  sink.madeSpans = 0;
+  clock += 1500;
+  const c0 = cpuMs();
+  await p.tick();
+  const ms = cpuMs() - c0;
+  console.log(`  ${events} kernel events of that process placed by pid+time among its ${max} spans: ${((ms * 1000) / events).toFixed(1)} µs CPU per event (${sink.madeSpans} spans made)`);
+  await p.shutdown();
+}
+
+function query(agents: number, traces: number, queries = 400_000): void {
+  const index = new SpanIndex(createDefaultConfig().maxIndexedSpans);
+  const SHAPE: [CanonicalSpan['kind'], number, number][] = [['agent', 0, 4000], ['llm', 100, 1500], ['http', 120, 1480], ['tool', 2000, 3500]];
+  let trace = 1;
+  for (let r = 0; r < traces; r++)
+    for (let a = 0; a < agents; a++, trace++) {
+      const facts = { pid: 10_000 + a, serviceName: `agent-${a}` };
+      const t = T0_MS + r * 5000;
+      SHAPE.forEach(([kind, from, to], k) => {
+        const span: Span = { traceId: hex(trace, 16), spanId: hex(trace * 8 + k, 8), name: kind, startTimeUnixNano: bigIntToLong(BigInt(t + from) * 1_000_000n), endTimeUnixNano: bigIntToLong(BigInt(t + to) * 1_000_000n) };
+        index.add(span, { kind, serverPort: kind === 'http' ? 443 : undefined } as CanonicalSpan, facts, T0_MS);
+      });
+    }
+  let found = 0;
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < queries; i++) {
+    const r = Math.floor(i / agents) % traces;
+    const atMs = T0_MS + r * 5000 + (i % 2 ? 300 + (i % 1000) : 2100 + (i % 1300));
+    if (index.innermostOfPid(10_000 + (i % agents), atMs * 1000, 10_000) >= 0) found++;
+  }
+  const { user, system } = process.cpuUsage(c0);
+  console.log(`[query] ${agents} agents x ${traces * SHAPE.length} spans: ${(((user + system) * 1000) / queries).toFixed(0)} ns per innermostOfPid (${found} of ${queries} found)`);
+}
+
 if (!gc) console.log('(run with --expose-gc for memory figures)');
 if (phase === 'all' || phase === 'memory' || phase === 'tick') {
   await memory('window-bound', 1_000_000);
@@ -364,3 +480,5 @@ if (phase === 'all' || phase === 'memory' || phase === 'tick') {
 if (phase === 'all' || phase === 'throughput') await throughput();
 if (phase === 'all' || phase === 'latency') await latency();
 if (phase === 'all' || phase === 'fold') fold();
+if (phase === 'all' || phase === 'index') await index();
+if (phase === 'all' || phase === 'query') for (const [agents, traces] of [[1000, 5], [10, 500]] as const) query(agents, traces);

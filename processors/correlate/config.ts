@@ -45,6 +45,9 @@ export function createDefaultConfig(): CorrelateConfig {
 }
 
 /** Reads the user's section over the defaults. The caller calls `section.done()`. */
+/** Beyond it the next operation's span would take the events of the one before. */
+const MAX_CLOCK_SKEW_MS = 1000;
+
 export function readConfig(section: Section): CorrelateConfig {
   const d = createDefaultConfig();
   const c: CorrelateConfig = {
@@ -59,6 +62,8 @@ export function readConfig(section: Section): CorrelateConfig {
     fold: readFold(section.section('fold'), d.fold),
   };
   if (c.tickMs <= 0) section.error('tick_interval', 'must be greater than 0');
+  // SDKs and the sensor read the same host clock; the span index's time buckets assume a slack of this order.
+  if (c.clockSkewMs > MAX_CLOCK_SKEW_MS) section.error('clock_skew_tolerance', `must be at most ${MAX_CLOCK_SKEW_MS} ms`);
   if (c.settleMs >= c.windowMs) section.error('settle', `must be shorter than window (${c.windowMs} ms)`);
   return c;
 }

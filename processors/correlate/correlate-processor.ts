@@ -1,11 +1,10 @@
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
-import { findAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
+import { findAttr } from '../../pipeline/otlp/attributes.js';
 import { clientInfoOf, type ClientInfo } from '../../pipeline/client-info.js';
 import { addHostId, readMachineId } from '../../pipeline/machine-id.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
 import type { KeyValue, LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
-import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
@@ -14,7 +13,7 @@ import { holdKernelEvent, type KernelEvent } from './kernel-event.js';
 import { match, type MatchContext } from './matcher.js';
 import { ProcessTable } from './process-table.js';
 import { SpanBuilder, type Assignment } from './span-builder.js';
-import { SpanIndex, type SpanRef } from './span-index.js';
+import { SpanIndex, type ResourceFacts } from './span-index.js';
 import { SpanSourceCheck, type Sender } from './span-source.js';
 
 /** Span kinds that show a process is an AI workload worth watching in the kernel. */
@@ -38,7 +37,7 @@ const NO_CLIENT: ClientInfo = Object.freeze({ transport: 'grpc', peer: undefined
  * dropped silently: every event ends up in a span, and the counters say which key placed it.
  */
 export class CorrelateProcessor implements Component, Consumers {
-  private readonly spans = new SpanIndex();
+  private readonly spans: SpanIndex;
   private readonly processes: ProcessTable;
   private readonly builder: SpanBuilder;
   private readonly ctx: MatchContext;
@@ -88,6 +87,7 @@ export class CorrelateProcessor implements Component, Consumers {
     private readonly now: () => number = Date.now,
   ) {
     this.processes = new ProcessTable(config.maxProcesses);
+    this.spans = new SpanIndex(config.maxIndexedSpans);
     this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, new Folder(config.fold), settings.build?.version ?? '');
     this.ctx = { spans: this.spans, processes: this.processes, toleranceUs: config.clockSkewMs * 1000 };
     const m = settings.metrics;
@@ -123,23 +123,27 @@ export class CorrelateProcessor implements Component, Consumers {
     const standIn = this.standIn(data);
     for (const rs of data.resourceSpans) {
       let pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
-      let pidSource: SpanRef['pidSource'];
+      let pidSource: ResourceFacts['pidSource'];
       if (!pid && standIn) {
         pid = standIn;
         pidSource = 'otlp_connection';
         if (rs.resource) addHostId(rs.resource, this.hostId);
       }
-      const serviceName = String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service');
-      let agentSpan: SpanRef | undefined;
+      const facts: ResourceFacts = { pid, pidSource, serviceName: String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service') };
+      let agentSpan: Span | undefined;
+      let agentKind: CanonicalKind | undefined;
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
-          const ref = refOf(span, pid, pidSource, serviceName, arrived);
-          this.spans.add(ref);
-          if (ref.kind && WORKLOAD_KINDS.has(ref.kind)) agentSpan = ref;
+          const view = canonicalView(span);
+          this.spans.add(span, view, facts, arrived);
+          if (view && WORKLOAD_KINDS.has(view.kind)) {
+            agentSpan = span;
+            agentKind = view.kind;
+          }
         }
       }
       if (pid) this.changed.add(pid);
-      if (agentSpan && pid) this.announce(pid, rs.resource, agentSpan);
+      if (agentSpan && pid) this.announce(pid, rs.resource, () => `${agentKind} span "${agentSpan.name}" of ${facts.serviceName}`);
     }
     this.indexedGauge.set(this.labels, this.spans.size);
     if (!this.next.traces) throw new PermanentError('correlate has no traces consumer after it');
@@ -167,7 +171,7 @@ export class CorrelateProcessor implements Component, Consumers {
    * Tells the host this process is an AI workload, so the sensor watches it from now on; only when the
    * spans came over a connection of that process (or of an ancestor): see SpanSourceCheck.
    */
-  private announce(pid: number, resource: Resource | null | undefined, span: SpanRef): void {
+  private announce(pid: number, resource: Resource | null | undefined, reason: () => string): void {
     if (this.announced.has(pid)) return;
     const client = clientInfoOf(resource);
     const key = client ?? NO_CLIENT;
@@ -195,7 +199,7 @@ export class CorrelateProcessor implements Component, Consumers {
       evidence: { kind: 'otlp_connection', holderPid: source.holderPid },
       commandArgs: Array.isArray(args) ? args.map(String) : undefined,
       executableName: typeof name === 'string' ? name : undefined,
-      reason: `${span.kind} span "${span.name}" of ${span.serviceName}`,
+      reason: reason(),
     });
   }
 
@@ -277,7 +281,7 @@ export class CorrelateProcessor implements Component, Consumers {
       }
       const m = match(ev, this.ctx, !expired && age < this.config.windowMs / 2);
       ev.unmatched = m === undefined;
-      if (m && (final || now - m.span.arrivedAtMs >= this.config.settleMs)) assignments.push({ ev, parent: m.span, key: m.key });
+      if (m && (final || now - this.spans.arrivedAtMs(m.row) >= this.config.settleMs)) assignments.push({ ev, parent: this.spans.ref(m.row), key: m.key });
       else if (expired) assignments.push({ ev, parent: undefined, key: 'unmatched' });
       else {
         keep.push(ev);
@@ -289,7 +293,7 @@ export class CorrelateProcessor implements Component, Consumers {
     this.heldGauge.set(this.labels, keep.length);
     if (assignments.length > 0) this.latency.set(this.labels, maxDelay);
     this.emit(assignments);
-    this.spans.evict(now - 2 * this.config.windowMs, this.config.maxIndexedSpans);
+    this.spans.evict(now - 2 * this.config.windowMs);
     this.indexedGauge.set(this.labels, this.spans.size);
     // What the next hop refuses for now waits for the next tick; at shutdown it is counted as dropped.
     await this.pendingEmits.flush(this.stopped);
@@ -340,25 +344,6 @@ function countSpans(data: TracesData): number {
   let n = 0;
   for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
   return n;
-}
-
-function refOf(span: Span, pid: number, pidSource: SpanRef['pidSource'], serviceName: string, arrivedAtMs: number): SpanRef {
-  const view = canonicalView(span);
-  const ids = spanIds(span);
-  return {
-    traceId: ids.traceId,
-    spanId: ids.spanId,
-    startUs: int64ToMicros(span.startTimeUnixNano),
-    endUs: int64ToMicros(span.endTimeUnixNano),
-    pid,
-    pidSource,
-    kind: view?.kind,
-    name: span.name,
-    serviceName,
-    serverAddress: view?.serverAddress,
-    serverPort: view?.serverPort,
-    arrivedAtMs,
-  };
 }
 
 type Registry = CreateSettings['metrics'];

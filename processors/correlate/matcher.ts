@@ -1,12 +1,13 @@
 import type { KernelEvent } from './kernel-event.js';
 import type { ProcessTable } from './process-table.js';
-import { innermost, isSemantic, type SpanIndex, type SpanRef } from './span-index.js';
+import type { SpanIndex } from './span-index.js';
 
 /** Which correlation key placed an event, strongest first (recorded as `aibom.correlation.key`). */
 export type CorrelationKey = 'traceparent' | 'mcp_meta' | 'socket_tuple' | 'pid_time' | 'process_tree';
 
 export interface Match {
-  span: SpanRef;
+  /** The span's row in the index (valid until the index next changes). */
+  row: number;
   key: CorrelationKey;
 }
 
@@ -15,6 +16,8 @@ export interface MatchContext {
   processes: ProcessTable;
   toleranceUs: number;
 }
+
+const NONE = -1;
 
 const LOOPBACK_NAMES = new Set(['localhost', 'ip6-localhost', '127.0.0.1', '::1']);
 
@@ -32,10 +35,12 @@ function sameHost(spanAddress: string | undefined, peer: string | undefined): bo
  * does not make its spans active), so an event tied to one is placed under the operation span of the
  * same trace and process that was running at that moment, when there is one.
  */
-function refine(ctx: MatchContext, anchor: SpanRef, timeUs: number): SpanRef {
-  if (isSemantic(anchor)) return anchor;
-  const op = innermost(ctx.spans.ofTrace(anchor.traceId), timeUs, ctx.toleranceUs, (s) => isSemantic(s) && (s.pid === anchor.pid || !anchor.pid || !s.pid));
-  return op ?? anchor;
+function refine(ctx: MatchContext, anchor: number, timeUs: number): number {
+  const spans = ctx.spans;
+  if (spans.semantic(anchor)) return anchor;
+  const pid = spans.pid(anchor);
+  const op = spans.innermostOfTrace(anchor, timeUs, ctx.toleranceUs, (s) => spans.pid(s) === pid || !pid || !spans.pid(s));
+  return op === NONE ? anchor : op;
 }
 
 /**
@@ -50,23 +55,21 @@ function refine(ctx: MatchContext, anchor: SpanRef, timeUs: number): SpanRef {
  */
 export function match(ev: KernelEvent, ctx: MatchContext, waitForWire: boolean): Match | undefined {
   const t = ev.timeUs;
+  const spans = ctx.spans;
   if (ev.wire) {
-    const named = ctx.spans.get(ev.wire.traceId, ev.wire.spanId);
-    if (named) return { span: refine(ctx, named, t), key: ev.wire.source === 'mcp_meta' ? 'mcp_meta' : 'traceparent' };
+    const named = spans.get(ev.wire.traceId, ev.wire.spanId);
+    if (named !== NONE) return { row: refine(ctx, named, t), key: ev.wire.source === 'mcp_meta' ? 'mcp_meta' : 'traceparent' };
     if (waitForWire) return undefined;
   }
-  const own = ctx.spans.ofPid(ev.pid);
-  if (ev.kind === 'connect' && ev.peerPort !== undefined && own.length > 0) {
-    const client = innermost(own, t, ctx.toleranceUs, (s) => s.serverPort === ev.peerPort && sameHost(s.serverAddress, ev.peerAddress));
-    if (client) return { span: refine(ctx, client, t), key: 'socket_tuple' };
+  if (ev.kind === 'connect' && ev.peerPort !== undefined) {
+    const client = spans.innermostOfPid(ev.pid, t, ctx.toleranceUs, (s) => spans.serverPort(s) === ev.peerPort && sameHost(spans.serverAddress(s), ev.peerAddress));
+    if (client !== NONE) return { row: refine(ctx, client, t), key: 'socket_tuple' };
   }
-  const inOwn = innermost(own, t, ctx.toleranceUs);
-  if (inOwn) return { span: inOwn, key: 'pid_time' };
+  const inOwn = spans.innermostOfPid(ev.pid, t, ctx.toleranceUs);
+  if (inOwn !== NONE) return { row: inOwn, key: 'pid_time' };
   for (const ancestor of ctx.processes.ancestors(ev.pid)) {
-    const spans = ctx.spans.ofPid(ancestor);
-    if (spans.length === 0) continue;
-    const inAncestor = innermost(spans, t, ctx.toleranceUs);
-    if (inAncestor) return { span: inAncestor, key: 'process_tree' };
+    const inAncestor = spans.innermostOfPid(ancestor, t, ctx.toleranceUs);
+    if (inAncestor !== NONE) return { row: inAncestor, key: 'process_tree' };
   }
   return undefined;
 }

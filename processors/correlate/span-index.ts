@@ -1,122 +1,447 @@
-import type { CanonicalKind } from '../normalize/index.js';
+import { randomBytes } from 'node:crypto';
+import type { Span } from '../../pipeline/otlp/types.js';
+import { idHex } from '../../pipeline/otlp/span-view.js';
+import { int64ToMicros } from '../../pipeline/otlp/attributes.js';
+import type { CanonicalKind, CanonicalSpan } from '../normalize/index.js';
 
-/** What correlation keeps of a span after passing it on (the span itself belongs to the next hop). */
+/** What correlation hands on of a matched span (made per placed event, not kept per indexed span). */
 export interface SpanRef {
   traceId: string;
   spanId: string;
-  startUs: number;
-  endUs: number;
   /**
    * `process.pid` of the span's resource; without one, the process holding the OTLP connection the
    * span came over (`pidSource`); 0 when neither is known.
    */
   pid: number;
   pidSource?: 'otlp_connection';
-  kind: CanonicalKind | undefined;
-  name: string;
   serviceName: string;
-  serverAddress?: string;
-  serverPort?: number;
   arrivedAtMs: number;
+}
+
+/** What every span of one resource shares: one object per resource, not per span. */
+export interface ResourceFacts {
+  pid: number;
+  pidSource?: 'otlp_connection';
+  serviceName: string;
 }
 
 /** Kinds that name the operation a kernel event served; outer kinds (agent, chain, http) only frame it. */
 const SEMANTIC: ReadonlySet<CanonicalKind> = new Set(['llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
 
-export function isSemantic(s: SpanRef): boolean {
-  return s.kind !== undefined && SEMANTIC.has(s.kind);
+const NONE = -1;
+const SEMANTIC_BIT = 1;
+const CONNECTION_PID_BIT = 2;
+/** The span's ids are not 16 + 8 bytes: kept as hex beside the row (never named by a traceparent). */
+const ODD_IDS_BIT = 4;
+
+/** Words per row in `ids`: the trace id's four big-endian 32-bit words, then the span id's two. */
+const ID_WORDS = 6;
+const FIRST_ROWS = 1024;
+/** Duration levels of `byPidTime`: bucket widths 2^16 µs, then 4× per level. */
+const LEVELS = 7;
+const LEVEL0_SHIFT = 16;
+const LONG = LEVELS;
+const WIDTHS_US = Array.from({ length: LEVELS }, (_, level) => 2 ** (LEVEL0_SHIFT + 2 * level));
+const PID_SLOTS = 1024;
+const PID_SLOT_MASK = PID_SLOTS - 1;
+
+/**
+ * Rows chained per key hash in arrival order (`next`), each bucket's oldest first: rows leave the
+ * index oldest first, so the row leaving is always the head of its bucket and unlinks in O(1).
+ */
+class Chains {
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  readonly next: Int32Array;
+  private readonly mask: number;
+
+  constructor(buckets: number, rows: number) {
+    this.head = new Int32Array(buckets).fill(NONE);
+    this.tail = new Int32Array(buckets).fill(NONE);
+    this.next = new Int32Array(rows).fill(NONE);
+    this.mask = buckets - 1;
+  }
+
+  first(hash: number): number {
+    return this.head[hash & this.mask]!;
+  }
+
+  append(row: number, hash: number): void {
+    const b = hash & this.mask;
+    this.next[row] = NONE;
+    const last = this.tail[b]!;
+    if (last === NONE) this.head[b] = row;
+    else this.next[last] = row;
+    this.tail[b] = row;
+  }
+
+  /** Unlinks `row`, the oldest row of its bucket. */
+  dropOldest(row: number, hash: number): void {
+    const b = hash & this.mask;
+    const after = this.next[row]!;
+    this.head[b] = after;
+    if (after === NONE) this.tail[b] = NONE;
+  }
 }
 
 /**
- * The innermost span containing `timeUs` (latest start, then earliest end), preferring spans that
- * name an operation (LLM call, tool call) over the HTTP or chain spans around or beside them.
- * The clock tolerance only applies when no span contains the time exactly: with it, the next
- * operation (starting a few ms after the event) would otherwise win as "latest start".
+ * Hashes of ids and pids, seeded per process: ids and pids are the sender's word, and a sender that
+ * could choose ids landing in one bucket would make every lookup walk all its rows.
  */
-export function innermost(spans: readonly SpanRef[], timeUs: number, toleranceUs: number, accept: (s: SpanRef) => boolean = () => true): SpanRef | undefined {
-  return containing(spans, timeUs, 0, accept) ?? (toleranceUs > 0 ? containing(spans, timeUs, toleranceUs, accept) : undefined);
+const SEED = randomBytes(4).readUInt32LE(0);
+
+function mix(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x9e3779b1);
+  return h ^ (h >>> 15);
 }
 
-function containing(spans: readonly SpanRef[], timeUs: number, toleranceUs: number, accept: (s: SpanRef) => boolean): SpanRef | undefined {
-  let best: SpanRef | undefined;
-  let bestSemantic = false;
-  for (const s of spans) {
-    if (timeUs < s.startUs - toleranceUs || timeUs > s.endUs + toleranceUs || !accept(s)) continue;
-    const semantic = isSemantic(s);
-    if (
-      !best ||
-      (semantic && !bestSemantic) ||
-      (semantic === bestSemantic && (s.startUs > best.startUs || (s.startUs === best.startUs && s.endUs < best.endUs)))
-    ) {
-      best = s;
-      bestSemantic = semantic;
-    }
-  }
-  return best;
+const pidHash = (pid: number) => mix(SEED, pid | 0);
+
+/** The 32-bit big-endian word at `at` of an id (bytes past its end read as 0). */
+function word(id: Uint8Array, at: number): number {
+  return ((id[at] ?? 0) * 0x1000000 + (((id[at + 1] ?? 0) << 16) | ((id[at + 2] ?? 0) << 8) | (id[at + 3] ?? 0))) >>> 0;
 }
 
-/** Spans seen in the last window, by id, by process and by trace; bounded, oldest evicted first. */
+const idHash = (t0: number, t1: number, t2: number, t3: number, s0: number, s1: number) => mix(mix(mix(mix(mix(mix(SEED, t0), t1), t2), t3), s0), s1);
+
+const hexWord = (w: number) => w.toString(16).padStart(8, '0');
+
+/** A span id that is not 16 + 8 bytes, kept as its hex (rare: no SDK sends one). */
+interface OddIds {
+  traceId: string;
+  spanId: string;
+}
+
+/**
+ * Spans seen in the last window, by id, by process and (operation spans only) by trace, as rows of
+ * typed-array columns in a ring: no object or string per indexed span. Bounded at `max` rows (the
+ * oldest goes when a new one needs its place); the columns grow by doubling up to that bound as
+ * spans arrive and never shrink. Rows are addressed by number only until the index next changes.
+ */
 export class SpanIndex {
-  private readonly byId = new Map<string, SpanRef>();
-  private readonly byPid = new Map<number, SpanRef[]>();
-  private readonly byTrace = new Map<string, SpanRef[]>();
-  private readonly arrivals: SpanRef[] = [];
+  private cap = 0;
+  /** Slot of the oldest row, and how many rows there are. */
   private head = 0;
+  private count = 0;
+  private ids: Uint32Array = new Uint32Array(0);
+  private startUs: Float64Array = new Float64Array(0);
+  private endUs: Float64Array = new Float64Array(0);
+  private arrivedMs: Float64Array = new Float64Array(0);
+  private pids: Float64Array = new Float64Array(0);
+  private ports: Float64Array = new Float64Array(0);
+  private flags: Uint8Array = new Uint8Array(0);
+  private services: string[] = [];
+  private addresses: (string | undefined)[] = [];
+  private byId = new Chains(1, 0);
+  /**
+   * Rows with a pid, by pid, duration level and start: a span lasting at most `width` of its level
+   * (65 ms, 262 ms, 1 s, 4 s, 17 s, 67 s, 4.5 min) is chained under the level's bucket its start is
+   * in, a longer one under its pid alone (LONG); a time falls in one of a few buckets per level.
+   */
+  private byPidTime = new Chains(1, 0);
+  /** Rows per pid slot (pid hash, PID_SLOTS of them) and level: a query skips the levels its pid has none in. */
+  private readonly levelRows = new Int32Array(PID_SLOTS * (LEVELS + 1));
+  /** Operation spans only: `refine` (matcher.ts) is the one reader and wants only those. */
+  private byTrace = new Chains(1, 0);
+  private readonly odd = new Map<number, OddIds>();
+  private readonly oddKeys = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
 
   get size(): number {
-    return this.byId.size;
+    return this.count;
   }
 
-  add(s: SpanRef): void {
-    const id = `${s.traceId}:${s.spanId}`;
-    if (this.byId.has(id)) return;
-    this.byId.set(id, s);
-    this.arrivals.push(s);
-    push(this.byTrace, s.traceId, s);
-    if (s.pid) push(this.byPid, s.pid, s);
-  }
-
-  get(traceId: string, spanId: string): SpanRef | undefined {
-    return this.byId.get(`${traceId}:${spanId}`);
-  }
-
-  ofPid(pid: number): readonly SpanRef[] {
-    return this.byPid.get(pid) ?? [];
-  }
-
-  ofTrace(traceId: string): readonly SpanRef[] {
-    return this.byTrace.get(traceId) ?? [];
-  }
-
-  /** Forgets spans that arrived before `beforeMs`, and the oldest beyond `max`; returns how many. */
-  evict(beforeMs: number, max: number): number {
-    const gone = new Set<SpanRef>();
-    while (this.head < this.arrivals.length) {
-      const s = this.arrivals[this.head]!;
-      if (s.arrivedAtMs >= beforeMs && this.byId.size - gone.size <= max) break;
-      gone.add(s);
-      this.byId.delete(`${s.traceId}:${s.spanId}`);
-      this.head++;
+  /** Indexes a span (once: a span id seen before is ignored). */
+  add(span: Span, view: CanonicalSpan | undefined, facts: ResourceFacts, arrivedAtMs: number): void {
+    const traceId = span.traceId ?? EMPTY;
+    const spanId = span.spanId ?? EMPTY;
+    const oddIds = traceId.length !== 16 || spanId.length !== 8;
+    let oddKey = '';
+    if (oddIds) {
+      oddKey = `${idHex(traceId)}:${idHex(spanId)}`;
+      if (this.oddKeys.has(oddKey)) return;
+    } else if (this.findId(word(traceId, 0), word(traceId, 4), word(traceId, 8), word(traceId, 12), word(spanId, 0), word(spanId, 4)) !== NONE) return;
+    if (this.count === this.cap) {
+      if (this.cap < this.max) this.grow();
+      else this.dropOldest();
     }
-    if (gone.size === 0) return 0;
-    if (this.head > 4096 && this.head * 2 > this.arrivals.length) {
-      this.arrivals.splice(0, this.head);
-      this.head = 0;
+    let row = this.head + this.count;
+    if (row >= this.cap) row -= this.cap;
+    this.count++;
+    const w = row * ID_WORDS;
+    for (let k = 0; k < 4; k++) this.ids[w + k] = word(traceId, 4 * k);
+    this.ids[w + 4] = word(spanId, 0);
+    this.ids[w + 5] = word(spanId, 4);
+    this.startUs[row] = int64ToMicros(span.startTimeUnixNano);
+    this.endUs[row] = int64ToMicros(span.endTimeUnixNano);
+    this.arrivedMs[row] = arrivedAtMs;
+    this.pids[row] = facts.pid;
+    this.ports[row] = view?.serverPort ?? NaN;
+    this.services[row] = facts.serviceName;
+    this.addresses[row] = view?.serverAddress;
+    const semantic = view !== undefined && SEMANTIC.has(view.kind);
+    this.flags[row] = (semantic ? SEMANTIC_BIT : 0) | (facts.pidSource ? CONNECTION_PID_BIT : 0) | (oddIds ? ODD_IDS_BIT : 0);
+    if (oddIds) {
+      this.odd.set(row, { traceId: idHex(traceId), spanId: idHex(spanId) });
+      this.oddKeys.set(oddKey, row);
     }
-    for (const map of [this.byPid, this.byTrace] as Map<unknown, SpanRef[]>[]) {
-      for (const [k, list] of map) {
-        if (!list.some((s) => gone.has(s))) continue;
-        const kept = list.filter((s) => !gone.has(s));
-        if (kept.length === 0) map.delete(k);
-        else map.set(k, kept);
+    this.link(row);
+  }
+
+  /** The row of the span with these (lower-case hex, W3C-sized) ids; NONE when not indexed. */
+  get(traceId: string, spanId: string): number {
+    if (traceId.length !== 32 || spanId.length !== 16) return NONE;
+    const w = (hex: string, at: number) => parseInt(hex.slice(at, at + 8), 16) >>> 0;
+    return this.findId(w(traceId, 0), w(traceId, 8), w(traceId, 16), w(traceId, 24), w(spanId, 0), w(spanId, 8));
+  }
+
+  semantic(row: number): boolean {
+    return (this.flags[row]! & SEMANTIC_BIT) !== 0;
+  }
+
+  pid(row: number): number {
+    return this.pids[row]!;
+  }
+
+  serverPort(row: number): number | undefined {
+    const p = this.ports[row]!;
+    return Number.isNaN(p) ? undefined : p;
+  }
+
+  serverAddress(row: number): string | undefined {
+    return this.addresses[row];
+  }
+
+  arrivedAtMs(row: number): number {
+    return this.arrivedMs[row]!;
+  }
+
+  /** What a placement hands on of the row (a new object, for the span builder). */
+  ref(row: number): SpanRef {
+    const odd = this.odd.get(row);
+    const w = row * ID_WORDS;
+    const ids = this.ids;
+    return {
+      traceId: odd ? odd.traceId : hexWord(ids[w]!) + hexWord(ids[w + 1]!) + hexWord(ids[w + 2]!) + hexWord(ids[w + 3]!),
+      spanId: odd ? odd.spanId : hexWord(ids[w + 4]!) + hexWord(ids[w + 5]!),
+      pid: this.pids[row]!,
+      pidSource: this.flags[row]! & CONNECTION_PID_BIT ? 'otlp_connection' : undefined,
+      serviceName: this.services[row]!,
+      arrivedAtMs: this.arrivedMs[row]!,
+    };
+  }
+
+  /**
+   * The innermost span of process `pid` containing `timeUs` that `accept` takes (see `innermost`);
+   * NONE when there is none. Only the rows of `pid` that could contain the time are looked at (see
+   * `byPidTime`), so an agent with thousands of spans in the window costs what one with a few does.
+   */
+  innermostOfPid(pid: number, timeUs: number, toleranceUs: number, accept?: (row: number) => boolean): number {
+    const pids = this.pids;
+    const member = (row: number) => pids[row] === pid && (!accept || accept(row));
+    const exact = this.containingOfPid(pid, member, timeUs, 0);
+    return exact !== NONE || toleranceUs <= 0 ? exact : this.containingOfPid(pid, member, timeUs, toleranceUs);
+  }
+
+  /** The same among the operation spans of `row`'s trace. */
+  innermostOfTrace(row: number, timeUs: number, toleranceUs: number, accept?: (row: number) => boolean): number {
+    const member = (r: number) => this.sameTrace(r, row) && (!accept || accept(r));
+    const hash = this.traceHash(row);
+    const exact = this.containing(this.byTrace, hash, member, timeUs, 0, NONE);
+    return exact !== NONE || toleranceUs <= 0 ? exact : this.containing(this.byTrace, hash, member, timeUs, toleranceUs, NONE);
+  }
+
+  /** Forgets spans that arrived before `beforeMs` (oldest first); returns how many. */
+  evict(beforeMs: number): number {
+    let n = 0;
+    while (this.count > 0 && this.arrivedMs[this.head]! < beforeMs) {
+      this.dropOldest();
+      n++;
+    }
+    return n;
+  }
+
+  /** Every chain of `pid`'s rows that can hold one containing `timeUs` give or take `toleranceUs`. */
+  private containingOfPid(pid: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number): number {
+    const ph = pidHash(pid);
+    const counts = (ph & PID_SLOT_MASK) * (LEVELS + 1);
+    let best = this.levelRows[counts + LONG] ? this.containing(this.byPidTime, mix(ph, LONG), member, timeUs, toleranceUs, NONE) : NONE;
+    for (let level = 0; level < LEVELS; level++) {
+      if (this.levelRows[counts + level] === 0) continue; // no span of this pid (or one sharing its slot) lasts this long
+      const width = WIDTHS_US[level]!;
+      // A row of this level starts at most `width` before its end, so one containing the time starts in here.
+      const last = Math.floor((timeUs + toleranceUs) / width);
+      for (let b = Math.floor((timeUs - toleranceUs - width) / width); b <= last; b++) best = this.containing(this.byPidTime, mix(mix(ph, level), b | 0), member, timeUs, toleranceUs, best);
+    }
+    return best;
+  }
+
+  /**
+   * The innermost of `best` and the rows of one chain containing `timeUs` (latest start, then
+   * earliest end), preferring spans that name an operation (LLM call, tool call) over the HTTP or
+   * chain spans around or beside them; among equals, the one that arrived first. Callers try
+   * without the clock tolerance first: with it, the next operation (starting a few ms after the
+   * event) would otherwise win as "latest start".
+   */
+  private containing(chains: Chains, hash: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number, best: number): number {
+    const { startUs, endUs } = this;
+    const next = chains.next;
+    for (let row = chains.first(hash); row !== NONE; row = next[row]!) {
+      if (timeUs < startUs[row]! - toleranceUs || timeUs > endUs[row]! + toleranceUs || !member(row)) continue;
+      if (best === NONE || this.inner(row, best)) best = row;
+    }
+    return best;
+  }
+
+  /** Whether `a` is innermore than `b` (see `containing`). */
+  private inner(a: number, b: number): boolean {
+    const semantic = (this.flags[a]! & SEMANTIC_BIT) !== 0;
+    if (semantic !== ((this.flags[b]! & SEMANTIC_BIT) !== 0)) return semantic;
+    const sa = this.startUs[a]!;
+    const sb = this.startUs[b]!;
+    if (sa !== sb) return sa > sb;
+    const ea = this.endUs[a]!;
+    const eb = this.endUs[b]!;
+    if (ea !== eb) return ea < eb;
+    return this.order(a) < this.order(b);
+  }
+
+  /** How many rows arrived before `row`. */
+  private order(row: number): number {
+    return row >= this.head ? row - this.head : row + this.cap - this.head;
+  }
+
+  /** The duration level of a row: the first whose width its duration fits, else LONG. */
+  private levelOf(row: number): number {
+    const duration = this.endUs[row]! - this.startUs[row]!;
+    let level = 0;
+    while (level < LEVELS && !(duration <= WIDTHS_US[level]!)) level++;
+    return level;
+  }
+
+  /** `byPidTime`'s key of a row at `level`: its pid, and the bucket of its start there (none for LONG). */
+  private pidTimeHash(row: number, level: number): number {
+    const ph = mix(pidHash(this.pids[row]!), level);
+    return level === LONG ? ph : mix(ph, Math.floor(this.startUs[row]! / WIDTHS_US[level]!) | 0);
+  }
+
+  /** Counts `row` in (+1) or out (-1) of the rows of its pid's slot at its level. */
+  private countLevel(row: number, level: number, by: number): void {
+    this.levelRows[(pidHash(this.pids[row]!) & PID_SLOT_MASK) * (LEVELS + 1) + level]! += by;
+  }
+
+  private findId(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): number {
+    const ids = this.ids;
+    const next = this.byId.next;
+    for (let row = this.byId.first(idHash(t0, t1, t2, t3, s0, s1)); row !== NONE; row = next[row]!) {
+      const w = row * ID_WORDS;
+      if (ids[w + 5] === s1 && ids[w + 4] === s0 && ids[w + 3] === t3 && ids[w + 2] === t2 && ids[w + 1] === t1 && ids[w] === t0) return row;
+    }
+    return NONE;
+  }
+
+  private idHashOf(row: number): number {
+    const w = row * ID_WORDS;
+    const ids = this.ids;
+    return idHash(ids[w]!, ids[w + 1]!, ids[w + 2]!, ids[w + 3]!, ids[w + 4]!, ids[w + 5]!);
+  }
+
+  private traceHash(row: number): number {
+    const w = row * ID_WORDS;
+    const ids = this.ids;
+    return mix(mix(mix(mix(SEED, ids[w]!), ids[w + 1]!), ids[w + 2]!), ids[w + 3]!);
+  }
+
+  private sameTrace(a: number, b: number): boolean {
+    const oddA = this.odd.get(a);
+    const oddB = this.odd.get(b);
+    if (oddA || oddB) return oddA?.traceId === oddB?.traceId;
+    const ids = this.ids;
+    const wa = a * ID_WORDS;
+    const wb = b * ID_WORDS;
+    return ids[wa] === ids[wb] && ids[wa + 1] === ids[wb + 1] && ids[wa + 2] === ids[wb + 2] && ids[wa + 3] === ids[wb + 3];
+  }
+
+  private link(row: number): void {
+    if (!(this.flags[row]! & ODD_IDS_BIT)) this.byId.append(row, this.idHashOf(row));
+    const pid = this.pids[row]!;
+    if (pid) {
+      const level = this.levelOf(row);
+      this.byPidTime.append(row, this.pidTimeHash(row, level));
+      this.countLevel(row, level, 1);
+    }
+    if (this.flags[row]! & SEMANTIC_BIT) this.byTrace.append(row, this.traceHash(row));
+  }
+
+  private dropOldest(): void {
+    const row = this.head;
+    const flags = this.flags[row]!;
+    if (flags & ODD_IDS_BIT) {
+      const odd = this.odd.get(row)!;
+      this.oddKeys.delete(`${odd.traceId}:${odd.spanId}`);
+      this.odd.delete(row);
+    } else this.byId.dropOldest(row, this.idHashOf(row));
+    const pid = this.pids[row]!;
+    if (pid) {
+      const level = this.levelOf(row);
+      this.byPidTime.dropOldest(row, this.pidTimeHash(row, level));
+      this.countLevel(row, level, -1);
+    }
+    if (flags & SEMANTIC_BIT) this.byTrace.dropOldest(row, this.traceHash(row));
+    this.services[row] = '';
+    this.addresses[row] = undefined;
+    this.head = this.head + 1 === this.cap ? 0 : this.head + 1;
+    this.count--;
+  }
+
+  /** Twice the rows (up to `max`): the rows move to slots 0.. in arrival order and are chained again. */
+  private grow(): void {
+    const cap = Math.min(this.max, Math.max(FIRST_ROWS, this.cap * 2));
+    const slot = (i: number) => (this.head + i) % this.cap;
+    const ids = new Uint32Array(cap * ID_WORDS);
+    const moved = (old: Float64Array): Float64Array => {
+      const col = new Float64Array(cap);
+      for (let i = 0; i < this.count; i++) col[i] = old[slot(i)]!;
+      return col;
+    };
+    this.startUs = moved(this.startUs);
+    this.endUs = moved(this.endUs);
+    this.arrivedMs = moved(this.arrivedMs);
+    this.pids = moved(this.pids);
+    this.ports = moved(this.ports);
+    const flags = new Uint8Array(cap);
+    const services: string[] = new Array<string>(cap).fill('');
+    const addresses: (string | undefined)[] = new Array<string | undefined>(cap).fill(undefined);
+    const odd = new Map(this.odd);
+    this.odd.clear();
+    this.oddKeys.clear();
+    for (let i = 0; i < this.count; i++) {
+      const from = slot(i);
+      ids.set(this.ids.subarray(from * ID_WORDS, from * ID_WORDS + ID_WORDS), i * ID_WORDS);
+      flags[i] = this.flags[from]!;
+      services[i] = this.services[from]!;
+      addresses[i] = this.addresses[from];
+      const o = odd.get(from);
+      if (o) {
+        this.odd.set(i, o);
+        this.oddKeys.set(`${o.traceId}:${o.spanId}`, i);
       }
     }
-    return gone.size;
+    this.ids = ids;
+    this.flags = flags;
+    this.services = services;
+    this.addresses = addresses;
+    this.cap = cap;
+    this.head = 0;
+    let buckets = 1;
+    while (buckets < cap) buckets *= 2;
+    this.byId = new Chains(buckets, cap);
+    this.byTrace = new Chains(buckets, cap);
+    this.byPidTime = new Chains(buckets, cap);
+    this.levelRows.fill(0);
+    for (let row = 0; row < this.count; row++) this.link(row);
   }
 }
 
-function push<K>(map: Map<K, SpanRef[]>, key: K, s: SpanRef): void {
-  const list = map.get(key);
-  if (list) list.push(s);
-  else map.set(key, [s]);
-}
+const EMPTY = new Uint8Array(0);
