@@ -386,28 +386,30 @@ const MODEL_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'embedding', 'ot
  * key the view does not read (normalize's own `aibom.*` ones).
  */
 interface Memo {
-  view: CanonicalSpan | undefined;
+  view: Readonly<CanonicalSpan> | undefined;
   appended: number;
 }
 
-function memoized(span: Span, appended: readonly KeyValue[]): CanonicalSpan | undefined | null {
+function memoized(span: Span, appended: readonly KeyValue[]): Readonly<CanonicalSpan> | undefined | null {
   const m = derivedOf(span) as Memo | undefined;
   if (!m) return null;
   for (let i = m.appended; i < appended.length; i++) if (SLOT.has(appended[i]!.key)) return null;
-  return m.view && { ...m.view };
+  return m.view;
 }
 
 /**
  * The canonical view of one span, or undefined when no supported convention recognises it.
- * Pure: reads the span's name, kind and attributes (one pass), changes nothing.
+ * Pure: reads the span's name, kind and attributes (one pass), changes nothing. Read-only (frozen):
+ * every processor reading the span shares the one view.
  */
-export function canonicalView(span: Span): CanonicalSpan | undefined {
+export function canonicalView(span: Span): Readonly<CanonicalSpan> | undefined {
   const appended = appendedAttributes(span);
   if (!appended) return computeView(span);
   const known = memoized(span, appended);
   if (known !== null) return known;
   const view = computeView(span);
-  keepDerived(span, { view: view && { ...view }, appended: appended.length } satisfies Memo);
+  if (view) Object.freeze(view);
+  keepDerived(span, { view, appended: appended.length } satisfies Memo);
   return view;
 }
 
