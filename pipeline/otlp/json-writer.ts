@@ -37,8 +37,8 @@ const BOOL = 10;
 const MESSAGE = 11;
 
 interface Field {
-  /** `"name":` as toObject names it (camelCase). */
-  key: string;
+  /** `"name":` as toObject names it (camelCase), as bytes. */
+  key: Uint8Array;
   tag: number;
   wire: number;
   kind: number;
@@ -91,7 +91,7 @@ function compile(type: protobuf.Type): Message {
     if (f.repeated && !isMsg) throw new Error(`json-writer: repeated scalar ${type.name}.${f.name} is not supported`);
     const wire = isMsg ? 2 : (protobuf.types.basic as Record<string, number>)[f.resolvedType instanceof protobuf.Enum ? 'int32' : f.type]!;
     msg.index[f.id] = msg.fields.length;
-    msg.fields.push({ key: `${JSON.stringify(f.name)}:`, tag: ((f.id << 3) | wire) >>> 0, wire, kind, repeated: f.repeated, sub: undefined });
+    msg.fields.push({ key: Buffer.from(`${JSON.stringify(f.name)}:`), tag: ((f.id << 3) | wire) >>> 0, wire, kind, repeated: f.repeated, sub: undefined });
     if (isMsg) msg.fields[msg.fields.length - 1]!.sub = compile(f.resolvedType as protobuf.Type);
   }
   return msg;
@@ -103,13 +103,15 @@ const SPAN_ATTRIBUTES = (9 << 3) | 2;
 /** Thrown when the bytes are not what a clean walk expects: the span is written the old way. */
 const FALLBACK = new Error('json-writer: span written through protobufjs');
 
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; hexSlice(start: number, end: number): string; base64Slice(start: number, end: number): string };
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; base64Slice(start: number, end: number): string; utf8Write(s: string, at: number): number; latin1Write(s: string, at: number): number };
 
 // The walk's state: the span's bytes, the read position, where the span ends, the text so far.
 let buf = Buffer.alloc(0) as NodeBuffer;
 let pos = 0;
 let limit = 0;
-let out = '';
+// The output: UTF-8 JSON written straight into a scratch buffer (grown as needed), no string per value.
+let ob = Buffer.allocUnsafe(1 << 16) as NodeBuffer;
+let op = 0;
 // Per nested message, for each of its fields: where the (last, or for repeated fields first) value
 // starts, and how many times a repeated field occurs; a stack of frames, one per nesting level.
 let first = new Int32Array(2048);
@@ -176,31 +178,114 @@ function fixed32(): number {
   return v;
 }
 
-/**
- * An unsigned 64-bit value as Long#toString gives it: exact decimal, via one long division by 1e9
- * over 16-bit limbs (every step below 2^53), no Long or BigInt per value.
- */
-function u64(l: number, h: number): string {
-  if (h < 0x200000) return String(h * 4294967296 + l);
-  let t = h >>> 16;
-  const q3 = Math.floor(t / 1e9);
-  t = (t - q3 * 1e9) * 65536 + (h & 0xffff);
-  const q2 = Math.floor(t / 1e9);
-  t = (t - q2 * 1e9) * 65536 + (l >>> 16);
-  const q1 = Math.floor(t / 1e9);
-  t = (t - q1 * 1e9) * 65536 + (l & 0xffff);
-  const q0 = Math.floor(t / 1e9);
-  const rest = t - q0 * 1e9;
-  return String(((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0) + String(rest).padStart(9, '0');
+function ensure(n: number): void {
+  if (op + n <= ob.length) return;
+  const grown = Buffer.allocUnsafe(Math.max(ob.length * 2, op + n)) as NodeBuffer;
+  ob.copy(grown, 0, 0, op);
+  ob = grown;
 }
 
-/** A signed 64-bit value (two's complement lo/hi) as Long#toString gives it. */
-function i64(l: number, h: number): string {
-  if (h < 0x80000000) return u64(l, h);
-  // Negate: ~x + 1.
-  const nl = (~l + 1) >>> 0;
-  const nh = (~h + (nl === 0 ? 1 : 0)) >>> 0;
-  return `-${u64(nl, nh)}`;
+function byte(c: number): void {
+  ensure(1);
+  ob[op++] = c;
+}
+
+/** Bytes known to be ASCII JSON (field names, literals). */
+function ascii(b: Uint8Array): void {
+  ensure(b.length);
+  // Locals: module variables are context slots, loaded and stored on every access.
+  const o = ob;
+  let p = op;
+  for (let i = 0; i < b.length; i++) o[p++] = b[i]!;
+  op = p;
+}
+
+/** Any JS string, as UTF-8 (JSON made by JSON.stringify, numbers). */
+function text(s: string): void {
+  ensure(s.length * 3);
+  op += ob.utf8Write(s, op);
+}
+
+function number(n: number): void {
+  if (n >= 0 && n < 10) byte(0x30 + n);
+  else text(String(n));
+}
+
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
+
+/** Ids: lower-case hex in quotes, as codec.toJson turns their base64 into hex. */
+function writeHex(start: number, end: number): void {
+  ensure(2 * (end - start) + 2);
+  const o = ob;
+  const from = buf;
+  let p = op;
+  o[p++] = 0x22;
+  for (let i = start; i < end; i++) {
+    const b = from[i]!;
+    o[p++] = HEX_DIGITS[b >>> 4]!;
+    o[p++] = HEX_DIGITS[b & 15]!;
+  }
+  o[p++] = 0x22;
+  op = p;
+}
+
+/**
+ * A string field: its bytes as they are when JSON.stringify would write them unchanged (printable
+ * ASCII but '"' and '\\'), else what JSON.stringify makes of protobufjs's decoded string.
+ */
+function writeString(start: number, end: number): void {
+  const from = buf;
+  for (let i = start; i < end; i++) {
+    const b = from[i]!;
+    if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) {
+      text(JSON.stringify(from.utf8Slice(start, end)));
+      return;
+    }
+  }
+  const len = end - start;
+  ensure(len + 2);
+  const o = ob;
+  let p = op;
+  o[p++] = 0x22;
+  if (len < 64) for (let i = start; i < end; i++) o[p++] = from[i]!;
+  else p += from.copy(o, p, start, end);
+  o[p++] = 0x22;
+  op = p;
+}
+
+/**
+ * An unsigned 64-bit value in quotes, as Long#toString gives it (`minus`: with a '-'): exact
+ * decimal, via one long division by 1e9 over 16-bit limbs (every step below 2^53), no Long or
+ * BigInt per value.
+ */
+function quotedU64(l: number, h: number, minus: boolean): void {
+  ensure(23);
+  ob[op++] = 0x22;
+  if (minus) ob[op++] = 0x2d;
+  if (h < 0x200000) op += ob.latin1Write(String(h * 4294967296 + l), op);
+  else {
+    let t = h >>> 16;
+    const q3 = Math.floor(t / 1e9);
+    t = (t - q3 * 1e9) * 65536 + (h & 0xffff);
+    const q2 = Math.floor(t / 1e9);
+    t = (t - q2 * 1e9) * 65536 + (l >>> 16);
+    const q1 = Math.floor(t / 1e9);
+    t = (t - q1 * 1e9) * 65536 + (l & 0xffff);
+    const q0 = Math.floor(t / 1e9);
+    let rest = t - q0 * 1e9;
+    // h >= 2^21: the value is >= 2^53 > 1e9, so the quotient is not 0 and the rest takes nine digits.
+    op += ob.latin1Write(String(((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0), op);
+    const o = ob;
+    for (let i = op + 8; i >= op; i--) {
+      const d = rest % 10;
+      o[i] = 0x30 + d;
+      rest = (rest - d) / 10;
+    }
+    op += 9;
+  }
+  ob[op++] = 0x22;
 }
 
 /** protobufjs's Reader.skipType. */
@@ -240,7 +325,7 @@ function value(f: Field): void {
       const len = uint32();
       const end = pos + len;
       if (end > limit) throw FALLBACK;
-      out += len === 0 ? '""' : JSON.stringify(buf.utf8Slice(pos, end));
+      writeString(pos, end);
       pos = end;
       return;
     }
@@ -249,40 +334,46 @@ function value(f: Field): void {
       const len = uint32();
       const end = pos + len;
       if (end > limit) throw FALLBACK;
-      out += `"${len === 0 ? '' : f.kind === HEX ? buf.hexSlice(pos, end) : buf.base64Slice(pos, end)}"`;
+      if (f.kind === HEX) writeHex(pos, end);
+      else text(`"${buf.base64Slice(pos, end)}"`);
       pos = end;
       return;
     }
     case UINT32:
-      out += String(uint32());
+      number(uint32());
       return;
     case INT32:
-      out += String(uint32() | 0);
+      number(uint32() | 0);
       return;
     case BOOL:
-      out += uint32() !== 0 ? 'true' : 'false';
+      ascii(uint32() !== 0 ? TRUE : FALSE);
       return;
     case FIXED32:
-      out += String(fixed32());
+      number(fixed32());
       return;
     case FIXED64:
       lo = fixed32();
       hi = fixed32();
-      out += `"${u64(lo, hi)}"`;
+      quotedU64(lo, hi, false);
       return;
     case INT64:
       varint64();
-      out += `"${i64(lo, hi)}"`;
+      if (hi < 0x80000000) quotedU64(lo, hi, false);
+      else {
+        // Negative: '-' and the magnitude (~x + 1), as Long#toString.
+        lo = (~lo + 1) >>> 0;
+        quotedU64(lo, (~hi + (lo === 0 ? 1 : 0)) >>> 0, true);
+      }
       return;
     case UINT64:
       varint64();
-      out += `"${u64(lo, hi)}"`;
+      quotedU64(lo, hi, false);
       return;
     case DOUBLE: {
       if (pos + 8 > limit) throw FALLBACK;
       const d = buf.readDoubleLE(pos);
       pos += 8;
-      out += Number.isFinite(d) ? String(d) : 'null';
+      text(Number.isFinite(d) ? String(d) : 'null');
       return;
     }
   }
@@ -298,8 +389,11 @@ function message(m: Message, end: number, appended: readonly KeyValue[] | undefi
   const n = m.fields.length;
   const frame = top;
   if ((top += n) > first.length) grow();
-  first.fill(-1, frame, top);
-  count.fill(0, frame, top);
+  // Loops, not fill(): a builtin call per message costs more than these few stores.
+  for (let i = frame; i < top; i++) {
+    first[i] = -1;
+    count[i] = 0;
+  }
   const index = m.index;
   while (pos < end) {
     const tag = uint32();
@@ -317,27 +411,28 @@ function message(m: Message, end: number, appended: readonly KeyValue[] | undefi
     skip(f.wire);
   }
   if (pos !== end) throw FALLBACK;
-  out += '{';
+  byte(0x7b);
   let comma = false;
   for (let i = 0; i < n; i++) {
     const f = m.fields[i]!;
     const at = first[frame + i]!;
     const extra = appended !== undefined && f.tag === SPAN_ATTRIBUTES ? appended.length : 0;
     if (at < 0 && extra === 0) continue;
-    out += comma ? `,${f.key}` : f.key;
+    if (comma) byte(0x2c);
+    ascii(f.key);
     comma = true;
     if (!f.repeated) {
       pos = at;
       value(f);
       continue;
     }
-    out += '[';
+    byte(0x5b);
     let left = count[frame + i]!;
     pos = at;
     while (left > 0) {
       value(f);
       if (--left === 0) break;
-      out += ',';
+      byte(0x2c);
       // The next value of this field: skip the others between.
       for (;;) {
         const tag = uint32();
@@ -346,12 +441,12 @@ function message(m: Message, end: number, appended: readonly KeyValue[] | undefi
       }
     }
     for (let j = 0; j < extra; j++) {
-      if (j > 0 || count[frame + i]! > 0) out += ',';
-      out += JSON.stringify(KeyValueType.toObject(appended![j] as unknown as protobuf.Message, TO_OBJECT));
+      if (j > 0 || count[frame + i]! > 0) byte(0x2c);
+      text(JSON.stringify(KeyValueType.toObject(appended![j] as unknown as protobuf.Message, TO_OBJECT)));
     }
-    out += ']';
+    byte(0x5d);
   }
-  out += '}';
+  byte(0x7d);
   pos = end;
   top = frame;
 }
@@ -366,21 +461,21 @@ function grow(): void {
   count = c;
 }
 
-/** A received span never decoded, from its bytes; undefined when protobufjs must do it. */
-function transcodeSpan(span: WireSpan): string | undefined {
+/** Writes a received span never decoded from its bytes; false (nothing written) when protobufjs must do it. */
+function transcodeSpan(span: WireSpan): boolean {
   buf = span.buf as NodeBuffer;
   pos = span.start;
   limit = span.end;
-  out = '';
   top = 0;
+  const mark = op;
   try {
     message(SPAN, span.end, span.appended);
-    return out;
+    return true;
   } catch (err) {
     if (err !== FALLBACK) throw err;
-    return undefined;
+    op = mark;
+    return false;
   } finally {
-    out = '';
     buf = EMPTY;
   }
 }
@@ -402,12 +497,9 @@ function objectSpan(span: Span): string {
   return JSON.stringify(obj);
 }
 
-function spanJson(span: Span): string {
-  if (span instanceof WireSpan && span.message === undefined) {
-    const text = transcodeSpan(span);
-    if (text !== undefined) return text;
-  }
-  return objectSpan(span instanceof WireSpan ? span.decode() : span);
+function writeSpan(span: Span): void {
+  if (span instanceof WireSpan && span.message === undefined && transcodeSpan(span)) return;
+  text(objectSpan(span instanceof WireSpan ? span.decode() : span));
 }
 
 const isEnumerable = Object.prototype.propertyIsEnumerable;
@@ -434,42 +526,76 @@ function wellFormed(data: TracesData): boolean {
   return true;
 }
 
-/** Appends `,"key":[...]` or nothing, as toObject writes a repeated field (absent when empty). */
-function list<T>(key: string, items: readonly T[], write: (item: T) => string): string {
-  if (items.length === 0) return '';
-  let s = `${key}:[`;
-  for (let i = 0; i < items.length; i++) s += i === 0 ? write(items[i]!) : `,${write(items[i]!)}`;
-  return `${s}]`;
+const KEYS = Object.fromEntries(['resourceSpans', 'resource', 'scopeSpans', 'scope', 'spans', 'schemaUrl'].map((k) => [k, Buffer.from(`"${k}":`)]));
+
+/** One message level as toObject writes it: `{`, the present fields in order, each after a comma but the first, `}`. */
+class Level {
+  private first = true;
+  constructor() {
+    byte(0x7b);
+  }
+  field(key: string): void {
+    if (!this.first) byte(0x2c);
+    this.first = false;
+    ascii(KEYS[key]!);
+  }
+  /** A repeated field: absent when empty. */
+  list<T>(key: string, items: readonly T[], write: (item: T) => void): void {
+    if (items.length === 0) return;
+    this.field(key);
+    byte(0x5b);
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) byte(0x2c);
+      write(items[i]!);
+    }
+    byte(0x5d);
+  }
+  /** codec.toJson's fromObject makes it a string. */
+  schemaUrl(o: { schemaUrl?: unknown }): void {
+    if (!present(o, 'schemaUrl')) return;
+    this.field('schemaUrl');
+    text(JSON.stringify(String(o.schemaUrl)));
+  }
+  end(): void {
+    byte(0x7d);
+  }
 }
 
-/** `"key":value` pairs joined by commas, inside braces. */
-function object(parts: string[]): string {
-  let s = '{';
-  for (const p of parts) if (p !== '') s += s.length === 1 ? p : `,${p}`;
-  return `${s}}`;
+function writeResourceSpans(rs: TracesData['resourceSpans'][number]): void {
+  const l = new Level();
+  if (present(rs, 'resource')) {
+    l.field('resource');
+    text(JSON.stringify(ResourceType.toObject(ResourceType.fromObject(rs.resource!), TO_OBJECT)));
+  }
+  l.list('scopeSpans', rs.scopeSpans, (ss) => {
+    const s = new Level();
+    if (present(ss, 'scope')) {
+      s.field('scope');
+      text(JSON.stringify(ScopeType.toObject(ScopeType.fromObject(ss.scope!), TO_OBJECT)));
+    }
+    s.list('spans', ss.spans, writeSpan);
+    s.schemaUrl(ss);
+    s.end();
+  });
+  l.schemaUrl(rs);
+  l.end();
 }
-
-const schemaUrl = (o: object) => (present(o, 'schemaUrl') ? `"schemaUrl":${JSON.stringify(String((o as { schemaUrl: unknown }).schemaUrl))}` : '');
 
 /**
- * `tracesCodec.toJson(data)`, character for character, without decoding received spans; unlike it,
- * leaves every span as it was (toJson decodes them).
+ * `tracesCodec.toJson(data)` as UTF-8, byte for byte, without decoding received spans; unlike it,
+ * leaves every span as it was (toJson decodes them). Not re-entrant (one shared scratch buffer).
  */
-export function tracesToJson(data: TracesData): string {
-  if (!wellFormed(data)) return tracesCodec.toJson(data);
-  return object([
-    list('"resourceSpans"', data.resourceSpans, (rs) =>
-      object([
-        present(rs, 'resource') ? `"resource":${JSON.stringify(ResourceType.toObject(ResourceType.fromObject(rs.resource!), TO_OBJECT))}` : '',
-        list('"scopeSpans"', rs.scopeSpans, (ss) =>
-          object([
-            present(ss, 'scope') ? `"scope":${JSON.stringify(ScopeType.toObject(ScopeType.fromObject(ss.scope!), TO_OBJECT))}` : '',
-            list('"spans"', ss.spans, spanJson),
-            schemaUrl(ss),
-          ]),
-        ),
-        schemaUrl(rs),
-      ]),
-    ),
-  ]);
+export function tracesJson(data: TracesData): Buffer {
+  if (!wellFormed(data)) return Buffer.from(tracesCodec.toJson(data));
+  op = 0;
+  const top = new Level();
+  top.list('resourceSpans', data.resourceSpans, writeResourceSpans);
+  top.end();
+  const out = Buffer.allocUnsafe(op);
+  ob.copy(out, 0, 0, op);
+  if (ob.length > MAX_SCRATCH) ob = Buffer.allocUnsafe(1 << 16) as NodeBuffer;
+  return out;
 }
+
+/** A scratch buffer grown past this for one huge request is not kept. */
+const MAX_SCRATCH = 4 << 20;
