@@ -2,7 +2,9 @@ import Long from 'long';
 import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
 import { tracesCodec } from './codec.js';
-import { tracesToJson } from './json-writer.js';
+import { tracesJson } from './json-writer.js';
+
+const tracesToJson = (d: TracesData) => tracesJson(d).toString('utf8');
 import { appendAttributes, eachAttribute, spanIds } from './span-view.js';
 import { encodeSpan, field, gen, request, varint } from './testdata/random-requests.js';
 import type { Span, TracesData } from './types.js';
