@@ -1,3 +1,4 @@
+import Long from 'long';
 import protobuf from 'protobufjs';
 import { tracesCodec } from './codec.js';
 import { root } from './proto-root.js';
@@ -380,12 +381,91 @@ function value(f: Field): void {
 }
 
 /**
- * Writes the message in `[pos, end)` as toObject would: a first walk notes where each known field
- * is (the last value of a singular field wins, as protobufjs decodes), then the fields are written
- * in number order; a repeated field's values are found again from its first one. `appended`: the
- * KeyValues a WireSpan holds beside its bytes, written after the received attributes.
+ * Writes the message in `[pos, end)` as toObject would. `appended`: the KeyValues a WireSpan holds
+ * beside its bytes, written after the received attributes.
  */
 function message(m: Message, end: number, appended: readonly KeyValue[] | undefined): void {
+  const mark = op;
+  const start = pos;
+  if (inOrder(m, end, appended)) return;
+  op = mark;
+  pos = start;
+  anyOrder(m, end, appended);
+}
+
+/** Closes the array of field `f`, the appended attributes first if it is the field they belong to. */
+function closeList(f: Field, received: boolean, appended: readonly KeyValue[] | undefined): void {
+  if (appended !== undefined && f.tag === SPAN_ATTRIBUTES) {
+    for (let j = 0; j < appended.length; j++) {
+      if (j > 0 || received) byte(0x2c);
+      writeKeyValue(appended[j]!);
+    }
+  }
+  byte(0x5d);
+}
+
+/**
+ * The usual case, one walk: fields in number order, a singular field once, a repeated field's
+ * values together (how protobuf encoders write). False when the bytes are otherwise (then what was
+ * written is dropped and `anyOrder` writes the message).
+ */
+function inOrder(m: Message, end: number, appended: readonly KeyValue[] | undefined): boolean {
+  const fields = m.fields;
+  const index = m.index;
+  // Where appended attributes go when the span has no received ones: in the attributes field's place.
+  const appendAt = appended !== undefined && appended.length > 0 ? index[SPAN_ATTRIBUTES >>> 3]! : fields.length;
+  byte(0x7b);
+  let last = -1;
+  let list = false; // the array of field `last` is open
+  while (pos < end) {
+    const tag = uint32();
+    const id = tag >>> 3;
+    const i = id < index.length ? index[id]! : -1;
+    if (i < 0) {
+      skip(tag & 7);
+      continue;
+    }
+    const f = fields[i]!;
+    if ((tag & 7) !== f.wire) throw FALLBACK;
+    if (i === last && list) {
+      byte(0x2c);
+      value(f);
+      continue;
+    }
+    if (i <= last) return false;
+    if (list) closeList(fields[last]!, true, appended);
+    if (last < appendAt && appendAt < i) {
+      if (last >= 0) byte(0x2c);
+      ascii(fields[appendAt]!.key);
+      byte(0x5b);
+      closeList(fields[appendAt]!, false, appended);
+      last = appendAt;
+    }
+    if (last >= 0) byte(0x2c);
+    ascii(f.key);
+    list = f.repeated;
+    if (list) byte(0x5b);
+    value(f);
+    last = i;
+  }
+  if (pos !== end) throw FALLBACK;
+  if (list) closeList(fields[last]!, true, appended);
+  if (last < appendAt && appendAt < fields.length) {
+    if (last >= 0) byte(0x2c);
+    ascii(fields[appendAt]!.key);
+    byte(0x5b);
+    closeList(fields[appendAt]!, false, appended);
+  }
+  byte(0x7d);
+  return true;
+}
+
+/**
+ * Any field order: a first walk notes where each known field is (the last value of a singular
+ * field wins, as protobufjs decodes), then the fields are written in number order; a repeated
+ * field's values are found again from its first one.
+ */
+function anyOrder(m: Message, end: number, appended: readonly KeyValue[] | undefined): void {
   const n = m.fields.length;
   const frame = top;
   if ((top += n) > first.length) grow();
@@ -440,11 +520,7 @@ function message(m: Message, end: number, appended: readonly KeyValue[] | undefi
         skip(tag & 7);
       }
     }
-    for (let j = 0; j < extra; j++) {
-      if (j > 0 || count[frame + i]! > 0) byte(0x2c);
-      text(JSON.stringify(KeyValueType.toObject(appended![j] as unknown as protobuf.Message, TO_OBJECT)));
-    }
-    byte(0x5d);
+    closeList(f, count[frame + i]! > 0, appended);
   }
   byte(0x7d);
   pos = end;
@@ -459,6 +535,70 @@ function grow(): void {
   const c = new Int32Array(size);
   c.set(count);
   count = c;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+/** Written by toObject: set (not null) and the object's own. */
+const has = (o: object, k: string) => (o as Record<string, unknown>)[k] != null && hasOwn.call(o, k);
+const KV_KEYS = Object.fromEntries(['key', 'value', 'stringValue', 'boolValue', 'intValue', 'doubleValue'].map((k) => [k, Buffer.from(`"${k}":`)]));
+
+/**
+ * An appended attribute (an object; codec.toJson gives it to KeyValue.toObject as it is): the
+ * usual scalar values written here as toObject would, anything else by toObject.
+ */
+function writeKeyValue(kv: KeyValue): void {
+  const mark = op;
+  if (scalarKeyValue(kv)) return;
+  op = mark;
+  text(JSON.stringify(KeyValueType.toObject(kv as unknown as protobuf.Message, TO_OBJECT)));
+}
+
+function scalarKeyValue(kv: KeyValue): boolean {
+  byte(0x7b);
+  let comma = false;
+  if (has(kv, 'key')) {
+    if (typeof kv.key !== 'string') return false;
+    ascii(KV_KEYS['key']!);
+    text(JSON.stringify(kv.key));
+    comma = true;
+  }
+  if (has(kv, 'value')) {
+    const v = kv.value!;
+    if (typeof v !== 'object' || has(v, 'arrayValue') || has(v, 'kvlistValue') || has(v, 'bytesValue')) return false;
+    if (comma) byte(0x2c);
+    ascii(KV_KEYS['value']!);
+    byte(0x7b);
+    let c = false;
+    const field = (k: string) => {
+      if (c) byte(0x2c);
+      c = true;
+      ascii(KV_KEYS[k]!);
+    };
+    if (has(v, 'stringValue')) {
+      if (typeof v.stringValue !== 'string') return false;
+      field('stringValue');
+      text(JSON.stringify(v.stringValue));
+    }
+    if (has(v, 'boolValue')) {
+      if (typeof v.boolValue !== 'boolean') return false;
+      field('boolValue');
+      ascii(v.boolValue ? TRUE : FALSE);
+    }
+    if (has(v, 'intValue')) {
+      const i = v.intValue;
+      if (typeof i !== 'number' && !Long.isLong(i)) return false;
+      field('intValue');
+      text(`"${String(i)}"`);
+    }
+    if (has(v, 'doubleValue')) {
+      if (typeof v.doubleValue !== 'number') return false;
+      field('doubleValue');
+      text(Number.isFinite(v.doubleValue) ? String(v.doubleValue) : 'null');
+    }
+    byte(0x7d);
+  }
+  byte(0x7d);
+  return true;
 }
 
 /** Writes a received span never decoded from its bytes; false (nothing written) when protobufjs must do it. */
