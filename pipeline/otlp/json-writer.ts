@@ -393,6 +393,24 @@ function message(m: Message, end: number, appended: readonly KeyValue[] | undefi
   anyOrder(m, end, appended);
 }
 
+/** Reads tags from `pos` up to `end`, skipping unknown fields: the next known field's index in `m.fields` (its value at `pos`), or -1. */
+function nextField(m: Message, end: number): number {
+  const index = m.index;
+  while (pos < end) {
+    const tag = uint32();
+    const id = tag >>> 3;
+    const i = id < index.length ? index[id]! : -1;
+    if (i < 0) {
+      skip(tag & 7);
+      continue;
+    }
+    // protobufjs reads a known field by its declared type whatever the wire type; wire-check.ts refuses a mismatch.
+    if ((tag & 7) !== m.fields[i]!.wire) throw FALLBACK;
+    return i;
+  }
+  return -1;
+}
+
 /** Closes the array of field `f`, the appended attributes first if it is the field they belong to. */
 function closeList(f: Field, received: boolean, appended: readonly KeyValue[] | undefined): void {
   if (appended !== undefined && f.tag === SPAN_ATTRIBUTES) {
@@ -417,16 +435,8 @@ function inOrder(m: Message, end: number, appended: readonly KeyValue[] | undefi
   byte(0x7b);
   let last = -1;
   let list = false; // the array of field `last` is open
-  while (pos < end) {
-    const tag = uint32();
-    const id = tag >>> 3;
-    const i = id < index.length ? index[id]! : -1;
-    if (i < 0) {
-      skip(tag & 7);
-      continue;
-    }
+  for (let i = nextField(m, end); i >= 0; i = nextField(m, end)) {
     const f = fields[i]!;
-    if ((tag & 7) !== f.wire) throw FALLBACK;
     if (i === last && list) {
       byte(0x2c);
       value(f);
@@ -474,18 +484,8 @@ function anyOrder(m: Message, end: number, appended: readonly KeyValue[] | undef
     first[i] = -1;
     count[i] = 0;
   }
-  const index = m.index;
-  while (pos < end) {
-    const tag = uint32();
-    const id = tag >>> 3;
-    const i = id < index.length ? index[id]! : -1;
-    if (i < 0) {
-      skip(tag & 7);
-      continue;
-    }
+  for (let i = nextField(m, end); i >= 0; i = nextField(m, end)) {
     const f = m.fields[i]!;
-    // protobufjs reads a known field by its declared type whatever the wire type; wire-check.ts refuses a mismatch.
-    if ((tag & 7) !== f.wire) throw FALLBACK;
     if (!f.repeated || count[frame + i]! === 0) first[frame + i] = pos;
     if (f.repeated) count[frame + i]!++;
     skip(f.wire);
