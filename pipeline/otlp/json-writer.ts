@@ -106,7 +106,7 @@ const FALLBACK = new Error('json-writer: span written through protobufjs');
 
 type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; base64Slice(start: number, end: number): string; utf8Write(s: string, at: number): number; latin1Write(s: string, at: number): number };
 
-// The walk's state: the span's bytes, the read position, where the span ends, the text so far.
+// The walk's state: the span's bytes, the read position, where the span ends.
 let buf = Buffer.alloc(0) as NodeBuffer;
 let pos = 0;
 let limit = 0;
