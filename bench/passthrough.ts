@@ -6,7 +6,7 @@
  *   bench/setup.sh && npm run build && node dist/bench/passthrough.js
  *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
  *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR] [--pipeline batch|default]
- *     [--baseline-main OTHER/dist/pipeline/cli/main.js] [--shape llm|agent]
+ *     [--baseline-main OTHER/dist/pipeline/cli/main.js] [--shape llm|agent] [--exporter otlp|file]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
  * generator and the sink (Go, .tools/bin/otlpbench, both GOMAXPROCS=1) share CPU 0. The sink counts
@@ -48,6 +48,10 @@ const { values } = parseArgs({
     // llm: every span an LLM client call in its own trace (the costliest case for the AI processors);
     // agent: agent-run traces of 10 spans (root, 3 LLM calls, 3 tools, 2 HTTP calls, 1 MCP call).
     shape: { type: 'string', default: 'llm' },
+    // otlp: ours exports to the sink only; file: also to the embedded default's exporters, `debug`
+    // (basic) and `file` (OTLP/JSON lines in the run's temporary directory, rotated at 64 MB, one
+    // backup kept), as the product runs; the sink still counts the spans.
+    exporter: { type: 'string', default: 'otlp' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -209,14 +213,21 @@ function processorsOf(pipeline: string): { names: string[]; settings: Record<str
   return { names, settings: Object.fromEntries(names.map((n) => [n, d.processors[n] ?? {}])) };
 }
 const PROCESSORS = processorsOf(values.pipeline!);
+if (values.exporter !== 'otlp' && values.exporter !== 'file') throw new Error(`--exporter: otlp or file, got ${values.exporter}`);
+
+/** Ours: the sink, plus the embedded default's exporters with --exporter file. */
+const exportersOf = (dir: string) =>
+  values.exporter === 'file'
+    ? { names: ['otlp', 'debug', 'file'], settings: { debug: { verbosity: 'basic' }, file: { path: join(dir, 'telemetry.jsonl'), rotation: { max_megabytes: 64, max_backups: 1 } } } }
+    : { names: ['otlp'], settings: {} };
 
 // Processor settings as JSON (a YAML flow mapping); `${env:...}` in them is expanded by the collector.
-const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = processorsOf('batch')) =>
+const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = processorsOf('batch'), exporters = exportersOf('')) =>
   `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
 processors: ${JSON.stringify(processors.settings)}
-exporters: { otlp: { endpoint: 127.0.0.1:${sinkPort}, tls: { insecure: true }, compression: none } }
+exporters: ${JSON.stringify({ otlp: { endpoint: `127.0.0.1:${sinkPort}`, tls: { insecure: true }, compression: 'none' }, ...exporters.settings })}
 service:
-${extraService}  pipelines: { traces: { receivers: [otlp], processors: [${processors.names.join(', ')}], exporters: [otlp] } }
+${extraService}  pipelines: { traces: { receivers: [otlp], processors: [${processors.names.join(', ')}], exporters: [${exporters.names.join(', ')}] } }
 `;
 
 const [sinkPort] = (await freePorts(1)) as [number];
@@ -225,7 +236,7 @@ const results: Result[] = [];
 try {
   await waitListening(sink, 'sink');
   console.log(
-    `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC; ${SPANS} spans/request (${SHAPE === 'llm' ? 'LLM client spans, each its own trace: 10 attributes + 1 event each' : 'agent runs: traces of 10 root/LLM/tool/HTTP/MCP spans'}; fresh trace ids every request); collector on CPU ${COLLECTOR_CPU}, ` +
+    `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC${values.exporter === 'file' ? ' (ours also debug + file)' : ''}; ${SPANS} spans/request (${SHAPE === 'llm' ? 'LLM client spans, each its own trace: 10 attributes + 1 event each' : 'agent runs: traces of 10 root/LLM/tool/HTTP/MCP spans'}; fresh trace ids every request); collector on CPU ${COLLECTOR_CPU}, ` +
       `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
@@ -234,7 +245,7 @@ try {
   const ours = (label: string, main: string) =>
     measure(label, sink, (inPort, dir) => {
       const cfg = join(dir, 'c.yaml');
-      writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n', PROCESSORS));
+      writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n', PROCESSORS, exportersOf(dir)));
       const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
       return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, main, 'run', '--config', cfg], { env: { ...process.env, AIBOM_DATA_DIR: join(dir, 'data') } });
     });

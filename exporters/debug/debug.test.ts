@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors, Section } from '../../pipeline/config/section.js';
+import { asReceived, decodedSpans } from '../../pipeline/otlp/testdata/received.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { makeLogs, makeTraces } from '../otlp/test-peer.js';
 import { readConfig } from './config.js';
@@ -27,6 +28,14 @@ describe('debug exporter', () => {
     await exporter.traces!.consume(makeTraces(3));
     await exporter.logs!.consume(makeLogs(2));
     expect(lines.map((l) => [l['msg'], l['spans'] ?? l['log_records']])).toEqual([['Traces', 3], ['Logs', 2]]);
+  });
+
+  it('basic: received spans are counted, not decoded', async () => {
+    const { exporter, lines } = capture('basic');
+    const received = asReceived(makeTraces(4));
+    await exporter.traces!.consume(received);
+    expect(lines.map((l) => l['spans'])).toEqual([4]);
+    expect(decodedSpans([received])).toEqual({ received: 4, decoded: 0 });
   });
 
   it('normal: one line per span and log record with ids and name', async () => {

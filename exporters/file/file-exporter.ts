@@ -5,7 +5,8 @@ import type { Component, CreateSettings, Host } from '../../pipeline/component.j
 import type { Consumers, LogsConsumer, TracesConsumer } from '../../pipeline/consumer.js';
 import { RetryableError } from '../../pipeline/consumer.js';
 import { codecFor } from '../../pipeline/otlp/codec.js';
-import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
+import { tracesJson } from '../../pipeline/otlp/json-writer.js';
+import type { Signal, SignalData, TracesData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { FileConfig } from './config.js';
@@ -15,10 +16,24 @@ import { backupName, pruneBackups } from './rotation.js';
 interface Entry {
   signal: Signal;
   items: number;
-  line: string;
+  /** The request's JSON, UTF-8, without its newline. */
+  json: Buffer;
 }
 
 const MIB = 1024 * 1024;
+
+/** The entries' JSON, one line each. */
+function lines(entries: readonly Entry[]): Buffer {
+  let size = 0;
+  for (const e of entries) size += e.json.length + 1;
+  const chunk = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const e of entries) {
+    at += e.json.copy(chunk, at);
+    chunk[at++] = 0x0a;
+  }
+  return chunk;
+}
 
 /** A clear one-line cause for the usual write failures. */
 function explain(err: NodeJS.ErrnoException, file: string): string {
@@ -94,9 +109,11 @@ export class FileExporter implements Component, Consumers {
     const codec = codecFor(signal);
     const items = codec.count(data);
     if (items === 0) return;
-    const entry: Entry = { signal, items, line: `${codec.toJson(data)}\n` };
+    // Traces from the received bytes (spans stay undecoded for the other exporters); logs are objects already.
+    const json = signal === 'traces' ? tracesJson(data as TracesData) : Buffer.from(codec.toJson(data));
+    const entry: Entry = { signal, items, json };
     this.buffer.push(entry);
-    this.bufferBytes += Buffer.byteLength(entry.line);
+    this.bufferBytes += json.length + 1;
     if (this.config.flushIntervalMs === 0 || this.bufferBytes >= MAX_BUFFER_BYTES) await this.flush(entry);
   }
 
@@ -112,7 +129,7 @@ export class FileExporter implements Component, Consumers {
 
   private async write(entries: Entry[], own: Entry | undefined): Promise<void> {
     if (entries.length === 0) return;
-    const chunk = Buffer.from(entries.map((e) => e.line).join(''));
+    const chunk = lines(entries);
     try {
       if (!this.fh) await this.openFile();
       await this.rotateIfNeeded(chunk.length);

@@ -6,7 +6,10 @@ import YAML from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, ConfigErrors, Section } from '../../pipeline/config/section.js';
 import { RetryableError } from '../../pipeline/consumer.js';
+import { attr } from '../../pipeline/otlp/attributes.js';
 import { logsCodec, tracesCodec } from '../../pipeline/otlp/codec.js';
+import { appendAttributes } from '../../pipeline/otlp/span-view.js';
+import { asReceived, decodedSpans } from '../../pipeline/otlp/testdata/received.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { makeLogs, makeTraces, waitFor } from '../otlp/test-peer.js';
@@ -59,6 +62,22 @@ describe('file exporter', () => {
     expect(JSON.parse(lines[0]!).resourceSpans[0].scopeSpans[0].spans[0].traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(await metrics.value(metrics.exporterSent, { component: 'file', signal: 'traces' })).toBe(3);
     expect(await metrics.value(metrics.exporterSent, { component: 'file', signal: 'logs' })).toBe(2);
+  });
+
+  it('received spans: the line codec.toJson writes, with no span decoded (left as bytes for the other exporters)', async () => {
+    const file = path.join(await tmp(), 'out.jsonl');
+    const { exporter } = create({ path: file, flush_interval: '0s' });
+    await exporter.start(host);
+    const bytes = Buffer.from(tracesCodec.encode(makeTraces(5)));
+    const received = asReceived(tracesCodec.decode(bytes));
+    appendAttributes(received.resourceSpans[0]!.scopeSpans[0]!.spans[1]!, [attr('gen_ai.provider.name', 'openai'), attr('n', 3)]);
+    const expected = asReceived(tracesCodec.decode(bytes));
+    appendAttributes(expected.resourceSpans[0]!.scopeSpans[0]!.spans[1]!, [attr('gen_ai.provider.name', 'openai'), attr('n', 3)]);
+    await exporter.traces.consume(received);
+    const logs = makeLogs(2);
+    await exporter.logs.consume(logs);
+    expect(readFileSync(file, 'utf8')).toBe(`${tracesCodec.toJson(expected)}\n${logsCodec.toJson(logs)}\n`);
+    expect(decodedSpans([received])).toEqual({ received: 5, decoded: 0 });
   });
 
   it('flushes on the interval, and in consume when flush_interval is 0', async () => {

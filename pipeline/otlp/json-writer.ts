@@ -1,0 +1,741 @@
+import Long from 'long';
+import protobuf from 'protobufjs';
+import { tracesCodec } from './codec.js';
+import { root } from './proto-root.js';
+import type { KeyValue, Span, SpanLink, TracesData } from './types.js';
+import { WireSpan } from './wire-span.js';
+
+/**
+ * OTLP/JSON for traces, written from the received bytes: the same text `tracesCodec.toJson` gives
+ * (protobufjs's toObject with longs as decimal strings, enums as numbers, bytes as base64, ids as
+ * hex, fields present when they were on the wire, in field-number order), without decoding the
+ * spans nobody decoded. A span still as received is transcoded from its bytes (plus its appended
+ * attributes); resources, scopes and spans that are objects go through protobufjs as before. Any
+ * span whose bytes protobufjs would read differently from a clean walk (a bad varint, a field
+ * running past its message; wire-check.ts rejects these on arrival) is decoded and written the old
+ * way, so the text is the old text in every case.
+ */
+
+const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: Number, bytes: String, defaults: false };
+
+const SpanType = root.lookupType('opentelemetry.proto.trace.v1.Span');
+const ResourceType = root.lookupType('opentelemetry.proto.resource.v1.Resource');
+const ScopeType = root.lookupType('opentelemetry.proto.common.v1.InstrumentationScope');
+const KeyValueType = root.lookupType('opentelemetry.proto.common.v1.KeyValue');
+
+// What one field's value is written as.
+const STRING = 0;
+const BASE64 = 1;
+const HEX = 2;
+const UINT32 = 3;
+const INT32 = 4;
+const FIXED32 = 5;
+const FIXED64 = 6;
+const INT64 = 7;
+const UINT64 = 8;
+const DOUBLE = 9;
+const BOOL = 10;
+const MESSAGE = 11;
+
+interface Field {
+  /** `"name":` as toObject names it (camelCase), as bytes. */
+  key: Uint8Array;
+  tag: number;
+  wire: number;
+  kind: number;
+  repeated: boolean;
+  sub: Message | undefined;
+}
+
+interface Message {
+  /** In field-number order, as toObject writes them. */
+  fields: Field[];
+  /** Field number -> index in `fields`, -1 for unknown fields. */
+  index: Int16Array;
+}
+
+/** The fields toObject writes as hex instead of base64 (codec.ts does the same after toObject). */
+const HEX_IDS: Record<string, readonly string[]> = {
+  '.opentelemetry.proto.trace.v1.Span': ['traceId', 'spanId', 'parentSpanId'],
+  '.opentelemetry.proto.trace.v1.Span.Link': ['traceId', 'spanId'],
+};
+
+const KINDS: Record<string, number> = {
+  string: STRING,
+  bytes: BASE64,
+  uint32: UINT32,
+  int32: INT32,
+  fixed32: FIXED32,
+  fixed64: FIXED64,
+  int64: INT64,
+  uint64: UINT64,
+  double: DOUBLE,
+  bool: BOOL,
+};
+
+const compiled = new Map<protobuf.Type, Message>();
+
+/** The transcoding table for `type` and every message type it holds, from the reflected schema. */
+function compile(type: protobuf.Type): Message {
+  const done = compiled.get(type);
+  if (done) return done;
+  const fields = type.fieldsArray.slice().sort((a, b) => a.id - b.id);
+  const msg: Message = { fields: [], index: new Int16Array(1 + Math.max(0, ...fields.map((f) => f.id))).fill(-1) };
+  compiled.set(type, msg);
+  for (const f of fields) {
+    f.resolve();
+    if (f.map) throw new Error(`json-writer: map field ${type.name}.${f.name} is not supported`);
+    const isMsg = f.resolvedType instanceof protobuf.Type;
+    let kind = isMsg ? MESSAGE : f.resolvedType instanceof protobuf.Enum ? INT32 : KINDS[f.type];
+    if (kind === undefined) throw new Error(`json-writer: field type ${f.type} is not supported`);
+    if (kind === BASE64 && HEX_IDS[type.fullName]?.includes(f.name)) kind = HEX;
+    if (f.repeated && !isMsg) throw new Error(`json-writer: repeated scalar ${type.name}.${f.name} is not supported`);
+    const wire = isMsg ? 2 : (protobuf.types.basic as Record<string, number>)[f.resolvedType instanceof protobuf.Enum ? 'int32' : f.type]!;
+    msg.index[f.id] = msg.fields.length;
+    msg.fields.push({ key: Buffer.from(`${JSON.stringify(f.name)}:`), tag: ((f.id << 3) | wire) >>> 0, wire, kind, repeated: f.repeated, sub: undefined });
+    if (isMsg) msg.fields[msg.fields.length - 1]!.sub = compile(f.resolvedType as protobuf.Type);
+  }
+  return msg;
+}
+
+const SPAN = compile(SpanType);
+const SPAN_ATTRIBUTES = (9 << 3) | 2;
+
+/** Thrown when the bytes are not what a clean walk expects: the span is written the old way. */
+const FALLBACK = new Error('json-writer: span written through protobufjs');
+
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; base64Slice(start: number, end: number): string; utf8Write(s: string, at: number): number; latin1Write(s: string, at: number): number };
+
+// The walk's state: the span's bytes, the read position, where the span ends.
+let buf = Buffer.alloc(0) as NodeBuffer;
+let pos = 0;
+let limit = 0;
+// The output: UTF-8 JSON written straight into a scratch buffer (grown as needed), no string per value.
+let ob = Buffer.allocUnsafe(1 << 16) as NodeBuffer;
+let op = 0;
+// Per nested message, for each of its fields: where the (last, or for repeated fields first) value
+// starts, and how many times a repeated field occurs; a stack of frames, one per nesting level.
+let first = new Int32Array(2048);
+let count = new Int32Array(2048);
+let top = 0;
+
+/** A byte of the span; past its end the walk gives up (protobufjs would throw or read differently). */
+function next(): number {
+  if (pos >= limit) throw FALLBACK;
+  return buf[pos++]!;
+}
+
+/** protobufjs's Reader.uint32: five bytes give the low 32 bits; a longer (10-byte) varint skips its other five. */
+function uint32(): number {
+  let b = next();
+  if (b < 128) return b;
+  let v = b & 127;
+  b = next();
+  v = (v | ((b & 127) << 7)) >>> 0;
+  if (b < 128) return v;
+  b = next();
+  v = (v | ((b & 127) << 14)) >>> 0;
+  if (b < 128) return v;
+  b = next();
+  v = (v | ((b & 127) << 21)) >>> 0;
+  if (b < 128) return v;
+  b = next();
+  v = (v | ((b & 15) << 28)) >>> 0;
+  if (b < 128) return v;
+  if ((pos += 5) > limit) throw FALLBACK;
+  return v;
+}
+
+// The last 64-bit value read, as protobufjs's LongBits.
+let lo = 0;
+let hi = 0;
+
+/** protobufjs's readLongVarint (for a varint inside the span; one that is not makes the walk give up). */
+function varint64(): void {
+  lo = 0;
+  hi = 0;
+  let b = 0;
+  for (let i = 0; i < 4; ++i) {
+    b = next();
+    lo = (lo | ((b & 127) << (i * 7))) >>> 0;
+    if (b < 128) return;
+  }
+  b = next();
+  lo = (lo | ((b & 127) << 28)) >>> 0;
+  hi = (hi | ((b & 127) >> 4)) >>> 0;
+  if (b < 128) return;
+  for (let i = 0; i < 5; ++i) {
+    b = next();
+    hi = (hi | ((b & 127) << (i * 7 + 3))) >>> 0;
+    if (b < 128) return;
+  }
+  throw FALLBACK;
+}
+
+function fixed32(): number {
+  if (pos + 4 > limit) throw FALLBACK;
+  const v = buf.readUInt32LE(pos);
+  pos += 4;
+  return v;
+}
+
+function ensure(n: number): void {
+  if (op + n <= ob.length) return;
+  const grown = Buffer.allocUnsafe(Math.max(ob.length * 2, op + n)) as NodeBuffer;
+  ob.copy(grown, 0, 0, op);
+  ob = grown;
+}
+
+function byte(c: number): void {
+  ensure(1);
+  ob[op++] = c;
+}
+
+/** Bytes known to be ASCII JSON (field names, literals). */
+function ascii(b: Uint8Array): void {
+  ensure(b.length);
+  // Locals: module variables are context slots, loaded and stored on every access.
+  const o = ob;
+  let p = op;
+  for (let i = 0; i < b.length; i++) o[p++] = b[i]!;
+  op = p;
+}
+
+/** Any JS string, as UTF-8 (JSON made by JSON.stringify, numbers). */
+function text(s: string): void {
+  ensure(s.length * 3);
+  op += ob.utf8Write(s, op);
+}
+
+function number(n: number): void {
+  if (n >= 0 && n < 10) byte(0x30 + n);
+  else text(String(n));
+}
+
+const TRUE = Buffer.from('true');
+const FALSE = Buffer.from('false');
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
+
+/** Ids: lower-case hex in quotes, as codec.toJson turns their base64 into hex. */
+function writeHex(start: number, end: number): void {
+  ensure(2 * (end - start) + 2);
+  const o = ob;
+  const from = buf;
+  let p = op;
+  o[p++] = 0x22;
+  for (let i = start; i < end; i++) {
+    const b = from[i]!;
+    o[p++] = HEX_DIGITS[b >>> 4]!;
+    o[p++] = HEX_DIGITS[b & 15]!;
+  }
+  o[p++] = 0x22;
+  op = p;
+}
+
+/**
+ * A string field: its bytes as they are when JSON.stringify would write them unchanged (printable
+ * ASCII but '"' and '\\'), else what JSON.stringify makes of protobufjs's decoded string.
+ */
+function writeString(start: number, end: number): void {
+  const from = buf;
+  for (let i = start; i < end; i++) {
+    const b = from[i]!;
+    if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) {
+      text(JSON.stringify(from.utf8Slice(start, end)));
+      return;
+    }
+  }
+  const len = end - start;
+  ensure(len + 2);
+  const o = ob;
+  let p = op;
+  o[p++] = 0x22;
+  if (len < 64) for (let i = start; i < end; i++) o[p++] = from[i]!;
+  else p += from.copy(o, p, start, end);
+  o[p++] = 0x22;
+  op = p;
+}
+
+/**
+ * An unsigned 64-bit value in quotes, as Long#toString gives it (`minus`: with a '-'): exact
+ * decimal, via one long division by 1e9 over 16-bit limbs (every step below 2^53), no Long or
+ * BigInt per value.
+ */
+function quotedU64(l: number, h: number, minus: boolean): void {
+  ensure(23);
+  ob[op++] = 0x22;
+  if (minus) ob[op++] = 0x2d;
+  if (h < 0x200000) op += ob.latin1Write(String(h * 4294967296 + l), op);
+  else {
+    let t = h >>> 16;
+    const q3 = Math.floor(t / 1e9);
+    t = (t - q3 * 1e9) * 65536 + (h & 0xffff);
+    const q2 = Math.floor(t / 1e9);
+    t = (t - q2 * 1e9) * 65536 + (l >>> 16);
+    const q1 = Math.floor(t / 1e9);
+    t = (t - q1 * 1e9) * 65536 + (l & 0xffff);
+    const q0 = Math.floor(t / 1e9);
+    let rest = t - q0 * 1e9;
+    // h >= 2^21: the value is >= 2^53 > 1e9, so the quotient is not 0 and the rest takes nine digits.
+    op += ob.latin1Write(String(((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0), op);
+    const o = ob;
+    for (let i = op + 8; i >= op; i--) {
+      const d = rest % 10;
+      o[i] = 0x30 + d;
+      rest = (rest - d) / 10;
+    }
+    op += 9;
+  }
+  ob[op++] = 0x22;
+}
+
+/** protobufjs's Reader.skipType. */
+function skip(wire: number): void {
+  switch (wire) {
+    case 0:
+      while (next() & 128);
+      break;
+    case 1:
+      if ((pos += 8) > limit) throw FALLBACK;
+      break;
+    case 2: {
+      const len = uint32();
+      if ((pos += len) > limit) throw FALLBACK;
+      break;
+    }
+    case 5:
+      if ((pos += 4) > limit) throw FALLBACK;
+      break;
+    default:
+      // Groups (3) are valid protobuf but not OTLP, and wire-check.ts refuses them; 4, 6, 7 are errors.
+      throw FALLBACK;
+  }
+}
+
+/** Writes the value of `f` at `pos` (after its tag) and moves past it. */
+function value(f: Field): void {
+  switch (f.kind) {
+    case MESSAGE: {
+      const len = uint32();
+      const end = pos + len;
+      if (end > limit) throw FALLBACK;
+      message(f.sub!, end, undefined);
+      return;
+    }
+    case STRING: {
+      const len = uint32();
+      const end = pos + len;
+      if (end > limit) throw FALLBACK;
+      writeString(pos, end);
+      pos = end;
+      return;
+    }
+    case BASE64:
+    case HEX: {
+      const len = uint32();
+      const end = pos + len;
+      if (end > limit) throw FALLBACK;
+      if (f.kind === HEX) writeHex(pos, end);
+      else text(`"${buf.base64Slice(pos, end)}"`);
+      pos = end;
+      return;
+    }
+    case UINT32:
+      number(uint32());
+      return;
+    case INT32:
+      number(uint32() | 0);
+      return;
+    case BOOL:
+      ascii(uint32() !== 0 ? TRUE : FALSE);
+      return;
+    case FIXED32:
+      number(fixed32());
+      return;
+    case FIXED64:
+      lo = fixed32();
+      hi = fixed32();
+      quotedU64(lo, hi, false);
+      return;
+    case INT64:
+      varint64();
+      if (hi < 0x80000000) quotedU64(lo, hi, false);
+      else {
+        // Negative: '-' and the magnitude (~x + 1), as Long#toString.
+        lo = (~lo + 1) >>> 0;
+        quotedU64(lo, (~hi + (lo === 0 ? 1 : 0)) >>> 0, true);
+      }
+      return;
+    case UINT64:
+      varint64();
+      quotedU64(lo, hi, false);
+      return;
+    case DOUBLE: {
+      if (pos + 8 > limit) throw FALLBACK;
+      const d = buf.readDoubleLE(pos);
+      pos += 8;
+      text(Number.isFinite(d) ? String(d) : 'null');
+      return;
+    }
+  }
+}
+
+/**
+ * Writes the message in `[pos, end)` as toObject would. `appended`: the KeyValues a WireSpan holds
+ * beside its bytes, written after the received attributes.
+ */
+function message(m: Message, end: number, appended: readonly KeyValue[] | undefined): void {
+  const mark = op;
+  const start = pos;
+  if (inOrder(m, end, appended)) return;
+  op = mark;
+  pos = start;
+  anyOrder(m, end, appended);
+}
+
+/** Reads tags from `pos` up to `end`, skipping unknown fields: the next known field's index in `m.fields` (its value at `pos`), or -1. */
+function nextField(m: Message, end: number): number {
+  const index = m.index;
+  while (pos < end) {
+    const tag = uint32();
+    const id = tag >>> 3;
+    const i = id < index.length ? index[id]! : -1;
+    if (i < 0) {
+      skip(tag & 7);
+      continue;
+    }
+    // protobufjs reads a known field by its declared type whatever the wire type; wire-check.ts refuses a mismatch.
+    if ((tag & 7) !== m.fields[i]!.wire) throw FALLBACK;
+    return i;
+  }
+  return -1;
+}
+
+/** Closes the array of field `f`, the appended attributes first if it is the field they belong to. */
+function closeList(f: Field, received: boolean, appended: readonly KeyValue[] | undefined): void {
+  if (appended !== undefined && f.tag === SPAN_ATTRIBUTES) {
+    for (let j = 0; j < appended.length; j++) {
+      if (j > 0 || received) byte(0x2c);
+      writeKeyValue(appended[j]!);
+    }
+  }
+  byte(0x5d);
+}
+
+/**
+ * The usual case, one walk: fields in number order, a singular field once, a repeated field's
+ * values together (how protobuf encoders write). False when the bytes are otherwise (then what was
+ * written is dropped and `anyOrder` writes the message).
+ */
+function inOrder(m: Message, end: number, appended: readonly KeyValue[] | undefined): boolean {
+  const fields = m.fields;
+  const index = m.index;
+  // Where appended attributes go when the span has no received ones: in the attributes field's place.
+  const appendAt = appended !== undefined && appended.length > 0 ? index[SPAN_ATTRIBUTES >>> 3]! : fields.length;
+  byte(0x7b);
+  let last = -1;
+  let list = false; // the array of field `last` is open
+  for (let i = nextField(m, end); i >= 0; i = nextField(m, end)) {
+    const f = fields[i]!;
+    if (i === last && list) {
+      byte(0x2c);
+      value(f);
+      continue;
+    }
+    if (i <= last) return false;
+    if (list) closeList(fields[last]!, true, appended);
+    if (last < appendAt && appendAt < i) {
+      if (last >= 0) byte(0x2c);
+      ascii(fields[appendAt]!.key);
+      byte(0x5b);
+      closeList(fields[appendAt]!, false, appended);
+      last = appendAt;
+    }
+    if (last >= 0) byte(0x2c);
+    ascii(f.key);
+    list = f.repeated;
+    if (list) byte(0x5b);
+    value(f);
+    last = i;
+  }
+  if (pos !== end) throw FALLBACK;
+  if (list) closeList(fields[last]!, true, appended);
+  if (last < appendAt && appendAt < fields.length) {
+    if (last >= 0) byte(0x2c);
+    ascii(fields[appendAt]!.key);
+    byte(0x5b);
+    closeList(fields[appendAt]!, false, appended);
+  }
+  byte(0x7d);
+  return true;
+}
+
+/**
+ * Any field order: a first walk notes where each known field is (the last value of a singular
+ * field wins, as protobufjs decodes), then the fields are written in number order; a repeated
+ * field's values are found again from its first one.
+ */
+function anyOrder(m: Message, end: number, appended: readonly KeyValue[] | undefined): void {
+  const n = m.fields.length;
+  const frame = top;
+  if ((top += n) > first.length) grow();
+  // Loops, not fill(): a builtin call per message costs more than these few stores.
+  for (let i = frame; i < top; i++) {
+    first[i] = -1;
+    count[i] = 0;
+  }
+  for (let i = nextField(m, end); i >= 0; i = nextField(m, end)) {
+    const f = m.fields[i]!;
+    if (!f.repeated || count[frame + i]! === 0) first[frame + i] = pos;
+    if (f.repeated) count[frame + i]!++;
+    skip(f.wire);
+  }
+  if (pos !== end) throw FALLBACK;
+  byte(0x7b);
+  let comma = false;
+  for (let i = 0; i < n; i++) {
+    const f = m.fields[i]!;
+    const at = first[frame + i]!;
+    const extra = appended !== undefined && f.tag === SPAN_ATTRIBUTES ? appended.length : 0;
+    if (at < 0 && extra === 0) continue;
+    if (comma) byte(0x2c);
+    ascii(f.key);
+    comma = true;
+    if (!f.repeated) {
+      pos = at;
+      value(f);
+      continue;
+    }
+    byte(0x5b);
+    let left = count[frame + i]!;
+    pos = at;
+    while (left > 0) {
+      value(f);
+      if (--left === 0) break;
+      byte(0x2c);
+      // The next value of this field: skip the others between.
+      for (;;) {
+        const tag = uint32();
+        if (tag === f.tag) break;
+        skip(tag & 7);
+      }
+    }
+    closeList(f, count[frame + i]! > 0, appended);
+  }
+  byte(0x7d);
+  pos = end;
+  top = frame;
+}
+
+function grow(): void {
+  const size = first.length * 2;
+  const f = new Int32Array(size);
+  f.set(first);
+  first = f;
+  const c = new Int32Array(size);
+  c.set(count);
+  count = c;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+/** Written by toObject: set (not null) and the object's own. */
+const has = (o: object, k: string) => (o as Record<string, unknown>)[k] != null && hasOwn.call(o, k);
+const KV_KEYS = Object.fromEntries(['key', 'value', 'stringValue', 'boolValue', 'intValue', 'doubleValue'].map((k) => [k, Buffer.from(`"${k}":`)]));
+
+/**
+ * An appended attribute (an object; codec.toJson gives it to KeyValue.toObject as it is): the
+ * usual scalar values written here as toObject would, anything else by toObject.
+ */
+function writeKeyValue(kv: KeyValue): void {
+  const mark = op;
+  if (scalarKeyValue(kv)) return;
+  op = mark;
+  text(JSON.stringify(KeyValueType.toObject(kv as unknown as protobuf.Message, TO_OBJECT)));
+}
+
+function scalarKeyValue(kv: KeyValue): boolean {
+  byte(0x7b);
+  let comma = false;
+  if (has(kv, 'key')) {
+    if (typeof kv.key !== 'string') return false;
+    ascii(KV_KEYS['key']!);
+    text(JSON.stringify(kv.key));
+    comma = true;
+  }
+  if (has(kv, 'value')) {
+    const v = kv.value!;
+    if (typeof v !== 'object' || has(v, 'arrayValue') || has(v, 'kvlistValue') || has(v, 'bytesValue')) return false;
+    if (comma) byte(0x2c);
+    ascii(KV_KEYS['value']!);
+    byte(0x7b);
+    let c = false;
+    const field = (k: string) => {
+      if (c) byte(0x2c);
+      c = true;
+      ascii(KV_KEYS[k]!);
+    };
+    if (has(v, 'stringValue')) {
+      if (typeof v.stringValue !== 'string') return false;
+      field('stringValue');
+      text(JSON.stringify(v.stringValue));
+    }
+    if (has(v, 'boolValue')) {
+      if (typeof v.boolValue !== 'boolean') return false;
+      field('boolValue');
+      ascii(v.boolValue ? TRUE : FALSE);
+    }
+    if (has(v, 'intValue')) {
+      const i = v.intValue;
+      if (typeof i !== 'number' && !Long.isLong(i)) return false;
+      field('intValue');
+      text(`"${String(i)}"`);
+    }
+    if (has(v, 'doubleValue')) {
+      if (typeof v.doubleValue !== 'number') return false;
+      field('doubleValue');
+      text(Number.isFinite(v.doubleValue) ? String(v.doubleValue) : 'null');
+    }
+    byte(0x7d);
+  }
+  byte(0x7d);
+  return true;
+}
+
+/** Writes a received span never decoded from its bytes; false (nothing written) when protobufjs must do it. */
+function transcodeSpan(span: WireSpan): boolean {
+  buf = span.buf as NodeBuffer;
+  pos = span.start;
+  limit = span.end;
+  top = 0;
+  const mark = op;
+  try {
+    message(SPAN, span.end, span.appended);
+    return true;
+  } catch (err) {
+    if (err !== FALLBACK) throw err;
+    op = mark;
+    return false;
+  } finally {
+    buf = EMPTY;
+  }
+}
+
+const EMPTY = Buffer.alloc(0) as NodeBuffer;
+
+function idsToHex(obj: Record<string, unknown>, keys: readonly string[]): void {
+  for (const key of keys) {
+    const v = obj[key];
+    if (typeof v === 'string') obj[key] = Buffer.from(v, 'base64').toString('hex');
+  }
+}
+
+/** A span that is an object (decoded, or made by a component), as codec.toJson writes it. */
+function objectSpan(span: Span): string {
+  const obj = SpanType.toObject(SpanType.fromObject(span), TO_OBJECT);
+  idsToHex(obj, HEX_IDS['.opentelemetry.proto.trace.v1.Span']!);
+  if (Array.isArray(obj['links'])) for (const l of obj['links'] as SpanLink[]) idsToHex(l as unknown as Record<string, unknown>, HEX_IDS['.opentelemetry.proto.trace.v1.Span.Link']!);
+  return JSON.stringify(obj);
+}
+
+function writeSpan(span: Span): void {
+  if (span instanceof WireSpan && span.message === undefined && transcodeSpan(span)) return;
+  text(objectSpan(span instanceof WireSpan ? span.decode() : span));
+}
+
+const isEnumerable = Object.prototype.propertyIsEnumerable;
+
+/** codec.toJson copies each ResourceSpans and ScopeSpans (own enumerable fields) and protobufjs's fromObject reads the copy. */
+function present(obj: object, key: string): boolean {
+  return isEnumerable.call(obj, key) && (obj as Record<string, unknown>)[key] != null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** The shapes codec.toJson takes without throwing; anything else goes to it, to throw its own error. */
+function wellFormed(data: TracesData): boolean {
+  if (!isObject(data) || !Array.isArray(data.resourceSpans)) return false;
+  for (const rs of data.resourceSpans) {
+    if (!isObject(rs) || !Array.isArray(rs.scopeSpans)) return false;
+    if (present(rs, 'resource') && !isObject(rs.resource)) return false;
+    for (const ss of rs.scopeSpans) {
+      if (!isObject(ss) || !Array.isArray(ss.spans)) return false;
+      if (present(ss, 'scope') && !isObject(ss.scope)) return false;
+      for (const s of ss.spans) if (!isObject(s)) return false;
+    }
+  }
+  return true;
+}
+
+const KEYS = Object.fromEntries(['resourceSpans', 'resource', 'scopeSpans', 'scope', 'spans', 'schemaUrl'].map((k) => [k, Buffer.from(`"${k}":`)]));
+
+/** One message level as toObject writes it: `{`, the present fields in order, each after a comma but the first, `}`. */
+class Level {
+  private first = true;
+  constructor() {
+    byte(0x7b);
+  }
+  field(key: string): void {
+    if (!this.first) byte(0x2c);
+    this.first = false;
+    ascii(KEYS[key]!);
+  }
+  /** A repeated field: absent when empty. */
+  list<T>(key: string, items: readonly T[], write: (item: T) => void): void {
+    if (items.length === 0) return;
+    this.field(key);
+    byte(0x5b);
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) byte(0x2c);
+      write(items[i]!);
+    }
+    byte(0x5d);
+  }
+  /** codec.toJson's fromObject makes it a string. */
+  schemaUrl(o: { schemaUrl?: unknown }): void {
+    if (!present(o, 'schemaUrl')) return;
+    this.field('schemaUrl');
+    text(JSON.stringify(String(o.schemaUrl)));
+  }
+  end(): void {
+    byte(0x7d);
+  }
+}
+
+function writeResourceSpans(rs: TracesData['resourceSpans'][number]): void {
+  const l = new Level();
+  if (present(rs, 'resource')) {
+    l.field('resource');
+    text(JSON.stringify(ResourceType.toObject(ResourceType.fromObject(rs.resource!), TO_OBJECT)));
+  }
+  l.list('scopeSpans', rs.scopeSpans, (ss) => {
+    const s = new Level();
+    if (present(ss, 'scope')) {
+      s.field('scope');
+      text(JSON.stringify(ScopeType.toObject(ScopeType.fromObject(ss.scope!), TO_OBJECT)));
+    }
+    s.list('spans', ss.spans, writeSpan);
+    s.schemaUrl(ss);
+    s.end();
+  });
+  l.schemaUrl(rs);
+  l.end();
+}
+
+/**
+ * `tracesCodec.toJson(data)` as UTF-8, byte for byte, without decoding received spans; unlike it,
+ * leaves every span as it was (toJson decodes them). Not re-entrant (one shared scratch buffer).
+ */
+export function tracesJson(data: TracesData): Buffer {
+  if (!wellFormed(data)) return Buffer.from(tracesCodec.toJson(data));
+  op = 0;
+  const top = new Level();
+  top.list('resourceSpans', data.resourceSpans, writeResourceSpans);
+  top.end();
+  const out = Buffer.allocUnsafe(op);
+  ob.copy(out, 0, 0, op);
+  if (ob.length > MAX_SCRATCH) ob = Buffer.allocUnsafe(1 << 16) as NodeBuffer;
+  return out;
+}
+
+/** A scratch buffer grown past this for one huge request is not kept. */
+const MAX_SCRATCH = 4 << 20;
