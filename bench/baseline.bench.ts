@@ -33,6 +33,7 @@ import { createDefaultConfig } from '../processors/baseline/config.js';
 import { Profile } from '../processors/baseline/profile.js';
 import { normalizeProcessorFactory } from '../processors/normalize/index.js';
 import { attrs } from '../pipeline/otlp/attributes.js';
+import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.warn('run with node --expose-gc for the memory figures');
@@ -126,21 +127,9 @@ function loadgenRequest(seq: number): Buffer {
     const spanId = Buffer.alloc(8);
     spanId.writeUInt32BE(seq >>> 0, 0);
     spanId.writeUInt32BE(i + 1, 4);
-    const attributes = {
-      'gen_ai.operation.name': 'chat',
-      'gen_ai.provider.name': 'openai',
-      'gen_ai.request.model': 'gpt-4o',
-      'gen_ai.usage.input_tokens': 812,
-      'gen_ai.usage.output_tokens': 96,
-      'server.address': 'api.openai.com',
-      'server.port': 443,
-      'http.request.method': 'POST',
-      'http.response.status_code': 200,
-      'gen_ai.request.temperature': 0.2,
-    };
     return {
-      ...llmSpan(traceId, spanId, now, now + 1_500_000_000, attributes),
-      events: [{ timeUnixNano: String(now + 10), name: 'gen_ai.choice', attributes: attrs({ index: 0, 'gen_ai.response.finish_reason': 'stop' }) }],
+      ...llmSpan(traceId, spanId, now, now + 1_500_000_000, LOADGEN_LLM_ATTRIBUTES),
+      events: [{ timeUnixNano: String(now + 10), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],
       status: { code: 1 },
     };
   });

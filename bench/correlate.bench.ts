@@ -48,6 +48,7 @@ import type { CanonicalSpan } from '../processors/normalize/index.js';
 import { createContainerResolver } from '../receiver/ebpf/container.js';
 import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
 import type { SensorEvent } from '../receiver/ebpf/frame-decoder.js';
+import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const phase = process.argv[2] ?? 'all';
@@ -378,11 +379,8 @@ function loadgenRequest(first: number, n: number, tMs: number): TracesData {
       kind: 3,
       startTimeUnixNano: bigIntToLong(BigInt(tMs) * 1_000_000n),
       endTimeUnixNano: bigIntToLong(BigInt(tMs + 1500) * 1_000_000n),
-      attributes: attrs({
-        'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.input_tokens': 812, 'gen_ai.usage.output_tokens': 96,
-        'server.address': 'api.openai.com', 'server.port': 443, 'http.request.method': 'POST', 'http.response.status_code': 200, 'gen_ai.request.temperature': 0.2,
-      }),
-      events: [{ timeUnixNano: bigIntToLong(BigInt(tMs) * 1_000_000n + 10n), name: 'gen_ai.choice', attributes: attrs({ index: 0, 'gen_ai.response.finish_reason': 'stop' }) }],
+      attributes: attrs(LOADGEN_LLM_ATTRIBUTES),
+      events: [{ timeUnixNano: bigIntToLong(BigInt(tMs) * 1_000_000n + 10n), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],
       status: { code: 1 },
     });
   }

@@ -9,13 +9,14 @@
  *   npm run build && node --expose-gc dist/bench/file-exporter.bench.js [rounds=3] [seconds=2]
  */
 import Long from 'long';
-import { attr } from '../pipeline/otlp/attributes.js';
+import { attr, attrs } from '../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
 import { tracesJson } from '../pipeline/otlp/json-writer.js';
 import type { Span, TracesData } from '../pipeline/otlp/types.js';
 import { canonicalView } from '../processors/normalize/canonical.js';
 import { writeAttributes } from '../processors/normalize/processor.js';
 import { measure } from './measure.js';
+import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
 
 const ROUNDS = Number(process.argv[2] ?? 3);
 const SECONDS = Number(process.argv[3] ?? 2);
@@ -39,19 +40,8 @@ function loadgenRequest(seq: number): Buffer {
       kind: 3,
       startTimeUnixNano: now,
       endTimeUnixNano: now.add(1_500_000_000),
-      attributes: [
-        attr('gen_ai.operation.name', 'chat'),
-        attr('gen_ai.provider.name', 'openai'),
-        attr('gen_ai.request.model', 'gpt-4o'),
-        attr('gen_ai.usage.input_tokens', 812),
-        attr('gen_ai.usage.output_tokens', 96),
-        attr('server.address', 'api.openai.com'),
-        attr('server.port', 443),
-        attr('http.request.method', 'POST'),
-        attr('http.response.status_code', 200),
-        attr('gen_ai.request.temperature', 0.2),
-      ],
-      events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: [attr('index', 0), attr('gen_ai.response.finish_reason', 'stop')] }],
+      attributes: attrs(LOADGEN_LLM_ATTRIBUTES),
+      events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],
       status: { code: 1 },
     });
   }

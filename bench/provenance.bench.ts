@@ -19,7 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Long from 'long';
-import { attr } from '../pipeline/otlp/attributes.js';
+import { attr, attrs } from '../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
 import { spanIds } from '../pipeline/otlp/span-view.js';
 import type { Span, TracesData } from '../pipeline/otlp/types.js';
@@ -30,6 +30,7 @@ import { canonicalView } from '../processors/normalize/canonical.js';
 import { createDefaultConfig } from '../processors/provenance/config.js';
 import { ProvenanceProcessor } from '../processors/provenance/provenance-processor.js';
 import { measure } from './measure.js';
+import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
 
 const SECONDS = Number(process.argv[2] ?? 2);
 const TRACES = Number(process.argv[3] ?? 200);
@@ -116,19 +117,8 @@ function agentRequest(seq: number): TracesData {
 function loadRequest(seq: number): TracesData {
   return received(
     Array.from({ length: LOAD_SPANS }, (_, i) => ({
-      ...loadSpan('chat gpt-4o', hexId(16, seq, i), hexId(8, seq, i), Buffer.from('b7ad6b7169203331', 'hex'), 3, [
-        attr('gen_ai.operation.name', 'chat'),
-        attr('gen_ai.provider.name', 'openai'),
-        attr('gen_ai.request.model', 'gpt-4o'),
-        attr('gen_ai.usage.input_tokens', 812),
-        attr('gen_ai.usage.output_tokens', 96),
-        attr('server.address', 'api.openai.com'),
-        attr('server.port', 443),
-        attr('http.request.method', 'POST'),
-        attr('http.response.status_code', 200),
-        attr('gen_ai.request.temperature', 0.2),
-      ]),
-      events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: [attr('index', 0), attr('gen_ai.response.finish_reason', 'stop')] }],
+      ...loadSpan('chat gpt-4o', hexId(16, seq, i), hexId(8, seq, i), Buffer.from('b7ad6b7169203331', 'hex'), 3, attrs(LOADGEN_LLM_ATTRIBUTES)),
+      events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],
     })),
   );
 }
