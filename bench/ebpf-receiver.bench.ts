@@ -57,6 +57,7 @@ for (const capturePayload of onlyIngest ? [] : [false, true]) {
 // over ~9 s, i.e. a few to tens per 50 ms poll of the sensor). CPU time, so other load on the machine matters little.
 {
   const CHUNK = Number(process.env.CHUNK ?? 16);
+  const PACE_MS = Number(process.env.PACE_MS ?? 50);
   const decoder = createFrameDecoder();
   decoder.push(frames[0]!);
   let delivered = 0;
@@ -83,6 +84,18 @@ for (const capturePayload of onlyIngest ? [] : [false, true]) {
       await new Promise((r) => setImmediate(r)); // the queue hands batches on between chunks, as in the collector
     }
     console.log(`ingest, chunks of ${CHUNK}: ${(cpu / fed).toFixed(2)} µs CPU per event (round ${round}, ${fed} events)`);
+  }
+  // Paced as in the agent run: one chunk every PACE_MS (default 50: the sensor's poll), while other processes use the
+  // CPU in between. CPU of the whole process over the paced run, so wakeups and timers count too.
+  for (let round = 0; round < 2; round++) {
+    const paced = Math.min(n, Math.round(5000 / PACE_MS) * CHUNK);
+    const c0 = process.cpuUsage();
+    for (let i = 0, k = 0; i < paced; i += CHUNK, k++) {
+      ingest(chunks[k % chunks.length]!, decoder);
+      await new Promise((r) => setTimeout(r, PACE_MS));
+    }
+    const c = process.cpuUsage(c0);
+    console.log(`ingest paced (a chunk of ${CHUNK} every ${PACE_MS} ms): ${((c.user + c.system) / paced).toFixed(2)} µs CPU per event (round ${round}, ${paced} events)`);
   }
   (receiver as unknown as { flush(): void }).flush();
   await new Promise((r) => setImmediate(r));
