@@ -1,15 +1,23 @@
 // Conversion throughput of receiver/ebpf: decoded kernel events -> OTLP LogsData (LogsBuilder), on a
 // synthetic stream shaped like real sensor output (mostly opens, some exec/connect/TLS with traceparent).
-// A script, not a timed unit test:
-//   npx tsc -p tsconfig.build.json && node dist/bench/ebpf-receiver.bench.js [events]
+// Also the receiver's whole ingest path (decoded records -> metrics, batch, queue) in small chunks, as the
+// sensor hands them over while an agent runs, in CPU time per event. A script, not a timed unit test:
+//   npx tsc -p tsconfig.build.json && node dist/bench/ebpf-receiver.bench.js [events] [ingest]   (ingest: only that part;
+//   CHUNK=n sets its chunk size)
+import pino from 'pino';
+import type { LogsData } from '../pipeline/otlp/types.js';
 import { redactArgs } from '../pipeline/redact.js';
+import { Metrics } from '../pipeline/telemetry/metrics.js';
+import { createDefaultConfig } from '../receiver/ebpf/config.js';
+import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
 import { createContainerResolver } from '../receiver/ebpf/container.js';
 import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
-import { createFrameDecoder, type SensorEvent, type SensorRecord } from '../receiver/ebpf/frame-decoder.js';
+import { createFrameDecoder, type FrameDecoder, type SensorEvent, type SensorRecord } from '../receiver/ebpf/frame-decoder.js';
 import { connectEventPayload, encodeFrame, execEventPayload, openEventPayload, streamHeaderPayload, tlsEventPayload } from '../receiver/ebpf/frame-fixtures.js';
 import { CONSTANTS as C } from '../receiver/ebpf/layout.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
+const onlyIngest = process.argv[3] === 'ingest';
 const tlsData = Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nhost: api.example\r\nauthorization: Bearer sk-abcdefgh\r\ntraceparent: 00-${'a'.repeat(32)}-${'b'.repeat(16)}-01\r\n\r\n${'x'.repeat(400)}`);
 const frames: Buffer[] = [encodeFrame(C.FRAME_STREAM_HEADER, streamHeaderPayload(1_700_000_000_000_000_000n), 0)];
 for (let i = 0; i < 1000; i++) {
@@ -29,7 +37,7 @@ const decoded: SensorEvent[] = createFrameDecoder()
   .push(Buffer.concat(frames))
   .filter((r: SensorRecord): r is SensorEvent => r.kind !== 'stream-header' && r.kind !== 'stats' && r.kind !== 'log' && r.kind !== 'monitor');
 
-for (const capturePayload of [false, true]) {
+for (const capturePayload of onlyIngest ? [] : [false, true]) {
   const builder = new LogsBuilder({ capturePayload, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 16_384, scopeVersion: 'bench' });
   const now = nsToLong(BigInt(Date.now()) * 1_000_000n);
   let records = 0;
@@ -45,13 +53,63 @@ for (const capturePayload of [false, true]) {
   console.log(`capture_payload=${capturePayload}: ${records} events -> log records in ${s.toFixed(2)} s = ${Math.round(records / s).toLocaleString('en')} records/s`);
 }
 
+// The ingest path in chunks of CHUNK events (the agent run of `sensor-overhead.js agent` delivers ~3-7k events
+// over ~9 s, i.e. a few to tens per 50 ms poll of the sensor). CPU time, so other load on the machine matters little.
+{
+  const CHUNK = Number(process.env.CHUNK ?? 16);
+  const PACE_MS = Number(process.env.PACE_MS ?? 50);
+  const decoder = createFrameDecoder();
+  decoder.push(frames[0]!);
+  let delivered = 0;
+  const receiver = new EbpfReceiver(
+    { id: 'ebpf', name: '', logger: pino({ level: 'silent' }), metrics: new Metrics() },
+    { ...createDefaultConfig(), batch: { timeoutMs: 200, maxEvents: 2048 } },
+    { logs: { consume: async (d: LogsData) => void (delivered += countRecords(d)) } },
+  );
+  const ingest = (receiver as unknown as { ingest(recs: readonly SensorRecord[], d: FrameDecoder): void }).ingest.bind(receiver);
+  const now = BigInt(Date.now()) * 1_000_000n;
+  // The bench's parent stands in for the agent: a live process (one /proc read of its image and cgroup, then cached).
+  const events = decoded.map((e) => ({ ...e, pid: process.ppid, timeUnixNano: now }));
+  const chunks: SensorRecord[][] = [];
+  for (let i = 0; i + CHUNK <= events.length; i += CHUNK) chunks.push(events.slice(i, i + CHUNK));
+  const n = Math.min(total, 200_000);
+  for (let round = 0; round < 6; round++) {
+    let cpu = 0;
+    let fed = 0;
+    for (let k = 0; fed < n; k++) {
+      const c0 = process.cpuUsage();
+      for (let j = 0; j < 64 && fed < n; j++, fed += CHUNK) ingest(chunks[(k * 64 + j) % chunks.length]!, decoder);
+      const c = process.cpuUsage(c0);
+      cpu += c.user + c.system;
+      await new Promise((r) => setImmediate(r)); // the queue hands batches on between chunks, as in the collector
+    }
+    console.log(`ingest, chunks of ${CHUNK}: ${(cpu / fed).toFixed(2)} µs CPU per event (round ${round}, ${fed} events)`);
+  }
+  // Paced as in the agent run: one chunk every PACE_MS (default 50: the sensor's poll), while other processes use the
+  // CPU in between. CPU of the whole process over the paced run, so wakeups and timers count too.
+  for (let round = 0; round < 2; round++) {
+    const paced = Math.min(n, Math.round(5000 / PACE_MS) * CHUNK);
+    const c0 = process.cpuUsage();
+    for (let i = 0, k = 0; i < paced; i += CHUNK, k++) {
+      ingest(chunks[k % chunks.length]!, decoder);
+      await new Promise((r) => setTimeout(r, PACE_MS));
+    }
+    const c = process.cpuUsage(c0);
+    console.log(`ingest paced (a chunk of ${CHUNK} every ${PACE_MS} ms): ${((c.user + c.system) / paced).toFixed(2)} µs CPU per event (round ${round}, ${paced} events)`);
+  }
+  (receiver as unknown as { flush(): void }).flush();
+  await new Promise((r) => setImmediate(r));
+  console.log(`ingest: ${delivered} log records delivered`);
+  await receiver.shutdown();
+}
+
 // argv redaction, paid once per exec event (and per /proc fallback read).
 const argvs: [string, string[]][] = [
   ['python3 -m agent', ['python3', '-m', 'agent']],
   ['node, 12 ordinary args', ['/usr/bin/node', '--enable-source-maps', '/app/dist/agent.js', '--model', 'gpt-4o', '--max-tokens', '512', '--port=8080', '-v', '/data/in.json', 'https://api.example.com/v1', 'run']],
   ['curl with 3 secrets', ['curl', '-H', 'Authorization: Bearer sk-live-0123456789abcdef', '-u', 'bob:pw', 'https://x.example/v1?api_key=abc&q=1', '--data', '{"a":1}']],
 ];
-for (const [what, argv] of argvs) {
+for (const [what, argv] of onlyIngest ? [] : argvs) {
   const n = 200_000;
   let kept = 0;
   const t0 = process.hrtime.bigint();

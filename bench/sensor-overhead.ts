@@ -15,7 +15,9 @@
 //             for a non-AI name, UDP, POST to a non-inference path, connect, open/close): the events each
 //             storm's pid produced (0 expected), all events meanwhile, and the no_signature checks
 // agent       the JS agent's `attack` scenario --runs times (fake LLM + services on loopback), with and without,
-//             alternating, median of --rounds; RSS of sensor and receiver
+//             alternating, median of --rounds; RSS of sensor and receiver; each "with" round runs the agent a
+//             second time with the receiver warm (compiled, optimised); --cpu-prof DIR writes a V8 CPU
+//             profile of each receiver process there
 // AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -198,8 +200,11 @@ interface ReceiverHandle {
   request(cmd: 'stats' | 'stop'): Promise<Record<string, number>>;
 }
 
+/** `--cpu-prof DIR`: the receiver processes write V8 CPU profiles there. */
+const cpuProfDir = ((i) => (i >= 0 ? argv[i + 1] : undefined))(argv.indexOf('--cpu-prof'));
+
 async function startReceiver(cfg: Record<string, unknown>, cpu?: number): Promise<ReceiverHandle> {
-  const args = [SELF, 'receiver', JSON.stringify({ mode: 'spawn', required: true, sensor: { path: SENSOR }, ...cfg })];
+  const args = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), SELF, 'receiver', JSON.stringify({ mode: 'spawn', required: true, sensor: { path: SENSOR }, ...cfg })];
   const proc = cpu === undefined ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -422,11 +427,11 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   };
   await runAgent(); // warm caches (node_modules in the page cache)
   const w: { cpu: number; wall: number }[] = [];
-  const s: { cpu: number; wall: number; extra: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number }[] = [];
+  const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; warm: { cpu: number; sensorCpu: number; receiverCpu: number; records: number } }[] = [];
   for (let i = 0; i < rounds; i++) {
     w.push(await runAgent());
     const rcv = await startReceiver({ monitor: { comms: ['aibom-bench-js'] } });
-    const c0 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
+    const c0 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
     let sensorRss = 0;
     let rcvRss = 0;
     const t = setInterval(() => {
@@ -434,13 +439,23 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
       rcvRss = Math.max(rcvRss, rssKb(rcv.proc.pid!));
     }, 100);
     const r = await runAgent();
+    await sleep(300);
+    const c1 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const first = await rcv.request('stats');
+    // The same run again with the receiver warm (its code compiled and optimised by the first run), as for
+    // a collector that has been running: what an agent run costs beyond the receiver's one-off warm-up.
+    const c2 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const rw = await runAgent();
     clearInterval(t);
     await sleep(300);
-    const c1 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
+    const c3 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
     const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
     const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
     const fin = await rcv.request('stop');
-    s.push({ ...r, extra: c1 - c0, sensorRss, rcvRss, sensorHwm, rcvHwm, records: fin.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax! });
+    const sensorCpu = c1.sensor - c0.sensor;
+    const receiverCpu = c1.receiver - c0.receiver;
+    const warm = { cpu: rw.cpu, sensorCpu: c3.sensor - c2.sensor, receiverCpu: c3.receiver - c2.receiver, records: fin.records! - first.records! };
+    s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, warm });
     await sleep(2500);
   }
   const wc = median(w.map((x) => x.cpu));
@@ -454,6 +469,12 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   console.log(`| without sensor | ${wc.toFixed(2)} | ${ww.toFixed(2)} |`);
   console.log(`| with sensor + receiver | ${sc.toFixed(2)} (${(sc / wc).toFixed(3)}x) | ${sw.toFixed(2)} (${(sw / ww).toFixed(3)}x) |`);
   console.log(`| sensor + receiver own cpu | ${ex.toFixed(2)} (total ${((sc + ex) / wc).toFixed(3)}x) | |`);
+  const perEvent = (f: (x: (typeof s)[number]) => number): string => median(s.map((x) => (1e6 * f(x)) / x.records)).toFixed(1);
+  console.log(`own cpu per delivered event (median of rounds): sensor ${perEvent((x) => x.sensorCpu)} us, receiver ${perEvent((x) => x.receiverCpu)} us, both ${perEvent((x) => x.extra)} us`);
+  const wsc = median(s.map((x) => x.warm.cpu));
+  const wex = median(s.map((x) => x.warm.sensorCpu + x.warm.receiverCpu));
+  const warmPerEvent = (f: (x: (typeof s)[number]['warm']) => number): string => median(s.map((x) => (1e6 * f(x.warm)) / x.warm.records)).toFixed(1);
+  console.log(`second run, receiver warm: agent cpu ${wsc.toFixed(2)} s (${(wsc / wc).toFixed(3)}x), sensor + receiver own ${wex.toFixed(2)} s (total ${((wsc + wex) / wc).toFixed(3)}x); per event: sensor ${warmPerEvent((x) => x.sensorCpu)} us, receiver ${warmPerEvent((x) => x.receiverCpu)} us, both ${warmPerEvent((x) => x.sensorCpu + x.receiverCpu)} us; events ${s.map((x) => x.warm.records).join(', ')}`);
   console.log(`events delivered per round: ${s.map((x) => x.records).join(', ')}; event lag (receiver histogram) mean ${s.map((x) => x.lagMean.toFixed(0)).join(', ')} ms, max ${s.map((x) => x.lagMax.toFixed(0)).join(', ')} ms`);
   console.log(`RSS during the run (max sampled / VmHWM): sensor ${Math.max(...s.map((x) => x.sensorRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.sensorHwm)) / 1024 | 0} MiB, receiver process ${Math.max(...s.map((x) => x.rcvRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} MiB`);
 }

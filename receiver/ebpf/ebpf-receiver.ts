@@ -35,6 +35,11 @@ export class EbpfReceiver implements Component {
   private readonly coverage: CoverageTable;
   private readonly component: string;
   private readonly receivedByKind: Record<EventKind, client.Counter.Internal>;
+  /** Events per kind in the chunk being ingested: one counter increment per kind and chunk, not per event. */
+  private readonly chunkKinds = new Map<EventKind, number>();
+  /** Last values written to the per-chunk gauges: prom-client hashes the labels on every set. */
+  private lastLagMax = -1;
+  private lastPending = -1;
   private readonly lagChild: client.Histogram.Internal<'component'>;
   private readonly selfPid = process.pid;
 
@@ -76,7 +81,7 @@ export class EbpfReceiver implements Component {
         logger: settings.logger,
         metrics: this.m,
         component: this.component,
-        changed: () => this.m.pending.set({ component: this.component }, this.pendingCount),
+        changed: () => this.setPending(),
       });
     }
     this.supervisor = new Supervisor({
@@ -252,7 +257,7 @@ export class EbpfReceiver implements Component {
         self++;
         continue;
       }
-      this.receivedByKind[r.kind].inc();
+      this.chunkKinds.set(r.kind, (this.chunkKinds.get(r.kind) ?? 0) + 1);
       if (r.timeUnixNano !== undefined) {
         const lag = nowNs - r.timeUnixNano;
         if (lag > maxLagNs) maxLagNs = lag;
@@ -265,13 +270,21 @@ export class EbpfReceiver implements Component {
       if (this.builder.count >= maxBatch) this.flush();
     }
     if (self > 0) this.m.dropped.inc({ component: this.component, reason: 'self' }, self);
-    this.m.lagMax.set({ component: this.component }, Number(maxLagNs) / 1e9);
+    for (const [kind, n] of this.chunkKinds) this.receivedByKind[kind].inc(n);
+    this.chunkKinds.clear();
+    const lagMax = Number(maxLagNs) / 1e9;
+    if (lagMax !== this.lastLagMax) this.m.lagMax.set({ component: this.component }, (this.lastLagMax = lagMax));
     this.mirror.decoder(decoder.counters);
     if (this.builder.count > 0 && !this.batchTimer) {
       this.batchTimer = setTimeout(() => this.flush(), this.config.batch.timeoutMs);
       this.batchTimer.unref();
     }
-    this.m.pending.set({ component: this.component }, this.pendingCount);
+    this.setPending();
+  }
+
+  private setPending(): void {
+    const pending = this.pendingCount;
+    if (pending !== this.lastPending) this.m.pending.set({ component: this.component }, (this.lastPending = pending));
   }
 
   /** Moves the current batch to the queue. */
@@ -304,6 +317,6 @@ export class EbpfReceiver implements Component {
     this.m.up.set({ component: this.component }, 0);
     this.flush();
     await this.queue?.close(deadline);
-    this.m.pending.set({ component: this.component }, this.pendingCount);
+    this.setPending();
   }
 }

@@ -69,6 +69,13 @@ const OUTCOMES: readonly [keyof TypeCounters, string][] = [
   ['helperErrors', 'helper_error'],
 ];
 
+const DECODER_COUNTERS: readonly [keyof FrameDecoderCounters, string][] = [
+  ['bytesSkipped', 'bytes_skipped'],
+  ['framesRejected', 'frames_rejected'],
+  ['resyncs', 'resyncs'],
+  ['seqGaps', 'seq_gaps'],
+];
+
 /**
  * Turns the sensor's cumulative counters (per sensor run) into counter increments. `reset()` at every new
  * sensor run: its counters start from zero again.
@@ -116,14 +123,9 @@ export class StatsMirror {
     this.m.uprobeTargets.set({ component }, s.uprobeTargets);
   }
 
+  /** Called once per decoded chunk. */
   decoder(c: Readonly<FrameDecoderCounters>): void {
-    const pairs: [keyof FrameDecoderCounters, string][] = [
-      ['bytesSkipped', 'bytes_skipped'],
-      ['framesRejected', 'frames_rejected'],
-      ['resyncs', 'resyncs'],
-      ['seqGaps', 'seq_gaps'],
-    ];
-    for (const [field, label] of pairs) {
+    for (const [field, label] of DECODER_COUNTERS) {
       const prev = this.lastDecoder[field] ?? 0;
       const v = c[field];
       if (v > prev) this.m.decoder.inc({ component: this.component, counter: label }, v - prev);
