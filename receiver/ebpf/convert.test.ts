@@ -36,7 +36,11 @@ describe('LogsBuilder process resource', () => {
     const sh = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const pid = Number((await new Promise<Buffer>((resolve) => sh.stdout.once('data', resolve))).toString().trim());
+      // `$!` is known before the forked shell has exec'd `sleep`: wait for the exec, so the process
+      // read below is the one that becomes the zombie.
+      for (let i = 0; i < 200 && readFileSync(`/proc/${pid}/comm`, 'latin1').trim() !== 'sleep'; i++) await sleep(10);
       const exe = readlinkSync(`/proc/${pid}/exe`);
+      expect(exe).toMatch(/\/sleep$/);
       const b = builder();
       b.prime(pid);
       process.kill(pid, 'SIGTERM');
