@@ -215,14 +215,15 @@ function processorsOf(pipeline: string): { names: string[]; settings: Record<str
 const PROCESSORS = processorsOf(values.pipeline!);
 if (values.exporter !== 'otlp' && values.exporter !== 'file') throw new Error(`--exporter: otlp or file, got ${values.exporter}`);
 
-/** Ours: the sink, plus the embedded default's exporters with --exporter file. */
+const SINK_ONLY = { names: ['otlp'], settings: {} };
+/** Ours: the sink, plus the embedded default's exporters with --exporter file (Jaeger: the sink only). */
 const exportersOf = (dir: string) =>
   values.exporter === 'file'
     ? { names: ['otlp', 'debug', 'file'], settings: { debug: { verbosity: 'basic' }, file: { path: join(dir, 'telemetry.jsonl'), rotation: { max_megabytes: 64, max_backups: 1 } } } }
-    : { names: ['otlp'], settings: {} };
+    : SINK_ONLY;
 
 // Processor settings as JSON (a YAML flow mapping); `${env:...}` in them is expanded by the collector.
-const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = processorsOf('batch'), exporters = exportersOf('')) =>
+const collectorConfig = (inPort: number, sinkPort: number, extraService = '', processors = processorsOf('batch'), exporters: { names: string[]; settings: object } = SINK_ONLY) =>
   `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:${inPort}, max_recv_msg_size_mib: 64 } } } }
 processors: ${JSON.stringify(processors.settings)}
 exporters: ${JSON.stringify({ otlp: { endpoint: `127.0.0.1:${sinkPort}`, tls: { insecure: true }, compression: 'none' }, ...exporters.settings })}
