@@ -7,6 +7,7 @@ import { int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
 import type { Entity, EntityAttributes } from './entity.js';
 import type { Inventory, Observation } from './inventory.js';
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
@@ -64,17 +65,21 @@ const str = (a: readonly KeyValue[] | null | undefined, k: string): string | und
  * span it sits under. Nothing here keeps a reference to the spans.
  */
 export class Deriver {
-  private readonly owners = new Map<string, Owner>();
+  private readonly owners: BoundedMap<string, Owner>;
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
-  private readonly agentByPid = new Map<number, Entity>();
+  private readonly agentByPid: BoundedMap<number, Entity>;
   private readonly environRead = new Set<number>();
   /** Processes found by shadow-AI signatures, by pid (bounded like owners). */
-  private readonly shadowByPid = new Map<number, Shadow>();
+  private readonly shadowByPid: BoundedMap<number, Shadow>;
 
   constructor(
     private readonly inventory: Inventory,
     private readonly options: DeriveOptions,
-  ) {}
+  ) {
+    this.owners = new BoundedMap(options.maxOwners);
+    this.agentByPid = new BoundedMap(options.maxOwners);
+    this.shadowByPid = new BoundedMap(options.maxOwners);
+  }
 
   consume(data: TracesData): void {
     const kernel: { rs: ResourceSpans; span: Span; facts: KernelSpanFacts }[] = [];
@@ -127,7 +132,6 @@ export class Deriver {
   private remember(span: Span, owner: Owner): void {
     const id = spanIds(span).spanId;
     this.owners.set(id, owner);
-    if (this.owners.size > this.options.maxOwners) this.owners.delete(this.owners.keys().next().value!);
   }
 
   /** The agent (a workload exporting GenAI spans) and the infrastructure it runs on. */
@@ -151,7 +155,6 @@ export class Deriver {
     const pid = Number(findAttr(r, ATTR.processPid) ?? 0);
     if (pid > 0) {
       this.agentByPid.set(pid, agent);
-      if (this.agentByPid.size > this.options.maxOwners) this.agentByPid.delete(this.agentByPid.keys().next().value!);
       this.apiKeyNames(pid, agent, span);
       // The process the sensor found as shadow AI now exports its own telemetry: it is instrumented after all.
       const shadow = this.shadowByPid.get(pid);
@@ -322,7 +325,6 @@ export class Deriver {
       if (!sh) {
         sh = {};
         this.shadowByPid.set(pid, sh);
-        if (this.shadowByPid.size > this.options.maxOwners) this.shadowByPid.delete(this.shadowByPid.keys().next().value!);
       }
       const exe = str(r, ATTR.processExecutablePath) ?? k.executable ?? str(r, ATTR.processExecutableName) ?? 'unknown';
       const args = findAttr(r, ATTR.processCommandArgs);
