@@ -1,3 +1,4 @@
+import { BoundedMap } from '../bounded-map.js';
 import type { Deviation } from './deviation.js';
 
 export interface LimiterConfig {
@@ -34,13 +35,16 @@ interface Bucket {
  * emitted for that key carries the suppressed repeats in `aibom.deviation.count`.
  */
 export class DeviationLimiter {
-  private readonly seen = new Map<string, Seen>();
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly seen: BoundedMap<string, Seen>;
+  private readonly buckets: BoundedMap<string, Bucket>;
 
   constructor(
     private readonly config: LimiterConfig = DEFAULT_LIMITER,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.seen = new BoundedMap(config.maxKeys);
+    this.buckets = new BoundedMap(config.maxKeys);
+  }
 
   check(d: Deviation): Verdict {
     const t = this.now();
@@ -53,21 +57,21 @@ export class DeviationLimiter {
     }
     const bucketKey = `${d.rule.id}\0${component}`;
     let b = this.buckets.get(bucketKey);
-    if (!b || t - b.windowStartMs >= 60_000) b = remember(this.buckets, bucketKey, { windowStartMs: t, emitted: 0 }, this.config.maxKeys);
+    if (!b || t - b.windowStartMs >= 60_000) b = remember(this.buckets, bucketKey, { windowStartMs: t, emitted: 0 });
     if (b.emitted >= this.config.maxPerMinute) {
       if (s) s.suppressed++;
       return { emit: false, reason: 'rate_limited' };
     }
     b.emitted++;
     const count = 1 + (s?.suppressed ?? 0);
-    remember(this.seen, key, { lastEmitMs: t, suppressed: 0 }, this.config.maxKeys);
+    remember(this.seen, key, { lastEmitMs: t, suppressed: 0 });
     return { emit: true, count };
   }
 }
 
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): V {
+/** Sets `key` as the newest entry (so the least recently emitted keys go first). */
+function remember<V>(map: BoundedMap<string, V>, key: string, value: V): V {
   map.delete(key);
   map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value!);
   return value;
 }

@@ -1,3 +1,5 @@
+import { BoundedMap } from '../../pipeline/bounded-map.js';
+
 /** What correlation remembers of a process, learned from the kernel events' resources. */
 export interface ProcessInfo {
   ppid: number;
@@ -6,9 +8,11 @@ export interface ProcessInfo {
 
 /** pid -> parent, bounded; the least recently updated process is forgotten first. */
 export class ProcessTable {
-  private readonly procs = new Map<number, ProcessInfo>();
+  private readonly procs: BoundedMap<number, ProcessInfo>;
 
-  constructor(private readonly max: number) {}
+  constructor(max: number) {
+    this.procs = new BoundedMap(max);
+  }
 
   get size(): number {
     return this.procs.size;
@@ -21,7 +25,6 @@ export class ProcessTable {
     if (known && known.ppid === ppid && known.comm === comm) return false;
     this.procs.delete(pid);
     this.procs.set(pid, { ppid: ppid || known?.ppid || 0, comm: comm || known?.comm || '' });
-    if (this.procs.size > this.max) this.procs.delete(this.procs.keys().next().value!);
     return true;
   }
 

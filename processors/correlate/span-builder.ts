@@ -7,6 +7,7 @@ import { foldedName, type Fold, type Folder } from './fold.js';
 import type { KernelEvent } from './kernel-event.js';
 import type { CorrelationKey } from './matcher.js';
 import type { SpanRef } from './span-index.js';
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 /** A kernel event and where it goes; `parent` undefined = no span caused it (process activity). */
 export interface Assignment {
@@ -56,19 +57,6 @@ function randomId(bytes: 8 | 16): string {
   return hex;
 }
 
-/** A bounded map: the oldest entry goes first. */
-class Remembered<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
-  get(k: string): V | undefined {
-    return this.map.get(k);
-  }
-  set(k: string, v: V): void {
-    this.map.set(k, v);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
-  }
-}
-
 function basename(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
@@ -98,8 +86,8 @@ const nanos = (ev: KernelEvent) => int64ToBigInt(ev.record.timeUnixNano);
  * Unmatched events get one root per process and window.
  */
 export class SpanBuilder {
-  private readonly processSpans: Remembered<string>;
-  private readonly activityRoots: Remembered<Context>;
+  private readonly processSpans: BoundedMap<string, string>;
+  private readonly activityRoots: BoundedMap<string, Context>;
   private readonly madeNow = new Map<string, Span>();
 
   constructor(
@@ -108,8 +96,8 @@ export class SpanBuilder {
     private readonly folder: Folder,
     private readonly scopeVersion: string,
   ) {
-    this.processSpans = new Remembered(remember);
-    this.activityRoots = new Remembered(remember);
+    this.processSpans = new BoundedMap(remember);
+    this.activityRoots = new BoundedMap(remember);
   }
 
   build(assignments: readonly Assignment[]): { data: TracesData; spans: number } {

@@ -1,14 +1,18 @@
+import { BoundedMap } from '../../pipeline/bounded-map.js';
+
 /**
  * A bounded map from pid to what was learned about that process, with a time to live: pids get
  * reused and processes end, so an entry older than `ttlMs` is read again. Least recently used first out.
  */
 export class PidCache<V> {
-  private readonly map = new Map<number, { value: V; expiresAt: number }>();
+  private readonly map: BoundedMap<number, { value: V; expiresAt: number }>;
 
   constructor(
-    private readonly max: number,
+    max: number,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.map = new BoundedMap(max);
+  }
 
   get size(): number {
     return this.map.size;
@@ -25,7 +29,6 @@ export class PidCache<V> {
 
   set(pid: number, value: V, now: number): void {
     this.map.delete(pid);
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
     this.map.set(pid, { value, expiresAt: now + this.ttlMs });
   }
 

@@ -3,6 +3,7 @@
 // stays here is the receiver's cache, keyed by cgroup id because every event carries it.
 
 import { NO_CONTAINER, readContainerInfo, type ContainerInfo } from '../../pipeline/process-identity.js';
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 export { parseCgroupFile, parseCgroupPath, podFromEnviron } from '../../pipeline/process-identity.js';
 export type { ContainerInfo } from '../../pipeline/process-identity.js';
@@ -16,7 +17,7 @@ export interface ContainerResolver {
 export function createContainerResolver(opts: { maxEntries?: number; procRoot?: string } = {}): ContainerResolver {
   const max = opts.maxEntries ?? 4096;
   const proc = opts.procRoot ?? '/proc';
-  const cache = new Map<bigint, ContainerInfo>();
+  const cache = new BoundedMap<bigint, ContainerInfo>(max);
   return {
     get size() {
       return cache.size;
@@ -27,7 +28,6 @@ export function createContainerResolver(opts: { maxEntries?: number; procRoot?: 
       // The process is gone (or /proc is not ours): unknown, not cached, the next event of the cgroup retries.
       const info = readContainerInfo(pid, proc);
       if (!info) return NO_CONTAINER;
-      if (cache.size >= max) cache.delete(cache.keys().next().value as bigint);
       cache.set(cgroupId, info.containerId || info.podUid ? info : NO_CONTAINER);
       return cache.get(cgroupId)!;
     },

@@ -16,6 +16,7 @@ import type { ContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
 import { CONSTANTS as C } from './layout.js';
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 export const SEVERITY_WARN = 13;
 
@@ -112,8 +113,8 @@ export class LogsBuilder {
   private groups = new Map<string, Group>();
   private list: ResourceLogs[] = [];
   private n = 0;
-  private readonly execInfo = new Map<number, ExecInfo>();
-  private readonly primed = new Map<number, ExecInfo>();
+  private readonly execInfo: BoundedMap<number, ExecInfo>;
+  private readonly primed = new BoundedMap<number, ExecInfo>(PRIMED_MAX);
   private readonly host: string;
   /** `host.id`: the machine-id, as the agents' SDKs report it. */
   private readonly hostId = readMachineId();
@@ -122,6 +123,7 @@ export class LogsBuilder {
   constructor(private readonly opts: ConverterOptions) {
     this.host = opts.hostName ?? hostname();
     this.readProc = opts.readProc ?? true;
+    this.execInfo = new BoundedMap(opts.processCacheSize);
   }
 
   get count(): number {
@@ -151,7 +153,6 @@ export class LogsBuilder {
     const info: ExecInfo = { generation: 0 };
     readProcInfo(pid, info);
     this.primed.set(pid, info);
-    if (this.primed.size > PRIMED_MAX) this.primed.delete(this.primed.keys().next().value as number);
   }
 
   private touch(pid: number, isExec: boolean): ExecInfo {
@@ -170,7 +171,6 @@ export class LogsBuilder {
       this.primed.delete(pid);
     }
     this.execInfo.set(pid, info);
-    if (this.execInfo.size > this.opts.processCacheSize) this.execInfo.delete(this.execInfo.keys().next().value as number);
     return info;
   }
 

@@ -9,6 +9,7 @@ import type { KeyValue } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { nsToLong } from './convert.js';
 import type { MonitorRecord } from './frame-decoder.js';
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 /** Why a process is watched. */
 export type CoverageReason = 'env_marker' | 'comm' | 'pid' | 'discovered' | 'inherited' | 'shadow';
@@ -36,11 +37,13 @@ function coverage(reason: CoverageReason, partialReason: PartialReason | undefin
 }
 
 export class CoverageTable {
-  private readonly byPid = new Map<number, Coverage>();
+  private readonly byPid: BoundedMap<number, Coverage>;
   /** Pids the receiver asked the sensor to watch because their telemetry arrived. */
   private readonly announced = new Set<number>();
 
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number) {
+    this.byPid = new BoundedMap(max);
+  }
 
   get size(): number {
     return this.byPid.size;
@@ -102,6 +105,5 @@ export class CoverageTable {
   private set(pid: number, c: Coverage): void {
     this.byPid.delete(pid);
     this.byPid.set(pid, c);
-    if (this.byPid.size > this.max) this.byPid.delete(this.byPid.keys().next().value as number);
   }
 }

@@ -15,6 +15,7 @@ import type { GrpcConfig } from './config.js';
 import { DEFAULT_RETRY_AFTER_MS, type Intake, within } from './intake.js';
 import { encodeRpcStatus, GrpcCode } from '../../pipeline/otlp/rpc-status.js';
 import { loadTls } from './tls.js';
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 const SIGNALS: readonly Signal[] = ['traces', 'logs'];
 /** Distinct peers (connections) remembered; the oldest is forgotten first. */
@@ -62,7 +63,7 @@ export class OtlpGrpcServer {
   private server: Server | undefined;
   private stopping = false;
   private port = 0;
-  private readonly clients = new Map<string, ClientInfo>();
+  private readonly clients = new BoundedMap<string, ClientInfo>(MAX_CLIENTS);
   address = '';
 
   constructor(
@@ -135,7 +136,6 @@ export class OtlpGrpcServer {
     if (info) return info;
     info = { transport: 'grpc', peer: parsePeer(peer), localPort: this.port };
     this.clients.set(peer, info);
-    if (this.clients.size > MAX_CLIENTS) this.clients.delete(this.clients.keys().next().value!);
     return info;
   }
 
