@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { BoundedMap } from './bounded-map.js';
 
 describe('BoundedMap', () => {
-  test('keeps the newest max keys in insertion order, like a Map that drops its first key', () => {
+  test('keeps the newest max keys in insertion order, like a Map that drops its first key, and says which it dropped', () => {
     const m = new BoundedMap<number, string>(3);
     const ref = new Map<number, string>();
     let seed = 7;
@@ -11,9 +11,16 @@ describe('BoundedMap', () => {
       const k = rnd();
       const op = rnd();
       if (op < 6) {
-        m.set(k, `v${i}`);
+        const evicted: [number, string][] = [];
+        m.set(k, `v${i}`, (key, value) => evicted.push([key, value]));
         ref.set(k, `v${i}`);
-        if (ref.size > 3) ref.delete(ref.keys().next().value!);
+        const expected: [number, string][] = [];
+        if (ref.size > 3) {
+          const oldest = ref.keys().next().value!;
+          expected.push([oldest, ref.get(oldest)!]);
+          ref.delete(oldest);
+        }
+        expect(evicted).toEqual(expected);
       } else if (op < 8) {
         expect(m.delete(k)).toBe(ref.delete(k));
       } else if (op === 8) {

@@ -26,10 +26,13 @@ export class BoundedMap<K, V> {
     return this.map.has(key);
   }
 
-  /** Sets `key`; a key already present keeps its place in the insertion order (as in a Map). */
-  set(key: K, value: V): this {
+  /**
+   * Sets `key`; a key already present keeps its place in the insertion order (as in a Map). `evicted`
+   * gets what the bound pushed out, after it left the map.
+   */
+  set(key: K, value: V, evicted?: (key: K, value: V) => void): this {
     this.map.set(key, value);
-    while (this.map.size > this.max) this.evictOldest();
+    while (this.map.size > this.max) this.evictOldest(evicted);
     return this;
   }
 
@@ -40,10 +43,6 @@ export class BoundedMap<K, V> {
   clear(): void {
     this.map.clear();
     this.oldest = undefined;
-  }
-
-  keys(): IterableIterator<K> {
-    return this.map.keys();
   }
 
   values(): IterableIterator<V> {
@@ -58,11 +57,14 @@ export class BoundedMap<K, V> {
     return this.map.entries();
   }
 
-  private evictOldest(): void {
+  private evictOldest(evicted: ((key: K, value: V) => void) | undefined): void {
     // Every key this iterator yielded was deleted here, so while the map is not empty it has one more
     // to give; a finished iterator (the map was emptied and refilled) is replaced.
     let next = (this.oldest ??= this.map.keys()).next();
     if (next.done) next = (this.oldest = this.map.keys()).next();
-    this.map.delete(next.value as K);
+    const key = next.value as K;
+    const value = this.map.get(key) as V;
+    this.map.delete(key);
+    evicted?.(key, value);
   }
 }

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 import { findAttr } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
@@ -7,7 +8,6 @@ import { int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
 import type { Entity, EntityAttributes } from './entity.js';
 import type { Inventory, Observation } from './inventory.js';
-import { BoundedMap } from '../../pipeline/bounded-map.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';

@@ -1,3 +1,4 @@
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 import type { Int64 } from '../../pipeline/otlp/types.js';
 import type { ComponentOf } from './facts.js';
 import { nsCompare, type SpanRecord } from './span-record.js';
@@ -66,16 +67,12 @@ export interface TraceBufferLimits {
  * forgotten) and `maxSpansPerTrace` (more are refused and counted by the caller).
  */
 export class TraceBuffer {
-  private readonly traces = new Map<string, OpenTrace>();
-  /**
-   * Where the bound takes the oldest trace from. A Map keeps deleted entries as holes until it is
-   * rehashed, so a new iterator per eviction walks past every trace pushed out since (~2 µs per new
-   * trace at 4096 open); this one stays just past the last trace it gave, and every trace still open
-   * lies after it (traces are added, and moved on arrival, at the end).
-   */
-  private oldest: Iterator<OpenTrace> | undefined = undefined;
+  /** The oldest arrival first: traces are added, and moved on arrival, at the end. */
+  private readonly traces: BoundedMap<string, OpenTrace>;
 
-  constructor(private readonly limits: TraceBufferLimits) {}
+  constructor(private readonly limits: TraceBufferLimits) {
+    this.traces = new BoundedMap(limits.maxTraces);
+  }
 
   get size(): number {
     return this.traces.size;
@@ -85,12 +82,7 @@ export class TraceBuffer {
   add(traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void): boolean {
     const t = this.traces.get(traceId);
     if (!t) {
-      this.traces.set(traceId, new OpenTrace(traceId, r, nowMs));
-      if (this.traces.size > this.limits.maxTraces) {
-        const oldest = this.takeOldest();
-        this.traces.delete(oldest.traceId);
-        evict(oldest);
-      }
+      this.traces.set(traceId, new OpenTrace(traceId, r, nowMs), (_, oldest) => evict(oldest));
       return true;
     }
     if (t.records.length >= this.limits.maxSpansPerTrace) return false;
@@ -107,13 +99,6 @@ export class TraceBuffer {
   promptKnown(traceId: string, start: Int64): boolean {
     const p = this.traces.get(traceId)?.prompt;
     return p !== undefined && nsCompare(p.start, start) <= 0;
-  }
-
-  private takeOldest(): OpenTrace {
-    let next = this.oldest?.next();
-    // A finished iterator stays finished: start again from the front.
-    if (!next || next.done) next = (this.oldest = this.traces.values()).next();
-    return next.value as OpenTrace;
   }
 
   /** Traces quiet for `settleMs` with spans to evaluate; forgets those quiet for `ttlMs`. */

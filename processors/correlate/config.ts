@@ -44,10 +44,10 @@ export function createDefaultConfig(): CorrelateConfig {
   };
 }
 
-/** Reads the user's section over the defaults. The caller calls `section.done()`. */
 /** Beyond it the next operation's span would take the events of the one before. */
 const MAX_CLOCK_SKEW_MS = 1000;
 
+/** Reads the user's section over the defaults. The caller calls `section.done()`. */
 export function readConfig(section: Section): CorrelateConfig {
   const d = createDefaultConfig();
   const c: CorrelateConfig = {

@@ -1,6 +1,6 @@
 import type { KernelEvent } from './kernel-event.js';
 import type { ProcessTable } from './process-table.js';
-import type { SpanIndex } from './span-index.js';
+import { NONE, type SpanIndex } from './span-index.js';
 
 /** Which correlation key placed an event, strongest first (recorded as `aibom.correlation.key`). */
 export type CorrelationKey = 'traceparent' | 'mcp_meta' | 'socket_tuple' | 'pid_time' | 'process_tree';
@@ -16,8 +16,6 @@ export interface MatchContext {
   processes: ProcessTable;
   toleranceUs: number;
 }
-
-const NONE = -1;
 
 const LOOPBACK_NAMES = new Set(['localhost', 'ip6-localhost', '127.0.0.1', '::1']);
 

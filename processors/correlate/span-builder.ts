@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
@@ -7,7 +8,6 @@ import { foldedName, type Fold, type Folder } from './fold.js';
 import type { KernelEvent } from './kernel-event.js';
 import type { CorrelationKey } from './matcher.js';
 import type { SpanRef } from './span-index.js';
-import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 /** A kernel event and where it goes; `parent` undefined = no span caused it (process activity). */
 export interface Assignment {

@@ -28,7 +28,8 @@ export interface ResourceFacts {
 /** Kinds that name the operation a kernel event served; outer kinds (agent, chain, http) only frame it. */
 const SEMANTIC: ReadonlySet<CanonicalKind> = new Set(['llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
 
-const NONE = -1;
+/** No row: what the lookups return when no span matches. */
+export const NONE = -1;
 const SEMANTIC_BIT = 1;
 const CONNECTION_PID_BIT = 2;
 /** The span's ids are not 16 + 8 bytes: kept as hex beside the row (never named by a traceparent). */

@@ -20,8 +20,8 @@ const FAKE_PROC = fileURLToPath(new URL('./testdata/proc', import.meta.url));
 const DOCKER_ID = 'd2f1c5e4b3a29180d2f1c5e4b3a29180d2f1c5e4b3a29180d2f1c5e4b3a29180';
 const CONTAINERD_ID = '7c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d';
 const CRIO_ID = '0b9a8c7d6e5f40312b9a8c7d6e5f40312b9a8c7d6e5f40312b9a8c7d6e5f4031';
-const HOST_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 const CGROUPFS_ID = '5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f';
+const HOST_ID = 'c0ffee00c0ffee00c0ffee00c0ffee00';
 
 const resource = (r: Record<string, AttributeValue | undefined>): Resource => ({ attributes: attrs(r) });
 const read = (r: Resource) => Object.fromEntries((r.attributes ?? []).map((kv) => [kv.key, findAttr([kv], kv.key)]));

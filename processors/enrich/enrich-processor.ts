@@ -1,11 +1,11 @@
 import { hostname as osHostname } from 'node:os';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, type Consumer, type Consumers } from '../../pipeline/consumer.js';
+import { addHostId, readMachineId } from '../../pipeline/machine-id.js';
 import { attr, findAttr } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Resource, Signal, TracesData } from '../../pipeline/otlp/types.js';
 import { environVar, mismatch, readContainerInfo, readEnviron, type ContainerInfo } from '../../pipeline/process-identity.js';
 import { redactCommandLine } from '../../pipeline/redact.js';
-import { addHostId, readMachineId } from '../../pipeline/machine-id.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import type { EnrichConfig } from './config.js';
 import { PidCache } from './pid-cache.js';
@@ -43,8 +43,8 @@ export interface EnrichOptions {
   now?: () => number;
   /** This host's name, as an SDK's host detector reports it (os.hostname()). */
   hostname?: string;
-  /** This host's `host.id` (default: the machine-id, `pipeline/machine-id.ts`); null: none to add. */
-  hostId?: string | null;
+  /** This host's `host.id` (default: the machine-id, `pipeline/machine-id.ts`). */
+  hostId?: string;
 }
 
 /**
@@ -77,7 +77,7 @@ export class EnrichProcessor implements Component, Consumers {
     this.cache = new PidCache(config.cacheSize, config.cacheTtlMs);
     this.now = options.now ?? Date.now;
     this.hostname = options.hostname ?? osHostname();
-    this.hostId = options.hostId === undefined ? readMachineId() : (options.hostId ?? undefined);
+    this.hostId = options.hostId ?? readMachineId();
     const m = settings.metrics;
     this.enriched =
       (m.registry.getSingleMetric('aibom_enrich_enriched_resources_total') as ReturnType<typeof m.counter> | undefined) ??

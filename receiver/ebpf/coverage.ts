@@ -5,11 +5,11 @@
 // read as resource attributes of every kernel record. Bounded: entries go when the process exits, and
 // beyond `max` the oldest.
 
+import { BoundedMap } from '../../pipeline/bounded-map.js';
 import type { KeyValue } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { nsToLong } from './convert.js';
 import type { MonitorRecord } from './frame-decoder.js';
-import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 /** Why a process is watched. */
 export type CoverageReason = 'env_marker' | 'comm' | 'pid' | 'discovered' | 'inherited' | 'shadow';
