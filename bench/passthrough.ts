@@ -7,6 +7,7 @@
  *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
  *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR] [--pipeline batch|default]
  *     [--baseline-main OTHER/dist/pipeline/cli/main.js] [--shape llm|agent] [--exporter otlp|file]
+ *     [--launcher bin|node]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
  * generator and the sink (Go, .tools/bin/otlpbench, both GOMAXPROCS=1) share CPU 0. The sink counts
@@ -18,9 +19,9 @@
  * the last is answered): max spans/s and CPU; then peak RSS (VmHWM) over both phases.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { defaultConfigPath } from '../pipeline/package-root.js';
@@ -52,6 +53,10 @@ const { values } = parseArgs({
     // (basic) and `file` (OTLP/JSON lines in the run's temporary directory, rotated at 64 MB, one
     // backup kept), as the product runs; the sink still counts the spans.
     exporter: { type: 'string', default: 'otlp' },
+    // bin: ours (and a --baseline-main build that has one) started through bin/aibom-collector, as
+    // users start it (its malloc and heap settings; --node-args and --cpu-prof go in NODE_OPTIONS);
+    // node: `node [--node-args] main.js`, without the launcher's settings.
+    launcher: { type: 'string', default: 'bin' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -62,6 +67,7 @@ const CONCURRENCY = Number(values.concurrency);
 const SHAPE = values.shape!;
 if (SHAPE !== 'llm' && SHAPE !== 'agent') throw new Error(`--shape: llm or agent, got ${SHAPE}`);
 const NODE_ARGS = values['node-args']!.split(/\s+/).filter(Boolean);
+if (values.launcher !== 'bin' && values.launcher !== 'node') throw new Error(`--launcher: bin or node, got ${values.launcher}`);
 const HARNESS_CPU = '0';
 const COLLECTOR_CPU = '1';
 
@@ -238,7 +244,7 @@ try {
   await waitListening(sink, 'sink');
   console.log(
     `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC${values.exporter === 'file' ? ' (ours also debug + file)' : ''}; ${SPANS} spans/request (${SHAPE === 'llm' ? 'LLM client spans, each its own trace: 10 attributes + 1 event each' : 'agent runs: traces of 10 root/LLM/tool/HTTP/MCP spans'}; fresh trace ids every request); collector on CPU ${COLLECTOR_CPU}, ` +
-      `Go load generator + sink on CPU ${HARNESS_CPU}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
+      `Go load generator + sink on CPU ${HARNESS_CPU}; ours started ${values.launcher === 'bin' ? 'through bin/aibom-collector' : 'as node main.js'}${NODE_ARGS.length ? ` (${NODE_ARGS.join(' ')})` : ''}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
   console.log(`harness alone (load -> sink, ${CONCURRENCY} senders, CPU ${HARNESS_CPU} only): ${fmt(alone.spansPerSec)} spans/s; meanwhile CPU ${COLLECTOR_CPU} was ${fmt(alone.otherPct, 0)}% busy with other processes`);
@@ -247,8 +253,13 @@ try {
     measure(label, sink, (inPort, dir) => {
       const cfg = join(dir, 'c.yaml');
       writeFileSync(cfg, collectorConfig(inPort, sinkPort, '  admin: { endpoint: "" }\n  telemetry: { logs: { level: warn } }\n', PROCESSORS, exportersOf(dir)));
-      const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : [];
-      return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...NODE_ARGS, ...prof, main, 'run', '--config', cfg], { env: { ...process.env, AIBOM_DATA_DIR: join(dir, 'data') } });
+      const nodeArgs = [...NODE_ARGS, ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [])];
+      const env = { ...process.env, AIBOM_DATA_DIR: join(dir, 'data') };
+      const bin = join(dirname(main), '..', '..', '..', 'bin', 'aibom-collector');
+      if (values.launcher === 'bin' && existsSync(bin)) {
+        return new Proc('taskset', ['-c', COLLECTOR_CPU, bin, 'run', '--config', cfg], { env: { ...env, NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...nodeArgs].join(' ').trim() } });
+      }
+      return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...nodeArgs, main, 'run', '--config', cfg], { env });
     });
   if (values.only !== 'jaeger') {
     if (values['baseline-main']) results.push(await ours('baseline build', values['baseline-main']));

@@ -14,7 +14,8 @@ import { packageRoot } from '../pipeline/package-root.js';
  */
 export const ROOT = packageRoot();
 export const APPS = join(ROOT, 'test', 'apps');
-const MAIN = join(ROOT, 'dist', 'pipeline', 'cli', 'main.js');
+// The launcher users start (package.json "bin"), which runs dist/pipeline/cli/main.js.
+const LAUNCHER = join(ROOT, 'bin', 'aibom-collector');
 
 export interface Proc {
   child: ChildProcess;
@@ -93,7 +94,7 @@ export interface Collector {
 export async function startCollector(dataDir: string, jaegerEndpoint?: string): Promise<Collector> {
   const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
   const env = { AIBOM_DATA_DIR: dataDir, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}` };
-  const args = [MAIN, 'run'];
+  const args = ['run'];
   if (jaegerEndpoint) {
     const doc = parse(readFileSync(join(ROOT, 'otel-config', 'default.yaml'), 'utf8')) as { exporters: Record<string, unknown>; service: { pipelines: { traces: { exporters: string[] } } } };
     doc.exporters['otlp/jaeger'] = { endpoint: jaegerEndpoint, tls: { insecure: true } };
@@ -103,7 +104,7 @@ export async function startCollector(dataDir: string, jaegerEndpoint?: string): 
     writeFileSync(file, stringify(doc));
     args.push('--config', file);
   }
-  const proc = start(process.execPath, args, env);
+  const proc = start(LAUNCHER, args, env);
   const adminUrl = `http://127.0.0.1:${admin}`;
   await waitFor('the collector to be ready', async () => {
     if (!running(proc)) throw new Error(`aibom-collector exited\n${proc.out.slice(-3000)}`);

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, freePorts } from './ports.js';
 import { Proc, waitFor } from './process.js';
-import { collectorMain } from './tools.js';
+import { collectorLauncher } from './tools.js';
 
-/** The built aibom-collector CLI running a config, as a user runs it. */
+/** The built aibom-collector CLI running a config, as a user runs it (through its launcher). */
 export class Collector {
   private constructor(
     readonly proc: Proc,
@@ -42,7 +42,7 @@ export class Collector {
 
   /** `configPath` undefined: `run` with no --config, the embedded default. */
   static async startWith(configPath: string | undefined, adminUrl: string, env: NodeJS.ProcessEnv = {}): Promise<Collector> {
-    const proc = new Proc(process.execPath, [collectorMain(), 'run', ...(configPath ? ['--config', configPath] : [])], { env: { ...process.env, ...env } });
+    const proc = new Proc(collectorLauncher(), ['run', ...(configPath ? ['--config', configPath] : [])], { env: { ...process.env, ...env } });
     const c = new Collector(proc, adminUrl, configPath, env);
     await waitFor(`collector readiness\n${proc.tail()}`, async () => {
       if (!proc.running) throw new Error(`collector exited with ${proc.child.exitCode}\n${proc.tail()}`);

@@ -22,3 +22,5 @@ export function requireTool(envVar: string, defaultPath: string): string {
 
 export const jaegerBin = () => requireTool('JAEGER_BIN', '.tools/bin/jaeger');
 export const collectorMain = () => join(ROOT, 'dist', 'pipeline', 'cli', 'main.js');
+/** The launcher users start (package.json "bin"): the built CLI with its malloc and heap settings. */
+export const collectorLauncher = () => join(ROOT, 'bin', 'aibom-collector');
