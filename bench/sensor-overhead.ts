@@ -32,10 +32,13 @@ import { ConfigErrors, Section } from '../pipeline/config/section.js';
 import { createHost } from '../pipeline/host.js';
 import type { LogsData } from '../pipeline/otlp/types.js';
 import { Metrics } from '../pipeline/telemetry/metrics.js';
-import { readConfig } from '../receiver/ebpf/config.js';
+import { DEFAULT_BATCH_TIMEOUT_MS, DEFAULT_POLL_INTERVAL_MS, readConfig } from '../receiver/ebpf/config.js';
 import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
 import type { SensorRecord, StatsRecord } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
+
+// Long enough for the sensor's last poll and the receiver's last batch to be done and counted.
+const DRAIN_MS = DEFAULT_POLL_INTERVAL_MS + DEFAULT_BATCH_TIMEOUT_MS + 100;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SENSOR = process.env.AIBOM_SENSOR ?? path.join(root, 'bpf/.output/aibom-sensor');
@@ -318,7 +321,7 @@ async function throughput(): Promise<void> {
     const t0 = performance.now();
     const n = rate ? rate * secs : 600_000;
     const st = await storm(['opend', String(n), path.join(dir, 'tp-'), String(rate)], 0);
-    await sleep(300); // the last poll + batch
+    await sleep(DRAIN_MS);
     const c = await rcv.request('stats');
     const el = (performance.now() - t0) / 1000;
     const s1 = cpuOf(rcv.sensorPid);
@@ -363,7 +366,7 @@ async function stormOverhead(rounds: number, onlyUnmonitored = false): Promise<v
         const before = await rcv.request('stats');
         const c0 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
         const r = await storm(args);
-        await sleep(300);
+        await sleep(DRAIN_MS);
         const c1 = cpuOf(rcv.sensorPid) + cpuOf(rcv.proc.pid!);
         const after = await rcv.request('stats');
         await rcv.request('stop');
@@ -439,7 +442,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
       rcvRss = Math.max(rcvRss, rssKb(rcv.proc.pid!));
     }, 100);
     const r = await runAgent();
-    await sleep(300);
+    await sleep(DRAIN_MS);
     const c1 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
     const first = await rcv.request('stats');
     // The same run again with the receiver warm (its code compiled and optimised by the first run), as for
@@ -447,7 +450,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     const c2 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
     const rw = await runAgent();
     clearInterval(t);
-    await sleep(300);
+    await sleep(DRAIN_MS);
     const c3 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
     const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
     const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
