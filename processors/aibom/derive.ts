@@ -9,6 +9,7 @@ import { spanIds } from '../../pipeline/otlp/span-view.js';
 import type { Entity, EntityAttributes } from './entity.js';
 import type { Inventory, Observation } from './inventory.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
+import { SpanOwners } from './span-owners.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
 
@@ -65,7 +66,7 @@ const str = (a: readonly KeyValue[] | null | undefined, k: string): string | und
  * span it sits under. Nothing here keeps a reference to the spans.
  */
 export class Deriver {
-  private readonly owners: BoundedMap<string, Owner>;
+  private readonly owners: SpanOwners<Owner>;
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
   private readonly agentByPid: BoundedMap<number, Entity>;
   private readonly environRead = new Set<number>();
@@ -76,7 +77,7 @@ export class Deriver {
     private readonly inventory: Inventory,
     private readonly options: DeriveOptions,
   ) {
-    this.owners = new BoundedMap(options.maxOwners);
+    this.owners = new SpanOwners(options.maxOwners);
     this.agentByPid = new BoundedMap(options.maxOwners);
     this.shadowByPid = new BoundedMap(options.maxOwners);
   }
@@ -130,8 +131,7 @@ export class Deriver {
   }
 
   private remember(span: Span, owner: Owner): void {
-    const id = spanIds(span).spanId;
-    this.owners.set(id, owner);
+    this.owners.set(span.spanId, owner);
   }
 
   /** The agent (a workload exporting GenAI spans) and the infrastructure it runs on. */
@@ -264,7 +264,7 @@ export class Deriver {
   }
 
   private kernelSpan(rs: ResourceSpans, span: Span, k: KernelSpanFacts): void {
-    const parent = this.owners.get(spanIds(span).parentSpanId);
+    const parent = this.owners.get(span.parentSpanId);
     const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
     const agent = parent?.agent ?? this.agentByPid.get(pid);
     const actor = parent?.implementer ?? parent?.tool ?? parent?.model ?? agent;
@@ -280,7 +280,7 @@ export class Deriver {
       case 'process':
         this.processSpan(span, k, parent, agent);
         if (partialCoverage && k.pid === pid) {
-          const implementer = this.owners.get(spanIds(span).spanId)?.implementer;
+          const implementer = this.owners.get(span.spanId)?.implementer;
           if (implementer) this.inventory.annotate(implementer.id, partialCoverage);
         }
         return;
