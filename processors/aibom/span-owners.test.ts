@@ -23,7 +23,7 @@ describe('SpanOwners', () => {
       const universe = max * 3;
       for (let step = 0; step < 8_000; step++) {
         const n = random(universe);
-        const key = id(n % 97, Math.floor(n / 97));
+        const key = id((n % 97) + 1, Math.floor(n / 97));
         const hex = key.toString('hex');
         if (random(3) === 0) {
           expect(owners.get(key)).toBe(model.get(hex));
@@ -34,7 +34,7 @@ describe('SpanOwners', () => {
         model.set(hex, step);
         expect(owners.size).toBe(model.size);
       }
-      for (let n = 0; n < universe; n++) expect(owners.get(id(n % 97, Math.floor(n / 97)))).toBe(model.get(id(n % 97, Math.floor(n / 97)).toString('hex')));
+      for (let n = 0; n < universe; n++) expect(owners.get(id((n % 97) + 1, Math.floor(n / 97)))).toBe(model.get(id((n % 97) + 1, Math.floor(n / 97)).toString('hex')));
     }
   });
 
@@ -46,12 +46,14 @@ describe('SpanOwners', () => {
     for (let n = 9001; n <= 10_000; n++) expect(owners.get(id(n, n * 7))).toBe(n);
   });
 
-  it('does not remember ids that are not 8 bytes', () => {
+  it('does not remember ids that are not 8 bytes or all zero', () => {
     const owners = new SpanOwners<string>(4);
+    owners.set(Buffer.alloc(8), 'zero');
     owners.set(Buffer.alloc(0), 'empty');
     owners.set(Buffer.alloc(16, 1), 'long');
     owners.set(undefined, 'none');
     expect(owners.size).toBe(0);
+    expect(owners.get(Buffer.alloc(8))).toBeUndefined();
     expect(owners.get(Buffer.alloc(0))).toBeUndefined();
     expect(owners.get(Buffer.alloc(16, 1))).toBeUndefined();
   });

@@ -6,13 +6,14 @@ import { randomInt } from 'node:crypto';
  * addressing with linear probing, insertion order in a ring), so remembering a span makes no hex
  * string and no Map entry: with a new span id on every span, a Map of hex ids and its evictions were
  * most of this processor's per-span cost. The hash is seeded per process, so ids a sender chooses
- * cannot pile up in one probe run. Ids that are not 8 bytes (invalid in OTLP) are not remembered.
+ * cannot pile up in one probe run. Both words of a slot sit side by side and an all-zero id marks a
+ * free slot, so a probe reads one cache line. Ids that are not 8 bytes or all zero (both invalid in
+ * OTLP) are not remembered.
  */
 export class SpanOwners<V> {
   private readonly mask: number;
-  private readonly lo: Int32Array;
-  private readonly hi: Int32Array;
-  /** undefined: a free slot. */
+  /** Slot i's id is keys[2i], keys[2i + 1]; 0, 0: a free slot. */
+  private readonly keys: Int32Array;
   private readonly values: (V | undefined)[];
   /** Ids in insertion order, oldest at `head`. */
   private readonly ringLo: Int32Array;
@@ -28,8 +29,7 @@ export class SpanOwners<V> {
     let slots = 2;
     while (slots < 2 * max) slots *= 2;
     this.mask = slots - 1;
-    this.lo = new Int32Array(slots);
-    this.hi = new Int32Array(slots);
+    this.keys = new Int32Array(2 * slots);
     this.values = new Array<V | undefined>(slots).fill(undefined);
     this.ringLo = new Int32Array(max);
     this.ringHi = new Int32Array(max);
@@ -39,6 +39,7 @@ export class SpanOwners<V> {
     if (!id || id.length !== 8) return undefined;
     const lo = word(id, 0);
     const hi = word(id, 4);
+    if (lo === 0 && hi === 0) return undefined;
     const at = this.find(lo, hi);
     return at < 0 ? undefined : this.values[at];
   }
@@ -48,6 +49,7 @@ export class SpanOwners<V> {
     if (!id || id.length !== 8) return;
     const lo = word(id, 0);
     const hi = word(id, 4);
+    if (lo === 0 && hi === 0) return;
     const at = this.find(lo, hi);
     if (at >= 0) {
       this.values[at] = value;
@@ -58,10 +60,11 @@ export class SpanOwners<V> {
       this.head = (this.head + 1) % this.max;
       this.size--;
     }
+    const keys = this.keys;
     let i = this.slot(lo, hi);
-    while (this.values[i] !== undefined) i = (i + 1) & this.mask;
-    this.lo[i] = lo;
-    this.hi[i] = hi;
+    while (keys[2 * i] !== 0 || keys[2 * i + 1] !== 0) i = (i + 1) & this.mask;
+    keys[2 * i] = lo;
+    keys[2 * i + 1] = hi;
     this.values[i] = value;
     const tail = (this.head + this.size) % this.max;
     this.ringLo[tail] = lo;
@@ -78,24 +81,32 @@ export class SpanOwners<V> {
 
   /** The slot holding the id, or -1. */
   private find(lo: number, hi: number): number {
-    for (let i = this.slot(lo, hi); this.values[i] !== undefined; i = (i + 1) & this.mask) if (this.lo[i] === lo && this.hi[i] === hi) return i;
-    return -1;
+    const keys = this.keys;
+    for (let i = this.slot(lo, hi); ; i = (i + 1) & this.mask) {
+      const l = keys[2 * i]!;
+      const h = keys[2 * i + 1]!;
+      if (l === lo && h === hi) return i;
+      if (l === 0 && h === 0) return -1;
+    }
   }
 
   /** Deletes by shifting the entries after it back, so no tombstones lengthen later probes. */
   private remove(lo: number, hi: number): void {
+    const keys = this.keys;
     let free = this.find(lo, hi);
     if (free < 0) return;
-    for (let j = (free + 1) & this.mask; this.values[j] !== undefined; j = (j + 1) & this.mask) {
-      const home = this.slot(this.lo[j]!, this.hi[j]!);
+    for (let j = (free + 1) & this.mask; keys[2 * j] !== 0 || keys[2 * j + 1] !== 0; j = (j + 1) & this.mask) {
+      const home = this.slot(keys[2 * j]!, keys[2 * j + 1]!);
       // The entry at j may move to `free` unless its home lies cyclically in (free, j].
       const stays = free < j ? home > free && home <= j : home > free || home <= j;
       if (stays) continue;
-      this.lo[free] = this.lo[j]!;
-      this.hi[free] = this.hi[j]!;
+      keys[2 * free] = keys[2 * j]!;
+      keys[2 * free + 1] = keys[2 * j + 1]!;
       this.values[free] = this.values[j];
       free = j;
     }
+    keys[2 * free] = 0;
+    keys[2 * free + 1] = 0;
     this.values[free] = undefined;
   }
 }
