@@ -9,9 +9,9 @@ import { spanIds } from '../../pipeline/otlp/span-view.js';
 import type { Entity, EntityAttributes } from './entity.js';
 import type { Inventory, Observation } from './inventory.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
-import { SpanOwners } from './span-owners.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
+import { SpanOwners } from './span-owners.js';
 
 /** A process the sensor's shadow-AI signatures found: the entities it stands for, and its provider so far. */
 interface Shadow {
