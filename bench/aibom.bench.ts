@@ -12,9 +12,16 @@
  *   evidence, a list attribute and two relations, as a busy inventory holds them): heapUsed after gc()
  *   minus before, per entity; then the store write, the CycloneDX build and the entity-event build at
  *   that size.
+ * - the pass-through bench's load (`bench/passthrough.ts --pipeline default`, `--shape llm`: 100 LLM
+ *   client spans per request, each its own trace; `--shape agent`: ten agent-run traces of 10 spans,
+ *   root + 3 LLM calls + 3 tools + 2 HTTP calls + 1 MCP call), every request with fresh trace and span
+ *   ids as the load generator sends them, received as bytes and put through the real `normalize`
+ *   first: CPU µs per span of the processor's `traces.consume` alone (process.cpuUsage around it),
+ *   the span owners full (65,536) and evicting, as in a long run.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { attrs } from '../pipeline/otlp/attributes.js';
 import { packageRoot } from '../pipeline/package-root.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
 import type { TracesData } from '../pipeline/otlp/types.js';
@@ -26,6 +33,8 @@ import { toCycloneDx } from '../processors/aibom/cyclonedx.js';
 import { stateRecord } from '../processors/aibom/entity-events.js';
 import { Inventory } from '../processors/aibom/inventory.js';
 import { saveInventory } from '../processors/aibom/store.js';
+import { normalizeProcessorFactory } from '../processors/normalize/index.js';
+import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.warn('run with node --expose-gc for the memory figures');
@@ -62,6 +71,110 @@ console.log(`reference run: ${batches.length} batches, ${spans} spans (agent + k
 for (const r of results) console.log(`${r.name.padEnd(30)} ${Math.round(r.opsPerSec * spans).toLocaleString('en-US').padStart(12)} spans/s`);
 const perSpanUs = (1 / results[1]!.opsPerSec - 1 / results[0]!.opsPerSec) / spans * 1e6;
 console.log(`processor cost per span: ${perSpanUs.toFixed(2)} µs`);
+
+// ---------------------------------------------------------------- the pass-through bench's load
+/** Every id of a template request starts with these bytes; each round writes its own number over them. */
+const MARK = Buffer.from([0xa1, 0xb2, 0xc3, 0xd4]);
+let ids = 0;
+const idOf = (bytes: number) => {
+  const id = Buffer.alloc(bytes);
+  MARK.copy(id);
+  id.writeUInt32BE(++ids, bytes - 4);
+  return id;
+};
+const startNs = BigInt(Date.now()) * 1_000_000n;
+type Attrs = Record<string, string | number>;
+const loadSpan = (traceId: Buffer, spanId: Buffer, parent: Buffer | undefined, name: string, kind: number, atMs: number, ms: number, attributes: Attrs, events?: object[]) => ({
+  traceId,
+  spanId,
+  parentSpanId: parent ?? Buffer.alloc(0),
+  name,
+  kind,
+  startTimeUnixNano: String(startNs + BigInt(atMs) * 1_000_000n),
+  endTimeUnixNano: String(startNs + BigInt(atMs + ms) * 1_000_000n),
+  attributes: attrs(attributes),
+  ...(events ? { events } : {}),
+  status: { code: 1 },
+});
+/** bench/loadgen's `llmSpan`: ten GenAI and HTTP attributes and a gen_ai.choice event. */
+const llmSpan = (traceId: Buffer, parent: Buffer, atMs: number) =>
+  loadSpan(traceId, idOf(8), parent, 'chat gpt-4o', 3, atMs, 1_500, LOADGEN_LLM_ATTRIBUTES, [{ timeUnixNano: String(startNs + BigInt(atMs) * 1_000_000n + 10n), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }]);
+
+/** bench/loadgen's `-shape llm` request: 100 LLM client spans, each its own trace, under a parent the request does not carry. */
+function llmRequest(): object[] {
+  const parent = idOf(8);
+  return Array.from({ length: 100 }, () => llmSpan(idOf(16), parent, 0));
+}
+
+/** bench/loadgen's `-shape agent` request: ten agent-run traces of 10 spans. */
+function agentRequest(): object[] {
+  const spans: object[] = [];
+  for (let t = 0; t < 10; t++) {
+    const traceId = idOf(16);
+    const root = idOf(8);
+    let at = 0;
+    const span = (parent: Buffer | undefined, name: string, kind: number, ms: number, a: Attrs, id: Buffer = idOf(8)) => loadSpan(traceId, id, parent, name, kind, at, ms, a);
+    const tool = (name: string, call: string, id: Buffer) => span(root, `execute_tool ${name}`, 1, 300, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, 'gen_ai.tool.call.id': call, 'gen_ai.tool.type': 'function' }, id);
+    const http = (parent: Buffer, url: string, host: string, port: number) => span(parent, 'POST', 3, 250, { 'http.request.method': 'POST', 'url.full': url, 'server.address': host, 'server.port': port, 'http.response.status_code': 200 });
+    spans.push(span(undefined, 'invoke_agent support-agent', 1, 9_000, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'support-agent', 'gen_ai.provider.name': 'openai' }, root));
+    spans.push(llmSpan(traceId, root, at));
+    at += 1_600;
+    const kb = idOf(8);
+    spans.push(tool('search_kb', 'call_kb1', kb), http(kb, 'http://kb.internal:8080/search', 'kb.internal', 8080));
+    at += 400;
+    spans.push(llmSpan(traceId, root, at));
+    at += 1_600;
+    const fs = idOf(8);
+    spans.push(tool('read_file', 'call_fs1', fs), span(fs, 'tools/call read_file', 3, 200, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'read_file', 'gen_ai.operation.name': 'execute_tool', 'mcp.session.id': '8f2c1e', 'network.transport': 'pipe' }));
+    at += 400;
+    spans.push(llmSpan(traceId, root, at));
+    at += 1_600;
+    const tk = idOf(8);
+    spans.push(tool('create_ticket', 'call_tk1', tk), http(tk, 'http://tickets.internal:8081/tickets', 'tickets.internal', 8081));
+  }
+  return spans;
+}
+
+/** The request's bytes and where its ids' marks are. */
+function template(spans: object[]): { bytes: Buffer; marks: number[]; spans: number } {
+  const data = { resourceSpans: [{ resource: { attributes: attrs({ 'service.name': 'bench-agent', 'process.pid': 1234, 'host.name': 'bench' }) }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
+  const bytes = Buffer.from(tracesCodec.encode(data as unknown as TracesData));
+  const marks: number[] = [];
+  for (let at = bytes.indexOf(MARK); at >= 0; at = bytes.indexOf(MARK, at + 1)) marks.push(at);
+  return { bytes, marks, spans: spans.length };
+}
+
+const normalize = normalizeProcessorFactory.create({ id: 'normalize', name: '', logger: silentLogger(), metrics: new Metrics() }, normalizeProcessorFactory.createDefaultConfig(), { traces: { consume: async () => {} } });
+
+/** CPU µs per span of a default-config processor's `traces.consume` on copies of `t` with fresh ids. */
+async function loadCase(t: ReturnType<typeof template>): Promise<number> {
+  const p = new AibomProcessor({ id: 'aibom', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), next);
+  let seq = 0;
+  const received = async () => {
+    const bytes = Buffer.from(t.bytes);
+    seq++;
+    for (const at of t.marks) bytes.writeUInt32BE(seq, at);
+    const d = tracesCodec.decodeReceived(bytes);
+    await normalize.traces!.consume(d);
+    return d;
+  };
+  // Past the 65,536 span owners, so every new span id pushes the oldest out.
+  for (let i = 0; i < 1_000; i++) await p.traces.consume(await received());
+  gc?.();
+  let cpu = 0;
+  let n = 0;
+  const end = Date.now() + SECONDS * 1000;
+  while (Date.now() < end) {
+    const d = await received();
+    const c0 = process.cpuUsage();
+    await p.traces.consume(d);
+    const c = process.cpuUsage(c0);
+    cpu += c.user + c.system;
+    n++;
+  }
+  return cpu / (n * t.spans);
+}
+console.log(`pass-through load, fresh ids, CPU per span: LLM calls each its own trace ${(await loadCase(template(llmRequest()))).toFixed(2)} µs; agent runs of 10 spans ${(await loadCase(template(agentRequest()))).toFixed(2)} µs`);
 
 // ---------------------------------------------------------------- memory
 const N = 10_000;

@@ -11,6 +11,7 @@ import type { Inventory, Observation } from './inventory.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
+import { SpanOwners } from './span-owners.js';
 
 /** A process the sensor's shadow-AI signatures found: the entities it stands for, and its provider so far. */
 interface Shadow {
@@ -28,6 +29,52 @@ interface Owner {
   implementer?: Entity;
   /** That process's arguments: the script it runs is its code, not data it reads. */
   commandArgs?: readonly string[];
+}
+
+interface RecentModel {
+  generation: number;
+  agent: Entity | undefined;
+  kind: string;
+  provider: string | undefined;
+  operation: string | undefined;
+  modelName: string | undefined;
+  serverAddress: string | undefined;
+  serverPort: number | undefined;
+  owner: Owner;
+}
+
+interface RecentTool {
+  generation: number;
+  agent: Entity | undefined;
+  toolType: string | undefined;
+  owner: Owner;
+}
+
+interface RecentEndpoint {
+  generation: number;
+  agent: Entity | undefined;
+  url: string | undefined;
+  serverAddress: string | undefined;
+  serverPort: number | undefined;
+  endpoint: Entity;
+}
+
+/** Distinct names remembered per kind of span (model, tool and URL names are the sender's word); then it starts over. */
+const MAX_RECENT = 256;
+
+/** The last facts per name, valid while the inventory's generation is the one they were recorded at. */
+class Recent<R extends { generation: number }> {
+  private readonly byName = new Map<string, R>();
+
+  get(name: string, generation: number): R | undefined {
+    const r = this.byName.get(name);
+    return r?.generation === generation ? r : undefined;
+  }
+
+  set(name: string, r: R): void {
+    if (this.byName.size >= MAX_RECENT && !this.byName.has(name)) this.byName.clear();
+    this.byName.set(name, r);
+  }
 }
 
 /** O_DIRECTORY: a directory opened to list it (interpreters scanning their path), not data read. */
@@ -65,10 +112,18 @@ const str = (a: readonly KeyValue[] | null | undefined, k: string): string | und
  * span it sits under. Nothing here keeps a reference to the spans.
  */
 export class Deriver {
-  private readonly owners: BoundedMap<string, Owner>;
+  private readonly owners: SpanOwners<Owner>;
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
   private readonly agentByPid: BoundedMap<number, Entity>;
   private readonly environRead = new Set<number>();
+  /**
+   * The last LLM/embedding, tool and HTTP span per model, tool and URL name, with what it showed: a
+   * span with the same facts while the inventory's generation stands still only adds its sighting,
+   * without building, hashing and merging the same key and attributes again (most spans repeat).
+   */
+  private readonly recentModels = new Recent<RecentModel>();
+  private readonly recentTools = new Recent<RecentTool>();
+  private readonly recentEndpoints = new Recent<RecentEndpoint>();
   /** Processes found by shadow-AI signatures, by pid (bounded like owners). */
   private readonly shadowByPid: BoundedMap<number, Shadow>;
 
@@ -76,7 +131,7 @@ export class Deriver {
     private readonly inventory: Inventory,
     private readonly options: DeriveOptions,
   ) {
-    this.owners = new BoundedMap(options.maxOwners);
+    this.owners = new SpanOwners(options.maxOwners);
     this.agentByPid = new BoundedMap(options.maxOwners);
     this.shadowByPid = new BoundedMap(options.maxOwners);
   }
@@ -85,6 +140,8 @@ export class Deriver {
     const kernel: { rs: ResourceSpans; span: Span; facts: KernelSpanFacts }[] = [];
     for (const rs of data.resourceSpans) {
       let agent: Entity | undefined;
+      /** What a span of this resource that shows nothing more stands for: one object for all of them. */
+      let agentOwner: Owner | undefined;
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
           const facts = readKernelSpan(span, ss.scope?.name);
@@ -94,8 +151,11 @@ export class Deriver {
           }
           const view = canonicalView(span);
           if (!view) continue;
-          if (!agent && AI_KINDS.has(view.kind)) agent = this.agent(rs, span);
-          this.agentSpan(view, span, agent);
+          if (!agent && AI_KINDS.has(view.kind)) {
+            agent = this.agent(rs, span);
+            agentOwner = agent && { agent };
+          }
+          this.agentSpan(view, span, agent, agentOwner);
         }
       }
     }
@@ -116,7 +176,7 @@ export class Deriver {
   /** Time and ids of the span being read, computed once however many entities it shows. */
   private current: { span: Span | undefined; timeMs: number; traceId: string; spanId: string } = { span: undefined, timeMs: 0, traceId: '', spanId: '' };
 
-  private observation(span: Span, o: Omit<Observation, 'timeMs' | 'traceId' | 'spanId'>): Observation {
+  private sighting(span: Span): Deriver['current'] {
     const c = this.current;
     if (c.span !== span) {
       c.span = span;
@@ -125,13 +185,23 @@ export class Deriver {
       c.traceId = ids.traceId;
       c.spanId = ids.spanId;
     }
+    return c;
+  }
+
+  private observation(span: Span, o: Omit<Observation, 'timeMs' | 'traceId' | 'spanId'>): Observation {
+    const c = this.sighting(span);
     // Spelled out, not spread: a spread of differently shaped inputs was most of the per-span cost.
     return { kind: o.kind, key: o.key, name: o.name, attributes: o.attributes, timeMs: c.timeMs, traceId: c.traceId, spanId: c.spanId };
   }
 
+  /** A span that showed `e` as the last span with the same facts did: only its sighting is new. */
+  private seenAgain(span: Span, e: Entity): void {
+    const c = this.sighting(span);
+    this.inventory.seen(e, c.timeMs, c.traceId);
+  }
+
   private remember(span: Span, owner: Owner): void {
-    const id = spanIds(span).spanId;
-    this.owners.set(id, owner);
+    this.owners.set(span.spanId, owner);
   }
 
   /** The agent (a workload exporting GenAI spans) and the infrastructure it runs on. */
@@ -192,30 +262,21 @@ export class Deriver {
     }
   }
 
-  private agentSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): void {
-    const owner: Owner = { agent };
+  /**
+   * Remembers what the span stands for under its id, for the kernel spans correlate places under it.
+   * `agentOwner` is what a span of its resource that shows nothing more stands for (undefined: not an
+   * AI workload, so nothing to remember).
+   */
+  private agentSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined, agentOwner: Owner | undefined): void {
+    let owner = agentOwner;
     switch (view.kind) {
       case 'llm':
-      case 'embedding': {
-        const name = view.requestModel ?? view.modelName;
-        if (!name) break;
-        const provider = view.provider ?? 'unknown';
-        const attributes: EntityAttributes = { 'gen_ai.operation.name': [view.operation ?? (view.kind === 'llm' ? 'chat' : 'embeddings')] };
-        if (view.modelName) attributes['gen_ai.response.model'] = [view.modelName];
-        if (view.serverAddress) attributes['aibom-collector:endpoint'] = [view.serverPort ? `${view.serverAddress}:${view.serverPort}` : view.serverAddress];
-        owner.model = this.inventory.observe(this.observation(span, { kind: 'model', key: { 'gen_ai.provider.name': provider, 'gen_ai.request.model': name }, name, attributes }));
-        this.inventory.relate(agent, 'uses', owner.model);
+      case 'embedding':
+        owner = this.modelSpan(view, span, agent) ?? agentOwner;
         break;
-      }
-      case 'tool': {
-        if (!view.toolName) break;
-        const attributes: EntityAttributes = {};
-        if (view.toolType) attributes['gen_ai.tool.type'] = view.toolType;
-        if (agent) attributes['aibom-collector:called_by'] = [agent.name];
-        owner.tool = this.inventory.observe(this.observation(span, { kind: 'tool', key: { 'gen_ai.tool.name': view.toolName }, name: view.toolName, attributes }));
-        this.inventory.relate(agent, 'uses', owner.tool);
+      case 'tool':
+        owner = this.toolSpan(view, span, agent) ?? agentOwner;
         break;
-      }
       case 'retriever': {
         if (!view.dataSourceId) break;
         const ds = this.inventory.observe(this.observation(span, { kind: 'data_source', key: { 'gen_ai.data_source.id': view.dataSourceId }, name: view.dataSourceId, attributes: { 'aibom-collector:data_source': 'retriever' } }));
@@ -224,20 +285,75 @@ export class Deriver {
       }
       case 'mcp_client':
       case 'mcp_server':
+        owner = { agent };
         this.mcpSpan(view, span, agent, owner);
         break;
-      case 'http': {
-        const ep = view.url ? hostPort(view.url) : { host: view.serverAddress, port: view.serverPort };
-        if (!ep.host) break;
-        const path = view.url ? safePath(view.url) : undefined;
-        const endpoint = this.endpoint(span, ep.host, ep.port, { ...(path ? { 'url.path': [pathPattern(path)] } : {}), ...(view.url?.startsWith('https:') ? { 'aibom-collector:tls': true } : {}) });
-        this.inventory.relate(agent, 'reaches', endpoint);
+      case 'http':
+        this.httpSpan(view, span, agent);
         break;
-      }
       default:
         break;
     }
-    this.remember(span, owner);
+    if (owner) this.remember(span, owner);
+  }
+
+  /** An LLM or embedding call: the model it asked for; undefined when it names none (or the inventory is full). */
+  private modelSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): Owner | undefined {
+    const name = view.requestModel ?? view.modelName;
+    if (!name) return undefined;
+    const last = this.recentModels.get(name, this.inventory.generation);
+    if (last && last.agent === agent && last.kind === view.kind && last.provider === view.provider && last.operation === view.operation && last.modelName === view.modelName && last.serverAddress === view.serverAddress && last.serverPort === view.serverPort) {
+      this.seenAgain(span, last.owner.model!);
+      return last.owner;
+    }
+    const provider = view.provider ?? 'unknown';
+    const attributes: EntityAttributes = { 'gen_ai.operation.name': [view.operation ?? (view.kind === 'llm' ? 'chat' : 'embeddings')] };
+    if (view.modelName) attributes['gen_ai.response.model'] = [view.modelName];
+    if (view.serverAddress) attributes['aibom-collector:endpoint'] = [view.serverPort ? `${view.serverAddress}:${view.serverPort}` : view.serverAddress];
+    const model = this.inventory.observe(this.observation(span, { kind: 'model', key: { 'gen_ai.provider.name': provider, 'gen_ai.request.model': name }, name, attributes }));
+    if (!model) return undefined;
+    const owner: Owner = { agent, model };
+    if (this.inventory.relate(agent, 'uses', model)) {
+      const { kind, provider: p, operation, modelName, serverAddress, serverPort } = view;
+      this.recentModels.set(name, { generation: this.inventory.generation, agent, kind, provider: p, operation, modelName, serverAddress, serverPort, owner });
+    }
+    return owner;
+  }
+
+  /** A tool call: the tool; undefined when the span names none (or the inventory is full). */
+  private toolSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): Owner | undefined {
+    const name = view.toolName;
+    if (!name) return undefined;
+    const last = this.recentTools.get(name, this.inventory.generation);
+    if (last && last.agent === agent && last.toolType === view.toolType) {
+      this.seenAgain(span, last.owner.tool!);
+      return last.owner;
+    }
+    const attributes: EntityAttributes = {};
+    if (view.toolType) attributes['gen_ai.tool.type'] = view.toolType;
+    if (agent) attributes['aibom-collector:called_by'] = [agent.name];
+    const tool = this.inventory.observe(this.observation(span, { kind: 'tool', key: { 'gen_ai.tool.name': name }, name, attributes }));
+    if (!tool) return undefined;
+    const owner: Owner = { agent, tool };
+    if (this.inventory.relate(agent, 'uses', tool)) this.recentTools.set(name, { generation: this.inventory.generation, agent, toolType: view.toolType, owner });
+    return owner;
+  }
+
+  /** An agent's HTTP client span: the endpoint it reached. */
+  private httpSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): void {
+    const { url, serverAddress, serverPort } = view;
+    const name = url ?? serverAddress;
+    if (!name) return;
+    const last = this.recentEndpoints.get(name, this.inventory.generation);
+    if (last && last.agent === agent && last.url === url && last.serverAddress === serverAddress && last.serverPort === serverPort) {
+      this.seenAgain(span, last.endpoint);
+      return;
+    }
+    const ep = url ? hostPort(url) : { host: serverAddress, port: serverPort };
+    if (!ep.host) return;
+    const path = url ? safePath(url) : undefined;
+    const endpoint = this.endpoint(span, ep.host, ep.port, { ...(path ? { 'url.path': [pathPattern(path)] } : {}), ...(url?.startsWith('https:') ? { 'aibom-collector:tls': true } : {}) });
+    if (endpoint && this.inventory.relate(agent, 'reaches', endpoint)) this.recentEndpoints.set(name, { generation: this.inventory.generation, agent, url, serverAddress, serverPort, endpoint });
   }
 
   /** MCP semantic-convention spans: the server they name exposes the tool they call. */
@@ -264,7 +380,7 @@ export class Deriver {
   }
 
   private kernelSpan(rs: ResourceSpans, span: Span, k: KernelSpanFacts): void {
-    const parent = this.owners.get(spanIds(span).parentSpanId);
+    const parent = this.owners.get(span.parentSpanId);
     const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
     const agent = parent?.agent ?? this.agentByPid.get(pid);
     const actor = parent?.implementer ?? parent?.tool ?? parent?.model ?? agent;
@@ -280,7 +396,7 @@ export class Deriver {
       case 'process':
         this.processSpan(span, k, parent, agent);
         if (partialCoverage && k.pid === pid) {
-          const implementer = this.owners.get(spanIds(span).spanId)?.implementer;
+          const implementer = this.owners.get(span.spanId)?.implementer;
           if (implementer) this.inventory.annotate(implementer.id, partialCoverage);
         }
         return;
@@ -409,9 +525,7 @@ export class Deriver {
         if (implementer && k.pid && implementer.count === 1) this.options.hashExecutable(k.pid, implementer.id);
       }
       this.inventory.relate(tool, 'implemented_by', implementer);
-      if (tool.attributes['gen_ai.tool.type'] === undefined && mcp) {
-        tool.attributes['gen_ai.tool.type'] = 'extension';
-      }
+      if (tool.attributes['gen_ai.tool.type'] === undefined && mcp) this.inventory.annotate(tool.id, { 'gen_ai.tool.type': 'extension' });
       owner.implementer = implementer;
     }
     this.remember(span, owner);

@@ -32,6 +32,12 @@ export class Inventory {
   private readonly entities = new Map<string, Entity>();
   private dirty = new Map<string, Change>();
   overflow = 0;
+  /**
+   * Moves whenever an entity's attributes change or entities go: while it stands still, observing an
+   * entity again with the attributes it was last observed with changes nothing but its sighting
+   * (`seen`), which lets the deriver skip building and merging them for spans that repeat.
+   */
+  generation = 0;
 
   constructor(readonly limits: InventoryLimits) {}
 
@@ -73,26 +79,33 @@ export class Inventory {
       this.entities.set(id, e);
       this.dirty.set(id, 'new');
     }
-    e.count++;
-    if (o.timeMs > e.lastSeenMs) e.lastSeenMs = o.timeMs;
-    if (o.timeMs < e.firstSeenMs) e.firstSeenMs = o.timeMs;
-    if (o.traceId && !e.evidence.includes(o.traceId)) {
-      e.evidence.push(o.traceId);
-      if (e.evidence.length > this.limits.maxEvidence) e.evidence.shift();
-    }
+    this.seen(e, o.timeMs, o.traceId);
     if (o.attributes && this.merge(e, o.attributes)) this.mark(id);
     return e;
   }
 
-  relate(from: Entity | undefined, type: RelationType, to: Entity | undefined): void {
-    if (!from || !to || from.id === to.id) return;
-    if (from.relations.some((r) => r.type === type && r.to === to.id)) return;
+  /** One more sighting of an entity: count, first/last seen, evidence. */
+  seen(e: Entity, timeMs: number, traceId: string | undefined): void {
+    e.count++;
+    if (timeMs > e.lastSeenMs) e.lastSeenMs = timeMs;
+    if (timeMs < e.firstSeenMs) e.firstSeenMs = timeMs;
+    if (traceId && !e.evidence.includes(traceId)) {
+      e.evidence.push(traceId);
+      if (e.evidence.length > this.limits.maxEvidence) e.evidence.shift();
+    }
+  }
+
+  /** False only when `from` has no room for the relation (counted in `overflow`). */
+  relate(from: Entity | undefined, type: RelationType, to: Entity | undefined): boolean {
+    if (!from || !to || from.id === to.id) return true;
+    if (from.relations.some((r) => r.type === type && r.to === to.id)) return true;
     if (from.relations.length >= this.limits.maxRelations) {
       this.overflow++;
-      return;
+      return false;
     }
     from.relations.push({ type, to: to.id });
     this.mark(from.id);
+    return true;
   }
 
   /** Adds facts learnt later (an executable's hash) to an entity that still exists. */
@@ -110,6 +123,7 @@ export class Inventory {
       this.dirty.delete(e.id);
     }
     if (gone.length > 0) {
+      this.generation++;
       const ids = new Set(gone.map((e) => e.id));
       for (const e of this.entities.values()) {
         const kept = e.relations.filter((r) => !ids.has(r.to));
@@ -133,6 +147,7 @@ export class Inventory {
   load(entities: readonly Entity[], overflow: number): void {
     for (const e of entities) this.entities.set(e.id, e);
     this.overflow = overflow;
+    this.generation++;
   }
 
   private mark(id: string): void {
@@ -142,6 +157,8 @@ export class Inventory {
   /** Scalars are replaced, lists are unioned (bounded); true when something changed. */
   private merge(e: Entity, attrs: EntityAttributes): boolean {
     let changed = false;
+    // A scalar replaced by an empty list is no change to report, but still one to the attributes.
+    let replaced = false;
     for (const [k, v] of Object.entries(attrs)) {
       const old = e.attributes[k];
       if (Array.isArray(v)) {
@@ -151,12 +168,14 @@ export class Inventory {
           list.push(item);
           changed = true;
         }
+        if (list !== old) replaced = true;
         e.attributes[k] = list;
       } else if (old !== v) {
         e.attributes[k] = v;
         changed = true;
       }
     }
+    if (changed || replaced) this.generation++;
     return changed;
   }
 }

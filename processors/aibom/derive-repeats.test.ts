@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { attr, bigIntToLong } from '../../pipeline/otlp/attributes.js';
+import type { KeyValue, Span, TracesData } from '../../pipeline/otlp/types.js';
+import { CORRELATE_SCOPE } from '../../pipeline/semconv.js';
+import { Deriver } from './derive.js';
+import { Inventory } from './inventory.js';
+
+// Spans that repeat what the last span of their model, tool or URL showed take a shortcut (only
+// their sighting is recorded): what the inventory holds must be what the full path would make.
+let n = 0;
+const span = (attributes: KeyValue[], parent?: Buffer): Span => {
+  n++;
+  return {
+    traceId: Buffer.from(n.toString(16).padStart(32, '0'), 'hex'),
+    spanId: Buffer.from(n.toString(16).padStart(16, '0'), 'hex'),
+    parentSpanId: parent ?? Buffer.alloc(0),
+    name: 's',
+    kind: 1,
+    startTimeUnixNano: bigIntToLong(BigInt(1_790_000_000_000 + n) * 1_000_000n),
+    endTimeUnixNano: bigIntToLong(BigInt(1_790_000_000_000 + n) * 1_000_000n),
+    attributes,
+  };
+};
+const agentSpans = (spans: Span[]): TracesData => ({ resourceSpans: [{ resource: { attributes: [attr('service.name', 'support-agent'), attr('process.pid', 4242)] }, scopeSpans: [{ scope: { name: 'x' }, spans }] }] });
+const kernelSpans = (spans: Span[]): TracesData => ({ resourceSpans: [{ resource: { attributes: [attr('process.pid', 4242)] }, scopeSpans: [{ scope: { name: CORRELATE_SCOPE }, spans }] }] });
+const llm = (model = 'gpt-4o', address = 'api.openai.com') => span([attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'), attr('gen_ai.request.model', model), attr('server.address', address)]);
+const tool = (type: string) => span([attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', 'read_file'), attr('gen_ai.tool.type', type)]);
+
+function derive(maxRelations = 20) {
+  const inventory = new Inventory({ maxEntities: 100, maxEvidence: 3, maxListValues: 10, maxRelations });
+  const deriver = new Deriver(inventory, { mcpCommandPatterns: [], ignorePaths: [], environNames: () => undefined, maxOwners: 100, hashExecutable: () => {} });
+  return { inventory, deriver, one: (kind: string) => [...inventory.all()].find((e) => e.kind === kind)! };
+}
+
+describe('aibom: repeated spans', () => {
+  it('count, last seen and evidence of every repeated span; what a later span adds is merged', () => {
+    const { deriver, one } = derive();
+    const spans = Array.from({ length: 5 }, () => llm());
+    deriver.consume(agentSpans(spans));
+    const model = one('model');
+    expect(model.count).toBe(5);
+    expect(model.lastSeenMs).toBe(1_790_000_000_000 + n);
+    expect(model.evidence).toEqual(spans.slice(2).map((s) => Buffer.from(s.traceId!).toString('hex')));
+    // Same model, another endpoint: not a repeat; both endpoints listed.
+    deriver.consume(agentSpans([llm('gpt-4o', 'eu.api.openai.com'), llm('gpt-4o', 'eu.api.openai.com')]));
+    expect(model.count).toBe(7);
+    expect(model.attributes['aibom-collector:endpoint']).toEqual(['api.openai.com', 'eu.api.openai.com']);
+  });
+
+  it('a repeat after another span changed the entity is merged again (the scalar it set comes back)', () => {
+    const { deriver, one } = derive();
+    deriver.consume(agentSpans([tool('function'), tool('function')]));
+    expect(one('tool').attributes['gen_ai.tool.type']).toBe('function');
+    // An MCP call of the same tool says it is an extension ...
+    deriver.consume(agentSpans([span([attr('mcp.method.name', 'tools/call'), attr('gen_ai.tool.name', 'read_file'), attr('server.address', 'mcp.internal'), attr('server.port', 9000), attr('network.transport', 'tcp')])]));
+    expect(one('tool').attributes['gen_ai.tool.type']).toBe('extension');
+    // ... and the next tool span, the same as the last one before, says function again, as it always did.
+    deriver.consume(agentSpans([tool('function')]));
+    expect(one('tool').attributes['gen_ai.tool.type']).toBe('function');
+  });
+
+  it('kernel spans under a repeated span find what it stood for', () => {
+    const { deriver, inventory, one } = derive();
+    const spans = [tool('function'), tool('function'), tool('function')];
+    deriver.consume(agentSpans(spans));
+    deriver.consume(kernelSpans([span([attr('aibom.kernel.kind', 'connect'), attr('network.peer.address', '10.0.0.9'), attr('network.peer.port', 8443)], spans[2]!.spanId as Buffer)]));
+    const reached = one('tool').relations.filter((r) => r.type === 'reaches').map((r) => inventory.get(r.to)!.name);
+    expect(reached).toEqual(['10.0.0.9:8443']);
+  });
+
+  it('an agent with no room for another relation counts every span that could not relate', () => {
+    const { deriver, inventory } = derive(1);
+    deriver.consume(agentSpans([llm('gpt-4o'), llm('gpt-4o-mini'), llm('gpt-4o-mini'), llm('gpt-4o-mini')]));
+    // The agent's one relation goes to gpt-4o; each gpt-4o-mini span tried and was counted.
+    expect(inventory.overflow).toBe(3);
+  });
+});
