@@ -313,13 +313,16 @@ function compile(type: protobuf.Type): Compiled {
   return entry;
 }
 
+/** Where an encoder writes: a buffer of exactly `len` bytes (default: a new one). */
+export type Alloc = (len: number) => Buffer;
+
 /** An `encode` for `type` with the bytes protobufjs would write. Not re-entrant (one shared scratch). */
-export function createEncoder(type: protobuf.Type): (message: unknown) => Buffer {
+export function createEncoder(type: protobuf.Type): (message: unknown, alloc?: Alloc) => Buffer {
   const c = compile(type);
-  return (message) => {
+  return (message, alloc) => {
     st.n = 0;
     const len = c.size(message as Msg, 0);
-    const buf = Buffer.allocUnsafe(len);
+    const buf = alloc ? alloc(len) : Buffer.allocUnsafe(len);
     st.buf = buf;
     st.pos = 0;
     st.n = 0;
