@@ -171,7 +171,7 @@ describe('encoder: received spans', () => {
         const pick = (seed * 7 + i * 3) % 6;
         if (pick === 1) s.name = want[i]!.name = 'renamed';
         else if (pick === 2) {
-          (s as { appendAttributes(l: unknown[]): void }).appendAttributes([attr('added', i)]);
+          (s as WireSpan).appendAttributes([attr('added', i)]);
           want[i]!.attributes!.push(attr('added', i));
         }
       });
@@ -187,7 +187,8 @@ describe('encoder: received spans', () => {
   test('a run never crosses into another buffer laid out the same, nor takes bytes that only look like a header', () => {
     const a = requestOf([entry(1, false), entry(2, false)]);
     const b = Buffer.from(a);
-    b[a.indexOf(Buffer.alloc(16, 2))] ^= 0xff; // the second span's trace id differs in one byte, at the same place
+    const at = a.indexOf(Buffer.alloc(16, 2));
+    b[at] = b[at]! ^ 0xff; // the second span's trace id differs in one byte, at the same place
     const [a0] = tracesCodec.decodeReceived(a).resourceSpans[0]!.scopeSpans[0]!.spans;
     const [, b1] = tracesCodec.decodeReceived(b).resourceSpans[0]!.scopeSpans[0]!.spans;
     const mixed = { resourceSpans: [{ scopeSpans: [{ spans: [a0!, b1!] }] }] };
