@@ -11,6 +11,7 @@ import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { OtlpExporterConfig } from './config.js';
 import { DiskStore } from './disk-store.js';
+import { PayloadPool } from './payload-pool.js';
 import { createGrpcTransport } from './grpc-transport.js';
 import { createHttpTransport } from './http-transport.js';
 import type { QueuedRequest } from './queue-sender.js';
@@ -22,6 +23,8 @@ import { RetrySender } from './retry-sender.js';
 export type DropReason = 'rejected_by_backend' | 'permanent_error' | 'retries_exhausted' | 'send_failed' | 'shutdown' | 'unreadable_storage';
 
 const ENQUEUE_FAILED = 'aibom_exporter_enqueue_failed_items_total';
+/** Encoded payloads kept for reuse per signal (payload-pool.ts): four batches of 8192 LLM spans. */
+const MAX_POOLED_BYTES = 16 * 1024 * 1024;
 
 /** Items refused at the queue's door (full or shutting down): not lost, the caller keeps them. */
 function enqueueFailedCounter(metrics: Metrics): client.Counter<'component' | 'signal'> {
@@ -56,6 +59,7 @@ class SignalSender<S extends Signal> implements Consumer<SignalData<S>> {
   /** Without a queue: callers' requests in flight, interrupted at the shutdown deadline. */
   private readonly direct = new Set<Promise<unknown>>();
   private readonly directStop = new AbortController();
+  private readonly pool = new PayloadPool(MAX_POOLED_BYTES);
 
   constructor(
     private readonly settings: CreateSettings,
@@ -135,7 +139,7 @@ class SignalSender<S extends Signal> implements Consumer<SignalData<S>> {
   }
 
   private encode(data: SignalData<S>): Uint8Array {
-    return this.transport!.encoding === 'json' ? Buffer.from(this.codec.toJson(data)) : this.codec.encode(data);
+    return this.transport!.encoding === 'json' ? Buffer.from(this.codec.toJson(data)) : this.codec.encode(data, (len) => this.pool.take(len));
   }
 
   async consume(data: SignalData<S>): Promise<void> {
@@ -147,6 +151,7 @@ class SignalSender<S extends Signal> implements Consumer<SignalData<S>> {
       try {
         await this.queue.offer(req);
       } catch (err) {
+        this.pool.give(req.payload);
         this.enqueueFailed.inc(this.labels, items);
         throw err;
       }
@@ -159,6 +164,7 @@ class SignalSender<S extends Signal> implements Consumer<SignalData<S>> {
       outcome = await p;
     } finally {
       this.direct.delete(p);
+      this.pool.give(req.payload);
     }
     if (outcome.kind === 'ok') return this.accountOk(items, outcome.partial);
     // Without a queue the caller keeps responsibility for failed data, so it is not counted as dropped here.
@@ -170,6 +176,7 @@ class SignalSender<S extends Signal> implements Consumer<SignalData<S>> {
   private async handle(req: QueuedRequest, stop: AbortSignal): Promise<'done' | 'stopped'> {
     const outcome = await this.retry!.send(req.payload, stop);
     if (outcome.kind === 'stopped') return 'stopped';
+    this.pool.give(req.payload);
     if (outcome.kind === 'ok') this.accountOk(req.items, outcome.partial);
     else this.drop(outcome.reason, req.items, outcome.message);
     return 'done';

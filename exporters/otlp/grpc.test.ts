@@ -54,6 +54,21 @@ describe('otlp exporter (gRPC)', () => {
     await waitFor(async () => (await metrics.value(metrics.exporterQueueSize, T)) === 0);
   });
 
+  it('large batches one after another, several in flight and some retried: every span arrives intact (encoded payloads are reused)', async () => {
+    // Batches over the payload pool's threshold; every third request is refused once, so a payload
+    // is sent again after others were encoded, and ten workers send at once.
+    for (let i = 0; i < 12; i++) peer.script.push(i % 3 === 0 ? { grpcCode: grpc.status.UNAVAILABLE } : { ok: true, delayMs: 20 });
+    const { exporter, metrics } = exporterFor({ sending_queue: { num_consumers: 10 } });
+    await exporter.start(createHost());
+    const batches = Array.from({ length: 12 }, (_, b) => makeTraces(1500 + 97 * b, `b${b}`));
+    for (const batch of batches) await exporter.traces.consume(batch);
+    const total = batches.reduce((n, b) => n + b.resourceSpans[0]!.scopeSpans[0]!.spans.length, 0);
+    await waitFor(async () => (await metrics.value(metrics.exporterSent, T)) === total, 10_000);
+    const want = batches.flatMap((b) => b.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.name));
+    expect(receivedNames(peer).sort()).toEqual(want.sort());
+    expect(peer.items).toBe(total);
+  });
+
   it('honours RetryInfo on UNAVAILABLE and counts retries', async () => {
     peer.script.push({ grpcCode: grpc.status.UNAVAILABLE, retryDelayMs: 300 }, { grpcCode: grpc.status.UNAVAILABLE, retryDelayMs: 300 });
     const { exporter, metrics } = exporterFor();

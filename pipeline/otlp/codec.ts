@@ -1,5 +1,5 @@
 import protobuf from 'protobufjs';
-import { createEncoder } from './encoder.js';
+import { type Alloc, createEncoder } from './encoder.js';
 import { decodeTracesLazily } from './lazy-traces.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
@@ -24,7 +24,8 @@ export interface SignalCodec<S extends Signal> {
    * until a component reads them (wire-span.ts), so untouched spans are copied, not re-encoded.
    */
   decodeReceived(bytes: Uint8Array): SignalData<S>;
-  encode(data: SignalData<S>): Uint8Array;
+  /** Protobuf bytes; `alloc` gives the buffer they are written into (default: a new one). */
+  encode(data: SignalData<S>, alloc?: Alloc): Uint8Array;
   fromJson(text: string): SignalData<S>;
   toJson(data: SignalData<S>): string;
   /** Number of spans or log records in the data. */
@@ -206,7 +207,7 @@ function makeCodec<S extends Signal>(signal: S, spec: SignalSpec): SignalCodec<S
     decode: (bytes) => decodeWith<D>(request, bytes),
     decodeReceived: (bytes) =>
       signal === 'traces' && Buffer.isBuffer(bytes) ? (decodeTracesLazily(bytes) as D) : decodeWith<D>(request, bytes),
-    encode: (data) => encodeRequest(data),
+    encode: (data, alloc) => encodeRequest(data, alloc),
     fromJson(text) {
       const obj = parseJson(text, request.name);
       eachItem(obj, spec.keys, (item, path) => spec.fixIds(item, path, true));

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
 import { logsCodec, tracesCodec } from './codec.js';
 import { createEncoder } from './encoder.js';
+import { WireSpan } from './wire-span.js';
 import { OTLP_PROTO_SOURCES } from './schema.js';
 
 // The reference: protobufjs's own encoder over the same schema.
@@ -133,6 +134,73 @@ describe('encoder', () => {
     const deep = { resourceSpans: [{ resource: { attributes: [{ key: 'deep', value: v }] } }] };
     expect(() => reference(TRACES, deep)).toThrow('max depth exceeded');
     expect(() => createEncoder(TRACES)(deep)).toThrow('max depth exceeded');
+  });
+});
+
+describe('encoder: received spans', () => {
+  const spanOf = (i: number) => ({ traceId: Buffer.alloc(16, i), spanId: Buffer.alloc(8, i), name: `s${i}`.repeat(1 + (i % 70)), kind: 1, attributes: [attr('i', i)] });
+  const encodeSpan = (i: number) => reference(root.lookupType('opentelemetry.proto.trace.v1.Span'), spanOf(i));
+  /** ScopeSpans.spans entries by hand: `pad` writes a span's length one byte longer than it has to be. */
+  const entry = (i: number, pad: boolean) => {
+    const body = encodeSpan(i);
+    const len = body.length < 128 ? (pad ? [body.length | 0x80, 0] : [body.length]) : pad ? [(body.length & 127) | 128, (body.length >>> 7) | 128, 0] : [(body.length & 127) | 128, body.length >>> 7];
+    return Buffer.concat([Buffer.from([0x12, ...len]), body]);
+  };
+  const requestOf = (spans: Buffer[]) => {
+    const scope = Buffer.concat([Buffer.from([0x0a, 0x02, 0x0a, 0x00]), ...spans]); // scope: { name: '' }, then the spans
+    const rs = Buffer.concat([Buffer.from([0x12]), Buffer.from(lenBytes(scope.length)), scope]);
+    return Buffer.concat([Buffer.from([0x0a]), Buffer.from(lenBytes(rs.length)), rs]);
+  };
+  const lenBytes = (n: number) => {
+    const out: number[] = [];
+    for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
+    return [...out, n];
+  };
+
+  test('untouched spans are copied in runs, byte for byte; decoded, appended, padded and foreign spans break a run and come out as protobufjs writes them', () => {
+    for (let seed = 0; seed < 40; seed++) {
+      const n = 1 + (seed % 13);
+      // Some spans' lengths padded (as a sender may write them): the copy must not take the padding along.
+      const bytes = requestOf(Array.from({ length: n }, (_, i) => entry(seed * 20 + i, (seed + i) % 5 === 0)));
+      const other = tracesCodec.decodeReceived(requestOf([entry(999, false), entry(998, false)]));
+      const lazy = tracesCodec.decodeReceived(bytes);
+      const eager = tracesCodec.decode(bytes);
+      const spans = lazy.resourceSpans[0]!.scopeSpans[0]!.spans;
+      const want = eager.resourceSpans[0]!.scopeSpans[0]!.spans;
+      spans.forEach((s, i) => {
+        const pick = (seed * 7 + i * 3) % 6;
+        if (pick === 1) s.name = want[i]!.name = 'renamed';
+        else if (pick === 2) {
+          (s as WireSpan).appendAttributes([attr('added', i)]);
+          want[i]!.attributes!.push(attr('added', i));
+        }
+      });
+      // A span of another request in the middle: its bytes sit in another buffer.
+      if (seed % 4 === 3) {
+        spans.splice(n >> 1, 0, other.resourceSpans[0]!.scopeSpans[0]!.spans[1]!);
+        want.splice(n >> 1, 0, tracesCodec.decode(requestOf([entry(998, false)])).resourceSpans[0]!.scopeSpans[0]!.spans[0]!);
+      }
+      expect(Buffer.from(tracesCodec.encode(lazy)).equals(reference(TRACES, eager)), `seed ${seed}`).toBe(true);
+    }
+  });
+
+  test('a run never crosses into another buffer laid out the same, nor takes bytes that only look like a header', () => {
+    const a = requestOf([entry(1, false), entry(2, false)]);
+    const b = Buffer.from(a);
+    const at = a.indexOf(Buffer.alloc(16, 2));
+    b[at] = b[at]! ^ 0xff; // the second span's trace id differs in one byte, at the same place
+    const [a0] = tracesCodec.decodeReceived(a).resourceSpans[0]!.scopeSpans[0]!.spans;
+    const [, b1] = tracesCodec.decodeReceived(b).resourceSpans[0]!.scopeSpans[0]!.spans;
+    const mixed = { resourceSpans: [{ scopeSpans: [{ spans: [a0!, b1!] }] }] };
+    const eager = (x: Buffer) => tracesCodec.decode(x).resourceSpans[0]!.scopeSpans[0]!.spans;
+    const want = { resourceSpans: [{ scopeSpans: [{ spans: [eager(a)[0]!, eager(b)[1]!] }] }] };
+    expect(Buffer.from(tracesCodec.encode(mixed)).equals(reference(TRACES, want))).toBe(true);
+    // A span whose bytes follow a 0x12 and a wrong length: its header is written, not copied.
+    const body = encodeSpan(3);
+    const span = new WireSpan(Buffer.concat([Buffer.from([0x12, body.length + 1]), body]), 2, 2 + body.length, 0);
+    expect(Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }))).toEqual(
+      reference(TRACES, { resourceSpans: [{ scopeSpans: [{ spans: [spanOf(3)] }] }] }),
+    );
   });
 });
 

@@ -134,6 +134,51 @@ function wRaw(m: WireBacked<object>): void {
   st.pos += m.end - m.start;
 }
 
+/** A wire-backed message still as received, with nothing appended: its bytes are all it is. */
+function asReceived(m: unknown): m is WireBacked<object> {
+  return m instanceof WireBacked && m.message === undefined && m.appended === undefined;
+}
+
+/**
+ * Where `m`'s field header (one-byte `tag`, then its length) starts in its own buffer, if the bytes
+ * just before it are exactly the header the encoder would write (what a sender that encodes like
+ * protobufjs or Go wrote); else -1.
+ */
+function headerAt(m: WireBacked<object>, tag: number): number {
+  const len = m.end - m.start;
+  const from = m.start - 1 - vlen32(len);
+  if (from < 0 || m.buf[from] !== tag) return -1;
+  let v = len;
+  for (let p = from + 1; p < m.start; p++, v >>>= 7) if (m.buf[p] !== (v > 127 ? (v & 127) | 128 : v)) return -1;
+  return from;
+}
+
+/**
+ * Writes the run of repeated wire-backed messages from `list[i]` on that are still as received,
+ * nothing appended, each right after the one before in the same buffer with the header the
+ * encoder would write between them: header and bytes of the whole run in one copy (a request's
+ * spans are one run). Returns how many it wrote (0: `list[i]` is not such a message); their
+ * length slots are passed.
+ */
+function wRawRun(list: readonly unknown[], i: number, tag: number): number {
+  const first = list[i];
+  if (!asReceived(first)) return 0;
+  const from = headerAt(first, tag);
+  if (from < 0) return 0;
+  const buf = first.buf;
+  let end = first.end;
+  let j = i + 1;
+  for (; j < list.length; j++) {
+    const m = list[j];
+    if (!asReceived(m) || m.buf !== buf || headerAt(m, tag) !== end) break;
+    end = m.end;
+  }
+  buf.copy(st.buf, st.pos, from, end);
+  st.pos += end - from;
+  st.n += j - i;
+  return j - i;
+}
+
 /** null for a wire-backed message still as received (copy its bytes), else the message to encode. */
 function pick(m: unknown): unknown {
   return m instanceof WireBacked ? (m.message ?? null) : m;
@@ -156,6 +201,7 @@ const R = {
   wBytes,
   wDouble,
   wRaw,
+  wRawRun,
   pick,
   bytesOf,
   bits,
@@ -249,7 +295,9 @@ function compile(type: protobuf.Type): Compiled {
       }
       const [s, w] = one('v[i]');
       size += `v=m[${name}];if(v!=null&&v.length){for(let i=0;i<v.length;++i){${s}}}\n`;
-      write += `v=m[${name}];if(v!=null&&v.length){for(let i=0;i<v.length;++i){${w}}}\n`;
+      // Wire-backed messages: runs still as received are copied whole (wRawRun), the others one by one.
+      const run = wireBacked && tag < 128 ? `l=R.wRawRun(v,i,${tag});if(l>0){i+=l-1;continue}` : '';
+      write += `v=m[${name}];if(v!=null&&v.length){for(let i=0;i<v.length;++i){${run}${w}}}\n`;
     } else {
       const [s, w] = one('v');
       size += `v=m[${name}];if(v!=null&&R.hasOwn.call(m,${name})){${s}}\n`;
@@ -265,13 +313,16 @@ function compile(type: protobuf.Type): Compiled {
   return entry;
 }
 
+/** Where an encoder writes: a buffer of exactly `len` bytes (default: a new one). */
+export type Alloc = (len: number) => Buffer;
+
 /** An `encode` for `type` with the bytes protobufjs would write. Not re-entrant (one shared scratch). */
-export function createEncoder(type: protobuf.Type): (message: unknown) => Buffer {
+export function createEncoder(type: protobuf.Type): (message: unknown, alloc?: Alloc) => Buffer {
   const c = compile(type);
-  return (message) => {
+  return (message, alloc) => {
     st.n = 0;
     const len = c.size(message as Msg, 0);
-    const buf = Buffer.allocUnsafe(len);
+    const buf = alloc ? alloc(len) : Buffer.allocUnsafe(len);
     st.buf = buf;
     st.pos = 0;
     st.n = 0;

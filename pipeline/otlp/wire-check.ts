@@ -23,10 +23,10 @@ const LEN = 2;
 const I64 = 1;
 const I32 = 5;
 
-// The Span schema as flat tables, derived from the reflected schema (proto-root.ts), one row of
-// STRIDE field numbers per message: the wire type a known field must have (-1: unknown, skipped as
-// sent), and for LEN what it holds: bytes, a string, an attribute key (a KeyValue key reached
-// through an `attributes` field: checked for the reserved prefix) or a message (its row in SUB).
+// The Span schema derived from the reflected schema (proto-root.ts), one row per message: by field
+// number, the wire type a known field must have (absent: unknown, skipped as sent), and for LEN what
+// it holds: bytes, a string, an attribute key (a KeyValue key reached through an `attributes` field:
+// checked for the reserved prefix) or a message (its row in `sub`).
 const BYTES = 0;
 const STRING = 1;
 const KEY = 2;
@@ -64,37 +64,59 @@ function row(type: protobuf.Type, attributeKeys: boolean): number {
 }
 
 const SPAN = row(root.lookupType('opentelemetry.proto.trace.v1.Span'), false);
-const STRIDE = 1 + Math.max(...rows.map((r) => r.wire.length - 1));
-const WIRE = new Int8Array(rows.length * STRIDE).fill(-1);
-const HOLDS = new Uint8Array(rows.length * STRIDE);
-const SUB = new Uint8Array(rows.length * STRIDE);
-rows.forEach((r, i) =>
-  r.wire.forEach((wire, id) => {
-    WIRE[i * STRIDE + id] = wire;
-    HOLDS[i * STRIDE + id] = r.holds[id]!;
-    SUB[i * STRIDE + id] = r.sub[id] ?? 0;
-  }),
-);
+
+// What to do on each tag of each message, looked up by (row, tag) for every one-byte tag and the
+// two-byte ones up to field 31 (all OTLP trace fields): one table load per field instead of a field
+// number, a wire type and three lookups. Other tags (unknown fields past 31) take `slowAction`.
+const SKIP_VARINT = 0;
+const SKIP_I64 = 1;
+const SKIP_LEN = 2;
+const SKIP_I32 = 3;
+const CHECK_STRING = 4;
+const CHECK_KEY = 5;
+const ENTER = 6; // a message: its row in the upper bits
+const WRONG_WIRE = 7; // a known field sent with another wire type
+const BAD_WIRE = 8; // wire types 3, 4 (groups), 6, 7
+const FIELD_ZERO = 9;
+const TAGS = 256;
+
+/** A tag's field number (tags are read as exact numbers up to 2^53). */
+const fieldOf = (tag: number): number => (tag < 0x80000000 ? tag >>> 3 : Math.floor(tag / 8));
+
+function slowAction(r: Row, tag: number): number {
+  const wire = tag & 7;
+  const number = fieldOf(tag);
+  if (number === 0) return FIELD_ZERO;
+  const known = r.wire[number];
+  if (known !== undefined && known !== wire) return WRONG_WIRE;
+  if (wire !== LEN) return wire === VARINT ? SKIP_VARINT : wire === I64 ? SKIP_I64 : wire === I32 ? SKIP_I32 : BAD_WIRE;
+  if (known === undefined) return SKIP_LEN;
+  const holds = r.holds[number]!;
+  return holds === MESSAGE ? ENTER | (r.sub[number]! << 4) : holds === STRING ? CHECK_STRING : holds === KEY ? CHECK_KEY : SKIP_LEN;
+}
+
+const ACTIONS = new Int32Array(rows.length * TAGS);
+rows.forEach((r, i) => {
+  for (let tag = 0; tag < TAGS; tag++) ACTIONS[i * TAGS + tag] = slowAction(r, tag);
+});
 
 const MAX_DEPTH = 100;
+/** Depth of a span's own fields, as protobufjs's encoder counts (request > resource spans > scope spans > span). */
+const SPAN_DEPTH = 3;
 const PREFIX = Buffer.from(RESERVED_PREFIX);
+/** The enclosing messages' ends and rows while a nested one is walked. */
+const outerEnds = new Int32Array(MAX_DEPTH);
+const outerRows = new Int32Array(MAX_DEPTH);
 
+/** Where the last `varint` ended. */
 let pos = 0;
-let flags = 0;
 
 function fail(what: string, at: number): never {
   throw new OtlpDecodeError(`span at byte ${at}: ${what}`);
 }
 
-/** A varint as a number: exact up to 2^53, which is all a tag or a length needs (lengths past the message fail anyway). */
+/** A varint at `pos` as a number (exact up to 2^53, all a tag or a length needs); leaves `pos` after it. */
 function varint(buf: Buffer, end: number): number {
-  if (pos < end) {
-    const b = buf[pos]!;
-    if (b < 0x80) {
-      pos++;
-      return b;
-    }
-  }
   let v = 0;
   let mul = 1;
   for (let i = 0; i < 10; i++) {
@@ -113,65 +135,87 @@ function isReserved(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-function checkString(buf: Buffer, start: number, end: number): void {
+/** True unless `buf[start, end)` holds a byte at or above 0x80 and is not valid UTF-8. */
+function validString(buf: Buffer, start: number, end: number): boolean {
   let i = start;
   // ASCII, four bytes at a time; the first byte at or above 0x80 hands the string to the native check.
-  for (const last = end - 3; i < last; i += 4) if ((buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!) & 0x80) break;
-  for (; i < end; i++) {
-    if (buf[i]! >= 0x80) {
-      if (!isUtf8(buf.subarray(start, end))) flags |= INVALID_UTF8;
-      return;
-    }
-  }
+  for (const last = end - 3; i < last; i += 4) if ((buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!) & 0x80) return isUtf8(buf.subarray(start, end));
+  for (; i < end; i++) if (buf[i]! & 0x80) return isUtf8(buf.subarray(start, end));
+  return true;
 }
 
-function checkMessage(buf: Buffer, end: number, msg: number, depth: number): void {
-  if (depth > MAX_DEPTH) fail('nested more than 100 deep', pos);
-  const row = msg * STRIDE;
-  while (pos < end) {
-    const at = pos;
-    const tag = varint(buf, end);
-    const wire = tag & 7;
-    const number = tag < 0x80000000 ? tag >>> 3 : Math.floor(tag / 8);
-    if (number === 0) fail('field number 0', at);
-    const known = number < STRIDE ? WIRE[row + number]! : -1;
-    if (known !== -1 && known !== wire) fail(`field ${number} has wire type ${wire}, expected ${known}`, at);
-    switch (wire) {
-      case VARINT:
-        varint(buf, end);
-        break;
-      case I64:
-        pos += 8;
-        break;
-      case I32:
-        pos += 4;
-        break;
-      case LEN: {
-        const len = varint(buf, end);
-        const stop = pos + len;
-        if (stop > end) fail(`field ${number}: length ${len} runs past the end of its message`, at);
-        if (known !== -1) {
-          const holds = HOLDS[row + number]!;
-          if (holds === MESSAGE) checkMessage(buf, stop, SUB[row + number]!, depth + 1);
-          else if (holds !== BYTES) {
-            checkString(buf, pos, stop);
-            if (holds === KEY && isReserved(buf, pos, stop)) flags |= RESERVED_KEY;
-          }
-        }
-        pos = stop;
-        break;
-      }
-      default:
-        fail(`wire type ${wire} (groups are not used by OTLP)`, at);
-    }
-    if (pos > end) fail(`field ${number} runs past the end of its message`, at);
-  }
-}
-
-/** Checks `buf[start, end)` as an OTLP Span; throws OtlpDecodeError, else returns RESERVED_KEY | INVALID_UTF8 bits. */
+/**
+ * Checks `buf[start, end)` as an OTLP Span; throws OtlpDecodeError, else returns RESERVED_KEY |
+ * INVALID_UTF8 bits. One loop over the fields with the enclosing messages on a small stack (no call
+ * per message, the position in a local).
+ */
 export function checkSpan(buf: Buffer, start: number, end: number): number {
-  pos = start;
-  flags = 0;
-  checkMessage(buf, end, SPAN, 3); // request > resource spans > scope spans > span, as the encoder counts
-  return flags;
+  let flags = 0;
+  let p = start;
+  let stop = end; // end of the message being walked
+  let row = SPAN * TAGS;
+  let depth = 0; // messages entered below the span
+  for (;;) {
+    if (p >= stop) {
+      if (depth === 0) return flags;
+      depth--;
+      stop = outerEnds[depth]!;
+      row = outerRows[depth]!;
+      continue;
+    }
+    const at = p;
+    let tag = buf[p]!;
+    if (tag < 0x80) p++;
+    else {
+      pos = p;
+      tag = varint(buf, stop);
+      p = pos;
+    }
+    const action = tag < TAGS ? ACTIONS[row + tag]! : slowAction(rows[row / TAGS]!, tag);
+    switch (action & 15) {
+      case SKIP_VARINT:
+        for (let i = 0; ; i++) {
+          if (p >= stop) fail('truncated varint', p);
+          if (buf[p++]! < 0x80) break;
+          if (i === 9) fail('varint longer than 10 bytes', p);
+        }
+        continue;
+      case SKIP_I64:
+        p += 8;
+        if (p > stop) fail(`field ${fieldOf(tag)} runs past the end of its message`, at);
+        continue;
+      case SKIP_I32:
+        p += 4;
+        if (p > stop) fail(`field ${fieldOf(tag)} runs past the end of its message`, at);
+        continue;
+      case WRONG_WIRE:
+        return fail(`field ${fieldOf(tag)} has wire type ${tag & 7}, expected ${rows[row / TAGS]!.wire[fieldOf(tag)]}`, at);
+      case BAD_WIRE:
+        return fail(`wire type ${tag & 7} (groups are not used by OTLP)`, at);
+      case FIELD_ZERO:
+        return fail('field number 0', at);
+    }
+    // Length-delimited.
+    let len: number = p < stop ? buf[p]! : 0x80;
+    if (len < 0x80) p++;
+    else {
+      pos = p;
+      len = varint(buf, stop);
+      p = pos;
+    }
+    const next = p + len;
+    if (next > stop) fail(`field ${fieldOf(tag)}: length ${len} runs past the end of its message`, at);
+    if ((action & 15) === ENTER) {
+      if (SPAN_DEPTH + depth + 1 > MAX_DEPTH) fail('nested more than 100 deep', p);
+      outerEnds[depth] = stop;
+      outerRows[depth] = row;
+      depth++;
+      stop = next;
+      row = (action >>> 4) * TAGS;
+      continue;
+    }
+    if (action === CHECK_KEY && isReserved(buf, p, next)) flags |= RESERVED_KEY;
+    if ((action === CHECK_STRING || action === CHECK_KEY) && !validString(buf, p, next)) flags |= INVALID_UTF8;
+    p = next;
+  }
 }
