@@ -3,7 +3,7 @@ import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
-import type { Int64, LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
@@ -13,7 +13,7 @@ import { Detector, type QuietReason } from './detector.js';
 import { observationsOf, type ObserveOptions } from './observe.js';
 import type { ProfileSettings } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
-import { resourceFacts, spanRecord } from './span-record.js';
+import { readPrompt, resourceFacts, spanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 
 export const BASELINE_SCOPE = 'aibom.baseline';
@@ -160,9 +160,12 @@ export class BaselineProcessor implements Component, Consumers {
         for (const ss of rs.scopeSpans) {
           const scopeName = ss.scope?.name;
           for (const span of ss.spans) {
-            const r = spanRecord(span, scopeName, resource, this.promptKnown);
+            const r = spanRecord(span, scopeName, resource);
             if (!r) continue;
-            if (!this.buffer.add(spanIds(span).traceId, r, nowMs, this.evict)) this.unevaluated.traceFull.n++;
+            const traceId = spanIds(span).traceId;
+            const t = this.buffer.get(traceId);
+            readPrompt(r, span, t?.prompt);
+            if (!this.buffer.add(traceId, r, nowMs, this.evict, t)) this.unevaluated.traceFull.n++;
           }
         }
       }
@@ -179,8 +182,6 @@ export class BaselineProcessor implements Component, Consumers {
     if (!this.next.logs) throw new PermanentError('baseline has no logs consumer after it');
     await this.next.logs.consume(data);
   }
-
-  private readonly promptKnown = (traceId: string, start: Int64): boolean => this.buffer.promptKnown(traceId, start);
 
   /** A trace pushed out of the buffer by its bound (bound once: the buffer calls it per new trace at most). */
   private readonly evict = (t: OpenTrace): void => {

@@ -56,12 +56,10 @@ export function resourceFacts(resource: readonly KeyValue[] | undefined): Resour
 }
 
 /**
- * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...).
- * `promptKnown` says the trace already has a first user message from an LLM span that started no
- * later: this one's would never be the trace's, so it is not read (an agent's LLM spans each carry
- * the conversation so far, as JSON to parse or as numbered attributes).
+ * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). An LLM span's
+ * first user message is left to `readPrompt`, which needs the open trace.
  */
-export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts, promptKnown: (traceId: string, start: Int64) => boolean): SpanRecord | undefined {
+export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
@@ -81,9 +79,19 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     view,
     kernel: kernel ?? undefined,
     partialReason,
-    prompt: view?.kind === 'llm' && !promptKnown(ids.traceId, span.startTimeUnixNano) ? userMessage(span) : undefined,
+    prompt: undefined,
     mcp: undefined,
   };
+}
+
+/**
+ * Reads an LLM span's first user message into its record, unless `promptFrom` (the open trace's
+ * earliest LLM span with one, if any) started no later: this one's would never be the trace's, so it
+ * is not read (an agent's LLM spans each carry the conversation so far, as JSON to parse or as
+ * numbered attributes).
+ */
+export function readPrompt(r: SpanRecord, span: Span, promptFrom: SpanRecord | undefined): void {
+  if (r.view?.kind === 'llm' && !(promptFrom && nsCompare(promptFrom.start, r.start) <= 0)) r.prompt = userMessage(span);
 }
 
 /** Orders two 64-bit nanosecond times (negative: `a` is earlier); a Long's halves without a BigInt. */

@@ -1,5 +1,4 @@
 import { BoundedMap } from '../../pipeline/bounded-map.js';
-import type { Int64 } from '../../pipeline/otlp/types.js';
 import type { ComponentOf } from './facts.js';
 import { nsCompare, type SpanRecord } from './span-record.js';
 
@@ -78,9 +77,17 @@ export class TraceBuffer {
     return this.traces.size;
   }
 
-  /** False when the trace is full. `evict` gets a trace pushed out by the bound, before it is forgotten. */
-  add(traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void): boolean {
-    const t = this.traces.get(traceId);
+  /** The open trace of `traceId`, if any. */
+  get(traceId: string): OpenTrace | undefined {
+    return this.traces.get(traceId);
+  }
+
+  /**
+   * False when the trace is full. `evict` gets a trace pushed out by the bound, before it is
+   * forgotten. `t` is the trace as `get` found it just before, when the caller asked already (one
+   * lookup per span: the first lookup of a new trace id hashes it and misses).
+   */
+  add(traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t = this.traces.get(traceId)): boolean {
     if (!t) {
       this.traces.set(traceId, new OpenTrace(traceId, r, nowMs), (_, oldest) => evict(oldest));
       return true;
@@ -93,12 +100,6 @@ export class TraceBuffer {
     t.lastArrivalMs = nowMs;
     t.add(r);
     return true;
-  }
-
-  /** True when the open trace's first user message comes from an LLM span that started no later than `start`. */
-  promptKnown(traceId: string, start: Int64): boolean {
-    const p = this.traces.get(traceId)?.prompt;
-    return p !== undefined && nsCompare(p.start, start) <= 0;
   }
 
   /** Traces quiet for `settleMs` with spans to evaluate; forgets those quiet for `ttlMs`. */
