@@ -97,16 +97,26 @@ function address(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
-/** What a span shows its component (or components) doing. */
-export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Observation[] {
+/** The observations of a span that shows nothing: one list, never written to. */
+const NONE: readonly Observation[] = [];
+
+/**
+ * What a span shows its component (or components) doing. The lists are read, never written to, so
+ * an LLM span's (the agent calls the model, the model answers as a version) is the one its resource
+ * made last for the same model and version: an agent's LLM spans name one or two.
+ */
+export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): readonly Observation[] {
   if (r.view) {
     const agent = agentOf(r);
     const v = r.view;
     if (v.kind === 'llm') {
       const model = modelOf(r);
-      if (!model) return [];
+      if (!model) return NONE;
+      const last = r.resource.llm;
+      if (last && last.model === model && last.version === v.modelName) return last.observations;
       const out: Observation[] = [{ component: agent, fact: { type: 'model', value: model.name }, kernel: false }];
       if (v.modelName) out.push({ component: model, fact: { type: 'model_version', value: v.modelName }, kernel: false });
+      r.resource.llm = { model, version: v.modelName, observations: out };
       return out;
     }
     if (v.kind === 'tool' && v.toolName) {
@@ -114,11 +124,11 @@ export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): 
       if (v.toolArguments !== undefined) out.push({ component: toolOf(v.toolName), fact: { type: 'arguments', args: toolArguments(v.toolArguments) }, kernel: false });
       return out;
     }
-    return [];
+    return NONE;
   }
   const k = r.kernel!;
   const who = ownerOf(t, r, o);
-  if (!who) return [];
+  if (!who) return NONE;
   const facts: Fact[] = [];
   switch (k.kind) {
     case 'process': {

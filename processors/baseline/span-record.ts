@@ -4,7 +4,7 @@ import type { AnyValue, Int64, KeyValue, Span } from '../../pipeline/otlp/types.
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
 import { canonicalView, type CanonicalSpan } from '../normalize/index.js';
-import type { ComponentOf } from './facts.js';
+import type { ComponentOf, Observation } from './facts.js';
 
 /**
  * What the baseline keeps of one span while its trace is open: ids, times and the facts it reads.
@@ -41,6 +41,8 @@ export interface ResourceFacts {
   agent: ComponentOf | undefined;
   /** The model component last asked for by a span of this resource (observe.ts `modelOf`): agents call one or two. */
   model: { provider: string; component: ComponentOf } | undefined;
+  /** The observations of this resource's last LLM span (observe.ts `observationsOf`), for the next one of the same model and version. */
+  llm: { model: ComponentOf; version: string | undefined; observations: readonly Observation[] } | undefined;
 }
 
 export function resourceFacts(resource: readonly KeyValue[] | undefined): ResourceFacts {
@@ -52,6 +54,7 @@ export function resourceFacts(resource: readonly KeyValue[] | undefined): Resour
     partialReason: findAttr(resource, ATTR.monitorPartialReason),
     agent: undefined,
     model: undefined,
+    llm: undefined,
   };
 }
 
