@@ -5,6 +5,7 @@ import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
 import { canonicalView, type CanonicalSpan } from '../normalize/index.js';
 import type { ComponentOf, Observation } from './facts.js';
+import type { Check } from './rules/index.js';
 
 /**
  * What the baseline keeps of one span while its trace is open: ids, times and the facts it reads.
@@ -27,6 +28,17 @@ export interface SpanRecord {
   prompt: string | undefined;
   /** The MCP server a kernel process span stands for (null: none), worked out once: every span under it asks. */
   mcp: { id: string; kind: 'mcp_server'; name: string } | null | undefined;
+  /**
+   * What an agent span's observations deviated in, judged as the span arrived (its deviations go out
+   * with the trace's evaluation, when the chain holds what the trace brought); undefined: nothing.
+   */
+  found: Finding[] | undefined;
+}
+
+/** A check that found something, and the component it is about. */
+export interface Finding {
+  component: ComponentOf;
+  check: Check;
 }
 
 /** What a span record takes from its resource: read once per resource, not per span, and shared by its records. */
@@ -84,6 +96,7 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     partialReason,
     prompt: undefined,
     mcp: undefined,
+    found: undefined,
   };
 }
 

@@ -16,6 +16,12 @@ export class OpenTrace {
   readonly records: SpanRecord[];
   /** Records before this index have been evaluated. */
   evaluated = 0;
+  /**
+   * Records from `evaluated` on that evaluation has to look at: kernel spans (judged then) and agent
+   * spans whose arrival found a deviation. None: evaluating touches no record (a trace of LLM spans
+   * pushed out by the bound, the common case under load).
+   */
+  work = 0;
   /** The agent of the trace's agent spans, once known. */
   agent: ComponentOf | undefined = undefined;
   /** The earliest LLM span with a first user message. */
@@ -30,6 +36,7 @@ export class OpenTrace {
   ) {
     this.records = [first];
     if (first.prompt) this.prompt = first;
+    if (first.kernel || first.found) this.work = 1;
   }
 
   get pending(): number {
@@ -45,6 +52,7 @@ export class OpenTrace {
   /** Adds a record after the first. */
   add(r: SpanRecord): void {
     this.records.push(r);
+    if (r.kernel || r.found) this.work++;
     if (this.byId) this.byId.set(r.spanId, r);
     else if (this.records.length > SCAN_MAX) this.byId = new Map(this.records.map((x) => [x.spanId, x]));
     if (r.prompt && (!this.prompt || nsCompare(r.start, this.prompt.start) < 0)) this.prompt = r;
@@ -82,6 +90,11 @@ export class TraceBuffer {
     return this.traces.get(traceId);
   }
 
+  /** False when `t` (the open trace `get` found, or none) has no room for another span. */
+  accepts(t: OpenTrace | undefined): boolean {
+    return !t || t.records.length < this.limits.maxSpansPerTrace;
+  }
+
   /**
    * False when the trace is full. `evict` gets a trace pushed out by the bound, before it is
    * forgotten. `t` is the trace as `get` found it just before, when the caller asked already (one
@@ -92,7 +105,7 @@ export class TraceBuffer {
       this.traces.set(traceId, new OpenTrace(traceId, r, nowMs), (_, oldest) => evict(oldest));
       return true;
     }
-    if (t.records.length >= this.limits.maxSpansPerTrace) return false;
+    if (!this.accepts(t)) return false;
     if (t.lastArrivalMs !== nowMs) {
       this.traces.delete(traceId);
       this.traces.set(traceId, t);
