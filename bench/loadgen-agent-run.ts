@@ -15,18 +15,7 @@ export function agentRunSpans(seq: number, traces: number, now: Long = Long.from
     let n = 0;
     const id = () => loadgenId(8, seq, t * 16 + n++);
     const root = id();
-    // Every span from `now` for 1.5 s, as the provenance bench has always had them.
-    const span = (name: string, spanId: Buffer, parentSpanId: Buffer | undefined, kind: number, attributes: Span['attributes']): Span => ({
-      traceId,
-      spanId,
-      parentSpanId: parentSpanId ?? new Uint8Array(),
-      name,
-      kind,
-      startTimeUnixNano: now,
-      endTimeUnixNano: now.add(1_500_000_000),
-      attributes,
-      status: { code: 1 },
-    });
+    const span = (name: string, spanId: Buffer, parentSpanId: Buffer | undefined, kind: number, attributes: Span['attributes']) => loadgenSpan(now, name, traceId, spanId, parentSpanId, kind, attributes);
     spans.push(span('invoke_agent support-agent', root, undefined, 1, [attr('gen_ai.operation.name', 'invoke_agent'), attr('gen_ai.agent.name', 'support-agent'), attr('gen_ai.provider.name', 'openai')]));
     for (const [tool, call] of [['search_kb', 'http'], ['read_file', 'mcp'], ['create_ticket', 'http']] as const) {
       spans.push(span('chat gpt-4o', id(), root, 3, [attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'), attr('gen_ai.request.model', 'gpt-4o'), attr('server.address', 'api.openai.com')]));
@@ -37,6 +26,21 @@ export function agentRunSpans(seq: number, traces: number, now: Long = Long.from
     }
   }
   return spans;
+}
+
+/** A span from `now` for 1.5 s (every span of the in-process loads, as the provenance bench has always had them), status OK. */
+export function loadgenSpan(now: Long, name: string, traceId: Buffer, spanId: Buffer, parentSpanId: Buffer | undefined, kind: number, attributes: Span['attributes']): Span {
+  return {
+    traceId,
+    spanId,
+    parentSpanId: parentSpanId ?? new Uint8Array(),
+    name,
+    kind,
+    startTimeUnixNano: now,
+    endTimeUnixNano: now.add(1_500_000_000),
+    attributes,
+    status: { code: 1 },
+  };
 }
 
 /** A trace or span id of `bytes` bytes ending in `seq` and `i + 1` (big-endian). */

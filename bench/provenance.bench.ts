@@ -31,7 +31,7 @@ import { createDefaultConfig } from '../processors/provenance/config.js';
 import { ProvenanceProcessor } from '../processors/provenance/provenance-processor.js';
 import { measure } from './measure.js';
 import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
-import { agentRunSpans, loadgenId } from './loadgen-agent-run.js';
+import { agentRunSpans, loadgenId, loadgenSpan } from './loadgen-agent-run.js';
 
 const SECONDS = Number(process.argv[2] ?? 2);
 const TRACES = Number(process.argv[3] ?? 200);
@@ -68,17 +68,6 @@ function processor(maxOpenTraces = 1_000_000): ProvenanceProcessor {
 
 const LOAD_SPANS = 100;
 const now = Long.fromNumber(Date.now() * 1e6, true);
-const loadSpan = (name: string, traceId: Buffer, spanId: Buffer, parentSpanId: Buffer | undefined, kind: number, attributes: Span['attributes']): Span => ({
-  traceId,
-  spanId,
-  parentSpanId: parentSpanId ?? new Uint8Array(),
-  name,
-  kind,
-  startTimeUnixNano: now,
-  endTimeUnixNano: now.add(1_500_000_000),
-  attributes,
-  status: { code: 1 },
-});
 /** A bench/loadgen request as the receiver hands it on, its spans' views read as earlier processors would. */
 function received(spans: Span[]): TracesData {
   const data: TracesData = { resourceSpans: [{ resource: { attributes: [attr('service.name', 'bench-agent'), attr('process.pid', 1234), attr('host.name', 'bench')] }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
@@ -97,7 +86,7 @@ function agentRequest(seq: number): TracesData {
 function loadRequest(seq: number): TracesData {
   return received(
     Array.from({ length: LOAD_SPANS }, (_, i) => ({
-      ...loadSpan('chat gpt-4o', loadgenId(16, seq, i), loadgenId(8, seq, i), Buffer.from('b7ad6b7169203331', 'hex'), 3, attrs(LOADGEN_LLM_ATTRIBUTES)),
+      ...loadgenSpan(now, 'chat gpt-4o', loadgenId(16, seq, i), loadgenId(8, seq, i), Buffer.from('b7ad6b7169203331', 'hex'), 3, attrs(LOADGEN_LLM_ATTRIBUTES)),
       events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],
     })),
   );
