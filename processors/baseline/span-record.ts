@@ -53,7 +53,7 @@ export interface ResourceFacts {
   agent: ComponentOf | undefined;
   /** The model component last asked for by a span of this resource (observe.ts `modelOf`): agents call one or two. */
   model: { provider: string; component: ComponentOf } | undefined;
-  /** The observations of this resource's last LLM span (observe.ts `observationsOf`), for the next one of the same model and version. */
+  /** The observations of this resource's last LLM span (observe.ts `agentObservations`), for the next one of the same model and version. */
   llm: { model: ComponentOf; version: string | undefined; observations: readonly Observation[] } | undefined;
 }
 
