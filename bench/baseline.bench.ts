@@ -2,8 +2,9 @@
  * processors/baseline figures: cost per agent span and per kernel span, memory per profile. A script,
  * not a timed unit test:
  *
- *   npm run build && node --expose-gc dist/bench/baseline.bench.js
+ *   npm run build && node --expose-gc dist/bench/baseline.bench.js [reference] [loadgen] [agent] [conversation] [memory]
  *
+ * (no case named: all of them; BENCH_SECONDS per timed case, default 3)
  * - per span: the recorded reference run (processors/aibom/testdata/reference-js.jsonl: the
  *   LangChain.js attack run's agent spans and correlate's kernel spans) copied under fresh trace ids,
  *   fed through the traces consumer and evaluated (tick after settle), with frozen profiles learned
@@ -14,6 +15,9 @@
  *   through the real `normalize` first, as in the default pipeline), the embedded default's config
  *   (learning profiles, 4096 open traces: at this rate traces are pushed out before `settle`), at a
  *   clock of 20k spans/s: CPU µs per span (process.cpuUsage), and the heap an open trace holds.
+ * - agent (`passthrough.ts --shape agent`): ten agent-run traces of 10 spans per request (root, 3
+ *   LLM calls, 3 tool calls, 2 HTTP calls, 1 MCP call; no content), the same way, a tick every 100 ms
+ *   of the clock: the traces settle and are evaluated there.
  * - conversation: 20 LLM calls in one trace, each carrying the conversation so far
  *   (`gen_ai.input.messages`), the first user message of the trace read from them.
  * - memory: heapUsed after gc() per profile, for the profiles the reference run makes (typical) and
@@ -34,10 +38,13 @@ import { Profile } from '../processors/baseline/profile.js';
 import { normalizeProcessorFactory } from '../processors/normalize/index.js';
 import { attrs } from '../pipeline/otlp/attributes.js';
 import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
+import { agentRunSpans } from './loadgen-agent-run.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) console.warn('run with node --expose-gc for the memory figures');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const CASES = new Set(process.argv.slice(2));
+const run = (name: string) => CASES.size === 0 || CASES.has(name);
 
 const reference: TracesData[] = readFileSync(join(packageRoot(), 'processors', 'aibom', 'testdata', 'reference-js.jsonl'), 'utf8')
   .split('\n')
@@ -98,12 +105,14 @@ async function measure(name: string, batches: TracesData[]): Promise<number> {
   return perSec;
 }
 
-const all = await measure('agent + kernel spans', reference);
-const agentOnly = await measure('agent spans only', only(false));
-// Kernel spans alone have no agent span to belong to (and are skipped): their cost is what they add to a whole run.
-const kernelSpans = count(only(true));
-const perKernelUs = (count(reference) / all - count(only(false)) / agentOnly) / kernelSpans * 1e6;
-console.log(`per kernel span (what ${kernelSpans} kernel spans add to a run): ${perKernelUs.toFixed(2)} µs`);
+if (run('reference')) {
+  const all = await measure('agent + kernel spans', reference);
+  const agentOnly = await measure('agent spans only', only(false));
+  // Kernel spans alone have no agent span to belong to (and are skipped): their cost is what they add to a whole run.
+  const kernelSpans = count(only(true));
+  const perKernelUs = ((count(reference) / all - count(only(false)) / agentOnly) / kernelSpans) * 1e6;
+  console.log(`per kernel span (what ${kernelSpans} kernel spans add to a run): ${perKernelUs.toFixed(2)} µs`);
+}
 
 // ---------------------------------------------------------------- loadgen-shaped spans, conversations
 /** An LLM client span of `bench-agent` as OTLP JSON-ish fields (protobufjs takes them), parent outside the trace. */
@@ -197,7 +206,7 @@ async function cpuPerSpan(step: () => Promise<void>, spans: number): Promise<num
   return (used.user + used.system) / (n * spans);
 }
 
-{
+if (run('loadgen')) {
   const { p, clock } = await defaultProcessor();
   // 200 requests = 20k traces, so a trace id comes back only long after it was pushed out.
   const pool = await received(loadgenRequest, 200, 0);
@@ -211,7 +220,22 @@ async function cpuPerSpan(step: () => Promise<void>, spans: number): Promise<num
   console.log(`loadgen-shaped (1 LLM span per trace, learning, default config)  ${us.toFixed(2)} µs CPU per span`);
   await p.shutdown();
 }
-{
+if (run('agent')) {
+  const { p, clock } = await defaultProcessor();
+  // 200 requests = 2000 traces of 10 spans, 200 ms of the clock apart (500 spans/s, so ~1500 traces
+  // open): each is evaluated at the tick after it settles and forgotten after trace_ttl (30 s), before
+  // its id comes back (40 s later).
+  const pool = await received((seq) => request(agentRunSpans(seq, 10), { 'service.name': 'bench-agent', 'process.pid': 1234, 'host.name': 'bench' }), 200, 0);
+  let i = 0;
+  const us = await cpuPerSpan(async () => {
+    await p.traces.consume(pool[i++ % pool.length]!);
+    clock.ms += 200;
+    await p.tick();
+  }, 100);
+  console.log(`agent-run traces (10 spans each, learning, default config)  ${us.toFixed(2)} µs CPU per span`);
+  await p.shutdown();
+}
+if (run('conversation')) {
   const { p, clock } = await defaultProcessor();
   const pool = await received(conversation, 200, 0);
   let i = 0;
@@ -224,7 +248,7 @@ async function cpuPerSpan(step: () => Promise<void>, spans: number): Promise<num
   console.log(`conversation (20 LLM calls per trace, gen_ai.input.messages)  ${us.toFixed(2)} µs CPU per span`);
   await p.shutdown();
 }
-{
+if (run('loadgen')) {
   // Heap an open trace holds: 4000 one-span traces open (below max_open_traces), spans dropped after.
   const { p, clock } = await defaultProcessor();
   await p.traces.consume((await received(loadgenRequest, 1, 1_000_000))[0]!);
@@ -239,7 +263,7 @@ async function cpuPerSpan(step: () => Promise<void>, spans: number): Promise<num
 }
 
 // ---------------------------------------------------------------- memory per profile
-{
+if (run('memory')) {
   gc?.();
   const before = process.memoryUsage().heapUsed;
   const made: { p: BaselineProcessor }[] = [];
@@ -252,7 +276,7 @@ async function cpuPerSpan(step: () => Promise<void>, spans: number): Promise<num
   const profiles = made.reduce((n, m) => n + m.p.detector.profiles.size, 0);
   console.log(`typical (reference run): ${profiles} profiles, ${((process.memoryUsage().heapUsed - before) / profiles / 1024).toFixed(1)} KiB per profile (incl. the processor's share)`);
 }
-{
+if (run('memory')) {
   const d = createDefaultConfig();
   const settings = { collapseThreshold: d.collapseThreshold, isSensitive: () => false, maxFactsPerList: d.maxFactsPerList, maxSamples: d.maxSamples, maxStatistics: d.maxStatistics };
   gc?.();

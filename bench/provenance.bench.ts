@@ -31,6 +31,7 @@ import { createDefaultConfig } from '../processors/provenance/config.js';
 import { ProvenanceProcessor } from '../processors/provenance/provenance-processor.js';
 import { measure } from './measure.js';
 import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
+import { agentRunSpans, loadgenId, loadgenSpan } from './loadgen-agent-run.js';
 
 const SECONDS = Number(process.argv[2] ?? 2);
 const TRACES = Number(process.argv[3] ?? 200);
@@ -67,23 +68,6 @@ function processor(maxOpenTraces = 1_000_000): ProvenanceProcessor {
 
 const LOAD_SPANS = 100;
 const now = Long.fromNumber(Date.now() * 1e6, true);
-const hexId = (bytes: number, seq: number, i: number) => {
-  const id = Buffer.alloc(bytes);
-  id.writeUInt32BE(seq, bytes - 8);
-  id.writeUInt32BE(i + 1, bytes - 4);
-  return id;
-};
-const loadSpan = (name: string, traceId: Buffer, spanId: Buffer, parentSpanId: Buffer | undefined, kind: number, attributes: Span['attributes']): Span => ({
-  traceId,
-  spanId,
-  parentSpanId: parentSpanId ?? new Uint8Array(),
-  name,
-  kind,
-  startTimeUnixNano: now,
-  endTimeUnixNano: now.add(1_500_000_000),
-  attributes,
-  status: { code: 1 },
-});
 /** A bench/loadgen request as the receiver hands it on, its spans' views read as earlier processors would. */
 function received(spans: Span[]): TracesData {
   const data: TracesData = { resourceSpans: [{ resource: { attributes: [attr('service.name', 'bench-agent'), attr('process.pid', 1234), attr('host.name', 'bench')] }, scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }] }] };
@@ -96,28 +80,13 @@ function received(spans: Span[]): TracesData {
 }
 /** `-shape agent`: ten traces of an agent run (root, 3 LLM calls, 3 tool calls, 2 HTTP calls, 1 MCP call), no content. */
 function agentRequest(seq: number): TracesData {
-  const spans: Span[] = [];
-  for (let t = 0; t < LOAD_SPANS / 10; t++) {
-    const traceId = hexId(16, seq, t);
-    let n = 0;
-    const id = () => hexId(8, seq, t * 16 + n++);
-    const root = id();
-    spans.push(loadSpan('invoke_agent support-agent', traceId, root, undefined, 1, [attr('gen_ai.operation.name', 'invoke_agent'), attr('gen_ai.agent.name', 'support-agent'), attr('gen_ai.provider.name', 'openai')]));
-    for (const [tool, call] of [['search_kb', 'http'], ['read_file', 'mcp'], ['create_ticket', 'http']] as const) {
-      spans.push(loadSpan('chat gpt-4o', traceId, id(), root, 3, [attr('gen_ai.operation.name', 'chat'), attr('gen_ai.provider.name', 'openai'), attr('gen_ai.request.model', 'gpt-4o'), attr('server.address', 'api.openai.com')]));
-      const toolId = id();
-      spans.push(loadSpan(`execute_tool ${tool}`, traceId, toolId, root, 1, [attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', tool), attr('gen_ai.tool.call.id', `call_${tool}`), attr('gen_ai.tool.type', 'function')]));
-      if (call === 'http') spans.push(loadSpan('POST', traceId, id(), toolId, 3, [attr('http.request.method', 'POST'), attr('url.full', `http://${tool}.internal:8080/`), attr('server.address', `${tool}.internal`), attr('server.port', 8080), attr('http.response.status_code', 200)]));
-      else spans.push(loadSpan('tools/call read_file', traceId, id(), toolId, 3, [attr('mcp.method.name', 'tools/call'), attr('gen_ai.tool.name', 'read_file'), attr('gen_ai.operation.name', 'execute_tool'), attr('mcp.session.id', '8f2c1e'), attr('network.transport', 'pipe')]));
-    }
-  }
-  return received(spans);
+  return received(agentRunSpans(seq, LOAD_SPANS / 10, now));
 }
 /** `-shape llm`: every span an LLM call in its own trace. */
 function loadRequest(seq: number): TracesData {
   return received(
     Array.from({ length: LOAD_SPANS }, (_, i) => ({
-      ...loadSpan('chat gpt-4o', hexId(16, seq, i), hexId(8, seq, i), Buffer.from('b7ad6b7169203331', 'hex'), 3, attrs(LOADGEN_LLM_ATTRIBUTES)),
+      ...loadgenSpan(now, 'chat gpt-4o', loadgenId(16, seq, i), loadgenId(8, seq, i), Buffer.from('b7ad6b7169203331', 'hex'), 3, attrs(LOADGEN_LLM_ATTRIBUTES)),
       events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],
     })),
   );

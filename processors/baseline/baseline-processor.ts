@@ -3,17 +3,19 @@ import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
-import type { Int64, LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { spanIds } from '../../pipeline/otlp/span-view.js';
 import { int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
 import { buildChain } from './chain.js';
 import type { BaselineConfig } from './config.js';
 import { Detector, type QuietReason } from './detector.js';
-import { observationsOf, type ObserveOptions } from './observe.js';
+import type { ComponentOf } from './facts.js';
+import type { Check } from './rules/index.js';
+import { agentObservations, kernelObservations, type ObserveOptions } from './observe.js';
 import type { ProfileSettings } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
-import { resourceFacts, spanRecord } from './span-record.js';
+import { readPrompt, resourceFacts, spanRecord, type Finding, type SpanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 
 export const BASELINE_SCOPE = 'aibom.baseline';
@@ -160,9 +162,17 @@ export class BaselineProcessor implements Component, Consumers {
         for (const ss of rs.scopeSpans) {
           const scopeName = ss.scope?.name;
           for (const span of ss.spans) {
-            const r = spanRecord(span, scopeName, resource, this.promptKnown);
+            const r = spanRecord(span, scopeName, resource);
             if (!r) continue;
-            if (!this.buffer.add(spanIds(span).traceId, r, nowMs, this.evict)) this.unevaluated.traceFull.n++;
+            const traceId = spanIds(span).traceId;
+            const t = this.buffer.get(traceId);
+            if (!this.buffer.accepts(t)) {
+              this.unevaluated.traceFull.n++;
+              continue;
+            }
+            readPrompt(r, span, t?.prompt);
+            if (r.view) r.found = this.judgeAgentSpan(r, traceId, nowMs);
+            this.buffer.add(traceId, r, nowMs, this.evict, t);
           }
         }
       }
@@ -179,8 +189,6 @@ export class BaselineProcessor implements Component, Consumers {
     if (!this.next.logs) throw new PermanentError('baseline has no logs consumer after it');
     await this.next.logs.consume(data);
   }
-
-  private readonly promptKnown = (traceId: string, start: Int64): boolean => this.buffer.promptKnown(traceId, start);
 
   /** A trace pushed out of the buffer by its bound (bound once: the buffer calls it per new trace at most). */
   private readonly evict = (t: OpenTrace): void => {
@@ -211,48 +219,70 @@ export class BaselineProcessor implements Component, Consumers {
     add(this.unevaluated.evictedEarly);
   }
 
-  /** Learns from, or checks, every pending span of a trace; queues what deviates. */
+  /**
+   * Learns from, or checks, what an agent span shows, as it arrives: it reads the span alone (not the
+   * trace), and its record, view and profiles are in the CPU's caches now, not when a trace pushed
+   * out by the bound is evaluated thousands of traces later. What it found waits in the record for
+   * the trace's evaluation, which builds the deviations with their chain.
+   */
+  private judgeAgentSpan(r: SpanRecord, traceId: string, nowMs: number): Finding[] | undefined {
+    let found: Finding[] | undefined;
+    try {
+      for (const o of agentObservations(r)) for (const check of this.detector.observe(o, nowMs)) (found ??= []).push({ component: o.component, check });
+    } catch (err) {
+      this.m.errors.inc({ ...this.labels, what: 'read' });
+      this.settings.logger.warn({ err, traceId }, 'could not read a span for baselines');
+    }
+    return found;
+  }
+
+  /** Judges the pending kernel spans of a trace, and queues what they and its agent spans deviate in. */
   private evaluate(t: OpenTrace): void {
     const from = t.evaluated;
     const to = t.records.length;
     t.evaluated = to;
+    if (t.work === 0) return;
+    t.work = 0;
     const nowMs = this.now();
     let out: Map<string, { d: Deviation; count: number }[]> | undefined;
+    const queue = (r: SpanRecord, component: ComponentOf, c: Check): void => {
+      const d: Deviation = {
+        rule: c.rule,
+        component,
+        fact: c.fact,
+        observed: c.observed,
+        traceId: t.traceId,
+        spanId: r.spanId,
+        timeUnixNano: int64ToBigInt(r.start),
+        chain: buildChain(t, r, this.config.ignorePaths),
+        ...(c.attributes ? { attributes: c.attributes } : {}),
+      };
+      const v = this.limiter.check(d);
+      if (!v.emit) {
+        this.m.suppressed.inc({ ...this.labels, rule: d.rule.id, reason: v.reason });
+        return;
+      }
+      const service = r.resource.serviceName.startsWith('unknown_service') ? component.name : r.resource.serviceName;
+      out ??= new Map();
+      let list = out.get(service);
+      if (!list) out.set(service, (list = []));
+      list.push({ d, count: v.count });
+    };
     for (let i = from; i < to; i++) {
       const r = t.records[i]!;
+      if (!r.kernel) {
+        for (const f of r.found ?? []) queue(r, f.component, f.check);
+        continue;
+      }
       let observations;
       try {
-        observations = observationsOf(t, r, this.observe);
+        observations = kernelObservations(t, r, this.observe);
       } catch (err) {
         this.m.errors.inc({ ...this.labels, what: 'read' });
         this.settings.logger.warn({ err, traceId: t.traceId }, 'could not read a span for baselines');
         continue;
       }
-      for (const o of observations) {
-        for (const c of this.detector.observe(o, nowMs)) {
-          const d: Deviation = {
-            rule: c.rule,
-            component: o.component,
-            fact: c.fact,
-            observed: c.observed,
-            traceId: t.traceId,
-            spanId: r.spanId,
-            timeUnixNano: int64ToBigInt(r.start),
-            chain: buildChain(t, r, this.config.ignorePaths),
-            ...(c.attributes ? { attributes: c.attributes } : {}),
-          };
-          const v = this.limiter.check(d);
-          if (!v.emit) {
-            this.m.suppressed.inc({ ...this.labels, rule: d.rule.id, reason: v.reason });
-            continue;
-          }
-          const service = r.resource.serviceName.startsWith('unknown_service') ? o.component.name : r.resource.serviceName;
-          out ??= new Map();
-          let list = out.get(service);
-          if (!list) out.set(service, (list = []));
-          list.push({ d, count: v.count });
-        }
-      }
+      for (const o of observations) for (const c of this.detector.observe(o, nowMs)) queue(r, o.component, c);
     }
     if (out === undefined) return;
     for (const [serviceName, items] of out) {

@@ -97,28 +97,42 @@ function address(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
 }
 
-/** What a span shows its component (or components) doing. */
-export function observationsOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Observation[] {
-  if (r.view) {
-    const agent = agentOf(r);
-    const v = r.view;
-    if (v.kind === 'llm') {
-      const model = modelOf(r);
-      if (!model) return [];
-      const out: Observation[] = [{ component: agent, fact: { type: 'model', value: model.name }, kernel: false }];
-      if (v.modelName) out.push({ component: model, fact: { type: 'model_version', value: v.modelName }, kernel: false });
-      return out;
-    }
-    if (v.kind === 'tool' && v.toolName) {
-      const out: Observation[] = [{ component: agent, fact: { type: 'tool', value: v.toolName }, kernel: false }];
-      if (v.toolArguments !== undefined) out.push({ component: toolOf(v.toolName), fact: { type: 'arguments', args: toolArguments(v.toolArguments) }, kernel: false });
-      return out;
-    }
-    return [];
+/** The observations of a span that shows nothing: one list, never written to. */
+const NONE: readonly Observation[] = [];
+
+/**
+ * What an agent span shows its components doing: read from the span alone, so it is judged as it
+ * arrives. The lists are read, never written to, so an LLM span's (the agent calls the model, the
+ * model answers as a version) is the one its resource made last for the same model and version: an
+ * agent's LLM spans name one or two.
+ */
+export function agentObservations(r: SpanRecord): readonly Observation[] {
+  const v = r.view;
+  if (!v) return NONE;
+  const agent = agentOf(r);
+  if (v.kind === 'llm') {
+    const model = modelOf(r);
+    if (!model) return NONE;
+    const last = r.resource.llm;
+    if (last && last.model === model && last.version === v.modelName) return last.observations;
+    const out: Observation[] = [{ component: agent, fact: { type: 'model', value: model.name }, kernel: false }];
+    if (v.modelName) out.push({ component: model, fact: { type: 'model_version', value: v.modelName }, kernel: false });
+    r.resource.llm = { model, version: v.modelName, observations: out };
+    return out;
   }
+  if (v.kind === 'tool' && v.toolName) {
+    const out: Observation[] = [{ component: agent, fact: { type: 'tool', value: v.toolName }, kernel: false }];
+    if (v.toolArguments !== undefined) out.push({ component: toolOf(v.toolName), fact: { type: 'arguments', args: toolArguments(v.toolArguments) }, kernel: false });
+    return out;
+  }
+  return NONE;
+}
+
+/** What a kernel span shows its owner doing: needs the trace (whose span it ran under), so it is judged when the trace is evaluated. */
+export function kernelObservations(t: OpenTrace, r: SpanRecord, o: ObserveOptions): readonly Observation[] {
   const k = r.kernel!;
   const who = ownerOf(t, r, o);
-  if (!who) return [];
+  if (!who) return NONE;
   const facts: Fact[] = [];
   switch (k.kind) {
     case 'process': {

@@ -4,7 +4,8 @@ import type { AnyValue, Int64, KeyValue, Span } from '../../pipeline/otlp/types.
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
 import { canonicalView, type CanonicalSpan } from '../normalize/index.js';
-import type { ComponentOf } from './facts.js';
+import type { ComponentOf, Observation } from './facts.js';
+import type { Check } from './rules/index.js';
 
 /**
  * What the baseline keeps of one span while its trace is open: ids, times and the facts it reads.
@@ -27,6 +28,17 @@ export interface SpanRecord {
   prompt: string | undefined;
   /** The MCP server a kernel process span stands for (null: none), worked out once: every span under it asks. */
   mcp: { id: string; kind: 'mcp_server'; name: string } | null | undefined;
+  /**
+   * What an agent span's observations deviated in, judged as the span arrived (its deviations go out
+   * with the trace's evaluation, when the chain holds what the trace brought); undefined: nothing.
+   */
+  found: Finding[] | undefined;
+}
+
+/** A check that found something, and the component it is about. */
+export interface Finding {
+  component: ComponentOf;
+  check: Check;
 }
 
 /** What a span record takes from its resource: read once per resource, not per span, and shared by its records. */
@@ -41,6 +53,8 @@ export interface ResourceFacts {
   agent: ComponentOf | undefined;
   /** The model component last asked for by a span of this resource (observe.ts `modelOf`): agents call one or two. */
   model: { provider: string; component: ComponentOf } | undefined;
+  /** The observations of this resource's last LLM span (observe.ts `agentObservations`), for the next one of the same model and version. */
+  llm: { model: ComponentOf; version: string | undefined; observations: readonly Observation[] } | undefined;
 }
 
 export function resourceFacts(resource: readonly KeyValue[] | undefined): ResourceFacts {
@@ -52,16 +66,15 @@ export function resourceFacts(resource: readonly KeyValue[] | undefined): Resour
     partialReason: findAttr(resource, ATTR.monitorPartialReason),
     agent: undefined,
     model: undefined,
+    llm: undefined,
   };
 }
 
 /**
- * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...).
- * `promptKnown` says the trace already has a first user message from an LLM span that started no
- * later: this one's would never be the trace's, so it is not read (an agent's LLM spans each carry
- * the conversation so far, as JSON to parse or as numbered attributes).
+ * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). An LLM span's
+ * first user message is left to `readPrompt`, which needs the open trace.
  */
-export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts, promptKnown: (traceId: string, start: Int64) => boolean): SpanRecord | undefined {
+export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
@@ -81,9 +94,20 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     view,
     kernel: kernel ?? undefined,
     partialReason,
-    prompt: view?.kind === 'llm' && !promptKnown(ids.traceId, span.startTimeUnixNano) ? userMessage(span) : undefined,
+    prompt: undefined,
     mcp: undefined,
+    found: undefined,
   };
+}
+
+/**
+ * Reads an LLM span's first user message into its record, unless `promptFrom` (the open trace's
+ * earliest LLM span with one, if any) started no later: this one's would never be the trace's, so it
+ * is not read (an agent's LLM spans each carry the conversation so far, as JSON to parse or as
+ * numbered attributes).
+ */
+export function readPrompt(r: SpanRecord, span: Span, promptFrom: SpanRecord | undefined): void {
+  if (r.view?.kind === 'llm' && !(promptFrom && nsCompare(promptFrom.start, r.start) <= 0)) r.prompt = userMessage(span);
 }
 
 /** Orders two 64-bit nanosecond times (negative: `a` is earlier); a Long's halves without a BigInt. */

@@ -3,7 +3,7 @@ import { resourceFacts, type SpanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 
 const resource = resourceFacts(undefined);
-const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', start: 0, end: 0, resource, view: undefined, kernel: undefined, partialReason: undefined, prompt: undefined, mcp: undefined });
+const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', start: 0, end: 0, resource, view: undefined, kernel: undefined, partialReason: undefined, prompt: undefined, mcp: undefined, found: undefined });
 
 describe('TraceBuffer bound', () => {
   it('pushes out the trace with the oldest arrival, as a list kept in arrival order would, across arrivals, settling and emptying', () => {

@@ -1,5 +1,4 @@
 import { BoundedMap } from '../../pipeline/bounded-map.js';
-import type { Int64 } from '../../pipeline/otlp/types.js';
 import type { ComponentOf } from './facts.js';
 import { nsCompare, type SpanRecord } from './span-record.js';
 
@@ -17,6 +16,12 @@ export class OpenTrace {
   readonly records: SpanRecord[];
   /** Records before this index have been evaluated. */
   evaluated = 0;
+  /**
+   * Records from `evaluated` on that evaluation has to look at: kernel spans (judged then) and agent
+   * spans whose arrival found a deviation. None: evaluating touches no record (a trace of LLM spans
+   * pushed out by the bound, the common case under load).
+   */
+  work = 0;
   /** The agent of the trace's agent spans, once known. */
   agent: ComponentOf | undefined = undefined;
   /** The earliest LLM span with a first user message. */
@@ -31,6 +36,7 @@ export class OpenTrace {
   ) {
     this.records = [first];
     if (first.prompt) this.prompt = first;
+    if (first.kernel || first.found) this.work = 1;
   }
 
   get pending(): number {
@@ -46,6 +52,7 @@ export class OpenTrace {
   /** Adds a record after the first. */
   add(r: SpanRecord): void {
     this.records.push(r);
+    if (r.kernel || r.found) this.work++;
     if (this.byId) this.byId.set(r.spanId, r);
     else if (this.records.length > SCAN_MAX) this.byId = new Map(this.records.map((x) => [x.spanId, x]));
     if (r.prompt && (!this.prompt || nsCompare(r.start, this.prompt.start) < 0)) this.prompt = r;
@@ -78,14 +85,27 @@ export class TraceBuffer {
     return this.traces.size;
   }
 
-  /** False when the trace is full. `evict` gets a trace pushed out by the bound, before it is forgotten. */
-  add(traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void): boolean {
-    const t = this.traces.get(traceId);
+  /** The open trace of `traceId`, if any. */
+  get(traceId: string): OpenTrace | undefined {
+    return this.traces.get(traceId);
+  }
+
+  /** False when `t` (the open trace `get` found, or none) has no room for another span. */
+  accepts(t: OpenTrace | undefined): boolean {
+    return !t || t.records.length < this.limits.maxSpansPerTrace;
+  }
+
+  /**
+   * False when the trace is full. `evict` gets a trace pushed out by the bound, before it is
+   * forgotten. `t` is the trace as `get` found it just before, when the caller asked already (one
+   * lookup per span: the first lookup of a new trace id hashes it and misses).
+   */
+  add(traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t = this.traces.get(traceId)): boolean {
     if (!t) {
       this.traces.set(traceId, new OpenTrace(traceId, r, nowMs), (_, oldest) => evict(oldest));
       return true;
     }
-    if (t.records.length >= this.limits.maxSpansPerTrace) return false;
+    if (!this.accepts(t)) return false;
     if (t.lastArrivalMs !== nowMs) {
       this.traces.delete(traceId);
       this.traces.set(traceId, t);
@@ -93,12 +113,6 @@ export class TraceBuffer {
     t.lastArrivalMs = nowMs;
     t.add(r);
     return true;
-  }
-
-  /** True when the open trace's first user message comes from an LLM span that started no later than `start`. */
-  promptKnown(traceId: string, start: Int64): boolean {
-    const p = this.traces.get(traceId)?.prompt;
-    return p !== undefined && nsCompare(p.start, start) <= 0;
   }
 
   /** Traces quiet for `settleMs` with spans to evaluate; forgets those quiet for `ttlMs`. */

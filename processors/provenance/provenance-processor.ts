@@ -104,6 +104,8 @@ export class ProvenanceProcessor implements Component, Consumers {
     const now = this.now();
     /** Agent spans without content of traces not open (yet), with their views: kept only if this batch opens their trace. */
     let waiting: (Span | CanonicalSpan)[] | undefined;
+    /** Traces this batch opened: none, and no waiting span can find its trace (each looked when it came). */
+    let opened = 0;
     for (const rs of data.resourceSpans) {
       let service: string | undefined;
       for (const ss of rs.scopeSpans) {
@@ -144,6 +146,7 @@ export class ProvenanceProcessor implements Component, Consumers {
             service ??= findStringAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service';
             v = new TraceView(traceId, service, now, this.limits);
             this.open.set(traceId, v);
+            opened++;
           }
           this.add(v, span, view, content, now);
           // Over the budget of all open traces: the oldest go first (evaluated on what they hold).
@@ -157,7 +160,7 @@ export class ProvenanceProcessor implements Component, Consumers {
       }
     }
     // Spans of one trace come in any order across scopes: an LLM span may precede the tool span that opens its trace.
-    for (let i = 0; i < (waiting?.length ?? 0); i += 2) {
+    for (let i = 0; opened > 0 && i < (waiting?.length ?? 0); i += 2) {
       const span = waiting![i] as Span;
       const v = this.open.get(spanIds(span).traceId);
       if (v) this.add(v, span, waiting![i + 1] as CanonicalSpan, false, now);
