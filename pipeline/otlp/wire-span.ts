@@ -30,7 +30,7 @@ const DECODING_FIELDS = ['attributes', 'events', 'links', 'status'] as const sat
 type Reader = protobuf.Reader & { buf: Buffer };
 
 /** Received attributes: `keys[i]`'s value is at `bounds[2i]` up to `bounds[2i + 1]` in the buffer (-1: no value). */
-interface AttributeTable {
+export interface AttributeTable {
   keys: string[];
   bounds: number[];
 }
@@ -146,7 +146,7 @@ export class WireSpan extends WireBacked<Span> {
       for (const kv of this.message.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
       return;
     }
-    const { keys, bounds } = (this.table ??= this.attributeTable());
+    const { keys, bounds } = this.receivedAttributes()!;
     const buf = this.buf;
     let at = 0;
     const value = () => {
@@ -158,6 +158,14 @@ export class WireSpan extends WireBacked<Span> {
       if (visit(keys[i]!, value)) return;
     }
     for (const kv of this.appended ?? []) if (visit(kv.key, () => kv.value)) return;
+  }
+
+  /**
+   * While the span is bytes, its received attributes' keys and value bounds in `buf` (walked once,
+   * then kept); undefined once it is decoded. For the view layer's readers (attribute-slots.ts).
+   */
+  receivedAttributes(): AttributeTable | undefined {
+    return this.message ? undefined : (this.table ??= this.attributeTable());
   }
 
   /** One walk through the bytes for every received attribute's key and value bounds. */
