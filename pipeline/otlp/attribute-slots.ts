@@ -1,3 +1,4 @@
+import { type KeyShape, readerSlot } from './key-shapes.js';
 import { internedString } from './reader.js';
 import type { AnyValue, Span } from './types.js';
 import { WireSpan } from './wire-span.js';
@@ -24,6 +25,8 @@ const DOUBLE_VALUE = 0x21;
  */
 export class AttributeSlots {
   readonly slotOf: ReadonlyMap<string, number>;
+  /** Where this reader keeps, on a shared key list, the slot of each of its keys (`slotsOf`). */
+  private readonly id = readerSlot();
   private readonly at: Int32Array;
   private readonly end: Int32Array;
   private readonly objects: (AnyValue | undefined)[];
@@ -55,10 +58,11 @@ export class AttributeSlots {
     const table = wire?.receivedAttributes();
     if (table) {
       this.buf = wire!.buf;
-      const { keys, bounds } = table;
+      const { keys, bounds, shape } = table;
+      const slotOfKey = shape ? ((shape.derived[this.id] as Int16Array | undefined) ?? this.slotsOf(shape)) : undefined;
       for (let k = 0; k < keys.length; k++) {
-        const i = slotOf.get(keys[k]!);
-        if (i === undefined || at[i] !== ABSENT) continue;
+        const i = slotOfKey ? slotOfKey[k]! : (slotOf.get(keys[k]!) ?? -1);
+        if (i < 0 || at[i] !== ABSENT) continue;
         const start = bounds[2 * k]!;
         at[i] = start < 0 ? NO_VALUE : start;
         end[i] = bounds[2 * k + 1]!;
@@ -78,6 +82,14 @@ export class AttributeSlots {
       this.objects[i] = kv.value;
       this.held.push(i);
     }
+  }
+
+  /** The slot of each key of a shared key list (-1: none), worked out once per list. */
+  private slotsOf(shape: KeyShape): Int16Array {
+    const keys = shape.keys;
+    const out = new Int16Array(keys.length);
+    for (let k = 0; k < keys.length; k++) out[k] = this.slotOf.get(keys[k]!) ?? -1;
+    return (shape.derived[this.id] = out);
   }
 
   /** The key has a value (an AnyValue, even an empty one): what `!!value` says of the decoded attribute. */

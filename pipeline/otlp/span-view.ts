@@ -1,5 +1,6 @@
 import { RESERVED_PREFIX } from '../semconv.js';
 import { fromAnyValue } from './attributes.js';
+import { readerSlot } from './key-shapes.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireSpan } from './wire-span.js';
 
@@ -16,6 +17,34 @@ import { WireSpan } from './wire-span.js';
 export function eachAttribute(span: Span, visit: (key: string, value: () => AnyValue | null | undefined) => boolean | void): void {
   if (span instanceof WireSpan) return span.eachAttribute(visit);
   for (const kv of span.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
+}
+
+/**
+ * A question about a span's attribute keys alone: does any key pass `test`? For a received span the
+ * answer for its received keys is kept on their shared key list (key-shapes.ts), so a span whose
+ * list was seen before pays only for its appended keys.
+ */
+export class KeyTest {
+  private readonly id = readerSlot();
+
+  constructor(private readonly test: (key: string) => boolean) {}
+
+  any(span: Span): boolean {
+    const table = span instanceof WireSpan ? span.receivedAttributes() : undefined;
+    if (!table) return someKey(span.attributes, this.test);
+    const { shape } = table;
+    let received = shape?.derived[this.id] as boolean | undefined;
+    if (received === undefined) {
+      received = table.keys.some(this.test);
+      if (shape) shape.derived[this.id] = received;
+    }
+    return received || someKey((span as WireSpan).appended, this.test);
+  }
+}
+
+function someKey(list: readonly KeyValue[] | null | undefined, test: (key: string) => boolean): boolean {
+  if (list) for (const kv of list) if (test(kv.key)) return true;
+  return false;
 }
 
 /**
