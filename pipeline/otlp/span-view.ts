@@ -2,7 +2,7 @@ import { RESERVED_PREFIX } from '../semconv.js';
 import { fromAnyValue } from './attributes.js';
 import { readerSlot } from './key-shapes.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
-import { WireSpan } from './wire-span.js';
+import { type HexBuffer, WireSpan } from './wire-span.js';
 
 /**
  * How processors read a span's attributes and add to them without decoding a received span
@@ -62,7 +62,7 @@ export function attributeValues(span: Span, keys: ReadonlySet<string>): Map<stri
 /** Lower-case hex of an id ('' when unset), without copying it (`Buffer.from(id)` copies). */
 export function idHex(id: Uint8Array | null | undefined): string {
   if (!id || id.length === 0) return '';
-  return (Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)).toString('hex');
+  return ((Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)) as HexBuffer).hexSlice(0, id.length);
 }
 
 /**
@@ -71,7 +71,7 @@ export function idHex(id: Uint8Array | null | undefined): string {
  * span (or one decoded since, whose ids may have been assigned) gets them computed now.
  */
 export function spanIds(span: Span): SpanIds {
-  if (span instanceof WireSpan && span.message === undefined) return (span.hexIds ??= idsOf(span));
+  if (span instanceof WireSpan && span.message === undefined) return (span.hexIds ??= span.idsFromBytes());
   return idsOf(span);
 }
 

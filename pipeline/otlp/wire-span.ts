@@ -41,6 +41,9 @@ export interface AttributeTable {
 /** The bounds while a table is walked (then copied at their length). */
 const scratch: number[] = [];
 
+/** Node's Buffer has hexSlice (what toString('hex') ends in); @types/node does not declare it. */
+export type HexBuffer = Buffer & { hexSlice(start: number, end: number): string };
+
 /** One reader re-pointed at each span (all reads are synchronous). */
 const reader = new InterningReader(Buffer.alloc(0)) as Reader;
 
@@ -183,6 +186,31 @@ export class WireSpan extends WireBacked<Span> {
       }
     }
     return s as Partial<Span>;
+  }
+
+  /**
+   * The trace, span and parent span id as lower-case hex, straight from the bytes (no Buffer per
+   * id); the last occurrence of a field wins, as protobufjs reads it.
+   */
+  idsFromBytes(): SpanIds {
+    const buf = this.buf as HexBuffer;
+    const end = this.end;
+    let traceId = '';
+    let spanId = '';
+    let parentSpanId = '';
+    at = this.start;
+    while (at < end) {
+      const t = tag(buf);
+      if (t === 0x0a || t === 0x12 || t === 0x22) {
+        const len = varint(buf);
+        const hex = len === 0 ? '' : buf.hexSlice(at, at + len);
+        at += len;
+        if (t === 0x0a) traceId = hex;
+        else if (t === 0x12) spanId = hex;
+        else parentSpanId = hex;
+      } else skip(buf, t);
+    }
+    return { traceId, spanId, parentSpanId };
   }
 
   /** Adds attributes after the received ones; while the span is bytes, without decoding it. */
