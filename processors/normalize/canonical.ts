@@ -384,6 +384,7 @@ function memoized(span: Span, appended: readonly KeyValue[]): Readonly<Canonical
   const m = derivedOf(span) as Memo | undefined;
   if (!m) return null;
   for (let i = m.appended; i < appended.length; i++) if (SLOT.has(appended[i]!.key)) return null;
+  m.appended = appended.length; // checked: the next reader looks only at what is appended after
   return m.view;
 }
 
