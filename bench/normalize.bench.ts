@@ -4,23 +4,32 @@
  * OpenInference semconv spans), repeated into one protobuf ExportTraceServiceRequest. A plain script,
  * not a timed test:
  *
- *   npm run build && node --expose-gc dist/bench/normalize.bench.js [spans=1024] [seconds=2]
+ *   npm run build && node --expose-gc dist/bench/normalize.bench.js [spans=1024] [seconds=2] [rounds=3]
  *
  * Cases: `canonicalView` alone (reads only); protobuf decode alone; decode + the normalize processor
  * (view + attributes written). The processor's own cost is the difference of the last two.
+ *
+ * Then bench/loadgen's requests (`--shape llm` and `agent`) as the receiver hands them on (spans
+ * still bytes), CPU µs per span, the cases interleaved over `rounds` (median): received alone (taken
+ * off the others); + `canonicalView`; + the normalize processor; + what the rest of the default
+ * pipeline reads through the span view after it (the view again per processor, ids, times,
+ * `hasContent`, one more key walk as baseline's first user message does).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../pipeline/package-root.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
-import type { ResourceSpans, TracesData } from '../pipeline/otlp/types.js';
+import type { ResourceSpans, Span, TracesData } from '../pipeline/otlp/types.js';
 import { silentLogger } from '../pipeline/telemetry/logger.js';
 import { Metrics } from '../pipeline/telemetry/metrics.js';
-import { canonicalView, normalizeProcessorFactory } from '../processors/normalize/index.js';
+import { eachAttribute, spanIds } from '../pipeline/otlp/span-view.js';
+import { canonicalView, hasContent, normalizeProcessorFactory } from '../processors/normalize/index.js';
+import { loadgenRequest } from './loadgen-shape.js';
 import { measure } from './measure.js';
 
 const SPANS = Number(process.argv[2] ?? 1024);
 const SECONDS = Number(process.argv[3] ?? 2);
+const ROUNDS = Number(process.argv[4] ?? 3);
 const FIXTURES = [
   'openinference-langchain-js.json',
   'openllmetry-langchain-py.json',
@@ -89,3 +98,47 @@ for (const r of results) {
 const decodeOnly = 1 / results[1]!.opsPerSec;
 const withNormalize = 1 / results[2]!.opsPerSec;
 console.log(`normalize processor alone (difference): ${Math.round(count / (withNormalize - decodeOnly)).toLocaleString('en-US')} spans/s`);
+
+// ---------------------------------------------------------------- bench/loadgen's requests, received
+
+/** Each span of a received request. */
+function eachSpan(data: TracesData, fn: (s: Span) => void): void {
+  for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) fn(s);
+}
+
+/** What correlate, aibom, baseline and provenance read of each span through the views after normalize. */
+function laterReads(s: Span): void {
+  const ids = spanIds(s);
+  const view = canonicalView(s);
+  if (view && canonicalView(s) && canonicalView(s) && canonicalView(s) && hasContent(s, view)) sink++;
+  eachAttribute(s, (k) => k.charCodeAt(0) === 0);
+  if (ids.traceId.length + s.name.length + Number(s.startTimeUnixNano !== s.endTimeUnixNano) + (s.kind ?? 0) < 0) sink++;
+}
+
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const shape of ['llm', 'agent'] as const) {
+  const bytes = loadgenRequest(shape, 1);
+  const n = tracesCodec.count(tracesCodec.decodeReceived(bytes));
+  const cases: [string, () => unknown][] = [
+    ['received (taken off)', () => tracesCodec.decodeReceived(bytes)],
+    ['+ canonicalView', () => eachSpan(tracesCodec.decodeReceived(bytes), (s) => void canonicalView(s))],
+    ['+ normalize processor', () => processor.traces!.consume(tracesCodec.decodeReceived(bytes))],
+    [
+      '+ normalize + later view reads',
+      () => {
+        const d = tracesCodec.decodeReceived(bytes);
+        void processor.traces!.consume(d);
+        eachSpan(d, laterReads);
+      },
+    ],
+  ];
+  const cpu = new Map<string, number[]>(cases.map(([c]) => [c, []]));
+  for (let r = 0; r < ROUNDS; r++) for (const [c, fn] of cases) cpu.get(c)!.push(1e6 / measure(c, fn, SECONDS).opsPerCpuSec / n);
+  const base = median(cpu.get(cases[0]![0])!);
+  console.log(`\nbench/loadgen --shape ${shape}: ${n} spans per request, protobuf ${bytes.length} bytes, received (spans still bytes); ${ROUNDS} rounds x ${SECONDS}s, median CPU per span`);
+  console.log('case                              µs CPU/span   less received');
+  for (const [c] of cases) {
+    const all = median(cpu.get(c)!);
+    console.log(`${c.padEnd(32)} ${all.toFixed(2).padStart(12)} ${c === cases[0]![0] ? '' : (all - base).toFixed(2).padStart(15)}`);
+  }
+}

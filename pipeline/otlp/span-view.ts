@@ -1,7 +1,8 @@
 import { RESERVED_PREFIX } from '../semconv.js';
 import { fromAnyValue } from './attributes.js';
+import { readerSlot } from './key-shapes.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
-import { WireSpan } from './wire-span.js';
+import { type HexBuffer, WireSpan } from './wire-span.js';
 
 /**
  * How processors read a span's attributes and add to them without decoding a received span
@@ -19,6 +20,34 @@ export function eachAttribute(span: Span, visit: (key: string, value: () => AnyV
 }
 
 /**
+ * A question about a span's attribute keys alone: does any key pass `test`? For a received span the
+ * answer for its received keys is kept on their shared key list (key-shapes.ts), so a span whose
+ * list was seen before pays only for its appended keys.
+ */
+export class KeyTest {
+  private readonly id = readerSlot();
+
+  constructor(private readonly test: (key: string) => boolean) {}
+
+  any(span: Span): boolean {
+    const table = span instanceof WireSpan ? span.receivedAttributes() : undefined;
+    if (!table) return someKey(span.attributes, this.test);
+    const { shape } = table;
+    let received = shape?.derived[this.id] as boolean | undefined;
+    if (received === undefined) {
+      received = table.keys.some(this.test);
+      if (shape) shape.derived[this.id] = received;
+    }
+    return received || someKey((span as WireSpan).appended, this.test);
+  }
+}
+
+function someKey(list: readonly KeyValue[] | null | undefined, test: (key: string) => boolean): boolean {
+  if (list) for (const kv of list) if (test(kv.key)) return true;
+  return false;
+}
+
+/**
  * The values of `keys` the span has, as `findAttr` gives them (first occurrence wins), in one pass
  * through `eachAttribute`: only those values are decoded.
  */
@@ -33,7 +62,7 @@ export function attributeValues(span: Span, keys: ReadonlySet<string>): Map<stri
 /** Lower-case hex of an id ('' when unset), without copying it (`Buffer.from(id)` copies). */
 export function idHex(id: Uint8Array | null | undefined): string {
   if (!id || id.length === 0) return '';
-  return (Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)).toString('hex');
+  return ((Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)) as HexBuffer).hexSlice(0, id.length);
 }
 
 /**
@@ -42,7 +71,7 @@ export function idHex(id: Uint8Array | null | undefined): string {
  * span (or one decoded since, whose ids may have been assigned) gets them computed now.
  */
 export function spanIds(span: Span): SpanIds {
-  if (span instanceof WireSpan && span.message === undefined) return (span.hexIds ??= idsOf(span));
+  if (span instanceof WireSpan && span.message === undefined) return (span.hexIds ??= span.idsFromBytes());
   return idsOf(span);
 }
 

@@ -1,6 +1,7 @@
 import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
-import { InterningReader } from './reader.js';
+import { EMPTY_SHAPE, type KeyShape } from './key-shapes.js';
+import { InterningReader, internedString } from './reader.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
 import { RESERVED_KEY } from './wire-check.js';
@@ -30,10 +31,18 @@ const DECODING_FIELDS = ['attributes', 'events', 'links', 'status'] as const sat
 type Reader = protobuf.Reader & { buf: Buffer };
 
 /** Received attributes: `keys[i]`'s value is at `bounds[2i]` up to `bounds[2i + 1]` in the buffer (-1: no value). */
-interface AttributeTable {
-  keys: string[];
+export interface AttributeTable {
+  keys: readonly string[];
+  /** The shared list `keys` is (undefined for a list too long to share). */
+  shape: KeyShape | undefined;
   bounds: number[];
 }
+
+/** The bounds while a table is walked (then copied at their length). */
+const scratch: number[] = [];
+
+/** Node's Buffer has hexSlice (what toString('hex') ends in); @types/node does not declare it. */
+export type HexBuffer = Buffer & { hexSlice(start: number, end: number): string };
 
 /** One reader re-pointed at each span (all reads are synchronous). */
 const reader = new InterningReader(Buffer.alloc(0)) as Reader;
@@ -43,6 +52,55 @@ function readerAt(buf: Buffer, start: number, end: number): Reader {
   reader.pos = start;
   reader.len = end;
   return reader;
+}
+
+/** The walk's position in the buffer: `varint`, `tag` and `skip` read from it and move it on. */
+let at = 0;
+
+/** A varint (exact to 2^53, all a length needs). */
+function varint(buf: Buffer): number {
+  let b = buf[at++]!;
+  if (b < 0x80) return b;
+  let v = b & 0x7f;
+  let mul = 0x80;
+  do {
+    b = buf[at++]!;
+    v += (b & 0x7f) * mul;
+    mul *= 0x80;
+  } while (b >= 0x80);
+  return v;
+}
+
+/** A tag as protobufjs's `uint32` reads it (its low 32 bits). */
+function tag(buf: Buffer): number {
+  const b = buf[at++]!;
+  if (b < 0x80) return b;
+  let v = b & 0x7f;
+  for (let shift = 7; shift < 70; shift += 7) {
+    const c = buf[at++]!;
+    if (shift < 32) v |= (c & 0x7f) << shift;
+    if (c < 0x80) break;
+  }
+  return v >>> 0;
+}
+
+/** Skips the value of a field of tag `t` (wire-check.ts checked it is well formed and no group). */
+function skip(buf: Buffer, t: number): void {
+  switch (t & 7) {
+    case 0:
+      while (buf[at++]! >= 0x80);
+      return;
+    case 1:
+      at += 8;
+      return;
+    case 2: {
+      const len = varint(buf); // before `at` is read: `at += varint(buf)` would add to the old position
+      at += len;
+      return;
+    }
+    default:
+      at += 4;
+  }
 }
 
 /**
@@ -130,6 +188,31 @@ export class WireSpan extends WireBacked<Span> {
     return s as Partial<Span>;
   }
 
+  /**
+   * The trace, span and parent span id as lower-case hex, straight from the bytes (no Buffer per
+   * id); the last occurrence of a field wins, as protobufjs reads it.
+   */
+  idsFromBytes(): SpanIds {
+    const buf = this.buf as HexBuffer;
+    const end = this.end;
+    let traceId = '';
+    let spanId = '';
+    let parentSpanId = '';
+    at = this.start;
+    while (at < end) {
+      const t = tag(buf);
+      if (t === 0x0a || t === 0x12 || t === 0x22) {
+        const len = varint(buf);
+        const hex = len === 0 ? '' : buf.hexSlice(at, at + len);
+        at += len;
+        if (t === 0x0a) traceId = hex;
+        else if (t === 0x12) spanId = hex;
+        else parentSpanId = hex;
+      } else skip(buf, t);
+    }
+    return { traceId, spanId, parentSpanId };
+  }
+
   /** Adds attributes after the received ones; while the span is bytes, without decoding it. */
   appendAttributes(list: readonly KeyValue[]): void {
     if (this.message) (this.message.attributes ??= []).push(...list);
@@ -146,7 +229,7 @@ export class WireSpan extends WireBacked<Span> {
       for (const kv of this.message.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
       return;
     }
-    const { keys, bounds } = (this.table ??= this.attributeTable());
+    const { keys, bounds } = this.receivedAttributes()!;
     const buf = this.buf;
     let at = 0;
     const value = () => {
@@ -160,34 +243,60 @@ export class WireSpan extends WireBacked<Span> {
     for (const kv of this.appended ?? []) if (visit(kv.key, () => kv.value)) return;
   }
 
-  /** One walk through the bytes for every received attribute's key and value bounds. */
+  /**
+   * While the span is bytes, its received attributes' keys and value bounds in `buf` (walked once,
+   * then kept); undefined once it is decoded. For the view layer's readers (attribute-slots.ts).
+   */
+  receivedAttributes(): AttributeTable | undefined {
+    return this.message ? undefined : (this.table ??= this.attributeTable());
+  }
+
+  /**
+   * One walk through the bytes for every received attribute's key and value bounds; the keys are
+   * found through the shared key lists (key-shapes.ts), so a list seen before makes no string.
+   */
   private attributeTable(): AttributeTable {
-    const keys: string[] = [];
-    const bounds: number[] = [];
-    const r = readerAt(this.buf, this.start, this.end);
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (tag !== 0x4a /* field 9 (attributes), length-delimited */) {
-        r.skipType(tag & 7);
+    const buf = this.buf;
+    const end = this.end;
+    const bounds = scratch;
+    let n = 0;
+    let shape: KeyShape | undefined = EMPTY_SHAPE;
+    let own: string[] | undefined; // the keys past MAX_DEPTH: kept per span
+    at = this.start;
+    while (at < end) {
+      const t = tag(buf);
+      if (t !== 0x4a /* field 9 (attributes), length-delimited */) {
+        skip(buf, t);
         continue;
       }
-      const end = r.uint32() + r.pos;
-      let key = '';
+      const kvEnd = varint(buf) + at;
+      // As protobufjs reads a KeyValue: the last key and the last value given win.
+      let keyAt = at;
+      let keyEnd = at;
       let valueAt = -1; // -1: the KeyValue has no value (protobufjs: null)
       let valueEnd = -1;
-      while (r.pos < end) {
-        const t = r.uint32();
-        if (t === 0x0a) key = r.string();
-        else if (t === 0x12) {
-          const len = r.uint32();
-          valueAt = r.pos;
-          valueEnd = r.pos += len;
-        } else r.skipType(t & 7);
+      while (at < kvEnd) {
+        const f = tag(buf);
+        if (f === 0x0a) {
+          const len = varint(buf);
+          keyAt = at;
+          keyEnd = at += len;
+        } else if (f === 0x12) {
+          const len = varint(buf);
+          valueAt = at;
+          valueEnd = at += len;
+        } else skip(buf, f);
       }
-      keys.push(key);
-      bounds.push(valueAt, valueEnd);
+      if (shape) {
+        const next: KeyShape | undefined = shape.step(buf, keyAt, keyEnd);
+        if (!next) own = [...shape.keys];
+        shape = next;
+      }
+      if (own) own.push(internedString(buf, keyAt, keyEnd));
+      bounds[n++] = valueAt;
+      bounds[n++] = valueEnd;
     }
-    return { keys, bounds };
+    return { keys: shape ? shape.keys : own!, shape, bounds: bounds.slice(0, n) };
   }
 
   /** JSON.stringify sees the decoded span, as it would have before. */

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { attr } from '../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../pipeline/otlp/codec.js';
 import { appendAttributes } from '../../pipeline/otlp/span-view.js';
-import type { Span, TracesData } from '../../pipeline/otlp/types.js';
+import type { AnyValue, KeyValue, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from './canonical.js';
-import { canonicalView, hostPort } from './canonical.js';
+import { canonicalView, hostPort, VIEW_KEYS } from './canonical.js';
 import { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
 
 /** A fixture as the receiver would hand it on: OTLP/JSON through the codec. */
@@ -379,5 +379,46 @@ describe('canonicalView of a received span (bytes, pipeline/otlp/wire-span.ts)',
     expect(canonicalView(s)?.kind).toBe('llm');
     s.attributes = [attr('gen_ai.operation.name', 'execute_tool'), attr('gen_ai.tool.name', 't')];
     expect(canonicalView(s)).toMatchObject({ kind: 'tool', toolName: 't' });
+  });
+});
+
+describe('canonicalView of received spans: random attributes over every key it reads', () => {
+  /** mulberry32: the same cases on every run. */
+  let seed = 7;
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const STRINGS = ['', 'chat', 'execute_tool', 'invoke_agent', 'create_agent', 'embeddings', 'tools/call', 'resources/read', 'openai', 'langchain', 'LLM', 'TOOL', 'agent', 'workflow', 'tool', 'chain', 'rerank', 'gpt-4o', 'llama3.1:8b', 'http://127.0.0.1:11434/api', 'https://user@[::1]/x', '{"ls_provider":"anthropic","ls_model_name":"claude-3"}', '443', 'x', 'ünï 🚀'];
+  const value = (): AnyValue | null =>
+    pick<() => AnyValue | null>([
+      () => ({ stringValue: pick(STRINGS) }),
+      () => ({ intValue: pick([0, 443, -1, 812, 2 ** 40]) }),
+      () => ({ doubleValue: pick([0.5, 96, Number.NaN, -3]) }),
+      () => ({ boolValue: true }),
+      () => ({}),
+      () => null,
+    ])();
+  const randomSpan = (): Span => ({
+    traceId: new Uint8Array(16),
+    spanId: new Uint8Array(8),
+    name: pick(['', 'chat gpt-4o', 'execute_tool lookup', 'tools/call read_file', 'tools/call', 'invoke_agent support', 'create_agent a', 'POST']),
+    kind: Math.floor(rand() * 6),
+    startTimeUnixNano: 0,
+    endTimeUnixNano: 0,
+    attributes: Array.from({ length: Math.floor(rand() * 10) }, (): KeyValue => ({ key: pick(VIEW_KEYS), value: value() })),
+  });
+
+  it('equals the decoded span\'s view, nothing decoded', () => {
+    for (let i = 0; i < 3000; i++) {
+      const s = randomSpan();
+      const [received] = spans(tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [s] }] }] }))));
+      const decoded = spans(tracesCodec.decode(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [s] }] }] })))[0]!;
+      expect(canonicalView(received!), JSON.stringify(s.attributes)).toEqual(canonicalView(decoded));
+      expect((received as unknown as { message: unknown }).message).toBeUndefined();
+    }
   });
 });

@@ -1,6 +1,6 @@
-import { int64ToNumber } from '../../pipeline/otlp/attributes.js';
-import { appendedAttributes, derivedOf, eachAttribute, keepDerived } from '../../pipeline/otlp/span-view.js';
-import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
+import { AttributeSlots } from '../../pipeline/otlp/attribute-slots.js';
+import { appendedAttributes, derivedOf, keepDerived } from '../../pipeline/otlp/span-view.js';
+import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
 
@@ -64,8 +64,8 @@ export interface CanonicalSpan {
 
 // ---------------------------------------------------------------- one pass into slots
 
-/** Every attribute key the view reads, each in a slot of a small array filled in one pass. */
-const KEYS = [
+/** Every attribute key the view reads, each a slot of `slots` filled in one pass. */
+export const VIEW_KEYS = [
   'gen_ai.operation.name',
   'gen_ai.provider.name',
   'gen_ai.system',
@@ -125,8 +125,10 @@ const KEYS = [
   'net.peer.port',
 ] as const;
 
-type Key = (typeof KEYS)[number];
-const SLOT: ReadonlyMap<string, number> = new Map(KEYS.map((k, i) => [k, i]));
+type Key = (typeof VIEW_KEYS)[number];
+/** Filled by `read` for one span at a time (computeView is synchronous). */
+const slots = new AttributeSlots(VIEW_KEYS);
+const SLOT = slots.slotOf;
 const slot = (k: Key): number => SLOT.get(k)!;
 
 // Named slot numbers, resolved once at load.
@@ -190,38 +192,26 @@ const S = {
   netPeerPort: slot('net.peer.port'),
 } as const;
 
-type Slots = (AnyValue | null | undefined)[];
-
-function collect(span: Span): Slots {
-  const slots: Slots = new Array(KEYS.length);
-  // Through the span view: a received span's attributes are looked up in its bytes, only the values we keep decoded.
-  eachAttribute(span, (key, value) => {
-    const at = SLOT.get(key);
-    // First occurrence wins, as in findAttr (duplicate keys are invalid OTLP anyway).
-    if (at !== undefined && slots[at] === undefined) slots[at] = value();
-  });
-  return slots;
-}
-
 /** A non-empty string; numbers are stringified (ids, ports written as ints). */
-function str(v: AnyValue | null | undefined): string | undefined {
-  if (!v) return undefined;
-  if (v.stringValue != null) return v.stringValue === '' ? undefined : v.stringValue;
-  if (v.intValue != null) return String(int64ToNumber(v.intValue));
-  if (v.doubleValue != null) return String(v.doubleValue);
-  return undefined;
+function str(i: number): string | undefined {
+  const s = slots.string(i);
+  if (s !== undefined) return s === '' ? undefined : s;
+  const n = slots.int(i);
+  if (n !== undefined) return String(n);
+  const d = slots.double(i);
+  return d === undefined ? undefined : String(d);
 }
 
 /** A finite number; numeric strings are accepted (some SDKs stringify token counts and ports). */
-function num(v: AnyValue | null | undefined): number | undefined {
-  if (!v) return undefined;
-  if (v.intValue != null) return int64ToNumber(v.intValue);
-  if (v.doubleValue != null) return v.doubleValue;
-  if (v.stringValue != null && v.stringValue !== '') {
-    const n = Number(v.stringValue);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
+function num(i: number): number | undefined {
+  const n = slots.int(i);
+  if (n !== undefined) return n;
+  const d = slots.double(i);
+  if (d !== undefined) return d;
+  const s = slots.string(i);
+  if (s === undefined || s === '') return undefined;
+  const x = Number(s);
+  return Number.isFinite(x) ? x : undefined;
 }
 
 // ---------------------------------------------------------------- kind and source
@@ -292,27 +282,27 @@ function lookup(table: Readonly<Record<string, CanonicalKind>>, key: string | un
  * 5. other `gen_ai.*` facts (legacy spans without an operation): a model means llm, a tool name tool;
  * 6. an HTTP client span.
  */
-function classify(s: Slots, span: Span): { kind: CanonicalKind; source: NormalizeSource } | undefined {
-  if (str(s[S.mcpMethod]) !== undefined) {
+function classify(span: Span): { kind: CanonicalKind; source: NormalizeSource } | undefined {
+  if (str(S.mcpMethod) !== undefined) {
     const server = span.kind === SpanKind.SERVER || span.kind === SpanKind.CONSUMER;
     return { kind: server ? 'mcp_server' : 'mcp_client', source: 'mcp' };
   }
-  const oi = str(s[S.oiKind]);
+  const oi = str(S.oiKind);
   if (oi !== undefined) return { kind: lookup(OPENINFERENCE_KINDS, oi.toUpperCase()) ?? 'other', source: 'openinference' };
-  const ls = str(s[S.lsKind]);
+  const ls = str(S.lsKind);
   if (ls !== undefined) return { kind: lookup(LANGSMITH_KINDS, ls.toLowerCase()) ?? 'other', source: 'langsmith' };
-  const tl = lookup(TRACELOOP_KINDS, str(s[S.tlKind])?.toLowerCase());
+  const tl = lookup(TRACELOOP_KINDS, str(S.tlKind)?.toLowerCase());
   if (tl !== undefined) return { kind: tl, source: 'openllmetry' };
-  const op = str(s[S.op]);
+  const op = str(S.op);
   const byOp = lookup(GEN_AI_OPERATIONS, op);
   if (byOp !== undefined) return { kind: byOp, source: 'gen_ai' };
-  const requestType = lookup(LLM_REQUEST_TYPES, str(s[S.llmRequestType])?.toLowerCase());
+  const requestType = lookup(LLM_REQUEST_TYPES, str(S.llmRequestType)?.toLowerCase());
   if (requestType !== undefined) return { kind: requestType, source: 'openllmetry' };
-  if (s[S.gaReqModel] || s[S.gaRespModel]) return { kind: 'llm', source: 'gen_ai' };
-  if (s[S.gaToolName]) return { kind: 'tool', source: 'gen_ai' };
-  if (op !== undefined || str(s[S.gaSystem]) !== undefined || str(s[S.gaProvider]) !== undefined) return { kind: 'other', source: 'gen_ai' };
-  if (s[S.tlKind] || s[S.llmRequestType]) return { kind: 'other', source: 'openllmetry' };
-  if (span.kind === SpanKind.CLIENT && (s[S.httpMethod] || s[S.httpMethodOld])) return { kind: 'http', source: 'http' };
+  if (slots.has(S.gaReqModel) || slots.has(S.gaRespModel)) return { kind: 'llm', source: 'gen_ai' };
+  if (slots.has(S.gaToolName)) return { kind: 'tool', source: 'gen_ai' };
+  if (op !== undefined || str(S.gaSystem) !== undefined || str(S.gaProvider) !== undefined) return { kind: 'other', source: 'gen_ai' };
+  if (slots.has(S.tlKind) || slots.has(S.llmRequestType)) return { kind: 'other', source: 'openllmetry' };
+  if (span.kind === SpanKind.CLIENT && (slots.has(S.httpMethod) || slots.has(S.httpMethodOld))) return { kind: 'http', source: 'http' };
   return undefined;
 }
 
@@ -394,6 +384,7 @@ function memoized(span: Span, appended: readonly KeyValue[]): Readonly<Canonical
   const m = derivedOf(span) as Memo | undefined;
   if (!m) return null;
   for (let i = m.appended; i < appended.length; i++) if (SLOT.has(appended[i]!.key)) return null;
+  m.appended = appended.length; // checked: the next reader looks only at what is appended after
   return m.view;
 }
 
@@ -414,35 +405,35 @@ export function canonicalView(span: Span): Readonly<CanonicalSpan> | undefined {
 }
 
 function computeView(span: Span): CanonicalSpan | undefined {
-  const s = collect(span);
-  const cls = classify(s, span);
+  slots.read(span);
+  const cls = classify(span);
   if (!cls) return undefined;
   const { kind, source } = cls;
   const view: CanonicalSpan = { kind, source };
 
-  const op = str(s[S.op]);
+  const op = str(S.op);
   if (op !== undefined) view.operation = op;
 
   // Model: the answering model first, then what each convention calls the model.
-  const requestModel = str(s[S.gaReqModel]) ?? str(s[S.llmReqModel]);
+  const requestModel = str(S.gaReqModel) ?? str(S.llmReqModel);
   let modelName =
-    str(s[S.gaRespModel]) ??
+    str(S.gaRespModel) ??
     requestModel ??
-    str(s[S.oiModel]) ??
-    str(s[S.oiEmbeddingModel]) ??
-    str(s[S.oiRerankerModel]) ??
-    str(s[S.llmRespModel]) ??
-    str(s[S.lsModel]) ??
-    str(s[S.tlLsModel]);
-  const metadata = source === 'openinference' && MODEL_KINDS.has(kind) ? str(s[S.oiMetadata]) : undefined;
+    str(S.oiModel) ??
+    str(S.oiEmbeddingModel) ??
+    str(S.oiRerankerModel) ??
+    str(S.llmRespModel) ??
+    str(S.lsModel) ??
+    str(S.tlLsModel);
+  const metadata = source === 'openinference' && MODEL_KINDS.has(kind) ? str(S.oiMetadata) : undefined;
   if (modelName === undefined) modelName = jsonStringField(metadata, 'ls_model_name');
   if (modelName !== undefined) view.modelName = modelName;
   if (requestModel !== undefined) view.requestModel = requestModel;
 
   // Server address: semconv, old semconv, then the URL.
-  const url = str(s[S.urlFull]) ?? str(s[S.httpUrl]);
-  let serverAddress = str(s[S.serverAddress]) ?? str(s[S.netPeerName]);
-  let serverPort = num(s[S.serverPort]) ?? num(s[S.netPeerPort]);
+  const url = str(S.urlFull) ?? str(S.httpUrl);
+  let serverAddress = str(S.serverAddress) ?? str(S.netPeerName);
+  let serverPort = num(S.serverPort) ?? num(S.netPeerPort);
   if (url !== undefined && (serverAddress === undefined || serverPort === undefined)) {
     const hp = hostPort(url);
     if (serverAddress === undefined) serverAddress = hp.host;
@@ -454,12 +445,12 @@ function computeView(span: Span): CanonicalSpan | undefined {
 
   // Provider: what the instrumentation says, then LangChain's ls_provider, then the host, then the model name.
   let provider = firstProvider(
-    str(s[S.gaProvider]),
-    str(s[S.gaSystem]),
-    str(s[S.oiProvider]),
-    str(s[S.oiSystem]),
-    str(s[S.lsProvider]),
-    str(s[S.tlLsProvider]),
+    str(S.gaProvider),
+    str(S.gaSystem),
+    str(S.oiProvider),
+    str(S.oiSystem),
+    str(S.lsProvider),
+    str(S.tlLsProvider),
     jsonStringField(metadata, 'ls_provider'),
   );
   if (provider === undefined && (modelName !== undefined || kind === 'llm' || kind === 'embedding')) {
@@ -468,51 +459,51 @@ function computeView(span: Span): CanonicalSpan | undefined {
   if (provider !== undefined) view.provider = provider;
 
   // Tool.
-  let toolName = str(s[S.gaToolName]) ?? str(s[S.oiToolName]);
+  let toolName = str(S.gaToolName) ?? str(S.oiToolName);
   if (toolName === undefined && kind === 'tool') {
-    toolName = (source === 'openllmetry' ? str(s[S.tlEntity]) : undefined) ?? str(s[S.lsName]) ?? stripPrefix(span.name, 'execute_tool ');
+    toolName = (source === 'openllmetry' ? str(S.tlEntity) : undefined) ?? str(S.lsName) ?? stripPrefix(span.name, 'execute_tool ');
   }
-  if (toolName === undefined && source === 'mcp' && str(s[S.mcpMethod]) === 'tools/call') toolName = stripPrefix(span.name, 'tools/call ', true);
+  if (toolName === undefined && source === 'mcp' && str(S.mcpMethod) === 'tools/call') toolName = stripPrefix(span.name, 'tools/call ', true);
   if (toolName !== undefined) view.toolName = toolName;
-  const toolCallId = str(s[S.gaToolCallId]);
+  const toolCallId = str(S.gaToolCallId);
   if (toolCallId !== undefined) view.toolCallId = toolCallId;
-  const toolType = str(s[S.gaToolType]);
+  const toolType = str(S.gaToolType);
   if (toolType !== undefined) view.toolType = toolType;
-  let toolArguments = str(s[S.gaToolArgs]);
+  let toolArguments = str(S.gaToolArgs);
   if (toolArguments === undefined && kind === 'tool') {
-    if (source === 'openinference') toolArguments = str(s[S.oiInput]);
-    else if (source === 'openllmetry') toolArguments = str(s[S.tlInput]);
-    else if (source === 'langsmith') toolArguments = str(s[S.gaPrompt]);
+    if (source === 'openinference') toolArguments = str(S.oiInput);
+    else if (source === 'openllmetry') toolArguments = str(S.tlInput);
+    else if (source === 'langsmith') toolArguments = str(S.gaPrompt);
   }
   if (toolArguments !== undefined) view.toolArguments = toolArguments;
 
   // Agent.
-  let agentName = str(s[S.gaAgentName]) ?? str(s[S.oiAgentName]);
+  let agentName = str(S.gaAgentName) ?? str(S.oiAgentName);
   if (agentName === undefined && kind === 'agent') {
-    agentName = (source === 'openllmetry' ? str(s[S.tlEntity]) : undefined) ?? stripPrefix(span.name, op === 'create_agent' ? 'create_agent ' : 'invoke_agent ');
+    agentName = (source === 'openllmetry' ? str(S.tlEntity) : undefined) ?? stripPrefix(span.name, op === 'create_agent' ? 'create_agent ' : 'invoke_agent ');
   }
   if (agentName !== undefined) view.agentName = agentName;
-  const agentId = str(s[S.gaAgentId]);
+  const agentId = str(S.gaAgentId);
   if (agentId !== undefined) view.agentId = agentId;
 
   // MCP.
-  const mcpMethod = str(s[S.mcpMethod]);
+  const mcpMethod = str(S.mcpMethod);
   if (mcpMethod !== undefined) view.mcpMethod = mcpMethod;
-  const mcpSessionId = str(s[S.mcpSession]);
+  const mcpSessionId = str(S.mcpSession);
   if (mcpSessionId !== undefined) view.mcpSessionId = mcpSessionId;
-  const transport = str(s[S.transport]);
+  const transport = str(S.transport);
   if (transport !== undefined) view.networkTransport = transport;
 
-  const dataSourceId = str(s[S.gaDataSource]) ?? str(s[S.mcpResource]);
+  const dataSourceId = str(S.gaDataSource) ?? str(S.mcpResource);
   if (dataSourceId !== undefined) view.dataSourceId = dataSourceId;
 
   // Usage.
-  const inputTokens = num(s[S.gaIn]) ?? num(s[S.gaPromptTok]) ?? num(s[S.oiIn]) ?? num(s[S.llmUsageIn]);
+  const inputTokens = num(S.gaIn) ?? num(S.gaPromptTok) ?? num(S.oiIn) ?? num(S.llmUsageIn);
   if (inputTokens !== undefined) view.inputTokens = inputTokens;
-  const outputTokens = num(s[S.gaOut]) ?? num(s[S.gaComplTok]) ?? num(s[S.oiOut]) ?? num(s[S.llmUsageOut]);
+  const outputTokens = num(S.gaOut) ?? num(S.gaComplTok) ?? num(S.oiOut) ?? num(S.llmUsageOut);
   if (outputTokens !== undefined) view.outputTokens = outputTokens;
 
-  const conversationId = str(s[S.gaConversation]) ?? str(s[S.oiSession]);
+  const conversationId = str(S.gaConversation) ?? str(S.oiSession);
   if (conversationId !== undefined) view.conversationId = conversationId;
   return view;
 }

@@ -1,4 +1,4 @@
-import { eachAttribute } from '../../pipeline/otlp/span-view.js';
+import { eachAttribute, KeyTest } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, Span } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from './canonical.js';
 
@@ -149,17 +149,18 @@ function isContentKey(k: string): boolean {
   }
 }
 
+/** Whether a span has a key `canonicalContent` reads: answered once per key list received spans share (span-view.ts `KeyTest`). */
+const CONTENT_KEY = new KeyTest(isContentKey);
+
 /**
  * Whether `canonicalContent` would find anything: the view's tool arguments, or an attribute key it
- * reads. Reads keys only (a received span's key list, shared with the canonical view), so a reader
- * skips spans without content capture for the cost of a look at their keys.
+ * reads. Reads keys only, and for a received span whose key list was seen before only its appended
+ * keys, so a reader skips spans without content capture for next to nothing.
  */
 export function hasContent(span: Span, view: CanonicalSpan): boolean {
-  if (view.toolArguments !== undefined) return true;
-  let found = false;
-  eachAttribute(span, (k) => (found = isContentKey(k)));
-  return found;
+  return view.toolArguments !== undefined || CONTENT_KEY.any(span);
 }
+
 
 interface Indexed {
   role?: string;

@@ -1,7 +1,6 @@
 import type { Counter } from 'prom-client';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import type { Consumers, TracesConsumer } from '../../pipeline/consumer.js';
-import { attr } from '../../pipeline/otlp/attributes.js';
 import { appendAttributes, hasReservedAttribute } from '../../pipeline/otlp/span-view.js';
 import type { KeyValue, Span, TracesData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
@@ -22,6 +21,27 @@ export const OWN_KEYS = [
   'aibom.normalize.source',
 ] as const;
 const OWN: ReadonlySet<string> = new Set(OWN_KEYS);
+const [KIND, MODEL, PROVIDER, TOOL, AGENT, MCP_METHOD, DATA_SOURCE, SOURCE] = [0, 1, 2, 3, 4, 5, 6, 7] as const; // OWN_KEYS' order
+
+/**
+ * The attributes normalize writes, one frozen KeyValue per key and value shared by every span that
+ * gets it (the encoder and the JSON writer only read them; frozen, a component changing one in place
+ * fails loudly instead of changing every span). Values are few (kinds, providers, the models and
+ * tools in use); each key keeps at most MAX_SHARED and starts over when full (junk input).
+ */
+const MAX_SHARED = 256;
+const sharedValues = OWN_KEYS.map(() => new Map<string, KeyValue>());
+
+function shared(key: number, value: string): KeyValue {
+  const byValue = sharedValues[key]!;
+  let kv = byValue.get(value);
+  if (!kv) {
+    if (byValue.size >= MAX_SHARED) byValue.clear();
+    kv = Object.freeze({ key: OWN_KEYS[key]!, value: Object.freeze({ stringValue: value }) });
+    byValue.set(value, kv);
+  }
+  return kv;
+}
 
 function sharedCounter<L extends string>(metrics: Metrics, name: string, help: string, labels: readonly L[]): Counter<L> {
   // Several normalize instances (normalize/a, normalize/b) share one registry; register once.
@@ -61,7 +81,8 @@ export class NormalizeProcessor implements Component, Consumers {
   async shutdown(): Promise<void> {}
 
   private normalize(data: TracesData): void {
-    const tally = new Map<string, number>();
+    // Spans by kind, then source (`none` for spans no convention recognises): no string built per span.
+    const tally = new Map<string, Map<string, number>>();
     let failed = 0;
     let firstError: unknown;
     for (const rs of data.resourceSpans) {
@@ -70,8 +91,11 @@ export class NormalizeProcessor implements Component, Consumers {
           try {
             const view = canonicalView(span);
             writeAttributes(span, view);
-            const key = view ? `${view.kind}|${view.source}` : 'none|none';
-            tally.set(key, (tally.get(key) ?? 0) + 1);
+            const kind = view ? view.kind : 'none';
+            let bySource = tally.get(kind);
+            if (!bySource) tally.set(kind, (bySource = new Map()));
+            const source = view ? view.source : 'none';
+            bySource.set(source, (bySource.get(source) ?? 0) + 1);
           } catch (err) {
             // Not expected (every field is optional and checked); the span goes on as it came.
             failed++;
@@ -80,10 +104,7 @@ export class NormalizeProcessor implements Component, Consumers {
         }
       }
     }
-    for (const [key, n] of tally) {
-      const bar = key.indexOf('|');
-      this.spans.inc({ component: this.id, kind: key.slice(0, bar), source: key.slice(bar + 1) }, n);
-    }
+    for (const [kind, bySource] of tally) for (const [source, n] of bySource) this.spans.inc({ component: this.id, kind, source }, n);
     if (failed > 0) {
       this.failures.inc({ component: this.id, reason: 'exception' }, failed);
       this.logger.warn({ component: this.id, spans: failed, err: String(firstError) }, 'normalize failed on spans; passed on unchanged');
@@ -99,14 +120,14 @@ export class NormalizeProcessor implements Component, Consumers {
 export function writeAttributes(span: Span, view: CanonicalSpan | undefined): void {
   const add: KeyValue[] = [];
   if (view) {
-    if (view.kind !== 'other') add.push(attr('aibom.span.kind', view.kind));
-    if (view.modelName !== undefined) add.push(attr('aibom.model.name', view.modelName));
-    if (view.provider !== undefined) add.push(attr('aibom.model.provider', view.provider));
-    if (view.toolName !== undefined) add.push(attr('aibom.tool.name', view.toolName));
-    if (view.agentName !== undefined) add.push(attr('aibom.agent.name', view.agentName));
-    if (view.mcpMethod !== undefined) add.push(attr('aibom.mcp.method', view.mcpMethod));
-    if (view.dataSourceId !== undefined) add.push(attr('aibom.data_source.id', view.dataSourceId));
-    add.push(attr('aibom.normalize.source', view.source));
+    if (view.kind !== 'other') add.push(shared(KIND, view.kind));
+    if (view.modelName !== undefined) add.push(shared(MODEL, view.modelName));
+    if (view.provider !== undefined) add.push(shared(PROVIDER, view.provider));
+    if (view.toolName !== undefined) add.push(shared(TOOL, view.toolName));
+    if (view.agentName !== undefined) add.push(shared(AGENT, view.agentName));
+    if (view.mcpMethod !== undefined) add.push(shared(MCP_METHOD, view.mcpMethod));
+    if (view.dataSourceId !== undefined) add.push(shared(DATA_SOURCE, view.dataSourceId));
+    add.push(shared(SOURCE, view.source));
   }
   // Usual case: no `aibom.*` key yet, so nothing to replace: append (a received span stays undecoded).
   if (!hasReservedAttribute(span)) return appendAttributes(span, add);

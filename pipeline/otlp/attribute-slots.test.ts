@@ -1,0 +1,102 @@
+import { describe, expect, test } from 'vitest';
+import { AttributeSlots } from './attribute-slots.js';
+import { attr, int64ToNumber } from './attributes.js';
+import { tracesCodec } from './codec.js';
+import { appendAttributes } from './span-view.js';
+import { field, gen, varint } from './testdata/random-requests.js';
+import type { AnyValue, Span, TracesData } from './types.js';
+import { WireSpan } from './wire-span.js';
+
+// Property test: what AttributeSlots reads from a received span's bytes equals what protobufjs's
+// decoded AnyValue holds, for AnyValues with any mix of fields (repeated ones: the last wins),
+// unknown fields, 10-byte varints, empty and huge strings, and keys given more than once.
+
+const spansOf = (d: TracesData) => d.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+const KEYS = ['a', 'b', 'c', 'gen_ai.request.model', 'server.port'];
+
+/** A random varint of up to 10 bytes (any 64-bit value, negative ones included). */
+function randomVarint(g: ReturnType<typeof gen>): Buffer {
+  const len = g.pick([1, 2, 5, 9, 10]);
+  return Buffer.from(Array.from({ length: len }, (_, i) => (i < len - 1 ? 0x80 : 0) | g.int(i === 9 ? 2 : 128)));
+}
+
+/** AnyValue bytes: 0-4 fields of any kind, repeated ones included. */
+function anyValueBytes(g: ReturnType<typeof gen>): Buffer {
+  const parts = Array.from({ length: g.int(5) }, () =>
+    g.pick([
+      () => field(1, Buffer.from(g.str())),
+      () => Buffer.concat([Buffer.from([0x10]), varint(g.int(2))]),
+      () => Buffer.concat([Buffer.from([0x18]), randomVarint(g)]),
+      () => {
+        const d = Buffer.alloc(8);
+        d.writeDoubleLE(g.pick([0, -0.5, 1e300, Number.NaN, 443, g.r()]));
+        return Buffer.concat([Buffer.from([0x21]), d]);
+      },
+      () => field(7, Buffer.from([1, 2, 3])),
+      () => Buffer.from([0xa0, 0x06, 0x96, 0x01]), // field 100, varint
+      () => Buffer.concat([Buffer.from([0xbd, 0x06]), Buffer.alloc(4, 7)]), // field 103, fixed32
+      () => Buffer.concat([Buffer.from([0xb2, 0x06, 5]), Buffer.from('hello')]), // field 102, bytes
+      () => Buffer.concat([Buffer.from([0x41]), Buffer.alloc(8, 9)]), // field 8, fixed64
+    ])(),
+  );
+  return Buffer.concat(parts);
+}
+
+function requestWith(g: ReturnType<typeof gen>): Buffer {
+  const attributes = Array.from({ length: g.int(8) }, () => {
+    const key = field(1, Buffer.from(g.pick(KEYS)));
+    return field(9, g.r() < 0.1 ? key : Buffer.concat([key, field(2, anyValueBytes(g))]));
+  });
+  const span = Buffer.concat([field(1, Buffer.alloc(16, 1)), field(2, Buffer.alloc(8, 2)), ...attributes]);
+  return field(1, field(2, field(2, span)));
+}
+
+const expected = (v: AnyValue | null | undefined) => ({
+  has: !!v,
+  string: v?.stringValue ?? undefined,
+  int: v?.intValue == null ? undefined : int64ToNumber(v.intValue),
+  double: v?.doubleValue ?? undefined,
+});
+
+function firstValues(span: Span): Map<string, AnyValue | null | undefined> {
+  const out = new Map<string, AnyValue | null | undefined>();
+  for (const kv of span.attributes ?? []) if (!out.has(kv.key)) out.set(kv.key, kv.value);
+  return out;
+}
+
+describe('AttributeSlots', () => {
+  test('reads from the bytes what the decoded AnyValue holds, nothing decoded', () => {
+    const slots = new AttributeSlots(KEYS);
+    for (let seed = 1; seed <= 400; seed++) {
+      const g = gen(seed);
+      const bytes = requestWith(g);
+      const received = spansOf(tracesCodec.decodeReceived(bytes))[0]!;
+      const decoded = spansOf(tracesCodec.decode(bytes))[0]!;
+      if (g.r() < 0.3) {
+        // Appended attributes come after the received ones (a received key keeps its first value).
+        const add = [attr('b', 'appended'), attr('c', 7)];
+        appendAttributes(received, add);
+        appendAttributes(decoded, add);
+      }
+      const want = firstValues(decoded);
+      slots.read(received);
+      KEYS.forEach((k, i) => {
+        const got = { has: slots.has(i), string: slots.string(i), int: slots.int(i), double: slots.double(i) };
+        expect(got, `seed ${seed} key ${k}`).toEqual(expected(want.get(k)));
+      });
+      expect((received as WireSpan).message).toBeUndefined();
+      // The same through a decoded span's objects.
+      slots.read(decoded);
+      KEYS.forEach((k, i) => expect({ has: slots.has(i), string: slots.string(i), int: slots.int(i), double: slots.double(i) }).toEqual(expected(want.get(k))));
+    }
+  });
+
+  test('an attribute object without a value leaves the key to a later one; null (no value) does not', () => {
+    const slots = new AttributeSlots(['k']);
+    slots.read({ name: 'x', traceId: new Uint8Array(16), spanId: new Uint8Array(8), startTimeUnixNano: 0, endTimeUnixNano: 0, attributes: [{ key: 'k' } as never, attr('k', 'later')] });
+    expect(slots.string(0)).toBe('later');
+    slots.read({ name: 'x', traceId: new Uint8Array(16), spanId: new Uint8Array(8), startTimeUnixNano: 0, endTimeUnixNano: 0, attributes: [{ key: 'k', value: null }, attr('k', 'later')] });
+    expect(slots.has(0)).toBe(false);
+    expect(slots.string(0)).toBeUndefined();
+  });
+});

@@ -1,0 +1,198 @@
+import { type KeyShape, readerSlot } from './key-shapes.js';
+import { internedString } from './reader.js';
+import type { AnyValue, Span } from './types.js';
+import { WireSpan } from './wire-span.js';
+
+/** `at` codes besides a value's offset in the request buffer. */
+const ABSENT = -1;
+/** The KeyValue has no value (protobufjs: `value` null). */
+const NO_VALUE = -2;
+/** The value is an object (a decoded span's, or an appended attribute): `objects[i]`. */
+const OBJECT = -3;
+
+/** AnyValue tags (field << 3 | wire type) read here; wire-check.ts checked every known field's wire type. */
+const STRING_VALUE = 0x0a;
+const INT_VALUE = 0x18;
+const DOUBLE_VALUE = 0x21;
+
+/**
+ * A reader's fixed set of attribute keys, one slot each. `read(span)` finds where each key's value
+ * is (first occurrence wins, as `findAttr`) in one pass over the span's attributes; `string(i)`,
+ * `int(i)` and `double(i)` then read just that value's field, from the request bytes for a received
+ * span (no AnyValue or Long made), with the values protobufjs's decoded AnyValue would have.
+ * One instance per reader, reused for every span: nothing is allocated per span but the strings
+ * asked for (short ones interned). Not re-entrant: a `read` replaces what the last one found.
+ */
+export class AttributeSlots {
+  readonly slotOf: ReadonlyMap<string, number>;
+  /** Where this reader keeps, on a shared key list, the slot of each of its keys (`slotsOf`). */
+  private readonly id = readerSlot();
+  private readonly at: Int32Array;
+  private readonly end: Int32Array;
+  private readonly objects: (AnyValue | undefined)[];
+  /** Slots holding an object, to let go of them at the next `read`. */
+  private readonly held: number[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  /** The slot `parse` last read, and what it found there. */
+  private parsed = -1;
+  private stringAt = -1;
+  private stringEnd = -1;
+  private intAt = -1;
+  private doubleAt = -1;
+
+  constructor(keys: readonly string[]) {
+    this.slotOf = new Map(keys.map((k, i) => [k, i]));
+    this.at = new Int32Array(keys.length).fill(ABSENT);
+    this.end = new Int32Array(keys.length);
+    this.objects = new Array<AnyValue | undefined>(keys.length).fill(undefined);
+  }
+
+  /** Finds the slots' values in `span`: its received attributes in the bytes, then any objects (decoded or appended). */
+  read(span: Span): void {
+    const { at, end, slotOf } = this;
+    at.fill(ABSENT);
+    for (const i of this.held) this.objects[i] = undefined;
+    this.held.length = 0;
+    this.parsed = -1;
+    const wire = span instanceof WireSpan ? span : undefined;
+    const table = wire?.receivedAttributes();
+    if (table) {
+      this.buf = wire!.buf;
+      const { keys, bounds, shape } = table;
+      const slotOfKey = shape ? ((shape.derived[this.id] as Int16Array | undefined) ?? this.slotsOf(shape)) : undefined;
+      for (let k = 0; k < keys.length; k++) {
+        const i = slotOfKey ? slotOfKey[k]! : (slotOf.get(keys[k]!) ?? -1);
+        if (i < 0 || at[i] !== ABSENT) continue;
+        const start = bounds[2 * k]!;
+        at[i] = start < 0 ? NO_VALUE : start;
+        end[i] = bounds[2 * k + 1]!;
+      }
+    }
+    const list = table ? wire!.appended : span.attributes;
+    if (!list) return;
+    for (const kv of list) {
+      const i = slotOf.get(kv.key);
+      // An object without a value leaves the key to a later occurrence, as `findAttr` does; null is protobufjs's "no value".
+      if (i === undefined || at[i] !== ABSENT || kv.value === undefined) continue;
+      if (kv.value === null) {
+        at[i] = NO_VALUE;
+        continue;
+      }
+      at[i] = OBJECT;
+      this.objects[i] = kv.value;
+      this.held.push(i);
+    }
+  }
+
+  /** The slot of each key of a shared key list (-1: none), worked out once per list. */
+  private slotsOf(shape: KeyShape): Int16Array {
+    const keys = shape.keys;
+    const out = new Int16Array(keys.length);
+    for (let k = 0; k < keys.length; k++) out[k] = this.slotOf.get(keys[k]!) ?? -1;
+    return (shape.derived[this.id] = out);
+  }
+
+  /** The key has a value (an AnyValue, even an empty one): what `!!value` says of the decoded attribute. */
+  has(i: number): boolean {
+    return this.at[i]! >= 0 || this.at[i] === OBJECT;
+  }
+
+  /** The value's `stringValue` ('' included), undefined when it has none. */
+  string(i: number): string | undefined {
+    const at = this.at[i]!;
+    if (at === OBJECT) return this.objects[i]!.stringValue ?? undefined;
+    if (at < 0 || !this.parse(i) || this.stringAt < 0) return undefined;
+    return internedString(this.buf, this.stringAt, this.stringEnd);
+  }
+
+  /** The value's `intValue` as `int64ToNumber` gives it, undefined when it has none. */
+  int(i: number): number | undefined {
+    const at = this.at[i]!;
+    if (at === OBJECT) {
+      const v = this.objects[i]!.intValue;
+      return v == null ? undefined : typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : v.toNumber();
+    }
+    if (at < 0 || !this.parse(i) || this.intAt < 0) return undefined;
+    // As protobufjs reads an int64 varint (its low and high 32 bits) and Long#toNumber makes it a number.
+    const buf = this.buf;
+    let p = this.intAt;
+    let lo = 0;
+    let hi = 0;
+    let b = 0;
+    for (let k = 0; k < 4; k++) {
+      b = buf[p++]!;
+      lo |= (b & 127) << (7 * k);
+      if (b < 128) return lo >>> 0;
+    }
+    b = buf[p++]!;
+    lo |= (b & 127) << 28;
+    hi = (b & 127) >> 4;
+    if (b >= 128) {
+      for (let k = 0; k < 5; k++) {
+        b = buf[p++]!;
+        hi |= (b & 127) << (7 * k + 3);
+        if (b < 128) break;
+      }
+    }
+    return (hi | 0) * 4294967296 + (lo >>> 0);
+  }
+
+  /** The value's `doubleValue`, undefined when it has none. */
+  double(i: number): number | undefined {
+    const at = this.at[i]!;
+    if (at === OBJECT) return this.objects[i]!.doubleValue ?? undefined;
+    if (at < 0 || !this.parse(i) || this.doubleAt < 0) return undefined;
+    return this.buf.readDoubleLE(this.doubleAt);
+  }
+
+  /**
+   * Where slot `i`'s AnyValue (in the bytes) has its string, int and double fields; the last
+   * occurrence of each wins, as protobufjs decodes it. Once per slot and `read`.
+   */
+  private parse(i: number): boolean {
+    if (this.parsed === i) return true;
+    this.parsed = i;
+    this.stringAt = this.intAt = this.doubleAt = -1;
+    const buf = this.buf;
+    let p = this.at[i]!;
+    const end = this.end[i]!;
+    while (p < end) {
+      let tag = buf[p++]!;
+      if (tag >= 128) {
+        // A field number past 15, none of ours: only its wire type (the first byte's low bits) matters.
+        tag = 0x100 | (tag & 7);
+        while (buf[p++]! >= 128);
+      }
+      switch (tag & 7) {
+        case 0: {
+          if (tag === INT_VALUE) this.intAt = p;
+          while (buf[p++]! >= 128);
+          break;
+        }
+        case 1:
+          if (tag === DOUBLE_VALUE) this.doubleAt = p;
+          p += 8;
+          break;
+        case 2: {
+          let len = 0;
+          let shift = 0;
+          let b: number;
+          do {
+            b = buf[p++]!;
+            len += (b & 127) * 2 ** shift;
+            shift += 7;
+          } while (b >= 128);
+          if (tag === STRING_VALUE) {
+            this.stringAt = p;
+            this.stringEnd = p + len;
+          }
+          p += len;
+          break;
+        }
+        default: // 5: fixed32 (wire-check.ts refuses groups)
+          p += 4;
+      }
+    }
+    return true;
+  }
+}

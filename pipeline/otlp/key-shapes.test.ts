@@ -1,0 +1,64 @@
+import { describe, expect, test } from 'vitest';
+import { attr } from './attributes.js';
+import { tracesCodec } from './codec.js';
+import { EMPTY_SHAPE } from './key-shapes.js';
+import { appendAttributes, eachAttribute, KeyTest } from './span-view.js';
+import type { KeyValue, Span, TracesData } from './types.js';
+import type { WireSpan } from './wire-span.js';
+
+const spansOf = (d: TracesData) => d.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)) as WireSpan[];
+const span = (attributes: KeyValue[]): Span => ({ traceId: new Uint8Array(16), spanId: new Uint8Array(8), name: 'x', startTimeUnixNano: 0, endTimeUnixNano: 0, attributes });
+const received = (lists: KeyValue[][]): WireSpan[] => {
+  const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: lists.map(span) }] }] }));
+  return spansOf(tracesCodec.decodeReceived(bytes));
+};
+const keysOf = (s: Span) => {
+  const out: string[] = [];
+  eachAttribute(s, (k) => void out.push(k));
+  return out;
+};
+
+describe('shared key lists (key-shapes.ts)', () => {
+  test('spans with the same keys in the same order share one list; others get their own', () => {
+    const [a, b, c, d] = received([
+      [attr('gen_ai.operation.name', 'chat'), attr('server.port', 443)],
+      [attr('gen_ai.operation.name', 'embeddings'), attr('server.port', 8080)],
+      [attr('server.port', 443), attr('gen_ai.operation.name', 'chat')],
+      [],
+    ]);
+    expect(a!.receivedAttributes()!.keys).toBe(b!.receivedAttributes()!.keys);
+    expect(a!.receivedAttributes()!.shape).toBe(b!.receivedAttributes()!.shape);
+    expect(keysOf(c!)).toEqual(['server.port', 'gen_ai.operation.name']);
+    expect(keysOf(d!)).toEqual([]);
+  });
+
+  test('a list longer than the tree keeps is the span\'s own, read the same', () => {
+    const long = Array.from({ length: 100 }, (_, i) => attr(`k${i}`, i));
+    const [s] = received([long]);
+    expect(s!.receivedAttributes()!.shape).toBeUndefined();
+    expect(keysOf(s!)).toEqual(long.map((kv) => kv.key));
+  });
+
+  test('bounded: past its size the tree starts over, and every span still reads its own keys', () => {
+    const before = EMPTY_SHAPE;
+    for (let r = 0; r < 60; r++) {
+      const lists = Array.from({ length: 100 }, (_, i) => [attr(`a${r}.${i}`, 1), attr('b', 2)]);
+      received(lists).forEach((s, i) => expect(keysOf(s)).toEqual(lists[i]!.map((kv) => kv.key)));
+    }
+    expect(EMPTY_SHAPE).not.toBe(before);
+  });
+
+  test('KeyTest: answered once per list for received keys, then the appended keys; decoded spans by their list', () => {
+    let asked = 0;
+    const isB = new KeyTest((k) => (asked++, k === 'b'));
+    const [x, y] = received([[attr('a', 1)], [attr('a', 2)]]);
+    expect(isB.any(x!)).toBe(false);
+    const once = asked;
+    expect(isB.any(y!)).toBe(false);
+    expect(asked).toBe(once); // y shares x's list
+    appendAttributes(y!, [attr('b', 3)]);
+    expect(isB.any(y!)).toBe(true);
+    x!.attributes!.push(attr('b', 4)); // decodes x
+    expect(isB.any(x!)).toBe(true);
+  });
+});

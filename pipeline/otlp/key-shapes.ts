@@ -1,0 +1,79 @@
+import { internedString } from './reader.js';
+
+/**
+ * Attribute key lists shared between received spans, as V8 shares hidden classes between objects:
+ * spans of one instrumentation carry the same keys in the same order. A span's keys are found by
+ * walking a tree of the lists seen so far, comparing each key's bytes with the key that followed
+ * there last time (no hashing, no string made); every span with the same list shares one `keys`
+ * array and what readers derived from the list alone (`derived`: the canonical view's slot of each
+ * key, whether a key carries content), so that is worked out once per list, not per span.
+ *
+ * Bounded: at most MAX_NODES keys in the tree and MAX_DEPTH keys per list (a longer list is kept
+ * per span, as before); when the tree is full it starts over (lists already handed out stay valid).
+ */
+const MAX_NODES = 4096;
+const MAX_DEPTH = 64;
+
+export class KeyShape {
+  /** The list ending here, made when a span's list first ends here. */
+  private list: string[] | undefined = undefined;
+  /** The key that followed this one last time (the one compared first). */
+  next: KeyShape | undefined = undefined;
+  /** Every key that has followed this one. */
+  private children: Map<string, KeyShape> | undefined = undefined;
+  /** What readers derived from this list, by reader (`readerSlot`). */
+  readonly derived: unknown[] = [];
+
+  constructor(
+    readonly parent: KeyShape | undefined,
+    readonly key: string,
+    /** The key's UTF-8 bytes. */
+    readonly bytes: Uint8Array,
+    readonly depth: number,
+  ) {}
+
+  get keys(): readonly string[] {
+    if (this.list) return this.list;
+    const list = new Array<string>(this.depth);
+    for (let s: KeyShape = this; s.parent; s = s.parent) list[s.depth - 1] = s.key;
+    return (this.list = list);
+  }
+
+  /** The shape after this one for the key `buf[start, end)`, or undefined past MAX_DEPTH. */
+  step(buf: Buffer, start: number, end: number): KeyShape | undefined {
+    const n = this.next;
+    if (n && sameBytes(n.bytes, buf, start, end)) return n;
+    if (this.depth >= MAX_DEPTH) return undefined;
+    const key = internedString(buf, start, end);
+    let child = this.children?.get(key);
+    if (!child) {
+      if (nodes >= MAX_NODES) startOver();
+      nodes++;
+      child = new KeyShape(this, key, Uint8Array.prototype.slice.call(buf, start, end), this.depth + 1);
+      (this.children ??= new Map()).set(key, child);
+    }
+    return (this.next = child);
+  }
+}
+
+function sameBytes(bytes: Uint8Array, buf: Buffer, start: number, end: number): boolean {
+  const n = bytes.length;
+  if (end - start !== n) return false;
+  for (let i = 0; i < n; i++) if (bytes[i] !== buf[start + i]) return false;
+  return true;
+}
+
+let nodes = 0;
+/** The empty list: every walk starts here. */
+export let EMPTY_SHAPE = new KeyShape(undefined, '', new Uint8Array(0), 0);
+
+function startOver(): void {
+  nodes = 0;
+  EMPTY_SHAPE = new KeyShape(undefined, '', new Uint8Array(0), 0);
+}
+
+let readers = 0;
+/** A reader's index into `KeyShape.derived`: one per reader for the life of the process. */
+export function readerSlot(): number {
+  return readers++;
+}
