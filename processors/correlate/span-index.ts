@@ -150,11 +150,18 @@ export class SpanIndex {
     const traceId = span.traceId ?? EMPTY;
     const spanId = span.spanId ?? EMPTY;
     const oddIds = traceId.length !== 16 || spanId.length !== 8;
+    // Each id word read once: for the duplicate check and for the row.
+    const t0 = word(traceId, 0);
+    const t1 = word(traceId, 4);
+    const t2 = word(traceId, 8);
+    const t3 = word(traceId, 12);
+    const s0 = word(spanId, 0);
+    const s1 = word(spanId, 4);
     let oddKey = '';
     if (oddIds) {
       oddKey = `${idHex(traceId)}:${idHex(spanId)}`;
       if (this.oddKeys.has(oddKey)) return;
-    } else if (this.findId(word(traceId, 0), word(traceId, 4), word(traceId, 8), word(traceId, 12), word(spanId, 0), word(spanId, 4)) !== NONE) return;
+    } else if (this.findId(t0, t1, t2, t3, s0, s1) !== NONE) return;
     if (this.count === this.cap) {
       if (this.cap < this.max) this.grow();
       else this.dropOldest();
@@ -164,9 +171,13 @@ export class SpanIndex {
     if (row >= this.cap) row -= this.cap;
     this.count++;
     const w = row * ID_WORDS;
-    for (let k = 0; k < 4; k++) this.ids[w + k] = word(traceId, 4 * k);
-    this.ids[w + 4] = word(spanId, 0);
-    this.ids[w + 5] = word(spanId, 4);
+    const ids = this.ids;
+    ids[w] = t0;
+    ids[w + 1] = t1;
+    ids[w + 2] = t2;
+    ids[w + 3] = t3;
+    ids[w + 4] = s0;
+    ids[w + 5] = s1;
     this.startUs[row] = int64ToMicros(span.startTimeUnixNano);
     this.endUs[row] = int64ToMicros(span.endTimeUnixNano);
     this.arrivedMs[row] = arrivedAtMs;
