@@ -47,41 +47,32 @@ const PID_SLOTS = 1024;
 const PID_SLOT_MASK = PID_SLOTS - 1;
 
 /**
- * Rows chained per key hash in arrival order (`next`), each bucket's oldest first: rows leave the
- * index oldest first, so the row leaving is always the head of its bucket and unlinks in O(1).
+ * Rows chained per key hash, newest first, by arrival number (`seq`: the n-th row ever added), not by
+ * slot: a chain entry whose number has left the index is the end of its chain, so a row leaving the
+ * index is never unlinked. Linking a row touches one bucket; unlinking touched two more places, each
+ * a cache miss in columns of megabytes (the head and tail of the bucket, the row before it).
  */
 class Chains {
-  private readonly head: Int32Array;
-  private readonly tail: Int32Array;
-  readonly next: Int32Array;
+  private readonly head: Float64Array;
+  /** Per slot: the arrival number of the next (older) row of the chain, or NONE. */
+  readonly next: Float64Array;
   private readonly mask: number;
 
   constructor(buckets: number, rows: number) {
-    this.head = new Int32Array(buckets).fill(NONE);
-    this.tail = new Int32Array(buckets).fill(NONE);
-    this.next = new Int32Array(rows).fill(NONE);
+    this.head = new Float64Array(buckets).fill(NONE);
+    this.next = new Float64Array(rows);
     this.mask = buckets - 1;
   }
 
+  /** The arrival number of the newest row with this hash (NONE, or one that left: empty). */
   first(hash: number): number {
     return this.head[hash & this.mask]!;
   }
 
-  append(row: number, hash: number): void {
+  push(slot: number, seq: number, hash: number): void {
     const b = hash & this.mask;
-    this.next[row] = NONE;
-    const last = this.tail[b]!;
-    if (last === NONE) this.head[b] = row;
-    else this.next[last] = row;
-    this.tail[b] = row;
-  }
-
-  /** Unlinks `row`, the oldest row of its bucket. */
-  dropOldest(row: number, hash: number): void {
-    const b = hash & this.mask;
-    const after = this.next[row]!;
-    this.head[b] = after;
-    if (after === NONE) this.tail[b] = NONE;
+    this.next[slot] = this.head[b]!;
+    this.head[b] = seq;
   }
 }
 
@@ -121,8 +112,9 @@ interface OddIds {
  */
 export class SpanIndex {
   private cap = 0;
-  /** Slot of the oldest row, and how many rows there are. */
+  /** Slot of the oldest row, its arrival number (rows ever added before it), and how many rows there are. */
   private head = 0;
+  private firstSeq = 0;
   private count = 0;
   private ids: Uint32Array = new Uint32Array(0);
   private startUs: Float64Array = new Float64Array(0);
@@ -158,22 +150,34 @@ export class SpanIndex {
     const traceId = span.traceId ?? EMPTY;
     const spanId = span.spanId ?? EMPTY;
     const oddIds = traceId.length !== 16 || spanId.length !== 8;
+    // Each id word read once: for the duplicate check and for the row.
+    const t0 = word(traceId, 0);
+    const t1 = word(traceId, 4);
+    const t2 = word(traceId, 8);
+    const t3 = word(traceId, 12);
+    const s0 = word(spanId, 0);
+    const s1 = word(spanId, 4);
     let oddKey = '';
     if (oddIds) {
       oddKey = `${idHex(traceId)}:${idHex(spanId)}`;
       if (this.oddKeys.has(oddKey)) return;
-    } else if (this.findId(word(traceId, 0), word(traceId, 4), word(traceId, 8), word(traceId, 12), word(spanId, 0), word(spanId, 4)) !== NONE) return;
+    } else if (this.findId(t0, t1, t2, t3, s0, s1) !== NONE) return;
     if (this.count === this.cap) {
       if (this.cap < this.max) this.grow();
       else this.dropOldest();
     }
+    const seq = this.firstSeq + this.count;
     let row = this.head + this.count;
     if (row >= this.cap) row -= this.cap;
     this.count++;
     const w = row * ID_WORDS;
-    for (let k = 0; k < 4; k++) this.ids[w + k] = word(traceId, 4 * k);
-    this.ids[w + 4] = word(spanId, 0);
-    this.ids[w + 5] = word(spanId, 4);
+    const ids = this.ids;
+    ids[w] = t0;
+    ids[w + 1] = t1;
+    ids[w + 2] = t2;
+    ids[w + 3] = t3;
+    ids[w + 4] = s0;
+    ids[w + 5] = s1;
     this.startUs[row] = int64ToMicros(span.startTimeUnixNano);
     this.endUs[row] = int64ToMicros(span.endTimeUnixNano);
     this.arrivedMs[row] = arrivedAtMs;
@@ -187,7 +191,7 @@ export class SpanIndex {
       this.odd.set(row, { traceId: idHex(traceId), spanId: idHex(spanId) });
       this.oddKeys.set(oddKey, row);
     }
-    this.link(row);
+    this.link(row, seq);
   }
 
   /** The row of the span with these (lower-case hex, W3C-sized) ids; NONE when not indexed. */
@@ -288,7 +292,7 @@ export class SpanIndex {
   private containing(chains: Chains, hash: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number, best: number): number {
     const { startUs, endUs } = this;
     const next = chains.next;
-    for (let row = chains.first(hash); row !== NONE; row = next[row]!) {
+    for (let row = this.slotOf(chains.first(hash)); row !== NONE; row = this.slotOf(next[row]!)) {
       if (timeUs < startUs[row]! - toleranceUs || timeUs > endUs[row]! + toleranceUs || !member(row)) continue;
       if (best === NONE || this.inner(row, best)) best = row;
     }
@@ -306,6 +310,14 @@ export class SpanIndex {
     const eb = this.endUs[b]!;
     if (ea !== eb) return ea < eb;
     return this.order(a) < this.order(b);
+  }
+
+  /** The slot of the row with arrival number `seq`; NONE when that row has left the index (or for NONE). */
+  private slotOf(seq: number): number {
+    const age = seq - this.firstSeq;
+    if (age < 0) return NONE;
+    const row = this.head + age;
+    return row >= this.cap ? row - this.cap : row;
   }
 
   /** How many rows arrived before `row`. */
@@ -335,7 +347,7 @@ export class SpanIndex {
   private findId(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): number {
     const ids = this.ids;
     const next = this.byId.next;
-    for (let row = this.byId.first(idHash(t0, t1, t2, t3, s0, s1)); row !== NONE; row = next[row]!) {
+    for (let row = this.slotOf(this.byId.first(idHash(t0, t1, t2, t3, s0, s1))); row !== NONE; row = this.slotOf(next[row]!)) {
       const w = row * ID_WORDS;
       if (ids[w + 5] === s1 && ids[w + 4] === s0 && ids[w + 3] === t3 && ids[w + 2] === t2 && ids[w + 1] === t1 && ids[w] === t0) return row;
     }
@@ -364,35 +376,30 @@ export class SpanIndex {
     return ids[wa] === ids[wb] && ids[wa + 1] === ids[wb + 1] && ids[wa + 2] === ids[wb + 2] && ids[wa + 3] === ids[wb + 3];
   }
 
-  private link(row: number): void {
-    if (!(this.flags[row]! & ODD_IDS_BIT)) this.byId.append(row, this.idHashOf(row));
+  private link(row: number, seq: number): void {
+    if (!(this.flags[row]! & ODD_IDS_BIT)) this.byId.push(row, seq, this.idHashOf(row));
     const pid = this.pids[row]!;
     if (pid) {
       const level = this.levelOf(row);
-      this.byPidTime.append(row, this.pidTimeHash(row, level));
+      this.byPidTime.push(row, seq, this.pidTimeHash(row, level));
       this.countLevel(row, level, 1);
     }
-    if (this.flags[row]! & SEMANTIC_BIT) this.byTrace.append(row, this.traceHash(row));
+    if (this.flags[row]! & SEMANTIC_BIT) this.byTrace.push(row, seq, this.traceHash(row));
   }
 
+  /** The oldest row leaves; its chain entries end their chains from now on (see Chains). */
   private dropOldest(): void {
     const row = this.head;
-    const flags = this.flags[row]!;
-    if (flags & ODD_IDS_BIT) {
+    if (this.flags[row]! & ODD_IDS_BIT) {
       const odd = this.odd.get(row)!;
       this.oddKeys.delete(`${odd.traceId}:${odd.spanId}`);
       this.odd.delete(row);
-    } else this.byId.dropOldest(row, this.idHashOf(row));
-    const pid = this.pids[row]!;
-    if (pid) {
-      const level = this.levelOf(row);
-      this.byPidTime.dropOldest(row, this.pidTimeHash(row, level));
-      this.countLevel(row, level, -1);
     }
-    if (flags & SEMANTIC_BIT) this.byTrace.dropOldest(row, this.traceHash(row));
+    if (this.pids[row]) this.countLevel(row, this.levelOf(row), -1);
     this.services[row] = '';
     this.addresses[row] = undefined;
     this.head = this.head + 1 === this.cap ? 0 : this.head + 1;
+    this.firstSeq++;
     this.count--;
   }
 
@@ -441,7 +448,7 @@ export class SpanIndex {
     this.byTrace = new Chains(buckets, cap);
     this.byPidTime = new Chains(buckets, cap);
     this.levelRows.fill(0);
-    for (let row = 0; row < this.count; row++) this.link(row);
+    for (let row = 0; row < this.count; row++) this.link(row, this.firstSeq + row);
   }
 }
 
