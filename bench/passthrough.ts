@@ -54,8 +54,8 @@ const { values } = parseArgs({
     // backup kept), as the product runs; the sink still counts the spans.
     exporter: { type: 'string', default: 'otlp' },
     // bin: ours (and a --baseline-main build that has one) started through bin/aibom-collector, as
-    // users start it (its malloc and heap settings; --node-args and --cpu-prof go in NODE_OPTIONS);
-    // node: `node [--node-args] main.js`, without the launcher's settings.
+    // users start it (its malloc and heap settings; --node-args go in NODE_OPTIONS);
+    // node: `node [--node-args] main.js`, without the launcher's settings (so is a --cpu-prof run).
     launcher: { type: 'string', default: 'bin' },
   },
 });
@@ -244,7 +244,7 @@ try {
   await waitListening(sink, 'sink');
   console.log(
     `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC${values.exporter === 'file' ? ' (ours also debug + file)' : ''}; ${SPANS} spans/request (${SHAPE === 'llm' ? 'LLM client spans, each its own trace: 10 attributes + 1 event each' : 'agent runs: traces of 10 root/LLM/tool/HTTP/MCP spans'}; fresh trace ids every request); collector on CPU ${COLLECTOR_CPU}, ` +
-      `Go load generator + sink on CPU ${HARNESS_CPU}; ours started ${values.launcher === 'bin' ? 'through bin/aibom-collector' : 'as node main.js'}${NODE_ARGS.length ? ` (${NODE_ARGS.join(' ')})` : ''}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
+      `Go load generator + sink on CPU ${HARNESS_CPU}; ours started ${values.launcher === 'bin' && !values['cpu-prof'] ? 'through bin/aibom-collector' : 'as node main.js'}${NODE_ARGS.length ? ` (${NODE_ARGS.join(' ')})` : ''}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);
   console.log(`harness alone (load -> sink, ${CONCURRENCY} senders, CPU ${HARNESS_CPU} only): ${fmt(alone.spansPerSec)} spans/s; meanwhile CPU ${COLLECTOR_CPU} was ${fmt(alone.otherPct, 0)}% busy with other processes`);
@@ -256,7 +256,8 @@ try {
       const nodeArgs = [...NODE_ARGS, ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [])];
       const env = { ...process.env, AIBOM_DATA_DIR: join(dir, 'data') };
       const bin = join(dirname(main), '..', '..', '..', 'bin', 'aibom-collector');
-      if (values.launcher === 'bin' && existsSync(bin)) {
+      // node refuses --cpu-prof in NODE_OPTIONS, so a profiled run starts node itself.
+      if (values.launcher === 'bin' && !values['cpu-prof'] && existsSync(bin)) {
         return new Proc('taskset', ['-c', COLLECTOR_CPU, bin, 'run', '--config', cfg], { env: { ...env, NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...nodeArgs].join(' ').trim() } });
       }
       return new Proc('taskset', ['-c', COLLECTOR_CPU, process.execPath, ...nodeArgs, main, 'run', '--config', cfg], { env });

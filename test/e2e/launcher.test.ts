@@ -31,7 +31,7 @@ describe('the launcher', () => {
     const pid = collector.proc.child.pid!;
     expect(realpathSync(`/proc/${pid}/exe`)).toBe(realpathSync(execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim()));
     const args = argv(pid);
-    expect(args.slice(1, 2)).toEqual(['--max-semi-space-size=8']);
+    expect(args.slice(1, 2)).toEqual(['--max-semi-space-size=4']);
     expect(realpathSync(args[2]!)).toBe(realpathSync(collectorMain()));
     expect(args.slice(3)).toEqual(['run', '--config', collector.configPath]);
     const vars = environ(pid);
