@@ -37,7 +37,7 @@ import { createDefaultConfig } from '../processors/baseline/config.js';
 import { Profile } from '../processors/baseline/profile.js';
 import { normalizeProcessorFactory } from '../processors/normalize/index.js';
 import { attrs } from '../pipeline/otlp/attributes.js';
-import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
+import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES, loadgenIds } from './loadgen-shape.js';
 import { agentRunSpans } from './loadgen-agent-run.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -130,12 +130,7 @@ function request(spans: object[], resource: Record<string, string | number>): Bu
 function loadgenRequest(seq: number): Buffer {
   const now = Date.now() * 1e6;
   const spans = Array.from({ length: 100 }, (_, i) => {
-    const traceId = Buffer.alloc(16);
-    traceId.writeUInt32BE(seq >>> 0, 4);
-    traceId.writeUInt32BE(i, 12);
-    const spanId = Buffer.alloc(8);
-    spanId.writeUInt32BE(seq >>> 0, 0);
-    spanId.writeUInt32BE(i + 1, 4);
+    const { traceId, spanId } = loadgenIds(seq, i);
     return {
       ...llmSpan(traceId, spanId, now, now + 1_500_000_000, LOADGEN_LLM_ATTRIBUTES),
       events: [{ timeUnixNano: String(now + 10), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],

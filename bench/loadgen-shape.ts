@@ -24,7 +24,7 @@ export const LOADGEN_LLM_ATTRIBUTES = {
 export const LOADGEN_CHOICE_ATTRIBUTES = { index: 0, 'gen_ai.response.finish_reason': 'stop' } as const;
 
 /** Ids that differ per request (`seq`) and per span (`n`), as the loadgen's fresh ids do. */
-function ids(seq: number, n: number): { traceId: Buffer; spanId: Buffer } {
+export function loadgenIds(seq: number, n: number): { traceId: Buffer; spanId: Buffer } {
   const traceId = Buffer.alloc(16);
   traceId.writeUInt32BE(seq >>> 0, 4);
   traceId.writeUInt32BE(n, 12);
@@ -55,7 +55,7 @@ function llmSpan(traceId: Buffer, spanId: Buffer, parentSpanId: Buffer, at: Long
 function llmSpans(seq: number, spans: number): Span[] {
   const parent = Buffer.from('b7ad6b7169203331', 'hex');
   return Array.from({ length: spans }, (_, i) => {
-    const { traceId, spanId } = ids(seq, i);
+    const { traceId, spanId } = loadgenIds(seq, i);
     return llmSpan(traceId, spanId, parent, NOW);
   });
 }
@@ -65,8 +65,8 @@ function agentSpans(seq: number, spans: number): Span[] {
   const out: Span[] = [];
   let n = 0;
   for (let t = 0; t < spans / 10; t++) {
-    const { traceId } = ids(seq, t);
-    const id = () => ids(seq, n++).spanId;
+    const { traceId } = loadgenIds(seq, t);
+    const id = () => loadgenIds(seq, n++).spanId;
     let at = NOW;
     const span = (spanId: Buffer, parentSpanId: Buffer | undefined, name: string, kind: number, ms: number, a: Record<string, string | number>): Span => ({
       traceId,
