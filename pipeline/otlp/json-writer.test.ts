@@ -7,7 +7,7 @@ import { tracesJson } from './json-writer.js';
 const tracesToJson = (d: TracesData) => tracesJson(d).toString('utf8');
 import { appendAttributes, eachAttribute, spanIds } from './span-view.js';
 import { encodeSpan, field, gen, request, varint } from './testdata/random-requests.js';
-import type { Span, TracesData } from './types.js';
+import type { KeyValue, Span, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 
 // Property test: random OTLP requests received (decodeReceived), read through the views, changed,
@@ -51,6 +51,9 @@ function extras(g: ReturnType<typeof gen>): Buffer {
 }
 
 /** Changes a component may make, the same on both copies. */
+// One KeyValue appended to many spans, frozen, as normalize shares its aibom.* attributes.
+const SHARED: KeyValue = Object.freeze({ key: 'aibom.tool.name', value: Object.freeze({ stringValue: 'héllo "quoted"' }) });
+
 function change(g: ReturnType<typeof gen>, a: TracesData, b: TracesData): void {
   const as = spansOf(a);
   const bs = spansOf(b);
@@ -60,7 +63,7 @@ function change(g: ReturnType<typeof gen>, a: TracesData, b: TracesData): void {
     eachAttribute(s, () => undefined);
     switch (g.int(7)) {
       case 0: {
-        const add = [attr('aibom.span.kind', 'llm'), attr('n', g.int(9)), { key: 'big', value: { intValue: Long.fromString('-9007199254740993') } }];
+        const add = [attr('aibom.span.kind', 'llm'), attr('n', g.int(9)), { key: 'big', value: { intValue: Long.fromString('-9007199254740993') } }, SHARED];
         appendAttributes(s, add);
         appendAttributes(t, add);
         break;
@@ -105,6 +108,24 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
       transcoded += before.filter(Boolean).length;
     }
     expect(transcoded).toBeGreaterThan(200);
+  });
+
+  test('an appended KeyValue is written as it is now unless nothing in it can change', () => {
+    const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 's', startTimeUnixNano: 1, endTimeUnixNano: 2 }] }] }] }));
+    const open: KeyValue = { key: 'open', value: { stringValue: 'a' } };
+    const frozenLong: KeyValue = Object.freeze({ key: 'n', value: Object.freeze({ intValue: Long.fromNumber(1) }) });
+    const frozen: KeyValue = Object.freeze({ key: 'f', value: Object.freeze({ boolValue: true }) });
+    const written = () => {
+      const d = tracesCodec.decodeReceived(bytes);
+      appendAttributes(spansOf(d)[0]!, [open, frozenLong, frozen]);
+      const text = tracesToJson(d);
+      expect(text).toBe(tracesCodec.toJson(d));
+      return text;
+    };
+    expect(written()).toContain('{"key":"open","value":{"stringValue":"a"}},{"key":"n","value":{"intValue":"1"}},{"key":"f","value":{"boolValue":true}}');
+    open.value!.stringValue = 'b';
+    (frozenLong.value!.intValue as Long).low = 2;
+    expect(written()).toContain('{"key":"open","value":{"stringValue":"b"}},{"key":"n","value":{"intValue":"2"}},{"key":"f","value":{"boolValue":true}}');
   });
 
   test('64-bit values at the edges come out as Long#toString gives them', () => {
