@@ -104,7 +104,7 @@ const SPAN_ATTRIBUTES = (9 << 3) | 2;
 /** Thrown when the bytes are not what a clean walk expects: the span is written the old way. */
 const FALLBACK = new Error('json-writer: span written through protobufjs');
 
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; base64Slice(start: number, end: number): string; utf8Write(s: string, at: number): number; latin1Write(s: string, at: number): number };
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; latin1Slice(start: number, end: number): string; base64Slice(start: number, end: number): string; utf8Write(s: string, at: number): number; latin1Write(s: string, at: number): number };
 
 // The walk's state: the span's bytes, the read position, where the span ends.
 let buf = Buffer.alloc(0) as NodeBuffer;
@@ -191,8 +191,8 @@ function byte(c: number): void {
   ob[op++] = c;
 }
 
-/** Bytes known to be ASCII JSON (field names, literals). */
-function ascii(b: Uint8Array): void {
+/** Bytes that are JSON already (field names, literals, a KeyValue written before). */
+function raw(b: Uint8Array): void {
   ensure(b.length);
   // Locals: module variables are context slots, loaded and stored on every access.
   const o = ob;
@@ -319,7 +319,8 @@ function value(f: Field): void {
       const len = uint32();
       const end = pos + len;
       if (end > limit) throw FALLBACK;
-      message(f.sub!, end, undefined);
+      if (f.sub === KEY_VALUE && len <= MAX_REMEMBERED_BYTES) rememberedKeyValue(end);
+      else message(f.sub!, end, undefined);
       return;
     }
     case STRING: {
@@ -347,7 +348,7 @@ function value(f: Field): void {
       number(uint32() | 0);
       return;
     case BOOL:
-      ascii(uint32() !== 0 ? TRUE : FALSE);
+      raw(uint32() !== 0 ? TRUE : FALSE);
       return;
     case FIXED32:
       number(fixed32());
@@ -378,6 +379,32 @@ function value(f: Field): void {
       return;
     }
   }
+}
+
+const KEY_VALUE = compile(KeyValueType);
+/**
+ * Received KeyValues' JSON by their bytes. Spans of one agent repeat most attributes exactly (the
+ * provider, the model, the server, the operation), and a KeyValue's JSON depends on its bytes alone,
+ * so each distinct one is transcoded once: a lookup by its bytes instead of a walk of two nested
+ * messages. Bounded: at most MAX_REMEMBERED KeyValues of at most MAX_REMEMBERED_BYTES (~3.5 MiB at
+ * most with their JSON), all forgotten at once when full.
+ */
+const remembered = new Map<string, Buffer>();
+const MAX_REMEMBERED = 4096;
+const MAX_REMEMBERED_BYTES = 96;
+
+function rememberedKeyValue(end: number): void {
+  const bytes = buf.latin1Slice(pos, end);
+  const known = remembered.get(bytes);
+  if (known !== undefined) {
+    raw(known);
+    pos = end;
+    return;
+  }
+  const mark = op;
+  message(KEY_VALUE, end, undefined);
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(bytes, Buffer.from(ob.subarray(mark, op)));
 }
 
 /**
@@ -446,13 +473,13 @@ function inOrder(m: Message, end: number, appended: readonly KeyValue[] | undefi
     if (list) closeList(fields[last]!, true, appended);
     if (last < appendAt && appendAt < i) {
       if (last >= 0) byte(0x2c);
-      ascii(fields[appendAt]!.key);
+      raw(fields[appendAt]!.key);
       byte(0x5b);
       closeList(fields[appendAt]!, false, appended);
       last = appendAt;
     }
     if (last >= 0) byte(0x2c);
-    ascii(f.key);
+    raw(f.key);
     list = f.repeated;
     if (list) byte(0x5b);
     value(f);
@@ -462,7 +489,7 @@ function inOrder(m: Message, end: number, appended: readonly KeyValue[] | undefi
   if (list) closeList(fields[last]!, true, appended);
   if (last < appendAt && appendAt < fields.length) {
     if (last >= 0) byte(0x2c);
-    ascii(fields[appendAt]!.key);
+    raw(fields[appendAt]!.key);
     byte(0x5b);
     closeList(fields[appendAt]!, false, appended);
   }
@@ -499,7 +526,7 @@ function anyOrder(m: Message, end: number, appended: readonly KeyValue[] | undef
     const extra = appended !== undefined && f.tag === SPAN_ATTRIBUTES ? appended.length : 0;
     if (at < 0 && extra === 0) continue;
     if (comma) byte(0x2c);
-    ascii(f.key);
+    raw(f.key);
     comma = true;
     if (!f.repeated) {
       pos = at;
@@ -550,8 +577,7 @@ function writeKeyValue(kv: KeyValue): void {
   const fixed = unchangeable(kv);
   const known = fixed ? fixedJson.get(kv) : undefined;
   if (known !== undefined) {
-    ensure(known.length);
-    op += known.copy(ob, op);
+    raw(known);
     return;
   }
   const mark = op;
@@ -582,7 +608,7 @@ function scalarKeyValue(kv: KeyValue): boolean {
   let comma = false;
   if (has(kv, 'key')) {
     if (typeof kv.key !== 'string') return false;
-    ascii(KV_KEYS['key']!);
+    raw(KV_KEYS['key']!);
     text(JSON.stringify(kv.key));
     comma = true;
   }
@@ -590,13 +616,13 @@ function scalarKeyValue(kv: KeyValue): boolean {
     const v = kv.value!;
     if (typeof v !== 'object' || has(v, 'arrayValue') || has(v, 'kvlistValue') || has(v, 'bytesValue')) return false;
     if (comma) byte(0x2c);
-    ascii(KV_KEYS['value']!);
+    raw(KV_KEYS['value']!);
     byte(0x7b);
     let c = false;
     const field = (k: string) => {
       if (c) byte(0x2c);
       c = true;
-      ascii(KV_KEYS[k]!);
+      raw(KV_KEYS[k]!);
     };
     if (has(v, 'stringValue')) {
       if (typeof v.stringValue !== 'string') return false;
@@ -606,7 +632,7 @@ function scalarKeyValue(kv: KeyValue): boolean {
     if (has(v, 'boolValue')) {
       if (typeof v.boolValue !== 'boolean') return false;
       field('boolValue');
-      ascii(v.boolValue ? TRUE : FALSE);
+      raw(v.boolValue ? TRUE : FALSE);
     }
     if (has(v, 'intValue')) {
       const i = v.intValue;
@@ -701,7 +727,7 @@ class Level {
   field(key: string): void {
     if (!this.first) byte(0x2c);
     this.first = false;
-    ascii(KEYS[key]!);
+    raw(KEYS[key]!);
   }
   /** A repeated field: absent when empty. */
   list<T>(key: string, items: readonly T[], write: (item: T) => void): void {
