@@ -211,5 +211,38 @@ describe('clock tolerance', () => {
     // Between the two spans: the tolerance decides, and the latest start wins.
     expect(hex(made.find((s) => s.name === 'open /y')!.parentSpanId)).toBe(spanHex('2'));
   });
+
+  test('an event just after a span ended waits for a span that contains it: the tool span an SDK exports later', async () => {
+    const out = new Collect();
+    let now = Number(T0) + 1000;
+    const config = { ...createDefaultConfig(), clockSkewMs: 10 };
+    const p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics: new Metrics() }, config, out.consumers, () => now);
+    // The LLM call ended at 200; 3 ms later the tool it asked for spawned the MCP server (a child of the agent).
+    await p.traces.consume(spans('agent', AGENT.pid, [{ trace: 'c1', id: '1', name: 'ChatOpenAI', from: 100, to: 200, attributes: { 'openinference.span.kind': 'LLM' } }]));
+    await p.logs.consume(kernelEvents({ ...MCP, ppid: AGENT.pid }, [{ kind: 'exec', ms: 203 }]));
+    now += 5 * config.settleMs;
+    await p.tick();
+    expect(out.made(), 'placed before the span that contains it arrived').toEqual([]);
+    // The tool span arrives with the SDK's next export.
+    await p.traces.consume(spans('agent', AGENT.pid, [{ trace: 'c1', id: '2', name: 'read_file', from: 202, to: 900, attributes: { 'openinference.span.kind': 'TOOL', 'tool.name': 'read_file' } }]));
+    now += 2 * config.settleMs;
+    await p.tick();
+    expect(out.made().map((s) => [s.name, hex(s.parentSpanId), key(s)])).toEqual([[expect.stringContaining('exec'), spanHex('2'), 'process_tree']]);
+  });
+
+  test('with no span containing it for half the window, the one within the tolerance is taken', async () => {
+    const out = new Collect();
+    let now = Number(T0) + 1000;
+    const config = { ...createDefaultConfig(), clockSkewMs: 10 };
+    const p = new CorrelateProcessor({ id: 'c', name: '', logger: silentLogger(), metrics: new Metrics() }, config, out.consumers, () => now);
+    await p.traces.consume(spans('agent', AGENT.pid, [{ trace: 'd1', id: '1', name: 'ChatOpenAI', from: 100, to: 200, attributes: { 'openinference.span.kind': 'LLM' } }]));
+    await p.logs.consume(kernelEvents(AGENT, [{ kind: 'open', ms: 205, attributes: { [ATTR.filePath]: '/z' } }]));
+    now += config.windowMs / 2 - 1000;
+    await p.tick();
+    expect(out.made()).toEqual([]);
+    now += 2000;
+    await p.tick();
+    expect(out.made().map((s) => [s.name, hex(s.parentSpanId), key(s)])).toEqual([['open /z', spanHex('1'), 'pid_time']]);
+  });
 });
 

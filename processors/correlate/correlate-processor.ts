@@ -267,20 +267,23 @@ export class CorrelateProcessor implements Component, Consumers {
     let maxDelay = 0;
     // Matching every held event again each round cost ~0.4 µs per event even when nothing could have
     // changed (300k held at 10k events/s: ~115 ms per round, 45% of a core). An event no span claimed
-    // last round can only match now if spans of its process or an ancestor arrived, or its ancestry
-    // changed; wire events are always retried (their span is named by id).
+    // last round can only match now if spans of its process or an ancestor arrived, its ancestry
+    // changed, or its patience ended (then the clock-skew tolerance applies); wire events are always
+    // retried (their span is named by id).
     const changed = this.changed;
     this.changed = new Set();
     const affected = new Map<number, boolean>();
     for (const ev of this.held) {
       const age = now - ev.arrivedAtMs;
       const expired = final || age >= this.config.windowMs;
-      if (ev.unmatched && !expired && !ev.wire && !this.touched(ev.pid, changed, affected)) {
+      const patient = !expired && age < this.config.windowMs / 2;
+      if (ev.unmatched && !expired && !ev.wire && patient === ev.patient && !this.touched(ev.pid, changed, affected)) {
         keep.push(ev);
         continue;
       }
-      const m = match(ev, this.ctx, !expired && age < this.config.windowMs / 2);
+      const m = match(ev, this.ctx, patient);
       ev.unmatched = m === undefined;
+      ev.patient = patient;
       if (m && (final || now - this.spans.arrivedAtMs(m.row) >= this.config.settleMs)) assignments.push({ ev, parent: this.spans.ref(m.row), key: m.key });
       else if (expired) assignments.push({ ev, parent: undefined, key: 'unmatched' });
       else {

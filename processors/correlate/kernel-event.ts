@@ -6,9 +6,12 @@ export interface KernelEvent extends KernelEventView {
   arrivedAtMs: number;
   /**
    * Set when the last round found no span at all for it: it needs matching again only once spans of
-   * its process or an ancestor arrive, its ancestry changes, or its window ends (see CorrelateProcessor).
+   * its process or an ancestor arrive, its ancestry changes, its patience ends (`patient`), or its window
+   * ends (see CorrelateProcessor).
    */
   unmatched: boolean;
+  /** Whether the last round matched it patiently (see `match`): exact containment only. */
+  patient: boolean;
 }
 
 /** Undefined for log records that are not kernel events (see pipeline/kernel-event). */
@@ -18,5 +21,6 @@ export function holdKernelEvent(record: LogRecord, resource: Resource, arrivedAt
   // Added in the same order to every event: one object shape for every held event.
   ev.arrivedAtMs = arrivedAtMs;
   ev.unmatched = false;
+  ev.patient = true;
   return ev;
 }
