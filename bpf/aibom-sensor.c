@@ -101,7 +101,7 @@ static struct env {
 	.socket_peer_uid = -1,
 	.ringbuf_kb = 4096,
 	.stats_interval_ms = 1000,
-	.poll_ms = 200,
+	.poll_ms = 50,
 	.dedupe_ms = 1000,
 };
 
@@ -205,7 +205,7 @@ static const struct argp_option opts[] = {
 	{ "no-ssl", OPT_NO_SSL, NULL, 0, "Do not attach OpenSSL uprobes" },
 	{ "ringbuf-kb", OPT_RINGBUF, "KB", 0, "Ring buffer size in KiB, power of two >= 4 (default 4096)" },
 	{ "stats-interval-ms", OPT_STATS, "MS", 0, "Stats frame period (default 1000, 0 = only at exit)" },
-	{ "poll-ms", OPT_POLL, "MS", 0, "Max latency before queued events are read (default 200)" },
+	{ "poll-ms", OPT_POLL, "MS", 0, "Max latency before queued events are read (default 50)" },
 	{ "dedupe-ms", OPT_DEDUPE, "MS", 0, "Identical-open suppression window (default 1000, 0 = off)" },
 	{ "socket", OPT_SOCKET, "PATH", 0, "Connect to the Unix stream socket PATH and write frames there" },
 	{ "socket-peer-uid", OPT_SOCKET_PEER_UID, "UID", 0, "Send only to a listener running as UID or root (default: the socket file's owner)" },
