@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Collector } from '../support/collector.js';
 import { collectorLauncher, collectorMain, ROOT } from '../support/tools.js';
 
-// bin/aibom-collector: settings that must be in place before node starts (bench/README.md, "The launcher").
+// bin/aibom-collector: settings that must be in place before node starts (bench/README.md, "Issue 11, the launcher").
 
 const CONFIG = `receivers: { otlp: { protocols: { grpc: { endpoint: 127.0.0.1:0 } } } }
 exporters: { debug: {} }
