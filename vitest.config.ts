@@ -9,6 +9,8 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    // One temp directory per run, removed at its end (test/support/run-temp-dir.ts).
+    globalSetup: ['test/support/run-temp-dir.ts'],
     // The JSON report lets .ci/run print one plain "N passed, N failed" closing line.
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },

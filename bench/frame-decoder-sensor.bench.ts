@@ -6,7 +6,7 @@
 //    the TypeScript decoder; reports received events/s and ring-buffer drops per rate.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { createFrameDecoder, type SensorRecord, type StatsRecord } from '../rece
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SENSOR = process.env.AIBOM_SENSOR ?? path.join(root, 'bpf/.output/aibom-sensor');
 const dir = mkdtempSync(path.join(tmpdir(), 'aibom-bench-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const LOOP = path.join(dir, 'aibomloop');
 
 // mode 0: open/close argv[3] N times. mode 1: open distinct missing paths at argv[4] opens/s (0 = max).

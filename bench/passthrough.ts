@@ -19,7 +19,7 @@
  * the last is answered): max spans/s and CPU; then peak RSS (VmHWM) over both phases.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -195,7 +195,8 @@ interface Result {
 
 async function measure(label: string, sink: Proc, start: (inPort: number, dir: string) => Proc): Promise<Result> {
   const [inPort] = (await freePorts(1)) as [number];
-  const proc = start(inPort, mkdtempSync(join(tmpdir(), 'aibom-bench-')));
+  const dir = mkdtempSync(join(tmpdir(), 'aibom-bench-'));
+  const proc = start(inPort, dir);
   try {
     await waitPort(inPort, proc);
     const pid = proc.child.pid!;
@@ -206,6 +207,8 @@ async function measure(label: string, sink: Proc, start: (inPort: number, dir: s
     return { label, fixed, closed, peakMiB };
   } finally {
     await proc.stop();
+    // The file exporter's output (up to 2 x 64 MB per run) goes with it.
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
