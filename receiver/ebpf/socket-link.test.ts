@@ -132,10 +132,15 @@ print('seen ' + json.dumps(seen), flush=True)`,
     );
     chmodSync(frames, 0o644);
     const forger = unixSocketAsNobody(
+      // The receiver may refuse (close) before the frames are all written: a broken pipe is that refusal too.
       `s.connect(sys.argv[1])
-s.sendall(open(sys.argv[2], 'rb').read())
-print('sent', flush=True)
-print('closed by the receiver' if s.recv(1) == b'' else 'still open', flush=True)`,
+try:
+    s.sendall(open(sys.argv[2], 'rb').read())
+    print('sent', flush=True)
+    closed = s.recv(1) == b''
+except (BrokenPipeError, ConnectionResetError):
+    closed = True
+print('closed by the receiver' if closed else 'still open', flush=True)`,
       socketPath,
       frames,
     );
