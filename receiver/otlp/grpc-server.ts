@@ -32,6 +32,8 @@ const STREAM_WINDOW = 1 << 20;
 const SESSION_WINDOW = 8 << 20;
 /** nghttp2's own buffers per connection in MB (Node's default 10 refuses streams under load). */
 const MAX_SESSION_MEMORY_MB = 64;
+/** How long a request that ended inside its message waits to learn it was a cancel (see UnaryCall.message). */
+const CANCEL_GRACE_MS = 20;
 /** Longer timeouts than setTimeout can hold (~24.8 days) are no deadline at all. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -286,7 +288,8 @@ class UnaryCall {
     const { intake, logger, limit } = this.context;
     const { codec } = this.route;
     try {
-      let bytes = this.reader.finish();
+      let bytes = this.message();
+      if (!bytes) return;
       if (this.reader.compressed) bytes = await this.inflate(bytes, limit);
       if (this.done) return;
       let data: SignalData<Signal>;
@@ -311,6 +314,19 @@ class UnaryCall {
       if (err instanceof FrameError) return this.fail(err);
       logger.error({ err }, 'OTLP/gRPC call failed unexpectedly');
       this.status(GrpcCode.INTERNAL, 'internal error');
+    }
+  }
+
+  /** The call's message once the request ended; undefined when there is none (then answered here). */
+  private message(): Buffer | undefined {
+    try {
+      return this.reader.finish();
+    } catch (err) {
+      // On RST_STREAM Node ends the readable side a moment before it reports the reset: a cut-off
+      // message waits briefly for that word (then closed() counts a cancel) before it is malformed.
+      const timer = setTimeout(() => this.fail(err), CANCEL_GRACE_MS);
+      this.stream.once('close', () => clearTimeout(timer));
+      return undefined;
     }
   }
 
