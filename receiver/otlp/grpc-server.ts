@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import http2 from 'node:http2';
-import { isIP, type AddressInfo } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { listen, splitHostPort } from '../../pipeline/listen.js';
 import type { ClientInfo } from '../../pipeline/client-info.js';
@@ -67,6 +67,8 @@ interface Route {
 export class OtlpGrpcServer {
   private readonly servers: Http2Server[] = [];
   private readonly sessions = new Set<Session>();
+  /** Every connection, including those still in their TLS handshake (no session yet). */
+  private readonly sockets = new Set<Socket>();
   private readonly clients = new WeakMap<Session, ClientInfo>();
   private readonly routes = new Map<string, Route>();
   private readonly context: CallContext;
@@ -135,6 +137,10 @@ export class OtlpGrpcServer {
       : http2.createServer(options);
     // Calls end by their deadline or the client's cancel, never by an idle timer.
     server.setTimeout(0);
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     server.on('session', (session: Session) => this.onSession(session));
     server.on('stream', (stream: Stream, headers: http2.IncomingHttpHeaders) => this.onStream(stream, headers));
     server.on('sessionError', (err: Error) => this.logger.debug({ err }, 'OTLP/gRPC connection failed'));
@@ -161,12 +167,16 @@ export class OtlpGrpcServer {
     const servers = this.servers.splice(0);
     if (servers.length === 0) return;
     const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    for (const session of this.sessions) session.close();
-    if (!(await within(closed, deadlineMs))) {
+    const sessions = [...this.sessions];
+    const finished = Promise.all(sessions.map((s) => new Promise((resolve) => s.once('close', resolve))));
+    for (const session of sessions) session.close();
+    if (!(await within(finished, deadlineMs))) {
       this.logger.warn({ deadlineMs }, 'OTLP/gRPC calls still running at shutdown deadline; cancelling them');
       for (const session of this.sessions) session.destroy(undefined, NGHTTP2_CANCEL);
-      await closed;
     }
+    // What is left carries no call: connections still in their TLS handshake, or just closing.
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 
   /**
@@ -183,8 +193,11 @@ export class OtlpGrpcServer {
     return info;
   }
 
+  /** A reset or lost stream: its call ends through 'close'; the error itself is only worth a debug line. */
+  private readonly onStreamError = (err: Error): void => this.logger.debug({ err }, 'OTLP/gRPC stream failed');
+
   private onStream(stream: Stream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', (err: Error) => this.logger.debug({ err }, 'OTLP/gRPC stream failed'));
+    stream.on('error', this.onStreamError);
     const path = headers[':path'] ?? '';
     // The gRPC HTTP/2 protocol's answers before the call is a gRPC call at all: plain HTTP statuses.
     if (headers[':method'] !== 'POST') {

@@ -1,4 +1,5 @@
 import { credentials } from '@grpc/grpc-js';
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
 import type { Signal } from '../../pipeline/otlp/types.js';
@@ -61,4 +62,17 @@ describe('OTLP receiver over TLS', () => {
     expect(noCert.error).not.toBeNull();
     expect(h.traces.received).toHaveLength(2);
   });
+
+  it('shutdown is not held up by a connection that never finishes its TLS handshake', async () => {
+    h = await withTls(false);
+    const [host, port] = h.grpcAddress.split(':');
+    const idle = net.connect(Number(port), host!);
+    idle.on('error', () => {});
+    await new Promise((r) => idle.once('connect', r));
+    const t0 = Date.now();
+    await h.receiver.shutdown();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    idle.destroy();
+    h = undefined;
+  }, 15_000);
 });
