@@ -146,6 +146,8 @@ export async function createGrpcTransport<S extends Signal>(config: OtlpExporter
     te: 'trailers',
     'grpc-accept-encoding': 'identity,deflate,gzip',
     'user-agent': 'aibom-collector',
+    // The attempt's timeout, so the server stops working on a call we stopped waiting for.
+    'grpc-timeout': grpcTimeout(config.timeoutMs),
     ...(compressed ? { 'grpc-encoding': 'gzip' } : {}),
   };
   for (const [k, v] of Object.entries(config.headers)) requestHeaders[k.toLowerCase()] = v;
@@ -164,6 +166,12 @@ export async function createGrpcTransport<S extends Signal>(config: OtlpExporter
       await connection.close(2000);
     },
   };
+}
+
+/** `grpc-timeout`: at most 8 digits, in milliseconds while they fit, else seconds. */
+function grpcTimeout(ms: number): string {
+  const m = Math.ceil(ms);
+  return m <= 99_999_999 ? `${m}m` : `${Math.min(Math.ceil(m / 1000), 99_999_999)}S`;
 }
 
 const ABORTED = Symbol('aborted');
