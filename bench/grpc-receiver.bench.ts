@@ -48,7 +48,7 @@ async function load(build: string): Promise<Modules> {
   } as Modules;
 }
 
-async function measure(mod: Modules): Promise<{ usPerSpan: number; usPerRequest: number; spansPerSec: number }> {
+async function measure(mod: Modules): Promise<{ usPerSpan: number; usPerRequest: number; spansPerSec: number; systemShare: number }> {
   const metrics = new mod.Metrics();
   const intake = new mod.Intake('otlp', { traces: { consume: async () => {} } }, metrics, mod.silentLogger(), '');
   const server = new mod.OtlpGrpcServer({ endpoint: '127.0.0.1:0', maxRecvMsgSizeMib: 4 }, intake, mod.silentLogger());
@@ -66,7 +66,7 @@ async function measure(mod: Modules): Promise<{ usPerSpan: number; usPerRequest:
     const seconds = (performance.now() - t0) / 1000;
     const spans = (await accepted()) - spans0;
     const us = cpu.user + cpu.system;
-    return { usPerSpan: us / spans, usPerRequest: (us / spans) * Number(values.spans), spansPerSec: spans / seconds };
+    return { usPerSpan: us / spans, usPerRequest: (us / spans) * Number(values.spans), spansPerSec: spans / seconds, systemShare: cpu.system / us };
   } finally {
     await loadgen.stop();
     await server.shutdown(1000);
@@ -84,7 +84,7 @@ for (let round = 1; round <= Number(values.rounds); round++) {
   for (const [i, mod] of mods.entries()) {
     const r = await measure(mod);
     console.log(
-      `round ${round} ${builds[i]!.padEnd(40)} ${r.usPerSpan.toFixed(2).padStart(6)} µs/span ${r.usPerRequest.toFixed(0).padStart(5)} µs/request ${r.spansPerSec.toFixed(0).padStart(7)} spans/s  (load ${loadavg()})`,
+      `round ${round} ${builds[i]!.padEnd(40)} ${r.usPerSpan.toFixed(2).padStart(6)} µs/span ${r.usPerRequest.toFixed(0).padStart(5)} µs/request ${r.spansPerSec.toFixed(0).padStart(7)} spans/s, ${(100 * r.systemShare).toFixed(0)}% system  (load ${loadavg()})`,
     );
   }
 }
