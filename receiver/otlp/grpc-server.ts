@@ -30,7 +30,10 @@ export const MAX_CONCURRENT_STREAMS = 100;
  */
 const STREAM_WINDOW = 1 << 20;
 const SESSION_WINDOW = 8 << 20;
-/** nghttp2's own buffers per connection in MB (Node's default 10 refuses streams under load). */
+/**
+ * nghttp2's own buffers per connection, in MB; past it Node refuses new streams. Node's default is 10;
+ * grpc-js lifted the limit altogether because Node degrades badly when it is hit; 64 keeps a bound.
+ */
 const MAX_SESSION_MEMORY_MB = 64;
 /** How long a request that ended inside its message waits to learn it was a cancel (see UnaryCall.message). */
 const CANCEL_GRACE_MS = 20;
