@@ -160,6 +160,7 @@ export async function createGrpcTransport<S extends Signal>(config: OtlpExporter
       if (session === ABORTED) return aborted(`gRPC ${STATUS_NAMES[Code.CANCELLED]}: before the connection was ready`, signal);
       if (typeof session === 'string') return { kind: 'retryable', message: `gRPC UNAVAILABLE: ${session}` };
       const body = compressed ? await gzip(payload) : payload;
+      if (signal.aborted) return aborted(`gRPC ${STATUS_NAMES[Code.CANCELLED]}: before sending`, signal);
       return call(session, requestHeaders, body, compressed, signal, codec);
     },
     async close() {
