@@ -2,13 +2,15 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../pipeline/consumer.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { OtlpExporter } from './exporter.js';
 import { storageDir } from './exporter.js';
 import { createTestExporter, makeLogs, makeTraces, receivedNames, TestPeer, waitFor } from './test-peer.js';
 import { createHost } from '../../pipeline/host.js';
+import { startReceiver, type Harness } from '../../receiver/otlp/testdata/harness.js';
+import { makeTestCerts, type TestCerts } from '../../test/support/certs.js';
 
 const FAST_RETRY = { initial_interval: '10ms', max_interval: '50ms', randomization_factor: 0, max_elapsed_time: '10s' };
 const T = { component: 'otlp/test', signal: 'traces' };
@@ -211,5 +213,77 @@ describe('otlp exporter (gRPC)', () => {
     expect(await second.metrics.value(second.metrics.exporterSent, T)).toBe(15);
     expect((await readdir(storageDir(dir, 'otlp/test', 'traces'))).length).toBe(0);
     expect((await readdir(storageDir(dir, 'otlp/test', 'logs'))).length).toBe(0);
+  });
+});
+
+describe('otlp exporter (gRPC) connections: TLS, mTLS, reconnects', () => {
+  let certs: TestCerts;
+  let receiver: Harness | undefined;
+  beforeAll(() => {
+    certs = makeTestCerts();
+  });
+  afterAll(() => certs?.remove());
+  afterEach(async () => {
+    await receiver?.receiver.shutdown();
+    receiver = undefined;
+  });
+
+  /** Our own OTLP receiver over TLS (mTLS with `mtls`) as the peer: a real gRPC server with real certificates. */
+  async function tlsReceiver(mtls: boolean): Promise<Harness> {
+    receiver = await startReceiver((c) => {
+      c.protocols.grpc!.tls = { certFile: certs.file('server.crt'), keyFile: certs.file('server.key'), ...(mtls ? { clientCaFile: certs.file('ca.crt') } : {}) };
+      delete c.protocols.http;
+    });
+    return receiver;
+  }
+
+  it('verifies the server with ca_file; https:// means TLS; insecure_skip_verify trusts any certificate', async () => {
+    const r = await tlsReceiver(false);
+    const withCa = exporterFor({ endpoint: `https://${r.grpcAddress}`, tls: { ca_file: certs.file('ca.crt') } });
+    await withCa.exporter.start(createHost());
+    await withCa.exporter.traces.consume(makeTraces(2, 'ca'));
+    await waitFor(async () => (await withCa.metrics.value(withCa.metrics.exporterSent, T)) === 2);
+    const skip = exporterFor({ endpoint: r.grpcAddress, tls: { insecure_skip_verify: true } });
+    await skip.exporter.start(createHost());
+    await skip.exporter.traces.consume(makeTraces(3, 'skip'));
+    await waitFor(async () => (await skip.metrics.value(skip.metrics.exporterSent, T)) === 3);
+    expect(r.traces.received.flatMap((d) => d.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.name)).sort()).toEqual(['ca-0', 'ca-1', 'skip-0', 'skip-1', 'skip-2']);
+    // Not trusted (no CA): retried, never sent.
+    const untrusted = exporterFor({ endpoint: r.grpcAddress, tls: {} });
+    await untrusted.exporter.start(createHost());
+    await untrusted.exporter.traces.consume(makeTraces(1));
+    await waitFor(async () => (await untrusted.metrics.value(untrusted.metrics.exporterRetries, T)) >= 2);
+    expect(await untrusted.metrics.value(untrusted.metrics.exporterSent, T)).toBe(0);
+  });
+
+  it('presents cert_file/key_file to a server that requires client certificates (mTLS)', async () => {
+    const r = await tlsReceiver(true);
+    const tls = { ca_file: certs.file('ca.crt'), cert_file: certs.file('client.crt'), key_file: certs.file('client.key') };
+    const { exporter, metrics } = exporterFor({ endpoint: r.grpcAddress, tls });
+    await exporter.start(createHost());
+    await exporter.logs.consume(makeLogs(2, 'm'));
+    await waitFor(async () => (await metrics.value(metrics.exporterSent, { component: 'otlp/test', signal: 'logs' })) === 2);
+    const noCert = exporterFor({ endpoint: r.grpcAddress, tls: { ca_file: certs.file('ca.crt') } });
+    await noCert.exporter.start(createHost());
+    await noCert.exporter.logs.consume(makeLogs(1));
+    await waitFor(async () => (await noCert.metrics.value(noCert.metrics.exporterRetries, { component: 'otlp/test', signal: 'logs' })) >= 2);
+    expect(r.logs.received).toHaveLength(1);
+  });
+
+  it('reconnects to a peer that went away and came back on the same port (back-off at most 5 s)', async () => {
+    const { exporter, metrics } = exporterFor({ retry_on_failure: { ...FAST_RETRY, max_elapsed_time: '20s' } });
+    await exporter.start(createHost());
+    await exporter.traces.consume(makeTraces(1, 'before'));
+    await waitFor(async () => (await metrics.value(metrics.exporterSent, T)) === 1);
+    const port = peer.port;
+    await peer.stop();
+    await exporter.traces.consume(makeTraces(2, 'while-down'));
+    await waitFor(async () => (await metrics.value(metrics.exporterRetries, T)) >= 3);
+    await new Promise((r) => setTimeout(r, 1500)); // let the connection back-off grow past its first step
+    await peer.start(port);
+    const t0 = Date.now();
+    await waitFor(async () => (await metrics.value(metrics.exporterSent, T)) === 3, 8_000, 'the batch sent while the peer was down');
+    expect(Date.now() - t0).toBeLessThan(6_000);
+    expect(receivedNames(peer).sort()).toEqual(['before-0', 'while-down-0', 'while-down-1']);
   });
 });

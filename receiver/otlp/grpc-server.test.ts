@@ -5,7 +5,6 @@ import { logsCodec, tracesCodec, type SignalCodec } from '../../pipeline/otlp/co
 import type { Signal } from '../../pipeline/otlp/types.js';
 import { decodeRpcStatus } from '../../pipeline/otlp/rpc-status.js';
 import { END_NS, grpcExport, sampleLogs, sampleTraces, START_NS, startReceiver, traceIdOf, type Harness } from './testdata/harness.js';
-import { parsePeer } from './grpc-server.js';
 
 const traces = tracesCodec as unknown as SignalCodec<Signal>;
 const logs = logsCodec as unknown as SignalCodec<Signal>;
@@ -108,16 +107,5 @@ describe('OTLP/gRPC receiver', () => {
     const ok = await grpcExport(h.grpcAddress, traces, bytes, { metadata: { authorization: 'Bearer grpc-token' } });
     expect(ok.error).toBeNull();
     expect(await h.metrics.value(h.metrics.receiverRequestsRejected, { transport: 'grpc', reason: 'unauthenticated' })).toBe(2);
-  });
-});
-
-describe('parsePeer: the peer grpc-js names for a call', () => {
-  it('reads IPv4, IPv6 and unprefixed forms; a Unix socket has no IP peer', () => {
-    expect(parsePeer('ipv4:127.0.0.1:5000')).toEqual({ address: '127.0.0.1', port: 5000 });
-    expect(parsePeer('127.0.0.1:5001')).toEqual({ address: '127.0.0.1', port: 5001 });
-    expect(parsePeer('ipv6:[::1]:5002')).toEqual({ address: '::1', port: 5002 });
-    expect(parsePeer('[::ffff:127.0.0.1]:5003')).toEqual({ address: '::ffff:127.0.0.1', port: 5003 });
-    expect(parsePeer('unix:/run/otlp.sock')).toBeUndefined();
-    expect(parsePeer('')).toBeUndefined();
   });
 });

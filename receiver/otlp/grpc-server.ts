@@ -1,180 +1,407 @@
-import {
-  Metadata,
-  Server,
-  ServerCredentials,
-  type sendUnaryData,
-  type ServerUnaryCall,
-  type ServiceDefinition,
-} from '@grpc/grpc-js';
-import { splitHostPort } from '../../pipeline/listen.js';
+import { lookup } from 'node:dns/promises';
+import http2 from 'node:http2';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
+import zlib from 'node:zlib';
+import { listen, splitHostPort } from '../../pipeline/listen.js';
 import type { ClientInfo } from '../../pipeline/client-info.js';
 import { codecFor, OtlpDecodeError, type SignalCodec } from '../../pipeline/otlp/codec.js';
+import { GrpcCode } from '../../pipeline/otlp/rpc-status.js';
 import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { GrpcConfig } from './config.js';
-import { DEFAULT_RETRY_AFTER_MS, type Intake, within } from './intake.js';
-import { encodeRpcStatus, GrpcCode } from '../../pipeline/otlp/rpc-status.js';
+import { frame, FrameError, UnaryFrameReader } from './grpc-frame.js';
+import { ACCEPTED_ENCODINGS, GRPC_CONTENT_TYPE, parseTimeout, statusHeaders } from './grpc-status.js';
+import { DEFAULT_RETRY_AFTER_MS, type Intake, type RejectReason, within } from './intake.js';
 import { loadTls } from './tls.js';
-import { BoundedMap } from '../../pipeline/bounded-map.js';
+
+type Http2Server = http2.Http2Server | http2.Http2SecureServer;
+type Session = http2.Http2Session;
+type Stream = http2.ServerHttp2Stream;
 
 const SIGNALS: readonly Signal[] = ['traces', 'logs'];
-/** Distinct peers (connections) remembered; the oldest is forgotten first. */
-const MAX_CLIENTS = 1024;
+const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL } = http2.constants;
 
-/** `ipv4:127.0.0.1:5000`, `ipv6:[::1]:5000`, `127.0.0.1:5000`, `[::1]:5000`; undefined for `unix:` and the like. */
-export function parsePeer(peer: string): ClientInfo['peer'] {
-  const m = /^(?:ipv[46]:)?(?:\[([^\]]+)\]|([^:[\]]+)):(\d+)$/.exec(peer);
-  if (!m) return undefined;
-  return { address: m[1] ?? m[2]!, port: Number(m[3]) };
+/** Calls one connection may run at once (grpc-go's servers commonly set 100); more wait in the client. */
+export const MAX_CONCURRENT_STREAMS = 100;
+/**
+ * Flow-control windows: a 4 MiB export arrives without waiting on WINDOW_UPDATEs (Node's 64 KiB
+ * default cost round trips per message); what a client may send ahead is bounded by the call's
+ * message limit anyway, which the reader enforces as bytes arrive.
+ */
+const STREAM_WINDOW = 1 << 20;
+const SESSION_WINDOW = 8 << 20;
+/**
+ * nghttp2's own buffers per connection, in MB; past it Node refuses new streams. Node's default is 10;
+ * grpc-js lifted the limit altogether because Node degrades badly when it is hit; 64 keeps a bound.
+ */
+const MAX_SESSION_MEMORY_MB = 64;
+/** How long a request that ended inside its message waits to learn it was a cancel (see UnaryCall.message). */
+const CANCEL_GRACE_MS = 20;
+/** Longer timeouts than setTimeout can hold (~24.8 days) are no deadline at all. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const OK_HEADERS: http2.OutgoingHttpHeaders = { ':status': 200, 'content-type': GRPC_CONTENT_TYPE };
+const OK_TRAILERS: http2.OutgoingHttpHeaders = { 'grpc-status': '0' };
+const WITH_TRAILERS: http2.ServerStreamResponseOptions & { sendDate: boolean } = { waitForTrailers: true, sendDate: false };
+const TRAILERS_ONLY: http2.ServerStreamResponseOptions & { sendDate: boolean } = { endStream: true, sendDate: false };
+
+function sendOkTrailers(this: Stream): void {
+  this.sendTrailers(OK_TRAILERS);
 }
 
-/** Bytes in, bytes out: decoding happens in the handler so a bad message gets INVALID_ARGUMENT, not INTERNAL. */
-function serviceFor(codec: SignalCodec<Signal>): ServiceDefinition {
-  const identity = (b: Buffer) => b;
-  return {
-    Export: {
-      path: codec.grpcPath,
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-      responseDeserialize: identity,
-      originalName: 'export',
-    },
-  };
+/** Inflates with a cap on the output: zlib stops once `limit` is passed, so a zip bomb costs at most `limit`. */
+function inflate(encoding: string, raw: Buffer, limit: number): Promise<Buffer> {
+  const fn = encoding === 'gzip' ? zlib.gunzip : zlib.inflate;
+  return new Promise((resolve, reject) => fn(raw, { maxOutputLength: limit }, (err, out) => (err ? reject(err) : resolve(out))));
 }
 
-function statusError(code: number, message: string, retryAfterMs?: number): Partial<{ code: number; details: string; metadata: Metadata }> {
-  const metadata = new Metadata();
-  if (retryAfterMs !== undefined) {
-    // google.rpc.Status with RetryInfo, as grpc-go senders (and the collector's exporter) read it.
-    metadata.set('grpc-status-details-bin', Buffer.from(encodeRpcStatus({ code, message, retryDelayMs: retryAfterMs })));
-  }
-  return { code, details: message, metadata };
+interface Route {
+  codec: SignalCodec<Signal>;
+  /** The framed Export*ServiceResponse of a full success, the same bytes every time. */
+  accepted: Buffer;
 }
 
 /**
- * OTLP/gRPC: the TraceService and LogsService Export methods (only those of signals this receiver
- * feeds; the other answers UNIMPLEMENTED). grpc-js handles compression and enforces
- * max_recv_msg_size_mib on the decompressed message (RESOURCE_EXHAUSTED).
+ * OTLP/gRPC over node:http2: unary TraceService/Export and LogsService/Export (only those of
+ * signals this receiver feeds; any other path answers UNIMPLEMENTED), one length-prefixed message
+ * per call, identity/gzip/deflate messages, `grpc-timeout`, TLS and mTLS. See README.md for what it
+ * answers and what it bounds.
  */
 export class OtlpGrpcServer {
-  private server: Server | undefined;
+  private readonly servers: Http2Server[] = [];
+  private readonly sessions = new Set<Session>();
+  /** Every connection, including those still in their TLS handshake (no session yet). */
+  private readonly sockets = new Set<Socket>();
+  private readonly clients = new WeakMap<Session, ClientInfo>();
+  private readonly routes = new Map<string, Route>();
+  private readonly context: CallContext;
   private stopping = false;
-  private port = 0;
-  private readonly clients = new BoundedMap<string, ClientInfo>(MAX_CLIENTS);
   address = '';
 
   constructor(
     private readonly config: GrpcConfig,
     private readonly intake: Intake,
     private readonly logger: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    const { config } = this;
-    const credentials = config.tls ? await this.credentials() : ServerCredentials.createInsecure();
-    const server = new Server({
-      'grpc.max_receive_message_length': config.maxRecvMsgSizeMib * 1024 * 1024,
-    });
+  ) {
+    this.context = { intake, logger, limit: config.maxRecvMsgSizeMib * 1024 * 1024, clientOf: (session) => this.clientOf(session) };
     for (const signal of SIGNALS) {
-      if (!this.intake.accepts(signal)) continue;
+      if (!intake.accepts(signal)) continue;
       const codec = codecFor(signal) as SignalCodec<Signal>;
-      server.addService(serviceFor(codec), {
-        Export: (call: ServerUnaryCall<Buffer, Uint8Array>, callback: sendUnaryData<Uint8Array>) => {
-          void this.handle(codec, call, callback);
-        },
-      });
-    }
-    const { host, port } = splitHostPort(config.endpoint);
-    const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const bound = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, credentials, (err, p) => {
-        if (err) reject(new Error(`OTLP/gRPC cannot listen on ${target}: ${err.message}`));
-        else resolve(p);
-      });
-    }).catch((err: Error) => {
-      server.forceShutdown();
-      throw err;
-    });
-    this.address = host.includes(':') ? `[${host}]:${bound}` : `${host}:${bound}`;
-    this.port = bound;
-    if (this.stopping) {
-      // shutdown() ran while we were binding: do not leave the port open behind it.
-      server.forceShutdown();
-      return;
-    }
-    this.server = server;
-  }
-
-  private async credentials(): Promise<ServerCredentials> {
-    const tls = await loadTls(this.config.tls!, 'protocols.grpc.tls');
-    return ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
-  }
-
-  /** Stops accepting calls, waits up to `deadlineMs` for running ones, then cancels the rest. */
-  async shutdown(deadlineMs: number): Promise<void> {
-    this.stopping = true;
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    // tryShutdown refuses new calls and completes once running calls have sent their answers.
-    const done = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    if (!(await within(done, deadlineMs))) {
-      this.logger.warn({ deadlineMs }, 'OTLP/gRPC calls still running at shutdown deadline; cancelling them');
-      server.forceShutdown();
+      this.routes.set(codec.grpcPath, { codec, accepted: frame(codec.encodeResponse()) });
     }
   }
 
   /**
-   * grpc-js names a call's peer but shows no connection object: one ClientInfo per peer string
-   * (address and port), bounded; a reused port is caught where the connection is checked.
+   * Binds every address the endpoint's host resolves to (`localhost` may be 127.0.0.1 and ::1, as
+   * grpc-js bound them), all on the first one's port; rejects with an error naming the endpoint
+   * when the first cannot bind.
    */
-  private clientOf(peer: string): ClientInfo {
-    let info = this.clients.get(peer);
+  async start(): Promise<void> {
+    const tls = this.config.tls ? await loadTls(this.config.tls, 'protocols.grpc.tls') : undefined;
+    const { host, port } = splitHostPort(this.config.endpoint);
+    const hosts = isIP(host) ? [host] : await lookup(host, { all: true }).then((all) => all.map((a) => a.address), () => [host]);
+    let bound = port;
+    for (const [i, address] of hosts.entries()) {
+      if (this.stopping) break;
+      const server = this.createServer(tls);
+      try {
+        await listen(server, bound, address);
+      } catch (err) {
+        if (i === 0) throw new Error(`OTLP/gRPC ${(err as Error).message}`);
+        this.logger.warn({ address, err }, 'OTLP/gRPC cannot listen on another address of its endpoint; serving the others');
+        continue;
+      }
+      this.servers.push(server);
+      if (i > 0) continue;
+      const a = server.address() as AddressInfo;
+      bound = a.port;
+      this.address = a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    }
+    // shutdown() ran while we were binding: do not leave a port open behind it.
+    if (this.stopping) for (const server of this.servers.splice(0)) server.close();
+  }
+
+  private createServer(tls: Awaited<ReturnType<typeof loadTls>> | undefined): Http2Server {
+    const options: http2.ServerOptions = {
+      maxSessionMemory: MAX_SESSION_MEMORY_MB,
+      settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, initialWindowSize: STREAM_WINDOW },
+    };
+    const server = tls
+      ? http2.createSecureServer({
+          ...options,
+          cert: tls.cert,
+          key: tls.key,
+          ca: tls.clientCa,
+          requestCert: tls.clientCa !== undefined,
+          rejectUnauthorized: tls.clientCa !== undefined,
+          minVersion: 'TLSv1.2',
+          ALPNProtocols: ['h2'],
+        })
+      : http2.createServer(options);
+    // Calls end by their deadline or the client's cancel, never by an idle timer.
+    server.setTimeout(0);
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    server.on('session', (session: Session) => this.onSession(session));
+    server.on('stream', (stream: Stream, headers: http2.IncomingHttpHeaders) => this.onStream(stream, headers));
+    server.on('sessionError', (err: Error) => this.logger.debug({ err }, 'OTLP/gRPC connection failed'));
+    return server;
+  }
+
+  private onSession(session: Session): void {
+    this.sessions.add(session);
+    session.once('close', () => this.sessions.delete(session));
+    if (this.stopping) return void session.close();
+    try {
+      session.setLocalWindowSize(SESSION_WINDOW);
+    } catch (err) {
+      this.logger.debug({ err }, 'OTLP/gRPC connection closed before its window was set');
+    }
+  }
+
+  /**
+   * Stops accepting connections, sends GOAWAY on every one (no new calls; running calls finish),
+   * waits up to `deadlineMs` for them, then destroys the connections still open.
+   */
+  async shutdown(deadlineMs: number): Promise<void> {
+    this.stopping = true;
+    const servers = this.servers.splice(0);
+    if (servers.length === 0) return;
+    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    const sessions = [...this.sessions];
+    const finished = Promise.all(sessions.map((s) => new Promise((resolve) => s.once('close', resolve))));
+    for (const session of sessions) session.close();
+    if (!(await within(finished, deadlineMs))) {
+      this.logger.warn({ deadlineMs }, 'OTLP/gRPC calls still running at shutdown deadline; cancelling them');
+      for (const session of this.sessions) session.destroy(undefined, NGHTTP2_CANCEL);
+    }
+    // What is left carries no call: connections still in their TLS handshake, or just closing.
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  /**
+   * One ClientInfo per connection (HTTP/2 session), so what correlate learns about a connection is
+   * kept exactly as long as the connection lives, and a new connection from a reused port is new.
+   */
+  private clientOf(session: Session | undefined): ClientInfo {
+    let info = session && this.clients.get(session);
     if (info) return info;
-    info = { transport: 'grpc', peer: parsePeer(peer), localPort: this.port };
-    this.clients.set(peer, info);
+    const socket = session?.socket;
+    const peer = socket?.remoteAddress !== undefined && socket.remotePort !== undefined ? { address: socket.remoteAddress, port: socket.remotePort } : undefined;
+    info = { transport: 'grpc', peer, localPort: socket?.localPort ?? 0 };
+    if (session) this.clients.set(session, info);
     return info;
   }
 
-  private async handle(
-    codec: SignalCodec<Signal>,
-    call: ServerUnaryCall<Buffer, Uint8Array>,
-    callback: sendUnaryData<Uint8Array>,
-  ): Promise<void> {
-    const intake = this.intake;
+  /** A reset or lost stream: its call ends through 'close'; the error itself is only worth a debug line. */
+  private readonly onStreamError = (err: Error): void => this.logger.debug({ err }, 'OTLP/gRPC stream failed');
+
+  private onStream(stream: Stream, headers: http2.IncomingHttpHeaders): void {
+    stream.on('error', this.onStreamError);
+    const path = headers[':path'] ?? '';
+    // The gRPC HTTP/2 protocol's answers before the call is a gRPC call at all: plain HTTP statuses.
+    if (headers[':method'] !== 'POST') {
+      return this.refuseHttp(stream, 405, 'method_not_allowed', `method ${headers[':method']} on ${path}`, { allow: 'POST' });
+    }
+    const contentType = headers['content-type'];
+    if (typeof contentType !== 'string' || !contentType.startsWith(GRPC_CONTENT_TYPE)) {
+      return this.refuseHttp(stream, 415, 'unsupported_media_type', `content-type ${JSON.stringify(contentType ?? '')}`);
+    }
+    const route = this.routes.get(path);
+    if (!route) {
+      const shown = path.length > 100 ? `${path.slice(0, 100)}...` : path;
+      return this.refuse(stream, 'not_found', GrpcCode.UNIMPLEMENTED, `The server does not implement the method ${shown}`);
+    }
     if (this.stopping) {
-      intake.rejected('grpc', 'shutting_down', codec.grpcPath);
-      return callback(statusError(GrpcCode.UNAVAILABLE, 'the receiver is shutting down', DEFAULT_RETRY_AFTER_MS));
+      return this.refuse(stream, 'shutting_down', GrpcCode.UNAVAILABLE, 'the receiver is shutting down', DEFAULT_RETRY_AFTER_MS);
     }
-    const auth = call.metadata.get('authorization')[0];
-    if (!intake.authorized(typeof auth === 'string' ? auth : undefined)) {
-      intake.rejected('grpc', 'unauthenticated', codec.grpcPath);
-      return callback(statusError(GrpcCode.UNAUTHENTICATED, 'missing or invalid bearer token'));
+    if (!this.intake.authorized(headers.authorization)) {
+      return this.refuse(stream, 'unauthenticated', GrpcCode.UNAUTHENTICATED, 'missing or invalid bearer token');
     }
-    let data: SignalData<Signal>;
+    let timeoutMs: number | undefined;
+    // Node joins a repeated header with ', ' (only set-cookie comes as an array).
+    const timeout = headers['grpc-timeout'] as string | undefined;
+    if (timeout !== undefined) {
+      timeoutMs = parseTimeout(timeout);
+      if (timeoutMs === undefined) return this.refuse(stream, 'malformed', GrpcCode.INTERNAL, `Invalid grpc-timeout value ${JSON.stringify(timeout)}`);
+    }
+    new UnaryCall(this.context, stream, route, headers['grpc-encoding'] as string | undefined, timeoutMs);
+  }
+
+  private refuseHttp(stream: Stream, status: number, reason: RejectReason, detail: string, extra: http2.OutgoingHttpHeaders = {}): void {
+    this.intake.rejected('grpc', reason, detail);
+    answer(stream, { ':status': status, ...extra });
+  }
+
+  private refuse(stream: Stream, reason: RejectReason, code: number, message: string, retryAfterMs?: number): void {
+    this.intake.rejected('grpc', reason, message);
+    answer(stream, statusHeaders(code, message, retryAfterMs));
+  }
+}
+
+/** What a call needs from its server. */
+interface CallContext {
+  intake: Intake;
+  logger: Logger;
+  limit: number;
+  clientOf(session: Session | undefined): ClientInfo;
+}
+
+/**
+ * A trailers-only answer; if the client is still sending the request, RST_STREAM(NO_ERROR) after it
+ * asks it to stop (HTTP/2 §8.1), so a refused 4 MiB body is not streamed in for nothing.
+ */
+function answer(stream: Stream, headers: http2.OutgoingHttpHeaders): void {
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  stream.respond(headers, TRAILERS_ONLY);
+  if (!stream.readableEnded) {
+    stream.resume();
+    stream.close(NGHTTP2_NO_ERROR);
+  }
+}
+
+/**
+ * One Export call: collects its message, inflates and decodes it, hands it to the intake and
+ * answers. Exactly one answer per call, whichever comes first: the call's own outcome, its
+ * deadline, or the client's cancel (then no answer, but the request is counted).
+ */
+class UnaryCall {
+  private readonly reader: UnaryFrameReader;
+  private readonly timer: NodeJS.Timeout | undefined;
+  /** Answered, refused or cancelled: nothing more is done for this call. */
+  private done = false;
+  /** Handed to the pipeline: from here on the intake counts the request, whatever happens to the call. */
+  private delivered = false;
+
+  constructor(
+    private readonly context: CallContext,
+    private readonly stream: Stream,
+    private readonly route: Route,
+    private readonly encoding: string | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    this.reader = new UnaryFrameReader(context.limit);
+    if (timeoutMs !== undefined && timeoutMs < MAX_TIMER_MS) this.timer = setTimeout(() => this.expire(), timeoutMs);
+    stream.on('data', (chunk: Buffer) => this.data(chunk));
+    stream.once('end', () => void this.end());
+    stream.once('close', () => this.closed());
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.done) return;
     try {
-      data = codec.decodeReceived(call.request);
+      this.reader.push(chunk);
     } catch (err) {
-      const message = err instanceof OtlpDecodeError ? err.message : `cannot decode request: ${(err as Error).message}`;
-      intake.rejected('grpc', 'malformed', message);
-      return callback(statusError(GrpcCode.INVALID_ARGUMENT, message));
+      this.fail(err);
     }
+  }
+
+  private async end(): Promise<void> {
+    if (this.done) return;
+    const { intake, logger, limit } = this.context;
+    const { codec } = this.route;
     try {
-      const outcome = await intake.deliver(codec, data, this.clientOf(call.getPeer()));
+      let bytes = this.message();
+      if (!bytes) return;
+      if (this.reader.compressed) bytes = await this.inflate(bytes, limit);
+      if (this.done) return;
+      let data: SignalData<Signal>;
+      try {
+        data = codec.decodeReceived(bytes);
+      } catch (err) {
+        const message = err instanceof OtlpDecodeError ? err.message : `cannot decode request: ${(err as Error).message}`;
+        throw new FrameError(GrpcCode.INVALID_ARGUMENT, 'malformed', message);
+      }
+      this.delivered = true;
+      const outcome = await intake.deliver(codec, data, this.context.clientOf(this.stream.session));
+      if (this.done) return;
       switch (outcome.kind) {
         case 'accepted':
-          return callback(null, codec.encodeResponse());
+          return this.ok();
         case 'permanent':
-          return callback(statusError(GrpcCode.INVALID_ARGUMENT, outcome.message));
+          return this.status(GrpcCode.INVALID_ARGUMENT, outcome.message);
         case 'retryable':
-          return callback(statusError(GrpcCode.UNAVAILABLE, outcome.message, outcome.retryAfterMs));
+          return this.status(GrpcCode.UNAVAILABLE, outcome.message, outcome.retryAfterMs);
       }
     } catch (err) {
-      this.logger.error({ err }, 'OTLP/gRPC call failed unexpectedly');
-      callback(statusError(GrpcCode.INTERNAL, 'internal error'));
+      if (err instanceof FrameError) return this.fail(err);
+      logger.error({ err }, 'OTLP/gRPC call failed unexpectedly');
+      this.status(GrpcCode.INTERNAL, 'internal error');
     }
+  }
+
+  /** The call's message once the request ended; undefined when there is none (then answered here). */
+  private message(): Buffer | undefined {
+    try {
+      return this.reader.finish();
+    } catch (err) {
+      // On RST_STREAM Node ends the readable side a moment before it reports the reset: a cut-off
+      // message waits briefly for that word (then closed() counts a cancel) before it is malformed.
+      const timer = setTimeout(() => this.fail(err), CANCEL_GRACE_MS);
+      this.stream.once('close', () => clearTimeout(timer));
+      return undefined;
+    }
+  }
+
+  private async inflate(raw: Buffer, limit: number): Promise<Buffer> {
+    const encoding = this.encoding;
+    if (encoding === undefined || encoding === 'identity') {
+      throw new FrameError(GrpcCode.INTERNAL, 'malformed', 'compressed flag set but grpc-encoding names no compression');
+    }
+    if (encoding !== 'gzip' && encoding !== 'deflate') {
+      throw new FrameError(GrpcCode.UNIMPLEMENTED, 'unsupported_encoding', `Received message compressed with unsupported encoding ${JSON.stringify(encoding)}`);
+    }
+    try {
+      return await inflate(encoding, raw, limit);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new FrameError(GrpcCode.RESOURCE_EXHAUSTED, 'too_large', `Received message that decompresses to a size larger than ${limit}`);
+      }
+      throw new FrameError(GrpcCode.INVALID_ARGUMENT, 'malformed', `invalid ${encoding} message: ${(err as Error).message}`);
+    }
+  }
+
+  /** A refusal before the pipeline saw the request: counted under its reason. */
+  private fail(err: unknown): void {
+    const e = err instanceof FrameError ? err : new FrameError(GrpcCode.INTERNAL, 'malformed', (err as Error).message);
+    this.context.intake.rejected('grpc', e.reason, e.message);
+    const extra = e.reason === 'unsupported_encoding' ? { 'grpc-accept-encoding': ACCEPTED_ENCODINGS } : undefined;
+    this.status(e.code, e.message, undefined, extra);
+  }
+
+  private ok(): void {
+    this.finish();
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    stream.respond(OK_HEADERS, WITH_TRAILERS);
+    stream.once('wantTrailers', sendOkTrailers);
+    stream.end(this.route.accepted);
+  }
+
+  private status(code: number, message: string, retryAfterMs?: number, extra?: http2.OutgoingHttpHeaders): void {
+    this.finish();
+    answer(this.stream, statusHeaders(code, message, retryAfterMs, extra));
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** The client's deadline passed: it stops waiting now, so answer now; undelivered data is dropped and counted. */
+  private expire(): void {
+    if (this.done) return;
+    if (!this.delivered) this.context.intake.rejected('grpc', 'deadline_exceeded', this.route.codec.grpcPath);
+    this.status(GrpcCode.DEADLINE_EXCEEDED, 'Deadline exceeded');
+  }
+
+  /** The stream closed; before an answer that is the client's cancel (RST_STREAM) or a lost connection. */
+  private closed(): void {
+    if (this.done) return;
+    this.finish();
+    if (!this.delivered) this.context.intake.rejected('grpc', 'cancelled', this.route.codec.grpcPath);
   }
 }

@@ -19,7 +19,11 @@ export type RejectReason =
   | 'unsupported_encoding'
   | 'method_not_allowed'
   | 'not_found'
-  | 'shutting_down';
+  | 'shutting_down'
+  /** gRPC: the call's deadline passed before its data reached the pipeline. */
+  | 'deadline_exceeded'
+  /** gRPC: the client cancelled the call (RST_STREAM) or lost the connection before its data reached the pipeline. */
+  | 'cancelled';
 
 /** Why items were handed back to the sender (`receiverRefused`). */
 export type RefuseReason = 'permanent' | 'retryable';

@@ -1,11 +1,9 @@
 import { credentials } from '@grpc/grpc-js';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
 import type { Signal } from '../../pipeline/otlp/types.js';
+import { makeTestCerts, type TestCerts } from '../../test/support/certs.js';
 import { grpcExport, post, sampleTraces, startReceiver, type Harness } from './testdata/harness.js';
 
 const traces = tracesCodec as unknown as SignalCodec<Signal>;
@@ -13,28 +11,15 @@ const PROTO = { 'content-type': 'application/x-protobuf' };
 // The server certificate names 127.0.0.1 and localhost; SNI must carry a name, not an IP.
 const SNI = { 'grpc.ssl_target_name_override': 'localhost' };
 
-/** A throw-away CA, a server certificate for 127.0.0.1/localhost, and a client certificate, made with openssl. */
-let dir = '';
-const file = (name: string) => join(dir, name);
-const pem = (name: string) => readFileSync(file(name));
-
-function issue(name: string, cn: string, ext: string): void {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  openssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-  writeFileSync(file(`${name}.ext`), ext);
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', `${name}.crt`, '-extfile', `${name}.ext`);
-}
+let certs: TestCerts;
+const file = (name: string) => certs.file(name);
+const pem = (name: string) => certs.pem(name);
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'otlp-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=otlp-test-ca'], { cwd: dir, stdio: 'pipe' });
-  issue('server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  issue('client', 'otlp-client', 'extendedKeyUsage=clientAuth\n');
+  certs = makeTestCerts();
 });
 
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => certs?.remove());
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -77,4 +62,17 @@ describe('OTLP receiver over TLS', () => {
     expect(noCert.error).not.toBeNull();
     expect(h.traces.received).toHaveLength(2);
   });
+
+  it('shutdown is not held up by a connection that never finishes its TLS handshake', async () => {
+    h = await withTls(false);
+    const [host, port] = h.grpcAddress.split(':');
+    const idle = net.connect(Number(port), host!);
+    idle.on('error', () => {});
+    await new Promise((r) => idle.once('connect', r));
+    const t0 = Date.now();
+    await h.receiver.shutdown();
+    expect(Date.now() - t0).toBeLessThan(3000); // far from the 5 s deadline it would otherwise wait
+    idle.destroy();
+    h = undefined;
+  }, 15_000);
 });
