@@ -247,6 +247,8 @@ export class EbpfReceiver implements Component {
           continue;
         case 'monitor':
           this.coverage.monitor(r, nowNs);
+          // Ran before it was watched: its identity is read now, while it surely exists (no exec event will say it).
+          if (r.partial) this.builder.watched(r.pid);
           continue;
         case 'log':
           if (r.level === 'info') this.settings.logger.debug({ code: r.code, err: r.err }, `sensor: ${r.message}`);
