@@ -18,7 +18,8 @@
 //             alternating, median of --rounds; RSS of sensor and receiver; each "with" round runs the agent a
 //             second time with the receiver warm (compiled, optimised); --cpu-prof DIR writes a V8 CPU
 //             profile of each receiver process there
-// AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare).
+// AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare); --ebpf JSON the agent rows'
+// receiver config (e.g. '{"poll_interval":"200ms"}').
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -37,8 +38,6 @@ import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
 import type { SensorRecord, StatsRecord } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
 
-// Long enough for the sensor's last poll and the receiver's last batch to be done and counted.
-const DRAIN_MS = DEFAULT_POLL_INTERVAL_MS + DEFAULT_BATCH_TIMEOUT_MS + 100;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SENSOR = process.env.AIBOM_SENSOR ?? path.join(root, 'bpf/.output/aibom-sensor');
@@ -49,6 +48,13 @@ const opt = (name: string, dflt: number): number => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? Number(argv[i + 1]) : dflt;
 };
+/** `--ebpf JSON`: receiver config over the defaults for the agent rows, e.g. '{"poll_interval":"200ms"}' to compare in one build. */
+const ebpfOverrides = ((): Record<string, unknown> => {
+  const i = argv.indexOf('--ebpf');
+  return i >= 0 ? (JSON.parse(argv[i + 1]!) as Record<string, unknown>) : {};
+})();
+// Long enough for the sensor's last poll and the receiver's last batch to be done and counted (polls up to 1 s).
+const DRAIN_MS = Math.max(DEFAULT_POLL_INTERVAL_MS, 1000) + DEFAULT_BATCH_TIMEOUT_MS + 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -433,7 +439,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; warm: { cpu: number; sensorCpu: number; receiverCpu: number; records: number } }[] = [];
   for (let i = 0; i < rounds; i++) {
     w.push(await runAgent());
-    const rcv = await startReceiver({ monitor: { comms: ['aibom-bench-js'] } });
+    const rcv = await startReceiver({ ...ebpfOverrides, monitor: { comms: ['aibom-bench-js'] } });
     const c0 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
     let sensorRss = 0;
     let rcvRss = 0;

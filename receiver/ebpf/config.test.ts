@@ -55,7 +55,7 @@ describe('ebpf receiver config', () => {
       '-v',
     ]);
     expect(sensorArgs({ ...createDefaultConfig(), tls: false, monitor: { ...createDefaultConfig().monitor, all: true } }, { socketPath: '/run/s.sock' })).toEqual([
-      '--all', '--no-ssl', '--ringbuf-kb', '4096', '--stats-interval-ms', '1000', '--dedupe-ms', '1000', '--poll-ms', '50', '--socket', '/run/s.sock',
+      '--all', '--no-ssl', '--ringbuf-kb', '4096', '--stats-interval-ms', '1000', '--dedupe-ms', '1000', '--poll-ms', '200', '--socket', '/run/s.sock',
     ]);
   });
 

@@ -145,14 +145,30 @@ export class LogsBuilder {
 
   /**
    * Reads exe path and args of a process now, while it surely exists (pids named in config or added at
-   * runtime). Used only if the process is gone by the time its first event is converted: a read at that
-   * time is preferred, since the process may exec (e.g. a pyenv shim) in between.
+   * runtime, before the sensor watches them). Used only if the process is gone by the time its first event
+   * is converted: a read at that time is preferred, since the process may exec (e.g. a pyenv shim) before
+   * the sensor watches it, and that exec is never reported.
    */
   prime(pid: number): void {
     if (!this.readProc || this.execInfo.has(pid)) return;
     const info: ExecInfo = { generation: 0 };
     readProcInfo(pid, info);
     this.primed.set(pid, info);
+  }
+
+  /**
+   * A process that ran before the sensor began watching it (a monitor record): its exe and args are read
+   * now, when the record arrives. From here on every exec it makes is an event that replaces them, so no
+   * later read is needed; a later one would miss a process that exits before a poll delivers its first
+   * event (gone, or a zombie without exe link and cmdline).
+   */
+  watched(pid: number): void {
+    if (!this.readProc || this.execInfo.has(pid)) return;
+    const info: ExecInfo = { generation: 0 };
+    readProcInfo(pid, info);
+    if (info.path === undefined) return; // gone already: the first event tries again, then what prime read
+    this.primed.delete(pid);
+    this.execInfo.set(pid, info);
   }
 
   private touch(pid: number, isExec: boolean): ExecInfo {
@@ -217,6 +233,12 @@ export class LogsBuilder {
       info.path = ev.filename;
       info.args = ev.args;
       info.generation++;
+    }
+    // A child runs its parent's image until it execs (which is an event of its own): no /proc read, and
+    // none that a child exiting before the next poll would lose. The pid is new, whatever was cached for it.
+    if (ev.kind === 'fork') {
+      this.execInfo.delete(ev.childPid);
+      if (info.path !== undefined) this.execInfo.set(ev.childPid, { path: info.path, args: info.args, generation: 0 });
     }
     const g = this.group(ev, info);
     g.records.push(this.record(ev, observed, fallbackTime));

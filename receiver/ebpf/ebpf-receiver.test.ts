@@ -3,7 +3,7 @@
 // without them and FAILS under CI (process.env.CI), where they are available.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_SCOPE } from '../../pipeline/semconv.js';
@@ -231,6 +231,48 @@ describe('ebpf receiver on the real kernel', () => {
       const child = all.find((x) => x.rec.eventName === 'aibom.kernel.exec' && x.res['process.parent_pid'] === parent);
       expect(child?.res, `child of ${parent}`).toMatchObject({ 'aibom.monitor.reason': 'inherited', 'aibom.monitor.coverage': 'complete' });
     }
+  });
+
+  // The race a 200 ms poll exposed (default-coverage.test.ts lost an MCP server's args): a process found by
+  // the start-up scan whose first event comes just before it exits is gone, or a zombie, when that event is
+  // converted; so is a forked child that never execs. Their identity must not depend on /proc by then.
+  it('processes that ran before the sensor, and children forked without exec, keep exe and args when they exit before a 200 ms poll delivers their first event', async () => {
+    const file = path.join(peers.tmp, 'known-file.txt');
+    const fifo = path.join(peers.tmp, `early-child-${process.pid}.fifo`);
+    execFileSync('mkfifo', [fifo]);
+    cleanup.push(() => execFileSync('rm', ['-f', fifo]));
+    // A marked agent (env marker, found by the scan) with a child it started before the sensor (inherited at
+    // start). Each one's first event after the sensor starts is an open just before it exits; the agent's
+    // subshell forks, opens and exits without an exec.
+    const child = `read a < ${fifo}; read b < ${file}; exit 4 # early-child`;
+    const script = `sh -c '${child}' & echo started; read x; read y < ${file}; ( read z < ${file} ); wait $!; exit 3`;
+    const agent = track(startWorkload('/bin/sh', ['-c', script, 'early-agent'], { PATH: process.env.PATH, OPENAI_API_KEY: 'sk-test-early' }));
+    for (let i = 0; i < 100 && !agent.output.join('').includes('started'); i++) await new Promise((res) => setTimeout(res, 20));
+    const { r, sink, settings } = receiverWith({ poll_interval: '200ms', tls: false });
+    await r.start(host);
+    expect(r.running, JSON.stringify(settings.lines)).toBe(true);
+    agent.proc.stdin!.write('go\n');
+    writeFileSync(fifo, 'go\n'); // blocks until the child opened it for reading
+    expect(await agent.exit, agent.output.join('')).toBe(3);
+    await sink.waitFor((x) => x.rec.eventName === 'aibom.kernel.exit' && x.res['process.pid'] === agent.proc.pid, 20_000, 'exit of the agent');
+    await r.shutdown();
+    const all = sink.rows();
+    const opensOf = (pred: (x: Row) => boolean) => all.filter((x) => x.attrs['file.path'] === file && pred(x));
+    const agentOpens = opensOf((x) => x.res['process.pid'] === agent.proc.pid);
+    // The child found at start is partial, the subshell forked later complete.
+    const childOpens = opensOf((x) => x.res['process.parent_pid'] === agent.proc.pid && x.res['aibom.monitor.coverage'] === 'partial');
+    const subshellOpens = opensOf((x) => x.res['process.parent_pid'] === agent.proc.pid && x.res['aibom.monitor.coverage'] === 'complete');
+    const outline = JSON.stringify(opensOf(() => true).map((x) => x.res));
+    expect(agentOpens.length, outline).toBe(1);
+    expect(agentOpens[0]!.res, outline).toMatchObject({ 'process.executable.path': '/usr/bin/dash', 'aibom.monitor.reason': 'env_marker', 'aibom.monitor.partial_reason': 'started_before_sensor' });
+    expect(agentOpens[0]!.res['process.command_args'], outline).toEqual(['/bin/sh', '-c', script, 'early-agent']);
+    expect(childOpens.length, outline).toBe(1);
+    expect(childOpens[0]!.res, outline).toMatchObject({ 'process.executable.path': '/usr/bin/dash', 'aibom.monitor.reason': 'inherited', 'aibom.monitor.partial_reason': 'started_before_sensor' });
+    expect(childOpens[0]!.res['process.command_args'], outline).toEqual(['sh', '-c', child]);
+    // The subshell is the agent's image: same exe and args, watched from its fork.
+    expect(subshellOpens.length, outline).toBe(1);
+    expect(subshellOpens[0]!.res, outline).toMatchObject({ 'process.executable.path': '/usr/bin/dash', 'aibom.monitor.reason': 'inherited', 'aibom.monitor.coverage': 'complete' });
+    expect(subshellOpens[0]!.res['process.command_args'], outline).toEqual(['/bin/sh', '-c', script, 'early-agent']);
   });
 
   it('capture_payload false: no payload text at all', async () => {

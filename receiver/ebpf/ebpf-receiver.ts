@@ -44,6 +44,8 @@ export class EbpfReceiver implements Component {
   private readonly selfPid = process.pid;
 
   private batchTimer: NodeJS.Timeout | undefined;
+  /** When the oldest event of the batch being built happened (epoch ms): `batch.timeout` counts from there. */
+  private batchOldestMs = 0;
   private readonly queue: EventQueue | undefined;
   private readonly supervisor: Supervisor;
   private link: SensorLink | undefined;
@@ -247,6 +249,8 @@ export class EbpfReceiver implements Component {
           continue;
         case 'monitor':
           this.coverage.monitor(r, nowNs);
+          // Ran before it was watched: its identity is read now, while it surely exists (no exec event will say it).
+          if (r.partial) this.builder.watched(r.pid);
           continue;
         case 'log':
           if (r.level === 'info') this.settings.logger.debug({ code: r.code, err: r.err }, `sensor: ${r.message}`);
@@ -265,6 +269,7 @@ export class EbpfReceiver implements Component {
       }
       if (r.kind === 'exit' && this.runtimePids.has(r.pid)) this.runtimePids.delete(r.pid);
       else if (r.kind === 'fork') this.coverage.fork(r.pid, r.childPid, r.timeUnixNano, nowNs);
+      if (this.builder.count === 0) this.batchOldestMs = r.timeUnixNano === undefined ? nowMs : Math.min(nowMs, Number(r.timeUnixNano / 1_000_000n));
       this.builder.add(r, observed, observed);
       if (r.kind === 'exit') this.coverage.exit(r.pid);
       if (this.builder.count >= maxBatch) this.flush();
@@ -275,9 +280,16 @@ export class EbpfReceiver implements Component {
     const lagMax = Number(maxLagNs) / 1e9;
     if (lagMax !== this.lastLagMax) this.m.lagMax.set({ component: this.component }, (this.lastLagMax = lagMax));
     this.mirror.decoder(decoder.counters);
-    if (this.builder.count > 0 && !this.batchTimer) {
-      this.batchTimer = setTimeout(() => this.flush(), this.config.batch.timeoutMs);
-      this.batchTimer.unref();
+    // The sensor already held these events for up to a poll interval: the batch waits only for what is
+    // left of `batch.timeout` since its oldest event happened, so a poll at least that long hands each
+    // chunk on at once (no timer wakeup) and an event reaches the pipeline within max(poll, timeout).
+    if (this.builder.count > 0) {
+      const wait = this.batchOldestMs + this.config.batch.timeoutMs - nowMs;
+      if (wait <= 0) this.flush();
+      else if (!this.batchTimer) {
+        this.batchTimer = setTimeout(() => this.flush(), wait);
+        this.batchTimer.unref();
+      }
     }
     this.setPending();
   }

@@ -89,11 +89,11 @@ describe('socket mode with synthetic frames', () => {
   }
 
   /** A fake sensor: stream header + ready, then the given payloads as event frames. */
-  async function connectSensor(socketPath: string, events: Buffer[], extra: Buffer[] = []): Promise<net.Socket> {
+  async function connectSensor(socketPath: string, events: Buffer[], extra: Buffer[] = [], bootOffset = BOOT_OFFSET): Promise<net.Socket> {
     const c = net.connect(socketPath);
     await once(c, 'connect');
     let seq = 0;
-    const frames = [encodeFrame(C.FRAME_STREAM_HEADER, streamHeaderPayload(BOOT_OFFSET), seq++), encodeFrame(C.FRAME_LOG, logPayload(1, 1, 'ready'), seq++)];
+    const frames = [encodeFrame(C.FRAME_STREAM_HEADER, streamHeaderPayload(bootOffset), seq++), encodeFrame(C.FRAME_LOG, logPayload(1, 1, 'ready'), seq++)];
     for (const e of events) frames.push(encodeFrame(C.FRAME_EVENT, e, seq++));
     for (const e of extra) frames.push(encodeFrame(C.FRAME_STATS, e, seq++));
     c.write(Buffer.concat(frames));
@@ -184,6 +184,24 @@ describe('socket mode with synthetic frames', () => {
     expect(await metric(settings, 'aibom_ebpf_log_records_sent_total')).toBe(6);
   });
 
+  test('batch.timeout counts from when the oldest event happened: events the sensor held that long go on at once, recent ones wait the rest', async () => {
+    const old = setup({ batch: { timeout: '2s' } });
+    await old.r.start(host);
+    const t0 = Date.now();
+    // The fixtures' events happen 1 s after the boot offset: in 2023 with the default one.
+    await connectSensor(old.socketPath, [openEventPayload({ pid: 4000300, path: '/old' })]);
+    await old.sink.waitFor((x) => x.attrs['file.path'] === '/old', 1500);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const recent = setup({ batch: { timeout: '2s' } });
+    await recent.r.start(host);
+    const t1 = Date.now();
+    await connectSensor(recent.socketPath, [openEventPayload({ pid: 4000301, path: '/recent' })], [], BigInt(t1) * 1_000_000n - 1_000_000_000n);
+    await new Promise((res) => setTimeout(res, 1000));
+    expect(recent.sink.rows()).toEqual([]);
+    await recent.sink.waitFor((x) => x.attrs['file.path'] === '/recent', 3000);
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(1900);
+  });
+
   test('backpressure: while refused, the oldest batches beyond max_pending_events are dropped and counted exactly', async () => {
     const { r, sink, settings, socketPath } = setup({ batch: { max_events: 10, timeout: '5ms' }, max_pending_events: 30 });
     sink.refuse = true;
@@ -201,8 +219,11 @@ describe('socket mode with synthetic frames', () => {
     expect(await metric(settings, 'aibom_ebpf_pending_events')).toBe(pending);
     sink.refuse = false;
     await sink.waitFor((x) => x.attrs['file.path'] === '/g94', 5000);
-    // What survived is the newest events, in order.
-    expect(sink.rows().map((x) => x.attrs['file.path'])).toEqual(Array.from({ length: pending }, (_, i) => `/g${95 - pending + i}`));
+    // What survived is the newest events, in order, after the first batch if it was being sent (retried,
+    // not waiting) whenever the bound was reached: the receiver hands each batch on as soon as it is due.
+    const got = sink.rows().map((x) => x.attrs['file.path']);
+    const sent = got[0] === '/g0' ? 10 : 0;
+    expect(got).toEqual([...Array.from({ length: sent }, (_, i) => `/g${i}`), ...Array.from({ length: pending - sent }, (_, i) => `/g${95 - pending + sent + i}`)]);
     expect(await metric(settings, 'aibom_ebpf_log_records_sent_total')).toBe(pending);
     expect(r.pendingCount).toBe(0);
   });
