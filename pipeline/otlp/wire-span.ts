@@ -54,52 +54,53 @@ function readerAt(buf: Buffer, start: number, end: number): Reader {
   return reader;
 }
 
-/** The walk's position in the buffer: `varint`, `tag` and `skip` read from it and move it on. */
+/** Where the last `varint` or `tag` ended (their multi-byte path; the walks keep their position in a local). */
 let at = 0;
 
-/** A varint (exact to 2^53, all a length needs). */
-function varint(buf: Buffer): number {
-  let b = buf[at++]!;
-  if (b < 0x80) return b;
+/** A varint at `p` (exact to 2^53, all a length needs); leaves `at` after it. */
+function varint(buf: Buffer, p: number): number {
+  let b = buf[p++]!;
   let v = b & 0x7f;
   let mul = 0x80;
-  do {
-    b = buf[at++]!;
+  while (b >= 0x80) {
+    b = buf[p++]!;
     v += (b & 0x7f) * mul;
     mul *= 0x80;
-  } while (b >= 0x80);
+  }
+  at = p;
   return v;
 }
 
-/** A tag as protobufjs's `uint32` reads it (its low 32 bits). */
-function tag(buf: Buffer): number {
-  const b = buf[at++]!;
-  if (b < 0x80) return b;
-  let v = b & 0x7f;
-  for (let shift = 7; shift < 70; shift += 7) {
-    const c = buf[at++]!;
-    if (shift < 32) v |= (c & 0x7f) << shift;
-    if (c < 0x80) break;
+/** A tag at `p` as protobufjs's `uint32` reads it (its low 32 bits); leaves `at` after it. */
+function tag(buf: Buffer, p: number): number {
+  let v = buf[p++]! & 0x7f;
+  if (buf[p - 1]! >= 0x80) {
+    for (let shift = 7; shift < 70; shift += 7) {
+      const c = buf[p++]!;
+      if (shift < 32) v |= (c & 0x7f) << shift;
+      if (c < 0x80) break;
+    }
   }
+  at = p;
   return v >>> 0;
 }
 
-/** Skips the value of a field of tag `t` (wire-check.ts checked it is well formed and no group). */
-function skip(buf: Buffer, t: number): void {
+/** Where the value of a field of tag `t` starting at `p` ends (wire-check.ts checked it is well formed and no group). */
+function fieldEnd(buf: Buffer, p: number, t: number): number {
   switch (t & 7) {
     case 0:
-      while (buf[at++]! >= 0x80);
-      return;
+      while (buf[p++]! >= 0x80);
+      return p;
     case 1:
-      at += 8;
-      return;
+      return p + 8;
     case 2: {
-      const len = varint(buf); // before `at` is read: `at += varint(buf)` would add to the old position
-      at += len;
-      return;
+      const b = buf[p]!;
+      if (b < 0x80) return p + 1 + b;
+      const len = varint(buf, p);
+      return at + len;
     }
     default:
-      at += 4;
+      return p + 4;
   }
 }
 
@@ -116,7 +117,7 @@ function skip(buf: Buffer, t: number): void {
 export class WireSpan extends WireBacked<Span> {
   /** The scalar fields, read on first use, over the decoded message's prototype (its defaults). */
   private scalars: Partial<Span> | undefined = undefined;
-  /** Attributes added while the span is still bytes. */
+  /** Attributes added while the span is still bytes (a frozen list shared with other spans, or its own). */
   declare appended: KeyValue[] | undefined;
   /** What a reader derived from the bytes (span-view.ts `keepDerived`); dropped when the span is decoded. */
   derived: unknown = undefined;
@@ -198,25 +199,41 @@ export class WireSpan extends WireBacked<Span> {
     let traceId = '';
     let spanId = '';
     let parentSpanId = '';
-    at = this.start;
-    while (at < end) {
-      const t = tag(buf);
+    let p = this.start;
+    while (p < end) {
+      let t = buf[p]!;
+      if (t < 0x80) p++;
+      else {
+        t = tag(buf, p);
+        p = at;
+      }
       if (t === 0x0a || t === 0x12 || t === 0x22) {
-        const len = varint(buf);
-        const hex = len === 0 ? '' : buf.hexSlice(at, at + len);
-        at += len;
+        let len = buf[p]!;
+        if (len < 0x80) p++;
+        else {
+          len = varint(buf, p);
+          p = at;
+        }
+        const hex = len === 0 ? '' : buf.hexSlice(p, p + len);
+        p += len;
         if (t === 0x0a) traceId = hex;
         else if (t === 0x12) spanId = hex;
         else parentSpanId = hex;
-      } else skip(buf, t);
+      } else p = fieldEnd(buf, p, t);
     }
     return { traceId, spanId, parentSpanId };
   }
 
-  /** Adds attributes after the received ones; while the span is bytes, without decoding it. */
+  /**
+   * Adds attributes after the received ones; while the span is bytes, without decoding it. A frozen
+   * list (normalize's, shared by every span it tags) is kept as it is while it is all that was
+   * appended: the encoders write its bytes once (encoder.ts, json-writer.ts).
+   */
   appendAttributes(list: readonly KeyValue[]): void {
     if (this.message) (this.message.attributes ??= []).push(...list);
-    else (this.appended ??= []).push(...list);
+    else if (this.appended === undefined) this.appended = Object.isFrozen(list) ? (list as KeyValue[]) : [...list];
+    else if (Object.isFrozen(this.appended)) this.appended = [...this.appended, ...list];
+    else this.appended.push(...list);
   }
 
   /**
@@ -262,30 +279,50 @@ export class WireSpan extends WireBacked<Span> {
     let n = 0;
     let shape: KeyShape | undefined = EMPTY_SHAPE;
     let own: string[] | undefined; // the keys past MAX_DEPTH: kept per span
-    at = this.start;
-    while (at < end) {
-      const t = tag(buf);
+    let p = this.start;
+    while (p < end) {
+      let t = buf[p]!;
+      if (t < 0x80) p++;
+      else {
+        t = tag(buf, p);
+        p = at;
+      }
       if (t !== 0x4a /* field 9 (attributes), length-delimited */) {
-        skip(buf, t);
+        p = fieldEnd(buf, p, t);
         continue;
       }
-      const kvEnd = varint(buf) + at;
+      let kvLen = buf[p]!;
+      if (kvLen < 0x80) p++;
+      else {
+        kvLen = varint(buf, p);
+        p = at;
+      }
+      const kvEnd = p + kvLen;
       // As protobufjs reads a KeyValue: the last key and the last value given win.
-      let keyAt = at;
-      let keyEnd = at;
+      let keyAt = p;
+      let keyEnd = p;
       let valueAt = -1; // -1: the KeyValue has no value (protobufjs: null)
       let valueEnd = -1;
-      while (at < kvEnd) {
-        const f = tag(buf);
+      while (p < kvEnd) {
+        const f = buf[p]!;
+        if (f !== 0x0a && f !== 0x12) {
+          const ft = tag(buf, p);
+          p = fieldEnd(buf, at, ft);
+          continue;
+        }
+        let len = buf[++p]!;
+        if (len < 0x80) p++;
+        else {
+          len = varint(buf, p);
+          p = at;
+        }
         if (f === 0x0a) {
-          const len = varint(buf);
-          keyAt = at;
-          keyEnd = at += len;
-        } else if (f === 0x12) {
-          const len = varint(buf);
-          valueAt = at;
-          valueEnd = at += len;
-        } else skip(buf, f);
+          keyAt = p;
+          keyEnd = p += len;
+        } else {
+          valueAt = p;
+          valueEnd = p += len;
+        }
       }
       if (shape) {
         const next: KeyShape | undefined = shape.step(buf, keyAt, keyEnd);
