@@ -133,6 +133,24 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
     expect(SHARED.map((list) => list.length)).toEqual([3, 4, 0, 2]); // appending after a shared list copied it
   });
 
+  test('scalar fields at their edges read as the eager decoder reads them: long and padded varints, repeated fields, empty ids', () => {
+    const base = encodeSpan({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 'n', kind: -1, droppedAttributesCount: 0xffffffff, droppedEventsCount: 300, droppedLinksCount: 2 ** 31, flags: 0x80000001, startTimeUnixNano: Long.MAX_UNSIGNED_VALUE, endTimeUnixNano: Long.fromBits(1, 0x80000000, true) });
+    const tails = [
+      Buffer.alloc(0),
+      Buffer.from([0x30, 0x85, 0x80, 0x80, 0x00]), // kind 5 as a padded 4-byte varint
+      Buffer.concat([field(1, Buffer.alloc(0)), field(2, Buffer.alloc(3, 9)), field(5, Buffer.from('second'))]), // later fields win
+      Buffer.from([0x50, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), // a count as a 10-byte varint
+      Buffer.concat([Buffer.from([0x2a, 0x83, 0x00]), Buffer.from('abc')]), // name with a padded length
+    ];
+    for (const tail of tails) {
+      const bytes = field(1, field(2, field(2, Buffer.concat([base, tail]))));
+      const [s] = spansOf(tracesCodec.decodeReceived(bytes));
+      const [e] = spansOf(tracesCodec.decode(bytes));
+      for (const f of SCALARS) expect(s![f], `${tail.toString('hex')} ${f}`).toEqual(e![f]);
+      expect((s as WireSpan).message).toBeUndefined();
+    }
+  });
+
   test('malformed spans are refused with an OtlpDecodeError, never passed on and never another error', () => {
     let refused = 0;
     for (let seed = 5000; seed < 5400; seed++) {

@@ -1,3 +1,4 @@
+import Long from 'long';
 import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
 import { EMPTY_SHAPE, type KeyShape } from './key-shapes.js';
@@ -85,6 +86,11 @@ function tag(buf: Buffer, p: number): number {
   return v >>> 0;
 }
 
+/** The little-endian unsigned 32 bits at `p`. */
+function fixed32(buf: Buffer, p: number): number {
+  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+}
+
 /** Where the value of a field of tag `t` starting at `p` ends (wire-check.ts checked it is well formed and no group). */
 function fieldEnd(buf: Buffer, p: number, t: number): number {
   switch (t & 7) {
@@ -164,26 +170,68 @@ export class WireSpan extends WireBacked<Span> {
     return this.message ?? (this.scalars ??= this.readScalars());
   }
 
+  /**
+   * As protobufjs's generated Span decoder reads each scalar field (wire-check.ts has checked the
+   * wire types), by hand: one-byte varints and lengths (every id, kind and count in practice) and
+   * fixed-width values read in place, anything longer through protobufjs's reader at that byte.
+   */
   private readScalars(): Partial<Span> {
     const s = Object.create(SpanType.ctor.prototype as object) as Record<string, unknown>;
-    const r = readerAt(this.buf, this.start, this.end);
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      // As protobufjs's generated Span decoder reads each field (wire-check.ts has checked the wire types).
-      switch (tag >>> 3) {
-        case 1: s['traceId'] = r.bytes(); break;
-        case 2: s['spanId'] = r.bytes(); break;
-        case 3: s['traceState'] = r.string(); break;
-        case 4: s['parentSpanId'] = r.bytes(); break;
-        case 5: s['name'] = r.string(); break;
-        case 6: s['kind'] = r.int32(); break;
-        case 7: s['startTimeUnixNano'] = r.fixed64(); break;
-        case 8: s['endTimeUnixNano'] = r.fixed64(); break;
-        case 10: s['droppedAttributesCount'] = r.uint32(); break;
-        case 12: s['droppedEventsCount'] = r.uint32(); break;
-        case 14: s['droppedLinksCount'] = r.uint32(); break;
-        case 16: s['flags'] = r.fixed32(); break;
-        default: r.skipType(tag & 7);
+    const buf = this.buf;
+    const end = this.end;
+    let p = this.start;
+    while (p < end) {
+      let t = buf[p]!;
+      if (t < 0x80) p++;
+      else {
+        t = tag(buf, p);
+        p = at;
+      }
+      switch (t) {
+        case 0x0a: // 1 traceId
+        case 0x12: // 2 spanId
+        case 0x22: // 4 parentSpanId
+        case 0x1a: // 3 traceState
+        case 0x2a: { // 5 name
+          let len = buf[p]!;
+          if (len < 0x80) p++;
+          else {
+            const r = readerAt(buf, p, end);
+            len = r.uint32();
+            p = r.pos;
+          }
+          const next = p + len;
+          const v = t === 0x1a || t === 0x2a ? internedString(buf, p, next) : len === 0 ? Buffer.alloc(0) : buf.subarray(p, next);
+          s[t === 0x0a ? 'traceId' : t === 0x12 ? 'spanId' : t === 0x22 ? 'parentSpanId' : t === 0x1a ? 'traceState' : 'name'] = v;
+          p = next;
+          break;
+        }
+        case 0x30: // 6 kind
+        case 0x50: // 10 droppedAttributesCount
+        case 0x60: // 12 droppedEventsCount
+        case 0x70: { // 14 droppedLinksCount
+          let v = buf[p]!;
+          if (v < 0x80) p++;
+          else {
+            const r = readerAt(buf, p, end);
+            v = r.uint32();
+            p = r.pos;
+          }
+          if (t === 0x30) s['kind'] = v | 0;
+          else s[t === 0x50 ? 'droppedAttributesCount' : t === 0x60 ? 'droppedEventsCount' : 'droppedLinksCount'] = v >>> 0;
+          break;
+        }
+        case 0x39: // 7 startTimeUnixNano
+        case 0x41: // 8 endTimeUnixNano
+          s[t === 0x39 ? 'startTimeUnixNano' : 'endTimeUnixNano'] = new Long(fixed32(buf, p) | 0, fixed32(buf, p + 4) | 0, true);
+          p += 8;
+          break;
+        case 0x85: // 16 flags, a two-byte tag read above
+          s['flags'] = fixed32(buf, p);
+          p += 4;
+          break;
+        default:
+          p = fieldEnd(buf, p, t);
       }
     }
     return s as Partial<Span>;
