@@ -74,16 +74,31 @@ function varint(buf: Buffer, p: number): number {
 
 /** A tag at `p` as protobufjs's `uint32` reads it (its low 32 bits); leaves `at` after it. */
 function tag(buf: Buffer, p: number): number {
-  let v = buf[p++]! & 0x7f;
-  if (buf[p - 1]! >= 0x80) {
+  let v = buf[p++]!;
+  if (v >= 0x80) {
+    v &= 0x7f;
     for (let shift = 7; shift < 70; shift += 7) {
       const c = buf[p++]!;
       if (shift < 32) v |= (c & 0x7f) << shift;
       if (c < 0x80) break;
     }
+    v >>>= 0;
   }
   at = p;
-  return v >>> 0;
+  return v;
+}
+
+/** A length or 32-bit value at `p` as protobufjs's `uint32` reads it (its reader past one byte); leaves `at` after it. */
+function uint32(buf: Buffer, p: number, end: number): number {
+  const b = buf[p]!;
+  if (b < 0x80) {
+    at = p + 1;
+    return b;
+  }
+  const r = readerAt(buf, p, end);
+  const v = r.uint32();
+  at = r.pos;
+  return v;
 }
 
 /** The little-endian unsigned 32 bits at `p`. */
@@ -181,25 +196,16 @@ export class WireSpan extends WireBacked<Span> {
     const end = this.end;
     let p = this.start;
     while (p < end) {
-      let t = buf[p]!;
-      if (t < 0x80) p++;
-      else {
-        t = tag(buf, p);
-        p = at;
-      }
+      const t = tag(buf, p);
+      p = at;
       switch (t) {
         case 0x0a: // 1 traceId
         case 0x12: // 2 spanId
         case 0x22: // 4 parentSpanId
         case 0x1a: // 3 traceState
         case 0x2a: { // 5 name
-          let len = buf[p]!;
-          if (len < 0x80) p++;
-          else {
-            const r = readerAt(buf, p, end);
-            len = r.uint32();
-            p = r.pos;
-          }
+          const len = uint32(buf, p, end);
+          p = at;
           const next = p + len;
           const v = t === 0x1a || t === 0x2a ? internedString(buf, p, next) : len === 0 ? Buffer.alloc(0) : buf.subarray(p, next);
           s[t === 0x0a ? 'traceId' : t === 0x12 ? 'spanId' : t === 0x22 ? 'parentSpanId' : t === 0x1a ? 'traceState' : 'name'] = v;
@@ -210,13 +216,8 @@ export class WireSpan extends WireBacked<Span> {
         case 0x50: // 10 droppedAttributesCount
         case 0x60: // 12 droppedEventsCount
         case 0x70: { // 14 droppedLinksCount
-          let v = buf[p]!;
-          if (v < 0x80) p++;
-          else {
-            const r = readerAt(buf, p, end);
-            v = r.uint32();
-            p = r.pos;
-          }
+          const v = uint32(buf, p, end);
+          p = at;
           if (t === 0x30) s['kind'] = v | 0;
           else s[t === 0x50 ? 'droppedAttributesCount' : t === 0x60 ? 'droppedEventsCount' : 'droppedLinksCount'] = v >>> 0;
           break;
@@ -249,19 +250,11 @@ export class WireSpan extends WireBacked<Span> {
     let parentSpanId = '';
     let p = this.start;
     while (p < end) {
-      let t = buf[p]!;
-      if (t < 0x80) p++;
-      else {
-        t = tag(buf, p);
-        p = at;
-      }
+      const t = tag(buf, p);
+      p = at;
       if (t === 0x0a || t === 0x12 || t === 0x22) {
-        let len = buf[p]!;
-        if (len < 0x80) p++;
-        else {
-          len = varint(buf, p);
-          p = at;
-        }
+        const len = varint(buf, p);
+        p = at;
         const hex = len === 0 ? '' : buf.hexSlice(p, p + len);
         p += len;
         if (t === 0x0a) traceId = hex;
@@ -329,22 +322,14 @@ export class WireSpan extends WireBacked<Span> {
     let own: string[] | undefined; // the keys past MAX_DEPTH: kept per span
     let p = this.start;
     while (p < end) {
-      let t = buf[p]!;
-      if (t < 0x80) p++;
-      else {
-        t = tag(buf, p);
-        p = at;
-      }
+      const t = tag(buf, p);
+      p = at;
       if (t !== 0x4a /* field 9 (attributes), length-delimited */) {
         p = fieldEnd(buf, p, t);
         continue;
       }
-      let kvLen = buf[p]!;
-      if (kvLen < 0x80) p++;
-      else {
-        kvLen = varint(buf, p);
-        p = at;
-      }
+      const kvLen = varint(buf, p);
+      p = at;
       const kvEnd = p + kvLen;
       // As protobufjs reads a KeyValue: the last key and the last value given win.
       let keyAt = p;
@@ -358,12 +343,8 @@ export class WireSpan extends WireBacked<Span> {
           p = fieldEnd(buf, at, ft);
           continue;
         }
-        let len = buf[++p]!;
-        if (len < 0x80) p++;
-        else {
-          len = varint(buf, p);
-          p = at;
-        }
+        const len = varint(buf, p + 1);
+        p = at;
         if (f === 0x0a) {
           keyAt = p;
           keyEnd = p += len;
