@@ -101,6 +101,9 @@ function uint32(buf: Buffer, p: number, end: number): number {
   return v;
 }
 
+/** An id read by `readScalars` (a Buffer over the request, or the prototype's default) as hex. */
+const hexOf = (id: Uint8Array | null | undefined): string => (id && id.length > 0 ? (id as HexBuffer).hexSlice(0, id.length) : '');
+
 /** The little-endian unsigned 32 bits at `p`. */
 function fixed32(buf: Buffer, p: number): number {
   return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
@@ -243,6 +246,9 @@ export class WireSpan extends WireBacked<Span> {
    * id); the last occurrence of a field wins, as protobufjs reads it.
    */
   idsFromBytes(): SpanIds {
+    // Scalars read already (correlate reads the ids as Buffers first): their bytes, without another walk.
+    const read = this.scalars;
+    if (read) return { traceId: hexOf(read.traceId), spanId: hexOf(read.spanId), parentSpanId: hexOf(read.parentSpanId) };
     const buf = this.buf as HexBuffer;
     const end = this.end;
     let traceId = '';
