@@ -13,7 +13,8 @@
  * still bytes), CPU µs per span, the cases interleaved over `rounds` (median): received alone (taken
  * off the others); + `canonicalView`; + the normalize processor; + what the rest of the default
  * pipeline reads through the span view after it (the view again per processor, ids, times,
- * `hasContent`, one more key walk as baseline's first user message does).
+ * `hasContent`, one more key walk as baseline's first user message does); normalize + the exporter's
+ * encode of its output (82 requests batched, as the batch processor hands them on).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,11 +119,25 @@ function laterReads(s: Span): void {
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const shape of ['llm', 'agent'] as const) {
   const bytes = loadgenRequest(shape, 1);
+  const batch: ResourceSpans[] = [];
   const n = tracesCodec.count(tracesCodec.decodeReceived(bytes));
   const cases: [string, () => unknown][] = [
     ['received (taken off)', () => tracesCodec.decodeReceived(bytes)],
     ['+ canonicalView', () => eachSpan(tracesCodec.decodeReceived(bytes), (s) => void canonicalView(s))],
     ['+ normalize processor', () => processor.traces!.consume(tracesCodec.decodeReceived(bytes))],
+    [
+      // What the exporter does with normalize's output: 82 requests (8200 spans) batched and encoded.
+      '+ normalize + encode (batched)',
+      () => {
+        const d = tracesCodec.decodeReceived(bytes);
+        void processor.traces!.consume(d);
+        batch.push(...d.resourceSpans);
+        if (batch.length === 82) {
+          sink += tracesCodec.encode({ resourceSpans: batch }).length;
+          batch.length = 0;
+        }
+      },
+    ],
     [
       '+ normalize + later view reads',
       () => {

@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
 import { logsCodec, tracesCodec } from './codec.js';
 import { createEncoder } from './encoder.js';
+import type { KeyValue } from './types.js';
 import { WireSpan } from './wire-span.js';
 import { OTLP_PROTO_SOURCES } from './schema.js';
 
@@ -182,6 +183,30 @@ describe('encoder: received spans', () => {
       }
       expect(Buffer.from(tracesCodec.encode(lazy)).equals(reference(TRACES, eager)), `seed ${seed}`).toBe(true);
     }
+  });
+
+  test('a frozen list appended to many spans (normalize shares one per set of values) is written once and copied: the bytes protobufjs writes', () => {
+    const frozen = (kv: KeyValue): KeyValue => Object.freeze({ key: kv.key, value: Object.freeze({ ...kv.value }) });
+    const shared = Object.freeze([frozen(attr('aibom.span.kind', 'llm')), frozen(attr('aibom.model.name', 'ünïcode 🚀'.repeat(30))), frozen({ key: 'n', value: { intValue: -5 } })]);
+    // Frozen, but a Long inside could still change: encoded span by span.
+    const open = Object.freeze([frozen({ key: 'big', value: { intValue: Long.fromString('9007199254740993') } })]);
+    const bytes = requestOf(Array.from({ length: 6 }, (_, i) => entry(i, false)));
+    for (let round = 0; round < 2; round++) {
+      const lazy = tracesCodec.decodeReceived(bytes);
+      const eager = tracesCodec.decode(bytes);
+      const want = eager.resourceSpans[0]!.scopeSpans[0]!.spans;
+      lazy.resourceSpans[0]!.scopeSpans[0]!.spans.forEach((s, i) => {
+        const list = i === 4 ? open : shared;
+        (s as WireSpan).appendAttributes(list);
+        want[i]!.attributes!.push(...list);
+        if (i === 5) {
+          (s as WireSpan).appendAttributes([attr('own', 1)]);
+          want[i]!.attributes!.push(attr('own', 1));
+        }
+      });
+      expect(Buffer.from(tracesCodec.encode(lazy)).equals(reference(TRACES, eager)), `round ${round}`).toBe(true);
+    }
+    expect(shared).toHaveLength(3);
   });
 
   test('a run never crosses into another buffer laid out the same, nor takes bytes that only look like a header', () => {

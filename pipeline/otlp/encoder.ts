@@ -1,4 +1,7 @@
 import protobuf from 'protobufjs';
+import { unchangeableList } from './frozen-attributes.js';
+import { root } from './proto-root.js';
+import type { KeyValue } from './types.js';
 import { WireBacked, WIRE_BACKED_TYPES } from './wire-backed.js';
 
 /**
@@ -179,6 +182,36 @@ function wRawRun(list: readonly unknown[], i: number, tag: number): number {
   return j - i;
 }
 
+/**
+ * Appended lists that cannot change (frozen-attributes.ts: normalize appends one such list to every
+ * span it tags), encoded once as entries of the repeated field they are appended to, tag and length
+ * included; null for a frozen list that holds something that could change. Entries go with their list.
+ */
+const fixedEntries = new WeakMap<readonly object[], Buffer | null>();
+const KeyValueType = root.lookupType('opentelemetry.proto.common.v1.KeyValue');
+
+/** The bytes of appended list `a` if it cannot change (written once), else null: encode its entries one by one. */
+function fixed(a: readonly object[], tag: number): Buffer | null {
+  if (!Object.isFrozen(a)) return null;
+  let b = fixedEntries.get(a);
+  if (b === undefined) {
+    // protobufjs writes what this encoder writes (and leaves its scratch state alone).
+    b = null;
+    if (unchangeableList(a as readonly KeyValue[])) {
+      const w = protobuf.Writer.create();
+      for (const kv of a) KeyValueType.encode(kv as protobuf.Message, w.uint32(tag).fork()).ldelim();
+      b = Buffer.from(w.finish());
+    }
+    fixedEntries.set(a, b);
+  }
+  return b;
+}
+
+function wFixed(b: Buffer): void {
+  st.buf.set(b, st.pos);
+  st.pos += b.length;
+}
+
 /** null for a wire-backed message still as received (copy its bytes), else the message to encode. */
 function pick(m: unknown): unknown {
   return m instanceof WireBacked ? (m.message ?? null) : m;
@@ -203,6 +236,8 @@ const R = {
   wRaw,
   wRawRun,
   pick,
+  fixed,
+  wFixed,
   bytesOf,
   bits,
   hasOwn: Object.prototype.hasOwnProperty,
@@ -224,8 +259,8 @@ function compile(type: protobuf.Type): Compiled {
   compiled.set(type, entry);
   const fields = type.fieldsArray.slice().sort((a, b) => a.id - b.id);
   const subs: Compiled[] = [];
-  let size = 'if(q>R.limit)throw Error("max depth exceeded");let n=0,v,k,l,w,a;\n';
-  let write = 'let v,l,w,a;\n';
+  let size = 'if(q>R.limit)throw Error("max depth exceeded");let n=0,v,k,l,w,a,c;\n';
+  let write = 'let v,l,w,a,c;\n';
   for (const f of fields) {
     f.resolve();
     if (f.map) throw new Error(`encoder: map field ${type.name}.${f.name} is not supported`);
@@ -256,8 +291,8 @@ function compile(type: protobuf.Type): Compiled {
             const at = `S[${ai}]`;
             const appTag = ((wireBacked.appendField << 3) | 2) >>> 0;
             return [
-              `k=R.slot();w=R.pick(${x});if(w===null){l=${x}.end-${x}.start;a=${x}.appended;if(a!==undefined)for(let j=0;j<a.length;j++){const k2=R.slot();const e=${at}.size(a[j],q+2);R.st.lens[k2]=e;l+=${vlen32(appTag)}+R.vlen32(e)+e}}else l=S[${si}].size(w,q+1);R.st.lens[k]=l;n+=${tagLen}+R.vlen32(l)+l;`,
-              `w=R.pick(${x});R.w32(${tag});R.w32(R.st.lens[R.st.n++]);if(w===null){R.wRaw(${x});a=${x}.appended;if(a!==undefined)for(let j=0;j<a.length;j++){R.w32(${appTag});R.w32(R.st.lens[R.st.n++]);${at}.write(a[j],q+2)}}else S[${si}].write(w,q+1);`,
+              `k=R.slot();w=R.pick(${x});if(w===null){l=${x}.end-${x}.start;a=${x}.appended;if(a!==undefined){c=R.fixed(a,${appTag});if(c!==null)l+=c.length;else for(let j=0;j<a.length;j++){const k2=R.slot();const e=${at}.size(a[j],q+2);R.st.lens[k2]=e;l+=${vlen32(appTag)}+R.vlen32(e)+e}}}else l=S[${si}].size(w,q+1);R.st.lens[k]=l;n+=${tagLen}+R.vlen32(l)+l;`,
+              `w=R.pick(${x});R.w32(${tag});R.w32(R.st.lens[R.st.n++]);if(w===null){R.wRaw(${x});a=${x}.appended;if(a!==undefined){c=R.fixed(a,${appTag});if(c!==null)R.wFixed(c);else for(let j=0;j<a.length;j++){R.w32(${appTag});R.w32(R.st.lens[R.st.n++]);${at}.write(a[j],q+2)}}}else S[${si}].write(w,q+1);`,
             ];
           }
           return [

@@ -53,6 +53,8 @@ function extras(g: ReturnType<typeof gen>): Buffer {
 /** Changes a component may make, the same on both copies. */
 // One KeyValue appended to many spans, frozen, as normalize shares its aibom.* attributes.
 const SHARED: KeyValue = Object.freeze({ key: 'aibom.tool.name', value: Object.freeze({ stringValue: 'héllo "quoted"' }) });
+// A frozen list of them appended as it is (normalize shares one list per set of values): its JSON written once.
+const SHARED_LIST: readonly KeyValue[] = Object.freeze([Object.freeze({ key: 'aibom.span.kind', value: Object.freeze({ stringValue: 'llm' }) }), SHARED]);
 
 function change(g: ReturnType<typeof gen>, a: TracesData, b: TracesData): void {
   const as = spansOf(a);
@@ -74,6 +76,10 @@ function change(g: ReturnType<typeof gen>, a: TracesData, b: TracesData): void {
       case 2:
         s.attributes!.push(attr('late', true));
         t.attributes!.push(attr('late', true));
+        break;
+      case 4:
+        appendAttributes(s, SHARED_LIST);
+        appendAttributes(t, SHARED_LIST);
         break;
       case 3: {
         // A span a component made itself, as a plain object (64-bit values as decimal strings or numbers).
@@ -118,17 +124,23 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
     const open: KeyValue = { key: 'open', value: { stringValue: 'a' } };
     const frozenLong: KeyValue = Object.freeze({ key: 'n', value: Object.freeze({ intValue: Long.fromNumber(1) }) });
     const frozen: KeyValue = Object.freeze({ key: 'f', value: Object.freeze({ boolValue: true }) });
-    const written = () => {
-      const d = tracesCodec.decodeReceived(bytes);
-      appendAttributes(spansOf(d)[0]!, [open, frozenLong, frozen]);
-      const text = tracesToJson(d);
-      expect(text).toBe(tracesCodec.toJson(d));
-      return text;
-    };
-    expect(written()).toContain('{"key":"open","value":{"stringValue":"a"}},{"key":"n","value":{"intValue":"1"}},{"key":"f","value":{"boolValue":true}}');
-    open.value!.stringValue = 'b';
-    (frozenLong.value!.intValue as Long).low = 2;
-    expect(written()).toContain('{"key":"open","value":{"stringValue":"b"}},{"key":"n","value":{"intValue":"2"}},{"key":"f","value":{"boolValue":true}}');
+    // The same three in a frozen list: still written as they are now (the list holds what can change).
+    const list = Object.freeze([open, frozenLong, frozen]);
+    for (const append of [[open, frozenLong, frozen], list]) {
+      const written = () => {
+        const d = tracesCodec.decodeReceived(bytes);
+        appendAttributes(spansOf(d)[0]!, append);
+        const text = tracesToJson(d);
+        expect(text).toBe(tracesCodec.toJson(d));
+        return text;
+      };
+      open.value!.stringValue = 'a';
+      (frozenLong.value!.intValue as Long).low = 1;
+      expect(written()).toContain('{"key":"open","value":{"stringValue":"a"}},{"key":"n","value":{"intValue":"1"}},{"key":"f","value":{"boolValue":true}}');
+      open.value!.stringValue = 'b';
+      (frozenLong.value!.intValue as Long).low = 2;
+      expect(written()).toContain('{"key":"open","value":{"stringValue":"b"}},{"key":"n","value":{"intValue":"2"}},{"key":"f","value":{"boolValue":true}}');
+    }
   });
 
   test('64-bit values at the edges come out as Long#toString gives them', () => {

@@ -2,6 +2,7 @@ import Long from 'long';
 import protobuf from 'protobufjs';
 import { tracesCodec } from './codec.js';
 import { root } from './proto-root.js';
+import { unchangeable, unchangeableList } from './frozen-attributes.js';
 import type { KeyValue, Span, SpanLink, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 
@@ -440,14 +441,24 @@ function nextField(m: Message, end: number): number {
 
 /** Closes the array of field `f`, the appended attributes first if it is the field they belong to. */
 function closeList(f: Field, received: boolean, appended: readonly KeyValue[] | undefined): void {
-  if (appended !== undefined && f.tag === SPAN_ATTRIBUTES) {
-    for (let j = 0; j < appended.length; j++) {
-      if (j > 0 || received) byte(0x2c);
-      writeKeyValue(appended[j]!);
+  if (appended !== undefined && appended.length > 0 && f.tag === SPAN_ATTRIBUTES) {
+    if (received) byte(0x2c);
+    const known = Object.isFrozen(appended) ? fixedListJson.get(appended) : undefined;
+    if (known !== undefined) raw(known);
+    else {
+      const mark = op;
+      for (let j = 0; j < appended.length; j++) {
+        if (j > 0) byte(0x2c);
+        writeKeyValue(appended[j]!);
+      }
+      if (Object.isFrozen(appended) && unchangeableList(appended)) fixedListJson.set(appended, Buffer.from(ob.subarray(mark, op)));
     }
   }
   byte(0x5d);
 }
+
+/** The JSON of a frozen list of unchangeable KeyValues (normalize's, one per set of values it writes), written once. */
+const fixedListJson = new WeakMap<readonly KeyValue[], Buffer>();
 
 /**
  * The usual case, one walk: fields in number order, a singular field once, a repeated field's
@@ -594,14 +605,6 @@ function writeKeyValue(kv: KeyValue): void {
  * default's CPU with the file exporter. Entries go with their KeyValue.
  */
 const fixedJson = new WeakMap<KeyValue, Buffer>();
-
-/** Frozen all the way down: a frozen KeyValue whose value is frozen and holds no object (a Long, a list). */
-function unchangeable(kv: KeyValue): boolean {
-  if (!Object.isFrozen(kv)) return false;
-  const v = kv.value;
-  if (v === undefined || v === null) return true;
-  return Object.isFrozen(v) && typeof v.intValue !== 'object' && v.arrayValue == null && v.kvlistValue == null && v.bytesValue == null;
-}
 
 function scalarKeyValue(kv: KeyValue): boolean {
   byte(0x7b);

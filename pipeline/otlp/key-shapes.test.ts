@@ -32,6 +32,22 @@ describe('shared key lists (key-shapes.ts)', () => {
     expect(keysOf(d!)).toEqual([]);
   });
 
+  test('keys that differ in one byte, anywhere (a word compared at once or a tail byte), are different keys', () => {
+    for (const base of ['a', 'ab', 'abc', 'abcd', 'abcde', 'gen_ai.usage.input_tokens', 'ünïcode']) {
+      const bytes = Buffer.from(base);
+      const lists = [[attr(base, 1)]];
+      for (let i = 0; i < bytes.length; i++) {
+        const other = Buffer.from(bytes);
+        other[i] = other[i]! ^ 1;
+        lists.push([attr(other.toString('latin1'), 1)]);
+      }
+      lists.push([attr(base + 'x', 1)], [attr(base.slice(0, -1), 1)], [attr(base, 2)]);
+      const spans = received(lists);
+      spans.forEach((s, i) => expect(keysOf(s)).toEqual(lists[i]!.map((kv) => kv.key)));
+      expect(spans.at(-1)!.receivedAttributes()!.keys).toBe(spans[0]!.receivedAttributes()!.keys);
+    }
+  });
+
   test('a list longer than the tree keeps is the span\'s own, read the same', () => {
     const long = Array.from({ length: 100 }, (_, i) => attr(`k${i}`, i));
     const [s] = received([long]);

@@ -77,7 +77,7 @@ export function spanIds(span: Span): SpanIds {
 
 const idsOf = (span: Span): SpanIds => ({ traceId: idHex(span.traceId), spanId: idHex(span.spanId), parentSpanId: idHex(span.parentSpanId) });
 
-const reserved = (list: readonly KeyValue[] | undefined) => (list ?? []).some((kv) => kv.key.startsWith(RESERVED_PREFIX));
+const reserved = (list: readonly KeyValue[] | null | undefined) => list != null && list.some((kv) => kv.key.startsWith(RESERVED_PREFIX));
 
 /** True if an attribute key of the span, or of one of its events or links, uses the reserved prefix (`aibom.`). */
 export function hasReservedAttribute(span: Span): boolean {

@@ -1,8 +1,9 @@
+import Long from 'long';
 import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
 import { OtlpDecodeError, tracesCodec } from './codec.js';
 import { appendAttributes, eachAttribute, hasReservedAttribute, spanIds } from './span-view.js';
-import type { Span, TracesData } from './types.js';
+import type { KeyValue, Span, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 import { encodeSpan, field, gen, request } from './testdata/random-requests.js';
 
@@ -14,6 +15,15 @@ const asBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLe
 const spansOf = (d: TracesData) => d.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
 const json = (d: TracesData) => tracesCodec.toJson(d);
 const SCALARS = ['traceId', 'spanId', 'traceState', 'parentSpanId', 'flags', 'name', 'kind', 'startTimeUnixNano', 'endTimeUnixNano', 'droppedAttributesCount', 'droppedEventsCount', 'droppedLinksCount'] as const;
+
+/** Frozen lists as normalize shares them (frozen all the way down), one that holds a Long (not all frozen), an empty one. */
+const frozen = (kv: KeyValue): KeyValue => Object.freeze({ key: kv.key, value: Object.freeze({ ...kv.value }) });
+const SHARED: readonly (readonly KeyValue[])[] = [
+  Object.freeze([frozen(attr('aibom.span.kind', 'llm')), frozen(attr('aibom.model.name', 'gpt-4o')), frozen(attr('aibom.normalize.source', 'gen_ai'))]),
+  Object.freeze([frozen(attr('aibom.tool.name', 'ünïcode 🚀'.repeat(20))), frozen({ key: 'n', value: { intValue: 7 } }), frozen({ key: 'r', value: { doubleValue: 0.5 } }), frozen({ key: 'b', value: { boolValue: false } })]),
+  Object.freeze([]),
+  Object.freeze([frozen({ key: 'big', value: { intValue: Long.fromString('9007199254740993') } }), frozen({ key: 'l', value: { arrayValue: { values: [{ stringValue: 'x' }] } } })]),
+];
 
 describe('received spans (WireSpan): decode -> view -> modify -> encode', () => {
   test('spanIds: kept while the span is bytes, recomputed once it is decoded (its ids may be assigned)', () => {
@@ -65,7 +75,7 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
         const e = es[i]!;
         const w = s as WireSpan;
         const raw = w.buf.subarray(w.start, w.end);
-        switch (g.int(5)) {
+        switch (g.int(7)) {
           case 0:
             untouched.push(raw);
             break;
@@ -83,6 +93,29 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
             (s.attributes ??= []).push(attr('late', true));
             (e.attributes ??= []).push(attr('late', true));
             break;
+          case 5: {
+            // A frozen list shared by many spans (normalize's): kept as it is, its bytes written once; a later append copies it.
+            const list = SHARED[g.int(SHARED.length)]!;
+            appendAttributes(s, list);
+            appendAttributes(e, list);
+            expect(w.appended).toBe(list.length > 0 ? list : undefined);
+            if (g.int(2) === 0) {
+              appendAttributes(s, [attr('after', i)]);
+              appendAttributes(e, [attr('after', i)]);
+              expect(w.appended).not.toBe(list);
+            }
+            expect(w.message).toBeUndefined();
+            break;
+          }
+          case 6: {
+            // Two lists appended to the span, the first its own.
+            appendAttributes(s, [attr('own', i)]);
+            appendAttributes(e, [attr('own', i)]);
+            const list = SHARED[g.int(SHARED.length)]!;
+            appendAttributes(s, list);
+            appendAttributes(e, list);
+            break;
+          }
           default: {
             // Appended, then decoded by a reader of the list: the appended ones stay, in order.
             appendAttributes(s, [attr('first', 1)]);
@@ -96,6 +129,25 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
       const out = tracesCodec.encode(lazy);
       expect(json(tracesCodec.decode(out)), `seed ${seed}`).toBe(json(eager));
       for (const raw of untouched) expect(asBuffer(out).includes(raw)).toBe(true);
+    }
+    expect(SHARED.map((list) => list.length)).toEqual([3, 4, 0, 2]); // appending after a shared list copied it
+  });
+
+  test('scalar fields at their edges read as the eager decoder reads them: long and padded varints, repeated fields, empty ids', () => {
+    const base = encodeSpan({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 'n', kind: -1, droppedAttributesCount: 0xffffffff, droppedEventsCount: 300, droppedLinksCount: 2 ** 31, flags: 0x80000001, startTimeUnixNano: Long.MAX_UNSIGNED_VALUE, endTimeUnixNano: Long.fromBits(1, 0x80000000, true) });
+    const tails = [
+      Buffer.alloc(0),
+      Buffer.from([0x30, 0x85, 0x80, 0x80, 0x00]), // kind 5 as a padded 4-byte varint
+      Buffer.concat([field(1, Buffer.alloc(0)), field(2, Buffer.alloc(3, 9)), field(5, Buffer.from('second'))]), // later fields win
+      Buffer.from([0x50, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), // a count as a 10-byte varint
+      Buffer.concat([Buffer.from([0x2a, 0x83, 0x00]), Buffer.from('abc')]), // name with a padded length
+    ];
+    for (const tail of tails) {
+      const bytes = field(1, field(2, field(2, Buffer.concat([base, tail]))));
+      const [s] = spansOf(tracesCodec.decodeReceived(bytes));
+      const [e] = spansOf(tracesCodec.decode(bytes));
+      for (const f of SCALARS) expect(s![f], `${tail.toString('hex')} ${f}`).toEqual(e![f]);
+      expect((s as WireSpan).message).toBeUndefined();
     }
   });
 

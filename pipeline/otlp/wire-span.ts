@@ -1,3 +1,4 @@
+import Long from 'long';
 import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
 import { EMPTY_SHAPE, type KeyShape } from './key-shapes.js';
@@ -54,52 +55,76 @@ function readerAt(buf: Buffer, start: number, end: number): Reader {
   return reader;
 }
 
-/** The walk's position in the buffer: `varint`, `tag` and `skip` read from it and move it on. */
+/** Where the last `varint` or `tag` ended (their multi-byte path; the walks keep their position in a local). */
 let at = 0;
 
-/** A varint (exact to 2^53, all a length needs). */
-function varint(buf: Buffer): number {
-  let b = buf[at++]!;
-  if (b < 0x80) return b;
+/** A varint at `p` (exact to 2^53, all a length needs); leaves `at` after it. */
+function varint(buf: Buffer, p: number): number {
+  let b = buf[p++]!;
   let v = b & 0x7f;
   let mul = 0x80;
-  do {
-    b = buf[at++]!;
+  while (b >= 0x80) {
+    b = buf[p++]!;
     v += (b & 0x7f) * mul;
     mul *= 0x80;
-  } while (b >= 0x80);
+  }
+  at = p;
   return v;
 }
 
-/** A tag as protobufjs's `uint32` reads it (its low 32 bits). */
-function tag(buf: Buffer): number {
-  const b = buf[at++]!;
-  if (b < 0x80) return b;
-  let v = b & 0x7f;
-  for (let shift = 7; shift < 70; shift += 7) {
-    const c = buf[at++]!;
-    if (shift < 32) v |= (c & 0x7f) << shift;
-    if (c < 0x80) break;
+/** A tag at `p` as protobufjs's `uint32` reads it (its low 32 bits); leaves `at` after it. */
+function tag(buf: Buffer, p: number): number {
+  let v = buf[p++]!;
+  if (v >= 0x80) {
+    v &= 0x7f;
+    for (let shift = 7; shift < 70; shift += 7) {
+      const c = buf[p++]!;
+      if (shift < 32) v |= (c & 0x7f) << shift;
+      if (c < 0x80) break;
+    }
+    v >>>= 0;
   }
-  return v >>> 0;
+  at = p;
+  return v;
 }
 
-/** Skips the value of a field of tag `t` (wire-check.ts checked it is well formed and no group). */
-function skip(buf: Buffer, t: number): void {
+/** A length or 32-bit value at `p` as protobufjs's `uint32` reads it (its reader past one byte); leaves `at` after it. */
+function uint32(buf: Buffer, p: number, end: number): number {
+  const b = buf[p]!;
+  if (b < 0x80) {
+    at = p + 1;
+    return b;
+  }
+  const r = readerAt(buf, p, end);
+  const v = r.uint32();
+  at = r.pos;
+  return v;
+}
+
+/** An id read by `readScalars` (a Buffer over the request, or the prototype's default) as hex. */
+const hexOf = (id: Uint8Array | null | undefined): string => (id && id.length > 0 ? (id as HexBuffer).hexSlice(0, id.length) : '');
+
+/** The little-endian unsigned 32 bits at `p`. */
+function fixed32(buf: Buffer, p: number): number {
+  return (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+}
+
+/** Where the value of a field of tag `t` starting at `p` ends (wire-check.ts checked it is well formed and no group). */
+function fieldEnd(buf: Buffer, p: number, t: number): number {
   switch (t & 7) {
     case 0:
-      while (buf[at++]! >= 0x80);
-      return;
+      while (buf[p++]! >= 0x80);
+      return p;
     case 1:
-      at += 8;
-      return;
+      return p + 8;
     case 2: {
-      const len = varint(buf); // before `at` is read: `at += varint(buf)` would add to the old position
-      at += len;
-      return;
+      const b = buf[p]!;
+      if (b < 0x80) return p + 1 + b;
+      const len = varint(buf, p);
+      return at + len;
     }
     default:
-      at += 4;
+      return p + 4;
   }
 }
 
@@ -116,7 +141,7 @@ function skip(buf: Buffer, t: number): void {
 export class WireSpan extends WireBacked<Span> {
   /** The scalar fields, read on first use, over the decoded message's prototype (its defaults). */
   private scalars: Partial<Span> | undefined = undefined;
-  /** Attributes added while the span is still bytes. */
+  /** Attributes added while the span is still bytes (a frozen list shared with other spans, or its own). */
   declare appended: KeyValue[] | undefined;
   /** What a reader derived from the bytes (span-view.ts `keepDerived`); dropped when the span is decoded. */
   derived: unknown = undefined;
@@ -163,26 +188,54 @@ export class WireSpan extends WireBacked<Span> {
     return this.message ?? (this.scalars ??= this.readScalars());
   }
 
+  /**
+   * As protobufjs's generated Span decoder reads each scalar field (wire-check.ts has checked the
+   * wire types), by hand: one-byte varints and lengths (every id, kind and count in practice) and
+   * fixed-width values read in place, anything longer through protobufjs's reader at that byte.
+   */
   private readScalars(): Partial<Span> {
     const s = Object.create(SpanType.ctor.prototype as object) as Record<string, unknown>;
-    const r = readerAt(this.buf, this.start, this.end);
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      // As protobufjs's generated Span decoder reads each field (wire-check.ts has checked the wire types).
-      switch (tag >>> 3) {
-        case 1: s['traceId'] = r.bytes(); break;
-        case 2: s['spanId'] = r.bytes(); break;
-        case 3: s['traceState'] = r.string(); break;
-        case 4: s['parentSpanId'] = r.bytes(); break;
-        case 5: s['name'] = r.string(); break;
-        case 6: s['kind'] = r.int32(); break;
-        case 7: s['startTimeUnixNano'] = r.fixed64(); break;
-        case 8: s['endTimeUnixNano'] = r.fixed64(); break;
-        case 10: s['droppedAttributesCount'] = r.uint32(); break;
-        case 12: s['droppedEventsCount'] = r.uint32(); break;
-        case 14: s['droppedLinksCount'] = r.uint32(); break;
-        case 16: s['flags'] = r.fixed32(); break;
-        default: r.skipType(tag & 7);
+    const buf = this.buf;
+    const end = this.end;
+    let p = this.start;
+    while (p < end) {
+      const t = tag(buf, p);
+      p = at;
+      switch (t) {
+        case 0x0a: // 1 traceId
+        case 0x12: // 2 spanId
+        case 0x22: // 4 parentSpanId
+        case 0x1a: // 3 traceState
+        case 0x2a: { // 5 name
+          const len = uint32(buf, p, end);
+          p = at;
+          const next = p + len;
+          const v = t === 0x1a || t === 0x2a ? internedString(buf, p, next) : len === 0 ? Buffer.alloc(0) : buf.subarray(p, next);
+          s[t === 0x0a ? 'traceId' : t === 0x12 ? 'spanId' : t === 0x22 ? 'parentSpanId' : t === 0x1a ? 'traceState' : 'name'] = v;
+          p = next;
+          break;
+        }
+        case 0x30: // 6 kind
+        case 0x50: // 10 droppedAttributesCount
+        case 0x60: // 12 droppedEventsCount
+        case 0x70: { // 14 droppedLinksCount
+          const v = uint32(buf, p, end);
+          p = at;
+          if (t === 0x30) s['kind'] = v | 0;
+          else s[t === 0x50 ? 'droppedAttributesCount' : t === 0x60 ? 'droppedEventsCount' : 'droppedLinksCount'] = v >>> 0;
+          break;
+        }
+        case 0x39: // 7 startTimeUnixNano
+        case 0x41: // 8 endTimeUnixNano
+          s[t === 0x39 ? 'startTimeUnixNano' : 'endTimeUnixNano'] = new Long(fixed32(buf, p) | 0, fixed32(buf, p + 4) | 0, true);
+          p += 8;
+          break;
+        case 0x85: // 16 flags, a two-byte tag read above
+          s['flags'] = fixed32(buf, p);
+          p += 4;
+          break;
+        default:
+          p = fieldEnd(buf, p, t);
       }
     }
     return s as Partial<Span>;
@@ -193,30 +246,41 @@ export class WireSpan extends WireBacked<Span> {
    * id); the last occurrence of a field wins, as protobufjs reads it.
    */
   idsFromBytes(): SpanIds {
+    // Scalars read already (correlate reads the ids as Buffers first): their bytes, without another walk.
+    const read = this.scalars;
+    if (read) return { traceId: hexOf(read.traceId), spanId: hexOf(read.spanId), parentSpanId: hexOf(read.parentSpanId) };
     const buf = this.buf as HexBuffer;
     const end = this.end;
     let traceId = '';
     let spanId = '';
     let parentSpanId = '';
-    at = this.start;
-    while (at < end) {
-      const t = tag(buf);
+    let p = this.start;
+    while (p < end) {
+      const t = tag(buf, p);
+      p = at;
       if (t === 0x0a || t === 0x12 || t === 0x22) {
-        const len = varint(buf);
-        const hex = len === 0 ? '' : buf.hexSlice(at, at + len);
-        at += len;
+        const len = varint(buf, p);
+        p = at;
+        const hex = len === 0 ? '' : buf.hexSlice(p, p + len);
+        p += len;
         if (t === 0x0a) traceId = hex;
         else if (t === 0x12) spanId = hex;
         else parentSpanId = hex;
-      } else skip(buf, t);
+      } else p = fieldEnd(buf, p, t);
     }
     return { traceId, spanId, parentSpanId };
   }
 
-  /** Adds attributes after the received ones; while the span is bytes, without decoding it. */
+  /**
+   * Adds attributes after the received ones; while the span is bytes, without decoding it. A frozen
+   * list (normalize's, shared by every span it tags) is kept as it is while it is all that was
+   * appended: the encoders write its bytes once (encoder.ts, json-writer.ts).
+   */
   appendAttributes(list: readonly KeyValue[]): void {
     if (this.message) (this.message.attributes ??= []).push(...list);
-    else (this.appended ??= []).push(...list);
+    else if (this.appended === undefined) this.appended = Object.isFrozen(list) ? (list as KeyValue[]) : [...list];
+    else if (Object.isFrozen(this.appended)) this.appended = [...this.appended, ...list];
+    else this.appended.push(...list);
   }
 
   /**
@@ -262,30 +326,38 @@ export class WireSpan extends WireBacked<Span> {
     let n = 0;
     let shape: KeyShape | undefined = EMPTY_SHAPE;
     let own: string[] | undefined; // the keys past MAX_DEPTH: kept per span
-    at = this.start;
-    while (at < end) {
-      const t = tag(buf);
+    let p = this.start;
+    while (p < end) {
+      const t = tag(buf, p);
+      p = at;
       if (t !== 0x4a /* field 9 (attributes), length-delimited */) {
-        skip(buf, t);
+        p = fieldEnd(buf, p, t);
         continue;
       }
-      const kvEnd = varint(buf) + at;
+      const kvLen = varint(buf, p);
+      p = at;
+      const kvEnd = p + kvLen;
       // As protobufjs reads a KeyValue: the last key and the last value given win.
-      let keyAt = at;
-      let keyEnd = at;
+      let keyAt = p;
+      let keyEnd = p;
       let valueAt = -1; // -1: the KeyValue has no value (protobufjs: null)
       let valueEnd = -1;
-      while (at < kvEnd) {
-        const f = tag(buf);
+      while (p < kvEnd) {
+        const f = buf[p]!;
+        if (f !== 0x0a && f !== 0x12) {
+          const ft = tag(buf, p);
+          p = fieldEnd(buf, at, ft);
+          continue;
+        }
+        const len = varint(buf, p + 1);
+        p = at;
         if (f === 0x0a) {
-          const len = varint(buf);
-          keyAt = at;
-          keyEnd = at += len;
-        } else if (f === 0x12) {
-          const len = varint(buf);
-          valueAt = at;
-          valueEnd = at += len;
-        } else skip(buf, f);
+          keyAt = p;
+          keyEnd = p += len;
+        } else {
+          valueAt = p;
+          valueEnd = p += len;
+        }
       }
       if (shape) {
         const next: KeyShape | undefined = shape.step(buf, keyAt, keyEnd);
@@ -309,16 +381,16 @@ export class WireSpan extends WireBacked<Span> {
 // eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export interface WireSpan extends Span {}
 
+/**
+ * One getter function per field, each naming its field (a closure over a shared `field` variable would
+ * make every getter one function with a keyed, megamorphic load: ~0.7% of the default pipeline's busy time).
+ */
+const getter = (field: string, from: 'scalar' | 'decode') => new Function(`return function ${field}() { return this.${from}().${field}; }`)() as (this: WireSpan) => unknown;
+
 for (const field of [...SCALAR_FIELDS, ...DECODING_FIELDS]) {
   const scalar = (SCALAR_FIELDS as readonly string[]).includes(field);
   Object.defineProperty(WireSpan.prototype, field, {
-    get: scalar
-      ? function (this: WireSpan) {
-          return this.scalar()[field];
-        }
-      : function (this: WireSpan) {
-          return this.decode()[field];
-        },
+    get: getter(field, scalar ? 'scalar' : 'decode'),
     set(this: WireSpan, v: unknown) {
       (this.decode() as unknown as Record<string, unknown>)[field] = v;
     },

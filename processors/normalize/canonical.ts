@@ -194,6 +194,7 @@ const S = {
 
 /** A non-empty string; numbers are stringified (ids, ports written as ints). */
 function str(i: number): string | undefined {
+  if (!slots.has(i)) return undefined; // most keys: one test
   const s = slots.string(i);
   if (s !== undefined) return s === '' ? undefined : s;
   const n = slots.int(i);
@@ -204,6 +205,7 @@ function str(i: number): string | undefined {
 
 /** A finite number; numeric strings are accepted (some SDKs stringify token counts and ports). */
 function num(i: number): number | undefined {
+  if (!slots.has(i)) return undefined;
   const n = slots.int(i);
   if (n !== undefined) return n;
   const d = slots.double(i);
@@ -358,13 +360,18 @@ function jsonStringField(json: string | undefined, field: string): string | unde
   return to > from ? json.slice(from, to) : undefined;
 }
 
-function firstProvider(...values: (string | undefined)[]): string | undefined {
-  for (const v of values) {
-    if (v === undefined) continue;
-    const p = normalizeProvider(v);
+/** Where the instrumentation names the provider, in order (`ls_provider` in OpenInference `metadata` after them). */
+const PROVIDER_SLOTS = [S.gaProvider, S.gaSystem, S.oiProvider, S.oiSystem, S.lsProvider, S.tlLsProvider];
+
+/** The first provider the span names that is one (framework names are skipped). */
+function namedProvider(metadata: string | undefined): string | undefined {
+  for (const i of PROVIDER_SLOTS) {
+    const v = str(i);
+    const p = v === undefined ? undefined : normalizeProvider(v);
     if (p !== undefined) return p;
   }
-  return undefined;
+  const v = jsonStringField(metadata, 'ls_provider');
+  return v === undefined ? undefined : normalizeProvider(v);
 }
 
 const MODEL_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'embedding', 'other']);
@@ -409,10 +416,8 @@ function computeView(span: Span): CanonicalSpan | undefined {
   const cls = classify(span);
   if (!cls) return undefined;
   const { kind, source } = cls;
-  const view: CanonicalSpan = { kind, source };
 
   const op = str(S.op);
-  if (op !== undefined) view.operation = op;
 
   // Model: the answering model first, then what each convention calls the model.
   const requestModel = str(S.gaReqModel) ?? str(S.llmReqModel);
@@ -427,8 +432,6 @@ function computeView(span: Span): CanonicalSpan | undefined {
     str(S.tlLsModel);
   const metadata = source === 'openinference' && MODEL_KINDS.has(kind) ? str(S.oiMetadata) : undefined;
   if (modelName === undefined) modelName = jsonStringField(metadata, 'ls_model_name');
-  if (modelName !== undefined) view.modelName = modelName;
-  if (requestModel !== undefined) view.requestModel = requestModel;
 
   // Server address: semconv, old semconv, then the URL.
   const url = str(S.urlFull) ?? str(S.httpUrl);
@@ -439,24 +442,12 @@ function computeView(span: Span): CanonicalSpan | undefined {
     if (serverAddress === undefined) serverAddress = hp.host;
     if (serverPort === undefined && (hp.host === serverAddress || hp.host === undefined)) serverPort = hp.port;
   }
-  if (serverAddress !== undefined) view.serverAddress = serverAddress;
-  if (serverPort !== undefined) view.serverPort = serverPort;
-  if (url !== undefined) view.url = url;
 
   // Provider: what the instrumentation says, then LangChain's ls_provider, then the host, then the model name.
-  let provider = firstProvider(
-    str(S.gaProvider),
-    str(S.gaSystem),
-    str(S.oiProvider),
-    str(S.oiSystem),
-    str(S.lsProvider),
-    str(S.tlLsProvider),
-    jsonStringField(metadata, 'ls_provider'),
-  );
+  let provider = namedProvider(metadata);
   if (provider === undefined && (modelName !== undefined || kind === 'llm' || kind === 'embedding')) {
     provider = providerFromServer(serverAddress, serverPort) ?? providerFromModel(modelName);
   }
-  if (provider !== undefined) view.provider = provider;
 
   // Tool.
   let toolName = str(S.gaToolName) ?? str(S.oiToolName);
@@ -464,48 +455,59 @@ function computeView(span: Span): CanonicalSpan | undefined {
     toolName = (source === 'openllmetry' ? str(S.tlEntity) : undefined) ?? str(S.lsName) ?? stripPrefix(span.name, 'execute_tool ');
   }
   if (toolName === undefined && source === 'mcp' && str(S.mcpMethod) === 'tools/call') toolName = stripPrefix(span.name, 'tools/call ', true);
-  if (toolName !== undefined) view.toolName = toolName;
   const toolCallId = str(S.gaToolCallId);
-  if (toolCallId !== undefined) view.toolCallId = toolCallId;
   const toolType = str(S.gaToolType);
-  if (toolType !== undefined) view.toolType = toolType;
   let toolArguments = str(S.gaToolArgs);
   if (toolArguments === undefined && kind === 'tool') {
     if (source === 'openinference') toolArguments = str(S.oiInput);
     else if (source === 'openllmetry') toolArguments = str(S.tlInput);
     else if (source === 'langsmith') toolArguments = str(S.gaPrompt);
   }
-  if (toolArguments !== undefined) view.toolArguments = toolArguments;
 
   // Agent.
   let agentName = str(S.gaAgentName) ?? str(S.oiAgentName);
   if (agentName === undefined && kind === 'agent') {
     agentName = (source === 'openllmetry' ? str(S.tlEntity) : undefined) ?? stripPrefix(span.name, op === 'create_agent' ? 'create_agent ' : 'invoke_agent ');
   }
-  if (agentName !== undefined) view.agentName = agentName;
   const agentId = str(S.gaAgentId);
-  if (agentId !== undefined) view.agentId = agentId;
 
   // MCP.
   const mcpMethod = str(S.mcpMethod);
-  if (mcpMethod !== undefined) view.mcpMethod = mcpMethod;
   const mcpSessionId = str(S.mcpSession);
-  if (mcpSessionId !== undefined) view.mcpSessionId = mcpSessionId;
   const transport = str(S.transport);
-  if (transport !== undefined) view.networkTransport = transport;
 
   const dataSourceId = str(S.gaDataSource) ?? str(S.mcpResource);
-  if (dataSourceId !== undefined) view.dataSourceId = dataSourceId;
 
   // Usage.
   const inputTokens = num(S.gaIn) ?? num(S.gaPromptTok) ?? num(S.oiIn) ?? num(S.llmUsageIn);
-  if (inputTokens !== undefined) view.inputTokens = inputTokens;
   const outputTokens = num(S.gaOut) ?? num(S.gaComplTok) ?? num(S.oiOut) ?? num(S.llmUsageOut);
-  if (outputTokens !== undefined) view.outputTokens = outputTokens;
 
   const conversationId = str(S.gaConversation) ?? str(S.oiSession);
-  if (conversationId !== undefined) view.conversationId = conversationId;
-  return view;
+  // One literal with every field (absent ones undefined): one shape for every view, made in one allocation.
+  return {
+    kind,
+    source,
+    operation: op,
+    modelName,
+    requestModel,
+    provider,
+    toolName,
+    toolCallId,
+    toolType,
+    toolArguments,
+    agentName,
+    agentId,
+    mcpMethod,
+    mcpSessionId,
+    networkTransport: transport,
+    dataSourceId,
+    serverAddress,
+    serverPort,
+    url,
+    inputTokens,
+    outputTokens,
+    conversationId,
+  };
 }
 
 /** `name` without `prefix`; the whole name when it lacks the prefix, unless `required`. */

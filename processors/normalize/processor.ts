@@ -5,7 +5,7 @@ import { appendAttributes, hasReservedAttribute } from '../../pipeline/otlp/span
 import type { KeyValue, Span, TracesData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
-import type { CanonicalSpan } from './canonical.js';
+import type { CanonicalKind, CanonicalSpan, NormalizeSource } from './canonical.js';
 import { canonicalView } from './canonical.js';
 import type { NormalizeConfig } from './config.js';
 
@@ -21,26 +21,90 @@ export const OWN_KEYS = [
   'aibom.normalize.source',
 ] as const;
 const OWN: ReadonlySet<string> = new Set(OWN_KEYS);
-const [KIND, MODEL, PROVIDER, TOOL, AGENT, MCP_METHOD, DATA_SOURCE, SOURCE] = [0, 1, 2, 3, 4, 5, 6, 7] as const; // OWN_KEYS' order
 
 /**
- * The attributes normalize writes, one frozen KeyValue per key and value shared by every span that
- * gets it (the encoder and the JSON writer only read them; frozen, a component changing one in place
- * fails loudly instead of changing every span). Values are few (kinds, providers, the models and
- * tools in use); each key keeps at most MAX_SHARED and starts over when full (junk input).
+ * The attributes normalize writes, as one frozen list per distinct set of values, shared by every
+ * span that gets it: appended to a received span as it is (no array per span), its protobuf bytes
+ * encoded once by the exporter's encoder and its JSON written once by the file exporter's writer.
+ * Frozen (KeyValues and values too), a component changing one in place fails loudly instead of
+ * changing every span. Sets are few (kinds, providers, the models and tools in use): at most
+ * MAX_LISTS are kept, then the cache starts over (junk input); the last few sets of each kind are
+ * checked first, so spans of one instrumentation find their list with a few comparisons.
  */
-const MAX_SHARED = 256;
-const sharedValues = OWN_KEYS.map(() => new Map<string, KeyValue>());
+const MAX_LISTS = 1024;
 
-function shared(key: number, value: string): KeyValue {
-  const byValue = sharedValues[key]!;
-  let kv = byValue.get(value);
-  if (!kv) {
-    if (byValue.size >= MAX_SHARED) byValue.clear();
-    kv = Object.freeze({ key: OWN_KEYS[key]!, value: Object.freeze({ stringValue: value }) });
-    byValue.set(value, kv);
+/** What normalize writes for one view, and its row in the per-batch tally. */
+interface Written {
+  readonly view: Readonly<Fields>;
+  readonly list: readonly KeyValue[];
+  readonly tally: number;
+}
+
+type Fields = Pick<CanonicalSpan, 'kind' | 'source' | 'modelName' | 'provider' | 'toolName' | 'agentName' | 'mcpMethod' | 'dataSourceId'>;
+
+/** Tally rows: kind by source, `none` for spans no convention recognises. */
+const KINDS: Readonly<Record<CanonicalKind | 'none', number>> = { none: 0, agent: 1, llm: 2, tool: 3, retriever: 4, embedding: 5, mcp_client: 6, mcp_server: 7, chain: 8, http: 9, other: 10 };
+const SOURCES: Readonly<Record<NormalizeSource | 'none', number>> = { none: 0, gen_ai: 1, openinference: 2, openllmetry: 3, langsmith: 4, mcp: 5, http: 6 };
+const KIND_NAMES = Object.keys(KINDS);
+const SOURCE_NAMES = Object.keys(SOURCES);
+const TALLY_ROWS = KIND_NAMES.length * SOURCE_NAMES.length;
+const UNRECOGNISED = 0; // none, none
+
+const sameFields = (a: Readonly<Fields>, b: Readonly<Fields>): boolean =>
+  a.kind === b.kind &&
+  a.source === b.source &&
+  a.modelName === b.modelName &&
+  a.provider === b.provider &&
+  a.toolName === b.toolName &&
+  a.agentName === b.agentName &&
+  a.mcpMethod === b.mcpMethod &&
+  a.dataSourceId === b.dataSourceId;
+
+/** The sets written last per kind (by KINDS), newest first, then all sets by a key of their values. */
+const RECENT = 4;
+const recentOfKind: Written[][] = KIND_NAMES.map(() => []);
+const lists = new Map<string, Written>();
+
+function written(view: Readonly<CanonicalSpan>): Written {
+  const k = KINDS[view.kind];
+  const recent = recentOfKind[k]!;
+  for (let i = 0; i < recent.length; i++) if (sameFields(recent[i]!.view, view)) return recent[i]!;
+  const fields: Fields = {
+    kind: view.kind,
+    source: view.source,
+    modelName: view.modelName,
+    provider: view.provider,
+    toolName: view.toolName,
+    agentName: view.agentName,
+    mcpMethod: view.mcpMethod,
+    dataSourceId: view.dataSourceId,
+  };
+  const key = JSON.stringify([fields.kind, fields.source, fields.modelName, fields.provider, fields.toolName, fields.agentName, fields.mcpMethod, fields.dataSourceId]);
+  let w = lists.get(key);
+  if (!w) {
+    if (lists.size >= MAX_LISTS) lists.clear();
+    w = Object.freeze({ view: Object.freeze(fields), list: attributeList(fields), tally: k * SOURCE_NAMES.length + SOURCES[fields.source] });
+    lists.set(key, w);
   }
-  return kv;
+  if (recent.length === RECENT) recent.pop();
+  recent.unshift(w);
+  return w;
+}
+
+function attributeList(view: Fields): readonly KeyValue[] {
+  const add: KeyValue[] = [];
+  const put = (key: (typeof OWN_KEYS)[number], value: string | undefined) => {
+    if (value !== undefined) add.push(Object.freeze({ key, value: Object.freeze({ stringValue: value }) }));
+  };
+  if (view.kind !== 'other') put('aibom.span.kind', view.kind);
+  put('aibom.model.name', view.modelName);
+  put('aibom.model.provider', view.provider);
+  put('aibom.tool.name', view.toolName);
+  put('aibom.agent.name', view.agentName);
+  put('aibom.mcp.method', view.mcpMethod);
+  put('aibom.data_source.id', view.dataSourceId);
+  put('aibom.normalize.source', view.source);
+  return Object.freeze(add);
 }
 
 function sharedCounter<L extends string>(metrics: Metrics, name: string, help: string, labels: readonly L[]): Counter<L> {
@@ -59,6 +123,8 @@ export class NormalizeProcessor implements Component, Consumers {
   private readonly failures: Counter<'component' | 'reason'>;
   private readonly logger: Logger;
   private readonly id: string;
+  /** Spans of the batch being normalised per tally row (kind by source); zeroed as they are counted. */
+  private readonly tally = new Float64Array(TALLY_ROWS);
 
   constructor(settings: CreateSettings, _config: NormalizeConfig, next: Consumers) {
     this.id = settings.id;
@@ -81,8 +147,8 @@ export class NormalizeProcessor implements Component, Consumers {
   async shutdown(): Promise<void> {}
 
   private normalize(data: TracesData): void {
-    // Spans by kind, then source (`none` for spans no convention recognises): no string built per span.
-    const tally = new Map<string, Map<string, number>>();
+    // Spans by kind and source, counted in a row per pair and added to the metric once per batch.
+    const tally = this.tally;
     let failed = 0;
     let firstError: unknown;
     for (const rs of data.resourceSpans) {
@@ -90,12 +156,10 @@ export class NormalizeProcessor implements Component, Consumers {
         for (const span of ss.spans) {
           try {
             const view = canonicalView(span);
-            writeAttributes(span, view);
-            const kind = view ? view.kind : 'none';
-            let bySource = tally.get(kind);
-            if (!bySource) tally.set(kind, (bySource = new Map()));
-            const source = view ? view.source : 'none';
-            bySource.set(source, (bySource.get(source) ?? 0) + 1);
+            const w = view ? written(view) : undefined;
+            writeList(span, w ? w.list : NONE);
+            const row = w ? w.tally : UNRECOGNISED;
+            tally[row] = tally[row]! + 1;
           } catch (err) {
             // Not expected (every field is optional and checked); the span goes on as it came.
             failed++;
@@ -104,7 +168,13 @@ export class NormalizeProcessor implements Component, Consumers {
         }
       }
     }
-    for (const [kind, bySource] of tally) for (const [source, n] of bySource) this.spans.inc({ component: this.id, kind, source }, n);
+    for (let i = 0; i < TALLY_ROWS; i++) {
+      if (tally[i] === 0) continue;
+      const kind = KIND_NAMES[Math.floor(i / SOURCE_NAMES.length)]!;
+      const source = SOURCE_NAMES[i % SOURCE_NAMES.length]!;
+      this.spans.inc({ component: this.id, kind, source }, tally[i]!);
+      tally[i] = 0;
+    }
     if (failed > 0) {
       this.failures.inc({ component: this.id, reason: 'exception' }, failed);
       this.logger.warn({ component: this.id, spans: failed, err: String(firstError) }, 'normalize failed on spans; passed on unchanged');
@@ -112,23 +182,18 @@ export class NormalizeProcessor implements Component, Consumers {
   }
 }
 
+const NONE: readonly KeyValue[] = Object.freeze([]);
+
 /**
  * Writes the view's attributes, replacing any value of our keys the span already had (an upstream
  * tier, or an application spoofing them); a span nobody recognises loses such values too, so
  * `aibom.*` always means what normalize decided.
  */
 export function writeAttributes(span: Span, view: CanonicalSpan | undefined): void {
-  const add: KeyValue[] = [];
-  if (view) {
-    if (view.kind !== 'other') add.push(shared(KIND, view.kind));
-    if (view.modelName !== undefined) add.push(shared(MODEL, view.modelName));
-    if (view.provider !== undefined) add.push(shared(PROVIDER, view.provider));
-    if (view.toolName !== undefined) add.push(shared(TOOL, view.toolName));
-    if (view.agentName !== undefined) add.push(shared(AGENT, view.agentName));
-    if (view.mcpMethod !== undefined) add.push(shared(MCP_METHOD, view.mcpMethod));
-    if (view.dataSourceId !== undefined) add.push(shared(DATA_SOURCE, view.dataSourceId));
-    add.push(shared(SOURCE, view.source));
-  }
+  writeList(span, view ? written(view).list : NONE);
+}
+
+function writeList(span: Span, add: readonly KeyValue[]): void {
   // Usual case: no `aibom.*` key yet, so nothing to replace: append (a received span stays undecoded).
   if (!hasReservedAttribute(span)) return appendAttributes(span, add);
   let list: KeyValue[] = span.attributes ?? [];
