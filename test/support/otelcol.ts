@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { sumMetric } from './collector.js';
 import { flattenSpans, type JaegerSpan, type JaegerTrace } from './jaeger.js';
+import { completeLines } from './otlp-json.js';
 import { Proc, waitFor } from './process.js';
 import { requireTool } from './tools.js';
 
@@ -41,5 +42,5 @@ export class Otelcol {
 /** The spans of an OTLP JSON-lines file (the contrib file exporter's output). */
 export function spansOfJsonLines(path: string): JaegerSpan[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => flattenSpans(JSON.parse(l) as JaegerTrace));
+  return completeLines(readFileSync(path, 'utf8')).flatMap((l) => flattenSpans(JSON.parse(l) as JaegerTrace));
 }
