@@ -2,6 +2,7 @@ import Long from 'long';
 import type protobuf from 'protobufjs';
 import { describe, expect, test } from 'vitest';
 import { root } from '../../pipeline/otlp/proto-root.js';
+import { gen } from '../../pipeline/otlp/testdata/random-requests.js';
 import type { AnyValue, KeyValue } from '../../pipeline/otlp/types.js';
 import { identity } from './identity.js';
 
@@ -13,21 +14,9 @@ const received = (type: protobuf.Type, value: object) => type.decode(type.encode
 /** For failure messages: protobufjs's toJSON (what batch compared before; it wrote -0 as 0, so merged those). */
 const json = (value: unknown, schemaUrl: unknown) => JSON.stringify([value ?? null, schemaUrl ?? '']);
 
-/** mulberry32: the same cases on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Few distinct keys and values, so that random pairs are often equal and often differ by one field. */
-function gen(seed: number) {
-  const r = rng(seed);
-  const int = (n: number) => Math.floor(r() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
+function cases(seed: number) {
+  const { r, int, pick } = gen(seed); // the span views' property tests' random numbers: the same cases on every run
   const value = (depth: number): AnyValue =>
     pick([
       () => ({ stringValue: pick(['', '1', 'a', 'ab', 'a:b']) }),
@@ -51,7 +40,7 @@ describe('batch identity of resources and scopes', () => {
   test('received resources and scopes merge exactly when they encode the same (random pairs)', () => {
     let same = 0;
     for (let seed = 1; seed <= 4000; seed++) {
-      const g = gen(seed);
+      const g = cases(seed);
       for (const [type, make] of [
         [ResourceType, g.resource],
         [ScopeType, g.scope],
