@@ -52,7 +52,7 @@ const PID_SLOT_MASK = PID_SLOTS - 1;
  * index is never unlinked. Linking a row touches one bucket; unlinking touched two more places, each
  * a cache miss in columns of megabytes (the head and tail of the bucket, the row before it). The
  * buckets are sized for the index's bound from its first row: since the chains hold arrival numbers,
- * not slots, growing the columns only moves `next` with the rows, nothing is chained again.
+ * not slots, growing the columns only moves `links` with the rows, nothing is chained again.
  */
 class Chains {
   private readonly head: Float64Array;
@@ -302,7 +302,8 @@ export class SpanIndex {
   private containing(chains: Chains, hash: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number, best: number): number {
     const { startUs, endUs } = this;
     const links = chains.links;
-    for (let row = this.slotOf(chains.first(hash)); row !== NONE; row = this.slotOf(links[row]!)) {
+    const stride = chains.stride;
+    for (let row = this.slotOf(chains.first(hash)); row !== NONE; row = this.slotOf(links[row * stride]!)) {
       if (timeUs < startUs[row]! - toleranceUs || timeUs > endUs[row]! + toleranceUs || !member(row)) continue;
       if (best === NONE || this.inner(row, best)) best = row;
     }
