@@ -4,6 +4,7 @@ import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { BatchConfig } from './config.js';
+import { identity } from './identity.js';
 
 /** Field names of the resource -> scope -> item levels, per signal. */
 const SHAPE = {
@@ -26,11 +27,6 @@ interface ResourceGroup {
   schemaUrl: unknown;
   scopes: ScopeGroup[];
   byKey: Map<string, ScopeGroup>;
-}
-
-/** Identity of a resource or scope: same attributes (in the same order) and schema URL merge. */
-function identity(value: unknown, schemaUrl: unknown): string {
-  return JSON.stringify([value ?? null, schemaUrl ?? '']);
 }
 
 /**

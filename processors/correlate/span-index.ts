@@ -50,17 +50,25 @@ const PID_SLOT_MASK = PID_SLOTS - 1;
  * Rows chained per key hash, newest first, by arrival number (`seq`: the n-th row ever added), not by
  * slot: a chain entry whose number has left the index is the end of its chain, so a row leaving the
  * index is never unlinked. Linking a row touches one bucket; unlinking touched two more places, each
- * a cache miss in columns of megabytes (the head and tail of the bucket, the row before it).
+ * a cache miss in columns of megabytes (the head and tail of the bucket, the row before it). The
+ * buckets are sized for the index's bound from its first row: since the chains hold arrival numbers,
+ * not slots, growing the columns only moves `links` with the rows, nothing is chained again.
  */
 class Chains {
   private readonly head: Float64Array;
-  /** Per slot: the arrival number of the next (older) row of the chain, or NONE. */
-  readonly next: Float64Array;
+  /**
+   * Per slot, `stride` numbers: the arrival number of the next (older) row of the chain, or NONE;
+   * with a stride of 2 the row's whole hash beside it, so a walk looking for one key reads one cache
+   * line per row of another key sharing the bucket, not that row's columns too.
+   */
+  links = new Float64Array(0);
   private readonly mask: number;
 
-  constructor(buckets: number, rows: number) {
+  constructor(
+    buckets: number,
+    readonly stride: 1 | 2,
+  ) {
     this.head = new Float64Array(buckets).fill(NONE);
-    this.next = new Float64Array(rows);
     this.mask = buckets - 1;
   }
 
@@ -71,7 +79,9 @@ class Chains {
 
   push(slot: number, seq: number, hash: number): void {
     const b = hash & this.mask;
-    this.next[slot] = this.head[b]!;
+    const at = slot * this.stride;
+    this.links[at] = this.head[b]!;
+    if (this.stride === 2) this.links[at + 1] = hash;
     this.head[b] = seq;
   }
 }
@@ -125,17 +135,17 @@ export class SpanIndex {
   private flags: Uint8Array = new Uint8Array(0);
   private services: string[] = [];
   private addresses: (string | undefined)[] = [];
-  private byId = new Chains(1, 0);
+  private byId = NO_CHAINS;
   /**
    * Rows with a pid, by pid, duration level and start: a span lasting at most `width` of its level
    * (65 ms, 262 ms, 1 s, 4 s, 17 s, 67 s, 4.5 min) is chained under the level's bucket its start is
    * in, a longer one under its pid alone (LONG); a time falls in one of a few buckets per level.
    */
-  private byPidTime = new Chains(1, 0);
+  private byPidTime = NO_CHAINS;
   /** Rows per pid slot (pid hash, PID_SLOTS of them) and level: a query skips the levels its pid has none in. */
   private readonly levelRows = new Int32Array(PID_SLOTS * (LEVELS + 1));
   /** Operation spans only: `refine` (matcher.ts) is the one reader and wants only those. */
-  private byTrace = new Chains(1, 0);
+  private byTrace = NO_CHAINS;
   private readonly odd = new Map<number, OddIds>();
   private readonly oddKeys = new Map<string, number>();
 
@@ -291,8 +301,9 @@ export class SpanIndex {
    */
   private containing(chains: Chains, hash: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number, best: number): number {
     const { startUs, endUs } = this;
-    const next = chains.next;
-    for (let row = this.slotOf(chains.first(hash)); row !== NONE; row = this.slotOf(next[row]!)) {
+    const links = chains.links;
+    const stride = chains.stride;
+    for (let row = this.slotOf(chains.first(hash)); row !== NONE; row = this.slotOf(links[row * stride]!)) {
       if (timeUs < startUs[row]! - toleranceUs || timeUs > endUs[row]! + toleranceUs || !member(row)) continue;
       if (best === NONE || this.inner(row, best)) best = row;
     }
@@ -346,8 +357,10 @@ export class SpanIndex {
 
   private findId(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): number {
     const ids = this.ids;
-    const next = this.byId.next;
-    for (let row = this.slotOf(this.byId.first(idHash(t0, t1, t2, t3, s0, s1))); row !== NONE; row = this.slotOf(next[row]!)) {
+    const links = this.byId.links;
+    const hash = idHash(t0, t1, t2, t3, s0, s1);
+    for (let row = this.slotOf(this.byId.first(hash)); row !== NONE; row = this.slotOf(links[2 * row]!)) {
+      if (links[2 * row + 1] !== hash) continue;
       const w = row * ID_WORDS;
       if (ids[w + 5] === s1 && ids[w + 4] === s0 && ids[w + 3] === t3 && ids[w + 2] === t2 && ids[w + 1] === t1 && ids[w] === t0) return row;
     }
@@ -403,53 +416,57 @@ export class SpanIndex {
     this.count--;
   }
 
-  /** Twice the rows (up to `max`): the rows move to slots 0.. in arrival order and are chained again. */
+  /**
+   * Twice the rows (up to `max`), when every slot is taken: the rows move to slots 0.. in arrival
+   * order, two block copies per column. The first call makes the chains' buckets, for `max` rows.
+   */
   private grow(): void {
-    const cap = Math.min(this.max, Math.max(FIRST_ROWS, this.cap * 2));
-    const slot = (i: number) => (this.head + i) % this.cap;
-    const ids = new Uint32Array(cap * ID_WORDS);
-    const moved = (old: Float64Array): Float64Array => {
-      const col = new Float64Array(cap);
-      for (let i = 0; i < this.count; i++) col[i] = old[slot(i)]!;
-      return col;
+    const old = this.cap;
+    const cap = Math.min(this.max, Math.max(FIRST_ROWS, old * 2));
+    if (old === 0) {
+      let buckets = 1;
+      while (buckets < this.max) buckets *= 2;
+      this.byId = new Chains(buckets, 2);
+      this.byTrace = new Chains(buckets, 1);
+      this.byPidTime = new Chains(buckets, 1);
+    }
+    const head = this.head;
+    const moved = <T extends Float64Array | Uint32Array | Uint8Array>(col: T, make: (n: number) => T, width = 1): T => {
+      const out = make(cap * width);
+      out.set(col.subarray(head * width));
+      out.set(col.subarray(0, head * width), (old - head) * width);
+      return out;
     };
-    this.startUs = moved(this.startUs);
-    this.endUs = moved(this.endUs);
-    this.arrivedMs = moved(this.arrivedMs);
-    this.pids = moved(this.pids);
-    this.ports = moved(this.ports);
-    const flags = new Uint8Array(cap);
-    const services: string[] = new Array<string>(cap).fill('');
-    const addresses: (string | undefined)[] = new Array<string | undefined>(cap).fill(undefined);
-    const odd = new Map(this.odd);
-    this.odd.clear();
-    this.oddKeys.clear();
-    for (let i = 0; i < this.count; i++) {
-      const from = slot(i);
-      ids.set(this.ids.subarray(from * ID_WORDS, from * ID_WORDS + ID_WORDS), i * ID_WORDS);
-      flags[i] = this.flags[from]!;
+    const f64 = (n: number) => new Float64Array(n);
+    this.ids = moved(this.ids, (n) => new Uint32Array(n), ID_WORDS);
+    this.startUs = moved(this.startUs, f64);
+    this.endUs = moved(this.endUs, f64);
+    this.arrivedMs = moved(this.arrivedMs, f64);
+    this.pids = moved(this.pids, f64);
+    this.ports = moved(this.ports, f64);
+    this.flags = moved(this.flags, (n) => new Uint8Array(n));
+    for (const chains of [this.byId, this.byTrace, this.byPidTime]) chains.links = moved(chains.links, f64, chains.stride);
+    const services = new Array<string>(cap).fill('');
+    const addresses = new Array<string | undefined>(cap).fill(undefined);
+    for (let i = 0, from = head; i < old; i++, from = from + 1 === old ? 0 : from + 1) {
       services[i] = this.services[from]!;
       addresses[i] = this.addresses[from];
-      const o = odd.get(from);
-      if (o) {
-        this.odd.set(i, o);
-        this.oddKeys.set(`${o.traceId}:${o.spanId}`, i);
-      }
     }
-    this.ids = ids;
-    this.flags = flags;
     this.services = services;
     this.addresses = addresses;
+    const odd = [...this.odd];
+    this.odd.clear();
+    for (const [from, o] of odd) {
+      const to = from >= head ? from - head : from + old - head;
+      this.odd.set(to, o);
+      this.oddKeys.set(`${o.traceId}:${o.spanId}`, to);
+    }
     this.cap = cap;
     this.head = 0;
-    let buckets = 1;
-    while (buckets < cap) buckets *= 2;
-    this.byId = new Chains(buckets, cap);
-    this.byTrace = new Chains(buckets, cap);
-    this.byPidTime = new Chains(buckets, cap);
-    this.levelRows.fill(0);
-    for (let row = 0; row < this.count; row++) this.link(row, this.firstSeq + row);
   }
 }
+
+/** The chains of an index with no row yet (its first row makes them, sized for its bound). */
+const NO_CHAINS = new Chains(1, 1);
 
 const EMPTY = new Uint8Array(0);
