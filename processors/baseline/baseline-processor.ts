@@ -157,6 +157,8 @@ export class BaselineProcessor implements Component, Consumers {
 
   private async consumeTraces(data: TracesData): Promise<void> {
     const nowMs = this.now();
+    /** The open trace of the span before in this batch (nothing else is added or forgotten in between). */
+    let last: OpenTrace | undefined;
     try {
       for (const rs of data.resourceSpans) {
         const resource = resourceFacts(rs.resource?.attributes);
@@ -165,20 +167,25 @@ export class BaselineProcessor implements Component, Consumers {
           for (const span of ss.spans) {
             const r = spanRecord(span, scopeName, resource);
             if (!r) continue;
-            const id = span.traceId;
-            if (!this.buffer.keeps(id)) {
-              this.unevaluated.invalidTraceId.n++;
-              continue;
+            const traceId = spanIds(span).traceId;
+            let t: OpenTrace | undefined;
+            // An agent's spans of one trace come together: the same trace as the span before needs no lookup.
+            if (last?.traceId === traceId) t = last;
+            else {
+              const id = span.traceId;
+              if (!this.buffer.keeps(id)) {
+                this.unevaluated.invalidTraceId.n++;
+                continue;
+              }
+              t = this.buffer.get(id);
             }
-            const t = this.buffer.get(id);
             if (!this.buffer.accepts(t)) {
               this.unevaluated.traceFull.n++;
               continue;
             }
-            const traceId = spanIds(span).traceId;
             readPrompt(r, span, t?.prompt);
             if (r.view) r.found = this.judgeAgentSpan(r, traceId, nowMs);
-            this.buffer.add(id, traceId, r, nowMs, this.evict, t);
+            last = this.buffer.add(span.traceId, traceId, r, nowMs, this.evict, t);
           }
         }
       }

@@ -46,7 +46,7 @@ describe('TraceBuffer bound', () => {
         model.push({ id, lastMs: nowMs });
         if (model.length > limits.maxTraces) expected.push(model.shift()!.id);
       }
-      expect(buffer.add(Buffer.from(id, 'hex'), id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId))).toBe(true);
+      expect(buffer.add(Buffer.from(id, 'hex'), id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId))?.traceId).toBe(id);
       expect(buffer.size).toBe(model.length);
     }
     expect(expected.length).toBeGreaterThan(1000);

@@ -107,21 +107,21 @@ export class TraceBuffer {
   }
 
   /**
-   * False when the trace is full. `id` is one the buffer `keeps`, `traceId` its hex. `evict` gets a
-   * trace pushed out by the bound, before it is forgotten. `t` is the trace as `get` found it just
-   * before, when the caller asked already (one lookup per span).
+   * The trace the record went to; undefined when the trace is full. `id` is one the buffer `keeps`,
+   * `traceId` its hex. `evict` gets a trace pushed out by the bound, before it is forgotten. `t` is
+   * the trace as `get` found it just before, when the caller asked already (one lookup per span).
    */
-  add(id: Uint8Array, traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t = this.traces.get(id)): boolean {
+  add(id: Uint8Array, traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t = this.traces.get(id)): OpenTrace | undefined {
     if (!t) {
       const opened = new OpenTrace(traceId, r, nowMs);
       opened.entry = this.traces.set(id, opened, evict);
-      return true;
+      return opened;
     }
-    if (!this.accepts(t)) return false;
+    if (!this.accepts(t)) return undefined;
     if (t.lastArrivalMs !== nowMs) this.traces.moveToEnd(t.entry);
     t.lastArrivalMs = nowMs;
     t.add(r);
-    return true;
+    return t;
   }
 
   /** Traces quiet for `settleMs` with spans to evaluate; forgets those quiet for `ttlMs`. */
