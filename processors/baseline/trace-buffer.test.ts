@@ -46,7 +46,8 @@ describe('TraceBuffer bound', () => {
         model.push({ id, lastMs: nowMs });
         if (model.length > limits.maxTraces) expected.push(model.shift()!.id);
       }
-      expect(buffer.add(Buffer.from(id, 'hex'), id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId))?.traceId).toBe(id);
+      const bytes = Buffer.from(id, 'hex');
+      expect(buffer.add(bytes, id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId), buffer.get(bytes))?.traceId).toBe(id);
       expect(buffer.size).toBe(model.length);
     }
     expect(expected.length).toBeGreaterThan(1000);

@@ -109,9 +109,9 @@ export class TraceBuffer {
   /**
    * The trace the record went to; undefined when the trace is full. `id` is one the buffer `keeps`,
    * `traceId` its hex. `evict` gets a trace pushed out by the bound, before it is forgotten. `t` is
-   * the trace as `get` found it just before, when the caller asked already (one lookup per span).
+   * the trace as `get` found it just before (one lookup per span: a new id's `set` reuses the miss).
    */
-  add(id: Uint8Array, traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t = this.traces.get(id)): OpenTrace | undefined {
+  add(id: Uint8Array, traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t: OpenTrace | undefined): OpenTrace | undefined {
     if (!t) {
       const opened = new OpenTrace(traceId, r, nowMs);
       opened.entry = this.traces.set(id, opened, evict);
