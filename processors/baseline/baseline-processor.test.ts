@@ -267,6 +267,27 @@ describe('baseline rules', () => {
     await t.p.tick();
     expect(t.deviations().map((d) => [d['aibom.deviation.rule'], d['aibom.deviation.component.name'], d.traceId])).toEqual([['new-file', 'read_text_file', traceId]]);
   });
+
+  it('spans whose trace id is not 16 bytes or all zero are passed on, not evaluated, and counted', async () => {
+    const t = await learned();
+    const spans = normal(1);
+    spans[2] = tool('c1', 10, 'search_kb', { query: 'q', collection: 'customers', top_k: 3 });
+    // Every span of a normal run is one the baseline records (agent, LLM, tool and kernel spans).
+    const records = spans.length;
+    for (const bad of [Buffer.alloc(8, 1), Buffer.alloc(16), Buffer.alloc(0)]) {
+      const data = trace('ff', spans);
+      for (const rs of data.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) s.traceId = bad;
+      await t.p.traces.consume(data);
+      expect(t.sink.traces.at(-1)).toBe(data);
+    }
+    t.advance(1000);
+    await t.p.tick();
+    expect(t.deviations()).toEqual([]);
+    expect(await t.metrics.value(t.metrics.counter('aibom_baseline_unevaluated_spans_total', '', ['component', 'reason']), { reason: 'invalid_trace_id' })).toBe(3 * records);
+    // The same spans under a valid trace id are judged.
+    await t.run(spans);
+    expect(t.deviations().map((d) => d['aibom.deviation.rule'])).toEqual(['tool-argument-anomaly']);
+  });
 });
 
 describe('baseline on received spans (bytes, pipeline/otlp/wire-span.ts)', () => {

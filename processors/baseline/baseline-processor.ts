@@ -66,7 +66,7 @@ export class BaselineProcessor implements Component, Consumers {
    * Unevaluated spans, counted per trace under load (every trace pushed out early) in a number and
    * added to the metric once per tick, like the quiet observations: even a bound child's `inc` costs.
    */
-  private readonly unevaluated: { traceFull: { counter: { inc(n: number): void }; n: number }; evictedEarly: { counter: { inc(n: number): void }; n: number } };
+  private readonly unevaluated: Record<'traceFull' | 'evictedEarly' | 'invalidTraceId', { counter: { inc(n: number): void }; n: number }>;
 
   readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
   readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
@@ -90,7 +90,7 @@ export class BaselineProcessor implements Component, Consumers {
       profiles: metrics.gauge('aibom_baseline_profiles', 'Baseline profiles, by state and completeness.', ['component', 'state', 'completeness']),
       quiet: metrics.counter('aibom_baseline_quiet_total', 'Observations a rule that needs a profile did not judge, because the profile was learning or (for kernel facts) partial.', ['component', 'rule', 'reason']),
       suppressed: metrics.counter('aibom_baseline_deviations_suppressed_total', 'Deviations not emitted by noise control (duplicate within the dedupe window, or over the per-minute rate).', ['component', 'rule', 'reason']),
-      unevaluated: metrics.counter('aibom_baseline_unevaluated_spans_total', 'Spans not evaluated: their trace was full, or it was evicted from the open traces early (evaluated then, possibly before its kernel spans).', ['component', 'reason']),
+      unevaluated: metrics.counter('aibom_baseline_unevaluated_spans_total', 'Spans not evaluated: their trace was full, it was evicted from the open traces early (evaluated then, possibly before its kernel spans), or its id was not a valid trace id (not 16 bytes, or all zero).', ['component', 'reason']),
       overflow: metrics.counter('aibom_baseline_profile_overflow_total', 'Observations of components past max_profiles, not profiled.', ['component']),
       errors: metrics.counter('aibom_baseline_errors_total', 'Spans the baseline could not read, or profiles it could not write.', ['component', 'what']),
       latency: metrics.histogram('aibom_baseline_deviation_latency_seconds', "From the arrival of a trace's last span to its deviations handed to the next hop.", ['component'], [0.1, 0.25, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1, 1.5, 2, 5]),
@@ -99,6 +99,7 @@ export class BaselineProcessor implements Component, Consumers {
     this.unevaluated = {
       traceFull: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'trace_full' }), n: 0 },
       evictedEarly: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'evicted_early' }), n: 0 },
+      invalidTraceId: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'invalid_trace_id' }), n: 0 },
     };
     this.detector = new Detector(
       {
@@ -156,6 +157,8 @@ export class BaselineProcessor implements Component, Consumers {
 
   private async consumeTraces(data: TracesData): Promise<void> {
     const nowMs = this.now();
+    /** The open trace of the span before in this batch (nothing else is added or forgotten in between). */
+    let last: OpenTrace | undefined;
     try {
       for (const rs of data.resourceSpans) {
         const resource = resourceFacts(rs.resource?.attributes);
@@ -165,14 +168,24 @@ export class BaselineProcessor implements Component, Consumers {
             const r = spanRecord(span, scopeName, resource);
             if (!r) continue;
             const traceId = spanIds(span).traceId;
-            const t = this.buffer.get(traceId);
+            let t: OpenTrace | undefined;
+            // An agent's spans of one trace come together: the same trace as the span before needs no lookup.
+            if (last?.traceId === traceId) t = last;
+            else {
+              const id = span.traceId;
+              if (!this.buffer.keeps(id)) {
+                this.unevaluated.invalidTraceId.n++;
+                continue;
+              }
+              t = this.buffer.get(id);
+            }
             if (!this.buffer.accepts(t)) {
               this.unevaluated.traceFull.n++;
               continue;
             }
             readPrompt(r, span, t?.prompt);
             if (r.view) r.found = this.judgeAgentSpan(r, traceId, nowMs);
-            this.buffer.add(traceId, r, nowMs, this.evict, t);
+            last = this.buffer.add(span.traceId, traceId, r, nowMs, this.evict, t);
           }
         }
       }
@@ -217,6 +230,7 @@ export class BaselineProcessor implements Component, Consumers {
     for (const byReason of this.quietBy.values()) for (const c of byReason.values()) add(c);
     add(this.unevaluated.traceFull);
     add(this.unevaluated.evictedEarly);
+    add(this.unevaluated.invalidTraceId);
   }
 
   /**

@@ -3,7 +3,7 @@ import { eachAttribute, spanIds } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, Int64, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
-import { canonicalView, type CanonicalSpan } from '../normalize/index.js';
+import { canonicalView, hasContent, type CanonicalSpan } from '../normalize/index.js';
 import type { ComponentOf, Observation } from './facts.js';
 import type { Check } from './rules/index.js';
 
@@ -104,10 +104,12 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
  * Reads an LLM span's first user message into its record, unless `promptFrom` (the open trace's
  * earliest LLM span with one, if any) started no later: this one's would never be the trace's, so it
  * is not read (an agent's LLM spans each carry the conversation so far, as JSON to parse or as
- * numbered attributes).
+ * numbered attributes). A span without content capture (`hasContent`: its keys alone, answered once
+ * per key list received spans share, and shared with provenance) is not walked.
  */
 export function readPrompt(r: SpanRecord, span: Span, promptFrom: SpanRecord | undefined): void {
-  if (r.view?.kind === 'llm' && !(promptFrom && nsCompare(promptFrom.start, r.start) <= 0)) r.prompt = userMessage(span);
+  const view = r.view;
+  if (view?.kind === 'llm' && !(promptFrom && nsCompare(promptFrom.start, r.start) <= 0) && hasContent(span, view)) r.prompt = userMessage(span);
 }
 
 /** Orders two 64-bit nanosecond times (negative: `a` is earlier); a Long's halves without a BigInt. */

@@ -3,6 +3,12 @@ import { resourceFacts, type SpanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 
 const resource = resourceFacts(undefined);
+/** A 16-byte trace id for step `n`, and its hex. */
+const traceId = (n: number) => {
+  const b = Buffer.alloc(16, 0xaa);
+  b.writeUInt32BE(n, 12);
+  return b;
+};
 const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', start: 0, end: 0, resource, view: undefined, kernel: undefined, partialReason: undefined, prompt: undefined, mcp: undefined, found: undefined });
 
 describe('TraceBuffer bound', () => {
@@ -31,7 +37,7 @@ describe('TraceBuffer bound', () => {
         model = model.filter((t) => nowMs - t.lastMs < limits.ttlMs);
         continue;
       }
-      const id = random(4) === 0 && model.length > 0 ? model[random(model.length)]!.id : `t${step}`;
+      const id = random(4) === 0 && model.length > 0 ? model[random(model.length)]!.id : traceId(step).toString('hex');
       const known = model.find((t) => t.id === id);
       if (known) {
         if (known.lastMs !== nowMs) model = [...model.filter((t) => t !== known), known];
@@ -40,7 +46,8 @@ describe('TraceBuffer bound', () => {
         model.push({ id, lastMs: nowMs });
         if (model.length > limits.maxTraces) expected.push(model.shift()!.id);
       }
-      expect(buffer.add(id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId))).toBe(true);
+      const bytes = Buffer.from(id, 'hex');
+      expect(buffer.add(bytes, id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId), buffer.get(bytes))?.traceId).toBe(id);
       expect(buffer.size).toBe(model.length);
     }
     expect(expected.length).toBeGreaterThan(1000);

@@ -1,4 +1,4 @@
-import { BoundedMap } from '../../pipeline/bounded-map.js';
+import { IdTable } from '../../pipeline/id-table.js';
 import type { ComponentOf } from './facts.js';
 import { nsCompare, type SpanRecord } from './span-record.js';
 
@@ -28,6 +28,8 @@ export class OpenTrace {
   prompt: SpanRecord | undefined = undefined;
   /** Records by span id, made when the trace grows past `SCAN_MAX`. */
   private byId: Map<string, SpanRecord> | undefined = undefined;
+  /** Its entry in the buffer's table. */
+  entry = -1;
 
   constructor(
     readonly traceId: string,
@@ -74,20 +76,29 @@ export interface TraceBufferLimits {
  * forgotten) and `maxSpansPerTrace` (more are refused and counted by the caller).
  */
 export class TraceBuffer {
-  /** The oldest arrival first: traces are added, and moved on arrival, at the end. */
-  private readonly traces: BoundedMap<string, OpenTrace>;
+  /**
+   * By the trace id's 16 bytes, the oldest arrival first: traces are added, and moved on arrival, at
+   * the end. Not a Map of hex ids: with a new trace on every LLM span under load, hashing a new
+   * string, setting it and pushing the oldest out were half of this processor's per-span cost.
+   */
+  private readonly traces: IdTable<OpenTrace>;
 
   constructor(private readonly limits: TraceBufferLimits) {
-    this.traces = new BoundedMap(limits.maxTraces);
+    this.traces = new IdTable(limits.maxTraces, 16);
   }
 
   get size(): number {
     return this.traces.size;
   }
 
-  /** The open trace of `traceId`, if any. */
-  get(traceId: string): OpenTrace | undefined {
-    return this.traces.get(traceId);
+  /** Whether spans of this trace id can be kept: 16 bytes, not all zero (OTLP's valid trace ids). */
+  keeps(id: Uint8Array | null | undefined): id is Uint8Array {
+    return this.traces.keeps(id);
+  }
+
+  /** The open trace of `id`, if any. */
+  get(id: Uint8Array | null | undefined): OpenTrace | undefined {
+    return this.traces.get(id);
   }
 
   /** False when `t` (the open trace `get` found, or none) has no room for another span. */
@@ -96,39 +107,42 @@ export class TraceBuffer {
   }
 
   /**
-   * False when the trace is full. `evict` gets a trace pushed out by the bound, before it is
-   * forgotten. `t` is the trace as `get` found it just before, when the caller asked already (one
-   * lookup per span: the first lookup of a new trace id hashes it and misses).
+   * The trace the record went to; undefined when the trace is full. `id` is one the buffer `keeps`,
+   * `traceId` its hex. `evict` gets a trace pushed out by the bound, before it is forgotten. `t` is
+   * the trace as `get` found it just before (one lookup per span: a new id's `set` reuses the miss).
    */
-  add(traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t = this.traces.get(traceId)): boolean {
+  add(id: Uint8Array, traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t: OpenTrace | undefined): OpenTrace | undefined {
     if (!t) {
-      this.traces.set(traceId, new OpenTrace(traceId, r, nowMs), (_, oldest) => evict(oldest));
-      return true;
+      const opened = new OpenTrace(traceId, r, nowMs);
+      opened.entry = this.traces.set(id, opened, evict);
+      return opened;
     }
-    if (!this.accepts(t)) return false;
-    if (t.lastArrivalMs !== nowMs) {
-      this.traces.delete(traceId);
-      this.traces.set(traceId, t);
-    }
+    if (!this.accepts(t)) return undefined;
+    if (t.lastArrivalMs !== nowMs) this.traces.moveToEnd(t.entry);
     t.lastArrivalMs = nowMs;
     t.add(r);
-    return true;
+    return t;
   }
 
   /** Traces quiet for `settleMs` with spans to evaluate; forgets those quiet for `ttlMs`. */
   settled(nowMs: number): OpenTrace[] {
     const out: OpenTrace[] = [];
-    for (const t of this.traces.values()) {
+    for (let e = this.traces.first(); e >= 0; ) {
+      const t = this.traces.value(e);
+      const next = this.traces.after(e);
       const quiet = nowMs - t.lastArrivalMs;
       if (quiet < this.limits.settleMs) break;
       if (t.pending > 0) out.push(t);
-      if (quiet >= this.limits.ttlMs) this.traces.delete(t.traceId);
+      if (quiet >= this.limits.ttlMs) this.traces.delete(e);
+      e = next;
     }
     return out;
   }
 
   /** Every trace with spans to evaluate (shutdown). */
   all(): OpenTrace[] {
-    return [...this.traces.values()].filter((t) => t.pending > 0);
+    const out: OpenTrace[] = [];
+    for (let e = this.traces.first(); e >= 0; e = this.traces.after(e)) if (this.traces.value(e).pending > 0) out.push(this.traces.value(e));
+    return out;
   }
 }

@@ -168,14 +168,20 @@ export class ProvenanceProcessor implements Component, Consumers {
     this.m.open.set(this.labels, this.open.size);
   }
 
-  /** An agent span into its trace's view (its content read only when it has some). */
+  /**
+   * An agent span into its trace's view. Its name and times are read, and a reference to it made,
+   * only for its content, when it has some: a span without content adds its parent, and an LLM span
+   * its end.
+   */
   private add(v: TraceView, span: Span, view: CanonicalSpan, content: boolean, now: number): void {
     const { spanId, parentSpanId } = spanIds(span);
     v.lastMs = now;
     v.parent(spanId, parentSpanId);
-    const ref = { spanId, name: span.name, startUs: int64ToMicros(span.startTimeUnixNano), endUs: int64ToMicros(span.endTimeUnixNano) };
+    const endUs = view.kind === 'llm' || content ? int64ToMicros(span.endTimeUnixNano) : 0;
+    v.addSpan(spanId, view, endUs);
+    if (!content) return;
     const before = v.entries;
-    v.addSpan(ref, view, content ? canonicalContent(span, view) : undefined);
+    v.addContent({ spanId, name: span.name, startUs: int64ToMicros(span.startTimeUnixNano), endUs }, view, canonicalContent(span, view));
     this.totalEntries += v.entries - before;
   }
 

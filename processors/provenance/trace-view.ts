@@ -108,14 +108,13 @@ export class TraceView {
     if (parents.size < this.limits.maxItems * 8) parents.set(spanId, parentId);
   }
 
-  /** An agent span with its canonical view and content (undefined: the span has none, see `hasContent`). */
-  addSpan(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent | undefined): void {
-    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) (this.llms === NONE ? (this.llms = []) : this.llms).push({ spanId: ref.spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs: ref.endUs });
+  /** An agent span with its canonical view (`endUs` is read for an LLM span only); its content, if it has some (see `hasContent`), follows with `addContent`. */
+  addSpan(spanId: string, view: CanonicalSpan, endUs: number): void {
+    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) (this.llms === NONE ? (this.llms = []) : this.llms).push({ spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs });
     if (view.kind === 'tool' || view.kind === 'mcp_client') this.toolSpans++;
-    if (content) this.addContent(ref, view, content);
   }
 
-  private addContent(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent): void {
+  addContent(ref: SpanRef, view: CanonicalSpan, content: CanonicalContent): void {
     for (const m of content.inputMessages) {
       if (m.role !== 'user' && m.role !== 'system') continue;
       const added = this.addTrusted(m.content);

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { IdTable } from './id-table.js';
+
+/** An id of `bytes` whose words are `n`, `hi` (and, for 16 bytes, `hi` again and `n`). */
+const id = (bytes: 8 | 16, n: number, hi = 0) => {
+  const b = Buffer.alloc(bytes);
+  b.writeUInt32LE(n >>> 0, 0);
+  b.writeUInt32LE(hi >>> 0, 4);
+  if (bytes === 16) {
+    b.writeUInt32LE(hi >>> 0, 8);
+    b.writeUInt32LE(n >>> 0, 12);
+  }
+  return b;
+};
+
+/** xorshift32: the same sequence every run. */
+const randomFrom = (seed: number) => (n: number) => {
+  seed ^= seed << 13;
+  seed ^= seed >>> 17;
+  seed ^= seed << 5;
+  return (seed >>> 0) % n;
+};
+
+describe.each([8, 16] as const)('IdTable of %i-byte ids', (bytes) => {
+  it('answers as a Map that drops its oldest key past the bound, over random sets, updates, moves, deletes and lookups', () => {
+    const random = randomFrom(7);
+    for (const max of [1, 3, 64, 1000]) {
+      const table = new IdTable<number>(max, bytes);
+      const model = new Map<string, number>();
+      // Few distinct ids, so updates of known ids and ids coming back after eviction are common;
+      // ids differing only in their high word test every word of the key.
+      const universe = max * 3;
+      for (let step = 0; step < 8_000; step++) {
+        const n = random(universe);
+        const key = id(bytes, (n % 97) + 1, Math.floor(n / 97));
+        const hex = key.toString('hex');
+        const op = random(8);
+        if (op < 2) {
+          expect(table.get(key)).toBe(model.get(hex));
+          continue;
+        }
+        if (op === 2) {
+          // Move to the end, as a Map does when a key is deleted and set again.
+          const e = table.find(key);
+          expect(e >= 0).toBe(model.has(hex));
+          if (e < 0) continue;
+          table.moveToEnd(e);
+          const v = model.get(hex)!;
+          model.delete(hex);
+          model.set(hex, v);
+          continue;
+        }
+        if (op === 3) {
+          const e = table.find(key);
+          if (e >= 0) table.delete(e);
+          model.delete(hex);
+          expect(table.size).toBe(model.size);
+          continue;
+        }
+        const evicted: number[] = [];
+        const expected: number[] = [];
+        table.set(key, step, (v) => evicted.push(v));
+        if (!model.has(hex) && model.size === max) {
+          const oldest = model.keys().next().value!;
+          expected.push(model.get(oldest)!);
+          model.delete(oldest);
+        }
+        model.set(hex, step);
+        expect(evicted).toEqual(expected);
+        expect(table.size).toBe(model.size);
+      }
+      for (let n = 0; n < universe; n++) {
+        const key = id(bytes, (n % 97) + 1, Math.floor(n / 97));
+        expect(table.get(key)).toBe(model.get(key.toString('hex')));
+      }
+      const order: number[] = [];
+      for (let e = table.first(); e >= 0; e = table.after(e)) order.push(table.value(e));
+      expect(order).toEqual([...model.values()]);
+    }
+  });
+
+  it('keeps the newest max ids of a stream of new ids', () => {
+    const table = new IdTable<number>(1000, bytes);
+    for (let n = 1; n <= 10_000; n++) table.set(id(bytes, n, n * 7), n);
+    expect(table.size).toBe(1000);
+    expect(table.get(id(bytes, 9000, 9000 * 7))).toBeUndefined();
+    for (let n = 9001; n <= 10_000; n++) expect(table.get(id(bytes, n, n * 7))).toBe(n);
+  });
+
+  it(`does not keep ids that are not ${bytes} bytes or all zero`, () => {
+    const table = new IdTable<string>(4, bytes);
+    const other = bytes === 8 ? 16 : 8;
+    expect(table.set(Buffer.alloc(bytes), 'zero')).toBe(-1);
+    expect(table.set(Buffer.alloc(0), 'empty')).toBe(-1);
+    expect(table.set(Buffer.alloc(other, 1), 'other length')).toBe(-1);
+    expect(table.set(undefined, 'none')).toBe(-1);
+    expect(table.size).toBe(0);
+    expect(table.keeps(Buffer.alloc(bytes))).toBe(false);
+    expect(table.keeps(Buffer.alloc(bytes, 1))).toBe(true);
+    expect(table.get(Buffer.alloc(bytes))).toBeUndefined();
+    expect(table.get(Buffer.alloc(0))).toBeUndefined();
+    expect(table.get(Buffer.alloc(other, 1))).toBeUndefined();
+  });
+
+  it('refuses a bound below 1', () => {
+    expect(() => new IdTable(0, bytes)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,232 @@
+import { randomInt } from 'node:crypto';
+
+/**
+ * Values by an 8-byte span id or a 16-byte trace id, at most `max`, oldest first: a new id goes to the
+ * end, `moveToEnd` moves one there, and past the bound the oldest is pushed out. The ids are 32-bit
+ * words in a typed array (open addressing with linear probing), so keeping an id makes no hex string
+ * and no Map entry: with a new id on every span, a Map of hex ids and its evictions were most of
+ * aibom's and baseline's per-span cost. The hash is seeded per process, so ids a sender chooses cannot
+ * pile up in one probe run. A slot holds the id's words and its entry side by side, so a probe reads
+ * one cache line; entries (value, slot, neighbours in the order) are numbered 0 .. max - 1 and keep
+ * their number while their id shifts between slots. Ids that are not `bytes` long or all zero (both
+ * invalid in OTLP) are not kept (`keeps`).
+ */
+export class IdTable<V> {
+  private readonly words: number;
+  /** The id's words, then its entry + 1 (0: a free slot). */
+  private readonly stride: number;
+  private readonly mask: number;
+  private readonly slots: Int32Array;
+  /** Per entry: its slot, and its neighbours in the order (-1: none); `next` also chains the free entries. */
+  private readonly slotOf: Int32Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private readonly values: (V | undefined)[];
+  private head = -1;
+  private tail = -1;
+  private free = 0;
+  size = 0;
+  private readonly seed0 = randomInt(2 ** 31);
+  private readonly seed1 = randomInt(2 ** 31);
+  /**
+   * The id `find` missed last, its words still loaded (any other id's lookup forgets it): `set` of
+   * that same id (the usual look-up-then-add) skips the second lookup.
+   */
+  private missed: Uint8Array | undefined = undefined;
+  /** The id being looked up, as words (one at a time: no array per lookup). */
+  private k0 = 0;
+  private k1 = 0;
+  private k2 = 0;
+  private k3 = 0;
+
+  constructor(
+    readonly max: number,
+    readonly bytes: 8 | 16,
+  ) {
+    if (!(max >= 1)) throw new RangeError(`IdTable: max must be at least 1, got ${max}`);
+    this.words = bytes / 4;
+    this.stride = this.words + 1;
+    // At most half full, so probe runs stay short.
+    let slots = 2;
+    while (slots < 2 * max) slots *= 2;
+    this.mask = slots - 1;
+    this.slots = new Int32Array(this.stride * slots);
+    this.slotOf = new Int32Array(max);
+    this.prev = new Int32Array(max);
+    this.next = new Int32Array(max);
+    for (let e = 0; e < max; e++) this.next[e] = e + 1 < max ? e + 1 : -1;
+    this.values = new Array<V | undefined>(max).fill(undefined);
+  }
+
+  /** Whether `id` is one this table keeps: `bytes` long and not all zero. */
+  keeps(id: Uint8Array | null | undefined): id is Uint8Array {
+    return !!id && id.length === this.bytes && this.load(id);
+  }
+
+  /** The entry of `id`, or -1. */
+  find(id: Uint8Array | null | undefined): number {
+    if (!this.keeps(id)) return -1;
+    const at = this.lookup();
+    if (at >= 0) return this.slots[at * this.stride + this.words]! - 1;
+    this.missed = id;
+    return -1;
+  }
+
+  get(id: Uint8Array | null | undefined): V | undefined {
+    const e = this.find(id);
+    return e < 0 ? undefined : this.values[e];
+  }
+
+  /** The value of an entry `find`, `set`, `first` or `after` gave. */
+  value(entry: number): V {
+    return this.values[entry] as V;
+  }
+
+  /**
+   * Keeps `value` for `id` and gives its entry (-1: an id this table does not keep). An id already
+   * known keeps its place in the order (as in a Map). `evicted` gets the value the bound pushed out,
+   * after it left the table.
+   */
+  set(id: Uint8Array | null | undefined, value: V, evicted?: (value: V) => void): number {
+    if (id && id === this.missed) this.missed = undefined;
+    else {
+      if (!this.keeps(id)) return -1;
+      const found = this.lookup();
+      if (found >= 0) {
+        const e = this.slots[found * this.stride + this.words]! - 1;
+        this.values[e] = value;
+        return e;
+      }
+    }
+    let out: V | undefined;
+    let pushedOut = false;
+    if (this.size === this.max) {
+      const oldest = this.head;
+      out = this.values[oldest];
+      pushedOut = true;
+      this.delete(oldest);
+    }
+    const e = this.free;
+    this.free = this.next[e]!;
+    const { slots, stride, words } = this;
+    let i = this.home(this.k0, this.k1, this.k2, this.k3);
+    while (slots[i * stride + words] !== 0) i = (i + 1) & this.mask;
+    const at = i * stride;
+    slots[at] = this.k0;
+    slots[at + 1] = this.k1;
+    if (words === 4) {
+      slots[at + 2] = this.k2;
+      slots[at + 3] = this.k3;
+    }
+    slots[at + words] = e + 1;
+    this.slotOf[e] = i;
+    this.values[e] = value;
+    this.link(e);
+    this.size++;
+    if (pushedOut) evicted?.(out as V);
+    return e;
+  }
+
+  /** Moves an entry to the end of the order (the newest). */
+  moveToEnd(entry: number): void {
+    if (entry === this.tail) return;
+    this.unlink(entry);
+    this.link(entry);
+  }
+
+  /** Forgets an entry. */
+  delete(entry: number): void {
+    this.unlink(entry);
+    this.removeSlot(this.slotOf[entry]!);
+    this.values[entry] = undefined;
+    this.next[entry] = this.free;
+    this.free = entry;
+    this.size--;
+  }
+
+  /** The oldest entry, or -1. */
+  first(): number {
+    return this.head;
+  }
+
+  /** The entry after `entry` in the order, or -1 (ask before deleting `entry`). */
+  after(entry: number): number {
+    return this.next[entry]!;
+  }
+
+  /** Loads the id's words; false when they are all zero. */
+  private load(id: Uint8Array): boolean {
+    this.missed = undefined;
+    this.k0 = word(id, 0);
+    this.k1 = word(id, 4);
+    if (this.words === 4) {
+      this.k2 = word(id, 8);
+      this.k3 = word(id, 12);
+    } else this.k2 = this.k3 = 0;
+    return (this.k0 | this.k1 | this.k2 | this.k3) !== 0;
+  }
+
+  /** murmur3's finalizer over each word in turn: ids that differ in any bit (counters too) spread out. */
+  private home(k0: number, k1: number, k2: number, k3: number): number {
+    let h = mix(k0 ^ this.seed0);
+    h = mix(h ^ k1 ^ this.seed1);
+    if (this.words === 4) {
+      h = mix(h ^ k2);
+      h = mix(h ^ k3);
+    }
+    return h & this.mask;
+  }
+
+  /** The slot holding the loaded id, or -1. */
+  private lookup(): number {
+    const { slots, stride, words, k0, k1, k2, k3 } = this;
+    for (let i = this.home(k0, k1, k2, k3); ; i = (i + 1) & this.mask) {
+      const at = i * stride;
+      if (slots[at + words] === 0) return -1;
+      if (slots[at] === k0 && slots[at + 1] === k1 && (words === 2 || (slots[at + 2] === k2 && slots[at + 3] === k3))) return i;
+    }
+  }
+
+  /** Empties a slot by shifting the entries after it back, so no tombstones lengthen later probes. */
+  private removeSlot(slot: number): void {
+    const { slots, stride, words } = this;
+    let free = slot;
+    for (let j = (free + 1) & this.mask; slots[j * stride + words] !== 0; j = (j + 1) & this.mask) {
+      const at = j * stride;
+      const home = this.home(slots[at]!, slots[at + 1]!, words === 4 ? slots[at + 2]! : 0, words === 4 ? slots[at + 3]! : 0);
+      // The entry at j may move to `free` unless its home lies cyclically in (free, j].
+      const stays = free < j ? home > free && home <= j : home > free || home <= j;
+      if (stays) continue;
+      for (let w = 0; w <= words; w++) slots[free * stride + w] = slots[at + w]!;
+      this.slotOf[slots[at + words]! - 1] = free;
+      free = j;
+    }
+    for (let w = 0; w <= words; w++) slots[free * stride + w] = 0;
+  }
+
+  /** Appends an entry at the end of the order. */
+  private link(e: number): void {
+    this.prev[e] = this.tail;
+    this.next[e] = -1;
+    if (this.tail >= 0) this.next[this.tail] = e;
+    else this.head = e;
+    this.tail = e;
+  }
+
+  private unlink(e: number): void {
+    const p = this.prev[e]!;
+    const n = this.next[e]!;
+    if (p >= 0) this.next[p] = n;
+    else this.head = n;
+    if (n >= 0) this.prev[n] = p;
+    else this.tail = p;
+  }
+}
+
+function mix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+const word = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
