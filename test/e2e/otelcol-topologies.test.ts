@@ -167,14 +167,24 @@ describe('aibom-collector with a real OpenTelemetry Collector, configs from otel
 
   const peers = (otlpPort: number): ReferencePeers => ({ llm, services, otlpPort });
 
-  /** Waits until Jaeger's trace holds the MCP server's open of customers.csv. */
+  /**
+   * Waits until Jaeger's trace holds every kernel span expectKernelChain looks for: the MCP server's
+   * open of customers.csv and activity towards both services' ports (the http_post tool runs last, so
+   * its kernel spans can arrive after the open's).
+   */
   async function chainOf(traceId: string, logs: () => string): Promise<TraceTree> {
     let last: TraceTree | undefined;
+    const ports = [services.ports[0]!, services.ports[1]!];
+    const complete = (tree: TraceTree) => {
+      const kernel = tree.kernel();
+      return kernel.some((s) => String(tree.attr(s, 'file.path')).endsWith('/customers.csv'))
+        && ports.every((port) => kernel.some((s) => tree.attr(s, 'network.peer.port') === port || tree.attr(s, 'server.port') === port));
+    };
     try {
-      return await waitFor(`the open of customers.csv in trace ${traceId}`, async () => {
+      return await waitFor(`the open of customers.csv and kernel activity towards ports ${ports.join(', ')} in trace ${traceId}`, async () => {
         const spans = await jaeger.spans(traceId);
         last = spans && new TraceTree(spans);
-        return last?.kernel().some((s) => String(last!.attr(s, 'file.path')).endsWith('/customers.csv')) ? last : undefined;
+        return last && complete(last) ? last : undefined;
       }, 60_000, 500);
     } catch (err) {
       throw new Error(`${(err as Error).message}\ntrace so far:\n${last?.outline() ?? '(none)'}\n${logs()}`);

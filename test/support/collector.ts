@@ -44,11 +44,18 @@ export class Collector {
   static async startWith(configPath: string | undefined, adminUrl: string, env: NodeJS.ProcessEnv = {}): Promise<Collector> {
     const proc = new Proc(collectorLauncher(), ['run', ...(configPath ? ['--config', configPath] : [])], { env: { ...process.env, ...env } });
     const c = new Collector(proc, adminUrl, configPath, env);
-    await waitFor(`collector readiness\n${proc.tail()}`, async () => {
-      if (!proc.running) throw new Error(`collector exited with ${proc.child.exitCode}\n${proc.tail()}`);
-      const res = await fetch(`${adminUrl}/readyz`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    }, 30_000, 100);
+    try {
+      await waitFor('collector readiness', async () => {
+        if (!proc.running) throw new Error(`collector exited with ${proc.child.exitCode}`);
+        const res = await fetch(`${adminUrl}/readyz`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      }, 30_000, 100);
+    } catch (err) {
+      // Not ready: stop it (and so its sensor) rather than leave it running behind the failed test,
+      // and show its log as it was when it failed, not when it started.
+      await proc.stop();
+      throw new Error(`${(err as Error).message}\n${proc.tail()}`);
+    }
     return c;
   }
 
