@@ -110,6 +110,14 @@ export function keepDerived(span: Span, value: unknown): void {
   if (span instanceof WireSpan && span.message === undefined) span.derived = value;
 }
 
+/**
+ * A span about to wait (in a batch) forgets what readers derived from its bytes, which it would
+ * otherwise hold until it is exported (WireSpan `forgetReads`); does nothing for any other item.
+ */
+export function forgetReads(item: unknown): void {
+  if (item instanceof WireSpan) item.forgetReads();
+}
+
 /** Adds attributes after the span's own (the caller makes sure their keys are not there yet). */
 export function appendAttributes(span: Span, list: readonly KeyValue[]): void {
   if (list.length === 0) return;

@@ -1,5 +1,6 @@
 import type { Consumer } from '../../pipeline/consumer.js';
 import { PermanentError, RetryableError } from '../../pipeline/consumer.js';
+import { forgetReads } from '../../pipeline/otlp/span-view.js';
 import type { Signal, SignalData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
@@ -138,7 +139,10 @@ export class Batcher<S extends Signal> implements Consumer<SignalData<S>> {
           rg.byKey.set(skey, sg);
           rg.scopes.push(sg);
         }
-        for (const item of items) sg.items.push(item);
+        for (const item of items) {
+          forgetReads(item);
+          sg.items.push(item);
+        }
         this.pending += items.length;
       }
     }
