@@ -33,6 +33,7 @@ export class IdTable<V> {
    * that same id (the usual look-up-then-add) skips the second lookup.
    */
   private missed: Uint8Array | undefined = undefined;
+  private missedAt = 0;
   /** The id being looked up, as words (one at a time: no array per lookup). */
   private k0 = 0;
   private k1 = 0;
@@ -60,20 +61,36 @@ export class IdTable<V> {
 
   /** Whether `id` is one this table keeps: `bytes` long and not all zero. */
   keeps(id: Uint8Array | null | undefined): id is Uint8Array {
-    return !!id && id.length === this.bytes && this.load(id);
+    return !!id && this.keepsAt(id, 0, id.length);
+  }
+
+  /** `keeps` of the id at `buf[at, at + length)` (span-view.ts `locateId`: no Buffer per id). */
+  keepsAt(buf: Uint8Array, at: number, length: number): boolean {
+    return length === this.bytes && this.load(buf, at);
   }
 
   /** The entry of `id`, or -1. */
   find(id: Uint8Array | null | undefined): number {
-    if (!this.keeps(id)) return -1;
-    const at = this.lookup();
-    if (at >= 0) return this.slots[at * this.stride + this.words]! - 1;
-    this.missed = id;
+    return id ? this.findAt(id, 0, id.length) : -1;
+  }
+
+  /** `find` of the id at `buf[at, at + length)`. */
+  findAt(buf: Uint8Array, at: number, length: number): number {
+    if (!this.keepsAt(buf, at, length)) return -1;
+    const slot = this.lookup();
+    if (slot >= 0) return this.slots[slot * this.stride + this.words]! - 1;
+    this.missed = buf;
+    this.missedAt = at;
     return -1;
   }
 
   get(id: Uint8Array | null | undefined): V | undefined {
-    const e = this.find(id);
+    return id ? this.getAt(id, 0, id.length) : undefined;
+  }
+
+  /** `get` of the id at `buf[at, at + length)`. */
+  getAt(buf: Uint8Array, at: number, length: number): V | undefined {
+    const e = this.findAt(buf, at, length);
     return e < 0 ? undefined : this.values[e];
   }
 
@@ -88,9 +105,14 @@ export class IdTable<V> {
    * after it left the table.
    */
   set(id: Uint8Array | null | undefined, value: V, evicted?: (value: V) => void): number {
-    if (id && id === this.missed) this.missed = undefined;
+    return id ? this.setAt(id, 0, id.length, value, evicted) : -1;
+  }
+
+  /** `set` of the id at `buf[at, at + length)`. */
+  setAt(buf: Uint8Array, at: number, length: number, value: V, evicted?: (value: V) => void): number {
+    if (buf === this.missed && at === this.missedAt && length === this.bytes) this.missed = undefined;
     else {
-      if (!this.keeps(id)) return -1;
+      if (!this.keepsAt(buf, at, length)) return -1;
       const found = this.lookup();
       if (found >= 0) {
         const e = this.slots[found * this.stride + this.words]! - 1;
@@ -111,14 +133,14 @@ export class IdTable<V> {
     const { slots, stride, words } = this;
     let i = this.home(this.k0, this.k1, this.k2, this.k3);
     while (slots[i * stride + words] !== 0) i = (i + 1) & this.mask;
-    const at = i * stride;
-    slots[at] = this.k0;
-    slots[at + 1] = this.k1;
+    const base = i * stride;
+    slots[base] = this.k0;
+    slots[base + 1] = this.k1;
     if (words === 4) {
-      slots[at + 2] = this.k2;
-      slots[at + 3] = this.k3;
+      slots[base + 2] = this.k2;
+      slots[base + 3] = this.k3;
     }
-    slots[at + words] = e + 1;
+    slots[base + words] = e + 1;
     this.slotOf[e] = i;
     this.values[e] = value;
     this.link(e);
@@ -154,14 +176,14 @@ export class IdTable<V> {
     return this.next[entry]!;
   }
 
-  /** Loads the id's words; false when they are all zero. */
-  private load(id: Uint8Array): boolean {
+  /** Loads the words of the id at `buf[at, at + bytes)`; false when they are all zero. */
+  private load(buf: Uint8Array, at: number): boolean {
     this.missed = undefined;
-    this.k0 = word(id, 0);
-    this.k1 = word(id, 4);
+    this.k0 = word(buf, at);
+    this.k1 = word(buf, at + 4);
     if (this.words === 4) {
-      this.k2 = word(id, 8);
-      this.k3 = word(id, 12);
+      this.k2 = word(buf, at + 8);
+      this.k3 = word(buf, at + 12);
     } else this.k2 = this.k3 = 0;
     return (this.k0 | this.k1 | this.k2 | this.k3) !== 0;
   }

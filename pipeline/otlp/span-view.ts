@@ -1,8 +1,10 @@
 import { RESERVED_PREFIX } from '../semconv.js';
-import { fromAnyValue } from './attributes.js';
+import { fromAnyValue, int64ToMicros } from './attributes.js';
 import { readerSlot } from './key-shapes.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
-import { type HexBuffer, WireSpan } from './wire-span.js';
+import { type HexBuffer, type IdField, type IdLocation, WireSpan } from './wire-span.js';
+
+export type { IdLocation } from './wire-span.js';
 
 /**
  * How processors read a span's attributes and add to them without decoding a received span
@@ -58,6 +60,37 @@ export function attributeValues(span: Span, keys: ReadonlySet<string>): Map<stri
     if (keys.has(key) && !out.has(key)) out.set(key, fromAnyValue(value()));
   });
   return out;
+}
+
+/** `locateId`'s one answer, rewritten by each call. */
+const NO_BYTES = new Uint8Array(0);
+const located: IdLocation = { buf: NO_BYTES, at: 0, length: 0 };
+
+/**
+ * Where the span's trace, span or parent span id is, as bytes: in a received span, inside the
+ * request it came in (no Buffer per id); in any other, its own id. One shared answer, valid until the
+ * next call: read it (or copy its three fields) before calling again. Length 0: the span has none.
+ */
+export function locateId(span: Span, field: IdField): Readonly<IdLocation> {
+  if (span instanceof WireSpan) span.locateId(field, located);
+  else {
+    // An absent id: protobufjs's default is an empty plain array, not bytes.
+    const id = span[field];
+    located.buf = id && id.length > 0 ? id : NO_BYTES;
+    located.at = 0;
+    located.length = id?.length ?? 0;
+  }
+  return located;
+}
+
+/** The span's start time in microseconds (`int64ToMicros`), without a Long for a received span. */
+export function startMicros(span: Span): number {
+  return span instanceof WireSpan ? span.micros(false) : int64ToMicros(span.startTimeUnixNano);
+}
+
+/** The span's end time in microseconds (`int64ToMicros`), without a Long for a received span. */
+export function endMicros(span: Span): number {
+  return span instanceof WireSpan ? span.micros(true) : int64ToMicros(span.endTimeUnixNano);
 }
 
 /** Lower-case hex of an id ('' when unset), without copying it (`Buffer.from(id)` copies). */

@@ -2,7 +2,8 @@ import Long from 'long';
 import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
 import { OtlpDecodeError, tracesCodec } from './codec.js';
-import { appendAttributes, eachAttribute, hasReservedAttribute, spanIds } from './span-view.js';
+import { int64ToMicros } from './attributes.js';
+import { appendAttributes, eachAttribute, endMicros, hasReservedAttribute, locateId, spanIds, startMicros } from './span-view.js';
 import type { KeyValue, Span, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 import { encodeSpan, field, gen, request } from './testdata/random-requests.js';
@@ -25,6 +26,16 @@ const SHARED: readonly (readonly KeyValue[])[] = [
   Object.freeze([frozen({ key: 'big', value: { intValue: Long.fromString('9007199254740993') } }), frozen({ key: 'l', value: { arrayValue: { values: [{ stringValue: 'x' }] } } })]),
 ];
 
+/** `locateId` finds each id's own bytes and `startMicros`/`endMicros` the times `int64ToMicros` reads from the eager span. */
+function expectIdsAndTimes(s: Span, e: Span, what: string): void {
+  for (const f of ['traceId', 'spanId', 'parentSpanId'] as const) {
+    const at = locateId(s, f);
+    expect(Buffer.from(at.buf.subarray(at.at, at.at + at.length)).toString('hex'), `${what} ${f}`).toBe(Buffer.from(e[f] ?? []).toString('hex'));
+  }
+  expect(startMicros(s), `${what} start`).toBe(int64ToMicros(e.startTimeUnixNano));
+  expect(endMicros(s), `${what} end`).toBe(int64ToMicros(e.endTimeUnixNano));
+}
+
 describe('received spans (WireSpan): decode -> view -> modify -> encode', () => {
   test('spanIds: kept while the span is bytes, recomputed once it is decoded (its ids may be assigned)', () => {
     const span: Span = { traceId: Buffer.alloc(16, 0xab), spanId: Buffer.alloc(8, 1), name: 'x', startTimeUnixNano: 1, endTimeUnixNano: 2 };
@@ -46,6 +57,9 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
       const ls = spansOf(lazy);
       const es = spansOf(eager);
       ls.forEach((s, i) => {
+        // Ids where they are and times in µs, before (odd spans) or after (even) the Span API made its Buffers and Longs.
+        if (i % 2 === 1) for (const f of SCALARS) void s[f];
+        expectIdsAndTimes(s, es[i]!, `seed ${seed} span ${i}`);
         for (const f of SCALARS) expect(s[f], `seed ${seed} span ${i} ${f}`).toEqual(es[i]![f]);
         const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex');
         expect(spanIds(s)).toEqual({ traceId: hex(es[i]!.traceId), spanId: hex(es[i]!.spanId), parentSpanId: hex(es[i]!.parentSpanId) });
@@ -146,8 +160,13 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
       const bytes = field(1, field(2, field(2, Buffer.concat([base, tail]))));
       const [s] = spansOf(tracesCodec.decodeReceived(bytes));
       const [e] = spansOf(tracesCodec.decode(bytes));
+      expectIdsAndTimes(s!, e!, tail.toString('hex'));
       for (const f of SCALARS) expect(s![f], `${tail.toString('hex')} ${f}`).toEqual(e![f]);
       expect((s as WireSpan).message).toBeUndefined();
+      // Once decoded, the decoded span's own ids and times.
+      s!.spanId = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+      s!.startTimeUnixNano = Long.fromNumber(1_700_000_000_123_456_789, true);
+      expectIdsAndTimes(s!, { ...e!, spanId: s!.spanId, startTimeUnixNano: s!.startTimeUnixNano }, `${tail.toString('hex')} decoded`);
     }
   });
 

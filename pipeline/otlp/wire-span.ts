@@ -2,6 +2,7 @@ import Long from 'long';
 import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
 import { EMPTY_SHAPE, type KeyShape } from './key-shapes.js';
+import { int64ToMicros } from './attributes.js';
 import { InterningReader, internedString } from './reader.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
@@ -102,7 +103,8 @@ function uint32(buf: Buffer, p: number, end: number): number {
 }
 
 /** An id read by `readScalars` (a Buffer over the request, or the prototype's default) as hex. */
-const hexOf = (id: Uint8Array | null | undefined): string => (id && id.length > 0 ? (id as HexBuffer).hexSlice(0, id.length) : '');
+/** The hex of the id `readScalars` found at `at` ('' when absent or empty). */
+const hexAt = (buf: HexBuffer, at: number, length: number): string => (at < 0 || length === 0 ? '' : buf.hexSlice(at, at + length));
 
 /** The little-endian unsigned 32 bits at `p`. */
 function fixed32(buf: Buffer, p: number): number {
@@ -133,24 +135,86 @@ const DEFAULTS = SpanType.ctor.prototype as unknown as Span;
 
 /**
  * The scalar fields read from a span's bytes, every one set up front (the generated Span's defaults),
- * so all have one shape with the fields in the object itself: added one by one to an object over the
- * Span prototype they went through a chain of shapes and out-of-object storage, ~20% of what the
- * default pipeline allocated per span.
+ * so all have one shape with the fields in the object itself. Ids and times are kept as where they
+ * are in the bytes: the pipeline's readers take them from there (span-view.ts `locateId`,
+ * `startMicros`), and the Buffer or Long the Span API gives is made only when a reader asks for it
+ * (a Buffer per id and a Long per time were most of what reading a span allocated).
  */
 class SpanScalars {
-  traceId: Uint8Array = DEFAULTS.traceId;
-  spanId: Uint8Array = DEFAULTS.spanId;
+  /** Where each id's bytes are in `buf` (-1: absent), and how many. */
+  traceIdAt = -1;
+  traceIdLength = 0;
+  spanIdAt = -1;
+  spanIdLength = 0;
+  parentSpanIdAt = -1;
+  parentSpanIdLength = 0;
+  /** Where each time's 8 bytes (fixed64) are in `buf` (-1: absent). */
+  startAt = -1;
+  endAt = -1;
   traceState: string | undefined = DEFAULTS.traceState;
-  parentSpanId: Uint8Array | undefined = DEFAULTS.parentSpanId;
   flags: number | undefined = DEFAULTS.flags;
   name: string = DEFAULTS.name;
   kind: number | undefined = DEFAULTS.kind;
-  startTimeUnixNano: Span['startTimeUnixNano'] = DEFAULTS.startTimeUnixNano;
-  endTimeUnixNano: Span['endTimeUnixNano'] = DEFAULTS.endTimeUnixNano;
   droppedAttributesCount: number | undefined = DEFAULTS.droppedAttributesCount;
   droppedEventsCount: number | undefined = DEFAULTS.droppedEventsCount;
   droppedLinksCount: number | undefined = DEFAULTS.droppedLinksCount;
+  /** The Span API's values of the ids and times, made on first use. */
+  private traceIdValue: Uint8Array | undefined = undefined;
+  private spanIdValue: Uint8Array | undefined = undefined;
+  private parentSpanIdValue: Uint8Array | undefined = undefined;
+  private startValue: Long | undefined = undefined;
+  private endValue: Long | undefined = undefined;
+
+  constructor(readonly buf: Buffer) {}
+
+  get traceId(): Uint8Array {
+    return (this.traceIdValue ??= this.id(this.traceIdAt, this.traceIdLength, DEFAULTS.traceId));
+  }
+
+  get spanId(): Uint8Array {
+    return (this.spanIdValue ??= this.id(this.spanIdAt, this.spanIdLength, DEFAULTS.spanId));
+  }
+
+  get parentSpanId(): Uint8Array | undefined {
+    return (this.parentSpanIdValue ??= this.id(this.parentSpanIdAt, this.parentSpanIdLength, DEFAULTS.parentSpanId!));
+  }
+
+  get startTimeUnixNano(): Long {
+    return (this.startValue ??= this.time(this.startAt, DEFAULTS.startTimeUnixNano as Long));
+  }
+
+  get endTimeUnixNano(): Long {
+    return (this.endValue ??= this.time(this.endAt, DEFAULTS.endTimeUnixNano as Long));
+  }
+
+  private id(at: number, length: number, absent: Uint8Array): Uint8Array {
+    return at < 0 ? absent : length === 0 ? Buffer.alloc(0) : this.buf.subarray(at, at + length);
+  }
+
+  private time(at: number, absent: Long): Long {
+    return at < 0 ? absent : new Long(fixed32(this.buf, at) | 0, fixed32(this.buf, at + 4) | 0, true);
+  }
 }
+
+/** Microseconds of the fixed64 nanoseconds at `at` (-1: absent, 0), as `int64ToMicros` gives them. */
+function microsAt(buf: Buffer, at: number): number {
+  if (at < 0) return 0;
+  const lo = fixed32(buf, at);
+  const hi = fixed32(buf, at + 4);
+  if (hi < 0x40000000) return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+  return int64ToMicros(new Long(lo | 0, hi | 0, true));
+}
+
+/** Where an id is: `buf[at, at + length)`; length 0: the span has none. */
+export interface IdLocation {
+  buf: Uint8Array;
+  at: number;
+  length: number;
+}
+
+export type IdField = 'traceId' | 'spanId' | 'parentSpanId';
+
+const NO_BYTES = new Uint8Array(0);
 
 /**
  * A received span kept as its bytes (checked by wire-check.ts) inside the request buffer. It reads
@@ -222,13 +286,36 @@ export class WireSpan extends WireBacked<Span> {
     return this.message ?? (this.scalars ??= this.readScalars());
   }
 
+  /** Where the id is (span-view.ts `locateId`): in the request's bytes while the span is bytes, else the decoded id. */
+  locateId(field: IdField, out: IdLocation): void {
+    if (this.message) {
+      const id = this.message[field];
+      out.buf = id && id.length > 0 ? id : NO_BYTES; // absent: protobufjs's default, an empty plain array
+      out.at = 0;
+      out.length = id?.length ?? 0;
+      return;
+    }
+    const s = (this.scalars ??= this.readScalars());
+    const at = field === 'traceId' ? s.traceIdAt : field === 'spanId' ? s.spanIdAt : s.parentSpanIdAt;
+    out.buf = at < 0 ? NO_BYTES : this.buf;
+    out.at = at < 0 ? 0 : at;
+    out.length = at < 0 ? 0 : field === 'traceId' ? s.traceIdLength : field === 'spanId' ? s.spanIdLength : s.parentSpanIdLength;
+  }
+
+  /** The start (or end) time in microseconds, as `int64ToMicros` gives it, without a Long while the span is bytes. */
+  micros(end: boolean): number {
+    if (this.message) return int64ToMicros(end ? this.message.endTimeUnixNano : this.message.startTimeUnixNano);
+    const s = (this.scalars ??= this.readScalars());
+    return microsAt(this.buf, end ? s.endAt : s.startAt);
+  }
+
   /**
    * As protobufjs's generated Span decoder reads each scalar field (wire-check.ts has checked the
    * wire types), by hand: one-byte varints and lengths (every id, kind and count in practice) and
    * fixed-width values read in place, anything longer through protobufjs's reader at that byte.
    */
   private readScalars(): SpanScalars {
-    const s = new SpanScalars();
+    const s = new SpanScalars(this.buf);
     const buf = this.buf;
     const end = this.end;
     let p = this.start;
@@ -248,11 +335,15 @@ export class WireSpan extends WireBacked<Span> {
             const v = internedString(buf, p, next);
             if (t === 0x1a) s.traceState = v;
             else s.name = v;
+          } else if (t === 0x0a) {
+            s.traceIdAt = p;
+            s.traceIdLength = len;
+          } else if (t === 0x12) {
+            s.spanIdAt = p;
+            s.spanIdLength = len;
           } else {
-            const v = len === 0 ? Buffer.alloc(0) : buf.subarray(p, next);
-            if (t === 0x0a) s.traceId = v;
-            else if (t === 0x12) s.spanId = v;
-            else s.parentSpanId = v;
+            s.parentSpanIdAt = p;
+            s.parentSpanIdLength = len;
           }
           p = next;
           break;
@@ -271,9 +362,8 @@ export class WireSpan extends WireBacked<Span> {
         }
         case 0x39: // 7 startTimeUnixNano
         case 0x41: // 8 endTimeUnixNano
-          const v = new Long(fixed32(buf, p) | 0, fixed32(buf, p + 4) | 0, true);
-          if (t === 0x39) s.startTimeUnixNano = v;
-          else s.endTimeUnixNano = v;
+          if (t === 0x39) s.startAt = p;
+          else s.endAt = p;
           p += 8;
           break;
         case 0x85: // 16 flags, a two-byte tag read above
@@ -293,9 +383,9 @@ export class WireSpan extends WireBacked<Span> {
    */
   idsFromBytes(): SpanIds {
     // Scalars read already (correlate reads the ids as Buffers first): their bytes, without another walk.
-    const read = this.scalars;
-    if (read) return { traceId: hexOf(read.traceId), spanId: hexOf(read.spanId), parentSpanId: hexOf(read.parentSpanId) };
     const buf = this.buf as HexBuffer;
+    const read = this.scalars;
+    if (read) return { traceId: hexAt(buf, read.traceIdAt, read.traceIdLength), spanId: hexAt(buf, read.spanIdAt, read.spanIdLength), parentSpanId: hexAt(buf, read.parentSpanIdAt, read.parentSpanIdLength) };
     const end = this.end;
     let traceId = '';
     let spanId = '';

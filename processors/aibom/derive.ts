@@ -4,8 +4,7 @@ import type { KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/o
 import { ATTR } from '../../pipeline/semconv.js';
 import { redactSecrets } from '../../pipeline/redact.js';
 import { canonicalView, hostPort, type CanonicalSpan } from '../normalize/index.js';
-import { int64ToMicros } from '../../pipeline/otlp/attributes.js';
-import { spanIds } from '../../pipeline/otlp/span-view.js';
+import { locateId, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
 import type { Entity, EntityAttributes } from './entity.js';
 import type { Inventory, Observation } from './inventory.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
@@ -180,7 +179,7 @@ export class Deriver {
     const c = this.current;
     if (c.span !== span) {
       c.span = span;
-      c.timeMs = Math.floor(int64ToMicros(span.startTimeUnixNano) / 1000);
+      c.timeMs = Math.floor(startMicros(span) / 1000);
       const ids = spanIds(span);
       c.traceId = ids.traceId;
       c.spanId = ids.spanId;
@@ -201,7 +200,8 @@ export class Deriver {
   }
 
   private remember(span: Span, owner: Owner): void {
-    this.owners.set(span.spanId, owner);
+    const id = locateId(span, 'spanId');
+    this.owners.setAt(id.buf, id.at, id.length, owner);
   }
 
   /** The agent (a workload exporting GenAI spans) and the infrastructure it runs on. */
@@ -380,7 +380,8 @@ export class Deriver {
   }
 
   private kernelSpan(rs: ResourceSpans, span: Span, k: KernelSpanFacts): void {
-    const parent = this.owners.get(span.parentSpanId);
+    const parentId = locateId(span, 'parentSpanId');
+    const parent = this.owners.getAt(parentId.buf, parentId.at, parentId.length);
     const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
     const agent = parent?.agent ?? this.agentByPid.get(pid);
     const actor = parent?.implementer ?? parent?.tool ?? parent?.model ?? agent;
@@ -396,7 +397,8 @@ export class Deriver {
       case 'process':
         this.processSpan(span, k, parent, agent);
         if (partialCoverage && k.pid === pid) {
-          const implementer = this.owners.get(span.spanId)?.implementer;
+          const id = locateId(span, 'spanId');
+          const implementer = this.owners.getAt(id.buf, id.at, id.length)?.implementer;
           if (implementer) this.inventory.annotate(implementer.id, partialCoverage);
         }
         return;

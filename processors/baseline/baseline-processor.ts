@@ -4,7 +4,7 @@ import { PendingEmits } from '../../pipeline/pending-emits.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
-import { spanIds } from '../../pipeline/otlp/span-view.js';
+import { locateId, spanIds } from '../../pipeline/otlp/span-view.js';
 import { int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
 import { buildChain } from './chain.js';
@@ -172,7 +172,7 @@ export class BaselineProcessor implements Component, Consumers {
             // An agent's spans of one trace come together: the same trace as the span before needs no lookup.
             if (last?.traceId === traceId) t = last;
             else {
-              const id = span.traceId;
+              const id = locateId(span, 'traceId');
               if (!this.buffer.keeps(id)) {
                 this.unevaluated.invalidTraceId.n++;
                 continue;
@@ -185,7 +185,7 @@ export class BaselineProcessor implements Component, Consumers {
             }
             readPrompt(r, span, t?.prompt);
             if (r.view) r.found = this.judgeAgentSpan(r, traceId, nowMs);
-            last = this.buffer.add(span.traceId, traceId, r, nowMs, this.evict, t);
+            last = this.buffer.add(locateId(span, 'traceId'), traceId, r, nowMs, this.evict, t);
           }
         }
       }

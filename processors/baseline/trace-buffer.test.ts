@@ -46,8 +46,10 @@ describe('TraceBuffer bound', () => {
         model.push({ id, lastMs: nowMs });
         if (model.length > limits.maxTraces) expected.push(model.shift()!.id);
       }
-      const bytes = Buffer.from(id, 'hex');
-      expect(buffer.add(bytes, id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId), buffer.get(bytes))?.traceId).toBe(id);
+      // The id inside a larger buffer, as a received span's is (span-view.ts locateId).
+      const buf = Buffer.concat([Buffer.alloc(step % 7, 0xff), Buffer.from(id, 'hex'), Buffer.alloc(3, 0xee)]);
+      const at = { buf, at: step % 7, length: 16 };
+      expect(buffer.add(at, id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId), buffer.get(at))?.traceId).toBe(id);
       expect(buffer.size).toBe(model.length);
     }
     expect(expected.length).toBeGreaterThan(1000);

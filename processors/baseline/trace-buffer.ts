@@ -1,4 +1,5 @@
 import { IdTable } from '../../pipeline/id-table.js';
+import type { IdLocation } from '../../pipeline/otlp/span-view.js';
 import type { ComponentOf } from './facts.js';
 import { nsCompare, type SpanRecord } from './span-record.js';
 
@@ -92,13 +93,13 @@ export class TraceBuffer {
   }
 
   /** Whether spans of this trace id can be kept: 16 bytes, not all zero (OTLP's valid trace ids). */
-  keeps(id: Uint8Array | null | undefined): id is Uint8Array {
-    return this.traces.keeps(id);
+  keeps(id: Readonly<IdLocation>): boolean {
+    return this.traces.keepsAt(id.buf, id.at, id.length);
   }
 
   /** The open trace of `id`, if any. */
-  get(id: Uint8Array | null | undefined): OpenTrace | undefined {
-    return this.traces.get(id);
+  get(id: Readonly<IdLocation>): OpenTrace | undefined {
+    return this.traces.getAt(id.buf, id.at, id.length);
   }
 
   /** False when `t` (the open trace `get` found, or none) has no room for another span. */
@@ -111,10 +112,10 @@ export class TraceBuffer {
    * `traceId` its hex. `evict` gets a trace pushed out by the bound, before it is forgotten. `t` is
    * the trace as `get` found it just before (one lookup per span: a new id's `set` reuses the miss).
    */
-  add(id: Uint8Array, traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t: OpenTrace | undefined): OpenTrace | undefined {
+  add(id: Readonly<IdLocation>, traceId: string, r: SpanRecord, nowMs: number, evict: (t: OpenTrace) => void, t: OpenTrace | undefined): OpenTrace | undefined {
     if (!t) {
       const opened = new OpenTrace(traceId, r, nowMs);
-      opened.entry = this.traces.set(id, opened, evict);
+      opened.entry = this.traces.setAt(id.buf, id.at, id.length, opened, evict);
       return opened;
     }
     if (!this.accepts(t)) return undefined;

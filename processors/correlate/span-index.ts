@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Span } from '../../pipeline/otlp/types.js';
-import { idHex } from '../../pipeline/otlp/span-view.js';
-import { int64ToMicros } from '../../pipeline/otlp/attributes.js';
+import { endMicros, idHex, locateId, startMicros } from '../../pipeline/otlp/span-view.js';
 import type { CanonicalKind, CanonicalSpan } from '../normalize/index.js';
 
 /** What correlation hands on of a matched span (made per placed event, not kept per indexed span). */
@@ -157,18 +156,25 @@ export class SpanIndex {
 
   /** Indexes a span (once: a span id seen before is ignored). */
   add(span: Span, view: CanonicalSpan | undefined, facts: ResourceFacts, arrivedAtMs: number): void {
-    const traceId = span.traceId ?? EMPTY;
-    const spanId = span.spanId ?? EMPTY;
-    const oddIds = traceId.length !== 16 || spanId.length !== 8;
-    // Each id word read once: for the duplicate check and for the row.
-    const t0 = word(traceId, 0);
-    const t1 = word(traceId, 4);
-    const t2 = word(traceId, 8);
-    const t3 = word(traceId, 12);
-    const s0 = word(spanId, 0);
-    const s1 = word(spanId, 4);
+    // The ids where they are (a received span's inside its request: no Buffer per id), each word read
+    // once, for the duplicate check and for the row.
+    const tid = locateId(span, 'traceId');
+    const tBuf = tid.buf;
+    const tAt = tid.at;
+    const tLength = tid.length;
+    const sid = locateId(span, 'spanId'); // the same answer object, now the span id's: the trace id's is copied above
+    const oddIds = tLength !== 16 || sid.length !== 8;
+    // An id of another length is read from its own bytes (past its end they read as 0), and kept as hex.
+    const traceId = oddIds ? tBuf.subarray(tAt, tAt + tLength) : undefined;
+    const spanId = oddIds ? sid.buf.subarray(sid.at, sid.at + sid.length) : undefined;
+    const t0 = traceId ? word(traceId, 0) : word(tBuf, tAt);
+    const t1 = traceId ? word(traceId, 4) : word(tBuf, tAt + 4);
+    const t2 = traceId ? word(traceId, 8) : word(tBuf, tAt + 8);
+    const t3 = traceId ? word(traceId, 12) : word(tBuf, tAt + 12);
+    const s0 = spanId ? word(spanId, 0) : word(sid.buf, sid.at);
+    const s1 = spanId ? word(spanId, 4) : word(sid.buf, sid.at + 4);
     let oddKey = '';
-    if (oddIds) {
+    if (traceId && spanId) {
       oddKey = `${idHex(traceId)}:${idHex(spanId)}`;
       if (this.oddKeys.has(oddKey)) return;
     } else if (this.findId(t0, t1, t2, t3, s0, s1) !== NONE) return;
@@ -188,8 +194,8 @@ export class SpanIndex {
     ids[w + 3] = t3;
     ids[w + 4] = s0;
     ids[w + 5] = s1;
-    this.startUs[row] = int64ToMicros(span.startTimeUnixNano);
-    this.endUs[row] = int64ToMicros(span.endTimeUnixNano);
+    this.startUs[row] = startMicros(span);
+    this.endUs[row] = endMicros(span);
     this.arrivedMs[row] = arrivedAtMs;
     this.pids[row] = facts.pid;
     this.ports[row] = view?.serverPort ?? NaN;
@@ -469,4 +475,3 @@ export class SpanIndex {
 /** The chains of an index with no row yet (its first row makes them, sized for its bound). */
 const NO_CHAINS = new Chains(1, 1);
 
-const EMPTY = new Uint8Array(0);

@@ -1,9 +1,9 @@
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { countDeviation, deviationData, DeviationLimiter, type Deviation } from '../../pipeline/deviation/index.js';
-import { findStringAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
+import { findStringAttr } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
-import { spanIds } from '../../pipeline/otlp/span-view.js';
+import { endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan } from '../aibom/kernel-span.js';
 import { canonicalContent, canonicalView, hasContent, type CanonicalKind, type CanonicalSpan } from '../normalize/index.js';
@@ -120,7 +120,7 @@ export class ProvenanceProcessor implements Component, Consumers {
             }
             // Kernel spans do not hold the trace open: a long-lived MCP server keeps producing them
             // under its first tool call; `settle` after the last agent span covers their 1-2 s delay.
-            v.addKernel(spanId, parentId, int64ToMicros(span.startTimeUnixNano), kernel);
+            v.addKernel(spanId, parentId, startMicros(span), kernel);
             continue;
           }
           const view = canonicalView(span);
@@ -177,11 +177,11 @@ export class ProvenanceProcessor implements Component, Consumers {
     const { spanId, parentSpanId } = spanIds(span);
     v.lastMs = now;
     v.parent(spanId, parentSpanId);
-    const endUs = view.kind === 'llm' || content ? int64ToMicros(span.endTimeUnixNano) : 0;
+    const endUs = view.kind === 'llm' || content ? endMicros(span) : 0;
     v.addSpan(spanId, view, endUs);
     if (!content) return;
     const before = v.entries;
-    v.addContent({ spanId, name: span.name, startUs: int64ToMicros(span.startTimeUnixNano), endUs }, view, canonicalContent(span, view));
+    v.addContent({ spanId, name: span.name, startUs: startMicros(span), endUs }, view, canonicalContent(span, view));
     this.totalEntries += v.entries - before;
   }
 
