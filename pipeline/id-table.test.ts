@@ -102,6 +102,31 @@ describe.each([8, 16] as const)('IdTable of %i-byte ids', (bytes) => {
     expect(table.get(Buffer.alloc(other, 1))).toBeUndefined();
   });
 
+  it('finds ids where they are inside a larger buffer (*At), as a received span holds them: the same entries as the ids alone', () => {
+    const table = new IdTable<number>(64, bytes);
+    // Ids side by side in one buffer, as spans of one request: each lookup's miss is for that offset only.
+    const ids = Array.from({ length: 100 }, (_, n) => id(bytes, n + 1, n * 3));
+    const buf = Buffer.concat([Buffer.alloc(5, 0xff), ...ids, Buffer.alloc(5, 0xee)]);
+    for (let n = 0; n < 100; n++) {
+      const at = 5 + n * bytes;
+      expect(table.getAt(buf, at, bytes)).toBeUndefined();
+      // Odd ids: another lookup between the miss and the set (the set must not reuse the miss).
+      if (n % 2 === 1) expect(table.getAt(buf, at - bytes, bytes)).toBe(n - 1);
+      expect(table.setAt(buf, at, bytes, n)).toBeGreaterThanOrEqual(0);
+      expect(table.get(ids[n])).toBe(n);
+    }
+    expect(table.size).toBe(64);
+    for (let n = 0; n < 100; n++) expect(table.getAt(buf, 5 + n * bytes, bytes)).toBe(n >= 36 ? n : undefined);
+    // A miss at one offset, then a set at another of the same buffer: the id set is the one at the set's offset.
+    const fresh = new IdTable<number>(4, bytes);
+    expect(fresh.getAt(buf, 5, bytes)).toBeUndefined();
+    fresh.setAt(buf, 5 + bytes, bytes, 1);
+    expect(fresh.get(ids[1])).toBe(1);
+    expect(fresh.get(ids[0])).toBeUndefined();
+    expect(table.keepsAt(buf, 5, bytes - 1)).toBe(false);
+    expect(table.setAt(Buffer.alloc(bytes + 4), 2, bytes, -1)).toBe(-1); // all zero
+  });
+
   it('refuses a bound below 1', () => {
     expect(() => new IdTable(0, bytes)).toThrow(RangeError);
   });
