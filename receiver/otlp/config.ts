@@ -201,7 +201,7 @@ function readKeepalive(grpc: Section, def: GrpcKeepalive): GrpcKeepalive {
 function timeout(s: Section, key: string, defMs: number): number {
   const ms = s.duration(key, defMs);
   if (ms !== 0 && (ms < 1 || ms > MAX_TIMER_MS)) {
-    s.error(key, `must be 0 (never) or between 1ms and ${MAX_TIMER_MS / 86_400_000 | 0}d, got ${ms} ms`);
+    s.error(key, `must be 0 (never) or between 1ms and ${Math.floor(MAX_TIMER_MS / 3_600_000)}h, got ${ms} ms`);
     return defMs;
   }
   return Math.round(ms);
