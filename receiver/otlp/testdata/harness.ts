@@ -163,11 +163,13 @@ export interface GrpcCallOptions {
   metadata?: Record<string, string>;
   credentials?: ChannelCredentials;
   channelOptions?: Record<string, string | number>;
+  /** A channel the caller keeps (and closes) across calls; otherwise a fresh one, closed afterwards. */
+  client?: Client;
 }
 
 /** One unary Export call with raw request bytes, through a fresh channel that is closed afterwards. */
 export function grpcExport(address: string, codec: SignalCodec<Signal>, request: Uint8Array, options: GrpcCallOptions = {}): Promise<GrpcReply> {
-  const client = new Client(address, options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {});
+  const client = options.client ?? new Client(address, options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {});
   const metadata = new Metadata();
   for (const [k, v] of Object.entries(options.metadata ?? {})) metadata.set(k, v);
   return new Promise((resolve) => {
@@ -179,7 +181,7 @@ export function grpcExport(address: string, codec: SignalCodec<Signal>, request:
       metadata,
       { deadline: Date.now() + 10_000 },
       (error, response) => {
-        client.close();
+        if (!options.client) client.close();
         resolve({ error: error ?? null, response });
       },
     );
