@@ -3,7 +3,9 @@
 import { Client, connectivityState, credentials } from '@grpc/grpc-js';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../pipeline/telemetry/logger.js';
 import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
 import type { Signal } from '../../pipeline/otlp/types.js';
 import { grpcExport, sampleTraces, startReceiver, type Harness } from './testdata/harness.js';
@@ -96,6 +98,23 @@ describe('OTLP receiver connection limits: gRPC', () => {
     await sleep(100);
     expect(await exportOn(await session(h.grpcAddress))).toBe(0);
     expect(await rejected('grpc', 'too_many_connections')).toBe(1);
+  });
+
+  it('logs a flood of refused connections once, the counter has every one', async () => {
+    let log = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        log += chunk.toString();
+        cb();
+      },
+    });
+    h = await startReceiver((c) => (c.protocols.grpc!.maxConnections = 1), undefined, createLogger('info', sink));
+    await session(h.grpcAddress);
+    await Promise.all(Array.from({ length: 30 }, async () => untilClosed(await tcp(h!.grpcAddress))));
+    expect(await rejected('grpc', 'too_many_connections')).toBe(30);
+    const lines = log.split('\n').filter((l) => l.includes('OTLP connections refused'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, refused: { 'grpc/too_many_connections': 1 } });
   });
 
   it('sends GOAWAY to a session without calls after max_connection_idle, not before', async () => {

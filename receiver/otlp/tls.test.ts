@@ -75,4 +75,29 @@ describe('OTLP receiver over TLS', () => {
     idle.destroy();
     h = undefined;
   }, 15_000);
+
+  it('cuts a TLS handshake that never finishes: gRPC handshake_timeout, HTTP request_timeout', async () => {
+    h = await startReceiver((c) => {
+      const tls = { certFile: file('server.crt'), keyFile: file('server.key') };
+      Object.assign(c.protocols.grpc!, { tls });
+      c.protocols.grpc!.keepalive.maxConnectionIdleMs = 300;
+      Object.assign(c.protocols.http!, { tls, readHeaderTimeoutMs: 300 });
+    });
+    const silent = (address: string) =>
+      new Promise<number>((resolve) => {
+        const i = address.lastIndexOf(':');
+        const started = performance.now();
+        const socket = net.connect(Number(address.slice(i + 1)), address.slice(0, i));
+        socket.on('error', () => {});
+        socket.once('close', () => resolve(performance.now() - started));
+        setTimeout(() => socket.destroy(), 5000).unref();
+      });
+    const [grpcMs, httpMs] = await Promise.all([silent(h.grpcAddress), silent(h.httpUrl.slice('https://'.length))]);
+    expect(grpcMs).toBeGreaterThanOrEqual(250);
+    expect(grpcMs).toBeLessThan(4000);
+    expect(httpMs).toBeGreaterThanOrEqual(250);
+    expect(httpMs).toBeLessThan(4000);
+    expect(await h.metrics.value(h.metrics.receiverRequestsRejected, { transport: 'grpc', reason: 'handshake_timeout' })).toBe(1);
+    expect(await h.metrics.value(h.metrics.receiverRequestsRejected, { transport: 'http', reason: 'request_timeout' })).toBe(1);
+  });
 });
