@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { Client, connectivityState, credentials } from '@grpc/grpc-js';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
@@ -92,7 +92,13 @@ describe('OTLP receiver over TLS', () => {
         socket.once('close', () => resolve(performance.now() - started));
         setTimeout(() => socket.destroy(), 5000).unref();
       });
+    // A client that does finish its handshake is not mistaken for a silent one: its call succeeds and
+    // it is later idled out (GOAWAY), not destroyed and counted.
+    const client = new Client(h.grpcAddress, credentials.createSsl(pem('ca.crt')), SNI);
+    expect((await grpcExport(h.grpcAddress, traces, tracesCodec.encode(sampleTraces(1)), { client })).error).toBeNull();
     const [grpcMs, httpMs] = await Promise.all([silent(h.grpcAddress), silent(h.httpUrl.slice('https://'.length))]);
+    expect(client.getChannel().getConnectivityState(false)).not.toBe(connectivityState.READY);
+    client.close();
     expect(grpcMs).toBeGreaterThanOrEqual(250);
     expect(grpcMs).toBeLessThan(4000);
     expect(httpMs).toBeGreaterThanOrEqual(250);
