@@ -147,7 +147,7 @@ export class OtlpGrpcServer {
     // Over the cap, Node closes the connection as it is accepted, before TLS or HTTP/2 cost anything.
     server.maxConnections = this.config.maxConnections;
     server.on('drop', () => this.intake.connectionRefused('grpc', 'too_many_connections'));
-    watchTlsFailures(server, () => this.intake.connectionRefused('grpc', 'handshake_timeout'), this.logger, 'OTLP/gRPC');
+    if (tls) watchTlsFailures(server, () => this.intake.connectionRefused('grpc', 'handshake_timeout'), this.logger, 'OTLP/gRPC');
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));

@@ -109,7 +109,7 @@ export class OtlpHttpServer {
     server.maxConnections = config.maxConnections;
     server.on('drop', () => this.intake.connectionRefused('http', 'too_many_connections'));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
-    watchTlsFailures(server, () => this.intake.connectionRefused('http', 'request_timeout'), this.logger, 'OTLP/HTTP');
+    if (config.tls) watchTlsFailures(server, () => this.intake.connectionRefused('http', 'request_timeout'), this.logger, 'OTLP/HTTP');
     const { host, port } = splitHostPort(config.endpoint);
     try {
       await listen(server, port, host);

@@ -32,7 +32,7 @@ export type RejectReason =
   | 'handshake_timeout';
 
 /** Connection refusals come in floods: one warning per this interval at most, with the count since the last. */
-export const CONNECTION_LOG_INTERVAL_MS = 10_000;
+const CONNECTION_LOG_INTERVAL_MS = 10_000;
 
 /** Why items were handed back to the sender (`receiverRefused`). */
 export type RefuseReason = 'permanent' | 'retryable';
