@@ -140,8 +140,9 @@ describe('OTLP receiver connection limits: gRPC', () => {
     cleanup.push(() => client.close());
     expect((await grpcExport(h.grpcAddress, traces, TRACES, { client })).error).toBeNull();
     expect(client.getChannel().getConnectivityState(false)).toBe(connectivityState.READY);
-    await sleep(800);
-    // The GOAWAY moved the channel off READY: its connection is gone.
+    // The GOAWAY (300 ms after the call) moves the channel off READY: its connection is gone.
+    const deadline = performance.now() + 3000;
+    while (client.getChannel().getConnectivityState(false) === connectivityState.READY && performance.now() < deadline) await sleep(20);
     expect(client.getChannel().getConnectivityState(false)).not.toBe(connectivityState.READY);
     expect((await grpcExport(h.grpcAddress, traces, TRACES, { client })).error).toBeNull();
     expect(h.traces.received).toHaveLength(2);
