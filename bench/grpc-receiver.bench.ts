@@ -32,6 +32,7 @@ const otlpbench = findTool('OTLPBENCH_BIN', '.tools/bin/otlpbench');
 if (!otlpbench) throw new Error('.tools/bin/otlpbench is missing: run bench/setup.sh');
 
 interface Modules {
+  defaultGrpcConfig: () => object;
   OtlpGrpcServer: new (config: object, intake: object, logger: object) => { address: string; start(): Promise<void>; shutdown(ms: number): Promise<void> };
   Intake: new (component: string, next: object, metrics: object, logger: object, token: string) => object;
   Metrics: new () => { receiverAccepted: object; value(m: object, labels: Record<string, string>): Promise<number> };
@@ -41,6 +42,7 @@ interface Modules {
 async function load(build: string): Promise<Modules> {
   const m = (p: string) => import(join(build, p)) as Promise<Record<string, unknown>>;
   return {
+    defaultGrpcConfig: (await m('receiver/otlp/config.js'))['defaultGrpcConfig'],
     OtlpGrpcServer: (await m('receiver/otlp/grpc-server.js'))['OtlpGrpcServer'],
     Intake: (await m('receiver/otlp/intake.js'))['Intake'],
     Metrics: (await m('pipeline/telemetry/metrics.js'))['Metrics'],
@@ -51,7 +53,8 @@ async function load(build: string): Promise<Modules> {
 async function measure(mod: Modules): Promise<{ usPerSpan: number; usPerRequest: number; spansPerSec: number; systemShare: number }> {
   const metrics = new mod.Metrics();
   const intake = new mod.Intake('otlp', { traces: { consume: async () => {} } }, metrics, mod.silentLogger(), '');
-  const server = new mod.OtlpGrpcServer({ endpoint: '127.0.0.1:0', maxRecvMsgSizeMib: 4 }, intake, mod.silentLogger());
+  // Each build's own defaults (connection limits, keepalive), as the embedded default runs it.
+  const server = new mod.OtlpGrpcServer({ ...mod.defaultGrpcConfig(), endpoint: '127.0.0.1:0' }, intake, mod.silentLogger());
   await server.start();
   const accepted = () => metrics.value(metrics.receiverAccepted, { component: 'otlp', signal: 'traces', transport: 'grpc' });
   const args = ['-c', '0', otlpbench!, 'load', '-target', server.address, '-rate', values.rate!, '-spans', values.spans!, '-concurrency', values.concurrency!];

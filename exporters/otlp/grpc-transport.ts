@@ -156,12 +156,18 @@ export async function createGrpcTransport<S extends Signal>(config: OtlpExporter
     encoding: 'proto',
     async export(payload, signal) {
       if (signal.aborted) return { kind: 'retryable', message: 'aborted before sending' };
-      const session = await untilAborted(connection.get(), signal);
-      if (session === ABORTED) return aborted(`gRPC ${STATUS_NAMES[Code.CANCELLED]}: before the connection was ready`, signal);
-      if (typeof session === 'string') return { kind: 'retryable', message: `gRPC UNAVAILABLE: ${session}` };
       const body = compressed ? await gzip(payload) : payload;
-      if (signal.aborted) return aborted(`gRPC ${STATUS_NAMES[Code.CANCELLED]}: before sending`, signal);
-      return call(session, requestHeaders, body, compressed, signal, codec);
+      // A call the server never saw (its GOAWAY crossed our request) is sent again at once on a new
+      // connection, as gRPC's transparent retry does; a second refusal goes to the retry sender.
+      for (let attempt = 1; ; attempt++) {
+        const session = await untilAborted(connection.get(), signal);
+        if (session === ABORTED) return aborted(`gRPC ${STATUS_NAMES[Code.CANCELLED]}: before the connection was ready`, signal);
+        if (typeof session === 'string') return { kind: 'retryable', message: `gRPC UNAVAILABLE: ${session}` };
+        if (signal.aborted) return aborted(`gRPC ${STATUS_NAMES[Code.CANCELLED]}: before sending`, signal);
+        const result = await call(session, requestHeaders, body, compressed, signal, codec);
+        if (result !== UNSEEN) return result;
+        if (attempt === TRANSPARENT_ATTEMPTS) return { kind: 'retryable', message: 'gRPC UNAVAILABLE: the server refused the call (GOAWAY) on fresh connections' };
+      }
     },
     async close() {
       await connection.close(2000);
@@ -176,6 +182,12 @@ function grpcTimeout(ms: number): string {
 }
 
 const ABORTED = Symbol('aborted');
+/** The server did not process the call: refused (REFUSED_STREAM, HTTP/2 §8.7) or the session closed before it was sent. */
+const UNSEEN = Symbol('unseen');
+/** What session.request() throws when the session can take no new stream (the request was not sent). */
+const NOT_SENT = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION', 'ERR_HTTP2_OUT_OF_STREAMS']);
+/** The first attempt and one transparent retry. */
+const TRANSPARENT_ATTEMPTS = 2;
 
 function untilAborted<T>(value: Promise<T> | T, signal: AbortSignal): Promise<T | typeof ABORTED> | T {
   if (!(value instanceof Promise)) return value;
@@ -193,7 +205,10 @@ function aborted(message: string, signal: AbortSignal): ExportResult {
   return { kind: 'retryable', message: `${message} (${String(signal.reason?.message ?? signal.reason ?? 'aborted')})` };
 }
 
-/** One Export call; resolves once the stream closed, so the payload buffer is no longer read by Node. */
+/**
+ * One Export call; resolves once the stream closed, so the payload buffer is no longer read by Node;
+ * UNSEEN when the server provably did not process it (safe to send again at once).
+ */
 function call(
   session: http2.ClientHttp2Session,
   headers: http2.OutgoingHttpHeaders,
@@ -201,12 +216,14 @@ function call(
   compressed: boolean,
   signal: AbortSignal,
   codec: SignalCodec<Signal>,
-): Promise<ExportResult> {
+): Promise<ExportResult | typeof UNSEEN> {
   return new Promise((resolve) => {
     let req: http2.ClientHttp2Stream;
     try {
       req = session.request(headers);
     } catch (err) {
+      // The session got GOAWAY or closed between connection.get() and here: nothing was sent.
+      if (NOT_SENT.has((err as NodeJS.ErrnoException).code ?? '')) return resolve(UNSEEN);
       return resolve({ kind: 'retryable', message: `gRPC UNAVAILABLE: ${(err as Error).message}` });
     }
     let response: http2.IncomingHttpHeaders | undefined;
@@ -225,6 +242,7 @@ function call(
     signal.addEventListener('abort', onAbort, { once: true });
     req.once('close', () => {
       signal.removeEventListener('abort', onAbort);
+      if (!response && req.rstCode === NGHTTP2_REFUSED_STREAM && !signal.aborted) return resolve(UNSEEN);
       const status = statusOf(response, trailers, req.rstCode, error, size);
       if (status.code === Code.OK) return resolve(ok(chunks, response, codec));
       resolve(classify(status, signal));

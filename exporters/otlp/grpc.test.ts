@@ -9,6 +9,7 @@ import type { OtlpExporter } from './exporter.js';
 import { storageDir } from './exporter.js';
 import { createTestExporter, makeLogs, makeTraces, receivedNames, TestPeer, waitFor } from './test-peer.js';
 import { createHost } from '../../pipeline/host.js';
+import type { GrpcKeepalive } from '../../receiver/otlp/config.js';
 import { startReceiver, type Harness } from '../../receiver/otlp/testdata/harness.js';
 import { makeTestCerts, type TestCerts } from '../../test/support/certs.js';
 
@@ -285,5 +286,49 @@ describe('otlp exporter (gRPC) connections: TLS, mTLS, reconnects', () => {
     await waitFor(async () => (await metrics.value(metrics.exporterSent, T)) === 3, 8_000, 'the batch sent while the peer was down');
     expect(Date.now() - t0).toBeLessThan(6_000);
     expect(receivedNames(peer).sort()).toEqual(['before-0', 'while-down-0', 'while-down-1']);
+  });
+});
+
+// Jaeger v2 and the OpenTelemetry Collector close connections with GOAWAY (keepalive
+// max_connection_idle / max_connection_age); our own receiver plays that peer here.
+describe('otlp exporter (gRPC) against a peer that sends GOAWAY', () => {
+  async function goawayPeer(keepalive: Partial<GrpcKeepalive>): Promise<Harness> {
+    const r = await startReceiver((c) => {
+      Object.assign(c.protocols.grpc!.keepalive, keepalive);
+      delete c.protocols.http;
+    });
+    cleanups.push(() => r.receiver.shutdown());
+    return r;
+  }
+  const spanNames = (r: Harness) => r.traces.received.flatMap((d) => d.resourceSpans[0]!.scopeSpans[0]!.spans.map((s) => s.name));
+
+  it('reconnects on the next export after the peer idled the connection out: no retry, nothing lost', async () => {
+    const r = await goawayPeer({ maxConnectionIdleMs: 200 });
+    const { exporter, metrics } = exporterFor({ endpoint: r.grpcAddress });
+    await exporter.start(createHost());
+    for (const round of ['first', 'second', 'third']) {
+      await exporter.traces.consume(makeTraces(2, round));
+      await waitFor(async () => spanNames(r).length === (round === 'first' ? 2 : round === 'second' ? 4 : 6));
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the peer's GOAWAY comes at 200 ms
+    }
+    expect(spanNames(r).sort()).toEqual(['first-0', 'first-1', 'second-0', 'second-1', 'third-0', 'third-1']);
+    expect(await metrics.value(metrics.exporterRetries, T)).toBe(0);
+    expect(await metrics.value(metrics.exporterDropped, T)).toBe(0);
+  });
+
+  it('exports flowing across max_connection_age GOAWAYs all arrive exactly once, none dropped', async () => {
+    const r = await goawayPeer({ maxConnectionIdleMs: 0, maxConnectionAgeMs: 100 });
+    const { exporter, metrics } = exporterFor({ endpoint: r.grpcAddress });
+    await exporter.start(createHost());
+    const sent: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      await exporter.traces.consume(makeTraces(1, `b${i}`));
+      sent.push(`b${i}-0`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await waitFor(async () => (await metrics.value(metrics.exporterSent, T)) === 40, 10_000, 'every batch');
+    expect(spanNames(r).sort()).toEqual(sent.sort());
+    expect(await metrics.value(metrics.exporterDropped, T)).toBe(0);
+    expect(await metrics.value(metrics.exporterRetries, T)).toBe(0);
   });
 });

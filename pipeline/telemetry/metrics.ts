@@ -14,7 +14,7 @@ export class Metrics {
   readonly receiverAccepted = this.counter('aibom_receiver_accepted_items_total', 'Items accepted by a receiver and passed to the pipeline.', ['component', 'signal', 'transport']);
   readonly receiverRefused = this.counter('aibom_receiver_refused_items_total', 'Items a receiver answered with an error (the sender keeps or retries them).', ['component', 'signal', 'transport', 'reason']);
   readonly receiverNeutralized = this.counter('aibom_receiver_neutralized_items_total', 'Items accepted with the names this product reserves (aibom.*) renamed to untrusted.aibom.*, by the first reserved name found.', ['component', 'signal', 'transport', 'reason']);
-  readonly receiverRequestsRejected = this.counter('aibom_receiver_rejected_requests_total', 'Requests rejected before their items could be counted (malformed, too large, unauthorised).', ['component', 'transport', 'reason']);
+  readonly receiverRequestsRejected = this.counter('aibom_receiver_rejected_requests_total', 'Requests rejected before their items could be counted (malformed, too large, unauthorised), and connections refused before a request (too_many_connections, handshake_timeout).', ['component', 'transport', 'reason']);
   readonly processorDropped = this.counter('aibom_processor_dropped_items_total', 'Items a processor dropped, by reason.', ['component', 'signal', 'reason']);
   readonly exporterSent = this.counter('aibom_exporter_sent_items_total', 'Items the backend acknowledged.', ['component', 'signal']);
   readonly exporterRetries = this.counter('aibom_exporter_retries_total', 'Export attempts that failed and were retried.', ['component', 'signal']);

@@ -42,12 +42,23 @@ function read(raw: unknown): { config: OtlpReceiverConfig; errors: string[] } {
   return { config, errors: errors.list };
 }
 
+const DEFAULT_GRPC = { endpoint: 'localhost:4317', maxRecvMsgSizeMib: 4, maxConnections: 1000, keepalive: { maxConnectionIdleMs: 300_000, maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 0 } };
+
 describe('OTLP receiver config', () => {
   it('has complete defaults in one place', () => {
     expect(createDefaultConfig()).toEqual({
       protocols: {
-        grpc: { endpoint: 'localhost:4317', maxRecvMsgSizeMib: 4 },
-        http: { endpoint: 'localhost:4318', maxRequestBodySize: 20 * 1024 * 1024, tracesUrlPath: '/v1/traces', logsUrlPath: '/v1/logs' },
+        grpc: DEFAULT_GRPC,
+        http: {
+          endpoint: 'localhost:4318',
+          maxRequestBodySize: 20 * 1024 * 1024,
+          tracesUrlPath: '/v1/traces',
+          logsUrlPath: '/v1/logs',
+          maxConnections: 1000,
+          readHeaderTimeoutMs: 10_000,
+          readTimeoutMs: 60_000,
+          idleTimeoutMs: 60_000,
+        },
       },
       auth: { bearerToken: '' },
     });
@@ -61,7 +72,7 @@ describe('OTLP receiver config', () => {
 
   it('enables only the listed protocols, with defaults for a bare key', () => {
     expect(read({ protocols: { grpc: null } })).toEqual({
-      config: { protocols: { grpc: { endpoint: 'localhost:4317', maxRecvMsgSizeMib: 4 } }, auth: { bearerToken: '' } },
+      config: { protocols: { grpc: DEFAULT_GRPC }, auth: { bearerToken: '' } },
       errors: [],
     });
     const httpOnly = read({ protocols: { http: {} } });
@@ -77,6 +88,8 @@ describe('OTLP receiver config', () => {
         grpc: {
           endpoint: '0.0.0.0:14317',
           maxRecvMsgSizeMib: 16,
+          maxConnections: 200,
+          keepalive: { maxConnectionIdleMs: 120_000, maxConnectionAgeMs: 3_600_000, maxConnectionAgeGraceMs: 30_000 },
           tls: { certFile: '/etc/otel/server.crt', keyFile: '/etc/otel/server.key', clientCaFile: '/etc/otel/ca.crt' },
         },
         http: {
@@ -84,13 +97,17 @@ describe('OTLP receiver config', () => {
           maxRequestBodySize: 8 * 1024 * 1024,
           tracesUrlPath: '/otlp/traces',
           logsUrlPath: '/otlp/logs',
+          maxConnections: 50,
+          readHeaderTimeoutMs: 5000,
+          readTimeoutMs: 30_000,
+          idleTimeoutMs: 90_000,
           tls: { certFile: '/etc/otel/server.crt', keyFile: '/etc/otel/server.key' },
         },
       },
       auth: { bearerToken: 'tok-123' },
     });
     expect(config.receivers.get('otlp/grpc_only')!.config).toEqual({
-      protocols: { grpc: { endpoint: 'localhost:4317', maxRecvMsgSizeMib: 4 } },
+      protocols: { grpc: DEFAULT_GRPC },
       auth: { bearerToken: '' },
     });
   });
@@ -109,7 +126,13 @@ describe('OTLP receiver config', () => {
         'receivers.otlp/bad_values.protocols.grpc.endpoint: must be host:port, got "localhost"',
         'receivers.otlp/bad_values.protocols.grpc.max_recv_msg_size_mib: must be between 1 and 2047, got 0',
         'receivers.otlp/bad_values.protocols.grpc.tls.cert_file: is required when tls is set',
-        'receivers.otlp/bad_values.protocols.grpc: has invalid keys: keepalive',
+        'receivers.otlp/bad_values.protocols.grpc.max_connections: must be between 1 and 1000000, got 0',
+        'receivers.otlp/bad_values.protocols.grpc.keepalive.server_parameters.max_connection_idle: expected a duration like "5s" or "200ms", got number 5',
+        'receivers.otlp/bad_values.protocols.grpc.keepalive.server_parameters.max_connection_age: expected a duration like "5s" or "200ms", got string "-1s"',
+        'receivers.otlp/bad_values.protocols.grpc.keepalive.server_parameters: has invalid keys: time',
+        'receivers.otlp/bad_values.protocols.grpc.keepalive: has invalid keys: enforcement_policy',
+        'receivers.otlp/bad_values.protocols.http.read_header_timeout: must not exceed read_timeout (60000 ms), the whole request\'s limit',
+        'receivers.otlp/bad_values.protocols.http.idle_timeout: must be 0 (never) or between 1ms and 596h, got 2592000000 ms',
         'receivers.otlp/bad_values.protocols.http.max_request_body_size: expected a size like 4194304 or "4MiB", got string "lots"',
         'receivers.otlp/bad_values.protocols.http.logs_url_path: must differ from traces_url_path (both are "/v1/same")',
         'receivers.otlp/bad_values.auth.bearer_token: must not contain whitespace',

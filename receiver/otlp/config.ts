@@ -18,7 +18,20 @@ export interface GrpcConfig {
   endpoint: string;
   /** Largest accepted message, after decompression, in MiB. */
   maxRecvMsgSizeMib: number;
+  /** Connections open at once, per bound address; more are closed as they arrive. */
+  maxConnections: number;
+  keepalive: GrpcKeepalive;
   tls?: TlsConfig;
+}
+
+/** grpc-go's `keepalive.ServerParameters` (the collector's `keepalive.server_parameters`); 0 = never. */
+export interface GrpcKeepalive {
+  /** A connection without a call for this long gets GOAWAY and is closed. */
+  maxConnectionIdleMs: number;
+  /** A connection this old (±10%) gets GOAWAY: no new calls, running ones finish. */
+  maxConnectionAgeMs: number;
+  /** After the age's GOAWAY, how long running calls have before the connection is cut. */
+  maxConnectionAgeGraceMs: number;
 }
 
 export interface HttpConfig {
@@ -27,6 +40,14 @@ export interface HttpConfig {
   maxRequestBodySize: number;
   tracesUrlPath: string;
   logsUrlPath: string;
+  /** Connections open at once; more are closed as they arrive. */
+  maxConnections: number;
+  /** A connection must send a request's headers within this long (slowloris); 0 = no limit. */
+  readHeaderTimeoutMs: number;
+  /** ... and the whole request, body included, within this long; 0 = no limit. */
+  readTimeoutMs: number;
+  /** A keep-alive connection with no request for this long is closed; 0 = never (bounded by max_connections only). */
+  idleTimeoutMs: number;
   tls?: TlsConfig;
 }
 
@@ -50,11 +71,33 @@ export const DEFAULT_MAX_RECV_MSG_SIZE_MIB = 4;
 export const DEFAULT_MAX_REQUEST_BODY_SIZE = 20 * 1024 * 1024;
 export const DEFAULT_TRACES_URL_PATH = '/v1/traces';
 export const DEFAULT_LOGS_URL_PATH = '/v1/logs';
+/**
+ * Connections per protocol: far above what the agents of one host open (an SDK keeps one or two),
+ * low enough that the cap costs at most ~N × the idle connection's memory (README.md, "Connections").
+ */
+export const DEFAULT_MAX_CONNECTIONS = 1000;
+/** grpc-go's default is never; five minutes frees what a gone agent left open, and every gRPC client reconnects on GOAWAY. */
+export const DEFAULT_MAX_CONNECTION_IDLE_MS = 5 * 60_000;
+/** Slowloris: a request's headers are a few hundred bytes; ten seconds is generous on any network. */
+export const DEFAULT_READ_HEADER_TIMEOUT_MS = 10_000;
+/** A body trickling slower than ~350 KB/s at the 20 MiB limit is cut (Node's default is 300 s). */
+export const DEFAULT_READ_TIMEOUT_MS = 60_000;
+/** Longer than the SDKs' 5 s export interval, so the connection is reused (Node's 5 s default races it). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** Far above any sane export, low enough that `<< 20` stays exact. */
 const MAX_RECV_MSG_SIZE_MIB_LIMIT = 2047;
+/** Beyond what one process's file descriptors allow in practice. */
+const MAX_CONNECTIONS_LIMIT = 1_000_000;
+/** setTimeout's limit (~24.8 days); longer timeouts would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function defaultGrpcConfig(): GrpcConfig {
-  return { endpoint: DEFAULT_GRPC_ENDPOINT, maxRecvMsgSizeMib: DEFAULT_MAX_RECV_MSG_SIZE_MIB };
+  return {
+    endpoint: DEFAULT_GRPC_ENDPOINT,
+    maxRecvMsgSizeMib: DEFAULT_MAX_RECV_MSG_SIZE_MIB,
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+    keepalive: { maxConnectionIdleMs: DEFAULT_MAX_CONNECTION_IDLE_MS, maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 0 },
+  };
 }
 
 export function defaultHttpConfig(): HttpConfig {
@@ -63,6 +106,10 @@ export function defaultHttpConfig(): HttpConfig {
     maxRequestBodySize: DEFAULT_MAX_REQUEST_BODY_SIZE,
     tracesUrlPath: DEFAULT_TRACES_URL_PATH,
     logsUrlPath: DEFAULT_LOGS_URL_PATH,
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+    readHeaderTimeoutMs: DEFAULT_READ_HEADER_TIMEOUT_MS,
+    readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
+    idleTimeoutMs: DEFAULT_IDLE_TIMEOUT_MS,
   };
 }
 
@@ -99,6 +146,8 @@ function readGrpc(s: Section): GrpcConfig {
   const config: GrpcConfig = {
     endpoint,
     maxRecvMsgSizeMib: s.int('max_recv_msg_size_mib', def.maxRecvMsgSizeMib, 1, MAX_RECV_MSG_SIZE_MIB_LIMIT),
+    maxConnections: s.int('max_connections', def.maxConnections, 1, MAX_CONNECTIONS_LIMIT),
+    keepalive: readKeepalive(s, def.keepalive),
   };
   const tls = readTls(s);
   if (tls) config.tls = tls;
@@ -117,7 +166,14 @@ function readHttp(s: Section): HttpConfig {
     maxRequestBodySize,
     tracesUrlPath: readUrlPath(s, 'traces_url_path', def.tracesUrlPath),
     logsUrlPath: readUrlPath(s, 'logs_url_path', def.logsUrlPath),
+    maxConnections: s.int('max_connections', def.maxConnections, 1, MAX_CONNECTIONS_LIMIT),
+    readHeaderTimeoutMs: timeout(s, 'read_header_timeout', def.readHeaderTimeoutMs),
+    readTimeoutMs: timeout(s, 'read_timeout', def.readTimeoutMs),
+    idleTimeoutMs: timeout(s, 'idle_timeout', def.idleTimeoutMs),
   };
+  if (config.readTimeoutMs > 0 && config.readHeaderTimeoutMs > config.readTimeoutMs) {
+    s.error('read_header_timeout', `must not exceed read_timeout (${config.readTimeoutMs} ms), the whole request's limit`);
+  }
   if (config.tracesUrlPath === config.logsUrlPath) {
     s.error('logs_url_path', `must differ from traces_url_path (both are ${JSON.stringify(config.tracesUrlPath)})`);
   }
@@ -125,6 +181,30 @@ function readHttp(s: Section): HttpConfig {
   if (tls) config.tls = tls;
   s.done();
   return config;
+}
+
+/** `keepalive.server_parameters`; the client-ping keys (`time`, `timeout`) and `enforcement_policy` are not implemented. */
+function readKeepalive(grpc: Section, def: GrpcKeepalive): GrpcKeepalive {
+  const keepalive = grpc.section('keepalive');
+  const s = keepalive.section('server_parameters');
+  const config: GrpcKeepalive = {
+    maxConnectionIdleMs: timeout(s, 'max_connection_idle', def.maxConnectionIdleMs),
+    maxConnectionAgeMs: timeout(s, 'max_connection_age', def.maxConnectionAgeMs),
+    maxConnectionAgeGraceMs: timeout(s, 'max_connection_age_grace', def.maxConnectionAgeGraceMs),
+  };
+  s.done();
+  keepalive.done();
+  return config;
+}
+
+/** A duration where 0 means "never" (as in grpc-go and net/http), at most what a Node timer holds. */
+function timeout(s: Section, key: string, defMs: number): number {
+  const ms = s.duration(key, defMs);
+  if (ms !== 0 && (ms < 1 || ms > MAX_TIMER_MS)) {
+    s.error(key, `must be 0 (never) or between 1ms and ${Math.floor(MAX_TIMER_MS / 3_600_000)}h, got ${ms} ms`);
+    return defMs;
+  }
+  return Math.round(ms);
 }
 
 /** Like the collector, a missing leading slash is added ("v1/traces" -> "/v1/traces"). */

@@ -12,7 +12,8 @@ import type { GrpcConfig } from './config.js';
 import { frame, FrameError, UnaryFrameReader } from './grpc-frame.js';
 import { ACCEPTED_ENCODINGS, GRPC_CONTENT_TYPE, parseTimeout, statusHeaders } from './grpc-status.js';
 import { DEFAULT_RETRY_AFTER_MS, type Intake, type RejectReason, within } from './intake.js';
-import { loadTls } from './tls.js';
+import { handshakeTimeoutMs, SessionKeepalive } from './grpc-keepalive.js';
+import { loadTls, watchTlsFailures } from './tls.js';
 
 type Http2Server = http2.Http2Server | http2.Http2SecureServer;
 type Session = http2.Http2Session;
@@ -73,6 +74,7 @@ export class OtlpGrpcServer {
   /** Every connection, including those still in their TLS handshake (no session yet). */
   private readonly sockets = new Set<Socket>();
   private readonly clients = new WeakMap<Session, ClientInfo>();
+  private readonly keepalives = new WeakMap<Session, SessionKeepalive>();
   private readonly routes = new Map<string, Route>();
   private readonly context: CallContext;
   private stopping = false;
@@ -136,10 +138,16 @@ export class OtlpGrpcServer {
           rejectUnauthorized: tls.clientCa !== undefined,
           minVersion: 'TLSv1.2',
           ALPNProtocols: ['h2'],
+          handshakeTimeout: handshakeTimeoutMs(this.config.keepalive),
         })
       : http2.createServer(options);
-    // Calls end by their deadline or the client's cancel, never by an idle timer.
+    // A running call ends by its deadline or the client's cancel, never by the socket's inactivity:
+    // connections without calls are closed by SessionKeepalive (max_connection_idle).
     server.setTimeout(0);
+    // Over the cap, Node closes the connection as it is accepted, before TLS or HTTP/2 cost anything.
+    server.maxConnections = this.config.maxConnections;
+    server.on('drop', () => this.intake.connectionRefused('grpc', 'too_many_connections'));
+    if (tls) watchTlsFailures(server, () => this.intake.connectionRefused('grpc', 'handshake_timeout'), this.logger, 'OTLP/gRPC');
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -154,6 +162,15 @@ export class OtlpGrpcServer {
     this.sessions.add(session);
     session.once('close', () => this.sessions.delete(session));
     if (this.stopping) return void session.close();
+    this.keepalives.set(
+      session,
+      new SessionKeepalive(
+        session as http2.ServerHttp2Session,
+        this.config.keepalive,
+        () => this.intake.connectionRefused('grpc', 'handshake_timeout'),
+        (why) => this.logger.debug({ why }, 'OTLP/gRPC connection sent GOAWAY (keepalive.server_parameters)'),
+      ),
+    );
     try {
       session.setLocalWindowSize(SESSION_WINDOW);
     } catch (err) {
@@ -201,6 +218,7 @@ export class OtlpGrpcServer {
 
   private onStream(stream: Stream, headers: http2.IncomingHttpHeaders): void {
     stream.on('error', this.onStreamError);
+    this.keepalives.get(stream.session!)?.opened(stream);
     const path = headers[':path'] ?? '';
     // The gRPC HTTP/2 protocol's answers before the call is a gRPC call at all: plain HTTP statuses.
     if (headers[':method'] !== 'POST') {

@@ -10,7 +10,7 @@ import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { HttpConfig } from './config.js';
 import { DEFAULT_RETRY_AFTER_MS, type Intake, type RejectReason, within } from './intake.js';
 import { GrpcCode, encodeRpcStatus, rpcStatusToJson, type RpcStatus } from '../../pipeline/otlp/rpc-status.js';
-import { loadTls } from './tls.js';
+import { loadTls, watchTlsFailures } from './tls.js';
 
 /** Inflates with a cap on the output: stops as soon as `limit` is passed, so a zip bomb costs at most `limit`. */
 function decompress(encoding: 'gzip' | 'deflate', raw: Buffer, limit: number): Promise<Buffer> {
@@ -22,6 +22,16 @@ type Format = 'protobuf' | 'json';
 const MEDIA_TYPES: Record<string, Format> = { 'application/x-protobuf': 'protobuf', 'application/json': 'json' };
 const CONTENT_TYPE: Record<Format, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 const ENCODINGS = ['gzip', 'deflate', 'identity'] as const;
+/**
+ * How often Node checks read_header_timeout and read_timeout (its default, 30 s, lets a half-sent
+ * header live up to 30 s past its timeout); one pass walks the open connections, at most max_connections.
+ */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1000;
+/** What Node answers before closing a connection whose request was cut (as it does without a clientError listener). */
+const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n';
+const BAD_REQUEST_RESPONSE = 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n';
+const HEADERS_TOO_LARGE_RESPONSE = 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n';
+
 /** How long a sender may keep streaming a refused body (we discard it) before we cut the connection. */
 const DRAIN_GRACE_MS = 5000;
 
@@ -46,6 +56,8 @@ export class OtlpHttpServer {
   private server: http.Server | undefined;
   private readonly routes = new Map<string, SignalCodec<Signal>>();
   private readonly clients = new WeakMap<Socket, ClientInfo>();
+  /** Connections Node cut for read_header_timeout / read_timeout: counted there, not again by the handler. */
+  private readonly timedOut = new WeakSet<Socket>();
   private stopping = false;
   address = '';
 
@@ -65,11 +77,23 @@ export class OtlpHttpServer {
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
       void this.handle(req, res);
     };
+    // Node's defaults are headersTimeout 60 s, requestTimeout 300 s, keepAliveTimeout 5 s, checked every 30 s;
+    // config.ts says why ours differ. Requests already read (waiting on the pipeline) are never cut by them.
+    const smallest = Math.min(...[config.readHeaderTimeoutMs, config.readTimeoutMs].filter((t) => t > 0));
+    const timeouts: http.ServerOptions = {
+      headersTimeout: config.readHeaderTimeoutMs,
+      requestTimeout: config.readTimeoutMs,
+      keepAliveTimeout: config.idleTimeoutMs,
+      connectionsCheckingInterval: Math.max(1, Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, Math.ceil(smallest / 4))),
+    };
     let server: http.Server;
     if (config.tls) {
       const tls = await loadTls(config.tls, 'protocols.http.tls');
       server = https.createServer(
         {
+          ...timeouts,
+          // A connection that never finishes TLS is a slow header too.
+          ...(config.readHeaderTimeoutMs > 0 ? { handshakeTimeout: config.readHeaderTimeoutMs } : {}),
           cert: tls.cert,
           key: tls.key,
           ca: tls.clientCa,
@@ -79,8 +103,13 @@ export class OtlpHttpServer {
         onRequest,
       );
     } else {
-      server = http.createServer(onRequest);
+      server = http.createServer(timeouts, onRequest);
     }
+    // Over the cap, Node closes the connection as it is accepted, before it costs a parser or TLS.
+    server.maxConnections = config.maxConnections;
+    server.on('drop', () => this.intake.connectionRefused('http', 'too_many_connections'));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.onClientError(err, socket));
+    if (config.tls) watchTlsFailures(server, () => this.intake.connectionRefused('http', 'request_timeout'), this.logger, 'OTLP/HTTP');
     const { host, port } = splitHostPort(config.endpoint);
     try {
       await listen(server, port, host);
@@ -95,6 +124,29 @@ export class OtlpHttpServer {
       return;
     }
     this.server = server;
+  }
+
+  /**
+   * What Node's own clientError handling does (answer 408/431/400 if nothing was written, close),
+   * plus the count: a cut request (timeout) and a request that is not HTTP are refusals.
+   */
+  private onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const code = err.code ?? '';
+    let response: string | undefined;
+    if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      this.timedOut.add(socket);
+      this.intake.connectionRefused('http', 'request_timeout');
+      response = REQUEST_TIMEOUT_RESPONSE;
+    } else if (code === 'HPE_HEADER_OVERFLOW') {
+      this.intake.rejected('http', 'too_large', err.message);
+      response = HEADERS_TOO_LARGE_RESPONSE;
+    } else if (code.startsWith('HPE_')) {
+      this.intake.rejected('http', 'malformed', err.message);
+      response = BAD_REQUEST_RESPONSE;
+    }
+    // Anything else is the connection failing (a reset): no request to answer or count.
+    if (response && socket.writable && socket.bytesWritten === 0) socket.write(response);
+    socket.destroy();
   }
 
   /** Stops accepting, waits up to `deadlineMs` for requests being served, then cuts connections. */
@@ -167,6 +219,8 @@ export class OtlpHttpServer {
       }
     } catch (err) {
       if (err instanceof Refusal) {
+        // A request Node cut for its timeout was counted (request_timeout) when it was cut.
+        if (this.timedOut.has(req.socket)) return;
         this.intake.rejected('http', err.reason, err.message);
         this.discardRest(req, res);
         return this.sendStatus(res, err.status, format, { code: grpcCodeFor(err.status), message: err.message }, err.headers);

@@ -23,7 +23,16 @@ export type RejectReason =
   /** gRPC: the call's deadline passed before its data reached the pipeline. */
   | 'deadline_exceeded'
   /** gRPC: the client cancelled the call (RST_STREAM) or lost the connection before its data reached the pipeline. */
-  | 'cancelled';
+  | 'cancelled'
+  /** A connection over `max_connections`: closed as it arrived. */
+  | 'too_many_connections'
+  /** HTTP: headers not in within `read_header_timeout`, or the request not within `read_timeout` (408, connection closed). */
+  | 'request_timeout'
+  /** gRPC: a connection that did not finish its TLS or HTTP/2 handshake in time (destroyed). */
+  | 'handshake_timeout';
+
+/** Connection refusals come in floods: one warning per this interval at most, with the count since the last. */
+const CONNECTION_LOG_INTERVAL_MS = 10_000;
 
 /** Why items were handed back to the sender (`receiverRefused`). */
 export type RefuseReason = 'permanent' | 'retryable';
@@ -42,6 +51,9 @@ export type Outcome =
  */
 export class Intake {
   private readonly tokenDigest: Buffer | undefined;
+  /** Connection refusals since the last warning, by `transport/reason`. */
+  private readonly unlogged = new Map<string, number>();
+  private lastWarningAt = -Infinity;
 
   constructor(
     private readonly component: string,
@@ -68,6 +80,22 @@ export class Intake {
   rejected(transport: Transport, reason: RejectReason, detail: string): void {
     this.metrics.receiverRequestsRejected.inc({ component: this.component, transport, reason });
     this.logger.debug({ transport, reason, detail }, 'OTLP request rejected');
+  }
+
+  /**
+   * A connection refused before it carried a request: counted like a request, but logged at most once
+   * per CONNECTION_LOG_INTERVAL_MS (a flood of connections must not become a flood of log lines).
+   */
+  connectionRefused(transport: Transport, reason: RejectReason): void {
+    this.metrics.receiverRequestsRejected.inc({ component: this.component, transport, reason });
+    const key = `${transport}/${reason}`;
+    this.unlogged.set(key, (this.unlogged.get(key) ?? 0) + 1);
+    const now = performance.now();
+    if (now - this.lastWarningAt < CONNECTION_LOG_INTERVAL_MS) return;
+    this.lastWarningAt = now;
+    const refused = Object.fromEntries(this.unlogged);
+    this.unlogged.clear();
+    this.logger.warn({ refused }, `OTLP connections refused (at most one line per ${CONNECTION_LOG_INTERVAL_MS / 1000} s; the counters have every one)`);
   }
 
   /**

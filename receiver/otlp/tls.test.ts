@@ -1,4 +1,4 @@
-import { credentials } from '@grpc/grpc-js';
+import { Client, connectivityState, credentials } from '@grpc/grpc-js';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tracesCodec, type SignalCodec } from '../../pipeline/otlp/codec.js';
@@ -75,4 +75,40 @@ describe('OTLP receiver over TLS', () => {
     idle.destroy();
     h = undefined;
   }, 15_000);
+
+  it('cuts a TLS handshake that never finishes: gRPC handshake_timeout, HTTP request_timeout', async () => {
+    h = await startReceiver((c) => {
+      const tls = { certFile: file('server.crt'), keyFile: file('server.key') };
+      Object.assign(c.protocols.grpc!, { tls });
+      c.protocols.grpc!.keepalive.maxConnectionIdleMs = 300;
+      Object.assign(c.protocols.http!, { tls, readHeaderTimeoutMs: 300 });
+    });
+    const silent = (address: string) =>
+      new Promise<number>((resolve) => {
+        const i = address.lastIndexOf(':');
+        const started = performance.now();
+        const socket = net.connect(Number(address.slice(i + 1)), address.slice(0, i));
+        socket.on('error', () => {});
+        socket.once('close', () => resolve(performance.now() - started));
+        setTimeout(() => socket.destroy(), 5000).unref();
+      });
+    // A client that does finish its handshake is not mistaken for a silent one: its call succeeds and
+    // it is later idled out (GOAWAY), not destroyed and counted.
+    const client = new Client(h.grpcAddress, credentials.createSsl(pem('ca.crt')), SNI);
+    expect((await grpcExport(h.grpcAddress, traces, tracesCodec.encode(sampleTraces(1)), { client })).error).toBeNull();
+    const [grpcMs, httpMs] = await Promise.all([silent(h.grpcAddress), silent(h.httpUrl.slice('https://'.length))]);
+    // The GOAWAY comes 300 ms after the call; on a loaded machine it may land after the silent ones were cut.
+    const deadline = performance.now() + 3000;
+    while (client.getChannel().getConnectivityState(false) === connectivityState.READY && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(client.getChannel().getConnectivityState(false)).not.toBe(connectivityState.READY);
+    client.close();
+    expect(grpcMs).toBeGreaterThanOrEqual(250);
+    expect(grpcMs).toBeLessThan(4000);
+    expect(httpMs).toBeGreaterThanOrEqual(250);
+    expect(httpMs).toBeLessThan(4000);
+    expect(await h.metrics.value(h.metrics.receiverRequestsRejected, { transport: 'grpc', reason: 'handshake_timeout' })).toBe(1);
+    expect(await h.metrics.value(h.metrics.receiverRequestsRejected, { transport: 'http', reason: 'request_timeout' })).toBe(1);
+  });
 });

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import type { EventEmitter } from 'node:events';
+import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { TlsConfig } from './config.js';
 
 export interface LoadedTls {
@@ -22,4 +24,16 @@ export async function loadTls(config: TlsConfig, path: string): Promise<LoadedTl
   };
   if (config.clientCaFile !== undefined) out.clientCa = await read('client_ca_file', config.clientCaFile);
   return out;
+}
+
+/**
+ * A client that does not finish its TLS handshake within the server's `handshakeTimeout` is refused
+ * (`onTimeout` counts it); any other TLS failure (a bad or missing client certificate) only concerns
+ * that client, logged at debug. Node has closed the connection either way.
+ */
+export function watchTlsFailures(server: EventEmitter, onTimeout: () => void, logger: Logger, what: string): void {
+  server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') onTimeout();
+    else logger.debug({ err }, `${what} TLS handshake failed`);
+  });
 }

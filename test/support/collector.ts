@@ -27,7 +27,7 @@ export class Collector {
    * The embedded default (`run` with no --config), as a user runs it; its endpoints and data directory are
    * moved to free ports and a temporary directory with the AIBOM_* variables it reads.
    */
-  static async startDefault(env: NodeJS.ProcessEnv = {}): Promise<{ collector: Collector; grpcPort: number; dataDir: string }> {
+  static async startDefault(env: NodeJS.ProcessEnv = {}): Promise<{ collector: Collector; grpcPort: number; httpPort: number; dataDir: string }> {
     const [grpcPort, httpPort, adminPort] = await freePorts(3);
     const dataDir = mkdtempSync(join(tmpdir(), 'aibom-default-'));
     const collector = await Collector.startWith(undefined, `http://127.0.0.1:${adminPort}`, {
@@ -37,7 +37,7 @@ export class Collector {
       AIBOM_DATA_DIR: dataDir,
       ...env,
     });
-    return { collector, grpcPort: grpcPort!, dataDir };
+    return { collector, grpcPort: grpcPort!, httpPort: httpPort!, dataDir };
   }
 
   /** `configPath` undefined: `run` with no --config, the embedded default. */

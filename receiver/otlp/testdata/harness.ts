@@ -7,7 +7,7 @@ import type { Consumer } from '../../../pipeline/consumer.js';
 import type { SignalCodec } from '../../../pipeline/otlp/codec.js';
 import { attr } from '../../../pipeline/otlp/attributes.js';
 import type { LogsData, Signal, TracesData } from '../../../pipeline/otlp/types.js';
-import { silentLogger } from '../../../pipeline/telemetry/logger.js';
+import { silentLogger, type Logger } from '../../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../../pipeline/telemetry/metrics.js';
 import { createDefaultConfig, type OtlpReceiverConfig } from '../config.js';
 import { otlpReceiverFactory } from '../factory.js';
@@ -101,7 +101,11 @@ export interface Harness {
 }
 
 /** Both protocols on 127.0.0.1 with ephemeral ports, changed by `edit`, started. */
-export async function startReceiver(edit: (c: OtlpReceiverConfig) => void = () => {}, signals: readonly Signal[] = ['traces', 'logs']): Promise<Harness> {
+export async function startReceiver(
+  edit: (c: OtlpReceiverConfig) => void = () => {},
+  signals: readonly Signal[] = ['traces', 'logs'],
+  logger: Logger = silentLogger(),
+): Promise<Harness> {
   const config = createDefaultConfig();
   config.protocols.grpc!.endpoint = '127.0.0.1:0';
   config.protocols.http!.endpoint = '127.0.0.1:0';
@@ -110,7 +114,7 @@ export async function startReceiver(edit: (c: OtlpReceiverConfig) => void = () =
   const traces = new Sink<TracesData>();
   const logs = new Sink<LogsData>();
   const receiver = otlpReceiverFactory.create(
-    { id: 'otlp', name: '', logger: silentLogger(), metrics },
+    { id: 'otlp', name: '', logger, metrics },
     config,
     { ...(signals.includes('traces') ? { traces } : {}), ...(signals.includes('logs') ? { logs } : {}) },
   ) as OtlpReceiver;
@@ -163,11 +167,13 @@ export interface GrpcCallOptions {
   metadata?: Record<string, string>;
   credentials?: ChannelCredentials;
   channelOptions?: Record<string, string | number>;
+  /** A channel the caller keeps (and closes) across calls; otherwise a fresh one, closed afterwards. */
+  client?: Client;
 }
 
 /** One unary Export call with raw request bytes, through a fresh channel that is closed afterwards. */
 export function grpcExport(address: string, codec: SignalCodec<Signal>, request: Uint8Array, options: GrpcCallOptions = {}): Promise<GrpcReply> {
-  const client = new Client(address, options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {});
+  const client = options.client ?? new Client(address, options.credentials ?? grpcCredentials.createInsecure(), options.channelOptions ?? {});
   const metadata = new Metadata();
   for (const [k, v] of Object.entries(options.metadata ?? {})) metadata.set(k, v);
   return new Promise((resolve) => {
@@ -179,7 +185,7 @@ export function grpcExport(address: string, codec: SignalCodec<Signal>, request:
       metadata,
       { deadline: Date.now() + 10_000 },
       (error, response) => {
-        client.close();
+        if (!options.client) client.close();
         resolve({ error: error ?? null, response });
       },
     );
