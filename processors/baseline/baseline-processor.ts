@@ -5,7 +5,6 @@ import { DeviationLimiter, countDeviation, deviationData, type Deviation, type R
 import { logsCodec } from '../../pipeline/otlp/codec.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
 import { locateId, spanIds } from '../../pipeline/otlp/span-view.js';
-import { int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
 import { buildChain } from './chain.js';
 import type { BaselineConfig } from './config.js';
@@ -267,7 +266,7 @@ export class BaselineProcessor implements Component, Consumers {
         observed: c.observed,
         traceId: t.traceId,
         spanId: r.spanId,
-        timeUnixNano: int64ToBigInt(r.start),
+        timeUnixNano: BigInt(r.startUs) * 1000n,
         chain: buildChain(t, r, this.config.ignorePaths),
         ...(c.attributes ? { attributes: c.attributes } : {}),
       };

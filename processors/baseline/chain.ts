@@ -1,6 +1,6 @@
 import type { ExecutionChain } from '../../pipeline/deviation/index.js';
 import { ancestor } from './observe.js';
-import { nsCompare, type SpanRecord } from './span-record.js';
+import type { SpanRecord } from './span-record.js';
 import type { OpenTrace } from './trace-buffer.js';
 
 /**
@@ -16,7 +16,7 @@ export function buildChain(t: OpenTrace, r: SpanRecord, ignorePaths: readonly st
   if (tool) {
     chain.tool = { spanId: tool.spanId, name: tool.view!.toolName ?? '', ...(tool.view!.toolArguments !== undefined ? { arguments: tool.view!.toolArguments } : {}) };
     let chooser: SpanRecord | undefined;
-    for (const s of t.records) if (s.view?.kind === 'llm' && nsCompare(s.end, tool.start) <= 0 && (!chooser || nsCompare(s.end, chooser.end) > 0)) chooser = s;
+    for (const s of t.records) if (s.view?.kind === 'llm' && s.endUs <= tool.startUs && (!chooser || s.endUs > chooser.endUs)) chooser = s;
     if (chooser) chain.llm = { spanId: chooser.spanId, ...(chooser.view!.modelName ? { model: chooser.view!.modelName } : {}) };
   } else if (r.view?.kind === 'llm') {
     chain.llm = { spanId: r.spanId, ...(r.view.modelName ? { model: r.view.modelName } : {}) };

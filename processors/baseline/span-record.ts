@@ -1,6 +1,6 @@
-import { findAttr, fromAnyValue, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
-import { eachAttribute, spanIds } from '../../pipeline/otlp/span-view.js';
-import type { AnyValue, Int64, KeyValue, Span } from '../../pipeline/otlp/types.js';
+import { findAttr, fromAnyValue } from '../../pipeline/otlp/attributes.js';
+import { eachAttribute, endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
+import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
 import { canonicalView, hasContent, type CanonicalSpan } from '../normalize/index.js';
@@ -9,16 +9,18 @@ import type { Check } from './rules/index.js';
 
 /**
  * What the baseline keeps of one span while its trace is open: ids, times and the facts it reads.
- * Nothing is made per span that the span does not already hold: the ids are the hex strings
- * `spanIds` keeps on the span for the pipeline, the times its own 64-bit values (a BigInt each was
- * most of a record's cost; `nsCompare` orders them, a deviation makes its one BigInt), the resource's
- * facts one object shared by its spans, the agent span's facts its canonical view.
+ * Little is made per span that the span does not already hold: the ids are the hex strings
+ * `spanIds` keeps on the span for the pipeline, the times two numbers in microseconds read from the
+ * bytes (a BigInt each, then a Long each, was most of a record's cost; held while the trace is open
+ * they are promoted out of the young generation), the resource's facts one object shared by its
+ * spans, the agent span's facts its canonical view.
  */
 export interface SpanRecord {
   spanId: string;
   parentId: string;
-  start: Int64;
-  end: Int64;
+  /** Start and end in microseconds (`int64ToMicros`): what the trace is ordered by, as provenance orders it. */
+  startUs: number;
+  endUs: number;
   resource: ResourceFacts;
   view: CanonicalSpan | undefined;
   kernel: KernelSpanFacts | undefined;
@@ -88,8 +90,8 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
   return {
     spanId: ids.spanId,
     parentId: ids.parentSpanId,
-    start: span.startTimeUnixNano,
-    end: span.endTimeUnixNano,
+    startUs: startMicros(span),
+    endUs: endMicros(span),
     resource,
     view,
     kernel: kernel ?? undefined,
@@ -109,20 +111,7 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
  */
 export function readPrompt(r: SpanRecord, span: Span, promptFrom: SpanRecord | undefined): void {
   const view = r.view;
-  if (view?.kind === 'llm' && !(promptFrom && nsCompare(promptFrom.start, r.start) <= 0) && hasContent(span, view)) r.prompt = userMessage(span);
-}
-
-/** Orders two 64-bit nanosecond times (negative: `a` is earlier); a Long's halves without a BigInt. */
-export function nsCompare(a: Int64, b: Int64): number {
-  if (typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && a.unsigned === b.unsigned) {
-    const ha = a.unsigned ? a.high >>> 0 : a.high;
-    const hb = b.unsigned ? b.high >>> 0 : b.high;
-    if (ha !== hb) return ha < hb ? -1 : 1;
-    return (a.low >>> 0) - (b.low >>> 0);
-  }
-  const x = int64ToBigInt(a);
-  const y = int64ToBigInt(b);
-  return x < y ? -1 : x > y ? 1 : 0;
+  if (view?.kind === 'llm' && !(promptFrom && promptFrom.startUs <= r.startUs) && hasContent(span, view)) r.prompt = userMessage(span);
 }
 
 const OI_MESSAGE = /^llm\.input_messages\.(\d+)\.message\.role$/;

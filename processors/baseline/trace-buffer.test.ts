@@ -9,7 +9,7 @@ const traceId = (n: number) => {
   b.writeUInt32BE(n, 12);
   return b;
 };
-const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', start: 0, end: 0, resource, view: undefined, kernel: undefined, partialReason: undefined, prompt: undefined, mcp: undefined, found: undefined });
+const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', startUs: 0, endUs: 0, resource, view: undefined, kernel: undefined, partialReason: undefined, prompt: undefined, mcp: undefined, found: undefined });
 
 describe('TraceBuffer bound', () => {
   it('pushes out the trace with the oldest arrival, as a list kept in arrival order would, across arrivals, settling and emptying', () => {

@@ -1,7 +1,7 @@
 import { IdTable } from '../../pipeline/id-table.js';
 import type { IdLocation } from '../../pipeline/otlp/span-view.js';
 import type { ComponentOf } from './facts.js';
-import { nsCompare, type SpanRecord } from './span-record.js';
+import type { SpanRecord } from './span-record.js';
 
 /** Below this many spans a trace finds a span by id by scanning its records: cheaper than a Map per trace. */
 const SCAN_MAX = 16;
@@ -58,7 +58,7 @@ export class OpenTrace {
     if (r.kernel || r.found) this.work++;
     if (this.byId) this.byId.set(r.spanId, r);
     else if (this.records.length > SCAN_MAX) this.byId = new Map(this.records.map((x) => [x.spanId, x]));
-    if (r.prompt && (!this.prompt || nsCompare(r.start, this.prompt.start) < 0)) this.prompt = r;
+    if (r.prompt && (!this.prompt || r.startUs < this.prompt.startUs)) this.prompt = r;
   }
 }
 
