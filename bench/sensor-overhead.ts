@@ -22,7 +22,7 @@
 // receiver config (e.g. '{"poll_interval":"200ms"}').
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -55,6 +55,8 @@ const ebpfOverrides = ((): Record<string, unknown> => {
 })();
 // Long enough for the sensor's last poll and the receiver's last batch to be done and counted (polls up to 1 s).
 const DRAIN_MS = Math.max(DEFAULT_POLL_INTERVAL_MS, 1000) + DEFAULT_BATCH_TIMEOUT_MS + 100;
+/** `--idle S`: seconds per round the sensor and receiver are measured with nothing they watch running. */
+const IDLE_MS = 1000 * opt('idle', 3);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -71,6 +73,47 @@ function cpuOf(pid: number): number {
     return NaN;
   }
 }
+/**
+ * CPU seconds (ns resolution) and wakeups (voluntary context switches: the thread slept and was woken) of a live process,
+ * main thread apart from the others: in a Node process those are V8's platform workers (GC marking and
+ * sweeping, the optimising compiler) and libuv's threadpool; in the sensor, its /proc scan worker.
+ */
+interface ThreadSplit {
+  main: number;
+  others: number;
+  mainWakeups: number;
+  otherWakeups: number;
+}
+function threadSplit(pid: number): ThreadSplit {
+  const out: ThreadSplit = { main: 0, others: 0, mainWakeups: 0, otherWakeups: 0 };
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { main: NaN, others: NaN, mainWakeups: NaN, otherWakeups: NaN };
+  }
+  for (const tid of tids) {
+    try {
+      // schedstat's first field: time on a CPU in ns (stat's utime + stime tick at 10 ms, too coarse here)
+      const cpu = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]) / 1e9;
+      const wakeups = Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1'))?.[1] ?? 0);
+      if (Number(tid) === pid) {
+        out.main += cpu;
+        out.mainWakeups += wakeups;
+      } else {
+        out.others += cpu;
+        out.otherWakeups += wakeups;
+      }
+    } catch {
+      // the thread ended between the listing and the read: its time is in neither snapshot
+    }
+  }
+  return out;
+}
+const splitDiff = (a: ThreadSplit, b: ThreadSplit): ThreadSplit => ({ main: b.main - a.main, others: b.others - a.others, mainWakeups: b.mainWakeups - a.mainWakeups, otherWakeups: b.otherWakeups - a.otherWakeups });
+const splitSum = (xs: ThreadSplit[]): ThreadSplit => xs.reduce((a, x) => ({ main: a.main + x.main, others: a.others + x.others, mainWakeups: a.mainWakeups + x.mainWakeups, otherWakeups: a.otherWakeups + x.otherWakeups }), { main: 0, others: 0, mainWakeups: 0, otherWakeups: 0 });
+const showSplit = (x: ThreadSplit): string => `main ${(1000 * x.main).toFixed(0)} ms / ${x.mainWakeups} wakeups, other threads ${(1000 * x.others).toFixed(0)} ms / ${x.otherWakeups} wakeups`;
+
 function rssKb(pid: number, field = 'VmRSS'): number {
   try {
     return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1]);
@@ -436,11 +479,21 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   };
   await runAgent(); // warm caches (node_modules in the page cache)
   const w: { cpu: number; wall: number }[] = [];
-  const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; warm: { cpu: number; sensorCpu: number; receiverCpu: number; records: number } }[] = [];
+  type Split = { sensor: ThreadSplit; receiver: ThreadSplit };
+  const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; cold: Split; idle: Split; idleS: number; warm: { cpu: number; sensorCpu: number; receiverCpu: number; records: number; split: Split } }[] = [];
+  const total = (x: ThreadSplit): number => x.main + x.others;
   for (let i = 0; i < rounds; i++) {
     w.push(await runAgent());
     const rcv = await startReceiver({ ...ebpfOverrides, monitor: { comms: ['aibom-bench-js'] } });
-    const c0 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const snap = (): Split => ({ sensor: threadSplit(rcv.sensorPid), receiver: threadSplit(rcv.proc.pid!) });
+    const diff = (a: Split, b: Split): Split => ({ sensor: splitDiff(a.sensor, b.sensor), receiver: splitDiff(a.receiver, b.receiver) });
+    // What sensor and receiver cost while nothing they watch runs (timers, stats frames, polls): part of
+    // every figure below, in proportion to the run's wall time plus the drain.
+    await sleep(1000);
+    const i0 = snap();
+    await sleep(IDLE_MS);
+    const idle = diff(i0, snap());
+    const c0 = snap();
     let sensorRss = 0;
     let rcvRss = 0;
     const t = setInterval(() => {
@@ -449,22 +502,24 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     }, 100);
     const r = await runAgent();
     await sleep(DRAIN_MS);
-    const c1 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const c1 = snap();
     const first = await rcv.request('stats');
     // The same run again with the receiver warm (its code compiled and optimised by the first run), as for
     // a collector that has been running: what an agent run costs beyond the receiver's one-off warm-up.
-    const c2 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const c2 = snap();
     const rw = await runAgent();
     clearInterval(t);
     await sleep(DRAIN_MS);
-    const c3 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const c3 = snap();
     const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
     const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
     const fin = await rcv.request('stop');
-    const sensorCpu = c1.sensor - c0.sensor;
-    const receiverCpu = c1.receiver - c0.receiver;
-    const warm = { cpu: rw.cpu, sensorCpu: c3.sensor - c2.sensor, receiverCpu: c3.receiver - c2.receiver, records: fin.records! - first.records! };
-    s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, warm });
+    const cold = diff(c0, c1);
+    const warmSplit = diff(c2, c3);
+    const sensorCpu = total(cold.sensor);
+    const receiverCpu = total(cold.receiver);
+    const warm = { cpu: rw.cpu, sensorCpu: total(warmSplit.sensor), receiverCpu: total(warmSplit.receiver), records: fin.records! - first.records!, split: warmSplit };
+    s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, cold, idle, idleS: IDLE_MS / 1000, warm });
     await sleep(2500);
   }
   const wc = median(w.map((x) => x.cpu));
@@ -485,6 +540,13 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const warmPerEvent = (f: (x: (typeof s)[number]['warm']) => number): string => median(s.map((x) => (1e6 * f(x.warm)) / x.warm.records)).toFixed(1);
   console.log(`second run, receiver warm: agent cpu ${wsc.toFixed(2)} s (${(wsc / wc).toFixed(3)}x), sensor + receiver own ${wex.toFixed(2)} s (total ${((wsc + wex) / wc).toFixed(3)}x); per event: sensor ${warmPerEvent((x) => x.sensorCpu)} us, receiver ${warmPerEvent((x) => x.receiverCpu)} us, both ${warmPerEvent((x) => x.sensorCpu + x.receiverCpu)} us; events ${s.map((x) => x.warm.records).join(', ')}`);
   console.log(`events delivered per round: ${s.map((x) => x.records).join(', ')}; event lag (receiver histogram) mean ${s.map((x) => x.lagMean.toFixed(0)).join(', ')} ms, max ${s.map((x) => x.lagMax.toFixed(0)).join(', ')} ms`);
+  // The split, summed over the rounds: which threads, how many wakeups, and the idle rate's share.
+  const sum = (f: (x: (typeof s)[number]) => ThreadSplit): ThreadSplit => splitSum(s.map(f));
+  const idleS = s.reduce((a, x) => a + x.idleS, 0);
+  const idleRate = (f: (x: (typeof s)[number]) => ThreadSplit): string => `${((1000 * total(sum(f))) / idleS).toFixed(2)} ms/s`;
+  console.log(`split, all rounds: cold run (agent + ${DRAIN_MS} ms drain): sensor ${showSplit(sum((x) => x.cold.sensor))}; receiver ${showSplit(sum((x) => x.cold.receiver))}`);
+  console.log(`split, all rounds: warm run: sensor ${showSplit(sum((x) => x.warm.split.sensor))}; receiver ${showSplit(sum((x) => x.warm.split.receiver))}`);
+  console.log(`idle (${idleS} s, nothing watched running): sensor ${idleRate((x) => x.idle.sensor)} (${showSplit(sum((x) => x.idle.sensor))}); receiver ${idleRate((x) => x.idle.receiver)} (${showSplit(sum((x) => x.idle.receiver))}); a run's wall + drain ${(sw + DRAIN_MS / 1000).toFixed(1)} s`);
   console.log(`RSS during the run (max sampled / VmHWM): sensor ${Math.max(...s.map((x) => x.sensorRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.sensorHwm)) / 1024 | 0} MiB, receiver process ${Math.max(...s.map((x) => x.rcvRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} MiB`);
 }
 
