@@ -1,5 +1,5 @@
 // Sensor figures on the real kernel (root, BTF, `make -C bpf`, `npm run build`). A script, not a test:
-//   node dist/bench/sensor-overhead.js [lag|exit|throughput|storm|floor|agent|all] [--rounds N] [--runs N]
+//   node dist/bench/sensor-overhead.js [lag|exit|throughput|storm|floor|agent|idle|all] [--rounds N] [--runs N]
 // lag         event lag (decode time - event time) while a monitored Node process starts (--comm rule, +pid)
 // exit        SIGTERM -> final stats frame / process exit, with Node's uprobes attached
 // throughput  sensor + ebpf receiver (frames -> OTLP log records) pinned to CPU 1, open storm of distinct
@@ -18,11 +18,16 @@
 //             alternating, median of --rounds; RSS of sensor and receiver; each "with" round runs the agent a
 //             second time with the receiver warm (compiled, optimised); --cpu-prof DIR writes a V8 CPU
 //             profile of each receiver process there
+// idle        `aibom-collector run` (embedded default) with nothing watched running, --seconds N (30) after
+//             --settle N (3) seconds from ready: CPU and
+//             wakeups per second of the collector (main thread, other threads) and its sensor; --root DIR
+//             runs another build's bin/aibom-collector (a before-worktree)
 // AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare); --ebpf JSON the agent rows'
 // receiver config (e.g. '{"poll_interval":"200ms"}').
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -585,6 +590,51 @@ async function letThrough(): Promise<void> {
   await sensor.stop();
 }
 
+// ------------------------------------------------------------------------------- idle
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * `aibom-collector run` (the embedded default, endpoints moved to free ports, data in a temp dir) while
+ * nothing it watches runs: what its timers, the sensor's polls and stats frames and the pipeline's
+ * periodic work cost per second, per thread, collector and sensor apart.
+ */
+async function idle(seconds: number): Promise<void> {
+  const i = argv.indexOf('--root');
+  const collectorRoot = i >= 0 ? path.resolve(argv[i + 1]!) : root;
+  const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
+  const env = { ...process.env, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, AIBOM_DATA_DIR: mkdtempSync(path.join(dir, 'data-')) };
+  const proc = spawn(path.join(collectorRoot, 'bin/aibom-collector'), ['run'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined);
+      if (res?.ok) break;
+      if (i > 300) throw new Error('collector not ready after 30 s');
+      await sleep(100);
+    }
+    await sleep(1000 * opt('settle', 3)); // start-up work done (the sensor's scans, first AI-BOM write, V8's memory reducer)
+    // the launcher execs node: the collector is proc.pid; the sensor is its child
+    const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
+    const sensorPid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'latin1').trim() === 'aibom-sensor');
+    const a = { collector: threadSplit(proc.pid!), sensor: sensorPid ? threadSplit(sensorPid) : undefined };
+    await sleep(seconds * 1000);
+    const c = splitDiff(a.collector, threadSplit(proc.pid!));
+    const sn = a.sensor && sensorPid ? splitDiff(a.sensor, threadSplit(sensorPid)) : undefined;
+    const rate = (x: ThreadSplit): string => `${((1000 * (x.main + x.others)) / seconds).toFixed(2)} ms/s, ${((x.mainWakeups + x.otherWakeups) / seconds).toFixed(1)} wakeups/s`;
+    console.log(`idle: ${collectorRoot}/bin/aibom-collector run (embedded default), ${seconds} s with nothing watched running`);
+    console.log(`collector: ${rate(c)} (${showSplit(c)})`);
+    console.log(sn ? `sensor: ${rate(sn)} (${showSplit(sn)})` : 'sensor: not running (no eBPF?)');
+  } finally {
+    proc.kill('SIGTERM');
+    await once(proc, 'close');
+  }
+}
+
 // ------------------------------------------------------------------------------ main
 async function main(): Promise<void> {
   const mode = argv[0] ?? 'all';
@@ -602,6 +652,7 @@ async function main(): Promise<void> {
   if (mode === 'floor') await stormOverhead(rounds, true);
   if (mode === 'letthrough') await letThrough();
   if (mode === 'agent' || mode === 'all') await agent(rounds, opt('runs', 20));
+  if (mode === 'idle') await idle(opt('seconds', 30));
 }
 
 main().catch((err: unknown) => {
