@@ -17,11 +17,13 @@
 // agent       the JS agent's `attack` scenario --runs times (fake LLM + services on loopback), with and without,
 //             alternating, median of --rounds; RSS of sensor and receiver; each "with" round runs the agent a
 //             second time with the receiver warm (compiled, optimised); --cpu-prof DIR writes a V8 CPU
-//             profile of each receiver process there
+//             profile of each receiver process there; --collector: watched by `aibom-collector run` (the
+//             embedded default, by a provider key in the agent's environment; --root DIR for another build)
+//             instead of a receiver process alone
 // idle        `aibom-collector run` (embedded default) with nothing watched running, --seconds N (30) after
 //             --settle N (3) seconds from ready: CPU and
-//             wakeups per second of the collector (main thread, other threads) and its sensor; --root DIR
-//             runs another build's bin/aibom-collector (a before-worktree)
+//             wakeups per second of the collector (main thread, other threads) and its sensor
+// --node-args 'FLAGS': node/V8 flags of the receiver processes.
 // AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare); --ebpf JSON the agent rows'
 // receiver config (e.g. '{"poll_interval":"200ms"}').
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -257,11 +259,13 @@ interface ReceiverHandle {
   request(cmd: 'stats' | 'stop'): Promise<Record<string, number>>;
 }
 
+/** `--node-args 'FLAGS'`: node/V8 flags of the receiver processes (e.g. the launcher's, or GC and JIT flags to compare). */
+const receiverNodeArgs = ((i) => (i >= 0 ? argv[i + 1]!.split(/\s+/).filter(Boolean) : []))(argv.indexOf('--node-args'));
 /** `--cpu-prof DIR`: the receiver processes write V8 CPU profiles there. */
 const cpuProfDir = ((i) => (i >= 0 ? argv[i + 1] : undefined))(argv.indexOf('--cpu-prof'));
 
 async function startReceiver(cfg: Record<string, unknown>, cpu?: number): Promise<ReceiverHandle> {
-  const args = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), SELF, 'receiver', JSON.stringify({ mode: 'spawn', required: true, sensor: { path: SENSOR }, ...cfg })];
+  const args = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), ...receiverNodeArgs, SELF, 'receiver', JSON.stringify({ mode: 'spawn', required: true, sensor: { path: SENSOR }, ...cfg })];
   const proc = cpu === undefined ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -460,6 +464,9 @@ async function agent(rounds: number, runs: number): Promise<void> {
   }
 }
 
+/** `--collector`: the agent rows watched by `aibom-collector run` (embedded default, whole process) instead of a receiver alone. */
+const viaCollector = argv.includes('--collector');
+
 async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { proc: ChildProcess; ports: number[] }, rounds: number, runs: number): Promise<void> {
   const agentCmd = nodeCommand('aibom-bench-js');
   const env = {
@@ -470,6 +477,8 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     OTEL_TRACES_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
     OTEL_METRICS_EXPORTER: 'none',
+    // `--collector`: the embedded default watches the agent as it would any, by a provider key in its environment.
+    ...(viaCollector ? { OPENAI_API_KEY: 'sk-bench-not-a-key' } : {}),
     AGENT_RUNS: JSON.stringify(Array.from({ length: runs }, () => ({ scenario: 'attack', prompt: 'I need to file a warranty claim' }))),
   };
   const runAgent = async (): Promise<{ cpu: number; wall: number }> => {
@@ -489,7 +498,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const total = (x: ThreadSplit): number => x.main + x.others;
   for (let i = 0; i < rounds; i++) {
     w.push(await runAgent());
-    const rcv = await startReceiver({ ...ebpfOverrides, monitor: { comms: ['aibom-bench-js'] } });
+    const rcv = viaCollector ? await startCollector() : await startReceiver({ ...ebpfOverrides, monitor: { comms: ['aibom-bench-js'] } });
     const snap = (): Split => ({ sensor: threadSplit(rcv.sensorPid), receiver: threadSplit(rcv.proc.pid!) });
     const diff = (a: Split, b: Split): Split => ({ sensor: splitDiff(a.sensor, b.sensor), receiver: splitDiff(a.receiver, b.receiver) });
     // What sensor and receiver cost while nothing they watch runs (timers, stats frames, polls): part of
@@ -532,7 +541,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const sc = median(s.map((x) => x.cpu));
   const sw = median(s.map((x) => x.wall));
   const ex = median(s.map((x) => x.extra));
-  console.log(`agent: JS agent, ${runs} x attack in one process (+ MCP children, fake LLM, services), median of ${rounds} alternating rounds`);
+  console.log(`agent: JS agent, ${runs} x attack in one process (+ MCP children, fake LLM, services), median of ${rounds} alternating rounds; watched by ${viaCollector ? `${collectorRoot}/bin/aibom-collector run (embedded default): "receiver" below is the whole collector process` : 'a receiver process alone'}`);
   console.log('| | cpu s (agent+children+servers) | wall s |');
   console.log('|---|---|---|');
   console.log(`| without sensor | ${wc.toFixed(2)} | ${ww.toFixed(2)} |`);
@@ -599,17 +608,22 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** `--root DIR`: the build whose bin/aibom-collector the idle and `--collector` agent rows run (a before-worktree). */
+const collectorRoot = ((i) => (i >= 0 ? path.resolve(argv[i + 1]!) : root))(argv.indexOf('--root'));
+
 /**
- * `aibom-collector run` (the embedded default, endpoints moved to free ports, data in a temp dir) while
- * nothing it watches runs: what its timers, the sensor's polls and stats frames and the pipeline's
- * periodic work cost per second, per thread, collector and sensor apart.
+ * `aibom-collector run`, the embedded default (the product: receiver, the whole logs and traces pipelines,
+ * their timers, the exporters), endpoints moved to free ports, data in a temp dir. The handle's counts
+ * come from its /metrics.
  */
-async function idle(seconds: number): Promise<void> {
-  const i = argv.indexOf('--root');
-  const collectorRoot = i >= 0 ? path.resolve(argv[i + 1]!) : root;
+async function startCollector(): Promise<ReceiverHandle> {
   const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
   const env = { ...process.env, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, AIBOM_DATA_DIR: mkdtempSync(path.join(dir, 'data-')) };
   const proc = spawn(path.join(collectorRoot, 'bin/aibom-collector'), ['run'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const stop = async (): Promise<void> => {
+    proc.kill('SIGTERM');
+    if (proc.exitCode === null) await once(proc, 'close');
+  };
   try {
     for (let i = 0; ; i++) {
       const res = await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined);
@@ -617,21 +631,53 @@ async function idle(seconds: number): Promise<void> {
       if (i > 300) throw new Error('collector not ready after 30 s');
       await sleep(100);
     }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  // the launcher execs node: the collector is proc.pid; the sensor is its child
+  const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
+  const sensorPid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'latin1').trim() === 'aibom-sensor') ?? NaN;
+  const counts = async (): Promise<Record<string, number>> => {
+    const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    const sum = (re: RegExp): number => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+    return {
+      records: sum(/^aibom_ebpf_kernel_events_total\{[^}]*outcome="emitted"[^}]*\} (\S+)$/gm),
+      lagSum: sum(/^aibom_ebpf_event_lag_seconds_sum(?:\{[^}]*\})? (\S+)$/gm),
+      lagCount: sum(/^aibom_ebpf_event_lag_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
+      lagMax: sum(/^aibom_ebpf_event_lag_max_seconds(?:\{[^}]*\})? (\S+)$/gm),
+    };
+  };
+  return {
+    proc,
+    sensorPid,
+    async request(cmd) {
+      const c = await counts();
+      if (cmd === 'stop') await stop();
+      return c;
+    },
+  };
+}
+
+/**
+ * The embedded default while nothing it watches runs: what its timers, the sensor's polls and stats frames
+ * and the pipeline's periodic work cost per second, per thread, collector and sensor apart.
+ */
+async function idle(seconds: number): Promise<void> {
+  const c0 = await startCollector();
+  try {
     await sleep(1000 * opt('settle', 3)); // start-up work done (the sensor's scans, first AI-BOM write, V8's memory reducer)
-    // the launcher execs node: the collector is proc.pid; the sensor is its child
-    const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
-    const sensorPid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'latin1').trim() === 'aibom-sensor');
-    const a = { collector: threadSplit(proc.pid!), sensor: sensorPid ? threadSplit(sensorPid) : undefined };
+    const pid = c0.proc.pid!;
+    const a = { collector: threadSplit(pid), sensor: threadSplit(c0.sensorPid) };
     await sleep(seconds * 1000);
-    const c = splitDiff(a.collector, threadSplit(proc.pid!));
-    const sn = a.sensor && sensorPid ? splitDiff(a.sensor, threadSplit(sensorPid)) : undefined;
+    const c = splitDiff(a.collector, threadSplit(pid));
+    const sn = splitDiff(a.sensor, threadSplit(c0.sensorPid));
     const rate = (x: ThreadSplit): string => `${((1000 * (x.main + x.others)) / seconds).toFixed(2)} ms/s, ${((x.mainWakeups + x.otherWakeups) / seconds).toFixed(1)} wakeups/s`;
     console.log(`idle: ${collectorRoot}/bin/aibom-collector run (embedded default), ${seconds} s with nothing watched running`);
     console.log(`collector: ${rate(c)} (${showSplit(c)})`);
-    console.log(sn ? `sensor: ${rate(sn)} (${showSplit(sn)})` : 'sensor: not running (no eBPF?)');
+    console.log(`sensor: ${rate(sn)} (${showSplit(sn)})`);
   } finally {
-    proc.kill('SIGTERM');
-    await once(proc, 'close');
+    await c0.request('stop');
   }
 }
 
