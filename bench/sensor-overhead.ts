@@ -668,12 +668,15 @@ async function idle(seconds: number): Promise<void> {
   try {
     await sleep(1000 * opt('settle', 3)); // start-up work done (the sensor's scans, first AI-BOM write, V8's memory reducer)
     const pid = c0.proc.pid!;
+    const e0 = (await c0.request('stats')).records!;
     const a = { collector: threadSplit(pid), sensor: threadSplit(c0.sensorPid) };
     await sleep(seconds * 1000);
+    const events = (await c0.request('stats')).records! - e0;
     const c = splitDiff(a.collector, threadSplit(pid));
     const sn = splitDiff(a.sensor, threadSplit(c0.sensorPid));
     const rate = (x: ThreadSplit): string => `${((1000 * (x.main + x.others)) / seconds).toFixed(2)} ms/s, ${((x.mainWakeups + x.otherWakeups) / seconds).toFixed(1)} wakeups/s`;
-    console.log(`idle: ${collectorRoot}/bin/aibom-collector run (embedded default), ${seconds} s with nothing watched running`);
+    // The default watches every process with an AI provider key in its environment: another user's agent is not idle.
+    console.log(`idle: ${collectorRoot}/bin/aibom-collector run (embedded default), ${seconds} s; kernel events meanwhile: ${events}${events > 0 ? ' (NOT idle: something watched ran)' : ''}`);
     console.log(`collector: ${rate(c)} (${showSplit(c)})`);
     console.log(`sensor: ${rate(sn)} (${showSplit(sn)})`);
   } finally {
