@@ -1,5 +1,5 @@
 // Sensor figures on the real kernel (root, BTF, `make -C bpf`, `npm run build`). A script, not a test:
-//   node dist/bench/sensor-overhead.js [lag|exit|throughput|storm|floor|agent|all] [--rounds N] [--runs N]
+//   node dist/bench/sensor-overhead.js [lag|exit|throughput|storm|floor|agent|idle|all] [--rounds N] [--runs N]
 // lag         event lag (decode time - event time) while a monitored Node process starts (--comm rule, +pid)
 // exit        SIGTERM -> final stats frame / process exit, with Node's uprobes attached
 // throughput  sensor + ebpf receiver (frames -> OTLP log records) pinned to CPU 1, open storm of distinct
@@ -17,12 +17,19 @@
 // agent       the JS agent's `attack` scenario --runs times (fake LLM + services on loopback), with and without,
 //             alternating, median of --rounds; RSS of sensor and receiver; each "with" round runs the agent a
 //             second time with the receiver warm (compiled, optimised); --cpu-prof DIR writes a V8 CPU
-//             profile of each receiver process there
+//             profile of each receiver process there; --collector: watched by `aibom-collector run` (the
+//             embedded default, by a provider key in the agent's environment; --root DIR for another build)
+//             instead of a receiver process alone
+// idle        `aibom-collector run` (embedded default) with nothing watched running, --seconds N (30) after
+//             --settle N (3) seconds from ready: CPU and
+//             wakeups per second of the collector (main thread, other threads) and its sensor
+// --node-args 'FLAGS': node/V8 flags of the receiver processes.
 // AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare); --ebpf JSON the agent rows'
 // receiver config (e.g. '{"poll_interval":"200ms"}').
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -55,6 +62,8 @@ const ebpfOverrides = ((): Record<string, unknown> => {
 })();
 // Long enough for the sensor's last poll and the receiver's last batch to be done and counted (polls up to 1 s).
 const DRAIN_MS = Math.max(DEFAULT_POLL_INTERVAL_MS, 1000) + DEFAULT_BATCH_TIMEOUT_MS + 100;
+/** `--idle S`: seconds per round the sensor and receiver are measured with nothing they watch running. */
+const IDLE_MS = 1000 * opt('idle', 3);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -71,6 +80,47 @@ function cpuOf(pid: number): number {
     return NaN;
   }
 }
+/**
+ * CPU seconds (ns resolution) and wakeups (voluntary context switches: the thread slept and was woken) of a live process,
+ * main thread apart from the others: in a Node process those are V8's platform workers (GC marking and
+ * sweeping, the optimising compiler) and libuv's threadpool; in the sensor, its /proc scan worker.
+ */
+interface ThreadSplit {
+  main: number;
+  others: number;
+  mainWakeups: number;
+  otherWakeups: number;
+}
+function threadSplit(pid: number): ThreadSplit {
+  const out: ThreadSplit = { main: 0, others: 0, mainWakeups: 0, otherWakeups: 0 };
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return { main: NaN, others: NaN, mainWakeups: NaN, otherWakeups: NaN };
+  }
+  for (const tid of tids) {
+    try {
+      // schedstat's first field: time on a CPU in ns (stat's utime + stime tick at 10 ms, too coarse here)
+      const cpu = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]) / 1e9;
+      const wakeups = Number(/\nvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'latin1'))?.[1] ?? 0);
+      if (Number(tid) === pid) {
+        out.main += cpu;
+        out.mainWakeups += wakeups;
+      } else {
+        out.others += cpu;
+        out.otherWakeups += wakeups;
+      }
+    } catch {
+      // the thread ended between the listing and the read: its time is in neither snapshot
+    }
+  }
+  return out;
+}
+const splitDiff = (a: ThreadSplit, b: ThreadSplit): ThreadSplit => ({ main: b.main - a.main, others: b.others - a.others, mainWakeups: b.mainWakeups - a.mainWakeups, otherWakeups: b.otherWakeups - a.otherWakeups });
+const splitSum = (xs: ThreadSplit[]): ThreadSplit => xs.reduce((a, x) => ({ main: a.main + x.main, others: a.others + x.others, mainWakeups: a.mainWakeups + x.mainWakeups, otherWakeups: a.otherWakeups + x.otherWakeups }), { main: 0, others: 0, mainWakeups: 0, otherWakeups: 0 });
+const showSplit = (x: ThreadSplit): string => `main ${(1000 * x.main).toFixed(0)} ms / ${x.mainWakeups} wakeups, other threads ${(1000 * x.others).toFixed(0)} ms / ${x.otherWakeups} wakeups`;
+
 function rssKb(pid: number, field = 'VmRSS'): number {
   try {
     return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1]);
@@ -209,11 +259,13 @@ interface ReceiverHandle {
   request(cmd: 'stats' | 'stop'): Promise<Record<string, number>>;
 }
 
-/** `--cpu-prof DIR`: the receiver processes write V8 CPU profiles there. */
+/** `--node-args 'FLAGS'`: node/V8 flags of the receiver processes (e.g. the launcher's, or GC and JIT flags to compare). */
+const receiverNodeArgs = ((i) => (i >= 0 ? argv[i + 1]!.split(/\s+/).filter(Boolean) : []))(argv.indexOf('--node-args'));
+/** `--cpu-prof DIR`: the receiver processes (with `--collector`: the collectors) write V8 CPU profiles there. */
 const cpuProfDir = ((i) => (i >= 0 ? argv[i + 1] : undefined))(argv.indexOf('--cpu-prof'));
 
 async function startReceiver(cfg: Record<string, unknown>, cpu?: number): Promise<ReceiverHandle> {
-  const args = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), SELF, 'receiver', JSON.stringify({ mode: 'spawn', required: true, sensor: { path: SENSOR }, ...cfg })];
+  const args = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), ...receiverNodeArgs, SELF, 'receiver', JSON.stringify({ mode: 'spawn', required: true, sensor: { path: SENSOR }, ...cfg })];
   const proc = cpu === undefined ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] }) : spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -412,6 +464,9 @@ async function agent(rounds: number, runs: number): Promise<void> {
   }
 }
 
+/** `--collector`: the agent rows watched by `aibom-collector run` (embedded default, whole process) instead of a receiver alone. */
+const viaCollector = argv.includes('--collector');
+
 async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { proc: ChildProcess; ports: number[] }, rounds: number, runs: number): Promise<void> {
   const agentCmd = nodeCommand('aibom-bench-js');
   const env = {
@@ -422,6 +477,8 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     OTEL_TRACES_EXPORTER: 'none',
     OTEL_LOGS_EXPORTER: 'none',
     OTEL_METRICS_EXPORTER: 'none',
+    // `--collector`: the embedded default watches the agent as it would any, by a provider key in its environment.
+    ...(viaCollector ? { OPENAI_API_KEY: 'sk-bench-not-a-key' } : {}),
     AGENT_RUNS: JSON.stringify(Array.from({ length: runs }, () => ({ scenario: 'attack', prompt: 'I need to file a warranty claim' }))),
   };
   const runAgent = async (): Promise<{ cpu: number; wall: number }> => {
@@ -436,11 +493,21 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   };
   await runAgent(); // warm caches (node_modules in the page cache)
   const w: { cpu: number; wall: number }[] = [];
-  const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; warm: { cpu: number; sensorCpu: number; receiverCpu: number; records: number } }[] = [];
+  type Split = { sensor: ThreadSplit; receiver: ThreadSplit };
+  const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; cold: Split; idle: Split; idleS: number; warm: { cpu: number; sensorCpu: number; receiverCpu: number; records: number; split: Split } }[] = [];
+  const total = (x: ThreadSplit): number => x.main + x.others;
   for (let i = 0; i < rounds; i++) {
     w.push(await runAgent());
-    const rcv = await startReceiver({ ...ebpfOverrides, monitor: { comms: ['aibom-bench-js'] } });
-    const c0 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const rcv = viaCollector ? await startCollector() : await startReceiver({ ...ebpfOverrides, monitor: { comms: ['aibom-bench-js'] } });
+    const snap = (): Split => ({ sensor: threadSplit(rcv.sensorPid), receiver: threadSplit(rcv.proc.pid!) });
+    const diff = (a: Split, b: Split): Split => ({ sensor: splitDiff(a.sensor, b.sensor), receiver: splitDiff(a.receiver, b.receiver) });
+    // What sensor and receiver cost while nothing they watch runs (timers, stats frames, polls): part of
+    // every figure below, in proportion to the run's wall time plus the drain.
+    await sleep(1000);
+    const i0 = snap();
+    await sleep(IDLE_MS);
+    const idle = diff(i0, snap());
+    const c0 = snap();
     let sensorRss = 0;
     let rcvRss = 0;
     const t = setInterval(() => {
@@ -449,22 +516,24 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     }, 100);
     const r = await runAgent();
     await sleep(DRAIN_MS);
-    const c1 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const c1 = snap();
     const first = await rcv.request('stats');
     // The same run again with the receiver warm (its code compiled and optimised by the first run), as for
     // a collector that has been running: what an agent run costs beyond the receiver's one-off warm-up.
-    const c2 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const c2 = snap();
     const rw = await runAgent();
     clearInterval(t);
     await sleep(DRAIN_MS);
-    const c3 = { sensor: cpuOf(rcv.sensorPid), receiver: cpuOf(rcv.proc.pid!) };
+    const c3 = snap();
     const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
     const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
     const fin = await rcv.request('stop');
-    const sensorCpu = c1.sensor - c0.sensor;
-    const receiverCpu = c1.receiver - c0.receiver;
-    const warm = { cpu: rw.cpu, sensorCpu: c3.sensor - c2.sensor, receiverCpu: c3.receiver - c2.receiver, records: fin.records! - first.records! };
-    s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, warm });
+    const cold = diff(c0, c1);
+    const warmSplit = diff(c2, c3);
+    const sensorCpu = total(cold.sensor);
+    const receiverCpu = total(cold.receiver);
+    const warm = { cpu: rw.cpu, sensorCpu: total(warmSplit.sensor), receiverCpu: total(warmSplit.receiver), records: fin.records! - first.records!, split: warmSplit };
+    s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, cold, idle, idleS: IDLE_MS / 1000, warm });
     await sleep(2500);
   }
   const wc = median(w.map((x) => x.cpu));
@@ -472,7 +541,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const sc = median(s.map((x) => x.cpu));
   const sw = median(s.map((x) => x.wall));
   const ex = median(s.map((x) => x.extra));
-  console.log(`agent: JS agent, ${runs} x attack in one process (+ MCP children, fake LLM, services), median of ${rounds} alternating rounds`);
+  console.log(`agent: JS agent, ${runs} x attack in one process (+ MCP children, fake LLM, services), median of ${rounds} alternating rounds; watched by ${viaCollector ? `${collectorRoot}/bin/aibom-collector run (embedded default): "receiver" below is the whole collector process` : 'a receiver process alone'}`);
   console.log('| | cpu s (agent+children+servers) | wall s |');
   console.log('|---|---|---|');
   console.log(`| without sensor | ${wc.toFixed(2)} | ${ww.toFixed(2)} |`);
@@ -485,6 +554,13 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const warmPerEvent = (f: (x: (typeof s)[number]['warm']) => number): string => median(s.map((x) => (1e6 * f(x.warm)) / x.warm.records)).toFixed(1);
   console.log(`second run, receiver warm: agent cpu ${wsc.toFixed(2)} s (${(wsc / wc).toFixed(3)}x), sensor + receiver own ${wex.toFixed(2)} s (total ${((wsc + wex) / wc).toFixed(3)}x); per event: sensor ${warmPerEvent((x) => x.sensorCpu)} us, receiver ${warmPerEvent((x) => x.receiverCpu)} us, both ${warmPerEvent((x) => x.sensorCpu + x.receiverCpu)} us; events ${s.map((x) => x.warm.records).join(', ')}`);
   console.log(`events delivered per round: ${s.map((x) => x.records).join(', ')}; event lag (receiver histogram) mean ${s.map((x) => x.lagMean.toFixed(0)).join(', ')} ms, max ${s.map((x) => x.lagMax.toFixed(0)).join(', ')} ms`);
+  // The split, summed over the rounds: which threads, how many wakeups, and the idle rate's share.
+  const sum = (f: (x: (typeof s)[number]) => ThreadSplit): ThreadSplit => splitSum(s.map(f));
+  const idleS = s.reduce((a, x) => a + x.idleS, 0);
+  const idleRate = (f: (x: (typeof s)[number]) => ThreadSplit): string => `${((1000 * total(sum(f))) / idleS).toFixed(2)} ms/s`;
+  console.log(`split, all rounds: cold run (agent + ${DRAIN_MS} ms drain): sensor ${showSplit(sum((x) => x.cold.sensor))}; receiver ${showSplit(sum((x) => x.cold.receiver))}`);
+  console.log(`split, all rounds: warm run: sensor ${showSplit(sum((x) => x.warm.split.sensor))}; receiver ${showSplit(sum((x) => x.warm.split.receiver))}`);
+  console.log(`idle (${idleS} s, nothing watched running): sensor ${idleRate((x) => x.idle.sensor)} (${showSplit(sum((x) => x.idle.sensor))}); receiver ${idleRate((x) => x.idle.receiver)} (${showSplit(sum((x) => x.idle.receiver))}); a run's wall + drain ${(sw + DRAIN_MS / 1000).toFixed(1)} s`);
   console.log(`RSS during the run (max sampled / VmHWM): sensor ${Math.max(...s.map((x) => x.sensorRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.sensorHwm)) / 1024 | 0} MiB, receiver process ${Math.max(...s.map((x) => x.rcvRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} MiB`);
 }
 
@@ -523,6 +599,94 @@ async function letThrough(): Promise<void> {
   await sensor.stop();
 }
 
+// ------------------------------------------------------------------------------- idle
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** `--root DIR`: the build whose bin/aibom-collector the idle and `--collector` agent rows run (a before-worktree). */
+const collectorRoot = ((i) => (i >= 0 ? path.resolve(argv[i + 1]!) : root))(argv.indexOf('--root'));
+
+/**
+ * `aibom-collector run`, the embedded default (the product: receiver, the whole logs and traces pipelines,
+ * their timers, the exporters), endpoints moved to free ports, data in a temp dir. The handle's counts
+ * come from its /metrics.
+ */
+async function startCollector(): Promise<ReceiverHandle> {
+  const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
+  const env = { ...process.env, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, AIBOM_DATA_DIR: mkdtempSync(path.join(dir, 'data-')) };
+  // `--cpu-prof DIR`: node itself with the launcher's flag (the launcher passes no profiler flags on).
+  const proc = cpuProfDir
+    ? spawn(process.execPath, ['--max-semi-space-size=4', '--cpu-prof', '--cpu-prof-dir', cpuProfDir, path.join(collectorRoot, 'dist/pipeline/cli/main.js'), 'run'], { env: { ...env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_ARENA_MAX: '2' }, stdio: ['ignore', 'ignore', 'inherit'] })
+    : spawn(path.join(collectorRoot, 'bin/aibom-collector'), ['run'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const stop = async (): Promise<void> => {
+    proc.kill('SIGTERM');
+    if (proc.exitCode === null) await once(proc, 'close');
+  };
+  try {
+    for (let i = 0; ; i++) {
+      const res = await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined);
+      if (res?.ok) break;
+      if (i > 300) throw new Error('collector not ready after 30 s');
+      await sleep(100);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  // the launcher execs node: the collector is proc.pid; the sensor is its child
+  const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'latin1').trim().split(/\s+/).filter(Boolean).map(Number);
+  const sensorPid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'latin1').trim() === 'aibom-sensor') ?? NaN;
+  const counts = async (): Promise<Record<string, number>> => {
+    const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    const sum = (re: RegExp): number => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+    return {
+      records: sum(/^aibom_ebpf_kernel_events_total\{[^}]*outcome="emitted"[^}]*\} (\S+)$/gm),
+      lagSum: sum(/^aibom_ebpf_event_lag_seconds_sum(?:\{[^}]*\})? (\S+)$/gm),
+      lagCount: sum(/^aibom_ebpf_event_lag_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
+      lagMax: sum(/^aibom_ebpf_event_lag_max_seconds(?:\{[^}]*\})? (\S+)$/gm),
+    };
+  };
+  return {
+    proc,
+    sensorPid,
+    async request(cmd) {
+      const c = await counts();
+      if (cmd === 'stop') await stop();
+      return c;
+    },
+  };
+}
+
+/**
+ * The embedded default while nothing it watches runs: what its timers, the sensor's polls and stats frames
+ * and the pipeline's periodic work cost per second, per thread, collector and sensor apart.
+ */
+async function idle(seconds: number): Promise<void> {
+  const c0 = await startCollector();
+  try {
+    await sleep(1000 * opt('settle', 3)); // start-up work done (the sensor's scans, first AI-BOM write, V8's memory reducer)
+    const pid = c0.proc.pid!;
+    const e0 = (await c0.request('stats')).records!;
+    const a = { collector: threadSplit(pid), sensor: threadSplit(c0.sensorPid) };
+    await sleep(seconds * 1000);
+    const events = (await c0.request('stats')).records! - e0;
+    const c = splitDiff(a.collector, threadSplit(pid));
+    const sn = splitDiff(a.sensor, threadSplit(c0.sensorPid));
+    const rate = (x: ThreadSplit): string => `${((1000 * (x.main + x.others)) / seconds).toFixed(2)} ms/s, ${((x.mainWakeups + x.otherWakeups) / seconds).toFixed(1)} wakeups/s`;
+    // The default watches every process with an AI provider key in its environment: another user's agent is not idle.
+    console.log(`idle: ${collectorRoot}/bin/aibom-collector run (embedded default), ${seconds} s; kernel events meanwhile: ${events}${events > 0 ? ' (NOT idle: something watched ran)' : ''}`);
+    console.log(`collector: ${rate(c)} (${showSplit(c)})`);
+    console.log(`sensor: ${rate(sn)} (${showSplit(sn)})`);
+  } finally {
+    await c0.request('stop');
+  }
+}
+
 // ------------------------------------------------------------------------------ main
 async function main(): Promise<void> {
   const mode = argv[0] ?? 'all';
@@ -540,6 +704,7 @@ async function main(): Promise<void> {
   if (mode === 'floor') await stormOverhead(rounds, true);
   if (mode === 'letthrough') await letThrough();
   if (mode === 'agent' || mode === 'all') await agent(rounds, opt('runs', 20));
+  if (mode === 'idle') await idle(opt('seconds', 30));
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
+import { WorkTicker } from '../../pipeline/work-ticker.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
@@ -40,6 +41,8 @@ export class BaselineProcessor implements Component, Consumers {
   private host: Host | undefined;
   private routes: string[] = [];
   private timers: NodeJS.Timeout[] = [];
+  /** Evaluation ticks while traces are buffered or deviations pending: none in an idle collector. */
+  private ticker: WorkTicker | undefined;
   private readonly pending = new PendingEmits<{ traces: TracesData; logs: LogsData; arrivalMs: number }>({
     max: MAX_PENDING,
     send: async (p) => {
@@ -132,12 +135,17 @@ export class BaselineProcessor implements Component, Consumers {
       for (const p of loadProfiles(this.config.directory, this.profileSettings)) this.detector.profiles.set(p.id, p);
       this.settings.logger.info({ directory: this.config.directory, profiles: this.detector.profiles.size }, 'baseline profiles loaded');
     }
-    this.routes = registerBaselineRoutes(host.admin, this.settings.id, this.detector, () => this.persist(), this.now);
+    // A profile changed over the admin listener shows in the profiles gauge at once, not at the next tick.
+    const changed = (): void => {
+      this.persist();
+      this.countProfiles();
+    };
+    this.routes = registerBaselineRoutes(host.admin, this.settings.id, this.detector, changed, this.now);
     this.host = host;
-    const tick = setInterval(() => void this.tick(), Math.max(10, Math.min(100, this.config.settleMs / 2)));
+    this.ticker = new WorkTicker(Math.max(10, Math.min(100, this.config.settleMs / 2)), () => this.tick(), () => this.buffer.size > 0 || this.pending.size > 0);
     const flush = setInterval(() => this.persist(), this.config.flushIntervalMs);
-    for (const t of [tick, flush]) t.unref();
-    this.timers.push(tick, flush);
+    flush.unref();
+    this.timers.push(flush);
     this.countProfiles();
   }
 
@@ -146,6 +154,7 @@ export class BaselineProcessor implements Component, Consumers {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.ticker?.stop();
     if (!this.host) return;
     for (const t of this.buffer.all()) this.evaluate(t);
     this.addCounts();
@@ -155,6 +164,7 @@ export class BaselineProcessor implements Component, Consumers {
   }
 
   private async consumeTraces(data: TracesData): Promise<void> {
+    this.ticker?.wake();
     const nowMs = this.now();
     /** The open trace of the span before in this batch (nothing else is added or forgotten in between). */
     let last: OpenTrace | undefined;

@@ -4,6 +4,7 @@ import { findAttr } from '../../pipeline/otlp/attributes.js';
 import { clientInfoOf, type ClientInfo } from '../../pipeline/client-info.js';
 import { addHostId, readMachineId } from '../../pipeline/machine-id.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
+import { WorkTicker } from '../../pipeline/work-ticker.js';
 import type { KeyValue, LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
@@ -56,7 +57,8 @@ export class CorrelateProcessor implements Component, Consumers {
       this.countDropped(data, reason);
     },
   });
-  private timer: NodeJS.Timeout | undefined;
+  /** Rounds run while events are held, spans indexed or emits pending: none in an idle collector. */
+  private ticker: WorkTicker | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
   private host: Host | undefined;
@@ -103,22 +105,22 @@ export class CorrelateProcessor implements Component, Consumers {
   }
 
   async start(host: Host): Promise<void> {
-    if (this.timer || this.stopped) return;
+    if (this.ticker || this.stopped) return;
     this.host = host;
-    this.timer = setInterval(() => void this.tick(), this.config.tickMs);
-    this.timer.unref();
+    this.ticker = new WorkTicker(this.config.tickMs, () => this.tick(), () => this.held.length > 0 || this.spans.size > 0 || this.pendingEmits.size > 0);
   }
 
   /** Places everything still held (unmatched becomes process activity) and emits it. */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.ticker?.stop();
     await this.ticking;
     await this.tick(true);
   }
 
   private async consumeTraces(data: TracesData): Promise<void> {
+    this.ticker?.wake();
     const arrived = this.now();
     const standIn = this.standIn(data);
     for (const rs of data.resourceSpans) {
@@ -205,6 +207,7 @@ export class CorrelateProcessor implements Component, Consumers {
 
   private async consumeLogs(data: LogsData): Promise<void> {
     if (this.stopped) throw new RetryableError('correlate processor is shutting down');
+    this.ticker?.wake();
     const arrived = this.now();
     const others: ResourceLogs[] = [];
     for (const rl of data.resourceLogs) {

@@ -5,6 +5,7 @@ import { findStringAttr } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
 import { ATTR } from '../../pipeline/semconv.js';
+import { WorkTicker } from '../../pipeline/work-ticker.js';
 import { readKernelSpan } from '../aibom/kernel-span.js';
 import { canonicalContent, canonicalView, hasContent, type CanonicalKind, type CanonicalSpan } from '../normalize/index.js';
 import type { ProvenanceConfig } from './config.js';
@@ -35,7 +36,8 @@ export class ProvenanceProcessor implements Component, Consumers {
   private readonly version: string;
   /** Per agent: whether its last trace with tool spans carried content (logged once per change). */
   private readonly contentByAgent = new Map<string, boolean>();
-  private timer: NodeJS.Timeout | undefined;
+  /** Ticks while traces are open: none in an idle collector. */
+  private ticker: WorkTicker | undefined;
   private stopped = false;
   private readonly labels;
   private readonly m;
@@ -68,21 +70,20 @@ export class ProvenanceProcessor implements Component, Consumers {
   }
 
   async start(_host: Host): Promise<void> {
-    if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => void this.tick(), this.config.tickMs);
-    this.timer.unref();
+    if (this.ticker || this.stopped) return;
+    this.ticker = new WorkTicker(this.config.tickMs, () => this.tick(), () => this.open.size > 0);
   }
 
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.ticker?.stop();
     await this.closeAll('shutdown');
   }
 
   private async consumeTraces(data: TracesData): Promise<void> {
     if (!this.next.traces) throw new PermanentError('provenance has no traces consumer after it');
+    this.ticker?.wake();
     const overflowed: TraceView[] = [];
     try {
       this.observe(data, overflowed);
