@@ -57,8 +57,43 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (the OS picks it). */
+/**
+ * Where the kernel takes source ports for outgoing connections (Linux: ip_local_port_range, 32768-60999
+ * by default). A port the OS picks with `listen(0)` is from that range, so between picking it and
+ * its user binding it, any outgoing connection on the host can take it: a test opening a thousand
+ * connections made the demo's Jaeger fail with "address already in use".
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 1024) return low;
+  } catch {
+    // Not Linux: the IANA dynamic range starts at 49152.
+  }
+  return 49152;
+}
+
+const PICK_FROM = Math.max(1024, ephemeralLow() - 12_000);
+const PICK_TO = Math.max(PICK_FROM + 1, ephemeralLow());
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A TCP port that was free on 127.0.0.1 a moment ago, chosen below the ephemeral range (see
+ * `ephemeralLow`), so only another listener can take it before it is bound; the OS's own pick if
+ * no port there is free.
+ */
 export async function freePort(): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const port = PICK_FROM + Math.floor(Math.random() * (PICK_TO - PICK_FROM));
+    if (await canListen(port)) return port;
+  }
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
