@@ -62,8 +62,8 @@ export function attributeValues(span: Span, keys: ReadonlySet<string>): Map<stri
   return out;
 }
 
-/** `locateId`'s one answer, rewritten by each call. */
 const NO_BYTES = new Uint8Array(0);
+/** `locateId`'s one answer, rewritten by each call. */
 const located: IdLocation = { buf: NO_BYTES, at: 0, length: 0 };
 
 /**
@@ -72,7 +72,7 @@ const located: IdLocation = { buf: NO_BYTES, at: 0, length: 0 };
  * next call: read it (or copy its three fields) before calling again. Length 0: the span has none.
  */
 export function locateId(span: Span, field: IdField): Readonly<IdLocation> {
-  if (span instanceof WireSpan) span.locateId(field, located);
+  if (span instanceof WireSpan && span.message === undefined) span.locateId(field, located);
   else {
     // An absent id: protobufjs's default is an empty plain array, not bytes.
     const id = span[field];

@@ -286,15 +286,8 @@ export class WireSpan extends WireBacked<Span> {
     return this.message ?? (this.scalars ??= this.readScalars());
   }
 
-  /** Where the id is (span-view.ts `locateId`): in the request's bytes while the span is bytes, else the decoded id. */
+  /** Where the id is in the request's bytes (span-view.ts `locateId`, for a span not decoded). */
   locateId(field: IdField, out: IdLocation): void {
-    if (this.message) {
-      const id = this.message[field];
-      out.buf = id && id.length > 0 ? id : NO_BYTES; // absent: protobufjs's default, an empty plain array
-      out.at = 0;
-      out.length = id?.length ?? 0;
-      return;
-    }
     const s = (this.scalars ??= this.readScalars());
     const at = field === 'traceId' ? s.traceIdAt : field === 'spanId' ? s.spanIdAt : s.parentSpanIdAt;
     out.buf = at < 0 ? NO_BYTES : this.buf;
