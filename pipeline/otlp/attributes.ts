@@ -82,12 +82,16 @@ export function int64ToBigInt(v: Int64 | null | undefined): bigint {
  * 2^32 = 4294967 * 1000 + 296; below 2^62 ns (year 2116) every partial product stays below 2^53.
  */
 export function int64ToMicros(v: Int64 | null | undefined): number {
-  if (v !== null && typeof v === 'object' && v.high >= 0 && v.high < 0x40000000) {
-    const hi = v.high;
-    const lo = v.low >>> 0;
-    return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
-  }
+  if (v !== null && typeof v === 'object' && v.high >= 0 && v.high < 0x40000000) return wordsToMicros(v.high, v.low >>> 0);
   return Number(int64ToBigInt(v) / 1000n);
+}
+
+/**
+ * Microseconds of the nanoseconds `hi` * 2^32 + `lo` (unsigned 32-bit words, `hi` below 2^30), exact
+ * without a BigInt: 2^32 = 4294967 * 1000 + 296.
+ */
+export function wordsToMicros(hi: number, lo: number): number {
+  return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
 }
 
 export function bigIntToLong(ns: bigint): Long {

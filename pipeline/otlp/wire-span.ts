@@ -2,7 +2,7 @@ import Long from 'long';
 import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
 import { EMPTY_SHAPE, type KeyShape } from './key-shapes.js';
-import { int64ToMicros } from './attributes.js';
+import { int64ToMicros, wordsToMicros } from './attributes.js';
 import { InterningReader, internedString } from './reader.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
@@ -201,7 +201,7 @@ function microsAt(buf: Buffer, at: number): number {
   if (at < 0) return 0;
   const lo = fixed32(buf, at);
   const hi = fixed32(buf, at + 4);
-  if (hi < 0x40000000) return hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+  if (hi < 0x40000000) return wordsToMicros(hi, lo);
   return int64ToMicros(new Long(lo | 0, hi | 0, true));
 }
 
