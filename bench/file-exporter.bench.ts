@@ -1,88 +1,124 @@
 /**
- * The file exporter's OTLP/JSON: codec.toJson (decodes every span, then protobufjs toObject) against
- * pipeline/otlp/json-writer.ts (transcodes received spans from their bytes), on bench/loadgen's
- * request (100 LLM client spans, 10 GenAI/HTTP attributes and a gen_ai.choice event each) as the
- * embedded default's processors leave it (received, normalize's attributes appended). Each call
- * receives the request afresh (toJson decodes the spans in place), so that cost is measured alone
- * too and taken off. Cases interleaved, CPU time per span. A script, not a timed test:
+ * The embedded default's `file` exporter per span: pipeline/otlp/json-writer.ts (received spans
+ * transcoded from their bytes) alone, and the exporter's whole `consume` (the JSON, its line, the
+ * write) into /dev/null, on bench/loadgen's requests as the default pipeline hands them over:
+ * received, normalize's attributes appended, merged by `batch` into batches of `--batch` spans
+ * (its default 8192: one resource and scope, as batch merges identical ones). `--shape llm`: 100 LLM
+ * client spans a request, 10 GenAI/HTTP attributes and a gen_ai.choice event each; `--shape agent`:
+ * agent-run traces of 10 spans (bench/loadgen-agent-run.ts). `--build` adds another build's dist/
+ * (e.g. a frozen main) measured in the same rounds, interleaved, each with its own decoding;
+ * `--to-json` adds codec.toJson (which decodes every span, so it gets fresh data each call and that
+ * is taken off). CPU time (user + system, GC included) per span, median of the rounds. A script:
  *
- *   npm run build && node --expose-gc dist/bench/file-exporter.bench.js [rounds=3] [seconds=2]
+ *   npm run build && node --expose-gc dist/bench/file-exporter.bench.js [--shape agent|llm] [--batch 8192]
+ *     [--rounds 5] [--seconds 2] [--build OTHER/dist] [--to-json]
  */
-import Long from 'long';
-import { attr, attrs } from '../pipeline/otlp/attributes.js';
-import { tracesCodec } from '../pipeline/otlp/codec.js';
-import { tracesJson } from '../pipeline/otlp/json-writer.js';
-import type { Span, TracesData } from '../pipeline/otlp/types.js';
-import { canonicalView } from '../processors/normalize/canonical.js';
-import { writeAttributes } from '../processors/normalize/processor.js';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadgenRequest } from './loadgen-shape.js';
 import { measure } from './measure.js';
-import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
 
-const ROUNDS = Number(process.argv[2] ?? 3);
-const SECONDS = Number(process.argv[3] ?? 2);
-const SPANS = 100;
+const { values } = parseArgs({
+  options: {
+    shape: { type: 'string', default: 'agent' },
+    batch: { type: 'string', default: '8192' },
+    rounds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '2' },
+    build: { type: 'string' },
+    'to-json': { type: 'boolean', default: false },
+  },
+});
+const SHAPE = values.shape as 'llm' | 'agent';
+if (SHAPE !== 'llm' && SHAPE !== 'agent') throw new Error(`--shape: llm or agent, got ${SHAPE}`);
+const BATCH = Number(values.batch);
+const ROUNDS = Number(values.rounds);
+const SECONDS = Number(values.seconds);
+/** Distinct batches, used in turn, so ids and times differ from one call to the next. */
+const DISTINCT = 4;
+const REQUEST_SPANS = 100;
 
-/** bench/loadgen's request(seq, 100). */
-function loadgenRequest(seq: number): Buffer {
-  const now = Long.fromString('1764470000123456789', true);
-  const spans: Span[] = [];
-  for (let i = 0; i < SPANS; i++) {
-    const tid = Buffer.alloc(16);
-    tid.writeBigUInt64BE(BigInt(seq));
-    tid.writeBigUInt64BE(BigInt(i) | 0x0af7651916cd0000n, 8);
-    const sid = Buffer.alloc(8);
-    sid.writeBigUInt64BE((BigInt(seq) << 20n) | BigInt(i + 1));
-    spans.push({
-      traceId: tid,
-      spanId: sid,
-      parentSpanId: Buffer.from([0xb7, 0xad, 0x6b, 0x71, 0x69, 0x20, 0x33, 0x31]),
-      name: 'chat gpt-4o',
-      kind: 3,
-      startTimeUnixNano: now,
-      endTimeUnixNano: now.add(1_500_000_000),
-      attributes: attrs(LOADGEN_LLM_ATTRIBUTES),
-      events: [{ timeUnixNano: now.add(10), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],
-      status: { code: 1 },
-    });
+type Data = { resourceSpans: { resource?: unknown; scopeSpans: { scope?: unknown; spans: unknown[] }[] }[] };
+interface Build {
+  name: string;
+  tracesJson(d: Data): Buffer;
+  toJson(d: Data): string;
+  /** One batch as `batch` hands it to the exporters. */
+  batch(seq: number): Data;
+  exporter: { traces: { consume(d: Data): Promise<void> }; start(h?: unknown): Promise<void>; shutdown(): Promise<void> };
+}
+
+/** A build's own modules (a received span is an instance of its build's WireSpan). */
+async function load(dist: string, name: string): Promise<Build> {
+  const m = (p: string) => import(pathToFileURL(path.join(dist, p)).href);
+  const [{ tracesCodec }, { tracesJson }, { canonicalView }, { writeAttributes }, { fileExporterFactory }, { silentLogger }, { Metrics }] = await Promise.all([
+    m('pipeline/otlp/codec.js'),
+    m('pipeline/otlp/json-writer.js'),
+    m('processors/normalize/canonical.js'),
+    m('processors/normalize/processor.js'),
+    m('exporters/file/factory.js'),
+    m('pipeline/telemetry/logger.js'),
+    m('pipeline/telemetry/metrics.js'),
+  ]);
+  const batch = (seq: number): Data => {
+    const spans: unknown[] = [];
+    let first: Data['resourceSpans'][number] | undefined;
+    for (let r = 0; spans.length < BATCH; r++) {
+      const d = tracesCodec.decodeReceived(loadgenRequest(SHAPE, seq * 1000 + r, REQUEST_SPANS)) as Data;
+      first ??= d.resourceSpans[0]!;
+      for (const span of d.resourceSpans[0]!.scopeSpans[0]!.spans) if (spans.length < BATCH) spans.push(span);
+    }
+    for (const span of spans) writeAttributes(span, canonicalView(span));
+    return { resourceSpans: [{ resource: first!.resource, scopeSpans: [{ scope: first!.scopeSpans[0]!.scope, spans }] }] };
+  };
+  const exporter = fileExporterFactory.create({ id: 'file', name: '', logger: silentLogger(), metrics: new Metrics() }, { path: '/dev/null', flushIntervalMs: 1000 });
+  await exporter.start();
+  return { name, tracesJson, toJson: (d) => tracesCodec.toJson(d), batch, exporter };
+}
+
+/** `measure` for an async call: calls per CPU second. */
+async function measureAsync(fn: () => Promise<unknown>, seconds: number): Promise<number> {
+  for (let i = 0; i < 5; i++) await fn();
+  (globalThis as { gc?: () => void }).gc?.();
+  let ops = 0;
+  const cpu = process.cpuUsage();
+  const deadline = performance.now() + seconds * 1000;
+  while (performance.now() < deadline) {
+    await fn();
+    ops++;
   }
-  return Buffer.from(
-    tracesCodec.encode({
-      resourceSpans: [
-        {
-          resource: { attributes: [attr('service.name', 'bench-agent'), attr('process.pid', 1234), attr('host.name', 'bench')] },
-          scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans }],
-        },
-      ],
-    }),
-  );
+  const used = process.cpuUsage(cpu);
+  return ops / ((used.user + used.system) / 1e6);
 }
 
-const bytes = loadgenRequest(1);
-if (process.env.BENCH_DUMP) (await import("node:fs")).writeFileSync(process.env.BENCH_DUMP, bytes);
+const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const builds = [await load(here, 'this build')];
+if (values.build) builds.push(await load(path.resolve(values.build), path.basename(path.dirname(path.resolve(values.build))) + ' build'));
 
-/** The request as the default pipeline hands it to its exporters: received, normalize's attributes appended. */
-function afterPipeline(): TracesData {
-  const d = tracesCodec.decodeReceived(bytes);
-  for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) writeAttributes(span, canonicalView(span));
-  return d;
+const results = new Map<string, number[]>();
+const record = (name: string, usPerSpan: number) => results.set(name, [...(results.get(name) ?? []), usPerSpan]);
+const perSpan = (callsPerCpuSec: number) => 1e6 / callsPerCpuSec / BATCH;
+
+const prepared = builds.map((b) => Array.from({ length: DISTINCT }, (_, i) => b.batch(i + 1)));
+const reference = builds[0]!.toJson(builds[0]!.batch(1));
+for (const [i, b] of builds.entries()) {
+  if (b.tracesJson(prepared[i]![0]!).toString() !== reference) throw new Error(`${b.name}: json-writer and toJson differ on the bench batch`);
 }
-
-if (tracesJson(afterPipeline()).toString() !== tracesCodec.toJson(afterPipeline())) throw new Error('json-writer and toJson differ on the bench request');
-
-const cases: [string, () => unknown][] = [
-  ['received + normalize (taken off)', afterPipeline],
-  ['codec.toJson', () => tracesCodec.toJson(afterPipeline())],
-  ['json-writer tracesJson', () => tracesJson(afterPipeline())],
-];
-const cpu = new Map<string, number[]>(cases.map(([n]) => [n, []]));
-for (let r = 0; r < ROUNDS; r++) for (const [name, fn] of cases) cpu.get(name)!.push(1e6 / measure(name, fn, SECONDS).opsPerCpuSec / SPANS);
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [i, b] of builds.entries()) {
+    const pool = prepared[i]!;
+    let n = 0;
+    record(`${b.name}: json-writer tracesJson`, perSpan(measure('json', () => b.tracesJson(pool[n++ % DISTINCT]!), SECONDS, 1).opsPerCpuSec));
+    record(`${b.name}: file exporter consume`, perSpan(await measureAsync(() => b.exporter.traces.consume(pool[n++ % DISTINCT]!), SECONDS)));
+    if (values['to-json'] && i === 0) {
+      const prep = perSpan(measure('prep', () => b.batch(1), SECONDS, 1).opsPerCpuSec);
+      record(`${b.name}: codec.toJson (decoding taken off)`, perSpan(measure('toJson', () => b.toJson(b.batch(1)), SECONDS, 1).opsPerCpuSec) - prep);
+    }
+  }
+}
+for (const b of builds) await b.exporter.shutdown();
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const base = median(cpu.get(cases[0]![0])!);
-console.log(`loadgen request: ${SPANS} spans, protobuf ${bytes.length} bytes, JSON ${tracesJson(afterPipeline()).length} bytes; node ${process.version}, ${ROUNDS} rounds x ${SECONDS}s, median`);
-console.log('case                               us CPU/span (all)   us CPU/span (JSON only)   JSON spans per CPU second');
-for (const [name] of cases) {
-  const all = median(cpu.get(name)!);
-  const own = name === cases[0]![0] ? all : all - base;
-  console.log(`${name.padEnd(34)} ${all.toFixed(2).padStart(17)} ${own.toFixed(2).padStart(25)} ${name === cases[0]![0] ? '' : Math.round(1e6 / own).toLocaleString('en-US').padStart(27)}`);
-}
+console.log(`${SHAPE} batches of ${BATCH} spans (${REQUEST_SPANS}-span requests merged as batch does), JSON ${reference.length} bytes; node ${process.version}, ${ROUNDS} rounds x ${SECONDS}s, interleaved`);
+console.log('case                                                  us CPU/span: median (min-max)');
+for (const [name, xs] of results) console.log(`${name.padEnd(53)} ${median(xs).toFixed(2).padStart(6)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
