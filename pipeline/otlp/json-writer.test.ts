@@ -111,7 +111,7 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
       const before = spansOf(a).map((s) => s instanceof WireSpan && s.message === undefined);
       const expected = tracesCodec.toJson(b);
       expect(tracesToJson(a), `seed ${seed}`).toBe(expected);
-      // Again: its KeyValues now come from what was remembered of the first time.
+      // Again: what the writer keeps between requests (the high word of the last 64-bit value, the JSON of frozen KeyValues) changes nothing.
       expect(tracesToJson(a), `seed ${seed}, again`).toBe(expected);
       expect(spansOf(a).map((s) => s instanceof WireSpan && s.message === undefined)).toEqual(before);
       transcoded += before.filter(Boolean).length;
@@ -158,6 +158,66 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
     expect(text).toBe(tracesCodec.toJson(tracesCodec.decode(bytes)));
     expect(text).toContain('"startTimeUnixNano":"18446744073709551615"');
     expect(text).toContain('"intValue":"-9223372036854775808"');
+  });
+
+  test('64-bit values sharing a high word (a batch\'s timestamps), across it, and back', () => {
+    const base = 1764470000123456789n & ~0xffffffffn;
+    const lows = [0n, 1n, 999999999n, 1000000000n, 4294967295n, 2705032704n, 2705032703n];
+    const values = [...lows.map((l) => base + l), ...lows.map((l) => base + 2n ** 32n + l), base + 5n, 2n ** 53n + 7n, base + 6n];
+    const u32 = [0, 9, 10, 99, 100, 4294967295];
+    const spans: Span[] = values.map((v, i) => ({
+      traceId: Buffer.alloc(16, 1),
+      spanId: Buffer.alloc(8, 2),
+      name: 'n',
+      kind: i % 6,
+      droppedAttributesCount: u32[i % u32.length],
+      startTimeUnixNano: Long.fromString(String(v), true),
+      endTimeUnixNano: Long.fromString(String(v + 1n), true),
+      attributes: [{ key: 'i', value: { intValue: Long.fromString(String(BigInt.asIntN(64, -v))) } }],
+    }));
+    const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
+    const received = tracesCodec.decodeReceived(bytes);
+    const text = tracesToJson(received);
+    expect(text).toBe(tracesCodec.toJson(tracesCodec.decode(bytes)));
+    // Transcoded from the bytes, not written through protobufjs.
+    expect(spansOf(received).every((s) => s instanceof WireSpan && s.message === undefined)).toBe(true);
+    for (const v of values) expect(text).toContain(`"startTimeUnixNano":"${v}"`);
+    expect(text).toContain('"droppedAttributesCount":4294967295');
+  });
+
+  test('received attributes in every layout: the usual ones short-cut, the others walked, the same text', () => {
+    const long = 'x'.repeat(200);
+    const kv = (key: Buffer, value?: Buffer) => field(9, keyValue(key, value));
+    const str = (s: string) => field(1, Buffer.from(s));
+    const layouts = [
+      kv(Buffer.from('k'), str('v')),
+      kv(Buffer.from(long), str(long)), // two-byte lengths
+      kv(Buffer.from('q"\\\n'), str('é "\u2028" \u0000')), // escapes, non-ASCII
+      kv(Buffer.alloc(0), str('')), // empty key and value
+      kv(Buffer.from('b'), raw(2, 0, varint(0))),
+      kv(Buffer.from('b'), raw(2, 0, varint(300))), // bool sent as 300
+      kv(Buffer.from('i'), raw(3, 0, negative(-42n))),
+      kv(Buffer.from('d'), raw(4, 1, Buffer.from(new Float64Array([NaN]).buffer))),
+      kv(Buffer.from('empty'), Buffer.alloc(0)),
+      kv(Buffer.from('none')),
+      kv(Buffer.from('two'), Buffer.concat([str('a'), str('b')])), // a value's field twice: the last counts
+      kv(Buffer.from('tail'), Buffer.concat([raw(3, 0, varint(1)), str('s')])),
+      kv(Buffer.from('bytes'), field(7, Buffer.from([1, 2, 3]))),
+      kv(Buffer.from('array'), field(5, field(1, str('a')))),
+      field(9, Buffer.concat([field(2, str('v')), field(1, Buffer.from('value first'))])),
+      field(9, Buffer.concat([field(1, Buffer.from('k')), field(2, str('v')), raw(99, 0, varint(1))])), // an unknown field after the value
+      field(9, Buffer.concat([field(1, Buffer.from('k')), field(1, Buffer.from('k2')), field(2, str('v'))])), // the key twice
+      field(9, Buffer.concat([Buffer.from([0x8a, 0x00]), varint(1), Buffer.from('k'), field(2, str('v'))])), // a tag in two bytes
+    ];
+    const span = encodeSpan({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 's', startTimeUnixNano: 1, endTimeUnixNano: 2 });
+    const buf = Buffer.concat([span, ...layouts]);
+    const mk = (): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans: [new WireSpan(buf, 0, buf.length, 0)] }] }] });
+    const received = mk();
+    const text = tracesToJson(received);
+    expect(text).toBe(tracesCodec.toJson(mk()));
+    expect((spansOf(received)[0] as WireSpan).message).toBeUndefined();
+    expect(text).toContain(`{"key":"${long}","value":{"stringValue":"${long}"}}`);
+    expect(text).toContain('{"key":"b","value":{"boolValue":true}}');
   });
 
   test('bytes a clean walk does not expect are written by protobufjs, as before (same text or same error)', () => {

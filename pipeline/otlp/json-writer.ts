@@ -105,7 +105,7 @@ const SPAN_ATTRIBUTES = (9 << 3) | 2;
 /** Thrown when the bytes are not what a clean walk expects: the span is written the old way. */
 const FALLBACK = new Error('json-writer: span written through protobufjs');
 
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; latin1Slice(start: number, end: number): string; base64Slice(start: number, end: number): string; utf8Write(s: string, at: number): number; latin1Write(s: string, at: number): number };
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; base64Slice(start: number, end: number): string; utf8Write(s: string, at: number): number };
 
 // The walk's state: the span's bytes, the read position, where the span ends.
 let buf = Buffer.alloc(0) as NodeBuffer;
@@ -194,11 +194,18 @@ function byte(c: number): void {
 
 /** Bytes that are JSON already (field names, literals, a KeyValue written before). */
 function raw(b: Uint8Array): void {
-  ensure(b.length);
-  // Locals: module variables are context slots, loaded and stored on every access.
+  const n = b.length;
+  ensure(n);
+  // A native copy costs a call; a short copy is cheaper as a loop. Locals: module variables are
+  // context slots, loaded and stored on every access.
+  if (n >= 64) {
+    ob.set(b, op);
+    op += n;
+    return;
+  }
   const o = ob;
   let p = op;
-  for (let i = 0; i < b.length; i++) o[p++] = b[i]!;
+  for (let i = 0; i < n; i++) o[p++] = b[i]!;
   op = p;
 }
 
@@ -208,9 +215,13 @@ function text(s: string): void {
   op += ob.utf8Write(s, op);
 }
 
+/** A 32-bit integer. */
 function number(n: number): void {
-  if (n >= 0 && n < 10) byte(0x30 + n);
-  else text(String(n));
+  if (n < 0) text(String(n));
+  else {
+    ensure(10);
+    digits(n);
+  }
 }
 
 const TRUE = Buffer.from('true');
@@ -233,59 +244,119 @@ function writeHex(start: number, end: number): void {
   op = p;
 }
 
+/** 1 for a byte JSON.stringify would not copy as it is (control characters, '"', '\\', DEL), or that starts a multi-byte character. */
+const NOT_PLAIN = new Uint8Array(256).map((_, b) => (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c ? 1 : 0));
+
 /**
  * A string field: its bytes as they are when JSON.stringify would write them unchanged (printable
- * ASCII but '"' and '\\'), else what JSON.stringify makes of protobufjs's decoded string.
+ * ASCII but '"' and '\\'), checked while copied, else what JSON.stringify makes of protobufjs's
+ * decoded string.
  */
 function writeString(start: number, end: number): void {
+  ensure(end - start + 2);
+  const o = ob;
   const from = buf;
+  let p = op;
+  o[p++] = 0x22;
   for (let i = start; i < end; i++) {
     const b = from[i]!;
-    if (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c) {
+    if (NOT_PLAIN[b] !== 0) {
       text(JSON.stringify(from.utf8Slice(start, end)));
       return;
     }
+    o[p++] = b;
   }
-  const len = end - start;
-  ensure(len + 2);
-  const o = ob;
-  let p = op;
-  o[p++] = 0x22;
-  if (len < 64) for (let i = start; i < end; i++) o[p++] = from[i]!;
-  else p += from.copy(o, p, start, end);
   o[p++] = 0x22;
   op = p;
 }
 
+/** `n` (an integer below 2^53) in decimal. */
+function digits(n: number): void {
+  if (n <= 0x7fffffff) {
+    int31Digits(n);
+    return;
+  }
+  // Integer steps only (a double's % is a library call): the part above 1e9 (below 2^24), then nine digits.
+  let upper = Math.floor(n / 1e9);
+  let rest = n - upper * 1e9;
+  if (rest < 0) {
+    upper--;
+    rest += 1e9;
+  } else if (rest >= 1e9) {
+    upper++;
+    rest -= 1e9;
+  }
+  int31Digits(upper);
+  nineDigits(rest);
+}
+
+/** 0 <= n < 2^31 in decimal, in int32 arithmetic. */
+function int31Digits(n: number): void {
+  let length = 1;
+  for (let v = n; v >= 10; v = (v / 10) | 0) length++;
+  const o = ob;
+  let i = op + length - 1;
+  op += length;
+  do {
+    const q = (n / 10) | 0;
+    o[i--] = 0x30 + n - q * 10;
+    n = q;
+  } while (n > 0);
+}
+
+/** 0 <= n < 1e9 as nine digits, leading zeros included. */
+function nineDigits(n: number): void {
+  const o = ob;
+  for (let i = op + 8; i >= op; i--) {
+    const q = (n / 10) | 0;
+    o[i] = 0x30 + n - q * 10;
+    n = q;
+  }
+  op += 9;
+}
+
+// h * 2^32 = highQuotient * 1e9 + highRest for h = high, the last high word at least 2^21 written:
+// a batch's timestamps share it (it changes every ~4.3 s), so each costs one division.
+let high = -1;
+let highQuotient = 0;
+let highRest = 0;
+
 /**
  * An unsigned 64-bit value in quotes, as Long#toString gives it (`minus`: with a '-'): exact
- * decimal, via one long division by 1e9 over 16-bit limbs (every step below 2^53), no Long or
- * BigInt per value.
+ * decimal without a Long, BigInt or string per value. Below 2^53 a double holds it; above, it is
+ * q * 1e9 + r with q from the high word's part (one long division by 1e9 over 16-bit limbs, every
+ * step below 2^53, once per high word) and the low word added.
  */
 function quotedU64(l: number, h: number, minus: boolean): void {
   ensure(23);
   ob[op++] = 0x22;
   if (minus) ob[op++] = 0x2d;
-  if (h < 0x200000) op += ob.latin1Write(String(h * 4294967296 + l), op);
+  if (h < 0x200000) digits(h * 4294967296 + l);
   else {
-    let t = h >>> 16;
-    const q3 = Math.floor(t / 1e9);
-    t = (t - q3 * 1e9) * 65536 + (h & 0xffff);
-    const q2 = Math.floor(t / 1e9);
-    t = (t - q2 * 1e9) * 65536 + (l >>> 16);
-    const q1 = Math.floor(t / 1e9);
-    t = (t - q1 * 1e9) * 65536 + (l & 0xffff);
-    const q0 = Math.floor(t / 1e9);
-    let rest = t - q0 * 1e9;
-    // h >= 2^21: the value is >= 2^53 > 1e9, so the quotient is not 0 and the rest takes nine digits.
-    op += ob.latin1Write(String(((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0), op);
-    const o = ob;
-    for (let i = op + 8; i >= op; i--) {
-      const d = rest % 10;
-      o[i] = 0x30 + d;
-      rest = (rest - d) / 10;
+    if (h !== high) {
+      let t = h >>> 16;
+      const q3 = Math.floor(t / 1e9);
+      t = (t - q3 * 1e9) * 65536 + (h & 0xffff);
+      const q2 = Math.floor(t / 1e9);
+      t = (t - q2 * 1e9) * 65536;
+      const q1 = Math.floor(t / 1e9);
+      t = (t - q1 * 1e9) * 65536;
+      const q0 = Math.floor(t / 1e9);
+      highQuotient = ((q3 * 65536 + q2) * 65536 + q1) * 65536 + q0;
+      highRest = t - q0 * 1e9;
+      high = h;
     }
-    op += 9;
+    // Below 1e9 + 2^32: exact.
+    let rest = highRest + l;
+    let q = highQuotient;
+    if (rest >= 1e9) {
+      const k = Math.floor(rest / 1e9);
+      q += k;
+      rest -= k * 1e9;
+    }
+    // h >= 2^21: the value is >= 2^53 > 1e9, so q is not 0 and the rest takes nine digits.
+    digits(q);
+    nineDigits(rest);
   }
   ob[op++] = 0x22;
 }
@@ -320,8 +391,7 @@ function value(f: Field): void {
       const len = uint32();
       const end = pos + len;
       if (end > limit) throw FALLBACK;
-      if (f.sub === KEY_VALUE && len <= MAX_REMEMBERED_BYTES) rememberedKeyValue(end);
-      else message(f.sub!, end, undefined);
+      if (f.sub !== KEY_VALUE || !scalarKeyValueBytes(end)) message(f.sub!, end, undefined);
       return;
     }
     case STRING: {
@@ -360,52 +430,96 @@ function value(f: Field): void {
       quotedU64(lo, hi, false);
       return;
     case INT64:
-      varint64();
-      if (hi < 0x80000000) quotedU64(lo, hi, false);
-      else {
-        // Negative: '-' and the magnitude (~x + 1), as Long#toString.
-        lo = (~lo + 1) >>> 0;
-        quotedU64(lo, (~hi + (lo === 0 ? 1 : 0)) >>> 0, true);
-      }
+      int64();
       return;
     case UINT64:
       varint64();
       quotedU64(lo, hi, false);
       return;
-    case DOUBLE: {
-      if (pos + 8 > limit) throw FALLBACK;
-      const d = buf.readDoubleLE(pos);
-      pos += 8;
-      text(Number.isFinite(d) ? String(d) : 'null');
+    case DOUBLE:
+      double();
       return;
-    }
   }
 }
 
-const KEY_VALUE = compile(KeyValueType);
-/**
- * Received KeyValues' JSON by their bytes. Spans of one agent repeat most attributes exactly (the
- * provider, the model, the server, the operation), and a KeyValue's JSON depends on its bytes alone,
- * so each distinct one is transcoded once: a lookup by its bytes instead of a walk of two nested
- * messages. Bounded: at most MAX_REMEMBERED KeyValues of at most MAX_REMEMBERED_BYTES (~3.5 MiB at
- * most with their JSON), all forgotten at once when full.
- */
-const remembered = new Map<string, Buffer>();
-const MAX_REMEMBERED = 4096;
-const MAX_REMEMBERED_BYTES = 96;
-
-function rememberedKeyValue(end: number): void {
-  const bytes = buf.latin1Slice(pos, end);
-  const known = remembered.get(bytes);
-  if (known !== undefined) {
-    raw(known);
-    pos = end;
-    return;
+function int64(): void {
+  varint64();
+  if (hi < 0x80000000) quotedU64(lo, hi, false);
+  else {
+    // Negative: '-' and the magnitude (~x + 1), as Long#toString.
+    lo = (~lo + 1) >>> 0;
+    quotedU64(lo, (~hi + (lo === 0 ? 1 : 0)) >>> 0, true);
   }
+}
+
+function double(): void {
+  if (pos + 8 > limit) throw FALLBACK;
+  const d = buf.readDoubleLE(pos);
+  pos += 8;
+  text(Number.isFinite(d) ? String(d) : 'null');
+}
+
+const KEY_VALUE = compile(KeyValueType);
+const KV_KEY = Buffer.from('{"key":');
+const KV_EMPTY = Buffer.from(',"value":{');
+const KV_STRING = Buffer.from(',"value":{"stringValue":');
+const KV_BOOL = Buffer.from(',"value":{"boolValue":');
+const KV_INT = Buffer.from(',"value":{"intValue":');
+const KV_DOUBLE = Buffer.from(',"value":{"doubleValue":');
+
+/**
+ * A received KeyValue in `[pos, end)` laid out as encoders write attributes (key, then a value with
+ * at most one of string, bool, int or double) without the walk of its two nested messages: the
+ * same text `message` writes. False (nothing written, `pos` as it was) for any other layout, which
+ * `message` then writes.
+ */
+function scalarKeyValueBytes(end: number): boolean {
+  const start = pos;
   const mark = op;
-  message(KEY_VALUE, end, undefined);
-  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-  remembered.set(bytes, Buffer.from(ob.subarray(mark, op)));
+  if (buf[pos] !== 0x0a) return false;
+  pos++;
+  const keyLength = uint32();
+  const keyStart = pos;
+  const keyEnd = keyStart + keyLength;
+  if (keyEnd >= end || buf[keyEnd] !== 0x12) return notScalar(start, mark);
+  pos = keyEnd + 1;
+  if (uint32() + pos !== end) return notScalar(start, mark);
+  const valueStart = pos;
+  raw(KV_KEY);
+  writeString(keyStart, keyEnd);
+  pos = valueStart;
+  if (pos === end) raw(KV_EMPTY);
+  else {
+    const tag = buf[pos++];
+    if (tag === 0x0a) {
+      const length = uint32();
+      if (pos + length !== end) return notScalar(start, mark);
+      raw(KV_STRING);
+      writeString(pos, end);
+      pos = end;
+    } else if (tag === 0x18) {
+      raw(KV_INT);
+      int64();
+    } else if (tag === 0x10) {
+      raw(KV_BOOL);
+      raw(uint32() !== 0 ? TRUE : FALSE);
+    } else if (tag === 0x21) {
+      raw(KV_DOUBLE);
+      double();
+    } else return notScalar(start, mark);
+    if (pos !== end) return notScalar(start, mark);
+  }
+  ensure(2);
+  ob[op++] = 0x7d;
+  ob[op++] = 0x7d;
+  return true;
+}
+
+/** Undoes what `scalarKeyValueBytes` read and wrote. */
+function notScalar(start: number, mark: number): false {
+  pos = start;
+  op = mark;
+  return false;
 }
 
 /**
