@@ -5,7 +5,8 @@ import type { Component, CreateSettings, Host } from '../../pipeline/component.j
 import type { Consumers, LogsConsumer, TracesConsumer } from '../../pipeline/consumer.js';
 import { RetryableError } from '../../pipeline/consumer.js';
 import { codecFor } from '../../pipeline/otlp/codec.js';
-import { tracesJson } from '../../pipeline/otlp/json-writer.js';
+import type { JsonOutput } from '../../pipeline/otlp/json-writer.js';
+import { appendTracesJson, appendUtf8 } from '../../pipeline/otlp/json-writer.js';
 import type { Signal, SignalData, TracesData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
@@ -16,24 +17,16 @@ import { backupName, pruneBackups } from './rotation.js';
 interface Entry {
   signal: Signal;
   items: number;
-  /** The request's JSON, UTF-8, without its newline. */
-  json: Buffer;
 }
 
 const MIB = 1024 * 1024;
-
-/** The entries' JSON, one line each. */
-function lines(entries: readonly Entry[]): Buffer {
-  let size = 0;
-  for (const e of entries) size += e.json.length + 1;
-  const chunk = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const e of entries) {
-    at += e.json.copy(chunk, at);
-    chunk[at++] = 0x0a;
-  }
-  return chunk;
-}
+/**
+ * A written chunk's buffer is kept for the next chunk up to this size (one batch of 8192 LLM spans
+ * is ~11 MB of JSON): no allocation or page faults per batch, and no copy (the writer appends
+ * straight into it).
+ */
+const MAX_SPARE_BYTES = 16 * MIB;
+const NO_BYTES = Buffer.alloc(0);
 
 /** A clear one-line cause for the usual write failures. */
 function explain(err: NodeJS.ErrnoException, file: string): string {
@@ -65,8 +58,10 @@ export class FileExporter implements Component, Consumers {
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly id: string;
-  private buffer: Entry[] = [];
-  private bufferBytes = 0;
+  /** The lines not written yet, and whose they are. */
+  private pending: JsonOutput = { bytes: NO_BYTES, length: 0 };
+  private entries: Entry[] = [];
+  private spare: Buffer | undefined;
   private fh: FileHandle | undefined;
   private size = 0;
   private lastBackupMs = 0;
@@ -109,27 +104,33 @@ export class FileExporter implements Component, Consumers {
     const codec = codecFor(signal);
     const items = codec.count(data);
     if (items === 0) return;
+    if (this.pending.bytes === NO_BYTES && this.spare) {
+      this.pending.bytes = this.spare;
+      this.spare = undefined;
+    }
     // Traces from the received bytes (spans stay undecoded for the other exporters); logs are objects already.
-    const json = signal === 'traces' ? tracesJson(data as TracesData) : Buffer.from(codec.toJson(data));
-    const entry: Entry = { signal, items, json };
-    this.buffer.push(entry);
-    this.bufferBytes += json.length + 1;
-    if (this.config.flushIntervalMs === 0 || this.bufferBytes >= MAX_BUFFER_BYTES) await this.flush(entry);
+    if (signal === 'traces') appendTracesJson(data as TracesData, this.pending);
+    else appendUtf8(this.pending, codec.toJson(data));
+    appendUtf8(this.pending, '\n');
+    const entry: Entry = { signal, items };
+    this.entries.push(entry);
+    if (this.config.flushIntervalMs === 0 || this.pending.length >= MAX_BUFFER_BYTES) await this.flush(entry);
   }
 
   /** Writes what is buffered now, after the writes already queued. */
   private flush(own?: Entry): Promise<void> {
-    const entries = this.buffer;
-    this.buffer = [];
-    this.bufferBytes = 0;
-    const p = this.writing.then(() => this.write(entries, own));
+    if (this.entries.length === 0) return this.writing;
+    const entries = this.entries;
+    const out = this.pending;
+    this.entries = [];
+    this.pending = { bytes: NO_BYTES, length: 0 };
+    const p = this.writing.then(() => this.write(entries, out, own));
     this.writing = p.catch(() => undefined);
     return p;
   }
 
-  private async write(entries: Entry[], own: Entry | undefined): Promise<void> {
-    if (entries.length === 0) return;
-    const chunk = lines(entries);
+  private async write(entries: Entry[], out: JsonOutput, own: Entry | undefined): Promise<void> {
+    const chunk = out.bytes.subarray(0, out.length);
     try {
       if (!this.fh) await this.openFile();
       await this.rotateIfNeeded(chunk.length);
@@ -145,6 +146,8 @@ export class FileExporter implements Component, Consumers {
         this.logger.error({ reason: 'write_failed', signal, items, error: message }, `dropped ${items} ${signal} items: ${message}`);
       }
       if (own && entries.includes(own)) throw new RetryableError(message);
+    } finally {
+      if (out.bytes.length <= MAX_SPARE_BYTES && out.bytes.length > (this.spare?.length ?? 0)) this.spare = out.bytes;
     }
   }
 

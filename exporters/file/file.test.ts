@@ -92,6 +92,25 @@ describe('file exporter', () => {
     expect(readFileSync(path.join(dir, 'b.jsonl'), 'utf8').split('\n')).toHaveLength(2);
   });
 
+  it('writes every line whole and in order while the buffer of a written chunk is reused for the next', async () => {
+    const file = path.join(await tmp(), 'out.jsonl');
+    const { exporter } = create({ path: file, flush_interval: '0s' });
+    await exporter.start(host);
+    const sizes = [200, 3, 50, 1, 400, 2];
+    const requests = sizes.map((n, i) => Buffer.from(tracesCodec.encode(makeTraces(n, `r${i}`))));
+    // Two rounds: the second writes into buffers the first left; each call comes while the write before it is under way.
+    for (let round = 0; round < 2; round++) {
+      const calls: Promise<void>[] = [];
+      for (const [i, bytes] of requests.entries()) {
+        calls.push(i % 2 ? exporter.logs.consume(makeLogs(sizes[i]!)) : exporter.traces.consume(tracesCodec.decodeReceived(bytes)));
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(calls);
+    }
+    const expected = requests.map((bytes, i) => (i % 2 ? logsCodec.toJson(makeLogs(sizes[i]!)) : tracesCodec.toJson(tracesCodec.decode(bytes)))).join('\n') + '\n';
+    expect(readFileSync(file, 'utf8')).toBe(expected + expected);
+  });
+
   it('rotates to timestamped backups and deletes beyond max_backups', async () => {
     const dir = await tmp();
     const file = path.join(dir, 'out.json');

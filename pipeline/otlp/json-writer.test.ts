@@ -2,9 +2,13 @@ import Long from 'long';
 import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
 import { tracesCodec } from './codec.js';
-import { tracesJson } from './json-writer.js';
+import { appendTracesJson, appendUtf8 } from './json-writer.js';
 
-const tracesToJson = (d: TracesData) => tracesJson(d).toString('utf8');
+const tracesToJson = (d: TracesData) => {
+  const out = { bytes: Buffer.alloc(0), length: 0 };
+  appendTracesJson(d, out);
+  return out.bytes.toString('utf8', 0, out.length);
+};
 import { appendAttributes, eachAttribute, spanIds } from './span-view.js';
 import { encodeSpan, field, gen, request, varint } from './testdata/random-requests.js';
 import type { KeyValue, Span, TracesData } from './types.js';
@@ -238,5 +242,20 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
     // Shapes toJson refuses: its own error.
     const bad = { resourceSpans: [{ scopeSpans: [{ spans: [null] }] }] } as unknown as TracesData;
     expect(outcome(() => tracesToJson(bad))).toBe(outcome(() => tracesCodec.toJson(bad)));
+  });
+
+  test('appends to what the buffer holds, growing it; a request that throws leaves it as it was', () => {
+    const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: Array.from({ length: 300 }, (_, i) => ({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: `s${i}`, startTimeUnixNano: 1, endTimeUnixNano: 2, attributes: [attr('k', 'v'.repeat(i))] })) }] }] }));
+    const one = tracesCodec.toJson(tracesCodec.decode(bytes));
+    const out = { bytes: Buffer.alloc(8), length: 0 };
+    appendUtf8(out, 'é\n');
+    appendTracesJson(tracesCodec.decodeReceived(bytes), out);
+    appendUtf8(out, '\n');
+    const bad = { resourceSpans: [{ scopeSpans: [{ spans: [null] }] }] } as unknown as TracesData;
+    const before = { ...out };
+    expect(() => appendTracesJson(bad, out)).toThrow();
+    expect(out).toEqual(before);
+    appendTracesJson(tracesCodec.decodeReceived(bytes), out);
+    expect(out.bytes.toString('utf8', 0, out.length)).toBe(`é\n${one}\n${one}`);
   });
 });

@@ -111,8 +111,8 @@ type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; base
 let buf = Buffer.alloc(0) as NodeBuffer;
 let pos = 0;
 let limit = 0;
-// The output: UTF-8 JSON written straight into a scratch buffer (grown as needed), no string per value.
-let ob = Buffer.allocUnsafe(1 << 16) as NodeBuffer;
+// The output: UTF-8 JSON written straight into the caller's buffer (grown as needed), no string per value.
+let ob = Buffer.alloc(0) as NodeBuffer;
 let op = 0;
 // Per nested message, for each of its fields: where the (last, or for repeated fields first) value
 // starts, and how many times a repeated field occurs; a stack of frames, one per nesting level.
@@ -182,7 +182,7 @@ function fixed32(): number {
 
 function ensure(n: number): void {
   if (op + n <= ob.length) return;
-  const grown = Buffer.allocUnsafe(Math.max(ob.length * 2, op + n)) as NodeBuffer;
+  const grown = Buffer.allocUnsafe(Math.max(ob.length * 2, op + n, 1 << 16)) as NodeBuffer;
   ob.copy(grown, 0, 0, op);
   ob = grown;
 }
@@ -888,21 +888,41 @@ function writeResourceSpans(rs: TracesData['resourceSpans'][number]): void {
   l.end();
 }
 
-/**
- * `tracesCodec.toJson(data)` as UTF-8, byte for byte, without decoding received spans; unlike it,
- * leaves every span as it was (toJson decodes them). Not re-entrant (one shared scratch buffer).
- */
-export function tracesJson(data: TracesData): Buffer {
-  if (!wellFormed(data)) return Buffer.from(tracesCodec.toJson(data));
-  op = 0;
-  const top = new Level();
-  top.list('resourceSpans', data.resourceSpans, writeResourceSpans);
-  top.end();
-  const out = Buffer.allocUnsafe(op);
-  ob.copy(out, 0, 0, op);
-  if (ob.length > MAX_SCRATCH) ob = Buffer.allocUnsafe(1 << 16) as NodeBuffer;
-  return out;
+/** Where the writer appends: `bytes[0, length)` is written; `bytes` is replaced by a larger copy when it fills. */
+export interface JsonOutput {
+  bytes: Buffer;
+  length: number;
 }
 
-/** A scratch buffer grown past this for one huge request is not kept. */
-const MAX_SCRATCH = 4 << 20;
+/**
+ * Appends `tracesCodec.toJson(data)` as UTF-8 to `out`, byte for byte, without decoding received
+ * spans; unlike toJson, leaves every span as it was (toJson decodes them). Straight into the
+ * caller's buffer, so a buffer kept and reused costs no allocation and no copy per request. If it
+ * throws (toJson's own error for shapes toJson refuses), `out` is as it was. Not re-entrant.
+ */
+export function appendTracesJson(data: TracesData, out: JsonOutput): void {
+  ob = out.bytes as NodeBuffer;
+  op = out.length;
+  try {
+    if (!wellFormed(data)) text(tracesCodec.toJson(data));
+    else {
+      const top = new Level();
+      top.list('resourceSpans', data.resourceSpans, writeResourceSpans);
+      top.end();
+    }
+    out.bytes = ob;
+    out.length = op;
+  } finally {
+    ob = EMPTY;
+  }
+}
+
+/** Appends `s` as UTF-8 to `out` (what is not traces: logs' toJson, newlines). */
+export function appendUtf8(out: JsonOutput, s: string): void {
+  ob = out.bytes as NodeBuffer;
+  op = out.length;
+  text(s);
+  out.bytes = ob;
+  out.length = op;
+  ob = EMPTY;
+}
