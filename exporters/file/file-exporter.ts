@@ -6,8 +6,8 @@ import type { Consumers, LogsConsumer, TracesConsumer } from '../../pipeline/con
 import { RetryableError } from '../../pipeline/consumer.js';
 import { codecFor } from '../../pipeline/otlp/codec.js';
 import type { JsonOutput } from '../../pipeline/otlp/json-writer.js';
-import { appendTracesJson, appendUtf8 } from '../../pipeline/otlp/json-writer.js';
-import type { Signal, SignalData, TracesData } from '../../pipeline/otlp/types.js';
+import { appendLogsJson, appendTracesJson, appendUtf8 } from '../../pipeline/otlp/json-writer.js';
+import type { LogsData, Signal, SignalData, TracesData } from '../../pipeline/otlp/types.js';
 import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { FileConfig } from './config.js';
@@ -110,7 +110,7 @@ export class FileExporter implements Component, Consumers {
     }
     // Traces from the received bytes (spans stay undecoded for the other exporters); logs are objects already.
     if (signal === 'traces') appendTracesJson(data as TracesData, this.pending);
-    else appendUtf8(this.pending, codec.toJson(data));
+    else appendLogsJson(data as LogsData, this.pending);
     appendUtf8(this.pending, '\n');
     const entry: Entry = { signal, items };
     this.entries.push(entry);

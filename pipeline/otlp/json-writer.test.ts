@@ -1,8 +1,8 @@
 import Long from 'long';
 import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
-import { tracesCodec } from './codec.js';
-import { appendTracesJson, appendUtf8 } from './json-writer.js';
+import { logsCodec, tracesCodec } from './codec.js';
+import { appendLogsJson, appendTracesJson, appendUtf8 } from './json-writer.js';
 
 const tracesToJson = (d: TracesData) => {
   const out = { bytes: Buffer.alloc(0), length: 0 };
@@ -11,7 +11,7 @@ const tracesToJson = (d: TracesData) => {
 };
 import { appendAttributes, eachAttribute, spanIds } from './span-view.js';
 import { encodeSpan, field, gen, request, varint } from './testdata/random-requests.js';
-import type { KeyValue, Span, TracesData } from './types.js';
+import type { KeyValue, LogRecord, LogsData, Span, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 
 // Property test: random OTLP requests received (decodeReceived), read through the views, changed,
@@ -103,6 +103,111 @@ function change(g: ReturnType<typeof gen>, a: TracesData, b: TracesData): void {
     if (r === 1) d.resourceSpans[0]!.schemaUrl = 'https://opentelemetry.io/schemas/1.30.0';
   }
 }
+
+const logsToJson = (d: LogsData) => {
+  const out = { bytes: Buffer.alloc(0), length: 0 };
+  appendLogsJson(d, out);
+  return out.bytes.toString('utf8', 0, out.length);
+};
+const outcome = (f: () => string) => {
+  try {
+    return f();
+  } catch (err) {
+    return `error: ${(err as Error).message}`;
+  }
+};
+
+/** A value toJson may or may not take, or takes differently through fromObject and toObject: what a component could put in an object it makes. */
+function odd(g: ReturnType<typeof gen>): unknown {
+  return g.pick([
+    undefined,
+    null,
+    'SPAN_KIND_CLIENT',
+    '1700000000000000001',
+    'aGVsbG8=',
+    12.5,
+    -1,
+    2 ** 40,
+    2 ** 53 + 2,
+    Number.NaN,
+    true,
+    Long.fromString('-5'),
+    Long.fromString('18446744073709551615', true),
+    Long.fromNumber(7, true),
+    new Uint8Array([1, 2, 255]),
+    Buffer.alloc(0),
+    [1, 2],
+    [],
+    {},
+    Object.create(null),
+  ]);
+}
+
+/** Sets one field somewhere in `obj` (the item, a nested message, an attribute's value) to `value`. */
+function perturb(g: ReturnType<typeof gen>, obj: Record<string, unknown>, value: unknown): void {
+  let at: Record<string, unknown> = obj;
+  for (let depth = 0; depth < 3; depth++) {
+    const nested = Object.keys(at).filter((k) => at[k] !== null && typeof at[k] === 'object' && !(at[k] instanceof Uint8Array) && !Long.isLong(at[k]));
+    if (nested.length === 0 || g.r() < 0.4) break;
+    const next = at[g.pick(nested)] as Record<string, unknown> | unknown[];
+    const inner = Array.isArray(next) ? next[g.int(next.length)] : next;
+    if (inner === null || typeof inner !== 'object') break;
+    at = inner as Record<string, unknown>;
+  }
+  const keys = Object.keys(at);
+  at[keys.length > 0 && g.r() < 0.8 ? g.pick(keys) : g.pick(['stringValue', 'intValue', 'doubleValue', 'kind', 'flags', 'timeUnixNano'])] = value;
+}
+
+function logRecord(g: ReturnType<typeof gen>): LogRecord {
+  return {
+    timeUnixNano: g.long(),
+    observedTimeUnixNano: g.pick([g.long(), Long.fromNumber(g.int(2 ** 40), true), g.int(1000)]),
+    severityNumber: g.int(25),
+    severityText: g.str(),
+    body: g.value(0),
+    attributes: g.attrs(),
+    droppedAttributesCount: g.int(3),
+    flags: g.pick([0, 1, 0xffffffff]),
+    traceId: g.bytes(g.pick([16, 0])),
+    spanId: g.bytes(g.pick([8, 0])),
+  } as LogRecord;
+}
+
+describe('objects (made spans, kernel log records, decoded messages) -> OTLP/JSON', () => {
+  test('the text toJson gives, or its error, for random spans and log records, plain or decoded, with odd values', () => {
+    const kinds = { traces: 0, logs: 0 };
+    for (let seed = 1; seed <= 400; seed++) {
+      // Two copies from one seed: nothing either writer does to its objects can show in the other's text.
+      const make = () => {
+        const g = gen(seed);
+        const spans = Array.from({ length: 1 + g.int(3) }, () => g.span());
+        const records = Array.from({ length: 1 + g.int(3) }, () => logRecord(g));
+        const traces: TracesData = { resourceSpans: [{ resource: { attributes: g.attrs() }, scopeSpans: [{ scope: { name: 's', version: '1' }, spans }] }] };
+        const logs: LogsData = { resourceLogs: [{ resource: { attributes: g.attrs() }, scopeLogs: [{ scope: { name: 'aibom.ebpf' }, logRecords: records }], schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' }] };
+        const decoded = seed % 3 === 0;
+        const t = decoded ? tracesCodec.decode(tracesCodec.encode(traces)) : traces;
+        const l = decoded ? logsCodec.decode(logsCodec.encode(logs)) : logs;
+        const oddity = gen(seed * 31);
+        if (seed % 2 === 0) {
+          const value = odd(oddity);
+          perturb(oddity, t.resourceSpans[0]!.scopeSpans[0]!.spans[0] as unknown as Record<string, unknown>, value);
+          perturb(oddity, l.resourceLogs[0]!.scopeLogs[0]!.logRecords[0] as unknown as Record<string, unknown>, value);
+        }
+        return { t, l };
+      };
+      const a = make();
+      const b = make();
+      const traces = outcome(() => tracesToJson(a.t));
+      expect(traces, `seed ${seed} traces`).toBe(outcome(() => tracesCodec.toJson(b.t)));
+      const logs = outcome(() => logsToJson(a.l));
+      expect(logs, `seed ${seed} logs`).toBe(outcome(() => logsCodec.toJson(b.l)));
+      if (!traces.startsWith('error')) kinds.traces++;
+      if (!logs.startsWith('error')) kinds.logs++;
+    }
+    expect(kinds.traces).toBeGreaterThan(300);
+    expect(kinds.logs).toBeGreaterThan(300);
+  });
+});
 
 describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
   test('the text tracesCodec.toJson gives, for random requests; untouched spans stay bytes', () => {
@@ -226,13 +331,6 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
 
   test('bytes a clean walk does not expect are written by protobufjs, as before (same text or same error)', () => {
     const good = encodeSpan({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 'ok', startTimeUnixNano: 1, endTimeUnixNano: 2 });
-    const outcome = (f: () => string) => {
-      try {
-        return f();
-      } catch (err) {
-        return `error: ${(err as Error).message}`;
-      }
-    };
     // Spans wire-check.ts would refuse, made directly: name as a varint, a length past the span, a group, wire type 7.
     for (const tail of [raw(5, 0, varint(3)), Buffer.from([0x2a, 0x7f, 0x61]), raw(100, 3, Buffer.from([0xa4, 0x06])), Buffer.from([0x2f])]) {
       const buf = Buffer.concat([good, tail]);

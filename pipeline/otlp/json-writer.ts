@@ -1,9 +1,9 @@
 import Long from 'long';
 import protobuf from 'protobufjs';
-import { tracesCodec } from './codec.js';
+import { logsCodec, tracesCodec } from './codec.js';
 import { root } from './proto-root.js';
 import { unchangeable, unchangeableList } from './frozen-attributes.js';
-import type { KeyValue, Span, SpanLink, TracesData } from './types.js';
+import type { KeyValue, LogsData, Span, SpanLink, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 
 /**
@@ -39,7 +39,9 @@ const BOOL = 10;
 const MESSAGE = 11;
 
 interface Field {
-  /** `"name":` as toObject names it (camelCase), as bytes. */
+  /** The property name (camelCase), as protobufjs's objects hold it. */
+  name: string;
+  /** `"name":` as toObject names it, as bytes. */
   key: Uint8Array;
   tag: number;
   wire: number;
@@ -53,12 +55,15 @@ interface Message {
   fields: Field[];
   /** Field number -> index in `fields`, -1 for unknown fields. */
   index: Int16Array;
+  /** What protobufjs's decoded messages of this type inherit from. */
+  prototype: object;
 }
 
 /** The fields toObject writes as hex instead of base64 (codec.ts does the same after toObject). */
 const HEX_IDS: Record<string, readonly string[]> = {
   '.opentelemetry.proto.trace.v1.Span': ['traceId', 'spanId', 'parentSpanId'],
   '.opentelemetry.proto.trace.v1.Span.Link': ['traceId', 'spanId'],
+  '.opentelemetry.proto.logs.v1.LogRecord': ['traceId', 'spanId'],
 };
 
 const KINDS: Record<string, number> = {
@@ -81,7 +86,7 @@ function compile(type: protobuf.Type): Message {
   const done = compiled.get(type);
   if (done) return done;
   const fields = type.fieldsArray.slice().sort((a, b) => a.id - b.id);
-  const msg: Message = { fields: [], index: new Int16Array(1 + Math.max(0, ...fields.map((f) => f.id))).fill(-1) };
+  const msg: Message = { fields: [], index: new Int16Array(1 + Math.max(0, ...fields.map((f) => f.id))).fill(-1), prototype: type.ctor.prototype as object };
   compiled.set(type, msg);
   for (const f of fields) {
     f.resolve();
@@ -90,10 +95,11 @@ function compile(type: protobuf.Type): Message {
     let kind = isMsg ? MESSAGE : f.resolvedType instanceof protobuf.Enum ? INT32 : KINDS[f.type];
     if (kind === undefined) throw new Error(`json-writer: field type ${f.type} is not supported`);
     if (kind === BASE64 && HEX_IDS[type.fullName]?.includes(f.name)) kind = HEX;
-    if (f.repeated && !isMsg) throw new Error(`json-writer: repeated scalar ${type.name}.${f.name} is not supported`);
-    const wire = isMsg ? 2 : (protobuf.types.basic as Record<string, number>)[f.resolvedType instanceof protobuf.Enum ? 'int32' : f.type]!;
+    // A repeated scalar (Resource's entity refs' keys) is written from objects only: wire type -1
+    // matches no tag, so a walk of bytes that meets one gives the span to protobufjs.
+    const wire = isMsg ? 2 : f.repeated ? -1 : (protobuf.types.basic as Record<string, number>)[f.resolvedType instanceof protobuf.Enum ? 'int32' : f.type]!;
     msg.index[f.id] = msg.fields.length;
-    msg.fields.push({ key: Buffer.from(`${JSON.stringify(f.name)}:`), tag: ((f.id << 3) | wire) >>> 0, wire, kind, repeated: f.repeated, sub: undefined });
+    msg.fields.push({ name: f.name, key: Buffer.from(`${JSON.stringify(f.name)}:`), tag: ((f.id << 3) | wire) >>> 0, wire, kind, repeated: f.repeated, sub: undefined });
     if (isMsg) msg.fields[msg.fields.length - 1]!.sub = compile(f.resolvedType as protobuf.Type);
   }
   return msg;
@@ -229,10 +235,9 @@ const FALSE = Buffer.from('false');
 const HEX_DIGITS = Buffer.from('0123456789abcdef');
 
 /** Ids: lower-case hex in quotes, as codec.toJson turns their base64 into hex. */
-function writeHex(start: number, end: number): void {
+function writeHex(from: Uint8Array, start: number, end: number): void {
   ensure(2 * (end - start) + 2);
   const o = ob;
-  const from = buf;
   let p = op;
   o[p++] = 0x22;
   for (let i = start; i < end; i++) {
@@ -407,7 +412,7 @@ function value(f: Field): void {
       const len = uint32();
       const end = pos + len;
       if (end > limit) throw FALLBACK;
-      if (f.kind === HEX) writeHex(pos, end);
+      if (f.kind === HEX) writeHex(buf, pos, end);
       else text(`"${buf.base64Slice(pos, end)}"`);
       pos = end;
       return;
@@ -689,14 +694,9 @@ function grow(): void {
   count = c;
 }
 
-const hasOwn = Object.prototype.hasOwnProperty;
-/** Written by toObject: set (not null) and the object's own. */
-const has = (o: object, k: string) => (o as Record<string, unknown>)[k] != null && hasOwn.call(o, k);
-const KV_KEYS = Object.fromEntries(['key', 'value', 'stringValue', 'boolValue', 'intValue', 'doubleValue'].map((k) => [k, Buffer.from(`"${k}":`)]));
-
 /**
- * An appended attribute (an object; codec.toJson gives it to KeyValue.toObject as it is): the
- * usual scalar values written here as toObject would, anything else by toObject.
+ * An appended attribute (an object; codec.toJson gives it to KeyValue.toObject as it is): written
+ * by `objectMessage` when its values are of the usual types, else by toObject.
  */
 function writeKeyValue(kv: KeyValue): void {
   const fixed = unchangeable(kv);
@@ -706,10 +706,7 @@ function writeKeyValue(kv: KeyValue): void {
     return;
   }
   const mark = op;
-  if (!scalarKeyValue(kv)) {
-    op = mark;
-    text(JSON.stringify(KeyValueType.toObject(kv as unknown as protobuf.Message, TO_OBJECT)));
-  }
+  if (!writtenObject(KEY_VALUE, kv)) text(JSON.stringify(KeyValueType.toObject(kv as unknown as protobuf.Message, TO_OBJECT)));
   if (fixed) fixedJson.set(kv, Buffer.from(ob.subarray(mark, op)));
 }
 
@@ -720,52 +717,152 @@ function writeKeyValue(kv: KeyValue): void {
  */
 const fixedJson = new WeakMap<KeyValue, Buffer>();
 
-function scalarKeyValue(kv: KeyValue): boolean {
+/** `objectMessage(m, obj)`; false (nothing written) when a value is not of a type it writes. */
+function writtenObject(m: Message, obj: object): boolean {
+  const mark = op;
+  try {
+    objectMessage(m, obj);
+    return true;
+  } catch (err) {
+    if (err !== FALLBACK) throw err;
+    op = mark;
+    return false;
+  }
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * A message that is an object (a span a component made, a kernel log record, an appended
+ * attribute, a decoded span), as toJson writes it. toJson reaches it two ways: plain objects
+ * through fromObject (which converts values: 64-bit ones to a Long of the field's sign, strings
+ * with String), decoded messages and what they hold straight through toObject (values as they are,
+ * a Long printed with its own sign). Written here only when both give the same text: a plain object
+ * or a protobufjs message of the type, fields set (not null) and its own, strings, Uint8Array bytes,
+ * booleans, numbers, 32-bit integers in range, 64-bit values as Long (sign bit clear, or its sign the
+ * field's) or safe integers (not negative unless the field is signed), arrays of such messages
+ * (empty = absent). Anything else throws FALLBACK: the item goes through protobufjs as before.
+ */
+function objectMessage(m: Message, obj: object): void {
+  const proto = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== m.prototype) throw FALLBACK;
   byte(0x7b);
   let comma = false;
-  if (has(kv, 'key')) {
-    if (typeof kv.key !== 'string') return false;
-    raw(KV_KEYS['key']!);
-    text(JSON.stringify(kv.key));
+  const fields = m.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const v = (obj as Record<string, unknown>)[f.name];
+    if (v == null || !hasOwn.call(obj, f.name)) continue;
+    if (f.repeated) {
+      if (!Array.isArray(v)) throw FALLBACK;
+      if (v.length === 0) continue;
+      if (comma) byte(0x2c);
+      raw(f.key);
+      byte(0x5b);
+      for (let j = 0; j < v.length; j++) {
+        if (j > 0) byte(0x2c);
+        objectValue(f, v[j]);
+      }
+      byte(0x5d);
+    } else {
+      if (comma) byte(0x2c);
+      raw(f.key);
+      objectValue(f, v);
+    }
     comma = true;
   }
-  if (has(kv, 'value')) {
-    const v = kv.value!;
-    if (typeof v !== 'object' || has(v, 'arrayValue') || has(v, 'kvlistValue') || has(v, 'bytesValue')) return false;
-    if (comma) byte(0x2c);
-    raw(KV_KEYS['value']!);
-    byte(0x7b);
-    let c = false;
-    const field = (k: string) => {
-      if (c) byte(0x2c);
-      c = true;
-      raw(KV_KEYS[k]!);
-    };
-    if (has(v, 'stringValue')) {
-      if (typeof v.stringValue !== 'string') return false;
-      field('stringValue');
-      text(JSON.stringify(v.stringValue));
-    }
-    if (has(v, 'boolValue')) {
-      if (typeof v.boolValue !== 'boolean') return false;
-      field('boolValue');
-      raw(v.boolValue ? TRUE : FALSE);
-    }
-    if (has(v, 'intValue')) {
-      const i = v.intValue;
-      if (typeof i !== 'number' && !Long.isLong(i)) return false;
-      field('intValue');
-      text(`"${String(i)}"`);
-    }
-    if (has(v, 'doubleValue')) {
-      if (typeof v.doubleValue !== 'number') return false;
-      field('doubleValue');
-      text(Number.isFinite(v.doubleValue) ? String(v.doubleValue) : 'null');
-    }
-    byte(0x7d);
-  }
   byte(0x7d);
-  return true;
+}
+
+function objectValue(f: Field, v: unknown): void {
+  switch (f.kind) {
+    case MESSAGE:
+      if (typeof v !== 'object' || v === null) throw FALLBACK;
+      objectMessage(f.sub!, v);
+      return;
+    case STRING:
+      if (typeof v !== 'string') throw FALLBACK;
+      jsString(v);
+      return;
+    case HEX:
+    case BASE64:
+      if (!(v instanceof Uint8Array)) throw FALLBACK;
+      if (f.kind === HEX) writeHex(v, 0, v.length);
+      else text(`"${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')}"`);
+      return;
+    case UINT32:
+    case FIXED32:
+      if (typeof v !== 'number' || !(v >= 0 && v <= 0xffffffff) || !Number.isInteger(v)) throw FALLBACK;
+      ensure(10);
+      digits(v);
+      return;
+    case INT32:
+      if (typeof v !== 'number' || !(v >= -0x80000000 && v <= 0x7fffffff) || !Number.isInteger(v)) throw FALLBACK;
+      number(v);
+      return;
+    case FIXED64:
+    case UINT64:
+    case INT64:
+      objectInt64(v, f.kind !== INT64);
+      return;
+    case DOUBLE:
+      if (typeof v !== 'number') throw FALLBACK;
+      text(Number.isFinite(v) ? String(v) : 'null');
+      return;
+    case BOOL:
+      if (typeof v !== 'boolean') throw FALLBACK;
+      raw(v ? TRUE : FALSE);
+      return;
+  }
+}
+
+/**
+ * fromObject makes a new Long of the field's sign (unsigned for fixed64 and uint64, and 0 of a
+ * negative number there); toObject prints a Long with its own sign. With the sign bit clear both
+ * print the same; with it set, only a Long already of the field's sign does.
+ */
+function objectInt64(v: unknown, unsigned: boolean): void {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || (v < 0 && unsigned)) throw FALLBACK;
+    if (v < 0) text(`"${v}"`);
+    else {
+      ensure(18);
+      ob[op++] = 0x22;
+      digits(v);
+      ob[op++] = 0x22;
+    }
+    return;
+  }
+  if (!Long.isLong(v)) throw FALLBACK;
+  const l = v as Long;
+  const h = l.high >>> 0;
+  if (h < 0x80000000 || unsigned) {
+    if (h >= 0x80000000 && !l.unsigned) throw FALLBACK;
+    quotedU64(l.low >>> 0, h, false);
+    return;
+  }
+  if (l.unsigned) throw FALLBACK;
+  const low = (~l.low + 1) >>> 0;
+  quotedU64(low, (~h + (low === 0 ? 1 : 0)) >>> 0, true);
+}
+
+/** A JS string as JSON.stringify writes it: printable ASCII copied, anything else through JSON.stringify. */
+function jsString(s: string): void {
+  const n = s.length;
+  ensure(n + 2);
+  const o = ob;
+  let p = op;
+  o[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || NOT_PLAIN[c] !== 0) {
+      text(JSON.stringify(s));
+      return;
+    }
+    o[p++] = c;
+  }
+  o[p++] = 0x22;
+  op = p;
 }
 
 /** Writes a received span never decoded from its bytes; false (nothing written) when protobufjs must do it. */
@@ -806,7 +903,8 @@ function objectSpan(span: Span): string {
 
 function writeSpan(span: Span): void {
   if (span instanceof WireSpan && span.message === undefined && transcodeSpan(span)) return;
-  text(objectSpan(span instanceof WireSpan ? span.decode() : span));
+  const obj = span instanceof WireSpan ? span.decode() : span;
+  if (!writtenObject(SPAN, obj)) text(objectSpan(obj));
 }
 
 const isEnumerable = Object.prototype.propertyIsEnumerable;
@@ -917,7 +1015,26 @@ export function appendTracesJson(data: TracesData, out: JsonOutput): void {
   }
 }
 
-/** Appends `s` as UTF-8 to `out` (what is not traces: logs' toJson, newlines). */
+const LOGS_REQUEST = compile(root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'));
+
+/**
+ * Appends `logsCodec.toJson(data)` as UTF-8 to `out`, byte for byte: log records are objects (the
+ * kernel's, or decoded), written by `objectMessage` when all their values are of the usual types,
+ * else the whole request by toJson. If it throws, `out` is as it was. Not re-entrant.
+ */
+export function appendLogsJson(data: LogsData, out: JsonOutput): void {
+  ob = out.bytes as NodeBuffer;
+  op = out.length;
+  try {
+    if (!isObject(data) || !writtenObject(LOGS_REQUEST, data)) text(logsCodec.toJson(data));
+    out.bytes = ob;
+    out.length = op;
+  } finally {
+    ob = EMPTY;
+  }
+}
+
+/** Appends `s` as UTF-8 to `out` (a line's end). */
 export function appendUtf8(out: JsonOutput, s: string): void {
   ob = out.bytes as NodeBuffer;
   op = out.length;

@@ -74,7 +74,7 @@ export function gen(seed: number) {
       () => Buffer.concat([Buffer.from([0xb2, 0x06, 5]), Buffer.from('hello')]), // field 102, bytes
       () => Buffer.concat([Buffer.from([0xbd, 0x06]), bytes(4)]), // field 103, fixed32
     ])();
-  return { int, pick, r, span, attrs, unknown, str };
+  return { int, pick, r, span, attrs, unknown, str, value, long, bytes };
 }
 
 export function varint(n: number): Buffer {
