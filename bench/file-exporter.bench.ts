@@ -5,17 +5,24 @@
  * received, normalize's attributes appended, merged by `batch` into batches of `--batch` spans
  * (its default 8192: one resource and scope, as batch merges identical ones). `--shape llm`: 100 LLM
  * client spans a request, 10 GenAI/HTTP attributes and a gen_ai.choice event each; `--shape agent`:
- * agent-run traces of 10 spans (bench/loadgen-agent-run.ts). `--build` adds another build's dist/
+ * agent-run traces of 10 spans (bench/loadgen-agent-run.ts); `--shape kernel`: spans that are objects,
+ * as correlate makes them for kernel events (ids as Buffers, times as Longs, the event's attributes and
+ * correlate's), and besides them the kernel log records the eBPF receiver makes (writeKernelRecord),
+ * written by the exporter as a logs batch of as many records. `--build` adds another build's dist/
  * (e.g. a frozen main) measured in the same rounds, interleaved, each with its own decoding;
  * `--to-json` adds codec.toJson (which decodes every span, so it gets fresh data each call and that
  * is taken off). CPU time (user + system, GC included) per span, median of the rounds. A script:
  *
- *   npm run build && node --expose-gc dist/bench/file-exporter.bench.js [--shape agent|llm] [--batch 8192]
+ *   npm run build && node --expose-gc dist/bench/file-exporter.bench.js [--shape agent|llm|kernel] [--batch 8192]
  *     [--rounds 5] [--seconds 2] [--build OTHER/dist] [--to-json]
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import Long from 'long';
+import { writeKernelRecord } from '../pipeline/kernel-event/writer.js';
+import { attr } from '../pipeline/otlp/attributes.js';
+import type { KeyValue } from '../pipeline/otlp/types.js';
 import { loadgenRequest } from './loadgen-shape.js';
 import { measure } from './measure.js';
 
@@ -29,8 +36,8 @@ const { values } = parseArgs({
     'to-json': { type: 'boolean', default: false },
   },
 });
-const SHAPE = values.shape as 'llm' | 'agent';
-if (SHAPE !== 'llm' && SHAPE !== 'agent') throw new Error(`--shape: llm or agent, got ${SHAPE}`);
+const SHAPE = values.shape as 'llm' | 'agent' | 'kernel';
+if (SHAPE !== 'llm' && SHAPE !== 'agent' && SHAPE !== 'kernel') throw new Error(`--shape: llm, agent or kernel, got ${SHAPE}`);
 const BATCH = Number(values.batch);
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
@@ -46,7 +53,42 @@ interface Build {
   toJson(d: Data): string;
   /** One batch as `batch` hands it to the exporters. */
   batch(seq: number): Data;
-  exporter: { traces: { consume(d: Data): Promise<void> }; start(h?: unknown): Promise<void>; shutdown(): Promise<void> };
+  exporter: { traces: { consume(d: Data): Promise<void> }; logs: { consume(d: unknown): Promise<void> }; start(h?: unknown): Promise<void>; shutdown(): Promise<void> };
+}
+
+const T0 = 1764470000123456789n;
+const long = (ns: bigint) => Long.fromBits(Number(ns & 0xffffffffn), Number(ns >> 32n), true);
+const id = (bytes: number, seq: number, i: number) => {
+  const b = Buffer.alloc(bytes);
+  b.writeUInt32BE(seq, bytes - 8);
+  b.writeUInt32BE(i + 1, bytes - 4);
+  return b;
+};
+/** What one kernel event (a file open) adds to its record and its span. */
+const eventAttributes = (i: number): KeyValue[] => [attr('file.path', `/srv/data/doc-${i % 50}.txt`), attr('file.open.flags', 0), attr('file.result', 3)];
+
+/** `BATCH` spans as correlate makes them under an agent's spans, one per distinct action (plain objects). */
+function kernelSpans(seq: number): Data {
+  const spans = Array.from({ length: BATCH }, (_, i) => ({
+    traceId: id(16, seq, i >> 4),
+    spanId: id(8, seq, i),
+    parentSpanId: id(8, seq, (i >> 4) << 4),
+    name: `file.open /srv/data/doc-${i % 50}.txt`,
+    kind: 1,
+    startTimeUnixNano: long(T0 + BigInt(i) * 1000n),
+    endTimeUnixNano: long(T0 + BigInt(i) * 1000n + 5000n),
+    attributes: [...eventAttributes(i), attr('aibom.kernel.kind', 'file.open'), attr('aibom.kernel.count', 1 + (i % 3)), attr('aibom.correlation.key', 'pid')],
+  }));
+  return { resourceSpans: [{ resource: { attributes: [attr('service.name', 'support-agent'), attr('process.pid', 4242)] }, scopeSpans: [{ scope: { name: 'aibom.correlate', version: '0.1.0' }, spans }] }] };
+}
+
+/** `BATCH` kernel log records of one watched process, as the eBPF receiver makes them. */
+function kernelRecords(seq: number): unknown {
+  const logRecords = Array.from({ length: BATCH }, (_, i) =>
+    writeKernelRecord({ kind: 'open', timeUnixNano: long(T0 + BigInt(seq * BATCH + i) * 1000n), observedTimeUnixNano: long(T0 + BigInt(seq * BATCH + i) * 1000n + 70000n), body: `open /srv/data/doc-${i % 50}.txt`, attributes: eventAttributes(i) }),
+  );
+  const resource = { attributes: [attr('host.name', 'bench'), attr('service.name', 'unknown_service:python3'), attr('process.pid', 4242), attr('process.parent_pid', 1), attr('process.executable.name', 'python3'), attr('process.user.id', 1000)] };
+  return { resourceLogs: [{ resource, scopeLogs: [{ scope: { name: 'aibom.ebpf', version: '0.1.0' }, logRecords }] }] };
 }
 
 /** A build's own modules (a received span is an instance of its build's WireSpan). */
@@ -62,6 +104,7 @@ async function load(dist: string, name: string): Promise<Build> {
     m('pipeline/telemetry/metrics.js'),
   ]);
   const batch = (seq: number): Data => {
+    if (SHAPE === 'kernel') return kernelSpans(seq);
     const spans: unknown[] = [];
     let first: Data['resourceSpans'][number] | undefined;
     for (let r = 0; spans.length < BATCH; r++) {
@@ -110,6 +153,7 @@ const record = (name: string, usPerSpan: number) => results.set(name, [...(resul
 const perSpan = (callsPerCpuSec: number) => 1e6 / callsPerCpuSec / BATCH;
 
 const prepared = builds.map((b) => Array.from({ length: DISTINCT }, (_, i) => b.batch(i + 1)));
+const records = Array.from({ length: DISTINCT }, (_, i) => kernelRecords(i + 1));
 const reference = builds[0]!.toJson(builds[0]!.batch(1));
 for (const [i, b] of builds.entries()) {
   if (b.json(prepared[i]![0]!).toString() !== reference) throw new Error(`${b.name}: json-writer and toJson differ on the bench batch`);
@@ -120,6 +164,7 @@ for (let r = 0; r < ROUNDS; r++) {
     let n = 0;
     record(`${b.name}: json-writer`, perSpan(measure('json', () => b.json(pool[n++ % DISTINCT]!), SECONDS, 1).opsPerCpuSec));
     record(`${b.name}: file exporter consume`, perSpan(await measureAsync(() => b.exporter.traces.consume(pool[n++ % DISTINCT]!), SECONDS)));
+    if (SHAPE === 'kernel') record(`${b.name}: file exporter consume, log records`, perSpan(await measureAsync(() => b.exporter.logs.consume(records[n++ % DISTINCT]), SECONDS)));
     if (values['to-json'] && i === 0) {
       const prep = perSpan(measure('prep', () => b.batch(1), SECONDS, 1).opsPerCpuSec);
       record(`${b.name}: codec.toJson (decoding taken off)`, perSpan(measure('toJson', () => b.toJson(b.batch(1)), SECONDS, 1).opsPerCpuSec) - prep);
@@ -129,6 +174,6 @@ for (let r = 0; r < ROUNDS; r++) {
 for (const b of builds) await b.exporter.shutdown();
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`${SHAPE} batches of ${BATCH} spans (${REQUEST_SPANS}-span requests merged as batch does), JSON ${reference.length} bytes; node ${process.version}, ${ROUNDS} rounds x ${SECONDS}s, interleaved`);
+console.log(`${SHAPE} batches of ${BATCH} ${SHAPE === 'kernel' ? 'spans made as objects (and log records)' : `spans (${REQUEST_SPANS}-span requests merged as batch does)`}, JSON ${reference.length} bytes; node ${process.version}, ${ROUNDS} rounds x ${SECONDS}s, interleaved`);
 console.log('case                                                  us CPU/span: median (min-max)');
 for (const [name, xs] of results) console.log(`${name.padEnd(53)} ${median(xs).toFixed(2).padStart(6)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
