@@ -297,6 +297,7 @@ function digits(n: number): void {
 
 /** 0 <= n < 2^31 in decimal, in int32 arithmetic. */
 function int31Digits(n: number): void {
+  n |= 0;
   let length = 1;
   for (let v = n; v >= 10; v = (v / 10) | 0) length++;
   const o = ob;
@@ -311,6 +312,7 @@ function int31Digits(n: number): void {
 
 /** 0 <= n < 1e9 as nine digits, leading zeros included. */
 function nineDigits(n: number): void {
+  n |= 0;
   const o = ob;
   for (let i = op + 8; i >= op; i--) {
     const q = (n / 10) | 0;
@@ -325,6 +327,10 @@ function nineDigits(n: number): void {
 let high = -1;
 let highQuotient = 0;
 let highRest = 0;
+// The part above 1e9 of the last such value, and its digits.
+let lastSeconds = -1;
+let lastSecondsLength = 0;
+const lastSecondsDigits = new Uint8Array(20);
 
 /**
  * An unsigned 64-bit value in quotes, as Long#toString gives it (`minus`: with a '-'): exact
@@ -359,8 +365,20 @@ function quotedU64(l: number, h: number, minus: boolean): void {
       q += k;
       rest -= k * 1e9;
     }
-    // h >= 2^21: the value is >= 2^53 > 1e9, so q is not 0 and the rest takes nine digits.
-    digits(q);
+    // h >= 2^21: the value is >= 2^53 > 1e9, so q is not 0 and the rest takes nine digits. q is the
+    // whole seconds of a timestamp, mostly the last one's within a batch: its digits are copied.
+    if (q === lastSeconds) {
+      const o = ob;
+      let p = op;
+      for (let i = 0; i < lastSecondsLength; i++) o[p++] = lastSecondsDigits[i]!;
+      op = p;
+    } else {
+      const at = op;
+      digits(q);
+      lastSecondsLength = op - at;
+      for (let i = 0; i < lastSecondsLength; i++) lastSecondsDigits[i] = ob[at + i]!;
+      lastSeconds = q;
+    }
     nineDigits(rest);
   }
   ob[op++] = 0x22;
