@@ -7,14 +7,16 @@ import type { KeyValue, LogsData, Span, SpanLink, TracesData } from './types.js'
 import { WireSpan } from './wire-span.js';
 
 /**
- * OTLP/JSON for traces, written from the received bytes: the same text `tracesCodec.toJson` gives
- * (protobufjs's toObject with longs as decimal strings, enums as numbers, bytes as base64, ids as
- * hex, fields present when they were on the wire, in field-number order), without decoding the
- * spans nobody decoded. A span still as received is transcoded from its bytes (plus its appended
- * attributes); resources, scopes and spans that are objects go through protobufjs as before. Any
- * span whose bytes protobufjs would read differently from a clean walk (a bad varint, a field
- * running past its message; wire-check.ts rejects these on arrival) is decoded and written the old
- * way, so the text is the old text in every case.
+ * OTLP/JSON for traces and logs, written straight into the caller's buffer: the same text
+ * `tracesCodec.toJson` / `logsCodec.toJson` give (protobufjs's toObject with longs as decimal
+ * strings, enums as numbers, bytes as base64, ids as hex, fields present when they were on the
+ * wire, in field-number order), without decoding the spans nobody decoded. A span still as received
+ * is transcoded from its bytes (plus its appended attributes); spans and log records that are
+ * objects are written from them when their values are of the usual types (`objectMessage`);
+ * resources, scopes and anything else go through protobufjs as before. Any span whose bytes
+ * protobufjs would read differently from a clean walk (a bad varint, a field running past its
+ * message; wire-check.ts rejects these on arrival) is decoded and written the old way, so the text
+ * is the old text in every case.
  */
 
 const TO_OBJECT: protobuf.IConversionOptions = { longs: String, enums: Number, bytes: String, defaults: false };
