@@ -3,6 +3,7 @@ import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
 import { EMPTY_SHAPE, type KeyShape } from './key-shapes.js';
 import { int64ToMicros, wordsToMicros } from './attributes.js';
+import { hexAt } from './id-hex.js';
 import { InterningReader, internedString } from './reader.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
@@ -43,8 +44,6 @@ export interface AttributeTable {
 /** The bounds while a table is walked (then copied at their length). */
 const scratch: number[] = [];
 
-/** Node's Buffer has hexSlice (what toString('hex') ends in); @types/node does not declare it. */
-export type HexBuffer = Buffer & { hexSlice(start: number, end: number): string };
 
 /** One reader re-pointed at each span (all reads are synchronous). */
 const reader = new InterningReader(Buffer.alloc(0)) as Reader;
@@ -104,7 +103,6 @@ function uint32(buf: Buffer, p: number, end: number): number {
 
 /** An id read by `readScalars` (a Buffer over the request, or the prototype's default) as hex. */
 /** The hex of the id `readScalars` found at `at` ('' when absent or empty). */
-const hexAt = (buf: HexBuffer, at: number, length: number): string => (at < 0 || length === 0 ? '' : buf.hexSlice(at, at + length));
 
 /** The little-endian unsigned 32 bits at `p`. */
 function fixed32(buf: Buffer, p: number): number {
@@ -376,7 +374,7 @@ export class WireSpan extends WireBacked<Span> {
    */
   idsFromBytes(): SpanIds {
     // Scalars read already (correlate reads the ids as Buffers first): their bytes, without another walk.
-    const buf = this.buf as HexBuffer;
+    const buf = this.buf;
     const read = this.scalars;
     if (read) return { traceId: hexAt(buf, read.traceIdAt, read.traceIdLength), spanId: hexAt(buf, read.spanIdAt, read.spanIdLength), parentSpanId: hexAt(buf, read.parentSpanIdAt, read.parentSpanIdLength) };
     const end = this.end;
@@ -390,7 +388,7 @@ export class WireSpan extends WireBacked<Span> {
       if (t === 0x0a || t === 0x12 || t === 0x22) {
         const len = varint(buf, p);
         p = at;
-        const hex = len === 0 ? '' : buf.hexSlice(p, p + len);
+        const hex = hexAt(buf, p, len);
         p += len;
         if (t === 0x0a) traceId = hex;
         else if (t === 0x12) spanId = hex;
