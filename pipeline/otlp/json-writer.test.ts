@@ -8,6 +8,7 @@ const tracesToJson = (d: TracesData) => tracesJson(d).toString('utf8');
 import { appendAttributes, eachAttribute, spanIds } from './span-view.js';
 import { encodeSpan, field, gen, request, varint } from './testdata/random-requests.js';
 import type { KeyValue, Span, TracesData } from './types.js';
+import { AttributeIndex } from './wire-check.js';
 import { WireSpan } from './wire-span.js';
 
 // Property test: random OTLP requests received (decodeReceived), read through the views, changed,
@@ -172,7 +173,7 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
     // Spans wire-check.ts would refuse, made directly: name as a varint, a length past the span, a group, wire type 7.
     for (const tail of [raw(5, 0, varint(3)), Buffer.from([0x2a, 0x7f, 0x61]), raw(100, 3, Buffer.from([0xa4, 0x06])), Buffer.from([0x2f])]) {
       const buf = Buffer.concat([good, tail]);
-      const mk = (): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans: [new WireSpan(buf, 0, buf.length, 0)] }] }] });
+      const mk = (): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans: [new WireSpan(buf, 0, buf.length, 0, new AttributeIndex(), 0, 0)] }] }] });
       expect(outcome(() => tracesToJson(mk()))).toBe(outcome(() => tracesCodec.toJson(mk())));
     }
     // Shapes toJson refuses: its own error.
