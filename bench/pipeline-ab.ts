@@ -8,6 +8,9 @@
  *
  *   npm run build && node dist/bench/pipeline-ab.js <llm|agent> <build A> <build B> [rounds=12] [ms per round=1000]
  *
+ * With `AB_WITHOUT=<processor>` in the environment, build B's pipeline leaves that processor out:
+ * with the same build as A and B, what that processor costs within the pipeline (its garbage too).
+ *
  * A build is a checkout with `dist/` built (e.g. `git worktree add /tmp/base <rev>`, node_modules
  * linked, `npx tsc -p tsconfig.build.json`). Every request has ids of its own (bench/loadgen-shape.ts,
  * a new sequence number each), made outside the measured window; processors keep their state in
@@ -45,7 +48,7 @@ const STEP = 10;
 const PROCESSORS = ['enrich', 'normalize', 'correlate', 'aibom', 'baseline', 'provenance', 'batch'];
 
 /** One build's pipeline, built from its own factories and codec (received spans are its own classes). */
-async function build(dir: string) {
+async function build(dir: string, processors: readonly string[]) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const load = (path: string): Promise<any> => import(`${dir}/dist/${path}`);
   const { tracesCodec } = await load('pipeline/otlp/codec.js');
@@ -67,7 +70,7 @@ async function build(dir: string) {
     logs: { consume: async () => {} },
   };
   const built: Built[] = [];
-  for (const id of [...PROCESSORS].reverse()) {
+  for (const id of [...processors].reverse()) {
     const f = findFactory('processor', id) as Factory;
     const p = f.create(settings(id), f.createDefaultConfig(), head);
     built.push(p);
@@ -98,7 +101,7 @@ function count(d: Data): number {
   return n;
 }
 
-const builds = [await build(buildA), await build(buildB)];
+const builds = [await build(buildA, PROCESSORS), await build(buildB, PROCESSORS.filter((p) => p !== process.env.AB_WITHOUT))];
 let seq = 1;
 
 /** One step of build `b`: STEP requests made, then received and consumed: CPU µs of the latter. */
