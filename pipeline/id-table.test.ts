@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdTable } from './id-table.js';
+import { IdGenerations, IdTable } from './id-table.js';
 
 /** An id of `bytes` whose words are `n`, `hi` (and, for 16 bytes, `hi` again and `n`). */
 const id = (bytes: 8 | 16, n: number, hi = 0) => {
@@ -129,5 +129,50 @@ describe.each([8, 16] as const)('IdTable of %i-byte ids', (bytes) => {
 
   it('refuses a bound below 1', () => {
     expect(() => new IdTable(0, bytes)).toThrow(RangeError);
+  });
+});
+
+describe.each([8, 16] as const)('IdGenerations of %i-byte ids', (bytes) => {
+  it('answers as two Maps of max/2 where the newer, when full, takes the older one\'s place emptied', () => {
+    const random = randomFrom(11);
+    for (const max of [2, 5, 64, 1000]) {
+      const table = new IdGenerations<number>(max, bytes);
+      const half = Math.floor(max / 2);
+      let newer = new Map<string, number>();
+      let older = new Map<string, number>();
+      const universe = max * 3;
+      for (let step = 0; step < 8_000; step++) {
+        const n = random(universe);
+        const key = id(bytes, (n % 97) + 1, Math.floor(n / 97));
+        const hex = key.toString('hex');
+        if (random(3) === 0) {
+          expect(table.getAt(key, 0, bytes)).toBe(newer.get(hex) ?? older.get(hex));
+          continue;
+        }
+        // At an offset inside a larger buffer, as a received span's id is.
+        const at = 1 + random(5);
+        const buf = Buffer.concat([Buffer.alloc(at, 0xee), key, Buffer.alloc(3, 0xee)]);
+        expect(table.setAt(buf, at, bytes, step)).toBe(true);
+        if (!newer.has(hex) && newer.size === half) {
+          older = newer;
+          newer = new Map();
+        }
+        newer.set(hex, step);
+        expect(table.size).toBe(newer.size + older.size);
+      }
+      for (let n = 0; n < universe; n++) {
+        const key = id(bytes, (n % 97) + 1, Math.floor(n / 97));
+        const hex = key.toString('hex');
+        expect(table.getAt(key, 0, bytes)).toBe(newer.get(hex) ?? older.get(hex));
+      }
+    }
+  });
+
+  it('keeps no id IdTable would not keep (wrong length, all zero)', () => {
+    const table = new IdGenerations<number>(8, bytes);
+    expect(table.setAt(Buffer.alloc(bytes), 0, bytes, 1)).toBe(false);
+    expect(table.setAt(id(bytes, 1), 0, bytes - 1, 1)).toBe(false);
+    expect(table.size).toBe(0);
+    expect(() => new IdGenerations<number>(1, bytes)).toThrow(RangeError);
   });
 });

@@ -166,6 +166,17 @@ export class IdTable<V> {
     this.size--;
   }
 
+  /** Forgets every id at once (a fill of the columns: no walk per id). */
+  clear(): void {
+    this.slots.fill(0);
+    this.values.fill(undefined);
+    for (let e = 0; e < this.max; e++) this.next[e] = e + 1 < this.max ? e + 1 : -1;
+    this.head = this.tail = -1;
+    this.free = 0;
+    this.size = 0;
+    this.missed = undefined;
+  }
+
   /** The oldest entry, or -1. */
   first(): number {
     return this.head;
@@ -242,6 +253,48 @@ export class IdTable<V> {
     else this.head = n;
     if (n >= 0) this.prev[n] = p;
     else this.tail = p;
+  }
+}
+
+/**
+ * Values by id for the newest `max` ids at most and the newest `max / 2` at least, with no order
+ * kept per id: two IdTables of `max / 2`; new ids go into the newer one, and when it is full the
+ * older one is emptied in one go and the two swap. For values only ever looked up by id (aibom's
+ * span owners): a new id costs one probe, where IdTable's bound deletes its oldest id, a walk to a
+ * slot out of cache and the shift after it, for every id kept once it is full.
+ */
+export class IdGenerations<V> {
+  private newer: IdTable<V>;
+  private older: IdTable<V>;
+
+  constructor(max: number, bytes: 8 | 16) {
+    if (!(max >= 2)) throw new RangeError(`IdGenerations: max must be at least 2, got ${max}`);
+    this.newer = new IdTable(Math.floor(max / 2), bytes);
+    this.older = new IdTable(Math.floor(max / 2), bytes);
+  }
+
+  /** Ids kept now (one kept in both generations counts twice). */
+  get size(): number {
+    return this.newer.size + this.older.size;
+  }
+
+  /** Keeps `value` for the id at `buf[at, at + length)`; false for an id IdTable does not keep (`keepsAt`). */
+  setAt(buf: Uint8Array, at: number, length: number, value: V): boolean {
+    const newer = this.newer;
+    if (newer.size === newer.max && newer.findAt(buf, at, length) < 0) {
+      this.newer = this.older;
+      this.older = newer;
+      this.newer.clear();
+    }
+    return this.newer.setAt(buf, at, length, value) >= 0;
+  }
+
+  /** The value of the id at `buf[at, at + length)`, the newer generation's if both have it. */
+  getAt(buf: Uint8Array, at: number, length: number): V | undefined {
+    const e = this.newer.findAt(buf, at, length);
+    if (e >= 0) return this.newer.value(e);
+    const o = this.older.findAt(buf, at, length);
+    return o >= 0 ? this.older.value(o) : undefined;
   }
 }
 

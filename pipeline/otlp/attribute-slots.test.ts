@@ -2,14 +2,15 @@ import { describe, expect, test } from 'vitest';
 import { AttributeSlots } from './attribute-slots.js';
 import { attr, int64ToNumber } from './attributes.js';
 import { tracesCodec } from './codec.js';
-import { appendAttributes } from './span-view.js';
+import { appendAttributes, eachAttribute } from './span-view.js';
 import { field, gen, varint } from './testdata/random-requests.js';
 import type { AnyValue, Span, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 
 // Property test: what AttributeSlots reads from a received span's bytes equals what protobufjs's
 // decoded AnyValue holds, for AnyValues with any mix of fields (repeated ones: the last wins),
-// unknown fields, 10-byte varints, empty and huge strings, and keys given more than once.
+// unknown fields, 10-byte varints, empty and huge strings, keys given more than once, KeyValues
+// encoded in any field order or form, and an event's attributes among the span's.
 
 const spansOf = (d: TracesData) => d.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
 const KEYS = ['a', 'b', 'c', 'gen_ai.request.model', 'server.port'];
@@ -42,12 +43,35 @@ function anyValueBytes(g: ReturnType<typeof gen>): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * KeyValue bytes as any encoder may send them: the key alone, key then value, or the odd forms a
+ * reader must take as protobufjs does (the last key and the last value given win): value first, a
+ * key or value given twice, an unknown field among them, a key tag in two bytes (0x8a 0x00).
+ */
+function keyValueBytes(g: ReturnType<typeof gen>): Buffer {
+  const key = () => field(1, Buffer.from(g.pick(KEYS)));
+  const value = () => field(2, anyValueBytes(g));
+  return g.pick([
+    () => key(),
+    () => Buffer.concat([key(), value()]),
+    () => Buffer.concat([value(), key()]),
+    () => Buffer.concat([key(), value(), key()]),
+    () => Buffer.concat([key(), value(), value()]),
+    () => Buffer.concat([key(), Buffer.from([0xa0, 0x06, 0x01]), value()]), // field 100, varint
+    () => {
+      const k = Buffer.from(g.pick(KEYS));
+      return Buffer.concat([Buffer.from([0x8a, 0x00, k.length]), k, value()]);
+    },
+    () => Buffer.alloc(0), // no key, no value: the empty key
+  ])();
+}
+
 function requestWith(g: ReturnType<typeof gen>): Buffer {
-  const attributes = Array.from({ length: g.int(8) }, () => {
-    const key = field(1, Buffer.from(g.pick(KEYS)));
-    return field(9, g.r() < 0.1 ? key : Buffer.concat([key, field(2, anyValueBytes(g))]));
-  });
-  const span = Buffer.concat([field(1, Buffer.alloc(16, 1)), field(2, Buffer.alloc(8, 2)), ...attributes]);
+  const attributes = Array.from({ length: g.int(8) }, () => field(9, g.r() < 0.7 ? Buffer.concat([field(1, Buffer.from(g.pick(KEYS))), field(2, anyValueBytes(g))]) : keyValueBytes(g)));
+  // An event with attributes of its own between the span's: not the span's.
+  const event = field(11, Buffer.concat([field(2, Buffer.from('ev')), field(3, Buffer.concat([field(1, Buffer.from('a')), field(2, field(1, Buffer.from('event')))]))]));
+  const at = g.int(attributes.length + 1);
+  const span = Buffer.concat([field(1, Buffer.alloc(16, 1)), field(2, Buffer.alloc(8, 2)), ...attributes.slice(0, at), event, ...attributes.slice(at)]);
   return field(1, field(2, field(2, span)));
 }
 
@@ -84,6 +108,10 @@ describe('AttributeSlots', () => {
         const got = { has: slots.has(i), string: slots.string(i), int: slots.int(i), double: slots.double(i) };
         expect(got, `seed ${seed} key ${k}`).toEqual(expected(want.get(k)));
       });
+      // Every received attribute, in order, as the decoder gives them.
+      const seen: [string, unknown][] = [];
+      eachAttribute(received, (key, value) => void seen.push([key, value()]));
+      expect(seen, `seed ${seed}`).toEqual((decoded.attributes ?? []).map((kv) => [kv.key, kv.value]));
       expect((received as WireSpan).message).toBeUndefined();
       // The same through a decoded span's objects.
       slots.read(decoded);

@@ -2,7 +2,8 @@ import { RESERVED_PREFIX } from '../semconv.js';
 import { fromAnyValue, int64ToMicros } from './attributes.js';
 import { readerSlot } from './key-shapes.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
-import { type HexBuffer, type IdField, type IdLocation, WireSpan } from './wire-span.js';
+import { hexAt } from './id-hex.js';
+import { type IdField, type IdLocation, WireSpan } from './wire-span.js';
 
 export type { IdLocation } from './wire-span.js';
 
@@ -96,7 +97,7 @@ export function endMicros(span: Span): number {
 /** Lower-case hex of an id ('' when unset), without copying it (`Buffer.from(id)` copies). */
 export function idHex(id: Uint8Array | null | undefined): string {
   if (!id || id.length === 0) return '';
-  return ((Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength)) as HexBuffer).hexSlice(0, id.length);
+  return hexAt(Buffer.isBuffer(id) ? id : Buffer.from(id.buffer, id.byteOffset, id.byteLength), 0, id.length);
 }
 
 /**

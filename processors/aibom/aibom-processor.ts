@@ -19,7 +19,7 @@ import { INSTRUMENTED, SHADOW_ROLE } from './shadow.js';
 import { loadInventory, saveInventory, storeFile, writeAtomic } from './store.js';
 
 export const AIBOM_ROUTE = '/v1/aibom';
-/** Span ids remembered for kernel spans that arrive after their parent. */
+/** Span ids remembered for kernel spans that arrive after their parent: the newest 32,768 always, up to 65,536 (IdGenerations). */
 const MAX_OWNERS = 65_536;
 /** Log batches the next hop refused, kept for the next flush. */
 const MAX_PENDING = 64;

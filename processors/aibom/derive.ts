@@ -10,7 +10,7 @@ import type { Inventory, Observation } from './inventory.js';
 import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
-import { IdTable } from '../../pipeline/id-table.js';
+import { IdGenerations } from '../../pipeline/id-table.js';
 
 /** A process the sensor's shadow-AI signatures found: the entities it stands for, and its provider so far. */
 interface Shadow {
@@ -111,7 +111,7 @@ const str = (a: readonly KeyValue[] | null | undefined, k: string): string | und
  * span it sits under. Nothing here keeps a reference to the spans.
  */
 export class Deriver {
-  private readonly owners: IdTable<Owner>;
+  private readonly owners: IdGenerations<Owner>;
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
   private readonly agentByPid: BoundedMap<number, Entity>;
   private readonly environRead = new Set<number>();
@@ -130,7 +130,7 @@ export class Deriver {
     private readonly inventory: Inventory,
     private readonly options: DeriveOptions,
   ) {
-    this.owners = new IdTable(options.maxOwners, 8);
+    this.owners = new IdGenerations(options.maxOwners, 8);
     this.agentByPid = new BoundedMap(options.maxOwners);
     this.shadowByPid = new BoundedMap(options.maxOwners);
   }

@@ -145,7 +145,8 @@ export class ProvenanceProcessor implements Component, Consumers {
               overflowed.push(oldest);
             }
             service ??= findStringAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service';
-            v = new TraceView(traceId, service, now, this.limits);
+            // An agent found without content (its last trace with tool calls had none): held light for the gauge.
+            v = new TraceView(traceId, service, now, this.limits, this.contentByAgent.get(service) === false);
             this.open.set(traceId, v);
             opened++;
           }
@@ -177,6 +178,7 @@ export class ProvenanceProcessor implements Component, Consumers {
   private add(v: TraceView, span: Span, view: CanonicalSpan, content: boolean, now: number): void {
     const { spanId, parentSpanId } = spanIds(span);
     v.lastMs = now;
+    if (content) v.withContent();
     v.parent(spanId, parentSpanId);
     const endUs = view.kind === 'llm' || content ? endMicros(span) : 0;
     v.addSpan(spanId, view, endUs);

@@ -89,7 +89,17 @@ export class TraceView {
     readonly serviceName: string,
     readonly openedMs: number,
     private readonly limits: ViewLimits,
+    /**
+     * Held for the content gauge alone (an agent found without content): tool spans are counted,
+     * nothing else is kept until a span with content makes it a full view (`withContent`).
+     */
+    private light = false,
   ) {}
+
+  /** A span with content came: from now on the view keeps everything (what came before it while light is not linked). */
+  withContent(): void {
+    this.light = false;
+  }
 
   lastMs = 0;
 
@@ -103,14 +113,14 @@ export class TraceView {
   }
 
   parent(spanId: string, parentId: string): void {
-    if (!parentId) return;
+    if (!parentId || this.light) return;
     const parents = (this.parents ??= new Map());
     if (parents.size < this.limits.maxItems * 8) parents.set(spanId, parentId);
   }
 
   /** An agent span with its canonical view (`endUs` is read for an LLM span only); its content, if it has some (see `hasContent`), follows with `addContent`. */
   addSpan(spanId: string, view: CanonicalSpan, endUs: number): void {
-    if (view.kind === 'llm' && this.llms.length < this.limits.maxItems) (this.llms === NONE ? (this.llms = []) : this.llms).push({ spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs });
+    if (view.kind === 'llm' && !this.light && this.llms.length < this.limits.maxItems) (this.llms === NONE ? (this.llms = []) : this.llms).push({ spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs });
     if (view.kind === 'tool' || view.kind === 'mcp_client') this.toolSpans++;
   }
 
@@ -168,6 +178,7 @@ export class TraceView {
   }
 
   addKernel(spanId: string, parentId: string, startUs: number, facts: KernelSpanFacts): void {
+    if (this.light) return;
     this.parent(spanId, parentId);
     const candidates = kernelCandidates(facts, this.limits.ignorePaths);
     if (candidates.length === 0) return;

@@ -1,0 +1,147 @@
+/**
+ * The embedded default's traces pipeline (enrich, normalize, correlate, aibom, baseline, provenance,
+ * batch, then the batch encoded as the OTLP exporter encodes it) of two builds side by side in one
+ * process, in alternating steps of 1000 spans: CPU µs per span from the received request's bytes to the encoded
+ * batch, GC included (no forced collections: a build's garbage is collected while it runs, as in
+ * the collector). On a shared machine, runs of separate processes move ±20–30%; here both builds
+ * see the same load on the machine at the same time, so steps of a few percent show. A script:
+ *
+ *   npm run build && node dist/bench/pipeline-ab.js <llm|agent> <build A> <build B> [rounds=12] [ms per round=1000]
+ *
+ * With `AB_WITHOUT=<processor>` in the environment, build B's pipeline leaves that processor out:
+ * with the same build as A and B, what that processor costs within the pipeline (its garbage too).
+ *
+ * A build is a checkout with `dist/` built (e.g. `git worktree add /tmp/base <rev>`, node_modules
+ * linked, `npx tsc -p tsconfig.build.json`). Every request has ids of its own (bench/loadgen-shape.ts,
+ * a new sequence number each), made outside the measured window; processors keep their state in
+ * memory (no directory). Their timers (batch's timeout, the ticks of correlate, baseline and
+ * provenance) run between steps, outside the measured window: they are not counted. CPU is
+ * `process.cpuUsage` (every thread of the process: V8's GC and compiler threads count).
+ */
+import { loadgenRequest } from './loadgen-shape.js';
+
+type Shape = 'llm' | 'agent';
+type Data = unknown;
+interface Consumer {
+  consume(d: Data): Promise<void>;
+}
+interface Built {
+  traces: Consumer;
+  logs?: Consumer;
+  start(host: unknown): Promise<void>;
+  shutdown(): Promise<void>;
+}
+interface Factory {
+  createDefaultConfig(): unknown;
+  create(settings: unknown, config: unknown, next: unknown): Built;
+}
+
+const [shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [Shape, string, string, string?, string?];
+if (!['llm', 'agent'].includes(shape) || !buildA || !buildB) {
+  console.error('usage: pipeline-ab.js <llm|agent> <build A> <build B> [rounds] [ms per round]');
+  process.exit(2);
+}
+const ROUNDS = Number(roundsArg ?? 12);
+const ROUND_MS = Number(msArg ?? 1000);
+/** Requests (of 100 spans) made ahead of each measured step. */
+const STEP = 10;
+const PROCESSORS = ['enrich', 'normalize', 'correlate', 'aibom', 'baseline', 'provenance', 'batch'];
+
+/** One build's pipeline, built from its own factories and codec (received spans are its own classes). */
+async function build(dir: string, processors: readonly string[]) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const load = (path: string): Promise<any> => import(`${dir}/dist/${path}`);
+  const { tracesCodec } = await load('pipeline/otlp/codec.js');
+  const { neutralize } = await load('receiver/otlp/neutralize.js');
+  const { silentLogger } = await load('pipeline/telemetry/logger.js');
+  const { Metrics } = await load('pipeline/telemetry/metrics.js');
+  const { createHost } = await load('pipeline/host.js');
+  const { findFactory } = await load('pipeline/cli/components.js');
+  const metrics = new Metrics();
+  const settings = (id: string) => ({ id, name: '', logger: silentLogger(), metrics });
+  let spansOut = 0;
+  let head: { traces: Consumer; logs: Consumer } = {
+    traces: {
+      async consume(d: Data) {
+        const payload = tracesCodec.encode(d);
+        spansOut += payload.length > 0 ? count(d) : 0;
+      },
+    },
+    logs: { consume: async () => {} },
+  };
+  const built: Built[] = [];
+  for (const id of [...processors].reverse()) {
+    const f = findFactory('processor', id) as Factory;
+    const p = f.create(settings(id), f.createDefaultConfig(), head);
+    built.push(p);
+    head = { traces: p.traces, logs: p.logs ?? head.logs };
+  }
+  const host = createHost();
+  for (const p of built) await p.start(host);
+  const first = head.traces;
+  return {
+    received(bytes: Buffer): Data {
+      const d = tracesCodec.decodeReceived(bytes);
+      neutralize('traces', d);
+      return d;
+    },
+    consume: (d: Data) => first.consume(d),
+    get spansOut() {
+      return spansOut;
+    },
+    async shutdown() {
+      for (const p of [...built].reverse()) await p.shutdown();
+    },
+  };
+}
+
+function count(d: Data): number {
+  let n = 0;
+  for (const rs of (d as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] }).resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
+  return n;
+}
+
+const builds = [await build(buildA, PROCESSORS), await build(buildB, PROCESSORS.filter((p) => p !== process.env.AB_WITHOUT))];
+let seq = 1;
+
+/** One step of build `b`: STEP requests made, then received and consumed: CPU µs of the latter. */
+async function step(b: number): Promise<number> {
+  const x = builds[b]!;
+  const requests: Buffer[] = [];
+  for (let i = 0; i < STEP; i++) requests.push(loadgenRequest(shape, seq++));
+  const c0 = process.cpuUsage();
+  for (const r of requests) await x.consume(x.received(r));
+  const c = process.cpuUsage(c0);
+  // Lets timers run (batch's timeout, the processors' ticks), outside the measured window.
+  await new Promise((resolve) => setImmediate(resolve));
+  return c.user + c.system;
+}
+
+/**
+ * CPU µs per span of each build over `ms` of the wall clock, their steps alternating (A B B A ...):
+ * both see the same machine and the same state of the shared heap at a step's grain, not a round's.
+ */
+async function round(ms: number): Promise<[number, number]> {
+  const cpu = [0, 0];
+  let steps = 0;
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    for (const b of steps % 2 ? [1, 0] : [0, 1]) cpu[b]! += await step(b);
+    steps++;
+  }
+  return [cpu[0]! / (steps * 100 * STEP), cpu[1]! / (steps * 100 * STEP)];
+}
+
+for (let w = 0; w < 3; w++) await round(1000);
+const results: number[][] = [[], []];
+for (let r = 0; r < ROUNDS; r++) {
+  const [a, b] = await round(ROUND_MS);
+  results[0]!.push(a);
+  results[1]!.push(b);
+}
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+const show = (a: number[]) => `median ${median(a).toFixed(2)}, mean ${mean(a).toFixed(2)}`;
+const ratios = results[1]!.map((b, i) => b / results[0]![i]!);
+console.log(`default traces pipeline, ${shape} load: A ${show(results[0]!)} | B ${show(results[1]!)} µs CPU per span; B/A per round ${show(ratios)} (${ROUNDS} rounds of ${ROUND_MS} ms each; spans out A ${builds[0]!.spansOut}, B ${builds[1]!.spansOut})`);
+for (const b of builds) await b.shutdown();

@@ -1,0 +1,65 @@
+/** Node's Buffer has hexSlice (what toString('hex') ends in); @types/node does not declare it. */
+type HexBuffer = Buffer & { hexSlice(start: number, end: number): string };
+
+/** Entries per id length: 16-byte trace ids and 8-byte span ids each keep at most this many strings. */
+const ENTRIES = 4096;
+
+/**
+ * The last hex strings made for ids of one length, direct-mapped by a hash of their words. The same
+ * ids come back span after span (every span of a trace carries its trace id; a parent's span id comes
+ * back as its children's parent id), and each reader (aibom, baseline, provenance) keys by the hex:
+ * a hit gives the string already made (and shared by every record that keeps it) for a few loads and
+ * multiplies instead of a native call and a new string. A collision only replaces the entry.
+ */
+class HexMemo {
+  private readonly words: Int32Array;
+  private readonly strings: (string | undefined)[] = new Array<string | undefined>(ENTRIES).fill(undefined);
+
+  constructor(private readonly length: 8 | 16) {
+    this.words = new Int32Array(ENTRIES * (length / 4));
+  }
+
+  hex(buf: Buffer, at: number): string {
+    const w0 = word(buf, at);
+    const w1 = word(buf, at + 4);
+    const long = this.length === 16;
+    const w2 = long ? word(buf, at + 8) : 0;
+    const w3 = long ? word(buf, at + 12) : 0;
+    let h = Math.imul(w0 ^ 0x3c6ef372, 0x9e3779b1);
+    h = Math.imul(h ^ (h >>> 15) ^ w1, 0x85ebca6b);
+    if (long) {
+      h = Math.imul(h ^ (h >>> 13) ^ w2, 0xc2b2ae35);
+      h = Math.imul(h ^ (h >>> 16) ^ w3, 0x9e3779b1);
+    }
+    const e = (h ^ (h >>> 16)) & (ENTRIES - 1);
+    const words = this.words;
+    const base = long ? e * 4 : e * 2;
+    const known = this.strings[e];
+    if (known !== undefined && words[base] === w0 && words[base + 1] === w1 && (!long || (words[base + 2] === w2 && words[base + 3] === w3))) return known;
+    const s = (buf as HexBuffer).hexSlice(at, at + this.length);
+    words[base] = w0;
+    words[base + 1] = w1;
+    if (long) {
+      words[base + 2] = w2;
+      words[base + 3] = w3;
+    }
+    this.strings[e] = s;
+    return s;
+  }
+}
+
+const word = (b: Buffer, p: number): number => b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+
+const traceIds = new HexMemo(16);
+const spanIds = new HexMemo(8);
+
+/**
+ * Lower-case hex of the id at `buf[at, at + length)` ('' when `length` is 0 or `at` negative): a
+ * trace or span id's string is the one made for the same bytes before, while it is remembered.
+ */
+export function hexAt(buf: Buffer, at: number, length: number): string {
+  if (at < 0 || length === 0) return '';
+  if (length === 16) return traceIds.hex(buf, at);
+  if (length === 8) return spanIds.hex(buf, at);
+  return (buf as HexBuffer).hexSlice(at, at + length);
+}
