@@ -12,9 +12,9 @@ import type { CorrelateConfig } from './config.js';
 import { Folder } from './fold.js';
 import { holdKernelEvent, type KernelEvent } from './kernel-event.js';
 import { match, type MatchContext } from './matcher.js';
-import { ProcessTable } from './process-table.js';
+import { MAX_ANCESTRY, ProcessTable } from './process-table.js';
 import { SpanBuilder, type Assignment } from './span-builder.js';
-import { SpanIndex, type ResourceFacts } from './span-index.js';
+import { SpanIndex, type ResourceFacts, type SpanRef } from './span-index.js';
 import { SpanSourceCheck, type Sender } from './span-source.js';
 
 /** Span kinds that show a process is an AI workload worth watching in the kernel. */
@@ -276,6 +276,8 @@ export class CorrelateProcessor implements Component, Consumers {
     const changed = this.changed;
     this.changed = new Set();
     const affected = new Map<number, boolean>();
+    // Most events of a round fall into a few spans: one SpanRef (its hex ids) per span, not per event.
+    const refs = new Map<number, SpanRef>();
     for (const ev of this.held) {
       const age = now - ev.arrivedAtMs;
       const expired = final || age >= this.config.windowMs;
@@ -287,7 +289,7 @@ export class CorrelateProcessor implements Component, Consumers {
       const m = match(ev, this.ctx, patient);
       ev.unmatched = m === undefined;
       ev.patient = patient;
-      if (m && (final || now - this.spans.arrivedAtMs(m.row) >= this.config.settleMs)) assignments.push({ ev, parent: this.spans.ref(m.row), key: m.key });
+      if (m && (final || now - this.spans.arrivedAtMs(m.row) >= this.config.settleMs)) assignments.push({ ev, parent: refs.get(m.row) ?? this.ref(refs, m.row), key: m.key });
       else if (expired) assignments.push({ ev, parent: undefined, key: 'unmatched' });
       else {
         keep.push(ev);
@@ -305,19 +307,18 @@ export class CorrelateProcessor implements Component, Consumers {
     await this.pendingEmits.flush(this.stopped);
   }
 
+  private ref(refs: Map<number, SpanRef>, row: number): SpanRef {
+    const r = this.spans.ref(row);
+    refs.set(row, r);
+    return r;
+  }
+
   /** Whether `pid` or one of its known ancestors is in `changed` (memoised per round in `memo`). */
   private touched(pid: number, changed: ReadonlySet<number>, memo: Map<number, boolean>): boolean {
     let hit = memo.get(pid);
     if (hit !== undefined) return hit;
     hit = changed.has(pid);
-    if (!hit) {
-      for (const a of this.processes.ancestors(pid)) {
-        if (changed.has(a)) {
-          hit = true;
-          break;
-        }
-      }
-    }
+    for (let a = this.processes.parentOf(pid), depth = 0; !hit && a > 0 && a !== pid && depth < MAX_ANCESTRY; a = this.processes.parentOf(a), depth++) hit = changed.has(a);
     memo.set(pid, hit);
     return hit;
   }

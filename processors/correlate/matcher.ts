@@ -1,5 +1,5 @@
 import type { KernelEvent } from './kernel-event.js';
-import type { ProcessTable } from './process-table.js';
+import { MAX_ANCESTRY, type ProcessTable } from './process-table.js';
 import { NONE, type SpanIndex } from './span-index.js';
 
 /** Which correlation key placed an event, strongest first (recorded as `aibom.correlation.key`). */
@@ -70,7 +70,8 @@ export function match(ev: KernelEvent, ctx: MatchContext, patient: boolean): Mat
   const tolerance = patient ? 0 : ctx.toleranceUs;
   const inOwn = spans.innermostOfPid(ev.pid, t, tolerance);
   if (inOwn !== NONE) return { row: inOwn, key: 'pid_time' };
-  for (const ancestor of ctx.processes.ancestors(ev.pid)) {
+  // A loop of parents (pid reuse) only repeats lookups that found nothing: bounded by the depth.
+  for (let ancestor = ctx.processes.parentOf(ev.pid), depth = 0; ancestor > 0 && ancestor !== ev.pid && depth < MAX_ANCESTRY; ancestor = ctx.processes.parentOf(ancestor), depth++) {
     const inAncestor = spans.innermostOfPid(ancestor, t, tolerance);
     if (inAncestor !== NONE) return { row: inAncestor, key: 'process_tree' };
   }
