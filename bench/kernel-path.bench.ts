@@ -6,7 +6,7 @@
  * `sensor-overhead.js agent --collector` measures, less the sensor and the kernel, with CPU time per
  * event instead of a noisy share of an agent's CPU. A script:
  *
- *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc] [--root DIR]
+ *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc | --cpu-prof FILE] [--root DIR]
  *
  * Each round is one agent run of 4 agent processes (live `sleep` children, so /proc reads succeed as for
  * a real agent): ~150 events each (module opens, connects, TLS writes naming the LLM span in a
@@ -16,10 +16,11 @@
  * to the next round's, per event, and per thread over the warm rounds (from the 9th: the first ones
  * compile, and V8's workers stay busy for seconds). `--alloc`: a sampled allocation profile of the warm rounds
  * (objects collected by GC included): bytes allocated per event and the functions that allocate them.
+ * `--cpu-prof FILE`: a CPU profile of the warm rounds (main thread, 200 µs sampling).
  * `--root DIR`: another build (its dist/), to compare in alternation.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -210,6 +211,13 @@ let m0 = mainNs();
 let fedEvents = 0;
 for (let r = 0; r < ROUNDS; r++) {
   if (r === WARM_FROM) threads0 = threadNs();
+  if (r === WARM_FROM && value('cpu-prof')) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   if (r === WARM_FROM && flag('alloc')) {
     session = new Session();
     session.connect();
@@ -241,7 +249,10 @@ perRound.push({ us: cpuUs() - c0, mainUs: (mainNs() - m0) / 1000, events: rounds
 const threads1 = threadNs();
 
 let allocLine = '';
-if (session) {
+if (session && value('cpu-prof')) {
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(value('cpu-prof')!, JSON.stringify(profile));
+} else if (session) {
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: AllocNode } };
   session.disconnect();
   const bySelf = new Map<string, number>();
