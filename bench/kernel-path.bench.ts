@@ -267,7 +267,7 @@ if (session && value('cpu-prof')) {
   walk(profile.head);
   const warmEvents = rounds.slice(WARM_FROM).reduce((a, r) => a + r.events, 0);
   allocLine = `allocated (sampled, warm rounds ${WARM_FROM + 1}-${ROUNDS}): ${Math.round(total / warmEvents)} B per event\n`;
-  for (const [k, v] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, 25)) allocLine += `  ${(v / warmEvents).toFixed(0).padStart(6)} B/event  ${k}\n`;
+  for (const [k, v] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, Number(value('top') ?? 25))) allocLine += `  ${(v / warmEvents).toFixed(0).padStart(6)} B/event  ${k}\n`;
 }
 
 const m = service.metrics;

@@ -11,6 +11,7 @@ import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
 import { Folder } from './fold.js';
 import { holdKernelEvent, type KernelEvent } from './kernel-event.js';
+import { readKernelProcess, type KernelProcess } from '../../pipeline/kernel-event/index.js';
 import { match, type MatchContext } from './matcher.js';
 import { MAX_ANCESTRY, ProcessTable } from './process-table.js';
 import { SpanBuilder, type Assignment } from './span-builder.js';
@@ -213,6 +214,7 @@ export class CorrelateProcessor implements Component, Consumers {
     for (const rl of data.resourceLogs) {
       const resource = rl.resource ?? {};
       const rest = [];
+      let proc: KernelProcess | undefined;
       for (const sl of rl.scopeLogs) {
         if (sl.scope?.name !== KERNEL_SCOPE) {
           rest.push(sl);
@@ -222,14 +224,14 @@ export class CorrelateProcessor implements Component, Consumers {
         // of the scope (its gap records) goes on.
         const passOn = [];
         for (const record of sl.logRecords) {
-          const ev = holdKernelEvent(record, resource, arrived);
+          const ev = holdKernelEvent(record, resource, (proc ??= readKernelProcess(resource)), arrived);
           if (!ev) {
             passOn.push(record);
             continue;
           }
           if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
           if (ev.kind === 'fork') {
-            const child = Number(findAttr(record.attributes, ATTR.processChildPid) ?? 0);
+            const child = ev.childPid ?? 0;
             if (this.processes.note(child, ev.pid, ev.comm)) this.changed.add(child);
           }
           this.held.push(ev);
