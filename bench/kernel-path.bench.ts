@@ -6,7 +6,7 @@
  * `sensor-overhead.js agent --collector` measures, less the sensor and the kernel, with CPU time per
  * event instead of a noisy share of an agent's CPU. A script:
  *
- *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc | --cpu-prof FILE] [--root DIR]
+ *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc [--top N] | --cpu-prof FILE] [--root DIR]
  *
  * Each round is one agent run of 4 agent processes (live `sleep` children, so /proc reads succeed as for
  * a real agent): ~150 events each (module opens, connects, TLS writes naming the LLM span in a
@@ -32,7 +32,8 @@ const value = (name: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const ROUNDS = Number(argv.find((a) => /^\d+$/.test(a)) ?? 24);
+// The rounds: the one argument that is not a flag nor a flag's value.
+const ROUNDS = Number(argv.find((a, i) => /^\d+$/.test(a) && !/^--(root|cpu-prof|top)$/.test(argv[i - 1] ?? '')) ?? 24);
 const WARM_FROM = Math.min(8, ROUNDS - 1);
 const root = path.resolve(value('root') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../..'));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
