@@ -2,5 +2,5 @@
 // pipeline/semconv.ts), processors read them with `readKernelEvent`, and only records the writer made
 // in this process count as kernel events (provenance.ts says why and how).
 export { carryKernelMarks, isKernelRecord, markKernelRecord } from './provenance.js';
-export { readKernelEvent, type KernelEventView } from './reader.js';
+export { readKernelEvent, readKernelProcess, type KernelEventFacts, type KernelEventView, type KernelProcess } from './reader.js';
 export { writeKernelRecord, type KernelRecordFields } from './writer.js';

@@ -1,5 +1,5 @@
 import type { LogRecord, Resource } from '../../pipeline/otlp/types.js';
-import { readKernelEvent, type KernelEventView } from '../../pipeline/kernel-event/index.js';
+import { readKernelEvent, type KernelEventView, type KernelProcess } from '../../pipeline/kernel-event/index.js';
 
 /** A kernel event held in correlate's window. */
 export interface KernelEvent extends KernelEventView {
@@ -15,8 +15,8 @@ export interface KernelEvent extends KernelEventView {
 }
 
 /** Undefined for log records that are not kernel events (see pipeline/kernel-event). */
-export function holdKernelEvent(record: LogRecord, resource: Resource, arrivedAtMs: number): KernelEvent | undefined {
-  const ev = readKernelEvent(record, resource) as KernelEvent | undefined;
+export function holdKernelEvent(record: LogRecord, resource: Resource, proc: KernelProcess, arrivedAtMs: number): KernelEvent | undefined {
+  const ev = readKernelEvent(record, resource, proc) as KernelEvent | undefined;
   if (!ev) return undefined;
   // Added in the same order to every event: one object shape for every held event.
   ev.arrivedAtMs = arrivedAtMs;

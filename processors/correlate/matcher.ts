@@ -1,5 +1,5 @@
 import type { KernelEvent } from './kernel-event.js';
-import type { ProcessTable } from './process-table.js';
+import { MAX_ANCESTRY, type ProcessTable } from './process-table.js';
 import { NONE, type SpanIndex } from './span-index.js';
 
 /** Which correlation key placed an event, strongest first (recorded as `aibom.correlation.key`). */
@@ -48,31 +48,39 @@ function refine(ctx: MatchContext, anchor: number, timeUs: number): number {
  * 3. the innermost span of the same process containing the event,
  * 4. the innermost span of the nearest ancestor process that has spans (MCP stdio servers and
  *    tools run as children of the agent).
- * Undefined while no span matches yet. While `patient`, an event that names its span on the wire
+ * False while no span matches yet; what matched goes to `out` (one object for every lookup).
+ * While `patient`, an event that names its span on the wire
  * waits for that span (it may never come: unsampled, or exported elsewhere), and one of a process
  * (3, 4) waits for a span that contains it exactly: SDKs export a span after it ends and batch for
  * seconds, so the tool span a child was spawned under often arrives after the LLM span that ended
  * a few ms before the spawn, which the clock-skew tolerance alone would take. Afterwards a span
  * within the tolerance is taken.
  */
-export function match(ev: KernelEvent, ctx: MatchContext, patient: boolean): Match | undefined {
+export function match(ev: KernelEvent, ctx: MatchContext, patient: boolean, out: Match): boolean {
   const t = ev.timeUs;
   const spans = ctx.spans;
   if (ev.wire) {
     const named = spans.get(ev.wire.traceId, ev.wire.spanId);
-    if (named !== NONE) return { row: refine(ctx, named, t), key: ev.wire.source === 'mcp_meta' ? 'mcp_meta' : 'traceparent' };
-    if (patient) return undefined;
+    if (named !== NONE) return found(out, refine(ctx, named, t), ev.wire.source === 'mcp_meta' ? 'mcp_meta' : 'traceparent');
+    if (patient) return false;
   }
   if (ev.kind === 'connect' && ev.peerPort !== undefined) {
     const client = spans.innermostOfPid(ev.pid, t, ctx.toleranceUs, (s) => spans.serverPort(s) === ev.peerPort && sameHost(spans.serverAddress(s), ev.peerAddress));
-    if (client !== NONE) return { row: refine(ctx, client, t), key: 'socket_tuple' };
+    if (client !== NONE) return found(out, refine(ctx, client, t), 'socket_tuple');
   }
   const tolerance = patient ? 0 : ctx.toleranceUs;
   const inOwn = spans.innermostOfPid(ev.pid, t, tolerance);
-  if (inOwn !== NONE) return { row: inOwn, key: 'pid_time' };
-  for (const ancestor of ctx.processes.ancestors(ev.pid)) {
+  if (inOwn !== NONE) return found(out, inOwn, 'pid_time');
+  // A loop of parents (pid reuse) only repeats lookups that found nothing: bounded by the depth.
+  for (let ancestor = ctx.processes.parentOf(ev.pid), depth = 0; ancestor > 0 && ancestor !== ev.pid && depth < MAX_ANCESTRY; ancestor = ctx.processes.parentOf(ancestor), depth++) {
     const inAncestor = spans.innermostOfPid(ancestor, t, tolerance);
-    if (inAncestor !== NONE) return { row: inAncestor, key: 'process_tree' };
+    if (inAncestor !== NONE) return found(out, inAncestor, 'process_tree');
   }
-  return undefined;
+  return false;
+}
+
+function found(out: Match, row: number, key: CorrelationKey): true {
+  out.row = row;
+  out.key = key;
+  return true;
 }

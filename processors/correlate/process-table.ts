@@ -6,6 +6,9 @@ export interface ProcessInfo {
   comm: string;
 }
 
+/** How far up a process's ancestry correlation looks (parent, grandparent, ...). */
+export const MAX_ANCESTRY = 32;
+
 /** pid -> parent, bounded; the least recently updated process is forgotten first. */
 export class ProcessTable {
   private readonly procs: BoundedMap<number, ProcessInfo>;
@@ -28,14 +31,8 @@ export class ProcessTable {
     return true;
   }
 
-  /** Parent, grandparent, ... as far as known (cycles and depth are bounded). */
-  *ancestors(pid: number, maxDepth = 32): Generator<number> {
-    const seen = new Set<number>([pid]);
-    let cur = this.procs.get(pid)?.ppid ?? 0;
-    for (let depth = 0; cur > 0 && depth < maxDepth && !seen.has(cur); depth++) {
-      yield cur;
-      seen.add(cur);
-      cur = this.procs.get(cur)?.ppid ?? 0;
-    }
+  /** The known parent of `pid`, 0 when unknown. Walk `parentOf` up to MAX_ANCESTRY times: a loop (pid reuse) ends there. */
+  parentOf(pid: number): number {
+    return this.procs.get(pid)?.ppid ?? 0;
   }
 }

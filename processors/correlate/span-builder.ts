@@ -146,7 +146,7 @@ export class SpanBuilder {
    * for (its exit code becomes the span's attribute and the exit its end).
    */
   private toldByProcessSpan(a: Assignment, ctx: Context): boolean {
-    if (a.ev.kind === 'fork') return a.parent !== undefined && this.processSpans.get(`${a.parent.spanId}:${String(findAttr(a.ev.record.attributes, ATTR.processChildPid))}`) !== undefined;
+    if (a.ev.kind === 'fork') return a.parent !== undefined && this.processSpans.get(`${a.parent.spanId}:${String(a.ev.childPid)}`) !== undefined;
     if (a.ev.kind !== 'exit') return false;
     const holder = this.madeNow.get(ctx.spanId);
     if (!holder) return false;
@@ -164,8 +164,7 @@ export class SpanBuilder {
     return placed.map(({ a, ctx, absorbed }) => {
       const ev = a.ev;
       if (ev.kind !== 'open' || absorbed) return undefined;
-      const attrs = ev.record.attributes;
-      const fold = this.folder.classify(ev.target, ev.pid, findAttr(attrs, ATTR.identityCredential) === true, findAttr(attrs, ATTR.errorType) as string | undefined);
+      const fold = this.folder.classify(ev.target, ev.pid, ev.credential, ev.errorType);
       if (!fold) return undefined;
       const key = `${ctx.spanId}|${fold.rule.name}|${fold.root}`;
       let g = groups.get(key);

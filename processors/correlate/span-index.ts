@@ -29,6 +29,8 @@ const SEMANTIC: ReadonlySet<CanonicalKind> = new Set(['llm', 'tool', 'retriever'
 
 /** No row: what the lookups return when no span matches. */
 export const NONE = -1;
+/** `containing` without a pid filter (pids are never negative). */
+const ANY_PID = -1;
 const SEMANTIC_BIT = 1;
 const CONNECTION_PID_BIT = 2;
 /** The span's ids are not 16 + 8 bytes: kept as hex beside the row (never named by a traceparent). */
@@ -238,7 +240,7 @@ export class SpanIndex {
     return this.arrivedMs[row]!;
   }
 
-  /** What a placement hands on of the row (a new object, for the span builder). */
+  /** What a placement hands on of the row (a new object, for the span builder; placements of one round share it). */
   ref(row: number): SpanRef {
     const odd = this.odd.get(row);
     const w = row * ID_WORDS;
@@ -259,18 +261,16 @@ export class SpanIndex {
    * `byPidTime`), so an agent with thousands of spans in the window costs what one with a few does.
    */
   innermostOfPid(pid: number, timeUs: number, toleranceUs: number, accept?: (row: number) => boolean): number {
-    const pids = this.pids;
-    const member = (row: number) => pids[row] === pid && (!accept || accept(row));
-    const exact = this.containingOfPid(pid, member, timeUs, 0);
-    return exact !== NONE || toleranceUs <= 0 ? exact : this.containingOfPid(pid, member, timeUs, toleranceUs);
+    const exact = this.containingOfPid(pid, accept, timeUs, 0);
+    return exact !== NONE || toleranceUs <= 0 ? exact : this.containingOfPid(pid, accept, timeUs, toleranceUs);
   }
 
   /** The same among the operation spans of `row`'s trace. */
   innermostOfTrace(row: number, timeUs: number, toleranceUs: number, accept?: (row: number) => boolean): number {
     const member = (r: number) => this.sameTrace(r, row) && (!accept || accept(r));
     const hash = this.traceHash(row);
-    const exact = this.containing(this.byTrace, hash, member, timeUs, 0, NONE);
-    return exact !== NONE || toleranceUs <= 0 ? exact : this.containing(this.byTrace, hash, member, timeUs, toleranceUs, NONE);
+    const exact = this.containing(this.byTrace, hash, ANY_PID, member, timeUs, 0, NONE);
+    return exact !== NONE || toleranceUs <= 0 ? exact : this.containing(this.byTrace, hash, ANY_PID, member, timeUs, toleranceUs, NONE);
   }
 
   /** Forgets spans that arrived before `beforeMs` (oldest first); returns how many. */
@@ -284,16 +284,16 @@ export class SpanIndex {
   }
 
   /** Every chain of `pid`'s rows that can hold one containing `timeUs` give or take `toleranceUs`. */
-  private containingOfPid(pid: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number): number {
+  private containingOfPid(pid: number, accept: ((row: number) => boolean) | undefined, timeUs: number, toleranceUs: number): number {
     const ph = pidHash(pid);
     const counts = (ph & PID_SLOT_MASK) * (LEVELS + 1);
-    let best = this.levelRows[counts + LONG] ? this.containing(this.byPidTime, mix(ph, LONG), member, timeUs, toleranceUs, NONE) : NONE;
+    let best = this.levelRows[counts + LONG] ? this.containing(this.byPidTime, mix(ph, LONG), pid, accept, timeUs, toleranceUs, NONE) : NONE;
     for (let level = 0; level < LEVELS; level++) {
       if (this.levelRows[counts + level] === 0) continue; // no span of this pid (or one sharing its slot) lasts this long
       const width = WIDTHS_US[level]!;
       // A row of this level starts at most `width` before its end, so one containing the time starts in here.
       const last = Math.floor((timeUs + toleranceUs) / width);
-      for (let b = Math.floor((timeUs - toleranceUs - width) / width); b <= last; b++) best = this.containing(this.byPidTime, mix(mix(ph, level), b | 0), member, timeUs, toleranceUs, best);
+      for (let b = Math.floor((timeUs - toleranceUs - width) / width); b <= last; b++) best = this.containing(this.byPidTime, mix(mix(ph, level), b | 0), pid, accept, timeUs, toleranceUs, best);
     }
     return best;
   }
@@ -305,12 +305,12 @@ export class SpanIndex {
    * without the clock tolerance first: with it, the next operation (starting a few ms after the
    * event) would otherwise win as "latest start".
    */
-  private containing(chains: Chains, hash: number, member: (row: number) => boolean, timeUs: number, toleranceUs: number, best: number): number {
-    const { startUs, endUs } = this;
+  private containing(chains: Chains, hash: number, pid: number, accept: ((row: number) => boolean) | undefined, timeUs: number, toleranceUs: number, best: number): number {
+    const { startUs, endUs, pids } = this;
     const links = chains.links;
     const stride = chains.stride;
     for (let row = this.slotOf(chains.first(hash)); row !== NONE; row = this.slotOf(links[row * stride]!)) {
-      if (timeUs < startUs[row]! - toleranceUs || timeUs > endUs[row]! + toleranceUs || !member(row)) continue;
+      if (timeUs < startUs[row]! - toleranceUs || timeUs > endUs[row]! + toleranceUs || (pid !== ANY_PID && pids[row] !== pid) || (accept && !accept(row))) continue;
       if (best === NONE || this.inner(row, best)) best = row;
     }
     return best;

@@ -10,7 +10,8 @@ import { readProcessImage } from '../../pipeline/process-identity.js';
 import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
-import { markKernelRecord, writeKernelRecord } from '../../pipeline/kernel-event/index.js';
+import { markKernelRecord, writeKernelRecord, type KernelEventFacts } from '../../pipeline/kernel-event/index.js';
+import { parseTraceparent, type Traceparent } from '../../pipeline/trace-context.js';
 import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
@@ -119,6 +120,11 @@ export class LogsBuilder {
   /** `host.id`: the machine-id, as the agents' SDKs report it. */
   private readonly hostId = readMachineId();
   private readonly readProc: boolean;
+  /** The entry `touch` made most recent, and the group of the last event (one process's runs of events). */
+  private lastInfo: ExecInfo | undefined;
+  private lastGroup: Group | undefined;
+  private lastGroupInfo: ExecInfo | undefined;
+  private lastGroupGeneration = -1;
 
   constructor(private readonly opts: ConverterOptions) {
     this.host = opts.hostName ?? hostname();
@@ -139,6 +145,7 @@ export class LogsBuilder {
     const data: LogsData = { resourceLogs: this.list };
     this.list = [];
     this.groups = new Map();
+    this.lastGroup = undefined;
     this.n = 0;
     return data;
   }
@@ -168,11 +175,14 @@ export class LogsBuilder {
     readProcInfo(pid, info);
     if (info.path === undefined) return; // gone already: the first event tries again, then what prime read
     this.primed.delete(pid);
+    this.lastInfo = undefined;
     this.execInfo.set(pid, info);
   }
 
   private touch(pid: number, isExec: boolean): ExecInfo {
     let info = this.execInfo.get(pid);
+    // Events come in runs of one process: the most recent entry needs no re-insert.
+    if (info !== undefined && info === this.lastInfo) return info;
     if (info) {
       // LRU: re-insert at the end.
       this.execInfo.delete(pid);
@@ -187,13 +197,15 @@ export class LogsBuilder {
       this.primed.delete(pid);
     }
     this.execInfo.set(pid, info);
+    this.lastInfo = info;
     return info;
   }
 
   private group(ev: SensorEvent, info: ExecInfo): Group {
+    if (this.lastGroup !== undefined && this.lastGroupInfo === info && this.lastGroupGeneration === info.generation) return this.lastGroup;
     const key = `${ev.pid}/${info.generation}`;
     let g = this.groups.get(key);
-    if (g) return g;
+    if (g) return this.remember(g, info);
     const attributes: KeyValue[] = [
       ...this.hostAttributes,
       kv(ATTR.serviceName, `unknown_service:${ev.comm}`),
@@ -218,6 +230,13 @@ export class LogsBuilder {
     g = { resource, records: resource.scopeLogs[0]!.logRecords };
     this.groups.set(key, g);
     this.list.push(resource);
+    return this.remember(g, info);
+  }
+
+  private remember(g: Group, info: ExecInfo): Group {
+    this.lastGroup = g;
+    this.lastGroupInfo = info;
+    this.lastGroupGeneration = info.generation;
     return g;
   }
 
@@ -237,6 +256,7 @@ export class LogsBuilder {
     // A child runs its parent's image until it execs (which is an event of its own): no /proc read, and
     // none that a child exiting before the next poll would lose. The pid is new, whatever was cached for it.
     if (ev.kind === 'fork') {
+      this.lastInfo = undefined; // the child's entry becomes the most recent
       this.execInfo.delete(ev.childPid);
       if (info.path !== undefined) this.execInfo.set(ev.childPid, { path: info.path, args: info.args, generation: 0 });
     }
@@ -267,107 +287,213 @@ export class LogsBuilder {
   }
 
   private record(ev: SensorEvent, observed: Long, fallbackTime: Long): LogRecord {
-    const a: KeyValue[] = [kv(ATTR.threadId, ev.tid), kv(ATTR.kernelSeq, ev.seq)];
-    if (ev.repeat > 0) a.push(kv(ATTR.kernelRepeat, ev.repeat));
-    if (ev.truncated) a.push(kv(ATTR.kernelTruncated, true));
-    if ((ev.flags & C.EVF_SHADOW) !== 0) {
-      const signature = SHADOW_SIGNATURE[ev.kind];
-      if (signature) a.push(kv(ATTR.shadowSignature, signature));
+    let wire: WireFacts | undefined;
+    if (ev.kind === 'tls' || ev.kind === 'http') {
+      const w = parseWire(ev.data);
+      // A request body's model: what a shadow client (or any watched one) asks for.
+      const model = ev.kind === 'tls' && ev.direction === 'read' ? undefined : requestModel(ev.data);
+      const payloadText = this.opts.capturePayload ? redactSecrets(ev.data.toString('utf8')) : undefined;
+      wire = { w, model, payloadText };
+      // The attributes are made from the event later, if ever: without its data, a copy of up to a page.
+      ev = { ...ev, data: NO_DATA };
     }
-    a.push({ key: ATTR.kernelCgroupId, value: { intValue: nsToLong(ev.cgroupId) } });
-    let body: string;
-    switch (ev.kind) {
-      case 'exec':
-        a.push(kv(ATTR.processExecutablePath, ev.filename), { key: ATTR.processCommandArgs, value: anyValue(ev.args) });
-        body = `exec ${ev.filename}`;
-        break;
-      case 'exit':
-        if (ev.exitCode !== null) a.push(kv(ATTR.processExitCode, ev.exitCode));
-        if (ev.signal !== null) a.push(kv(ATTR.processExitSignal, ev.signal));
-        body = ev.signal !== null ? `exit signal ${ev.signal}` : `exit ${ev.exitCode}`;
-        break;
-      case 'fork':
-        a.push(kv(ATTR.processChildPid, ev.childPid));
-        body = `fork ${ev.childPid}`;
-        break;
-      case 'open':
-        a.push(kv(ATTR.filePath, ev.path), kv(ATTR.fileOpenFlags, ev.openFlags), kv(ATTR.fileResult, ev.ret));
-        if (ev.ret < 0) a.push(kv(ATTR.errorType, errnoName(ev.ret)));
-        if (ev.credential) a.push(kv(ATTR.identityCredential, true));
-        body = `open ${ev.path}`;
-        break;
-      case 'connect':
-      case 'accept': {
-        if (ev.transport !== 'other') a.push(kv(ATTR.networkTransport, ev.transport));
-        if (ev.family !== 0) a.push(kv(ATTR.networkType, ev.family === 6 ? 'ipv6' : 'ipv4'));
-        a.push(kv(ATTR.networkPeerAddress, ev.peerAddress), kv(ATTR.networkPeerPort, ev.peerPort));
-        if (ev.localPort !== 0) a.push(kv(ATTR.networkLocalAddress, ev.localAddress), kv(ATTR.networkLocalPort, ev.localPort));
-        if (ev.kind === 'connect') {
-          a.push(kv(ATTR.serverAddress, ev.peerAddress), kv(ATTR.serverPort, ev.peerPort), kv(ATTR.networkInProgress, ev.inProgress));
-          if (ev.ret < 0 && !ev.inProgress) a.push(kv(ATTR.errorType, errnoName(ev.ret)));
-        }
-        a.push(kv(ATTR.networkResult, ev.ret));
-        const addr = ev.family === 6 ? `[${ev.peerAddress}]` : ev.peerAddress;
-        body = `${ev.kind} ${addr}:${ev.peerPort}`;
-        break;
-      }
-      case 'dns':
-        a.push(
-          kv(ATTR.dnsQuestionName, ev.name),
-          kv(ATTR.dnsQtype, dnsTypeName(ev.qtype)),
-          kv(ATTR.networkTransport, 'udp'),
-          kv(ATTR.networkPeerAddress, ev.serverAddress),
-          kv(ATTR.networkPeerPort, ev.serverPort),
-        );
-        body = `dns ${ev.name}`;
-        break;
-      case 'tls':
-      case 'http': {
-        const w = parseWire(ev.data);
-        if (ev.kind === 'tls') a.push(kv(ATTR.tlsDirection, ev.direction));
-        else {
-          a.push(kv(ATTR.networkTransport, 'tcp'), kv(ATTR.networkPeerAddress, ev.peerAddress), kv(ATTR.networkPeerPort, ev.peerPort));
-        }
-        a.push(kv(ATTR.payloadSize, ev.totalLen));
-        let what = '';
-        if (w) {
-          if (w.method !== undefined) {
-            a.push(kv(ATTR.httpRequestMethod, w.method));
-            what = ` ${w.method} ${w.path ?? ''}`;
-          }
-          if (w.path !== undefined) a.push(kv(ATTR.urlPath, w.path));
-          if (w.host !== undefined) a.push(kv(ATTR.serverAddress, w.host));
-          if (w.port !== undefined) a.push(kv(ATTR.serverPort, w.port));
-          if (w.contentLength !== undefined && w.method !== undefined) a.push(kv(ATTR.httpRequestBodySize, w.contentLength));
-          if (w.userAgent !== undefined) a.push(kv(ATTR.userAgent, w.userAgent));
-          if (w.statusCode !== undefined) {
-            a.push(kv(ATTR.httpResponseStatusCode, w.statusCode));
-            what = ` HTTP ${w.statusCode}`;
-          }
-          if (w.traceparent !== undefined) {
-            a.push(
-              kv(ATTR.wireTraceparent, w.traceparent),
-              kv(ATTR.wireTraceparentSource, w.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind),
-            );
-          }
-        }
-        // A request body's model: what a shadow client (or any watched one) asks for.
-        const model = ev.kind === 'tls' && ev.direction === 'read' ? undefined : requestModel(ev.data);
-        if (model !== undefined) a.push(kv(ATTR.genAiRequestModel, model));
-        if (this.opts.capturePayload) a.push(kv(ATTR.payloadText, redactSecrets(ev.data.toString('utf8'))));
-        body = ev.kind === 'tls' ? `tls ${ev.direction}${what}` : `http${what}`;
-        if (ev.kind === 'http' && !what) body = `http ${ev.peerAddress}:${ev.peerPort}`;
-        break;
-      }
-    }
+    const event = ev;
     return writeKernelRecord({
       kind: ev.kind,
       timeUnixNano: ev.timeUnixNano === undefined ? fallbackTime : nsToLong(ev.timeUnixNano),
       observedTimeUnixNano: observed,
-      body,
-      attributes: a,
+      body: bodyOf(ev, wire?.w),
+      attributes: () => attributesOf(event, wire),
+      facts: factsOf(ev, wire),
     });
   }
+}
+
+const NO_DATA = Buffer.alloc(0);
+
+/** What a TLS or HTTP event's data said, read once when the event arrives. */
+interface WireFacts {
+  w: ReturnType<typeof parseWire>;
+  model: string | undefined;
+  /** The redacted plaintext, when `capture_payload` is on. */
+  payloadText: string | undefined;
+}
+
+/** `tls write POST /v1/chat`, `open /etc/hosts`: what the record's body says. */
+function bodyOf(ev: SensorEvent, w: WireFacts['w']): string {
+  switch (ev.kind) {
+    case 'exec':
+      return `exec ${ev.filename}`;
+    case 'exit':
+      return ev.signal !== null ? `exit signal ${ev.signal}` : `exit ${ev.exitCode}`;
+    case 'fork':
+      return `fork ${ev.childPid}`;
+    case 'open':
+      return `open ${ev.path}`;
+    case 'connect':
+    case 'accept':
+      return `${ev.kind} ${ev.family === 6 ? `[${ev.peerAddress}]` : ev.peerAddress}:${ev.peerPort}`;
+    case 'dns':
+      return `dns ${ev.name}`;
+    case 'tls':
+    case 'http': {
+      let what = '';
+      if (w) {
+        if (w.method !== undefined) what = ` ${w.method} ${w.path ?? ''}`;
+        if (w.statusCode !== undefined) what = ` HTTP ${w.statusCode}`;
+      }
+      if (ev.kind === 'tls') return `tls ${ev.direction}${what}`;
+      return what ? `http${what}` : `http ${ev.peerAddress}:${ev.peerPort}`;
+    }
+  }
+}
+
+/**
+ * What `readKernelEvent` reads from the attributes `attributesOf` makes, straight from the event (the
+ * kernel-event contract test in convert.test.ts holds the two to each other, kind by kind).
+ */
+function factsOf(ev: SensorEvent, wire: WireFacts | undefined): KernelEventFacts {
+  let target = '';
+  let peerAddress: string | undefined;
+  let peerPort: number | undefined;
+  let traceparent: Traceparent | undefined;
+  let source = 'http';
+  let credential = false;
+  let errorType: string | undefined;
+  let childPid: number | undefined;
+  switch (ev.kind) {
+    case 'exec':
+      target = ev.filename;
+      break;
+    case 'exit':
+      // The reader takes a signal's number for no exit code: the target of a killed process is empty.
+      target = ev.exitCode === null ? '' : String(ev.exitCode);
+      break;
+    case 'fork':
+      childPid = ev.childPid;
+      break;
+    case 'open':
+      target = ev.path;
+      credential = ev.credential;
+      if (ev.ret < 0) errorType = errnoName(ev.ret);
+      break;
+    case 'connect':
+    case 'accept':
+      peerAddress = ev.peerAddress;
+      peerPort = ev.peerPort;
+      target = `${ev.peerAddress}:${ev.peerPort}`;
+      if (ev.kind === 'connect' && ev.ret < 0 && !ev.inProgress) errorType = errnoName(ev.ret);
+      break;
+    case 'dns':
+      target = ev.name;
+      peerAddress = ev.serverAddress;
+      peerPort = ev.serverPort;
+      break;
+    case 'tls':
+    case 'http': {
+      if (ev.kind === 'http') {
+        peerAddress = ev.peerAddress;
+        peerPort = ev.peerPort;
+      }
+      const w = wire?.w;
+      if (w?.method) target = `${w.method} ${w.host ?? ''}${w.path ?? ''}`;
+      else if (w?.statusCode !== undefined) target = `response ${w.statusCode}`;
+      else if (wire?.model !== undefined) target = `model ${wire.model}`;
+      else if (ev.kind === 'tls') target = ev.direction;
+      if (w?.traceparent !== undefined) {
+        traceparent = parseTraceparent(w.traceparent);
+        source = w.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind;
+      }
+      break;
+    }
+  }
+  return {
+    kind: ev.kind,
+    count: 1 + (ev.repeat > 0 ? ev.repeat : 0),
+    wire: traceparent ? { traceId: traceparent.traceId, spanId: traceparent.spanId, source } : undefined,
+    peerAddress,
+    peerPort,
+    target,
+    credential,
+    errorType,
+    childPid,
+  };
+}
+
+/** The record's attributes (semantic-convention names, `aibom.*` where none exists). */
+function attributesOf(ev: SensorEvent, wire: WireFacts | undefined): KeyValue[] {
+  const a: KeyValue[] = [kv(ATTR.threadId, ev.tid), kv(ATTR.kernelSeq, ev.seq)];
+  if (ev.repeat > 0) a.push(kv(ATTR.kernelRepeat, ev.repeat));
+  if (ev.truncated) a.push(kv(ATTR.kernelTruncated, true));
+  if ((ev.flags & C.EVF_SHADOW) !== 0) {
+    const signature = SHADOW_SIGNATURE[ev.kind];
+    if (signature) a.push(kv(ATTR.shadowSignature, signature));
+  }
+  a.push({ key: ATTR.kernelCgroupId, value: { intValue: nsToLong(ev.cgroupId) } });
+  switch (ev.kind) {
+    case 'exec':
+      a.push(kv(ATTR.processExecutablePath, ev.filename), { key: ATTR.processCommandArgs, value: anyValue(ev.args) });
+      break;
+    case 'exit':
+      if (ev.exitCode !== null) a.push(kv(ATTR.processExitCode, ev.exitCode));
+      if (ev.signal !== null) a.push(kv(ATTR.processExitSignal, ev.signal));
+      break;
+    case 'fork':
+      a.push(kv(ATTR.processChildPid, ev.childPid));
+      break;
+    case 'open':
+      a.push(kv(ATTR.filePath, ev.path), kv(ATTR.fileOpenFlags, ev.openFlags), kv(ATTR.fileResult, ev.ret));
+      if (ev.ret < 0) a.push(kv(ATTR.errorType, errnoName(ev.ret)));
+      if (ev.credential) a.push(kv(ATTR.identityCredential, true));
+      break;
+    case 'connect':
+    case 'accept': {
+      if (ev.transport !== 'other') a.push(kv(ATTR.networkTransport, ev.transport));
+      if (ev.family !== 0) a.push(kv(ATTR.networkType, ev.family === 6 ? 'ipv6' : 'ipv4'));
+      a.push(kv(ATTR.networkPeerAddress, ev.peerAddress), kv(ATTR.networkPeerPort, ev.peerPort));
+      if (ev.localPort !== 0) a.push(kv(ATTR.networkLocalAddress, ev.localAddress), kv(ATTR.networkLocalPort, ev.localPort));
+      if (ev.kind === 'connect') {
+        a.push(kv(ATTR.serverAddress, ev.peerAddress), kv(ATTR.serverPort, ev.peerPort), kv(ATTR.networkInProgress, ev.inProgress));
+        if (ev.ret < 0 && !ev.inProgress) a.push(kv(ATTR.errorType, errnoName(ev.ret)));
+      }
+      a.push(kv(ATTR.networkResult, ev.ret));
+      break;
+    }
+    case 'dns':
+      a.push(
+        kv(ATTR.dnsQuestionName, ev.name),
+        kv(ATTR.dnsQtype, dnsTypeName(ev.qtype)),
+        kv(ATTR.networkTransport, 'udp'),
+        kv(ATTR.networkPeerAddress, ev.serverAddress),
+        kv(ATTR.networkPeerPort, ev.serverPort),
+      );
+      break;
+    case 'tls':
+    case 'http': {
+      const w = wire?.w;
+      if (ev.kind === 'tls') a.push(kv(ATTR.tlsDirection, ev.direction));
+      else {
+        a.push(kv(ATTR.networkTransport, 'tcp'), kv(ATTR.networkPeerAddress, ev.peerAddress), kv(ATTR.networkPeerPort, ev.peerPort));
+      }
+      a.push(kv(ATTR.payloadSize, ev.totalLen));
+      if (w) {
+        if (w.method !== undefined) a.push(kv(ATTR.httpRequestMethod, w.method));
+        if (w.path !== undefined) a.push(kv(ATTR.urlPath, w.path));
+        if (w.host !== undefined) a.push(kv(ATTR.serverAddress, w.host));
+        if (w.port !== undefined) a.push(kv(ATTR.serverPort, w.port));
+        if (w.contentLength !== undefined && w.method !== undefined) a.push(kv(ATTR.httpRequestBodySize, w.contentLength));
+        if (w.userAgent !== undefined) a.push(kv(ATTR.userAgent, w.userAgent));
+        if (w.statusCode !== undefined) a.push(kv(ATTR.httpResponseStatusCode, w.statusCode));
+        if (w.traceparent !== undefined) {
+          a.push(kv(ATTR.wireTraceparent, w.traceparent), kv(ATTR.wireTraceparentSource, w.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind));
+        }
+      }
+      if (wire?.model !== undefined) a.push(kv(ATTR.genAiRequestModel, wire.model));
+      if (wire?.payloadText !== undefined) a.push(kv(ATTR.payloadText, wire.payloadText));
+      break;
+    }
+  }
+  return a;
 }
 
 /** Exec info of a process that was running before the sensor saw its exec (best effort, unprivileged). */

@@ -236,7 +236,8 @@ export class EbpfReceiver implements Component {
     const nowNs = BigInt(nowMs) * 1_000_000n;
     const observed = nsToLong(nowNs);
     const maxBatch = this.config.batch.maxEvents;
-    let maxLagNs = 0n;
+    // Lags in seconds as doubles: a BigInt subtraction per event allocated one (ns precision is not needed).
+    let maxLag = 0;
     let self = 0;
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i]!;
@@ -263,9 +264,9 @@ export class EbpfReceiver implements Component {
       }
       this.chunkKinds.set(r.kind, (this.chunkKinds.get(r.kind) ?? 0) + 1);
       if (r.timeUnixNano !== undefined) {
-        const lag = nowNs - r.timeUnixNano;
-        if (lag > maxLagNs) maxLagNs = lag;
-        this.lagChild.observe(Number(lag) / 1e9);
+        const lag = (nowMs - Number(r.timeUnixNano) / 1e6) / 1e3;
+        if (lag > maxLag) maxLag = lag;
+        this.lagChild.observe(lag);
       }
       if (r.kind === 'exit' && this.runtimePids.has(r.pid)) this.runtimePids.delete(r.pid);
       else if (r.kind === 'fork') this.coverage.fork(r.pid, r.childPid, r.timeUnixNano, nowNs);
@@ -277,8 +278,7 @@ export class EbpfReceiver implements Component {
     if (self > 0) this.m.dropped.inc({ component: this.component, reason: 'self' }, self);
     for (const [kind, n] of this.chunkKinds) this.receivedByKind[kind].inc(n);
     this.chunkKinds.clear();
-    const lagMax = Number(maxLagNs) / 1e9;
-    if (lagMax !== this.lastLagMax) this.m.lagMax.set({ component: this.component }, (this.lastLagMax = lagMax));
+    if (maxLag !== this.lastLagMax) this.m.lagMax.set({ component: this.component }, (this.lastLagMax = maxLag));
     this.mirror.decoder(decoder.counters);
     // The sensor already held these events for up to a poll interval: the batch waits only for what is
     // left of `batch.timeout` since its oldest event happened, so a poll at least that long hands each
