@@ -60,12 +60,12 @@ export class AttributeSlots {
       this.buf = wire!.buf;
       const { keys, bounds, shape } = table;
       const slotOfKey = shape ? ((shape.derived[this.id] as Int16Array | undefined) ?? this.slotsOf(shape)) : undefined;
-      for (let k = 0, q = table.at + 2; k < keys.length; k++, q += 4) {
+      for (let k = 0; k < keys.length; k++) {
         const i = slotOfKey ? slotOfKey[k]! : (slotOf.get(keys[k]!) ?? -1);
         if (i < 0 || at[i] !== ABSENT) continue;
-        const start = bounds[q]!;
+        const start = bounds[2 * k]!;
         at[i] = start < 0 ? NO_VALUE : start;
-        end[i] = bounds[q + 1]!;
+        end[i] = bounds[2 * k + 1]!;
       }
     }
     const list = table ? wire!.appended : span.attributes;

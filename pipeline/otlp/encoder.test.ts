@@ -5,7 +5,6 @@ import { attr } from './attributes.js';
 import { logsCodec, tracesCodec } from './codec.js';
 import { createEncoder } from './encoder.js';
 import type { KeyValue } from './types.js';
-import { AttributeIndex } from './wire-check.js';
 import { WireSpan } from './wire-span.js';
 import { OTLP_PROTO_SOURCES } from './schema.js';
 
@@ -223,7 +222,7 @@ describe('encoder: received spans', () => {
     expect(Buffer.from(tracesCodec.encode(mixed)).equals(reference(TRACES, want))).toBe(true);
     // A span whose bytes follow a 0x12 and a wrong length: its header is written, not copied.
     const body = encodeSpan(3);
-    const span = new WireSpan(Buffer.concat([Buffer.from([0x12, body.length + 1]), body]), 2, 2 + body.length, 0, new AttributeIndex(), 0, 0);
+    const span = new WireSpan(Buffer.concat([Buffer.from([0x12, body.length + 1]), body]), 2, 2 + body.length, 0);
     expect(Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }))).toEqual(
       reference(TRACES, { resourceSpans: [{ scopeSpans: [{ spans: [spanOf(3)] }] }] }),
     );

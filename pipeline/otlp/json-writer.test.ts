@@ -12,7 +12,6 @@ const tracesToJson = (d: TracesData) => {
 import { appendAttributes, eachAttribute, spanIds } from './span-view.js';
 import { encodeSpan, field, gen, request, varint } from './testdata/random-requests.js';
 import type { KeyValue, LogRecord, LogsData, Span, TracesData } from './types.js';
-import { AttributeIndex } from './wire-check.js';
 import { WireSpan } from './wire-span.js';
 
 // Property test: random OTLP requests received (decodeReceived), read through the views, changed,
@@ -321,7 +320,7 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
     ];
     const span = encodeSpan({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 's', startTimeUnixNano: 1, endTimeUnixNano: 2 });
     const buf = Buffer.concat([span, ...layouts]);
-    const mk = (): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans: [new WireSpan(buf, 0, buf.length, 0, new AttributeIndex(), 0, 0)] }] }] });
+    const mk = (): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans: [new WireSpan(buf, 0, buf.length, 0)] }] }] });
     const received = mk();
     const text = tracesToJson(received);
     expect(text).toBe(tracesCodec.toJson(mk()));
@@ -335,7 +334,7 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
     // Spans wire-check.ts would refuse, made directly: name as a varint, a length past the span, a group, wire type 7.
     for (const tail of [raw(5, 0, varint(3)), Buffer.from([0x2a, 0x7f, 0x61]), raw(100, 3, Buffer.from([0xa4, 0x06])), Buffer.from([0x2f])]) {
       const buf = Buffer.concat([good, tail]);
-      const mk = (): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans: [new WireSpan(buf, 0, buf.length, 0, new AttributeIndex(), 0, 0)] }] }] });
+      const mk = (): TracesData => ({ resourceSpans: [{ scopeSpans: [{ spans: [new WireSpan(buf, 0, buf.length, 0)] }] }] });
       expect(outcome(() => tracesToJson(mk()))).toBe(outcome(() => tracesCodec.toJson(mk())));
     }
     // Shapes toJson refuses: its own error.

@@ -3,8 +3,8 @@ import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { InterningReader } from './reader.js';
 import type { InstrumentationScope, Resource, ResourceSpans, ScopeSpans, TracesData } from './types.js';
-import { AttributeIndex } from './wire-check.js';
-import { receivedSpan } from './wire-span.js';
+import { checkSpan, INVALID_UTF8 } from './wire-check.js';
+import { WireSpan } from './wire-span.js';
 
 const ResourceType = root.lookupType('opentelemetry.proto.resource.v1.Resource');
 const ScopeType = root.lookupType('opentelemetry.proto.common.v1.InstrumentationScope');
@@ -47,25 +47,29 @@ function level<T extends { schemaUrl?: string }>(r: Reader, end: number, names: 
   return out;
 }
 
-function scopeSpans(r: Reader, end: number, index: AttributeIndex): ScopeSpans {
+function scopeSpans(r: Reader, end: number): ScopeSpans {
   const out: ScopeSpans = { spans: [] };
   return level(r, end, ['ScopeSpans.scope', 'ScopeSpans.spans', 'ScopeSpans.schema_url'], out, (len) => {
     out.scope = ScopeType.decode(r, len) as unknown as InstrumentationScope;
   }, (len) => {
     const start = r.pos;
     if (start + len > end) throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: span at byte ${start} runs past its ScopeSpans`);
-    out.spans.push(receivedSpan(r.buf, start, start + len, index));
+    const bits = checkSpan(r.buf, start, start + len);
+    const span = new WireSpan(r.buf, start, start + len, bits);
+    // protobufjs replaces invalid UTF-8 with U+FFFD: such a span is re-encoded from what it decodes to.
+    if (bits & INVALID_UTF8) span.decode();
+    out.spans.push(span);
     r.pos = start + len;
   });
 }
 
-function resourceSpans(r: Reader, end: number, index: AttributeIndex): ResourceSpans {
+function resourceSpans(r: Reader, end: number): ResourceSpans {
   const out: ResourceSpans = { scopeSpans: [] };
   return level(r, end, ['ResourceSpans.resource', 'ResourceSpans.scope_spans', 'ResourceSpans.schema_url'], out, (len) => {
     out.resource = ResourceType.decode(r, len) as unknown as Resource;
   }, (len) => {
     ends(r, r.pos + len, end);
-    out.scopeSpans.push(scopeSpans(r, r.pos + len, index));
+    out.scopeSpans.push(scopeSpans(r, r.pos + len));
   });
 }
 
@@ -77,7 +81,6 @@ function resourceSpans(r: Reader, end: number, index: AttributeIndex): ResourceS
 export function decodeTracesLazily(buf: Buffer): TracesData {
   const r = new InterningReader(buf) as Reader;
   const data: TracesData = { resourceSpans: [] };
-  const index = new AttributeIndex();
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();
@@ -86,7 +89,7 @@ export function decodeTracesLazily(buf: Buffer): TracesData {
         const len = r.uint32();
         const end = r.pos + len;
         ends(r, end, r.len);
-        data.resourceSpans.push(resourceSpans(r, end, index));
+        data.resourceSpans.push(resourceSpans(r, end));
       } else r.skipType(tag & 7);
     }
   } catch (err) {

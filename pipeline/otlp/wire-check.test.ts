@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { encodeSpan, field, gen, varint } from './testdata/random-requests.js';
-import { AttributeIndex, checkSpan, INVALID_UTF8, RESERVED_KEY } from './wire-check.js';
+import { checkSpan, INVALID_UTF8, RESERVED_KEY } from './wire-check.js';
 
 // wire-check.ts walks spans with flat tables and one loop; this oracle is the same check said
 // plainly (recursion over the reflected schema, one field at a time). Both must give the same bits
@@ -72,7 +72,7 @@ function oracle(buf: Buffer, start: number, end: number): number | string {
 
 function check(buf: Buffer, start = 0, end = buf.length): number | string {
   try {
-    return checkSpan(buf, start, end, new AttributeIndex());
+    return checkSpan(buf, start, end);
   } catch (err) {
     expect(err).toBeInstanceOf(OtlpDecodeError);
     return (err as Error).message;

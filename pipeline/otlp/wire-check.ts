@@ -145,41 +145,11 @@ function validString(buf: Buffer, start: number, end: number): boolean {
 }
 
 /**
- * Where the span-level attributes of the spans checked into it are, as `checkSpan` found them: per
- * KeyValue, in order, its key's start and end and its value's (-1, -1: no value), in the request
- * buffer. A reader of a span's attributes (wire-span.ts `attributeTable`) then needs no second walk
- * through the span's fields to find them. One per request; 16 bytes per attribute.
- */
-export class AttributeIndex {
-  bounds = new Int32Array(1024);
-  /** KeyValues recorded so far. */
-  count = 0;
-
-  /** Records a KeyValue whose fields start at `p`: an empty key there and no value, until its fields say otherwise. */
-  open(p: number): number {
-    let at = this.count++ * 4;
-    if (at + 4 > this.bounds.length) {
-      const grown = new Int32Array(this.bounds.length * 2);
-      grown.set(this.bounds);
-      this.bounds = grown;
-    }
-    const b = this.bounds;
-    b[at++] = p;
-    b[at++] = p;
-    b[at++] = -1;
-    b[at] = -1;
-    return this.count - 1;
-  }
-}
-
-/**
  * Checks `buf[start, end)` as an OTLP Span; throws OtlpDecodeError, else returns RESERVED_KEY |
  * INVALID_UTF8 bits. One loop over the fields with the enclosing messages on a small stack (no call
- * per message, the position in a local). The span's own attributes are recorded in `index` on the
- * way (as protobufjs reads a KeyValue: the last key and the last value given win).
+ * per message, the position in a local).
  */
-export function checkSpan(buf: Buffer, start: number, end: number, index: AttributeIndex): number {
-  let kv = -1; // the span-level KeyValue being walked: its first slot in index.bounds
+export function checkSpan(buf: Buffer, start: number, end: number): number {
   let flags = 0;
   let p = start;
   let stop = end; // end of the message being walked
@@ -237,22 +207,12 @@ export function checkSpan(buf: Buffer, start: number, end: number, index: Attrib
     if (next > stop) fail(`field ${fieldOf(tag)}: length ${len} runs past the end of its message`, at);
     if ((action & 15) === ENTER) {
       if (SPAN_DEPTH + depth + 1 > MAX_DEPTH) fail('nested more than 100 deep', p);
-      // A span's attribute (field 9) at its top, and a value (field 2) in one: only a KeyValue's value is a message under field 2 there.
-      if (depth === 0 && tag === 0x4a) kv = index.open(p) * 4;
-      else if (depth === 1 && tag === 0x12) {
-        index.bounds[kv + 2] = p;
-        index.bounds[kv + 3] = next;
-      }
       outerEnds[depth] = stop;
       outerRows[depth] = row;
       depth++;
       stop = next;
       row = (action >>> 4) * TAGS;
       continue;
-    }
-    if (action === CHECK_KEY && depth === 1) {
-      index.bounds[kv] = p;
-      index.bounds[kv + 1] = next;
     }
     if (action === CHECK_KEY && isReserved(buf, p, next)) flags |= RESERVED_KEY;
     if ((action === CHECK_STRING || action === CHECK_KEY) && !validString(buf, p, next)) flags |= INVALID_UTF8;

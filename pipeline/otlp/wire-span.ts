@@ -7,7 +7,7 @@ import { hexAt } from './id-hex.js';
 import { InterningReader, internedString } from './reader.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
-import { AttributeIndex, checkSpan, INVALID_UTF8, RESERVED_KEY } from './wire-check.js';
+import { RESERVED_KEY } from './wire-check.js';
 
 const SpanType: protobuf.Type = root.lookupType('opentelemetry.proto.trace.v1.Span');
 const AnyValueType: protobuf.Type = root.lookupType('opentelemetry.proto.common.v1.AnyValue');
@@ -33,18 +33,16 @@ const DECODING_FIELDS = ['attributes', 'events', 'links', 'status'] as const sat
 
 type Reader = protobuf.Reader & { buf: Buffer };
 
-/**
- * Received attributes: `keys[i]`'s value is at `bounds[at + 4i + 2]` up to `bounds[at + 4i + 3]` in
- * the buffer (-1: no value). `bounds` is the request's AttributeIndex (wire-check.ts): no array per span.
- */
+/** Received attributes: `keys[i]`'s value is at `bounds[2i]` up to `bounds[2i + 1]` in the buffer (-1: no value). */
 export interface AttributeTable {
   keys: readonly string[];
   /** The shared list `keys` is (undefined for a list too long to share). */
   shape: KeyShape | undefined;
-  bounds: Int32Array;
-  at: number;
+  bounds: number[];
 }
 
+/** The bounds while a table is walked (then copied at their length). */
+const scratch: number[] = [];
 
 
 /** One reader re-pointed at each span (all reads are synchronous). */
@@ -248,10 +246,6 @@ export class WireSpan extends WireBacked<Span> {
     end: number,
     /** wire-check.ts bits: RESERVED_KEY when an attribute key uses the reserved prefix. */
     private readonly bits: number,
-    /** Where `checkSpan` found the span's attributes: `attributeCount` KeyValues from `firstAttribute` on. */
-    private index: AttributeIndex,
-    private readonly firstAttribute: number,
-    private readonly attributeCount: number,
   ) {
     super(buf, start, end);
   }
@@ -426,7 +420,7 @@ export class WireSpan extends WireBacked<Span> {
       for (const kv of this.message.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
       return;
     }
-    const { keys, bounds, at: first } = this.receivedAttributes()!;
+    const { keys, bounds } = this.receivedAttributes()!;
     const buf = this.buf;
     let at = 0;
     const value = () => {
@@ -434,7 +428,7 @@ export class WireSpan extends WireBacked<Span> {
       return start < 0 ? null : (AnyValueType.decode(readerAt(buf, start, bounds[at + 1]!), bounds[at + 1]! - start) as unknown as AnyValue);
     };
     for (let i = 0; i < keys.length; i++) {
-      at = first + 4 * i + 2;
+      at = 2 * i;
       if (visit(keys[i]!, value)) return;
     }
     for (const kv of this.appended ?? []) if (visit(kv.key, () => kv.value)) return;
@@ -449,27 +443,64 @@ export class WireSpan extends WireBacked<Span> {
   }
 
   /**
-   * Every received attribute's key and value bounds, from where wire-check.ts found them as it
-   * checked the span (`AttributeIndex`); the keys are found through the shared key lists
-   * (key-shapes.ts), so a list seen before makes no string.
+   * One walk through the bytes for every received attribute's key and value bounds; the keys are
+   * found through the shared key lists (key-shapes.ts), so a list seen before makes no string.
    */
   private attributeTable(): AttributeTable {
     const buf = this.buf;
-    const bounds = this.index.bounds;
-    const at = 4 * this.firstAttribute;
+    const end = this.end;
+    const bounds = scratch;
+    let n = 0;
     let shape: KeyShape | undefined = EMPTY_SHAPE;
     let own: string[] | undefined; // the keys past MAX_DEPTH: kept per span
-    for (let q = at, last = at + 4 * this.attributeCount; q < last; q += 4) {
-      const keyAt = bounds[q]!;
-      const keyEnd = bounds[q + 1]!;
+    let p = this.start;
+    while (p < end) {
+      const t = tag(buf, p);
+      p = at;
+      if (t !== 0x4a /* field 9 (attributes), length-delimited */) {
+        p = fieldEnd(buf, p, t);
+        continue;
+      }
+      const kvLen = varint(buf, p);
+      p = at;
+      const kvEnd = p + kvLen;
+      // As protobufjs reads a KeyValue: the last key and the last value given win.
+      let keyAt = p;
+      let keyEnd = p;
+      let valueAt = -1; // -1: the KeyValue has no value (protobufjs: null)
+      let valueEnd = -1;
+      while (p < kvEnd) {
+        // A tag is one byte but for a sender that writes it in more (protobufjs reads 0x8a 0x00 as field 1 too).
+        let f = buf[p]!;
+        let q = p + 1;
+        if (f >= 0x80) {
+          f = tag(buf, p);
+          q = at;
+        }
+        if (f !== 0x0a && f !== 0x12) {
+          p = fieldEnd(buf, q, f);
+          continue;
+        }
+        const len = varint(buf, q);
+        p = at;
+        if (f === 0x0a) {
+          keyAt = p;
+          keyEnd = p += len;
+        } else {
+          valueAt = p;
+          valueEnd = p += len;
+        }
+      }
       if (shape) {
         const next: KeyShape | undefined = shape.step(buf, keyAt, keyEnd);
         if (!next) own = [...shape.keys];
         shape = next;
       }
       if (own) own.push(internedString(buf, keyAt, keyEnd));
+      bounds[n++] = valueAt;
+      bounds[n++] = valueEnd;
     }
-    return { keys: shape ? shape.keys : own!, shape, bounds, at };
+    return { keys: shape ? shape.keys : own!, shape, bounds: bounds.slice(0, n) };
   }
 
   /** JSON.stringify sees the decoded span, as it would have before. */
@@ -498,18 +529,4 @@ for (const field of [...SCALAR_FIELDS, ...DECODING_FIELDS]) {
     enumerable: true,
     configurable: true,
   });
-}
-
-/**
- * The received span at `buf[start, end)`: checked (wire-check.ts; throws OtlpDecodeError), its
- * attributes found on the way recorded in `index` (one per request), and kept as its bytes. One
- * with a string that is not valid UTF-8 is decoded at once: protobufjs reads such strings with
- * U+FFFD, so it is re-encoded from what it decodes to rather than copied.
- */
-export function receivedSpan(buf: Buffer, start: number, end: number, index = new AttributeIndex()): WireSpan {
-  const first = index.count;
-  const bits = checkSpan(buf, start, end, index);
-  const span = new WireSpan(buf, start, end, bits, index, first, index.count - first);
-  if (bits & INVALID_UTF8) span.decode();
-  return span;
 }
