@@ -422,13 +422,18 @@ static __always_inline void fill_hdr(struct event_hdr *h, __u16 type, __u32 size
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 
-/* Copy a scratch-built event of `size` used bytes into the ring buffer. */
+/* Copy a scratch-built event of `size` used bytes into the ring buffer. A shadow-AI match that
+ * starts monitoring wakes the consumer at once: the collector reads the process's executable and
+ * command line from /proc when its monitor frame arrives, and a script that made one request and
+ * exits is gone by the next poll. */
 static __always_inline void emit_copy(void *ev, __u32 size, __u32 type, __u32 max)
 {
+	__u64 wf = (((struct event_hdr *)ev)->flags & EVF_SHADOW_START) ? BPF_RB_FORCE_WAKEUP : wakeup_flag();
+
 	if (size > max)
 		size = max;
 	COUNT(attempted, type);
-	if (bpf_ringbuf_output(&events, ev, size, wakeup_flag()))
+	if (bpf_ringbuf_output(&events, ev, size, wf))
 		COUNT(rb_drops, type);
 	else
 		COUNT(emitted, type);
