@@ -190,11 +190,11 @@ export class IdTable<V> {
   /** Loads the words of the id at `buf[at, at + bytes)`; false when they are all zero. */
   private load(buf: Uint8Array, at: number): boolean {
     this.missed = undefined;
-    this.k0 = word(buf, at);
-    this.k1 = word(buf, at + 4);
+    this.k0 = idWord(buf, at);
+    this.k1 = idWord(buf, at + 4);
     if (this.words === 4) {
-      this.k2 = word(buf, at + 8);
-      this.k3 = word(buf, at + 12);
+      this.k2 = idWord(buf, at + 8);
+      this.k3 = idWord(buf, at + 12);
     } else this.k2 = this.k3 = 0;
     return (this.k0 | this.k1 | this.k2 | this.k3) !== 0;
   }
@@ -304,4 +304,5 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-const word = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+/** The little-endian 32 bits of an id at `at`, as a signed int: how ids are hashed and compared here and in `id-hex.ts`. */
+export const idWord = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);

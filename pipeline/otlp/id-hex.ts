@@ -1,3 +1,5 @@
+import { idWord } from '../id-table.js';
+
 /** Node's Buffer has hexSlice (what toString('hex') ends in); @types/node does not declare it. */
 type HexBuffer = Buffer & { hexSlice(start: number, end: number): string };
 
@@ -20,11 +22,11 @@ class HexMemo {
   }
 
   hex(buf: Buffer, at: number): string {
-    const w0 = word(buf, at);
-    const w1 = word(buf, at + 4);
+    const w0 = idWord(buf, at);
+    const w1 = idWord(buf, at + 4);
     const long = this.length === 16;
-    const w2 = long ? word(buf, at + 8) : 0;
-    const w3 = long ? word(buf, at + 12) : 0;
+    const w2 = long ? idWord(buf, at + 8) : 0;
+    const w3 = long ? idWord(buf, at + 12) : 0;
     let h = Math.imul(w0 ^ 0x3c6ef372, 0x9e3779b1);
     h = Math.imul(h ^ (h >>> 15) ^ w1, 0x85ebca6b);
     if (long) {
@@ -47,8 +49,6 @@ class HexMemo {
     return s;
   }
 }
-
-const word = (b: Buffer, p: number): number => b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
 
 const traceIds = new HexMemo(16);
 const spanIds = new HexMemo(8);

@@ -173,7 +173,7 @@ export class ProvenanceProcessor implements Component, Consumers {
   /**
    * An agent span into its trace's view. Its name and times are read, and a reference to it made,
    * only for its content, when it has some: a span without content adds its parent, and an LLM span
-   * its end.
+   * its end (neither while the view is light: see TraceView); a span with content makes it whole.
    */
   private add(v: TraceView, span: Span, view: CanonicalSpan, content: boolean, now: number): void {
     const { spanId, parentSpanId } = spanIds(span);
