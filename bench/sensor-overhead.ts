@@ -466,6 +466,8 @@ async function agent(rounds: number, runs: number): Promise<void> {
 
 /** `--collector`: the agent rows watched by `aibom-collector run` (embedded default, whole process) instead of a receiver alone. */
 const viaCollector = argv.includes('--collector');
+/** `--warm N`: how many runs after the first the collector watches; the last is the warm figure. */
+const warmRuns = opt('warm', 1);
 
 async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { proc: ChildProcess; ports: number[] }, rounds: number, runs: number): Promise<void> {
   const agentCmd = nodeCommand('aibom-bench-js');
@@ -520,11 +522,30 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     const first = await rcv.request('stats');
     // The same run again with the receiver warm (its code compiled and optimised by the first run), as for
     // a collector that has been running: what an agent run costs beyond the receiver's one-off warm-up.
-    const c2 = snap();
-    const rw = await runAgent();
-    clearInterval(t);
+    // `--warm N`: N such runs, the last one reported (a collector that has run for a while: its optimising
+    // compiler done, its old generation settled); each one's own CPU per event is printed.
+    let c2 = snap();
+    let rw = await runAgent();
     await sleep(DRAIN_MS);
-    const c3 = snap();
+    let c3 = snap();
+    let e2 = first.records!;
+    const perRun: string[] = [];
+    let warmRecords = 0;
+    for (let k = 1; ; k++) {
+      const e3 = (await rcv.request('stats')).records!;
+      const d = diff(c2, c3);
+      const own = total(d.sensor) + total(d.receiver);
+      warmRecords = e3 - e2;
+      perRun.push(`${((1e6 * own) / warmRecords).toFixed(0)} us (${((100 * own) / rw.cpu).toFixed(1)}%)`);
+      if (k >= warmRuns) break;
+      e2 = e3;
+      c2 = snap();
+      rw = await runAgent();
+      await sleep(DRAIN_MS);
+      c3 = snap();
+    }
+    clearInterval(t);
+    if (warmRuns > 1) console.log(`warm runs, own CPU per event (of the agent's CPU): ${perRun.join(', ')}`);
     const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
     const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
     const fin = await rcv.request('stop');
@@ -532,7 +553,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     const warmSplit = diff(c2, c3);
     const sensorCpu = total(cold.sensor);
     const receiverCpu = total(cold.receiver);
-    const warm = { cpu: rw.cpu, sensorCpu: total(warmSplit.sensor), receiverCpu: total(warmSplit.receiver), records: fin.records! - first.records!, split: warmSplit };
+    const warm = { cpu: rw.cpu, sensorCpu: total(warmSplit.sensor), receiverCpu: total(warmSplit.receiver), records: warmRecords, split: warmSplit };
     s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, cold, idle, idleS: IDLE_MS / 1000, warm });
     await sleep(2500);
   }
@@ -656,7 +677,13 @@ async function startCollector(): Promise<ReceiverHandle> {
     sensorPid,
     async request(cmd) {
       const c = await counts();
-      if (cmd === 'stop') await stop();
+      if (cmd === 'stop') {
+        // what the events were, for the whole collector run: the lever is their number as much as their cost
+        const text = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+        const byType = [...text.matchAll(/^aibom_ebpf_kernel_events_total\{[^}]*type="([^"]+)"[^}]*outcome="emitted"[^}]*\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+        console.log(`collector's events by type (emitted, whole run): ${byType.join(', ')}`);
+        await stop();
+      }
       return c;
     },
   };
