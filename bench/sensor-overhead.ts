@@ -16,7 +16,8 @@
 //             storm's pid produced (0 expected), all events meanwhile, and the no_signature checks
 // agent       the JS agent's `attack` scenario --runs times (fake LLM + services on loopback), with and without,
 //             alternating, median of --rounds; RSS of sensor and receiver; each "with" round runs the agent a
-//             second time with the receiver warm (compiled, optimised); --cpu-prof DIR writes a V8 CPU
+//             second time with the receiver warm (compiled, optimised; --warm N: N more times, averaged, each
+//             run's own CPU per event printed); --cpu-prof DIR writes a V8 CPU
 //             profile of each receiver process there; --collector: watched by `aibom-collector run` (the
 //             embedded default, by a provider key in the agent's environment; --root DIR for another build)
 //             instead of a receiver process alone
@@ -466,7 +467,7 @@ async function agent(rounds: number, runs: number): Promise<void> {
 
 /** `--collector`: the agent rows watched by `aibom-collector run` (embedded default, whole process) instead of a receiver alone. */
 const viaCollector = argv.includes('--collector');
-/** `--warm N`: how many runs after the first the collector watches; the last is the warm figure. */
+/** `--warm N`: how many runs after the first the collector watches; the warm figures are their average. */
 const warmRuns = opt('warm', 1);
 
 async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { proc: ChildProcess; ports: number[] }, rounds: number, runs: number): Promise<void> {
@@ -522,27 +523,26 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     const first = await rcv.request('stats');
     // The same run again with the receiver warm (its code compiled and optimised by the first run), as for
     // a collector that has been running: what an agent run costs beyond the receiver's one-off warm-up.
-    // `--warm N`: N such runs, the last one reported (a collector that has run for a while: its optimising
-    // compiler done, its old generation settled); each one's own CPU per event is printed.
-    let c2 = snap();
-    let rw = await runAgent();
-    await sleep(DRAIN_MS);
-    let c3 = snap();
-    let e2 = first.records!;
+    // `--warm N`: N such runs (a collector that has run for a while: its optimising compiler done, its old
+    // generation settled), reported together, per run on average; each one's own CPU per event is printed too,
+    // since single runs spread 30-170 us per event (compiles, major GCs).
+    const warmSplits: Split[] = [];
     const perRun: string[] = [];
+    let warmAgentCpu = 0;
     let warmRecords = 0;
-    for (let k = 1; ; k++) {
-      const e3 = (await rcv.request('stats')).records!;
-      const d = diff(c2, c3);
-      const own = total(d.sensor) + total(d.receiver);
-      warmRecords = e3 - e2;
-      perRun.push(`${((1e6 * own) / warmRecords).toFixed(0)} us (${((100 * own) / rw.cpu).toFixed(1)}%)`);
-      if (k >= warmRuns) break;
-      e2 = e3;
-      c2 = snap();
-      rw = await runAgent();
+    let e2 = first.records!;
+    for (let k = 0; k < warmRuns; k++) {
+      const c2 = snap();
+      const rw = await runAgent();
       await sleep(DRAIN_MS);
-      c3 = snap();
+      const d = diff(c2, snap());
+      const e3 = (await rcv.request('stats')).records!;
+      const own = total(d.sensor) + total(d.receiver);
+      perRun.push(`${((1e6 * own) / (e3 - e2)).toFixed(0)} us (${((100 * own) / rw.cpu).toFixed(1)}%)`);
+      warmSplits.push(d);
+      warmAgentCpu += rw.cpu;
+      warmRecords += e3 - e2;
+      e2 = e3;
     }
     clearInterval(t);
     if (warmRuns > 1) console.log(`warm runs, own CPU per event (of the agent's CPU): ${perRun.join(', ')}`);
@@ -550,10 +550,10 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
     const fin = await rcv.request('stop');
     const cold = diff(c0, c1);
-    const warmSplit = diff(c2, c3);
+    const warmSplit: Split = { sensor: splitSum(warmSplits.map((x) => x.sensor)), receiver: splitSum(warmSplits.map((x) => x.receiver)) };
     const sensorCpu = total(cold.sensor);
     const receiverCpu = total(cold.receiver);
-    const warm = { cpu: rw.cpu, sensorCpu: total(warmSplit.sensor), receiverCpu: total(warmSplit.receiver), records: warmRecords, split: warmSplit };
+    const warm = { cpu: warmAgentCpu / warmRuns, sensorCpu: total(warmSplit.sensor) / warmRuns, receiverCpu: total(warmSplit.receiver) / warmRuns, records: warmRecords / warmRuns, split: warmSplit };
     s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, cold, idle, idleS: IDLE_MS / 1000, warm });
     await sleep(2500);
   }
@@ -573,7 +573,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const wsc = median(s.map((x) => x.warm.cpu));
   const wex = median(s.map((x) => x.warm.sensorCpu + x.warm.receiverCpu));
   const warmPerEvent = (f: (x: (typeof s)[number]['warm']) => number): string => median(s.map((x) => (1e6 * f(x.warm)) / x.warm.records)).toFixed(1);
-  console.log(`second run, receiver warm: agent cpu ${wsc.toFixed(2)} s (${(wsc / wc).toFixed(3)}x), sensor + receiver own ${wex.toFixed(2)} s (total ${((wsc + wex) / wc).toFixed(3)}x); per event: sensor ${warmPerEvent((x) => x.sensorCpu)} us, receiver ${warmPerEvent((x) => x.receiverCpu)} us, both ${warmPerEvent((x) => x.sensorCpu + x.receiverCpu)} us; events ${s.map((x) => x.warm.records).join(', ')}`);
+  console.log(`${warmRuns > 1 ? `runs 2-${warmRuns + 1} (average)` : 'second run'}, receiver warm: agent cpu ${wsc.toFixed(2)} s (${(wsc / wc).toFixed(3)}x), sensor + receiver own ${wex.toFixed(2)} s (total ${((wsc + wex) / wc).toFixed(3)}x); per event: sensor ${warmPerEvent((x) => x.sensorCpu)} us, receiver ${warmPerEvent((x) => x.receiverCpu)} us, both ${warmPerEvent((x) => x.sensorCpu + x.receiverCpu)} us; events ${s.map((x) => x.warm.records).join(', ')}`);
   console.log(`events delivered per round: ${s.map((x) => x.records).join(', ')}; event lag (receiver histogram) mean ${s.map((x) => x.lagMean.toFixed(0)).join(', ')} ms, max ${s.map((x) => x.lagMax.toFixed(0)).join(', ')} ms`);
   // The split, summed over the rounds: which threads, how many wakeups, and the idle rate's share.
   const sum = (f: (x: (typeof s)[number]) => ThreadSplit): ThreadSplit => splitSum(s.map(f));
