@@ -573,7 +573,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const wsc = median(s.map((x) => x.warm.cpu));
   const wex = median(s.map((x) => x.warm.sensorCpu + x.warm.receiverCpu));
   const warmPerEvent = (f: (x: (typeof s)[number]['warm']) => number): string => median(s.map((x) => (1e6 * f(x.warm)) / x.warm.records)).toFixed(1);
-  console.log(`${warmRuns > 1 ? `runs 2-${warmRuns + 1} (average)` : 'second run'}, receiver warm: agent cpu ${wsc.toFixed(2)} s (${(wsc / wc).toFixed(3)}x), sensor + receiver own ${wex.toFixed(2)} s (total ${((wsc + wex) / wc).toFixed(3)}x); per event: sensor ${warmPerEvent((x) => x.sensorCpu)} us, receiver ${warmPerEvent((x) => x.receiverCpu)} us, both ${warmPerEvent((x) => x.sensorCpu + x.receiverCpu)} us; events ${s.map((x) => x.warm.records).join(', ')}`);
+  console.log(`${warmRuns > 1 ? `runs 2-${warmRuns + 1} (average)` : 'second run'}, receiver warm: agent cpu ${wsc.toFixed(2)} s (${(wsc / wc).toFixed(3)}x), sensor + receiver own ${wex.toFixed(2)} s (total ${((wsc + wex) / wc).toFixed(3)}x); per event: sensor ${warmPerEvent((x) => x.sensorCpu)} us, receiver ${warmPerEvent((x) => x.receiverCpu)} us, both ${warmPerEvent((x) => x.sensorCpu + x.receiverCpu)} us; events ${s.map((x) => x.warm.records.toFixed(0)).join(', ')}`);
   console.log(`events delivered per round: ${s.map((x) => x.records).join(', ')}; event lag (receiver histogram) mean ${s.map((x) => x.lagMean.toFixed(0)).join(', ')} ms, max ${s.map((x) => x.lagMax.toFixed(0)).join(', ')} ms`);
   // The split, summed over the rounds: which threads, how many wakeups, and the idle rate's share.
   const sum = (f: (x: (typeof s)[number]) => ThreadSplit): ThreadSplit => splitSum(s.map(f));
