@@ -260,7 +260,10 @@ interface ReceiverHandle {
   request(cmd: 'stats' | 'stop'): Promise<Record<string, number>>;
 }
 
-/** `--node-args 'FLAGS'`: node/V8 flags of the receiver processes (e.g. the launcher's, or GC and JIT flags to compare). */
+/**
+ * `--node-args 'FLAGS'`: node/V8 flags of the receiver processes (e.g. the launcher's, or GC and JIT flags to
+ * compare); with `--collector`, of the collectors (node started with the launcher's settings and these flags).
+ */
 const receiverNodeArgs = ((i) => (i >= 0 ? argv[i + 1]!.split(/\s+/).filter(Boolean) : []))(argv.indexOf('--node-args'));
 /** `--cpu-prof DIR`: the receiver processes (with `--collector`: the collectors) write V8 CPU profiles there. */
 const cpuProfDir = ((i) => (i >= 0 ? argv[i + 1] : undefined))(argv.indexOf('--cpu-prof'));
@@ -641,8 +644,11 @@ async function startCollector(): Promise<ReceiverHandle> {
   const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
   const env = { ...process.env, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, AIBOM_DATA_DIR: mkdtempSync(path.join(dir, 'data-')) };
   // `--cpu-prof DIR`: node itself with the launcher's flag (the launcher passes no profiler flags on).
-  const proc = cpuProfDir
-    ? spawn(process.execPath, ['--max-semi-space-size=4', '--cpu-prof', '--cpu-prof-dir', cpuProfDir, path.join(collectorRoot, 'dist/pipeline/cli/main.js'), 'run'], { env: { ...env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_ARENA_MAX: '2' }, stdio: ['ignore', 'ignore', 'inherit'] })
+  // node refuses --cpu-prof (and most V8 flags) in NODE_OPTIONS: a profiled or flagged run starts node itself,
+  // with the launcher's settings.
+  const direct = cpuProfDir !== undefined || receiverNodeArgs.length > 0;
+  const proc = direct
+    ? spawn(process.execPath, ['--max-semi-space-size=4', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), ...receiverNodeArgs, path.join(collectorRoot, 'dist/pipeline/cli/main.js'), 'run'], { env: { ...env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_ARENA_MAX: '2' }, stdio: ['ignore', 'ignore', 'inherit'] })
     : spawn(path.join(collectorRoot, 'bin/aibom-collector'), ['run'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = async (): Promise<void> => {
     proc.kill('SIGTERM');
