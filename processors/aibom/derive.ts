@@ -49,6 +49,27 @@ interface RecentTool {
   owner: Owner;
 }
 
+/** The last connect, TLS or HTTP kernel span per peer address, with what it showed and whom it related. */
+interface RecentKernelEndpoint {
+  generation: number;
+  kind: string;
+  peerPort: number | undefined;
+  serverAddress: string | undefined;
+  urlPath: string | undefined;
+  httpMethod: string | undefined;
+  actor: Entity;
+  tool: Entity | undefined;
+  endpoint: Entity;
+}
+
+/** What a kernel span's resource (its process) says, read once per resource however many kernel spans it holds. */
+interface KernelResource {
+  rs: ResourceSpans;
+  pid: number;
+  /** `aibom.monitor.partial_reason`: the sensor did not watch the process from its start. */
+  partialReason: unknown;
+}
+
 interface RecentEndpoint {
   generation: number;
   agent: Entity | undefined;
@@ -123,6 +144,12 @@ export class Deriver {
   private readonly recentModels = new Recent<RecentModel>();
   private readonly recentTools = new Recent<RecentTool>();
   private readonly recentEndpoints = new Recent<RecentEndpoint>();
+  /** The same for kernel spans: an agent reaches its few endpoints again and again (every LLM call connects). */
+  private readonly recentKernelEndpoints = new Recent<RecentKernelEndpoint>();
+  /** The MCP command patterns in lower case, as commands are compared. */
+  private readonly mcpPatterns: readonly string[];
+  /** Process command lines redacted, by command line: an MCP server's process span repeats under every tool call. */
+  private readonly redactedCommands = new Map<string, string>();
   /** Processes found by shadow-AI signatures, by pid (bounded like owners). */
   private readonly shadowByPid: BoundedMap<number, Shadow>;
 
@@ -133,11 +160,13 @@ export class Deriver {
     this.owners = new IdGenerations(options.maxOwners, 8);
     this.agentByPid = new BoundedMap(options.maxOwners);
     this.shadowByPid = new BoundedMap(options.maxOwners);
+    this.mcpPatterns = options.mcpCommandPatterns.map((p) => p.toLowerCase());
   }
 
   consume(data: TracesData): void {
-    const kernel: { rs: ResourceSpans; span: Span; facts: KernelSpanFacts }[] = [];
+    const kernel: { res: KernelResource; span: Span; facts: KernelSpanFacts }[] = [];
     for (const rs of data.resourceSpans) {
+      let res: KernelResource | undefined;
       let agent: Entity | undefined;
       /** What a span of this resource that shows nothing more stands for: one object for all of them. */
       let agentOwner: Owner | undefined;
@@ -145,7 +174,7 @@ export class Deriver {
         for (const span of ss.spans) {
           const facts = readKernelSpan(span, ss.scope?.name);
           if (facts) {
-            kernel.push({ rs, span, facts });
+            kernel.push({ res: (res ??= kernelResource(rs)), span, facts });
             continue;
           }
           const view = canonicalView(span);
@@ -165,10 +194,10 @@ export class Deriver {
       const waiting = new Set(todo.map((k) => spanIds(k.span).spanId));
       const ready = todo.filter((k) => !waiting.has(spanIds(k.span).parentSpanId));
       const now = ready.length > 0 ? ready : todo; // a cycle can only be bad input: take them as they are
-      for (const k of now) this.kernelSpan(k.rs, k.span, k.facts);
+      for (const k of now) this.kernelSpan(k.res, k.span, k.facts);
       todo = todo.filter((k) => !now.includes(k));
     }
-    for (const k of kernel) if (k.facts.kind !== 'process') this.kernelSpan(k.rs, k.span, k.facts);
+    for (const k of kernel) if (k.facts.kind !== 'process') this.kernelSpan(k.res, k.span, k.facts);
     this.current.span = undefined;
   }
 
@@ -379,20 +408,20 @@ export class Deriver {
     return this.inventory.observe(this.observation(span, { kind: 'endpoint', key, name: port ? `${address}:${port}` : address, attributes }));
   }
 
-  private kernelSpan(rs: ResourceSpans, span: Span, k: KernelSpanFacts): void {
+  private kernelSpan(res: KernelResource, span: Span, k: KernelSpanFacts): void {
     const parentId = locateId(span, 'parentSpanId');
     const parent = this.owners.getAt(parentId.buf, parentId.at, parentId.length);
-    const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
+    const pid = res.pid;
     const agent = parent?.agent ?? this.agentByPid.get(pid);
     const actor = parent?.implementer ?? parent?.tool ?? parent?.model ?? agent;
     // A process the sensor did not see from its start (receiver/ebpf coverage facts): what the inventory
     // says about the agent or MCP server it ran is partial, with why (Kubescape's "partial" profile).
-    const partial = findAttr(rs.resource?.attributes, ATTR.monitorPartialReason);
+    const partial = res.partialReason;
     const partialCoverage = typeof partial === 'string' ? { [PARTIAL_COVERAGE]: [partial] } : undefined;
     const self = partialCoverage && this.agentByPid.get(pid);
     if (self) this.inventory.annotate(self.id, partialCoverage);
     // An agent exporting GenAI spans here is in the BOM already, instrumented: its model calls are no shadow AI.
-    if (pid > 0 && !agent && (k.shadowSignature !== undefined || this.shadowByPid.has(pid))) this.shadowSpan(rs, span, k, pid);
+    if (pid > 0 && !agent && (k.shadowSignature !== undefined || this.shadowByPid.has(pid))) this.shadowSpan(res.rs, span, k, pid);
     switch (k.kind) {
       case 'process':
         this.processSpan(span, k, parent, agent);
@@ -409,14 +438,25 @@ export class Deriver {
       case 'http':
       case 'tls': {
         if (!k.peerAddress || !actor) return;
+        const tool = parent?.tool && actor !== parent.tool ? parent.tool : undefined;
+        const last = this.recentKernelEndpoints.get(k.peerAddress, this.inventory.generation);
+        if (last && last.actor === actor && last.tool === tool && last.kind === k.kind && last.peerPort === k.peerPort && last.serverAddress === k.serverAddress && last.urlPath === k.urlPath && last.httpMethod === k.httpMethod) {
+          this.seenAgain(span, last.endpoint);
+          return;
+        }
         const attributes: EntityAttributes = {};
         if (k.serverAddress && k.serverAddress !== k.peerAddress) attributes['aibom-collector:host_header'] = [k.serverAddress];
         if (k.urlPath) attributes['url.path'] = [pathPattern(k.urlPath)];
         if (k.httpMethod) attributes['http.request.method'] = [k.httpMethod];
         if (k.kind === 'tls') attributes['aibom-collector:tls'] = true;
         const endpoint = this.endpoint(span, k.peerAddress, k.peerPort, attributes);
-        this.inventory.relate(actor, 'reaches', endpoint);
-        if (parent?.tool && actor !== parent.tool) this.inventory.relate(parent.tool, 'reaches', endpoint);
+        // Remembered only when both relations hold: a span with the same facts then changes nothing but the sighting.
+        const toActor = this.inventory.relate(actor, 'reaches', endpoint);
+        const toTool = this.inventory.relate(tool, 'reaches', endpoint);
+        if (endpoint && toActor && toTool) {
+          const { kind, peerPort, serverAddress, urlPath, httpMethod } = k;
+          this.recentKernelEndpoints.set(k.peerAddress, { generation: this.inventory.generation, kind, peerPort, serverAddress, urlPath, httpMethod, actor, tool, endpoint });
+        }
         return;
       }
       case 'dns': {
@@ -510,11 +550,11 @@ export class Deriver {
   private processSpan(span: Span, k: KernelSpanFacts, parent: Owner | undefined, agent: Entity | undefined): void {
     const args = k.commandArgs ?? [];
     const owner: Owner = { ...parent, agent, commandArgs: args };
-    const command = redactSecrets(args.join(' '));
+    const command = this.redactedCommand(args.join(' '));
     const tool = parent?.tool;
     if (tool && command) {
       const lower = command.toLowerCase();
-      const mcp = this.options.mcpCommandPatterns.some((p) => lower.includes(p.toLowerCase()));
+      const mcp = this.mcpPatterns.some((p) => lower.includes(p));
       const attributes: EntityAttributes = { 'process.command_args': [command] };
       if (k.executable) attributes[ATTR.processExecutablePath] = k.executable;
       let implementer: Entity | undefined;
@@ -531,6 +571,17 @@ export class Deriver {
       owner.implementer = implementer;
     }
     this.remember(span, owner);
+  }
+
+  /** `redactSecrets` of a command line, remembered for the few command lines an agent's processes have. */
+  private redactedCommand(line: string): string {
+    let out = this.redactedCommands.get(line);
+    if (out === undefined) {
+      if (this.redactedCommands.size >= MAX_RECENT) this.redactedCommands.clear();
+      out = redactSecrets(line);
+      this.redactedCommands.set(line, out);
+    }
+    return out;
   }
 
   private open(span: Span, k: KernelSpanFacts, parent: Owner | undefined, agent: Entity | undefined): void {
@@ -552,6 +603,11 @@ export class Deriver {
     this.inventory.relate(reader, 'reads', ds);
     if (parent?.implementer) this.inventory.relate(parent.implementer, 'reads', ds);
   }
+}
+
+function kernelResource(rs: ResourceSpans): KernelResource {
+  const r = rs.resource?.attributes;
+  return { rs, pid: Number(findAttr(r, ATTR.processPid) ?? 0), partialReason: findAttr(r, ATTR.monitorPartialReason) };
 }
 
 /** The path of a URL without query or fragment (they may carry secrets). */
