@@ -98,6 +98,15 @@ describe('aibom: repeated spans', () => {
     expect(endpoint().count).toBe(1);
   });
 
+  it('agents that call one model and reach one endpoint in turn: each relates to them, every sighting counted', () => {
+    const { deriver, inventory } = derive();
+    const batch = (service: string, spans: Span[]): TracesData => ({ resourceSpans: [{ resource: { attributes: [attr('service.name', service), attr('process.pid', service.length)] }, scopeSpans: [{ scope: { name: 'x' }, spans }] }] });
+    for (let i = 0; i < 3; i++) for (const service of ['agent-a', 'agent-bb']) deriver.consume(batch(service, [llm()]));
+    const model = [...inventory.all()].find((e) => e.kind === 'model')!;
+    expect(model.count).toBe(6);
+    for (const name of ['agent-a', 'agent-bb']) expect([...inventory.all()].find((e) => e.name === name)!.relations).toContainEqual({ type: 'uses', to: model.id });
+  });
+
   it('an agent with no room for another relation counts every span that could not relate', () => {
     const { deriver, inventory } = derive(1);
     deriver.consume(agentSpans([llm('gpt-4o'), llm('gpt-4o-mini'), llm('gpt-4o-mini'), llm('gpt-4o-mini')]));

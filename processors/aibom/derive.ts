@@ -79,21 +79,27 @@ interface RecentEndpoint {
   endpoint: Entity;
 }
 
-/** Distinct names remembered per kind of span (model, tool and URL names are the sender's word); then it starts over. */
+/** Distinct (entity, name) pairs remembered per kind of span (model, tool and URL names are the sender's word); then it starts over. */
 const MAX_RECENT = 256;
 
-/** The last facts per name, valid while the inventory's generation is the one they were recorded at. */
+/**
+ * The last facts per name and per entity they were seen for (the agent, or a kernel span's actor:
+ * agents of one host call the same models and reach the same endpoints, and one record per name
+ * alone would change hands at every span), valid while the inventory's generation is the one they
+ * were recorded at.
+ */
 class Recent<R extends { generation: number }> {
   private readonly byName = new Map<string, R>();
 
-  get(name: string, generation: number): R | undefined {
-    const r = this.byName.get(name);
+  get(who: Entity | undefined, name: string, generation: number): R | undefined {
+    const r = this.byName.get(who ? `${who.id}\0${name}` : name);
     return r?.generation === generation ? r : undefined;
   }
 
-  set(name: string, r: R): void {
-    if (this.byName.size >= MAX_RECENT && !this.byName.has(name)) this.byName.clear();
-    this.byName.set(name, r);
+  set(who: Entity | undefined, name: string, r: R): void {
+    const key = who ? `${who.id}\0${name}` : name;
+    if (this.byName.size >= MAX_RECENT && !this.byName.has(key)) this.byName.clear();
+    this.byName.set(key, r);
   }
 }
 
@@ -330,7 +336,7 @@ export class Deriver {
   private modelSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): Owner | undefined {
     const name = view.requestModel ?? view.modelName;
     if (!name) return undefined;
-    const last = this.recentModels.get(name, this.inventory.generation);
+    const last = this.recentModels.get(agent, name, this.inventory.generation);
     if (last && last.agent === agent && last.kind === view.kind && last.provider === view.provider && last.operation === view.operation && last.modelName === view.modelName && last.serverAddress === view.serverAddress && last.serverPort === view.serverPort) {
       this.seenAgain(span, last.owner.model!);
       return last.owner;
@@ -344,7 +350,7 @@ export class Deriver {
     const owner: Owner = { agent, model };
     if (this.inventory.relate(agent, 'uses', model)) {
       const { kind, provider: p, operation, modelName, serverAddress, serverPort } = view;
-      this.recentModels.set(name, { generation: this.inventory.generation, agent, kind, provider: p, operation, modelName, serverAddress, serverPort, owner });
+      this.recentModels.set(agent, name, { generation: this.inventory.generation, agent, kind, provider: p, operation, modelName, serverAddress, serverPort, owner });
     }
     return owner;
   }
@@ -353,7 +359,7 @@ export class Deriver {
   private toolSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): Owner | undefined {
     const name = view.toolName;
     if (!name) return undefined;
-    const last = this.recentTools.get(name, this.inventory.generation);
+    const last = this.recentTools.get(agent, name, this.inventory.generation);
     if (last && last.agent === agent && last.toolType === view.toolType) {
       this.seenAgain(span, last.owner.tool!);
       return last.owner;
@@ -364,7 +370,7 @@ export class Deriver {
     const tool = this.inventory.observe(this.observation(span, { kind: 'tool', key: { 'gen_ai.tool.name': name }, name, attributes }));
     if (!tool) return undefined;
     const owner: Owner = { agent, tool };
-    if (this.inventory.relate(agent, 'uses', tool)) this.recentTools.set(name, { generation: this.inventory.generation, agent, toolType: view.toolType, owner });
+    if (this.inventory.relate(agent, 'uses', tool)) this.recentTools.set(agent, name, { generation: this.inventory.generation, agent, toolType: view.toolType, owner });
     return owner;
   }
 
@@ -373,7 +379,7 @@ export class Deriver {
     const { url, serverAddress, serverPort } = view;
     const name = url ?? serverAddress;
     if (!name) return;
-    const last = this.recentEndpoints.get(name, this.inventory.generation);
+    const last = this.recentEndpoints.get(agent, name, this.inventory.generation);
     if (last && last.agent === agent && last.url === url && last.serverAddress === serverAddress && last.serverPort === serverPort) {
       this.seenAgain(span, last.endpoint);
       return;
@@ -382,7 +388,7 @@ export class Deriver {
     if (!ep.host) return;
     const path = url ? safePath(url) : undefined;
     const endpoint = this.endpoint(span, ep.host, ep.port, { ...(path ? { 'url.path': [pathPattern(path)] } : {}), ...(url?.startsWith('https:') ? { 'aibom-collector:tls': true } : {}) });
-    if (endpoint && this.inventory.relate(agent, 'reaches', endpoint)) this.recentEndpoints.set(name, { generation: this.inventory.generation, agent, url, serverAddress, serverPort, endpoint });
+    if (endpoint && this.inventory.relate(agent, 'reaches', endpoint)) this.recentEndpoints.set(agent, name, { generation: this.inventory.generation, agent, url, serverAddress, serverPort, endpoint });
   }
 
   /** MCP semantic-convention spans: the server they name exposes the tool they call. */
@@ -439,7 +445,7 @@ export class Deriver {
       case 'tls': {
         if (!k.peerAddress || !actor) return;
         const tool = parent?.tool && actor !== parent.tool ? parent.tool : undefined;
-        const last = this.recentKernelEndpoints.get(k.peerAddress, this.inventory.generation);
+        const last = this.recentKernelEndpoints.get(actor, k.peerAddress, this.inventory.generation);
         if (last && last.actor === actor && last.tool === tool && last.kind === k.kind && last.peerPort === k.peerPort && last.serverAddress === k.serverAddress && last.urlPath === k.urlPath && last.httpMethod === k.httpMethod) {
           this.seenAgain(span, last.endpoint);
           return;
@@ -455,7 +461,7 @@ export class Deriver {
         const toTool = this.inventory.relate(tool, 'reaches', endpoint);
         if (endpoint && toActor && toTool) {
           const { kind, peerPort, serverAddress, urlPath, httpMethod } = k;
-          this.recentKernelEndpoints.set(k.peerAddress, { generation: this.inventory.generation, kind, peerPort, serverAddress, urlPath, httpMethod, actor, tool, endpoint });
+          this.recentKernelEndpoints.set(actor, k.peerAddress, { generation: this.inventory.generation, kind, peerPort, serverAddress, urlPath, httpMethod, actor, tool, endpoint });
         }
         return;
       }
