@@ -89,17 +89,27 @@ const MAX_RECENT = 256;
  * were recorded at.
  */
 class Recent<R extends { generation: number }> {
-  private readonly byName = new Map<string, R>();
+  /** By entity, then name: no key string made per span. */
+  private readonly byWho = new Map<Entity | undefined, Map<string, R>>();
+  private size = 0;
 
   get(who: Entity | undefined, name: string, generation: number): R | undefined {
-    const r = this.byName.get(who ? `${who.id}\0${name}` : name);
+    const r = this.byWho.get(who)?.get(name);
     return r?.generation === generation ? r : undefined;
   }
 
   set(who: Entity | undefined, name: string, r: R): void {
-    const key = who ? `${who.id}\0${name}` : name;
-    if (this.byName.size >= MAX_RECENT && !this.byName.has(key)) this.byName.clear();
-    this.byName.set(key, r);
+    let byName = this.byWho.get(who);
+    if (!byName?.has(name)) {
+      if (this.size >= MAX_RECENT) {
+        this.byWho.clear();
+        this.size = 0;
+        byName = undefined;
+      }
+      this.size++;
+    }
+    if (!byName) this.byWho.set(who, (byName = new Map()));
+    byName.set(name, r);
   }
 }
 
