@@ -174,7 +174,7 @@ function logRecord(g: ReturnType<typeof gen>): LogRecord {
 }
 
 describe('objects (made spans, kernel log records, decoded messages) -> OTLP/JSON', () => {
-  test('the text toJson gives, or its error, for random spans and log records, plain or decoded, with odd values', () => {
+  test('the text toJson gives, or its error, for random spans, log records, resources and scopes, plain or decoded, with odd values', () => {
     const kinds = { traces: 0, logs: 0 };
     for (let seed = 1; seed <= 400; seed++) {
       // Two copies from one seed: nothing either writer does to its objects can show in the other's text.
@@ -182,7 +182,8 @@ describe('objects (made spans, kernel log records, decoded messages) -> OTLP/JSO
         const g = gen(seed);
         const spans = Array.from({ length: 1 + g.int(3) }, () => g.span());
         const records = Array.from({ length: 1 + g.int(3) }, () => logRecord(g));
-        const traces: TracesData = { resourceSpans: [{ resource: { attributes: g.attrs() }, scopeSpans: [{ scope: { name: 's', version: '1' }, spans }] }] };
+        const scope = seed % 5 === 0 ? { name: g.str(), version: '1', attributes: g.attrs(), droppedAttributesCount: g.int(3) } : { name: 's', version: '1' };
+        const traces: TracesData = { resourceSpans: [{ resource: { attributes: g.attrs(), ...(seed % 7 === 0 ? { droppedAttributesCount: g.int(3) } : {}) }, scopeSpans: [{ scope, spans }] }] };
         const logs: LogsData = { resourceLogs: [{ resource: { attributes: g.attrs() }, scopeLogs: [{ scope: { name: 'aibom.ebpf' }, logRecords: records }], schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' }] };
         const decoded = seed % 3 === 0;
         const t = decoded ? tracesCodec.decode(tracesCodec.encode(traces)) : traces;
@@ -193,6 +194,9 @@ describe('objects (made spans, kernel log records, decoded messages) -> OTLP/JSO
           perturb(oddity, t.resourceSpans[0]!.scopeSpans[0]!.spans[0] as unknown as Record<string, unknown>, value);
           perturb(oddity, l.resourceLogs[0]!.scopeLogs[0]!.logRecords[0] as unknown as Record<string, unknown>, value);
         }
+        // Resources and scopes are written from their objects too (correlate makes its own per batch).
+        if (seed % 4 === 1) perturb(oddity, t.resourceSpans[0]!.resource as unknown as Record<string, unknown>, odd(oddity));
+        if (seed % 4 === 3) perturb(oddity, t.resourceSpans[0]!.scopeSpans[0]!.scope as unknown as Record<string, unknown>, odd(oddity));
         return { t, l };
       };
       const a = make();

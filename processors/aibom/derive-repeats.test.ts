@@ -68,6 +68,45 @@ describe('aibom: repeated spans', () => {
     expect(reached).toEqual(['10.0.0.9:8443']);
   });
 
+  it('connect, TLS and HTTP kernel spans that repeat: sightings counted, what differs merged, each tool related', () => {
+    const { deriver, inventory } = derive();
+    const tools = [tool('function'), tool('function')];
+    deriver.consume(agentSpans(tools));
+    const under = (t: number, kind: string, extra: KeyValue[] = []) => span([attr('aibom.kernel.kind', kind), attr('network.peer.address', '10.0.0.9'), attr('network.peer.port', 8443), ...extra], tools[t]!.spanId as Buffer);
+    const http = (t: number, path: string) => under(t, 'http', [attr('http.request.method', 'POST'), attr('url.path', path)]);
+    const first = [under(0, 'connect'), under(0, 'connect'), under(0, 'connect')];
+    deriver.consume(kernelSpans(first));
+    const endpoint = () => [...inventory.all()].find((e) => e.kind === 'endpoint' && e.name === '10.0.0.9:8443')!;
+    expect(endpoint().count).toBe(3);
+    expect(endpoint().evidence).toEqual(first.map((s) => Buffer.from(s.traceId!).toString('hex')));
+    // Another kind and path on the same peer: not a repeat, merged; then repeats of it.
+    deriver.consume(kernelSpans([http(0, '/tickets/1'), http(0, '/tickets/1'), http(0, '/search'), under(0, 'tls'), under(0, 'tls')]));
+    expect(endpoint().count).toBe(8);
+    expect(endpoint().attributes['url.path']).toEqual(['/tickets/{id}', '/search']);
+    expect(endpoint().attributes['aibom-collector:tls']).toBe(true);
+    // The same peer from the other tool (the same tool entity: one name) and from another process's span under it.
+    deriver.consume(kernelSpans([under(1, 'connect')]));
+    expect(endpoint().count).toBe(9);
+    const toolEntity = [...inventory.all()].find((e) => e.kind === 'tool')!;
+    expect(toolEntity.relations.filter((r) => r.type === 'reaches').map((r) => inventory.get(r.to)!.name)).toEqual(['10.0.0.9:8443']);
+    // The endpoint alone gone (expired: the tool and agent were seen since) and reached again: made anew, not a sighting of the entity that went.
+    const later = tool('function');
+    deriver.consume(agentSpans([later]));
+    const gone = inventory.expire(toolEntity.lastSeenMs);
+    expect(gone.map((e) => e.kind)).toEqual(['endpoint']);
+    deriver.consume(kernelSpans([under(0, 'connect')]));
+    expect(endpoint().count).toBe(1);
+  });
+
+  it('agents that call one model and reach one endpoint in turn: each relates to them, every sighting counted', () => {
+    const { deriver, inventory } = derive();
+    const batch = (service: string, spans: Span[]): TracesData => ({ resourceSpans: [{ resource: { attributes: [attr('service.name', service), attr('process.pid', service.length)] }, scopeSpans: [{ scope: { name: 'x' }, spans }] }] });
+    for (let i = 0; i < 3; i++) for (const service of ['agent-a', 'agent-bb']) deriver.consume(batch(service, [llm()]));
+    const model = [...inventory.all()].find((e) => e.kind === 'model')!;
+    expect(model.count).toBe(6);
+    for (const name of ['agent-a', 'agent-bb']) expect([...inventory.all()].find((e) => e.name === name)!.relations).toContainEqual({ type: 'uses', to: model.id });
+  });
+
   it('an agent with no room for another relation counts every span that could not relate', () => {
     const { deriver, inventory } = derive(1);
     deriver.consume(agentSpans([llm('gpt-4o'), llm('gpt-4o-mini'), llm('gpt-4o-mini'), llm('gpt-4o-mini')]));

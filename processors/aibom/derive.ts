@@ -49,6 +49,27 @@ interface RecentTool {
   owner: Owner;
 }
 
+/** The last connect, TLS or HTTP kernel span per peer address, with what it showed and whom it related. */
+interface RecentKernelEndpoint {
+  generation: number;
+  kind: string;
+  peerPort: number | undefined;
+  serverAddress: string | undefined;
+  urlPath: string | undefined;
+  httpMethod: string | undefined;
+  actor: Entity;
+  tool: Entity | undefined;
+  endpoint: Entity;
+}
+
+/** What a kernel span's resource (its process) says, read once per resource however many kernel spans it holds. */
+interface KernelResource {
+  rs: ResourceSpans;
+  pid: number;
+  /** `aibom.monitor.partial_reason`: the sensor did not watch the process from its start. */
+  partialReason: unknown;
+}
+
 interface RecentEndpoint {
   generation: number;
   agent: Entity | undefined;
@@ -58,21 +79,37 @@ interface RecentEndpoint {
   endpoint: Entity;
 }
 
-/** Distinct names remembered per kind of span (model, tool and URL names are the sender's word); then it starts over. */
+/** Distinct (entity, name) pairs remembered per kind of span (model, tool and URL names are the sender's word); then it starts over. */
 const MAX_RECENT = 256;
 
-/** The last facts per name, valid while the inventory's generation is the one they were recorded at. */
+/**
+ * The last facts per name and per entity they were seen for (the agent, or a kernel span's actor:
+ * agents of one host call the same models and reach the same endpoints, and one record per name
+ * alone would change hands at every span), valid while the inventory's generation is the one they
+ * were recorded at.
+ */
 class Recent<R extends { generation: number }> {
-  private readonly byName = new Map<string, R>();
+  /** By entity, then name: no key string made per span. */
+  private readonly byWho = new Map<Entity | undefined, Map<string, R>>();
+  private size = 0;
 
-  get(name: string, generation: number): R | undefined {
-    const r = this.byName.get(name);
+  get(who: Entity | undefined, name: string, generation: number): R | undefined {
+    const r = this.byWho.get(who)?.get(name);
     return r?.generation === generation ? r : undefined;
   }
 
-  set(name: string, r: R): void {
-    if (this.byName.size >= MAX_RECENT && !this.byName.has(name)) this.byName.clear();
-    this.byName.set(name, r);
+  set(who: Entity | undefined, name: string, r: R): void {
+    let byName = this.byWho.get(who);
+    if (!byName?.has(name)) {
+      if (this.size >= MAX_RECENT) {
+        this.byWho.clear();
+        this.size = 0;
+        byName = undefined;
+      }
+      this.size++;
+    }
+    if (!byName) this.byWho.set(who, (byName = new Map()));
+    byName.set(name, r);
   }
 }
 
@@ -123,6 +160,12 @@ export class Deriver {
   private readonly recentModels = new Recent<RecentModel>();
   private readonly recentTools = new Recent<RecentTool>();
   private readonly recentEndpoints = new Recent<RecentEndpoint>();
+  /** The same for kernel spans: an agent reaches its few endpoints again and again (every LLM call connects). */
+  private readonly recentKernelEndpoints = new Recent<RecentKernelEndpoint>();
+  /** The MCP command patterns in lower case, as commands are compared. */
+  private readonly mcpPatterns: readonly string[];
+  /** Process command lines redacted, by command line: an MCP server's process span repeats under every tool call. */
+  private readonly redactedCommands = new Map<string, string>();
   /** Processes found by shadow-AI signatures, by pid (bounded like owners). */
   private readonly shadowByPid: BoundedMap<number, Shadow>;
 
@@ -133,11 +176,13 @@ export class Deriver {
     this.owners = new IdGenerations(options.maxOwners, 8);
     this.agentByPid = new BoundedMap(options.maxOwners);
     this.shadowByPid = new BoundedMap(options.maxOwners);
+    this.mcpPatterns = options.mcpCommandPatterns.map((p) => p.toLowerCase());
   }
 
   consume(data: TracesData): void {
-    const kernel: { rs: ResourceSpans; span: Span; facts: KernelSpanFacts }[] = [];
+    const kernel: { res: KernelResource; span: Span; facts: KernelSpanFacts }[] = [];
     for (const rs of data.resourceSpans) {
+      let res: KernelResource | undefined;
       let agent: Entity | undefined;
       /** What a span of this resource that shows nothing more stands for: one object for all of them. */
       let agentOwner: Owner | undefined;
@@ -145,7 +190,7 @@ export class Deriver {
         for (const span of ss.spans) {
           const facts = readKernelSpan(span, ss.scope?.name);
           if (facts) {
-            kernel.push({ rs, span, facts });
+            kernel.push({ res: (res ??= kernelResource(rs)), span, facts });
             continue;
           }
           const view = canonicalView(span);
@@ -165,10 +210,10 @@ export class Deriver {
       const waiting = new Set(todo.map((k) => spanIds(k.span).spanId));
       const ready = todo.filter((k) => !waiting.has(spanIds(k.span).parentSpanId));
       const now = ready.length > 0 ? ready : todo; // a cycle can only be bad input: take them as they are
-      for (const k of now) this.kernelSpan(k.rs, k.span, k.facts);
+      for (const k of now) this.kernelSpan(k.res, k.span, k.facts);
       todo = todo.filter((k) => !now.includes(k));
     }
-    for (const k of kernel) if (k.facts.kind !== 'process') this.kernelSpan(k.rs, k.span, k.facts);
+    for (const k of kernel) if (k.facts.kind !== 'process') this.kernelSpan(k.res, k.span, k.facts);
     this.current.span = undefined;
   }
 
@@ -301,7 +346,7 @@ export class Deriver {
   private modelSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): Owner | undefined {
     const name = view.requestModel ?? view.modelName;
     if (!name) return undefined;
-    const last = this.recentModels.get(name, this.inventory.generation);
+    const last = this.recentModels.get(agent, name, this.inventory.generation);
     if (last && last.agent === agent && last.kind === view.kind && last.provider === view.provider && last.operation === view.operation && last.modelName === view.modelName && last.serverAddress === view.serverAddress && last.serverPort === view.serverPort) {
       this.seenAgain(span, last.owner.model!);
       return last.owner;
@@ -315,7 +360,7 @@ export class Deriver {
     const owner: Owner = { agent, model };
     if (this.inventory.relate(agent, 'uses', model)) {
       const { kind, provider: p, operation, modelName, serverAddress, serverPort } = view;
-      this.recentModels.set(name, { generation: this.inventory.generation, agent, kind, provider: p, operation, modelName, serverAddress, serverPort, owner });
+      this.recentModels.set(agent, name, { generation: this.inventory.generation, agent, kind, provider: p, operation, modelName, serverAddress, serverPort, owner });
     }
     return owner;
   }
@@ -324,7 +369,7 @@ export class Deriver {
   private toolSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined): Owner | undefined {
     const name = view.toolName;
     if (!name) return undefined;
-    const last = this.recentTools.get(name, this.inventory.generation);
+    const last = this.recentTools.get(agent, name, this.inventory.generation);
     if (last && last.agent === agent && last.toolType === view.toolType) {
       this.seenAgain(span, last.owner.tool!);
       return last.owner;
@@ -335,7 +380,7 @@ export class Deriver {
     const tool = this.inventory.observe(this.observation(span, { kind: 'tool', key: { 'gen_ai.tool.name': name }, name, attributes }));
     if (!tool) return undefined;
     const owner: Owner = { agent, tool };
-    if (this.inventory.relate(agent, 'uses', tool)) this.recentTools.set(name, { generation: this.inventory.generation, agent, toolType: view.toolType, owner });
+    if (this.inventory.relate(agent, 'uses', tool)) this.recentTools.set(agent, name, { generation: this.inventory.generation, agent, toolType: view.toolType, owner });
     return owner;
   }
 
@@ -344,7 +389,7 @@ export class Deriver {
     const { url, serverAddress, serverPort } = view;
     const name = url ?? serverAddress;
     if (!name) return;
-    const last = this.recentEndpoints.get(name, this.inventory.generation);
+    const last = this.recentEndpoints.get(agent, name, this.inventory.generation);
     if (last && last.agent === agent && last.url === url && last.serverAddress === serverAddress && last.serverPort === serverPort) {
       this.seenAgain(span, last.endpoint);
       return;
@@ -353,7 +398,7 @@ export class Deriver {
     if (!ep.host) return;
     const path = url ? safePath(url) : undefined;
     const endpoint = this.endpoint(span, ep.host, ep.port, { ...(path ? { 'url.path': [pathPattern(path)] } : {}), ...(url?.startsWith('https:') ? { 'aibom-collector:tls': true } : {}) });
-    if (endpoint && this.inventory.relate(agent, 'reaches', endpoint)) this.recentEndpoints.set(name, { generation: this.inventory.generation, agent, url, serverAddress, serverPort, endpoint });
+    if (endpoint && this.inventory.relate(agent, 'reaches', endpoint)) this.recentEndpoints.set(agent, name, { generation: this.inventory.generation, agent, url, serverAddress, serverPort, endpoint });
   }
 
   /** MCP semantic-convention spans: the server they name exposes the tool they call. */
@@ -379,20 +424,20 @@ export class Deriver {
     return this.inventory.observe(this.observation(span, { kind: 'endpoint', key, name: port ? `${address}:${port}` : address, attributes }));
   }
 
-  private kernelSpan(rs: ResourceSpans, span: Span, k: KernelSpanFacts): void {
+  private kernelSpan(res: KernelResource, span: Span, k: KernelSpanFacts): void {
     const parentId = locateId(span, 'parentSpanId');
     const parent = this.owners.getAt(parentId.buf, parentId.at, parentId.length);
-    const pid = Number(findAttr(rs.resource?.attributes, ATTR.processPid) ?? 0);
+    const pid = res.pid;
     const agent = parent?.agent ?? this.agentByPid.get(pid);
     const actor = parent?.implementer ?? parent?.tool ?? parent?.model ?? agent;
     // A process the sensor did not see from its start (receiver/ebpf coverage facts): what the inventory
     // says about the agent or MCP server it ran is partial, with why (Kubescape's "partial" profile).
-    const partial = findAttr(rs.resource?.attributes, ATTR.monitorPartialReason);
+    const partial = res.partialReason;
     const partialCoverage = typeof partial === 'string' ? { [PARTIAL_COVERAGE]: [partial] } : undefined;
     const self = partialCoverage && this.agentByPid.get(pid);
     if (self) this.inventory.annotate(self.id, partialCoverage);
     // An agent exporting GenAI spans here is in the BOM already, instrumented: its model calls are no shadow AI.
-    if (pid > 0 && !agent && (k.shadowSignature !== undefined || this.shadowByPid.has(pid))) this.shadowSpan(rs, span, k, pid);
+    if (pid > 0 && !agent && (k.shadowSignature !== undefined || this.shadowByPid.has(pid))) this.shadowSpan(res.rs, span, k, pid);
     switch (k.kind) {
       case 'process':
         this.processSpan(span, k, parent, agent);
@@ -409,14 +454,25 @@ export class Deriver {
       case 'http':
       case 'tls': {
         if (!k.peerAddress || !actor) return;
+        const tool = parent?.tool && actor !== parent.tool ? parent.tool : undefined;
+        const last = this.recentKernelEndpoints.get(actor, k.peerAddress, this.inventory.generation);
+        if (last && last.actor === actor && last.tool === tool && last.kind === k.kind && last.peerPort === k.peerPort && last.serverAddress === k.serverAddress && last.urlPath === k.urlPath && last.httpMethod === k.httpMethod) {
+          this.seenAgain(span, last.endpoint);
+          return;
+        }
         const attributes: EntityAttributes = {};
         if (k.serverAddress && k.serverAddress !== k.peerAddress) attributes['aibom-collector:host_header'] = [k.serverAddress];
         if (k.urlPath) attributes['url.path'] = [pathPattern(k.urlPath)];
         if (k.httpMethod) attributes['http.request.method'] = [k.httpMethod];
         if (k.kind === 'tls') attributes['aibom-collector:tls'] = true;
         const endpoint = this.endpoint(span, k.peerAddress, k.peerPort, attributes);
-        this.inventory.relate(actor, 'reaches', endpoint);
-        if (parent?.tool && actor !== parent.tool) this.inventory.relate(parent.tool, 'reaches', endpoint);
+        // Remembered only when both relations hold: a span with the same facts then changes nothing but the sighting.
+        const toActor = this.inventory.relate(actor, 'reaches', endpoint);
+        const toTool = this.inventory.relate(tool, 'reaches', endpoint);
+        if (endpoint && toActor && toTool) {
+          const { kind, peerPort, serverAddress, urlPath, httpMethod } = k;
+          this.recentKernelEndpoints.set(actor, k.peerAddress, { generation: this.inventory.generation, kind, peerPort, serverAddress, urlPath, httpMethod, actor, tool, endpoint });
+        }
         return;
       }
       case 'dns': {
@@ -510,11 +566,11 @@ export class Deriver {
   private processSpan(span: Span, k: KernelSpanFacts, parent: Owner | undefined, agent: Entity | undefined): void {
     const args = k.commandArgs ?? [];
     const owner: Owner = { ...parent, agent, commandArgs: args };
-    const command = redactSecrets(args.join(' '));
+    const command = this.redactedCommand(args.join(' '));
     const tool = parent?.tool;
     if (tool && command) {
       const lower = command.toLowerCase();
-      const mcp = this.options.mcpCommandPatterns.some((p) => lower.includes(p.toLowerCase()));
+      const mcp = this.mcpPatterns.some((p) => lower.includes(p));
       const attributes: EntityAttributes = { 'process.command_args': [command] };
       if (k.executable) attributes[ATTR.processExecutablePath] = k.executable;
       let implementer: Entity | undefined;
@@ -531,6 +587,17 @@ export class Deriver {
       owner.implementer = implementer;
     }
     this.remember(span, owner);
+  }
+
+  /** `redactSecrets` of a command line, remembered for the few command lines an agent's processes have. */
+  private redactedCommand(line: string): string {
+    let out = this.redactedCommands.get(line);
+    if (out === undefined) {
+      if (this.redactedCommands.size >= MAX_RECENT) this.redactedCommands.clear();
+      out = redactSecrets(line);
+      this.redactedCommands.set(line, out);
+    }
+    return out;
   }
 
   private open(span: Span, k: KernelSpanFacts, parent: Owner | undefined, agent: Entity | undefined): void {
@@ -552,6 +619,11 @@ export class Deriver {
     this.inventory.relate(reader, 'reads', ds);
     if (parent?.implementer) this.inventory.relate(parent.implementer, 'reads', ds);
   }
+}
+
+function kernelResource(rs: ResourceSpans): KernelResource {
+  const r = rs.resource?.attributes;
+  return { rs, pid: Number(findAttr(r, ATTR.processPid) ?? 0), partialReason: findAttr(r, ATTR.monitorPartialReason) };
 }
 
 /** The path of a URL without query or fragment (they may carry secrets). */

@@ -1,5 +1,6 @@
-import { attributeValues } from '../../pipeline/otlp/span-view.js';
-import type { Span } from '../../pipeline/otlp/types.js';
+import { fromAnyValue } from '../../pipeline/otlp/attributes.js';
+import { appendedAttributes, eachAttribute } from '../../pipeline/otlp/span-view.js';
+import type { AnyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
 
 /**
@@ -40,8 +41,8 @@ export interface KernelSpanFacts {
   coverage?: { coverage: unknown; partialReason: unknown };
 }
 
-/** Every attribute key `readKernelSpan` reads, looked up in one pass (span-view.ts). */
-const KEYS: ReadonlySet<string> = new Set([
+/** Every attribute key `readKernelSpan` reads, by slot: one pass over the span's attributes reads them. */
+const KEYS = [
   ATTR.kernelKind,
   ATTR.processPid,
   ATTR.processExecutablePath,
@@ -65,15 +66,63 @@ const KEYS: ReadonlySet<string> = new Set([
   ATTR.httpRequestBodySize,
   ATTR.monitorCoverage,
   ATTR.monitorPartialReason,
-]);
+] as const;
+const SLOT: ReadonlyMap<string, number> = new Map(KEYS.map((k, i) => [k, i]));
+const slot = (key: (typeof KEYS)[number]): number => SLOT.get(key)!;
+const KIND = slot(ATTR.kernelKind);
+const PID = slot(ATTR.processPid);
+const EXE = slot(ATTR.processExecutablePath);
+const ARGS = slot(ATTR.processCommandArgs);
+const UNDER_PARENT = slot(ATTR.processExecUnderParent);
+const FILE = slot(ATTR.filePath);
+const DIRECTORY = slot(ATTR.fileDirectory);
+const RESULT = slot(ATTR.fileResult);
+const FLAGS = slot(ATTR.fileOpenFlags);
+const CREDENTIAL = slot(ATTR.identityCredential);
+const PEER = slot(ATTR.networkPeerAddress);
+const PEER_PORT = slot(ATTR.networkPeerPort);
+const SERVER = slot(ATTR.serverAddress);
+const SERVER_PORT = slot(ATTR.serverPort);
+const URL_PATH = slot(ATTR.urlPath);
+const METHOD = slot(ATTR.httpRequestMethod);
+const DNS = slot(ATTR.dnsQuestionName);
+const SHADOW = slot(ATTR.shadowSignature);
+const MODEL = slot(ATTR.genAiRequestModel);
+const LOCAL_PORT = slot(ATTR.networkLocalPort);
+const BODY_SIZE = slot(ATTR.httpRequestBodySize);
+const COVERAGE = slot(ATTR.monitorCoverage);
+const PARTIAL = slot(ATTR.monitorPartialReason);
 
-type Values = ReadonlyMap<string, unknown>;
-const str = (a: Values, k: string): string | undefined => {
-  const v = a.get(k);
+/**
+ * The values of the span being read, by slot, and which slots it had (a bit each; the first
+ * occurrence wins, as `findAttr`'s): module state, not a Map and a closure per span (the read is
+ * synchronous, and aibom, baseline and provenance each read every kernel span).
+ */
+const values: unknown[] = KEYS.map(() => undefined);
+let had = 0;
+
+function take(key: string, value: AnyValue | null | undefined): void {
+  const i = SLOT.get(key);
+  if (i === undefined || (had & (1 << i)) !== 0) return;
+  had |= 1 << i;
+  values[i] = fromAnyValue(value);
+}
+
+/** `take` for a received span: its value decoded only for a key read. */
+function visit(key: string, value: () => AnyValue | null | undefined): void {
+  const i = SLOT.get(key);
+  if (i === undefined || (had & (1 << i)) !== 0) return;
+  had |= 1 << i;
+  values[i] = fromAnyValue(value());
+}
+
+const get = (i: number): unknown => ((had & (1 << i)) !== 0 ? values[i] : undefined);
+const str = (i: number): string | undefined => {
+  const v = get(i);
   return typeof v === 'string' ? v : undefined;
 };
-const num = (a: Values, k: string): number | undefined => {
-  const v = a.get(k);
+const num = (i: number): number | undefined => {
+  const v = get(i);
   return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
 };
 
@@ -83,33 +132,46 @@ const num = (a: Values, k: string): number | undefined => {
  */
 export function readKernelSpan(span: Span, scopeName: string | undefined): KernelSpanFacts | undefined {
   if (scopeName !== CORRELATE_SCOPE) return undefined;
-  const a = attributeValues(span, KEYS);
-  const kind = str(a, ATTR.kernelKind);
-  if (!kind) return undefined;
-  const args = a.get(ATTR.processCommandArgs);
-  const bodySize = a.get(ATTR.httpRequestBodySize);
-  return {
+  had = 0;
+  if (appendedAttributes(span) !== undefined) eachAttribute(span, visit);
+  else {
+    // A span that is an object (correlate's own): its attributes read as they are, no closure per attribute.
+    const list = span.attributes;
+    if (list) for (let i = 0; i < list.length; i++) take(list[i]!.key, list[i]!.value);
+  }
+  const kind = str(KIND);
+  if (!kind) return forget(undefined);
+  const args = get(ARGS);
+  const bodySize = get(BODY_SIZE);
+  return forget({
     kind,
-    pid: num(a, ATTR.processPid),
-    executable: str(a, ATTR.processExecutablePath),
+    pid: num(PID),
+    executable: str(EXE),
     commandArgs: Array.isArray(args) ? args.map(String) : undefined,
-    execUnderParent: a.get(ATTR.processExecUnderParent) === true,
-    filePath: str(a, ATTR.filePath),
-    fileDirectory: str(a, ATTR.fileDirectory),
-    fileResult: num(a, ATTR.fileResult),
-    fileOpenFlags: num(a, ATTR.fileOpenFlags),
-    credential: a.get(ATTR.identityCredential) === true,
-    peerAddress: str(a, ATTR.networkPeerAddress),
-    peerPort: num(a, ATTR.networkPeerPort),
-    serverAddress: str(a, ATTR.serverAddress),
-    serverPort: num(a, ATTR.serverPort),
-    urlPath: str(a, ATTR.urlPath),
-    httpMethod: str(a, ATTR.httpRequestMethod),
-    dnsName: str(a, ATTR.dnsQuestionName),
-    shadowSignature: str(a, ATTR.shadowSignature),
-    requestModel: str(a, ATTR.genAiRequestModel),
-    localPort: num(a, ATTR.networkLocalPort),
+    execUnderParent: get(UNDER_PARENT) === true,
+    filePath: str(FILE),
+    fileDirectory: str(DIRECTORY),
+    fileResult: num(RESULT),
+    fileOpenFlags: num(FLAGS),
+    credential: get(CREDENTIAL) === true,
+    peerAddress: str(PEER),
+    peerPort: num(PEER_PORT),
+    serverAddress: str(SERVER),
+    serverPort: num(SERVER_PORT),
+    urlPath: str(URL_PATH),
+    httpMethod: str(METHOD),
+    dnsName: str(DNS),
+    shadowSignature: str(SHADOW),
+    requestModel: str(MODEL),
+    localPort: num(LOCAL_PORT),
     bodySize: bodySize === undefined ? undefined : Number(bodySize),
-    coverage: a.get(ATTR.monitorCoverage) !== undefined ? { coverage: a.get(ATTR.monitorCoverage), partialReason: a.get(ATTR.monitorPartialReason) } : undefined,
-  };
+    coverage: get(COVERAGE) !== undefined ? { coverage: get(COVERAGE), partialReason: get(PARTIAL) } : undefined,
+  });
+}
+
+/** Lets go of the values read (a command line, paths) so module state holds no span's data after the read. */
+function forget<T>(facts: T): T {
+  for (let i = 0; i < values.length; i++) if ((had & (1 << i)) !== 0) values[i] = undefined;
+  had = 0;
+  return facts;
 }

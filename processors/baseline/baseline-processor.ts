@@ -174,9 +174,10 @@ export class BaselineProcessor implements Component, Consumers {
         for (const ss of rs.scopeSpans) {
           const scopeName = ss.scope?.name;
           for (const span of ss.spans) {
-            const r = spanRecord(span, scopeName, resource);
+            const ids = spanIds(span);
+            const r = spanRecord(span, scopeName, resource, ids);
             if (!r) continue;
-            const traceId = spanIds(span).traceId;
+            const traceId = ids.traceId;
             let t: OpenTrace | undefined;
             // An agent's spans of one trace come together: the same trace as the span before needs no lookup.
             if (last?.traceId === traceId) t = last;

@@ -1,6 +1,6 @@
 import { findAttr, fromAnyValue } from '../../pipeline/otlp/attributes.js';
-import { eachAttribute, endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
-import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
+import { eachAttribute, endMicros, startMicros } from '../../pipeline/otlp/span-view.js';
+import type { AnyValue, KeyValue, Span, SpanIds } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
 import { canonicalView, hasContent, type CanonicalSpan } from '../normalize/index.js';
@@ -74,13 +74,14 @@ export function resourceFacts(resource: readonly KeyValue[] | undefined): Resour
 
 /**
  * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). An LLM span's
- * first user message is left to `readPrompt`, which needs the open trace.
+ * first user message is left to `readPrompt`, which needs the open trace. `ids` are the span's
+ * (`spanIds`), read once by the caller: a span that is an object (correlate's) has them made anew at
+ * each call.
  */
-export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts): SpanRecord | undefined {
+export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts, ids: SpanIds): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
-  const ids = spanIds(span);
   let partialReason: string | undefined;
   if (kernel) {
     // Coverage facts: on the kernel records' resource (receiver/ebpf), and on correlate's process spans.

@@ -2,7 +2,7 @@ import { hostname as osHostname } from 'node:os';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, type Consumer, type Consumers } from '../../pipeline/consumer.js';
 import { addHostId, readMachineId } from '../../pipeline/machine-id.js';
-import { attr, findAttr } from '../../pipeline/otlp/attributes.js';
+import { attr, fromAnyValue } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Resource, Signal, TracesData } from '../../pipeline/otlp/types.js';
 import { environVar, mismatch, readContainerInfo, readEnviron, type ContainerInfo } from '../../pipeline/process-identity.js';
 import { redactCommandLine } from '../../pipeline/redact.js';
@@ -132,21 +132,22 @@ export class EnrichProcessor implements Component, Consumers {
     let hostName: unknown;
     let exe: unknown;
     let args: unknown;
+    // The last of each key wins, read where it is (no array per attribute): every kernel record batch has a resource per process.
     for (const kv of attributes) {
       switch (kv.key) {
         case ATTR.containerId:
           return 'has_container_id';
         case ATTR.processPid:
-          pid = findAttr([kv], kv.key);
+          pid = fromAnyValue(kv.value);
           break;
         case ATTR.hostName:
-          hostName = findAttr([kv], kv.key);
+          hostName = fromAnyValue(kv.value);
           break;
         case ATTR.processExecutableName:
-          exe = findAttr([kv], kv.key);
+          exe = fromAnyValue(kv.value);
           break;
         case ATTR.processCommandArgs:
-          args = findAttr([kv], kv.key);
+          args = fromAnyValue(kv.value);
           break;
       }
     }
