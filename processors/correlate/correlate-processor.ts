@@ -10,11 +10,11 @@ import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
 import { Folder } from './fold.js';
-import { holdKernelEvent, type KernelEvent } from './kernel-event.js';
+import { holdKernelEvent, NO_SEQ, type KernelEvent } from './kernel-event.js';
 import { readKernelProcess, type KernelProcess } from '../../pipeline/kernel-event/index.js';
 import { match, type Match, type MatchContext } from './matcher.js';
 import { MAX_ANCESTRY, ProcessTable } from './process-table.js';
-import { SpanBuilder, type Assignment } from './span-builder.js';
+import { Assignment, SpanBuilder } from './span-builder.js';
 import { NONE, SpanIndex, type ResourceFacts, type SpanRef } from './span-index.js';
 import { SpanSourceCheck, type Sender } from './span-source.js';
 
@@ -232,10 +232,7 @@ export class CorrelateProcessor implements Component, Consumers {
             continue;
           }
           if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
-          if (ev.kind === 'fork') {
-            const child = ev.childPid ?? 0;
-            if (this.processes.note(child, ev.pid, ev.comm)) this.changed.add(child);
-          }
+          if (ev.kind === 'fork' && this.processes.note(ev.childPid, ev.pid, ev.comm)) this.changed.add(ev.childPid);
           this.held.push(ev);
         }
         if (this.config.forwardKernelEvents || passOn.length === sl.logRecords.length) rest.push(sl);
@@ -257,7 +254,7 @@ export class CorrelateProcessor implements Component, Consumers {
     if (over <= 0) return;
     const early = this.held.splice(0, over);
     this.evicted.inc(this.labels, early.length);
-    this.emit(early.map((ev) => ({ ev, parent: undefined, key: 'unmatched' as const })));
+    this.emit(early.map((ev) => new Assignment(ev, undefined, 'unmatched')));
   }
 
   /** One matching round; `final` places everything (shutdown). Rounds never overlap. */
@@ -269,16 +266,33 @@ export class CorrelateProcessor implements Component, Consumers {
 
   private async round(final: boolean): Promise<void> {
     const now = this.now();
+    const assignments = this.place(now, final);
+    this.emit(assignments);
+    this.spans.evict(now - 2 * this.config.windowMs);
+    this.indexedGauge.set(this.labels, this.spans.size);
+    // What the next hop refuses for now waits for the next tick; at shutdown it is counted as dropped.
+    await this.pendingEmits.flush(this.stopped);
+  }
+
+  /**
+   * Matches the held events and takes out those whose span settled or whose window ended. Synchronous
+   * and apart from the round's awaits, so V8 optimises this loop as a plain function (a loop inside an
+   * async function is compiled with its generator's state around it, and was recompiled as it warmed).
+   */
+  private place(now: number, final: boolean): Assignment[] {
     const assignments: Assignment[] = [];
     // What stays held is compacted in place: a new array each round cost ~2 words per held event and round.
     const held = this.held;
+    const spans = this.spans;
+    const { windowMs, settleMs } = this.config;
     let kept = 0;
     let maxDelay = 0;
     // Matching every held event again each round cost ~0.4 µs per event even when nothing could have
-    // changed (300k held at 10k events/s: ~115 ms per round, 45% of a core). An event no span claimed
-    // last round can only match now if spans of its process or an ancestor arrived, its ancestry
-    // changed, or its patience ended (then the clock-skew tolerance applies); wire events are always
-    // retried (their span is named by id).
+    // changed (300k held at 10k events/s: ~115 ms per round, 45% of a core). A lookup by pid and time
+    // gives what it gave last round unless spans of the event's process or an ancestor arrived, its
+    // ancestry changed, or its patience ended (then the clock-skew tolerance applies): an event no span
+    // claimed stays unmatched, one matched keeps its span (while that span is indexed) until it settles.
+    // Wire events are always retried (their span is named by id).
     const changed = this.changed;
     this.changed = new Set();
     const affected = new Map<number, boolean>();
@@ -288,31 +302,37 @@ export class CorrelateProcessor implements Component, Consumers {
     for (let i = 0; i < held.length; i++) {
       const ev = held[i]!;
       const age = now - ev.arrivedAtMs;
-      const expired = final || age >= this.config.windowMs;
-      const patient = !expired && age < this.config.windowMs / 2;
-      if (ev.unmatched && !expired && !ev.wire && patient === ev.patient && !this.touched(ev.pid, changed, affected)) {
-        held[kept++] = ev;
-        continue;
-      }
-      const matched = match(ev, this.ctx, patient, m);
-      ev.unmatched = !matched;
-      ev.patient = patient;
-      if (matched && (final || now - this.spans.arrivedAtMs(m.row) >= this.config.settleMs)) assignments.push({ ev, parent: refs.get(m.row) ?? this.ref(refs, m.row), key: m.key });
-      else if (expired) assignments.push({ ev, parent: undefined, key: 'unmatched' });
+      const expired = final || age >= windowMs;
+      const patient = !expired && age < windowMs / 2;
+      const same = ev.wire === null && patient === ev.patient && !this.touched(ev.pid, changed, affected);
+      let matched: boolean;
+      if (same && ev.unmatched) matched = false;
+      else if (same && ev.matchedSeq !== NO_SEQ && (m.row = spans.rowOf(ev.matchedSeq)) !== NONE) {
+        m.key = ev.matchedKey;
+        matched = true;
+      } else matched = this.matchAnew(ev, patient, m);
+      if (matched && (final || now - spans.arrivedAtMs(m.row) >= settleMs)) assignments.push(new Assignment(ev, refs.get(m.row) ?? this.ref(refs, m.row), m.key));
+      else if (expired) assignments.push(new Assignment(ev, undefined, 'unmatched'));
       else {
         held[kept++] = ev;
         continue;
       }
-      maxDelay = Math.max(maxDelay, age);
+      if (age > maxDelay) maxDelay = age;
     }
     held.length = kept;
     this.heldGauge.set(this.labels, kept);
     if (assignments.length > 0) this.latency.set(this.labels, maxDelay);
-    this.emit(assignments);
-    this.spans.evict(now - 2 * this.config.windowMs);
-    this.indexedGauge.set(this.labels, this.spans.size);
-    // What the next hop refuses for now waits for the next tick; at shutdown it is counted as dropped.
-    await this.pendingEmits.flush(this.stopped);
+    return assignments;
+  }
+
+  /** Looks `ev`'s span up, and remembers a match by pid and time for the next rounds (see KernelEvent.matchedSeq). */
+  private matchAnew(ev: KernelEvent, patient: boolean, m: Match): boolean {
+    const matched = match(ev, this.ctx, patient, m);
+    ev.unmatched = !matched;
+    ev.patient = patient;
+    ev.matchedSeq = matched && (m.key === 'pid_time' || m.key === 'process_tree') ? this.spans.seqOf(m.row) : NO_SEQ;
+    ev.matchedKey = m.key;
+    return matched;
   }
 
   private ref(refs: Map<number, SpanRef>, row: number): SpanRef {

@@ -10,10 +10,12 @@ import type { CorrelationKey } from './matcher.js';
 import type { SpanRef } from './span-index.js';
 
 /** A kernel event and where it goes; `parent` undefined = no span caused it (process activity). */
-export interface Assignment {
-  ev: KernelEvent;
-  parent: SpanRef | undefined;
-  key: CorrelationKey | 'unmatched';
+export class Assignment {
+  constructor(
+    readonly ev: KernelEvent,
+    readonly parent: SpanRef | undefined,
+    readonly key: CorrelationKey | 'unmatched',
+  ) {}
 }
 
 interface Context {
@@ -146,7 +148,7 @@ export class SpanBuilder {
    * for (its exit code becomes the span's attribute and the exit its end).
    */
   private toldByProcessSpan(a: Assignment, ctx: Context): boolean {
-    if (a.ev.kind === 'fork') return a.parent !== undefined && this.processSpans.get(`${a.parent.spanId}:${String(a.ev.childPid)}`) !== undefined;
+    if (a.ev.kind === 'fork') return a.parent !== undefined && a.ev.childPid !== 0 && this.processSpans.get(`${a.parent.spanId}:${a.ev.childPid}`) !== undefined;
     if (a.ev.kind !== 'exit') return false;
     const holder = this.madeNow.get(ctx.spanId);
     if (!holder) return false;

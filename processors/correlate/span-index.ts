@@ -185,8 +185,7 @@ export class SpanIndex {
       else this.dropOldest();
     }
     const seq = this.firstSeq + this.count;
-    let row = this.head + this.count;
-    if (row >= this.cap) row -= this.cap;
+    const row = this.wrap(this.head + this.count);
     this.count++;
     const w = row * ID_WORDS;
     const ids = this.ids;
@@ -238,6 +237,16 @@ export class SpanIndex {
 
   arrivedAtMs(row: number): number {
     return this.arrivedMs[row]!;
+  }
+
+  /** The row's arrival number: names it for as long as it stays in the index, whatever moves (see `rowOf`). */
+  seqOf(row: number): number {
+    return this.firstSeq + this.order(row);
+  }
+
+  /** The row of the span that arrived `seq`-th; NONE once it left the index. */
+  rowOf(seq: number): number {
+    return this.slotOf(seq);
   }
 
   /** What a placement hands on of the row (a new object, for the span builder; placements of one round share it). */
@@ -333,13 +342,22 @@ export class SpanIndex {
   private slotOf(seq: number): number {
     const age = seq - this.firstSeq;
     if (age < 0) return NONE;
-    const row = this.head + age;
-    return row >= this.cap ? row - this.cap : row;
+    return this.wrap(this.head + age);
   }
 
   /** How many rows arrived before `row`. */
   private order(row: number): number {
-    return row >= this.head ? row - this.head : row + this.cap - this.head;
+    return this.wrap(row + this.cap - this.head);
+  }
+
+  /**
+   * `at` (below 2 × cap) as a slot of the ring. The subtraction runs whether or not `at` wraps: a
+   * branch that runs only once the ring has gone round once has no type feedback until then, and
+   * V8 threw away the optimised code of every lookup that inlined it when a warm collector's index
+   * first wrapped.
+   */
+  private wrap(at: number): number {
+    return at - (at >= this.cap ? this.cap : 0);
   }
 
   /** The duration level of a row: the first whose width its duration fits, else LONG. */
