@@ -311,12 +311,13 @@ export class CorrelateProcessor implements Component, Consumers {
         m.key = ev.matchedKey;
         matched = true;
       } else matched = this.matchAnew(ev, patient, m);
-      if (matched && (final || now - spans.arrivedAtMs(m.row) >= settleMs)) assignments.push(new Assignment(ev, refs.get(m.row) ?? this.ref(refs, m.row), m.key));
-      else if (expired) assignments.push(new Assignment(ev, undefined, 'unmatched'));
-      else {
+      const settled = matched && (final || now - spans.arrivedAtMs(m.row) >= settleMs);
+      if (!settled && !expired) {
         held[kept++] = ev;
         continue;
       }
+      // One construction site: a second one, first reached when an event's window ends, had no type feedback until then.
+      assignments.push(new Assignment(ev, settled ? (refs.get(m.row) ?? this.ref(refs, m.row)) : undefined, settled ? m.key : 'unmatched'));
       if (age > maxDelay) maxDelay = age;
     }
     held.length = kept;
