@@ -10,7 +10,7 @@ import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
 import { Folder } from './fold.js';
-import { holdKernelEvent, NO_SEQ, type KernelEvent } from './kernel-event.js';
+import { HeldEvents, holdKernelEvent, NO_SEQ, type KernelEvent } from './kernel-event.js';
 import { readKernelProcess, type KernelProcess } from '../../pipeline/kernel-event/index.js';
 import { match, type Match, type MatchContext } from './matcher.js';
 import { MAX_ANCESTRY, ProcessTable } from './process-table.js';
@@ -43,7 +43,7 @@ export class CorrelateProcessor implements Component, Consumers {
   private readonly processes: ProcessTable;
   private readonly builder: SpanBuilder;
   private readonly ctx: MatchContext;
-  private held: KernelEvent[] = [];
+  private readonly held = new HeldEvents();
   /** Where `match` says what it found (one object, not one per lookup). */
   private readonly found: Match = { row: NONE, key: 'pid_time' };
   /** Pids that got spans, or whose parent or executable changed, since the last round began. */
@@ -110,7 +110,7 @@ export class CorrelateProcessor implements Component, Consumers {
   async start(host: Host): Promise<void> {
     if (this.ticker || this.stopped) return;
     this.host = host;
-    this.ticker = new WorkTicker(this.config.tickMs, () => this.tick(), () => this.held.length > 0 || this.spans.size > 0 || this.pendingEmits.size > 0);
+    this.ticker = new WorkTicker(this.config.tickMs, () => this.tick(), () => this.held.size > 0 || this.spans.size > 0 || this.pendingEmits.size > 0);
   }
 
   /** Places everything still held (unmatched becomes process activity) and emits it. */
@@ -233,7 +233,7 @@ export class CorrelateProcessor implements Component, Consumers {
           }
           if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
           if (ev.kind === 'fork' && this.processes.note(ev.childPid, ev.pid, ev.comm)) this.changed.add(ev.childPid);
-          this.held.push(ev);
+          this.held.add(ev);
         }
         if (this.config.forwardKernelEvents || passOn.length === sl.logRecords.length) rest.push(sl);
         else if (passOn.length > 0) rest.push({ ...sl, logRecords: passOn });
@@ -241,7 +241,7 @@ export class CorrelateProcessor implements Component, Consumers {
       if (rest.length > 0) others.push({ ...rl, scopeLogs: rest });
     }
     this.makeRoom();
-    this.heldGauge.set(this.labels, this.held.length);
+    this.heldGauge.set(this.labels, this.held.size);
     if (others.length > 0) {
       if (!this.next.logs) throw new PermanentError('correlate has no logs consumer after it');
       await this.next.logs.consume({ resourceLogs: others });
@@ -250,9 +250,9 @@ export class CorrelateProcessor implements Component, Consumers {
 
   /** Over the bound, the oldest held events go out now as unmatched activity: bounded memory, no loss. */
   private makeRoom(): void {
-    const over = this.held.length - this.config.maxBufferedEvents;
+    const over = this.held.size - this.config.maxBufferedEvents;
     if (over <= 0) return;
-    const early = this.held.splice(0, over);
+    const early = this.held.takeOldest(over);
     this.evicted.inc(this.labels, early.length);
     this.emit(early.map((ev) => new Assignment(ev, undefined, 'unmatched')));
   }
@@ -282,10 +282,11 @@ export class CorrelateProcessor implements Component, Consumers {
   private place(now: number, final: boolean): Assignment[] {
     const assignments: Assignment[] = [];
     // What stays held is compacted in place: a new array each round cost ~2 words per held event and round.
-    const held = this.held;
+    const runs = this.held.runs;
     const spans = this.spans;
     const { windowMs, settleMs } = this.config;
-    let kept = 0;
+    let keptRuns = 0;
+    let held = 0;
     let maxDelay = 0;
     // Matching every held event again each round cost ~0.4 µs per event even when nothing could have
     // changed (300k held at 10k events/s: ~115 ms per round, 45% of a core). A lookup by pid and time
@@ -299,29 +300,50 @@ export class CorrelateProcessor implements Component, Consumers {
     // Most events of a round fall into a few spans: one SpanRef (its hex ids) per span, not per event.
     const refs = new Map<number, SpanRef>();
     const m = this.found;
-    for (let i = 0; i < held.length; i++) {
-      const ev = held[i]!;
-      const age = now - ev.arrivedAtMs;
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r]!;
+      const events = run.events;
+      const age = now - run.arrivedAtMs;
       const expired = final || age >= windowMs;
       const patient = !expired && age < windowMs / 2;
-      const same = ev.wire === null && patient === ev.patient && !this.touched(ev.pid, changed, affected);
-      let matched: boolean;
-      if (same && ev.unmatched) matched = false;
-      else if (same && ev.matchedSeq !== NO_SEQ && (m.row = spans.rowOf(ev.matchedSeq)) !== NONE) {
-        m.key = ev.matchedKey;
-        matched = true;
-      } else matched = this.matchAnew(ev, patient, m);
-      const settled = matched && (final || now - spans.arrivedAtMs(m.row) >= settleMs);
-      if (!settled && !expired) {
-        held[kept++] = ev;
+      const touched = this.touched(run.pid, changed, affected);
+      if (!expired && !touched && patient === run.patient && run.unmatched === events.length) {
+        // Nothing could match any of them now: the run stays as it is, its events not visited.
+        runs[keptRuns++] = run;
+        held += events.length;
         continue;
       }
-      // One construction site: a second one, first reached when an event's window ends, had no type feedback until then.
-      assignments.push(new Assignment(ev, settled ? (refs.get(m.row) ?? this.ref(refs, m.row)) : undefined, settled ? m.key : 'unmatched'));
-      if (age > maxDelay) maxDelay = age;
+      let kept = 0;
+      let unmatched = 0;
+      for (let i = 0; i < events.length; i++) {
+        const ev = events[i]!;
+        const same = ev.wire === null && patient === ev.patient && !touched;
+        let matched: boolean;
+        if (same && ev.unmatched) matched = false;
+        else if (same && ev.matchedSeq !== NO_SEQ && (m.row = spans.rowOf(ev.matchedSeq)) !== NONE) {
+          m.key = ev.matchedKey;
+          matched = true;
+        } else matched = this.matchAnew(ev, patient, m);
+        const settled = matched && (final || now - spans.arrivedAtMs(m.row) >= settleMs);
+        if (!settled && !expired) {
+          events[kept++] = ev;
+          if (ev.unmatched && ev.wire === null) unmatched++;
+          continue;
+        }
+        // One construction site: a second one, first reached when an event's window ends, had no type feedback until then.
+        assignments.push(new Assignment(ev, settled ? (refs.get(m.row) ?? this.ref(refs, m.row)) : undefined, settled ? m.key : 'unmatched'));
+        if (age > maxDelay) maxDelay = age;
+      }
+      if (kept === 0) continue;
+      events.length = kept;
+      run.unmatched = unmatched;
+      run.patient = patient;
+      runs[keptRuns++] = run;
+      held += kept;
     }
-    held.length = kept;
-    this.heldGauge.set(this.labels, kept);
+    runs.length = keptRuns;
+    this.held.size = held;
+    this.heldGauge.set(this.labels, held);
     if (assignments.length > 0) this.latency.set(this.labels, maxDelay);
     return assignments;
   }

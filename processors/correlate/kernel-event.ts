@@ -86,3 +86,58 @@ export function holdKernelEvent(record: LogRecord, resource: Resource, proc: Ker
   const view = readKernelEvent(record, resource, proc);
   return view ? new KernelEvent(view, arrivedAtMs) : undefined;
 }
+
+/**
+ * Kernel events of one process that arrived in one batch: they age together and are retried
+ * together, so a round that would find nothing new for any of them passes the run by without
+ * visiting its events (see CorrelateProcessor.place).
+ */
+export class HeldRun {
+  readonly events: KernelEvent[] = [];
+  /** How many of `events` the last round found no span for and name none on the wire. */
+  unmatched = 0;
+  /** The patience the last round matched them with (the same for all: they are the same age). */
+  patient = true;
+
+  constructor(
+    readonly pid: number,
+    readonly arrivedAtMs: number,
+  ) {}
+}
+
+/**
+ * The events correlate holds, in arrival order, as runs of one process and batch. A process's
+ * start-up (module loads before its first span) waits the whole window unmatched: ~120 rounds in
+ * which only its runs are looked at, not each of its hundreds of events.
+ */
+export class HeldEvents {
+  runs: HeldRun[] = [];
+  size = 0;
+
+  add(ev: KernelEvent): void {
+    const last = this.runs[this.runs.length - 1];
+    let run = last !== undefined && last.pid === ev.pid && last.arrivedAtMs === ev.arrivedAtMs ? last : undefined;
+    if (!run) this.runs.push((run = new HeldRun(ev.pid, ev.arrivedAtMs)));
+    run.events.push(ev);
+    this.size++;
+  }
+
+  /** The `n` oldest events, taken out. */
+  takeOldest(n: number): KernelEvent[] {
+    const out: KernelEvent[] = [];
+    let r = 0;
+    for (; r < this.runs.length && out.length < n; r++) {
+      const run = this.runs[r]!;
+      const take = Math.min(n - out.length, run.events.length);
+      for (let i = 0; i < take; i++) out.push(run.events[i]!);
+      if (take < run.events.length) {
+        run.events.splice(0, take);
+        run.unmatched = run.events.reduce((k, ev) => k + (ev.unmatched && ev.wire === null ? 1 : 0), 0);
+        break;
+      }
+    }
+    this.runs.splice(0, r);
+    this.size -= out.length;
+    return out;
+  }
+}
