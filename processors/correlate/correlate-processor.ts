@@ -21,6 +21,12 @@ import { SpanSourceCheck, type Sender } from './span-source.js';
 /** Span kinds that show a process is an AI workload worth watching in the kernel. */
 const WORKLOAD_KINDS: ReadonlySet<CanonicalKind> = new Set(['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
 
+/** Times in µs, `from` to `to` (empty when `from` > `to`). */
+interface TimeRange {
+  from: number;
+  to: number;
+}
+
 /** Emitted spans the next hop refused, kept for the next tick up to this many batches. */
 const MAX_PENDING_EMITS = 64;
 
@@ -46,8 +52,11 @@ export class CorrelateProcessor implements Component, Consumers {
   private readonly held = new HeldEvents();
   /** Where `match` says what it found (one object, not one per lookup). */
   private readonly found: Match = { row: NONE, key: 'pid_time' };
-  /** Pids that got spans, or whose parent or executable changed, since the last round began. */
-  private changed = new Set<number>();
+  /**
+   * Per pid, the times (µs) covered by the spans it got since the last round began, or all time when
+   * its parent or executable changed: what a lookup by pid and time of that process could find anew.
+   */
+  private changed = new Map<number, TimeRange>();
   private readonly pendingEmits = new PendingEmits<TracesData>({
     max: MAX_PENDING_EMITS,
     send: (data) => {
@@ -140,14 +149,14 @@ export class CorrelateProcessor implements Component, Consumers {
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
           const view = canonicalView(span);
-          this.spans.add(span, view, facts, arrived);
+          const row = this.spans.add(span, view, facts, arrived);
+          if (pid && row !== NONE) this.widen(pid, this.spans.startOf(row), this.spans.endOf(row));
           if (view && WORKLOAD_KINDS.has(view.kind)) {
             agentSpan = span;
             agentKind = view.kind;
           }
         }
       }
-      if (pid) this.changed.add(pid);
       if (agentSpan && pid) this.announce(pid, rs.resource, () => `${agentKind} span "${agentSpan.name}" of ${facts.serviceName}`);
     }
     // The indexed-spans gauge is set by each round (every tick_interval), not per request: prom-client's label handling costs ~1 µs a call.
@@ -231,8 +240,8 @@ export class CorrelateProcessor implements Component, Consumers {
             passOn.push(record);
             continue;
           }
-          if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
-          if (ev.kind === 'fork' && this.processes.note(ev.childPid, ev.pid, ev.comm)) this.changed.add(ev.childPid);
+          if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.widen(ev.pid, -Infinity, Infinity);
+          if (ev.kind === 'fork' && this.processes.note(ev.childPid, ev.pid, ev.comm)) this.widen(ev.childPid, -Infinity, Infinity);
           this.held.add(ev);
         }
         if (this.config.forwardKernelEvents || passOn.length === sl.logRecords.length) rest.push(sl);
@@ -290,13 +299,16 @@ export class CorrelateProcessor implements Component, Consumers {
     let maxDelay = 0;
     // Matching every held event again each round cost ~0.4 µs per event even when nothing could have
     // changed (300k held at 10k events/s: ~115 ms per round, 45% of a core). A lookup by pid and time
-    // gives what it gave last round unless spans of the event's process or an ancestor arrived, its
-    // ancestry changed, or its patience ended (then the clock-skew tolerance applies): an event no span
-    // claimed stays unmatched, one matched keeps its span (while that span is indexed) until it settles.
-    // Wire events are always retried (their span is named by id).
+    // gives what it gave last round unless a span of the event's process or an ancestor arrived that
+    // contains its time (give or take the clock-skew tolerance), its ancestry changed, or its patience
+    // ended (then the tolerance applies): an event no span claimed stays unmatched, one matched keeps
+    // its span (while that span is indexed) until it settles. An agent gets spans every few hundred ms
+    // while the start-up of each process it ran waits the whole window: with any span of the process
+    // counting, those were looked up again on each. Wire events are always retried (their span is named by id).
     const changed = this.changed;
-    this.changed = new Set();
-    const affected = new Map<number, boolean>();
+    this.changed = new Map();
+    const affected = new Map<number, TimeRange>();
+    const slack = this.ctx.toleranceUs;
     // Most events of a round fall into a few spans: one SpanRef (its hex ids) per span, not per event.
     const refs = new Map<number, SpanRef>();
     const m = this.found;
@@ -307,7 +319,9 @@ export class CorrelateProcessor implements Component, Consumers {
       const expired = final || age >= windowMs;
       const patient = !expired && age < windowMs / 2;
       const touched = this.touched(run.pid, changed, affected);
-      if (!expired && !touched && patient === run.patient && run.unmatched === events.length) {
+      const from = touched.from - slack;
+      const to = touched.to + slack;
+      if (!expired && (run.maxUs < from || run.minUs > to) && patient === run.patient && run.unmatched === events.length) {
         // Nothing could match any of them now: the run stays as it is, its events not visited.
         runs[keptRuns++] = run;
         held += events.length;
@@ -317,7 +331,7 @@ export class CorrelateProcessor implements Component, Consumers {
       let unmatched = 0;
       for (let i = 0; i < events.length; i++) {
         const ev = events[i]!;
-        const same = ev.wire === null && patient === ev.patient && !touched;
+        const same = ev.wire === null && patient === ev.patient && (ev.timeUs < from || ev.timeUs > to);
         let matched: boolean;
         if (same && ev.unmatched) matched = false;
         else if (same && ev.matchedSeq !== NO_SEQ && (m.row = spans.rowOf(ev.matchedSeq)) !== NONE) {
@@ -364,14 +378,34 @@ export class CorrelateProcessor implements Component, Consumers {
     return r;
   }
 
-  /** Whether `pid` or one of its known ancestors is in `changed` (memoised per round in `memo`). */
-  private touched(pid: number, changed: ReadonlySet<number>, memo: Map<number, boolean>): boolean {
+  /**
+   * The times changed for `pid` and its known ancestors (see `changed`), as one range (what a
+   * lookup for the process can find anew lies within it); empty when none changed. Memoised per round in `memo`.
+   */
+  private touched(pid: number, changed: ReadonlyMap<number, TimeRange>, memo: Map<number, TimeRange>): TimeRange {
     let hit = memo.get(pid);
     if (hit !== undefined) return hit;
-    hit = changed.has(pid);
-    for (let a = this.processes.parentOf(pid), depth = 0; !hit && a > 0 && a !== pid && depth < MAX_ANCESTRY; a = this.processes.parentOf(a), depth++) hit = changed.has(a);
+    hit = { from: Infinity, to: -Infinity };
+    for (let a = pid, depth = 0; a > 0 && depth <= MAX_ANCESTRY; a = this.processes.parentOf(a), depth++) {
+      const r = changed.get(a);
+      if (r) {
+        hit.from = Math.min(hit.from, r.from);
+        hit.to = Math.max(hit.to, r.to);
+      }
+      if (depth > 0 && a === pid) break; // a loop of parents (pid reuse)
+    }
     memo.set(pid, hit);
     return hit;
+  }
+
+  /** Notes that lookups by pid and time for `pid` may find something new between `from` and `to` (µs). */
+  private widen(pid: number, from: number, to: number): void {
+    const r = this.changed.get(pid);
+    if (!r) this.changed.set(pid, { from, to });
+    else {
+      if (from < r.from) r.from = from;
+      if (to > r.to) r.to = to;
+    }
   }
 
   private emit(assignments: Assignment[]): void {

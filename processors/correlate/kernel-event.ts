@@ -89,8 +89,9 @@ export function holdKernelEvent(record: LogRecord, resource: Resource, proc: Ker
 
 /**
  * Kernel events of one process that arrived in one batch: they age together and are retried
- * together, so a round that would find nothing new for any of them passes the run by without
- * visiting its events (see CorrelateProcessor.place).
+ * together, so a round that would find nothing new for any of them (no span of the process or an
+ * ancestor arrived that covers their times) passes the run by without visiting its events (see
+ * CorrelateProcessor.place).
  */
 export class HeldRun {
   readonly events: KernelEvent[] = [];
@@ -98,6 +99,9 @@ export class HeldRun {
   unmatched = 0;
   /** The patience the last round matched them with (the same for all: they are the same age). */
   patient = true;
+  /** The earliest and latest event time (µs) it ever held: a span that contains neither changes nothing for it. */
+  minUs = Infinity;
+  maxUs = -Infinity;
 
   constructor(
     readonly pid: number,
@@ -119,6 +123,8 @@ export class HeldEvents {
     let run = last !== undefined && last.pid === ev.pid && last.arrivedAtMs === ev.arrivedAtMs ? last : undefined;
     if (!run) this.runs.push((run = new HeldRun(ev.pid, ev.arrivedAtMs)));
     run.events.push(ev);
+    if (ev.timeUs < run.minUs) run.minUs = ev.timeUs;
+    if (ev.timeUs > run.maxUs) run.maxUs = ev.timeUs;
     this.size++;
   }
 

@@ -156,8 +156,8 @@ export class SpanIndex {
     return this.count;
   }
 
-  /** Indexes a span (once: a span id seen before is ignored). */
-  add(span: Span, view: CanonicalSpan | undefined, facts: ResourceFacts, arrivedAtMs: number): void {
+  /** Indexes a span (once: a span id seen before is ignored); its row, NONE when ignored. */
+  add(span: Span, view: CanonicalSpan | undefined, facts: ResourceFacts, arrivedAtMs: number): number {
     // The ids where they are (a received span's inside its request: no Buffer per id), each word read
     // once, for the duplicate check and for the row.
     const tid = locateId(span, 'traceId');
@@ -178,8 +178,8 @@ export class SpanIndex {
     let oddKey = '';
     if (traceId && spanId) {
       oddKey = `${idHex(traceId)}:${idHex(spanId)}`;
-      if (this.oddKeys.has(oddKey)) return;
-    } else if (this.findId(t0, t1, t2, t3, s0, s1) !== NONE) return;
+      if (this.oddKeys.has(oddKey)) return NONE;
+    } else if (this.findId(t0, t1, t2, t3, s0, s1) !== NONE) return NONE;
     if (this.count === this.cap) {
       if (this.cap < this.max) this.grow();
       else this.dropOldest();
@@ -209,6 +209,7 @@ export class SpanIndex {
       this.oddKeys.set(oddKey, row);
     }
     this.link(row, seq);
+    return row;
   }
 
   /** The row of the span with these (lower-case hex, W3C-sized) ids; NONE when not indexed. */
@@ -237,6 +238,15 @@ export class SpanIndex {
 
   arrivedAtMs(row: number): number {
     return this.arrivedMs[row]!;
+  }
+
+  /** The span's start and end, µs. */
+  startOf(row: number): number {
+    return this.startUs[row]!;
+  }
+
+  endOf(row: number): number {
+    return this.endUs[row]!;
   }
 
   /** The row's arrival number: names it for as long as it stays in the index, whatever moves (see `rowOf`). */
