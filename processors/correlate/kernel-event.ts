@@ -66,13 +66,15 @@ export class KernelEvent {
     this.count = view.count;
     this.wire = view.wire ?? null;
     this.peerAddress = view.peerAddress ?? '';
-    this.peerPort = view.peerPort ?? NO_PORT;
+    // Pids and ports as small integers (`| 0`: they fit 32 bits) even when the reader's arithmetic made
+    // them heap numbers: a heap number where every other was a small integer deoptimised the round.
+    this.peerPort = (view.peerPort ?? NO_PORT) | 0;
     this.target = view.target;
     this.credential = view.credential;
     this.errorType = view.errorType ?? '';
-    this.childPid = view.childPid ?? 0;
-    this.pid = view.pid;
-    this.ppid = view.ppid;
+    this.childPid = (view.childPid ?? 0) | 0;
+    this.pid = view.pid | 0;
+    this.ppid = view.ppid | 0;
     this.comm = view.comm;
     this.timeUs = view.timeUs;
     this.record = view.record;
