@@ -10,16 +10,22 @@ import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
 import { Folder } from './fold.js';
-import { holdKernelEvent, type KernelEvent } from './kernel-event.js';
+import { HeldEvents, holdKernelEvent, NO_SEQ, type KernelEvent } from './kernel-event.js';
 import { readKernelProcess, type KernelProcess } from '../../pipeline/kernel-event/index.js';
 import { match, type Match, type MatchContext } from './matcher.js';
 import { MAX_ANCESTRY, ProcessTable } from './process-table.js';
-import { SpanBuilder, type Assignment } from './span-builder.js';
+import { Assignment, SpanBuilder } from './span-builder.js';
 import { NONE, SpanIndex, type ResourceFacts, type SpanRef } from './span-index.js';
 import { SpanSourceCheck, type Sender } from './span-source.js';
 
 /** Span kinds that show a process is an AI workload worth watching in the kernel. */
 const WORKLOAD_KINDS: ReadonlySet<CanonicalKind> = new Set(['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server']);
+
+/** Times in µs, `from` to `to` (empty when `from` > `to`). */
+interface TimeRange {
+  from: number;
+  to: number;
+}
 
 /** Emitted spans the next hop refused, kept for the next tick up to this many batches. */
 const MAX_PENDING_EMITS = 64;
@@ -43,11 +49,14 @@ export class CorrelateProcessor implements Component, Consumers {
   private readonly processes: ProcessTable;
   private readonly builder: SpanBuilder;
   private readonly ctx: MatchContext;
-  private held: KernelEvent[] = [];
+  private readonly held = new HeldEvents();
   /** Where `match` says what it found (one object, not one per lookup). */
   private readonly found: Match = { row: NONE, key: 'pid_time' };
-  /** Pids that got spans, or whose parent or executable changed, since the last round began. */
-  private changed = new Set<number>();
+  /**
+   * Per pid, the times (µs) covered by the spans it got since the last round began, or all time when
+   * its parent or executable changed: what a lookup by pid and time of that process could find anew.
+   */
+  private changed = new Map<number, TimeRange>();
   private readonly pendingEmits = new PendingEmits<TracesData>({
     max: MAX_PENDING_EMITS,
     send: (data) => {
@@ -110,7 +119,7 @@ export class CorrelateProcessor implements Component, Consumers {
   async start(host: Host): Promise<void> {
     if (this.ticker || this.stopped) return;
     this.host = host;
-    this.ticker = new WorkTicker(this.config.tickMs, () => this.tick(), () => this.held.length > 0 || this.spans.size > 0 || this.pendingEmits.size > 0);
+    this.ticker = new WorkTicker(this.config.tickMs, () => this.tick(), () => this.held.size > 0 || this.spans.size > 0 || this.pendingEmits.size > 0);
   }
 
   /** Places everything still held (unmatched becomes process activity) and emits it. */
@@ -140,14 +149,14 @@ export class CorrelateProcessor implements Component, Consumers {
       for (const ss of rs.scopeSpans) {
         for (const span of ss.spans) {
           const view = canonicalView(span);
-          this.spans.add(span, view, facts, arrived);
+          const row = this.spans.add(span, view, facts, arrived);
+          if (pid && row !== NONE) this.widen(pid, this.spans.startOf(row), this.spans.endOf(row));
           if (view && WORKLOAD_KINDS.has(view.kind)) {
             agentSpan = span;
             agentKind = view.kind;
           }
         }
       }
-      if (pid) this.changed.add(pid);
       if (agentSpan && pid) this.announce(pid, rs.resource, () => `${agentKind} span "${agentSpan.name}" of ${facts.serviceName}`);
     }
     // The indexed-spans gauge is set by each round (every tick_interval), not per request: prom-client's label handling costs ~1 µs a call.
@@ -231,12 +240,9 @@ export class CorrelateProcessor implements Component, Consumers {
             passOn.push(record);
             continue;
           }
-          if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.changed.add(ev.pid);
-          if (ev.kind === 'fork') {
-            const child = ev.childPid ?? 0;
-            if (this.processes.note(child, ev.pid, ev.comm)) this.changed.add(child);
-          }
-          this.held.push(ev);
+          if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.widen(ev.pid, -Infinity, Infinity);
+          if (ev.kind === 'fork' && this.processes.note(ev.childPid, ev.pid, ev.comm)) this.widen(ev.childPid, -Infinity, Infinity);
+          this.held.add(ev);
         }
         if (this.config.forwardKernelEvents || passOn.length === sl.logRecords.length) rest.push(sl);
         else if (passOn.length > 0) rest.push({ ...sl, logRecords: passOn });
@@ -244,7 +250,7 @@ export class CorrelateProcessor implements Component, Consumers {
       if (rest.length > 0) others.push({ ...rl, scopeLogs: rest });
     }
     this.makeRoom();
-    this.heldGauge.set(this.labels, this.held.length);
+    this.heldGauge.set(this.labels, this.held.size);
     if (others.length > 0) {
       if (!this.next.logs) throw new PermanentError('correlate has no logs consumer after it');
       await this.next.logs.consume({ resourceLogs: others });
@@ -253,11 +259,11 @@ export class CorrelateProcessor implements Component, Consumers {
 
   /** Over the bound, the oldest held events go out now as unmatched activity: bounded memory, no loss. */
   private makeRoom(): void {
-    const over = this.held.length - this.config.maxBufferedEvents;
+    const over = this.held.size - this.config.maxBufferedEvents;
     if (over <= 0) return;
-    const early = this.held.splice(0, over);
+    const early = this.held.takeOldest(over);
     this.evicted.inc(this.labels, early.length);
-    this.emit(early.map((ev) => ({ ev, parent: undefined, key: 'unmatched' as const })));
+    this.emit(early.map((ev) => new Assignment(ev, undefined, 'unmatched')));
   }
 
   /** One matching round; `final` places everything (shutdown). Rounds never overlap. */
@@ -269,50 +275,101 @@ export class CorrelateProcessor implements Component, Consumers {
 
   private async round(final: boolean): Promise<void> {
     const now = this.now();
-    const assignments: Assignment[] = [];
-    // What stays held is compacted in place: a new array each round cost ~2 words per held event and round.
-    const held = this.held;
-    let kept = 0;
-    let maxDelay = 0;
-    // Matching every held event again each round cost ~0.4 µs per event even when nothing could have
-    // changed (300k held at 10k events/s: ~115 ms per round, 45% of a core). An event no span claimed
-    // last round can only match now if spans of its process or an ancestor arrived, its ancestry
-    // changed, or its patience ended (then the clock-skew tolerance applies); wire events are always
-    // retried (their span is named by id).
-    const changed = this.changed;
-    this.changed = new Set();
-    const affected = new Map<number, boolean>();
-    // Most events of a round fall into a few spans: one SpanRef (its hex ids) per span, not per event.
-    const refs = new Map<number, SpanRef>();
-    const m = this.found;
-    for (let i = 0; i < held.length; i++) {
-      const ev = held[i]!;
-      const age = now - ev.arrivedAtMs;
-      const expired = final || age >= this.config.windowMs;
-      const patient = !expired && age < this.config.windowMs / 2;
-      if (ev.unmatched && !expired && !ev.wire && patient === ev.patient && !this.touched(ev.pid, changed, affected)) {
-        held[kept++] = ev;
-        continue;
-      }
-      const matched = match(ev, this.ctx, patient, m);
-      ev.unmatched = !matched;
-      ev.patient = patient;
-      if (matched && (final || now - this.spans.arrivedAtMs(m.row) >= this.config.settleMs)) assignments.push({ ev, parent: refs.get(m.row) ?? this.ref(refs, m.row), key: m.key });
-      else if (expired) assignments.push({ ev, parent: undefined, key: 'unmatched' });
-      else {
-        held[kept++] = ev;
-        continue;
-      }
-      maxDelay = Math.max(maxDelay, age);
-    }
-    held.length = kept;
-    this.heldGauge.set(this.labels, kept);
-    if (assignments.length > 0) this.latency.set(this.labels, maxDelay);
+    const assignments = this.place(now, final);
     this.emit(assignments);
     this.spans.evict(now - 2 * this.config.windowMs);
     this.indexedGauge.set(this.labels, this.spans.size);
     // What the next hop refuses for now waits for the next tick; at shutdown it is counted as dropped.
     await this.pendingEmits.flush(this.stopped);
+  }
+
+  /**
+   * Matches the held events and takes out those whose span settled or whose window ended. Synchronous
+   * and apart from the round's awaits, so V8 optimises this loop as a plain function (a loop inside an
+   * async function is compiled with its generator's state around it, and was recompiled as it warmed).
+   */
+  private place(now: number, final: boolean): Assignment[] {
+    const assignments: Assignment[] = [];
+    // What stays held is compacted in place: a new array each round cost ~2 words per held event and round.
+    const runs = this.held.runs;
+    const spans = this.spans;
+    const { windowMs, settleMs } = this.config;
+    let keptRuns = 0;
+    let held = 0;
+    let maxDelay = 0;
+    // Matching every held event again each round cost ~0.4 µs per event even when nothing could have
+    // changed (300k held at 10k events/s: ~115 ms per round, 45% of a core). A lookup by pid and time
+    // gives what it gave last round unless a span of the event's process or an ancestor arrived that
+    // contains its time (give or take the clock-skew tolerance), its ancestry changed, or its patience
+    // ended (then the tolerance applies): an event no span claimed stays unmatched, one matched keeps
+    // its span (while that span is indexed) until it settles. An agent gets spans every few hundred ms
+    // while the start-up of each process it ran waits the whole window: with any span of the process
+    // counting, those were looked up again on each. Wire events are always retried (their span is named by id).
+    const changed = this.changed;
+    this.changed = new Map();
+    const affected = new Map<number, TimeRange>();
+    const slack = this.ctx.toleranceUs;
+    // Most events of a round fall into a few spans: one SpanRef (its hex ids) per span, not per event.
+    const refs = new Map<number, SpanRef>();
+    const m = this.found;
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r]!;
+      const events = run.events;
+      const age = now - run.arrivedAtMs;
+      const expired = final || age >= windowMs;
+      const patient = !expired && age < windowMs / 2;
+      const touched = this.touched(run.pid, changed, affected);
+      const from = touched.from - slack;
+      const to = touched.to + slack;
+      if (!expired && (run.maxUs < from || run.minUs > to) && patient === run.patient && run.unmatched === events.length) {
+        // Nothing could match any of them now: the run stays as it is, its events not visited.
+        runs[keptRuns++] = run;
+        held += events.length;
+        continue;
+      }
+      let kept = 0;
+      let unmatched = 0;
+      for (let i = 0; i < events.length; i++) {
+        const ev = events[i]!;
+        const same = ev.wire === null && patient === ev.patient && (ev.timeUs < from || ev.timeUs > to);
+        let matched: boolean;
+        if (same && ev.unmatched) matched = false;
+        else if (same && ev.matchedSeq !== NO_SEQ && (m.row = spans.rowOf(ev.matchedSeq)) !== NONE) {
+          m.key = ev.matchedKey;
+          matched = true;
+        } else matched = this.matchAnew(ev, patient, m);
+        const settled = matched && (final || now - spans.arrivedAtMs(m.row) >= settleMs);
+        if (!settled && !expired) {
+          events[kept++] = ev;
+          if (ev.unmatched && ev.wire === null) unmatched++;
+          continue;
+        }
+        // One construction site: a second one, first reached when an event's window ends, had no type feedback until then.
+        assignments.push(new Assignment(ev, settled ? (refs.get(m.row) ?? this.ref(refs, m.row)) : undefined, settled ? m.key : 'unmatched'));
+        if (age > maxDelay) maxDelay = age;
+      }
+      if (kept === 0) continue;
+      events.length = kept;
+      run.unmatched = unmatched;
+      run.patient = patient;
+      runs[keptRuns++] = run;
+      held += kept;
+    }
+    runs.length = keptRuns;
+    this.held.size = held;
+    this.heldGauge.set(this.labels, held);
+    if (assignments.length > 0) this.latency.set(this.labels, maxDelay);
+    return assignments;
+  }
+
+  /** Looks `ev`'s span up, and remembers a match by pid and time for the next rounds (see KernelEvent.matchedSeq). */
+  private matchAnew(ev: KernelEvent, patient: boolean, m: Match): boolean {
+    const matched = match(ev, this.ctx, patient, m);
+    ev.unmatched = !matched;
+    ev.patient = patient;
+    ev.matchedSeq = matched && (m.key === 'pid_time' || m.key === 'process_tree') ? this.spans.seqOf(m.row) : NO_SEQ;
+    ev.matchedKey = m.key;
+    return matched;
   }
 
   private ref(refs: Map<number, SpanRef>, row: number): SpanRef {
@@ -321,14 +378,34 @@ export class CorrelateProcessor implements Component, Consumers {
     return r;
   }
 
-  /** Whether `pid` or one of its known ancestors is in `changed` (memoised per round in `memo`). */
-  private touched(pid: number, changed: ReadonlySet<number>, memo: Map<number, boolean>): boolean {
+  /**
+   * The times changed for `pid` and its known ancestors (see `changed`), as one range (what a
+   * lookup for the process can find anew lies within it); empty when none changed. Memoised per round in `memo`.
+   */
+  private touched(pid: number, changed: ReadonlyMap<number, TimeRange>, memo: Map<number, TimeRange>): TimeRange {
     let hit = memo.get(pid);
     if (hit !== undefined) return hit;
-    hit = changed.has(pid);
-    for (let a = this.processes.parentOf(pid), depth = 0; !hit && a > 0 && a !== pid && depth < MAX_ANCESTRY; a = this.processes.parentOf(a), depth++) hit = changed.has(a);
+    hit = { from: Infinity, to: -Infinity };
+    for (let a = pid, depth = 0; a > 0 && depth <= MAX_ANCESTRY; a = this.processes.parentOf(a), depth++) {
+      const r = changed.get(a);
+      if (r) {
+        hit.from = Math.min(hit.from, r.from);
+        hit.to = Math.max(hit.to, r.to);
+      }
+      if (depth > 0 && a === pid) break; // a loop of parents (pid reuse)
+    }
     memo.set(pid, hit);
     return hit;
+  }
+
+  /** Notes that lookups by pid and time for `pid` may find something new between `from` and `to` (µs). */
+  private widen(pid: number, from: number, to: number): void {
+    const r = this.changed.get(pid);
+    if (!r) this.changed.set(pid, { from, to });
+    else {
+      if (from < r.from) r.from = from;
+      if (to > r.to) r.to = to;
+    }
   }
 
   private emit(assignments: Assignment[]): void {

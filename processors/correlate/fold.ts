@@ -76,6 +76,7 @@ export const DEFAULT_FOLD_RULES: readonly FoldRule[] = [
 
 /** Opens that failed with ENOENT and match no other rule: import path search, config probing. */
 const MISSING: FoldRule = { name: 'missing_files', verb: 'probe', noun: 'missing files', rootOf: () => '' };
+const MISSING_FOLD: Fold = { rule: MISSING, root: '' };
 
 /** A user rule from globs: `*` is one path segment, `**` any depth; the root is the part before the first `**`. */
 export function globRule(name: string, globs: readonly string[]): FoldRule {
@@ -129,9 +130,19 @@ export function defaultFoldConfig(): FoldConfig {
   return { enabled: true, defaults: true, rules: [], samplePaths: DEFAULT_FOLD_SAMPLE_PATHS };
 }
 
+/**
+ * Paths whose classification is remembered. An agent run opens the same few thousand module files in
+ * every process it starts (~2 800 opens a run, most of them plumbing); a cached path costs one map
+ * lookup instead of a pass over the rules' regular expressions. ≈ 100-200 B per entry (the path is
+ * shared with the event that had it), ≈ 1 MiB at the bound; past it the cache starts over.
+ */
+const MAX_CLASSIFIED_PATHS = 8192;
+
 /** Classifies opens by the configured rules. */
 export class Folder {
   private readonly rules: readonly FoldRule[];
+  /** The rules' answer per path (null: no rule), for paths whose answer does not depend on the pid. */
+  private readonly known = new Map<string, Fold | null>();
 
   constructor(readonly config: FoldConfig) {
     this.rules = config.enabled ? [...config.rules, ...(config.defaults ? DEFAULT_FOLD_RULES : [])] : [];
@@ -143,11 +154,25 @@ export class Folder {
    */
   classify(path: string, pid: number, credential: boolean, errorType: string | undefined): Fold | undefined {
     if (credential || this.rules.length === 0) return undefined;
+    let fold = this.known.get(path);
+    if (fold === undefined) {
+      fold = this.byRules(path, pid);
+      // Under /proc the answer depends on whose entry it is (system_files: the process's own pid only).
+      if (!path.startsWith('/proc/')) {
+        if (this.known.size >= MAX_CLASSIFIED_PATHS) this.known.clear();
+        this.known.set(path, fold);
+      }
+    }
+    if (fold) return fold;
+    return errorType === 'ENOENT' && this.config.defaults ? MISSING_FOLD : undefined;
+  }
+
+  private byRules(path: string, pid: number): Fold | null {
     for (const rule of this.rules) {
       const root = rule.rootOf(path, pid);
       if (root !== undefined) return { rule, root };
     }
-    return errorType === 'ENOENT' && this.config.defaults ? { rule: MISSING, root: '' } : undefined;
+    return null;
   }
 }
 

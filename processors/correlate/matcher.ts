@@ -1,4 +1,4 @@
-import type { KernelEvent } from './kernel-event.js';
+import { NO_PORT, type KernelEvent } from './kernel-event.js';
 import { MAX_ANCESTRY, type ProcessTable } from './process-table.js';
 import { NONE, type SpanIndex } from './span-index.js';
 
@@ -19,7 +19,7 @@ export interface MatchContext {
 
 const LOOPBACK_NAMES = new Set(['localhost', 'ip6-localhost', '127.0.0.1', '::1']);
 
-function sameHost(spanAddress: string | undefined, peer: string | undefined): boolean {
+function sameHost(spanAddress: string | undefined, peer: string): boolean {
   if (!spanAddress || !peer) return true;
   if (spanAddress === peer) return true;
   const loopbackPeer = peer.startsWith('127.') || peer === '::1' || peer === '::ffff:127.0.0.1';
@@ -64,7 +64,7 @@ export function match(ev: KernelEvent, ctx: MatchContext, patient: boolean, out:
     if (named !== NONE) return found(out, refine(ctx, named, t), ev.wire.source === 'mcp_meta' ? 'mcp_meta' : 'traceparent');
     if (patient) return false;
   }
-  if (ev.kind === 'connect' && ev.peerPort !== undefined) {
+  if (ev.kind === 'connect' && ev.peerPort !== NO_PORT) {
     const client = spans.innermostOfPid(ev.pid, t, ctx.toleranceUs, (s) => spans.serverPort(s) === ev.peerPort && sameHost(spans.serverAddress(s), ev.peerAddress));
     if (client !== NONE) return found(out, refine(ctx, client, t), 'socket_tuple');
   }

@@ -14,14 +14,14 @@ import { kernelEvents, spanHex, spans, T0 } from './testdata/builders.js';
 const AGENT = { pid: 100, ppid: 1, comm: 'node' };
 const TOOL = { pid: 300, ppid: 0, comm: 'python3' };
 
-function setup() {
+function setup(maxIndexedSpans = createDefaultConfig().maxIndexedSpans) {
   let clock = Number(T0);
   const made: Span[] = [];
   const next: Consumers = {
     traces: { consume: async (d: TracesData) => void made.push(...d.resourceSpans.flatMap((rs) => rs.scopeSpans.filter((ss) => ss.scope?.name === 'aibom.correlate').flatMap((ss) => ss.spans))) },
     logs: { consume: async () => undefined },
   };
-  const p = new CorrelateProcessor({ id: 'correlate', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), next, () => clock);
+  const p = new CorrelateProcessor({ id: 'correlate', name: '', logger: silentLogger(), metrics: new Metrics() }, { ...createDefaultConfig(), maxIndexedSpans }, next, () => clock);
   return { p, made, advance: (ms: number) => (clock += ms) };
 }
 
@@ -51,6 +51,58 @@ describe('matching rounds skip events nothing new could match', () => {
     await p.tick();
     const open = made.find((s) => s.name === 'open /data/b.md')!;
     expect(findAttr(open.attributes, ATTR.correlationKey)).toBe('process_tree');
+  });
+});
+
+describe('a match waiting for its span to settle is kept only while the same lookup would find it', () => {
+  const parentOf = (made: Span[], name: string) => Buffer.from(made.find((s) => s.name === name)!.parentSpanId!).toString('hex');
+
+  test('an inner span of its process arriving before the match settles takes the event', async () => {
+    const { p, made, advance } = setup();
+    await p.logs.consume(kernelEvents(AGENT, [{ kind: 'open', ms: 1500, attributes: { [ATTR.filePath]: '/data/a.md' } }]));
+    await p.traces.consume(spans('agent', AGENT.pid, [{ trace: 'b1', id: '1', name: 'agent.run', from: 0, to: 9000 }]));
+    await p.tick(); // matched to agent.run, not settled
+    advance(500);
+    await p.traces.consume(TOOL_SPAN);
+    await p.tick();
+    advance(1000);
+    await p.tick();
+    expect(made.map((s) => [s.name, findAttr(s.attributes, ATTR.correlationKey)])).toEqual([['open /data/a.md', 'pid_time']]);
+    expect(parentOf(made, 'open /data/a.md')).toBe(spanHex('9'));
+  });
+
+  test('an inner span of an ancestor arriving before the match settles takes a child process\'s event', async () => {
+    const { p, made, advance } = setup();
+    const CHILD = { pid: 101, ppid: AGENT.pid, comm: 'python3' };
+    await p.logs.consume(kernelEvents(CHILD, [{ kind: 'open', ms: 1500, attributes: { [ATTR.filePath]: '/data/c.md' } }]));
+    await p.traces.consume(spans('agent', AGENT.pid, [{ trace: 'b1', id: '1', name: 'agent.run', from: 0, to: 9000 }]));
+    await p.tick();
+    advance(500);
+    await p.traces.consume(TOOL_SPAN);
+    await p.tick();
+    advance(1000);
+    await p.tick();
+    const process = made.find((s) => s.name.startsWith('process '))!;
+    expect(Buffer.from(process.parentSpanId!).toString('hex')).toBe(spanHex('9'));
+    expect(findAttr(made.find((s) => s.name === 'open /data/c.md')!.attributes, ATTR.correlationKey)).toBe('process_tree');
+  });
+
+  test('a matched span that left the index (its bound) is not taken: the event is matched again', async () => {
+    const { p, made, advance } = setup(1);
+    await p.logs.consume(kernelEvents(AGENT, [{ kind: 'open', ms: 1500, attributes: { [ATTR.filePath]: '/data/a.md' } }]));
+    await p.traces.consume(TOOL_SPAN);
+    await p.tick(); // matched to run_tool, not settled
+    // Another process's span takes the index's one row: the event's process is not touched.
+    await p.traces.consume(spans('other', 555, [{ trace: 'c1', id: '5', name: 'other', from: 0, to: 9000 }]));
+    advance(1000);
+    await p.tick();
+    expect(made).toHaveLength(0);
+    advance(30_000);
+    await p.tick();
+    expect(made.map((s) => [s.name, findAttr(s.attributes, ATTR.correlationKey)])).toEqual([
+      ['process activity node (pid 100)', 'unmatched'],
+      ['open /data/a.md', 'unmatched'],
+    ]);
   });
 });
 

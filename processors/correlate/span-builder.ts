@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import Long from 'long';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
 import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
@@ -10,10 +11,12 @@ import type { CorrelationKey } from './matcher.js';
 import type { SpanRef } from './span-index.js';
 
 /** A kernel event and where it goes; `parent` undefined = no span caused it (process activity). */
-export interface Assignment {
-  ev: KernelEvent;
-  parent: SpanRef | undefined;
-  key: CorrelationKey | 'unmatched';
+export class Assignment {
+  constructor(
+    readonly ev: KernelEvent,
+    readonly parent: SpanRef | undefined,
+    readonly key: CorrelationKey | 'unmatched',
+  ) {}
 }
 
 interface Context {
@@ -37,8 +40,38 @@ interface Group {
 /** Opens one rule folds under one parent and root, with their distinct paths in the order seen. */
 interface FoldGroup {
   fold: Fold;
-  key: string;
   paths: Set<string>;
+  /** Its span's group, once an open of it is grouped (when it has MIN_FOLDED_PATHS paths). */
+  group: Group | undefined;
+}
+
+/**
+ * The groups of one build under one span id: plain ones by kind and target, folded ones by rule and
+ * root. Maps of maps rather than one map keyed by `${spanId}|${kind}|${target}`: no string per event.
+ */
+class Groups {
+  readonly plain = new Map<string, Map<string, Group>>();
+  readonly folds = new Map<string, Map<string, FoldGroup>>();
+
+  fold(fold: Fold): FoldGroup {
+    let byRoot = this.folds.get(fold.rule.name);
+    if (!byRoot) this.folds.set(fold.rule.name, (byRoot = new Map()));
+    let g = byRoot.get(fold.root);
+    if (!g) byRoot.set(fold.root, (g = { fold, paths: new Set(), group: undefined }));
+    return g;
+  }
+
+  byTarget(kind: string): Map<string, Group> {
+    let byTarget = this.plain.get(kind);
+    if (!byTarget) this.plain.set(kind, (byTarget = new Map()));
+    return byTarget;
+  }
+}
+
+/** Where the events of one process under one parent span go in a build: worked out once, not per event. */
+interface Placement {
+  ctx: Context;
+  groups: Groups;
 }
 
 /** A fold applies once it groups this many distinct paths; a single plumbing file keeps its plain span. */
@@ -78,6 +111,12 @@ const EXIT_FACTS = new Set<string>([ATTR.processExitCode, ATTR.processExitSignal
 
 const nanos = (ev: KernelEvent) => int64ToBigInt(ev.record.timeUnixNano);
 
+/** The event's time as a span's: the record's own unsigned Long (immutable, so shared), not one made through a string. */
+function timeOf(ev: KernelEvent): Long {
+  const t = ev.record.timeUnixNano;
+  return Long.isLong(t) && t.unsigned ? t : bigIntToLong(nanos(ev));
+}
+
 /**
  * Turns assigned kernel events into spans: one span per distinct action (kind + target) under each
  * parent, with `aibom.kernel.count` for repeats, so a trace stays readable however busy the process.
@@ -103,38 +142,78 @@ export class SpanBuilder {
   build(assignments: readonly Assignment[]): { data: TracesData; spans: number } {
     const out = new Output(this.scopeVersion);
     this.madeNow.clear();
-    const placed = assignments.map((a) => ({ a, ...(a.parent ? this.underSpan(a, out) : { ctx: this.underActivityRoot(a, out), absorbed: false }) }));
-    const folds = this.folds(placed);
-    const groups = new Map<string, Group>();
-    placed.forEach(({ a, ctx, absorbed }, i) => {
-      if (absorbed || this.toldByProcessSpan(a, ctx)) return;
-      const f = folds[i];
-      const folded = f && f.paths.size >= MIN_FOLDED_PATHS ? f : undefined;
-      const gk = folded ? folded.key : `${ctx.spanId}|${a.ev.kind}|${a.ev.target}`;
-      const g = groups.get(gk);
-      if (!g) groups.set(gk, { ctx, count: a.ev.count, first: a.ev, last: a.ev, key: a.key, fold: folded });
-      else {
-        g.count += a.ev.count;
-        if (a.ev.timeUs < g.first.timeUs) g.first = a.ev;
-        if (a.ev.timeUs > g.last.timeUs) g.last = a.ev;
+    const n = assignments.length;
+    // Per event only array slots: its context and groups come from its (parent span, process) pair,
+    // worked out once per build.
+    const ctxs: Context[] = [];
+    const groupsOf: Groups[] = [];
+    const absorbed = new Uint8Array(n);
+    const placements = new Map<SpanRef, Map<number, Placement>>();
+    const bySpanId = new Map<string, Groups>();
+    const groupsFor = (spanId: string) => {
+      let g = bySpanId.get(spanId);
+      if (!g) bySpanId.set(spanId, (g = new Groups()));
+      return g;
+    };
+    for (let i = 0; i < n; i++) {
+      const a = assignments[i]!;
+      if (!a.parent) {
+        const ctx = this.underActivityRoot(a, out);
+        ctxs.push(ctx);
+        groupsOf.push(groupsFor(ctx.spanId));
+        continue;
       }
-    });
-    for (const g of groups.values()) {
+      let byPid = placements.get(a.parent);
+      if (!byPid) placements.set(a.parent, (byPid = new Map()));
+      let p = byPid.get(a.ev.pid);
+      if (!p) {
+        // Only the first event of a pair can be the exec its process span stands for.
+        const { ctx, absorbed: isExec } = this.underSpan(a, out);
+        byPid.set(a.ev.pid, (p = { ctx, groups: groupsFor(ctx.spanId) }));
+        absorbed[i] = isExec ? 1 : 0;
+      }
+      ctxs.push(p.ctx);
+      groupsOf.push(p.groups);
+    }
+    const folds = this.folds(assignments, groupsOf, absorbed);
+    const groups: Group[] = [];
+    for (let i = 0; i < n; i++) {
+      const a = assignments[i]!;
+      const ctx = ctxs[i]!;
+      if (absorbed[i] || this.toldByProcessSpan(a, ctx)) continue;
+      const ev = a.ev;
+      const f = folds[i];
+      let g: Group | undefined;
+      let byTarget: Map<string, Group> | undefined;
+      if (f && f.paths.size >= MIN_FOLDED_PATHS) g = f.group;
+      else g = (byTarget = groupsOf[i]!.byTarget(ev.kind)).get(ev.target);
+      if (!g) {
+        g = { ctx, count: ev.count, first: ev, last: ev, key: a.key, fold: byTarget ? undefined : f };
+        if (byTarget) byTarget.set(ev.target, g);
+        else f!.group = g;
+        groups.push(g);
+      } else {
+        g.count += ev.count;
+        if (ev.timeUs < g.first.timeUs) g.first = ev;
+        if (ev.timeUs > g.last.timeUs) g.last = ev;
+      }
+    }
+    for (const g of groups) {
       out.add(g.first, g.ctx.serviceName, {
         traceId: Buffer.from(g.ctx.traceId, 'hex'),
         spanId: Buffer.from(randomId(8), 'hex'),
         parentSpanId: Buffer.from(g.ctx.spanId, 'hex'),
         name: g.fold ? foldedName(g.fold.fold, g.fold.paths.size) : spanName(g),
         kind: SpanKind.INTERNAL,
-        startTimeUnixNano: bigIntToLong(nanos(g.first)),
-        endTimeUnixNano: bigIntToLong(nanos(g.last)),
+        startTimeUnixNano: timeOf(g.first),
+        endTimeUnixNano: timeOf(g.last),
         attributes: [...(g.fold ? this.foldAttributes(g.fold) : (g.first.record.attributes ?? [])), attr(ATTR.kernelKind, g.first.kind), attr(ATTR.kernelCount, g.count), attr(ATTR.correlationKey, g.key), ...(g.ctx.pidSource ? [attr(ATTR.processPidSource, g.ctx.pidSource)] : [])],
       });
       // A process span made in this build covers the activity placed under it.
       const holder = this.madeNow.get(g.ctx.spanId);
       if (holder) {
-        if (nanos(g.first) < int64ToBigInt(holder.startTimeUnixNano)) holder.startTimeUnixNano = bigIntToLong(nanos(g.first));
-        if (nanos(g.last) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = bigIntToLong(nanos(g.last));
+        if (nanos(g.first) < int64ToBigInt(holder.startTimeUnixNano)) holder.startTimeUnixNano = timeOf(g.first);
+        if (nanos(g.last) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(g.last);
       }
     }
     return { data: out.data(), spans: out.count };
@@ -146,12 +225,12 @@ export class SpanBuilder {
    * for (its exit code becomes the span's attribute and the exit its end).
    */
   private toldByProcessSpan(a: Assignment, ctx: Context): boolean {
-    if (a.ev.kind === 'fork') return a.parent !== undefined && this.processSpans.get(`${a.parent.spanId}:${String(a.ev.childPid)}`) !== undefined;
+    if (a.ev.kind === 'fork') return a.parent !== undefined && a.ev.childPid !== 0 && this.processSpans.get(`${a.parent.spanId}:${a.ev.childPid}`) !== undefined;
     if (a.ev.kind !== 'exit') return false;
     const holder = this.madeNow.get(ctx.spanId);
     if (!holder) return false;
     (holder.attributes ??= []).push(...(a.ev.record.attributes ?? []).filter((kv) => EXIT_FACTS.has(kv.key)));
-    if (nanos(a.ev) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = bigIntToLong(nanos(a.ev));
+    if (nanos(a.ev) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(a.ev);
     return true;
   }
 
@@ -159,19 +238,20 @@ export class SpanBuilder {
    * The fold group of every placed open (by index): one group per parent span, rule and root.
    * Credential reads and paths no rule matches get none.
    */
-  private folds(placed: readonly { a: Assignment; ctx: Context; absorbed: boolean }[]): (FoldGroup | undefined)[] {
-    const groups = new Map<string, FoldGroup>();
-    return placed.map(({ a, ctx, absorbed }) => {
-      const ev = a.ev;
-      if (ev.kind !== 'open' || absorbed) return undefined;
-      const fold = this.folder.classify(ev.target, ev.pid, ev.credential, ev.errorType);
-      if (!fold) return undefined;
-      const key = `${ctx.spanId}|${fold.rule.name}|${fold.root}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { fold, key, paths: new Set() }));
+  private folds(assignments: readonly Assignment[], groupsOf: readonly Groups[], absorbed: Uint8Array): (FoldGroup | undefined)[] {
+    const out: (FoldGroup | undefined)[] = [];
+    for (let i = 0; i < assignments.length; i++) {
+      const ev = assignments[i]!.ev;
+      const fold = ev.kind === 'open' && !absorbed[i] ? this.folder.classify(ev.target, ev.pid, ev.credential, ev.errorType) : undefined;
+      if (!fold) {
+        out.push(undefined);
+        continue;
+      }
+      const g = groupsOf[i]!.fold(fold);
       g.paths.add(ev.target);
-      return g;
-    });
+      out.push(g);
+    }
+    return out;
   }
 
   /** What a folded span stands for: rule, root, how many distinct files, and the first of them. */
@@ -225,7 +305,7 @@ export class SpanBuilder {
   private processSpan(a: Assignment, traceId: string, spanId: string, parentSpanId: string | undefined): Span {
     const r = a.ev.resource.attributes ?? [];
     const exe = findAttr(r, ATTR.processExecutablePath);
-    const time = bigIntToLong(nanos(a.ev));
+    const time = timeOf(a.ev);
     const span: Span = {
       traceId: Buffer.from(traceId, 'hex'),
       spanId: Buffer.from(spanId, 'hex'),

@@ -5,6 +5,7 @@ import type { Span } from '../../pipeline/otlp/types.js';
 import type { CanonicalKind, CanonicalSpan } from '../normalize/index.js';
 import { readConfig } from './config.js';
 import { SpanIndex, type ResourceFacts } from './span-index.js';
+import { random } from './testdata/builders.js';
 
 /** What the index must answer, the way it answered with a list of span objects per pid and trace. */
 interface Ref {
@@ -30,17 +31,6 @@ function oracle(spans: readonly Ref[], timeUs: number, toleranceUs: number, acce
     return best;
   };
   return containing(0) ?? (toleranceUs > 0 ? containing(toleranceUs) : undefined);
-}
-
-/** Deterministic pseudo-random numbers (a failing seed reproduces). */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
 }
 
 const KINDS: (CanonicalKind | undefined)[] = ['llm', 'tool', 'agent', 'chain', 'http', 'mcp_client', undefined];

@@ -156,8 +156,8 @@ export class SpanIndex {
     return this.count;
   }
 
-  /** Indexes a span (once: a span id seen before is ignored). */
-  add(span: Span, view: CanonicalSpan | undefined, facts: ResourceFacts, arrivedAtMs: number): void {
+  /** Indexes a span (once: a span id seen before is ignored); its row, NONE when ignored. */
+  add(span: Span, view: CanonicalSpan | undefined, facts: ResourceFacts, arrivedAtMs: number): number {
     // The ids where they are (a received span's inside its request: no Buffer per id), each word read
     // once, for the duplicate check and for the row.
     const tid = locateId(span, 'traceId');
@@ -178,15 +178,14 @@ export class SpanIndex {
     let oddKey = '';
     if (traceId && spanId) {
       oddKey = `${idHex(traceId)}:${idHex(spanId)}`;
-      if (this.oddKeys.has(oddKey)) return;
-    } else if (this.findId(t0, t1, t2, t3, s0, s1) !== NONE) return;
+      if (this.oddKeys.has(oddKey)) return NONE;
+    } else if (this.findId(t0, t1, t2, t3, s0, s1) !== NONE) return NONE;
     if (this.count === this.cap) {
       if (this.cap < this.max) this.grow();
       else this.dropOldest();
     }
     const seq = this.firstSeq + this.count;
-    let row = this.head + this.count;
-    if (row >= this.cap) row -= this.cap;
+    const row = this.wrap(this.head + this.count);
     this.count++;
     const w = row * ID_WORDS;
     const ids = this.ids;
@@ -210,6 +209,7 @@ export class SpanIndex {
       this.oddKeys.set(oddKey, row);
     }
     this.link(row, seq);
+    return row;
   }
 
   /** The row of the span with these (lower-case hex, W3C-sized) ids; NONE when not indexed. */
@@ -238,6 +238,25 @@ export class SpanIndex {
 
   arrivedAtMs(row: number): number {
     return this.arrivedMs[row]!;
+  }
+
+  /** The span's start and end, µs. */
+  startOf(row: number): number {
+    return this.startUs[row]!;
+  }
+
+  endOf(row: number): number {
+    return this.endUs[row]!;
+  }
+
+  /** The row's arrival number: names it for as long as it stays in the index, whatever moves (see `rowOf`). */
+  seqOf(row: number): number {
+    return this.firstSeq + this.order(row);
+  }
+
+  /** The row of the span that arrived `seq`-th; NONE once it left the index. */
+  rowOf(seq: number): number {
+    return this.slotOf(seq);
   }
 
   /** What a placement hands on of the row (a new object, for the span builder; placements of one round share it). */
@@ -333,13 +352,22 @@ export class SpanIndex {
   private slotOf(seq: number): number {
     const age = seq - this.firstSeq;
     if (age < 0) return NONE;
-    const row = this.head + age;
-    return row >= this.cap ? row - this.cap : row;
+    return this.wrap(this.head + age);
   }
 
   /** How many rows arrived before `row`. */
   private order(row: number): number {
-    return row >= this.head ? row - this.head : row + this.cap - this.head;
+    return this.wrap(row + this.cap - this.head);
+  }
+
+  /**
+   * `at` (below 2 × cap) as a slot of the ring. The subtraction runs whether or not `at` wraps: a
+   * branch that runs only once the ring has gone round once has no type feedback until then, and
+   * V8 threw away the optimised code of every lookup that inlined it when a warm collector's index
+   * first wrapped.
+   */
+  private wrap(at: number): number {
+    return at - (at >= this.cap ? this.cap : 0);
   }
 
   /** The duration level of a row: the first whose width its duration fits, else LONG. */

@@ -91,3 +91,14 @@ export function spans(service: string, pid: number, specs: SpanSpec[]): TracesDa
 
 export const traceHex = (s: string) => s.padStart(32, '0');
 export const spanHex = (s: string) => s.padStart(16, '0');
+
+/** Deterministic pseudo-random numbers (a failing seed reproduces). */
+export function random(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
