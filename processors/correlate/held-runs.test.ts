@@ -63,7 +63,7 @@ function scenario(seed: number): Action[] {
   for (let b = 0; b < 80; b++) {
     const proc = pick([...agents, ...agents, ...children, orphan]);
     const at = Math.floor(rnd() * 25_000);
-    const events = Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => {
+    const events = Array.from({ length: 1 + Math.floor(rnd() * 12) }, (): { kind: 'open' | 'connect'; ms: number; attributes: Record<string, string | number> } => {
       const ms = rnd() < 0.3 ? Math.max(0, pick(edges) + Math.floor(rnd() * 30) - 15) : Math.max(0, at - Math.floor(rnd() * 3000));
       return rnd() < 0.85 ? { kind: 'open' as const, ms, attributes: { [ATTR.filePath]: pick(PATHS) } } : { kind: 'connect' as const, ms, attributes: { [ATTR.networkPeerAddress]: '127.0.0.1', [ATTR.networkPeerPort]: 8080 } };
     });
