@@ -10,11 +10,11 @@ import { readProcessImage } from '../../pipeline/process-identity.js';
 import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
-import { markKernelRecord, writeKernelRecord, type KernelEventFacts } from '../../pipeline/kernel-event/index.js';
+import { markKernelRecord, writeKernelRecord, type KernelEventFacts, type KernelRecordSource } from '../../pipeline/kernel-event/index.js';
 import { parseTraceparent, type Traceparent } from '../../pipeline/trace-context.js';
-import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
+import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE, type KernelEventKind } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
-import type { SensorEvent } from './frame-decoder.js';
+import type { ExecEvent, HttpEvent, SensorEvent, TlsEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
 import { CONSTANTS as C } from './layout.js';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
@@ -240,12 +240,16 @@ export class LogsBuilder {
     return g;
   }
 
-  /** Appends one event; `observed` is the receive time (one Long per chunk, shared). */
+  /**
+   * Appends one event; `observed` is the receive time (one Long per chunk, shared). The builder takes the
+   * event: an exec's args are replaced by their redacted form and a TLS or HTTP event's data is dropped
+   * once read, in place (a copy per event gave the converter's readers a second map for each kind).
+   */
   add(ev: SensorEvent, observed: Long, fallbackTime: Long): void {
     // Command lines carry API keys and passwords: nothing downstream ever sees them unredacted.
     if (ev.kind === 'exec') {
       const args = redactArgs(ev.args);
-      if (args !== ev.args) ev = { ...ev, args };
+      if (args !== ev.args) (ev as Mutable<ExecEvent>).args = args;
     }
     const info = this.touch(ev.pid, ev.kind === 'exec');
     if (ev.kind === 'exec') {
@@ -295,21 +299,22 @@ export class LogsBuilder {
       const payloadText = this.opts.capturePayload ? redactSecrets(ev.data.toString('utf8')) : undefined;
       wire = { w, model, payloadText };
       // The attributes are made from the event later, if ever: without its data, a copy of up to a page.
-      ev = { ...ev, data: NO_DATA };
+      (ev as Mutable<TlsEvent | HttpEvent>).data = NO_DATA;
     }
-    const event = ev;
+    const facts = factsOf(ev, wire);
     return writeKernelRecord({
       kind: ev.kind,
       timeUnixNano: ev.timeUnixNano === undefined ? fallbackTime : nsToLong(ev.timeUnixNano),
       observedTimeUnixNano: observed,
-      body: bodyOf(ev, wire?.w),
-      attributes: () => attributesOf(event, wire),
-      facts: factsOf(ev, wire),
+      source: facts,
+      facts,
     });
   }
 }
 
 const NO_DATA = Buffer.alloc(0);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** What a TLS or HTTP event's data said, read once when the event arrives. */
 interface WireFacts {
@@ -349,10 +354,38 @@ function bodyOf(ev: SensorEvent, w: WireFacts['w']): string {
 }
 
 /**
- * What `readKernelEvent` reads from the attributes `attributesOf` makes, straight from the event (the
- * kernel-event contract test in convert.test.ts holds the two to each other, kind by kind).
+ * One event's facts (what correlate reads) with what makes its record's body and attributes if anything
+ * reads them: one object per event, of one class, beside the record.
  */
-function factsOf(ev: SensorEvent, wire: WireFacts | undefined): KernelEventFacts {
+class EventFacts implements KernelEventFacts, KernelRecordSource {
+  constructor(
+    readonly kind: KernelEventKind,
+    readonly count: number,
+    readonly wire: KernelEventFacts['wire'],
+    readonly peerAddress: string | undefined,
+    readonly peerPort: number | undefined,
+    readonly target: string,
+    readonly credential: boolean,
+    readonly errorType: string | undefined,
+    readonly childPid: number | undefined,
+    private readonly event: SensorEvent,
+    private readonly wireFacts: WireFacts | undefined,
+  ) {}
+
+  body(): string {
+    return bodyOf(this.event, this.wireFacts?.w);
+  }
+
+  attributes(): KeyValue[] {
+    return attributesOf(this.event, this.wireFacts);
+  }
+}
+
+/**
+ * What `readKernelEvent` reads from the attributes `attributesOf` makes, straight from the event (the
+ * kernel-event contract test in convert-facts.test.ts holds the two to each other, kind by kind).
+ */
+function factsOf(ev: SensorEvent, wire: WireFacts | undefined): EventFacts {
   let target = '';
   let peerAddress: string | undefined;
   let peerPort: number | undefined;
@@ -407,17 +440,19 @@ function factsOf(ev: SensorEvent, wire: WireFacts | undefined): KernelEventFacts
       break;
     }
   }
-  return {
-    kind: ev.kind,
-    count: 1 + (ev.repeat > 0 ? ev.repeat : 0),
-    wire: traceparent ? { traceId: traceparent.traceId, spanId: traceparent.spanId, source } : undefined,
+  return new EventFacts(
+    ev.kind,
+    1 + (ev.repeat > 0 ? ev.repeat : 0),
+    traceparent ? { traceId: traceparent.traceId, spanId: traceparent.spanId, source } : undefined,
     peerAddress,
     peerPort,
     target,
     credential,
     errorType,
     childPid,
-  };
+    ev,
+    wire,
+  );
 }
 
 /** The record's attributes (semantic-convention names, `aibom.*` where none exists). */
