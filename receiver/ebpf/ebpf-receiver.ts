@@ -10,7 +10,8 @@ import { createContainerResolver } from './container.js';
 import { LogsBuilder, nsToLong } from './convert.js';
 import { CoverageTable } from './coverage.js';
 import { EventQueue } from './event-queue.js';
-import { EVENT_KINDS, type EventKind, type FrameDecoder, type SensorRecord } from './frame-decoder.js';
+import { DecodedEvent, EVENT_KINDS, type EventKind, type FrameDecoder, type SensorEvent, type SensorRecord } from './frame-decoder.js';
+import type { LagCounts } from './lag-histogram.js';
 import { EbpfMetrics, StatsMirror } from './metrics.js';
 import type { SensorLink, SensorLinkHandlers } from './sensor-link.js';
 import { SocketLink } from './socket-link.js';
@@ -36,11 +37,11 @@ export class EbpfReceiver implements Component {
   private readonly component: string;
   private readonly receivedByKind: Record<EventKind, client.Counter.Internal>;
   /** Events per kind in the chunk being ingested: one counter increment per kind and chunk, not per event. */
-  private readonly chunkKinds = new Map<EventKind, number>();
+  private readonly chunkKinds = Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>;
   /** Last values written to the per-chunk gauges: prom-client hashes the labels on every set. */
   private lastLagMax = -1;
   private lastPending = -1;
-  private readonly lagChild: client.Histogram.Internal<'component'>;
+  private readonly lagChild: LagCounts;
   private readonly selfPid = process.pid;
 
   private batchTimer: NodeJS.Timeout | undefined;
@@ -74,7 +75,7 @@ export class EbpfReceiver implements Component {
     });
     this.receivedByKind = {} as Record<EventKind, client.Counter.Internal>;
     for (const kind of EVENT_KINDS) this.receivedByKind[kind] = this.m.received.labels({ component: this.component, kind });
-    this.lagChild = this.m.lag.labels({ component: this.component });
+    this.lagChild = this.m.lag.child(this.component);
     this.m.up.set({ component: this.component }, 0);
     if (this.logs) {
       this.queue = new EventQueue({
@@ -262,22 +263,28 @@ export class EbpfReceiver implements Component {
         self++;
         continue;
       }
-      this.chunkKinds.set(r.kind, (this.chunkKinds.get(r.kind) ?? 0) + 1);
-      if (r.timeUnixNano !== undefined) {
-        const lag = (nowMs - Number(r.timeUnixNano) / 1e6) / 1e3;
+      this.chunkKinds[r.kind]++;
+      const timeMs = epochMs(r);
+      if (timeMs !== undefined) {
+        const lag = (nowMs - timeMs) / 1e3;
         if (lag > maxLag) maxLag = lag;
         this.lagChild.observe(lag);
       }
       if (r.kind === 'exit' && this.runtimePids.has(r.pid)) this.runtimePids.delete(r.pid);
       else if (r.kind === 'fork') this.coverage.fork(r.pid, r.childPid, r.timeUnixNano, nowNs);
-      if (this.builder.count === 0) this.batchOldestMs = r.timeUnixNano === undefined ? nowMs : Math.min(nowMs, Number(r.timeUnixNano / 1_000_000n));
+      if (this.builder.count === 0) this.batchOldestMs = timeMs === undefined ? nowMs : Math.min(nowMs, Math.floor(timeMs));
       this.builder.add(r, observed, observed);
       if (r.kind === 'exit') this.coverage.exit(r.pid);
       if (this.builder.count >= maxBatch) this.flush();
     }
     if (self > 0) this.m.dropped.inc({ component: this.component, reason: 'self' }, self);
-    for (const [kind, n] of this.chunkKinds) this.receivedByKind[kind].inc(n);
-    this.chunkKinds.clear();
+    for (const kind of EVENT_KINDS) {
+      const n = this.chunkKinds[kind];
+      if (n > 0) {
+        this.receivedByKind[kind].inc(n);
+        this.chunkKinds[kind] = 0;
+      }
+    }
     if (maxLag !== this.lastLagMax) this.m.lagMax.set({ component: this.component }, (this.lastLagMax = maxLag));
     this.mirror.decoder(decoder.counters);
     // The sensor already held these events for up to a poll interval: the batch waits only for what is
@@ -331,4 +338,10 @@ export class EbpfReceiver implements Component {
     await this.queue?.close(deadline);
     this.setPending();
   }
+}
+
+/** An event's epoch milliseconds (a double); a decoded event's without a BigInt. */
+function epochMs(ev: SensorEvent): number | undefined {
+  if (ev instanceof DecodedEvent) return ev.timeUnixMs;
+  return ev.timeUnixNano === undefined ? undefined : Number(ev.timeUnixNano) / 1e6;
 }

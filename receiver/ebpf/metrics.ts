@@ -5,6 +5,7 @@
 import client from 'prom-client';
 import type { Metrics } from '../../pipeline/telemetry/metrics.js';
 import type { EventKind, FrameDecoderCounters, StatsRecord, TypeCounters } from './frame-decoder.js';
+import { LagHistogram } from './lag-histogram.js';
 
 export type DropReason = 'pipeline_full' | 'permanent_error' | 'shutdown' | 'self';
 
@@ -16,6 +17,12 @@ function gauge<L extends string>(m: Metrics, name: string, help: string, labels:
 }
 
 export const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const LAG_NAME = 'aibom_ebpf_event_lag_seconds';
+
+function registered(m: Metrics, h: LagHistogram): LagHistogram {
+  m.registry.registerMetric(h as unknown as client.Metric);
+  return h;
+}
 
 export class EbpfMetrics {
   readonly received: client.Counter<'component' | 'kind'>;
@@ -25,7 +32,7 @@ export class EbpfMetrics {
   readonly kernelEvents: client.Counter<'component' | 'type' | 'outcome'>;
   readonly kernelFiltered: client.Counter<'component' | 'reason'>;
   readonly decoder: client.Counter<'component' | 'counter'>;
-  readonly lag: client.Histogram<'component'>;
+  readonly lag: LagHistogram;
   readonly lagMax: client.Gauge<'component'>;
   readonly restarts: client.Counter<'component'>;
   readonly up: client.Gauge<'component'>;
@@ -42,15 +49,7 @@ export class EbpfMetrics {
     this.kernelEvents = counter(m, 'aibom_ebpf_kernel_events_total', "The sensor's per-type counters: attempted (passed the filters), emitted, ring_drop (ring buffer full), deduped, helper_error.", ['component', 'type', 'outcome']);
     this.kernelFiltered = counter(m, 'aibom_ebpf_kernel_filtered_total', 'Events the kernel filtered out before the ring buffer, by reason.', ['component', 'reason']);
     this.decoder = counter(m, 'aibom_ebpf_decoder_errors_total', 'Frame decoder problems: bytes_skipped, frames_rejected, resyncs, seq_gaps.', ['component', 'counter']);
-    this.lag =
-      (m.registry.getSingleMetric('aibom_ebpf_event_lag_seconds') as client.Histogram<'component'> | undefined) ??
-      new client.Histogram({
-        name: 'aibom_ebpf_event_lag_seconds',
-        help: 'Time from the kernel event to its decoding in the receiver.',
-        labelNames: ['component'],
-        buckets: LAG_BUCKETS,
-        registers: [m.registry],
-      });
+    this.lag = (m.registry.getSingleMetric(LAG_NAME) as unknown as LagHistogram | undefined) ?? registered(m, new LagHistogram(LAG_NAME, 'Time from the kernel event to its decoding in the receiver.', 'component', LAG_BUCKETS));
     this.lagMax = gauge(m, 'aibom_ebpf_event_lag_max_seconds', 'Largest event lag in the last decoded chunk.', ['component']);
     this.restarts = counter(m, 'aibom_ebpf_sensor_restarts_total', 'Sensor restarts after a crash (spawn) or reconnects (socket).', ['component']);
     this.up = gauge(m, 'aibom_ebpf_sensor_up', '1 while a sensor is connected and ready.', ['component']);
