@@ -14,7 +14,7 @@ import { markKernelRecord, writeKernelRecord, type KernelEventFacts, type Kernel
 import { parseTraceparent, type Traceparent } from '../../pipeline/trace-context.js';
 import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE, type KernelEventKind } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
-import type { ExecEvent, HttpEvent, SensorEvent, TlsEvent } from './frame-decoder.js';
+import { DecodedEvent, type ExecEvent, type HttpEvent, type SensorEvent, type TlsEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
 import { CONSTANTS as C } from './layout.js';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
@@ -304,7 +304,7 @@ export class LogsBuilder {
     const facts = factsOf(ev, wire);
     return writeKernelRecord({
       kind: ev.kind,
-      timeUnixNano: ev.timeUnixNano === undefined ? fallbackTime : nsToLong(ev.timeUnixNano),
+      timeUnixNano: timeOf(ev, fallbackTime),
       observedTimeUnixNano: observed,
       source: facts,
       facts,
@@ -313,6 +313,12 @@ export class LogsBuilder {
 }
 
 const NO_DATA = Buffer.alloc(0);
+
+/** The event's epoch time as a Long: a decoded event's from its words, without a BigInt. */
+function timeOf(ev: SensorEvent, fallback: Long): Long {
+  if (ev instanceof DecodedEvent) return ev.timeHigh < 0 ? fallback : Long.fromBits(ev.timeLow, ev.timeHigh, true);
+  return ev.timeUnixNano === undefined ? fallback : nsToLong(ev.timeUnixNano);
+}
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

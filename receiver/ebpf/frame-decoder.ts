@@ -327,7 +327,7 @@ const NO_DATA = Buffer.alloc(0);
  * event is held until its record is made into a span or exported: one field per name of every kind made it
  * twice as large); `kind` says which of them mean something.
  */
-class DecodedEvent {
+export class DecodedEvent {
   /** exec filename, open path, dns name, connect/accept/http peer address. */
   private text = '';
   /** connect/accept local address, dns server address. */
@@ -346,21 +346,45 @@ class DecodedEvent {
   /** open credential, connect inProgress. */
   private bit = false;
 
+  /**
+   * 64-bit values as their 32-bit words (a BigInt each was an allocation per event, and each operation on
+   * one another); the BigInts are made when read. `timeHigh` < 0: no stream header yet, no epoch time.
+   */
   constructor(
     readonly kind: EventKind,
     readonly seq: number,
-    readonly ktimeNs: bigint,
-    readonly timeUnixNano: bigint | undefined,
+    readonly ktimeLow: number,
+    readonly ktimeHigh: number,
+    readonly timeLow: number,
+    readonly timeHigh: number,
     readonly pid: number,
     readonly tid: number,
     readonly ppid: number,
     readonly uid: number,
-    readonly cgroupId: bigint,
+    readonly cgroupLow: number,
+    readonly cgroupHigh: number,
     readonly comm: string,
     readonly flags: number,
     readonly repeat: number,
     readonly truncated: boolean,
   ) {}
+
+  get ktimeNs(): bigint {
+    return u64(this.ktimeLow, this.ktimeHigh);
+  }
+
+  get timeUnixNano(): bigint | undefined {
+    return this.timeHigh < 0 ? undefined : u64(this.timeLow, this.timeHigh);
+  }
+
+  /** Epoch milliseconds with their fraction (a double: for lags and batch deadlines), undefined as timeUnixNano. */
+  get timeUnixMs(): number | undefined {
+    return this.timeHigh < 0 ? undefined : this.timeHigh * 4294.967296 + this.timeLow / 1e6;
+  }
+
+  get cgroupId(): bigint {
+    return u64(this.cgroupLow, this.cgroupHigh);
+  }
 
   get filename(): string { return this.text; }
   set filename(v: string) { this.text = v; }
@@ -431,6 +455,8 @@ class DecodedEvent {
     return out;
   }
 }
+
+const u64 = (low: number, high: number): bigint => (BigInt(high) << 32n) | BigInt(low);
 
 const BASE_FIELDS = ['kind', 'seq', 'ktimeNs', 'timeUnixNano', 'pid', 'tid', 'ppid', 'uid', 'cgroupId', 'comm', 'flags', 'repeat', 'truncated'] as const;
 const SOCKET_FIELDS = ['ret', 'family', 'transport', 'protocol', 'localAddress', 'localPort', 'peerAddress', 'peerPort', 'inProgress'];
@@ -563,6 +589,9 @@ class StreamFrameDecoder implements FrameDecoder {
   private pendingBase = 0;
   private nextSeq = -1;
   private inResync = false;
+  /** The stream header's boot offset as 32-bit words; high -1 before the header. */
+  private offsetLow = 0;
+  private offsetHigh = -1;
   private readonly onError: (err: FrameDecodeError) => void;
   private readonly maxPayload: number;
 
@@ -670,6 +699,8 @@ class StreamFrameDecoder implements FrameDecoder {
           monitorAll: (buf.readUInt32LE(p + f.flags.offset) & 1) !== 0,
         };
         this.streamHeader = rec;
+        this.offsetLow = Number(rec.bootOffsetNs & 0xffffffffn);
+        this.offsetHigh = Number(rec.bootOffsetNs >> 32n);
         return rec;
       }
       case C.FRAME_STATS: {
@@ -741,19 +772,25 @@ class StreamFrameDecoder implements FrameDecoder {
     if (kind === undefined || size !== plen || plen < FIXED_SIZE[kind] || plen > MAX_SIZE[kind]) return undefined;
 
     const flags = buf.readUInt16LE(p + H.flags.offset);
-    const ktimeNs = buf.readBigUInt64LE(p + H.ktime_ns.offset);
-    const off = this.streamHeader?.bootOffsetNs;
+    const kLow = buf.readUInt32LE(p + H.ktime_ns.offset);
+    const kHigh = buf.readUInt32LE(p + H.ktime_ns.offset + 4);
+    // epoch = ktime + the boot offset, word by word (the high word may pass 2^32: the BigInt sum's).
+    const low = kLow + this.offsetLow;
+    const carry = low >= 0x1_0000_0000 ? 1 : 0;
     const ipv6 = (flags & C.EVF_IPV6) !== 0;
     const r = new DecodedEvent(
       kind,
       seq,
-      ktimeNs,
-      off === undefined ? undefined : ktimeNs + off,
+      kLow,
+      kHigh,
+      low - carry * 0x1_0000_0000,
+      this.offsetHigh < 0 ? -1 : kHigh + this.offsetHigh + carry,
       buf.readUInt32LE(p + H.pid.offset),
       buf.readUInt32LE(p + H.tid.offset),
       buf.readUInt32LE(p + H.ppid.offset),
       buf.readUInt32LE(p + H.uid.offset),
-      buf.readBigUInt64LE(p + H.cgroup_id.offset),
+      buf.readUInt32LE(p + H.cgroup_id.offset),
+      buf.readUInt32LE(p + H.cgroup_id.offset + 4),
       cstr(buf, p + H.comm.offset, p + H.comm.offset + H.comm.size),
       flags,
       buf.readUInt32LE(p + H.repeat.offset),
