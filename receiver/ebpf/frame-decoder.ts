@@ -5,6 +5,7 @@
 // straddles a chunk boundary. Corruption never throws: the decoder reports a FrameDecodeError through
 // `onError`, counts what it skipped, and resynchronises on the next frame magic.
 
+import { stringCache } from '../../pipeline/string-cache.js';
 import { CONSTANTS as C, STRUCTS as S, frameHeaderCheck } from './layout.js';
 
 export type EventKind = 'exec' | 'exit' | 'fork' | 'open' | 'connect' | 'accept' | 'dns' | 'tls' | 'http';
@@ -493,11 +494,17 @@ const LOG_CODES: readonly LogCode[] = [
   'generic',
 ];
 
+/**
+ * Open paths, exec filenames and comms repeat (a run opens the same modules again and again): each is made
+ * once and shared while it stays in this cache (1024 strings of up to a path's 256 bytes, 256 KiB of keys).
+ */
+const repeated = stringCache(1024, S.open_event.fields.path.size);
+
 /** NUL-terminated string inside [start, end). */
 function cstr(buf: Buffer, start: number, end: number): string {
-  let nul = buf.indexOf(0, start);
-  if (nul < 0 || nul > end) nul = end;
-  return buf.toString('utf8', start, nul);
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
+  return repeated(buf, start, nul);
 }
 
 export function formatIPv4(buf: Buffer, off: number): string {
@@ -814,7 +821,7 @@ class StreamFrameDecoder implements FrameDecoder {
           s = nul + 1;
         }
         r.oldPid = buf.readUInt32LE(p + f.old_pid.offset);
-        r.filename = buf.toString('utf8', p + f.filename.offset, p + f.filename.offset + fnLen);
+        r.filename = repeated(buf, p + f.filename.offset, p + f.filename.offset + fnLen);
         r.args = args;
         r.argsCount = buf.readUInt32LE(p + f.args_count.offset);
         const why = MONITOR_REASONS[buf.readUInt16LE(p + f.monitor_reason.offset)];
@@ -835,7 +842,7 @@ class StreamFrameDecoder implements FrameDecoder {
         const f = S.open_event.fields;
         const pathLen = buf.readUInt16LE(p + f.path_len.offset);
         if (f.path.offset + pathLen !== plen) return undefined;
-        r.path = buf.toString('utf8', p + f.path.offset, p + plen);
+        r.path = repeated(buf, p + f.path.offset, p + plen);
         r.openFlags = buf.readUInt32LE(p + f.open_flags.offset);
         r.mode = buf.readUInt32LE(p + f.mode.offset);
         r.ret = buf.readInt32LE(p + f.ret.offset);
