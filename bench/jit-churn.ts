@@ -5,8 +5,9 @@
  * the warm rounds, the functions compiled more than once or deoptimised, with each bailout's reason and
  * bytecode offset. A function that deopts and is compiled again on every run is compile time paid per run.
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/jit-churn.js [rounds] [--root DIR] [--verbose]
+ *   npx tsc -p tsconfig.build.json && node dist/bench/jit-churn.js [rounds] [--root DIR] [--verbose] [--fn a,b,c]
  *
+ * `--fn a,b,c`: those functions' compiles, compile ms and bailouts over all rounds (cold ones included).
  * `--root DIR` as in kernel-path.bench (another build's dist/, this build's bench script); `--verbose` adds
  * `--trace-deopt-verbose` (each bailout's source position) and prints those lines of the warm rounds.
  */
@@ -17,7 +18,9 @@ import { fileURLToPath } from 'node:url';
 
 const argv = process.argv.slice(2);
 const verbose = argv.includes('--verbose');
-const passOn = argv.filter((a) => a !== '--verbose');
+const fnAt = argv.indexOf('--fn');
+const named = new Set(fnAt >= 0 ? argv[fnAt + 1]!.split(',') : []);
+const passOn = argv.filter((a, i) => a !== '--verbose' && i !== fnAt && i !== fnAt + 1);
 const rounds = Number(passOn.find((a, i) => /^\d+$/.test(a) && passOn[i - 1] !== '--root') ?? 24);
 const WARM_FROM = Math.min(9, rounds);
 const bench = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kernel-path.bench.js');
@@ -32,6 +35,8 @@ interface Tally {
 }
 const perRound = new Map<number, Tally>();
 const byFunction = new Map<string, { compiles: number; compileMs: number; bailouts: Map<string, number> }>();
+/** The `--fn` functions over all rounds. */
+const namedAll = new Map<string, { compiles: number; compileMs: number; bailouts: Map<string, number> }>();
 const summary: string[] = [];
 const verboseLines: string[] = [];
 let round = 0;
@@ -43,9 +48,9 @@ const tally = (r: number): Tally => {
   if (!t) perRound.set(r, (t = { compiles: 0, compileMs: 0, bailouts: 0 }));
   return t;
 };
-const entry = (name: string) => {
-  let e = byFunction.get(name);
-  if (!e) byFunction.set(name, (e = { compiles: 0, compileMs: 0, bailouts: new Map() }));
+const entry = (name: string, table = byFunction) => {
+  let e = table.get(name);
+  if (!e) table.set(name, (e = { compiles: 0, compileMs: 0, bailouts: new Map() }));
   return e;
 };
 
@@ -62,8 +67,9 @@ for await (const line of createInterface({ input: child.stdout! })) {
     const t = tally(round);
     t.compiles++;
     t.compileMs += ms;
-    if (warm) {
-      const e = entry(fn(line));
+    for (const [on, table] of [[warm, byFunction], [named.has(fn(line)), namedAll]] as const) {
+      if (!on) continue;
+      const e = entry(fn(line), table);
       e.compiles++;
       e.compileMs += ms;
     }
@@ -72,13 +78,27 @@ for await (const line of createInterface({ input: child.stdout! })) {
   const bail = /^\[bailout \(kind: ([^,]+), reason: (.*?)\): begin\. deoptimizing .*bytecode offset (\d+)/.exec(line);
   if (bail) {
     tally(round).bailouts++;
-    if (warm) {
-      const b = entry(fn(line)).bailouts;
-      const key = `${bail[1]} "${bail[2]}" @${bail[3]}`;
+    const key = `${bail[1]} "${bail[2]}" @${bail[3]}`;
+    for (const [on, table] of [[warm, byFunction], [named.has(fn(line)), namedAll]] as const) {
+      if (!on) continue;
+      const b = entry(fn(line), table).bailouts;
       b.set(key, (b.get(key) ?? 0) + 1);
     }
     inBailout = verbose && warm;
     if (inBailout) verboseLines.push(line);
+    continue;
+  }
+  // Optimised code thrown away because an assumption it made no longer holds (a map that changed, a
+  // field generalised): a bailout the next time it runs, counted here with its reason.
+  const dropped = /^\[marking dependent code .*<SharedFunctionInfo ([^>]*)>\) \(opt id \d+\) for deoptimization, reason: (.*)\]$/.exec(line);
+  if (dropped) {
+    tally(round).bailouts++;
+    const key = `dependency "${dropped[2]}"`;
+    for (const [on, table] of [[warm, byFunction], [named.has(dropped[1]!), namedAll]] as const) {
+      if (!on) continue;
+      const b = entry(dropped[1]!, table).bailouts;
+      b.set(key, (b.get(key) ?? 0) + 1);
+    }
     continue;
   }
   if (inBailout) {
@@ -106,5 +126,12 @@ const churn = [...byFunction].filter(([, e]) => e.compiles > 1 || e.bailouts.siz
 console.log(`warm rounds, functions compiled more than once or deoptimised:`);
 for (const [name, e] of churn) {
   console.log(`  ${name}: ${e.compiles} compiles, ${e.compileMs.toFixed(1)} ms${[...e.bailouts].map(([k, n]) => `; ${n}x ${k}`).join('')}`);
+}
+if (named.size > 0) {
+  console.log(`all rounds, the functions named:`);
+  for (const name of named) {
+    const e = namedAll.get(name) ?? { compiles: 0, compileMs: 0, bailouts: new Map<string, number>() };
+    console.log(`  ${name}: ${e.compiles} compiles, ${e.compileMs.toFixed(1)} ms${[...e.bailouts].map(([k, n]) => `; ${n}x ${k}`).join('')}`);
+  }
 }
 if (verbose) for (const l of verboseLines) console.log(l);
