@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import type client from 'prom-client';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import type { Consumers, LogsConsumer } from '../../pipeline/consumer.js';
 import { mismatch } from '../../pipeline/process-identity.js';
@@ -10,9 +9,9 @@ import { createContainerResolver } from './container.js';
 import { LogsBuilder, nsToLong } from './convert.js';
 import { CoverageTable } from './coverage.js';
 import { EventQueue } from './event-queue.js';
-import { DecodedEvent, EVENT_KINDS, type EventKind, type FrameDecoder, type SensorEvent, type SensorRecord } from './frame-decoder.js';
+import { DecodedEvent, type FrameDecoder, type SensorEvent, type SensorRecord } from './frame-decoder.js';
 import type { LagCounts } from './lag-histogram.js';
-import { EbpfMetrics, StatsMirror } from './metrics.js';
+import { EbpfMetrics, StatsMirror, type ChunkTally } from './metrics.js';
 import type { SensorLink, SensorLinkHandlers } from './sensor-link.js';
 import { SocketLink } from './socket-link.js';
 import { SpawnLink } from './spawn-link.js';
@@ -35,12 +34,8 @@ export class EbpfReceiver implements Component {
   private readonly builder: LogsBuilder;
   private readonly coverage: CoverageTable;
   private readonly component: string;
-  private readonly receivedByKind: Record<EventKind, client.Counter.Internal>;
-  /** Events per kind in the chunk being ingested: one counter increment per kind and chunk, not per event. */
-  private readonly chunkKinds = Object.fromEntries(EVENT_KINDS.map((k) => [k, 0])) as Record<EventKind, number>;
-  /** Last values written to the per-chunk gauges: prom-client hashes the labels on every set. */
-  private lastLagMax = -1;
-  private lastPending = -1;
+  /** Events by kind, the last chunk's largest lag and the pending count, read when the metrics are. */
+  private readonly tally: ChunkTally;
   private readonly lagChild: LagCounts;
   private readonly selfPid = process.pid;
 
@@ -73,8 +68,7 @@ export class EbpfReceiver implements Component {
       processCacheSize: config.processCacheSize,
       scopeVersion: settings.build?.version ?? '',
     });
-    this.receivedByKind = {} as Record<EventKind, client.Counter.Internal>;
-    for (const kind of EVENT_KINDS) this.receivedByKind[kind] = this.m.received.labels({ component: this.component, kind });
+    this.tally = this.m.tally(this.component, () => this.pendingCount);
     this.lagChild = this.m.lag.child(this.component);
     this.m.up.set({ component: this.component }, 0);
     if (this.logs) {
@@ -84,7 +78,6 @@ export class EbpfReceiver implements Component {
         logger: settings.logger,
         metrics: this.m,
         component: this.component,
-        changed: () => this.setPending(),
       });
     }
     this.supervisor = new Supervisor({
@@ -263,7 +256,7 @@ export class EbpfReceiver implements Component {
         self++;
         continue;
       }
-      this.chunkKinds[r.kind]++;
+      this.tally.kinds[r.kind]++;
       const timeMs = epochMs(r);
       if (timeMs !== undefined) {
         const lag = (nowMs - timeMs) / 1e3;
@@ -278,14 +271,7 @@ export class EbpfReceiver implements Component {
       if (this.builder.count >= maxBatch) this.flush();
     }
     if (self > 0) this.m.dropped.inc({ component: this.component, reason: 'self' }, self);
-    for (const kind of EVENT_KINDS) {
-      const n = this.chunkKinds[kind];
-      if (n > 0) {
-        this.receivedByKind[kind].inc(n);
-        this.chunkKinds[kind] = 0;
-      }
-    }
-    if (maxLag !== this.lastLagMax) this.m.lagMax.set({ component: this.component }, (this.lastLagMax = maxLag));
+    this.tally.lagMax = maxLag;
     this.mirror.decoder(decoder.counters);
     // The sensor already held these events for up to a poll interval: the batch waits only for what is
     // left of `batch.timeout` since its oldest event happened, so a poll at least that long hands each
@@ -298,12 +284,6 @@ export class EbpfReceiver implements Component {
         this.batchTimer.unref();
       }
     }
-    this.setPending();
-  }
-
-  private setPending(): void {
-    const pending = this.pendingCount;
-    if (pending !== this.lastPending) this.m.pending.set({ component: this.component }, (this.lastPending = pending));
   }
 
   /** Moves the current batch to the queue. */
@@ -336,7 +316,7 @@ export class EbpfReceiver implements Component {
     this.m.up.set({ component: this.component }, 0);
     this.flush();
     await this.queue?.close(deadline);
-    this.setPending();
+    this.m.release(this.tally);
   }
 }
 
