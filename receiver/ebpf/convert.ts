@@ -83,11 +83,19 @@ const kv = (key: string, v: string | number | boolean): KeyValue =>
       : { key, value: { intValue: v } };
 
 interface ExecInfo {
-  path?: string;
-  args?: readonly string[];
+  path: string | undefined;
+  args: readonly string[] | undefined;
   /** Bumped on every exec, so a batch starts a new ResourceLogs for the new image. */
   generation: number;
+  /** The builder's insert count when this entry was last put at the end of the cache (see `touch`). */
+  insertedAt: number;
+  /** This process's group in the batch `groupBatch` (the builder's batch count), unless it exec'd since. */
+  group: Group | undefined;
+  groupBatch: number;
 }
+
+/** One shape for every entry. */
+const execInfo = (path?: string, args?: readonly string[]): ExecInfo => ({ path, args, generation: 0, insertedAt: 0, group: undefined, groupBatch: -1 });
 
 export interface ConverterOptions {
   capturePayload: boolean;
@@ -120,16 +128,16 @@ export class LogsBuilder {
   /** `host.id`: the machine-id, as the agents' SDKs report it. */
   private readonly hostId = readMachineId();
   private readonly readProc: boolean;
-  /** The entry `touch` made most recent, and the group of the last event (one process's runs of events). */
-  private lastInfo: ExecInfo | undefined;
-  private lastGroup: Group | undefined;
-  private lastGroupInfo: ExecInfo | undefined;
-  private lastGroupGeneration = -1;
+  /** Entries put at the end of `execInfo` so far, and batches taken so far. */
+  private inserts = 0;
+  private batch = 0;
+  private readonly refreshAfter: number;
 
   constructor(private readonly opts: ConverterOptions) {
     this.host = opts.hostName ?? hostname();
     this.readProc = opts.readProc ?? true;
     this.execInfo = new BoundedMap(opts.processCacheSize);
+    this.refreshAfter = Math.max(1, Math.floor(opts.processCacheSize / 2));
   }
 
   get count(): number {
@@ -145,7 +153,7 @@ export class LogsBuilder {
     const data: LogsData = { resourceLogs: this.list };
     this.list = [];
     this.groups = new Map();
-    this.lastGroup = undefined;
+    this.batch++;
     this.n = 0;
     return data;
   }
@@ -158,7 +166,7 @@ export class LogsBuilder {
    */
   prime(pid: number): void {
     if (!this.readProc || this.execInfo.has(pid)) return;
-    const info: ExecInfo = { generation: 0 };
+    const info = execInfo();
     readProcInfo(pid, info);
     this.primed.set(pid, info);
   }
@@ -171,23 +179,30 @@ export class LogsBuilder {
    */
   watched(pid: number): void {
     if (!this.readProc || this.execInfo.has(pid)) return;
-    const info: ExecInfo = { generation: 0 };
+    const info = execInfo();
     readProcInfo(pid, info);
     if (info.path === undefined) return; // gone already: the first event tries again, then what prime read
     this.primed.delete(pid);
-    this.lastInfo = undefined;
+    this.keep(pid, info);
+  }
+
+  /** Puts `info` at the end of the cache (the newest entry), stamped with the insert count. */
+  private keep(pid: number, info: ExecInfo): void {
+    info.insertedAt = ++this.inserts;
     this.execInfo.set(pid, info);
   }
 
   private touch(pid: number, isExec: boolean): ExecInfo {
     let info = this.execInfo.get(pid);
-    // Events come in runs of one process: the most recent entry needs no re-insert.
-    if (info !== undefined && info === this.lastInfo) return info;
     if (info) {
-      // LRU: re-insert at the end.
+      // Least recently used first out, nearly: an entry put at the end fewer than half the bound's inserts
+      // ago has more than half the bound's entries before it, so it is not the next one out, and is left in
+      // place. Moving it to the end on every event was a delete and an insert per event while a poll's
+      // events interleave a few processes.
+      if (this.inserts - info.insertedAt < this.refreshAfter) return info;
       this.execInfo.delete(pid);
     } else {
-      info = { generation: 0 };
+      info = execInfo();
       if (this.readProc && !isExec) {
         readProcInfo(pid, info);
         // Gone, or exiting (a zombie has no exe link and an empty cmdline): what was read when it was added.
@@ -196,13 +211,12 @@ export class LogsBuilder {
       }
       this.primed.delete(pid);
     }
-    this.execInfo.set(pid, info);
-    this.lastInfo = info;
+    this.keep(pid, info);
     return info;
   }
 
   private group(ev: SensorEvent, info: ExecInfo): Group {
-    if (this.lastGroup !== undefined && this.lastGroupInfo === info && this.lastGroupGeneration === info.generation) return this.lastGroup;
+    if (info.groupBatch === this.batch && info.group !== undefined) return info.group;
     const key = `${ev.pid}/${info.generation}`;
     let g = this.groups.get(key);
     if (g) return this.remember(g, info);
@@ -234,9 +248,8 @@ export class LogsBuilder {
   }
 
   private remember(g: Group, info: ExecInfo): Group {
-    this.lastGroup = g;
-    this.lastGroupInfo = info;
-    this.lastGroupGeneration = info.generation;
+    info.group = g;
+    info.groupBatch = this.batch;
     return g;
   }
 
@@ -256,13 +269,13 @@ export class LogsBuilder {
       info.path = ev.filename;
       info.args = ev.args;
       info.generation++;
+      info.group = undefined; // a new image: a new ResourceLogs
     }
     // A child runs its parent's image until it execs (which is an event of its own): no /proc read, and
     // none that a child exiting before the next poll would lose. The pid is new, whatever was cached for it.
     if (ev.kind === 'fork') {
-      this.lastInfo = undefined; // the child's entry becomes the most recent
       this.execInfo.delete(ev.childPid);
-      if (info.path !== undefined) this.execInfo.set(ev.childPid, { path: info.path, args: info.args, generation: 0 });
+      if (info.path !== undefined) this.keep(ev.childPid, execInfo(info.path, info.args));
     }
     const g = this.group(ev, info);
     g.records.push(this.record(ev, observed, fallbackTime));
