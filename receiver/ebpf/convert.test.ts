@@ -83,7 +83,7 @@ describe('LogsBuilder process resource', () => {
     const path = (pid: number) => {
       b.add(openEvent(pid), now, now);
       const rl = b.take().resourceLogs[0]!;
-      return rl.resource!.attributes.find((a) => a.key === 'process.executable.path')?.value?.stringValue;
+      return (rl.resource?.attributes ?? []).find((a) => a.key === 'process.executable.path')?.value?.stringValue;
     };
     for (const pid of [1, 2, 3]) b.add(exec(pid), now, now);
     b.add(openEvent(1), now, now); // 1 used again

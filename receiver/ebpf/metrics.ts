@@ -82,32 +82,12 @@ export class EbpfMetrics {
       });
     this.sent = counter(m, 'aibom_ebpf_log_records_sent_total', 'Log records (events and gap records) the next consumer accepted.', ['component']);
     this.dropped = counter(m, 'aibom_ebpf_dropped_events_total', 'Events dropped in the receiver, by reason (pipeline_full, permanent_error, shutdown, self).', ['component', 'reason']);
-    this.pending =
-      (m.registry.getSingleMetric('aibom_ebpf_pending_events') as client.Gauge<'component'> | undefined) ??
-      new client.Gauge({
-        name: 'aibom_ebpf_pending_events',
-        help: 'Events batched or waiting for the next consumer.',
-        labelNames: ['component'],
-        registers: [m.registry],
-        collect() {
-          for (const t of all) this.set({ component: t.component }, t.pending());
-        },
-      });
+    this.pending = talliedGauge(m, 'aibom_ebpf_pending_events', 'Events batched or waiting for the next consumer.', all, (t) => t.pending());
     this.kernelEvents = counter(m, 'aibom_ebpf_kernel_events_total', "The sensor's per-type counters: attempted (passed the filters), emitted, ring_drop (ring buffer full), deduped, helper_error.", ['component', 'type', 'outcome']);
     this.kernelFiltered = counter(m, 'aibom_ebpf_kernel_filtered_total', 'Events the kernel filtered out before the ring buffer, by reason.', ['component', 'reason']);
     this.decoder = counter(m, 'aibom_ebpf_decoder_errors_total', 'Frame decoder problems: bytes_skipped, frames_rejected, resyncs, seq_gaps.', ['component', 'counter']);
     this.lag = (m.registry.getSingleMetric(LAG_NAME) as unknown as LagHistogram | undefined) ?? registered(m, new LagHistogram(LAG_NAME, 'Time from the kernel event to its decoding in the receiver.', 'component', LAG_BUCKETS));
-    this.lagMax =
-      (m.registry.getSingleMetric('aibom_ebpf_event_lag_max_seconds') as client.Gauge<'component'> | undefined) ??
-      new client.Gauge({
-        name: 'aibom_ebpf_event_lag_max_seconds',
-        help: 'Largest event lag in the last decoded chunk.',
-        labelNames: ['component'],
-        registers: [m.registry],
-        collect() {
-          for (const t of all) if (t.lagMax >= 0) this.set({ component: t.component }, t.lagMax);
-        },
-      });
+    this.lagMax = talliedGauge(m, 'aibom_ebpf_event_lag_max_seconds', 'Largest event lag in the last decoded chunk.', all, (t) => (t.lagMax >= 0 ? t.lagMax : undefined));
     this.restarts = counter(m, 'aibom_ebpf_sensor_restarts_total', 'Sensor restarts after a crash (spawn) or reconnects (socket).', ['component']);
     this.up = gauge(m, 'aibom_ebpf_sensor_up', '1 while a sensor is connected and ready.', ['component']);
     this.monitoredPids = gauge(m, 'aibom_ebpf_sensor_monitored_pids', 'Processes the sensor monitors (last stats frame).', ['component']);
@@ -130,6 +110,25 @@ export class EbpfMetrics {
     if (t.lagMax >= 0) this.lagMax.set({ component: t.component }, t.lagMax);
     this.tallies.delete(t);
   }
+}
+
+/** A gauge per receiver whose value `read` takes from its tally when the gauge is read (undefined: not set). */
+function talliedGauge(m: Metrics, name: string, help: string, tallies: Set<ChunkTally>, read: (t: ChunkTally) => number | undefined): client.Gauge<'component'> {
+  return (
+    (m.registry.getSingleMetric(name) as client.Gauge<'component'> | undefined) ??
+    new client.Gauge({
+      name,
+      help,
+      labelNames: ['component'],
+      registers: [m.registry],
+      collect() {
+        for (const t of tallies) {
+          const v = read(t);
+          if (v !== undefined) this.set({ component: t.component }, v);
+        }
+      },
+    })
+  );
 }
 
 function writeReceived(received: client.Counter<'component' | 'kind'>, t: ChunkTally): void {
