@@ -6,11 +6,13 @@
  * `sensor-overhead.js agent --collector` measures, less the sensor and the kernel, with CPU time per
  * event instead of a noisy share of an agent's CPU. A script:
  *
- *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc [--top N] | --cpu-prof FILE] [--root DIR]
+ *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc [--top N] | --cpu-prof FILE] [--root DIR] [--marks]
  *
  * Each round is one agent run of 4 agent processes (live `sleep` children, so /proc reads succeed as for
- * a real agent): ~150 events each (module opens, connects, TLS writes naming the LLM span in a
- * traceparent, TLS reads, an exec), fed to the receiver in chunks of 16 every 10 ms as the sensor's
+ * a real agent; two `python3`, two `node` MCP servers): 150 events each, the reference agent's mix (module
+ * opens, 8% of them failing with ENOENT; HTTP requests naming the LLM span in a traceparent and their
+ * responses, TLS writes and reads, connects, an exec; in the first agent a DNS lookup and a shell child
+ * that is forked, execs, opens and exits), fed to the receiver in chunks of 16 every 10 ms as the sensor's
  * polls deliver them, then the agents' spans (4 per agent) as the OTLP receiver hands them on. CPU of
  * the whole process (all threads: GC and the optimising compiler included) from a round's first chunk
  * to the next round's, per event, and per thread over the warm rounds (from the 9th: the first ones
@@ -18,6 +20,8 @@
  * (objects collected by GC included): bytes allocated per event and the functions that allocate them.
  * `--cpu-prof FILE`: a CPU profile of the warm rounds (main thread, 200 µs sampling).
  * `--root DIR`: another build (its dist/), to compare in alternation.
+ * `--marks`: a line `kernel-path round N` on stdout as round N begins, so V8's traces (`--trace-opt
+ * --trace-deopt`, also on stdout) can be told apart by round (bench/jit-churn.ts reads them so).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +55,8 @@ const { findFactory } = await load('pipeline/cli/components.js');
 const { Service } = await load('pipeline/service/service.js');
 const { createFrameDecoder } = await load('receiver/ebpf/frame-decoder.js');
 const { encodeFrame, openEventPayload, connectEventPayload, tlsEventPayload, execEventPayload, streamHeaderPayload } = await load('receiver/ebpf/frame-fixtures.js');
+// The kinds the fixtures of older builds lack come from this build's.
+const { httpEventPayload, forkEventPayload, exitEventPayload, dnsEventPayload } = await import('../receiver/ebpf/frame-fixtures.js');
 const { CONSTANTS: C, STRUCTS: S } = await load('receiver/ebpf/layout.js');
 const { tracesCodec } = await load('pipeline/otlp/codec.js');
 const { attrs, bigIntToLong } = await load('pipeline/otlp/attributes.js');
@@ -124,20 +130,45 @@ function round(r: number, startMs: number, durMs: number): Round {
     const tls = Buffer.from(
       `POST /v1/chat/completions HTTP/1.1\r\nhost: api.openai.com\r\ntraceparent: 00-${trace}-${span(2)}-01\r\ncontent-length: 200\r\n\r\n{"model":"gpt-4o","messages":[{"role":"user","content":"${'x'.repeat(120)}"}]}`,
     );
+    // The reference agents reach their (fake) LLM over plain HTTP: most of an agent's request events are http.
+    const http = Buffer.from(
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:8080\r\ntraceparent: 00-${trace}-${span(2)}-01\r\ncontent-type: application/json\r\ncontent-length: 200\r\n\r\n{"model":"gpt-4o","messages":[{"role":"user","content":"${'y'.repeat(120)}"}]}`,
+    );
+    const httpOk = Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 120\r\n\r\n{"id":"chatcmpl-2","choices":[]}');
     const frames: Buffer[] = [];
+    // Agents 0-1 are Python, 2-3 Node MCP servers; agent 0 also resolves a name and runs a shell child.
+    const comm = a < 2 ? 'python3' : 'node';
+    const lib = a < 2 ? '/usr/lib/python3.11/site-packages/langchain_core/runnables' : '/srv/mcp/node_modules/@modelcontextprotocol/sdk/dist/esm';
+    const child = 3_000_000 + r * 8 + a;
     for (let i = 0; i < EVENTS_PER_AGENT; i++) {
       const t = at(0.02 + (0.96 * i) / EVENTS_PER_AGENT);
       const k = i % 25;
       const payload =
         i === 0
-          ? execEventPayload({ pid, ppid: 1, filename: '/usr/bin/python3', args: ['python3', '-m', 'agent', '--api-key', 'sk-secret'] })
-          : k === 1 || k === 13
-            ? connectEventPayload({ pid, daddr: [104, 18, 7, 192], dport: 443 })
-            : k === 2
-              ? tlsEventPayload({ pid, data: tls })
-              : k === 3
-                ? tlsEventPayload({ pid, data: Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{"id":"chatcmpl-1"}'), read: true })
-                : openEventPayload({ pid, path: `/usr/lib/python3.11/site-packages/langchain_core/runnables/mod${i % 60}.py` });
+          ? execEventPayload({ pid, ppid: 1, comm, filename: a < 2 ? '/usr/bin/python3' : '/usr/bin/node', args: [comm, '-m', 'agent', '--api-key', 'sk-secret'] })
+          : a === 0 && i === 50
+            ? dnsEventPayload({ pid, comm, name: 'api.openai.com', server: [127, 0, 0, 53] })
+            : a === 0 && i === 60
+              ? forkEventPayload({ pid, comm, childPid: child })
+              : a === 0 && i === 61
+                ? execEventPayload({ pid: child, ppid: pid, comm: 'sh', filename: '/bin/sh', args: ['sh', '-c', 'ls'] })
+                : a === 0 && i === 62
+                  ? openEventPayload({ pid: child, comm: 'sh', path: '/etc/ld.so.cache' })
+                  : a === 0 && i === 63
+                    ? exitEventPayload({ pid: child, comm: 'sh', status: i === 63 && r % 2 ? 256 : 0 })
+                    : k === 1
+                      ? connectEventPayload({ pid, daddr: [104, 18, 7, 192], dport: 443 })
+                      : k === 2
+                        ? httpEventPayload({ pid, comm, data: http, daddr: [127, 0, 0, 1], dport: 8080 })
+                        : k === 3
+                          ? httpEventPayload({ pid, comm, data: httpOk, daddr: [127, 0, 0, 1], dport: 8080 })
+                          : k === 13
+                            ? tlsEventPayload({ pid, data: tls })
+                            : k === 14
+                              ? tlsEventPayload({ pid, data: Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{"id":"chatcmpl-1"}'), read: true })
+                              : k === 7 || k === 19
+                                ? openEventPayload({ pid, comm, path: `${lib}/missing${i % 40}/package.json`, ret: -2 })
+                                : openEventPayload({ pid, comm, path: `${lib}/mod${i % 60}.${a < 2 ? 'py' : 'js'}` });
       frames.push(encodeFrame(C.FRAME_EVENT, withTime(payload, t), 0));
     }
     perAgent.push(frames);
@@ -228,6 +259,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const due = start + 1000 + r * (FEED_MS + ROUND_GAP_MS);
   const wait = due - Date.now();
   if (wait > 0) await sleep(wait);
+  if (flag('marks')) console.log(`kernel-path round ${r + 1}`);
   const c = cpuUs();
   const m = mainNs();
   if (r > 0) perRound.push({ us: c - c0, mainUs: (m - m0) / 1000, events: rounds[r - 1]!.events });
@@ -246,6 +278,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 // The last round: until correlate has emitted (window) and the batch has flushed.
 await sleep(ROUND_GAP_MS + FEED_MS);
+if (flag('marks')) console.log('kernel-path round end');
 perRound.push({ us: cpuUs() - c0, mainUs: (mainNs() - m0) / 1000, events: rounds[ROUNDS - 1]!.events });
 const threads1 = threadNs();
 

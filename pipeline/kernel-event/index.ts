@@ -3,4 +3,4 @@
 // in this process count as kernel events (provenance.ts says why and how).
 export { carryKernelMarks, isKernelRecord, markKernelRecord } from './provenance.js';
 export { readKernelEvent, readKernelProcess, type KernelEventFacts, type KernelEventView, type KernelProcess } from './reader.js';
-export { writeKernelRecord, type KernelRecordFields } from './writer.js';
+export { writeKernelRecord, type KernelRecordFields, type KernelRecordSource } from './writer.js';

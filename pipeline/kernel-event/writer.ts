@@ -1,27 +1,38 @@
 import type { AnyValue, Int64, KeyValue, LogRecord } from '../otlp/types.js';
-import { KERNEL_EVENT_PREFIX, type KernelEventKind } from '../semconv.js';
+import { KERNEL_EVENT_KINDS, KERNEL_EVENT_PREFIX, type KernelEventKind } from '../semconv.js';
 import type { KernelEventFacts } from './reader.js';
 
 const SEVERITY_INFO = 9;
+
+/** What makes a record's body and attributes when they are first read (receiver/ebpf: from the event). */
+export interface KernelRecordSource {
+  body(): string;
+  attributes(): KeyValue[];
+}
 
 export interface KernelRecordFields {
   kind: KernelEventKind;
   timeUnixNano: Int64;
   observedTimeUnixNano: Int64;
-  body: string;
+  /** The body text (`open /etc/hosts`), or `source` makes it. */
+  body?: string;
   /**
-   * Semantic-convention and `aibom.*` names from pipeline/semconv.ts (`ATTR`), or what makes them on
-   * their first read: in the embedded default correlate turns kernel events into a few spans and passes
-   * no record on, so most records' attributes are never read (it reads `facts`).
+   * Semantic-convention and `aibom.*` names from pipeline/semconv.ts (`ATTR`), or `source` makes them
+   * on their first read: in the embedded default correlate turns kernel events into a few spans and
+   * passes no record on, so most records' body and attributes are never read (it reads `facts`).
    */
-  attributes: KeyValue[] | (() => KeyValue[]);
+  attributes?: KeyValue[];
+  source?: KernelRecordSource;
   /** What `readKernelEvent` would read from the attributes, known to the writer from the event itself. */
   facts?: KernelEventFacts;
 }
 
+/** `aibom.kernel.<kind>`, one string per kind (a concatenation per record was a string per record). */
+const EVENT_NAMES = new Map<string, string>(KERNEL_EVENT_KINDS.map((k) => [k, KERNEL_EVENT_PREFIX + k]));
+
 /**
  * The log record of one kernel event. Being one is the mark (provenance.ts): only `writeKernelRecord`
- * makes them, and no codec or copy does. `attributes` is made on its first read and kept.
+ * makes them, and no codec or copy does. `body` and `attributes` are made on their first read and kept.
  */
 class KernelRecord implements LogRecord {
   readonly severityNumber = SEVERITY_INFO;
@@ -29,37 +40,40 @@ class KernelRecord implements LogRecord {
   readonly timeUnixNano: Int64;
   readonly observedTimeUnixNano: Int64;
   readonly eventName: string;
-  readonly body: AnyValue;
+  #body: AnyValue | undefined;
   #attributes: KeyValue[] | undefined;
-  #make: (() => KeyValue[]) | undefined;
+  #source: KernelRecordSource | undefined;
   readonly #facts: KernelEventFacts | undefined;
 
   constructor(f: KernelRecordFields) {
     this.timeUnixNano = f.timeUnixNano;
     this.observedTimeUnixNano = f.observedTimeUnixNano;
-    this.eventName = KERNEL_EVENT_PREFIX + f.kind;
-    this.body = { stringValue: f.body };
-    if (typeof f.attributes === 'function') this.#make = f.attributes;
-    else this.#attributes = f.attributes;
+    this.eventName = EVENT_NAMES.get(f.kind) ?? KERNEL_EVENT_PREFIX + f.kind;
+    this.#body = f.body === undefined ? undefined : { stringValue: f.body };
+    this.#attributes = f.attributes;
+    this.#source = f.source;
     this.#facts = f.facts;
   }
 
+  get body(): AnyValue {
+    return (this.#body ??= { stringValue: this.#source?.body() ?? '' });
+  }
+
+  set body(value: AnyValue) {
+    this.#body = value;
+  }
+
   get attributes(): KeyValue[] {
-    if (this.#attributes === undefined) {
-      this.#attributes = this.#make!();
-      this.#make = undefined;
-    }
-    return this.#attributes;
+    return (this.#attributes ??= this.#source?.attributes() ?? []);
   }
 
   set attributes(list: KeyValue[]) {
     this.#attributes = list;
-    this.#make = undefined;
   }
 
-  /** `attributes` is an accessor, which JSON.stringify (own properties only) would leave out. */
+  /** `body` and `attributes` are accessors, which JSON.stringify (own properties only) would leave out. */
   toJSON(): LogRecord {
-    return { ...this, attributes: this.attributes };
+    return { ...this, body: this.body, attributes: this.attributes };
   }
 
   /** The writer's facts of `record` if this writer made it (null: made without), else undefined. */

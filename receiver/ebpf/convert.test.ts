@@ -75,4 +75,23 @@ describe('LogsBuilder process resource', () => {
     expect(res['host.id']).toBe(detected.attributes['host.id']);
     expect(res['host.name']).toBe(detected.attributes['host.name']);
   });
+
+  it('keeps the processes used lately when the cache is full: the least recently used ones go first', () => {
+    const b = new LogsBuilder({ capturePayload: false, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 4, readProc: false, hostName: 'h', scopeVersion: 'test' });
+    const now = nsToLong(BigInt(Date.now()) * 1_000_000n);
+    const exec = (pid: number): SensorEvent => ({ ...openEvent(pid), kind: 'exec', oldPid: pid, filename: `/bin/p${pid}`, args: [`p${pid}`], argsCount: 1, monitorReason: 'none' });
+    const path = (pid: number) => {
+      b.add(openEvent(pid), now, now);
+      const rl = b.take().resourceLogs[0]!;
+      return (rl.resource?.attributes ?? []).find((a) => a.key === 'process.executable.path')?.value?.stringValue;
+    };
+    for (const pid of [1, 2, 3]) b.add(exec(pid), now, now);
+    b.add(openEvent(1), now, now); // 1 used again
+    for (const pid of [4, 5]) b.add(exec(pid), now, now); // 5 pushes the least recently used out: 2
+    b.take();
+    expect(path(1)).toBe('/bin/p1');
+    expect(path(3)).toBe('/bin/p3');
+    expect(path(2)).toBeUndefined(); // forgotten, and /proc is not read here
+    expect(b.cachedProcesses).toBe(4);
+  });
 });

@@ -10,11 +10,11 @@ import { readProcessImage } from '../../pipeline/process-identity.js';
 import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
-import { markKernelRecord, writeKernelRecord, type KernelEventFacts } from '../../pipeline/kernel-event/index.js';
+import { markKernelRecord, writeKernelRecord, type KernelEventFacts, type KernelRecordSource } from '../../pipeline/kernel-event/index.js';
 import { parseTraceparent, type Traceparent } from '../../pipeline/trace-context.js';
-import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
+import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE, type KernelEventKind } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
-import type { SensorEvent } from './frame-decoder.js';
+import { DecodedEvent, type ExecEvent, type HttpEvent, type SensorEvent, type TlsEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
 import { CONSTANTS as C } from './layout.js';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
@@ -83,11 +83,19 @@ const kv = (key: string, v: string | number | boolean): KeyValue =>
       : { key, value: { intValue: v } };
 
 interface ExecInfo {
-  path?: string;
-  args?: readonly string[];
+  path: string | undefined;
+  args: readonly string[] | undefined;
   /** Bumped on every exec, so a batch starts a new ResourceLogs for the new image. */
   generation: number;
+  /** The builder's insert count when this entry was last put at the end of the cache (see `touch`). */
+  insertedAt: number;
+  /** This process's group in the batch `groupBatch` (the builder's batch count), unless it exec'd since. */
+  group: Group | undefined;
+  groupBatch: number;
 }
+
+/** One shape for every entry. */
+const execInfo = (path?: string, args?: readonly string[]): ExecInfo => ({ path, args, generation: 0, insertedAt: 0, group: undefined, groupBatch: -1 });
 
 export interface ConverterOptions {
   capturePayload: boolean;
@@ -120,16 +128,16 @@ export class LogsBuilder {
   /** `host.id`: the machine-id, as the agents' SDKs report it. */
   private readonly hostId = readMachineId();
   private readonly readProc: boolean;
-  /** The entry `touch` made most recent, and the group of the last event (one process's runs of events). */
-  private lastInfo: ExecInfo | undefined;
-  private lastGroup: Group | undefined;
-  private lastGroupInfo: ExecInfo | undefined;
-  private lastGroupGeneration = -1;
+  /** Entries put at the end of `execInfo` so far, and batches taken so far. */
+  private inserts = 0;
+  private batch = 0;
+  private readonly refreshAfter: number;
 
   constructor(private readonly opts: ConverterOptions) {
     this.host = opts.hostName ?? hostname();
     this.readProc = opts.readProc ?? true;
     this.execInfo = new BoundedMap(opts.processCacheSize);
+    this.refreshAfter = Math.max(1, Math.floor(opts.processCacheSize / 2));
   }
 
   get count(): number {
@@ -145,7 +153,7 @@ export class LogsBuilder {
     const data: LogsData = { resourceLogs: this.list };
     this.list = [];
     this.groups = new Map();
-    this.lastGroup = undefined;
+    this.batch++;
     this.n = 0;
     return data;
   }
@@ -158,7 +166,7 @@ export class LogsBuilder {
    */
   prime(pid: number): void {
     if (!this.readProc || this.execInfo.has(pid)) return;
-    const info: ExecInfo = { generation: 0 };
+    const info = execInfo();
     readProcInfo(pid, info);
     this.primed.set(pid, info);
   }
@@ -171,23 +179,30 @@ export class LogsBuilder {
    */
   watched(pid: number): void {
     if (!this.readProc || this.execInfo.has(pid)) return;
-    const info: ExecInfo = { generation: 0 };
+    const info = execInfo();
     readProcInfo(pid, info);
     if (info.path === undefined) return; // gone already: the first event tries again, then what prime read
     this.primed.delete(pid);
-    this.lastInfo = undefined;
+    this.keep(pid, info);
+  }
+
+  /** Puts `info` at the end of the cache (the newest entry), stamped with the insert count. */
+  private keep(pid: number, info: ExecInfo): void {
+    info.insertedAt = ++this.inserts;
     this.execInfo.set(pid, info);
   }
 
   private touch(pid: number, isExec: boolean): ExecInfo {
     let info = this.execInfo.get(pid);
-    // Events come in runs of one process: the most recent entry needs no re-insert.
-    if (info !== undefined && info === this.lastInfo) return info;
     if (info) {
-      // LRU: re-insert at the end.
+      // Least recently used first out, nearly: an entry put at the end fewer than half the bound's inserts
+      // ago has more than half the bound's entries before it, so it is not the next one out, and is left in
+      // place. Moving it to the end on every event was a delete and an insert per event while a poll's
+      // events interleave a few processes.
+      if (this.inserts - info.insertedAt < this.refreshAfter) return info;
       this.execInfo.delete(pid);
     } else {
-      info = { generation: 0 };
+      info = execInfo();
       if (this.readProc && !isExec) {
         readProcInfo(pid, info);
         // Gone, or exiting (a zombie has no exe link and an empty cmdline): what was read when it was added.
@@ -196,13 +211,12 @@ export class LogsBuilder {
       }
       this.primed.delete(pid);
     }
-    this.execInfo.set(pid, info);
-    this.lastInfo = info;
+    this.keep(pid, info);
     return info;
   }
 
   private group(ev: SensorEvent, info: ExecInfo): Group {
-    if (this.lastGroup !== undefined && this.lastGroupInfo === info && this.lastGroupGeneration === info.generation) return this.lastGroup;
+    if (info.groupBatch === this.batch && info.group !== undefined) return info.group;
     const key = `${ev.pid}/${info.generation}`;
     let g = this.groups.get(key);
     if (g) return this.remember(g, info);
@@ -234,31 +248,34 @@ export class LogsBuilder {
   }
 
   private remember(g: Group, info: ExecInfo): Group {
-    this.lastGroup = g;
-    this.lastGroupInfo = info;
-    this.lastGroupGeneration = info.generation;
+    info.group = g;
+    info.groupBatch = this.batch;
     return g;
   }
 
-  /** Appends one event; `observed` is the receive time (one Long per chunk, shared). */
+  /**
+   * Appends one event; `observed` is the receive time (one Long per chunk, shared). The builder takes the
+   * event: an exec's args are replaced by their redacted form and a TLS or HTTP event's data is dropped
+   * once read, in place (a copy per event gave the converter's readers a second map for each kind).
+   */
   add(ev: SensorEvent, observed: Long, fallbackTime: Long): void {
     // Command lines carry API keys and passwords: nothing downstream ever sees them unredacted.
     if (ev.kind === 'exec') {
       const args = redactArgs(ev.args);
-      if (args !== ev.args) ev = { ...ev, args };
+      if (args !== ev.args) (ev as Mutable<ExecEvent>).args = args;
     }
     const info = this.touch(ev.pid, ev.kind === 'exec');
     if (ev.kind === 'exec') {
       info.path = ev.filename;
       info.args = ev.args;
       info.generation++;
+      info.group = undefined; // a new image: a new ResourceLogs
     }
     // A child runs its parent's image until it execs (which is an event of its own): no /proc read, and
     // none that a child exiting before the next poll would lose. The pid is new, whatever was cached for it.
     if (ev.kind === 'fork') {
-      this.lastInfo = undefined; // the child's entry becomes the most recent
       this.execInfo.delete(ev.childPid);
-      if (info.path !== undefined) this.execInfo.set(ev.childPid, { path: info.path, args: info.args, generation: 0 });
+      if (info.path !== undefined) this.keep(ev.childPid, execInfo(info.path, info.args));
     }
     const g = this.group(ev, info);
     g.records.push(this.record(ev, observed, fallbackTime));
@@ -295,21 +312,28 @@ export class LogsBuilder {
       const payloadText = this.opts.capturePayload ? redactSecrets(ev.data.toString('utf8')) : undefined;
       wire = { w, model, payloadText };
       // The attributes are made from the event later, if ever: without its data, a copy of up to a page.
-      ev = { ...ev, data: NO_DATA };
+      (ev as Mutable<TlsEvent | HttpEvent>).data = NO_DATA;
     }
-    const event = ev;
+    const facts = factsOf(ev, wire);
     return writeKernelRecord({
       kind: ev.kind,
-      timeUnixNano: ev.timeUnixNano === undefined ? fallbackTime : nsToLong(ev.timeUnixNano),
+      timeUnixNano: timeOf(ev, fallbackTime),
       observedTimeUnixNano: observed,
-      body: bodyOf(ev, wire?.w),
-      attributes: () => attributesOf(event, wire),
-      facts: factsOf(ev, wire),
+      source: facts,
+      facts,
     });
   }
 }
 
 const NO_DATA = Buffer.alloc(0);
+
+/** The event's epoch time as a Long: a decoded event's from its words, without a BigInt. */
+function timeOf(ev: SensorEvent, fallback: Long): Long {
+  if (ev instanceof DecodedEvent) return ev.timeHigh < 0 ? fallback : Long.fromBits(ev.timeLow, ev.timeHigh, true);
+  return ev.timeUnixNano === undefined ? fallback : nsToLong(ev.timeUnixNano);
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** What a TLS or HTTP event's data said, read once when the event arrives. */
 interface WireFacts {
@@ -349,10 +373,38 @@ function bodyOf(ev: SensorEvent, w: WireFacts['w']): string {
 }
 
 /**
- * What `readKernelEvent` reads from the attributes `attributesOf` makes, straight from the event (the
- * kernel-event contract test in convert.test.ts holds the two to each other, kind by kind).
+ * One event's facts (what correlate reads) with what makes its record's body and attributes if anything
+ * reads them: one object per event, of one class, beside the record.
  */
-function factsOf(ev: SensorEvent, wire: WireFacts | undefined): KernelEventFacts {
+class EventFacts implements KernelEventFacts, KernelRecordSource {
+  constructor(
+    readonly kind: KernelEventKind,
+    readonly count: number,
+    readonly wire: KernelEventFacts['wire'],
+    readonly peerAddress: string | undefined,
+    readonly peerPort: number | undefined,
+    readonly target: string,
+    readonly credential: boolean,
+    readonly errorType: string | undefined,
+    readonly childPid: number | undefined,
+    private readonly event: SensorEvent,
+    private readonly wireFacts: WireFacts | undefined,
+  ) {}
+
+  body(): string {
+    return bodyOf(this.event, this.wireFacts?.w);
+  }
+
+  attributes(): KeyValue[] {
+    return attributesOf(this.event, this.wireFacts);
+  }
+}
+
+/**
+ * What `readKernelEvent` reads from the attributes `attributesOf` makes, straight from the event (the
+ * kernel-event contract test in convert-facts.test.ts holds the two to each other, kind by kind).
+ */
+function factsOf(ev: SensorEvent, wire: WireFacts | undefined): EventFacts {
   let target = '';
   let peerAddress: string | undefined;
   let peerPort: number | undefined;
@@ -407,17 +459,19 @@ function factsOf(ev: SensorEvent, wire: WireFacts | undefined): KernelEventFacts
       break;
     }
   }
-  return {
-    kind: ev.kind,
-    count: 1 + (ev.repeat > 0 ? ev.repeat : 0),
-    wire: traceparent ? { traceId: traceparent.traceId, spanId: traceparent.spanId, source } : undefined,
+  return new EventFacts(
+    ev.kind,
+    1 + (ev.repeat > 0 ? ev.repeat : 0),
+    traceparent ? { traceId: traceparent.traceId, spanId: traceparent.spanId, source } : undefined,
     peerAddress,
     peerPort,
     target,
     credential,
     errorType,
     childPid,
-  };
+    ev,
+    wire,
+  );
 }
 
 /** The record's attributes (semantic-convention names, `aibom.*` where none exists). */

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import type client from 'prom-client';
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import type { Consumers, LogsConsumer } from '../../pipeline/consumer.js';
 import { mismatch } from '../../pipeline/process-identity.js';
@@ -10,8 +9,9 @@ import { createContainerResolver } from './container.js';
 import { LogsBuilder, nsToLong } from './convert.js';
 import { CoverageTable } from './coverage.js';
 import { EventQueue } from './event-queue.js';
-import { EVENT_KINDS, type EventKind, type FrameDecoder, type SensorRecord } from './frame-decoder.js';
-import { EbpfMetrics, StatsMirror } from './metrics.js';
+import { DecodedEvent, type FrameDecoder, type SensorEvent, type SensorRecord } from './frame-decoder.js';
+import type { LagCounts } from './lag-histogram.js';
+import { EbpfMetrics, StatsMirror, type ChunkTally } from './metrics.js';
 import type { SensorLink, SensorLinkHandlers } from './sensor-link.js';
 import { SocketLink } from './socket-link.js';
 import { SpawnLink } from './spawn-link.js';
@@ -34,13 +34,9 @@ export class EbpfReceiver implements Component {
   private readonly builder: LogsBuilder;
   private readonly coverage: CoverageTable;
   private readonly component: string;
-  private readonly receivedByKind: Record<EventKind, client.Counter.Internal>;
-  /** Events per kind in the chunk being ingested: one counter increment per kind and chunk, not per event. */
-  private readonly chunkKinds = new Map<EventKind, number>();
-  /** Last values written to the per-chunk gauges: prom-client hashes the labels on every set. */
-  private lastLagMax = -1;
-  private lastPending = -1;
-  private readonly lagChild: client.Histogram.Internal<'component'>;
+  /** Events by kind, the last chunk's largest lag and the pending count, read when the metrics are. */
+  private readonly tally: ChunkTally;
+  private readonly lagChild: LagCounts;
   private readonly selfPid = process.pid;
 
   private batchTimer: NodeJS.Timeout | undefined;
@@ -72,9 +68,8 @@ export class EbpfReceiver implements Component {
       processCacheSize: config.processCacheSize,
       scopeVersion: settings.build?.version ?? '',
     });
-    this.receivedByKind = {} as Record<EventKind, client.Counter.Internal>;
-    for (const kind of EVENT_KINDS) this.receivedByKind[kind] = this.m.received.labels({ component: this.component, kind });
-    this.lagChild = this.m.lag.labels({ component: this.component });
+    this.tally = this.m.tally(this.component, () => this.pendingCount);
+    this.lagChild = this.m.lag.child(this.component);
     this.m.up.set({ component: this.component }, 0);
     if (this.logs) {
       this.queue = new EventQueue({
@@ -83,7 +78,6 @@ export class EbpfReceiver implements Component {
         logger: settings.logger,
         metrics: this.m,
         component: this.component,
-        changed: () => this.setPending(),
       });
     }
     this.supervisor = new Supervisor({
@@ -262,23 +256,22 @@ export class EbpfReceiver implements Component {
         self++;
         continue;
       }
-      this.chunkKinds.set(r.kind, (this.chunkKinds.get(r.kind) ?? 0) + 1);
-      if (r.timeUnixNano !== undefined) {
-        const lag = (nowMs - Number(r.timeUnixNano) / 1e6) / 1e3;
+      this.tally.kinds[r.kind]++;
+      const timeMs = epochMs(r);
+      if (timeMs !== undefined) {
+        const lag = (nowMs - timeMs) / 1e3;
         if (lag > maxLag) maxLag = lag;
         this.lagChild.observe(lag);
       }
       if (r.kind === 'exit' && this.runtimePids.has(r.pid)) this.runtimePids.delete(r.pid);
       else if (r.kind === 'fork') this.coverage.fork(r.pid, r.childPid, r.timeUnixNano, nowNs);
-      if (this.builder.count === 0) this.batchOldestMs = r.timeUnixNano === undefined ? nowMs : Math.min(nowMs, Number(r.timeUnixNano / 1_000_000n));
+      if (this.builder.count === 0) this.batchOldestMs = timeMs === undefined ? nowMs : Math.min(nowMs, Math.floor(timeMs));
       this.builder.add(r, observed, observed);
       if (r.kind === 'exit') this.coverage.exit(r.pid);
       if (this.builder.count >= maxBatch) this.flush();
     }
     if (self > 0) this.m.dropped.inc({ component: this.component, reason: 'self' }, self);
-    for (const [kind, n] of this.chunkKinds) this.receivedByKind[kind].inc(n);
-    this.chunkKinds.clear();
-    if (maxLag !== this.lastLagMax) this.m.lagMax.set({ component: this.component }, (this.lastLagMax = maxLag));
+    this.tally.lagMax = maxLag;
     this.mirror.decoder(decoder.counters);
     // The sensor already held these events for up to a poll interval: the batch waits only for what is
     // left of `batch.timeout` since its oldest event happened, so a poll at least that long hands each
@@ -291,12 +284,6 @@ export class EbpfReceiver implements Component {
         this.batchTimer.unref();
       }
     }
-    this.setPending();
-  }
-
-  private setPending(): void {
-    const pending = this.pendingCount;
-    if (pending !== this.lastPending) this.m.pending.set({ component: this.component }, (this.lastPending = pending));
   }
 
   /** Moves the current batch to the queue. */
@@ -329,6 +316,12 @@ export class EbpfReceiver implements Component {
     this.m.up.set({ component: this.component }, 0);
     this.flush();
     await this.queue?.close(deadline);
-    this.setPending();
+    this.m.release(this.tally);
   }
+}
+
+/** An event's epoch milliseconds (a double); a decoded event's without a BigInt. */
+function epochMs(ev: SensorEvent): number | undefined {
+  if (ev instanceof DecodedEvent) return ev.timeUnixMs;
+  return ev.timeUnixNano === undefined ? undefined : Number(ev.timeUnixNano) / 1e6;
 }

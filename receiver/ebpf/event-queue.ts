@@ -22,8 +22,6 @@ export interface EventQueueOptions {
   logger: Logger;
   metrics: EbpfMetrics;
   component: string;
-  /** Called whenever the number of held records changed (the owner's pending gauge). */
-  changed(): void;
 }
 
 export class EventQueue {
@@ -52,7 +50,6 @@ export class EventQueue {
       this.pendingRecords -= dropped!.records;
       this.opts.metrics.dropped.inc({ component: this.opts.component, reason: 'pipeline_full' }, dropped!.records);
     }
-    this.opts.changed();
     this.draining ??= this.drain().finally(() => (this.draining = undefined));
   }
 
@@ -86,8 +83,7 @@ export class EventQueue {
       } finally {
         this.inFlight = false;
       }
-      this.opts.changed();
-      if (retryIn > 0) await this.sleep(Math.min(retryIn, Math.max(0, this.deadline - Date.now())));
+        if (retryIn > 0) await this.sleep(Math.min(retryIn, Math.max(0, this.deadline - Date.now())));
     }
   }
 
@@ -119,6 +115,5 @@ export class EventQueue {
       if (this.inFlight && batch === this.pending[0]) continue; // its consumer still owns it
       this.drop(batch, 'shutdown');
     }
-    this.opts.changed();
   }
 }

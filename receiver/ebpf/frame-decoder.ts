@@ -5,6 +5,7 @@
 // straddles a chunk boundary. Corruption never throws: the decoder reports a FrameDecodeError through
 // `onError`, counts what it skipped, and resynchronises on the next frame magic.
 
+import { stringCache } from '../../pipeline/string-cache.js';
 import { CONSTANTS as C, STRUCTS as S, frameHeaderCheck } from './layout.js';
 
 export type EventKind = 'exec' | 'exit' | 'fork' | 'open' | 'connect' | 'accept' | 'dns' | 'tls' | 'http';
@@ -314,8 +315,163 @@ const MAX_SIZE: Readonly<Record<EventKind, number>> = {
   http: S.data_event.size,
 };
 
-/** A record under construction: base fields plus the kind-specific ones assigned afterwards. */
-type Draft = { -readonly [K in keyof EventBase]: EventBase[K] } & { kind: EventKind; [field: string]: unknown };
+const NO_ARGS: readonly string[] = Object.freeze([]);
+const NO_DATA = Buffer.alloc(0);
+
+/**
+ * Every kernel event the decoder makes, whatever its kind: one class, so all events share one hidden
+ * class and each field one representation. Code that reads events (the converter, correlate's facts) then
+ * sees one map at each property access: with a literal per event and kind-specific properties added
+ * afterwards, each kind had its own map, those accesses became polymorphic beyond V8's limit of four maps,
+ * and a kind first seen after optimisation (the exits at the end of a run) deoptimised the functions that
+ * read it. The kind-specific fields of `SensorEvent` are accessors on a few slots shared by the kinds (the
+ * event is held until its record is made into a span or exported: one field per name of every kind made it
+ * twice as large); `kind` says which of them mean something.
+ */
+export class DecodedEvent {
+  /** exec filename, open path, dns name, connect/accept/http peer address. */
+  private text = '';
+  /** connect/accept local address, dns server address. */
+  private text2 = '';
+  /** exec monitorReason, connect/accept transport, tls direction. */
+  private word = '';
+  private list: readonly string[] = NO_ARGS;
+  data: Buffer = NO_DATA;
+  startKtimeNs = 0n;
+  /** open/connect/accept ret. */
+  ret = 0;
+  private n1 = 0;
+  private n2 = 0;
+  private n3 = 0;
+  private n4 = 0;
+  /** open credential, connect inProgress. */
+  private bit = false;
+
+  /**
+   * 64-bit values as their 32-bit words (a BigInt each was an allocation per event, and each operation on
+   * one another); the BigInts are made when read. `timeHigh` < 0: no stream header yet, no epoch time.
+   */
+  constructor(
+    readonly kind: EventKind,
+    readonly seq: number,
+    readonly ktimeLow: number,
+    readonly ktimeHigh: number,
+    readonly timeLow: number,
+    readonly timeHigh: number,
+    readonly pid: number,
+    readonly tid: number,
+    readonly ppid: number,
+    readonly uid: number,
+    readonly cgroupLow: number,
+    readonly cgroupHigh: number,
+    readonly comm: string,
+    readonly flags: number,
+    readonly repeat: number,
+    readonly truncated: boolean,
+  ) {}
+
+  get ktimeNs(): bigint {
+    return u64(this.ktimeLow, this.ktimeHigh);
+  }
+
+  get timeUnixNano(): bigint | undefined {
+    return this.timeHigh < 0 ? undefined : u64(this.timeLow, this.timeHigh);
+  }
+
+  /** Epoch milliseconds with their fraction (a double: for lags and batch deadlines), undefined as timeUnixNano. */
+  get timeUnixMs(): number | undefined {
+    return this.timeHigh < 0 ? undefined : this.timeHigh * 4294.967296 + this.timeLow / 1e6;
+  }
+
+  get cgroupId(): bigint {
+    return u64(this.cgroupLow, this.cgroupHigh);
+  }
+
+  get filename(): string { return this.text; }
+  set filename(v: string) { this.text = v; }
+  get path(): string { return this.text; }
+  set path(v: string) { this.text = v; }
+  get name(): string { return this.text; }
+  set name(v: string) { this.text = v; }
+  get peerAddress(): string { return this.text; }
+  set peerAddress(v: string) { this.text = v; }
+  get localAddress(): string { return this.text2; }
+  set localAddress(v: string) { this.text2 = v; }
+  get serverAddress(): string { return this.text2; }
+  set serverAddress(v: string) { this.text2 = v; }
+  get monitorReason(): string { return this.word; }
+  set monitorReason(v: string) { this.word = v; }
+  get transport(): string { return this.word; }
+  set transport(v: string) { this.word = v; }
+  get direction(): string { return this.word; }
+  set direction(v: string) { this.word = v; }
+  get args(): readonly string[] { return this.list; }
+  set args(v: readonly string[]) { this.list = v; }
+  get oldPid(): number { return this.n1; }
+  set oldPid(v: number) { this.n1 = v; }
+  get argsCount(): number { return this.n2; }
+  set argsCount(v: number) { this.n2 = v; }
+  get exitStatus(): number { return this.n1; }
+  set exitStatus(v: number) { this.n1 = v; }
+  /** Exit code when the process exited normally, else null. */
+  get exitCode(): number | null { return (this.n1 & 0x7f) === 0 ? (this.n1 >> 8) & 0xff : null; }
+  /** Terminating signal, else null. */
+  get signal(): number | null { return (this.n1 & 0x7f) !== 0 ? this.n1 & 0x7f : null; }
+  get childPid(): number { return this.n1; }
+  set childPid(v: number) { this.n1 = v; }
+  get openFlags(): number { return this.n1; }
+  set openFlags(v: number) { this.n1 = v; }
+  get mode(): number { return this.n2; }
+  set mode(v: number) { this.n2 = v; }
+  get family(): number { return this.n1; }
+  set family(v: number) { this.n1 = v; }
+  get protocol(): number { return this.n2; }
+  set protocol(v: number) { this.n2 = v; }
+  get localPort(): number { return this.n3; }
+  set localPort(v: number) { this.n3 = v; }
+  get peerPort(): number { return this.n4; }
+  set peerPort(v: number) { this.n4 = v; }
+  get qtype(): number { return this.n1; }
+  set qtype(v: number) { this.n1 = v; }
+  get qclass(): number { return this.n2; }
+  set qclass(v: number) { this.n2 = v; }
+  get txid(): number { return this.n3; }
+  set txid(v: number) { this.n3 = v; }
+  get serverPort(): number { return this.n4; }
+  set serverPort(v: number) { this.n4 = v; }
+  get totalLen(): number { return this.n1; }
+  set totalLen(v: number) { this.n1 = v; }
+  get fd(): number { return this.n2; }
+  set fd(v: number) { this.n2 = v; }
+  get credential(): boolean { return this.bit; }
+  set credential(v: boolean) { this.bit = v; }
+  get inProgress(): boolean { return this.bit; }
+  set inProgress(v: boolean) { this.bit = v; }
+
+  /** The fields of its kind, as `SensorEvent` names them (the accessors are not own properties). */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k of BASE_FIELDS) out[k] = this[k];
+    for (const k of KIND_FIELDS[this.kind]) out[k] = (this as unknown as Record<string, unknown>)[k];
+    return out;
+  }
+}
+
+const u64 = (low: number, high: number): bigint => (BigInt(high) << 32n) | BigInt(low);
+
+const BASE_FIELDS = ['kind', 'seq', 'ktimeNs', 'timeUnixNano', 'pid', 'tid', 'ppid', 'uid', 'cgroupId', 'comm', 'flags', 'repeat', 'truncated'] as const;
+const SOCKET_FIELDS = ['ret', 'family', 'transport', 'protocol', 'localAddress', 'localPort', 'peerAddress', 'peerPort', 'inProgress'];
+const KIND_FIELDS: Readonly<Record<EventKind, readonly string[]>> = {
+  exec: ['oldPid', 'filename', 'args', 'argsCount', 'monitorReason'],
+  exit: ['exitStatus', 'exitCode', 'signal', 'startKtimeNs'],
+  fork: ['childPid'],
+  open: ['path', 'openFlags', 'mode', 'ret', 'credential'],
+  connect: SOCKET_FIELDS,
+  accept: SOCKET_FIELDS,
+  dns: ['name', 'qtype', 'qclass', 'txid', 'serverAddress', 'serverPort'],
+  tls: ['direction', 'totalLen', 'data'],
+  http: ['totalLen', 'data', 'fd', 'peerAddress', 'peerPort'],
+};
 
 const MONITOR_REASONS = enumTable<MonitorReason | 'none'>(C.MONR_SHADOW + 1, [
   [C.MONR_NONE, 'none'],
@@ -338,11 +494,17 @@ const LOG_CODES: readonly LogCode[] = [
   'generic',
 ];
 
+/**
+ * Open paths, exec filenames and comms repeat (a run opens the same modules again and again): each is made
+ * once and shared while it stays in this cache (1024 strings of up to a path's 256 bytes, 256 KiB of keys).
+ */
+const repeated = stringCache(1024, S.open_event.fields.path.size);
+
 /** NUL-terminated string inside [start, end). */
 function cstr(buf: Buffer, start: number, end: number): string {
-  let nul = buf.indexOf(0, start);
-  if (nul < 0 || nul > end) nul = end;
-  return buf.toString('utf8', start, nul);
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
+  return repeated(buf, start, nul);
 }
 
 export function formatIPv4(buf: Buffer, off: number): string {
@@ -434,6 +596,9 @@ class StreamFrameDecoder implements FrameDecoder {
   private pendingBase = 0;
   private nextSeq = -1;
   private inResync = false;
+  /** The stream header's boot offset as 32-bit words; high -1 before the header. */
+  private offsetLow = 0;
+  private offsetHigh = -1;
   private readonly onError: (err: FrameDecodeError) => void;
   private readonly maxPayload: number;
 
@@ -541,6 +706,8 @@ class StreamFrameDecoder implements FrameDecoder {
           monitorAll: (buf.readUInt32LE(p + f.flags.offset) & 1) !== 0,
         };
         this.streamHeader = rec;
+        this.offsetLow = Number(rec.bootOffsetNs & 0xffffffffn);
+        this.offsetHigh = Number(rec.bootOffsetNs >> 32n);
         return rec;
       }
       case C.FRAME_STATS: {
@@ -612,26 +779,30 @@ class StreamFrameDecoder implements FrameDecoder {
     if (kind === undefined || size !== plen || plen < FIXED_SIZE[kind] || plen > MAX_SIZE[kind]) return undefined;
 
     const flags = buf.readUInt16LE(p + H.flags.offset);
-    const ktimeNs = buf.readBigUInt64LE(p + H.ktime_ns.offset);
-    const off = this.streamHeader?.bootOffsetNs;
+    const kLow = buf.readUInt32LE(p + H.ktime_ns.offset);
+    const kHigh = buf.readUInt32LE(p + H.ktime_ns.offset + 4);
+    // epoch = ktime + the boot offset, word by word (the high word may pass 2^32: the BigInt sum's).
+    const low = kLow + this.offsetLow;
+    const carry = low >= 0x1_0000_0000 ? 1 : 0;
     const ipv6 = (flags & C.EVF_IPV6) !== 0;
-    // One literal with `kind` first, then kind-specific properties added in place: every record of a kind
-    // shares one hidden class. (Object spread here was measured 10x slower: it produced slow-mode objects.)
-    const r: Draft = {
+    const r = new DecodedEvent(
       kind,
       seq,
-      ktimeNs,
-      timeUnixNano: off === undefined ? undefined : ktimeNs + off,
-      pid: buf.readUInt32LE(p + H.pid.offset),
-      tid: buf.readUInt32LE(p + H.tid.offset),
-      ppid: buf.readUInt32LE(p + H.ppid.offset),
-      uid: buf.readUInt32LE(p + H.uid.offset),
-      cgroupId: buf.readBigUInt64LE(p + H.cgroup_id.offset),
-      comm: cstr(buf, p + H.comm.offset, p + H.comm.offset + H.comm.size),
+      kLow,
+      kHigh,
+      low - carry * 0x1_0000_0000,
+      this.offsetHigh < 0 ? -1 : kHigh + this.offsetHigh + carry,
+      buf.readUInt32LE(p + H.pid.offset),
+      buf.readUInt32LE(p + H.tid.offset),
+      buf.readUInt32LE(p + H.ppid.offset),
+      buf.readUInt32LE(p + H.uid.offset),
+      buf.readUInt32LE(p + H.cgroup_id.offset),
+      buf.readUInt32LE(p + H.cgroup_id.offset + 4),
+      cstr(buf, p + H.comm.offset, p + H.comm.offset + H.comm.size),
       flags,
-      repeat: buf.readUInt32LE(p + H.repeat.offset),
-      truncated: (flags & C.EVF_TRUNCATED) !== 0,
-    };
+      buf.readUInt32LE(p + H.repeat.offset),
+      (flags & C.EVF_TRUNCATED) !== 0,
+    );
 
     switch (kind) {
       case 'exec': {
@@ -650,7 +821,7 @@ class StreamFrameDecoder implements FrameDecoder {
           s = nul + 1;
         }
         r.oldPid = buf.readUInt32LE(p + f.old_pid.offset);
-        r.filename = buf.toString('utf8', p + f.filename.offset, p + f.filename.offset + fnLen);
+        r.filename = repeated(buf, p + f.filename.offset, p + f.filename.offset + fnLen);
         r.args = args;
         r.argsCount = buf.readUInt32LE(p + f.args_count.offset);
         const why = MONITOR_REASONS[buf.readUInt16LE(p + f.monitor_reason.offset)];
@@ -660,11 +831,7 @@ class StreamFrameDecoder implements FrameDecoder {
       }
       case 'exit': {
         const f = S.exit_event.fields;
-        const status = buf.readUInt32LE(p + f.exit_code.offset);
-        const sig = status & 0x7f;
-        r.exitStatus = status;
-        r.exitCode = sig === 0 ? (status >> 8) & 0xff : null;
-        r.signal = sig !== 0 ? sig : null;
+        r.exitStatus = buf.readUInt32LE(p + f.exit_code.offset); // exitCode and signal are read from it
         r.startKtimeNs = buf.readBigUInt64LE(p + f.start_ktime_ns.offset);
         return r as unknown as SensorEvent;
       }
@@ -675,7 +842,7 @@ class StreamFrameDecoder implements FrameDecoder {
         const f = S.open_event.fields;
         const pathLen = buf.readUInt16LE(p + f.path_len.offset);
         if (f.path.offset + pathLen !== plen) return undefined;
-        r.path = buf.toString('utf8', p + f.path.offset, p + plen);
+        r.path = repeated(buf, p + f.path.offset, p + plen);
         r.openFlags = buf.readUInt32LE(p + f.open_flags.offset);
         r.mode = buf.readUInt32LE(p + f.mode.offset);
         r.ret = buf.readInt32LE(p + f.ret.offset);

@@ -41,12 +41,12 @@ function writeHdr(b: Buffer, h: HdrInit): void {
   b.write(h.comm ?? 'python3', f.comm.offset, f.comm.size, 'utf8');
 }
 
-export function openEventPayload(opts: { pid?: number; path: string; ret?: number; flags?: number }): Buffer {
+export function openEventPayload(opts: { pid?: number; path: string; ret?: number; flags?: number; comm?: string }): Buffer {
   const f = S.open_event.fields;
   const path = Buffer.from(opts.path);
   const size = f.path.offset + path.length;
   const b = Buffer.alloc(size);
-  writeHdr(b, { type: C.EV_OPEN, size, pid: opts.pid, flags: opts.flags });
+  writeHdr(b, { type: C.EV_OPEN, size, pid: opts.pid, flags: opts.flags, comm: opts.comm });
   b.writeInt32LE(opts.ret ?? 3, f.ret.offset);
   b.writeUInt32LE(0o2000000, f.open_flags.offset);
   b.writeUInt16LE(path.length, f.path_len.offset);
@@ -54,12 +54,12 @@ export function openEventPayload(opts: { pid?: number; path: string; ret?: numbe
   return b;
 }
 
-export function execEventPayload(opts: { pid?: number; ppid?: number; filename: string; args: string[] }): Buffer {
+export function execEventPayload(opts: { pid?: number; ppid?: number; filename: string; args: string[]; comm?: string }): Buffer {
   const f = S.exec_event.fields;
   const args = Buffer.from(opts.args.map((a) => `${a}\0`).join(''));
   const size = f.args.offset + args.length;
   const b = Buffer.alloc(size);
-  writeHdr(b, { type: C.EV_EXEC, size, pid: opts.pid, ppid: opts.ppid });
+  writeHdr(b, { type: C.EV_EXEC, size, pid: opts.pid, ppid: opts.ppid, comm: opts.comm });
   b.writeUInt16LE(Buffer.byteLength(opts.filename), f.filename_len.offset);
   b.write(opts.filename, f.filename.offset, f.filename.size, 'utf8');
   b.writeUInt16LE(args.length, f.args_len.offset);
@@ -88,6 +88,51 @@ export function tlsEventPayload(opts: { pid?: number; data: Buffer; read?: boole
   b.writeUInt16LE(opts.data.length, f.data_len.offset);
   b.writeUInt8(opts.read ? C.DATA_SRC_SSL_READ : C.DATA_SRC_SSL_WRITE, f.source.offset);
   opts.data.copy(b, f.data.offset);
+  return b;
+}
+
+export function httpEventPayload(opts: { pid?: number; data: Buffer; daddr: number[]; dport: number; fd?: number; comm?: string }): Buffer {
+  const f = S.data_event.fields;
+  const size = f.data.offset + opts.data.length;
+  const b = Buffer.alloc(size);
+  writeHdr(b, { type: C.EV_HTTP, size, pid: opts.pid, comm: opts.comm });
+  b.writeUInt32LE(opts.data.length, f.total_len.offset);
+  b.writeUInt16LE(opts.data.length, f.data_len.offset);
+  b.writeUInt32LE(opts.fd ?? 21, f.fd.offset);
+  b.writeUInt16LE(opts.dport, f.dport.offset);
+  Buffer.from(opts.daddr).copy(b, f.daddr.offset);
+  opts.data.copy(b, f.data.offset);
+  return b;
+}
+
+export function forkEventPayload(opts: { pid?: number; childPid: number; comm?: string }): Buffer {
+  const b = Buffer.alloc(S.fork_event.size);
+  writeHdr(b, { type: C.EV_FORK, size: S.fork_event.size, pid: opts.pid, comm: opts.comm });
+  b.writeUInt32LE(opts.childPid, S.fork_event.fields.child_pid.offset);
+  return b;
+}
+
+/** `status`: the raw wait status, (code << 8) | signal. */
+export function exitEventPayload(opts: { pid?: number; status: number; comm?: string }): Buffer {
+  const f = S.exit_event.fields;
+  const b = Buffer.alloc(S.exit_event.size);
+  writeHdr(b, { type: C.EV_EXIT, size: S.exit_event.size, pid: opts.pid, comm: opts.comm });
+  b.writeUInt32LE(opts.status, f.exit_code.offset);
+  return b;
+}
+
+export function dnsEventPayload(opts: { pid?: number; name: string; qtype?: number; server: number[]; comm?: string }): Buffer {
+  const f = S.dns_event.fields;
+  const name = Buffer.from(opts.name, 'latin1');
+  const size = f.name.offset + name.length;
+  const b = Buffer.alloc(size);
+  writeHdr(b, { type: C.EV_DNS, size, pid: opts.pid, comm: opts.comm });
+  b.writeUInt16LE(name.length, f.name_len.offset);
+  b.writeUInt16LE(opts.qtype ?? 1, f.qtype.offset);
+  b.writeUInt16LE(1, f.qclass.offset);
+  b.writeUInt16LE(53, f.dport.offset);
+  Buffer.from(opts.server).copy(b, f.daddr.offset);
+  name.copy(b, f.name.offset);
   return b;
 }
 

@@ -21,6 +21,25 @@ export interface WireInfo {
   traceparentSource?: 'header' | 'mcp_meta';
 }
 
+/**
+ * Every field set (to undefined when the head lacks it), in one order: all results share one hidden class,
+ * so the converter's reads of them stay monomorphic whatever headers a message carries (fields added as
+ * found gave a map per combination of headers).
+ */
+function emptyInfo(): WireInfo {
+  return {
+    method: undefined,
+    path: undefined,
+    host: undefined,
+    port: undefined,
+    contentLength: undefined,
+    userAgent: undefined,
+    statusCode: undefined,
+    traceparent: undefined,
+    traceparentSource: undefined,
+  };
+}
+
 const REQUEST_LINE = /^([A-Z]{3,10}) (\S+) HTTP\/1\.[01]$/;
 const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: |$)/;
 const MCP_META_TRACEPARENT = /"_meta"\s*:\s*\{[^{}]*?"traceparent"\s*:\s*"([^"]{55,128})"/;
@@ -49,7 +68,7 @@ export function parseWire(data: Buffer): WireInfo | undefined {
   const req = REQUEST_LINE.exec(first);
   const status = req ? null : STATUS_LINE.exec(first);
   if (req || status) {
-    info = {};
+    info = emptyInfo();
     if (req) {
       info.method = req[1]!;
       let target = req[2]!;
@@ -106,7 +125,7 @@ export function parseWire(data: Buffer): WireInfo | undefined {
     const m = MCP_META_TRACEPARENT.exec(bodyStart > 0 ? text.slice(bodyStart) : text);
     const tp = m ? parseTraceparent(m[1]!) : undefined;
     if (tp) {
-      info ??= {};
+      info ??= emptyInfo();
       info.traceparent = tp.value;
       info.traceparentSource = 'mcp_meta';
     }

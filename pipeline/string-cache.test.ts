@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { stringCache } from './string-cache.js';
+
+describe('stringCache', () => {
+  it('gives the string of the bytes, hit or miss, whatever else went through it (11 strings, 8 slots)', () => {
+    const cached = stringCache(8, 64);
+    const strings = [
+      '/usr/lib/python3.11/site-packages/langchain_core/runnables/base.py',
+      '/usr/lib/python3.11/site-packages/langchain_core/runnables/basf.py', // one byte apart
+      '/srv/mcp/node_modules/ä/ü/€/package.json', // multi-byte UTF-8
+      'x',
+      'ab',
+      'abc',
+      'abcd',
+      'a'.repeat(64), // at the bound
+      'a'.repeat(65), // above it: made every time
+      'bad utf-8 \u00ff',
+    ];
+    const buffers = strings.map((s) => Buffer.from(`\0\0${s}\0`));
+    buffers.push(Buffer.from([0, 0, 0xc3, 0x28, 0xff, 0])); // invalid UTF-8: decoded as Buffer#toString does
+    for (let round = 0; round < 3; round++) {
+      for (const [i, b] of buffers.entries()) {
+        const s = cached(Buffer.from(b), 2, b.length - 1); // other buffers, same bytes
+        expect(s).toBe(b.toString('utf8', 2, b.length - 1));
+        if (i < strings.length) expect(s).toBe(strings[i]);
+      }
+    }
+    expect(cached(buffers[0]!, 2, 2)).toBe('');
+  });
+
+  it('refuses a slot count that is not a power of two', () => {
+    expect(() => stringCache(100, 8)).toThrow('power of two');
+  });
+});

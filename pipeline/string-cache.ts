@@ -1,0 +1,48 @@
+/** Node's Buffer has utf8Slice (protobufjs uses it too); @types/node does not declare it. */
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
+
+/** `(buf, start, end)` -> the UTF-8 string of those bytes. */
+export type StringCache = (buf: Buffer, start: number, end: number) => string;
+
+/**
+ * A direct-mapped cache of strings keyed by their bytes (FNV-1a): the string made last time for the same
+ * bytes comes back, so repeated strings (OTLP attribute keys, a kernel event's path and comm) are made
+ * once and shared instead of made per occurrence and garbage-collected, or promoted with what holds them.
+ * Same bytes give the same string value: only which copy is returned changes. Strings longer than
+ * `maxLen` bytes are made as usual. Memory: `slots × maxLen` bytes plus at most `slots` strings.
+ */
+export function stringCache(slots: number, maxLen: number): StringCache {
+  if ((slots & (slots - 1)) !== 0) throw new Error(`stringCache: slots must be a power of two, got ${slots}`);
+  const strings: (string | undefined)[] = new Array<string | undefined>(slots).fill(undefined);
+  const lengths = new Uint16Array(slots);
+  const bytes = new Uint8Array(slots * maxLen);
+  return (buf, start, end) => {
+    const n = end - start;
+    if (n === 0) return '';
+    if (n > maxLen) return (buf as NodeBuffer).utf8Slice(start, end);
+    // FNV-1a over 4-byte words (the tail byte by byte): every byte counts, a quarter of the multiplies.
+    let h = 0x811c9dc5 ^ n;
+    let i = start;
+    for (const last = end - 3; i < last; i += 4) {
+      h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)), 0x01000193);
+    }
+    for (; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    // murmur3's finaliser: the slot is the low bits, and the multiplies above only carry upwards.
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    const slot = (h >>> 0) & (slots - 1);
+    const at = slot * maxLen;
+    const cached = strings[slot];
+    if (cached !== undefined && lengths[slot] === n) {
+      let j = 0;
+      while (j < n && bytes[at + j] === buf[start + j]) j++;
+      if (j === n) return cached;
+    }
+    const s = (buf as NodeBuffer).utf8Slice(start, end);
+    strings[slot] = s;
+    lengths[slot] = n;
+    for (let j = 0; j < n; j++) bytes[at + j] = buf[start + j]!;
+    return s;
+  };
+}
