@@ -13,16 +13,16 @@
  * The agent is found by an environment marker of its own (`AIBOM_EVENT_MIX`), not the embedded default's
  * provider keys, so other agents on the machine stay out of the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { defaultFoldConfig, Folder } from '../processors/correlate/fold.js';
 import type { SensorEvent } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
+import { attackAgentEnv, startListening } from './test-app.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const APPS = path.join(root, 'test/apps');
@@ -34,15 +34,6 @@ const GAPS_MS = [1, 5, 20, 100];
 const argv = process.argv.slice(2);
 const runs = ((i) => (i >= 0 ? Number(argv[i + 1]) : 20))(argv.indexOf('--runs'));
 
-async function listening(args: string[]): Promise<{ proc: ChildProcess; ports: number[] }> {
-  const proc = spawn(process.execPath, args, { cwd: APPS, stdio: ['ignore', 'pipe', 'inherit'] });
-  for await (const line of createInterface({ input: proc.stdout! })) {
-    const m = /^LISTENING (.*)$/.exec(line);
-    if (m) return { proc, ports: m[1]!.trim().split(/\s+/).map(Number) };
-  }
-  throw new Error(`${args.join(' ')} ended before LISTENING`);
-}
-
 async function record(): Promise<SensorEvent[]> {
   const events: SensorEvent[] = [];
   const sensor = new SensorProcess({
@@ -52,24 +43,14 @@ async function record(): Promise<SensorEvent[]> {
       for (const r of records) if ('ktimeNs' in r && r.kind !== 'stats') events.push(r as SensorEvent);
     },
   });
-  const llm = await listening([path.join(APPS, 'fake-llm/server.mjs'), '--port', '0']);
-  const svc = await listening([path.join(APPS, 'services.mjs')]);
+  const llm = await startListening(APPS, [path.join(APPS, 'fake-llm/server.mjs'), '--port', '0']);
+  const svc = await startListening(APPS, [path.join(APPS, 'services.mjs')]);
   try {
     await sensor.ready;
     // A node binary of its own name, as the bench's agent runs.
     const agent = path.join(mkdtempSync(path.join(tmpdir(), 'event-mix-')), 'aibom-bench-js');
     if (!existsSync(agent)) symlinkSync(process.execPath, agent);
-    const env = {
-      ...process.env,
-      [MARKER]: '1',
-      FAKE_LLM_URL: `http://127.0.0.1:${llm.ports[0]}/v1`,
-      KB_URL: `http://127.0.0.1:${svc.ports[0]}`,
-      TICKET_URL: `http://127.0.0.1:${svc.ports[1]}`,
-      OTEL_TRACES_EXPORTER: 'none',
-      OTEL_LOGS_EXPORTER: 'none',
-      OTEL_METRICS_EXPORTER: 'none',
-      AGENT_RUNS: JSON.stringify(Array.from({ length: runs }, () => ({ scenario: 'attack', prompt: 'I need to file a warranty claim' }))),
-    };
+    const env = { ...attackAgentEnv(llm, svc, runs), [MARKER]: '1' };
     const p = spawn(agent, [path.join(APPS, 'agent-js/agent.mjs')], { cwd: APPS, env, stdio: ['ignore', 'ignore', 'inherit'] });
     const [code] = (await once(p, 'close')) as [number | null];
     if (code !== 0) throw new Error(`agent exited ${code}`);

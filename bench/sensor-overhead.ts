@@ -45,6 +45,7 @@ import { DEFAULT_BATCH_TIMEOUT_MS, DEFAULT_POLL_INTERVAL_MS, readConfig } from '
 import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
 import type { SensorRecord, StatsRecord } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
+import { attackAgentEnv, startListening } from './test-app.js';
 
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -448,18 +449,9 @@ async function stormOverhead(rounds: number, onlyUnmonitored = false): Promise<v
 }
 
 // ----------------------------------------------------------------------------- agent
-async function startListening(args: string[]): Promise<{ proc: ChildProcess; ports: number[] }> {
-  const proc = spawn(process.execPath, args, { cwd: APPS, stdio: ['ignore', 'pipe', 'inherit'] });
-  for await (const line of createInterface({ input: proc.stdout! })) {
-    const m = /^LISTENING (.*)$/.exec(line);
-    if (m) return { proc, ports: m[1]!.trim().split(/\s+/).map(Number) };
-  }
-  throw new Error(`${args.join(' ')} ended before LISTENING`);
-}
-
 async function agent(rounds: number, runs: number): Promise<void> {
-  const llm = await startListening([path.join(APPS, 'fake-llm/server.mjs'), '--port', '0']);
-  const svc = await startListening([path.join(APPS, 'services.mjs')]);
+  const llm = await startListening(APPS, [path.join(APPS, 'fake-llm/server.mjs'), '--port', '0']);
+  const svc = await startListening(APPS, [path.join(APPS, 'services.mjs')]);
   try {
     await agentRounds(llm, svc, rounds, runs);
   } finally {
@@ -476,16 +468,9 @@ const warmRuns = opt('warm', 1);
 async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { proc: ChildProcess; ports: number[] }, rounds: number, runs: number): Promise<void> {
   const agentCmd = nodeCommand('aibom-bench-js');
   const env = {
-    ...process.env,
-    FAKE_LLM_URL: `http://127.0.0.1:${llm.ports[0]}/v1`,
-    KB_URL: `http://127.0.0.1:${svc.ports[0]}`,
-    TICKET_URL: `http://127.0.0.1:${svc.ports[1]}`,
-    OTEL_TRACES_EXPORTER: 'none',
-    OTEL_LOGS_EXPORTER: 'none',
-    OTEL_METRICS_EXPORTER: 'none',
+    ...attackAgentEnv(llm, svc, runs),
     // `--collector`: the embedded default watches the agent as it would any, by a provider key in its environment.
     ...(viaCollector ? { OPENAI_API_KEY: 'sk-bench-not-a-key' } : {}),
-    AGENT_RUNS: JSON.stringify(Array.from({ length: runs }, () => ({ scenario: 'attack', prompt: 'I need to file a warranty claim' }))),
   };
   const runAgent = async (): Promise<{ cpu: number; wall: number }> => {
     const servers0 = cpuOf(llm.proc.pid!) + cpuOf(svc.proc.pid!);
