@@ -15,7 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,7 +49,7 @@ async function record(): Promise<SensorEvent[]> {
     await sensor.ready;
     // A node binary of its own name, as the bench's agent runs.
     const agent = path.join(mkdtempSync(path.join(tmpdir(), 'event-mix-')), 'aibom-bench-js');
-    if (!existsSync(agent)) symlinkSync(process.execPath, agent);
+    symlinkSync(process.execPath, agent);
     const env = { ...attackAgentEnv(llm, svc, runs), [MARKER]: '1' };
     const p = spawn(agent, [path.join(APPS, 'agent-js/agent.mjs')], { cwd: APPS, env, stdio: ['ignore', 'ignore', 'inherit'] });
     const [code] = (await once(p, 'close')) as [number | null];
