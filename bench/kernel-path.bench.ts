@@ -6,7 +6,7 @@
  * `sensor-overhead.js agent --collector` measures, less the sensor and the kernel, with CPU time per
  * event instead of a noisy share of an agent's CPU. A script:
  *
- *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc [--top N] | --cpu-prof FILE] [--root DIR] [--marks]
+ *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc [--top N] [--under FN[@FILE],... [--not FN[@FILE],...]] | --cpu-prof FILE] [--root DIR] [--marks]
  *
  * Each round is one agent run of 4 agent processes (live `sleep` children, so /proc reads succeed as for
  * a real agent; two `python3`, two `node` MCP servers): 150 events each, the reference agent's mix (module
@@ -18,6 +18,9 @@
  * to the next round's, per event, and per thread over the warm rounds (from the 9th: the first ones
  * compile, and V8's workers stay busy for seconds). `--alloc`: a sampled allocation profile of the warm rounds
  * (objects collected by GC included): bytes allocated per event and the functions that allocate them.
+ * `--under FN[@FILE],...`: only the bytes allocated below frames of those functions (the receiver's:
+ * `ingest,push@frame-decoder.js`); builtins are named with their caller. `--not FN[@FILE],...`: less what is
+ * below those (`drain`: the pipeline, which the receiver's queue calls).
  * `--cpu-prof FILE`: a CPU profile of the warm rounds (main thread, 200 µs sampling).
  * `--root DIR`: another build (its dist/), to compare in alternation.
  * `--marks`: a line `kernel-path round N` on stdout as round N begins, so V8's traces (`--trace-opt
@@ -37,7 +40,7 @@ const value = (name: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 // The rounds: the one argument that is not a flag nor a flag's value.
-const ROUNDS = Number(argv.find((a, i) => /^\d+$/.test(a) && !/^--(root|cpu-prof|top)$/.test(argv[i - 1] ?? '')) ?? 24);
+const ROUNDS = Number(argv.find((a, i) => /^\d+$/.test(a) && !/^--(root|cpu-prof|top|under|not)$/.test(argv[i - 1] ?? '')) ?? 24);
 const WARM_FROM = Math.min(8, ROUNDS - 1);
 const root = path.resolve(value('root') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../..'));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -291,16 +294,30 @@ if (session && value('cpu-prof')) {
   session.disconnect();
   const bySelf = new Map<string, number>();
   let total = 0;
-  const walk = (n: AllocNode) => {
+  // `--under FN[@FILE],...`: only what is allocated below a frame of those functions (e.g. the receiver's).
+  // `--not FN[@FILE],...`: minus what is below those (the pipeline the receiver's queue calls: `drain`).
+  const frames = (v: string | undefined) => v?.split(',').map((u) => u.split('@'));
+  const under = frames(value('under'));
+  const not = frames(value('not')) ?? [];
+  const isOne = (list: string[][], f: AllocNode['callFrame']) => list.some(([fn, file]) => f.functionName === fn && (file === undefined || path.basename(f.url) === file));
+  let inside = 0;
+  const name = (f: AllocNode['callFrame']) => `${f.functionName || '(anonymous)'} ${path.basename(f.url)}:${f.lineNumber + 1}`;
+  const walk = (n: AllocNode, caller: string, counted: boolean) => {
     const f = n.callFrame;
-    const key = `${f.functionName || '(anonymous)'} ${path.basename(f.url)}:${f.lineNumber + 1}`;
-    bySelf.set(key, (bySelf.get(key) ?? 0) + n.selfSize);
+    // A builtin (no script: Array's push, RegExp's exec, a Map) is named with the function that called it.
+    const key = f.url ? name(f) : `${f.functionName || '(anonymous)'} <- ${caller}`;
+    const here = !isOne(not, f) && (counted || under === undefined || isOne(under, f));
+    if (here) {
+      bySelf.set(key, (bySelf.get(key) ?? 0) + n.selfSize);
+      inside += n.selfSize;
+    }
     total += n.selfSize;
-    for (const c of n.children) walk(c);
+    for (const c of n.children) walk(c, f.url ? name(f) : caller, here);
   };
-  walk(profile.head);
+  walk(profile.head, '(root)', false);
   const warmEvents = rounds.slice(WARM_FROM).reduce((a, r) => a + r.events, 0);
   allocLine = `allocated (sampled, warm rounds ${WARM_FROM + 1}-${ROUNDS}): ${Math.round(total / warmEvents)} B per event\n`;
+  if (under !== undefined) allocLine += `under ${value('under')}: ${Math.round(inside / warmEvents)} B per event\n`;
   for (const [k, v] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, Number(value('top') ?? 25))) allocLine += `  ${(v / warmEvents).toFixed(0).padStart(6)} B/event  ${k}\n`;
 }
 
