@@ -3,20 +3,20 @@
 // and container identity come from bounded caches.
 
 import { hostname } from 'node:os';
-import { constants as osConstants } from 'node:os';
 import Long from 'long';
 import { readMachineId } from '../../pipeline/machine-id.js';
 import { readProcessImage } from '../../pipeline/process-identity.js';
 import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
-import { markKernelRecord, writeKernelRecord, type KernelEventFacts, type KernelRecordSource } from '../../pipeline/kernel-event/index.js';
-import { parseTraceparent, type Traceparent } from '../../pipeline/trace-context.js';
-import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE, type KernelEventKind } from '../../pipeline/semconv.js';
+import { markKernelRecord, writeKernelRecord } from '../../pipeline/kernel-event/index.js';
+import { parseTraceparent } from '../../pipeline/trace-context.js';
+import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
-import { DecodedEvent, type ExecEvent, type HttpEvent, type SensorEvent, type TlsEvent } from './frame-decoder.js';
+import { DecodedEvent } from './decoded-event.js';
+import { kv } from './event-record.js';
+import type { SensorEvent } from './frame-decoder.js';
 import { parseWire } from './wire-parse.js';
-import { CONSTANTS as C } from './layout.js';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 export const SEVERITY_WARN = 13;
@@ -36,34 +36,10 @@ export const GAP_ATTR = {
   reason: 'aibom.sensor.gap.reason',
 } as const;
 
-const ERRNO_NAME: Record<number, string> = (() => {
-  const out: Record<number, string> = {};
-  for (const [name, n] of Object.entries(osConstants.errno)) if (out[n] === undefined) out[n] = name;
-  return out;
-})();
-
-/** `-2` -> `ENOENT`. */
-export function errnoName(negErrno: number): string {
-  return ERRNO_NAME[-negErrno] ?? `errno ${-negErrno}`;
-}
-
-const DNS_TYPES: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 64: 'SVCB', 65: 'HTTPS', 255: 'ANY' };
-export function dnsTypeName(qtype: number): string {
-  return DNS_TYPES[qtype] ?? `TYPE${qtype}`;
-}
-
 /** Exact 64-bit unsigned nanoseconds without a decimal round trip. */
 export function nsToLong(ns: bigint): Long {
   return Long.fromBits(Number(ns & 0xffffffffn), Number((ns >> 32n) & 0xffffffffn), true);
 }
-
-/** Which shadow-AI signature an EVF_SHADOW record matched, by event kind. */
-const SHADOW_SIGNATURE: Partial<Record<SensorEvent['kind'], string>> = {
-  dns: 'provider_dns',
-  http: 'inference_api',
-  open: 'model_artifact',
-  exec: 'server_executable',
-};
 
 const MODEL_KEY = Buffer.from('"model"');
 const MODEL_VALUE = /^"model"\s*:\s*"([^"\\]{1,128})"/;
@@ -74,13 +50,6 @@ export function requestModel(data: Buffer): string | undefined {
   if (at < 0) return undefined;
   return MODEL_VALUE.exec(data.toString('latin1', at, at + 160))?.[1];
 }
-
-const kv = (key: string, v: string | number | boolean): KeyValue =>
-  typeof v === 'string'
-    ? { key, value: { stringValue: v } }
-    : typeof v === 'boolean'
-      ? { key, value: { boolValue: v } }
-      : { key, value: { intValue: v } };
 
 interface ExecInfo {
   path: string | undefined;
@@ -215,7 +184,7 @@ export class LogsBuilder {
     return info;
   }
 
-  private group(ev: SensorEvent, info: ExecInfo): Group {
+  private group(ev: DecodedEvent, info: ExecInfo): Group {
     if (info.groupBatch === this.batch && info.group !== undefined) return info.group;
     const key = `${ev.pid}/${info.generation}`;
     let g = this.groups.get(key);
@@ -255,14 +224,15 @@ export class LogsBuilder {
 
   /**
    * Appends one event; `observed` is the receive time (one Long per chunk, shared). The builder takes the
-   * event: an exec's args are replaced by their redacted form and a TLS or HTTP event's data is dropped
-   * once read, in place (a copy per event gave the converter's readers a second map for each kind).
+   * event, which becomes its record's facts and source (`DecodedEvent`): an exec's args are replaced by
+   * their redacted form and a TLS or HTTP event's data is dropped once read, in place.
    */
-  add(ev: SensorEvent, observed: Long, fallbackTime: Long): void {
+  add(event: SensorEvent, observed: Long, fallbackTime: Long): void {
+    const ev = DecodedEvent.of(event);
     // Command lines carry API keys and passwords: nothing downstream ever sees them unredacted.
     if (ev.kind === 'exec') {
       const args = redactArgs(ev.args);
-      if (args !== ev.args) (ev as Mutable<ExecEvent>).args = args;
+      if (args !== ev.args) ev.args = args;
     }
     const info = this.touch(ev.pid, ev.kind === 'exec');
     if (ev.kind === 'exec') {
@@ -274,8 +244,9 @@ export class LogsBuilder {
     // A child runs its parent's image until it execs (which is an event of its own): no /proc read, and
     // none that a child exiting before the next poll would lose. The pid is new, whatever was cached for it.
     if (ev.kind === 'fork') {
-      this.execInfo.delete(ev.childPid);
-      if (info.path !== undefined) this.keep(ev.childPid, execInfo(info.path, info.args));
+      const child = ev.childPid!;
+      this.execInfo.delete(child);
+      if (info.path !== undefined) this.keep(child, execInfo(info.path, info.args));
     }
     const g = this.group(ev, info);
     g.records.push(this.record(ev, observed, fallbackTime));
@@ -303,251 +274,62 @@ export class LogsBuilder {
     return a;
   }
 
-  private record(ev: SensorEvent, observed: Long, fallbackTime: Long): LogRecord {
-    let wire: WireFacts | undefined;
+  private record(ev: DecodedEvent, observed: Long, fallbackTime: Long): LogRecord {
     if (ev.kind === 'tls' || ev.kind === 'http') {
-      const w = parseWire(ev.data);
+      const data = ev.data;
+      const w = parseWire(data);
       // A request body's model: what a shadow client (or any watched one) asks for.
-      const model = ev.kind === 'tls' && ev.direction === 'read' ? undefined : requestModel(ev.data);
-      const payloadText = this.opts.capturePayload ? redactSecrets(ev.data.toString('utf8')) : undefined;
-      wire = { w, model, payloadText };
+      const model = ev.kind === 'tls' && ev.direction === 'read' ? undefined : requestModel(data);
+      const payloadText = this.opts.capturePayload ? redactSecrets(data.toString('utf8')) : undefined;
+      const tp = w?.traceparent === undefined ? undefined : parseTraceparent(w.traceparent);
+      const traceparent = tp && { traceId: tp.traceId, spanId: tp.spanId, source: w!.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind };
+      ev.wireFacts = { w, model, payloadText, traceparent };
       // The attributes are made from the event later, if ever: without its data, a copy of up to a page.
-      (ev as Mutable<TlsEvent | HttpEvent>).data = NO_DATA;
+      ev.data = NO_DATA;
     }
-    const facts = factsOf(ev, wire);
+    ev.target = targetOf(ev);
     return writeKernelRecord({
       kind: ev.kind,
-      timeUnixNano: timeOf(ev, fallbackTime),
+      timeUnixNano: ev.timeHigh < 0 ? fallbackTime : Long.fromBits(ev.timeLow, ev.timeHigh, true),
       observedTimeUnixNano: observed,
-      source: facts,
-      facts,
+      source: ev,
+      facts: ev,
     });
   }
 }
 
 const NO_DATA = Buffer.alloc(0);
 
-/** The event's epoch time as a Long: a decoded event's from its words, without a BigInt. */
-function timeOf(ev: SensorEvent, fallback: Long): Long {
-  if (ev instanceof DecodedEvent) return ev.timeHigh < 0 ? fallback : Long.fromBits(ev.timeLow, ev.timeHigh, true);
-  return ev.timeUnixNano === undefined ? fallback : nsToLong(ev.timeUnixNano);
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** What a TLS or HTTP event's data said, read once when the event arrives. */
-interface WireFacts {
-  w: ReturnType<typeof parseWire>;
-  model: string | undefined;
-  /** The redacted plaintext, when `capture_payload` is on. */
-  payloadText: string | undefined;
-}
-
-/** `tls write POST /v1/chat`, `open /etc/hosts`: what the record's body says. */
-function bodyOf(ev: SensorEvent, w: WireFacts['w']): string {
-  switch (ev.kind) {
-    case 'exec':
-      return `exec ${ev.filename}`;
-    case 'exit':
-      return ev.signal !== null ? `exit signal ${ev.signal}` : `exit ${ev.exitCode}`;
-    case 'fork':
-      return `fork ${ev.childPid}`;
-    case 'open':
-      return `open ${ev.path}`;
-    case 'connect':
-    case 'accept':
-      return `${ev.kind} ${ev.family === 6 ? `[${ev.peerAddress}]` : ev.peerAddress}:${ev.peerPort}`;
-    case 'dns':
-      return `dns ${ev.name}`;
-    case 'tls':
-    case 'http': {
-      let what = '';
-      if (w) {
-        if (w.method !== undefined) what = ` ${w.method} ${w.path ?? ''}`;
-        if (w.statusCode !== undefined) what = ` HTTP ${w.statusCode}`;
-      }
-      if (ev.kind === 'tls') return `tls ${ev.direction}${what}`;
-      return what ? `http${what}` : `http ${ev.peerAddress}:${ev.peerPort}`;
-    }
-  }
-}
-
 /**
- * One event's facts (what correlate reads) with what makes its record's body and attributes if anything
- * reads them: one object per event, of one class, beside the record.
- */
-class EventFacts implements KernelEventFacts, KernelRecordSource {
-  constructor(
-    readonly kind: KernelEventKind,
-    readonly count: number,
-    readonly wire: KernelEventFacts['wire'],
-    readonly peerAddress: string | undefined,
-    readonly peerPort: number | undefined,
-    readonly target: string,
-    readonly credential: boolean,
-    readonly errorType: string | undefined,
-    readonly childPid: number | undefined,
-    private readonly event: SensorEvent,
-    private readonly wireFacts: WireFacts | undefined,
-  ) {}
-
-  body(): string {
-    return bodyOf(this.event, this.wireFacts?.w);
-  }
-
-  attributes(): KeyValue[] {
-    return attributesOf(this.event, this.wireFacts);
-  }
-}
-
-/**
- * What `readKernelEvent` reads from the attributes `attributesOf` makes, straight from the event (the
+ * What the event acted on, as `readKernelEvent` reads it from the attributes `eventAttributes` makes (the
  * kernel-event contract test in convert-facts.test.ts holds the two to each other, kind by kind).
  */
-function factsOf(ev: SensorEvent, wire: WireFacts | undefined): EventFacts {
-  let target = '';
-  let peerAddress: string | undefined;
-  let peerPort: number | undefined;
-  let traceparent: Traceparent | undefined;
-  let source = 'http';
-  let credential = false;
-  let errorType: string | undefined;
-  let childPid: number | undefined;
+function targetOf(ev: DecodedEvent): string {
   switch (ev.kind) {
     case 'exec':
-      target = ev.filename;
-      break;
+      return ev.filename;
     case 'exit':
       // The reader takes a signal's number for no exit code: the target of a killed process is empty.
-      target = ev.exitCode === null ? '' : String(ev.exitCode);
-      break;
+      return ev.exitCode === null ? '' : String(ev.exitCode);
     case 'fork':
-      childPid = ev.childPid;
-      break;
+      return '';
     case 'open':
-      target = ev.path;
-      credential = ev.credential;
-      if (ev.ret < 0) errorType = errnoName(ev.ret);
-      break;
+      return ev.path;
     case 'connect':
     case 'accept':
-      peerAddress = ev.peerAddress;
-      peerPort = ev.peerPort;
-      target = `${ev.peerAddress}:${ev.peerPort}`;
-      if (ev.kind === 'connect' && ev.ret < 0 && !ev.inProgress) errorType = errnoName(ev.ret);
-      break;
+      return `${ev.peerAddress}:${ev.peerPort}`;
     case 'dns':
-      target = ev.name;
-      peerAddress = ev.serverAddress;
-      peerPort = ev.serverPort;
-      break;
+      return ev.name;
     case 'tls':
     case 'http': {
-      if (ev.kind === 'http') {
-        peerAddress = ev.peerAddress;
-        peerPort = ev.peerPort;
-      }
+      const wire = ev.wireFacts;
       const w = wire?.w;
-      if (w?.method) target = `${w.method} ${w.host ?? ''}${w.path ?? ''}`;
-      else if (w?.statusCode !== undefined) target = `response ${w.statusCode}`;
-      else if (wire?.model !== undefined) target = `model ${wire.model}`;
-      else if (ev.kind === 'tls') target = ev.direction;
-      if (w?.traceparent !== undefined) {
-        traceparent = parseTraceparent(w.traceparent);
-        source = w.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind;
-      }
-      break;
+      if (w?.method) return `${w.method} ${w.host ?? ''}${w.path ?? ''}`;
+      if (w?.statusCode !== undefined) return `response ${w.statusCode}`;
+      if (wire?.model !== undefined) return `model ${wire.model}`;
+      return ev.kind === 'tls' ? ev.direction : '';
     }
   }
-  return new EventFacts(
-    ev.kind,
-    1 + (ev.repeat > 0 ? ev.repeat : 0),
-    traceparent ? { traceId: traceparent.traceId, spanId: traceparent.spanId, source } : undefined,
-    peerAddress,
-    peerPort,
-    target,
-    credential,
-    errorType,
-    childPid,
-    ev,
-    wire,
-  );
-}
-
-/** The record's attributes (semantic-convention names, `aibom.*` where none exists). */
-function attributesOf(ev: SensorEvent, wire: WireFacts | undefined): KeyValue[] {
-  const a: KeyValue[] = [kv(ATTR.threadId, ev.tid), kv(ATTR.kernelSeq, ev.seq)];
-  if (ev.repeat > 0) a.push(kv(ATTR.kernelRepeat, ev.repeat));
-  if (ev.truncated) a.push(kv(ATTR.kernelTruncated, true));
-  if ((ev.flags & C.EVF_SHADOW) !== 0) {
-    const signature = SHADOW_SIGNATURE[ev.kind];
-    if (signature) a.push(kv(ATTR.shadowSignature, signature));
-  }
-  a.push({ key: ATTR.kernelCgroupId, value: { intValue: nsToLong(ev.cgroupId) } });
-  switch (ev.kind) {
-    case 'exec':
-      a.push(kv(ATTR.processExecutablePath, ev.filename), { key: ATTR.processCommandArgs, value: anyValue(ev.args) });
-      break;
-    case 'exit':
-      if (ev.exitCode !== null) a.push(kv(ATTR.processExitCode, ev.exitCode));
-      if (ev.signal !== null) a.push(kv(ATTR.processExitSignal, ev.signal));
-      break;
-    case 'fork':
-      a.push(kv(ATTR.processChildPid, ev.childPid));
-      break;
-    case 'open':
-      a.push(kv(ATTR.filePath, ev.path), kv(ATTR.fileOpenFlags, ev.openFlags), kv(ATTR.fileResult, ev.ret));
-      if (ev.ret < 0) a.push(kv(ATTR.errorType, errnoName(ev.ret)));
-      if (ev.credential) a.push(kv(ATTR.identityCredential, true));
-      break;
-    case 'connect':
-    case 'accept': {
-      if (ev.transport !== 'other') a.push(kv(ATTR.networkTransport, ev.transport));
-      if (ev.family !== 0) a.push(kv(ATTR.networkType, ev.family === 6 ? 'ipv6' : 'ipv4'));
-      a.push(kv(ATTR.networkPeerAddress, ev.peerAddress), kv(ATTR.networkPeerPort, ev.peerPort));
-      if (ev.localPort !== 0) a.push(kv(ATTR.networkLocalAddress, ev.localAddress), kv(ATTR.networkLocalPort, ev.localPort));
-      if (ev.kind === 'connect') {
-        a.push(kv(ATTR.serverAddress, ev.peerAddress), kv(ATTR.serverPort, ev.peerPort), kv(ATTR.networkInProgress, ev.inProgress));
-        if (ev.ret < 0 && !ev.inProgress) a.push(kv(ATTR.errorType, errnoName(ev.ret)));
-      }
-      a.push(kv(ATTR.networkResult, ev.ret));
-      break;
-    }
-    case 'dns':
-      a.push(
-        kv(ATTR.dnsQuestionName, ev.name),
-        kv(ATTR.dnsQtype, dnsTypeName(ev.qtype)),
-        kv(ATTR.networkTransport, 'udp'),
-        kv(ATTR.networkPeerAddress, ev.serverAddress),
-        kv(ATTR.networkPeerPort, ev.serverPort),
-      );
-      break;
-    case 'tls':
-    case 'http': {
-      const w = wire?.w;
-      if (ev.kind === 'tls') a.push(kv(ATTR.tlsDirection, ev.direction));
-      else {
-        a.push(kv(ATTR.networkTransport, 'tcp'), kv(ATTR.networkPeerAddress, ev.peerAddress), kv(ATTR.networkPeerPort, ev.peerPort));
-      }
-      a.push(kv(ATTR.payloadSize, ev.totalLen));
-      if (w) {
-        if (w.method !== undefined) a.push(kv(ATTR.httpRequestMethod, w.method));
-        if (w.path !== undefined) a.push(kv(ATTR.urlPath, w.path));
-        if (w.host !== undefined) a.push(kv(ATTR.serverAddress, w.host));
-        if (w.port !== undefined) a.push(kv(ATTR.serverPort, w.port));
-        if (w.contentLength !== undefined && w.method !== undefined) a.push(kv(ATTR.httpRequestBodySize, w.contentLength));
-        if (w.userAgent !== undefined) a.push(kv(ATTR.userAgent, w.userAgent));
-        if (w.statusCode !== undefined) a.push(kv(ATTR.httpResponseStatusCode, w.statusCode));
-        if (w.traceparent !== undefined) {
-          a.push(kv(ATTR.wireTraceparent, w.traceparent), kv(ATTR.wireTraceparentSource, w.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind));
-        }
-      }
-      if (wire?.model !== undefined) a.push(kv(ATTR.genAiRequestModel, wire.model));
-      if (wire?.payloadText !== undefined) a.push(kv(ATTR.payloadText, wire.payloadText));
-      break;
-    }
-  }
-  return a;
 }
 
 /** Exec info of a process that was running before the sensor saw its exec (best effort, unprivileged). */

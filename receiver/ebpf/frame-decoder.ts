@@ -6,6 +6,7 @@
 // `onError`, counts what it skipped, and resynchronises on the next frame magic.
 
 import { stringCache } from '../../pipeline/string-cache.js';
+import { DecodedEvent } from './decoded-event.js';
 import { CONSTANTS as C, STRUCTS as S, frameHeaderCheck } from './layout.js';
 
 export type EventKind = 'exec' | 'exit' | 'fork' | 'open' | 'connect' | 'accept' | 'dns' | 'tls' | 'http';
@@ -315,164 +316,6 @@ const MAX_SIZE: Readonly<Record<EventKind, number>> = {
   http: S.data_event.size,
 };
 
-const NO_ARGS: readonly string[] = Object.freeze([]);
-const NO_DATA = Buffer.alloc(0);
-
-/**
- * Every kernel event the decoder makes, whatever its kind: one class, so all events share one hidden
- * class and each field one representation. Code that reads events (the converter, correlate's facts) then
- * sees one map at each property access: with a literal per event and kind-specific properties added
- * afterwards, each kind had its own map, those accesses became polymorphic beyond V8's limit of four maps,
- * and a kind first seen after optimisation (the exits at the end of a run) deoptimised the functions that
- * read it. The kind-specific fields of `SensorEvent` are accessors on a few slots shared by the kinds (the
- * event is held until its record is made into a span or exported: one field per name of every kind made it
- * twice as large); `kind` says which of them mean something.
- */
-export class DecodedEvent {
-  /** exec filename, open path, dns name, connect/accept/http peer address. */
-  private text = '';
-  /** connect/accept local address, dns server address. */
-  private text2 = '';
-  /** exec monitorReason, connect/accept transport, tls direction. */
-  private word = '';
-  private list: readonly string[] = NO_ARGS;
-  data: Buffer = NO_DATA;
-  startKtimeNs = 0n;
-  /** open/connect/accept ret. */
-  ret = 0;
-  private n1 = 0;
-  private n2 = 0;
-  private n3 = 0;
-  private n4 = 0;
-  /** open credential, connect inProgress. */
-  private bit = false;
-
-  /**
-   * 64-bit values as their 32-bit words (a BigInt each was an allocation per event, and each operation on
-   * one another); the BigInts are made when read. `timeHigh` < 0: no stream header yet, no epoch time.
-   */
-  constructor(
-    readonly kind: EventKind,
-    readonly seq: number,
-    readonly ktimeLow: number,
-    readonly ktimeHigh: number,
-    readonly timeLow: number,
-    readonly timeHigh: number,
-    readonly pid: number,
-    readonly tid: number,
-    readonly ppid: number,
-    readonly uid: number,
-    readonly cgroupLow: number,
-    readonly cgroupHigh: number,
-    readonly comm: string,
-    readonly flags: number,
-    readonly repeat: number,
-    readonly truncated: boolean,
-  ) {}
-
-  get ktimeNs(): bigint {
-    return u64(this.ktimeLow, this.ktimeHigh);
-  }
-
-  get timeUnixNano(): bigint | undefined {
-    return this.timeHigh < 0 ? undefined : u64(this.timeLow, this.timeHigh);
-  }
-
-  /** Epoch milliseconds with their fraction (a double: for lags and batch deadlines), undefined as timeUnixNano. */
-  get timeUnixMs(): number | undefined {
-    return this.timeHigh < 0 ? undefined : this.timeHigh * 4294.967296 + this.timeLow / 1e6;
-  }
-
-  get cgroupId(): bigint {
-    return u64(this.cgroupLow, this.cgroupHigh);
-  }
-
-  get filename(): string { return this.text; }
-  set filename(v: string) { this.text = v; }
-  get path(): string { return this.text; }
-  set path(v: string) { this.text = v; }
-  get name(): string { return this.text; }
-  set name(v: string) { this.text = v; }
-  get peerAddress(): string { return this.text; }
-  set peerAddress(v: string) { this.text = v; }
-  get localAddress(): string { return this.text2; }
-  set localAddress(v: string) { this.text2 = v; }
-  get serverAddress(): string { return this.text2; }
-  set serverAddress(v: string) { this.text2 = v; }
-  get monitorReason(): string { return this.word; }
-  set monitorReason(v: string) { this.word = v; }
-  get transport(): string { return this.word; }
-  set transport(v: string) { this.word = v; }
-  get direction(): string { return this.word; }
-  set direction(v: string) { this.word = v; }
-  get args(): readonly string[] { return this.list; }
-  set args(v: readonly string[]) { this.list = v; }
-  get oldPid(): number { return this.n1; }
-  set oldPid(v: number) { this.n1 = v; }
-  get argsCount(): number { return this.n2; }
-  set argsCount(v: number) { this.n2 = v; }
-  get exitStatus(): number { return this.n1; }
-  set exitStatus(v: number) { this.n1 = v; }
-  /** Exit code when the process exited normally, else null. */
-  get exitCode(): number | null { return (this.n1 & 0x7f) === 0 ? (this.n1 >> 8) & 0xff : null; }
-  /** Terminating signal, else null. */
-  get signal(): number | null { return (this.n1 & 0x7f) !== 0 ? this.n1 & 0x7f : null; }
-  get childPid(): number { return this.n1; }
-  set childPid(v: number) { this.n1 = v; }
-  get openFlags(): number { return this.n1; }
-  set openFlags(v: number) { this.n1 = v; }
-  get mode(): number { return this.n2; }
-  set mode(v: number) { this.n2 = v; }
-  get family(): number { return this.n1; }
-  set family(v: number) { this.n1 = v; }
-  get protocol(): number { return this.n2; }
-  set protocol(v: number) { this.n2 = v; }
-  get localPort(): number { return this.n3; }
-  set localPort(v: number) { this.n3 = v; }
-  get peerPort(): number { return this.n4; }
-  set peerPort(v: number) { this.n4 = v; }
-  get qtype(): number { return this.n1; }
-  set qtype(v: number) { this.n1 = v; }
-  get qclass(): number { return this.n2; }
-  set qclass(v: number) { this.n2 = v; }
-  get txid(): number { return this.n3; }
-  set txid(v: number) { this.n3 = v; }
-  get serverPort(): number { return this.n4; }
-  set serverPort(v: number) { this.n4 = v; }
-  get totalLen(): number { return this.n1; }
-  set totalLen(v: number) { this.n1 = v; }
-  get fd(): number { return this.n2; }
-  set fd(v: number) { this.n2 = v; }
-  get credential(): boolean { return this.bit; }
-  set credential(v: boolean) { this.bit = v; }
-  get inProgress(): boolean { return this.bit; }
-  set inProgress(v: boolean) { this.bit = v; }
-
-  /** The fields of its kind, as `SensorEvent` names them (the accessors are not own properties). */
-  toJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const k of BASE_FIELDS) out[k] = this[k];
-    for (const k of KIND_FIELDS[this.kind]) out[k] = (this as unknown as Record<string, unknown>)[k];
-    return out;
-  }
-}
-
-const u64 = (low: number, high: number): bigint => (BigInt(high) << 32n) | BigInt(low);
-
-const BASE_FIELDS = ['kind', 'seq', 'ktimeNs', 'timeUnixNano', 'pid', 'tid', 'ppid', 'uid', 'cgroupId', 'comm', 'flags', 'repeat', 'truncated'] as const;
-const SOCKET_FIELDS = ['ret', 'family', 'transport', 'protocol', 'localAddress', 'localPort', 'peerAddress', 'peerPort', 'inProgress'];
-const KIND_FIELDS: Readonly<Record<EventKind, readonly string[]>> = {
-  exec: ['oldPid', 'filename', 'args', 'argsCount', 'monitorReason'],
-  exit: ['exitStatus', 'exitCode', 'signal', 'startKtimeNs'],
-  fork: ['childPid'],
-  open: ['path', 'openFlags', 'mode', 'ret', 'credential'],
-  connect: SOCKET_FIELDS,
-  accept: SOCKET_FIELDS,
-  dns: ['name', 'qtype', 'qclass', 'txid', 'serverAddress', 'serverPort'],
-  tls: ['direction', 'totalLen', 'data'],
-  http: ['totalLen', 'data', 'fd', 'peerAddress', 'peerPort'],
-};
-
 const MONITOR_REASONS = enumTable<MonitorReason | 'none'>(C.MONR_SHADOW + 1, [
   [C.MONR_NONE, 'none'],
   [C.MONR_ENV_MARKER, 'env_marker'],
@@ -779,6 +622,7 @@ class StreamFrameDecoder implements FrameDecoder {
     if (kind === undefined || size !== plen || plen < FIXED_SIZE[kind] || plen > MAX_SIZE[kind]) return undefined;
 
     const flags = buf.readUInt16LE(p + H.flags.offset);
+    // 32-bit words as signed integers (see DecodedEvent); the sum below on the unsigned ones.
     const kLow = buf.readUInt32LE(p + H.ktime_ns.offset);
     const kHigh = buf.readUInt32LE(p + H.ktime_ns.offset + 4);
     // epoch = ktime + the boot offset, word by word (the high word may pass 2^32: the BigInt sum's).
@@ -788,20 +632,19 @@ class StreamFrameDecoder implements FrameDecoder {
     const r = new DecodedEvent(
       kind,
       seq,
-      kLow,
-      kHigh,
-      low - carry * 0x1_0000_0000,
+      kLow | 0,
+      kHigh | 0,
+      (low - carry * 0x1_0000_0000) | 0,
       this.offsetHigh < 0 ? -1 : kHigh + this.offsetHigh + carry,
       buf.readUInt32LE(p + H.pid.offset),
       buf.readUInt32LE(p + H.tid.offset),
       buf.readUInt32LE(p + H.ppid.offset),
       buf.readUInt32LE(p + H.uid.offset),
-      buf.readUInt32LE(p + H.cgroup_id.offset),
-      buf.readUInt32LE(p + H.cgroup_id.offset + 4),
+      buf.readInt32LE(p + H.cgroup_id.offset),
+      buf.readInt32LE(p + H.cgroup_id.offset + 4),
       cstr(buf, p + H.comm.offset, p + H.comm.offset + H.comm.size),
       flags,
       buf.readUInt32LE(p + H.repeat.offset),
-      (flags & C.EVF_TRUNCATED) !== 0,
     );
 
     switch (kind) {
@@ -846,7 +689,6 @@ class StreamFrameDecoder implements FrameDecoder {
         r.openFlags = buf.readUInt32LE(p + f.open_flags.offset);
         r.mode = buf.readUInt32LE(p + f.mode.offset);
         r.ret = buf.readInt32LE(p + f.ret.offset);
-        r.credential = (flags & C.EVF_CREDENTIAL) !== 0;
         return r as unknown as SensorEvent;
       }
       case 'connect':
@@ -862,7 +704,6 @@ class StreamFrameDecoder implements FrameDecoder {
         r.localPort = buf.readUInt16LE(p + f.sport.offset);
         r.peerAddress = formatAddr(buf, p + f.daddr.offset, ipv6);
         r.peerPort = buf.readUInt16LE(p + f.dport.offset);
-        r.inProgress = (flags & C.EVF_NO_RESULT) !== 0;
         return r as unknown as SensorEvent;
       }
       case 'dns': {
@@ -882,8 +723,9 @@ class StreamFrameDecoder implements FrameDecoder {
         const f = S.data_event.fields;
         const dataLen = buf.readUInt16LE(p + f.data_len.offset);
         if (f.data.offset + dataLen !== plen) return undefined;
-        // Copy: the decoder's buffers are transient, the record may be kept.
-        const data = Buffer.from(buf.subarray(p + f.data.offset, p + plen));
+        // A view, not a copy: the receiver parses the data as it converts the event and then drops it, and a
+        // chunk, once pushed, is never written again (the stream's buffers are new for every read).
+        const data = buf.subarray(p + f.data.offset, p + plen);
         const totalLen = buf.readUInt32LE(p + f.total_len.offset);
         if (kind === 'tls') {
           const source = buf.readUInt8(p + f.source.offset);
