@@ -10,13 +10,12 @@ import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
 import { markKernelRecord, writeKernelRecord } from '../../pipeline/kernel-event/index.js';
-import { parseTraceparent } from '../../pipeline/trace-context.js';
 import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
 import { DecodedEvent } from './decoded-event.js';
 import { kv } from './event-record.js';
 import type { SensorEvent } from './frame-decoder.js';
-import { parseWire } from './wire-parse.js';
+import { parseWire, requestModel } from './wire-parse.js';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
 
 export const SEVERITY_WARN = 13;
@@ -39,16 +38,6 @@ export const GAP_ATTR = {
 /** Exact 64-bit unsigned nanoseconds without a decimal round trip. */
 export function nsToLong(ns: bigint): Long {
   return Long.fromBits(Number(ns & 0xffffffffn), Number((ns >> 32n) & 0xffffffffn), true);
-}
-
-const MODEL_KEY = Buffer.from('"model"');
-const MODEL_VALUE = /^"model"\s*:\s*"([^"\\]{1,128})"/;
-
-/** The model a request body names (`"model":"gpt-4o-mini"`), when its first bytes carry it. */
-export function requestModel(data: Buffer): string | undefined {
-  const at = data.indexOf(MODEL_KEY);
-  if (at < 0) return undefined;
-  return MODEL_VALUE.exec(data.toString('latin1', at, at + 160))?.[1];
 }
 
 interface ExecInfo {
@@ -281,8 +270,8 @@ export class LogsBuilder {
       // A request body's model: what a shadow client (or any watched one) asks for.
       const model = ev.kind === 'tls' && ev.direction === 'read' ? undefined : requestModel(data);
       const payloadText = this.opts.capturePayload ? redactSecrets(data.toString('utf8')) : undefined;
-      const tp = w?.traceparent === undefined ? undefined : parseTraceparent(w.traceparent);
-      const traceparent = tp && { traceId: tp.traceId, spanId: tp.spanId, source: w!.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind };
+      const traceparent =
+        w?.traceId === undefined ? undefined : { traceId: w.traceId, spanId: w.spanId!, source: w.traceparentSource === 'mcp_meta' ? 'mcp_meta' : ev.kind };
       ev.wireFacts = { w, model, payloadText, traceparent };
       // The attributes are made from the event later, if ever: without its data, a copy of up to a page.
       ev.data = NO_DATA;
