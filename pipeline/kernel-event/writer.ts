@@ -45,14 +45,23 @@ class KernelRecord implements LogRecord {
   #source: KernelRecordSource | undefined;
   readonly #facts: KernelEventFacts | undefined;
 
-  constructor(f: KernelRecordFields) {
-    this.timeUnixNano = f.timeUnixNano;
-    this.observedTimeUnixNano = f.observedTimeUnixNano;
-    this.eventName = EVENT_NAMES.get(f.kind) ?? KERNEL_EVENT_PREFIX + f.kind;
-    this.#body = f.body === undefined ? undefined : { stringValue: f.body };
-    this.#attributes = f.attributes;
-    this.#source = f.source;
-    this.#facts = f.facts;
+  /** Positional: a fields object per record was one more allocation per kernel event. */
+  constructor(
+    kind: KernelEventKind,
+    timeUnixNano: Int64,
+    observedTimeUnixNano: Int64,
+    body: string | undefined,
+    attributes: KeyValue[] | undefined,
+    source: KernelRecordSource | undefined,
+    facts: KernelEventFacts | undefined,
+  ) {
+    this.timeUnixNano = timeUnixNano;
+    this.observedTimeUnixNano = observedTimeUnixNano;
+    this.eventName = EVENT_NAMES.get(kind) ?? KERNEL_EVENT_PREFIX + kind;
+    this.#body = body === undefined ? undefined : { stringValue: body };
+    this.#attributes = attributes;
+    this.#source = source;
+    this.#facts = facts;
   }
 
   get body(): AnyValue {
@@ -84,7 +93,16 @@ class KernelRecord implements LogRecord {
 
 /** The log record of one kernel event, marked as such (see provenance.ts). */
 export function writeKernelRecord(f: KernelRecordFields): LogRecord {
-  return new KernelRecord(f);
+  return new KernelRecord(f.kind, f.timeUnixNano, f.observedTimeUnixNano, f.body, f.attributes, f.source, f.facts);
+}
+
+/**
+ * The record of one kernel event whose facts also make its body and attributes (receiver/ebpf's decoded
+ * event): `writeKernelRecord({ kind, timeUnixNano, observedTimeUnixNano, source: event, facts: event })`
+ * without the fields object, once per kernel event.
+ */
+export function writeKernelEvent(kind: KernelEventKind, timeUnixNano: Int64, observedTimeUnixNano: Int64, event: KernelEventFacts & KernelRecordSource): LogRecord {
+  return new KernelRecord(kind, timeUnixNano, observedTimeUnixNano, undefined, undefined, event, event);
 }
 
 /** See `KernelRecord.factsOf`. */

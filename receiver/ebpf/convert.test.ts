@@ -8,7 +8,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { fromAnyValue } from '../../pipeline/otlp/attributes.js';
-import { LogsBuilder, nsToLong } from './convert.js';
+import { LogsBuilder, msToLong, nsToLong } from './convert.js';
 import { createContainerResolver } from './container.js';
 import type { SensorEvent } from './frame-decoder.js';
 import { APPS } from '../../test/support/apps.js';
@@ -93,5 +93,11 @@ describe('LogsBuilder process resource', () => {
     expect(path(3)).toBe('/bin/p3');
     expect(path(2)).toBeUndefined(); // forgotten, and /proc is not read here
     expect(b.cachedProcesses).toBe(4);
+  });
+
+  it('makes the receive time from epoch milliseconds as the BigInt product would', () => {
+    for (const ms of [0, 1, 999, 4294, 4295, 4294967295, 4294967296, Date.now(), 1_795_989_410_960, 2 ** 42 - 1, 8_640_000_000_000]) {
+      expect(msToLong(ms).toString(), String(ms)).toBe(nsToLong(BigInt(ms) * 1_000_000n).toString());
+    }
   });
 });

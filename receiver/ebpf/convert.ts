@@ -9,7 +9,7 @@ import { readProcessImage } from '../../pipeline/process-identity.js';
 import { redactArgs, redactSecrets } from '../../pipeline/redact.js';
 import { anyValue } from '../../pipeline/otlp/attributes.js';
 import type { KeyValue, LogRecord, LogsData, ResourceLogs } from '../../pipeline/otlp/types.js';
-import { markKernelRecord, writeKernelRecord } from '../../pipeline/kernel-event/index.js';
+import { markKernelRecord, writeKernelEvent } from '../../pipeline/kernel-event/index.js';
 import { ATTR, KERNEL_SCOPE, SENSOR_SCOPE } from '../../pipeline/semconv.js';
 import type { ContainerResolver } from './container.js';
 import { DecodedEvent } from './decoded-event.js';
@@ -38,6 +38,17 @@ export const GAP_ATTR = {
 /** Exact 64-bit unsigned nanoseconds without a decimal round trip. */
 export function nsToLong(ns: bigint): Long {
   return Long.fromBits(Number(ns & 0xffffffffn), Number((ns >> 32n) & 0xffffffffn), true);
+}
+
+/**
+ * Epoch milliseconds (an integer) as nanoseconds in a Long, without BigInts (five per chunk before): the
+ * product passes 2^53, so it is made from the milliseconds' 32-bit words, each product exact.
+ */
+export function msToLong(ms: number): Long {
+  const msHigh = Math.floor(ms / 0x1_0000_0000);
+  const lowNs = (ms - msHigh * 0x1_0000_0000) * 1e6; // < 2^52
+  const carry = Math.floor(lowNs / 0x1_0000_0000);
+  return Long.fromBits(lowNs - carry * 0x1_0000_0000, msHigh * 1e6 + carry, true);
 }
 
 interface ExecInfo {
@@ -277,13 +288,7 @@ export class LogsBuilder {
       ev.data = NO_DATA;
     }
     ev.target = targetOf(ev);
-    return writeKernelRecord({
-      kind: ev.kind,
-      timeUnixNano: ev.timeHigh < 0 ? fallbackTime : Long.fromBits(ev.timeLow, ev.timeHigh, true),
-      observedTimeUnixNano: observed,
-      source: ev,
-      facts: ev,
-    });
+    return writeKernelEvent(ev.kind, ev.timeHigh < 0 ? fallbackTime : Long.fromBits(ev.timeLow, ev.timeHigh, true), observed, ev);
   }
 }
 

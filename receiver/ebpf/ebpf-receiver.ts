@@ -6,7 +6,7 @@ import type { WorkloadHint } from '../../pipeline/workloads.js';
 import { preflight } from './availability.js';
 import { sensorArgs, type EbpfReceiverConfig } from './config.js';
 import { createContainerResolver } from './container.js';
-import { LogsBuilder, nsToLong } from './convert.js';
+import { LogsBuilder, msToLong } from './convert.js';
 import { CoverageTable } from './coverage.js';
 import { EventQueue } from './event-queue.js';
 import { DecodedEvent } from './decoded-event.js';
@@ -228,8 +228,7 @@ export class EbpfReceiver implements Component {
   /** Records decoded from one chunk. Events go to the batch; stats and logs to metrics and the log. */
   private ingest(recs: readonly SensorRecord[], decoder: FrameDecoder): void {
     const nowMs = Date.now();
-    const nowNs = BigInt(nowMs) * 1_000_000n;
-    const observed = nsToLong(nowNs);
+    const observed = msToLong(nowMs);
     const maxBatch = this.config.batch.maxEvents;
     // Lags in seconds as doubles: a BigInt subtraction per event allocated one (ns precision is not needed).
     let maxLag = 0;
@@ -238,13 +237,13 @@ export class EbpfReceiver implements Component {
       const r = recs[i]!;
       switch (r.kind) {
         case 'stream-header':
-          this.m.clockSkew.set({ component: this.component }, Number(r.realtimeNs - nowNs) / 1e9);
+          this.m.clockSkew.set({ component: this.component }, Number(r.realtimeNs - msToNs(nowMs)) / 1e9);
           continue;
         case 'stats':
           this.mirror.stats(r);
           continue;
         case 'monitor':
-          this.coverage.monitor(r, nowNs);
+          this.coverage.monitor(r, msToNs(nowMs));
           // Ran before it was watched: its identity is read now, while it surely exists (no exec event will say it).
           if (r.partial) this.builder.watched(r.pid);
           continue;
@@ -265,7 +264,7 @@ export class EbpfReceiver implements Component {
         this.lagChild.observe(lag);
       }
       if (r.kind === 'exit' && this.runtimePids.has(r.pid)) this.runtimePids.delete(r.pid);
-      else if (r.kind === 'fork') this.coverage.fork(r.pid, r.childPid, r.timeUnixNano, nowNs);
+      else if (r.kind === 'fork') this.coverage.fork(r.pid, r.childPid, r.timeUnixNano, msToNs(nowMs));
       if (this.builder.count === 0) this.batchOldestMs = timeMs === undefined ? nowMs : Math.min(nowMs, Math.floor(timeMs));
       this.builder.add(r, observed, observed);
       if (r.kind === 'exit') this.coverage.exit(r.pid);
@@ -320,6 +319,8 @@ export class EbpfReceiver implements Component {
     this.m.release(this.tally);
   }
 }
+
+const msToNs = (ms: number): bigint => BigInt(ms) * 1_000_000n;
 
 /** An event's epoch milliseconds (a double); a decoded event's without a BigInt. */
 function epochMs(ev: SensorEvent): number | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFrameDecoder, formatIPv6, type FrameDecodeError, type SensorRecord } from './frame-decoder.js';
+import { createFrameDecoder, formatIPv4, formatIPv6, type FrameDecodeError, type SensorRecord } from './frame-decoder.js';
 import {
   connectEventPayload,
   encodeFrame,
@@ -136,6 +136,18 @@ describe('frame decoder', () => {
     const { recs, errors } = decodeAll([encodeFrame(C.FRAME_EVENT, p, 0)]);
     expect(recs).toEqual([]);
     expect(errors[0]?.reason).toBe('bad-payload');
+  });
+
+  it('formats IPv4 addresses through its cache: random ones among a few repeated ones', () => {
+    const b = Buffer.alloc(4);
+    let seed = 7;
+    for (let i = 0; i < 20_000; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      const addr = i % 3 === 0 ? seed : [0x0100007f, 0xc00712ac, 0x35000a7f][i % 2]!;
+      b.writeUInt32LE(addr >>> 0);
+      const s = formatIPv4(b, 0);
+      expect(s).toBe(`${b[0]}.${b[1]}.${b[2]}.${b[3]}`);
+    }
   });
 
   it('formats IPv6 addresses per RFC 5952', () => {

@@ -350,8 +350,23 @@ function cstr(buf: Buffer, start: number, end: number): string {
   return repeated(buf, start, nul);
 }
 
+/**
+ * IPv4 addresses repeat (an agent talks to a few peers): the last string made for an address is kept in
+ * one of 256 slots chosen by its bits, so a connect or HTTP event makes none.
+ */
+const V4_SLOTS = 256;
+const v4Keys = new Int32Array(V4_SLOTS);
+const v4Strings: (string | undefined)[] = new Array<string | undefined>(V4_SLOTS).fill(undefined);
+
 export function formatIPv4(buf: Buffer, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  const key = buf.readInt32LE(off);
+  const slot = Math.imul(key, 0x9e3779b1) >>> 24;
+  const cached = v4Strings[slot];
+  if (cached !== undefined && v4Keys[slot] === key) return cached;
+  const s = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  v4Keys[slot] = key;
+  v4Strings[slot] = s;
+  return s;
 }
 
 /** RFC 5952 text form (longest zero run compressed, IPv4-mapped shown dotted). */

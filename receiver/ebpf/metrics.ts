@@ -203,9 +203,10 @@ export class StatsMirror {
     this.m.uprobeTargets.set({ component }, s.uprobeTargets);
   }
 
-  /** Called once per decoded chunk. */
+  /** Called once per decoded chunk (an indexed loop: an iterator and a destructured pair per counter were garbage per chunk). */
   decoder(c: Readonly<FrameDecoderCounters>): void {
-    for (const [field, label] of DECODER_COUNTERS) {
+    for (let i = 0; i < DECODER_COUNTERS.length; i++) {
+      const [field, label] = DECODER_COUNTERS[i]!;
       const prev = this.lastDecoder[field] ?? 0;
       const v = c[field];
       if (v > prev) this.m.decoder.inc({ component: this.component, counter: label }, v - prev);
