@@ -1,7 +1,7 @@
-/** Node's Buffer has utf8Slice (protobufjs uses it too); @types/node does not declare it. */
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string };
+/** Node's Buffer has utf8Slice and latin1Slice (protobufjs uses the first too); @types/node does not declare them. */
+type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; latin1Slice(start: number, end: number): string };
 
-/** `(buf, start, end)` -> the UTF-8 string of those bytes. */
+/** `(buf, start, end)` -> the UTF-8 (or latin1) string of those bytes. */
 export type StringCache = (buf: Buffer, start: number, end: number) => string;
 
 /**
@@ -10,8 +10,9 @@ export type StringCache = (buf: Buffer, start: number, end: number) => string;
  * once and shared instead of made per occurrence and garbage-collected, or promoted with what holds them.
  * Same bytes give the same string value: only which copy is returned changes. Strings longer than
  * `maxLen` bytes are made as usual. Memory: `slots × maxLen` bytes plus at most `slots` strings.
+ * `latin1`: the bytes read as latin1 (captured HTTP heads, receiver/ebpf/wire-parse.ts), not UTF-8.
  */
-export function stringCache(slots: number, maxLen: number): StringCache {
+export function stringCache(slots: number, maxLen: number, latin1 = false): StringCache {
   if ((slots & (slots - 1)) !== 0) throw new Error(`stringCache: slots must be a power of two, got ${slots}`);
   const strings: (string | undefined)[] = new Array<string | undefined>(slots).fill(undefined);
   const lengths = new Uint16Array(slots);
@@ -19,7 +20,7 @@ export function stringCache(slots: number, maxLen: number): StringCache {
   return (buf, start, end) => {
     const n = end - start;
     if (n === 0) return '';
-    if (n > maxLen) return (buf as NodeBuffer).utf8Slice(start, end);
+    if (n > maxLen) return latin1 ? (buf as NodeBuffer).latin1Slice(start, end) : (buf as NodeBuffer).utf8Slice(start, end);
     // FNV-1a over 4-byte words (the tail byte by byte): every byte counts, a quarter of the multiplies.
     let h = 0x811c9dc5 ^ n;
     let i = start;
@@ -39,7 +40,7 @@ export function stringCache(slots: number, maxLen: number): StringCache {
       while (j < n && bytes[at + j] === buf[start + j]) j++;
       if (j === n) return cached;
     }
-    const s = (buf as NodeBuffer).utf8Slice(start, end);
+    const s = latin1 ? (buf as NodeBuffer).latin1Slice(start, end) : (buf as NodeBuffer).utf8Slice(start, end);
     strings[slot] = s;
     lengths[slot] = n;
     for (let j = 0; j < n; j++) bytes[at + j] = buf[start + j]!;

@@ -55,14 +55,8 @@ function emptyInfo(): WireInfo {
 
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
-/** Repeated values (ASCII: their UTF-8 and latin1 strings are the same): 256 of up to 256 bytes, 64 KiB. */
-const repeated = stringCache(256, 256);
-
-/** The latin1 string of [start, end), from the cache when it is ASCII. */
-function text(buf: Buffer, start: number, end: number): string {
-  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return (buf as Latin1Buffer).latin1Slice(start, end);
-  return repeated(buf, start, end);
-}
+/** Values that repeat, as latin1 strings: 256 of up to 256 bytes, 64 KiB. */
+const text = stringCache(256, 256, true);
 
 /** JavaScript's `\s` (and what `trim` removes) among latin1 characters. */
 const isSpace = (b: number): boolean => (b >= 0x09 && b <= 0x0d) || b === 0x20 || b === 0xa0;
