@@ -4,6 +4,8 @@
 // sensor hands them over while an agent runs, in CPU time per event. A script, not a timed unit test:
 //   npx tsc -p tsconfig.build.json && node dist/bench/ebpf-receiver.bench.js [events] [ingest]   (ingest: only that part;
 //   CHUNK=n sets its chunk size)
+//   node --expose-gc dist/bench/ebpf-receiver.bench.js 100000 retained   (only the heap an open event's record keeps
+//   alive while correlate holds it: the event, its record and what they hold)
 import pino from 'pino';
 import type { LogsData } from '../pipeline/otlp/types.js';
 import { redactArgs } from '../pipeline/redact.js';
@@ -18,6 +20,7 @@ import { CONSTANTS as C, STRUCTS as S } from '../receiver/ebpf/layout.js';
 
 const total = Number(process.argv[2] ?? 1_000_000);
 const onlyIngest = process.argv[3] === 'ingest';
+const onlyRetained = process.argv[3] === 'retained';
 const tlsData = Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nhost: api.example\r\nauthorization: Bearer sk-abcdefgh\r\ntraceparent: 00-${'a'.repeat(32)}-${'b'.repeat(16)}-01\r\n\r\n${'x'.repeat(400)}`);
 const frames: Buffer[] = [encodeFrame(C.FRAME_STREAM_HEADER, streamHeaderPayload(1_700_000_000_000_000_000n), 0)];
 for (let i = 0; i < 1000; i++) {
@@ -37,7 +40,7 @@ const isEvent = (r: SensorRecord): r is SensorEvent => r.kind !== 'stream-header
 const events1000 = Buffer.concat(frames.slice(1));
 
 // Decoded anew for every pass: the builder takes the events it is given (it drops their data once read).
-for (const capturePayload of onlyIngest ? [] : [false, true]) {
+for (const capturePayload of onlyIngest || onlyRetained ? [] : [false, true]) {
   const builder = new LogsBuilder({ capturePayload, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 16_384, scopeVersion: 'bench' });
   const decoder = createFrameDecoder();
   decoder.push(frames[0]!);
@@ -56,9 +59,34 @@ for (const capturePayload of onlyIngest ? [] : [false, true]) {
   console.log(`capture_payload=${capturePayload}: ${records} events decoded -> log records in ${s.toFixed(2)} s = ${Math.round(records / s).toLocaleString('en')} records/s`);
 }
 
+// Heap kept per converted open event (4 processes, 10 paths: the strings are shared), as correlate holds them.
+if (onlyRetained) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('retained: run node with --expose-gc');
+  const builder = new LogsBuilder({ capturePayload: false, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 64, readProc: false, hostName: 'h', scopeVersion: 'bench' });
+  const decoder = createFrameDecoder();
+  decoder.push(frames[0]!);
+  const opens = Buffer.concat(
+    Array.from({ length: 1000 }, (_, i) => encodeFrame(C.FRAME_EVENT, openEventPayload({ pid: 4_000_000 + (i % 4), comm: 'python3', path: `/usr/lib/python3.11/m${i % 10}.py` }), i + 1)),
+  );
+  const now = nsToLong(BigInt(Date.now()) * 1_000_000n);
+  const kept: LogsData[] = [];
+  const batch = () => {
+    for (const ev of decoder.push(opens).filter(isEvent)) builder.add(ev, now, now);
+    return builder.take();
+  };
+  for (let i = 0; i < 5; i++) batch(); // warm: caches filled, code optimised
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < Math.max(1, Math.round(total / 1000)); i++) kept.push(batch());
+  gc();
+  const records = kept.reduce((n, d) => n + countRecords(d), 0);
+  console.log(`retained: ${((process.memoryUsage().heapUsed - before) / records).toFixed(1)} B of heap per held open event (${records} held)`);
+}
+
 // The ingest path in chunks of CHUNK events (the agent run of `sensor-overhead.js agent` delivers ~3-7k events
 // over ~9 s, i.e. a few to tens per 50 ms poll of the sensor). CPU time, so other load on the machine matters little.
-{
+if (!onlyRetained) {
   const CHUNK = Number(process.env.CHUNK ?? 16);
   const PACE_MS = Number(process.env.PACE_MS ?? 50);
   let delivered = 0;
@@ -127,7 +155,7 @@ const argvs: [string, string[]][] = [
   ['node, 12 ordinary args', ['/usr/bin/node', '--enable-source-maps', '/app/dist/agent.js', '--model', 'gpt-4o', '--max-tokens', '512', '--port=8080', '-v', '/data/in.json', 'https://api.example.com/v1', 'run']],
   ['curl with 3 secrets', ['curl', '-H', 'Authorization: Bearer sk-live-0123456789abcdef', '-u', 'bob:pw', 'https://x.example/v1?api_key=abc&q=1', '--data', '{"a":1}']],
 ];
-for (const [what, argv] of onlyIngest ? [] : argvs) {
+for (const [what, argv] of onlyIngest || onlyRetained ? [] : argvs) {
   const n = 200_000;
   let kept = 0;
   const t0 = process.hrtime.bigint();
