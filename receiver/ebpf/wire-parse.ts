@@ -120,7 +120,9 @@ function decimal(buf: Buffer, start: number, end: number): number {
 export function parseWire(data: Buffer): WireInfo | undefined {
   const len = data.length;
   let info: WireInfo | undefined;
-  const nl = find(data, 0x0a, 0, len);
+  // Request and status lines begin with an upper-case letter: other captures (a JSON-RPC message, TLS
+  // records read as plaintext) are not searched for a line end.
+  const nl = len > 0 && isUpper(data[0]!) ? find(data, 0x0a, 0, len) : 0;
   const firstEnd = nl < 0 ? len : nl;
   // The first line without one trailing CR.
   const lineEnd = firstEnd > 0 && data[firstEnd - 1] === 0x0d ? firstEnd - 1 : firstEnd;
