@@ -6,6 +6,8 @@
 //   CHUNK=n sets its chunk size)
 //   node --expose-gc dist/bench/ebpf-receiver.bench.js 100000 retained   (only the heap an open event's record keeps
 //   alive while correlate holds it: the event, its record and what they hold)
+//   node dist/bench/ebpf-receiver.bench.js 200000 wire   (only parseWire + requestModel per call: an LLM request head
+//   with its body, a response head, a bare MCP message)
 import pino from 'pino';
 import type { LogsData } from '../pipeline/otlp/types.js';
 import { redactArgs } from '../pipeline/redact.js';
@@ -21,6 +23,7 @@ import { CONSTANTS as C, STRUCTS as S } from '../receiver/ebpf/layout.js';
 const total = Number(process.argv[2] ?? 1_000_000);
 const onlyIngest = process.argv[3] === 'ingest';
 const onlyRetained = process.argv[3] === 'retained';
+const onlyWire = process.argv[3] === 'wire';
 const tlsData = Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nhost: api.example\r\nauthorization: Bearer sk-abcdefgh\r\ntraceparent: 00-${'a'.repeat(32)}-${'b'.repeat(16)}-01\r\n\r\n${'x'.repeat(400)}`);
 const frames: Buffer[] = [encodeFrame(C.FRAME_STREAM_HEADER, streamHeaderPayload(1_700_000_000_000_000_000n), 0)];
 for (let i = 0; i < 1000; i++) {
@@ -40,7 +43,7 @@ const isEvent = (r: SensorRecord): r is SensorEvent => r.kind !== 'stream-header
 const events1000 = Buffer.concat(frames.slice(1));
 
 // Decoded anew for every pass: the builder takes the events it is given (it drops their data once read).
-for (const capturePayload of onlyIngest || onlyRetained ? [] : [false, true]) {
+for (const capturePayload of onlyIngest || onlyRetained || onlyWire ? [] : [false, true]) {
   const builder = new LogsBuilder({ capturePayload, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 16_384, scopeVersion: 'bench' });
   const decoder = createFrameDecoder();
   decoder.push(frames[0]!);
@@ -57,6 +60,32 @@ for (const capturePayload of onlyIngest || onlyRetained ? [] : [false, true]) {
   records += countRecords(builder.take());
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(`capture_payload=${capturePayload}: ${records} events decoded -> log records in ${s.toFixed(2)} s = ${Math.round(records / s).toLocaleString('en')} records/s`);
+}
+
+// What a TLS/HTTP event's captured bytes say, per call, hot (parseWire: receiver/ebpf's own or, under
+// another build's dist, that build's; requestModel where that build has it).
+if (onlyWire) {
+  const wire = await import('../receiver/ebpf/wire-parse.js');
+  const convert = (await import('../receiver/ebpf/convert.js')) as { requestModel?: (d: Buffer) => string | undefined };
+  const model = (wire as { requestModel?: (d: Buffer) => string | undefined }).requestModel ?? convert.requestModel!;
+  const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const cases: [string, Buffer][] = [
+    ['request', Buffer.from(`POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:8080\r\ntraceparent: ${tp}\r\ncontent-type: application/json\r\ncontent-length: 200\r\nuser-agent: OpenAI/Python 1.51.0\r\naccept: application/json\r\n\r\n{"model":"gpt-4o","messages":[{"role":"user","content":"${'y'.repeat(600)}"}]}`)],
+    ['response', Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 120\r\ndate: Mon, 30 Nov 2026 20:00:00 GMT\r\n\r\n{"id":"chatcmpl-2","choices":[]}')],
+    ['mcp', Buffer.from(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"search","arguments":{"q":"x"},"_meta":{"traceparent":"${tp}"}}}\n`)],
+  ];
+  for (const [what, data] of cases) {
+    let ns = 0;
+    for (let round = 0; round < 4; round++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < total; i++) {
+        wire.parseWire(data);
+        if (what === 'request') model(data);
+      }
+      ns = Number(process.hrtime.bigint() - t0) / total; // the last round's
+    }
+    console.log(`wire ${what}: ${ns.toFixed(0)} ns per call${what === 'request' ? ' (with requestModel)' : ''}`);
+  }
 }
 
 // Heap kept per converted open event (4 processes, 10 paths: the strings are shared), as correlate holds them.
@@ -86,7 +115,7 @@ if (onlyRetained) {
 
 // The ingest path in chunks of CHUNK events (the agent run of `sensor-overhead.js agent` delivers ~3-7k events
 // over ~9 s, i.e. a few to tens per 50 ms poll of the sensor). CPU time, so other load on the machine matters little.
-if (!onlyRetained) {
+if (!onlyRetained && !onlyWire) {
   const CHUNK = Number(process.env.CHUNK ?? 16);
   const PACE_MS = Number(process.env.PACE_MS ?? 50);
   let delivered = 0;
@@ -155,7 +184,7 @@ const argvs: [string, string[]][] = [
   ['node, 12 ordinary args', ['/usr/bin/node', '--enable-source-maps', '/app/dist/agent.js', '--model', 'gpt-4o', '--max-tokens', '512', '--port=8080', '-v', '/data/in.json', 'https://api.example.com/v1', 'run']],
   ['curl with 3 secrets', ['curl', '-H', 'Authorization: Bearer sk-live-0123456789abcdef', '-u', 'bob:pw', 'https://x.example/v1?api_key=abc&q=1', '--data', '{"a":1}']],
 ];
-for (const [what, argv] of onlyIngest || onlyRetained ? [] : argvs) {
+for (const [what, argv] of onlyIngest || onlyRetained || onlyWire ? [] : argvs) {
   const n = 200_000;
   let kept = 0;
   const t0 = process.hrtime.bigint();
