@@ -28,6 +28,14 @@ describe('stringCache', () => {
     expect(cached(buffers[0]!, 2, 2)).toBe('');
   });
 
+  it('reads the bytes as latin1 when asked, hit or miss, within and above the bound', () => {
+    const cached = stringCache(4, 16, true);
+    const buffers = [Buffer.from('Host'), Buffer.from([0x63, 0x61, 0x66, 0xe9]), Buffer.from([0xc3, 0xa9]), Buffer.alloc(20, 0xa0)];
+    for (let round = 0; round < 3; round++) {
+      for (const b of buffers) expect(cached(Buffer.from(b), 0, b.length)).toBe(b.toString('latin1'));
+    }
+  });
+
   it('refuses a slot count that is not a power of two', () => {
     expect(() => stringCache(100, 8)).toThrow('power of two');
   });
