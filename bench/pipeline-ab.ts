@@ -19,22 +19,7 @@
  * `process.cpuUsage` (every thread of the process: V8's GC and compiler threads count).
  */
 import { loadgenRequest } from './loadgen-shape.js';
-
-type Shape = 'llm' | 'agent';
-type Data = unknown;
-interface Consumer {
-  consume(d: Data): Promise<void>;
-}
-interface Built {
-  traces: Consumer;
-  logs?: Consumer;
-  start(host: unknown): Promise<void>;
-  shutdown(): Promise<void>;
-}
-interface Factory {
-  createDefaultConfig(): unknown;
-  create(settings: unknown, config: unknown, next: unknown): Built;
-}
+import { buildPipeline, PROCESSORS, type Shape } from './pipeline-build.js';
 
 const [shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [Shape, string, string, string?, string?];
 if (!['llm', 'agent'].includes(shape) || !buildA || !buildB) {
@@ -45,63 +30,8 @@ const ROUNDS = Number(roundsArg ?? 12);
 const ROUND_MS = Number(msArg ?? 1000);
 /** Requests (of 100 spans) made ahead of each measured step. */
 const STEP = 10;
-const PROCESSORS = ['enrich', 'normalize', 'correlate', 'aibom', 'baseline', 'provenance', 'batch'];
 
-/** One build's pipeline, built from its own factories and codec (received spans are its own classes). */
-async function build(dir: string, processors: readonly string[]) {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const load = (path: string): Promise<any> => import(`${dir}/dist/${path}`);
-  const { tracesCodec } = await load('pipeline/otlp/codec.js');
-  const { neutralize } = await load('receiver/otlp/neutralize.js');
-  const { silentLogger } = await load('pipeline/telemetry/logger.js');
-  const { Metrics } = await load('pipeline/telemetry/metrics.js');
-  const { createHost } = await load('pipeline/host.js');
-  const { findFactory } = await load('pipeline/cli/components.js');
-  const metrics = new Metrics();
-  const settings = (id: string) => ({ id, name: '', logger: silentLogger(), metrics });
-  let spansOut = 0;
-  let head: { traces: Consumer; logs: Consumer } = {
-    traces: {
-      async consume(d: Data) {
-        tracesCodec.encode(d);
-        spansOut += count(d);
-      },
-    },
-    logs: { consume: async () => {} },
-  };
-  const built: Built[] = [];
-  for (const id of [...processors].reverse()) {
-    const f = findFactory('processor', id) as Factory;
-    const p = f.create(settings(id), f.createDefaultConfig(), head);
-    built.push(p);
-    head = { traces: p.traces, logs: p.logs ?? head.logs };
-  }
-  const host = createHost();
-  for (const p of built) await p.start(host);
-  const first = head.traces;
-  return {
-    received(bytes: Buffer): Data {
-      const d = tracesCodec.decodeReceived(bytes);
-      neutralize('traces', d);
-      return d;
-    },
-    consume: (d: Data) => first.consume(d),
-    get spansOut() {
-      return spansOut;
-    },
-    async shutdown() {
-      for (const p of [...built].reverse()) await p.shutdown();
-    },
-  };
-}
-
-function count(d: Data): number {
-  let n = 0;
-  for (const rs of (d as { resourceSpans: { scopeSpans: { spans: unknown[] }[] }[] }).resourceSpans) for (const ss of rs.scopeSpans) n += ss.spans.length;
-  return n;
-}
-
-const builds = [await build(buildA, PROCESSORS), await build(buildB, PROCESSORS.filter((p) => p !== process.env.AB_WITHOUT))];
+const builds = [await buildPipeline(buildA, PROCESSORS), await buildPipeline(buildB, PROCESSORS.filter((p) => p !== process.env.AB_WITHOUT))];
 let seq = 1;
 
 /** One step of build `b`: STEP requests made, then received and consumed: CPU µs of the latter. */

@@ -36,6 +36,20 @@ describe('stringCache', () => {
     }
   });
 
+  it('tells apart strings one byte apart anywhere (a compared word or the tail), at any length up to a bound that is not a multiple of 4', () => {
+    const cached = stringCache(4, 30);
+    for (let n = 1; n <= 31; n++) {
+      const base = Buffer.from('abcdefghijklmnopqrstuvwxyz0123456789'.slice(0, n));
+      const variants = [base, ...Array.from({ length: n }, (_, i) => Buffer.from(base).fill(base[i]! ^ 1, i, i + 1))];
+      for (let round = 0; round < 2; round++) {
+        for (const v of variants) {
+          const b = Buffer.concat([Buffer.from([7]), v, Buffer.from([9])]);
+          expect(cached(b, 1, b.length - 1)).toBe(v.toString('latin1'));
+        }
+      }
+    }
+  });
+
   it('refuses a slot count that is not a power of two', () => {
     expect(() => stringCache(100, 8)).toThrow('power of two');
   });

@@ -9,14 +9,20 @@ export type StringCache = (buf: Buffer, start: number, end: number) => string;
  * bytes comes back, so repeated strings (OTLP attribute keys, a kernel event's path and comm) are made
  * once and shared instead of made per occurrence and garbage-collected, or promoted with what holds them.
  * Same bytes give the same string value: only which copy is returned changes. Strings longer than
- * `maxLen` bytes are made as usual. Memory: `slots × maxLen` bytes plus at most `slots` strings.
+ * `maxLen` bytes are made as usual. Memory: `slots × maxLen` bytes (rounded up to 4 per slot) plus at most `slots` strings.
  * `latin1`: the bytes read as latin1 (captured HTTP heads, receiver/ebpf/wire-parse.ts), not UTF-8.
  */
 export function stringCache(slots: number, maxLen: number, latin1 = false): StringCache {
   if ((slots & (slots - 1)) !== 0) throw new Error(`stringCache: slots must be a power of two, got ${slots}`);
   const strings: (string | undefined)[] = new Array<string | undefined>(slots).fill(undefined);
   const lengths = new Uint16Array(slots);
-  const bytes = new Uint8Array(slots * maxLen);
+  // A slot's bytes start on a 4-byte boundary, so a hit compares the words the hash read (kept in
+  // `seen`) with the slot's as 32-bit numbers: the byte-by-byte compare was the hottest line of a hit.
+  const stride = (maxLen + 3) & ~3;
+  const bytes = new Uint8Array(slots * stride);
+  // Platform byte order (little-endian where node runs): on a big-endian host the words never match and every lookup is a miss, still correct.
+  const words = new Int32Array(bytes.buffer);
+  const seen = new Int32Array(stride >>> 2);
   return (buf, start, end) => {
     const n = end - start;
     if (n === 0) return '';
@@ -24,8 +30,11 @@ export function stringCache(slots: number, maxLen: number, latin1 = false): Stri
     // FNV-1a over 4-byte words (the tail byte by byte): every byte counts, a quarter of the multiplies.
     let h = 0x811c9dc5 ^ n;
     let i = start;
+    let k = 0;
     for (const last = end - 3; i < last; i += 4) {
-      h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)), 0x01000193);
+      const w = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+      seen[k++] = w;
+      h = Math.imul(h ^ w, 0x01000193);
     }
     for (; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     // murmur3's finaliser: the slot is the low bits, and the multiplies above only carry upwards.
@@ -33,12 +42,17 @@ export function stringCache(slots: number, maxLen: number, latin1 = false): Stri
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
     h ^= h >>> 16;
     const slot = (h >>> 0) & (slots - 1);
-    const at = slot * maxLen;
+    const at = slot * stride;
     const cached = strings[slot];
     if (cached !== undefined && lengths[slot] === n) {
+      const w0 = at >>> 2;
       let j = 0;
-      while (j < n && bytes[at + j] === buf[start + j]) j++;
-      if (j === n) return cached;
+      while (j < k && words[w0 + j] === seen[j]) j++;
+      if (j === k) {
+        let b = 4 * k;
+        while (b < n && bytes[at + b] === buf[start + b]) b++;
+        if (b === n) return cached;
+      }
     }
     const s = latin1 ? (buf as NodeBuffer).latin1Slice(start, end) : (buf as NodeBuffer).utf8Slice(start, end);
     strings[slot] = s;

@@ -48,6 +48,20 @@ describe('shared key lists (key-shapes.ts)', () => {
     }
   });
 
+  test('spans of many kinds taking turns after a shared key (more than are compared by bytes) each get their own list, shared with their kind', () => {
+    // 12 kinds after one shared first key, then a key that differs from a scanned one in its last byte.
+    const kinds = Array.from({ length: 12 }, (_, k) => [attr('gen_ai.operation.name', 'chat'), attr(`kind.${k}`, k), attr(`tail${k % 3}`, 1)]);
+    kinds.push([attr('gen_ai.operation.name', 'chat'), attr('kind.1x', 1)], [attr('gen_ai.operation.name', 'chat')]);
+    const lists = [...kinds, ...[...kinds].reverse(), ...kinds];
+    const spans = received(lists);
+    spans.forEach((s, i) => expect(keysOf(s)).toEqual(lists[i]!.map((kv) => kv.key)));
+    const n = kinds.length;
+    for (let k = 0; k < n; k++) {
+      expect(spans[2 * n + k]!.receivedAttributes()!.keys).toBe(spans[k]!.receivedAttributes()!.keys);
+      expect(spans[2 * n - 1 - k]!.receivedAttributes()!.keys).toBe(spans[k]!.receivedAttributes()!.keys);
+    }
+  });
+
   test('a list longer than the tree keeps is the span\'s own, read the same', () => {
     const long = Array.from({ length: 100 }, (_, i) => attr(`k${i}`, i));
     const [s] = received([long]);

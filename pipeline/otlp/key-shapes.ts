@@ -13,6 +13,8 @@ import { internedString } from './reader.js';
  */
 const MAX_NODES = 4096;
 const MAX_DEPTH = 64;
+/** Children of a key compared by bytes before its string is looked up (`step`). */
+const SCAN = 8;
 
 export class KeyShape {
   /** The list ending here, made when a span's list first ends here. */
@@ -21,6 +23,12 @@ export class KeyShape {
   next: KeyShape | undefined = undefined;
   /** Every key that has followed this one. */
   private children: Map<string, KeyShape> | undefined = undefined;
+  /**
+   * The first SCAN of them, compared by bytes when `next` is not the key: spans of a few kinds
+   * interleaved (an agent run's LLM, tool and HTTP spans) take turns after a shared key, and each
+   * turn would otherwise make or look up the key's string to find the child by name.
+   */
+  private scanned: KeyShape[] | undefined = undefined;
   /** What readers derived from this list, by reader (`readerSlot`). */
   readonly derived: unknown[] = [];
 
@@ -60,15 +68,25 @@ export class KeyShape {
   /** The shape after this one for the key `buf[start, end)`, or undefined past MAX_DEPTH. */
   step(buf: Buffer, start: number, end: number): KeyShape | undefined {
     const n = this.next;
-    if (n && n.is(buf, viewOf(buf), start, end)) return n;
+    const view = viewOf(buf);
+    if (n && n.is(buf, view, start, end)) return n;
+    const scanned = this.scanned;
+    if (scanned) {
+      for (let i = 0; i < scanned.length; i++) {
+        const c = scanned[i]!;
+        if (c !== n && c.is(buf, view, start, end)) return (this.next = c);
+      }
+    }
     if (this.depth >= MAX_DEPTH) return undefined;
     const key = internedString(buf, start, end);
-    let child = this.children?.get(key);
+    // Every child is among the scanned ones while there are fewer than SCAN: none matched, so it is new.
+    let child = scanned && scanned.length < SCAN ? undefined : this.children?.get(key);
     if (!child) {
       if (nodes >= MAX_NODES) startOver();
       nodes++;
       child = new KeyShape(this, key, Uint8Array.prototype.slice.call(buf, start, end), this.depth + 1);
       (this.children ??= new Map()).set(key, child);
+      if ((this.scanned ??= []).length < SCAN) this.scanned.push(child);
     }
     return (this.next = child);
   }

@@ -106,7 +106,7 @@ export function idHex(id: Uint8Array | null | undefined): string {
  * span (or one decoded since, whose ids may have been assigned) gets them computed now.
  */
 export function spanIds(span: Span): SpanIds {
-  if (span instanceof WireSpan && span.message === undefined) return (span.hexIds ??= span.idsFromBytes());
+  if (span instanceof WireSpan && span.message === undefined) return span.hexIds();
   return idsOf(span);
 }
 

@@ -141,6 +141,9 @@ describe('wire-check: the same answer as the schema walked field by field', () =
       field(5, Buffer.from([0x61, 0x62, 0x63, 0x64, 0xc3])), // cut multi-byte sequence after a 4-byte run
       field(9, kv('k\u00e9', field(1, Buffer.from([0xed, 0xa0, 0x80])))), // a surrogate, invalid in UTF-8
       field(9, kv('k', Buffer.concat([field(7, Buffer.from([0xff, 0xfe]))]))), // bytes value: not a string
+      // A byte at or above 0x80 at each place of a string of each length around the 8-byte runs the check reads.
+      ...Array.from({ length: 20 }, (_, n) => n + 1).flatMap((n) => Array.from({ length: n }, (_, at) => field(5, Buffer.from('abcdefghijklmnopqrst'.slice(0, n)).fill(0xff, at, at + 1)))),
+      ...Array.from({ length: 20 }, (_, n) => field(9, kv('k', field(1, Buffer.concat([Buffer.from('x'.repeat(n)), Buffer.from('é')]))))), // valid: two bytes above 0x7f at each offset
       field(9, kv('deep', nested(94))),
       field(9, kv('deep', nested(95))),
       field(9, kv('deep', nested(200))),

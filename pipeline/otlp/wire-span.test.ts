@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
 import { OtlpDecodeError, tracesCodec } from './codec.js';
 import { int64ToMicros } from './attributes.js';
-import { appendAttributes, eachAttribute, endMicros, hasReservedAttribute, locateId, spanIds, startMicros } from './span-view.js';
+import { appendAttributes, derivedOf, eachAttribute, endMicros, forgetReads, hasReservedAttribute, keepDerived, locateId, spanIds, startMicros } from './span-view.js';
 import type { KeyValue, Span, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 import { encodeSpan, field, gen, request } from './testdata/random-requests.js';
@@ -45,6 +45,27 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
     expect(spanIds(s).spanId).toBe('09'.repeat(8));
     // A plain span's ids, as a Uint8Array view into a larger buffer: only its own bytes.
     expect(spanIds({ ...span, traceId: new Uint8Array(Buffer.alloc(32, 7).buffer, 8, 16), spanId: new Uint8Array(8) }).traceId).toBe('07'.repeat(16));
+  });
+
+  test('what readers read (ids, hex ids, times, attribute table, derived value) is the same in any order of first read, and again after forgetReads', () => {
+    const span: Span = { traceId: Buffer.alloc(16, 0xab), spanId: Buffer.alloc(8, 1), parentSpanId: Buffer.alloc(8, 2), name: 'chat gpt-4o', kind: 3, startTimeUnixNano: Long.fromString('1700000000123456789', true), endTimeUnixNano: Long.fromString('1700000001123456789', true), attributes: [attr('gen_ai.operation.name', 'chat'), attr('server.port', 443)] };
+    const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }));
+    const read = (s: Span, first: number) => {
+      const steps = [() => spanIds(s), () => [locateId(s, 'spanId').at, locateId(s, 'traceId').at, startMicros(s), endMicros(s), s.name, s.kind], () => { const keys: string[] = []; eachAttribute(s, (k) => void keys.push(k)); return keys; }, () => derivedOf(s)];
+      const out = steps.map(() => undefined as unknown);
+      for (let i = 0; i < steps.length; i++) out[(first + i) % steps.length] = steps[(first + i) % steps.length]!();
+      return out;
+    };
+    const reference = read(spansOf(tracesCodec.decodeReceived(bytes))[0]!, 0);
+    expect(reference[0]).toEqual({ traceId: 'ab'.repeat(16), spanId: '01'.repeat(8), parentSpanId: '02'.repeat(8) });
+    expect(reference[2]).toEqual(['gen_ai.operation.name', 'server.port']);
+    for (let first = 0; first < 4; first++) {
+      const s = spansOf(tracesCodec.decodeReceived(bytes))[0]!;
+      if (first === 3) keepDerived(s, 'kept');
+      expect(read(s, first)).toEqual(first === 3 ? [...reference.slice(0, 3), 'kept'] : reference);
+      forgetReads(s);
+      expect(read(s, first)).toEqual(reference);
+    }
   });
 
   test('unchanged: every span copied byte for byte, unknown fields included; the rest as the eager decoder reads it', () => {

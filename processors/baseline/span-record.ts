@@ -22,7 +22,8 @@ export interface SpanRecord {
   startUs: number;
   endUs: number;
   resource: ResourceFacts;
-  view: CanonicalSpan | undefined;
+  /** An agent span's facts the baseline reads (`recordView`); undefined for kernel spans. */
+  view: RecordView | undefined;
   kernel: KernelSpanFacts | undefined;
   /** The kernel did not watch the process from its start (coverage facts on the kernel span's resource). */
   partialReason: string | undefined;
@@ -35,6 +36,39 @@ export interface SpanRecord {
    * with the trace's evaluation, when the chain holds what the trace brought); undefined: nothing.
    */
   found: Finding[] | undefined;
+}
+
+/**
+ * What a record keeps of an agent span's canonical view: the fields judging it and building a
+ * deviation's chain read. Not the view itself: a record lives while its trace is open (seconds, or
+ * until the bound pushes the trace out), and the whole view (22 fields and the strings only other
+ * readers want) held that long was most of what the default pipeline promoted out of the young
+ * generation per span (see bench/README.md, branch i-pipe).
+ */
+export type RecordView = Readonly<Pick<CanonicalSpan, 'kind' | 'modelName' | 'requestModel' | 'provider' | 'toolName' | 'toolArguments' | 'dataSourceId'>>;
+
+/** Record views made last per kind, newest first: an agent's spans name a few models and tools, so most spans share one. */
+const RECENT = 8;
+const recentViews = new Map<CanonicalSpan['kind'], RecordView[]>();
+
+const sameRecordView = (a: RecordView, v: CanonicalSpan): boolean =>
+  a.modelName === v.modelName && a.requestModel === v.requestModel && a.provider === v.provider && a.toolName === v.toolName && a.dataSourceId === v.dataSourceId;
+
+/**
+ * The record view of `v`: one of the last RECENT made for its kind with the same values (frozen,
+ * shared), else a new one. A span with tool arguments (content capture on) gets its own: arguments
+ * are the call's own.
+ */
+export function recordView(v: CanonicalSpan): RecordView {
+  const fields = (): RecordView => ({ kind: v.kind, modelName: v.modelName, requestModel: v.requestModel, provider: v.provider, toolName: v.toolName, toolArguments: v.toolArguments, dataSourceId: v.dataSourceId });
+  if (v.toolArguments !== undefined) return fields();
+  let recent = recentViews.get(v.kind);
+  if (!recent) recentViews.set(v.kind, (recent = []));
+  for (let i = 0; i < recent.length; i++) if (sameRecordView(recent[i]!, v)) return recent[i]!;
+  const made = Object.freeze(fields());
+  if (recent.length === RECENT) recent.pop();
+  recent.unshift(made);
+  return made;
 }
 
 /** A check that found something, and the component it is about. */
@@ -94,7 +128,7 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     startUs: startMicros(span),
     endUs: endMicros(span),
     resource,
-    view,
+    view: view ? recordView(view) : undefined,
     kernel: kernel ?? undefined,
     partialReason,
     prompt: undefined,

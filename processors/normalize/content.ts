@@ -157,7 +157,7 @@ const CONTENT_KEY = new KeyTest(isContentKey);
  * reads. Reads keys only, and for a received span whose key list was seen before only its appended
  * keys, so a reader skips spans without content capture for next to nothing.
  */
-export function hasContent(span: Span, view: CanonicalSpan): boolean {
+export function hasContent(span: Span, view: Pick<CanonicalSpan, 'toolArguments'>): boolean {
   return view.toolArguments !== undefined || CONTENT_KEY.any(span);
 }
 

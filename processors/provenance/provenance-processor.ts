@@ -30,6 +30,9 @@ type CloseReason = 'settled' | 'max_age' | 'overflow' | 'shutdown';
  */
 export class ProvenanceProcessor implements Component, Consumers {
   private readonly open = new Map<string, TraceView>();
+  /** `oldestOpen`'s iterator over `open`, kept across calls, and the view it gave last. */
+  private oldestIt: Iterator<TraceView> | undefined;
+  private oldestGiven: TraceView | undefined;
   /** Content hashes held by the open traces (bounded by max_total_entries). */
   private totalEntries = 0;
   private readonly limiter: DeviationLimiter;
@@ -140,7 +143,7 @@ export class ProvenanceProcessor implements Component, Consumers {
               continue;
             }
             if (this.open.size >= this.config.maxOpenTraces) {
-              const oldest = this.open.values().next().value!;
+              const oldest = this.oldestOpen();
               this.forget(oldest);
               overflowed.push(oldest);
             }
@@ -153,7 +156,7 @@ export class ProvenanceProcessor implements Component, Consumers {
           this.add(v, span, view, content, now);
           // Over the budget of all open traces: the oldest go first (evaluated on what they hold).
           while (this.totalEntries > this.config.maxTotalEntries && this.open.size > 1) {
-            const oldest = this.open.values().next().value!;
+            const oldest = this.oldestOpen();
             if (oldest === v) break;
             this.forget(oldest);
             overflowed.push(oldest);
@@ -202,6 +205,20 @@ export class ProvenanceProcessor implements Component, Consumers {
       const list = due.filter(([, r]) => r === reason).map(([v]) => v);
       if (list.length > 0) await this.emit(list, reason);
     }
+  }
+
+  /**
+   * The open trace opened first (`open` is not empty). From one iterator kept across calls, as
+   * pipeline/bounded-map.ts does: a fresh `values()` per call walks every entry deleted since V8
+   * last rehashed the table before it finds a live one (under load a trace is pushed out for every
+   * trace opened). Every view it gives is forgotten by the caller, or given again while it is open.
+   */
+  private oldestOpen(): TraceView {
+    const given = this.oldestGiven;
+    if (given && this.open.get(given.traceId) === given) return given;
+    let next = (this.oldestIt ??= this.open.values()).next();
+    if (next.done) next = (this.oldestIt = this.open.values()).next();
+    return (this.oldestGiven = next.value as TraceView);
   }
 
   private forget(v: TraceView): void {
