@@ -72,6 +72,20 @@ describe('kernel-event contract', () => {
     expect(records(data).map((r) => readKernelEvent(markKernelRecord(r), resource)?.target)).toEqual(['/tmp/trust-cap/forgery-src', '/etc/ld.so.cache', '/etc/hostname', '0']);
   });
 
+  test('a record whose body and attributes are made on first read keeps them through protobuf and JSON', () => {
+    const t = Long.fromString('1795989410960712329', true);
+    const source = { body: () => 'open /etc/hosts', attributes: () => attrs({ [ATTR.filePath]: '/etc/hosts' }) };
+    const data = written();
+    const logRecords = data.resourceLogs[0]!.scopeLogs[0]!.logRecords;
+    logRecords.push(writeKernelRecord({ kind: 'open', timeUnixNano: t, observedTimeUnixNano: t, source }));
+    for (const copy of [logsCodec.decode(logsCodec.encode(data)), logsCodec.fromJson(logsCodec.toJson(data))]) {
+      const lazy = records(copy)[2]!;
+      expect(lazy.body).toEqual({ stringValue: 'open /etc/hosts' });
+      expect(lazy.attributes).toEqual(attrs({ [ATTR.filePath]: '/etc/hosts' }));
+      expect(records(copy)[0]!.body).toEqual({ stringValue: 'open /etc/hostname' });
+    }
+  });
+
   test('no encoding carries the mark: protobuf and JSON round trips come back unmarked', () => {
     const data = written();
     for (const copy of [logsCodec.decode(logsCodec.encode(data)), logsCodec.fromJson(logsCodec.toJson(data))]) {

@@ -1,4 +1,4 @@
-import type { AnyValue, Int64, KeyValue, LogRecord } from '../otlp/types.js';
+import { ACCESSOR_FIELDS, type AnyValue, type Int64, type KeyValue, type LogRecord } from '../otlp/types.js';
 import { KERNEL_EVENT_KINDS, KERNEL_EVENT_PREFIX, type KernelEventKind } from '../semconv.js';
 import type { KernelEventFacts } from './reader.js';
 
@@ -29,6 +29,8 @@ export interface KernelRecordFields {
 
 /** `aibom.kernel.<kind>`, one string per kind (a concatenation per record was a string per record). */
 const EVENT_NAMES = new Map<string, string>(KERNEL_EVENT_KINDS.map((k) => [k, KERNEL_EVENT_PREFIX + k]));
+
+const ACCESSOR_ONLY_FIELDS: ReadonlySet<string> = new Set(['body']);
 
 /**
  * The log record of one kernel event. Being one is the mark (provenance.ts): only `writeKernelRecord`
@@ -78,6 +80,11 @@ class KernelRecord implements LogRecord {
 
   set attributes(list: KeyValue[]) {
     this.#attributes = list;
+  }
+
+  /** `body` is an accessor, which the OTLP encoder writes only when named (otlp/encoder.ts); `attributes` is a list. */
+  get [ACCESSOR_FIELDS](): ReadonlySet<string> {
+    return ACCESSOR_ONLY_FIELDS;
   }
 
   /** `body` and `attributes` are accessors, which JSON.stringify (own properties only) would leave out. */

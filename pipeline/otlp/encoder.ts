@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs';
 import { unchangeableList } from './frozen-attributes.js';
 import { root } from './proto-root.js';
-import type { KeyValue } from './types.js';
+import { ACCESSOR_FIELDS, type KeyValue } from './types.js';
 import { WireBacked, WIRE_BACKED_TYPES } from './wire-backed.js';
 
 /**
@@ -222,6 +222,11 @@ function wDouble(v: number): void {
   st.pos += 8;
 }
 
+/** Whether single-valued field `name` of `m` is set, given that its value is not null. */
+function present(m: Msg, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(m, name) || (m as { [ACCESSOR_FIELDS]?: ReadonlySet<string> })[ACCESSOR_FIELDS]?.has(name) === true;
+}
+
 const R = {
   st,
   slot,
@@ -240,7 +245,7 @@ const R = {
   wFixed,
   bytesOf,
   bits,
-  hasOwn: Object.prototype.hasOwnProperty,
+  present,
   limit: (protobuf.util as unknown as { recursionLimit: number }).recursionLimit,
 };
 
@@ -335,8 +340,8 @@ function compile(type: protobuf.Type): Compiled {
       write += `v=m[${name}];if(v!=null&&v.length){for(let i=0;i<v.length;++i){${run}${w}}}\n`;
     } else {
       const [s, w] = one('v');
-      size += `v=m[${name}];if(v!=null&&R.hasOwn.call(m,${name})){${s}}\n`;
-      write += `v=m[${name}];if(v!=null&&R.hasOwn.call(m,${name})){${w}}\n`;
+      size += `v=m[${name}];if(v!=null&&R.present(m,${name})){${s}}\n`;
+      write += `v=m[${name}];if(v!=null&&R.present(m,${name})){${w}}\n`;
     }
   }
   size += 'return n;';

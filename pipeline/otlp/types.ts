@@ -143,3 +143,12 @@ export interface SpanIds {
   spanId: string;
   parentSpanId: string;
 }
+
+/**
+ * A message class whose fields are accessors on its prototype (made on first read, like the kernel
+ * records of pipeline/kernel-event) names them here, so that the OTLP encoder (encoder.ts) writes a
+ * set single-valued one: its presence rule, protobufjs's, counts own properties only, since its
+ * decoded messages carry their defaults on the prototype. Repeated fields need no name: any non-empty
+ * list is written.
+ */
+export const ACCESSOR_FIELDS: unique symbol = Symbol('aibom.otlp.accessorFields');
