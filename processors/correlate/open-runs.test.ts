@@ -126,7 +126,7 @@ function scenario(seed: number): Action[] {
       const family = pick(FAMILIES);
       for (let i = 0, n = 1 + Math.floor(rnd() * 14); i < n; i++) {
         const f = family(Math.floor(rnd() * 40), pick);
-        const repeat = rnd() < 0.15 ? { [ATTR.kernelRepeat]: 1 + Math.floor(rnd() * 3) } : {};
+        const repeat: Record<string, AttributeValue> = rnd() < 0.15 ? { [ATTR.kernelRepeat]: 1 + Math.floor(rnd() * 3) } : {};
         events.push({ kind: 'open', ms, attributes: { ...own(proc.pid), [ATTR.filePath]: f.path, ...(f.enoent ? { [ATTR.errorType]: 'ENOENT' } : {}), ...repeat } });
         ms = Math.max(0, ms + pick(GAPS));
       }
