@@ -126,8 +126,8 @@ export class OpenRun implements MatchState {
     readonly resource: Resource,
     readonly arrivedAtMs: number,
     /** Per open, in arrival order: its time (µs), its count (kernel dedupe), its path, its record (whose attributes a span of one path takes). */
-    readonly times: Float64Array,
-    readonly counts: Int32Array,
+    readonly times: readonly number[],
+    readonly counts: readonly number[],
     readonly paths: readonly string[],
     readonly records: readonly LogRecord[],
   ) {
@@ -209,7 +209,7 @@ export class OpenRunCollector {
     if (n === 0) return;
     const { proc, resource, arrivedAtMs } = this;
     if (n === 1) held.add(new KernelEvent(this.firstFacts!, this.fold, proc, this.times[0]!, this.records[0]!, resource, arrivedAtMs));
-    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, Float64Array.from(this.times), Int32Array.from(this.counts), this.paths.slice(), this.records.slice()));
+    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.counts.slice(), this.paths.slice(), this.records.slice()));
     this.times.length = 0;
     this.counts.length = 0;
     this.paths.length = 0;
