@@ -74,7 +74,9 @@ export function match(ev: KernelEvent, ctx: MatchContext, patient: boolean, out:
 /** Keys 3 and 4 of `match`: the innermost span of process `pid`, else of its nearest ancestor with one, containing `t`. */
 export function matchByProcess(ctx: MatchContext, pid: number, t: number, patient: boolean, out: Match): boolean {
   const spans = ctx.spans;
-  const tolerance = patient ? 0 : ctx.toleranceUs;
+  // Read whether or not it applies: a load first reached when an event's patience ends had no type feedback until then.
+  const slack = ctx.toleranceUs;
+  const tolerance = patient ? 0 : slack;
   const inOwn = spans.innermostOfPid(pid, t, tolerance);
   if (inOwn !== NONE) return found(out, inOwn, 'pid_time');
   // A loop of parents (pid reuse) only repeats lookups that found nothing: bounded by the depth.
