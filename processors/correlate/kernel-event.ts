@@ -125,9 +125,12 @@ export class OpenRun implements MatchState {
     readonly comm: string,
     readonly resource: Resource,
     readonly arrivedAtMs: number,
-    /** Per open, in arrival order: its time (µs), its count (kernel dedupe), its path, its record (whose attributes a span of one path takes). */
+    /**
+     * Per open, in arrival order: its time (µs), its count (kernel dedupe; null when every count is 1, as
+     * nearly always: an array less per run), its path, its record (whose attributes a span of one path takes).
+     */
     readonly times: readonly number[],
-    readonly counts: readonly number[],
+    readonly counts: readonly number[] | null,
     readonly paths: readonly string[],
     readonly records: readonly LogRecord[],
   ) {
@@ -146,9 +149,13 @@ export class OpenRun implements MatchState {
     return this.times.length;
   }
 
+  countAt(i: number): number {
+    return this.counts === null ? 1 : this.counts[i]!;
+  }
+
   /** Opens `from` to `to` (exclusive) as a run of their own, with this run's matching state. */
   slice(from: number, to: number): OpenRun {
-    const part = new OpenRun(this.fold, this.pid, this.ppid, this.comm, this.resource, this.arrivedAtMs, this.times.slice(from, to), this.counts.slice(from, to), this.paths.slice(from, to), this.records.slice(from, to));
+    const part = new OpenRun(this.fold, this.pid, this.ppid, this.comm, this.resource, this.arrivedAtMs, this.times.slice(from, to), this.counts && this.counts.slice(from, to), this.paths.slice(from, to), this.records.slice(from, to));
     part.unmatched = this.unmatched;
     part.patient = this.patient;
     part.matchedSeq = this.matchedSeq;
@@ -178,6 +185,8 @@ export class OpenRunCollector {
   private arrivedAtMs = 0;
   private times: number[] = [];
   private counts: number[] = [];
+  /** Whether every count so far is 1. */
+  private ones = true;
   private paths: string[] = [];
   private records: LogRecord[] = [];
   /** The first open's facts, to hold it as an event of its own when no other joins it. */
@@ -199,6 +208,7 @@ export class OpenRunCollector {
     }
     this.times.push(timeUs);
     this.counts.push(facts.count);
+    if (facts.count !== 1) this.ones = false;
     this.paths.push(facts.target);
     this.records.push(record);
   }
@@ -209,9 +219,10 @@ export class OpenRunCollector {
     if (n === 0) return;
     const { proc, resource, arrivedAtMs } = this;
     if (n === 1) held.add(new KernelEvent(this.firstFacts!, this.fold, proc, this.times[0]!, this.records[0]!, resource, arrivedAtMs));
-    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.counts.slice(), this.paths.slice(), this.records.slice()));
+    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.ones ? null : this.counts.slice(), this.paths.slice(), this.records.slice()));
     this.times.length = 0;
     this.counts.length = 0;
+    this.ones = true;
     this.paths.length = 0;
     this.records.length = 0;
     this.fold = null;

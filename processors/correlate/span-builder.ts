@@ -231,7 +231,7 @@ export class SpanBuilder {
         const t = timeUsAt(h, j);
         if (t < timeUsAt(h, first)) first = j;
         if (t > timeUsAt(h, last)) last = j;
-        count += h instanceof OpenRun ? h.counts[j]! : h.count;
+        count += h instanceof OpenRun ? h.countAt(j) : h.count;
       }
       if (!g) {
         g = new Group(ctx, count, h, first, h, last, a.key, byTarget ? undefined : f);
