@@ -251,13 +251,14 @@ export class CorrelateProcessor implements Component, Consumers {
           if (this.processes.note(proc.pid, proc.ppid, proc.comm)) this.widen(proc.pid, -Infinity, Infinity);
           const timeUs = int64ToMicros(record.timeUnixNano);
           const fold = facts.kind === 'open' ? (this.folder.classify(facts.target, proc.pid, facts.credential, facts.errorType) ?? null) : null;
-          if (fold !== null) {
+          // A plumbing open joins a run of opens (the receiver gives an open no traceparent; a run has none).
+          if (fold !== null && facts.wire === undefined) {
             this.openRuns.add(this.held, facts, fold, proc, timeUs, record, resource, arrived);
             continue;
           }
           this.openRuns.end(this.held);
           if (facts.kind === 'fork' && this.processes.note(facts.childPid ?? 0, proc.pid, proc.comm)) this.widen(facts.childPid ?? 0, -Infinity, Infinity);
-          this.held.add(new KernelEvent(facts, null, proc, timeUs, record, resource, arrived));
+          this.held.add(new KernelEvent(facts, fold, proc, timeUs, record, resource, arrived));
         }
         this.openRuns.end(this.held);
         if (this.config.forwardKernelEvents || passOn.length === sl.logRecords.length) rest.push(sl);
