@@ -16,23 +16,23 @@ export interface WireIds {
 }
 
 /** Where a held event or run of opens stands in matching: kept between rounds (see CorrelateProcessor.place). */
-interface MatchState {
+abstract class MatchState {
   /**
    * Set when the last round found no span at all for it: it needs matching again only once spans of
    * its process or an ancestor arrive, its ancestry changes, its patience ends (`patient`), or its window
    * ends (see CorrelateProcessor).
    */
-  unmatched: boolean;
+  unmatched = false;
   /** Whether the last round matched it patiently (see `match`): exact containment only. */
-  patient: boolean;
+  patient = true;
   /**
    * What the last round matched by pid and time (`pid_time`, `process_tree`): the span's arrival number
    * in the index (NO_SEQ: none) and the key. The same lookup gives the same span until spans of its
    * process or an ancestor arrive, its ancestry or patience changes, or that span leaves the index, so
    * until then a round takes it from here (an event waits ~4 rounds for its span to settle).
    */
-  matchedSeq: number;
-  matchedKey: CorrelationKey;
+  matchedSeq = NO_SEQ;
+  matchedKey: CorrelationKey = 'pid_time';
 }
 
 /**
@@ -43,7 +43,7 @@ interface MatchState {
  * a new mix (a fork's child pid, a connect's port, a traceparent). Made straight from the reader's
  * facts (`readKernelFacts`), the one object per event correlate builds.
  */
-export class KernelEvent implements MatchState {
+export class KernelEvent extends MatchState {
   readonly kind: KernelEventKind;
   /** Events the sensor folded into this one (kernel dedupe) plus this one. */
   readonly count: number;
@@ -66,12 +66,9 @@ export class KernelEvent implements MatchState {
   readonly record: LogRecord;
   readonly resource: Resource;
   readonly arrivedAtMs: number;
-  unmatched = false;
-  patient = true;
-  matchedSeq = NO_SEQ;
-  matchedKey: CorrelationKey = 'pid_time';
 
   constructor(facts: KernelEventFacts, fold: Fold | null, proc: KernelProcess, timeUs: number, record: LogRecord, resource: Resource, arrivedAtMs: number) {
+    super();
     this.kind = facts.kind;
     this.count = facts.count;
     this.wire = facts.wire ?? null;
@@ -105,18 +102,14 @@ export class KernelEvent implements MatchState {
  * no peer: only their times differ), so a round looks the run up once when no span of its process or
  * an ancestor starts or ends within its times (give or take the clock-skew tolerance), else opens one by
  * one and splits the run where they are placed differently (CorrelateProcessor.place); the span builder
- * adds it to its group as the opens one after another would be. `reference-holding.test.ts` holds that
- * to placing every open alone.
+ * adds it to its group as the opens one after another would be. `open-runs.test.ts` holds that to
+ * placing every open alone.
  */
-export class OpenRun implements MatchState {
+export class OpenRun extends MatchState {
   readonly kind = 'open';
   /** Earliest and latest time (µs) of its opens. */
   readonly minUs: number;
   readonly maxUs: number;
-  unmatched = false;
-  patient = true;
-  matchedSeq = NO_SEQ;
-  matchedKey: CorrelationKey = 'pid_time';
 
   constructor(
     readonly fold: Fold,
@@ -134,6 +127,7 @@ export class OpenRun implements MatchState {
     readonly paths: readonly string[],
     readonly records: readonly LogRecord[],
   ) {
+    super();
     let min = Infinity;
     let max = -Infinity;
     for (let i = 0; i < times.length; i++) {

@@ -10,7 +10,7 @@ import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { createDefaultConfig, type CorrelateConfig } from './config.js';
 import { CorrelateProcessor } from './correlate-processor.js';
 import { OpenRun, type HeldEvents } from './kernel-event.js';
-import { random, spans, T0, type ProcessFacts, type SpanSpec } from './testdata/builders.js';
+import { random, replay, spans, T0, type ProcessFacts, type SpanSpec } from './testdata/builders.js';
 
 /**
  * Consecutive plumbing opens of a process are held as one run (OpenRun), looked up once while no span
@@ -185,20 +185,15 @@ async function made(actions: Action[], config: CorrelateConfig, groupOpens: bool
     held.push(heldEvents.size);
     items.push(heldEvents.runs.reduce((n, r) => n + r.items.length, 0));
   };
-  let next250 = 0;
-  for (const a of actions) {
-    for (; next250 <= a.at; next250 += 250) {
-      clock = Number(T0) + next250;
-      await tick();
-    }
-    clock = Number(T0) + a.at;
-    if (a.traces) await p.traces.consume(a.traces);
-    if (a.logs) await p.logs.consume(kernelEvents(a.logs.proc, a.logs.events));
-  }
-  for (let i = 0; i < 160; i++) {
-    clock += 250;
-    await tick();
-  }
+  await replay(
+    actions,
+    (ms) => (clock = Number(T0) + ms),
+    tick,
+    async (a) => {
+      if (a.traces) await p.traces.consume(a.traces);
+      if (a.logs) await p.logs.consume(kernelEvents(a.logs.proc, a.logs.events));
+    },
+  );
   await p.shutdown();
   const values: string[] = [];
   for (const name of ['aibom_correlate_events_total', 'aibom_correlate_evicted_events_total', 'aibom_correlate_emitted_spans_total', 'aibom_correlate_held_events']) {
