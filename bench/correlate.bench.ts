@@ -216,6 +216,9 @@ async function memory(label: string, maxBufferedEvents: number, seconds = 45, ra
   let i = 0;
   const samples: string[] = [];
   let tickCpu: number[] = [];
+  /** CPU of consuming and placing at steady state (events arriving as others leave the window), and its events. */
+  let steadyCpu = 0;
+  let steadyEvents = 0;
   for (let t = 0; t < seconds * 1000; t += batchMs) {
     clock = T0_MS + t;
     const events: SensorEvent[] = [];
@@ -229,11 +232,17 @@ async function memory(label: string, maxBufferedEvents: number, seconds = 45, ra
       const proc = PROCS[i % PROCS.length]!;
       events.push(kernelEvent(i, proc.pid, proc.ppid, proc.comm, clock - 200));
     }
-    await p.logs.consume(logsOf(builder, events, clock));
+    const data = logsOf(builder, events, clock);
+    const c0 = cpuMs();
+    await p.logs.consume(data);
     if (t % 250 === 0) {
-      const c0 = cpuMs();
+      const t0 = cpuMs();
       await p.tick();
-      if (t >= 31_000) tickCpu.push(cpuMs() - c0);
+      if (t >= 31_000) tickCpu.push(cpuMs() - t0);
+    }
+    if (t >= 31_000) {
+      steadyCpu += cpuMs() - c0;
+      steadyEvents += perBatch;
     }
     if (t > 0 && t % 5000 === 0) samples.push(`t=${t / 1000}s held=${await heldNow()} heap=+${(heapMiB() - before).toFixed(1)}MiB`);
   }
@@ -244,6 +253,7 @@ async function memory(label: string, maxBufferedEvents: number, seconds = 45, ra
   for (const s of samples) console.log(`  ${s}`);
   console.log(`  steady state: ${held} events held, ${mib.toFixed(1)} MiB heap above baseline, ${held ? Math.round((mib * MiB) / held) : 0} B per held event`);
   console.log(`  evicted early (buffer full): ${await evicted()}, spans made (unmatched activity): ${sink.madeSpans}`);
+  if (steadyEvents) console.log(`  [cpu] consuming and placing at steady state (records made by the receiver's builder first, not counted): ${((steadyCpu * 1000) / steadyEvents).toFixed(2)} µs per event`);
   if (tickCpu.length) console.log(`  [tick] one matching round at steady state: p50 ${pct(tickCpu, 0.5).toFixed(1)} ms CPU, max ${tickCpu.at(-1)!.toFixed(1)} ms (${((pct(tickCpu, 0.5) * 4) / 10).toFixed(1)}% of a core at 4 ticks/s)`);
   await p.shutdown();
 }
