@@ -2,7 +2,7 @@
  * processors/correlate figures: memory of the window buffer, added latency, throughput. A script, not
  * a timed unit test:
  *
- *   npm run build && node --expose-gc dist/bench/correlate.bench.js [memory|tick|latency|throughput|fold|index|query|all]
+ *   npm run build && node --expose-gc dist/bench/correlate.bench.js [memory|memory-startup|tick|latency|throughput|fold|index|query|all]
  *
  * Kernel events are made by receiver/ebpf's own LogsBuilder from synthetic decoded sensor events, so the
  * log records held in the window have exactly the in-memory shape the receiver hands the pipeline.
@@ -13,6 +13,8 @@
  *   injected clock (ticks every 250 ms of it), no span matches: every event is held for the whole
  *   window. heapUsed after gc() minus the heap before, per held event; with the window as the bound, with
  *   the default max_buffered_events and with a small one (memory flat, evicted counter climbs).
+ *   `memory-startup`: the same with module loads only, each batch the processes' opens in turn (runs of
+ *   consecutive opens under one root, which correlate holds as one).
  * - tick: CPU of one matching round over the full window held by `memory` (every held event is
  *   matched again on every tick).
  * - latency: real time and the processor's own timer (tick 250 ms, settle 1 s). 100 agent traces/s
@@ -196,7 +198,11 @@ const cpuMs = () => {
 
 const PROCS = Array.from({ length: 8 }, (_, i) => ({ pid: 3000 + i, ppid: 1, comm: i % 2 ? 'node' : 'python3' }));
 
-async function memory(label: string, maxBufferedEvents: number, seconds = 45, rate = 10_000): Promise<void> {
+/**
+ * `startup`: every batch is the 8 processes' module loads in turn (consecutive opens under one
+ * node_modules 5 µs apart, as a process's start-up makes them: correlate holds them as runs of opens).
+ */
+async function memory(label: string, maxBufferedEvents: number, seconds = 45, rate = 10_000, startup = false): Promise<void> {
   let clock = T0_MS;
   const sink = new Sink();
   const { p, evicted, heldNow } = processor({ maxBufferedEvents }, sink, () => clock);
@@ -210,28 +216,44 @@ async function memory(label: string, maxBufferedEvents: number, seconds = 45, ra
   let i = 0;
   const samples: string[] = [];
   let tickCpu: number[] = [];
+  /** CPU of consuming and placing at steady state (events arriving as others leave the window), and its events. */
+  let steadyCpu = 0;
+  let steadyEvents = 0;
   for (let t = 0; t < seconds * 1000; t += batchMs) {
     clock = T0_MS + t;
     const events: SensorEvent[] = [];
     for (let k = 0; k < perBatch; k++, i++) {
+      if (startup) {
+        const proc = PROCS[Math.floor((k * PROCS.length) / perBatch)]!;
+        const path = `/srv/app/node_modules/pkg-${i % 37}/lib/file-${i % 600}.js`;
+        events.push({ ...base(proc.pid, proc.ppid, proc.comm, BigInt(clock - 200) * 1_000_000n + BigInt(k * 5000)), kind: 'open', path, openFlags: 0o2000000, mode: 0, ret: 3, credential: false });
+        continue;
+      }
       const proc = PROCS[i % PROCS.length]!;
       events.push(kernelEvent(i, proc.pid, proc.ppid, proc.comm, clock - 200));
     }
-    await p.logs.consume(logsOf(builder, events, clock));
+    const data = logsOf(builder, events, clock);
+    const c0 = cpuMs();
+    await p.logs.consume(data);
     if (t % 250 === 0) {
-      const c0 = cpuMs();
+      const t0 = cpuMs();
       await p.tick();
-      if (t >= 31_000) tickCpu.push(cpuMs() - c0);
+      if (t >= 31_000) tickCpu.push(cpuMs() - t0);
+    }
+    if (t >= 31_000) {
+      steadyCpu += cpuMs() - c0;
+      steadyEvents += perBatch;
     }
     if (t > 0 && t % 5000 === 0) samples.push(`t=${t / 1000}s held=${await heldNow()} heap=+${(heapMiB() - before).toFixed(1)}MiB`);
   }
   const held = await heldNow();
   const mib = heapMiB() - before;
   tickCpu = tickCpu.sort((a, b) => a - b);
-  console.log(`\n[memory] ${label}: max_buffered_events=${maxBufferedEvents}, ${rate}/s for ${seconds}s (injected clock), window 30s, no matching spans`);
+  console.log(`\n[memory] ${label}: max_buffered_events=${maxBufferedEvents}, ${rate}/s for ${seconds}s (injected clock), window 30s, no matching spans${startup ? ', module loads (runs of opens)' : ''}`);
   for (const s of samples) console.log(`  ${s}`);
   console.log(`  steady state: ${held} events held, ${mib.toFixed(1)} MiB heap above baseline, ${held ? Math.round((mib * MiB) / held) : 0} B per held event`);
   console.log(`  evicted early (buffer full): ${await evicted()}, spans made (unmatched activity): ${sink.madeSpans}`);
+  if (steadyEvents) console.log(`  [cpu] consuming and placing at steady state (records made by the receiver's builder first, not counted): ${((steadyCpu * 1000) / steadyEvents).toFixed(2)} µs per event`);
   if (tickCpu.length) console.log(`  [tick] one matching round at steady state: p50 ${pct(tickCpu, 0.5).toFixed(1)} ms CPU, max ${tickCpu.at(-1)!.toFixed(1)} ms (${((pct(tickCpu, 0.5) * 4) / 10).toFixed(1)}% of a core at 4 ticks/s)`);
   await p.shutdown();
 }
@@ -468,6 +490,7 @@ function query(agents: number, traces: number, queries = 400_000): void {
 }
 
 if (!gc) console.log('(run with --expose-gc for memory figures)');
+if (phase === 'memory-startup') await memory('window-bound', 1_000_000, 45, 10_000, true);
 if (phase === 'all' || phase === 'memory' || phase === 'tick') {
   await memory('window-bound', 1_000_000);
   if (phase !== 'tick') {

@@ -5,7 +5,10 @@
  * - the events by kind and by process, in 250 ms steps from the agent's exec (where in the run they come),
  * - how many opens the built-in fold rules (processors/correlate/fold.ts) call plumbing,
  * - the units they would make if consecutive opens of one process under one rule and root, with no other
- *   event of that process between them and at most G ms apart, were held as one (G = 1, 5, 20, 100 ms).
+ *   event of that process between them and at most G ms apart, were held as one (G = 1, 5, 20, 100 ms),
+ * - and what correlate holds of them: the events made into records by receiver/ebpf's LogsBuilder, in
+ *   batches of 200 ms of their time (the receiver's poll and batch timeout), held by a CorrelateProcessor
+ *   with no span to match: its held items (events, and runs of opens held as one) against the events.
  * A script, root (the sensor):
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/event-mix.js [--runs 20]
@@ -19,7 +22,14 @@ import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createDefaultConfig } from '../processors/correlate/config.js';
+import { CorrelateProcessor } from '../processors/correlate/correlate-processor.js';
 import { defaultFoldConfig, Folder } from '../processors/correlate/fold.js';
+import type { HeldEvents } from '../processors/correlate/kernel-event.js';
+import { createContainerResolver } from '../receiver/ebpf/container.js';
+import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
+import { silentLogger } from '../pipeline/telemetry/logger.js';
+import { Metrics } from '../pipeline/telemetry/metrics.js';
 import type { SensorEvent } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
 import { attackAgentEnv, startListening } from './test-app.js';
@@ -113,6 +123,30 @@ async function main(): Promise<void> {
     }
     console.log(`open runs <= ${gap} ms apart held as one: ${units} units for ${events.length} events (${(events.length / units).toFixed(1)}x fewer)`);
   }
+  const held = await heldByCorrelate(events);
+  console.log(`correlate holds: ${held.items} items for ${held.events} events (${(held.events / held.items).toFixed(1)}x fewer), ${held.runs} of them runs of opens`);
+}
+
+/** What correlate holds of the events, batched as the receiver batches them, with no span to place them under. */
+async function heldByCorrelate(events: readonly SensorEvent[]): Promise<{ events: number; items: number; runs: number }> {
+  const nothing = { consume: async () => undefined };
+  const p = new CorrelateProcessor({ id: 'correlate', name: '', logger: silentLogger(), metrics: new Metrics() }, createDefaultConfig(), { traces: nothing, logs: nothing }, () => 0);
+  const builder = new LogsBuilder({ capturePayload: false, containers: createContainerResolver({ procRoot: '/nonexistent' }), processCacheSize: 16_384, readProc: false, hostName: 'event-mix', scopeVersion: 'bench' });
+  const BATCH_NS = 200_000_000n;
+  let batchEnd = events[0]!.ktimeNs + BATCH_NS;
+  for (const ev of events) {
+    if (ev.ktimeNs >= batchEnd && builder.count > 0) {
+      await p.logs.consume(builder.take());
+      batchEnd = ev.ktimeNs + BATCH_NS;
+    }
+    const now = nsToLong(ev.timeUnixNano ?? 0n);
+    builder.add(ev, now, now);
+  }
+  if (builder.count > 0) await p.logs.consume(builder.take());
+  // The processor's held events (private: a bench's look inside).
+  const held = (p as unknown as { held: HeldEvents }).held;
+  const items = held.runs.flatMap((r) => r.items);
+  return { events: held.size, items: items.length, runs: items.filter((h) => h.size > 1).length };
 }
 
 await main();

@@ -6,7 +6,7 @@ import { attrs } from '../otlp/attributes.js';
 import { logsCodec } from '../otlp/codec.js';
 import type { LogsData } from '../otlp/types.js';
 import { ATTR, KERNEL_SCOPE } from '../semconv.js';
-import { isKernelRecord, markKernelRecord, readKernelEvent, writeKernelRecord } from './index.js';
+import { isKernelRecord, markKernelRecord, readKernelEvent, readKernelFacts, writeKernelRecord, type KernelEventFacts } from './index.js';
 
 /** Records exactly as receiver/ebpf wrote them in a real run (file exporter output, trimmed to four). */
 const captured = () => logsCodec.fromJson(readFileSync(new URL('./testdata/kernel-records.json', import.meta.url), 'utf8'));
@@ -105,8 +105,21 @@ describe('kernel-event contract', () => {
     for (const d of got) expect(records(d).map(isKernelRecord)).toEqual([true, true, false]);
   });
 
+  test('readKernelFacts hands back the facts the writer gave (nothing copied), else reads the attributes', () => {
+    const t = Long.fromString('1795989410960712329', true);
+    const facts: KernelEventFacts = { kind: 'open', count: 1, wire: undefined, peerAddress: undefined, peerPort: undefined, target: '/etc/hosts', credential: false, errorType: undefined, childPid: undefined };
+    expect(readKernelFacts(writeKernelRecord({ kind: 'open', timeUnixNano: t, observedTimeUnixNano: t, facts }))).toBe(facts);
+    const [open] = records(written());
+    expect(readKernelFacts(open!)).toMatchObject({ kind: 'open', count: 3, target: '/etc/hostname' });
+    // What readKernelEvent's view says is these facts with the record's time and process.
+    const resource = written().resourceLogs[0]!.resource!;
+    expect(readKernelEvent(open!, resource)).toMatchObject({ ...readKernelFacts(open!), timeUs: 1795989410960712, pid: 31552 });
+    for (const r of records(captured())) expect(readKernelFacts(r)).toBeUndefined();
+  });
+
   test('a marked record that is not a kernel event (the sensor gap record) reads as nothing', () => {
     const gap = markKernelRecord({ eventName: 'aibom.sensor.gap', attributes: [] });
+    expect(readKernelFacts(gap)).toBeUndefined();
     expect(readKernelEvent(gap, {})).toBeUndefined();
     expect(readKernelEvent(markKernelRecord({ eventName: 'aibom.kernel.teleport' }), {})).toBeUndefined();
   });

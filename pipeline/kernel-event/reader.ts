@@ -107,20 +107,29 @@ export function readKernelProcess(resource: Resource): KernelProcess {
 }
 
 /**
- * The kernel event a log record stands for; undefined for every record this process's kernel-event
- * writer did not make, whatever its scope, event name or attributes say (an OTLP client can send those).
- * `proc`: `readKernelProcess(resource)`, when the caller reads many records of one resource.
+ * What a kernel-event record says of its event: the facts its writer handed over with the mark (that
+ * object itself, nothing copied), else read from its attributes; undefined for every record this
+ * process's kernel-event writer did not make, whatever its scope, event name or attributes say (an
+ * OTLP client can send those). With the record's time and `readKernelProcess` of its resource this is
+ * all a reader needs, so a reader that keeps events (correlate) builds its own object from them once.
+ */
+export function readKernelFacts(record: LogRecord): KernelEventFacts | undefined {
+  const given = kernelFacts(record);
+  if (given !== null) return given;
+  const name = record.eventName ?? '';
+  const kind = name.slice(KERNEL_EVENT_PREFIX.length);
+  if (!name.startsWith(KERNEL_EVENT_PREFIX) || !KINDS.has(kind)) return undefined; // e.g. a sensor gap record
+  return factsFromAttributes(kind as KernelEventKind, record.attributes);
+}
+
+/**
+ * The kernel event a log record stands for, as one view (see `readKernelFacts`); undefined for records
+ * that are not kernel events. `proc`: `readKernelProcess(resource)`, when the caller reads many records
+ * of one resource.
  */
 export function readKernelEvent(record: LogRecord, resource: Resource, proc: KernelProcess = readKernelProcess(resource)): KernelEventView | undefined {
-  const given = kernelFacts(record);
-  if (given === undefined) return undefined;
-  let facts = given;
-  if (facts === null) {
-    const name = record.eventName ?? '';
-    const kind = name.slice(KERNEL_EVENT_PREFIX.length);
-    if (!name.startsWith(KERNEL_EVENT_PREFIX) || !KINDS.has(kind)) return undefined; // e.g. a sensor gap record
-    facts = factsFromAttributes(kind as KernelEventKind, record.attributes);
-  }
+  const facts = readKernelFacts(record);
+  if (facts === undefined) return undefined;
   // One object shape for every view, whichever way its facts came.
   return {
     kind: facts.kind,

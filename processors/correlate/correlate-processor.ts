@@ -1,6 +1,6 @@
 import type { Component, CreateSettings, Host } from '../../pipeline/component.js';
 import { PermanentError, RetryableError, type Consumers } from '../../pipeline/consumer.js';
-import { findAttr } from '../../pipeline/otlp/attributes.js';
+import { findAttr, int64ToMicros } from '../../pipeline/otlp/attributes.js';
 import { clientInfoOf, type ClientInfo } from '../../pipeline/client-info.js';
 import { addHostId, readMachineId } from '../../pipeline/machine-id.js';
 import { PendingEmits } from '../../pipeline/pending-emits.js';
@@ -10,9 +10,9 @@ import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
 import { canonicalView, type CanonicalKind } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
 import { Folder } from './fold.js';
-import { HeldEvents, holdKernelEvent, NO_SEQ, type KernelEvent } from './kernel-event.js';
-import { readKernelProcess, type KernelProcess } from '../../pipeline/kernel-event/index.js';
-import { match, type Match, type MatchContext } from './matcher.js';
+import { HeldEvents, KernelEvent, NO_SEQ, OPEN_RUN_GAP_US, OpenRun, OpenRunCollector, unmatchedItem, type Held } from './kernel-event.js';
+import { readKernelFacts, readKernelProcess, type KernelProcess } from '../../pipeline/kernel-event/index.js';
+import { match, matchByProcess, placedAlike, type Match, type MatchContext } from './matcher.js';
 import { MAX_ANCESTRY, ProcessTable } from './process-table.js';
 import { Assignment, SpanBuilder } from './span-builder.js';
 import { NONE, SpanIndex, type ResourceFacts, type SpanRef } from './span-index.js';
@@ -50,6 +50,9 @@ export class CorrelateProcessor implements Component, Consumers {
   private readonly builder: SpanBuilder;
   private readonly ctx: MatchContext;
   private readonly held = new HeldEvents();
+  /** Classifies opens as they are held: plumbing opens of a process in a row are held as one (OpenRun). */
+  private readonly folder: Folder;
+  private readonly openRuns: OpenRunCollector;
   /** Where `match` says what it found (one object, not one per lookup). */
   private readonly found: Match = { row: NONE, key: 'pid_time' };
   /**
@@ -99,10 +102,14 @@ export class CorrelateProcessor implements Component, Consumers {
     private readonly config: CorrelateConfig,
     private readonly next: Consumers,
     private readonly now: () => number = Date.now,
+    /** false: every open is held alone (what the tests hold runs of opens to). */
+    groupOpens = true,
   ) {
     this.processes = new ProcessTable(config.maxProcesses);
     this.spans = new SpanIndex(config.maxIndexedSpans);
-    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, new Folder(config.fold), settings.build?.version ?? '');
+    this.folder = new Folder(config.fold);
+    this.openRuns = new OpenRunCollector(groupOpens ? OPEN_RUN_GAP_US : -1);
+    this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, this.folder.config.samplePaths, settings.build?.version ?? '');
     this.ctx = { spans: this.spans, processes: this.processes, toleranceUs: config.clockSkewMs * 1000 };
     const m = settings.metrics;
     this.labels = { component: settings.id };
@@ -235,15 +242,25 @@ export class CorrelateProcessor implements Component, Consumers {
         // of the scope (its gap records) goes on.
         const passOn = [];
         for (const record of sl.logRecords) {
-          const ev = holdKernelEvent(record, resource, (proc ??= readKernelProcess(resource)), arrived);
-          if (!ev) {
+          const facts = readKernelFacts(record);
+          if (!facts) {
             passOn.push(record);
             continue;
           }
-          if (this.processes.note(ev.pid, ev.ppid, ev.comm)) this.widen(ev.pid, -Infinity, Infinity);
-          if (ev.kind === 'fork' && this.processes.note(ev.childPid, ev.pid, ev.comm)) this.widen(ev.childPid, -Infinity, Infinity);
-          this.held.add(ev);
+          proc ??= readKernelProcess(resource);
+          if (this.processes.note(proc.pid, proc.ppid, proc.comm)) this.widen(proc.pid, -Infinity, Infinity);
+          const timeUs = int64ToMicros(record.timeUnixNano);
+          const fold = facts.kind === 'open' ? (this.folder.classify(facts.target, proc.pid, facts.credential, facts.errorType) ?? null) : null;
+          // A plumbing open joins a run of opens (the receiver gives an open no traceparent; a run has none).
+          if (fold !== null && facts.wire === undefined) {
+            this.openRuns.add(this.held, facts, fold, proc, timeUs, record, resource, arrived);
+            continue;
+          }
+          this.openRuns.end(this.held);
+          if (facts.kind === 'fork' && this.processes.note(facts.childPid ?? 0, proc.pid, proc.comm)) this.widen(facts.childPid ?? 0, -Infinity, Infinity);
+          this.held.add(new KernelEvent(facts, fold, proc, timeUs, record, resource, arrived));
         }
+        this.openRuns.end(this.held);
         if (this.config.forwardKernelEvents || passOn.length === sl.logRecords.length) rest.push(sl);
         else if (passOn.length > 0) rest.push({ ...sl, logRecords: passOn });
       }
@@ -262,8 +279,8 @@ export class CorrelateProcessor implements Component, Consumers {
     const over = this.held.size - this.config.maxBufferedEvents;
     if (over <= 0) return;
     const early = this.held.takeOldest(over);
-    this.evicted.inc(this.labels, early.length);
-    this.emit(early.map((ev) => new Assignment(ev, undefined, 'unmatched')));
+    this.evicted.inc(this.labels, over);
+    this.emit(early.map((h) => new Assignment(h, undefined, 'unmatched')));
   }
 
   /** One matching round; `final` places everything (shutdown). Rounds never overlap. */
@@ -314,46 +331,71 @@ export class CorrelateProcessor implements Component, Consumers {
     const m = this.found;
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
-      const events = run.events;
+      const items = run.items;
       const age = now - run.arrivedAtMs;
       const expired = final || age >= windowMs;
       const patient = !expired && age < windowMs / 2;
       const touched = this.touched(run.pid, changed, affected);
       const from = touched.from - slack;
       const to = touched.to + slack;
-      if (!expired && (run.maxUs < from || run.minUs > to) && patient === run.patient && run.unmatched === events.length) {
-        // Nothing could match any of them now: the run stays as it is, its events not visited.
+      if (!expired && (run.maxUs < from || run.minUs > to) && patient === run.patient && run.unmatched === items.length) {
+        // Nothing could match any of them now: the run stays as it is, its items not visited.
         runs[keptRuns++] = run;
-        held += events.length;
+        held += run.events;
         continue;
       }
       let kept = 0;
       let unmatched = 0;
-      for (let i = 0; i < events.length; i++) {
-        const ev = events[i]!;
-        const same = ev.wire === null && patient === ev.patient && (ev.timeUs < from || ev.timeUs > to);
+      let events = 0;
+      /** Items before this index are parts of a run of opens just looked up open by open: their state is this round's answer. */
+      let fresh = 0;
+      for (let i = 0; i < items.length; i++) {
+        let h = items[i]!;
         let matched: boolean;
-        if (same && ev.unmatched) matched = false;
-        else if (same && ev.matchedSeq !== NO_SEQ && (m.row = spans.rowOf(ev.matchedSeq)) !== NONE) {
-          m.key = ev.matchedKey;
-          matched = true;
-        } else matched = this.matchAnew(ev, patient, m);
+        if (i < fresh) matched = this.matchedBefore(h, m);
+        else if (h instanceof OpenRun) {
+          const same = patient === h.patient && (h.maxUs < from || h.minUs > to);
+          if (same && h.unmatched) matched = false;
+          else if (same && h.matchedSeq !== NO_SEQ && (m.row = spans.rowOf(h.matchedSeq)) !== NONE) {
+            m.key = h.matchedKey;
+            matched = true;
+          } else if (h.minUs === h.maxUs || placedAlike(this.ctx, h.pid, h.minUs, h.maxUs)) matched = this.matchAnew(h, h.times[0]!, patient, m);
+          else {
+            // A span starts or ends among its opens: looked up one by one, split where they differ.
+            const parts = this.split(h, patient, m);
+            if (parts.length > 1) {
+              items.splice(i, 1, ...parts);
+              fresh = i + parts.length;
+              h = parts[0]!;
+            }
+            matched = this.matchedBefore(h, m);
+          }
+        } else {
+          const same = h.wire === null && patient === h.patient && (h.timeUs < from || h.timeUs > to);
+          if (same && h.unmatched) matched = false;
+          else if (same && h.matchedSeq !== NO_SEQ && (m.row = spans.rowOf(h.matchedSeq)) !== NONE) {
+            m.key = h.matchedKey;
+            matched = true;
+          } else matched = this.matchAnew(h, h.timeUs, patient, m);
+        }
         const settled = matched && (final || now - spans.arrivedAtMs(m.row) >= settleMs);
         if (!settled && !expired) {
-          events[kept++] = ev;
-          if (ev.unmatched && ev.wire === null) unmatched++;
+          items[kept++] = h;
+          events += h.size;
+          if (unmatchedItem(h)) unmatched++;
           continue;
         }
         // One construction site: a second one, first reached when an event's window ends, had no type feedback until then.
-        assignments.push(new Assignment(ev, settled ? (refs.get(m.row) ?? this.ref(refs, m.row)) : undefined, settled ? m.key : 'unmatched'));
+        assignments.push(new Assignment(h, settled ? (refs.get(m.row) ?? this.ref(refs, m.row)) : undefined, settled ? m.key : 'unmatched'));
         if (age > maxDelay) maxDelay = age;
       }
       if (kept === 0) continue;
-      events.length = kept;
+      items.length = kept;
       run.unmatched = unmatched;
       run.patient = patient;
+      run.events = events;
       runs[keptRuns++] = run;
-      held += kept;
+      held += events;
     }
     runs.length = keptRuns;
     this.held.size = held;
@@ -362,14 +404,59 @@ export class CorrelateProcessor implements Component, Consumers {
     return assignments;
   }
 
-  /** Looks `ev`'s span up, and remembers a match by pid and time for the next rounds (see KernelEvent.matchedSeq). */
-  private matchAnew(ev: KernelEvent, patient: boolean, m: Match): boolean {
-    const matched = match(ev, this.ctx, patient, m);
-    ev.unmatched = !matched;
-    ev.patient = patient;
-    ev.matchedSeq = matched && (m.key === 'pid_time' || m.key === 'process_tree') ? this.spans.seqOf(m.row) : NO_SEQ;
-    ev.matchedKey = m.key;
+  /**
+   * Looks `h`'s span up (a run of opens: at one of its times, any giving the same answer), and remembers
+   * a match by pid and time for the next rounds (see KernelEvent.matchedSeq).
+   */
+  private matchAnew(h: Held, timeUs: number, patient: boolean, m: Match): boolean {
+    const matched = h instanceof OpenRun ? matchByProcess(this.ctx, h.pid, timeUs, patient, m) : match(h, this.ctx, patient, m);
+    this.remember(h, matched, patient, m);
     return matched;
+  }
+
+  private remember(h: Held, matched: boolean, patient: boolean, m: Match): void {
+    h.unmatched = !matched;
+    h.patient = patient;
+    h.matchedSeq = matched && (m.key === 'pid_time' || m.key === 'process_tree') ? this.spans.seqOf(m.row) : NO_SEQ;
+    h.matchedKey = m.key;
+  }
+
+  /** The match `h`'s state holds, as this round's answer (its span is still indexed: the index does not change during a round). */
+  private matchedBefore(h: Held, m: Match): boolean {
+    if (h.unmatched) return false;
+    m.row = this.spans.rowOf(h.matchedSeq);
+    m.key = h.matchedKey;
+    return true;
+  }
+
+  /**
+   * A run of opens looked up open by open, as consecutive parts each placed alike (the run itself when
+   * all are), each with its answer as its state.
+   */
+  private split(run: OpenRun, patient: boolean, m: Match): OpenRun[] {
+    const parts: OpenRun[] = [];
+    const times = run.times;
+    let from = 0;
+    let matched = matchByProcess(this.ctx, run.pid, times[0]!, patient, m);
+    let seq = matched ? this.spans.seqOf(m.row) : NO_SEQ;
+    let key = m.key;
+    for (let i = 1; i <= times.length; i++) {
+      const last = i === times.length;
+      const now = !last && matchByProcess(this.ctx, run.pid, times[i]!, patient, m);
+      const nowSeq = now ? this.spans.seqOf(m.row) : NO_SEQ;
+      if (!last && now === matched && nowSeq === seq && (!now || m.key === key)) continue;
+      const part = from === 0 && last ? run : run.slice(from, i);
+      part.unmatched = !matched;
+      part.patient = patient;
+      part.matchedSeq = seq;
+      part.matchedKey = key;
+      parts.push(part);
+      from = i;
+      matched = now;
+      seq = nowSeq;
+      key = m.key;
+    }
+    return parts;
   }
 
   private ref(refs: Map<number, SpanRef>, row: number): SpanRef {
@@ -412,7 +499,7 @@ export class CorrelateProcessor implements Component, Consumers {
     if (assignments.length === 0) return;
     // One counter update per key, not per event: prom-client's label handling costs ~1 µs a call.
     const byKey = new Map<Assignment['key'], number>();
-    for (const a of assignments) byKey.set(a.key, (byKey.get(a.key) ?? 0) + 1);
+    for (const a of assignments) byKey.set(a.key, (byKey.get(a.key) ?? 0) + a.ev.size);
     for (const [key, n] of byKey) this.placed.inc({ ...this.labels, key }, n);
     const { data } = this.builder.build(assignments);
     this.pendingEmits.push(data);

@@ -7,7 +7,7 @@ import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
 import { createDefaultConfig } from './config.js';
 import { CorrelateProcessor } from './correlate-processor.js';
-import { at, kernelEvents, random, spans, T0, type ProcessFacts, type SpanSpec } from './testdata/builders.js';
+import { at, kernelEvents, random, replay, spans, T0, type ProcessFacts, type SpanSpec } from './testdata/builders.js';
 
 /**
  * A round looks an event up again only when something that could change the answer changed: a span
@@ -95,23 +95,18 @@ async function made(actions: Action[], rematch: boolean): Promise<string[]> {
     }
     await p.tick();
   };
-  let next250 = 0;
-  for (const a of actions) {
-    for (; next250 <= a.at; next250 += 250) {
-      clock = Number(T0) + next250;
-      await tick();
-    }
-    clock = Number(T0) + a.at;
-    if (a.traces) await p.traces.consume(a.traces);
-    if (a.logs) {
-      await p.logs.consume(kernelEvents(a.logs.proc, a.logs.events));
-      known.set(a.logs.proc.pid, a.logs.proc);
-    }
-  }
-  for (let i = 0; i < 160; i++) {
-    clock += 250;
-    await tick();
-  }
+  await replay(
+    actions,
+    (ms) => (clock = Number(T0) + ms),
+    tick,
+    async (a) => {
+      if (a.traces) await p.traces.consume(a.traces);
+      if (a.logs) {
+        await p.logs.consume(kernelEvents(a.logs.proc, a.logs.events));
+        known.set(a.logs.proc.pid, a.logs.proc);
+      }
+    },
+  );
   await p.shutdown();
   // Ids are random: name each made span by its place among the agents' ones.
   const mine = out.filter((o) => int64ToBigInt(o.span.startTimeUnixNano) >= at(0));

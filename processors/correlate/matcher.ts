@@ -68,15 +68,39 @@ export function match(ev: KernelEvent, ctx: MatchContext, patient: boolean, out:
     const client = spans.innermostOfPid(ev.pid, t, ctx.toleranceUs, (s) => spans.serverPort(s) === ev.peerPort && sameHost(spans.serverAddress(s), ev.peerAddress));
     if (client !== NONE) return found(out, refine(ctx, client, t), 'socket_tuple');
   }
-  const tolerance = patient ? 0 : ctx.toleranceUs;
-  const inOwn = spans.innermostOfPid(ev.pid, t, tolerance);
+  return matchByProcess(ctx, ev.pid, t, patient, out);
+}
+
+/** Keys 3 and 4 of `match`: the innermost span of process `pid`, else of its nearest ancestor with one, containing `t`. */
+export function matchByProcess(ctx: MatchContext, pid: number, t: number, patient: boolean, out: Match): boolean {
+  const spans = ctx.spans;
+  // Read whether or not it applies: a load first reached when an event's patience ends had no type feedback until then.
+  const slack = ctx.toleranceUs;
+  const tolerance = patient ? 0 : slack;
+  const inOwn = spans.innermostOfPid(pid, t, tolerance);
   if (inOwn !== NONE) return found(out, inOwn, 'pid_time');
   // A loop of parents (pid reuse) only repeats lookups that found nothing: bounded by the depth.
-  for (let ancestor = ctx.processes.parentOf(ev.pid), depth = 0; ancestor > 0 && ancestor !== ev.pid && depth < MAX_ANCESTRY; ancestor = ctx.processes.parentOf(ancestor), depth++) {
+  for (let ancestor = ctx.processes.parentOf(pid), depth = 0; ancestor > 0 && ancestor !== pid && depth < MAX_ANCESTRY; ancestor = ctx.processes.parentOf(ancestor), depth++) {
     const inAncestor = spans.innermostOfPid(ancestor, t, tolerance);
     if (inAncestor !== NONE) return found(out, inAncestor, 'process_tree');
   }
   return false;
+}
+
+/**
+ * Whether `matchByProcess` gives the same answer for every time from `fromUs` to `toUs`: no span of
+ * `pid` or of an ancestor it would look at starts or ends within them, give or take the tolerance
+ * (the spans containing a time, exactly or within the tolerance, change only where one does).
+ */
+export function placedAlike(ctx: MatchContext, pid: number, fromUs: number, toUs: number): boolean {
+  const from = fromUs - ctx.toleranceUs;
+  const to = toUs + ctx.toleranceUs;
+  const spans = ctx.spans;
+  if (spans.edgeOfPid(pid, from, to)) return false;
+  for (let ancestor = ctx.processes.parentOf(pid), depth = 0; ancestor > 0 && ancestor !== pid && depth < MAX_ANCESTRY; ancestor = ctx.processes.parentOf(ancestor), depth++) {
+    if (spans.edgeOfPid(ancestor, from, to)) return false;
+  }
+  return true;
 }
 
 function found(out: Match, row: number, key: CorrelationKey): true {

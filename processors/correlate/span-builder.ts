@@ -2,18 +2,18 @@ import { randomFillSync } from 'node:crypto';
 import Long from 'long';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
 import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
-import type { KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
+import type { KeyValue, LogRecord, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
-import { foldedName, type Fold, type Folder } from './fold.js';
-import type { KernelEvent } from './kernel-event.js';
+import { foldedName, type Fold } from './fold.js';
+import { OpenRun, type Held } from './kernel-event.js';
 import type { CorrelationKey } from './matcher.js';
 import type { SpanRef } from './span-index.js';
 
-/** A kernel event and where it goes; `parent` undefined = no span caused it (process activity). */
+/** A kernel event (or a run of opens) and where it goes; `parent` undefined = no span caused it (process activity). */
 export class Assignment {
   constructor(
-    readonly ev: KernelEvent,
+    readonly ev: Held,
     readonly parent: SpanRef | undefined,
     readonly key: CorrelationKey | 'unmatched',
   ) {}
@@ -27,14 +27,19 @@ interface Context {
   pidSource?: 'otlp_connection';
 }
 
-interface Group {
-  ctx: Context;
-  count: number;
-  first: KernelEvent;
-  last: KernelEvent;
-  key: Assignment['key'];
-  /** Set when the group stands for plumbing opens folded by a rule. */
-  fold: FoldGroup | undefined;
+/** The events one span stands for; its first and last event each as an item and the event's place in it. */
+class Group {
+  constructor(
+    readonly ctx: Context,
+    public count: number,
+    public first: Held,
+    public firstAt: number,
+    public last: Held,
+    public lastAt: number,
+    readonly key: Assignment['key'],
+    /** Set when the group stands for plumbing opens folded by a rule. */
+    readonly fold: FoldGroup | undefined,
+  ) {}
 }
 
 /** Opens one rule folds under one parent and root, with their distinct paths in the order seen. */
@@ -95,8 +100,14 @@ function basename(path: string): string {
 }
 
 function spanName(g: Group): string {
-  return g.first.target ? `${g.first.kind} ${g.first.target}` : g.first.kind;
+  const target = targetAt(g.first, g.firstAt);
+  return target ? `${g.first.kind} ${target}` : g.first.kind;
 }
+
+/** An item's `i`-th event (0 for an event): its time (µs), record, target and count. */
+const timeUsAt = (h: Held, i: number) => (h instanceof OpenRun ? h.times[i]! : h.timeUs);
+const recordAt = (h: Held, i: number) => (h instanceof OpenRun ? h.records[i]! : h.record);
+const targetAt = (h: Held, i: number) => (h instanceof OpenRun ? h.paths[i]! : h.target);
 
 /** Resource facts a process span repeats, so the trace alone tells which process it was. */
 const PROCESS_FACTS = new Set<string>([
@@ -109,12 +120,12 @@ const PROCESS_FACTS = new Set<string>([
 /** What an exit says, kept on the process span that absorbs it. */
 const EXIT_FACTS = new Set<string>([ATTR.processExitCode, ATTR.processExitSignal]);
 
-const nanos = (ev: KernelEvent) => int64ToBigInt(ev.record.timeUnixNano);
+const nanos = (record: LogRecord) => int64ToBigInt(record.timeUnixNano);
 
 /** The event's time as a span's: the record's own unsigned Long (immutable, so shared), not one made through a string. */
-function timeOf(ev: KernelEvent): Long {
-  const t = ev.record.timeUnixNano;
-  return Long.isLong(t) && t.unsigned ? t : bigIntToLong(nanos(ev));
+function timeOf(record: LogRecord): Long {
+  const t = record.timeUnixNano;
+  return Long.isLong(t) && t.unsigned ? t : bigIntToLong(nanos(record));
 }
 
 /**
@@ -132,7 +143,8 @@ export class SpanBuilder {
   constructor(
     remember: number,
     private readonly windowUs: number,
-    private readonly folder: Folder,
+    /** Paths a folded span lists (`fold.sample_paths`). */
+    private readonly samplePaths: number,
     private readonly scopeVersion: string,
   ) {
     this.processSpans = new BoundedMap(remember);
@@ -142,12 +154,16 @@ export class SpanBuilder {
   build(assignments: readonly Assignment[]): { data: TracesData; spans: number } {
     const out = new Output(this.scopeVersion);
     this.madeNow.clear();
-    const n = assignments.length;
-    // Per event only array slots: its context and groups come from its (parent span, process) pair,
-    // worked out once per build.
+    // Per slice only array slots: an assignment's events under one context (all of them, but for a run
+    // of opens of no span whose times cross a window's bucket), whose context and groups come from its
+    // (parent span, process) pair, worked out once per build. A run of opens is added to its group as
+    // its opens one after another would be.
+    const sliced: Assignment[] = [];
+    const froms: number[] = [];
+    const tos: number[] = [];
     const ctxs: Context[] = [];
     const groupsOf: Groups[] = [];
-    const absorbed = new Uint8Array(n);
+    const absorbed: boolean[] = [];
     const placements = new Map<SpanRef, Map<number, Placement>>();
     const bySpanId = new Map<string, Groups>();
     const groupsFor = (spanId: string) => {
@@ -155,68 +171,110 @@ export class SpanBuilder {
       if (!g) bySpanId.set(spanId, (g = new Groups()));
       return g;
     };
-    for (let i = 0; i < n; i++) {
+    const slice = (a: Assignment, from: number, to: number, ctx: Context, groups: Groups, isExec: boolean) => {
+      sliced.push(a);
+      froms.push(from);
+      tos.push(to);
+      ctxs.push(ctx);
+      groupsOf.push(groups);
+      absorbed.push(isExec);
+    };
+    for (let i = 0; i < assignments.length; i++) {
       const a = assignments[i]!;
+      const h = a.ev;
       if (!a.parent) {
-        const ctx = this.underActivityRoot(a, out);
-        ctxs.push(ctx);
-        groupsOf.push(groupsFor(ctx.spanId));
+        // One root per process and window bucket: a run of opens is cut where its bucket changes.
+        let from = 0;
+        let bucket = this.bucketOf(timeUsAt(h, 0));
+        for (let j = 1; j <= h.size; j++) {
+          const b = j < h.size ? this.bucketOf(timeUsAt(h, j)) : NaN;
+          if (b === bucket) continue;
+          const ctx = this.underActivityRoot(a, from, out);
+          slice(a, from, j, ctx, groupsFor(ctx.spanId), false);
+          from = j;
+          bucket = b;
+        }
         continue;
       }
       let byPid = placements.get(a.parent);
       if (!byPid) placements.set(a.parent, (byPid = new Map()));
-      let p = byPid.get(a.ev.pid);
+      let p = byPid.get(h.pid);
+      let isExec = false;
       if (!p) {
         // Only the first event of a pair can be the exec its process span stands for.
-        const { ctx, absorbed: isExec } = this.underSpan(a, out);
-        byPid.set(a.ev.pid, (p = { ctx, groups: groupsFor(ctx.spanId) }));
-        absorbed[i] = isExec ? 1 : 0;
+        const under = this.underSpan(a, out);
+        byPid.set(h.pid, (p = { ctx: under.ctx, groups: groupsFor(under.ctx.spanId) }));
+        isExec = under.absorbed;
       }
-      ctxs.push(p.ctx);
-      groupsOf.push(p.groups);
+      slice(a, 0, h.size, p.ctx, p.groups, isExec);
     }
-    const folds = this.folds(assignments, groupsOf, absorbed);
+    const folds = this.folds(sliced, froms, tos, groupsOf, absorbed);
     const groups: Group[] = [];
-    for (let i = 0; i < n; i++) {
-      const a = assignments[i]!;
-      const ctx = ctxs[i]!;
-      if (absorbed[i] || this.toldByProcessSpan(a, ctx)) continue;
-      const ev = a.ev;
-      const f = folds[i];
+    for (let s = 0; s < sliced.length; s++) {
+      const a = sliced[s]!;
+      const ctx = ctxs[s]!;
+      if (absorbed[s] || this.toldByProcessSpan(a, ctx)) continue;
+      const h = a.ev;
+      const from = froms[s]!;
+      const to = tos[s]!;
+      const f = folds[s];
       let g: Group | undefined;
       let byTarget: Map<string, Group> | undefined;
+      // A fold of one distinct path keeps its plain span: then every event of the slice has that path.
       if (f && f.paths.size >= MIN_FOLDED_PATHS) g = f.group;
-      else g = (byTarget = groupsOf[i]!.byTarget(ev.kind)).get(ev.target);
+      else g = (byTarget = groupsOf[s]!.byTarget(h.kind)).get(targetAt(h, from));
+      // The slice's earliest and latest event (the first of equal times), and its count.
+      let first = from;
+      let last = from;
+      let count = 0;
+      for (let j = from; j < to; j++) {
+        const t = timeUsAt(h, j);
+        if (t < timeUsAt(h, first)) first = j;
+        if (t > timeUsAt(h, last)) last = j;
+        count += h instanceof OpenRun ? h.countAt(j) : h.count;
+      }
       if (!g) {
-        g = { ctx, count: ev.count, first: ev, last: ev, key: a.key, fold: byTarget ? undefined : f };
-        if (byTarget) byTarget.set(ev.target, g);
+        g = new Group(ctx, count, h, first, h, last, a.key, byTarget ? undefined : f);
+        if (byTarget) byTarget.set(targetAt(h, from), g);
         else f!.group = g;
         groups.push(g);
       } else {
-        g.count += ev.count;
-        if (ev.timeUs < g.first.timeUs) g.first = ev;
-        if (ev.timeUs > g.last.timeUs) g.last = ev;
+        g.count += count;
+        if (timeUsAt(h, first) < timeUsAt(g.first, g.firstAt)) {
+          g.first = h;
+          g.firstAt = first;
+        }
+        if (timeUsAt(h, last) > timeUsAt(g.last, g.lastAt)) {
+          g.last = h;
+          g.lastAt = last;
+        }
       }
     }
     for (const g of groups) {
+      const first = recordAt(g.first, g.firstAt);
+      const last = recordAt(g.last, g.lastAt);
       out.add(g.first, g.ctx.serviceName, {
         traceId: Buffer.from(g.ctx.traceId, 'hex'),
         spanId: Buffer.from(randomId(8), 'hex'),
         parentSpanId: Buffer.from(g.ctx.spanId, 'hex'),
         name: g.fold ? foldedName(g.fold.fold, g.fold.paths.size) : spanName(g),
         kind: SpanKind.INTERNAL,
-        startTimeUnixNano: timeOf(g.first),
-        endTimeUnixNano: timeOf(g.last),
-        attributes: [...(g.fold ? this.foldAttributes(g.fold) : (g.first.record.attributes ?? [])), attr(ATTR.kernelKind, g.first.kind), attr(ATTR.kernelCount, g.count), attr(ATTR.correlationKey, g.key), ...(g.ctx.pidSource ? [attr(ATTR.processPidSource, g.ctx.pidSource)] : [])],
+        startTimeUnixNano: timeOf(first),
+        endTimeUnixNano: timeOf(last),
+        attributes: [...(g.fold ? this.foldAttributes(g.fold) : (first.attributes ?? [])), attr(ATTR.kernelKind, g.first.kind), attr(ATTR.kernelCount, g.count), attr(ATTR.correlationKey, g.key), ...(g.ctx.pidSource ? [attr(ATTR.processPidSource, g.ctx.pidSource)] : [])],
       });
       // A process span made in this build covers the activity placed under it.
       const holder = this.madeNow.get(g.ctx.spanId);
       if (holder) {
-        if (nanos(g.first) < int64ToBigInt(holder.startTimeUnixNano)) holder.startTimeUnixNano = timeOf(g.first);
-        if (nanos(g.last) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(g.last);
+        if (nanos(first) < int64ToBigInt(holder.startTimeUnixNano)) holder.startTimeUnixNano = timeOf(first);
+        if (nanos(last) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(last);
       }
     }
     return { data: out.data(), spans: out.count };
+  }
+
+  private bucketOf(timeUs: number): number {
+    return Math.floor(timeUs / this.windowUs);
   }
 
   /**
@@ -225,30 +283,32 @@ export class SpanBuilder {
    * for (its exit code becomes the span's attribute and the exit its end).
    */
   private toldByProcessSpan(a: Assignment, ctx: Context): boolean {
-    if (a.ev.kind === 'fork') return a.parent !== undefined && a.ev.childPid !== 0 && this.processSpans.get(`${a.parent.spanId}:${a.ev.childPid}`) !== undefined;
-    if (a.ev.kind !== 'exit') return false;
+    const ev = a.ev;
+    if (ev.kind === 'fork') return a.parent !== undefined && ev.childPid !== 0 && this.processSpans.get(`${a.parent.spanId}:${ev.childPid}`) !== undefined;
+    if (ev.kind !== 'exit') return false;
     const holder = this.madeNow.get(ctx.spanId);
     if (!holder) return false;
-    (holder.attributes ??= []).push(...(a.ev.record.attributes ?? []).filter((kv) => EXIT_FACTS.has(kv.key)));
-    if (nanos(a.ev) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(a.ev);
+    (holder.attributes ??= []).push(...(ev.record.attributes ?? []).filter((kv) => EXIT_FACTS.has(kv.key)));
+    if (nanos(ev.record) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(ev.record);
     return true;
   }
 
   /**
-   * The fold group of every placed open (by index): one group per parent span, rule and root.
-   * Credential reads and paths no rule matches get none.
+   * The fold group of every placed slice of opens (by index): one group per parent span, rule and
+   * root, its distinct paths in the order seen. Credential reads and paths no rule matches get none
+   * (their fold was found when they were held).
    */
-  private folds(assignments: readonly Assignment[], groupsOf: readonly Groups[], absorbed: Uint8Array): (FoldGroup | undefined)[] {
+  private folds(sliced: readonly Assignment[], froms: readonly number[], tos: readonly number[], groupsOf: readonly Groups[], absorbed: readonly boolean[]): (FoldGroup | undefined)[] {
     const out: (FoldGroup | undefined)[] = [];
-    for (let i = 0; i < assignments.length; i++) {
-      const ev = assignments[i]!.ev;
-      const fold = ev.kind === 'open' && !absorbed[i] ? this.folder.classify(ev.target, ev.pid, ev.credential, ev.errorType) : undefined;
+    for (let s = 0; s < sliced.length; s++) {
+      const h = sliced[s]!.ev;
+      const fold = absorbed[s] ? null : h.fold;
       if (!fold) {
         out.push(undefined);
         continue;
       }
-      const g = groupsOf[i]!.fold(fold);
-      g.paths.add(ev.target);
+      const g = groupsOf[s]!.fold(fold);
+      for (let j = froms[s]!, to = tos[s]!; j < to; j++) g.paths.add(targetAt(h, j));
       out.push(g);
     }
     return out;
@@ -258,7 +318,7 @@ export class SpanBuilder {
   private foldAttributes({ fold, paths }: FoldGroup): KeyValue[] {
     const sample: string[] = [];
     for (const p of paths) {
-      if (sample.length === this.folder.config.samplePaths) break;
+      if (sample.length === this.samplePaths) break;
       sample.push(p);
     }
     return [
@@ -284,33 +344,34 @@ export class SpanBuilder {
     const parentProcess = this.processSpans.get(`${parent.spanId}:${a.ev.ppid}`);
     const spanId = randomId(8);
     this.processSpans.set(pk, spanId);
-    out.add(a.ev, parent.serviceName, this.processSpan(a, base.traceId, spanId, parentProcess ?? parent.spanId));
+    out.add(a.ev, parent.serviceName, this.processSpan(a, 0, base.traceId, spanId, parentProcess ?? parent.spanId));
     return { ctx: { ...base, spanId }, absorbed: a.ev.kind === 'exec' };
   }
 
-  private underActivityRoot(a: Assignment, out: Output): Context {
-    const bucket = Math.floor(a.ev.timeUs / this.windowUs);
-    const rk = `${a.ev.pid}:${bucket}`;
+  /** The root of the process's activity in the window bucket of its `at`-th event (made by that event when new). */
+  private underActivityRoot(a: Assignment, at: number, out: Output): Context {
+    const rk = `${a.ev.pid}:${this.bucketOf(timeUsAt(a.ev, at))}`;
     const known = this.activityRoots.get(rk);
     if (known) return known;
     const serviceName = String(findAttr(a.ev.resource.attributes, ATTR.serviceName) ?? `unknown_service:${a.ev.comm}`);
     const ctx: Context = { traceId: randomId(16), spanId: randomId(8), serviceName };
     this.activityRoots.set(rk, ctx);
-    const root = this.processSpan(a, ctx.traceId, ctx.spanId, undefined);
+    const root = this.processSpan(a, at, ctx.traceId, ctx.spanId, undefined);
     root.name = `process activity ${a.ev.comm} (pid ${a.ev.pid})`;
     out.add(a.ev, serviceName, root);
     return ctx;
   }
 
-  private processSpan(a: Assignment, traceId: string, spanId: string, parentSpanId: string | undefined): Span {
+  /** The span of `a`'s process, made by its `at`-th event. */
+  private processSpan(a: Assignment, at: number, traceId: string, spanId: string, parentSpanId: string | undefined): Span {
     const r = a.ev.resource.attributes ?? [];
     const exe = findAttr(r, ATTR.processExecutablePath);
-    const time = timeOf(a.ev);
+    const time = timeOf(recordAt(a.ev, at));
     const span: Span = {
       traceId: Buffer.from(traceId, 'hex'),
       spanId: Buffer.from(spanId, 'hex'),
       parentSpanId: parentSpanId ? Buffer.from(parentSpanId, 'hex') : Buffer.alloc(0),
-      name: a.ev.kind === 'exec' ? `exec ${a.ev.target}` : `process ${typeof exe === 'string' ? basename(exe) : a.ev.comm} (pid ${a.ev.pid})`,
+      name: a.ev.kind === 'exec' ? `exec ${targetAt(a.ev, at)}` : `process ${typeof exe === 'string' ? basename(exe) : a.ev.comm} (pid ${a.ev.pid})`,
       kind: SpanKind.INTERNAL,
       startTimeUnixNano: time,
       endTimeUnixNano: time,
@@ -329,7 +390,7 @@ class Output {
 
   constructor(private readonly scopeVersion: string) {}
 
-  add(ev: KernelEvent, serviceName: string, span: Span): void {
+  add(ev: Held, serviceName: string, span: Span): void {
     const rk = `${serviceName}|${ev.pid}`;
     let rs = this.resources.get(rk);
     if (!rs) {

@@ -292,6 +292,25 @@ export class SpanIndex {
     return exact !== NONE || toleranceUs <= 0 ? exact : this.containing(this.byTrace, hash, ANY_PID, member, timeUs, toleranceUs, NONE);
   }
 
+  /**
+   * Whether a span of process `pid` starts or ends from `fromUs` to `toUs` (inclusive): only then can
+   * `innermostOfPid` answer differently for two times in between (correlate looks a run of opens up
+   * once when none does). Walks the chains `innermostOfPid` would for the times' buckets.
+   */
+  edgeOfPid(pid: number, fromUs: number, toUs: number): boolean {
+    const ph = pidHash(pid);
+    const counts = (ph & PID_SLOT_MASK) * (LEVELS + 1);
+    if (this.levelRows[counts + LONG] && this.edgeIn(mix(ph, LONG), pid, fromUs, toUs)) return true;
+    for (let level = 0; level < LEVELS; level++) {
+      if (this.levelRows[counts + level] === 0) continue;
+      const width = WIDTHS_US[level]!;
+      // A row of this level ending in the range starts at most `width` before it.
+      const last = Math.floor(toUs / width);
+      for (let b = Math.floor((fromUs - width) / width); b <= last; b++) if (this.edgeIn(mix(mix(ph, level), b | 0), pid, fromUs, toUs)) return true;
+    }
+    return false;
+  }
+
   /** Forgets spans that arrived before `beforeMs` (oldest first); returns how many. */
   evict(beforeMs: number): number {
     let n = 0;
@@ -333,6 +352,19 @@ export class SpanIndex {
       if (best === NONE || this.inner(row, best)) best = row;
     }
     return best;
+  }
+
+  /** Whether a row of `pid` in one `byPidTime` chain starts or ends from `fromUs` to `toUs`. */
+  private edgeIn(hash: number, pid: number, fromUs: number, toUs: number): boolean {
+    const { startUs, endUs, pids } = this;
+    const links = this.byPidTime.links;
+    for (let row = this.slotOf(this.byPidTime.first(hash)); row !== NONE; row = this.slotOf(links[row]!)) {
+      if (pids[row] !== pid) continue;
+      const start = startUs[row]!;
+      const end = endUs[row]!;
+      if ((start >= fromUs && start <= toUs) || (end >= fromUs && end <= toUs)) return true;
+    }
+    return false;
   }
 
   /** Whether `a` is innermore than `b` (see `containing`). */

@@ -102,3 +102,25 @@ export function random(seed: number): () => number {
     return (x >>> 0) / 2 ** 32;
   };
 }
+
+/**
+ * Plays actions timed in ms from T0 on an injected clock: a matching round (`tick`) every 250 ms of it up
+ * to each action, the action (`act`), then 160 more rounds (40 s: every window ends). `setClock` gets
+ * the ms from T0.
+ */
+export async function replay<A extends { at: number }>(actions: readonly A[], setClock: (ms: number) => void, tick: () => Promise<void>, act: (a: A) => Promise<void>): Promise<void> {
+  let round = 0;
+  let now = 0;
+  for (const a of actions) {
+    for (; round <= a.at; round += 250) {
+      setClock((now = round));
+      await tick();
+    }
+    setClock((now = a.at));
+    await act(a);
+  }
+  for (let i = 0; i < 160; i++) {
+    setClock((now += 250));
+    await tick();
+  }
+}
