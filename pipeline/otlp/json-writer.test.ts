@@ -1,5 +1,6 @@
 import Long from 'long';
 import { describe, expect, test } from 'vitest';
+import { writeKernelRecord } from '../kernel-event/writer.js';
 import { attr } from './attributes.js';
 import { logsCodec, tracesCodec } from './codec.js';
 import { appendLogsJson, appendTracesJson, appendUtf8 } from './json-writer.js';
@@ -140,7 +141,34 @@ function odd(g: ReturnType<typeof gen>): unknown {
     [],
     {},
     Object.create(null),
+    // An instance of some class (fromObject reads its fields, inherited and accessors too).
+    new OddValue(),
   ]);
+}
+
+class OddValue {
+  readonly stringValue = 'own';
+  get intValue(): number {
+    return 5;
+  }
+}
+
+/**
+ * A kernel event's log record as the eBPF receiver makes it: body and attributes made on their
+ * first read (accessors of its class), or given; `read`: already read (made) before it is written.
+ */
+function kernelRecord(g: ReturnType<typeof gen>): LogRecord {
+  const body = g.str();
+  const attributes = g.attrs();
+  const given = g.int(3);
+  const record = writeKernelRecord({
+    kind: g.pick(['open', 'exec', 'connect'] as const),
+    timeUnixNano: g.long(),
+    observedTimeUnixNano: g.pick([g.long(), g.int(1000)]),
+    ...(given === 0 ? { body, attributes } : { source: { body: () => body, attributes: () => attributes } }),
+  });
+  if (given === 1) void record.body;
+  return record;
 }
 
 /** Sets one field somewhere in `obj` (the item, a nested message, an attribute's value) to `value`. */
@@ -175,13 +203,13 @@ function logRecord(g: ReturnType<typeof gen>): LogRecord {
 
 describe('objects (made spans, kernel log records, decoded messages) -> OTLP/JSON', () => {
   test('the text toJson gives, or its error, for random spans, log records, resources and scopes, plain or decoded, with odd values', () => {
-    const kinds = { traces: 0, logs: 0 };
+    const kinds = { traces: 0, logs: 0, kernel: 0 };
     for (let seed = 1; seed <= 400; seed++) {
       // Two copies from one seed: nothing either writer does to its objects can show in the other's text.
       const make = () => {
         const g = gen(seed);
         const spans = Array.from({ length: 1 + g.int(3) }, () => g.span());
-        const records = Array.from({ length: 1 + g.int(3) }, () => logRecord(g));
+        const records = Array.from({ length: 1 + g.int(3) }, () => (seed % 4 === 2 ? kernelRecord(g) : logRecord(g)));
         const scope = seed % 5 === 0 ? { name: g.str(), version: '1', attributes: g.attrs(), droppedAttributesCount: g.int(3) } : { name: 's', version: '1' };
         const traces: TracesData = { resourceSpans: [{ resource: { attributes: g.attrs(), ...(seed % 7 === 0 ? { droppedAttributesCount: g.int(3) } : {}) }, scopeSpans: [{ scope, spans }] }] };
         const logs: LogsData = { resourceLogs: [{ resource: { attributes: g.attrs() }, scopeLogs: [{ scope: { name: 'aibom.ebpf' }, logRecords: records }], schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' }] };
@@ -207,7 +235,9 @@ describe('objects (made spans, kernel log records, decoded messages) -> OTLP/JSO
       expect(logs, `seed ${seed} logs`).toBe(outcome(() => logsCodec.toJson(b.l)));
       if (!traces.startsWith('error')) kinds.traces++;
       if (!logs.startsWith('error')) kinds.logs++;
+      if (seed % 4 === 2 && !logs.startsWith('error')) kinds.kernel++;
     }
+    expect(kinds.kernel).toBeGreaterThan(80);
     expect(kinds.traces).toBeGreaterThan(300);
     expect(kinds.logs).toBeGreaterThan(300);
   });

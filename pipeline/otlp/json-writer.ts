@@ -61,9 +61,14 @@ interface Message {
   prototype: object;
   /** The type's name (of its generated object writer). */
   name: string;
+  /** Its class: protobufjs's fromObject takes an instance (of a subclass too) as it is. */
+  type: new () => object;
   /** Writes an object of the type (`objectWriter`), made on first use. */
-  object: ((obj: object) => void) | undefined;
+  object: ObjectWriter | undefined;
 }
+
+/** Writes `obj`; `own`: it is inside a protobufjs message (toJson's toObject reads it, own fields only). */
+type ObjectWriter = (obj: object, own: boolean) => void;
 
 /** The fields toObject writes as hex instead of base64 (codec.ts does the same after toObject). */
 const HEX_IDS: Record<string, readonly string[]> = {
@@ -92,7 +97,7 @@ function compile(type: protobuf.Type): Message {
   const done = compiled.get(type);
   if (done) return done;
   const fields = type.fieldsArray.slice().sort((a, b) => a.id - b.id);
-  const msg: Message = { fields: [], index: new Int16Array(1 + Math.max(0, ...fields.map((f) => f.id))).fill(-1), prototype: type.ctor.prototype as object, name: type.name, object: undefined };
+  const msg: Message = { fields: [], index: new Int16Array(1 + Math.max(0, ...fields.map((f) => f.id))).fill(-1), prototype: type.ctor.prototype as object, name: type.name, type: type.ctor as unknown as new () => object, object: undefined };
   compiled.set(type, msg);
   for (const f of fields) {
     f.resolve();
@@ -762,14 +767,14 @@ const hasOwn = Object.prototype.hasOwnProperty;
  * through fromObject (which converts values: 64-bit ones to a Long of the field's sign, strings
  * with String), decoded messages and what they hold straight through toObject (values as they are,
  * a Long printed with its own sign, own fields only). Written here only when both give the same
- * text: a plain object or a protobufjs message of the type, fields set (not null), strings,
+ * text: fields set (not null), strings,
  * Uint8Array bytes, booleans, numbers, 32-bit integers in range, 64-bit values as Long (sign bit
  * clear, or its sign the field's) or safe integers (not negative unless the field is signed), arrays
  * of such messages (empty = absent). Anything else throws FALLBACK: the item goes through protobufjs
  * as before. The writer of each type is generated (`objectWriter`).
  */
 function objectMessage(m: Message, obj: object): void {
-  (m.object ?? objectWriter(m))(obj);
+  (m.object ?? objectWriter(m))(obj, false);
 }
 
 /**
@@ -779,7 +784,7 @@ function objectMessage(m: Message, obj: object): void {
 function valueCode(f: Field, v: string, sub: string): string {
   switch (f.kind) {
     case MESSAGE:
-      return `if(typeof ${v}!=='object'||${v}===null)throw FALLBACK;${sub}(${v});`;
+      return `if(typeof ${v}!=='object'||${v}===null)throw FALLBACK;${sub}(${v},own);`;
     case STRING:
       return `if(typeof ${v}!=='string')throw FALLBACK;jsString(${v});`;
     case HEX:
@@ -808,19 +813,22 @@ function valueCode(f: Field, v: string, sub: string): string {
  * The object writer of `m`, generated from its fields as the encoder generates its own: one named
  * read per field in number order (monomorphic for objects of one shape), its check and write
  * inline, no walk of the field table and no dispatch on kinds per value (`objectMessage` did both,
- * ~11 µs per kernel span written). The rule for which fields count is the object's: own fields of a
- * protobufjs message (toObject's), any set field of a plain object (fromObject's).
+ * ~11 µs per kernel span written). Which fields count is what toJson does with the object: own
+ * fields of a protobufjs message of the type and of all it holds (fromObject takes it as it is,
+ * toObject reads it), any set field, inherited or an accessor, of anything else (fromObject reads
+ * it: plain objects, and classes such as the kernel records of pipeline/kernel-event, whose body and
+ * attributes are made on first read).
  */
-function objectWriter(m: Message): (obj: object) => void {
-  const subs: ((obj: object) => void)[] = [];
+function objectWriter(m: Message): ObjectWriter {
+  const subs: ObjectWriter[] = [];
   const keys: Uint8Array[] = [];
-  let body = 'const p=Object.getPrototypeOf(o);let own;if(p===P)own=true;else if(p===Object.prototype)own=false;else throw FALLBACK;byte(0x7b);let c=false,v;\n';
+  let body = 'if(!own){const p=Object.getPrototypeOf(o);own=p===P||(p!==Object.prototype&&o instanceof C);}byte(0x7b);let c=false,v;\n';
   m.fields.forEach((f, i) => {
     // A field of another type: its writer, generated on its first call (types nest recursively).
     const sub = f.sub === undefined ? '' : `S[${i}]`;
     if (f.sub !== undefined) {
       const s = f.sub;
-      subs[i] = (o) => (s.object ?? objectWriter(s))(o);
+      subs[i] = (o, own) => (s.object ?? objectWriter(s))(o, own);
     }
     keys[i] = f.key;
     keys[m.fields.length + i] = Buffer.concat([Buffer.from(','), f.key]);
@@ -833,7 +841,7 @@ function objectWriter(m: Message): (obj: object) => void {
   });
   body += 'byte(0x7d);';
   const helpers = { FALLBACK, hasOwn, byte, raw, jsString, writeHex, objectBase64, objectUint32, objectInt32, objectInt64, objectDouble, TRUE, FALSE };
-  const write = new Function('P', 'S', 'K', ...Object.keys(helpers), `return function ${m.name}$json(o){${body}}`)(m.prototype, subs, keys, ...Object.values(helpers)) as (obj: object) => void;
+  const write = new Function('P', 'C', 'S', 'K', ...Object.keys(helpers), `return function ${m.name}$json(o,own){${body}}`)(m.prototype, m.type, subs, keys, ...Object.values(helpers)) as ObjectWriter;
   m.object = write;
   return write;
 }
