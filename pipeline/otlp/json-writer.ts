@@ -828,7 +828,12 @@ function objectWriter(m: Message): ObjectWriter {
     const sub = f.sub === undefined ? '' : `S[${i}]`;
     if (f.sub !== undefined) {
       const s = f.sub;
-      subs[i] = (o, own) => (s.object ?? objectWriter(s))(o, own);
+      subs[i] = (o, own) => {
+        // Replaced by the writer itself once made: the calls after are direct.
+        const w = s.object ?? objectWriter(s);
+        subs[i] = w;
+        w(o, own);
+      };
     }
     keys[i] = f.key;
     keys[m.fields.length + i] = Buffer.concat([Buffer.from(','), f.key]);
