@@ -241,6 +241,25 @@ describe('objects (made spans, kernel log records, decoded messages) -> OTLP/JSO
     expect(kinds.traces).toBeGreaterThan(300);
     expect(kinds.logs).toBeGreaterThan(300);
   });
+  test('a class instance is read as toJson reads it: accessors too at the top, own fields only inside a decoded message', () => {
+    const logs = (body: unknown, decoded: boolean): LogsData => {
+      const record = { timeUnixNano: 1, body: { stringValue: 'b' } };
+      const data: LogsData = { resourceLogs: [{ scopeLogs: [{ logRecords: [record as LogRecord] }] }] };
+      const d = decoded ? logsCodec.decode(logsCodec.encode(data)) : data;
+      d.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body = body as LogRecord['body'];
+      return d;
+    };
+    for (const decoded of [false, true]) {
+      const text = logsToJson(logs(new OddValue(), decoded));
+      expect(text).toBe(logsCodec.toJson(logs(new OddValue(), decoded)));
+      expect(text).toContain(decoded ? '"body":{"stringValue":"own"}' : '"body":{"stringValue":"own","intValue":"5"}');
+    }
+    // A kernel record's body and attributes, made on first read (accessors), are written.
+    const made = () => ({ resourceLogs: [{ scopeLogs: [{ logRecords: [writeKernelRecord({ kind: 'open', timeUnixNano: 1, observedTimeUnixNano: 2, source: { body: () => 'open /etc/hosts', attributes: () => [attr('file.path', '/etc/hosts')] } })] }] }] });
+    const text = logsToJson(made());
+    expect(text).toBe(logsCodec.toJson(made()));
+    expect(text).toContain('"body":{"stringValue":"open /etc/hosts"},"attributes":[{"key":"file.path","value":{"stringValue":"/etc/hosts"}}]');
+  });
 });
 
 describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
