@@ -20,7 +20,8 @@
 //             run's own CPU per event printed); --cpu-prof DIR writes a V8 CPU
 //             profile of each receiver process there; --collector: watched by `aibom-collector run` (the
 //             embedded default, by a provider key in the agent's environment; --root DIR for another build)
-//             instead of a receiver process alone
+//             instead of a receiver process alone; with --collector the warm runs in which correlate emitted
+//             spans (its window's end, for an agent that exports none) are also averaged apart from the others
 // idle        `aibom-collector run` (embedded default) with nothing watched running, --seconds N (30) after
 //             --settle N (3) seconds from ready: CPU and
 //             wakeups per second of the collector (main thread, other threads) and its sensor
@@ -519,21 +520,37 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     let warmAgentCpu = 0;
     let warmRecords = 0;
     let e2 = first.records!;
+    let spans = first.spans ?? 0;
+    // With `--collector` and an agent that exports no spans, correlate emits a run's events as process activity
+    // when they reach the end of its window (30 s: several runs later): the runs in which that happens are apart.
+    const byEmission = { emitting: { own: 0, agent: 0, events: 0, runs: 0 }, quiet: { own: 0, agent: 0, events: 0, runs: 0 } };
     for (let k = 0; k < warmRuns; k++) {
       const c2 = snap();
       const rw = await runAgent();
       await sleep(DRAIN_MS);
       const d = diff(c2, snap());
-      const e3 = (await rcv.request('stats')).records!;
+      const st = await rcv.request('stats');
+      const e3 = st.records!;
+      const emitted = (st.spans ?? 0) - spans;
+      spans = st.spans ?? 0;
       const own = total(d.sensor) + total(d.receiver);
-      perRun.push(`${((1e6 * own) / (e3 - e2)).toFixed(0)} us (${((100 * own) / rw.cpu).toFixed(1)}%)`);
+      perRun.push(`${((1e6 * own) / (e3 - e2)).toFixed(0)} us (${((100 * own) / rw.cpu).toFixed(1)}%${viaCollector ? `, ${emitted} spans` : ''})`);
+      const b = emitted > 0 ? byEmission.emitting : byEmission.quiet;
+      b.own += own;
+      b.agent += rw.cpu;
+      b.events += e3 - e2;
+      b.runs++;
       warmSplits.push(d);
       warmAgentCpu += rw.cpu;
       warmRecords += e3 - e2;
       e2 = e3;
     }
     clearInterval(t);
-    if (warmRuns > 1) console.log(`warm runs, own CPU per event (of the agent's CPU): ${perRun.join(', ')}`);
+    if (warmRuns > 1) console.log(`warm runs, own CPU per event (of the agent's CPU${viaCollector ? '; spans correlate emitted' : ''}): ${perRun.join(', ')}`);
+    if (viaCollector && warmRuns > 1) {
+      const show = (b: typeof byEmission.quiet): string => (b.runs === 0 ? 'none' : `${b.runs} runs, ${((1e6 * b.own) / b.events).toFixed(1)} us per event (${((100 * b.own) / b.agent).toFixed(1)}%)`);
+      console.log(`warm runs in which correlate emitted spans: ${show(byEmission.emitting)}; the others: ${show(byEmission.quiet)}`);
+    }
     const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
     const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
     const fin = await rcv.request('stop');
@@ -661,6 +678,7 @@ async function startCollector(): Promise<ReceiverHandle> {
       lagSum: sum(/^aibom_ebpf_event_lag_seconds_sum(?:\{[^}]*\})? (\S+)$/gm),
       lagCount: sum(/^aibom_ebpf_event_lag_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
       lagMax: sum(/^aibom_ebpf_event_lag_max_seconds(?:\{[^}]*\})? (\S+)$/gm),
+      spans: sum(/^aibom_correlate_emitted_spans_total(?:\{[^}]*\})? (\S+)$/gm),
     };
   };
   return {
