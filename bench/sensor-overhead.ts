@@ -21,7 +21,10 @@
 //             profile of each receiver process there; --collector: watched by `aibom-collector run` (the
 //             embedded default, by a provider key in the agent's environment; --root DIR for another build)
 //             instead of a receiver process alone; with --collector the warm runs in which correlate emitted
-//             spans (its window's end, for an agent that exports none) are also averaged apart from the others
+//             spans (its window's end, for an agent that exports none) are also averaged apart from the others;
+//             --spans (with --collector): the agent exports its spans (OTLP/gRPC, its SDK's defaults) to the
+//             collector, and in the runs without it to a sink that stands for the collector a team already runs
+//             (.tools/bin/otlpbench, bench/setup.sh; its CPU is not the agent's), as an instrumented agent runs
 // idle        `aibom-collector run` (embedded default) with nothing watched running, --seconds N (30) after
 //             --settle N (3) seconds from ready: CPU and
 //             wakeups per second of the collector (main thread, other threads) and its sensor
@@ -46,6 +49,7 @@ import { DEFAULT_BATCH_TIMEOUT_MS, DEFAULT_POLL_INTERVAL_MS, readConfig } from '
 import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
 import type { SensorRecord, StatsRecord } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
+import { findTool } from '../test/support/tools.js';
 import { attackAgentEnv, startListening } from './test-app.js';
 
 
@@ -465,14 +469,45 @@ async function agent(rounds: number, runs: number): Promise<void> {
 const viaCollector = argv.includes('--collector');
 /** `--warm N`: how many runs after the first the collector watches; the warm figures are their average. */
 const warmRuns = opt('warm', 1);
+/** `--spans`: the agent exports its spans, to the collector or, in the runs without it, to a sink. */
+const agentSpans = argv.includes('--spans');
+
+/** What receives the agent's spans in the runs without the collector: a counting OTLP/gRPC sink, not measured. */
+async function startSink(port: number): Promise<{ spans: () => number; stop: () => Promise<void> }> {
+  const bin = findTool('OTLPBENCH_BIN', '.tools/bin/otlpbench');
+  if (!bin) throw new Error('--spans needs .tools/bin/otlpbench: run bench/setup.sh');
+  const proc = spawn(bin, ['sink', '-addr', `127.0.0.1:${port}`], { env: { ...process.env, GOMAXPROCS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let last = 0;
+  createInterface({ input: proc.stdout! }).on('line', (l) => {
+    const m = /"spans":(\d+)/.exec(l);
+    if (m) last = Number(m[1]);
+  });
+  const lines = createInterface({ input: proc.stderr! })[Symbol.asyncIterator]();
+  const first = String((await lines.next()).value ?? '');
+  if (!first.startsWith('sink listening')) throw new Error(`otlpbench sink did not start: ${first}`);
+  return {
+    spans: () => last,
+    async stop() {
+      proc.kill();
+      if (proc.exitCode === null) await once(proc, 'close');
+    },
+  };
+}
 
 async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { proc: ChildProcess; ports: number[] }, rounds: number, runs: number): Promise<void> {
   const agentCmd = nodeCommand('aibom-bench-js');
+  if (agentSpans && !viaCollector) throw new Error('--spans needs --collector (a receiver alone takes no spans)');
+  const spansPort = agentSpans ? await freePort() : 0;
   const env = {
     ...attackAgentEnv(llm, svc, runs),
     // `--collector`: the embedded default watches the agent as it would any, by a provider key in its environment.
     ...(viaCollector ? { OPENAI_API_KEY: 'sk-bench-not-a-key' } : {}),
+    ...(agentSpans ? { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${spansPort}` } : {}),
   };
+  // `--spans`: the sink listens on the agent's endpoint whenever the collector does not.
+  let sink = agentSpans ? await startSink(spansPort) : undefined;
+  const sinkSpans: number[] = [];
+  const collectorSpans: number[] = [];
   const runAgent = async (): Promise<{ cpu: number; wall: number }> => {
     const servers0 = cpuOf(llm.proc.pid!) + cpuOf(svc.proc.pid!);
     const p = spawn(RUSAGE, [agentCmd, path.join(APPS, 'agent-js/agent.mjs')], { cwd: APPS, env, stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
@@ -488,79 +523,94 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   type Split = { sensor: ThreadSplit; receiver: ThreadSplit };
   const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; cold: Split; idle: Split; idleS: number; warm: { cpu: number; sensorCpu: number; receiverCpu: number; records: number; split: Split } }[] = [];
   const total = (x: ThreadSplit): number => x.main + x.others;
-  for (let i = 0; i < rounds; i++) {
-    w.push(await runAgent());
-    const rcv = viaCollector ? await startCollector() : await startReceiver({ ...ebpfOverrides, monitor: { comms: ['aibom-bench-js'] } });
-    const snap = (): Split => ({ sensor: threadSplit(rcv.sensorPid), receiver: threadSplit(rcv.proc.pid!) });
-    const diff = (a: Split, b: Split): Split => ({ sensor: splitDiff(a.sensor, b.sensor), receiver: splitDiff(a.receiver, b.receiver) });
-    // What sensor and receiver cost while nothing they watch runs (timers, stats frames, polls): part of
-    // every figure below, in proportion to the run's wall time plus the drain.
-    await sleep(1000);
-    const i0 = snap();
-    await sleep(IDLE_MS);
-    const idle = diff(i0, snap());
-    const c0 = snap();
-    let sensorRss = 0;
-    let rcvRss = 0;
-    const t = setInterval(() => {
-      sensorRss = Math.max(sensorRss, rssKb(rcv.sensorPid));
-      rcvRss = Math.max(rcvRss, rssKb(rcv.proc.pid!));
-    }, 100);
-    const r = await runAgent();
-    await sleep(DRAIN_MS);
-    const c1 = snap();
-    const first = await rcv.request('stats');
-    // The same run again with the receiver warm (its code compiled and optimised by the first run), as for
-    // a collector that has been running: what an agent run costs beyond the receiver's one-off warm-up.
-    // `--warm N`: N such runs (a collector that has run for a while: its optimising compiler done, its old
-    // generation settled), reported together, per run on average; each one's own CPU per event is printed too,
-    // since single runs spread 30-170 us per event (compiles, major GCs).
-    const warmSplits: Split[] = [];
-    const perRun: string[] = [];
-    let warmAgentCpu = 0;
-    let warmRecords = 0;
-    let e2 = first.records!;
-    let spans = first.spans ?? 0;
-    // With `--collector` and an agent that exports no spans, correlate emits a run's events as process activity
-    // when they reach the end of its window (30 s: several runs later): the runs in which that happens are apart.
-    const byEmission = { emitting: { own: 0, agent: 0, events: 0, runs: 0 }, quiet: { own: 0, agent: 0, events: 0, runs: 0 } };
-    for (let k = 0; k < warmRuns; k++) {
-      const c2 = snap();
-      const rw = await runAgent();
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const sunk0 = sink?.spans() ?? 0;
+      w.push(await runAgent());
+      if (sink) {
+        await sleep(300); // the sink's next report
+        sinkSpans.push(sink.spans() - sunk0);
+        await sink.stop();
+        sink = undefined;
+      }
+      const rcv = viaCollector ? await startCollector(agentSpans ? spansPort : undefined) : await startReceiver({ ...ebpfOverrides, monitor: { comms: ['aibom-bench-js'] } });
+      const snap = (): Split => ({ sensor: threadSplit(rcv.sensorPid), receiver: threadSplit(rcv.proc.pid!) });
+      const diff = (a: Split, b: Split): Split => ({ sensor: splitDiff(a.sensor, b.sensor), receiver: splitDiff(a.receiver, b.receiver) });
+      // What sensor and receiver cost while nothing they watch runs (timers, stats frames, polls): part of
+      // every figure below, in proportion to the run's wall time plus the drain.
+      await sleep(1000);
+      const i0 = snap();
+      await sleep(IDLE_MS);
+      const idle = diff(i0, snap());
+      const c0 = snap();
+      let sensorRss = 0;
+      let rcvRss = 0;
+      const t = setInterval(() => {
+        sensorRss = Math.max(sensorRss, rssKb(rcv.sensorPid));
+        rcvRss = Math.max(rcvRss, rssKb(rcv.proc.pid!));
+      }, 100);
+      const r = await runAgent();
       await sleep(DRAIN_MS);
-      const d = diff(c2, snap());
-      const st = await rcv.request('stats');
-      const e3 = st.records!;
-      const emitted = (st.spans ?? 0) - spans;
-      spans = st.spans ?? 0;
-      const own = total(d.sensor) + total(d.receiver);
-      perRun.push(`${((1e6 * own) / (e3 - e2)).toFixed(0)} us (${((100 * own) / rw.cpu).toFixed(1)}%${viaCollector ? `, ${emitted} spans` : ''})`);
-      const b = emitted > 0 ? byEmission.emitting : byEmission.quiet;
-      b.own += own;
-      b.agent += rw.cpu;
-      b.events += e3 - e2;
-      b.runs++;
-      warmSplits.push(d);
-      warmAgentCpu += rw.cpu;
-      warmRecords += e3 - e2;
-      e2 = e3;
+      const c1 = snap();
+      const first = await rcv.request('stats');
+      // The same run again with the receiver warm (its code compiled and optimised by the first run), as for
+      // a collector that has been running: what an agent run costs beyond the receiver's one-off warm-up.
+      // `--warm N`: N such runs (a collector that has run for a while: its optimising compiler done, its old
+      // generation settled), reported together, per run on average; each one's own CPU per event is printed too,
+      // since single runs spread 30-170 us per event (compiles, major GCs).
+      const warmSplits: Split[] = [];
+      const perRun: string[] = [];
+      let warmAgentCpu = 0;
+      let warmRecords = 0;
+      let e2 = first.records!;
+      let spans = first.spans ?? 0;
+      // With `--collector` and an agent that exports no spans, correlate emits a run's events as process activity
+      // when they reach the end of its window (30 s: several runs later): the runs in which that happens are apart.
+      const byEmission = { emitting: { own: 0, agent: 0, events: 0, runs: 0 }, quiet: { own: 0, agent: 0, events: 0, runs: 0 } };
+      for (let k = 0; k < warmRuns; k++) {
+        const c2 = snap();
+        const rw = await runAgent();
+        await sleep(DRAIN_MS);
+        const d = diff(c2, snap());
+        const st = await rcv.request('stats');
+        const e3 = st.records!;
+        const emitted = (st.spans ?? 0) - spans;
+        spans = st.spans ?? 0;
+        const own = total(d.sensor) + total(d.receiver);
+        perRun.push(`${((1e6 * own) / (e3 - e2)).toFixed(0)} us (${((100 * own) / rw.cpu).toFixed(1)}%${viaCollector ? `, ${emitted} spans` : ''})`);
+        const b = emitted > 0 ? byEmission.emitting : byEmission.quiet;
+        b.own += own;
+        b.agent += rw.cpu;
+        b.events += e3 - e2;
+        b.runs++;
+        warmSplits.push(d);
+        warmAgentCpu += rw.cpu;
+        warmRecords += e3 - e2;
+        e2 = e3;
+      }
+      clearInterval(t);
+      if (warmRuns > 1) console.log(`warm runs, own CPU per event (of the agent's CPU${viaCollector ? '; spans correlate emitted' : ''}): ${perRun.join(', ')}`);
+      if (viaCollector && warmRuns > 1) {
+        const show = (b: typeof byEmission.quiet): string => (b.runs === 0 ? 'none' : `${b.runs} runs, ${((1e6 * b.own) / b.events).toFixed(1)} us per event (${((100 * b.own) / b.agent).toFixed(1)}%)`);
+        console.log(`warm runs in which correlate emitted spans: ${show(byEmission.emitting)}; the others: ${show(byEmission.quiet)}`);
+      }
+      const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
+      const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
+      const fin = await rcv.request('stop');
+      if (agentSpans) {
+        collectorSpans.push(fin.agentSpans! / (1 + warmRuns));
+        sink = await startSink(spansPort);
+      }
+      const cold = diff(c0, c1);
+      const warmSplit: Split = { sensor: splitSum(warmSplits.map((x) => x.sensor)), receiver: splitSum(warmSplits.map((x) => x.receiver)) };
+      const sensorCpu = total(cold.sensor);
+      const receiverCpu = total(cold.receiver);
+      const warm = { cpu: warmAgentCpu / warmRuns, sensorCpu: total(warmSplit.sensor) / warmRuns, receiverCpu: total(warmSplit.receiver) / warmRuns, records: warmRecords / warmRuns, split: warmSplit };
+      s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, cold, idle, idleS: IDLE_MS / 1000, warm });
+      await sleep(2500);
     }
-    clearInterval(t);
-    if (warmRuns > 1) console.log(`warm runs, own CPU per event (of the agent's CPU${viaCollector ? '; spans correlate emitted' : ''}): ${perRun.join(', ')}`);
-    if (viaCollector && warmRuns > 1) {
-      const show = (b: typeof byEmission.quiet): string => (b.runs === 0 ? 'none' : `${b.runs} runs, ${((1e6 * b.own) / b.events).toFixed(1)} us per event (${((100 * b.own) / b.agent).toFixed(1)}%)`);
-      console.log(`warm runs in which correlate emitted spans: ${show(byEmission.emitting)}; the others: ${show(byEmission.quiet)}`);
-    }
-    const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
-    const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
-    const fin = await rcv.request('stop');
-    const cold = diff(c0, c1);
-    const warmSplit: Split = { sensor: splitSum(warmSplits.map((x) => x.sensor)), receiver: splitSum(warmSplits.map((x) => x.receiver)) };
-    const sensorCpu = total(cold.sensor);
-    const receiverCpu = total(cold.receiver);
-    const warm = { cpu: warmAgentCpu / warmRuns, sensorCpu: total(warmSplit.sensor) / warmRuns, receiverCpu: total(warmSplit.receiver) / warmRuns, records: warmRecords / warmRuns, split: warmSplit };
-    s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, cold, idle, idleS: IDLE_MS / 1000, warm });
-    await sleep(2500);
+  } finally {
+    await sink?.stop();
   }
   const wc = median(w.map((x) => x.cpu));
   const ww = median(w.map((x) => x.wall));
@@ -568,6 +618,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const sw = median(s.map((x) => x.wall));
   const ex = median(s.map((x) => x.extra));
   console.log(`agent: JS agent, ${runs} x attack in one process (+ MCP children, fake LLM, services), median of ${rounds} alternating rounds; watched by ${viaCollector ? `${collectorRoot}/bin/aibom-collector run (embedded default): "receiver" below is the whole collector process` : 'a receiver process alone'}`);
+  if (agentSpans) console.log(`the agent exported its spans (OTLP/gRPC): per run ${sinkSpans.join(', ')} to the sink without the collector; ${collectorSpans.map((x) => x.toFixed(0)).join(', ')} to the collector (its receiver's accepted spans over its runs)`);
   console.log('| | cpu s (agent+children+servers) | wall s |');
   console.log('|---|---|---|');
   console.log(`| without sensor | ${wc.toFixed(2)} | ${ww.toFixed(2)} |`);
@@ -642,8 +693,8 @@ const collectorRoot = ((i) => (i >= 0 ? path.resolve(argv[i + 1]!) : root))(argv
  * their timers, the exporters), endpoints moved to free ports, data in a temp dir. The handle's counts
  * come from its /metrics.
  */
-async function startCollector(): Promise<ReceiverHandle> {
-  const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
+async function startCollector(grpcPort?: number): Promise<ReceiverHandle> {
+  const [grpc, http, admin] = [grpcPort ?? (await freePort()), await freePort(), await freePort()];
   const env = { ...process.env, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, AIBOM_DATA_DIR: mkdtempSync(path.join(dir, 'data-')) };
   // `--cpu-prof DIR`: node itself with the launcher's flag (the launcher passes no profiler flags on).
   // node refuses --cpu-prof (and most V8 flags) in NODE_OPTIONS: a profiled or flagged run starts node itself,
@@ -679,6 +730,7 @@ async function startCollector(): Promise<ReceiverHandle> {
       lagCount: sum(/^aibom_ebpf_event_lag_seconds_count(?:\{[^}]*\})? (\S+)$/gm),
       lagMax: sum(/^aibom_ebpf_event_lag_max_seconds(?:\{[^}]*\})? (\S+)$/gm),
       spans: sum(/^aibom_correlate_emitted_spans_total(?:\{[^}]*\})? (\S+)$/gm),
+      agentSpans: sum(/^aibom_receiver_accepted_items_total\{[^}]*signal="traces"[^}]*\} (\S+)$/gm),
     };
   };
   return {
