@@ -42,7 +42,7 @@ function read(raw: unknown): { config: OtlpReceiverConfig; errors: string[] } {
   return { config, errors: errors.list };
 }
 
-const DEFAULT_GRPC = { endpoint: 'localhost:4317', maxRecvMsgSizeMib: 4, maxConnections: 1000, keepalive: { maxConnectionIdleMs: 300_000, maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 0 } };
+const DEFAULT_GRPC = { endpoint: 'localhost:4317', maxRecvMsgSizeMib: 64, maxConnections: 1000, keepalive: { maxConnectionIdleMs: 300_000, maxConnectionAgeMs: 0, maxConnectionAgeGraceMs: 0 } };
 
 describe('OTLP receiver config', () => {
   it('has complete defaults in one place', () => {
@@ -51,7 +51,7 @@ describe('OTLP receiver config', () => {
         grpc: DEFAULT_GRPC,
         http: {
           endpoint: 'localhost:4318',
-          maxRequestBodySize: 20 * 1024 * 1024,
+          maxRequestBodySize: 64 * 1024 * 1024,
           tracesUrlPath: '/v1/traces',
           logsUrlPath: '/v1/logs',
           maxConnections: 1000,
@@ -61,18 +61,19 @@ describe('OTLP receiver config', () => {
         },
       },
       auth: { bearerToken: '' },
+      maxInFlightBytes: 256 * 1024 * 1024,
     });
     expect([DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT, DEFAULT_MAX_RECV_MSG_SIZE_MIB, DEFAULT_MAX_REQUEST_BODY_SIZE]).toEqual([
       'localhost:4317',
       'localhost:4318',
-      4,
-      20971520,
+      64,
+      67108864,
     ]);
   });
 
   it('enables only the listed protocols, with defaults for a bare key', () => {
     expect(read({ protocols: { grpc: null } })).toEqual({
-      config: { protocols: { grpc: DEFAULT_GRPC }, auth: { bearerToken: '' } },
+      config: { protocols: { grpc: DEFAULT_GRPC }, auth: { bearerToken: '' }, maxInFlightBytes: 256 * 1024 * 1024 },
       errors: [],
     });
     const httpOnly = read({ protocols: { http: {} } });
@@ -105,10 +106,12 @@ describe('OTLP receiver config', () => {
         },
       },
       auth: { bearerToken: 'tok-123' },
+      maxInFlightBytes: 256 * 1024 * 1024,
     });
     expect(config.receivers.get('otlp/grpc_only')!.config).toEqual({
       protocols: { grpc: DEFAULT_GRPC },
       auth: { bearerToken: '' },
+      maxInFlightBytes: 256 * 1024 * 1024,
     });
   });
 

@@ -12,6 +12,8 @@ export interface OtlpReceiverConfig {
     http?: HttpConfig;
   };
   auth: AuthConfig;
+  /** Bytes of request bodies held at once over both protocols (RequestBudget); at least each protocol's request limit. */
+  maxInFlightBytes: number;
 }
 
 export interface GrpcConfig {
@@ -65,10 +67,18 @@ export interface AuthConfig {
 
 export const DEFAULT_GRPC_ENDPOINT = 'localhost:4317';
 export const DEFAULT_HTTP_ENDPOINT = 'localhost:4318';
-/** grpc-go's (and so the collector's) default receive limit. */
-export const DEFAULT_MAX_RECV_MSG_SIZE_MIB = 4;
-/** confighttp's default. */
-export const DEFAULT_MAX_REQUEST_BODY_SIZE = 20 * 1024 * 1024;
+/**
+ * Above grpc-go's (and the collector's) 4 MiB: an agent's spans carry its conversations (OpenInference
+ * and OpenLLMetry record prompts and tool results), so one export of a busy agent is megabytes. The
+ * reference agent's OpenInference-instrumented LangChain.js exports 6-11 MB requests at 20 runs in one
+ * process (bench/sensor-overhead.ts agent --collector --spans), and 4 MiB refused nine in ten of its spans.
+ * The in-flight budget (max_in_flight_bytes) bounds what large requests may hold.
+ */
+export const DEFAULT_MAX_RECV_MSG_SIZE_MIB = 64;
+/** As for gRPC (confighttp's default is 20 MiB). */
+export const DEFAULT_MAX_REQUEST_BODY_SIZE = 64 * 1024 * 1024;
+/** Four requests at the default limit at once; most exports are kilobytes, so thousands in practice. */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_TRACES_URL_PATH = '/v1/traces';
 export const DEFAULT_LOGS_URL_PATH = '/v1/logs';
 /**
@@ -80,7 +90,7 @@ export const DEFAULT_MAX_CONNECTIONS = 1000;
 export const DEFAULT_MAX_CONNECTION_IDLE_MS = 5 * 60_000;
 /** Slowloris: a request's headers are a few hundred bytes; ten seconds is generous on any network. */
 export const DEFAULT_READ_HEADER_TIMEOUT_MS = 10_000;
-/** A body trickling slower than ~350 KB/s at the 20 MiB limit is cut (Node's default is 300 s). */
+/** A body trickling slower than ~1.1 MB/s at the 64 MiB limit is cut (Node's default is 300 s). */
 export const DEFAULT_READ_TIMEOUT_MS = 60_000;
 /** Longer than the SDKs' 5 s export interval, so the connection is reused (Node's 5 s default races it). */
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
@@ -118,7 +128,7 @@ export function defaultHttpConfig(): HttpConfig {
  * values, but only enables the protocols the user lists under `protocols` (as the collector does).
  */
 export function createDefaultConfig(): OtlpReceiverConfig {
-  return { protocols: { grpc: defaultGrpcConfig(), http: defaultHttpConfig() }, auth: { bearerToken: '' } };
+  return { protocols: { grpc: defaultGrpcConfig(), http: defaultHttpConfig() }, auth: { bearerToken: '' }, maxInFlightBytes: DEFAULT_MAX_IN_FLIGHT_BYTES };
 }
 
 /**
@@ -129,12 +139,15 @@ export function readConfig(section: Section): OtlpReceiverConfig {
   const protocols = section.section('protocols');
   // `grpc:` with nothing after it is YAML null: the protocol is enabled with its defaults.
   const listed = new Set(protocols.keys());
-  const config: OtlpReceiverConfig = { protocols: {}, auth: readAuth(section.section('auth')) };
+  const config: OtlpReceiverConfig = { protocols: {}, auth: readAuth(section.section('auth')), maxInFlightBytes: section.bytes('max_in_flight_bytes', DEFAULT_MAX_IN_FLIGHT_BYTES) };
   if (listed.has('grpc')) config.protocols.grpc = readGrpc(protocols.section('grpc'));
   if (listed.has('http')) config.protocols.http = readHttp(protocols.section('http'));
   if (!config.protocols.grpc && !config.protocols.http) {
     section.errors.add(protocols.path, 'must enable at least one protocol (grpc, http)');
   }
+  // A request the budget could never hold would be refused as retryable forever.
+  const largest = Math.max(config.protocols.grpc ? config.protocols.grpc.maxRecvMsgSizeMib * 1024 * 1024 : 0, config.protocols.http?.maxRequestBodySize ?? 0);
+  if (config.maxInFlightBytes < largest) section.error('max_in_flight_bytes', `must be at least the largest request a protocol accepts (${largest} bytes)`);
   protocols.done();
   return config;
 }

@@ -29,6 +29,11 @@ export class UnaryFrameReader {
 
   constructor(private readonly limit: number) {}
 
+  /** The message's length once its prefix is in; -1 before. */
+  get length(): number {
+    return this.expected < 0 ? -1 : this.expected - PREFIX;
+  }
+
   push(chunk: Buffer): void {
     this.received += chunk.length;
     this.chunks.push(chunk);

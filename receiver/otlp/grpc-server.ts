@@ -13,6 +13,7 @@ import { frame, FrameError, UnaryFrameReader } from './grpc-frame.js';
 import { ACCEPTED_ENCODINGS, GRPC_CONTENT_TYPE, parseTimeout, statusHeaders } from './grpc-status.js';
 import { DEFAULT_RETRY_AFTER_MS, type Intake, type RejectReason, within } from './intake.js';
 import { handshakeTimeoutMs, SessionKeepalive } from './grpc-keepalive.js';
+import { budgetMessage, type RequestBudget } from './request-budget.js';
 import { loadTls, watchTlsFailures } from './tls.js';
 
 type Http2Server = http2.Http2Server | http2.Http2SecureServer;
@@ -84,8 +85,9 @@ export class OtlpGrpcServer {
     private readonly config: GrpcConfig,
     private readonly intake: Intake,
     private readonly logger: Logger,
+    budget: RequestBudget,
   ) {
-    this.context = { intake, logger, limit: config.maxRecvMsgSizeMib * 1024 * 1024, clientOf: (session) => this.clientOf(session) };
+    this.context = { intake, logger, limit: config.maxRecvMsgSizeMib * 1024 * 1024, budget, clientOf: (session) => this.clientOf(session) };
     for (const signal of SIGNALS) {
       if (!intake.accepts(signal)) continue;
       const codec = codecFor(signal) as SignalCodec<Signal>;
@@ -265,6 +267,7 @@ interface CallContext {
   intake: Intake;
   logger: Logger;
   limit: number;
+  budget: RequestBudget;
   clientOf(session: Session | undefined): ClientInfo;
 }
 
@@ -293,6 +296,8 @@ class UnaryCall {
   private done = false;
   /** Handed to the pipeline: from here on the intake counts the request, whatever happens to the call. */
   private delivered = false;
+  /** Bytes this call holds of the receiver's budget (its message, then also the message inflated); -1 before its length is known. */
+  private held = -1;
 
   constructor(
     private readonly context: CallContext,
@@ -312,9 +317,17 @@ class UnaryCall {
     if (this.done) return;
     try {
       this.reader.push(chunk);
+      if (this.held < 0 && this.reader.length >= 0) this.hold(this.reader.length);
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /** Takes `bytes` more of the budget, or refuses the call as retryable. */
+  private hold(bytes: number): void {
+    const { budget } = this.context;
+    if (!budget.take(bytes)) throw new FrameError(GrpcCode.UNAVAILABLE, 'over_budget', budgetMessage(bytes, budget));
+    this.held = Math.max(this.held, 0) + bytes;
   }
 
   private async end(): Promise<void> {
@@ -324,7 +337,11 @@ class UnaryCall {
     try {
       let bytes = this.message();
       if (!bytes) return;
-      if (this.reader.compressed) bytes = await this.inflate(bytes, limit);
+      if (this.reader.compressed) {
+        bytes = await this.inflate(bytes, limit);
+        if (this.done) return;
+        this.hold(bytes.length);
+      }
       if (this.done) return;
       let data: SignalData<Signal>;
       try {
@@ -387,7 +404,7 @@ class UnaryCall {
     const e = err instanceof FrameError ? err : new FrameError(GrpcCode.INTERNAL, 'malformed', (err as Error).message);
     this.context.intake.rejected('grpc', e.reason, e.message);
     const extra = e.reason === 'unsupported_encoding' ? { 'grpc-accept-encoding': ACCEPTED_ENCODINGS } : undefined;
-    this.status(e.code, e.message, undefined, extra);
+    this.status(e.code, e.message, e.reason === 'over_budget' ? DEFAULT_RETRY_AFTER_MS : undefined, extra);
   }
 
   private ok(): void {
@@ -407,6 +424,8 @@ class UnaryCall {
   private finish(): void {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.held > 0) this.context.budget.give(this.held);
+    this.held = 0;
   }
 
   /** The client's deadline passed: it stops waiting now, so answer now; undelivered data is dropped and counted. */

@@ -10,6 +10,7 @@ import type { Logger } from '../../pipeline/telemetry/logger.js';
 import type { HttpConfig } from './config.js';
 import { DEFAULT_RETRY_AFTER_MS, type Intake, type RejectReason, within } from './intake.js';
 import { GrpcCode, encodeRpcStatus, rpcStatusToJson, type RpcStatus } from '../../pipeline/otlp/rpc-status.js';
+import { budgetMessage, type RequestBudget } from './request-budget.js';
 import { loadTls, watchTlsFailures } from './tls.js';
 
 /** Inflates with a cap on the output: stops as soon as `limit` is passed, so a zip bomb costs at most `limit`. */
@@ -65,6 +66,7 @@ export class OtlpHttpServer {
     private readonly config: HttpConfig,
     private readonly intake: Intake,
     private readonly logger: Logger,
+    private readonly budget: RequestBudget,
   ) {
     for (const [signal, path] of [['traces', config.tracesUrlPath], ['logs', config.logsUrlPath]] as const) {
       if (intake.accepts(signal)) this.routes.set(path, codecFor(signal) as SignalCodec<Signal>);
@@ -168,6 +170,8 @@ export class OtlpHttpServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     let format: Format | undefined;
+    // What this request holds of the receiver's budget, given back when it is answered.
+    const held = { bytes: 0 };
     try {
       if (this.stopping) {
         throw new Refusal(503, 'shutting_down', 'the receiver is shutting down', { 'retry-after': String(DEFAULT_RETRY_AFTER_MS / 1000) });
@@ -192,7 +196,7 @@ export class OtlpHttpServer {
           `unsupported content-type ${JSON.stringify(req.headers['content-type'] ?? '')}; use application/x-protobuf or application/json`,
         );
       }
-      const body = await this.readBody(req);
+      const body = await this.readBody(req, held);
       let data: SignalData<Signal>;
       try {
         data = format === 'protobuf' ? codec.decodeReceived(body) : codec.fromJson(body.toString('utf8'));
@@ -228,7 +232,17 @@ export class OtlpHttpServer {
       this.logger.error({ err }, 'OTLP/HTTP request failed unexpectedly');
       this.discardRest(req, res);
       return this.sendStatus(res, 500, format, { code: GrpcCode.INTERNAL, message: 'internal error' });
+    } finally {
+      this.budget.give(held.bytes);
     }
+  }
+
+  /** Takes `bytes` more of the budget for a request, or refuses it as retryable. */
+  private hold(held: { bytes: number }, bytes: number): void {
+    if (!this.budget.take(bytes)) {
+      throw new Refusal(503, 'over_budget', budgetMessage(bytes, this.budget), { 'retry-after': String(Math.ceil(DEFAULT_RETRY_AFTER_MS / 1000)) });
+    }
+    held.bytes += bytes;
   }
 
   /** One ClientInfo per connection, so what is learned about a connection is kept as long as it lives. */
@@ -243,7 +257,7 @@ export class OtlpHttpServer {
   }
 
   /** The body, bounded by max_request_body_size both as sent and after decompression. */
-  private async readBody(req: http.IncomingMessage): Promise<Buffer> {
+  private async readBody(req: http.IncomingMessage, held: { bytes: number }): Promise<Buffer> {
     const limit = this.config.maxRequestBodySize;
     const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase() || 'identity';
     if (!(ENCODINGS as readonly string[]).includes(encoding)) {
@@ -252,6 +266,9 @@ export class OtlpHttpServer {
     const tooLarge = (what: string) => new Refusal(413, 'too_large', `${what} exceeds max_request_body_size (${limit} bytes)`);
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) throw tooLarge(`request body of ${declared} bytes`);
+    // A declared length is held at once, before any of it is read; a chunked body as it arrives.
+    const sized = Number.isFinite(declared) && declared >= 0;
+    if (sized) this.hold(held, declared);
 
     const chunks: Buffer[] = [];
     let size = 0;
@@ -260,6 +277,7 @@ export class OtlpHttpServer {
       for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
         size += chunk.length;
         if (size > limit) throw tooLarge('request body');
+        if (!sized) this.hold(held, chunk.length);
         chunks.push(chunk);
       }
     } catch (err) {
@@ -270,8 +288,11 @@ export class OtlpHttpServer {
     const raw = Buffer.concat(chunks, size);
     if (encoding === 'identity') return raw;
     try {
-      return await decompress(encoding as 'gzip' | 'deflate', raw, limit);
+      const inflated = await decompress(encoding as 'gzip' | 'deflate', raw, limit);
+      this.hold(held, inflated.length);
+      return inflated;
     } catch (err) {
+      if (err instanceof Refusal) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(`decompressed ${encoding} body`);
       throw new Refusal(400, 'malformed', `invalid ${encoding} body: ${(err as Error).message}`);
     }

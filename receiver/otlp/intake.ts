@@ -20,6 +20,8 @@ export type RejectReason =
   | 'method_not_allowed'
   | 'not_found'
   | 'shutting_down'
+  /** The receiver held its max_in_flight_bytes: refused as retryable (gRPC UNAVAILABLE, HTTP 503). */
+  | 'over_budget'
   /** gRPC: the call's deadline passed before its data reached the pipeline. */
   | 'deadline_exceeded'
   /** gRPC: the client cancelled the call (RST_STREAM) or lost the connection before its data reached the pipeline. */

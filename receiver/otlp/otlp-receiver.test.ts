@@ -11,6 +11,7 @@ import type { OtlpReceiver } from './otlp-receiver.js';
 import { OtlpGrpcServer } from './grpc-server.js';
 import { OtlpHttpServer } from './http-server.js';
 import { Intake } from './intake.js';
+import { RequestBudget } from './request-budget.js';
 import { grpcExport, post, sampleTraces, startReceiver, type Harness } from './testdata/harness.js';
 import { createHost } from '../../pipeline/host.js';
 
@@ -134,8 +135,9 @@ describe('OTLP receiver shutdown deadline', () => {
     const stuck = { consume: () => new Promise<void>(() => {}) };
     const intake = new Intake('otlp', { traces: stuck }, new Metrics(), silentLogger(), '');
     const config = createDefaultConfig();
-    const httpServer = new OtlpHttpServer({ ...config.protocols.http!, endpoint: '127.0.0.1:0' }, intake, silentLogger());
-    const grpcServer = new OtlpGrpcServer({ ...config.protocols.grpc!, endpoint: '127.0.0.1:0' }, intake, silentLogger());
+    const budget = new RequestBudget(config.maxInFlightBytes);
+    const httpServer = new OtlpHttpServer({ ...config.protocols.http!, endpoint: '127.0.0.1:0' }, intake, silentLogger(), budget);
+    const grpcServer = new OtlpGrpcServer({ ...config.protocols.grpc!, endpoint: '127.0.0.1:0' }, intake, silentLogger(), budget);
     await httpServer.start();
     await grpcServer.start();
     const body = tracesCodec.encode(sampleTraces(1));

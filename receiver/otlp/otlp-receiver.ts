@@ -4,6 +4,7 @@ import type { OtlpReceiverConfig } from './config.js';
 import { OtlpGrpcServer } from './grpc-server.js';
 import { OtlpHttpServer } from './http-server.js';
 import { Intake } from './intake.js';
+import { RequestBudget } from './request-budget.js';
 
 /** How long shutdown waits for requests already being served before cutting them off. */
 export const SHUTDOWN_DEADLINE_MS = 5000;
@@ -28,8 +29,10 @@ export class OtlpReceiver implements Component {
   ) {
     const intake = new Intake(settings.id, next, settings.metrics, settings.logger, config.auth.bearerToken);
     const { grpc, http } = config.protocols;
-    this.grpc = grpc ? new OtlpGrpcServer(grpc, intake, settings.logger) : undefined;
-    this.http = http ? new OtlpHttpServer(http, intake, settings.logger) : undefined;
+    // One budget for both protocols: memory is the process's, whichever way requests come.
+    const budget = new RequestBudget(config.maxInFlightBytes);
+    this.grpc = grpc ? new OtlpGrpcServer(grpc, intake, settings.logger, budget) : undefined;
+    this.http = http ? new OtlpHttpServer(http, intake, settings.logger, budget) : undefined;
   }
 
   /** Bound addresses (host:port, with the real port when the config said 0); '' when disabled or not started. */
