@@ -5,7 +5,9 @@
  * received, normalize's attributes appended, merged by `batch` into batches of `--batch` spans
  * (its default 8192: one resource and scope, as batch merges identical ones). `--shape llm`: 100 LLM
  * client spans a request, 10 GenAI/HTTP attributes and a gen_ai.choice event each; `--shape agent`:
- * agent-run traces of 10 spans (bench/loadgen-agent-run.ts); `--shape kernel`: spans that are objects,
+ * agent-run traces of 10 spans (bench/loadgen-agent-run.ts); `--shape content`: those with what
+ * OpenInference records on an agent's LLM and tool spans, `input.value` and `output.value` (a chat's
+ * JSON: quotes, newlines, accents, ~4 KB each; the reference agent's are 2-20 KB); `--shape kernel`: spans that are objects,
  * as correlate makes them for kernel events (ids as Buffers, times as Longs, the event's attributes and
  * correlate's), and besides them the kernel log records the eBPF receiver makes (writeKernelRecord),
  * written by the exporter as a logs batch of as many records. `--build` adds another build's dist/
@@ -36,8 +38,8 @@ const { values } = parseArgs({
     'to-json': { type: 'boolean', default: false },
   },
 });
-const SHAPE = values.shape as 'llm' | 'agent' | 'kernel';
-if (SHAPE !== 'llm' && SHAPE !== 'agent' && SHAPE !== 'kernel') throw new Error(`--shape: llm, agent or kernel, got ${SHAPE}`);
+const SHAPE = values.shape as 'llm' | 'agent' | 'content' | 'kernel';
+if (!['llm', 'agent', 'content', 'kernel'].includes(SHAPE)) throw new Error(`--shape: llm, agent, content or kernel, got ${SHAPE}`);
 const BATCH = Number(values.batch);
 const ROUNDS = Number(values.rounds);
 const SECONDS = Number(values.seconds);
@@ -91,6 +93,23 @@ function kernelRecords(seq: number): unknown {
   return { resourceLogs: [{ resource, scopeLogs: [{ scope: { name: 'aibom.ebpf', version: '0.1.0' }, logRecords }] }] };
 }
 
+/** A chat's messages as OpenInference writes them into `input.value`/`output.value`: JSON text. */
+const CHAT = JSON.stringify({
+  messages: Array.from({ length: 12 }, (_, i) => ({
+    role: i % 2 ? 'assistant' : 'user',
+    content: `Kundin #${i} fragt nach der Garantie für "Modell X-${i}".\nBitte prüfen: Rechnung, Seriennummer, Kaufdatum (2025-0${1 + (i % 9)}-1${i % 10}).\n\tDanke!`,
+  })),
+  tool_calls: [{ name: 'search_kb', arguments: '{"query":"warranty claim process","collection":"faq","top_k":3}' }],
+});
+
+/** The request with `input.value` and `output.value` on its every other span, re-encoded: content in the bytes, as an agent sends it. */
+function withContent(codec: { decode(b: Uint8Array): unknown; encode(d: unknown): Uint8Array }, request: Uint8Array): Uint8Array {
+  const d = codec.decode(request) as { resourceSpans: { scopeSpans: { spans: { attributes?: KeyValue[] }[] }[] }[] };
+  let n = 0;
+  for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) if (n++ % 2 === 0) (span.attributes ??= []).push(attr('input.value', CHAT), attr('output.value', CHAT.slice(0, 2000)));
+  return codec.encode(d);
+}
+
 /** A build's own modules (a received span is an instance of its build's WireSpan). */
 async function load(dist: string, name: string): Promise<Build> {
   const m = (p: string) => import(pathToFileURL(path.join(dist, p)).href);
@@ -108,7 +127,8 @@ async function load(dist: string, name: string): Promise<Build> {
     const spans: unknown[] = [];
     let first: Data['resourceSpans'][number] | undefined;
     for (let r = 0; spans.length < BATCH; r++) {
-      const d = tracesCodec.decodeReceived(loadgenRequest(SHAPE, seq * 1000 + r, REQUEST_SPANS)) as Data;
+      const request = loadgenRequest(SHAPE === 'content' ? 'agent' : SHAPE, seq * 1000 + r, REQUEST_SPANS);
+      const d = tracesCodec.decodeReceived(SHAPE === 'content' ? withContent(tracesCodec, request) : request) as Data;
       first ??= d.resourceSpans[0]!;
       for (const span of d.resourceSpans[0]!.scopeSpans[0]!.spans) if (spans.length < BATCH) spans.push(span);
     }

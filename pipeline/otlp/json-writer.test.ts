@@ -42,6 +42,7 @@ function extras(g: ReturnType<typeof gen>): Buffer {
     () => raw(10, 0, negative(-5n)), // dropped_attributes_count as ten bytes: protobufjs keeps the low 32 bits
     () => field(1, Buffer.alloc(16, 0xcd)), // trace id again, after the attributes
     () => field(9, keyValue(Buffer.from([0x61, 0xff, 0x62]), field(1, Buffer.from('v')))), // invalid UTF-8 key: decoded on arrival
+    () => field(9, keyValue(Buffer.from('bad'), field(1, Buffer.from([0x22, 0x61, 0xc3, 0x0a, 0xed, 0xa0, 0x80, 0x5c])))), // invalid UTF-8 (a cut character, a surrogate) among escapes
     () => field(9, keyValue(Buffer.from('b'), raw(2, 0, varint(2)))), // bool sent as 2
     () => field(9, keyValue(Buffer.from('i'), raw(3, 0, negative(g.pick([-1n, -(2n ** 63n), -1234567890123n]))))),
     () => field(9, keyValue(Buffer.from('u'), raw(3, 0, varint(g.int(2 ** 31))))),

@@ -264,9 +264,16 @@ function writeHex(from: Uint8Array, start: number, end: number): void {
 const NOT_PLAIN = new Uint8Array(256).map((_, b) => (b < 0x20 || b > 0x7e || b === 0x22 || b === 0x5c ? 1 : 0));
 
 /**
+ * What JSON.stringify writes for each ASCII byte it escapes ('"', '\\', control characters: the short
+ * forms where JSON has them, else \u00xx in lower-case hex); undefined for a byte it copies.
+ */
+const ESCAPES: (Uint8Array | undefined)[] = Array.from({ length: 0x80 }, (_, b) =>
+  b < 0x20 || b === 0x22 || b === 0x5c ? Buffer.from(JSON.stringify(String.fromCharCode(b)).slice(1, -1), 'latin1') : undefined,
+);
+
+/**
  * A string field: its bytes as they are when JSON.stringify would write them unchanged (printable
- * ASCII but '"' and '\\'), checked while copied, else what JSON.stringify makes of protobufjs's
- * decoded string.
+ * ASCII but '"' and '\\'), checked while copied; else escaped from the bytes (writeEscaped).
  */
 function writeString(start: number, end: number): void {
   ensure(end - start + 2);
@@ -277,10 +284,42 @@ function writeString(start: number, end: number): void {
   for (let i = start; i < end; i++) {
     const b = from[i]!;
     if (NOT_PLAIN[b] !== 0) {
-      text(JSON.stringify(from.utf8Slice(start, end)));
+      writeEscaped(start, end);
       return;
     }
     o[p++] = b;
+  }
+  o[p++] = 0x22;
+  op = p;
+}
+
+/**
+ * A string with bytes JSON.stringify escapes or with multi-byte characters (an agent's prompts and
+ * tool results: JSON, newlines, any language), escaped straight from its bytes. They are valid UTF-8
+ * (a span holding a string that is not was decoded on arrival, wire-check.ts, and is not written from
+ * its bytes), which every decoder reads alike, and JSON.stringify copies every character from U+0080
+ * on (valid UTF-8 holds no lone surrogate, the only ones it escapes): its text is these bytes with the
+ * ASCII escapes. Decoding it, JSON.stringify and encoding again (as before) left two content-sized
+ * strings of garbage and cost ~10% more (`bench/file-exporter.bench.ts --shape content`).
+ */
+function writeEscaped(start: number, end: number): void {
+  const from = buf;
+  // Room for the string as it is; an escape makes more as it comes (a content-sized string must not
+  // grow the output to six times its size).
+  ensure(end - start + 2);
+  let o = ob;
+  let p = op;
+  o[p++] = 0x22;
+  for (let i = start; i < end; i++) {
+    const b = from[i]!;
+    const e = b < 0x80 ? ESCAPES[b] : undefined;
+    if (e === undefined) o[p++] = b;
+    else {
+      op = p;
+      ensure(end - i + e.length + 1);
+      o = ob;
+      for (let k = 0; k < e.length; k++) o[p++] = e[k]!;
+    }
   }
   o[p++] = 0x22;
   op = p;

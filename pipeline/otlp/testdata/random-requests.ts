@@ -32,6 +32,9 @@ export function gen(seed: number) {
       () => 'x'.repeat(int(40)),
       () => 'ünïcode 🚀 ' + int(1000),
       () => 'h'.repeat(70_000 + int(1000)), // huge: multi-byte length varint
+      // What JSON escapes beside what it copies: quotes, backslashes, every control character, DEL,
+      // U+2028, two- to four-byte characters (an agent's prompts and tool results).
+      () => String.fromCodePoint(...Array.from({ length: int(60) }, () => pick([int(0x20), 0x22, 0x5c, 0x7f, 0x2028, 0xe9, 0x20ac, 0x1f680, 0x41 + int(26)]))),
     ])();
   const value = (depth: number): AnyValue =>
     pick([
