@@ -21,7 +21,12 @@ export class FrameError extends Error {
  * or bytes past the message are refused as they arrive, not after the whole body is read.
  */
 export class UnaryFrameReader {
-  private readonly chunks: Buffer[] = [];
+  private chunks: Buffer[] = [];
+  /**
+   * The message, once it is known to span chunks: each chunk is copied in as it arrives, while it is
+   * still in the cache, and not kept (an agent's export of megabytes comes in 16 KiB DATA frames).
+   */
+  private out: Buffer | undefined;
   private received = 0;
   /** Prefix + message length, -1 until the prefix is in. */
   private expected = -1;
@@ -35,11 +40,23 @@ export class UnaryFrameReader {
   }
 
   push(chunk: Buffer): void {
+    const at = this.received - PREFIX;
     this.received += chunk.length;
-    this.chunks.push(chunk);
-    if (this.expected < 0 && this.received >= PREFIX) this.readPrefix();
     if (this.expected >= 0 && this.received > this.expected) {
       throw new FrameError(GrpcCode.INTERNAL, 'malformed', 'a unary call carried more than one message');
+    }
+    if (this.out) {
+      chunk.copy(this.out, at);
+      return;
+    }
+    this.chunks.push(chunk);
+    if (this.expected < 0 && this.received >= PREFIX) {
+      this.readPrefix();
+      if (this.received > this.expected) throw new FrameError(GrpcCode.INTERNAL, 'malformed', 'a unary call carried more than one message');
+    }
+    if (this.expected >= 0 && this.chunks.length > 1) {
+      this.out = this.joined();
+      this.chunks = [];
     }
   }
 
@@ -67,10 +84,13 @@ export class UnaryFrameReader {
       const want = this.expected < 0 ? `a ${PREFIX}-byte prefix` : `${this.expected} bytes`;
       throw new FrameError(GrpcCode.INTERNAL, 'malformed', `request ended inside a message: ${this.received} bytes of ${want}`);
     }
-    if (this.chunks.length === 1) {
-      const message = this.chunks[0]!.subarray(PREFIX);
-      return message.length * 2 >= message.buffer.byteLength ? message : Buffer.from(message);
-    }
+    if (this.out) return this.out;
+    const message = this.chunks[0]!.subarray(PREFIX);
+    return message.length * 2 >= message.buffer.byteLength ? message : Buffer.from(message);
+  }
+
+  /** The message's bytes so far, in a buffer of its whole length. */
+  private joined(): Buffer {
     const out = Buffer.allocUnsafe(this.expected - PREFIX);
     let at = -PREFIX;
     for (const chunk of this.chunks) {
