@@ -33,7 +33,9 @@ if (!otlpbench) throw new Error('.tools/bin/otlpbench is missing: run bench/setu
 
 interface Modules {
   defaultGrpcConfig: () => object;
-  OtlpGrpcServer: new (config: object, intake: object, logger: object) => { address: string; start(): Promise<void>; shutdown(ms: number): Promise<void> };
+  OtlpGrpcServer: new (config: object, intake: object, logger: object, budget?: object) => { address: string; start(): Promise<void>; shutdown(ms: number): Promise<void> };
+  /** Builds from stop 22 on: the receiver-wide budget of request bytes (absent before). */
+  RequestBudget: (new (limit: number) => object) | undefined;
   Intake: new (component: string, next: object, metrics: object, logger: object, token: string) => object;
   Metrics: new () => { receiverAccepted: object; value(m: object, labels: Record<string, string>): Promise<number> };
   silentLogger: () => object;
@@ -45,6 +47,7 @@ async function load(build: string): Promise<Modules> {
     defaultGrpcConfig: (await m('receiver/otlp/config.js'))['defaultGrpcConfig'],
     OtlpGrpcServer: (await m('receiver/otlp/grpc-server.js'))['OtlpGrpcServer'],
     Intake: (await m('receiver/otlp/intake.js'))['Intake'],
+    RequestBudget: (await m('receiver/otlp/request-budget.js').catch((): Record<string, unknown> => ({})))['RequestBudget'],
     Metrics: (await m('pipeline/telemetry/metrics.js'))['Metrics'],
     silentLogger: (await m('pipeline/telemetry/logger.js'))['silentLogger'],
   } as Modules;
@@ -54,7 +57,8 @@ async function measure(mod: Modules): Promise<{ usPerSpan: number; usPerRequest:
   const metrics = new mod.Metrics();
   const intake = new mod.Intake('otlp', { traces: { consume: async () => {} } }, metrics, mod.silentLogger(), '');
   // Each build's own defaults (connection limits, keepalive), as the embedded default runs it.
-  const server = new mod.OtlpGrpcServer({ ...mod.defaultGrpcConfig(), endpoint: '127.0.0.1:0' }, intake, mod.silentLogger());
+  const budget = mod.RequestBudget && new mod.RequestBudget(256 * 1024 * 1024);
+  const server = new mod.OtlpGrpcServer({ ...mod.defaultGrpcConfig(), endpoint: '127.0.0.1:0', maxRecvMsgSizeMib: 64 }, intake, mod.silentLogger(), budget);
   await server.start();
   const accepted = () => metrics.value(metrics.receiverAccepted, { component: 'otlp', signal: 'traces', transport: 'grpc' });
   const args = ['-c', '0', otlpbench!, 'load', '-target', server.address, '-rate', values.rate!, '-spans', values.spans!, '-concurrency', values.concurrency!];
