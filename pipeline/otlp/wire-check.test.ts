@@ -144,6 +144,9 @@ describe('wire-check: the same answer as the schema walked field by field', () =
       // A byte at or above 0x80 at each place of a string of each length around the 8-byte runs the check reads.
       ...Array.from({ length: 20 }, (_, n) => n + 1).flatMap((n) => Array.from({ length: n }, (_, at) => field(5, Buffer.from('abcdefghijklmnopqrst'.slice(0, n)).fill(0xff, at, at + 1)))),
       ...Array.from({ length: 20 }, (_, n) => field(9, kv('k', field(1, Buffer.concat([Buffer.from('x'.repeat(n)), Buffer.from('é')]))))), // valid: two bytes above 0x7f at each offset
+      // Content-sized strings (the native check): valid with multi-byte characters, and one bad byte at its start, middle or end.
+      field(9, kv('input.value', field(1, Buffer.from('{"role":"user","content":"Grüße, \u20ac ' + 'x'.repeat(400) + '"}')))),
+      ...[0, 200, 511].map((at) => field(9, kv('output.value', field(1, Buffer.from('y'.repeat(512)).fill(0xc3, at, at + 1))))),
       field(9, kv('deep', nested(94))),
       field(9, kv('deep', nested(95))),
       field(9, kv('deep', nested(200))),
