@@ -35,6 +35,10 @@ function readerOf(keys: readonly string[]): (source: object, out: unknown[]) => 
 }
 
 const isInt32 = (v: number) => (v | 0) === v && !Object.is(v, -0);
+/** Whether a field that differs from the template's can be held in a column: numbers and strings. */
+const columnable = (v: unknown, t: unknown) => typeof v === typeof t && (typeof v === 'number' || typeof v === 'string');
+/** Whether a column of `type` holds `v` exactly. */
+const fits = (type: number, v: unknown) => (type === STRING ? typeof v === 'string' : typeof v === 'number' && (type === FLOAT || isInt32(v)));
 
 /**
  * The log records of kernel events held together (correlate's runs of opens), without an object per
@@ -65,8 +69,9 @@ export class HeldRecords {
   private intWidth = 2;
   private floatWidth = 0;
   private strWidth = 0;
-  /** The template's source's values in `keys` order, while records are added. */
+  /** While records are added: the template's source's values in `keys` order, and each key's column (-1: none). */
   private values: unknown[] | null = null;
+  private colOf: Int16Array | null = null;
 
   private constructor(
     /** The first record, returned as it is for the first index (unless this is a later part of a run). */
@@ -100,6 +105,7 @@ export class HeldRecords {
     const r = new HeldRecords(first, source, shape, null, true, 8);
     r.values = new Array<unknown>(own.length);
     shape.read(source, r.values);
+    r.colOf = new Int16Array(own.length).fill(-1);
     r.ints[0] = time.low;
     r.ints[1] = time.high;
     r.n = 1;
@@ -129,16 +135,14 @@ export class HeldRecords {
     const vals = shape.scratch;
     shape.read(s, vals);
     const tpl = this.values!;
+    const colOf = this.colOf!;
     for (let j = 0; j < vals.length; j++) {
-      const v = vals[j];
-      const t = tpl[j];
-      if (v === t) continue;
-      if (typeof v !== typeof t || (typeof v !== 'number' && typeof v !== 'string')) return false;
-      const c = this.colKey.indexOf(j);
-      if (c >= 0 && this.colType[c] === INT && !isInt32(v as number)) return false;
+      const c = colOf[j]!;
+      // A field with a column takes any value its column holds; one without, the template's or a new column.
+      if (c >= 0 ? !fits(this.colType[c]!, vals[j]) : vals[j] !== tpl[j] && !columnable(vals[j], tpl[j])) return false;
     }
     // Columns first (a new one fills the rows so far), then the row.
-    for (let j = 0; j < vals.length; j++) if (vals[j] !== tpl[j] && this.colKey.indexOf(j) < 0) this.addColumn(j);
+    for (let j = 0; j < vals.length; j++) if (colOf[j]! < 0 && vals[j] !== tpl[j]) this.addColumn(j);
     if (this.n === this.cap) this.grow(this.cap * 2);
     const i = this.n;
     this.ints[i * this.intWidth] = time.low;
@@ -197,6 +201,7 @@ export class HeldRecords {
     if (this.kept !== null) return this;
     if (this.n !== this.cap) return this.slice(0, this.n);
     this.values = null;
+    this.colOf = null;
     return this;
   }
 
@@ -211,6 +216,7 @@ export class HeldRecords {
   private addColumn(j: number): void {
     const t = this.values![j];
     const type = typeof t === 'string' ? STRING : isInt32(t as number) ? INT : FLOAT;
+    this.colOf![j] = this.colKey.length;
     // Columns are fixed once the run is held: slices share these lists, so they are copied, not changed.
     this.colKey = [...this.colKey, j];
     this.colType = [...this.colType, type];
