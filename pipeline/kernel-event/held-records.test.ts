@@ -58,7 +58,7 @@ describe('HeldRecords', () => {
       const expected = run(seed, 60).map(view);
       const held = HeldRecords.start(records[0]!, true);
       for (const r of records.slice(1)) expect(held.add(r)).toBe(true);
-      const all = held.trimmed();
+      const all = held.done();
       expect(all.size).toBe(60);
       expect(all.recordAt(0)).toBe(records[0]);
       for (let i = 0; i < 60; i++) {
@@ -84,12 +84,12 @@ describe('HeldRecords', () => {
     expect(held.add(c!)).toBe(true);
     const kept = HeldRecords.start(marked, true);
     expect(kept.add(c!)).toBe(true);
-    expect(kept.recordAt(0)).toBe(marked);
-    expect(kept.recordAt(1)).toBe(c);
+    expect(kept.done().recordAt(0)).toBe(marked);
+    expect(kept.done().recordAt(1)).toBe(c);
     // Not compact (records that go on): kept as they are.
     const forwarded = HeldRecords.start(a!, false);
     forwarded.add(c!);
-    expect(forwarded.recordAt(1)).toBe(c);
+    expect(forwarded.done().recordAt(1)).toBe(c);
   });
 
   test('numbers that are not 32-bit integers, strings, and a field that turns fractional', () => {
@@ -123,7 +123,7 @@ describe('HeldRecords', () => {
     // `size` was held as a 32-bit column: a fraction there ends the run (its caller starts another).
     expect(held.add(write(new Source('/d', 1.5, 0), 13))).toBe(false);
     expect(held.size).toBe(3);
-    const again = [1, 2].map((i) => held.recordAt(i));
+    const again = [1, 2].map((i) => held.done().recordAt(i));
     expect(again.map((r) => [r.body, r.attributes, String(r.timeUnixNano)])).toEqual([
       [{ stringValue: 'open /b' }, attrs({ 'file.path': '/b', size: 1, ratio: 2 ** 40 + 0.25 }), '11'],
       [{ stringValue: 'open /c' }, attrs({ 'file.path': '/c', size: -7, ratio: -0 }), '12'],

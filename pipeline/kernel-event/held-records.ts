@@ -13,39 +13,63 @@ const STRING = 2;
 /** How the sources of one class (prototype) are read: shared by the runs that hold them. */
 interface SourceShape {
   proto: object;
-  /** Their own keys, in order. */
+  /** Their own keys, in order (at most 31: a bit each in `diff`'s answer). */
   keys: string[];
-  /** Copies a source's fields into `out` in `keys` order. */
-  read: (source: object, out: unknown[]) => void;
-  /** `read`'s output for the record being added (one array per class, not per record). */
+  /** Copies a source's fields into `out` in `keys` order; returns a bit per field that is not the template's (`===`). */
+  diff: (source: object, template: object, out: unknown[]) => number;
+  /** `diff`'s output for the record being added (one array per class, not per record). */
   scratch: unknown[];
 }
 
 const shapes = new WeakMap<object, SourceShape>();
 
 /**
- * A reader of the fields named `keys`, one property load per field written out: a load through a
- * variable key is a megamorphic lookup (~40 ns a field, ~1 µs a record), `Object.values` ~250 ns a
- * record; loads by name are inline-cached, ~30 ns a record. The names are quoted with JSON.stringify, so
- * they cannot be anything but property names in the code made.
+ * A differ over the fields named `keys`, one property load and comparison per field written out: each
+ * site learns its field's type, so a number or string compares inline. Through a variable key a load is a
+ * megamorphic lookup (~1 µs a record), `Object.values` and a generic loop ~250 ns; this ~30 ns. The names
+ * are quoted with JSON.stringify, so they cannot be anything but property names in the code made.
  */
-function readerOf(keys: readonly string[]): (source: object, out: unknown[]) => void {
-  const body = keys.map((k, j) => `out[${j}] = s[${JSON.stringify(k)}];`).join('\n');
-  return new Function('s', 'out', body) as (source: object, out: unknown[]) => void;
+function differOf(keys: readonly string[]): SourceShape['diff'] {
+  const body = keys.map((k, j) => `v = s[${JSON.stringify(k)}]; out[${j}] = v; if (v !== t[${JSON.stringify(k)}]) d |= ${2 ** j};`).join('\n');
+  return new Function('s', 't', 'out', `let d = 0; let v;\n${body}\nreturn d;`) as SourceShape['diff'];
 }
 
 const isInt32 = (v: number) => (v | 0) === v && !Object.is(v, -0);
+/**
+ * How many enumerable keys `o` has (its class's methods and accessors are not). A `for in` over an object
+ * of a known shape reads V8's enum cache and allocates nothing (`Object.keys` made an array per record).
+ */
+function ownKeys(o: object): number {
+  let n = 0;
+  for (const k in o) if (k !== undefined) n++;
+  return n;
+}
+
 /** Whether a field that differs from the template's can be held in a column: numbers and strings. */
 const columnable = (v: unknown, t: unknown) => typeof v === typeof t && (typeof v === 'number' || typeof v === 'string');
 /** Whether a column of `type` holds `v` exactly. */
 const fits = (type: number, v: unknown) => (type === STRING ? typeof v === 'string' : typeof v === 'number' && (type === FLOAT || isInt32(v)));
+
+/** The fields of a run's sources that differ from its template's: the key (index in `keys`) and place of each. */
+interface Columns {
+  shape: SourceShape;
+  /** The template's source (its record may have made its attributes since). */
+  source: Source;
+  key: number[];
+  type: number[];
+  /** Its column among those of its type (INT columns after the two of the time). */
+  at: number[];
+  ints: number;
+  floats: number;
+  strs: number;
+}
 
 /**
  * The log records of kernel events held together (correlate's runs of opens), without an object per
  * record. A kept record (~390 B of JS objects: the record, its time, its source) survives the whole
  * window, so the young generation copied it and promoted it; here a run keeps its first record (the
  * template) and, per record, its time as two 32-bit words and only the source fields that differ from
- * the template's (an open's sequence number, kernel time, result, path...), as rows of one Int32Array,
+ * the template's (an open's sequence number, kernel time, result, path...), in columns: one Int32Array,
  * one Float64Array (numbers that are not 32-bit integers) and one string array (strings the receiver
  * already shares). `recordAt` makes a record again with `writeKernelEvent`, as the receiver made it.
  *
@@ -53,67 +77,115 @@ const fits = (type: number, v: unknown) => (type === STRING ? typeof v === 'stri
  * (`writtenSource`), and only when its source is a plain instance of its class: own data fields (no
  * `#private` ones, no accessor of its class by the same name) that are numbers, strings, or values it
  * shares with the template (the receiver's DecodedEvent). Any other record is kept as it is, and so is
- * every record of a run whose first record is one (`add` says when a record cannot join).
+ * every record of a run whose first record is one (`HeldRecordsBuilder.add` says when a record cannot join).
  */
 export class HeldRecords {
-  private n = 0;
-  private cap: number;
-  /** Per record: time (low, high word), then the INT columns. */
-  private ints: Int32Array;
-  private floats: Float64Array | null = null;
-  private strs: string[] | null = null;
-  /** Per differing key: its index in `keys`, its place (INT, FLOAT, STRING) and its offset in that row. */
-  private colKey: number[] = [];
-  private colType: number[] = [];
-  private colOff: number[] = [];
-  private intWidth = 2;
-  private floatWidth = 0;
-  private strWidth = 0;
-  /** While records are added: the template's source's values in `keys` order, and each key's column (-1: none). */
-  private values: unknown[] | null = null;
-  private colOf: Int16Array | null = null;
-
-  private constructor(
+  constructor(
     /** The first record, returned as it is for the first index (unless this is a later part of a run). */
     private readonly template: LogRecord,
-    /** The template's source; null: every record is kept in `kept`. */
-    private readonly source: Source | null,
-    /** How the template's source and the rows' are read and made again; null with `kept`. */
-    private readonly shape: SourceShape | null,
-    private readonly kept: LogRecord[] | null,
     private readonly firstIsTemplate: boolean,
-    cap: number,
-  ) {
-    this.cap = cap;
-    this.ints = new Int32Array(source === null ? 0 : cap * 2);
+    /** Every record as it is; or null, and the rest below. */
+    private readonly kept: LogRecord[] | null,
+    private readonly cols: Columns | null,
+    readonly size: number,
+    /** Column-major, `size` rows: the time's low and high words, then the INT columns. */
+    private readonly ints: Int32Array,
+    private readonly floats: Float64Array | null,
+    private readonly strs: readonly string[] | null,
+  ) {}
+
+  /** The records of a run, starting with `first`; `compact` false keeps every record as it is. */
+  static start(first: LogRecord, compact: boolean): HeldRecordsBuilder {
+    return new HeldRecordsBuilder(first, compact);
   }
 
-  /** A run's records, starting with `first`; `compact` false keeps every record as it is. */
-  static start(first: LogRecord, compact: boolean): HeldRecords {
-    const source = compact ? writtenSource(first) : undefined;
-    const time = first.timeUnixNano;
-    if (source === undefined || !Long.isLong(time) || !time.unsigned) return new HeldRecords(first, null, null, [first], true, 0);
-    const proto = Object.getPrototypeOf(source) as object;
-    const own = Object.keys(source);
-    let shape = shapes.get(proto);
-    if (shape === undefined || shape.keys.length !== own.length || !shape.keys.every((k, i) => k === own[i])) {
-      // A field a class accessor shadows could not be set back by assignment.
-      if (own.some((k) => k in proto)) return new HeldRecords(first, null, null, [first], true, 0);
-      shape = { proto, keys: own, read: readerOf(own), scratch: new Array<unknown>(own.length) };
-      shapes.set(proto, shape);
+  /** The `i`-th record: the template itself, a kept record, or one made again from its columns. */
+  recordAt(i: number): LogRecord {
+    if (this.kept !== null) return this.kept[i]!;
+    if (i === 0 && this.firstIsTemplate) return this.template;
+    const { shape, key, source: template } = this.cols!;
+    const tpl = template as unknown as Record<string, unknown>;
+    const src = Object.create(shape.proto) as Record<string, unknown>;
+    for (const k of shape.keys) src[k] = tpl[k];
+    for (let c = 0; c < key.length; c++) src[shape.keys[key[c]!]!] = this.valueAt(c, i);
+    const source = src as unknown as Source;
+    return writeKernelEvent(source.kind, this.timeAt(i)!, this.template.observedTimeUnixNano!, source);
+  }
+
+  /** The `i`-th record's time (`recordAt(i).timeUnixNano`, without making the record). */
+  timeAt(i: number): Int64 | undefined {
+    if (this.kept !== null) return this.kept[i]!.timeUnixNano;
+    if (i === 0 && this.firstIsTemplate) return this.template.timeUnixNano;
+    return Long.fromBits(this.ints[i]!, this.ints[this.size + i]!, true);
+  }
+
+  /** Records `from` to `to` (exclusive) as records of their own. */
+  slice(from: number, to: number): HeldRecords {
+    const first = this.firstIsTemplate && from === 0;
+    if (this.kept !== null) return new HeldRecords(this.template, first, this.kept.slice(from, to), null, to - from, this.ints, null, null);
+    const part = (width: number) => {
+      const out: number[] = [];
+      for (let c = 0; c < width; c++) for (let i = from; i < to; i++) out.push(c * this.size + i);
+      return out;
+    };
+    const ints = Int32Array.from(part(this.cols!.ints), (j) => this.ints[j]!);
+    const floats = this.floats && Float64Array.from(part(this.cols!.floats), (j) => this.floats![j]!);
+    const strs = this.strs && part(this.cols!.strs).map((j) => this.strs![j]!);
+    return new HeldRecords(this.template, first, null, this.cols, to - from, ints, floats, strs);
+  }
+
+  private valueAt(c: number, i: number): number | string {
+    const { type, at } = this.cols!;
+    const j = at[c]! * this.size + i;
+    return type[c] === INT ? this.ints[j]! : type[c] === FLOAT ? this.floats![j]! : this.strs![j]!;
+  }
+}
+
+const NO_INTS = new Int32Array(0);
+
+/** A run's records as they are added (plain arrays, which grow cheaply), made into HeldRecords at its end. */
+export class HeldRecordsBuilder {
+  private readonly source: Source | undefined;
+  private readonly shape: SourceShape | undefined;
+  /** The template's source's values in `keys` order. */
+  private readonly values: unknown[] = [];
+  private readonly kept: LogRecord[] | null = null;
+  private n = 1;
+  private readonly timeLow: number[] = [];
+  private readonly timeHigh: number[] = [];
+  private key: number[] = [];
+  private type: number[] = [];
+  private at: number[] = [];
+  /** Per column, its values, one per record. */
+  private readonly columns: (number | string)[][] = [];
+  /** A bit per key that has a column (`SourceShape.diff`'s bits). */
+  private colMask = 0;
+  private widths = [2, 0, 0];
+
+  constructor(
+    private readonly template: LogRecord,
+    compact: boolean,
+  ) {
+    const source = compact ? writtenSource(template) : undefined;
+    const time = template.timeUnixNano;
+    const shape = source === undefined || !Long.isLong(time) || !time.unsigned ? undefined : shapeOf(source);
+    if (shape === undefined) {
+      this.kept = [template];
+      return;
     }
-    const r = new HeldRecords(first, source, shape, null, true, 8);
-    r.values = new Array<unknown>(own.length);
-    shape.read(source, r.values);
-    r.colOf = new Int16Array(own.length).fill(-1);
-    r.ints[0] = time.low;
-    r.ints[1] = time.high;
-    r.n = 1;
-    return r;
+    this.source = source;
+    this.shape = shape;
+    shape.diff(source!, source!, this.values);
+    this.timeLow.push((time as Long).low);
+    this.timeHigh.push((time as Long).high);
   }
 
   get size(): number {
     return this.n;
+  }
+
+  get first(): LogRecord {
+    return this.template;
   }
 
   /** Adds a record after the others; false when it cannot join this run's columns (nothing changed then). */
@@ -127,140 +199,69 @@ export class HeldRecords {
     const time = record.timeUnixNano;
     const shape = this.shape!;
     if (s === undefined || !Long.isLong(time) || !time.unsigned || record.observedTimeUnixNano !== this.template.observedTimeUnixNano || Object.getPrototypeOf(s) !== shape.proto) return false;
-    // The same own keys in the same order: the fields `read` reads are all it has.
-    const keys = shape.keys;
-    const own = Object.keys(s);
-    if (own.length !== keys.length) return false;
-    for (let j = 0; j < keys.length; j++) if (own[j] !== keys[j]) return false;
+    // As many keys as the template's, all of which `diff` finds by name: these are all it has.
+    if (ownKeys(s) !== shape.keys.length) return false;
     const vals = shape.scratch;
-    shape.read(s, vals);
-    const tpl = this.values!;
-    const colOf = this.colOf!;
-    for (let j = 0; j < vals.length; j++) {
-      const c = colOf[j]!;
-      // A field with a column takes any value its column holds; one without, the template's or a new column.
-      if (c >= 0 ? !fits(this.colType[c]!, vals[j]) : vals[j] !== tpl[j] && !columnable(vals[j], tpl[j])) return false;
+    const tpl = this.values;
+    const diff = shape.diff(s, this.source!, vals);
+    // A field with a column takes any value its column holds; one without, the template's or a new column.
+    for (let c = 0; c < this.key.length; c++) if (!fits(this.type[c]!, vals[this.key[c]!])) return false;
+    for (let m = diff & ~this.colMask; m !== 0; m &= m - 1) {
+      const j = 31 - Math.clz32(m & -m);
+      if (!columnable(vals[j], tpl[j])) return false;
     }
-    // Columns first (a new one fills the rows so far), then the row.
-    for (let j = 0; j < vals.length; j++) if (colOf[j]! < 0 && vals[j] !== tpl[j]) this.addColumn(j);
-    if (this.n === this.cap) this.grow(this.cap * 2);
-    const i = this.n;
-    this.ints[i * this.intWidth] = time.low;
-    this.ints[i * this.intWidth + 1] = time.high;
-    for (let c = 0; c < this.colKey.length; c++) {
-      const v = vals[this.colKey[c]!];
-      const off = this.colOff[c]!;
-      if (this.colType[c] === INT) this.ints[i * this.intWidth + off] = v as number;
-      else if (this.colType[c] === FLOAT) this.floats![i * this.floatWidth + off] = v as number;
-      else this.strs![i * this.strWidth + off] = v as string;
-    }
+    for (let m = diff & ~this.colMask; m !== 0; m &= m - 1) this.addColumn(31 - Math.clz32(m & -m));
+    this.timeLow.push(time.low);
+    this.timeHigh.push(time.high);
+    for (let c = 0; c < this.key.length; c++) this.columns[c]!.push(vals[this.key[c]!] as number | string);
     this.n++;
     return true;
   }
 
-  /** The `i`-th record: the template itself, a kept record, or one made again from its row. */
-  recordAt(i: number): LogRecord {
-    if (this.kept !== null) return this.kept[i]!;
-    if (i === 0 && this.firstIsTemplate) return this.template;
-    const tpl = this.source as unknown as Record<string, unknown>;
-    const { proto, keys } = this.shape!;
-    const src = Object.create(proto) as Record<string, unknown>;
-    for (let j = 0; j < keys.length; j++) src[keys[j]!] = tpl[keys[j]!];
-    for (let c = 0; c < this.colKey.length; c++) src[keys[this.colKey[c]!]!] = this.valueAt(c, i);
-    const source = src as unknown as Source;
-    return writeKernelEvent(source.kind, this.timeAt(i)!, this.template.observedTimeUnixNano!, source);
-  }
-
-  /** The `i`-th record's time (`recordAt(i).timeUnixNano`, without making the record). */
-  timeAt(i: number): Int64 | undefined {
-    if (this.kept !== null) return this.kept[i]!.timeUnixNano;
-    if (i === 0 && this.firstIsTemplate) return this.template.timeUnixNano;
-    return Long.fromBits(this.ints[i * this.intWidth]!, this.ints[i * this.intWidth + 1]!, true);
-  }
-
-  /** Records `from` to `to` (exclusive) as records of their own. */
-  slice(from: number, to: number): HeldRecords {
-    const r = new HeldRecords(this.template, this.source, this.shape, this.kept && this.kept.slice(from, to), this.firstIsTemplate && from === 0, 0);
-    r.n = to - from;
-    r.cap = r.n;
-    if (this.kept !== null) return r;
-    r.colKey = this.colKey;
-    r.colType = this.colType;
-    r.colOff = this.colOff;
-    r.intWidth = this.intWidth;
-    r.floatWidth = this.floatWidth;
-    r.strWidth = this.strWidth;
-    r.ints = this.ints.slice(from * this.intWidth, to * this.intWidth);
-    r.floats = this.floats && this.floats.slice(from * this.floatWidth, to * this.floatWidth);
-    r.strs = this.strs && this.strs.slice(from * this.strWidth, to * this.strWidth);
-    return r;
-  }
-
-  /** These records with no room to spare, once no more are added. */
-  trimmed(): HeldRecords {
-    if (this.kept !== null) return this;
-    if (this.n !== this.cap) return this.slice(0, this.n);
-    this.values = null;
-    this.colOf = null;
-    return this;
-  }
-
-  private valueAt(c: number, i: number): number | string {
-    const off = this.colOff[c]!;
-    if (this.colType[c] === INT) return this.ints[i * this.intWidth + off]!;
-    if (this.colType[c] === FLOAT) return this.floats![i * this.floatWidth + off]!;
-    return this.strs![i * this.strWidth + off]!;
+  /** The records added, held. */
+  done(): HeldRecords {
+    if (this.kept !== null) return new HeldRecords(this.template, true, this.kept, null, this.n, NO_INTS, null, null);
+    const n = this.n;
+    const [ints, floats, strs] = this.widths as [number, number, number];
+    const i32 = new Int32Array(n * ints);
+    const f64 = floats > 0 ? new Float64Array(n * floats) : null;
+    const str: string[] | null = strs > 0 ? new Array<string>(n * strs) : null;
+    for (let i = 0; i < n; i++) {
+      i32[i] = this.timeLow[i]!;
+      i32[n + i] = this.timeHigh[i]!;
+    }
+    for (let c = 0; c < this.key.length; c++) {
+      const col = this.columns[c]!;
+      const base = this.at[c]! * n;
+      if (this.type[c] === INT) for (let i = 0; i < n; i++) i32[base + i] = col[i] as number;
+      else if (this.type[c] === FLOAT) for (let i = 0; i < n; i++) f64![base + i] = col[i] as number;
+      else for (let i = 0; i < n; i++) str![base + i] = col[i] as string;
+    }
+    const cols: Columns = { shape: this.shape!, source: this.source!, key: this.key, type: this.type, at: this.at, ints, floats, strs };
+    return new HeldRecords(this.template, true, null, cols, n, i32, f64, str);
   }
 
   /** A column for key `j`, every record so far holding the template's value. */
   private addColumn(j: number): void {
-    const t = this.values![j];
-    const type = typeof t === 'string' ? STRING : isInt32(t as number) ? INT : FLOAT;
-    this.colOf![j] = this.colKey.length;
-    // Columns are fixed once the run is held: slices share these lists, so they are copied, not changed.
-    this.colKey = [...this.colKey, j];
-    this.colType = [...this.colType, type];
-    if (type === INT) {
-      this.colOff = [...this.colOff, this.intWidth];
-      this.ints = widen(this.ints, this.intWidth, this.cap, this.n, t as number);
-      this.intWidth++;
-    } else if (type === FLOAT) {
-      this.colOff = [...this.colOff, this.floatWidth];
-      this.floats = widen(this.floats ?? new Float64Array(0), this.floatWidth, this.cap, this.n, t as number);
-      this.floatWidth++;
-    } else {
-      this.colOff = [...this.colOff, this.strWidth];
-      const w = this.strWidth;
-      const old = this.strs ?? [];
-      const next: string[] = [];
-      for (let i = 0; i < this.n; i++) {
-        for (let k = 0; k < w; k++) next.push(old[i * w + k]!);
-        next.push(t as string);
-      }
-      this.strs = next;
-      this.strWidth++;
-    }
-  }
-
-  private grow(cap: number): void {
-    const ints = new Int32Array(cap * this.intWidth);
-    ints.set(this.ints);
-    this.ints = ints;
-    if (this.floats !== null) {
-      const floats = new Float64Array(cap * this.floatWidth);
-      floats.set(this.floats);
-      this.floats = floats;
-    }
-    this.cap = cap;
+    const t = this.values[j] as number | string;
+    const type = typeof t === 'string' ? STRING : isInt32(t) ? INT : FLOAT;
+    this.key.push(j);
+    this.type.push(type);
+    this.at.push(this.widths[type]!++);
+    this.columns.push(new Array<number | string>(this.n).fill(t));
+    this.colMask |= 1 << j;
   }
 }
 
-/** Rows of `width` numbers made one wider, the new last number of the first `n` rows `fill`. */
-function widen<A extends Int32Array | Float64Array>(rows: A, width: number, cap: number, n: number, fill: number): A {
-  const next = new (rows.constructor as new (length: number) => A)(cap * (width + 1));
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < width; k++) next[i * (width + 1) + k] = rows[i * width + k]!;
-    next[i * (width + 1) + width] = fill;
-  }
-  return next;
+/** How sources of `source`'s class are read (undefined: they cannot be held as columns). */
+function shapeOf(source: object): SourceShape | undefined {
+  const proto = Object.getPrototypeOf(source) as object;
+  const own = Object.keys(source);
+  const known = shapes.get(proto);
+  if (known !== undefined && known.keys.length === own.length && known.keys.every((k, i) => k === own[i])) return known;
+  // A field a class accessor shadows could not be set back by assignment.
+  if (own.length > 31 || own.some((k) => k in proto)) return undefined;
+  const shape = { proto, keys: own, diff: differOf(own), scratch: new Array<unknown>(own.length) };
+  shapes.set(proto, shape);
+  return shape;
 }

@@ -1,6 +1,6 @@
 import type { LogRecord, Resource } from '../../pipeline/otlp/types.js';
 import type { KernelEventKind } from '../../pipeline/semconv.js';
-import { HeldRecords, type KernelEventFacts, type KernelProcess } from '../../pipeline/kernel-event/index.js';
+import { HeldRecords, type HeldRecordsBuilder, type KernelEventFacts, type KernelProcess } from '../../pipeline/kernel-event/index.js';
 import type { Fold } from './fold.js';
 import type { CorrelationKey } from './matcher.js';
 
@@ -183,7 +183,7 @@ export class OpenRunCollector {
   /** Whether every count so far is 1. */
   private ones = true;
   private paths: string[] = [];
-  private records: HeldRecords | null = null;
+  private records: HeldRecordsBuilder | null = null;
   /** The first open's facts, to hold it as an event of its own when no other joins it. */
   private firstFacts: KernelEventFacts | undefined;
 
@@ -222,8 +222,8 @@ export class OpenRunCollector {
     const n = this.times.length;
     if (n === 0) return;
     const { proc, resource, arrivedAtMs } = this;
-    if (n === 1) held.add(new KernelEvent(this.firstFacts!, this.fold, proc, this.times[0]!, this.records!.recordAt(0), resource, arrivedAtMs));
-    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.ones ? null : this.counts.slice(), this.paths.slice(), this.records!.trimmed()));
+    if (n === 1) held.add(new KernelEvent(this.firstFacts!, this.fold, proc, this.times[0]!, this.records!.first, resource, arrivedAtMs));
+    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.ones ? null : this.counts.slice(), this.paths.slice(), this.records!.done()));
     this.times.length = 0;
     this.counts.length = 0;
     this.ones = true;
