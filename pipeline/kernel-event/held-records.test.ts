@@ -52,23 +52,25 @@ function run(seed: number, n: number): LogRecord[] {
 }
 
 describe('HeldRecords', () => {
-  for (const seed of [1, 2, 3, 4, 5]) {
-    test(`makes each open of a run again exactly as the receiver wrote it (seed ${seed})`, () => {
-      const records = run(seed, 60);
-      const expected = run(seed, 60).map(view);
+  for (const [seed, n] of [[1, 60], [2, 60], [3, 60], [4, 3], [5, 4], [6, 200]] as const) {
+    test(`makes each open of a run again exactly as the receiver wrote it (seed ${seed}, ${n} opens)`, () => {
+      const records = run(seed, n);
+      const expected = run(seed, n).map(view);
       const held = HeldRecords.start(records[0]!, true);
       for (const r of records.slice(1)) expect(held.add(r)).toBe(true);
       const all = held.done();
-      expect(all.size).toBe(60);
+      expect(all.size).toBe(n);
       expect(all.recordAt(0)).toBe(records[0]);
-      for (let i = 0; i < 60; i++) {
+      for (let i = 0; i < n; i++) {
         // Made again, not kept.
         if (i > 0) expect(all.recordAt(i)).not.toBe(records[i]);
         expect(view(all.recordAt(i))).toEqual(expected[i]);
         expect(String(all.timeAt(i))).toBe(expected[i]!.time);
       }
-      const part = all.slice(17, 41);
-      for (let i = 0; i < part.size; i++) expect(view(part.recordAt(i))).toEqual(expected[17 + i]);
+      for (const [from, to] of [[1, n - 1], [0, 2], [Math.floor(n / 3), n]]) {
+        const part = all.slice(from!, to!);
+        for (let i = 0; i < part.size; i++) expect(view(part.recordAt(i))).toEqual(expected[from! + i]);
+      }
     });
   }
 
@@ -84,15 +86,16 @@ describe('HeldRecords', () => {
     expect(held.add(c!)).toBe(true);
     const kept = HeldRecords.start(marked, true);
     expect(kept.add(c!)).toBe(true);
-    expect(kept.done().recordAt(0)).toBe(marked);
-    expect(kept.done().recordAt(1)).toBe(c);
+    const keptDone = kept.done();
+    expect(keptDone.recordAt(0)).toBe(marked);
+    expect(keptDone.recordAt(1)).toBe(c);
     // Not compact (records that go on): kept as they are.
     const forwarded = HeldRecords.start(a!, false);
     forwarded.add(c!);
     expect(forwarded.done().recordAt(1)).toBe(c);
   });
 
-  test('numbers that are not 32-bit integers, strings, and a field that turns fractional', () => {
+  test('numbers that are not 32-bit integers, strings, a field that turns fractional, one that turns a string', () => {
     class Source implements KernelRecordSource {
       readonly kind = 'open' as const;
       count = 1;
@@ -120,13 +123,17 @@ describe('HeldRecords', () => {
     const held = HeldRecords.start(first, true);
     expect(held.add(write(new Source('/b', 1, 2 ** 40 + 0.25), 11))).toBe(true);
     expect(held.add(write(new Source('/c', -7, -0), 12))).toBe(true);
-    // `size` was held as a 32-bit column: a fraction there ends the run (its caller starts another).
-    expect(held.add(write(new Source('/d', 1.5, 0), 13))).toBe(false);
-    expect(held.size).toBe(3);
-    const again = [1, 2].map((i) => held.done().recordAt(i));
+    // `size` had 32-bit integers so far: a fraction makes its column one of doubles.
+    expect(held.add(write(new Source('/d', 1.5, 0), 13))).toBe(true);
+    // A number where the template had a number cannot be a string: the run ends there.
+    expect(held.add(write(new Source('/e', 'x' as unknown as number, 0), 14))).toBe(false);
+    expect(held.size).toBe(4);
+    const done = held.done();
+    const again = [1, 2, 3].map((i) => done.recordAt(i));
     expect(again.map((r) => [r.body, r.attributes, String(r.timeUnixNano)])).toEqual([
       [{ stringValue: 'open /b' }, attrs({ 'file.path': '/b', size: 1, ratio: 2 ** 40 + 0.25 }), '11'],
       [{ stringValue: 'open /c' }, attrs({ 'file.path': '/c', size: -7, ratio: -0 }), '12'],
+      [{ stringValue: 'open /d' }, attrs({ 'file.path': '/d', size: 1.5, ratio: 0 }), '13'],
     ]);
     // The source made again is of the template's class, -0 kept.
     const source = readKernelFacts(again[1]!) as unknown as Source;

@@ -19,6 +19,8 @@ interface SourceShape {
   diff: (source: object, template: object, out: unknown[]) => number;
   /** `diff`'s output for the record being added (one array per class, not per record). */
   scratch: unknown[];
+  /** The layouts of runs of these sources, by the bits of their columns and of those that are FLOAT. */
+  layouts: Map<number, Map<number, Layout>>;
 }
 
 const shapes = new WeakMap<object, SourceShape>();
@@ -47,31 +49,55 @@ function ownKeys(o: object): number {
 
 /** Whether a field that differs from the template's can be held in a column: numbers and strings. */
 const columnable = (v: unknown, t: unknown) => typeof v === typeof t && (typeof v === 'number' || typeof v === 'string');
-/** Whether a column of `type` holds `v` exactly. */
-const fits = (type: number, v: unknown) => (type === STRING ? typeof v === 'string' : typeof v === 'number' && (type === FLOAT || isInt32(v)));
 
-/** The fields of a run's sources that differ from its template's: the key (index in `keys`) and place of each. */
-interface Columns {
-  shape: SourceShape;
-  /** The template's source (its record may have made its attributes since). */
-  source: Source;
+/**
+ * Which fields of a run's sources differ from its template's, and where their columns are: shared by the
+ * runs with the same ones (an object and three arrays per run were ~250 B).
+ */
+interface Layout {
+  /** Per column, in key order: the key (index in `keys`), its type and its column among those of its type. */
   key: number[];
   type: number[];
-  /** Its column among those of its type (INT columns after the two of the time). */
   at: number[];
+  /** Columns of each type (the time's two words are the first INT ones). */
   ints: number;
   floats: number;
   strs: number;
 }
 
+function layoutOf(shape: SourceShape, mask: number, floatMask: number, values: readonly unknown[]): Layout {
+  let byFloats = shape.layouts.get(mask);
+  if (byFloats === undefined) shape.layouts.set(mask, (byFloats = new Map()));
+  let layout = byFloats.get(floatMask);
+  if (layout === undefined) {
+    layout = { key: [], type: [], at: [], ints: 2, floats: 0, strs: 0 };
+    for (let j = 0; j < 31; j++) {
+      if ((mask & (1 << j)) === 0) continue;
+      const type = typeof values[j] === 'string' ? STRING : (floatMask & (1 << j)) !== 0 ? FLOAT : INT;
+      layout.key.push(j);
+      layout.type.push(type);
+      layout.at.push(type === INT ? layout.ints++ : type === FLOAT ? layout.floats++ : layout.strs++);
+    }
+    byFloats.set(floatMask, layout);
+  }
+  return layout;
+}
+
+/**
+ * Below this many 32-bit words a run's INT columns are a plain array of small integers (8 B a word, no
+ * typed array and buffer objects of ~150 B); from it, an Int32Array (4 B a word).
+ */
+const TYPED_FROM = 40;
+
 /**
  * The log records of kernel events held together (correlate's runs of opens), without an object per
- * record. A kept record (~390 B of JS objects: the record, its time, its source) survives the whole
+ * record. A kept record (~380 B of JS objects: the record, its time, its source) survives the whole
  * window, so the young generation copied it and promoted it; here a run keeps its first record (the
  * template) and, per record, its time as two 32-bit words and only the source fields that differ from
- * the template's (an open's sequence number, kernel time, result, path...), in columns: one Int32Array,
- * one Float64Array (numbers that are not 32-bit integers) and one string array (strings the receiver
- * already shares). `recordAt` makes a record again with `writeKernelEvent`, as the receiver made it.
+ * the template's (an open's sequence number, kernel time, result, path...), column after column: 32-bit
+ * integers (an Int32Array, or a plain array in a short run), other numbers (a Float64Array) and strings
+ * (an array of the strings the receiver already shares). `recordAt` makes a record again with
+ * `writeKernelEvent`, as the receiver made it.
  *
  * Only a record `writeKernelEvent` made and nobody has read the body or attributes of is held this way
  * (`writtenSource`), and only when its source is a plain instance of its class: own data fields (no
@@ -86,28 +112,34 @@ export class HeldRecords {
     private readonly firstIsTemplate: boolean,
     /** Every record as it is; or null, and the rest below. */
     private readonly kept: LogRecord[] | null,
-    private readonly cols: Columns | null,
+    /** The template's source (its record may have made its attributes since). */
+    private readonly source: Source | null,
+    private readonly shape: SourceShape | null,
+    private readonly layout: Layout | null,
     readonly size: number,
-    /** Column-major, `size` rows: the time's low and high words, then the INT columns. */
-    private readonly ints: Int32Array,
+    /** Column after column, `size` rows each: the time's low and high words, then the INT columns. */
+    private readonly ints: ArrayLike<number>,
     private readonly floats: Float64Array | null,
     private readonly strs: readonly string[] | null,
   ) {}
 
-  /** The records of a run, starting with `first`; `compact` false keeps every record as it is. */
+  /** A builder of a run's records, started with `first` (see `HeldRecordsBuilder.start`). */
   static start(first: LogRecord, compact: boolean): HeldRecordsBuilder {
-    return new HeldRecordsBuilder(first, compact);
+    const b = new HeldRecordsBuilder();
+    b.start(first, compact);
+    return b;
   }
 
   /** The `i`-th record: the template itself, a kept record, or one made again from its columns. */
   recordAt(i: number): LogRecord {
     if (this.kept !== null) return this.kept[i]!;
     if (i === 0 && this.firstIsTemplate) return this.template;
-    const { shape, key, source: template } = this.cols!;
-    const tpl = template as unknown as Record<string, unknown>;
-    const src = Object.create(shape.proto) as Record<string, unknown>;
-    for (const k of shape.keys) src[k] = tpl[k];
-    for (let c = 0; c < key.length; c++) src[shape.keys[key[c]!]!] = this.valueAt(c, i);
+    const { proto, keys } = this.shape!;
+    const key = this.layout!.key;
+    const tpl = this.source as unknown as Record<string, unknown>;
+    const src = Object.create(proto) as Record<string, unknown>;
+    for (const k of keys) src[k] = tpl[k];
+    for (let c = 0; c < key.length; c++) src[keys[key[c]!]!] = this.valueAt(c, i);
     const source = src as unknown as Source;
     return writeKernelEvent(source.kind, this.timeAt(i)!, this.template.observedTimeUnixNano!, source);
   }
@@ -122,59 +154,76 @@ export class HeldRecords {
   /** Records `from` to `to` (exclusive) as records of their own. */
   slice(from: number, to: number): HeldRecords {
     const first = this.firstIsTemplate && from === 0;
-    if (this.kept !== null) return new HeldRecords(this.template, first, this.kept.slice(from, to), null, to - from, this.ints, null, null);
-    const part = (width: number) => {
-      const out: number[] = [];
-      for (let c = 0; c < width; c++) for (let i = from; i < to; i++) out.push(c * this.size + i);
-      return out;
-    };
-    const ints = Int32Array.from(part(this.cols!.ints), (j) => this.ints[j]!);
-    const floats = this.floats && Float64Array.from(part(this.cols!.floats), (j) => this.floats![j]!);
-    const strs = this.strs && part(this.cols!.strs).map((j) => this.strs![j]!);
-    return new HeldRecords(this.template, first, null, this.cols, to - from, ints, floats, strs);
+    const n = to - from;
+    if (this.kept !== null) return new HeldRecords(this.template, first, this.kept.slice(from, to), null, null, null, n, NO_INTS, null, null);
+    const layout = this.layout!;
+    const ints = intsOf(n * layout.ints);
+    for (let c = 0; c < layout.ints; c++) for (let i = 0; i < n; i++) ints[c * n + i] = this.ints[c * this.size + from + i]!;
+    let floats: Float64Array | null = null;
+    if (this.floats !== null) {
+      floats = new Float64Array(n * layout.floats);
+      for (let c = 0; c < layout.floats; c++) floats.set(this.floats.subarray(c * this.size + from, c * this.size + to), c * n);
+    }
+    let strs: string[] | null = null;
+    if (this.strs !== null) {
+      strs = [];
+      for (let c = 0; c < layout.strs; c++) for (let i = from; i < to; i++) strs.push(this.strs[c * this.size + i]!);
+    }
+    return new HeldRecords(this.template, first, null, this.source, this.shape, layout, n, ints, floats, strs);
   }
 
   private valueAt(c: number, i: number): number | string {
-    const { type, at } = this.cols!;
+    const { type, at } = this.layout!;
     const j = at[c]! * this.size + i;
     return type[c] === INT ? this.ints[j]! : type[c] === FLOAT ? this.floats![j]! : this.strs![j]!;
   }
 }
 
-const NO_INTS = new Int32Array(0);
+const NO_INTS: readonly number[] = [];
 
-/** A run's records as they are added (plain arrays, which grow cheaply), made into HeldRecords at its end. */
+const intsOf = (length: number): number[] | Int32Array => (length < TYPED_FROM ? new Array<number>(length).fill(0) : new Int32Array(length));
+
+/**
+ * A run's records as they are added (plain arrays, which grow cheaply), made into HeldRecords at its end
+ * (`done`). One per collector, reused run after run.
+ */
 export class HeldRecordsBuilder {
-  private readonly source: Source | undefined;
-  private readonly shape: SourceShape | undefined;
+  private template: LogRecord | undefined;
+  private source: Source | undefined;
+  private shape: SourceShape | undefined;
   /** The template's source's values in `keys` order. */
-  private readonly values: unknown[] = [];
-  private readonly kept: LogRecord[] | null = null;
-  private n = 1;
+  private values: unknown[] = [];
+  private kept: LogRecord[] | null = null;
+  private n = 0;
   private readonly timeLow: number[] = [];
   private readonly timeHigh: number[] = [];
-  private key: number[] = [];
-  private type: number[] = [];
-  private at: number[] = [];
-  /** Per column, its values, one per record. */
-  private readonly columns: (number | string)[][] = [];
-  /** A bit per key that has a column (`SourceShape.diff`'s bits). */
+  /** Per key (index in `keys`): its values so far, one per record, once it differs from the template's. */
+  private columns: ((number | string)[] | undefined)[] = [];
+  /** A bit per key with a column (`SourceShape.diff`'s bits), and per such column holding non-32-bit numbers. */
   private colMask = 0;
-  private widths = [2, 0, 0];
+  private floatMask = 0;
 
-  constructor(
-    private readonly template: LogRecord,
-    compact: boolean,
-  ) {
-    const source = compact ? writtenSource(template) : undefined;
-    const time = template.timeUnixNano;
+  /** Starts a run with `first` (whatever was added and not `done` is let go); `compact` false keeps every record as it is. */
+  start(first: LogRecord, compact: boolean): void {
+    for (let m = this.colMask; m !== 0; m &= m - 1) this.columns[31 - Math.clz32(m & -m)] = undefined;
+    this.timeLow.length = 0;
+    this.timeHigh.length = 0;
+    this.template = first;
+    this.n = 1;
+    this.colMask = 0;
+    this.floatMask = 0;
+    const source = compact ? writtenSource(first) : undefined;
+    const time = first.timeUnixNano;
     const shape = source === undefined || !Long.isLong(time) || !time.unsigned ? undefined : shapeOf(source);
     if (shape === undefined) {
-      this.kept = [template];
+      this.kept = [first];
       return;
     }
+    this.kept = null;
     this.source = source;
     this.shape = shape;
+    if (this.values.length !== shape.keys.length) this.values = new Array<unknown>(shape.keys.length);
+    if (this.columns.length !== shape.keys.length) this.columns = new Array(shape.keys.length).fill(undefined);
     shape.diff(source!, source!, this.values);
     this.timeLow.push((time as Long).low);
     this.timeHigh.push((time as Long).high);
@@ -185,7 +234,7 @@ export class HeldRecordsBuilder {
   }
 
   get first(): LogRecord {
-    return this.template;
+    return this.template!;
   }
 
   /** Adds a record after the others; false when it cannot join this run's columns (nothing changed then). */
@@ -198,70 +247,85 @@ export class HeldRecordsBuilder {
     const s = writtenSource(record);
     const time = record.timeUnixNano;
     const shape = this.shape!;
-    if (s === undefined || !Long.isLong(time) || !time.unsigned || record.observedTimeUnixNano !== this.template.observedTimeUnixNano || Object.getPrototypeOf(s) !== shape.proto) return false;
+    if (s === undefined || !Long.isLong(time) || !time.unsigned || record.observedTimeUnixNano !== this.template!.observedTimeUnixNano || Object.getPrototypeOf(s) !== shape.proto) return false;
     // As many keys as the template's, all of which `diff` finds by name: these are all it has.
     if (ownKeys(s) !== shape.keys.length) return false;
     const vals = shape.scratch;
     const tpl = this.values;
     const diff = shape.diff(s, this.source!, vals);
-    // A field with a column takes any value its column holds; one without, the template's or a new column.
-    for (let c = 0; c < this.key.length; c++) if (!fits(this.type[c]!, vals[this.key[c]!])) return false;
+    // A field with a column takes any value its type holds; one without, the template's or a new column.
+    for (let m = this.colMask; m !== 0; m &= m - 1) {
+      const j = 31 - Math.clz32(m & -m);
+      if (!columnable(vals[j], tpl[j])) return false;
+    }
     for (let m = diff & ~this.colMask; m !== 0; m &= m - 1) {
       const j = 31 - Math.clz32(m & -m);
       if (!columnable(vals[j], tpl[j])) return false;
     }
-    for (let m = diff & ~this.colMask; m !== 0; m &= m - 1) this.addColumn(31 - Math.clz32(m & -m));
+    for (let m = diff & ~this.colMask; m !== 0; m &= m - 1) {
+      const j = 31 - Math.clz32(m & -m);
+      this.columns[j] = new Array<number | string>(this.n).fill(tpl[j] as number | string);
+      this.colMask |= 1 << j;
+      if (typeof tpl[j] === 'number' && !isInt32(tpl[j] as number)) this.floatMask |= 1 << j;
+    }
     this.timeLow.push(time.low);
     this.timeHigh.push(time.high);
-    for (let c = 0; c < this.key.length; c++) this.columns[c]!.push(vals[this.key[c]!] as number | string);
+    for (let m = this.colMask; m !== 0; m &= m - 1) {
+      const j = 31 - Math.clz32(m & -m);
+      const v = vals[j] as number | string;
+      if (typeof v === 'number' && !isInt32(v)) this.floatMask |= 1 << j;
+      this.columns[j]!.push(v);
+    }
     this.n++;
     return true;
   }
 
-  /** The records added, held. */
+  /** The records added, held; the builder is empty again. */
   done(): HeldRecords {
-    if (this.kept !== null) return new HeldRecords(this.template, true, this.kept, null, this.n, NO_INTS, null, null);
     const n = this.n;
-    const [ints, floats, strs] = this.widths as [number, number, number];
-    const i32 = new Int32Array(n * ints);
-    const f64 = floats > 0 ? new Float64Array(n * floats) : null;
-    const str: string[] | null = strs > 0 ? new Array<string>(n * strs) : null;
+    const template = this.template!;
+    this.template = undefined;
+    this.n = 0;
+    if (this.kept !== null) {
+      const kept = this.kept;
+      this.kept = null;
+      return new HeldRecords(template, true, kept, null, null, null, n, NO_INTS, null, null);
+    }
+    const layout = layoutOf(this.shape!, this.colMask, this.floatMask, this.values);
+    const ints = intsOf(n * layout.ints);
+    const floats = layout.floats > 0 ? new Float64Array(n * layout.floats) : null;
+    const strs: string[] | null = layout.strs > 0 ? new Array<string>(n * layout.strs) : null;
     for (let i = 0; i < n; i++) {
-      i32[i] = this.timeLow[i]!;
-      i32[n + i] = this.timeHigh[i]!;
+      ints[i] = this.timeLow[i]!;
+      ints[n + i] = this.timeHigh[i]!;
     }
-    for (let c = 0; c < this.key.length; c++) {
-      const col = this.columns[c]!;
-      const base = this.at[c]! * n;
-      if (this.type[c] === INT) for (let i = 0; i < n; i++) i32[base + i] = col[i] as number;
-      else if (this.type[c] === FLOAT) for (let i = 0; i < n; i++) f64![base + i] = col[i] as number;
-      else for (let i = 0; i < n; i++) str![base + i] = col[i] as string;
+    for (let c = 0; c < layout.key.length; c++) {
+      const col = this.columns[layout.key[c]!]!;
+      const base = layout.at[c]! * n;
+      const type = layout.type[c];
+      if (type === INT) for (let i = 0; i < n; i++) ints[base + i] = col[i] as number;
+      else if (type === FLOAT) for (let i = 0; i < n; i++) floats![base + i] = col[i] as number;
+      else for (let i = 0; i < n; i++) strs![base + i] = col[i] as string;
+      this.columns[layout.key[c]!] = undefined;
     }
-    const cols: Columns = { shape: this.shape!, source: this.source!, key: this.key, type: this.type, at: this.at, ints, floats, strs };
-    return new HeldRecords(this.template, true, null, cols, n, i32, f64, str);
-  }
-
-  /** A column for key `j`, every record so far holding the template's value. */
-  private addColumn(j: number): void {
-    const t = this.values[j] as number | string;
-    const type = typeof t === 'string' ? STRING : isInt32(t) ? INT : FLOAT;
-    this.key.push(j);
-    this.type.push(type);
-    this.at.push(this.widths[type]!++);
-    this.columns.push(new Array<number | string>(this.n).fill(t));
-    this.colMask |= 1 << j;
+    this.timeLow.length = 0;
+    this.timeHigh.length = 0;
+    const held = new HeldRecords(template, true, null, this.source!, this.shape!, layout, n, ints, floats, strs);
+    this.source = undefined;
+    return held;
   }
 }
 
 /** How sources of `source`'s class are read (undefined: they cannot be held as columns). */
 function shapeOf(source: object): SourceShape | undefined {
   const proto = Object.getPrototypeOf(source) as object;
-  const own = Object.keys(source);
   const known = shapes.get(proto);
-  if (known !== undefined && known.keys.length === own.length && known.keys.every((k, i) => k === own[i])) return known;
+  // As in `add`: as many keys as the shape's, which `diff` reads by name.
+  if (known !== undefined && ownKeys(source) === known.keys.length) return known;
+  const own = Object.keys(source);
   // A field a class accessor shadows could not be set back by assignment.
   if (own.length > 31 || own.some((k) => k in proto)) return undefined;
-  const shape = { proto, keys: own, diff: differOf(own), scratch: new Array<unknown>(own.length) };
+  const shape: SourceShape = { proto, keys: own, diff: differOf(own), scratch: new Array<unknown>(own.length), layouts: new Map() };
   shapes.set(proto, shape);
   return shape;
 }

@@ -1,6 +1,6 @@
 import type { LogRecord, Resource } from '../../pipeline/otlp/types.js';
 import type { KernelEventKind } from '../../pipeline/semconv.js';
-import { HeldRecords, type HeldRecordsBuilder, type KernelEventFacts, type KernelProcess } from '../../pipeline/kernel-event/index.js';
+import { HeldRecordsBuilder, type HeldRecords, type KernelEventFacts, type KernelProcess } from '../../pipeline/kernel-event/index.js';
 import type { Fold } from './fold.js';
 import type { CorrelationKey } from './matcher.js';
 
@@ -183,7 +183,7 @@ export class OpenRunCollector {
   /** Whether every count so far is 1. */
   private ones = true;
   private paths: string[] = [];
-  private records: HeldRecordsBuilder | null = null;
+  private readonly records = new HeldRecordsBuilder();
   /** The first open's facts, to hold it as an event of its own when no other joins it. */
   private firstFacts: KernelEventFacts | undefined;
 
@@ -202,9 +202,9 @@ export class OpenRunCollector {
     const n = this.times.length;
     const joins = n > 0 && this.proc === proc && this.resource === resource && this.arrivedAtMs === arrivedAtMs && this.fold!.rule === fold.rule && this.fold!.root === fold.root && Math.abs(timeUs - this.times[n - 1]!) <= this.gapUs;
     // A record the run's columns cannot take (HeldRecords.add) starts a run of its own.
-    if (n > 0 && !(joins && this.records!.add(record))) this.end(held);
+    if (n > 0 && !(joins && this.records.add(record))) this.end(held);
     if (this.times.length === 0) {
-      this.records = HeldRecords.start(record, this.compact);
+      this.records.start(record, this.compact);
       this.fold = fold;
       this.proc = proc;
       this.resource = resource;
@@ -222,13 +222,12 @@ export class OpenRunCollector {
     const n = this.times.length;
     if (n === 0) return;
     const { proc, resource, arrivedAtMs } = this;
-    if (n === 1) held.add(new KernelEvent(this.firstFacts!, this.fold, proc, this.times[0]!, this.records!.first, resource, arrivedAtMs));
-    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.ones ? null : this.counts.slice(), this.paths.slice(), this.records!.done()));
+    if (n === 1) held.add(new KernelEvent(this.firstFacts!, this.fold, proc, this.times[0]!, this.records.first, resource, arrivedAtMs));
+    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.ones ? null : this.counts.slice(), this.paths.slice(), this.records.done()));
     this.times.length = 0;
     this.counts.length = 0;
     this.ones = true;
     this.paths.length = 0;
-    this.records = null;
     this.fold = null;
     this.firstFacts = undefined;
     this.resource = {};
