@@ -97,13 +97,13 @@ export class KernelEvent extends MatchState {
 /**
  * Consecutive plumbing opens of one process and batch (module loads at start-up) under one fold rule
  * and root, each at most OPEN_RUN_GAP_US from the one before, with nothing else of that process
- * between them: held, matched and placed as one, with a slot per open (its time, count, path and
- * record's columns in HeldRecords) instead of an object. A process's opens are placed alike (same process, same fold, no wire,
- * no peer: only their times differ), so a round looks the run up once when no span of its process or
- * an ancestor starts or ends within its times (give or take the clock-skew tolerance), else opens one by
- * one and splits the run where they are placed differently (CorrelateProcessor.place); the span builder
- * adds it to its group as the opens one after another would be. `open-runs.test.ts` holds that to
- * placing every open alone.
+ * between them: held, matched and placed as one, with a slot per open (its time, count, path, and its
+ * record as columns of HeldRecords) instead of an object. A process's opens are placed alike (same
+ * process, same fold, no wire, no peer: only their times differ), so a round looks the run up once when
+ * no span of its process or an ancestor starts or ends within its times (give or take the clock-skew
+ * tolerance), else opens one by one and splits the run where they are placed differently
+ * (CorrelateProcessor.place); the span builder adds it to its group as the opens one after another
+ * would be. `open-runs.test.ts` holds that to placing every open alone.
  */
 export class OpenRun extends MatchState {
   readonly kind = 'open';
