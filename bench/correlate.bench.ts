@@ -15,6 +15,10 @@
  *   the default max_buffered_events and with a small one (memory flat, evicted counter climbs).
  *   `memory-startup`: the same with module loads only, each batch the processes' opens in turn (runs of
  *   consecutive opens under one root, which correlate holds as one).
+ * - held-records: the records of runs of 2, 10 and 100 opens (the receiver's, from its LogsBuilder; kernel
+ *   time, fd, sequence number, time and path differ per open, as on a real agent) held as HeldRecords
+ *   (pipeline/kernel-event): heap per open with the records kept as they are and with the runs' columns
+ *   instead, and CPU per open of holding them (start, add, done).
  * - tick: CPU of one matching round over the full window held by `memory` (every held event is
  *   matched again on every tick).
  * - latency: real time and the processor's own timer (tick 250 ms, settle 1 s). 100 agent traces/s
@@ -48,6 +52,7 @@ import { defaultFoldConfig, Folder } from '../processors/correlate/fold.js';
 import { SpanIndex } from '../processors/correlate/span-index.js';
 import type { CanonicalSpan } from '../processors/normalize/index.js';
 import { createContainerResolver } from '../receiver/ebpf/container.js';
+import { HeldRecords } from '../pipeline/kernel-event/index.js';
 import { LogsBuilder, nsToLong } from '../receiver/ebpf/convert.js';
 import type { SensorEvent } from '../receiver/ebpf/frame-decoder.js';
 import { LOADGEN_CHOICE_ATTRIBUTES, LOADGEN_LLM_ATTRIBUTES } from './loadgen-shape.js';
@@ -177,6 +182,40 @@ function processor(over: Partial<CorrelateConfig>, sink: Sink, now: () => number
   const evicted = () => metrics.value(metrics.registry.getSingleMetric('aibom_correlate_evicted_events_total') as never, {});
   const heldNow = () => metrics.value(metrics.registry.getSingleMetric('aibom_correlate_held_events') as never, {});
   return { p, evicted, heldNow };
+}
+
+/** See the header (`held-records`): 60 000 opens of one process in runs of `k`. */
+function heldRecords(k: number): void {
+  const n = 60_000;
+  const builder = newBuilder();
+  const proc = PROCS[0]!;
+  const make = () => {
+    const records = [];
+    for (let i = 0; i < n; i += 500) {
+      const events: SensorEvent[] = [];
+      for (let j = i; j < i + 500; j++) {
+        const time = BigInt(T0_MS) * 1_000_000n + BigInt(j * 3_000);
+        events.push({ ...base(proc.pid, proc.ppid, proc.comm, time), ktimeNs: 9_000_000_000n + BigInt(j * 3_000 + (j % 7)), kind: 'open', path: PATHS[j % PATHS.length]!, openFlags: 0o2000000, mode: 0, ret: 3 + (j % 40), credential: false });
+      }
+      for (const rl of logsOf(builder, events, T0_MS).resourceLogs) for (const sl of rl.scopeLogs) records.push(...sl.logRecords);
+    }
+    return records;
+  };
+  make(); // warm the builder's caches and the code
+  const h0 = heapMiB();
+  let records = make();
+  const kept = heapMiB() - h0;
+  const c0 = cpuMs();
+  const held: HeldRecords[] = [];
+  for (let i = 0; i < n; i += k) {
+    const run = HeldRecords.start(records[i]!, true);
+    for (let j = i + 1; j < i + k; j++) run.add(records[j]!);
+    held.push(run.done());
+  }
+  const cpu = cpuMs() - c0;
+  records = [];
+  const columns = heapMiB() - h0;
+  console.log(`[held-records] runs of ${k}: records as they are ${Math.round((kept * MiB) / n)} B per open, as a run's columns ${Math.round((columns * MiB) / n)} B per open (${held.length} runs), ${((cpu * 1000) / n).toFixed(2)} µs CPU per open to hold`);
 }
 
 function heapMiB(): number {
@@ -491,6 +530,7 @@ function query(agents: number, traces: number, queries = 400_000): void {
 
 if (!gc) console.log('(run with --expose-gc for memory figures)');
 if (phase === 'memory-startup') await memory('window-bound', 1_000_000, 45, 10_000, true);
+if (phase === 'held-records') for (const k of [2, 10, 100]) heldRecords(k);
 if (phase === 'all' || phase === 'memory' || phase === 'tick') {
   await memory('window-bound', 1_000_000);
   if (phase !== 'tick') {

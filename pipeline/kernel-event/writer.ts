@@ -92,6 +92,17 @@ class KernelRecord implements LogRecord {
     return { ...this, body: this.body, attributes: this.attributes };
   }
 
+  /**
+   * The source of `record` if `writeKernelEvent` made it and nothing has read or replaced its body or
+   * attributes: such a record is its kind, its two times and its source, nothing more, so
+   * `writeKernelEvent(kind, time, observed, source)` makes it again (held-records.ts).
+   */
+  static sourceOf(record: LogRecord): (KernelEventFacts & KernelRecordSource) | undefined {
+    if (!(#facts in record) || record.#body !== undefined || record.#attributes !== undefined) return undefined;
+    const source = record.#source;
+    return source !== undefined && (source as unknown) === record.#facts ? (source as KernelEventFacts & KernelRecordSource) : undefined;
+  }
+
   /** The writer's facts of `record` if this writer made it (null: made without), else undefined. */
   static factsOf(record: LogRecord): KernelEventFacts | null | undefined {
     return #facts in record ? (record.#facts ?? null) : undefined;
@@ -114,3 +125,6 @@ export function writeKernelEvent(kind: KernelEventKind, timeUnixNano: Int64, obs
 
 /** See `KernelRecord.factsOf`. */
 export const writtenFacts = KernelRecord.factsOf;
+
+/** See `KernelRecord.sourceOf`. */
+export const writtenSource = KernelRecord.sourceOf;

@@ -108,7 +108,7 @@ export class CorrelateProcessor implements Component, Consumers {
     this.processes = new ProcessTable(config.maxProcesses);
     this.spans = new SpanIndex(config.maxIndexedSpans);
     this.folder = new Folder(config.fold);
-    this.openRuns = new OpenRunCollector(groupOpens ? OPEN_RUN_GAP_US : -1);
+    this.openRuns = new OpenRunCollector(groupOpens ? OPEN_RUN_GAP_US : -1, !config.forwardKernelEvents);
     this.builder = new SpanBuilder(config.maxIndexedSpans, config.windowMs * 1000, this.folder.config.samplePaths, settings.build?.version ?? '');
     this.ctx = { spans: this.spans, processes: this.processes, toleranceUs: config.clockSkewMs * 1000 };
     const m = settings.metrics;

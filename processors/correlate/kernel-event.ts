@@ -1,6 +1,6 @@
 import type { LogRecord, Resource } from '../../pipeline/otlp/types.js';
 import type { KernelEventKind } from '../../pipeline/semconv.js';
-import type { KernelEventFacts, KernelProcess } from '../../pipeline/kernel-event/index.js';
+import { HeldRecordsBuilder, type HeldRecords, type KernelEventFacts, type KernelProcess } from '../../pipeline/kernel-event/index.js';
 import type { Fold } from './fold.js';
 import type { CorrelationKey } from './matcher.js';
 
@@ -97,13 +97,13 @@ export class KernelEvent extends MatchState {
 /**
  * Consecutive plumbing opens of one process and batch (module loads at start-up) under one fold rule
  * and root, each at most OPEN_RUN_GAP_US from the one before, with nothing else of that process
- * between them: held, matched and placed as one, with a slot per open (its time, count, path and
- * record) instead of an object. A process's opens are placed alike (same process, same fold, no wire,
- * no peer: only their times differ), so a round looks the run up once when no span of its process or
- * an ancestor starts or ends within its times (give or take the clock-skew tolerance), else opens one by
- * one and splits the run where they are placed differently (CorrelateProcessor.place); the span builder
- * adds it to its group as the opens one after another would be. `open-runs.test.ts` holds that to
- * placing every open alone.
+ * between them: held, matched and placed as one, with a slot per open (its time, count, path, and its
+ * record as columns of HeldRecords) instead of an object. A process's opens are placed alike (same
+ * process, same fold, no wire, no peer: only their times differ), so a round looks the run up once when
+ * no span of its process or an ancestor starts or ends within its times (give or take the clock-skew
+ * tolerance), else opens one by one and splits the run where they are placed differently
+ * (CorrelateProcessor.place); the span builder adds it to its group as the opens one after another
+ * would be. `open-runs.test.ts` holds that to placing every open alone.
  */
 export class OpenRun extends MatchState {
   readonly kind = 'open';
@@ -120,12 +120,13 @@ export class OpenRun extends MatchState {
     readonly arrivedAtMs: number,
     /**
      * Per open, in arrival order: its time (µs), its count (kernel dedupe; null when every count is 1, as
-     * nearly always: an array less per run), its path, its record (whose attributes a span of one path takes).
+     * nearly always: an array less per run), its path, its record (whose time a span takes, and whose
+     * attributes a span of one path takes: made again from the run's columns when asked for).
      */
     readonly times: readonly number[],
     readonly counts: readonly number[] | null,
     readonly paths: readonly string[],
-    readonly records: readonly LogRecord[],
+    readonly records: HeldRecords,
   ) {
     super();
     let min = Infinity;
@@ -182,18 +183,28 @@ export class OpenRunCollector {
   /** Whether every count so far is 1. */
   private ones = true;
   private paths: string[] = [];
-  private records: LogRecord[] = [];
+  private readonly records = new HeldRecordsBuilder();
   /** The first open's facts, to hold it as an event of its own when no other joins it. */
   private firstFacts: KernelEventFacts | undefined;
 
-  /** `gapUs` below 0: every open is held alone (the reference the tests compare runs with). */
-  constructor(private readonly gapUs: number) {}
+  /**
+   * `gapUs` below 0: every open is held alone (the reference the tests compare runs with). `compact`:
+   * the records are correlate's alone (not forwarded), so a run may keep them as columns (HeldRecords);
+   * a forwarded record stays the object that went on, as whatever comes after may change it.
+   */
+  constructor(
+    private readonly gapUs: number,
+    private readonly compact: boolean,
+  ) {}
 
   /** Adds an open to the run, ending the run before it when it does not belong there. */
   add(held: HeldEvents, facts: KernelEventFacts, fold: Fold, proc: KernelProcess, timeUs: number, record: LogRecord, resource: Resource, arrivedAtMs: number): void {
     const n = this.times.length;
-    if (n > 0 && !(this.proc === proc && this.resource === resource && this.arrivedAtMs === arrivedAtMs && this.fold!.rule === fold.rule && this.fold!.root === fold.root && Math.abs(timeUs - this.times[n - 1]!) <= this.gapUs)) this.end(held);
+    const joins = n > 0 && this.proc === proc && this.resource === resource && this.arrivedAtMs === arrivedAtMs && this.fold!.rule === fold.rule && this.fold!.root === fold.root && Math.abs(timeUs - this.times[n - 1]!) <= this.gapUs;
+    // A record the run's columns cannot take (HeldRecords.add) starts a run of its own.
+    if (n > 0 && !(joins && this.records.add(record))) this.end(held);
     if (this.times.length === 0) {
+      this.records.start(record, this.compact);
       this.fold = fold;
       this.proc = proc;
       this.resource = resource;
@@ -204,7 +215,6 @@ export class OpenRunCollector {
     this.counts.push(facts.count);
     if (facts.count !== 1) this.ones = false;
     this.paths.push(facts.target);
-    this.records.push(record);
   }
 
   /** Holds what was collected: one open as an event, more as a run. */
@@ -212,13 +222,12 @@ export class OpenRunCollector {
     const n = this.times.length;
     if (n === 0) return;
     const { proc, resource, arrivedAtMs } = this;
-    if (n === 1) held.add(new KernelEvent(this.firstFacts!, this.fold, proc, this.times[0]!, this.records[0]!, resource, arrivedAtMs));
-    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.ones ? null : this.counts.slice(), this.paths.slice(), this.records.slice()));
+    if (n === 1) held.add(new KernelEvent(this.firstFacts!, this.fold, proc, this.times[0]!, this.records.first, resource, arrivedAtMs));
+    else held.add(new OpenRun(this.fold!, proc.pid | 0, proc.ppid | 0, proc.comm, resource, arrivedAtMs, this.times.slice(), this.ones ? null : this.counts.slice(), this.paths.slice(), this.records.done()));
     this.times.length = 0;
     this.counts.length = 0;
     this.ones = true;
     this.paths.length = 0;
-    this.records.length = 0;
     this.fold = null;
     this.firstFacts = undefined;
     this.resource = {};

@@ -3,7 +3,8 @@ import { describe, expect, test } from 'vitest';
 import type { Consumers } from '../../pipeline/consumer.js';
 import { attrs, type AttributeValue } from '../../pipeline/otlp/attributes.js';
 import type { AnyValue, KeyValue, LogsData, TracesData } from '../../pipeline/otlp/types.js';
-import { markKernelRecord } from '../../pipeline/kernel-event/index.js';
+import { markKernelRecord, writeKernelEvent } from '../../pipeline/kernel-event/index.js';
+import { DecodedEvent } from '../../receiver/ebpf/decoded-event.js';
 import { ATTR, KERNEL_SCOPE, type KernelEventKind } from '../../pipeline/semconv.js';
 import { silentLogger } from '../../pipeline/telemetry/logger.js';
 import { Metrics } from '../../pipeline/telemetry/metrics.js';
@@ -61,18 +62,47 @@ interface Action {
   traces?: TracesData;
 }
 
-/** Records as receiver/ebpf marks them, at ns precision (two opens may share a µs). */
-function kernelEvents(proc: ProcessFacts, events: KernelSpec[]): LogsData {
+/**
+ * Records at ns precision (two opens may share a µs): marked records with their attributes, or
+ * (`written`) opens as receiver/ebpf writes them, a DecodedEvent behind each, which a run holds as
+ * columns (HeldRecords) and makes again for a span of one path.
+ */
+function kernelEvents(proc: ProcessFacts, events: KernelSpec[], written: boolean): LogsData {
   const resource = { attributes: attrs({ [ATTR.serviceName]: `unknown_service:${proc.comm}`, [ATTR.processPid]: proc.pid, [ATTR.processParentPid]: proc.ppid, [ATTR.processExecutableName]: proc.comm }) };
-  const logRecords = events.map((e) =>
-    markKernelRecord({
-      timeUnixNano: Long.fromString((T0 * 1_000_000n + BigInt(Math.round(e.ms * 1e6))).toString(), true),
-      eventName: `aibom.kernel.${e.kind}`,
-      severityNumber: 9,
-      attributes: attrs(e.attributes),
-    }),
-  );
+  const observed = Long.fromString((T0 * 1_000_000n + 7n).toString(), true);
+  const logRecords = events.map((e) => {
+    const ns = T0 * 1_000_000n + BigInt(Math.round(e.ms * 1e6));
+    if (written && e.kind === 'open') return writtenOpen(proc, e.attributes, ns, observed);
+    return markKernelRecord({ timeUnixNano: Long.fromString(ns.toString(), true), eventName: `aibom.kernel.${e.kind}`, severityNumber: 9, attributes: attrs(e.attributes) });
+  });
   return { resourceLogs: [{ resource, scopeLogs: [{ scope: { name: KERNEL_SCOPE }, logRecords }] }] };
+}
+
+/** An open as receiver/ebpf's converter writes it (convert.ts), its facts from the spec's attributes. */
+function writtenOpen(proc: ProcessFacts, a: Record<string, AttributeValue>, ns: bigint, observed: Long) {
+  const seq = a[ATTR.kernelSeq] as number;
+  const ev = DecodedEvent.of({
+    kind: 'open',
+    seq,
+    ktimeNs: ns - 1_700_000_000_000_000_000n + BigInt(seq % 7),
+    timeUnixNano: ns,
+    pid: proc.pid,
+    tid: a[ATTR.threadId] as number,
+    ppid: proc.ppid,
+    uid: seq % 11 === 0 ? 0 : 1000,
+    cgroupId: 0x1_0000_0042n,
+    comm: proc.comm,
+    flags: 0,
+    repeat: ((a[ATTR.kernelRepeat] as number | undefined) ?? 1) - 1,
+    truncated: seq % 13 === 0,
+    path: a[ATTR.filePath] as string,
+    openFlags: seq % 5 === 0 ? 0o2000000 : 0,
+    mode: seq % 9 === 0 ? 0o644 : 0,
+    ret: a[ATTR.errorType] === 'ENOENT' ? -2 : seq % 17 === 0 ? -13 : 3 + (seq % 40),
+    credential: a[ATTR.identityCredential] === true,
+  });
+  ev.target = ev.path;
+  return writeKernelEvent('open', Long.fromBits(ev.timeLow, ev.timeHigh, true), observed, ev);
 }
 
 function scenario(seed: number): Action[] {
@@ -151,7 +181,7 @@ interface Made {
   items: number[];
 }
 
-async function made(actions: Action[], config: CorrelateConfig, groupOpens: boolean): Promise<Made> {
+async function made(actions: Action[], config: CorrelateConfig, groupOpens: boolean, written = false): Promise<Made> {
   let clock = Number(T0);
   const labels = new Map<string, string>();
   const label = (id: Uint8Array | null | undefined) => {
@@ -191,7 +221,7 @@ async function made(actions: Action[], config: CorrelateConfig, groupOpens: bool
     tick,
     async (a) => {
       if (a.traces) await p.traces.consume(a.traces);
-      if (a.logs) await p.logs.consume(kernelEvents(a.logs.proc, a.logs.events));
+      if (a.logs) await p.logs.consume(kernelEvents(a.logs.proc, a.logs.events, written));
     },
   );
   await p.shutdown();
@@ -220,6 +250,16 @@ describe('runs of opens held as one export what every open held alone does', () 
       expect(grouped.items.some((n, i) => n < grouped.held[i]!)).toBe(true);
       if (seed >= 7) expect(grouped.metrics.some((m) => m.startsWith('aibom_correlate_evicted_events_total') && !m.endsWith(' 0'))).toBe(true);
     });
+    test(`the same with the receiver's records, runs holding them as columns (seed ${seed})`, async () => {
+      const actions = scenario(seed);
+      const grouped = await made(actions, config, true, true);
+      const alone = await made(actions, config, false, true);
+      expect(grouped.spans).toEqual(alone.spans);
+      expect(grouped.metrics).toEqual(alone.metrics);
+      expect(grouped.held).toEqual(alone.held);
+      // Spans of one path took a made-again record's attributes (the tid, seq and result differ per open).
+      expect(grouped.spans.some((s) => s.includes(`"${ATTR.fileResult}"`) && s.includes(`"${ATTR.kernelSeq}"`))).toBe(true);
+    });
   }
 });
 
@@ -234,7 +274,7 @@ test('a run of opens is one item; a span edge among its opens splits it where th
   const held = (p as unknown as { held: HeldEvents }).held;
   const agent = { pid: 100, ppid: 1, comm: 'node' };
   // Ten module loads 2 ms apart (1000-1018 ms); a tool span from 1009 ms covers the last five.
-  await p.logs.consume(kernelEvents(agent, Array.from({ length: 10 }, (_, i) => ({ kind: 'open' as const, ms: 1000 + 2 * i, attributes: { [ATTR.filePath]: `${ROOTS[0]}/pkg-${i}/index.js` } }))));
+  await p.logs.consume(kernelEvents(agent, Array.from({ length: 10 }, (_, i) => ({ kind: 'open' as const, ms: 1000 + 2 * i, attributes: { [ATTR.filePath]: `${ROOTS[0]}/pkg-${i}/index.js` } })), false));
   expect(held.runs.map((r) => r.items.map((h) => (h instanceof OpenRun ? h.size : 'event')))).toEqual([[10]]);
   await p.traces.consume(spans('agent', agent.pid, [{ trace: 'a1', id: '1', name: 'agent', from: 0, to: 9000 }]));
   await p.tick();

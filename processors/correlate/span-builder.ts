@@ -2,7 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import Long from 'long';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
 import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
-import type { KeyValue, LogRecord, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
+import type { Int64, KeyValue, LogRecord, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
 import { foldedName, type Fold } from './fold.js';
@@ -106,7 +106,9 @@ function spanName(g: Group): string {
 
 /** An item's `i`-th event (0 for an event): its time (µs), record, target and count. */
 const timeUsAt = (h: Held, i: number) => (h instanceof OpenRun ? h.times[i]! : h.timeUs);
-const recordAt = (h: Held, i: number) => (h instanceof OpenRun ? h.records[i]! : h.record);
+const recordAt = (h: Held, i: number) => (h instanceof OpenRun ? h.records.recordAt(i) : h.record);
+/** `recordAt(h, i).timeUnixNano` without making a run's record. */
+const timeAt = (h: Held, i: number) => (h instanceof OpenRun ? h.records.timeAt(i) : h.record.timeUnixNano);
 const targetAt = (h: Held, i: number) => (h instanceof OpenRun ? h.paths[i]! : h.target);
 
 /** Resource facts a process span repeats, so the trace alone tells which process it was. */
@@ -120,12 +122,9 @@ const PROCESS_FACTS = new Set<string>([
 /** What an exit says, kept on the process span that absorbs it. */
 const EXIT_FACTS = new Set<string>([ATTR.processExitCode, ATTR.processExitSignal]);
 
-const nanos = (record: LogRecord) => int64ToBigInt(record.timeUnixNano);
-
-/** The event's time as a span's: the record's own unsigned Long (immutable, so shared), not one made through a string. */
-function timeOf(record: LogRecord): Long {
-  const t = record.timeUnixNano;
-  return Long.isLong(t) && t.unsigned ? t : bigIntToLong(nanos(record));
+/** The event's time (its record's) as a span's: the record's own unsigned Long (immutable, so shared), not one made through a string. */
+function timeOf(t: Int64 | undefined): Long {
+  return Long.isLong(t) && t.unsigned ? t : bigIntToLong(int64ToBigInt(t));
 }
 
 /**
@@ -251,23 +250,23 @@ export class SpanBuilder {
       }
     }
     for (const g of groups) {
-      const first = recordAt(g.first, g.firstAt);
-      const last = recordAt(g.last, g.lastAt);
+      const first = timeOf(timeAt(g.first, g.firstAt));
+      const last = timeOf(timeAt(g.last, g.lastAt));
       out.add(g.first, g.ctx.serviceName, {
         traceId: Buffer.from(g.ctx.traceId, 'hex'),
         spanId: Buffer.from(randomId(8), 'hex'),
         parentSpanId: Buffer.from(g.ctx.spanId, 'hex'),
         name: g.fold ? foldedName(g.fold.fold, g.fold.paths.size) : spanName(g),
         kind: SpanKind.INTERNAL,
-        startTimeUnixNano: timeOf(first),
-        endTimeUnixNano: timeOf(last),
-        attributes: [...(g.fold ? this.foldAttributes(g.fold) : (first.attributes ?? [])), attr(ATTR.kernelKind, g.first.kind), attr(ATTR.kernelCount, g.count), attr(ATTR.correlationKey, g.key), ...(g.ctx.pidSource ? [attr(ATTR.processPidSource, g.ctx.pidSource)] : [])],
+        startTimeUnixNano: first,
+        endTimeUnixNano: last,
+        attributes: [...(g.fold ? this.foldAttributes(g.fold) : (recordAt(g.first, g.firstAt).attributes ?? [])), attr(ATTR.kernelKind, g.first.kind), attr(ATTR.kernelCount, g.count), attr(ATTR.correlationKey, g.key), ...(g.ctx.pidSource ? [attr(ATTR.processPidSource, g.ctx.pidSource)] : [])],
       });
       // A process span made in this build covers the activity placed under it.
       const holder = this.madeNow.get(g.ctx.spanId);
       if (holder) {
-        if (nanos(first) < int64ToBigInt(holder.startTimeUnixNano)) holder.startTimeUnixNano = timeOf(first);
-        if (nanos(last) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(last);
+        if (int64ToBigInt(first) < int64ToBigInt(holder.startTimeUnixNano)) holder.startTimeUnixNano = first;
+        if (int64ToBigInt(last) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = last;
       }
     }
     return { data: out.data(), spans: out.count };
@@ -289,7 +288,7 @@ export class SpanBuilder {
     const holder = this.madeNow.get(ctx.spanId);
     if (!holder) return false;
     (holder.attributes ??= []).push(...(ev.record.attributes ?? []).filter((kv) => EXIT_FACTS.has(kv.key)));
-    if (nanos(ev.record) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(ev.record);
+    if (int64ToBigInt(ev.record.timeUnixNano) > int64ToBigInt(holder.endTimeUnixNano)) holder.endTimeUnixNano = timeOf(ev.record.timeUnixNano);
     return true;
   }
 
@@ -366,7 +365,7 @@ export class SpanBuilder {
   private processSpan(a: Assignment, at: number, traceId: string, spanId: string, parentSpanId: string | undefined): Span {
     const r = a.ev.resource.attributes ?? [];
     const exe = findAttr(r, ATTR.processExecutablePath);
-    const time = timeOf(recordAt(a.ev, at));
+    const time = timeOf(timeAt(a.ev, at));
     const span: Span = {
       traceId: Buffer.from(traceId, 'hex'),
       spanId: Buffer.from(spanId, 'hex'),
