@@ -118,7 +118,9 @@ class Scratch {
   readonly startUs = new Float64Array(CHUNK);
   readonly endUs = new Float64Array(CHUNK);
   /** What `touchBuckets` read (kept, so its loads are not dropped as unused). */
-  readonly heads = new Float64Array(CHUNK);
+  readonly traceHeads = new Float64Array(CHUNK);
+  readonly idHeads = new Float64Array(CHUNK);
+  readonly newestHashes = new Float64Array(CHUNK);
   /** 1: the span's ids are not 16 + 8 bytes; their hex in `oddTraceIds` and `oddSpanIds`. */
   readonly odd = new Uint8Array(CHUNK);
   readonly oddTraceIds: string[] = new Array<string>(CHUNK).fill('');
@@ -243,11 +245,15 @@ export class SpanIndex {
    */
   private touchBuckets(n: number): void {
     const s = this.scratch;
-    for (let i = 0; i < n; i++) s.heads[i] = this.byId.first(s.idHashes[i]!) + this.byTrace.first(s.traceHashes[i]!);
+    for (let i = 0; i < n; i++) {
+      s.traceHeads[i] = this.byTrace.first(s.traceHashes[i]!);
+      s.idHeads[i] = this.byId.first(s.idHashes[i]!);
+    }
+    // The chains' newest rows, once their buckets are read: these loads are in flight together too.
     const links = this.byId.links;
     for (let i = 0; i < n; i++) {
-      const row = this.slotOf(this.byId.first(s.idHashes[i]!));
-      s.heads[i] = row === NONE ? NONE : links[2 * row + 1]!;
+      const row = this.slotOf(s.idHeads[i]!);
+      s.newestHashes[i] = row === NONE ? NONE : links[2 * row + 1]!;
     }
   }
 
