@@ -132,6 +132,21 @@ describe.each([8, 16] as const)('IdTable of %i-byte ids', (bytes) => {
   });
 });
 
+describe.each([8, 16] as const)('IdTable.touchAt of %i-byte ids', (bytes) => {
+  it('reads the slot a lookup starts at, and changes nothing (not the id a missed find left loaded for set)', () => {
+    const table = new IdTable<number>(64, bytes);
+    const x = id(bytes, 5, 1);
+    const y = id(bytes, 9, 2);
+    expect(table.touchAt(x, 0, bytes)).toBe(0); // an empty table: every slot free
+    expect(table.find(x)).toBe(-1); // leaves x loaded for the set of x that follows
+    expect(table.touchAt(y, 0, bytes)).toBe(0);
+    const e = table.set(x, 1);
+    expect(table.touchAt(x, 0, bytes)).toBe(e + 1); // x went to the slot its lookups start at
+    expect([table.get(x), table.get(y), table.size]).toEqual([1, undefined, 1]);
+    expect(table.touchAt(x, 0, bytes - 1)).toBe(0); // an id the table does not keep
+  });
+});
+
 describe.each([8, 16] as const)('IdGenerations of %i-byte ids', (bytes) => {
   it('answers as two Maps of max/2 where the newer, when full, takes the older one\'s place emptied', () => {
     const random = randomFrom(11);

@@ -135,6 +135,30 @@ describe('correlate processor', () => {
     expect(proc.resource[ATTR.processPid]).toBe(200);
   });
 
+  test('a request of more spans than the index reads at once: spans past the first chunk are found by traceparent, pid and time, and ancestor', async () => {
+    // 150 spans of the agent (the index reads 64 at a time), 5 ms each, 10 ms apart: span i (id i + 1, hex) from 10 i to 10 i + 5.
+    const specs = Array.from({ length: 150 }, (_, i) => ({ trace: 'e1', id: (i + 1).toString(16), name: `step ${i}`, from: 10 * i, to: 10 * i + 5 }));
+    await p.traces.consume(spans('support-agent', AGENT.pid, specs));
+    await p.logs.consume(
+      kernelEvents(AGENT, [
+        // Inside span 70, but the traceparent names span 130.
+        { kind: 'http', ms: 702, attributes: { [ATTR.httpRequestMethod]: 'POST', [ATTR.urlPath]: '/v1', [ATTR.serverAddress]: 'localhost', [ATTR.wireTraceparent]: `00-${traceHex('e1')}-${spanHex('83')}-01` } },
+        { kind: 'open', ms: 1002, attributes: { [ATTR.filePath]: '/x' } },
+      ]),
+    );
+    await p.logs.consume(kernelEvents({ ...MCP, ppid: AGENT.pid }, [{ kind: 'open', ms: 1402, attributes: { [ATTR.filePath]: '/y' } }]));
+    clock += 2000;
+    await p.tick();
+    const made = out.made();
+    const http = made.find((s) => s.name.startsWith('http'))!;
+    expect([hex(http.parentSpanId), key(http)]).toEqual([spanHex('83'), 'traceparent']);
+    const x = made.find((s) => s.name === 'open /x')!;
+    expect([hex(x.parentSpanId), key(x)]).toEqual([spanHex('65'), 'pid_time']);
+    const y = made.find((s) => s.name === 'open /y')!;
+    const proc = made.find((s) => hex(s.spanId) === hex(y.parentSpanId))!;
+    expect([proc.name, hex(proc.parentSpanId), key(y)]).toEqual(['process node (pid 200)', spanHex('8d'), 'process_tree']);
+  });
+
   test('repeats are aggregated: one span per distinct action, with the count', async () => {
     await p.traces.consume(AGENT_TRACE);
     const opens = Array.from({ length: 50 }, (_, i) => ({ kind: 'open' as const, ms: 1100 + i, attributes: { [ATTR.filePath]: '/data/faq.md', [ATTR.kernelRepeat]: i === 0 ? 9 : undefined } }));

@@ -7,7 +7,7 @@ import { PendingEmits } from '../../pipeline/pending-emits.js';
 import { WorkTicker } from '../../pipeline/work-ticker.js';
 import type { KeyValue, LogsData, Resource, ResourceLogs, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { ATTR, KERNEL_SCOPE } from '../../pipeline/semconv.js';
-import { canonicalView, type CanonicalKind } from '../normalize/index.js';
+import { canonicalView, type CanonicalKind, type CanonicalSpan } from '../normalize/index.js';
 import type { CorrelateConfig } from './config.js';
 import { Folder } from './fold.js';
 import { HeldEvents, KernelEvent, NO_SEQ, OPEN_RUN_GAP_US, OpenRun, OpenRunCollector, unmatchedItem, type Held } from './kernel-event.js';
@@ -60,6 +60,9 @@ export class CorrelateProcessor implements Component, Consumers {
    * its parent or executable changed: what a lookup by pid and time of that process could find anew.
    */
   private changed = new Map<number, TimeRange>();
+  /** consumeTraces' scratch: one scope's canonical views, and the times of the spans it indexed. */
+  private readonly views: (CanonicalSpan | undefined)[] = [];
+  private readonly covered: TimeRange = { from: 0, to: 0 };
   private readonly pendingEmits = new PendingEmits<TracesData>({
     max: MAX_PENDING_EMITS,
     send: (data) => {
@@ -153,17 +156,22 @@ export class CorrelateProcessor implements Component, Consumers {
       const facts: ResourceFacts = { pid, pidSource, serviceName: String(findAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service') };
       let agentSpan: Span | undefined;
       let agentKind: CanonicalKind | undefined;
+      const views = this.views;
+      const covered = this.covered;
       for (const ss of rs.scopeSpans) {
-        for (const span of ss.spans) {
-          const view = canonicalView(span);
-          const row = this.spans.add(span, view, facts, arrived);
-          if (pid && row !== NONE) this.widen(pid, this.spans.startOf(row), this.spans.endOf(row));
+        const spans = ss.spans;
+        views.length = spans.length;
+        for (let i = 0; i < spans.length; i++) {
+          const view = (views[i] = canonicalView(spans[i]!));
           if (view && WORKLOAD_KINDS.has(view.kind)) {
-            agentSpan = span;
+            agentSpan = spans[i];
             agentKind = view.kind;
           }
         }
+        this.spans.addAll(spans, views, facts, arrived, covered);
+        if (pid && covered.from <= covered.to) this.widen(pid, covered.from, covered.to);
       }
+      views.length = 0;
       if (agentSpan && pid) this.announce(pid, rs.resource, () => `${agentKind} span "${agentSpan.name}" of ${facts.serviceName}`);
     }
     // The indexed-spans gauge is set by each round (every tick_interval), not per request: prom-client's label handling costs ~1 µs a call.

@@ -79,6 +79,69 @@ describe('SpanIndex answers as the linear scan over span objects did', () => {
     });
   }
 
+  for (const seed of [6, 7, 8]) {
+    test(`a request's spans indexed at once (addAll) are found by id, pid + time and trace as one by one (seed ${seed})`, () => {
+      const rnd = random(seed);
+      const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)]!;
+      const max = seed % 2 ? 1500 : 5000;
+      const index = new SpanIndex(max);
+      let live: Ref[] = [];
+      const traces = Array.from({ length: 40 }, (_, i) => Buffer.from((seed * 1000 + i).toString(16).padStart(32, '0'), 'hex'));
+      const facts = [1, 2, 3, 0].map((pid): ResourceFacts => ({ pid, serviceName: `svc-${pid}` }));
+      const covered = { from: 0, to: 0 };
+      let arrived = 0;
+      for (let n = 0; n < 6000; ) {
+        // Requests of up to 3 chunks (64 spans each) and past, some spans repeated within the request.
+        const size = pick([1, 2, 63, 64, 65, 100, 150, 200]);
+        const f = pick(facts);
+        arrived += 1;
+        const batch: Span[] = [];
+        const views: (CanonicalSpan | undefined)[] = [];
+        const refs: Ref[] = [];
+        for (let k = 0; k < size; k++, n++) {
+          if (k > 0 && rnd() < 0.05) {
+            const j = Math.floor(rnd() * k);
+            batch.push(batch[j]!);
+            views.push(views[j]);
+            refs.push(refs[j]!);
+            continue;
+          }
+          const trace = pick(traces);
+          const odd = rnd() < 0.02;
+          const spanId = Buffer.from(Math.floor(rnd() * 3000).toString(16).padStart(16, '0'), 'hex');
+          const traceId = odd ? trace.subarray(0, 5) : trace;
+          const startUs = T0_US + Math.floor(rnd() * 60) * 1_000_000 + pick([0, 0, 500, 123_456]);
+          const endUs = startUs + pick(DURATIONS_US);
+          const kind = pick(KINDS);
+          const serverPort = kind && rnd() < 0.3 ? pick([443, 8080]) : undefined;
+          batch.push({ traceId, spanId, name: 'x', startTimeUnixNano: bigIntToLong(BigInt(startUs) * 1000n + 7n), endTimeUnixNano: bigIntToLong(BigInt(endUs) * 1000n) });
+          views.push(kind ? ({ kind, serverPort } as CanonicalSpan) : undefined);
+          refs.push({ traceId: traceId.toString('hex'), spanId: spanId.toString('hex'), pid: f.pid, startUs, endUs, semantic: kind !== undefined && SEMANTIC.has(kind), serverPort, arrived });
+        }
+        index.addAll(batch, views, f, arrived, covered);
+        let from = Infinity;
+        let to = -Infinity;
+        for (const ref of refs) {
+          if (live.some((s) => s.traceId === ref.traceId && s.spanId === ref.spanId)) continue; // indexed before: ignored
+          live.push(ref);
+          if (live.length > max) live.shift();
+          from = Math.min(from, ref.startUs);
+          to = Math.max(to, ref.endUs);
+        }
+        expect(covered).toEqual({ from, to });
+        if (rnd() < 0.1) {
+          const before = arrived - Math.floor(rnd() * 20);
+          expect(index.evict(before)).toBe(live.filter((s) => s.arrived < before).length);
+          live = live.filter((s) => s.arrived >= before);
+        }
+        expect(index.size).toBe(live.length);
+        // Every span indexed is found by its ids (the traceparent key), and the lookups answer as the scan over the live spans.
+        for (const ref of live.slice(-size)) if (ref.traceId.length === 32) expect(idsOf(index, index.get(ref.traceId, ref.spanId))).toEqual({ traceId: ref.traceId, spanId: ref.spanId });
+        check(index, live, rnd, pick);
+      }
+    });
+  }
+
   function check(index: SpanIndex, live: readonly Ref[], rnd: () => number, pick: <T>(list: readonly T[]) => T): void {
     for (let q = 0; q < 30; q++) {
       const t = T0_US + Math.floor(rnd() * 70_000_000) - 5_000_000;

@@ -107,6 +107,26 @@ function word(id: Uint8Array, at: number): number {
 
 const idHash = (t0: number, t1: number, t2: number, t3: number, s0: number, s1: number) => mix(mix(mix(mix(mix(mix(SEED, t0), t1), t2), t3), s0), s1);
 
+/** Spans `addAll` reads and hashes before adding any: a few kB of scratch, its buckets' reads all in flight at once. */
+const CHUNK = 64;
+
+/** What `addAll` read of a chunk's spans, by position in the chunk (`add` uses entry 0). */
+class Scratch {
+  readonly words = new Uint32Array(CHUNK * ID_WORDS);
+  readonly idHashes = new Int32Array(CHUNK);
+  readonly traceHashes = new Int32Array(CHUNK);
+  readonly startUs = new Float64Array(CHUNK);
+  readonly endUs = new Float64Array(CHUNK);
+  /** What `touchBuckets` read (kept, so its loads are not dropped as unused). */
+  readonly traceHeads = new Float64Array(CHUNK);
+  readonly idHeads = new Float64Array(CHUNK);
+  readonly newestHashes = new Float64Array(CHUNK);
+  /** 1: the span's ids are not 16 + 8 bytes; their hex in `oddTraceIds` and `oddSpanIds`. */
+  readonly odd = new Uint8Array(CHUNK);
+  readonly oddTraceIds: string[] = new Array<string>(CHUNK).fill('');
+  readonly oddSpanIds: string[] = new Array<string>(CHUNK).fill('');
+}
+
 const hexWord = (w: number) => w.toString(16).padStart(8, '0');
 
 /** A span id that is not 16 + 8 bytes, kept as its hex (rare: no SDK sends one). */
@@ -149,6 +169,7 @@ export class SpanIndex {
   private byTrace = NO_CHAINS;
   private readonly odd = new Map<number, OddIds>();
   private readonly oddKeys = new Map<string, number>();
+  private readonly scratch = new Scratch();
 
   constructor(private readonly max: number) {}
 
@@ -158,28 +179,102 @@ export class SpanIndex {
 
   /** Indexes a span (once: a span id seen before is ignored); its row, NONE when ignored. */
   add(span: Span, view: CanonicalSpan | undefined, facts: ResourceFacts, arrivedAtMs: number): number {
-    // The ids where they are (a received span's inside its request: no Buffer per id), each word read
-    // once, for the duplicate check and for the row.
+    this.readSpan(span, 0);
+    return this.insert(span, view, facts, arrivedAtMs, 0);
+  }
+
+  /**
+   * Indexes spans of one resource as `add` does each, in order; returns the times the rows it added
+   * cover (µs, `from` > `to` when none). In chunks of CHUNK: first every span's ids and times are read
+   * and hashed, then the hash buckets they will touch are read in a tight loop, then the rows are
+   * added. The buckets and chains are megabytes read at random: one span after another, each miss
+   * waited for the next; read together, the CPU has many in flight at once.
+   */
+  addAll(spans: readonly Span[], views: readonly (CanonicalSpan | undefined)[], facts: ResourceFacts, arrivedAtMs: number, covered: { from: number; to: number }): void {
+    covered.from = Infinity;
+    covered.to = -Infinity;
+    for (let first = 0; first < spans.length; first += CHUNK) {
+      const n = Math.min(CHUNK, spans.length - first);
+      for (let i = 0; i < n; i++) this.readSpan(spans[first + i]!, i);
+      this.touchBuckets(n);
+      for (let i = 0; i < n; i++) {
+        const row = this.insert(spans[first + i]!, views[first + i], facts, arrivedAtMs, i);
+        if (row === NONE) continue;
+        if (this.startUs[row]! < covered.from) covered.from = this.startUs[row]!;
+        if (this.endUs[row]! > covered.to) covered.to = this.endUs[row]!;
+      }
+    }
+  }
+
+  /** A span's ids (as words, hashed) and times into the scratch's entry `i`. */
+  private readSpan(span: Span, i: number): void {
+    const s = this.scratch;
+    // The ids where they are (a received span's inside its request: no Buffer per id), each word read once.
     const tid = locateId(span, 'traceId');
     const tBuf = tid.buf;
     const tAt = tid.at;
     const tLength = tid.length;
     const sid = locateId(span, 'spanId'); // the same answer object, now the span id's: the trace id's is copied above
-    const oddIds = tLength !== 16 || sid.length !== 8;
+    const odd = tLength !== 16 || sid.length !== 8;
     // An id of another length is read from its own bytes (past its end they read as 0), and kept as hex.
-    const traceId = oddIds ? tBuf.subarray(tAt, tAt + tLength) : undefined;
-    const spanId = oddIds ? sid.buf.subarray(sid.at, sid.at + sid.length) : undefined;
-    const t0 = traceId ? word(traceId, 0) : word(tBuf, tAt);
-    const t1 = traceId ? word(traceId, 4) : word(tBuf, tAt + 4);
-    const t2 = traceId ? word(traceId, 8) : word(tBuf, tAt + 8);
-    const t3 = traceId ? word(traceId, 12) : word(tBuf, tAt + 12);
-    const s0 = spanId ? word(spanId, 0) : word(sid.buf, sid.at);
-    const s1 = spanId ? word(spanId, 4) : word(sid.buf, sid.at + 4);
-    let oddKey = '';
+    const traceId = odd ? tBuf.subarray(tAt, tAt + tLength) : undefined;
+    const spanId = odd ? sid.buf.subarray(sid.at, sid.at + sid.length) : undefined;
+    const w = i * ID_WORDS;
+    const words = s.words;
+    words[w] = traceId ? word(traceId, 0) : word(tBuf, tAt);
+    words[w + 1] = traceId ? word(traceId, 4) : word(tBuf, tAt + 4);
+    words[w + 2] = traceId ? word(traceId, 8) : word(tBuf, tAt + 8);
+    words[w + 3] = traceId ? word(traceId, 12) : word(tBuf, tAt + 12);
+    words[w + 4] = spanId ? word(spanId, 0) : word(sid.buf, sid.at);
+    words[w + 5] = spanId ? word(spanId, 4) : word(sid.buf, sid.at + 4);
     if (traceId && spanId) {
-      oddKey = `${idHex(traceId)}:${idHex(spanId)}`;
+      s.oddTraceIds[i] = idHex(traceId);
+      s.oddSpanIds[i] = idHex(spanId);
+    }
+    const trace = mix(mix(mix(mix(SEED, words[w]!), words[w + 1]!), words[w + 2]!), words[w + 3]!);
+    s.traceHashes[i] = trace;
+    s.idHashes[i] = mix(mix(trace, words[w + 4]!), words[w + 5]!);
+    s.odd[i] = odd ? 1 : 0;
+    s.startUs[i] = startMicros(span);
+    s.endUs[i] = endMicros(span);
+  }
+
+  /**
+   * Reads the first `n` scratch entries' id and trace buckets, and the newest row of each id bucket
+   * (what the duplicate check reads), keeping what it read in the scratch so the loads stay.
+   */
+  private touchBuckets(n: number): void {
+    const s = this.scratch;
+    for (let i = 0; i < n; i++) {
+      s.traceHeads[i] = this.byTrace.first(s.traceHashes[i]!);
+      s.idHeads[i] = this.byId.first(s.idHashes[i]!);
+    }
+    // The chains' newest rows, once their buckets are read: these loads are in flight together too.
+    const links = this.byId.links;
+    for (let i = 0; i < n; i++) {
+      const row = this.slotOf(s.idHeads[i]!);
+      s.newestHashes[i] = row === NONE ? NONE : links[2 * row + 1]!;
+    }
+  }
+
+  /** Adds the span read into the scratch's entry `i` (see `add`). */
+  private insert(span: Span, view: CanonicalSpan | undefined, facts: ResourceFacts, arrivedAtMs: number, i: number): number {
+    const s = this.scratch;
+    const words = s.words;
+    const at = i * ID_WORDS;
+    const t0 = words[at]!;
+    const t1 = words[at + 1]!;
+    const t2 = words[at + 2]!;
+    const t3 = words[at + 3]!;
+    const s0 = words[at + 4]!;
+    const s1 = words[at + 5]!;
+    const oddIds = s.odd[i] === 1;
+    const hash = s.idHashes[i]!;
+    let oddKey = '';
+    if (oddIds) {
+      oddKey = `${s.oddTraceIds[i]}:${s.oddSpanIds[i]}`;
       if (this.oddKeys.has(oddKey)) return NONE;
-    } else if (this.findId(t0, t1, t2, t3, s0, s1) !== NONE) return NONE;
+    } else if (this.findId(t0, t1, t2, t3, s0, s1, hash) !== NONE) return NONE;
     if (this.count === this.cap) {
       if (this.cap < this.max) this.grow();
       else this.dropOldest();
@@ -195,8 +290,8 @@ export class SpanIndex {
     ids[w + 3] = t3;
     ids[w + 4] = s0;
     ids[w + 5] = s1;
-    this.startUs[row] = startMicros(span);
-    this.endUs[row] = endMicros(span);
+    this.startUs[row] = s.startUs[i]!;
+    this.endUs[row] = s.endUs[i]!;
     this.arrivedMs[row] = arrivedAtMs;
     this.pids[row] = facts.pid;
     this.ports[row] = view?.serverPort ?? NaN;
@@ -205,10 +300,15 @@ export class SpanIndex {
     const semantic = view !== undefined && SEMANTIC.has(view.kind);
     this.flags[row] = (semantic ? SEMANTIC_BIT : 0) | (facts.pidSource ? CONNECTION_PID_BIT : 0) | (oddIds ? ODD_IDS_BIT : 0);
     if (oddIds) {
-      this.odd.set(row, { traceId: idHex(traceId), spanId: idHex(spanId) });
+      this.odd.set(row, { traceId: s.oddTraceIds[i]!, spanId: s.oddSpanIds[i]! });
       this.oddKeys.set(oddKey, row);
+    } else this.byId.push(row, seq, hash);
+    if (facts.pid) {
+      const level = this.levelOf(row);
+      this.byPidTime.push(row, seq, this.pidTimeHash(row, level));
+      this.countLevel(row, level, 1);
     }
-    this.link(row, seq);
+    if (semantic) this.byTrace.push(row, seq, s.traceHashes[i]!);
     return row;
   }
 
@@ -216,7 +316,13 @@ export class SpanIndex {
   get(traceId: string, spanId: string): number {
     if (traceId.length !== 32 || spanId.length !== 16) return NONE;
     const w = (hex: string, at: number) => parseInt(hex.slice(at, at + 8), 16) >>> 0;
-    return this.findId(w(traceId, 0), w(traceId, 8), w(traceId, 16), w(traceId, 24), w(spanId, 0), w(spanId, 8));
+    const t0 = w(traceId, 0);
+    const t1 = w(traceId, 8);
+    const t2 = w(traceId, 16);
+    const t3 = w(traceId, 24);
+    const s0 = w(spanId, 0);
+    const s1 = w(spanId, 8);
+    return this.findId(t0, t1, t2, t3, s0, s1, idHash(t0, t1, t2, t3, s0, s1));
   }
 
   semantic(row: number): boolean {
@@ -421,22 +527,15 @@ export class SpanIndex {
     this.levelRows[(pidHash(this.pids[row]!) & PID_SLOT_MASK) * (LEVELS + 1) + level]! += by;
   }
 
-  private findId(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number): number {
+  private findId(t0: number, t1: number, t2: number, t3: number, s0: number, s1: number, hash: number): number {
     const ids = this.ids;
     const links = this.byId.links;
-    const hash = idHash(t0, t1, t2, t3, s0, s1);
     for (let row = this.slotOf(this.byId.first(hash)); row !== NONE; row = this.slotOf(links[2 * row]!)) {
       if (links[2 * row + 1] !== hash) continue;
       const w = row * ID_WORDS;
       if (ids[w + 5] === s1 && ids[w + 4] === s0 && ids[w + 3] === t3 && ids[w + 2] === t2 && ids[w + 1] === t1 && ids[w] === t0) return row;
     }
     return NONE;
-  }
-
-  private idHashOf(row: number): number {
-    const w = row * ID_WORDS;
-    const ids = this.ids;
-    return idHash(ids[w]!, ids[w + 1]!, ids[w + 2]!, ids[w + 3]!, ids[w + 4]!, ids[w + 5]!);
   }
 
   private traceHash(row: number): number {
@@ -453,17 +552,6 @@ export class SpanIndex {
     const wa = a * ID_WORDS;
     const wb = b * ID_WORDS;
     return ids[wa] === ids[wb] && ids[wa + 1] === ids[wb + 1] && ids[wa + 2] === ids[wb + 2] && ids[wa + 3] === ids[wb + 3];
-  }
-
-  private link(row: number, seq: number): void {
-    if (!(this.flags[row]! & ODD_IDS_BIT)) this.byId.push(row, seq, this.idHashOf(row));
-    const pid = this.pids[row]!;
-    if (pid) {
-      const level = this.levelOf(row);
-      this.byPidTime.push(row, seq, this.pidTimeHash(row, level));
-      this.countLevel(row, level, 1);
-    }
-    if (this.flags[row]! & SEMANTIC_BIT) this.byTrace.push(row, seq, this.traceHash(row));
   }
 
   /** The oldest row leaves; its chain entries end their chains from now on (see Chains). */

@@ -1,0 +1,108 @@
+/**
+ * One traces processor of two builds side by side in one process, fed requests with ids of their own
+ * (bench/loadgen-shape.ts, a new sequence number each, as pipeline-ab.ts): CPU µs per span of its
+ * `traces.consume`, in alternating steps of 1000 spans. For the processors whose per-span state is
+ * kept by span id (correlate's span index, aibom's span owners): processor-ab.ts replays a pool of
+ * 1000 requests, whose ids correlate has indexed already the second time round. A script:
+ *
+ *   npm run build && node dist/bench/processor-fresh-ab.js <correlate|aibom|baseline|provenance> <llm|agent> <build A> <build B> [rounds=10] [ms per round=1000]
+ *
+ * Each step's 10 requests are made, received and put through that build's `normalize` outside the
+ * measured window; the processor's next hop does nothing. Its timers run as in the collector, between
+ * steps. CPU is `process.cpuUsage` (every thread: V8's GC and compiler threads count). The ratio
+ * B/A is per round; on a shared machine the builds see the same load at the same time.
+ */
+import { loadgenRequest } from './loadgen-shape.js';
+import type { Shape } from './pipeline-build.js';
+
+const PROCESSORS = ['correlate', 'aibom', 'baseline', 'provenance'];
+const [proc, shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [string, Shape, string, string, string?, string?];
+if (!PROCESSORS.includes(proc) || !['llm', 'agent'].includes(shape) || !buildA || !buildB) {
+  console.error('usage: processor-fresh-ab.js <correlate|aibom|baseline|provenance> <llm|agent> <build A> <build B> [rounds] [ms per round]');
+  process.exit(2);
+}
+const ROUNDS = Number(roundsArg ?? 10);
+const ROUND_MS = Number(msArg ?? 1000);
+/** Requests (of 100 spans) per measured step. */
+const STEP = 10;
+
+interface Consumer {
+  traces: { consume(d: unknown): Promise<void> };
+  start(host: unknown): Promise<void>;
+  shutdown(): Promise<void>;
+}
+interface Factory {
+  createDefaultConfig(): unknown;
+  create(settings: unknown, config: unknown, next: unknown): Consumer;
+}
+
+async function build(dir: string) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const load = (path: string): Promise<any> => import(`${dir}/dist/${path}`);
+  const { tracesCodec } = await load('pipeline/otlp/codec.js');
+  const { neutralize } = await load('receiver/otlp/neutralize.js');
+  const { silentLogger } = await load('pipeline/telemetry/logger.js');
+  const { Metrics } = await load('pipeline/telemetry/metrics.js');
+  const { createHost } = await load('pipeline/host.js');
+  const { findFactory } = await load('pipeline/cli/components.js');
+  const metrics = new Metrics();
+  const sink = { traces: { consume: async () => {} }, logs: { consume: async () => {} } };
+  const make = (id: string) => {
+    const f = findFactory('processor', id) as Factory;
+    return f.create({ id, name: '', logger: silentLogger(), metrics }, f.createDefaultConfig(), sink);
+  };
+  const normalize = make('normalize');
+  const p = make(proc);
+  await p.start(createHost());
+  return {
+    async received(bytes: Buffer): Promise<unknown> {
+      const d = tracesCodec.decodeReceived(bytes);
+      neutralize('traces', d);
+      await normalize.traces.consume(d);
+      return d;
+    },
+    consume: (d: unknown) => p.traces.consume(d),
+    shutdown: () => p.shutdown(),
+  };
+}
+
+const builds = [await build(buildA), await build(buildB)];
+let seq = 1;
+
+/** One step of build `b`: STEP requests made, received and normalized, then consumed: CPU µs of the latter. */
+async function step(b: number): Promise<number> {
+  const x = builds[b]!;
+  const requests: unknown[] = [];
+  for (let i = 0; i < STEP; i++) requests.push(await x.received(loadgenRequest(shape, seq++)));
+  const c0 = process.cpuUsage();
+  for (const d of requests) await x.consume(d);
+  const c = process.cpuUsage(c0);
+  await new Promise((resolve) => setImmediate(resolve));
+  return c.user + c.system;
+}
+
+/** CPU µs per span of each build over `ms` of the wall clock, their steps alternating (A B B A ...). */
+async function round(ms: number): Promise<[number, number]> {
+  const cpu = [0, 0];
+  let steps = 0;
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    for (const b of steps % 2 ? [1, 0] : [0, 1]) cpu[b]! += await step(b);
+    steps++;
+  }
+  return [cpu[0]! / (steps * 100 * STEP), cpu[1]! / (steps * 100 * STEP)];
+}
+
+for (let w = 0; w < 3; w++) await round(1000);
+const results: number[][] = [[], []];
+for (let r = 0; r < ROUNDS; r++) {
+  const [a, b] = await round(ROUND_MS);
+  results[0]!.push(a);
+  results[1]!.push(b);
+}
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+const ratios = results[1]!.map((b, i) => b / results[0]![i]!);
+console.log(
+  `${proc}, ${shape} load, fresh ids: A median ${median(results[0]!).toFixed(3)} | B median ${median(results[1]!).toFixed(3)} µs CPU per span; B/A per round median ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+);
+for (const b of builds) await b.shutdown();
