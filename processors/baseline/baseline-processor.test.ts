@@ -343,6 +343,37 @@ describe('baseline profiles: admin API and store', () => {
     expect(routes.match('DELETE', '/v1/baselines')).toEqual({ route: undefined, methods: ['GET'] });
   });
 
+  it('the profiles gauge counts the profiles by component, state and completeness, label sets in the order of their first profile', async () => {
+    const routes = new AdminRoutes();
+    const t = await make({}, routes);
+    await t.run(normal(1));
+    const list = async () =>
+      (JSON.parse((await routes.get('/v1/baselines')!(new URLSearchParams(), { method: 'GET', params: {} })).body) as { profiles: { id: string; state: string; completeness: string }[] }).profiles;
+    const expected = async () => {
+      const want: { labels: Record<string, string>; value: number }[] = [];
+      for (const p of await list()) {
+        const labels = { component: 'baseline', state: p.state, completeness: p.completeness };
+        const v = want.find((w) => w.labels.state === p.state && w.labels.completeness === p.completeness);
+        if (v) v.value++;
+        else want.push({ labels, value: 1 });
+      }
+      return want;
+    };
+    const gauge = async () => (await t.metrics.gauge('aibom_baseline_profiles', '', ['component', 'state', 'completeness']).get()).values.map((v) => ({ labels: v.labels, value: v.value }));
+    expect((await list()).length).toBeGreaterThan(2);
+    expect(await gauge()).toEqual([{ labels: { component: 'baseline', state: 'learning', completeness: 'complete' }, value: (await list()).length }]);
+    // A later profile frozen, then the first one: two label sets, the frozen one first (its first profile is).
+    const ids = (await list()).map((p) => p.id);
+    const post = (q: string) => routes.get('/v1/baselines/freeze', 'POST')!(new URLSearchParams(q), { method: 'POST', params: {} });
+    expect((await post(`id=${ids[2]}`)).status).toBe(200);
+    expect((await post(`id=${ids[0]}`)).status).toBe(200);
+    const want = await expected();
+    expect(want.map((w) => [w.labels.state, w.value])).toEqual([['frozen', 2], ['learning', ids.length - 2]]);
+    expect(await gauge()).toEqual(want);
+    await t.run(normal(2));
+    expect(await gauge()).toEqual(await expected());
+  });
+
   it('an exported profile, reviewed and copied into the directory, is an allowlist', async () => {
     const t = await learned();
     const id = entityId('tool', { 'gen_ai.tool.name': 'search_kb' });

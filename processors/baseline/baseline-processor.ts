@@ -13,7 +13,7 @@ import { Detector, type QuietReason } from './detector.js';
 import type { ComponentOf } from './facts.js';
 import type { Check } from './rules/index.js';
 import { agentObservations, kernelObservations, type ObserveOptions } from './observe.js';
-import type { ProfileSettings } from './profile.js';
+import type { Completeness, ProfileSettings, ProfileState } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
 import { readPrompt, resourceFacts, spanRecord, type Finding, type SpanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
@@ -21,6 +21,11 @@ import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 export const BASELINE_SCOPE = 'aibom.baseline';
 /** Deviation batches the next hop refused, kept for the next tick. */
 const MAX_PENDING = 64;
+
+/** The profiles gauge's label values as indexes (every state and completeness: the records make TypeScript check that). */
+const STATE_INDEX: Readonly<Record<ProfileState, number>> = { learning: 0, ready: 1, frozen: 2 };
+const COMPLETENESS_INDEX: Readonly<Record<Completeness, number>> = { complete: 0, partial: 1 };
+const COMPLETENESS_KINDS = Object.keys(COMPLETENESS_INDEX).length;
 
 
 /**
@@ -59,6 +64,8 @@ export class BaselineProcessor implements Component, Consumers {
   private stopped = false;
   private readonly labels;
   private readonly m;
+  /** countProfiles' tally: a count, and the gauge's labels, per state and completeness; the order they were first seen in. */
+  private readonly profileTally: { counts: number[]; labels: Record<'component' | 'state' | 'completeness', string>[]; order: number[] };
   /**
    * Quiet observations per rule and reason, counted here per observation while learning and added to
    * the metric once per tick: prom-client hashes the labels on every `inc`, even a child's.
@@ -98,6 +105,13 @@ export class BaselineProcessor implements Component, Consumers {
       latency: metrics.histogram('aibom_baseline_deviation_latency_seconds', "From the arrival of a trace's last span to its deviations handed to the next hop.", ['component'], [0.1, 0.25, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1, 1.5, 2, 5]),
       dropped: metrics.processorDropped,
     };
+    const labels: Record<'component' | 'state' | 'completeness', string>[] = [];
+    for (const state of Object.keys(STATE_INDEX) as ProfileState[]) {
+      for (const completeness of Object.keys(COMPLETENESS_INDEX) as Completeness[]) {
+        labels[STATE_INDEX[state] * COMPLETENESS_KINDS + COMPLETENESS_INDEX[completeness]] = { ...this.labels, state, completeness };
+      }
+    }
+    this.profileTally = { counts: labels.map(() => 0), labels, order: [] };
     this.unevaluated = {
       traceFull: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'trace_full' }), n: 0 },
       evictedEarly: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'evicted_early' }), n: 0 },
@@ -330,8 +344,21 @@ export class BaselineProcessor implements Component, Consumers {
     }
   }
 
+  /**
+   * The profiles gauge, counted by state and completeness here and set once per label set: an `inc` per
+   * profile on every tick hashed a new label object per profile (prom-client), the largest allocation of
+   * a tick. The label sets appear in the order their first profile has, as with one `inc` each.
+   */
   private countProfiles(): void {
+    const tally = this.profileTally;
+    tally.counts.fill(0);
+    tally.order.length = 0;
+    for (const p of this.detector.profiles.values()) {
+      const i = STATE_INDEX[p.state] * COMPLETENESS_KINDS + COMPLETENESS_INDEX[p.completeness];
+      if (tally.counts[i]! === 0) tally.order.push(i);
+      tally.counts[i]!++;
+    }
     this.m.profiles.reset();
-    for (const p of this.detector.profiles.values()) this.m.profiles.inc({ ...this.labels, state: p.state, completeness: p.completeness });
+    for (const i of tally.order) this.m.profiles.set(tally.labels[i]!, tally.counts[i]!);
   }
 }
