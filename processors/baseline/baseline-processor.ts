@@ -27,6 +27,12 @@ const STATE_INDEX: Readonly<Record<ProfileState, number>> = { learning: 0, ready
 const COMPLETENESS_INDEX: Readonly<Record<Completeness, number>> = { complete: 0, partial: 1 };
 const COMPLETENESS_KINDS = Object.keys(COMPLETENESS_INDEX).length;
 
+const sameNumbers = (a: readonly number[], b: readonly number[]): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
 
 /**
  * Behavioural baselines: per AI component (agent, tool, MCP server, model endpoint, by AI-BOM entity
@@ -64,8 +70,17 @@ export class BaselineProcessor implements Component, Consumers {
   private stopped = false;
   private readonly labels;
   private readonly m;
-  /** countProfiles' tally: a count, and the gauge's labels, per state and completeness; the order they were first seen in. */
-  private readonly profileTally: { counts: number[]; labels: Record<'component' | 'state' | 'completeness', string>[]; order: number[] };
+  /**
+   * countProfiles' tally: a count, and the gauge's labels, per state and completeness; the order they were
+   * first seen in; what the gauge shows of this instance (label sets in order, counts).
+   */
+  private readonly profileTally: {
+    counts: number[];
+    labels: Record<'component' | 'state' | 'completeness', string>[];
+    order: number[];
+    shown: number[];
+    shownCounts: number[];
+  };
   /**
    * Quiet observations per rule and reason, counted here per observation while learning and added to
    * the metric once per tick: prom-client hashes the labels on every `inc`, even a child's.
@@ -111,7 +126,9 @@ export class BaselineProcessor implements Component, Consumers {
         labels[STATE_INDEX[state] * COMPLETENESS_KINDS + COMPLETENESS_INDEX[completeness]] = { ...this.labels, state, completeness };
       }
     }
-    this.profileTally = { counts: labels.map(() => 0), labels, order: [] };
+    // Shown at first: every label set of this component, so the first count removes what an instance of
+    // the same id before this one (a restarted pipeline) left.
+    this.profileTally = { counts: labels.map(() => 0), labels, order: [], shown: labels.map((_, i) => i), shownCounts: [] };
     this.unevaluated = {
       traceFull: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'trace_full' }), n: 0 },
       evictedEarly: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'evicted_early' }), n: 0 },
@@ -345,20 +362,26 @@ export class BaselineProcessor implements Component, Consumers {
   }
 
   /**
-   * The profiles gauge, counted by state and completeness here and set once per label set: an `inc` per
-   * profile on every tick hashed a new label object per profile (prom-client), the largest allocation of
-   * a tick. The label sets appear in the order their first profile has, as with one `inc` each.
+   * The profiles gauge, counted by state and completeness here and set once per label set, and only when
+   * a count changed: an `inc` per profile on every tick (up to 100 a second) hashed a new label object per
+   * profile (prom-client), the largest allocation of a tick. The label sets appear in the order their
+   * first profile has, as with one `inc` each. Only this instance's label sets are removed (the gauge is
+   * shared by every baseline processor: a `reset` took the others' away until their next tick).
    */
   private countProfiles(): void {
-    const tally = this.profileTally;
-    tally.counts.fill(0);
-    tally.order.length = 0;
+    const t = this.profileTally;
+    t.counts.fill(0);
+    t.order.length = 0;
     for (const p of this.detector.profiles.values()) {
       const i = STATE_INDEX[p.state] * COMPLETENESS_KINDS + COMPLETENESS_INDEX[p.completeness];
-      if (tally.counts[i]! === 0) tally.order.push(i);
-      tally.counts[i]!++;
+      if (t.counts[i] === 0) t.order.push(i);
+      t.counts[i]!++;
     }
-    this.m.profiles.reset();
-    for (const i of tally.order) this.m.profiles.set(tally.labels[i]!, tally.counts[i]!);
+    const sameOrder = sameNumbers(t.order, t.shown);
+    if (sameOrder && sameNumbers(t.counts, t.shownCounts)) return;
+    if (!sameOrder) for (const i of t.shown) this.m.profiles.remove(t.labels[i]!);
+    for (const i of t.order) this.m.profiles.set(t.labels[i]!, t.counts[i]!);
+    t.shown = [...t.order];
+    t.shownCounts = [...t.counts];
   }
 }
