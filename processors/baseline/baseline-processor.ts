@@ -27,6 +27,22 @@ const STATE_INDEX: Readonly<Record<ProfileState, number>> = { learning: 0, ready
 const COMPLETENESS_INDEX: Readonly<Record<Completeness, number>> = { complete: 0, partial: 1 };
 const COMPLETENESS_KINDS = Object.keys(COMPLETENESS_INDEX).length;
 
+/** A number counted here and added to its metric once per tick. */
+interface Count {
+  counter: { inc(n: number): void };
+  n: number;
+}
+
+function addCount(c: Count): void {
+  if (c.n > 0) {
+    c.counter.inc(c.n);
+    c.n = 0;
+  }
+}
+
+/** `forEach` with functions made once: `for...of` over the maps made an iterator and a result per entry on every tick. */
+const addEach = (byReason: Map<QuietReason, Count>): void => byReason.forEach(addCount);
+
 const sameNumbers = (a: readonly number[], b: readonly number[]): boolean => {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -85,12 +101,12 @@ export class BaselineProcessor implements Component, Consumers {
    * Quiet observations per rule and reason, counted here per observation while learning and added to
    * the metric once per tick: prom-client hashes the labels on every `inc`, even a child's.
    */
-  private readonly quietBy = new Map<Rule, Map<QuietReason, { counter: { inc(n: number): void }; n: number }>>();
+  private readonly quietBy = new Map<Rule, Map<QuietReason, Count>>();
   /**
    * Unevaluated spans, counted per trace under load (every trace pushed out early) in a number and
    * added to the metric once per tick, like the quiet observations: even a bound child's `inc` costs.
    */
-  private readonly unevaluated: Record<'traceFull' | 'evictedEarly' | 'invalidTraceId', { counter: { inc(n: number): void }; n: number }>;
+  private readonly unevaluated: Record<'traceFull' | 'evictedEarly' | 'invalidTraceId', Count>;
 
   readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
   readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
@@ -200,11 +216,15 @@ export class BaselineProcessor implements Component, Consumers {
     /** The open trace of the span before in this batch (nothing else is added or forgotten in between). */
     let last: OpenTrace | undefined;
     try {
-      for (const rs of data.resourceSpans) {
+      // Indexed loops: `for...of` made an iterator result per span where this runs unoptimised (once per batch).
+      for (let ri = 0; ri < data.resourceSpans.length; ri++) {
+        const rs = data.resourceSpans[ri]!;
         const resource = resourceFacts(rs.resource?.attributes);
-        for (const ss of rs.scopeSpans) {
+        for (let si = 0; si < rs.scopeSpans.length; si++) {
+          const ss = rs.scopeSpans[si]!;
           const scopeName = ss.scope?.name;
-          for (const span of ss.spans) {
+          for (let pi = 0; pi < ss.spans.length; pi++) {
+            const span = ss.spans[pi]!;
             const ids = spanIds(span);
             const r = spanRecord(span, scopeName, resource, ids);
             if (!r) continue;
@@ -262,16 +282,10 @@ export class BaselineProcessor implements Component, Consumers {
 
   /** Adds what was counted in numbers since the last tick to the metrics. */
   private addCounts(): void {
-    const add = (c: { counter: { inc(n: number): void }; n: number }) => {
-      if (c.n > 0) {
-        c.counter.inc(c.n);
-        c.n = 0;
-      }
-    };
-    for (const byReason of this.quietBy.values()) for (const c of byReason.values()) add(c);
-    add(this.unevaluated.traceFull);
-    add(this.unevaluated.evictedEarly);
-    add(this.unevaluated.invalidTraceId);
+    this.quietBy.forEach(addEach);
+    addCount(this.unevaluated.traceFull);
+    addCount(this.unevaluated.evictedEarly);
+    addCount(this.unevaluated.invalidTraceId);
   }
 
   /**
@@ -337,7 +351,11 @@ export class BaselineProcessor implements Component, Consumers {
         this.settings.logger.warn({ err, traceId: t.traceId }, 'could not read a span for baselines');
         continue;
       }
-      for (const o of observations) for (const c of this.detector.observe(o, nowMs)) queue(r, o.component, c);
+      for (let oi = 0; oi < observations.length; oi++) {
+        const o = observations[oi]!;
+        const checks = this.detector.observe(o, nowMs);
+        for (let ci = 0; ci < checks.length; ci++) queue(r, o.component, checks[ci]!);
+      }
     }
     if (out === undefined) return;
     for (const [serviceName, items] of out) {
