@@ -6,7 +6,7 @@
  * `sensor-overhead.js agent --collector` measures, less the sensor and the kernel, with CPU time per
  * event instead of a noisy share of an agent's CPU. A script:
  *
- *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc [--top N] [--under FN[@FILE],... [--not FN[@FILE],...]] | --cpu-prof FILE] [--root DIR] [--marks]
+ *   npx tsc -p tsconfig.build.json && node --expose-gc dist/bench/kernel-path.bench.js [rounds] [--alloc [--alloc-save FILE] [--top N] [--under FN[@FILE],... [--not FN[@FILE],...]] | --cpu-prof FILE] [--root DIR] [--marks]
  *
  * Each round is one agent run of 4 agent processes (live `sleep` children, so /proc reads succeed as for
  * a real agent; two `python3`, two `node` MCP servers): 150 events each, the reference agent's mix (module
@@ -21,6 +21,7 @@
  * `--under FN[@FILE],...`: only the bytes allocated below frames of those functions (the receiver's:
  * `ingest,push@frame-decoder.js`); builtins are named with their caller. `--not FN[@FILE],...`: less what is
  * below those (`drain`: the pipeline, which the receiver's queue calls).
+ * `--alloc-save FILE`: the sampled profile too (Chrome's .heapprofile), to read the callers of an allocation.
  * `--cpu-prof FILE`: a CPU profile of the warm rounds (main thread, 200 µs sampling).
  * `--root DIR`: another build (its dist/), to compare in alternation.
  * `--marks`: a line `kernel-path round N` on stdout as round N begins, so V8's traces (`--trace-opt
@@ -40,7 +41,7 @@ const value = (name: string) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 // The rounds: the one argument that is not a flag nor a flag's value.
-const ROUNDS = Number(argv.find((a, i) => /^\d+$/.test(a) && !/^--(root|cpu-prof|top|under|not)$/.test(argv[i - 1] ?? '')) ?? 24);
+const ROUNDS = Number(argv.find((a, i) => /^\d+$/.test(a) && !/^--(root|cpu-prof|top|under|not|alloc-save)$/.test(argv[i - 1] ?? '')) ?? 24);
 const WARM_FROM = Math.min(8, ROUNDS - 1);
 const root = path.resolve(value('root') ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '../..'));
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -292,6 +293,7 @@ if (session && value('cpu-prof')) {
 } else if (session) {
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: AllocNode } };
   session.disconnect();
+  if (value('alloc-save')) writeFileSync(value('alloc-save')!, JSON.stringify(profile));
   const bySelf = new Map<string, number>();
   let total = 0;
   // `--under FN[@FILE],...`: only what is allocated below a frame of those functions (e.g. the receiver's).

@@ -208,7 +208,10 @@ export function redactArgs(argv: readonly string[]): readonly string[] {
  */
 export function redactCommandLine(attributes: KeyValue[] | undefined): boolean {
   let changed = false;
-  for (const kv of attributes ?? []) {
+  if (!attributes) return false;
+  // Indexed: `for...of` made an iterator result per attribute where this runs unoptimised (every resource of a batch).
+  for (let i = 0; i < attributes.length; i++) {
+    const kv = attributes[i]!;
     if (kv.key === 'process.command_args') {
       const values = kv.value?.arrayValue?.values;
       if (!values || !values.every((v) => typeof v.stringValue === 'string')) continue;

@@ -183,14 +183,18 @@ export class Deriver {
 
   consume(data: TracesData): void {
     const kernel: { res: KernelResource; span: Span; facts: KernelSpanFacts }[] = [];
-    for (const rs of data.resourceSpans) {
+    // Indexed loops: `for...of` made an iterator result per span where this runs unoptimised (once per batch).
+    for (let ri = 0; ri < data.resourceSpans.length; ri++) {
+      const rs = data.resourceSpans[ri]!;
       let res: KernelResource | undefined;
       let agent: Entity | undefined;
       /** What a span of this resource that shows nothing more stands for: one object for all of them. */
       let agentOwner: Owner | undefined;
-      for (const ss of rs.scopeSpans) {
+      for (let si = 0; si < rs.scopeSpans.length; si++) {
+        const ss = rs.scopeSpans[si]!;
         this.touchOwners(ss.spans);
-        for (const span of ss.spans) {
+        for (let pi = 0; pi < ss.spans.length; pi++) {
+          const span = ss.spans[pi]!;
           const facts = readKernelSpan(span, ss.scope?.name);
           if (facts) {
             kernel.push({ res: (res ??= kernelResource(rs)), span, facts });
@@ -216,7 +220,10 @@ export class Deriver {
       for (const k of now) this.kernelSpan(k.res, k.span, k.facts);
       todo = todo.filter((k) => !now.includes(k));
     }
-    for (const k of kernel) if (k.facts.kind !== 'process') this.kernelSpan(k.res, k.span, k.facts);
+    for (let i = 0; i < kernel.length; i++) {
+      const k = kernel[i]!;
+      if (k.facts.kind !== 'process') this.kernelSpan(k.res, k.span, k.facts);
+    }
     this.current.span = undefined;
   }
 

@@ -48,6 +48,21 @@ describe('readKernelSpan', () => {
     expect(next).toMatchObject({ kind: 'connect', peerAddress: undefined, peerPort: undefined, credential: false, execUnderParent: false, coverage: undefined });
   });
 
+  test('an object span read again gives the facts read before, unless an attribute was added to it since', () => {
+    const s = span(attrs({ 'aibom.kernel.kind': 'connect', 'network.peer.address': '1.2.3.4', 'network.peer.port': 443 }));
+    const first = readKernelSpan(s, CORRELATE_SCOPE);
+    expect(readKernelSpan(s, CORRELATE_SCOPE)).toBe(first);
+    s.attributes!.push(attr('server.address', 'api.example'));
+    const grown = readKernelSpan(s, CORRELATE_SCOPE);
+    expect(grown).toEqual({ ...first, serverAddress: 'api.example' });
+    expect(readKernelSpan(s, CORRELATE_SCOPE)).toBe(grown);
+    // Another span with the same attributes (another list): read for itself.
+    const twin = readKernelSpan(span(attrs({ 'aibom.kernel.kind': 'connect', 'network.peer.address': '1.2.3.4', 'network.peer.port': 443 })), CORRELATE_SCOPE);
+    expect(twin).toEqual(first);
+    expect(twin).not.toBe(first);
+    expect(readKernelSpan(s, 'another.scope')).toBeUndefined();
+  });
+
   test('values of other types: 64-bit integers as numbers, a body size as Number gives it, strings only where strings are read', () => {
     const facts = readKernelSpan(
       span([

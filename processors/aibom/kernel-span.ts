@@ -1,44 +1,45 @@
 import { fromAnyValue } from '../../pipeline/otlp/attributes.js';
 import { appendedAttributes, eachAttribute } from '../../pipeline/otlp/span-view.js';
-import type { AnyValue, Span } from '../../pipeline/otlp/types.js';
+import type { AnyValue, KeyValue, Span } from '../../pipeline/otlp/types.js';
 import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
 
 /**
  * What a span processors/correlate made from kernel events says, read once. These spans carry the
  * kernel event's own attributes (semantic conventions) plus `aibom.kernel.kind`; a `process` span
  * stands for another process working under its parent (an MCP stdio server under a tool call).
- * Kept to this one module so a change of the correlate span contract is one change here.
+ * Kept to this one module so a change of the correlate span contract is one change here. Read-only:
+ * aibom, baseline and provenance are given the same object for the same span (`readKernelSpan`).
  */
 export interface KernelSpanFacts {
-  kind: string;
-  pid?: number;
-  executable?: string;
-  commandArgs?: string[];
+  readonly kind: string;
+  readonly pid?: number;
+  readonly executable?: string;
+  readonly commandArgs?: readonly string[];
   /** A process span whose exec happened under its parent (started there), not a process already running. */
-  execUnderParent?: boolean;
-  filePath?: string;
+  readonly execUnderParent?: boolean;
+  readonly filePath?: string;
   /** Set instead of `filePath` when correlate folded many opens of one directory. */
-  fileDirectory?: string;
-  fileResult?: number;
+  readonly fileDirectory?: string;
+  readonly fileResult?: number;
   /** open(2) flags as the sensor saw them. */
-  fileOpenFlags?: number;
-  credential: boolean;
-  peerAddress?: string;
-  peerPort?: number;
-  serverAddress?: string;
-  serverPort?: number;
-  urlPath?: string;
-  httpMethod?: string;
-  dnsName?: string;
+  readonly fileOpenFlags?: number;
+  readonly credential: boolean;
+  readonly peerAddress?: string;
+  readonly peerPort?: number;
+  readonly serverAddress?: string;
+  readonly serverPort?: number;
+  readonly urlPath?: string;
+  readonly httpMethod?: string;
+  readonly dnsName?: string;
   /** `aibom.shadow.signature`: the sensor's shadow-AI signature this event matched. */
-  shadowSignature?: string;
+  readonly shadowSignature?: string;
   /** `gen_ai.request.model` the sensor read from a request body. */
-  requestModel?: string;
-  localPort?: number;
+  readonly requestModel?: string;
+  readonly localPort?: number;
   /** `http.request.body.size` of an http span. */
-  bodySize?: number;
+  readonly bodySize?: number;
   /** `aibom.monitor.coverage` and its reason, when the span itself carries them (correlate's process spans). */
-  coverage?: { coverage: unknown; partialReason: unknown };
+  readonly coverage?: { coverage: unknown; partialReason: unknown };
 }
 
 /** Every attribute key `readKernelSpan` reads, by slot: one pass over the span's attributes reads them. */
@@ -133,12 +134,32 @@ const num = (i: number): number | undefined => {
 export function readKernelSpan(span: Span, scopeName: string | undefined): KernelSpanFacts | undefined {
   if (scopeName !== CORRELATE_SCOPE) return undefined;
   had = 0;
-  if (appendedAttributes(span) !== undefined) eachAttribute(span, visit);
-  else {
-    // A span that is an object (correlate's own): its attributes read as they are, no closure per attribute.
-    const list = span.attributes;
-    if (list) for (let i = 0; i < list.length; i++) take(list[i]!.key, list[i]!.value);
+  if (appendedAttributes(span) !== undefined) {
+    eachAttribute(span, visit);
+    return factsRead();
   }
+  // A span that is an object (correlate's own): its attributes read as they are, no closure per attribute,
+  // and once for the three processors that read it.
+  const list = span.attributes;
+  if (!list) return factsRead();
+  const known = readBefore.get(list);
+  if (known !== undefined && known.length === list.length) return known.facts;
+  for (let i = 0; i < list.length; i++) take(list[i]!.key, list[i]!.value);
+  const f = factsRead();
+  if (f !== undefined) readBefore.set(list, { length: list.length, facts: f });
+  return f;
+}
+
+/**
+ * The facts of an object span's attributes, by their list (while the span lives), with the list's
+ * length when read: aibom, baseline and provenance read each kernel span in turn, and the facts object
+ * was most of what each read allocated. A list that has grown since (an attribute added to the span in
+ * between) is read again; the lists correlate makes are not changed in place.
+ */
+const readBefore = new WeakMap<readonly KeyValue[], { length: number; facts: KernelSpanFacts }>();
+
+/** The facts of the attributes `take` or `visit` read (undefined without a kind), and `forget`. */
+function factsRead(): KernelSpanFacts | undefined {
   const kind = str(KIND);
   if (!kind) return forget(undefined);
   const args = get(ARGS);

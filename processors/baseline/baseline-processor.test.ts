@@ -343,6 +343,70 @@ describe('baseline profiles: admin API and store', () => {
     expect(routes.match('DELETE', '/v1/baselines')).toEqual({ route: undefined, methods: ['GET'] });
   });
 
+  it('the profiles gauge counts the profiles by component, state and completeness, label sets in the order of their first profile', async () => {
+    const routes = new AdminRoutes();
+    const t = await make({}, routes);
+    await t.run(normal(1));
+    const list = async () =>
+      (JSON.parse((await routes.get('/v1/baselines')!(new URLSearchParams(), { method: 'GET', params: {} })).body) as { profiles: { id: string; state: string; completeness: string }[] }).profiles;
+    const expected = async () => {
+      const want: { labels: Record<string, string>; value: number }[] = [];
+      for (const p of await list()) {
+        const labels = { component: 'baseline', state: p.state, completeness: p.completeness };
+        const v = want.find((w) => w.labels.state === p.state && w.labels.completeness === p.completeness);
+        if (v) v.value++;
+        else want.push({ labels, value: 1 });
+      }
+      return want;
+    };
+    const gauge = async () => (await t.metrics.gauge('aibom_baseline_profiles', '', ['component', 'state', 'completeness']).get()).values.map((v) => ({ labels: v.labels, value: v.value }));
+    expect((await list()).length).toBeGreaterThan(2);
+    expect(await gauge()).toEqual([{ labels: { component: 'baseline', state: 'learning', completeness: 'complete' }, value: (await list()).length }]);
+    // A later profile frozen, then the first one: two label sets, the frozen one first (its first profile is).
+    const ids = (await list()).map((p) => p.id);
+    const post = (q: string) => routes.get('/v1/baselines/freeze', 'POST')!(new URLSearchParams(q), { method: 'POST', params: {} });
+    expect((await post(`id=${ids[2]}`)).status).toBe(200);
+    expect((await post(`id=${ids[0]}`)).status).toBe(200);
+    const want = await expected();
+    expect(want.map((w) => [w.labels.state, w.value])).toEqual([['frozen', 2], ['learning', ids.length - 2]]);
+    expect(await gauge()).toEqual(want);
+    await t.run(normal(2));
+    expect(await gauge()).toEqual(await expected());
+  });
+
+  it('the profiles gauge: each baseline processor shows its own profiles, a restarted one none of its predecessor', async () => {
+    const metrics = new Metrics();
+    const make2 = async (id: string) => {
+      const c = { ...createDefaultConfig(), settleMs: 100, learning: { durationMs: 0, minObservations: 1_000_000 } };
+      const routes = new AdminRoutes();
+      const p = new BaselineProcessor({ id, name: '', logger: silentLogger(), metrics, build: { version: '1' } }, c, new PipelineSink().consumers, () => 1_000_000);
+      await p.start(createHost(undefined, routes));
+      return { p, routes };
+    };
+    const gauge = async () => (await metrics.gauge('aibom_baseline_profiles', '', ['component', 'state', 'completeness']).get()).values.map((v) => `${v.labels.component}/${v.labels.state}/${v.labels.completeness}=${v.value}`);
+    const a = await make2('baseline/a');
+    const b = await make2('baseline/b');
+    await a.p.traces.consume(trace('a'.repeat(32), normal(1)));
+    await a.p.tick();
+    const n = a.p['detector'].profiles.size;
+    await b.p.tick();
+    expect(await gauge()).toEqual([`baseline/a/learning/complete=${n}`]);
+    await b.p.traces.consume(trace('b'.repeat(32), normal(2).slice(0, 3)));
+    await b.p.tick();
+    await a.p.tick();
+    const m = b.p['detector'].profiles.size;
+    expect(await gauge()).toEqual([`baseline/a/learning/complete=${n}`, `baseline/b/learning/complete=${m}`]);
+    const freeze = (await a.routes.get('/v1/baselines/freeze', 'POST')!(new URLSearchParams(), { method: 'POST', params: {} })).status;
+    expect(freeze).toBe(200);
+    expect(await gauge()).toEqual([`baseline/b/learning/complete=${m}`, `baseline/a/frozen/complete=${n}`]);
+    // A new instance of b (its pipeline restarted) with no profiles: b's series go, a's stay.
+    await b.p.shutdown();
+    const b2 = await make2('baseline/b');
+    expect(await gauge()).toEqual([`baseline/a/frozen/complete=${n}`]);
+    await a.p.shutdown();
+    await b2.p.shutdown();
+  });
+
   it('an exported profile, reviewed and copied into the directory, is an allowlist', async () => {
     const t = await learned();
     const id = entityId('tool', { 'gen_ai.tool.name': 'search_kb' });

@@ -13,7 +13,7 @@ import { Detector, type QuietReason } from './detector.js';
 import type { ComponentOf } from './facts.js';
 import type { Check } from './rules/index.js';
 import { agentObservations, kernelObservations, type ObserveOptions } from './observe.js';
-import type { ProfileSettings } from './profile.js';
+import type { Completeness, ProfileSettings, ProfileState } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
 import { readPrompt, resourceFacts, spanRecord, type Finding, type SpanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
@@ -21,6 +21,33 @@ import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 export const BASELINE_SCOPE = 'aibom.baseline';
 /** Deviation batches the next hop refused, kept for the next tick. */
 const MAX_PENDING = 64;
+
+/** The profiles gauge's label values as indexes (every state and completeness: the records make TypeScript check that). */
+const STATE_INDEX: Readonly<Record<ProfileState, number>> = { learning: 0, ready: 1, frozen: 2 };
+const COMPLETENESS_INDEX: Readonly<Record<Completeness, number>> = { complete: 0, partial: 1 };
+const COMPLETENESS_KINDS = Object.keys(COMPLETENESS_INDEX).length;
+
+/** A number counted here and added to its metric once per tick. */
+interface Count {
+  counter: { inc(n: number): void };
+  n: number;
+}
+
+function addCount(c: Count): void {
+  if (c.n > 0) {
+    c.counter.inc(c.n);
+    c.n = 0;
+  }
+}
+
+/** `forEach` with functions made once: `for...of` over the maps made an iterator and a result per entry on every tick. */
+const addEach = (byReason: Map<QuietReason, Count>): void => byReason.forEach(addCount);
+
+const sameNumbers = (a: readonly number[], b: readonly number[]): boolean => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
 
 
 /**
@@ -60,15 +87,26 @@ export class BaselineProcessor implements Component, Consumers {
   private readonly labels;
   private readonly m;
   /**
+   * countProfiles' tally: a count, and the gauge's labels, per state and completeness; the order they were
+   * first seen in; what the gauge shows of this instance (label sets in order, counts).
+   */
+  private readonly profileTally: {
+    counts: number[];
+    labels: Record<'component' | 'state' | 'completeness', string>[];
+    order: number[];
+    shown: number[];
+    shownCounts: number[];
+  };
+  /**
    * Quiet observations per rule and reason, counted here per observation while learning and added to
    * the metric once per tick: prom-client hashes the labels on every `inc`, even a child's.
    */
-  private readonly quietBy = new Map<Rule, Map<QuietReason, { counter: { inc(n: number): void }; n: number }>>();
+  private readonly quietBy = new Map<Rule, Map<QuietReason, Count>>();
   /**
    * Unevaluated spans, counted per trace under load (every trace pushed out early) in a number and
    * added to the metric once per tick, like the quiet observations: even a bound child's `inc` costs.
    */
-  private readonly unevaluated: Record<'traceFull' | 'evictedEarly' | 'invalidTraceId', { counter: { inc(n: number): void }; n: number }>;
+  private readonly unevaluated: Record<'traceFull' | 'evictedEarly' | 'invalidTraceId', Count>;
 
   readonly traces = { consume: (data: TracesData) => this.consumeTraces(data) };
   readonly logs = { consume: (data: LogsData) => this.forwardLogs(data) };
@@ -98,6 +136,15 @@ export class BaselineProcessor implements Component, Consumers {
       latency: metrics.histogram('aibom_baseline_deviation_latency_seconds', "From the arrival of a trace's last span to its deviations handed to the next hop.", ['component'], [0.1, 0.25, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9, 1, 1.5, 2, 5]),
       dropped: metrics.processorDropped,
     };
+    const labels: Record<'component' | 'state' | 'completeness', string>[] = [];
+    for (const state of Object.keys(STATE_INDEX) as ProfileState[]) {
+      for (const completeness of Object.keys(COMPLETENESS_INDEX) as Completeness[]) {
+        labels[STATE_INDEX[state] * COMPLETENESS_KINDS + COMPLETENESS_INDEX[completeness]] = { ...this.labels, state, completeness };
+      }
+    }
+    // Shown at first: every label set of this component, so the first count removes what an instance of
+    // the same id before this one (a restarted pipeline) left.
+    this.profileTally = { counts: labels.map(() => 0), labels, order: [], shown: labels.map((_, i) => i), shownCounts: [] };
     this.unevaluated = {
       traceFull: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'trace_full' }), n: 0 },
       evictedEarly: { counter: this.m.unevaluated.labels({ ...this.labels, reason: 'evicted_early' }), n: 0 },
@@ -169,11 +216,15 @@ export class BaselineProcessor implements Component, Consumers {
     /** The open trace of the span before in this batch (nothing else is added or forgotten in between). */
     let last: OpenTrace | undefined;
     try {
-      for (const rs of data.resourceSpans) {
+      // Indexed loops: `for...of` made an iterator result per span where this runs unoptimised (once per batch).
+      for (let ri = 0; ri < data.resourceSpans.length; ri++) {
+        const rs = data.resourceSpans[ri]!;
         const resource = resourceFacts(rs.resource?.attributes);
-        for (const ss of rs.scopeSpans) {
+        for (let si = 0; si < rs.scopeSpans.length; si++) {
+          const ss = rs.scopeSpans[si]!;
           const scopeName = ss.scope?.name;
-          for (const span of ss.spans) {
+          for (let pi = 0; pi < ss.spans.length; pi++) {
+            const span = ss.spans[pi]!;
             const ids = spanIds(span);
             const r = spanRecord(span, scopeName, resource, ids);
             if (!r) continue;
@@ -231,16 +282,10 @@ export class BaselineProcessor implements Component, Consumers {
 
   /** Adds what was counted in numbers since the last tick to the metrics. */
   private addCounts(): void {
-    const add = (c: { counter: { inc(n: number): void }; n: number }) => {
-      if (c.n > 0) {
-        c.counter.inc(c.n);
-        c.n = 0;
-      }
-    };
-    for (const byReason of this.quietBy.values()) for (const c of byReason.values()) add(c);
-    add(this.unevaluated.traceFull);
-    add(this.unevaluated.evictedEarly);
-    add(this.unevaluated.invalidTraceId);
+    this.quietBy.forEach(addEach);
+    addCount(this.unevaluated.traceFull);
+    addCount(this.unevaluated.evictedEarly);
+    addCount(this.unevaluated.invalidTraceId);
   }
 
   /**
@@ -306,7 +351,11 @@ export class BaselineProcessor implements Component, Consumers {
         this.settings.logger.warn({ err, traceId: t.traceId }, 'could not read a span for baselines');
         continue;
       }
-      for (const o of observations) for (const c of this.detector.observe(o, nowMs)) queue(r, o.component, c);
+      for (let oi = 0; oi < observations.length; oi++) {
+        const o = observations[oi]!;
+        const checks = this.detector.observe(o, nowMs);
+        for (let ci = 0; ci < checks.length; ci++) queue(r, o.component, checks[ci]!);
+      }
     }
     if (out === undefined) return;
     for (const [serviceName, items] of out) {
@@ -330,8 +379,27 @@ export class BaselineProcessor implements Component, Consumers {
     }
   }
 
+  /**
+   * The profiles gauge, counted by state and completeness here and set once per label set, and only when
+   * a count changed: an `inc` per profile on every tick (up to 100 a second) hashed a new label object per
+   * profile (prom-client), the largest allocation of a tick. The label sets appear in the order their
+   * first profile has, as with one `inc` each. Only this instance's label sets are removed (the gauge is
+   * shared by every baseline processor: a `reset` took the others' away until their next tick).
+   */
   private countProfiles(): void {
-    this.m.profiles.reset();
-    for (const p of this.detector.profiles.values()) this.m.profiles.inc({ ...this.labels, state: p.state, completeness: p.completeness });
+    const t = this.profileTally;
+    t.counts.fill(0);
+    t.order.length = 0;
+    for (const p of this.detector.profiles.values()) {
+      const i = STATE_INDEX[p.state] * COMPLETENESS_KINDS + COMPLETENESS_INDEX[p.completeness];
+      if (t.counts[i] === 0) t.order.push(i);
+      t.counts[i]!++;
+    }
+    const sameOrder = sameNumbers(t.order, t.shown);
+    if (sameOrder && sameNumbers(t.counts, t.shownCounts)) return;
+    if (!sameOrder) for (const i of t.shown) this.m.profiles.remove(t.labels[i]!);
+    for (const i of t.order) this.m.profiles.set(t.labels[i]!, t.counts[i]!);
+    t.shown = [...t.order];
+    t.shownCounts = [...t.counts];
   }
 }

@@ -72,24 +72,39 @@ export function ancestor<T>(t: OpenTrace, r: SpanRecord, pick: (a: SpanRecord) =
   return undefined;
 }
 
+/** What `ownerOf` found: read by `kernelObservations` at once, then overwritten (one object, not one per span). */
+interface Owner {
+  owner: ComponentOf;
+  agent: ComponentOf;
+  process: SpanRecord | undefined;
+}
+const found: Owner = { owner: undefined as unknown as ComponentOf, agent: undefined as unknown as ComponentOf, process: undefined };
+
 /**
  * Whose a kernel span's activity is: the MCP server process it ran in, else the tool call, else the
  * LLM call (its model endpoint), else the agent. Undefined when no agent span of the trace is known.
+ * The walk up is `ancestor`'s, written out: a closure and a result object per kernel span were most of
+ * what judging one allocated.
  */
-function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): { owner: ComponentOf; agent: ComponentOf; process?: SpanRecord } | undefined {
+function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Owner | undefined {
   const agent = traceAgent(t);
   if (!agent) return undefined;
   let process: SpanRecord | undefined;
-  const owner = ancestor(t, r, (a) => {
+  let owner: ComponentOf | undefined;
+  let a = t.get(r.parentId);
+  for (let i = 0; a && i < MAX_DEPTH; i++) {
     if (a.kernel?.kind === 'process') {
       process ??= a;
-      return mcpServerOf(a, o.mcpCommandPatterns);
-    }
-    if (a.view?.kind === 'tool' && a.view.toolName) return toolOf(a.view.toolName);
-    if (a.view?.kind === 'llm') return modelOf(a);
-    return undefined;
-  });
-  return { owner: owner ?? agent, agent, ...(process ? { process } : {}) };
+      owner = mcpServerOf(a, o.mcpCommandPatterns);
+    } else if (a.view?.kind === 'tool' && a.view.toolName) owner = toolOf(a.view.toolName);
+    else if (a.view?.kind === 'llm') owner = modelOf(a);
+    if (owner !== undefined) break;
+    a = t.get(a.parentId);
+  }
+  found.owner = owner ?? agent;
+  found.agent = agent;
+  found.process = process;
+  return found;
 }
 
 /** `::ffff:127.0.0.1` is 127.0.0.1 (a dual-stack socket's IPv4 peer), as in the AI-BOM. */
@@ -133,7 +148,7 @@ export function kernelObservations(t: OpenTrace, r: SpanRecord, o: ObserveOption
   const k = r.kernel!;
   const who = ownerOf(t, r, o);
   if (!who) return NONE;
-  const facts: Fact[] = [];
+  let fact: Fact | undefined;
   switch (k.kind) {
     case 'process': {
       // An MCP server working under a tool call serves that tool.
@@ -143,35 +158,40 @@ export function kernelObservations(t: OpenTrace, r: SpanRecord, o: ObserveOption
       // Another process the owner started here: what it runs is an executable of the owner. A process
       // already running (an MCP server the agent started at its start-up, seen between tool calls) only
       // works here: its image was not run now, and when its start was seen depends on timing.
-      if (k.executable && k.execUnderParent) facts.push({ type: 'executable', value: k.executable });
+      if (k.executable && k.execUnderParent) fact = { type: 'executable', value: k.executable };
       break;
     }
     case 'exec':
-      if (k.executable) facts.push({ type: 'executable', value: k.executable });
+      if (k.executable) fact = { type: 'executable', value: k.executable };
       break;
     case 'open': {
       const path = k.filePath ?? (k.fileDirectory ? `${k.fileDirectory}/*` : undefined);
       if (!path || (k.fileResult !== undefined && k.fileResult < 0)) break;
-      if (k.credential || o.isSensitive(path)) facts.push({ type: 'credential', value: path });
+      if (k.credential || o.isSensitive(path)) fact = { type: 'credential', value: path };
       else if (o.ignorePaths.some((p) => path.includes(p))) break;
       else if (k.fileOpenFlags !== undefined && (k.fileOpenFlags & O_DIRECTORY) !== 0) break;
       else if (who.process?.kernel?.commandArgs?.includes(path)) break; // the server's own script is its code
-      else facts.push({ type: 'file', value: path });
+      else fact = { type: 'file', value: path };
       break;
     }
     case 'connect':
-      if (k.peerAddress) facts.push({ type: 'egress', value: `${address(k.peerAddress)}:${k.peerPort ?? 0}`, dns: false });
+      if (k.peerAddress) fact = { type: 'egress', value: `${address(k.peerAddress)}:${k.peerPort ?? 0}`, dns: false };
       break;
     case 'dns':
-      if (k.dnsName) facts.push({ type: 'egress', value: `dns:${k.dnsName.replace(/\.$/, '').toLowerCase()}`, dns: true });
+      if (k.dnsName) fact = { type: 'egress', value: `dns:${k.dnsName.replace(/\.$/, '').toLowerCase()}`, dns: true };
       break;
     case 'http':
       if (k.peerAddress && k.bodySize !== undefined && Number.isFinite(k.bodySize)) {
-        facts.push({ type: 'payload', destination: `${address(k.peerAddress)}:${k.peerPort ?? 0}${k.urlPath ? pathPattern(k.urlPath) : ''}`, bytes: k.bodySize });
+        fact = { type: 'payload', destination: `${address(k.peerAddress)}:${k.peerPort ?? 0}${k.urlPath ? pathPattern(k.urlPath) : ''}`, bytes: k.bodySize };
       }
       break;
     default:
       break;
   }
-  return facts.map((fact) => ({ component: who.owner, fact, kernel: true, ...(r.partialReason ? { partialReason: r.partialReason } : {}), ...(who.owner.id !== who.agent.id ? { agent: who.agent } : {}) }));
+  if (fact === undefined) return NONE;
+  // At most one fact per kernel span. The keys as a spread of the optional ones gave them (same order, absent when unset).
+  const obs: Observation = { component: who.owner, fact, kernel: true };
+  if (r.partialReason) obs.partialReason = r.partialReason;
+  if (who.owner.id !== who.agent.id) obs.agent = who.agent;
+  return [obs];
 }

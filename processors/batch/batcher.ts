@@ -139,9 +139,10 @@ export class Batcher<S extends Signal> implements Consumer<SignalData<S>> {
           rg.byKey.set(skey, sg);
           rg.scopes.push(sg);
         }
-        for (const item of items) {
-          forgetReads(item);
-          sg.items.push(item);
+        // Indexed: `for...of` made an iterator result per item where this runs unoptimised (once per batch).
+        for (let i = 0; i < items.length; i++) {
+          forgetReads(items[i]);
+          sg.items.push(items[i]);
         }
         this.pending += items.length;
       }

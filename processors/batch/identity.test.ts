@@ -68,4 +68,17 @@ describe('batch identity of resources and scopes', () => {
     expect(identity({ attributes: [{ key: 'a', value: { doubleValue: 0 } }] }, '')).not.toBe(identity({ attributes: [{ key: 'a', value: { doubleValue: -0 } }] }, ''));
     expect(identity({ name: 's' }, 'u')).not.toBe(identity({ name: 'su' }, ''));
   });
+
+  test('strings as they are (lone surrogates, astral characters, a key longer than the buffer kept between keys)', () => {
+    const one = (key: string, value: string) => identity({ attributes: [{ key, value: { stringValue: value } }] }, '');
+    expect(one('\ud800', 'a')).not.toBe(one('\ufffd', 'a'));
+    expect(one('a', '\udc00')).not.toBe(one('a', '\ud800'));
+    expect(one('🚀', 'ü')).toBe('_{___[ks2:🚀vSs1:ü;]_}');
+    const big = 'h'.repeat(70_000);
+    expect(one('k', big)).toBe(`_{___[ks1:kvSs70000:${big};]_}`);
+    expect(one('k', big + 'i')).not.toBe(one('k', big));
+    // After a large key, a small one is made as before.
+    expect(identity({ name: 'n', version: '1' }, 'u')).toBe('s1:u{s1:ns1:1___}');
+    expect(identity({ attributes: [{ key: 'n', value: { intValue: Long.fromBits(-7, -1) } }, { key: 'd', value: { doubleValue: -2.5 } }] }, undefined)).toBe('_{___[ks1:nvIL-1,-7;;ks1:dvDn-2.5;;]_}');
+  });
 });

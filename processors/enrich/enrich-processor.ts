@@ -112,7 +112,9 @@ export class EnrichProcessor implements Component, Consumers {
     const now = this.now();
     let enriched = 0;
     const skipped = new Map<SkipReason, number>();
-    for (const g of groups) {
+    // Indexed loops: `for...of` made an iterator result per resource where this runs unoptimised (once per batch).
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
       const outcome = g.resource ? this.enrich(g.resource, now) : 'no_pid';
       // After the identity check, which needs the command line as /proc has it: no secret goes further.
       if (g.resource) redactCommandLine(g.resource.attributes);
@@ -133,7 +135,8 @@ export class EnrichProcessor implements Component, Consumers {
     let exe: unknown;
     let args: unknown;
     // The last of each key wins, read where it is (no array per attribute): every kernel record batch has a resource per process.
-    for (const kv of attributes) {
+    for (let i = 0; i < attributes.length; i++) {
+      const kv = attributes[i]!;
       switch (kv.key) {
         case ATTR.containerId:
           return 'has_container_id';

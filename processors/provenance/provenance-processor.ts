@@ -110,10 +110,14 @@ export class ProvenanceProcessor implements Component, Consumers {
     let waiting: (Span | CanonicalSpan)[] | undefined;
     /** Traces this batch opened: none, and no waiting span can find its trace (each looked when it came). */
     let opened = 0;
-    for (const rs of data.resourceSpans) {
+    // Indexed loops: `for...of` made an iterator result per span where this runs unoptimised (once per batch).
+    for (let ri = 0; ri < data.resourceSpans.length; ri++) {
+      const rs = data.resourceSpans[ri]!;
       let service: string | undefined;
-      for (const ss of rs.scopeSpans) {
-        for (const span of ss.spans) {
+      for (let si = 0; si < rs.scopeSpans.length; si++) {
+        const ss = rs.scopeSpans[si]!;
+        for (let pi = 0; pi < ss.spans.length; pi++) {
+          const span = ss.spans[pi]!;
           const { traceId, spanId, parentSpanId: parentId } = spanIds(span);
           const kernel = readKernelSpan(span, ss.scope?.name);
           if (kernel) {
@@ -195,10 +199,11 @@ export class ProvenanceProcessor implements Component, Consumers {
   async tick(): Promise<void> {
     const now = this.now();
     const due: [TraceView, CloseReason][] = [];
-    for (const v of this.open.values()) {
+    // forEach, not `for...of`: an iterator result per open trace on every tick where this runs unoptimised.
+    this.open.forEach((v) => {
       if (now - v.lastMs >= this.config.settleMs) due.push([v, 'settled']);
       else if (now - v.openedMs >= this.config.maxTraceAgeMs) due.push([v, 'max_age']);
-    }
+    });
     for (const [v] of due) this.forget(v);
     this.m.open.set(this.labels, this.open.size);
     for (const reason of ['settled', 'max_age'] as const) {

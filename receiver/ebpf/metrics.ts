@@ -206,7 +206,9 @@ export class StatsMirror {
   /** Called once per decoded chunk (an indexed loop: an iterator and a destructured pair per counter were garbage per chunk). */
   decoder(c: Readonly<FrameDecoderCounters>): void {
     for (let i = 0; i < DECODER_COUNTERS.length; i++) {
-      const [field, label] = DECODER_COUNTERS[i]!;
+      // Indexed, not destructured: an array pattern goes through the iterator protocol (a result per element, per chunk).
+      const field = DECODER_COUNTERS[i]![0];
+      const label = DECODER_COUNTERS[i]![1];
       const prev = this.lastDecoder[field] ?? 0;
       const v = c[field];
       if (v > prev) this.m.decoder.inc({ component: this.component, counter: label }, v - prev);
