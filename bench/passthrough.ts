@@ -6,7 +6,7 @@
  *   bench/setup.sh && npm run build && node dist/bench/passthrough.js
  *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
  *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR] [--pipeline batch|default]
- *     [--baseline-main OTHER/dist/pipeline/cli/main.js] [--shape llm|agent] [--exporter otlp|file]
+ *     [--baseline-main OTHER/dist/pipeline/cli/main.js] [--shape llm|agent|content] [--exporter otlp|file]
  *     [--launcher bin|node]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
@@ -65,7 +65,7 @@ const RATE = Number(values.rate);
 const SPANS = Number(values['spans-per-request']);
 const CONCURRENCY = Number(values.concurrency);
 const SHAPE = values.shape!;
-if (SHAPE !== 'llm' && SHAPE !== 'agent') throw new Error(`--shape: llm or agent, got ${SHAPE}`);
+if (!['llm', 'agent', 'content'].includes(SHAPE)) throw new Error(`--shape: llm, agent or content, got ${SHAPE}`);
 const NODE_ARGS = values['node-args']!.split(/\s+/).filter(Boolean);
 if (values.launcher !== 'bin' && values.launcher !== 'node') throw new Error(`--launcher: bin or node, got ${values.launcher}`);
 const HARNESS_CPU = '0';

@@ -2,7 +2,7 @@
 // OTLP/gRPC pass-through measurement, written so that neither is the bottleneck.
 //
 //	otlpbench sink -addr 127.0.0.1:4319
-//	otlpbench load -target 127.0.0.1:4317 [-concurrency 8] [-spans 100] [-rate 0] [-shape llm|agent]
+//	otlpbench load -target 127.0.0.1:4317 [-concurrency 8] [-spans 100] [-rate 0] [-shape llm|agent|content]
 //
 // Payloads are encoded once at start-up and sent as raw bytes; the sink counts spans by walking the
 // protobuf wire format (three nested length-delimited fields) without decoding anything else. Both
@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -301,7 +302,41 @@ func llmRequest(r *rand.Rand, spans int) *payload {
 // agentRequest: traces of an agent run, ten spans each (spans/10 traces): the agent's root span,
 // three LLM calls, three tool calls, the HTTP calls of two tools and the MCP call of the third, as
 // LangChain/OpenInference/MCP instrumentation in GenAI conventions reports them.
-func agentRequest(r *rand.Rand, spans int) *payload {
+func agentRequest(r *rand.Rand, spans int) *payload { return agentRun(r, spans, false) }
+
+// contentRequest: agentRequest's traces with what OpenInference records when content capture is on
+// (its default): each LLM call's `input.value` (the conversation so far, tool results included) and
+// `output.value`, each tool call's arguments and result: ~23 KB a trace, ~2.3 KB a span.
+func contentRequest(r *rand.Rand, spans int) *payload { return agentRun(r, spans, true) }
+
+// A knowledge-base answer or a file as a tool returns it: JSON text with quotes, newlines and accents.
+func toolResult(name string, n int) string {
+	var b strings.Builder
+	b.WriteString(`{"tool":"` + name + `","documents":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"doc-%d","title":"Garantie für \"Modell X-%d\"","text":"Reklamationen werden binnen 14 Tagen bearbeitet.\nBitte Rechnung, Seriennummer und Kaufdatum (2025-0%d-1%d) beilegen.\tKontakt: support-%d@example.com","score":0.%d}`, i, i, 1+i%9, i%10, i, 90-i)
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+func chatJSON(messages []string) string {
+	var b strings.Builder
+	b.WriteString(`{"messages":[`)
+	for i, m := range messages {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(m)
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+func agentRun(r *rand.Rand, spans int, content bool) *payload {
 	now := uint64(time.Now().UnixNano())
 	var tids, sids [][]byte
 	var ss []*trace.Span
@@ -324,22 +359,42 @@ func agentRequest(r *rand.Rand, spans int) *payload {
 			return span(id(), parent, "POST", trace.Span_SPAN_KIND_CLIENT, 250,
 				str("http.request.method", "POST"), str("url.full", url), str("server.address", host), integer("server.port", port), integer("http.response.status_code", 200))
 		}
+		// With content: the conversation grows by each tool's result, and every LLM call carries all of it.
+		chat := []string{`{"role":"system","content":"You are the support agent of Beispiel GmbH. Answer in the customer's language."}`, `{"role":"user","content":"Ich möchte eine Garantie für mein \"Modell X-3\" anmelden."}`}
+		llm := func() *trace.Span {
+			s := llmSpan(tid, id(), root, at)
+			if content {
+				s.Attributes = append(s.Attributes, str("input.value", chatJSON(chat)), str("output.value", `{"role":"assistant","content":"","tool_calls":[{"name":"search_kb","arguments":"{\"query\":\"warranty claim\",\"top_k\":3}"}]}`))
+			}
+			return s
+		}
+		withContent := func(s *trace.Span, args, result string) *trace.Span {
+			if content {
+				s.Attributes = append(s.Attributes, str("input.value", args), str("output.value", result))
+				quoted, _ := json.Marshal(result)
+				chat = append(chat, `{"role":"tool","content":`+string(quoted)+`}`)
+			}
+			return s
+		}
 		ss = append(ss, span(root, nil, "invoke_agent support-agent", trace.Span_SPAN_KIND_INTERNAL, 9_000,
 			str("gen_ai.operation.name", "invoke_agent"), str("gen_ai.agent.name", "support-agent"), str("gen_ai.provider.name", "openai")))
-		ss = append(ss, llmSpan(tid, id(), root, at))
+		ss = append(ss, llm())
 		at += 1_600_000_000
 		kb, kbID := tool("search_kb", "call_kb1")
+		kb = withContent(kb, `{"query":"warranty claim process","collection":"faq","top_k":3}`, toolResult("search_kb", 12))
 		ss = append(ss, kb, httpCall(kbID, "http://kb.internal:8080/search", "kb.internal", 8080))
 		at += 400_000_000
-		ss = append(ss, llmSpan(tid, id(), root, at))
+		ss = append(ss, llm())
 		at += 1_600_000_000
 		rf, rfID := tool("read_file", "call_fs1")
+		rf = withContent(rf, `{"path":"faq/warranty.md"}`, toolResult("read_file", 8))
 		ss = append(ss, rf, span(id(), rfID, "tools/call read_file", trace.Span_SPAN_KIND_CLIENT, 200,
 			str("mcp.method.name", "tools/call"), str("gen_ai.tool.name", "read_file"), str("gen_ai.operation.name", "execute_tool"), str("mcp.session.id", "8f2c1e"), str("network.transport", "pipe")))
 		at += 400_000_000
-		ss = append(ss, llmSpan(tid, id(), root, at))
+		ss = append(ss, llm())
 		at += 1_600_000_000
 		tk, tkID := tool("create_ticket", "call_tk1")
+		tk = withContent(tk, `{"subject":"Garantie Modell X-3","body":"Kunde bittet um Garantie.\nRechnung liegt bei."}`, `{"ticket":"T-4711","status":"open"}`)
 		ss = append(ss, tk, httpCall(tkID, "http://tickets.internal:8081/tickets", "tickets.internal", 8081))
 	}
 	return encode(oneRequest(ss), tids, sids)
@@ -352,7 +407,7 @@ func load(args []string) error {
 	spans := fs.Int("spans", 100, "spans per request")
 	rate := fs.Float64("rate", 0, "spans/s to offer; 0 = closed loop (each sender sends its next request when the last is answered)")
 	distinct := fs.Int("distinct", 64, "distinct pre-encoded requests, sent round robin (each send with fresh trace and span ids)")
-	shape := fs.String("shape", "llm", "llm: every span an LLM client call in its own trace; agent: agent-run traces of 10 spans (root, LLM, tool, HTTP, MCP spans)")
+	shape := fs.String("shape", "llm", "llm: every span an LLM client call in its own trace; agent: agent-run traces of 10 spans (root, LLM, tool, HTTP, MCP spans); content: those with OpenInference's input.value/output.value on LLM and tool spans")
 	every := fs.Duration("every", 250*time.Millisecond, "report interval")
 	backoff := fs.Duration("refused-backoff", 20*time.Millisecond, "sender pause after a refused request")
 	_ = fs.Parse(args)
@@ -360,13 +415,16 @@ func load(args []string) error {
 	build := llmRequest
 	switch *shape {
 	case "llm":
-	case "agent":
+	case "agent", "content":
 		if *spans%10 != 0 {
-			return fmt.Errorf("-shape agent: -spans must be a multiple of 10, got %d", *spans)
+			return fmt.Errorf("-shape %s: -spans must be a multiple of 10, got %d", *shape, *spans)
 		}
 		build = agentRequest
+		if *shape == "content" {
+			build = contentRequest
+		}
 	default:
-		return fmt.Errorf("-shape: llm or agent, got %q", *shape)
+		return fmt.Errorf("-shape: llm, agent or content, got %q", *shape)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	payloads := make([]*payload, *distinct)
