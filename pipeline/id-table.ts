@@ -149,19 +149,6 @@ export class IdTable<V> {
     return e;
   }
 
-  /**
-   * What the slot a lookup of the id at `buf[at, at + length)` starts at holds (its entry + 1, 0: free),
-   * read and nothing else done. A caller about to look many ids up reads their slots first in a tight
-   * loop: the slots are a table of megabytes read at random, and read together their cache misses
-   * overlap instead of each lookup waiting for its own.
-   */
-  touchAt(buf: Uint8Array, at: number, length: number): number {
-    if (length !== this.bytes) return 0;
-    const four = this.words === 4;
-    const home = this.home(idWord(buf, at), idWord(buf, at + 4), four ? idWord(buf, at + 8) : 0, four ? idWord(buf, at + 12) : 0);
-    return this.slots[home * this.stride + this.words]!;
-  }
-
   /** Moves an entry to the end of the order (the newest). */
   moveToEnd(entry: number): void {
     if (entry === this.tail) return;
