@@ -263,7 +263,7 @@ export class IdTable<V> {
  * span owners), kept smaller than an IdTable: a generation's slots hold only an entry number and 8
  * bits of the id's hash (4 bytes a slot, not 12 or 20), the ids' words go by entry, in the order they
  * came, and no order is linked per entry. A new id (nearly every span's) thus costs one read of a
- * slot in a table a third the size, mostly still in cache, and writes next to the last id's; the
+ * slot in a table a third the size (for span ids), mostly still in cache, and writes next to the last id's; the
  * words are read only where the 8 bits match, to confirm the id.
  */
 export class IdGenerations<V> {
