@@ -132,21 +132,6 @@ describe.each([8, 16] as const)('IdTable of %i-byte ids', (bytes) => {
   });
 });
 
-describe.each([8, 16] as const)('IdTable.touchAt of %i-byte ids', (bytes) => {
-  it('reads the slot a lookup starts at, and changes nothing (not the id a missed find left loaded for set)', () => {
-    const table = new IdTable<number>(64, bytes);
-    const x = id(bytes, 5, 1);
-    const y = id(bytes, 9, 2);
-    expect(table.touchAt(x, 0, bytes)).toBe(0); // an empty table: every slot free
-    expect(table.find(x)).toBe(-1); // leaves x loaded for the set of x that follows
-    expect(table.touchAt(y, 0, bytes)).toBe(0);
-    const e = table.set(x, 1);
-    expect(table.touchAt(x, 0, bytes)).toBe(e + 1); // x went to the slot its lookups start at
-    expect([table.get(x), table.get(y), table.size]).toEqual([1, undefined, 1]);
-    expect(table.touchAt(x, 0, bytes - 1)).toBe(0); // an id the table does not keep
-  });
-});
-
 describe.each([8, 16] as const)('IdGenerations of %i-byte ids', (bytes) => {
   it('answers as two Maps of max/2 where the newer, when full, takes the older one\'s place emptied', () => {
     const random = randomFrom(11);
@@ -181,6 +166,17 @@ describe.each([8, 16] as const)('IdGenerations of %i-byte ids', (bytes) => {
         expect(table.getAt(key, 0, bytes)).toBe(newer.get(hex) ?? older.get(hex));
       }
     }
+  });
+
+  it('touchAt reads the slot an id would take, and changes nothing', () => {
+    const table = new IdGenerations<number>(64, bytes);
+    const x = id(bytes, 5, 1);
+    const y = id(bytes, 9, 2);
+    expect(table.touchAt(x, 0, bytes)).toBe(0); // an empty table: every slot free
+    expect(table.setAt(x, 0, bytes, 1)).toBe(true);
+    expect(table.touchAt(x, 0, bytes)).not.toBe(0); // x went to the slot its lookups start at
+    expect([table.getAt(x, 0, bytes), table.getAt(y, 0, bytes), table.size]).toEqual([1, undefined, 1]);
+    expect(table.touchAt(x, 0, bytes - 1)).toBe(0); // an id the table does not keep
   });
 
   it('keeps no id IdTable would not keep (wrong length, all zero)', () => {

@@ -149,19 +149,6 @@ export class IdTable<V> {
     return e;
   }
 
-  /**
-   * What the slot a lookup of the id at `buf[at, at + length)` starts at holds (its entry + 1, 0: free),
-   * read and nothing else done. A caller about to look many ids up reads their slots first in a tight
-   * loop: the slots are a table of megabytes read at random, and read together their cache misses
-   * overlap instead of each lookup waiting for its own.
-   */
-  touchAt(buf: Uint8Array, at: number, length: number): number {
-    if (length !== this.bytes) return 0;
-    const four = this.words === 4;
-    const home = this.home(idWord(buf, at), idWord(buf, at + 4), four ? idWord(buf, at + 8) : 0, four ? idWord(buf, at + 12) : 0);
-    return this.slots[home * this.stride + this.words]!;
-  }
-
   /** Moves an entry to the end of the order (the newest). */
   moveToEnd(entry: number): void {
     if (entry === this.tail) return;
@@ -271,19 +258,29 @@ export class IdTable<V> {
 
 /**
  * Values by id for the newest `max` ids at most and the newest `max / 2` at least, with no order
- * kept per id: two IdTables of `max / 2`; new ids go into the newer one, and when it is full the
+ * kept per id: two generations of `max / 2`; new ids go into the newer one, and when it is full the
  * older one is emptied in one go and the two swap. For values only ever looked up by id (aibom's
- * span owners): a new id costs one probe, where IdTable's bound deletes its oldest id, a walk to a
- * slot out of cache and the shift after it, for every id kept once it is full.
+ * span owners), kept smaller than an IdTable: a generation's slots hold only an entry number and 8
+ * bits of the id's hash (4 bytes a slot, not 12 or 20), the ids' words go by entry, in the order they
+ * came, and no order is linked per entry. A new id (nearly every span's) thus costs one read of a
+ * slot in a table a third the size (for span ids), mostly still in cache, and writes next to the last id's; the
+ * words are read only where the 8 bits match, to confirm the id.
  */
 export class IdGenerations<V> {
-  private newer: IdTable<V>;
-  private older: IdTable<V>;
+  private newer: Generation<V>;
+  private older: Generation<V>;
+  private readonly words: number;
+  private readonly seed0 = randomInt(2 ** 31);
+  private readonly seed1 = randomInt(2 ** 31);
 
-  constructor(max: number, bytes: 8 | 16) {
-    if (!(max >= 2)) throw new RangeError(`IdGenerations: max must be at least 2, got ${max}`);
-    this.newer = new IdTable(Math.floor(max / 2), bytes);
-    this.older = new IdTable(Math.floor(max / 2), bytes);
+  constructor(
+    max: number,
+    readonly bytes: 8 | 16,
+  ) {
+    if (!(max >= 2 && max / 2 < MAX_ENTRIES)) throw new RangeError(`IdGenerations: max must be 2 .. ${2 * MAX_ENTRIES - 1}, got ${max}`);
+    this.words = bytes / 4;
+    this.newer = new Generation(Math.floor(max / 2), this.words);
+    this.older = new Generation(Math.floor(max / 2), this.words);
   }
 
   /** Ids kept now (one kept in both generations counts twice). */
@@ -293,26 +290,140 @@ export class IdGenerations<V> {
 
   /** Keeps `value` for the id at `buf[at, at + length)`; false for an id IdTable does not keep (`keepsAt`). */
   setAt(buf: Uint8Array, at: number, length: number, value: V): boolean {
-    const newer = this.newer;
-    if (newer.size === newer.max && newer.findAt(buf, at, length) < 0) {
+    const h = this.hashAt(buf, at, length);
+    if (h === NOT_KEPT) return false;
+    let newer = this.newer;
+    const slot = newer.find(h, buf, at);
+    if (slot >= 0) {
+      newer.values[newer.entry(slot)] = value;
+      return true;
+    }
+    if (newer.size === newer.max) {
       this.newer = this.older;
       this.older = newer;
-      this.newer.clear();
+      newer = this.newer;
+      newer.clear();
     }
-    return this.newer.setAt(buf, at, length, value) >= 0;
+    newer.add(h, buf, at, value);
+    return true;
   }
 
-  /** IdTable `touchAt` of the generation `setAt` adds to. */
+  /**
+   * What the slot a lookup of the id at `buf[at, at + length)` in the newer generation starts at
+   * holds (0: free), read and nothing else done. A caller about to keep many ids reads their slots
+   * first in a tight loop, so their cache misses overlap instead of each `setAt` waiting for its own.
+   */
   touchAt(buf: Uint8Array, at: number, length: number): number {
-    return this.newer.touchAt(buf, at, length);
+    if (length !== this.bytes) return 0;
+    const four = this.words === 4;
+    const h = this.hash(idWord(buf, at), idWord(buf, at + 4), four ? idWord(buf, at + 8) : 0, four ? idWord(buf, at + 12) : 0);
+    const g = this.newer;
+    return g.slots[h & g.mask]!;
   }
 
   /** The value of the id at `buf[at, at + length)`, the newer generation's if both have it. */
   getAt(buf: Uint8Array, at: number, length: number): V | undefined {
-    const e = this.newer.findAt(buf, at, length);
-    if (e >= 0) return this.newer.value(e);
-    const o = this.older.findAt(buf, at, length);
-    return o >= 0 ? this.older.value(o) : undefined;
+    const h = this.hashAt(buf, at, length);
+    if (h === NOT_KEPT) return undefined;
+    return this.newer.get(h, buf, at) ?? this.older.get(h, buf, at);
+  }
+
+  /** The hash of the id at `buf[at, at + length)`, or NOT_KEPT for one IdTable would not keep. */
+  private hashAt(buf: Uint8Array, at: number, length: number): number {
+    if (length !== this.bytes) return NOT_KEPT;
+    const four = this.words === 4;
+    const k0 = idWord(buf, at);
+    const k1 = idWord(buf, at + 4);
+    const k2 = four ? idWord(buf, at + 8) : 0;
+    const k3 = four ? idWord(buf, at + 12) : 0;
+    if ((k0 | k1 | k2 | k3) === 0) return NOT_KEPT;
+    return this.hash(k0, k1, k2, k3);
+  }
+
+  /** IdTable's hash (seeded per process), as a non-negative 31-bit number. */
+  private hash(k0: number, k1: number, k2: number, k3: number): number {
+    let h = mix(k0 ^ this.seed0);
+    h = mix(h ^ k1 ^ this.seed1);
+    if (this.words === 4) {
+      h = mix(h ^ k2);
+      h = mix(h ^ k3);
+    }
+    return h & 0x7fffffff;
+  }
+}
+
+/** A slot of a Generation: (entry + 1) << TAG_BITS | the top TAG_BITS of the id's hash; 0 is free. */
+const TAG_BITS = 8;
+const TAG_MASK = (1 << TAG_BITS) - 1;
+/** Entries a generation can number in the bits left. */
+const MAX_ENTRIES = 2 ** (31 - TAG_BITS) - 1;
+const NOT_KEPT = -1;
+
+/** One generation of IdGenerations: open addressing with linear probing, at most half full, never deleted from (emptied whole). */
+class Generation<V> {
+  readonly mask: number;
+  readonly slots: Int32Array;
+  /** The ids' words by entry. */
+  private readonly keys: Int32Array;
+  readonly values: (V | undefined)[];
+  size = 0;
+
+  constructor(
+    readonly max: number,
+    private readonly words: number,
+  ) {
+    let slots = 2;
+    while (slots < 2 * max) slots *= 2;
+    this.mask = slots - 1;
+    this.slots = new Int32Array(slots);
+    this.keys = new Int32Array(max * words);
+    this.values = new Array<V | undefined>(max).fill(undefined);
+  }
+
+  /** The slot of the id at `buf[at, ...)` with hash `h`, or -1. */
+  find(h: number, buf: Uint8Array, at: number): number {
+    const { slots, mask } = this;
+    const tag = h >>> (31 - TAG_BITS);
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return -1;
+      if ((s & TAG_MASK) === tag && this.holds(this.entry(i), buf, at)) return i;
+    }
+  }
+
+  /** The value of the id at `buf[at, ...)` with hash `h`, if this generation has it. */
+  get(h: number, buf: Uint8Array, at: number): V | undefined {
+    const slot = this.find(h, buf, at);
+    return slot < 0 ? undefined : this.values[this.entry(slot)];
+  }
+
+  entry(slot: number): number {
+    return (this.slots[slot]! >>> TAG_BITS) - 1;
+  }
+
+  /** Adds the id (not in this generation, which has room) with hash `h`. */
+  add(h: number, buf: Uint8Array, at: number, value: V): void {
+    const { slots, mask, words } = this;
+    const e = this.size++;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = ((e + 1) << TAG_BITS) | (h >>> (31 - TAG_BITS));
+    const k = e * words;
+    for (let w = 0; w < words; w++) this.keys[k + w] = idWord(buf, at + 4 * w);
+    this.values[e] = value;
+  }
+
+  /** Forgets every id (the values too, so they can be collected). */
+  clear(): void {
+    this.slots.fill(0);
+    this.values.fill(undefined);
+    this.size = 0;
+  }
+
+  private holds(e: number, buf: Uint8Array, at: number): boolean {
+    const k = e * this.words;
+    for (let w = 0; w < this.words; w++) if (this.keys[k + w] !== idWord(buf, at + 4 * w)) return false;
+    return true;
   }
 }
 

@@ -107,6 +107,59 @@ describe('aibom: repeated spans', () => {
     for (const name of ['agent-a', 'agent-bb']) expect([...inventory.all()].find((e) => e.name === name)!.relations).toContainEqual({ type: 'uses', to: model.id });
   });
 
+  it('a resource repeated batch after batch: the agent and its infrastructure count each sighting, with its time and trace', () => {
+    const { deriver, inventory } = derive();
+    const resource = (version: string) => [
+      attr('service.name', 'support-agent'),
+      attr('host.name', 'node-1'),
+      attr('process.pid', 4242),
+      attr('process.executable.path', '/usr/bin/python3'),
+      attr('process.command_args', ['python3', 'agent.py']),
+      attr('container.id', 'c0ffee0123456789abcdef'),
+      attr('k8s.pod.name', 'agent-0'),
+      attr('k8s.namespace.name', 'prod'),
+      attr('service.version', version),
+    ];
+    const batch = (version: string, s: Span): TracesData => ({ resourceSpans: [{ resource: { attributes: resource(version) }, scopeSpans: [{ scope: { name: 'x' }, spans: [s] }] }] });
+    const spans: Span[] = [];
+    const send = (version: string, s: Span) => {
+      spans.push(s);
+      deriver.consume(batch(version, s));
+    };
+    for (let i = 0; i < 4; i++) send('1.0', llm());
+    // A batch earlier than the ones before (first seen moves back), then another entity's change between batches.
+    const early = llm();
+    early.startTimeUnixNano = bigIntToLong(1_780_000_000_000n * 1_000_000n);
+    send('1.0', early);
+    send('1.0', tool('function'));
+    send('1.0', tool('extension'));
+    send('1.1', llm());
+    send('1.1', llm());
+    const hex = (b: Uint8Array | null | undefined) => Buffer.from(b!).toString('hex');
+    const times = spans.map((s) => (s === early ? 1_780_000_000_000 : Number(BigInt(s.startTimeUnixNano!.toString()) / 1_000_000n)));
+    const entities = [...inventory.all()].filter((e) => e.kind === 'agent' || e.kind === 'infrastructure');
+    expect(entities.map((e) => e.name).sort()).toEqual(['/usr/bin/python3', 'c0ffee012345', 'node-1', 'prod/agent-0', 'support-agent']);
+    for (const e of entities) {
+      expect(e.count).toBe(spans.length);
+      expect(e.firstSeenMs).toBe(Math.min(...times));
+      expect(e.lastSeenMs).toBe(Math.max(...times));
+      expect(e.evidence).toEqual(spans.slice(-3).map((s) => hex(s.traceId)));
+      expect(e.first).toEqual({ traceId: hex(spans[0]!.traceId), spanId: hex(spans[0]!.spanId) });
+    }
+    const agent = entities.find((e) => e.kind === 'agent')!;
+    expect(agent.attributes['service.version']).toBe('1.1');
+    expect(agent.attributes['process.command_args']).toEqual(['python3 agent.py']);
+    expect(agent.relations.filter((r) => r.type === 'runs_in')).toHaveLength(4);
+  });
+
+  it('an agent with no room for its infrastructure counts every batch that could not relate it', () => {
+    const { deriver, inventory } = derive(1);
+    const batch = (s: Span): TracesData => ({ resourceSpans: [{ resource: { attributes: [attr('service.name', 'a'), attr('host.name', 'h'), attr('container.id', 'c1')] }, scopeSpans: [{ scope: { name: 'x' }, spans: [s] }] }] });
+    for (let i = 0; i < 3; i++) deriver.consume(batch(span([attr('gen_ai.operation.name', 'invoke_agent')])));
+    // The host took the agent's one relation; the container tried in each batch and was counted.
+    expect(inventory.overflow).toBe(3);
+  });
+
   it('an agent with no room for another relation counts every span that could not relate', () => {
     const { deriver, inventory } = derive(1);
     deriver.consume(agentSpans([llm('gpt-4o'), llm('gpt-4o-mini'), llm('gpt-4o-mini'), llm('gpt-4o-mini')]));

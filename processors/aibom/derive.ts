@@ -42,6 +42,14 @@ interface RecentModel {
   owner: Owner;
 }
 
+interface RecentAgent {
+  generation: number;
+  facts: AgentFacts;
+  agent: Entity;
+  /** The infrastructure entities it was related to, in the order observed. */
+  infrastructure: Entity[];
+}
+
 interface RecentTool {
   generation: number;
   agent: Entity | undefined;
@@ -160,6 +168,7 @@ export class Deriver {
    * without building, hashing and merging the same key and attributes again (most spans repeat).
    */
   private readonly recentModels = new Recent<RecentModel>();
+  private readonly recentAgents = new Recent<RecentAgent>();
   private readonly recentTools = new Recent<RecentTool>();
   private readonly recentEndpoints = new Recent<RecentEndpoint>();
   /** The same for kernel spans: an agent reaches its few endpoints again and again (every LLM call connects). */
@@ -273,50 +282,76 @@ export class Deriver {
     this.owners.setAt(id.buf, id.at, id.length, owner);
   }
 
-  /** The agent (a workload exporting GenAI spans) and the infrastructure it runs on. */
+  /**
+   * The agent (a workload exporting GenAI spans) and the infrastructure it runs on. A resource that
+   * says what the last one of its service said, while the inventory's generation stands still, only
+   * adds the sightings of the entities it showed then (a sender's batches repeat their resource).
+   */
   private agent(rs: ResourceSpans, span: Span): Entity | undefined {
     const r = rs.resource?.attributes;
-    const serviceName = str(r, ATTR.serviceName) ?? 'unknown_service';
-    const host = str(r, ATTR.hostName);
-    const args = findAttr(r, ATTR.processCommandArgs);
+    const facts = agentFacts(r);
+    const last = this.recentAgents.get(undefined, facts.serviceName, this.inventory.generation);
+    if (last && sameAgentFacts(last.facts, facts)) {
+      const c = this.sighting(span);
+      this.inventory.seen(last.agent, c.timeMs, c.traceId);
+      this.agentProcess(last.agent, facts.pid, span);
+      // Reading the process's environment (a pid read for the first time) may have changed entities.
+      if (this.inventory.generation === last.generation) for (const e of last.infrastructure) this.inventory.seen(e, c.timeMs, c.traceId);
+      else this.infrastructure(span, last.agent, facts);
+      return last.agent;
+    }
     const attributes: EntityAttributes = { [INSTRUMENTED]: true };
-    const exe = str(r, ATTR.processExecutablePath);
-    if (exe) attributes[ATTR.processExecutablePath] = exe;
-    if (Array.isArray(args)) attributes[ATTR.processCommandArgs] = [redactSecrets(args.map(String).join(' '))];
-    for (const k of [ATTR.containerId, ATTR.k8sPodName, ATTR.k8sNamespaceName, 'container.image.name', 'k8s.node.name', 'telemetry.sdk.language', 'service.version']) {
-      const v = str(r, k);
-      if (v) attributes[k] = v;
+    if (facts.exe) attributes[ATTR.processExecutablePath] = facts.exe;
+    if (facts.commandLine !== undefined) attributes[ATTR.processCommandArgs] = [redactSecrets(facts.commandLine)];
+    for (let i = 0; i < AGENT_DESCRIBED.length; i++) {
+      const v = facts.described[i];
+      if (v) attributes[AGENT_DESCRIBED[i]!] = v;
     }
-    const key: Record<string, string> = { [ATTR.serviceName]: serviceName };
-    if (host) key[ATTR.hostName] = host;
-    const agent = this.inventory.observe(this.observation(span, { kind: 'agent', key, name: serviceName, attributes }));
+    const key: Record<string, string> = { [ATTR.serviceName]: facts.serviceName };
+    if (facts.host) key[ATTR.hostName] = facts.host;
+    const agent = this.inventory.observe(this.observation(span, { kind: 'agent', key, name: facts.serviceName, attributes }));
     if (!agent) return undefined;
-    const pid = Number(findAttr(r, ATTR.processPid) ?? 0);
-    if (pid > 0) {
-      this.agentByPid.set(pid, agent);
-      this.apiKeyNames(pid, agent, span);
-      // The process the sensor found as shadow AI now exports its own telemetry: it is instrumented after all.
-      const shadow = this.shadowByPid.get(pid);
-      for (const e of [shadow?.client, shadow?.server]) if (e && e.attributes[INSTRUMENTED] !== true) this.inventory.annotate(e.id, { [INSTRUMENTED]: true, 'aibom-collector:instrumented_as': [agent.name] });
-    }
-    this.infrastructure(span, agent, r, host, exe, pid);
+    this.agentProcess(agent, facts.pid, span);
+    const generation = this.inventory.generation;
+    const infrastructure = this.infrastructure(span, agent, facts);
+    // Remembered only when every entity was stored and related: a repeat then changes nothing but the sightings.
+    if (infrastructure && this.inventory.generation === generation) this.recentAgents.set(undefined, facts.serviceName, { generation, facts, agent, infrastructure });
     return agent;
   }
 
-  private infrastructure(span: Span, agent: Entity, r: readonly KeyValue[] | null | undefined, host: string | undefined, exe: string | undefined, pid: number): void {
-    const run = (key: Record<string, string>, name: string, attributes?: EntityAttributes) =>
-      this.inventory.relate(agent, 'runs_in', this.inventory.observe(this.observation(span, { kind: 'infrastructure', key, name, attributes })));
+  /** What the agent's process id leads to: kernel spans of that pid, its API-key names, a shadow entity now instrumented. */
+  private agentProcess(agent: Entity, pid: number, span: Span): void {
+    if (!(pid > 0)) return;
+    this.agentByPid.set(pid, agent);
+    this.apiKeyNames(pid, agent, span);
+    // The process the sensor found as shadow AI now exports its own telemetry: it is instrumented after all.
+    const shadow = this.shadowByPid.get(pid);
+    for (const e of [shadow?.client, shadow?.server]) if (e && e.attributes[INSTRUMENTED] !== true) this.inventory.annotate(e.id, { [INSTRUMENTED]: true, 'aibom-collector:instrumented_as': [agent.name] });
+  }
+
+  /** The infrastructure entities `agent` runs in, in the order observed; undefined when one was not stored or related. */
+  private infrastructure(span: Span, agent: Entity, facts: AgentFacts): Entity[] | undefined {
+    const out: Entity[] = [];
+    let whole = true;
+    const run = (key: Record<string, string>, name: string, attributes?: EntityAttributes): Entity | undefined => {
+      const e = this.inventory.observe(this.observation(span, { kind: 'infrastructure', key, name, attributes }));
+      if (!this.inventory.relate(agent, 'runs_in', e) || !e) whole = false;
+      else out.push(e);
+      return e;
+    };
+    const { host, exe, pid } = facts;
     if (host) run({ [ATTR.hostName]: host }, host, { 'aibom-collector:infrastructure': 'host' });
-    const container = str(r, ATTR.containerId);
-    if (container) run({ [ATTR.containerId]: container }, container.slice(0, 12), { 'aibom-collector:infrastructure': 'container', ...(str(r, 'container.image.name') ? { 'container.image.name': str(r, 'container.image.name')! } : {}) });
-    const pod = str(r, ATTR.k8sPodName);
-    const ns = str(r, ATTR.k8sNamespaceName);
+    const container = facts.described[CONTAINER];
+    const image = facts.described[IMAGE];
+    if (container) run({ [ATTR.containerId]: container }, container.slice(0, 12), { 'aibom-collector:infrastructure': 'container', ...(image ? { 'container.image.name': image } : {}) });
+    const pod = facts.described[POD];
+    const ns = facts.described[NAMESPACE];
     if (pod) run({ [ATTR.k8sPodName]: pod, [ATTR.k8sNamespaceName]: ns ?? '' }, ns ? `${ns}/${pod}` : pod, { 'aibom-collector:infrastructure': 'pod' });
     if (exe) {
-      const executable = this.inventory.observe(this.observation(span, { kind: 'infrastructure', key: { [ATTR.processExecutablePath]: exe }, name: exe, attributes: { 'aibom-collector:infrastructure': 'executable' } }));
-      this.inventory.relate(agent, 'runs_in', executable);
+      const executable = run({ [ATTR.processExecutablePath]: exe }, exe, { 'aibom-collector:infrastructure': 'executable' });
       if (executable && pid > 0 && executable.count === 1) this.options.hashExecutable(pid, executable.id);
     }
+    return whole ? out : undefined;
   }
 
   /** Identities an agent holds as API-key environment variables: names only, read once per process. */
@@ -643,6 +678,43 @@ export class Deriver {
     this.inventory.relate(reader, 'reads', ds);
     if (parent?.implementer) this.inventory.relate(parent.implementer, 'reads', ds);
   }
+}
+
+/** Resource attributes an agent entity describes itself with besides its key, executable and command line. */
+const AGENT_DESCRIBED = [ATTR.containerId, ATTR.k8sPodName, ATTR.k8sNamespaceName, 'container.image.name', 'k8s.node.name', 'telemetry.sdk.language', 'service.version'] as const;
+const CONTAINER = AGENT_DESCRIBED.indexOf(ATTR.containerId);
+const POD = AGENT_DESCRIBED.indexOf(ATTR.k8sPodName);
+const NAMESPACE = AGENT_DESCRIBED.indexOf(ATTR.k8sNamespaceName);
+const IMAGE = AGENT_DESCRIBED.indexOf('container.image.name');
+
+/** Everything `Deriver.agent` derives the agent and its infrastructure from, read from a resource once. */
+interface AgentFacts {
+  serviceName: string;
+  host: string | undefined;
+  exe: string | undefined;
+  /** `process.command_args` joined, before redaction (undefined: not a list). */
+  commandLine: string | undefined;
+  /** AGENT_DESCRIBED's values, by index. */
+  described: (string | undefined)[];
+  pid: number;
+}
+
+function agentFacts(r: readonly KeyValue[] | null | undefined): AgentFacts {
+  const args = findAttr(r, ATTR.processCommandArgs);
+  return {
+    serviceName: str(r, ATTR.serviceName) ?? 'unknown_service',
+    host: str(r, ATTR.hostName),
+    exe: str(r, ATTR.processExecutablePath),
+    commandLine: Array.isArray(args) ? args.map(String).join(' ') : undefined,
+    described: AGENT_DESCRIBED.map((k) => str(r, k)),
+    pid: Number(findAttr(r, ATTR.processPid) ?? 0),
+  };
+}
+
+function sameAgentFacts(a: AgentFacts, b: AgentFacts): boolean {
+  if (a.serviceName !== b.serviceName || a.host !== b.host || a.exe !== b.exe || a.commandLine !== b.commandLine || a.pid !== b.pid) return false;
+  for (let i = 0; i < a.described.length; i++) if (a.described[i] !== b.described[i]) return false;
+  return true;
 }
 
 function kernelResource(rs: ResourceSpans): KernelResource {

@@ -89,9 +89,12 @@ export class Inventory {
     e.count++;
     if (timeMs > e.lastSeenMs) e.lastSeenMs = timeMs;
     if (timeMs < e.firstSeenMs) e.firstSeenMs = timeMs;
-    if (traceId && !e.evidence.includes(traceId)) {
-      e.evidence.push(traceId);
-      if (e.evidence.length > this.limits.maxEvidence) e.evidence.shift();
+    // The spans of a trace come together: most sightings are of the trace the entity's evidence ended with.
+    const evidence = e.evidence;
+    const n = evidence.length;
+    if (traceId && (n === 0 || evidence[n - 1] !== traceId) && !evidence.includes(traceId)) {
+      evidence.push(traceId);
+      if (n + 1 > this.limits.maxEvidence) evidence.shift();
     }
   }
 
