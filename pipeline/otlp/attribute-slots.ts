@@ -30,8 +30,11 @@ export class AttributeSlots {
   private readonly at: Int32Array;
   private readonly end: Int32Array;
   private readonly objects: (AnyValue | undefined)[];
-  /** Slots holding an object, to let go of them at the next `read`. */
-  private readonly held: number[] = [];
+  /** The slots the last `read` set (each once), to reset at the next. */
+  private readonly filled: Int16Array;
+  private filledCount = 0;
+  /** Each slot's string once `string` has made it in this `read` (a view asks for some keys twice). */
+  private readonly strings: (string | undefined)[];
   private buf: Buffer = Buffer.alloc(0);
   /** The slot `parse` last read, and what it found there. */
   private parsed = -1;
@@ -45,51 +48,81 @@ export class AttributeSlots {
     this.at = new Int32Array(keys.length).fill(ABSENT);
     this.end = new Int32Array(keys.length);
     this.objects = new Array<AnyValue | undefined>(keys.length).fill(undefined);
+    this.filled = new Int16Array(keys.length);
+    this.strings = new Array<string | undefined>(keys.length).fill(undefined);
   }
 
   /** Finds the slots' values in `span`: its received attributes in the bytes, then any objects (decoded or appended). */
   read(span: Span): void {
-    const { at, end, slotOf } = this;
-    at.fill(ABSENT);
-    for (const i of this.held) this.objects[i] = undefined;
-    this.held.length = 0;
+    const { at, end, slotOf, filled, strings, objects } = this;
+    // Only the slots the last read set are reset (a view reads ~60 keys, a span has ~10); objects and strings let go.
+    for (let j = 0; j < this.filledCount; j++) {
+      const i = filled[j]!;
+      at[i] = ABSENT;
+      strings[i] = undefined;
+      objects[i] = undefined;
+    }
+    this.filledCount = 0;
     this.parsed = -1;
     const wire = span instanceof WireSpan ? span : undefined;
     const table = wire?.receivedAttributes();
     if (table) {
       this.buf = wire!.buf;
       const { keys, bounds, shape } = table;
-      const slotOfKey = shape ? ((shape.derived[this.id] as Int16Array | undefined) ?? this.slotsOf(shape)) : undefined;
-      for (let k = 0; k < keys.length; k++) {
-        const i = slotOfKey ? slotOfKey[k]! : (slotOf.get(keys[k]!) ?? -1);
-        if (i < 0 || at[i] !== ABSENT) continue;
-        const start = bounds[2 * k]!;
-        at[i] = start < 0 ? NO_VALUE : start;
-        end[i] = bounds[2 * k + 1]!;
+      if (shape) {
+        // The list's plan: each slot's first key, worked out once per list.
+        const plan = (shape.derived[this.id] as Int16Array | undefined) ?? this.planOf(shape);
+        for (let j = 0; j < plan.length; j += 2) {
+          const k = plan[j]!;
+          const i = plan[j + 1]!;
+          const start = bounds[2 * k]!;
+          at[i] = start < 0 ? NO_VALUE : start;
+          end[i] = bounds[2 * k + 1]!;
+          filled[this.filledCount++] = i;
+        }
+      } else {
+        for (let k = 0; k < keys.length; k++) {
+          const i = slotOf.get(keys[k]!);
+          if (i === undefined || at[i] !== ABSENT) continue;
+          const start = bounds[2 * k]!;
+          at[i] = start < 0 ? NO_VALUE : start;
+          end[i] = bounds[2 * k + 1]!;
+          filled[this.filledCount++] = i;
+        }
       }
     }
     const list = table ? wire!.appended : span.attributes;
     if (!list) return;
-    for (const kv of list) {
+    for (let j = 0; j < list.length; j++) {
+      const kv = list[j]!;
       const i = slotOf.get(kv.key);
       // An object without a value leaves the key to a later occurrence, as `findAttr` does; null is protobufjs's "no value".
       if (i === undefined || at[i] !== ABSENT || kv.value === undefined) continue;
+      filled[this.filledCount++] = i;
       if (kv.value === null) {
         at[i] = NO_VALUE;
         continue;
       }
       at[i] = OBJECT;
-      this.objects[i] = kv.value;
-      this.held.push(i);
+      objects[i] = kv.value;
     }
   }
 
-  /** The slot of each key of a shared key list (-1: none), worked out once per list. */
-  private slotsOf(shape: KeyShape): Int16Array {
+  /**
+   * A shared key list's plan: for each slot whose key the list has, the pair (the key's index in
+   * the list, the slot), the first occurrence only (`findAttr`'s); worked out once per list.
+   */
+  private planOf(shape: KeyShape): Int16Array {
     const keys = shape.keys;
-    const out = new Int16Array(keys.length);
-    for (let k = 0; k < keys.length; k++) out[k] = this.slotOf.get(keys[k]!) ?? -1;
-    return (shape.derived[this.id] = out);
+    const pairs: number[] = [];
+    const taken = new Set<number>();
+    for (let k = 0; k < keys.length; k++) {
+      const i = this.slotOf.get(keys[k]!);
+      if (i === undefined || taken.has(i)) continue;
+      taken.add(i);
+      pairs.push(k, i);
+    }
+    return (shape.derived[this.id] = Int16Array.from(pairs));
   }
 
   /** The key has a value (an AnyValue, even an empty one): what `!!value` says of the decoded attribute. */
@@ -101,8 +134,10 @@ export class AttributeSlots {
   string(i: number): string | undefined {
     const at = this.at[i]!;
     if (at === OBJECT) return this.objects[i]!.stringValue ?? undefined;
+    const known = this.strings[i];
+    if (known !== undefined) return known;
     if (at < 0 || !this.parse(i) || this.stringAt < 0) return undefined;
-    return internedString(this.buf, this.stringAt, this.stringEnd);
+    return (this.strings[i] = internedString(this.buf, this.stringAt, this.stringEnd));
   }
 
   /** The value's `intValue` as `int64ToNumber` gives it, undefined when it has none. */

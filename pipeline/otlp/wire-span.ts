@@ -43,7 +43,8 @@ export interface AttributeTable {
 
 /** The bounds while a table is walked (then copied at their length). */
 const scratch: number[] = [];
-
+const NO_KEYS: readonly string[] = [];
+const NO_BOUNDS: number[] = [];
 
 /** One reader re-pointed at each span (all reads are synchronous). */
 const reader = new InterningReader(Buffer.alloc(0)) as Reader;
@@ -141,7 +142,7 @@ const DEFAULTS = SpanType.ctor.prototype as unknown as Span;
  * `startMicros`), and the Buffer or Long the Span API gives is made only when a reader asks for it
  * (a Buffer per id and a Long per time were most of what reading a span allocated).
  */
-class SpanReads {
+class SpanReads implements AttributeTable {
   /** The scalar fields below have been read from the bytes (`readScalars`); until then they hold the defaults. */
   scanned = false;
   /** What a reader derived from the bytes (span-view.ts `keepDerived`). */
@@ -149,11 +150,15 @@ class SpanReads {
   /** The ids as hex (span-view.ts `spanIds`), computed once for the pipeline. */
   hexIds: SpanIds | undefined = undefined;
   /**
-   * The received attributes' keys and where their values are, from the first `eachAttribute`: the
+   * The received attributes' keys and where their values are (this object is the span's
+   * AttributeTable, one allocation fewer per span), from the first `receivedAttributes`: the
    * canonical view, provenance's content and baseline's first user message each go through them,
    * and one walk through the bytes serves all three.
    */
-  table: AttributeTable | undefined = undefined;
+  tabled = false;
+  keys: readonly string[] = NO_KEYS;
+  shape: KeyShape | undefined = undefined;
+  bounds: number[] = NO_BOUNDS;
   /** Where each id's bytes are in `buf` (-1: absent), and how many. */
   traceIdAt = -1;
   traceIdLength = 0;
@@ -463,14 +468,15 @@ export class WireSpan extends WireBacked<Span> {
   receivedAttributes(): AttributeTable | undefined {
     if (this.message) return undefined;
     const r = (this.reads ??= new SpanReads(this.buf));
-    return (r.table ??= this.attributeTable());
+    if (!r.tabled) this.attributeTable(r);
+    return r;
   }
 
   /**
    * One walk through the bytes for every received attribute's key and value bounds; the keys are
    * found through the shared key lists (key-shapes.ts), so a list seen before makes no string.
    */
-  private attributeTable(): AttributeTable {
+  private attributeTable(r: SpanReads): void {
     const buf = this.buf;
     const end = this.end;
     const bounds = scratch;
@@ -524,7 +530,10 @@ export class WireSpan extends WireBacked<Span> {
       bounds[n++] = valueAt;
       bounds[n++] = valueEnd;
     }
-    return { keys: shape ? shape.keys : own!, shape, bounds: bounds.slice(0, n) };
+    r.tabled = true;
+    r.keys = shape ? shape.keys : own!;
+    r.shape = shape;
+    r.bounds = bounds.slice(0, n);
   }
 
   /** JSON.stringify sees the decoded span, as it would have before. */

@@ -268,6 +268,16 @@ const LLM_REQUEST_TYPES: Readonly<Record<string, CanonicalKind>> = {
   rerank: 'other',
 };
 
+type Classified = Readonly<{ kind: CanonicalKind; source: NormalizeSource }>;
+
+const KINDS: readonly CanonicalKind[] = ['agent', 'llm', 'tool', 'retriever', 'embedding', 'mcp_client', 'mcp_server', 'chain', 'http', 'other'];
+const SOURCES: readonly NormalizeSource[] = ['gen_ai', 'openinference', 'openllmetry', 'langsmith', 'mcp', 'http'];
+
+/** Every (kind, source) answer made once: `classify` runs per span and hands back one of these. */
+const CLASSIFIED = Object.fromEntries(
+  SOURCES.map((source) => [source, Object.fromEntries(KINDS.map((kind) => [kind, Object.freeze({ kind, source })]))]),
+) as Readonly<Record<NormalizeSource, Readonly<Record<CanonicalKind, Classified>>>>;
+
 function lookup(table: Readonly<Record<string, CanonicalKind>>, key: string | undefined): CanonicalKind | undefined {
   return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
 }
@@ -284,27 +294,27 @@ function lookup(table: Readonly<Record<string, CanonicalKind>>, key: string | un
  * 5. other `gen_ai.*` facts (legacy spans without an operation): a model means llm, a tool name tool;
  * 6. an HTTP client span.
  */
-function classify(span: Span): { kind: CanonicalKind; source: NormalizeSource } | undefined {
+function classify(span: Span): Classified | undefined {
   if (str(S.mcpMethod) !== undefined) {
     const server = span.kind === SpanKind.SERVER || span.kind === SpanKind.CONSUMER;
-    return { kind: server ? 'mcp_server' : 'mcp_client', source: 'mcp' };
+    return CLASSIFIED.mcp[server ? 'mcp_server' : 'mcp_client'];
   }
   const oi = str(S.oiKind);
-  if (oi !== undefined) return { kind: lookup(OPENINFERENCE_KINDS, oi.toUpperCase()) ?? 'other', source: 'openinference' };
+  if (oi !== undefined) return CLASSIFIED.openinference[lookup(OPENINFERENCE_KINDS, oi.toUpperCase()) ?? 'other'];
   const ls = str(S.lsKind);
-  if (ls !== undefined) return { kind: lookup(LANGSMITH_KINDS, ls.toLowerCase()) ?? 'other', source: 'langsmith' };
+  if (ls !== undefined) return CLASSIFIED.langsmith[lookup(LANGSMITH_KINDS, ls.toLowerCase()) ?? 'other'];
   const tl = lookup(TRACELOOP_KINDS, str(S.tlKind)?.toLowerCase());
-  if (tl !== undefined) return { kind: tl, source: 'openllmetry' };
+  if (tl !== undefined) return CLASSIFIED.openllmetry[tl];
   const op = str(S.op);
   const byOp = lookup(GEN_AI_OPERATIONS, op);
-  if (byOp !== undefined) return { kind: byOp, source: 'gen_ai' };
+  if (byOp !== undefined) return CLASSIFIED.gen_ai[byOp];
   const requestType = lookup(LLM_REQUEST_TYPES, str(S.llmRequestType)?.toLowerCase());
-  if (requestType !== undefined) return { kind: requestType, source: 'openllmetry' };
-  if (slots.has(S.gaReqModel) || slots.has(S.gaRespModel)) return { kind: 'llm', source: 'gen_ai' };
-  if (slots.has(S.gaToolName)) return { kind: 'tool', source: 'gen_ai' };
-  if (op !== undefined || str(S.gaSystem) !== undefined || str(S.gaProvider) !== undefined) return { kind: 'other', source: 'gen_ai' };
-  if (slots.has(S.tlKind) || slots.has(S.llmRequestType)) return { kind: 'other', source: 'openllmetry' };
-  if (span.kind === SpanKind.CLIENT && (slots.has(S.httpMethod) || slots.has(S.httpMethodOld))) return { kind: 'http', source: 'http' };
+  if (requestType !== undefined) return CLASSIFIED.openllmetry[requestType];
+  if (slots.has(S.gaReqModel) || slots.has(S.gaRespModel)) return CLASSIFIED.gen_ai.llm;
+  if (slots.has(S.gaToolName)) return CLASSIFIED.gen_ai.tool;
+  if (op !== undefined || str(S.gaSystem) !== undefined || str(S.gaProvider) !== undefined) return CLASSIFIED.gen_ai.other;
+  if (slots.has(S.tlKind) || slots.has(S.llmRequestType)) return CLASSIFIED.openllmetry.other;
+  if (span.kind === SpanKind.CLIENT && (slots.has(S.httpMethod) || slots.has(S.httpMethodOld))) return CLASSIFIED.http.http;
   return undefined;
 }
 
