@@ -119,6 +119,25 @@ describe('AttributeSlots', () => {
     }
   });
 
+  test('a key list\'s plan and a string asked for twice hold for that read only', () => {
+    const slots = new AttributeSlots(KEYS);
+    const requests = Array.from({ length: 300 }, (_, i) => requestWith(gen(i + 1)));
+    const spans = requests.map((r) => spansOf(tracesCodec.decodeReceived(r))[0]!);
+    const wants = requests.map((r) => firstValues(spansOf(tracesCodec.decode(r))[0]!));
+    // Spans of the same and of other key lists interleaved, each string asked for twice.
+    for (let n = 0; n < 900; n++) {
+      const at = (n * 7) % spans.length;
+      slots.read(spans[at]!);
+      KEYS.forEach((k, i) => {
+        const want = expected(wants[at]!.get(k));
+        expect(slots.has(i), `span ${at} key ${k}`).toBe(want.has);
+        expect(slots.string(i), `span ${at} key ${k}`).toBe(want.string);
+        expect(slots.string(i), `span ${at} key ${k}, again`).toBe(want.string);
+      });
+    }
+    expect(spans.every((s) => (s as WireSpan).message === undefined)).toBe(true);
+  });
+
   test('an attribute object without a value leaves the key to a later one; null (no value) does not', () => {
     const slots = new AttributeSlots(['k']);
     slots.read({ name: 'x', traceId: new Uint8Array(16), spanId: new Uint8Array(8), startTimeUnixNano: 0, endTimeUnixNano: 0, attributes: [{ key: 'k' } as never, attr('k', 'later')] });
