@@ -171,7 +171,7 @@ export class HashList {
   n = 0;
   a: Float64Array | Int32Array;
 
-  constructor(private readonly wide: boolean) {
+  constructor(readonly wide: boolean) {
     this.a = wide ? new Float64Array(1024) : new Int32Array(1024);
   }
 
@@ -265,9 +265,15 @@ function digitRuns(t: string, out: HashList): void {
 
 const fold: string[] = [];
 
+/** Whether `t.slice(a, b)` holds a `/` or `:`. */
+function hasSeparator(t: string, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) if (t.charCodeAt(i) === 47 || t.charCodeAt(i) === 58) return true;
+  return false;
+}
+
 /**
  * The hashes of every token form of a normalised text, with IBANs and digit runs compacted, in the
- * order `tokenForms` gives them. A token without `/` or `:` is its only form: hashed where it stands.
+ * order `tokenForms` gives them. A token without `/` or `:` (once trimmed) is its only form: hashed where it stands.
  */
 export function tokenHashes(t: string, out: HashList): void {
   const n = t.length;
@@ -278,16 +284,21 @@ export function tokenHashes(t: string, out: HashList): void {
       continue;
     }
     let a = i;
-    let forms = false;
+    // The first and last `/` or `:` (JSON's `key:` ends in one, trimmed away: the token is still its only form).
+    let first = -1;
+    let last = -1;
     while (i < n && (c = t.charCodeAt(i)) < 128 && TOKEN_CHAR[c] === 1) {
-      if (c === 47 /* / */ || c === 58 /* : */) forms = true;
+      if (c === 47 /* / */ || c === 58 /* : */) {
+        if (first < 0) first = i;
+        last = i;
+      }
       i++;
     }
     let b = i;
     while (a < b && LEAD[t.charCodeAt(a)] === 1) a++;
     while (b > a && TRAIL[t.charCodeAt(b - 1)] === 1) b--;
     if (b - a < MIN_TOKEN) continue;
-    if (!forms) {
+    if (first < 0 || last < a || first >= b || (first < a && last >= b && !hasSeparator(t, a, b))) {
       out.push(hashRange(t, a, b, -1, -1));
       continue;
     }
@@ -297,6 +308,44 @@ export function tokenHashes(t: string, out: HashList): void {
   }
   for (const m of t.matchAll(IBAN_TEXT)) out.push(hashRange(m[0], 0, m[0].length, 32, -1));
   digitRuns(t, out);
+}
+
+/** Batches of fingerprints at least this long are sorted by radix (faster than the TypedArray sort from about 500 entries). */
+const RADIX_MIN = 512;
+const RADIX_COUNTS = new Int32Array(1025);
+let radixSpare = new Int32Array(1024);
+
+/** `a.subarray(0, n)` sorted: 30-bit non-negative values, three passes of 10 bits (LSD), ending in `a`'s memory. */
+function radixSort(a: Int32Array, n: number): Int32Array {
+  if (radixSpare.length < n) radixSpare = new Int32Array(n);
+  let src: Int32Array = a;
+  let dst: Int32Array = radixSpare;
+  for (let shift = 0; shift < 30; shift += 10) {
+    RADIX_COUNTS.fill(0);
+    for (let i = 0; i < n; i++) RADIX_COUNTS[((src[i]! >>> shift) & 1023) + 1]!++;
+    for (let i = 1; i <= 1024; i++) RADIX_COUNTS[i]! += RADIX_COUNTS[i - 1]!;
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      dst[RADIX_COUNTS[(v >>> shift) & 1023]!++] = v;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  // Three passes: the sorted values are in the spare; copied back so the batch owns them.
+  a.set(src.subarray(0, n));
+  if (radixSpare.length > SCRATCH_KEEP) radixSpare = new Int32Array(1024);
+  return a.subarray(0, n);
+}
+
+/**
+ * `a.subarray(0, n)` sorted in place, as unsigned 64-bit integers: token hashes are non-negative
+ * integers below 2^53, whose IEEE-754 bit patterns are in the same order as their values, and an
+ * integer sort skips the NaN and -0 cases a Float64Array sort handles (two to three times faster).
+ */
+function sortTokens(a: Float64Array, n: number): Float64Array {
+  new BigUint64Array(a.buffer, a.byteOffset, n).sort();
+  return a.subarray(0, n);
 }
 
 const NO_TOKENS = new Float64Array(0);
@@ -325,7 +374,7 @@ class SortedHashes {
   /** Adds a batch (any order, duplicates allowed; sorted in place); returns how many were new. */
   addAll(batch: HashList): number {
     if (batch.n === 0) return 0;
-    const b = batch.a.subarray(0, batch.n).sort();
+    const b = batch.wide ? sortTokens(batch.a as Float64Array, batch.n) : batch.n < RADIX_MIN ? batch.a.subarray(0, batch.n).sort() : radixSort(batch.a as Int32Array, batch.n);
     let m = 1;
     for (let j = 1; j < b.length; j++) if (b[m - 1] !== b[j]) b[m++] = b[j]!;
     const a = this.a;
