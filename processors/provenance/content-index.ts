@@ -265,12 +265,6 @@ function digitRuns(t: string, out: HashList): void {
 
 const fold: string[] = [];
 
-/** Whether `t.slice(a, b)` holds a `/` or `:`. */
-function hasSeparator(t: string, a: number, b: number): boolean {
-  for (let i = a; i < b; i++) if (t.charCodeAt(i) === 47 || t.charCodeAt(i) === 58) return true;
-  return false;
-}
-
 /**
  * The hashes of every token form of a normalised text, with IBANs and digit runs compacted, in the
  * order `tokenForms` gives them. A token without `/` or `:` (once trimmed) is its only form: hashed where it stands.
@@ -283,23 +277,29 @@ export function tokenHashes(t: string, out: HashList): void {
       i++;
       continue;
     }
-    let a = i;
-    // The first and last `/` or `:` (JSON's `key:` ends in one, trimmed away: the token is still its only form).
-    let first = -1;
-    let last = -1;
-    while (i < n && (c = t.charCodeAt(i)) < 128 && TOKEN_CHAR[c] === 1) {
-      if (c === 47 /* / */ || c === 58 /* : */) {
-        if (first < 0) first = i;
-        last = i;
+    // One pass over the token: its leading characters skipped, then hashed as read; the hash is
+    // taken as it stood after the last character that is not trimmed from the end.
+    let a = -1;
+    let b = -1;
+    let sep = -1; // the first `/` or `:` after `a`
+    let x = 0x811c9dc5;
+    let y = 0x01000193;
+    let bx = x;
+    let by = y;
+    for (; i < n && (c = t.charCodeAt(i)) < 128 && TOKEN_CHAR[c] === 1; i++) {
+      if (a < 0) {
+        if (LEAD[c] === 1) continue;
+        a = b = i;
       }
-      i++;
+      if ((c === 47 /* / */ || c === 58) /* : */ && sep < 0) sep = i;
+      x = Math.imul(x ^ c, 0x01000193);
+      y = Math.imul(y ^ c, 0x5bd1e995);
+      y ^= y >>> 15;
+      if (TRAIL[c] !== 1) (b = i + 1), (bx = x), (by = y);
     }
-    let b = i;
-    while (a < b && LEAD[t.charCodeAt(a)] === 1) a++;
-    while (b > a && TRAIL[t.charCodeAt(b - 1)] === 1) b--;
-    if (b - a < MIN_TOKEN) continue;
-    if (first < 0 || last < a || first >= b || (first < a && last >= b && !hasSeparator(t, a, b))) {
-      out.push(hashRange(t, a, b, -1, -1));
+    if (a < 0 || b - a < MIN_TOKEN) continue;
+    if (sep < 0 || sep >= b) {
+      out.push((bx >>> 0) * 0x200000 + ((by >>> 0) & 0x1fffff));
       continue;
     }
     fold.length = 0;
