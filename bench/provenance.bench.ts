@@ -114,8 +114,10 @@ function cpuPerCall(fn: () => void, seconds: number): number {
   return (d.user + d.system) / n;
 }
 
-const observer = processor();
+let observer = processor();
+/** Observe only: every trace new to its processor (a new one when the pool's trace ids come round again), as in a collector where traces settle. */
 const observeRound = () => {
+  if (next % pool.length === 0) observer = processor();
   for (const b of pool[next++ % pool.length]!) observer.observe(b);
 };
 const lifecycle = processor();

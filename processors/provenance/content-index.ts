@@ -70,25 +70,22 @@ const TOKEN_CHAR = new Uint8Array(128);
 for (const c of 'abcdefghijklmnopqrstuvwxyz0123456789._@:/~+%?&#-') TOKEN_CHAR[c.charCodeAt(0)] = 1;
 /** IBAN as written (spaced or not), after normalisation (lower case). */
 export const IBAN_TEXT = /\b[a-z]{2}\d{2}(?: ?[a-z0-9]{4}){2,7}(?: ?[a-z0-9]{1,4})?\b/g;
-/** Account, card or phone-like digit runs of 8+ digits with spaces or dashes between groups. */
+/** Account, card or phone-like digit runs of 8+ digits with spaces or dashes between groups (read by `digitRuns`). */
 export const DIGITS_TEXT = /\d(?:[ -]?\d){7,33}/g;
 
-const LEAD_CHARS = new Set('.:?&#,~+-');
-const TRAIL_CHARS = new Set('.:,?&#/~+-');
+/** Characters trimmed from a token's start and end (all ASCII). */
+const LEAD = new Uint8Array(128);
+for (const c of '.:?&#,~+-') LEAD[c.charCodeAt(0)] = 1;
+const TRAIL = new Uint8Array(128);
+for (const c of '.:,?&#/~+-') TRAIL[c.charCodeAt(0)] = 1;
 
 /** A token with its edges trimmed, or '' when too short. */
 export function cleanToken(t: string): string {
-  return cleanRange(t, 0, t.length);
-}
-
-/** `cleanToken` of `t.slice(a, b)`, sliced once. */
-function cleanRange(t: string, a: number, b: number): string {
-  const whole = a === 0 && b === t.length;
-  const a0 = a;
-  const b0 = b;
-  while (a < b && LEAD_CHARS.has(t[a]!)) a++;
-  while (b > a && TRAIL_CHARS.has(t[b - 1]!)) b--;
-  return b - a >= MIN_TOKEN ? (whole && a === a0 && b === b0 ? t : t.slice(a, b)) : '';
+  let a = 0;
+  let b = t.length;
+  while (a < b && LEAD[t.charCodeAt(a)] === 1) a++;
+  while (b > a && TRAIL[t.charCodeAt(b - 1)] === 1) b--;
+  return b - a >= MIN_TOKEN ? (a === 0 && b === t.length ? t : t.slice(a, b)) : '';
 }
 
 /** Host of a `scheme://` token (no userinfo, no port), or undefined. */
@@ -128,15 +125,21 @@ export function tokenForms(t: string, out: string[]): void {
 
 /** 53-bit hash: two 32-bit FNV-1a variants. */
 export function hash(s: string): number {
-  let a = 0x811c9dc5;
-  let b = 0x01000193;
-  for (let i = 0; i < s.length; i++) {
+  return hashRange(s, 0, s.length, -1, -1);
+}
+
+/** `hash` of `s.slice(a, b)` without the characters `skip1` and `skip2` (an IBAN's spaces, an account's dashes), sliced never. */
+function hashRange(s: string, a: number, b: number, skip1: number, skip2: number): number {
+  let x = 0x811c9dc5;
+  let y = 0x01000193;
+  for (let i = a; i < b; i++) {
     const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
+    if (c === skip1 || c === skip2) continue;
+    x = Math.imul(x ^ c, 0x01000193);
+    y = Math.imul(y ^ c, 0x5bd1e995);
+    y ^= y >>> 15;
   }
-  return (a >>> 0) * 0x200000 + ((b >>> 0) & 0x1fffff);
+  return (x >>> 0) * 0x200000 + ((y >>> 0) & 0x1fffff);
 }
 
 /** Polynomial base of the shingle hash, and its (K-1)th power (mod 2^32), to roll the hash along the text. */
@@ -157,59 +160,192 @@ function mix(h: number): number {
   return h & 0x3fffffff;
 }
 
+/** Scratch entries kept between calls; a list grown past it for one large text is given back. */
+const SCRATCH_KEEP = 1 << 16;
+
 /**
- * Winnowed shingle hashes of normalised text (K-grams, the minimum of every W consecutive). Each
- * K-gram's hash is rolled from the previous one (a few operations a character, not K). Hashes are
- * 30-bit so they stay small integers in V8.
+ * A list of hashes reused from one call to the next (one `add` runs at a time): the hashes of a text
+ * are collected in place, not in a fresh array per text.
  */
-export function fingerprints(t: string, add: (h: number) => void): void {
-  const n = t.length - K + 1;
-  if (n <= 0) return;
-  const grams = new Int32Array(n);
-  let h = 0;
-  for (let j = 0; j < K; j++) h = (Math.imul(h, B) + t.charCodeAt(j)) | 0;
-  grams[0] = mix(h);
-  for (let i = 1; i < n; i++) {
-    h = (Math.imul((h - Math.imul(t.charCodeAt(i - 1), B_K1)) | 0, B) + t.charCodeAt(i + K - 1)) | 0;
-    grams[i] = mix(h);
+export class HashList {
+  n = 0;
+  a: Float64Array | Int32Array;
+
+  constructor(readonly wide: boolean) {
+    this.a = wide ? new Float64Array(1024) : new Int32Array(1024);
   }
-  let last = -1;
-  const windows = Math.max(1, n - W + 1);
-  for (let i = 0; i < windows; i++) {
-    let at = last >= i ? last : i;
-    if (at === last) {
-      // The previous minimum is still in this window: only the new gram can beat it.
-      const j = Math.min(i + W, n) - 1;
-      if (j > at && grams[j]! <= grams[at]!) at = j;
-    } else {
-      const end = Math.min(i + W, n);
-      for (let j = i + 1; j < end; j++) if (grams[j]! <= grams[at]!) at = j;
+
+  push(h: number): void {
+    if (this.n === this.a.length) {
+      const b = this.wide ? new Float64Array(this.n * 2) : new Int32Array(this.n * 2);
+      b.set(this.a);
+      this.a = b;
     }
-    if (at !== last) {
-      add(grams[at]!);
-      last = at;
-    }
+    this.a[this.n++] = h;
+  }
+
+  clear(): void {
+    this.n = 0;
+    if (this.a.length > SCRATCH_KEEP) this.a = this.wide ? new Float64Array(1024) : new Int32Array(1024);
   }
 }
 
-/** Every token form of a normalised text, with IBANs and digit runs compacted. */
-export function tokensOf(t: string, add: (form: string) => void): void {
-  const forms: string[] = [];
+/** The last W grams, by position mod W (W is a power of two). */
+const RING = new Int32Array(W);
+
+/**
+ * Winnowed shingle hashes of normalised text (K-grams, the rightmost minimum of every W consecutive,
+ * a minimum pushed once): one pass, each K-gram's hash rolled from the previous one (a few operations
+ * a character, not K), only the window's W grams held. Hashes are 30-bit so they stay small integers in V8.
+ */
+export function fingerprints(t: string, out: HashList): void {
+  const n = t.length - K + 1;
+  if (n <= 0) return;
+  let h = 0;
+  for (let j = 0; j < K; j++) h = (Math.imul(h, B) + t.charCodeAt(j)) | 0;
+  RING[0] = mix(h);
+  const first = Math.min(W, n);
+  for (let i = 1; i < first; i++) {
+    h = (Math.imul((h - Math.imul(t.charCodeAt(i - 1), B_K1)) | 0, B) + t.charCodeAt(i + K - 1)) | 0;
+    RING[i] = mix(h);
+  }
+  // The first window (the only one of a text shorter than K + W - 1).
+  let last = 0;
+  let min = RING[0]!;
+  for (let j = 1; j < first; j++) if (RING[j]! <= min) (last = j), (min = RING[j]!);
+  out.push(min);
+  // Window i = j - W + 1 adds gram j: the minimum changes if gram j beats it, or if it slid out.
+  for (let j = W; j < n; j++) {
+    h = (Math.imul((h - Math.imul(t.charCodeAt(j - 1), B_K1)) | 0, B) + t.charCodeAt(j + K - 1)) | 0;
+    const g = mix(h);
+    RING[j & (W - 1)] = g;
+    const i = j - W + 1;
+    if (last >= i) {
+      if (g <= min) {
+        last = j;
+        min = g;
+        out.push(g);
+      }
+      continue;
+    }
+    last = i;
+    min = RING[i & (W - 1)]!;
+    for (let k = i + 1; k <= j; k++) if (RING[k & (W - 1)]! <= min) (last = k), (min = RING[k & (W - 1)]!);
+    out.push(min);
+  }
+}
+
+/**
+ * Digit runs as `DIGITS_TEXT` finds them (`matchAll`), hashed without their spaces and dashes. The
+ * expression is deterministic: from a digit, each step takes a separator only with a digit after
+ * it, so its match is the longest such chain, if it has 8 digits (at most 34); a shorter chain
+ * fails from every digit in it, so the search goes on after it.
+ */
+function digitRuns(t: string, out: HashList): void {
   const n = t.length;
   for (let i = 0; i < n; ) {
     const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    let digits = 1;
+    while (digits < 34 && j < n) {
+      const d = t.charCodeAt(j);
+      if (d >= 48 && d <= 57) j++;
+      else if ((d === 32 || d === 45) && j + 1 < n && t.charCodeAt(j + 1) >= 48 && t.charCodeAt(j + 1) <= 57) j += 2;
+      else break;
+      digits++;
+    }
+    if (digits >= 8) out.push(hashRange(t, i, j, 32, 45));
+    i = j;
+  }
+}
+
+const fold: string[] = [];
+
+/**
+ * The hashes of every token form of a normalised text, with IBANs and digit runs compacted, in the
+ * order `tokenForms` gives them. A token without `/` or `:` (once trimmed) is its only form: hashed where it stands.
+ */
+export function tokenHashes(t: string, out: HashList): void {
+  const n = t.length;
+  for (let i = 0; i < n; ) {
+    let c = t.charCodeAt(i);
     if (c >= 128 || TOKEN_CHAR[c] !== 1) {
       i++;
       continue;
     }
-    const a = i;
-    while (i < n && t.charCodeAt(i) < 128 && TOKEN_CHAR[t.charCodeAt(i)] === 1) i++;
-    const token = cleanRange(t, a, i);
-    if (token) tokenForms(token, forms);
+    // One pass over the token: its leading characters skipped, then hashed as read; the hash is
+    // taken as it stood after the last character that is not trimmed from the end.
+    let a = -1;
+    let b = -1;
+    let sep = -1; // the first `/` or `:` after `a`
+    let x = 0x811c9dc5;
+    let y = 0x01000193;
+    let bx = x;
+    let by = y;
+    for (; i < n && (c = t.charCodeAt(i)) < 128 && TOKEN_CHAR[c] === 1; i++) {
+      if (a < 0) {
+        if (LEAD[c] === 1) continue;
+        a = b = i;
+      }
+      if ((c === 47 /* / */ || c === 58) /* : */ && sep < 0) sep = i;
+      x = Math.imul(x ^ c, 0x01000193);
+      y = Math.imul(y ^ c, 0x5bd1e995);
+      y ^= y >>> 15;
+      if (TRAIL[c] !== 1) (b = i + 1), (bx = x), (by = y);
+    }
+    if (a < 0 || b - a < MIN_TOKEN) continue;
+    if (sep < 0 || sep >= b) {
+      out.push((bx >>> 0) * 0x200000 + ((by >>> 0) & 0x1fffff));
+      continue;
+    }
+    fold.length = 0;
+    tokenForms(t.slice(a, b), fold);
+    for (const f of fold) out.push(hash(f));
   }
-  for (const m of t.matchAll(IBAN_TEXT)) forms.push(m[0].replace(/ /g, ''));
-  for (const m of t.matchAll(DIGITS_TEXT)) forms.push(m[0].replace(/[ -]/g, ''));
-  for (const f of forms) add(f);
+  for (const m of t.matchAll(IBAN_TEXT)) out.push(hashRange(m[0], 0, m[0].length, 32, -1));
+  digitRuns(t, out);
+}
+
+/** Batches of fingerprints at least this long are sorted by radix (faster than the TypedArray sort from about 500 entries). */
+const RADIX_MIN = 512;
+const RADIX_COUNTS = new Int32Array(1025);
+let radixSpare = new Int32Array(1024);
+
+/** `a.subarray(0, n)` sorted: 30-bit non-negative values, three passes of 10 bits (LSD), ending in `a`'s memory. */
+function radixSort(a: Int32Array, n: number): Int32Array {
+  if (radixSpare.length < n) radixSpare = new Int32Array(n);
+  let src: Int32Array = a;
+  let dst: Int32Array = radixSpare;
+  for (let shift = 0; shift < 30; shift += 10) {
+    RADIX_COUNTS.fill(0);
+    for (let i = 0; i < n; i++) RADIX_COUNTS[((src[i]! >>> shift) & 1023) + 1]!++;
+    for (let i = 1; i <= 1024; i++) RADIX_COUNTS[i]! += RADIX_COUNTS[i - 1]!;
+    for (let i = 0; i < n; i++) {
+      const v = src[i]!;
+      dst[RADIX_COUNTS[(v >>> shift) & 1023]!++] = v;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  // Three passes: the sorted values are in the spare; copied back so the batch owns them.
+  a.set(src.subarray(0, n));
+  if (radixSpare.length > SCRATCH_KEEP) radixSpare = new Int32Array(1024);
+  return a.subarray(0, n);
+}
+
+/**
+ * `a.subarray(0, n)` sorted in place, as unsigned 64-bit integers: token hashes are non-negative
+ * integers below 2^53, whose IEEE-754 bit patterns are in the same order as their values, and an
+ * integer sort skips the NaN and -0 cases a Float64Array sort handles (two to three times faster).
+ */
+function sortTokens(a: Float64Array, n: number): Float64Array {
+  new BigUint64Array(a.buffer, a.byteOffset, n).sort();
+  return a.subarray(0, n);
 }
 
 const NO_TOKENS = new Float64Array(0);
@@ -235,28 +371,33 @@ class SortedHashes {
     return this.a.byteLength;
   }
 
-  /** Adds a batch (any order, duplicates allowed); returns how many were new. */
-  addAll(batch: number[]): number {
-    if (batch.length === 0) return 0;
-    const b = (this.wide ? Float64Array.from(batch) : Int32Array.from(batch)).sort();
+  /** Adds a batch (any order, duplicates allowed; sorted in place); returns how many were new. */
+  addAll(batch: HashList): number {
+    if (batch.n === 0) return 0;
+    const b = batch.wide ? sortTokens(batch.a as Float64Array, batch.n) : batch.n < RADIX_MIN ? batch.a.subarray(0, batch.n).sort() : radixSort(batch.a as Int32Array, batch.n);
+    let m = 1;
+    for (let j = 1; j < b.length; j++) if (b[m - 1] !== b[j]) b[m++] = b[j]!;
     const a = this.a;
     if (a.length === 0) {
       // The common case (each piece of content has its own index): the batch, without its repeats.
-      let n = 0;
-      for (let j = 0; j < b.length; j++) if (n === 0 || b[n - 1] !== b[j]) b[n++] = b[j]!;
-      this.a = n === b.length ? b : b.slice(0, n);
-      return n;
+      this.a = b.slice(0, m);
+      return m;
     }
-    const out = this.wide ? new Float64Array(a.length + b.length) : new Int32Array(a.length + b.length);
-    let i = 0;
-    let j = 0;
+    // Merged twice: once to count, once into an array of the exact size.
     let n = 0;
-    while (i < a.length || j < b.length) {
-      const v = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
-      if (n === 0 || out[n - 1] !== v) out[n++] = v;
+    for (let i = 0, j = 0; i < a.length || j < m; n++) {
+      if (j >= m || (i < a.length && a[i]! < b[j]!)) i++;
+      else if (i >= a.length || b[j]! < a[i]!) j++;
+      else i++, j++;
+    }
+    const out = this.wide ? new Float64Array(n) : new Int32Array(n);
+    for (let i = 0, j = 0, k = 0; k < n; k++) {
+      if (j >= m || (i < a.length && a[i]! < b[j]!)) out[k] = a[i++]!;
+      else if (i >= a.length || b[j]! < a[i]!) out[k] = b[j++]!;
+      else (out[k] = a[i++]!), j++;
     }
     const added = n - a.length;
-    this.a = out.slice(0, n);
+    this.a = out;
     return added;
   }
 
@@ -278,13 +419,20 @@ class SortedHashes {
 /** Most numbers kept per piece of content (amount look-ups). */
 const MAX_NUMBERS = 256;
 
+/** The hashes of the text being added, and of a value being looked up. */
+const TOKENS = new HashList(true);
+const PRINTS = new HashList(false);
+const LOOKUP = new HashList(false);
+
 export class ContentIndex {
   private readonly tokens = new SortedHashes(true);
   private readonly prints = new SortedHashes(false);
-  /** Numbers written in the content (amounts), bounded. */
+  /** Numbers written in the content (amounts), bounded: only where `keepNumbers` (the principal's words). */
   readonly numbers: number[] = [];
   /** Content was cut because the trace's budget ran out. */
   truncated = false;
+
+  constructor(private readonly keepNumbers = false) {}
 
   /** Entries held (tokens + fingerprints). */
   get size(): number {
@@ -299,35 +447,45 @@ export class ContentIndex {
   /** Indexes `text`, at most `budget` new entries; returns the entries added. */
   add(text: string, budget: number): number {
     const t = normalizeText(text);
-    let toks: number[] = [];
-    let prints: number[] = [];
-    tokensOf(t, (f) => void toks.push(hash(f)));
-    fingerprints(t, (h) => void prints.push(h));
-    // Plain arrays (doubles unboxed, no Set) unless the text may exceed the budget: only then are
-    // repeats counted out first, as distinct hashes count against it (repetitive content is not cut early).
-    if (toks.length + prints.length > budget) [toks, prints] = this.withinBudget(toks, prints, budget);
-    for (const m of t.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
-      if (this.numbers.length >= MAX_NUMBERS) break;
-      this.numbers.push(Number(m[0]));
+    try {
+      tokenHashes(t, TOKENS);
+      fingerprints(t, PRINTS);
+      // Repeats are counted out first only when the text may exceed the budget: distinct hashes
+      // count against it (repetitive content is not cut early).
+      if (TOKENS.n + PRINTS.n > budget) this.withinBudget(budget);
+      if (this.keepNumbers) {
+        for (const m of t.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
+          if (this.numbers.length >= MAX_NUMBERS) break;
+          this.numbers.push(Number(m[0]));
+        }
+      }
+      return this.tokens.addAll(TOKENS) + this.prints.addAll(PRINTS);
+    } finally {
+      TOKENS.clear();
+      PRINTS.clear();
     }
-    return this.tokens.addAll(toks) + this.prints.addAll(prints);
   }
 
-  /** The first `budget` distinct hashes, tokens first (marks the index truncated if some are left out). */
-  private withinBudget(toks: number[], prints: number[], budget: number): [number[], number[]] {
+  /** Keeps the first `budget` distinct hashes, tokens first (marks the index truncated if some are left out). */
+  private withinBudget(budget: number): void {
     const t = new Set<number>();
     const p = new Set<number>();
-    for (const h of toks) {
+    let w = 0;
+    for (let r = 0; r < TOKENS.n; r++) {
+      const h = TOKENS.a[r]!;
       if (t.has(h)) continue;
-      if (t.size < budget) t.add(h);
+      if (t.size < budget) t.add(h), (TOKENS.a[w++] = h);
       else this.truncated = true;
     }
-    for (const h of prints) {
+    TOKENS.n = w;
+    w = 0;
+    for (let r = 0; r < PRINTS.n; r++) {
+      const h = PRINTS.a[r]!;
       if (p.has(h)) continue;
-      if (t.size + p.size < budget) p.add(h);
+      if (t.size + p.size < budget) p.add(h), (PRINTS.a[w++] = h);
       else this.truncated = true;
     }
-    return [[...t], [...p]];
+    PRINTS.n = w;
   }
 
   hasToken(form: string): boolean {
@@ -337,12 +495,12 @@ export class ContentIndex {
   /** Whether a normalised value of at least MIN_TEXT_MATCH characters occurs in the text. */
   containsText(value: string): boolean {
     if (value.length < MIN_TEXT_MATCH) return false;
-    let all = true;
-    let any = false;
-    fingerprints(value, (h) => {
-      any = true;
-      if (all && !this.prints.has(h)) all = false;
-    });
-    return any && all;
+    try {
+      fingerprints(value, LOOKUP);
+      for (let i = 0; i < LOOKUP.n; i++) if (!this.prints.has(LOOKUP.a[i]!)) return false;
+      return LOOKUP.n > 0;
+    } finally {
+      LOOKUP.clear();
+    }
   }
 }

@@ -59,6 +59,19 @@ const KEEP_TEXT = 1024;
 const KIND_ORDER: readonly ValueKind[] = ['iban', 'account', 'recipient', 'email', 'url', 'host', 'ip', 'command', 'path', 'amount'];
 /** Tolerance under which an amount counts as the one the user asked for. */
 const AMOUNT_TOLERANCE = 0.2;
+/**
+ * One piece of content (a tool call's arguments, a tool result) as read once per trace: the same
+ * piece on two spans (a LangChain tool span and the chain span around it carry the same arguments
+ * and result) shares what was read from it, never changed after. Keyed by the piece's 53-bit hash,
+ * as the principal's words are (`addTrusted`).
+ */
+interface Piece {
+  index: ContentIndex;
+  candidates?: Candidate[];
+  /** Instruction-shaped phrasing, or null when there is none; undefined until looked for. */
+  instructions?: InstructionMatch | null;
+}
+
 /** The empty list every view starts with (replaced, never written to). */
 const NONE: never[] = [];
 
@@ -74,6 +87,8 @@ export class TraceView {
   private uses: Map<string, Use> | undefined;
   private kernel: KernelFact[] = NONE;
   private llms: { spanId: string; model?: string; endUs: number }[] = NONE;
+  /** Pieces of content read, by hash; at most one per tool call and source (bounded by `maxItems`). */
+  private pieces: Map<number, Piece> | undefined;
   /** Parent of every span seen (kernel spans hang under process spans under tool spans). */
   private parents: Map<string, string> | undefined;
   entries = 0;
@@ -154,25 +169,50 @@ export class TraceView {
       return undefined;
     }
     seen.add(h);
-    this.index((this.trusted ??= new ContentIndex()), text);
+    this.index((this.trusted ??= new ContentIndex(true)), text);
     return true;
+  }
+
+  /**
+   * The piece `text` indexed, or the same piece read earlier in the trace if the budget has room for
+   * all of it: then it is what indexing it again would give (the same hashes, none cut), and it is
+   * counted against the budget again, as a second index would be.
+   */
+  private piece(text: string): Piece {
+    const h = hash(text);
+    const known = this.pieces?.get(h);
+    if (known && known.index.size <= this.room()) {
+      this.entries += known.index.size;
+      return known;
+    }
+    const p: Piece = { index: new ContentIndex() };
+    this.index(p.index, text);
+    if (!p.index.truncated) (this.pieces ??= new Map()).set(h, p);
+    return p;
   }
 
   private addUse(ref: SpanRef, toolName: string, args: string): void {
     const uses = (this.uses ??= new Map());
     if (uses.size >= this.limits.maxItems) return void this.overflow++;
-    const index = new ContentIndex();
-    this.index(index, args);
-    uses.set(ref.spanId, { ...ref, toolName, arguments: args.slice(0, KEEP_TEXT), candidates: argumentCandidates(args), index });
+    const p = this.piece(args);
+    uses.set(ref.spanId, { ...ref, toolName, arguments: args.slice(0, KEEP_TEXT), candidates: (p.candidates ??= argumentCandidates(args)), index: p.index });
   }
 
   private addSource(ref: SpanRef, kind: Source['kind'], toolName: string, texts: string[]): void {
     if (this.sources.length >= this.limits.maxItems) return void this.overflow++;
-    const index = new ContentIndex();
+    let index: ContentIndex;
     let instructions: InstructionMatch | undefined;
-    for (const t of texts) {
-      this.index(index, t);
-      instructions ??= findInstructions(t);
+    if (texts.length === 1) {
+      const p = this.piece(texts[0]!);
+      index = p.index;
+      if (p.instructions === undefined) p.instructions = findInstructions(texts[0]!) ?? null;
+      instructions = p.instructions ?? undefined;
+    } else {
+      index = new ContentIndex();
+      for (const t of texts) {
+        this.index(index, t);
+        instructions ??= findInstructions(t);
+      }
     }
     (this.sources === NONE ? (this.sources = []) : this.sources).push({ ...ref, kind, toolName, index, ...(instructions ? { instructions } : {}) });
   }

@@ -168,24 +168,27 @@ class Collector {
     this.add(kind, t.length > 256 ? `${t.slice(0, 255)}…` : t, [], t);
   }
 
-  /** Every typed value written in a text. */
+  /** Every typed value written in a text. Each expression runs only where the character it cannot match without is in the text. */
   typed(s: string): void {
     const t = normalizeText(s);
-    for (const m of t.matchAll(EMAIL)) this.token('email', m[0]);
-    for (const m of t.matchAll(URL)) this.token('url', m[0]);
-    for (const m of t.matchAll(IPV4)) if (m[0].split('.').every((o) => Number(o) <= 255)) this.token('ip', m[0]);
-    for (const m of t.matchAll(IBAN_TEXT)) {
-      const compact = m[0].replace(/ /g, '');
-      if (validIban(compact)) this.add('iban', compact, [compact]);
+    const dot = t.includes('.');
+    if (t.includes('@')) for (const m of t.matchAll(EMAIL)) this.token('email', m[0]);
+    if (t.includes('://')) for (const m of t.matchAll(URL)) this.token('url', m[0]);
+    if (dot) for (const m of t.matchAll(IPV4)) if (m[0].split('.').every((o) => Number(o) <= 255)) this.token('ip', m[0]);
+    if (/\d/.test(t)) {
+      for (const m of t.matchAll(IBAN_TEXT)) {
+        const compact = m[0].replace(/ /g, '');
+        if (validIban(compact)) this.add('iban', compact, [compact]);
+      }
+      for (const m of t.matchAll(DIGITS_TEXT)) {
+        // `+1-555-...` is a phone number, not an account.
+        if (t[m.index - 1] === '+') continue;
+        const digits = m[0].replace(/[ -]/g, '');
+        if (digits.length >= 9) this.add('account', digits, [digits]);
+      }
     }
-    for (const m of t.matchAll(DIGITS_TEXT)) {
-      // `+1-555-...` is a phone number, not an account.
-      if (t[m.index - 1] === '+') continue;
-      const digits = m[0].replace(/[ -]/g, '');
-      if (digits.length >= 9) this.add('account', digits, [digits]);
-    }
-    for (const m of t.matchAll(ABS_PATH)) this.token('path', m[0]);
-    for (const m of t.matchAll(FILE_NAME)) this.token('path', m[0]);
+    if (t.includes('/')) for (const m of t.matchAll(ABS_PATH)) this.token('path', m[0]);
+    if (dot) for (const m of t.matchAll(FILE_NAME)) this.token('path', m[0]);
   }
 }
 
