@@ -18,6 +18,7 @@
  * provenance) run between steps, outside the measured window: they are not counted. CPU is
  * `process.cpuUsage` (every thread of the process: V8's GC and compiler threads count).
  */
+import { abRounds, median } from './ab-rounds.js';
 import { loadgenRequest } from './loadgen-shape.js';
 import { buildPipeline, PROCESSORS, type Shape } from './pipeline-build.js';
 
@@ -47,29 +48,7 @@ async function step(b: number): Promise<number> {
   return c.user + c.system;
 }
 
-/**
- * CPU µs per span of each build over `ms` of the wall clock, their steps alternating (A B B A ...):
- * both see the same machine and the same state of the shared heap at a step's grain, not a round's.
- */
-async function round(ms: number): Promise<[number, number]> {
-  const cpu = [0, 0];
-  let steps = 0;
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    for (const b of steps % 2 ? [1, 0] : [0, 1]) cpu[b]! += await step(b);
-    steps++;
-  }
-  return [cpu[0]! / (steps * 100 * STEP), cpu[1]! / (steps * 100 * STEP)];
-}
-
-for (let w = 0; w < 3; w++) await round(1000);
-const results: number[][] = [[], []];
-for (let r = 0; r < ROUNDS; r++) {
-  const [a, b] = await round(ROUND_MS);
-  results[0]!.push(a);
-  results[1]!.push(b);
-}
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+const results = await abRounds(step, 100 * STEP, ROUNDS, ROUND_MS);
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 const show = (a: number[]) => `median ${median(a).toFixed(2)}, mean ${mean(a).toFixed(2)}`;
 const ratios = results[1]!.map((b, i) => b / results[0]![i]!);

@@ -12,6 +12,7 @@
  * steps. CPU is `process.cpuUsage` (every thread: V8's GC and compiler threads count). The ratio
  * B/A is per round; on a shared machine the builds see the same load at the same time.
  */
+import { abRounds, median } from './ab-rounds.js';
 import { loadgenRequest } from './loadgen-shape.js';
 import type { Shape } from './pipeline-build.js';
 
@@ -81,26 +82,7 @@ async function step(b: number): Promise<number> {
   return c.user + c.system;
 }
 
-/** CPU µs per span of each build over `ms` of the wall clock, their steps alternating (A B B A ...). */
-async function round(ms: number): Promise<[number, number]> {
-  const cpu = [0, 0];
-  let steps = 0;
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    for (const b of steps % 2 ? [1, 0] : [0, 1]) cpu[b]! += await step(b);
-    steps++;
-  }
-  return [cpu[0]! / (steps * 100 * STEP), cpu[1]! / (steps * 100 * STEP)];
-}
-
-for (let w = 0; w < 3; w++) await round(1000);
-const results: number[][] = [[], []];
-for (let r = 0; r < ROUNDS; r++) {
-  const [a, b] = await round(ROUND_MS);
-  results[0]!.push(a);
-  results[1]!.push(b);
-}
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+const results = await abRounds(step, 100 * STEP, ROUNDS, ROUND_MS);
 const ratios = results[1]!.map((b, i) => b / results[0]![i]!);
 console.log(
   `${proc}, ${shape} load, fresh ids: A median ${median(results[0]!).toFixed(3)} | B median ${median(results[1]!).toFixed(3)} µs CPU per span; B/A per round median ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(' ')})`,
