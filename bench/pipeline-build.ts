@@ -25,7 +25,8 @@ interface Factory {
 export const PROCESSORS = ['enrich', 'normalize', 'correlate', 'aibom', 'baseline', 'provenance', 'batch'];
 
 /** One build's pipeline, built from its own factories and codec (received spans are its own classes). */
-export async function buildPipeline(dir: string, processors: readonly string[]) {
+/** What the in-process benches take from a build's dist/: its codec, receive-side neutralizing, telemetry, host and factories. */
+export async function buildModules(dir: string) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const load = (path: string): Promise<any> => import(`${dir}/dist/${path}`);
   const { tracesCodec } = await load('pipeline/otlp/codec.js');
@@ -34,6 +35,11 @@ export async function buildPipeline(dir: string, processors: readonly string[]) 
   const { Metrics } = await load('pipeline/telemetry/metrics.js');
   const { createHost } = await load('pipeline/host.js');
   const { findFactory } = await load('pipeline/cli/components.js');
+  return { tracesCodec, neutralize, silentLogger, Metrics, createHost, findFactory };
+}
+
+export async function buildPipeline(dir: string, processors: readonly string[]) {
+  const { tracesCodec, neutralize, silentLogger, Metrics, createHost, findFactory } = await buildModules(dir);
   const metrics = new Metrics();
   const settings = (id: string) => ({ id, name: '', logger: silentLogger(), metrics });
   let spansOut = 0;

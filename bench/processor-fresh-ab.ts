@@ -14,7 +14,7 @@
  */
 import { abRounds, median } from './ab-rounds.js';
 import { loadgenRequest } from './loadgen-shape.js';
-import type { Shape } from './pipeline-build.js';
+import { buildModules, type Shape } from './pipeline-build.js';
 
 const PROCESSORS = ['correlate', 'aibom', 'baseline', 'provenance'];
 const [proc, shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [string, Shape, string, string, string?, string?];
@@ -38,14 +38,7 @@ interface Factory {
 }
 
 async function build(dir: string) {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const load = (path: string): Promise<any> => import(`${dir}/dist/${path}`);
-  const { tracesCodec } = await load('pipeline/otlp/codec.js');
-  const { neutralize } = await load('receiver/otlp/neutralize.js');
-  const { silentLogger } = await load('pipeline/telemetry/logger.js');
-  const { Metrics } = await load('pipeline/telemetry/metrics.js');
-  const { createHost } = await load('pipeline/host.js');
-  const { findFactory } = await load('pipeline/cli/components.js');
+  const { tracesCodec, neutralize, silentLogger, Metrics, createHost, findFactory } = await buildModules(dir);
   const metrics = new Metrics();
   const sink = { traces: { consume: async () => {} }, logs: { consume: async () => {} } };
   const make = (id: string) => {
