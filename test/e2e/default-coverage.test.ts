@@ -27,6 +27,8 @@ interface AgentOutput {
   pid: number;
   runs: { scenario: string; traceId: string; ok: boolean; error?: string }[];
   mcpChildren: { pid: number; cmdline: string[] }[];
+  /** What its OTLP exporter reported: spans sent and refused, and the refusals' messages. */
+  export: { ok: number; failed: number; errors: string[] };
 }
 
 const PROMPT = 'I need help with my warranty claim';
@@ -47,12 +49,13 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
   });
 
   /** The agent as users run it: its own environment, the API key in it, nothing about aibom anywhere. */
-  function startAgent(grpcPort: number, extraEnv: NodeJS.ProcessEnv = {}, python = false): Proc {
+  function startAgent(grpcPort: number, extraEnv: NodeJS.ProcessEnv = {}, python = false, runs = 1): Proc {
     const [llmPort] = llm.ports;
     const [kbPort, ticketPort] = services.ports;
+    const attacks = JSON.stringify(Array.from({ length: runs }, () => ({ scenario: 'attack', prompt: PROMPT })));
     const [command, args] = python
-      ? [join(APPS, 'agent-py', '.venv', 'bin', 'python'), [join(APPS, 'agent-py', 'agent.py'), '--runs', JSON.stringify([{ scenario: 'attack', prompt: PROMPT }])]]
-      : [process.execPath, [join(APPS, 'agent-js', 'agent.mjs'), '--scenario', 'attack', '--prompt', PROMPT]];
+      ? [join(APPS, 'agent-py', '.venv', 'bin', 'python'), [join(APPS, 'agent-py', 'agent.py'), '--runs', attacks]]
+      : [process.execPath, [join(APPS, 'agent-js', 'agent.mjs'), '--runs', attacks]];
     return new Proc(command, args, {
       cwd: APPS,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -153,6 +156,25 @@ describe('the embedded default watches an AI agent nobody named, with its MCP se
       // Names only: the key's value is nowhere in what was exported.
       expect(readFileSync(join(dataDir, 'telemetry.jsonl'), 'utf8')).not.toContain(API_KEY);
       console.log(`agent started after the collector, first run's trace:${outline}`);
+    } finally {
+      await collector.stop();
+    }
+  }, 180_000);
+
+  // An agent's spans carry its conversations and tool results (OpenInference records both by default): a
+  // busy agent's exports are megabytes, and grpc-go's 4 MiB limit refused most of them, the attack's first.
+  test('a busy agent: every span of its multi-megabyte exports is taken', async () => {
+    const { collector, grpcPort } = await Collector.startDefault();
+    try {
+      await sensorUp(collector);
+      const out = await finished(startAgent(grpcPort, {}, false, 12));
+      expect(out.runs.every((r) => r.ok)).toBe(true);
+      expect(out.export.errors).toEqual([]);
+      expect(out.export.failed).toBe(0);
+      expect(await collector.metric('aibom_receiver_accepted_items_total', { signal: 'traces' })).toBe(out.export.ok);
+      // What made this test: exports above the old limit, all of them taken.
+      expect(await collector.metric('aibom_receiver_rejected_requests_total', { reason: 'too_large' })).toBe(0);
+      console.log(`busy agent: ${out.export.ok} spans exported, all taken`);
     } finally {
       await collector.stop();
     }
