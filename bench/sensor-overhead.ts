@@ -525,6 +525,8 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   const total = (x: ThreadSplit): number => x.main + x.others;
   try {
     for (let i = 0; i < rounds; i++) {
+      // The sink reports every 250 ms: what an earlier run sent is in its count before this run starts.
+      if (sink) await sleep(300);
       const sunk0 = sink?.spans() ?? 0;
       w.push(await runAgent());
       if (sink) {
