@@ -47,7 +47,8 @@ export class SessionKeepalive {
   /** A call started on the session; its end is tracked through the stream's close. */
   opened(stream: http2.ServerHttp2Stream): void {
     this.open++;
-    stream.once('close', this.closed);
+    // 'close' comes once per stream: `on` spares the wrapper `once` makes per call.
+    stream.on('close', this.closed);
   }
 
   private readonly closed = (): void => {

@@ -308,9 +308,11 @@ class UnaryCall {
   ) {
     this.reader = new UnaryFrameReader(context.limit);
     if (timeoutMs !== undefined && timeoutMs < MAX_TIMER_MS) this.timer = setTimeout(() => this.expire(), timeoutMs);
+    // `on`, not `once`: a stream emits 'end' and 'close' at most once, and `once` cost a wrapper and a
+    // removeListener per call.
     stream.on('data', (chunk: Buffer) => this.data(chunk));
-    stream.once('end', () => void this.end());
-    stream.once('close', () => this.closed());
+    stream.on('end', () => void this.end());
+    stream.on('close', () => this.closed());
   }
 
   private data(chunk: Buffer): void {
@@ -412,7 +414,7 @@ class UnaryCall {
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
     stream.respond(OK_HEADERS, WITH_TRAILERS);
-    stream.once('wantTrailers', sendOkTrailers);
+    stream.on('wantTrailers', sendOkTrailers);
     stream.end(this.route.accepted);
   }
 
