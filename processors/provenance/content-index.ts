@@ -30,26 +30,39 @@ function folds(c: number): boolean {
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
+/** Scratch entries kept between calls; a list grown past it for one large text is given back. */
+const SCRATCH_KEEP = 1 << 16;
+
+/** The normalised text's character codes, reused from one call to the next (given back above SCRATCH_KEEP). */
+let normalized = new Uint16Array(1024);
+
 /**
  * Lower case; JSON/Python escapes (`\n`, `\"`), quotes and backticks become spaces; whitespace
  * collapsed. The same function runs on content and on looked-up values, so escape levels (a tool
  * result JSON inside a span attribute inside a message) do not matter. One pass (it runs on every
  * character of content); the same result as, in order, `.replace(/\\+[nrt]/g, ' ')`,
- * `.replace(/[\\"'`]+/g, ' ')`, `.replace(/\s+/g, ' ')` and `.trim()` (values.test.ts).
+ * `.replace(/[\\"'`]+/g, ' ')`, `.replace(/\s+/g, ' ')` and `.trim()` (values.test.ts). The
+ * characters kept go into a reused array, made a flat string once (natively, as UTF-16): joining the
+ * runs made a slice and a concatenation per word, and the passes after read the joined text through
+ * its concatenations (this function ~9.4 -> 5.0 ns a character, `ContentIndex.add` 47 -> 37:
+ * bench/README.md, branch v-json).
  */
 export function normalizeText(s: string): string {
   const t = s.toLowerCase();
   const n = t.length;
-  let out = '';
-  let from = 0; // start of the run of kept characters
+  if (normalized.length < n) normalized = new Uint16Array(n);
+  const o = normalized;
+  let p = 0;
   let i = 0;
   while (i < n) {
-    if (!folds(t.charCodeAt(i))) {
+    const c = t.charCodeAt(i);
+    if (!folds(c)) {
+      o[p++] = c;
       i++;
       continue;
     }
-    if (i > from) out += out === '' ? t.slice(from, i) : ' ' + t.slice(from, i);
-    // A run of folded characters (backslashes with the escape letter after them) is one space.
+    // A run of folded characters (backslashes with the escape letter after them) is one space, none at the start.
+    if (p > 0) o[p++] = 32;
     while (i < n) {
       const c = t.charCodeAt(i);
       if (c === 92 /* \\ */) {
@@ -59,10 +72,12 @@ export function normalizeText(s: string): string {
       } else if (folds(c)) i++;
       else break;
     }
-    from = i;
   }
-  if (n > from) out += out === '' ? (from === 0 ? t : t.slice(from)) : ' ' + t.slice(from);
-  return out;
+  // None at the end either.
+  if (p > 0 && o[p - 1] === 32) p--;
+  const text = Buffer.from(o.buffer, 0, 2 * p).toString('utf16le');
+  if (normalized.length > SCRATCH_KEEP) normalized = new Uint16Array(1024);
+  return text;
 }
 
 /** Token characters (`[a-z0-9._@:/~+%?&#-]`, after normalisation). */
@@ -159,9 +174,6 @@ function mix(h: number): number {
   h ^= h >>> 16;
   return h & 0x3fffffff;
 }
-
-/** Scratch entries kept between calls; a list grown past it for one large text is given back. */
-const SCRATCH_KEEP = 1 << 16;
 
 /**
  * A list of hashes reused from one call to the next (one `add` runs at a time): the hashes of a text
