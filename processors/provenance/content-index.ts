@@ -460,11 +460,19 @@ export class ContentIndex {
   add(text: string, budget: number): number {
     const t = normalizeText(text);
     try {
-      tokenHashes(t, TOKENS);
-      fingerprints(t, PRINTS);
-      // Repeats are counted out first only when the text may exceed the budget: distinct hashes
-      // count against it (repetitive content is not cut early).
-      if (TOKENS.n + PRINTS.n > budget) this.withinBudget(budget);
+      if (budget <= 0) {
+        // No room (the trace's budget is spent): nothing is hashed for nothing. The index is cut if
+        // the text has an entry: one of K characters or more has a shingle; a shorter one, a token?
+        if (t.length < K) tokenHashes(t, TOKENS);
+        if (t.length >= K || TOKENS.n > 0) this.truncated = true;
+        TOKENS.n = 0;
+      } else {
+        tokenHashes(t, TOKENS);
+        fingerprints(t, PRINTS);
+        // Repeats are counted out first only when the text may exceed the budget: distinct hashes
+        // count against it (repetitive content is not cut early).
+        if (TOKENS.n + PRINTS.n > budget) this.withinBudget(budget);
+      }
       if (this.keepNumbers) {
         for (const m of t.matchAll(/(?<![\w.])\d+(?:\.\d+)?(?![\w.])/g)) {
           if (this.numbers.length >= MAX_NUMBERS) break;
