@@ -306,6 +306,12 @@ function writeString(start: number, end: number): void {
  * call more, ~1 ns a byte less (bench/README.md, branch v-json).
  */
 const NATIVE_ESCAPE_BYTES = 256;
+/**
+ * Up to this many: its JSON, at most six characters a byte, stays within V8's longest string (2^29 - 24
+ * characters); a longer rest (a receiver's `max_recv_msg_size_mib` raised past its 64 MiB default) is
+ * escaped by the loop.
+ */
+const NATIVE_ESCAPE_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * The rest of a string (its opening quote and the bytes before `start` written) with bytes
@@ -319,7 +325,7 @@ const NATIVE_ESCAPE_BYTES = 256;
  * twice as much on 100 KB ones with a character beyond Latin-1.
  */
 function writeEscaped(start: number, end: number): void {
-  if (end - start >= NATIVE_ESCAPE_BYTES) {
+  if (end - start >= NATIVE_ESCAPE_BYTES && end - start <= NATIVE_ESCAPE_MAX_BYTES) {
     escapedNatively(start, end);
     return;
   }
