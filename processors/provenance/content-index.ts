@@ -10,6 +10,8 @@
  * False matches are hash collisions only (about n / 2^53 per look-up).
  */
 
+import { endianness } from 'node:os';
+
 /** Shingle length and winnowing window: any shared substring of K + W - 1 characters is found. */
 const K = 8;
 const W = 8;
@@ -32,6 +34,8 @@ function folds(c: number): boolean {
 
 /** Scratch entries kept between calls; a list grown past it for one large text is given back. */
 const SCRATCH_KEEP = 1 << 16;
+
+const BIG_ENDIAN = endianness() === 'BE';
 
 /** The normalised text's character codes, reused from one call to the next (given back above SCRATCH_KEEP). */
 let normalized = new Uint16Array(1024);
@@ -75,7 +79,10 @@ export function normalizeText(s: string): string {
   }
   // None at the end either.
   if (p > 0 && o[p - 1] === 32) p--;
-  const text = Buffer.from(o.buffer, 0, 2 * p).toString('utf16le');
+  const bytes = Buffer.from(o.buffer, 0, 2 * p);
+  // The array is in the machine's byte order; UTF-16LE is read.
+  if (BIG_ENDIAN) bytes.swap16();
+  const text = bytes.toString('utf16le');
   if (normalized.length > SCRATCH_KEEP) normalized = new Uint16Array(1024);
   return text;
 }
