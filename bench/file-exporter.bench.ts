@@ -7,7 +7,8 @@
  * client spans a request, 10 GenAI/HTTP attributes and a gen_ai.choice event each; `--shape agent`:
  * agent-run traces of 10 spans (bench/loadgen-agent-run.ts); `--shape content`: those with what
  * OpenInference records on an agent's LLM and tool spans, `input.value` and `output.value` (a chat's
- * JSON: quotes, newlines, accents, ~4 KB each; the reference agent's are 2-20 KB); `--shape kernel`: spans that are objects,
+ * JSON: quotes, newlines, accents, ~4 KB each, or `--content-bytes N` of it, each message also holding
+ * an emoji; the reference agent's are 2-20 KB, tool results up to ~100 KB); `--shape kernel`: spans that are objects,
  * as correlate makes them for kernel events (ids as Buffers, times as Longs, the event's attributes and
  * correlate's), and besides them the kernel log records the eBPF receiver makes (writeKernelRecord),
  * written by the exporter as a logs batch of as many records. `--build` adds another build's dist/
@@ -15,8 +16,8 @@
  * `--to-json` adds codec.toJson (which decodes every span, so it gets fresh data each call and that
  * is taken off). CPU time (user + system, GC included) per span, median of the rounds. A script:
  *
- *   npm run build && node --expose-gc dist/bench/file-exporter.bench.js [--shape agent|llm|kernel] [--batch 8192]
- *     [--rounds 5] [--seconds 2] [--build OTHER/dist] [--to-json]
+ *   npm run build && node --expose-gc dist/bench/file-exporter.bench.js [--shape agent|llm|content|kernel] [--batch 8192]
+ *     [--content-bytes N] [--rounds 5] [--seconds 2] [--build OTHER/dist] [--to-json]
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '2' },
     build: { type: 'string' },
     'to-json': { type: 'boolean', default: false },
+    'content-bytes': { type: 'string' },
   },
 });
 const SHAPE = values.shape as 'llm' | 'agent' | 'content' | 'kernel';
@@ -94,19 +96,30 @@ function kernelRecords(seq: number): unknown {
 }
 
 /** A chat's messages as OpenInference writes them into `input.value`/`output.value`: JSON text. */
-const CHAT = JSON.stringify({
-  messages: Array.from({ length: 12 }, (_, i) => ({
-    role: i % 2 ? 'assistant' : 'user',
-    content: `Kundin #${i} fragt nach der Garantie für "Modell X-${i}".\nBitte prüfen: Rechnung, Seriennummer, Kaufdatum (2025-0${1 + (i % 9)}-1${i % 10}).\n\tDanke!`,
-  })),
-  tool_calls: [{ name: 'search_kb', arguments: '{"query":"warranty claim process","collection":"faq","top_k":3}' }],
+const message = (i: number, extra: string) => ({
+  role: i % 2 ? 'assistant' : 'user',
+  content: `Kundin #${i} fragt nach der Garantie für "Modell X-${i}".\nBitte prüfen: Rechnung, Seriennummer, Kaufdatum (2025-0${1 + (i % 9)}-1${i % 10}).\n\tDanke!${extra}`,
 });
+const chat = (messages: object[]) => JSON.stringify({ messages, tool_calls: [{ name: 'search_kb', arguments: '{"query":"warranty claim process","collection":"faq","top_k":3}' }] });
+/** `--content-bytes`: messages added (each with a line of plain text and an emoji) until the text holds that many bytes. */
+function sizedChat(bytes: number): string {
+  const messages: object[] = [];
+  let text = chat(messages);
+  while (Buffer.byteLength(text) < bytes) {
+    messages.push(message(messages.length, ' The order was placed online and delivered late; the customer attached a photo 📷.'));
+    text = chat(messages);
+  }
+  return text;
+}
+const CONTENT_BYTES = values['content-bytes'] === undefined ? undefined : Number(values['content-bytes']);
+const CHAT = CONTENT_BYTES === undefined ? chat(Array.from({ length: 12 }, (_, i) => message(i, ''))) : sizedChat(CONTENT_BYTES);
+const OUTPUT = CONTENT_BYTES === undefined ? CHAT.slice(0, 2000) : CHAT.slice(0, CHAT.length >> 1);
 
 /** The request with `input.value` and `output.value` on its every other span, re-encoded: content in the bytes, as an agent sends it. */
 function withContent(codec: { decode(b: Uint8Array): unknown; encode(d: unknown): Uint8Array }, request: Uint8Array): Uint8Array {
   const d = codec.decode(request) as { resourceSpans: { scopeSpans: { spans: { attributes?: KeyValue[] }[] }[] }[] };
   let n = 0;
-  for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) if (n++ % 2 === 0) (span.attributes ??= []).push(attr('input.value', CHAT), attr('output.value', CHAT.slice(0, 2000)));
+  for (const rs of d.resourceSpans) for (const ss of rs.scopeSpans) for (const span of ss.spans) if (n++ % 2 === 0) (span.attributes ??= []).push(attr('input.value', CHAT), attr('output.value', OUTPUT));
   return codec.encode(d);
 }
 

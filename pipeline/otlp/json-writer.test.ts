@@ -383,6 +383,35 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
     expect(text).toContain('{"key":"b","value":{"boolValue":true}}');
   });
 
+  test('content-sized strings with escapes and multi-byte characters: the text toJson gives, from the bytes', () => {
+    // Every byte JSON.stringify escapes, DEL, U+2028, 2-4 byte characters, LLM-like text; the first
+    // escape at the start, after a plain prefix, or none, the rest around the length where the
+    // writer escapes natively (256 bytes) and content-sized.
+    const special = [...Array.from({ length: 0x20 }, (_, c) => String.fromCharCode(c)), '"', '\\', '\x7f', '\u2028', '\u2029', 'é', 'ß', '€', '中', '😀', '{"role":"user","content":"Bitte prüfen:\\n"}'];
+    const g = gen(11);
+    const text = (n: number) => {
+      const t: string[] = [];
+      for (let length = 0; length < n; ) {
+        t.push(g.r() < 0.3 ? g.pick(special) : 'plain words ');
+        length += Buffer.byteLength(t[t.length - 1]!);
+      }
+      return t.join('');
+    };
+    const values: string[] = [];
+    for (const n of [200, 254, 255, 256, 257, 300, 1000, 100_000]) {
+      for (const prefix of [0, 1, 40, 300]) {
+        const body = text(n);
+        values.push('p'.repeat(prefix) + body, 'p'.repeat(prefix) + '\n' + body, 'x'.repeat(prefix) + '€'.repeat(n));
+      }
+      values.push('a'.repeat(n) + '"', 'a'.repeat(n));
+    }
+    const spans: Span[] = values.map((v, i) => ({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: v.slice(0, 300 + i), startTimeUnixNano: 1, endTimeUnixNano: 2, attributes: [attr('input.value', v), attr(v.slice(i % 7), 'k')] }));
+    const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
+    const received = tracesCodec.decodeReceived(bytes);
+    expect(tracesToJson(received)).toBe(tracesCodec.toJson(tracesCodec.decode(bytes)));
+    expect(spansOf(received).every((s) => s instanceof WireSpan && s.message === undefined)).toBe(true);
+  });
+
   test('bytes a clean walk does not expect are written by protobufjs, as before (same text or same error)', () => {
     const good = encodeSpan({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 'ok', startTimeUnixNano: 1, endTimeUnixNano: 2 });
     // Spans wire-check.ts would refuse, made directly: name as a varint, a length past the span, a group, wire type 7.

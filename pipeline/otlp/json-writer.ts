@@ -122,7 +122,13 @@ const SPAN_ATTRIBUTES = (9 << 3) | 2;
 /** Thrown when the bytes are not what a clean walk expects: the span is written the old way. */
 const FALLBACK = new Error('json-writer: span written through protobufjs');
 
-type NodeBuffer = Buffer & { utf8Slice(start: number, end: number): string; base64Slice(start: number, end: number): string; utf8Write(s: string, at: number): number };
+type NodeBuffer = Buffer & {
+  utf8Slice(start: number, end: number): string;
+  latin1Slice(start: number, end: number): string;
+  base64Slice(start: number, end: number): string;
+  utf8Write(s: string, at: number): number;
+  latin1Write(s: string, at: number): number;
+};
 
 // The walk's state: the span's bytes, the read position, where the span ends.
 let buf = Buffer.alloc(0) as NodeBuffer;
@@ -273,7 +279,8 @@ const ESCAPES: (Uint8Array | undefined)[] = Array.from({ length: 0x80 }, (_, b) 
 
 /**
  * A string field: its bytes as they are when JSON.stringify would write them unchanged (printable
- * ASCII but '"' and '\\'), checked while copied; else escaped from the bytes (writeEscaped).
+ * ASCII but '"' and '\\'), checked while copied; from the first byte that is not, escaped
+ * (writeEscaped).
  */
 function writeString(start: number, end: number): void {
   ensure(end - start + 2);
@@ -284,7 +291,8 @@ function writeString(start: number, end: number): void {
   for (let i = start; i < end; i++) {
     const b = from[i]!;
     if (NOT_PLAIN[b] !== 0) {
-      writeEscaped(start, end);
+      op = p;
+      writeEscaped(i, end);
       return;
     }
     o[p++] = b;
@@ -294,22 +302,39 @@ function writeString(start: number, end: number): void {
 }
 
 /**
- * A string with bytes JSON.stringify escapes or with multi-byte characters (an agent's prompts and
- * tool results: JSON, newlines, any language), escaped straight from its bytes. They are valid UTF-8
- * (a span holding a string that is not was decoded on arrival, wire-check.ts, and is not written from
- * its bytes), which every decoder reads alike, and JSON.stringify copies every character from U+0080
- * on (valid UTF-8 holds no lone surrogate, the only ones it escapes): its text is these bytes with the
- * ASCII escapes. Decoding it, JSON.stringify and encoding again (as before) left two content-sized
- * strings of garbage and cost ~10% more (`bench/file-exporter.bench.ts --shape content`).
+ * From this many bytes on, the rest of a string is escaped natively (`escapedNatively`): ~180 ns a
+ * call more, ~1 ns a byte less (bench/README.md, branch v-json).
+ */
+const NATIVE_ESCAPE_BYTES = 256;
+/**
+ * Up to this many: its JSON, at most six characters a byte, stays within V8's longest string (2^29 - 24
+ * characters); a longer rest (a receiver's `max_recv_msg_size_mib` raised past its 64 MiB default) is
+ * escaped by the loop.
+ */
+const NATIVE_ESCAPE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The rest of a string (its opening quote and the bytes before `start` written) with bytes
+ * JSON.stringify escapes or with multi-byte characters (an agent's prompts and tool results: JSON,
+ * newlines, any language), escaped straight from its bytes, and its closing quote. They are valid
+ * UTF-8 (a span holding a string that is not was decoded on arrival, wire-check.ts, and is not
+ * written from its bytes), which every decoder reads alike, and JSON.stringify copies every
+ * character from U+0080 on (valid UTF-8 holds no lone surrogate, the only ones it escapes): its text
+ * is these bytes with the ASCII escapes. Decoding it as UTF-8, JSON.stringify and encoding again
+ * (as before) cost ~10% more on 4 KB strings (`bench/file-exporter.bench.ts --shape content`) and
+ * twice as much on 100 KB ones with a character beyond Latin-1.
  */
 function writeEscaped(start: number, end: number): void {
+  if (end - start >= NATIVE_ESCAPE_BYTES && end - start <= NATIVE_ESCAPE_MAX_BYTES) {
+    escapedNatively(start, end);
+    return;
+  }
   const from = buf;
-  // Room for the string as it is; an escape makes more as it comes (a content-sized string must not
-  // grow the output to six times its size).
-  ensure(end - start + 2);
+  // Room for the string as it is; an escape makes more as it comes (a string must not grow the
+  // output to six times its size).
+  ensure(end - start + 1);
   let o = ob;
   let p = op;
-  o[p++] = 0x22;
   for (let i = start; i < end; i++) {
     const b = from[i]!;
     const e = b < 0x80 ? ESCAPES[b] : undefined;
@@ -323,6 +348,20 @@ function writeEscaped(start: number, end: number): void {
   }
   o[p++] = 0x22;
   op = p;
+}
+
+/**
+ * writeEscaped for a long rest (content: ~2 ns a byte against ~3 in the loop above, which touches
+ * every byte in JavaScript): the bytes read as Latin-1, one character per byte, so JSON.stringify
+ * escapes exactly the ASCII bytes it escapes in text and copies every other byte as it is (a
+ * one-byte string holds no surrogate), and its text written back as Latin-1, a byte per character.
+ * The same bytes as the loop for any bytes, valid UTF-8 or not; both strings are one byte a
+ * character, copied natively. The text's own opening quote is left out (written before `start`).
+ */
+function escapedNatively(start: number, end: number): void {
+  const json = JSON.stringify(buf.latin1Slice(start, end));
+  ensure(json.length);
+  op += ob.latin1Write(json.slice(1), op);
 }
 
 /** `n` (an integer below 2^53) in decimal. */

@@ -62,6 +62,22 @@ describe('the content index equals its definition', () => {
     }
   });
 
+  test('no room left: nothing added, cut only if the text has an entry, numbers still read', () => {
+    // Texts with a shingle (8+ characters), short ones with and without a token, empty ones, after an index already holds some.
+    const texts = ['', ' " ', 'ab', 'abc', 'a b c', '42', '12345678', 'pay 1841.13 EUR to DE89 3704 0044 0532 0130 00', randomText(400)];
+    for (const first of ['', 'send https://evil.example/a.csv']) {
+      for (const text of texts) {
+        const ix = new ContentIndex(true);
+        const added = ix.add(first, 1e9) + ix.add(text, 0);
+        const ref = referenceIndex([[first, 1e9], [text, 0]]);
+        expect(held(ix), JSON.stringify(text)).toEqual({ tokens: ref.tokens, prints: ref.prints });
+        expect(ix.numbers).toEqual(ref.numbers);
+        expect(ix.truncated, JSON.stringify(text)).toBe(ref.truncated);
+        expect(added).toBe(ix.size);
+      }
+    }
+  });
+
   test('an index without numbers keeps none (only the principal\'s words are read for amounts)', () => {
     const ix = new ContentIndex();
     ix.add('pay 1841.13 EUR', 1e9);
