@@ -95,8 +95,8 @@ export class Inventory {
     if (traceId && (n === 0 || evidence[n - 1] !== traceId) && !evidence.includes(traceId)) {
       if (n < this.limits.maxEvidence) evidence.push(traceId);
       else {
-        // Full: the oldest goes, moved out in place. `push` then `shift` (what this does) cost a
-        // reallocation of the list now and then and a memmove in C++ on each new trace of an entity.
+        // Full: the oldest goes and the rest move down in place, as `push` then `shift` would leave
+        // them; those two cost a call into C++ (a memmove) per new trace of a busy entity.
         for (let i = 1; i < n; i++) evidence[i - 1] = evidence[i]!;
         evidence[n - 1] = traceId;
       }
