@@ -89,6 +89,27 @@ describe('patterns', () => {
 
 describe('inventory', () => {
   const limits = { maxEntities: 2, maxEvidence: 2, maxListValues: 2, maxRelations: 1 };
+
+  it('keeps the last max_evidence distinct trace ids, oldest first, as a list pushed and shifted would (one longer than the bound, as stored with a larger one, keeps its length)', () => {
+    for (const [maxEvidence, stored] of [[1, 0], [3, 0], [16, 0], [3, 5]] as const) {
+      const inv = new Inventory({ maxEntities: 10, maxEvidence, maxListValues: 2, maxRelations: 1 });
+      const e = inv.observe({ kind: 'tool', key: { n: 'x' }, name: 'x', timeMs: 1 })!;
+      e.evidence.push(...Array.from({ length: stored }, (_, i) => `s${i}`));
+      const model = [...e.evidence];
+      let seed = maxEvidence * 31 + stored;
+      for (let i = 0; i < 400; i++) {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        const traceId = `t${seed % 7 === 0 ? i : seed % 23}`;
+        inv.seen(e, 1, traceId);
+        if (model[model.length - 1] !== traceId && !model.includes(traceId)) {
+          model.push(traceId);
+          if (model.length > maxEvidence) model.shift(); // what Inventory.seen did before
+        }
+        expect(e.evidence).toEqual(model);
+      }
+      expect(e.evidence).toHaveLength(Math.max(maxEvidence, stored));
+    }
+  });
   it('is bounded: entities, evidence, list values and relations past the limits are counted, not stored', () => {
     const inv = new Inventory(limits);
     const t = (name: string, traceId: string, v: string) => inv.observe({ kind: 'tool', key: { n: name }, name, timeMs: 1, traceId, spanId: '1'.repeat(16), attributes: { l: [v] } });

@@ -93,8 +93,13 @@ export class Inventory {
     const evidence = e.evidence;
     const n = evidence.length;
     if (traceId && (n === 0 || evidence[n - 1] !== traceId) && !evidence.includes(traceId)) {
-      evidence.push(traceId);
-      if (n + 1 > this.limits.maxEvidence) evidence.shift();
+      if (n < this.limits.maxEvidence) evidence.push(traceId);
+      else {
+        // Full: the oldest goes and the rest move down in place, as `push` then `shift` would leave
+        // them; those two cost a call into C++ (a memmove) per new trace of a busy entity.
+        for (let i = 1; i < n; i++) evidence[i - 1] = evidence[i]!;
+        evidence[n - 1] = traceId;
+      }
     }
   }
 

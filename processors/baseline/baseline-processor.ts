@@ -308,7 +308,7 @@ export class BaselineProcessor implements Component, Consumers {
   /** Judges the pending kernel spans of a trace, and queues what they and its agent spans deviate in. */
   private evaluate(t: OpenTrace): void {
     const from = t.evaluated;
-    const to = t.records.length;
+    const to = t.size;
     t.evaluated = to;
     if (t.work === 0) return;
     t.work = 0;

@@ -56,3 +56,18 @@ describe('TraceBuffer bound', () => {
     expect(evicted).toEqual(expected);
   });
 });
+
+describe('OpenTrace', () => {
+  it('counts its pending records from its size, which follows its records through adds, evaluations and the switch to a Map', () => {
+    const buffer = new TraceBuffer({ settleMs: 50, ttlMs: 100, maxTraces: 8, maxSpansPerTrace: 1000 });
+    const id = { buf: traceId(1), at: 0, length: 16 };
+    const t = buffer.add(id, 'aa', record('s0'), 0, () => {}, undefined)!;
+    for (let i = 1; i < 40; i++) {
+      if (i % 7 === 0) t.evaluated = t.records.length;
+      expect(buffer.add(id, 'aa', record(`s${i}`), i, () => {}, buffer.get(id))).toBe(t);
+      expect([t.size, t.pending]).toEqual([t.records.length, t.records.length - t.evaluated]);
+      expect(t.get(`s${i}`)?.spanId).toBe(`s${i}`);
+    }
+    expect(t.size).toBe(40);
+  });
+});

@@ -18,6 +18,12 @@ export class OpenTrace {
   /** Records before this index have been evaluated. */
   evaluated = 0;
   /**
+   * `records.length`, kept beside `evaluated`: a trace pushed out by the bound (every new trace under
+   * load) is counted and evaluated from these fields, its records array (one more cold line) not read
+   * unless evaluation has work.
+   */
+  size = 1;
+  /**
    * Records from `evaluated` on that evaluation has to look at: kernel spans (judged then) and agent
    * spans whose arrival found a deviation. None: evaluating touches no record (a trace of LLM spans
    * pushed out by the bound, the common case under load).
@@ -43,7 +49,7 @@ export class OpenTrace {
   }
 
   get pending(): number {
-    return this.records.length - this.evaluated;
+    return this.size - this.evaluated;
   }
 
   get(spanId: string): SpanRecord | undefined {
@@ -54,7 +60,7 @@ export class OpenTrace {
 
   /** Adds a record after the first. */
   add(r: SpanRecord): void {
-    this.records.push(r);
+    this.size = this.records.push(r);
     if (r.kernel || r.found) this.work++;
     if (this.byId) this.byId.set(r.spanId, r);
     else if (this.records.length > SCAN_MAX) this.byId = new Map(this.records.map((x) => [x.spanId, x]));

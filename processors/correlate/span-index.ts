@@ -56,14 +56,15 @@ const PID_SLOT_MASK = PID_SLOTS - 1;
  * not slots, growing the columns only moves `links` with the rows, nothing is chained again.
  */
 class Chains {
-  private readonly head: Float64Array;
+  /** Per bucket, the arrival number of its newest row (NONE: empty); read directly only by `touchBuckets`. */
+  readonly head: Float64Array;
   /**
    * Per slot, `stride` numbers: the arrival number of the next (older) row of the chain, or NONE;
    * with a stride of 2 the row's whole hash beside it, so a walk looking for one key reads one cache
    * line per row of another key sharing the bucket, not that row's columns too.
    */
   links = new Float64Array(0);
-  private readonly mask: number;
+  readonly mask: number;
 
   constructor(
     buckets: number,
@@ -245,15 +246,22 @@ export class SpanIndex {
    */
   private touchBuckets(n: number): void {
     const s = this.scratch;
+    // Everything a load needs in locals, so an iteration is a few instructions and the CPU's window
+    // holds many of these loads at once (with the fields read per iteration, few were in flight).
+    const { traceHashes, idHashes, traceHeads, idHeads, newestHashes } = s;
+    const traceHead = this.byTrace.head;
+    const traceMask = this.byTrace.mask;
+    const idHead = this.byId.head;
+    const idMask = this.byId.mask;
     for (let i = 0; i < n; i++) {
-      s.traceHeads[i] = this.byTrace.first(s.traceHashes[i]!);
-      s.idHeads[i] = this.byId.first(s.idHashes[i]!);
+      traceHeads[i] = traceHead[traceHashes[i]! & traceMask]!;
+      idHeads[i] = idHead[idHashes[i]! & idMask]!;
     }
     // The chains' newest rows, once their buckets are read: these loads are in flight together too.
     const links = this.byId.links;
     for (let i = 0; i < n; i++) {
-      const row = this.slotOf(s.idHeads[i]!);
-      s.newestHashes[i] = row === NONE ? NONE : links[2 * row + 1]!;
+      const row = this.slotOf(idHeads[i]!);
+      newestHashes[i] = row === NONE ? NONE : links[2 * row + 1]!;
     }
   }
 
