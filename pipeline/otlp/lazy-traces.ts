@@ -3,7 +3,7 @@ import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { InterningReader } from './reader.js';
 import type { InstrumentationScope, Resource, ResourceSpans, ScopeSpans, TracesData } from './types.js';
-import { checkSpan, INVALID_UTF8 } from './wire-check.js';
+import { AttributeRecords, checkSpan, INVALID_UTF8 } from './wire-check.js';
 import { WireSpan } from './wire-span.js';
 
 const ResourceType = root.lookupType('opentelemetry.proto.resource.v1.Resource');
@@ -54,10 +54,11 @@ function scopeSpans(r: Reader, end: number): ScopeSpans {
   }, (len) => {
     const start = r.pos;
     if (start + len > end) throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: span at byte ${start} runs past its ScopeSpans`);
-    const bits = checkSpan(r.buf, start, start + len);
-    const span = new WireSpan(r.buf, start, start + len, bits);
+    const bits = checkSpan(r.buf, start, start + len, records);
+    const span = new WireSpan(r.buf, start, start + len, bits, records.spanAt);
     // protobufjs replaces invalid UTF-8 with U+FFFD: such a span is re-encoded from what it decodes to.
     if (bits & INVALID_UTF8) span.decode();
+    else if (records.spanAt >= 0) recorded.push(span);
     out.spans.push(span);
     r.pos = start + len;
   });
@@ -73,6 +74,10 @@ function resourceSpans(r: Reader, end: number): ResourceSpans {
   });
 }
 
+/** The arrival check's attribute records of the request being read, and its spans that have one (given the request's copy at the end). */
+const records = new AttributeRecords();
+const recorded: WireSpan[] = [];
+
 /**
  * An ExportTraceServiceRequest whose resources and scopes are decoded and whose spans are WireSpans
  * over `buf` (which must not be reused while the data is in the pipeline; receivers own their
@@ -81,6 +86,8 @@ function resourceSpans(r: Reader, end: number): ResourceSpans {
 export function decodeTracesLazily(buf: Buffer): TracesData {
   const r = new InterningReader(buf) as Reader;
   const data: TracesData = { resourceSpans: [] };
+  records.begin(buf.length);
+  recorded.length = 0;
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();
@@ -93,8 +100,14 @@ export function decodeTracesLazily(buf: Buffer): TracesData {
       } else r.skipType(tag & 7);
     }
   } catch (err) {
+    recorded.length = 0;
     if (err instanceof OtlpDecodeError && err.message.startsWith('invalid ')) throw err;
     throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: ${(err as Error).message}`);
+  }
+  if (recorded.length > 0) {
+    const table = records.take();
+    for (const span of recorded) span.records = table;
+    recorded.length = 0;
   }
   return data;
 }

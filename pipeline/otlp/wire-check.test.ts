@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { encodeSpan, field, gen, varint } from './testdata/random-requests.js';
-import { checkSpan, INVALID_UTF8, RESERVED_KEY } from './wire-check.js';
+import { AttributeRecords, checkSpan, INVALID_UTF8, MAX_RECORDED, RECORD_INTS, RESERVED_KEY } from './wire-check.js';
 
 // wire-check.ts walks spans with flat tables and one loop; this oracle is the same check said
 // plainly (recursion over the reflected schema, one field at a time). Both must give the same bits
@@ -161,5 +161,134 @@ describe('wire-check: the same answer as the schema walked field by field', () =
     expect(seen).toContain(INVALID_UTF8);
     expect([...seen].some((s) => String(s).includes('nested more than 100 deep'))).toBe(true);
     expect([...seen].filter((s) => typeof s === 'string').length).toBeGreaterThan(12);
+  });
+});
+
+/**
+ * The attributes of a span as protobufjs reads them (its reader: tags as their low 32 bits, the last
+ * key and value of a KeyValue win, no key: empty at the KeyValue's start): [key start, key end, value
+ * start, value end] per attribute, said plainly, for the records the check writes.
+ */
+function attributesAsRead(buf: Buffer, start: number, end: number): number[] {
+  const r = protobuf.Reader.create(buf.subarray(0, end));
+  r.pos = start;
+  const out: number[] = [];
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t !== 0x4a) {
+      r.skipType(t & 7);
+      continue;
+    }
+    const kvEnd = r.uint32() + r.pos;
+    const rec = [r.pos, r.pos, -1, -1];
+    while (r.pos < kvEnd) {
+      const f = r.uint32();
+      if (f !== 0x0a && f !== 0x12) {
+        r.skipType(f & 7);
+        continue;
+      }
+      const len = r.uint32();
+      rec[f === 0x0a ? 0 : 2] = r.pos;
+      rec[f === 0x0a ? 1 : 3] = r.pos + len;
+      r.pos += len;
+    }
+    out.push(...rec);
+  }
+  return out;
+}
+
+/** The span's record as `checkSpan` wrote it into `records` (undefined: not recorded). */
+function recordOf(records: AttributeRecords): number[] | undefined {
+  if (records.spanAt < 0) return undefined;
+  const n = records.ints[records.spanAt]!;
+  return [...records.ints.subarray(records.spanAt + 1, records.spanAt + 1 + RECORD_INTS * n)];
+}
+
+describe('wire-check: the attribute records', () => {
+  test('random spans, one request: each record is where protobufjs reads the attributes, the checks unchanged', () => {
+    const records = new AttributeRecords();
+    const spans: [number, number][] = [];
+    const parts: Buffer[] = [Buffer.from([0xff])];
+    let at = 1;
+    for (let seed = 1; seed <= 300; seed++) {
+      const g = gen(seed);
+      const bytes = Buffer.concat([encodeSpan(g.span()), g.unknown()]);
+      spans.push([at, at + bytes.length]);
+      parts.push(bytes);
+      at += bytes.length;
+    }
+    const buf = Buffer.concat(parts);
+    records.begin(buf.length);
+    let recorded = 0;
+    for (const [start, end] of spans) {
+      expect(checkSpan(buf, start, end, records)).toBe(checkSpan(buf, start, end));
+      const want = attributesAsRead(buf, start, end);
+      expect(recordOf(records), `span at ${start}`).toEqual(want.length > RECORD_INTS * MAX_RECORDED ? undefined : want);
+      if (records.spanAt >= 0) recorded++;
+    }
+    expect(recorded).toBe(spans.length);
+    // Records of earlier spans are kept as written.
+    const copy = records.take();
+    expect(copy.length).toBe(records.length);
+  });
+
+  test('hand-made: odd KeyValues recorded as protobufjs reads them; a span refused, with a tag past 2^32 or too many attributes is not recorded', () => {
+    const value = field(1, Buffer.from('v'));
+    const padded = (n: number) => Buffer.from([(n << 3) | 2 | 0x80, 0x00]); // a one-byte tag written in two bytes
+    const cases: Buffer[] = [
+      field(9, kv('a', value)),
+      field(9, Buffer.alloc(0)), // empty KeyValue: no key, no value
+      field(9, field(2, value)), // a value, no key
+      field(9, field(1, Buffer.from('k'))), // a key, no value
+      field(9, Buffer.concat([field(2, value), field(1, Buffer.from('k'))])), // value first
+      field(9, Buffer.concat([field(1, Buffer.from('k1')), field(2, value), field(1, Buffer.from('k2')), field(2, field(1, Buffer.from('w')))])), // the last key and value win
+      field(9, Buffer.concat([Buffer.from([0xa0, 0x06, 0x96, 0x01]), field(1, Buffer.from('k')), field(3, Buffer.from('?')), field(2, value)])), // unknown fields around
+      field(9, Buffer.concat([padded(1), varint(1), Buffer.from('k'), padded(2), varint(value.length), value])),
+      Buffer.concat([padded(9), varint(kv('p', value).length), kv('p', value)]), // the attributes field's tag padded
+      Buffer.concat([field(5, Buffer.from('n')), field(9, kv('a', value)), field(11, field(3, kv('e', value))), field(9, kv('b', field(6, field(1, kv('in', value)))))]), // event and kvlist keys are not the span's
+    ];
+    const records = new AttributeRecords();
+    for (const [i, bytes] of cases.entries()) {
+      records.begin(1 << 20);
+      expect(typeof checkSpan(bytes, 0, bytes.length, records), `case ${i}`).toBe('number');
+      const want = attributesAsRead(bytes, 0, bytes.length);
+      expect(recordOf(records), `case ${i}`).toEqual(want);
+      expect(want.length).toBeGreaterThan(0);
+    }
+    const notRecorded: Buffer[] = [
+      Buffer.concat(Array.from({ length: MAX_RECORDED + 1 }, (_, k) => field(9, kv(`k${k}`, value)))),
+      // Field 9 plus 2^32 in a 6-byte tag: protobufjs reads an attribute, the check an unknown field.
+      Buffer.concat([field(9, kv('a', value)), Buffer.from([0xca, 0x80, 0x80, 0x80, 0x80, 0x02]), varint(kv('b', value).length), kv('b', value)]),
+    ];
+    for (const [i, bytes] of notRecorded.entries()) {
+      records.begin(1 << 20);
+      checkSpan(bytes, 0, bytes.length, records);
+      expect(records.spanAt, `case ${i}`).toBe(-1);
+      expect(records.length).toBe(0);
+    }
+    // Exactly MAX_RECORDED are recorded.
+    const full = Buffer.concat(Array.from({ length: MAX_RECORDED }, (_, k) => field(9, kv(`k${k}`, value))));
+    records.begin(1 << 20);
+    checkSpan(full, 0, full.length, records);
+    expect(recordOf(records)).toEqual(attributesAsRead(full, 0, full.length));
+    // Refused: nothing recorded, the next span's record starts where this one would have.
+    const bad = Buffer.concat([field(9, kv('a', value)), tag(5, 0), Buffer.from([1])]);
+    records.begin(1 << 20);
+    expect(() => checkSpan(bad, 0, bad.length, records)).toThrow(OtlpDecodeError);
+    expect(records.length).toBe(0);
+    expect(records.spanAt).toBe(-1);
+  });
+
+  test('bounded: a request\'s records stay within a quarter of its bytes in ints; past that a span is not recorded', () => {
+    const span = Buffer.concat(Array.from({ length: 4 }, (_, k) => field(9, kv(`k${k}`, Buffer.alloc(0)))));
+    const records = new AttributeRecords();
+    records.begin(3 * (1 + RECORD_INTS * 4) * 4);
+    const outcomes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      checkSpan(span, 0, span.length, records);
+      outcomes.push(records.spanAt);
+    }
+    expect(outcomes).toEqual([0, 17, 34, -1, -1]);
+    expect(records.length).toBe(3 * 17);
   });
 });

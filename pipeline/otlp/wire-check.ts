@@ -11,7 +11,9 @@ import { root } from './proto-root.js';
  * (the Collector's, Jaeger's) accepts. One walk, no allocation for ASCII strings. It also answers
  * what the receiver must know without decoding: does an attribute key use the reserved prefix, and
  * is a string not valid UTF-8 (protobufjs decodes those with U+FFFD, so such a span is decoded and
- * re-encoded as before rather than copied).
+ * re-encoded as before rather than copied). Given an `AttributeRecords`, it also writes down where each
+ * of the span's attributes is (wire-span.ts builds the span's attribute table from that instead of
+ * walking the bytes a second time).
  */
 
 /** Result bits of `checkSpan`. */
@@ -104,6 +106,7 @@ const MAX_DEPTH = 100;
 /** Depth of a span's own fields, as protobufjs's encoder counts (request > resource spans > scope spans > span). */
 const SPAN_DEPTH = 3;
 const PREFIX = Buffer.from(RESERVED_PREFIX);
+const NO_INTS = new Int32Array(0);
 /** The enclosing messages' ends and rows while a nested one is walked. */
 const outerEnds = new Int32Array(MAX_DEPTH);
 const outerRows = new Int32Array(MAX_DEPTH);
@@ -151,23 +154,95 @@ function validString(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
+/** Most attributes a span's record holds (key-shapes.ts shares lists up to this length); a span with more is not recorded. */
+export const MAX_RECORDED = 64;
+/** Ints per recorded attribute: key start, key end, value start, value end (-1 without a value). */
+export const RECORD_INTS = 4;
+
+/**
+ * Where the checked spans' attributes (the KeyValues of Span field 9) are in the request, as
+ * protobufjs reads a KeyValue (the last key and the last value win; no key: empty at the KeyValue's
+ * start): per span its count, then RECORD_INTS per attribute. One per receiver thread, reused for
+ * each request (`begin`); `take` copies a request's records at their length. Bounded: a request's
+ * records stay within a quarter of its bytes in ints (as many bytes as the request; ~16 B per
+ * attribute, an attribute takes ~25-40 B on the wire), and a span past that, or with more than
+ * MAX_RECORDED attributes, is not recorded (its table is walked from the bytes as before).
+ */
+export class AttributeRecords {
+  ints = new Int32Array(1024);
+  length = 0;
+  /** Where the last checked span's record starts (its count), -1 if it was not recorded. */
+  spanAt = -1;
+  /** The request's records end before this int. */
+  limit = 0;
+
+  begin(requestBytes: number): void {
+    this.length = 0;
+    this.spanAt = -1;
+    this.limit = requestBytes >>> 2;
+  }
+
+  /** Room for one span's record at `length`, or false when the request's records are at their limit. */
+  open(): boolean {
+    const need = this.length + 1 + RECORD_INTS * MAX_RECORDED;
+    if (this.length + 1 > this.limit) return false;
+    if (need > this.ints.length) {
+      const grown = new Int32Array(Math.max(need, 2 * this.ints.length));
+      grown.set(this.ints.subarray(0, this.length));
+      this.ints = grown;
+    }
+    return true;
+  }
+
+  take(): Int32Array {
+    return this.ints.slice(0, this.length);
+  }
+}
+
+/** Span field 9 (attributes), length-delimited. */
+const ATTRIBUTES_TAG = 0x4a;
+
 /**
  * Checks `buf[start, end)` as an OTLP Span; throws OtlpDecodeError, else returns RESERVED_KEY |
  * INVALID_UTF8 bits. One loop over the fields with the enclosing messages on a small stack (no call
- * per message, the position in a local).
+ * per message, the position in a local). With `records`, writes down the span's attributes there
+ * (`records.spanAt`).
  */
-export function checkSpan(buf: Buffer, start: number, end: number): number {
+export function checkSpan(buf: Buffer, start: number, end: number, records?: AttributeRecords): number {
   let flags = 0;
   let p = start;
   let stop = end; // end of the message being walked
   let row = SPAN * TAGS;
   let depth = 0; // messages entered below the span
+  // The record: `w` the next int to write (-1: not recorded), `kv` the attribute being walked (-1: none).
+  let ints = NO_INTS;
+  let base = -1;
+  let w = -1;
+  let limit = 0;
+  let kv = -1;
+  if (records) {
+    records.spanAt = -1;
+    if (records.open()) {
+      ints = records.ints;
+      base = records.length;
+      w = base + 1;
+      limit = Math.min(records.limit, base + 1 + RECORD_INTS * MAX_RECORDED);
+    }
+  }
   for (;;) {
     if (p >= stop) {
-      if (depth === 0) return flags;
+      if (depth === 0) {
+        if (w >= 0) {
+          ints[base] = (w - base - 1) / RECORD_INTS;
+          records!.length = w;
+          records!.spanAt = base;
+        }
+        return flags;
+      }
       depth--;
       stop = outerEnds[depth]!;
       row = outerRows[depth]!;
+      if (depth === 0) kv = -1;
       continue;
     }
     const at = p;
@@ -178,6 +253,8 @@ export function checkSpan(buf: Buffer, start: number, end: number): number {
       tag = varint(buf, stop);
       p = pos;
     }
+    // protobufjs reads a tag's low 32 bits, this walk all of it: past 2^32 the two may see other fields, and the table is walked as protobufjs reads it.
+    if (tag > 0xffffffff) w = kv = -1;
     const action = tag < TAGS ? ACTIONS[row + tag]! : slowAction(rows[row / TAGS]!, tag);
     switch (action & 15) {
       case SKIP_VARINT:
@@ -214,6 +291,21 @@ export function checkSpan(buf: Buffer, start: number, end: number): number {
     if (next > stop) fail(`field ${fieldOf(tag)}: length ${len} runs past the end of its message`, at);
     if ((action & 15) === ENTER) {
       if (SPAN_DEPTH + depth + 1 > MAX_DEPTH) fail('nested more than 100 deep', p);
+      if (w >= 0) {
+        if (depth === 0 && tag === ATTRIBUTES_TAG) {
+          if (w + RECORD_INTS > limit) w = kv = -1;
+          else {
+            kv = w;
+            ints[w] = ints[w + 1] = p;
+            ints[w + 2] = ints[w + 3] = -1;
+            w += RECORD_INTS;
+          }
+        } else if (kv >= 0 && depth === 1) {
+          // A KeyValue's only message field is its value.
+          ints[kv + 2] = p;
+          ints[kv + 3] = next;
+        }
+      }
       outerEnds[depth] = stop;
       outerRows[depth] = row;
       depth++;
@@ -221,7 +313,13 @@ export function checkSpan(buf: Buffer, start: number, end: number): number {
       row = (action >>> 4) * TAGS;
       continue;
     }
-    if (action === CHECK_KEY && isReserved(buf, p, next)) flags |= RESERVED_KEY;
+    if (action === CHECK_KEY) {
+      if (isReserved(buf, p, next)) flags |= RESERVED_KEY;
+      if (kv >= 0 && depth === 1) {
+        ints[kv] = p;
+        ints[kv + 1] = next;
+      }
+    }
     if ((action === CHECK_STRING || action === CHECK_KEY) && !validString(buf, p, next)) flags |= INVALID_UTF8;
     p = next;
   }
