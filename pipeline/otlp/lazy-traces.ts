@@ -55,10 +55,9 @@ function scopeSpans(r: Reader, end: number): ScopeSpans {
     const start = r.pos;
     if (start + len > end) throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: span at byte ${start} runs past its ScopeSpans`);
     const bits = checkSpan(r.buf, start, start + len, records);
-    const span = new WireSpan(r.buf, start, start + len, bits, records.spanAt);
+    const span = new WireSpan(r.buf, start, start + len, bits, records.spanAt < 0 ? undefined : records.ints, records.spanAt);
     // protobufjs replaces invalid UTF-8 with U+FFFD: such a span is re-encoded from what it decodes to.
     if (bits & INVALID_UTF8) span.decode();
-    else if (records.spanAt >= 0) recorded.push(span);
     out.spans.push(span);
     r.pos = start + len;
   });
@@ -74,9 +73,8 @@ function resourceSpans(r: Reader, end: number): ResourceSpans {
   });
 }
 
-/** The arrival check's attribute records of the request being read, and its spans that have one (given the request's copy at the end). */
+/** Where the arrival check writes the spans' attributes down (wire-span.ts builds their tables from that). */
 const records = new AttributeRecords();
-const recorded: WireSpan[] = [];
 
 /**
  * An ExportTraceServiceRequest whose resources and scopes are decoded and whose spans are WireSpans
@@ -87,7 +85,6 @@ export function decodeTracesLazily(buf: Buffer): TracesData {
   const r = new InterningReader(buf) as Reader;
   const data: TracesData = { resourceSpans: [] };
   records.begin(buf.length);
-  recorded.length = 0;
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();
@@ -100,14 +97,8 @@ export function decodeTracesLazily(buf: Buffer): TracesData {
       } else r.skipType(tag & 7);
     }
   } catch (err) {
-    recorded.length = 0;
     if (err instanceof OtlpDecodeError && err.message.startsWith('invalid ')) throw err;
     throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: ${(err as Error).message}`);
-  }
-  if (recorded.length > 0) {
-    const table = records.take();
-    for (const span of recorded) span.records = table;
-    recorded.length = 0;
   }
   return data;
 }

@@ -159,43 +159,43 @@ export const MAX_RECORDED = 64;
 /** Ints per recorded attribute: key start, key end, value start, value end (-1 without a value). */
 export const RECORD_INTS = 4;
 
+/** Ints per chunk of records (64 KiB: ~700 spans of 5 attributes). */
+const CHUNK_INTS = 16384;
+
 /**
  * Where the checked spans' attributes (the KeyValues of Span field 9) are in the request, as
  * protobufjs reads a KeyValue (the last key and the last value win; no key: empty at the KeyValue's
- * start): per span its count, then RECORD_INTS per attribute. One per receiver thread, reused for
- * each request (`begin`); `take` copies a request's records at their length. Bounded: a request's
- * records stay within a quarter of its bytes in ints (as many bytes as the request; ~16 B per
- * attribute, an attribute takes ~25-40 B on the wire), and a span past that, or with more than
- * MAX_RECORDED attributes, is not recorded (its table is walked from the bytes as before).
+ * start): per span its count, then RECORD_INTS per attribute. Written into chunks of CHUNK_INTS
+ * shared by the spans of consecutive requests (`ints`, from `spanAt`: the span keeps its chunk; no
+ * copy per request); a full chunk is left to the spans that point into it and a new one started.
+ * One per receiver thread. Bounded: a request's records take at most a quarter of its bytes in
+ * ints (as many bytes as the request; ~16 B per attribute, which takes ~25-40 B on the wire); a span
+ * past that, or with more than MAX_RECORDED attributes, is not recorded (its table is walked from
+ * the bytes as before). A span held keeps its chunk alive as it keeps its request's bytes.
  */
 export class AttributeRecords {
-  ints = new Int32Array(1024);
+  ints = new Int32Array(CHUNK_INTS);
+  /** Where the next record goes in `ints`. */
   length = 0;
-  /** Where the last checked span's record starts (its count), -1 if it was not recorded. */
+  /** Where the last checked span's record starts in `ints` (its count), -1 if it was not recorded. */
   spanAt = -1;
-  /** The request's records end before this int. */
-  limit = 0;
+  /** Ints the request's records may still take. */
+  room = 0;
 
+  /** A new request of `requestBytes` bytes. */
   begin(requestBytes: number): void {
-    this.length = 0;
     this.spanAt = -1;
-    this.limit = requestBytes >>> 2;
+    this.room = requestBytes >>> 2;
   }
 
-  /** Room for one span's record at `length`, or false when the request's records are at their limit. */
+  /** Room for one span's record at `length` (a new chunk if needed), or false when the request's records are at their limit. */
   open(): boolean {
-    const need = this.length + 1 + RECORD_INTS * MAX_RECORDED;
-    if (this.length + 1 > this.limit) return false;
-    if (need > this.ints.length) {
-      const grown = new Int32Array(Math.max(need, 2 * this.ints.length));
-      grown.set(this.ints.subarray(0, this.length));
-      this.ints = grown;
+    if (this.room < 1) return false;
+    if (this.length + 1 + RECORD_INTS * MAX_RECORDED > this.ints.length) {
+      this.ints = new Int32Array(CHUNK_INTS);
+      this.length = 0;
     }
     return true;
-  }
-
-  take(): Int32Array {
-    return this.ints.slice(0, this.length);
   }
 }
 
@@ -226,7 +226,7 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
       ints = records.ints;
       base = records.length;
       w = base + 1;
-      limit = Math.min(records.limit, base + 1 + RECORD_INTS * MAX_RECORDED);
+      limit = base + 1 + Math.min(records.room - 1, RECORD_INTS * MAX_RECORDED);
     }
   }
   for (;;) {
@@ -235,6 +235,7 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
         if (w >= 0) {
           ints[base] = (w - base - 1) / RECORD_INTS;
           records!.length = w;
+          records!.room -= w - base;
           records!.spanAt = base;
         }
         return flags;

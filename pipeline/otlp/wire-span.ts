@@ -259,19 +259,16 @@ export class WireSpan extends WireBacked<Span> {
   declare appended: KeyValue[] | undefined;
   /** wire-check.ts bits (RESERVED_KEY when an attribute key uses the reserved prefix); above them, where in `records` the span's record is, plus one (0: none). */
   private readonly bits: number;
-  /**
-   * The arrival check's attribute records of the span's request (wire-check.ts `AttributeRecords`,
-   * one copy per request, set once the request is read): the attribute table is built from them
-   * without walking the bytes again.
-   */
-  records: Int32Array | undefined = undefined;
-
   constructor(
     buf: Buffer,
     start: number,
     end: number,
     bits: number,
-    /** Where the check recorded the span's attributes in its request's records (-1: not recorded). */
+    /**
+     * The chunk of the arrival check's attribute records (wire-check.ts `AttributeRecords`) holding
+     * the span's, at `recordAt`: the attribute table is built from it without walking the bytes again.
+     */
+    readonly records: Int32Array | undefined = undefined,
     recordAt = -1,
   ) {
     super(buf, start, end);
