@@ -147,6 +147,35 @@ describe('wire-check: the same answer as the schema walked field by field', () =
       // Content-sized strings (the native check): valid with multi-byte characters, and one bad byte at its start, middle or end.
       field(9, kv('input.value', field(1, Buffer.from('{"role":"user","content":"Grüße, \u20ac ' + 'x'.repeat(400) + '"}')))),
       ...[0, 200, 511].map((at) => field(9, kv('output.value', field(1, Buffer.from('y'.repeat(512)).fill(0xc3, at, at + 1))))),
+      // Attributes as encoders lay them out (taken in one step) and near misses of that layout (walked field by field).
+      ...[
+        Buffer.alloc(0),
+        field(1, Buffer.from('s')),
+        field(1, Buffer.from([0x61, 0xff])),
+        field(7, Buffer.from([0x61, 0xff])), // bytes: not checked as UTF-8
+        Buffer.concat([tag(2, 0), Buffer.from([1])]),
+        Buffer.concat([tag(3, 0), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]), // 10-byte int
+        Buffer.concat([tag(3, 0), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]), // 11 bytes: refused
+        Buffer.concat([tag(3, 0), Buffer.from([0x80, 0x01, 0x02])]), // a varint, then a byte of another field
+        Buffer.concat([tag(3, 0), Buffer.from([0x80])]), // cut
+        Buffer.concat([tag(3, 0)]),
+        Buffer.concat([tag(4, 1), Buffer.alloc(8)]),
+        Buffer.concat([tag(4, 1), Buffer.alloc(7)]),
+        Buffer.concat([tag(4, 1), Buffer.alloc(9)]),
+        Buffer.concat([tag(4, 0), Buffer.from([1])]), // double as a varint
+        Buffer.concat([tag(1, 0), Buffer.from([1])]), // string as a varint
+        Buffer.concat([tag(1, 2), varint(3), Buffer.from('ab')]), // string cut
+        Buffer.concat([field(1, Buffer.from('a')), Buffer.from([0x10, 0x01])]), // two values
+        field(1, Buffer.from('x'.repeat(200))), // a two-byte length
+        Buffer.concat([tag(9, 0), Buffer.from([1])]), // unknown field
+      ].flatMap((value) =>
+        ['k', '', 'aibom.x', 'k\u00e9', String.fromCharCode(0xff)].flatMap((key) => [
+          field(9, kv(key, value)),
+          field(9, Buffer.concat([field(1, Buffer.from(key, 'latin1')), Buffer.from([0x12, value.length + 1]), value])), // value length past its KeyValue
+          field(9, Buffer.concat([field(1, Buffer.from(key, 'latin1')), Buffer.from([0x12, Math.max(0, value.length - 1)]), value])), // short of it
+          field(11, Buffer.concat([field(2, Buffer.from('e')), field(3, kv(key, value))])), // an event's attribute
+        ]),
+      ),
       field(9, kv('deep', nested(94))),
       field(9, kv('deep', nested(95))),
       field(9, kv('deep', nested(200))),

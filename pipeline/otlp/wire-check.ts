@@ -66,6 +66,8 @@ function row(type: protobuf.Type, attributeKeys: boolean): number {
 }
 
 const SPAN = row(root.lookupType('opentelemetry.proto.trace.v1.Span'), false);
+/** The row of an attribute's KeyValue (Span, Event and Link attributes): `plainAttribute` takes most of them at once. */
+const ATTRIBUTE = rowOf.get('.opentelemetry.proto.common.v1.KeyValue#attributes')!;
 
 // What to do on each tag of each message, looked up by (row, tag) for every one-byte tag and the
 // two-byte ones up to field 31 (all OTLP trace fields): one table load per field instead of a field
@@ -202,6 +204,42 @@ export class AttributeRecords {
 /** Span field 9 (attributes), length-delimited. */
 const ATTRIBUTES_TAG = 0x4a;
 
+/** AnyValue tags (field << 3 | wire type) of the values `plainAttribute` takes. */
+const STRING_VALUE = 0x0a;
+const BOOL_VALUE = 0x10;
+const INT_VALUE = 0x18;
+const DOUBLE_VALUE = 0x21;
+const BYTES_VALUE = 0x3a;
+
+/**
+ * The KeyValue `buf[p, end)` of an attribute laid out as encoders write it: its key, then its value
+ * (an AnyValue of one string, bool, int, double or bytes, or empty), every tag and length in one byte:
+ * the RESERVED_KEY | INVALID_UTF8 bits the field-by-field walk would find, in one step instead of
+ * six turns of its loop. -1 for any other layout (the walk takes it, and finds whatever is wrong).
+ */
+function plainAttribute(buf: Buffer, p: number, end: number): number {
+  if (end - p < 4 || buf[p] !== 0x0a) return -1;
+  const keyEnd = p + 2 + buf[p + 1]!;
+  if (buf[p + 1]! >= 0x80 || keyEnd + 2 > end || buf[keyEnd] !== 0x12 || buf[keyEnd + 1]! >= 0x80) return -1;
+  const v = keyEnd + 2;
+  if (v + buf[keyEnd + 1]! !== end) return -1;
+  let flags = 0;
+  if (v < end) {
+    const t = buf[v]!;
+    if (t === STRING_VALUE || t === BYTES_VALUE) {
+      if (buf[v + 1]! >= 0x80 || v + 2 + buf[v + 1]! !== end) return -1;
+      if (t === STRING_VALUE && !validString(buf, v + 2, end)) flags = INVALID_UTF8;
+    } else if (t === BOOL_VALUE || t === INT_VALUE) {
+      // One varint up to the end: at most 10 bytes, only the last below 0x80.
+      if (end - v < 2 || end - v > 11 || buf[end - 1]! >= 0x80) return -1;
+      for (let q = v + 1; q < end - 1; q++) if (buf[q]! < 0x80) return -1;
+    } else if (t !== DOUBLE_VALUE || end - v !== 9) return -1;
+  }
+  if (isReserved(buf, p + 2, keyEnd)) flags |= RESERVED_KEY;
+  if (!validString(buf, p + 2, keyEnd)) flags |= INVALID_UTF8;
+  return flags;
+}
+
 /**
  * Checks `buf[start, end)` as an OTLP Span; throws OtlpDecodeError, else returns RESERVED_KEY |
  * INVALID_UTF8 bits. One loop over the fields with the enclosing messages on a small stack (no call
@@ -292,6 +330,27 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
     if (next > stop) fail(`field ${fieldOf(tag)}: length ${len} runs past the end of its message`, at);
     if ((action & 15) === ENTER) {
       if (SPAN_DEPTH + depth + 1 > MAX_DEPTH) fail('nested more than 100 deep', p);
+      // An attribute as encoders write it, in one step (its value one level further down: within the limit).
+      if (action >>> 4 === ATTRIBUTE && SPAN_DEPTH + depth + 2 <= MAX_DEPTH) {
+        const plain = plainAttribute(buf, p, next);
+        if (plain >= 0) {
+          flags |= plain;
+          // At depth 0 an attribute is the span's own (field 9).
+          if (w >= 0 && depth === 0) {
+            if (w + RECORD_INTS > limit) w = kv = -1;
+            else {
+              const keyEnd = p + 2 + buf[p + 1]!;
+              ints[w] = p + 2;
+              ints[w + 1] = keyEnd;
+              ints[w + 2] = keyEnd + 2;
+              ints[w + 3] = next;
+              w += RECORD_INTS;
+            }
+          }
+          p = next;
+          continue;
+        }
+      }
       if (w >= 0) {
         if (depth === 0 && tag === ATTRIBUTES_TAG) {
           if (w + RECORD_INTS > limit) w = kv = -1;
