@@ -150,10 +150,23 @@ const NATIVE_FROM = 256;
 function validString(buf: Buffer, start: number, end: number): boolean {
   if (end - start >= NATIVE_FROM) return isUtf8(buf.subarray(start, end));
   let i = start;
-  // ASCII, four bytes at a time; the first byte at or above 0x80 hands the string to the native check.
-  for (const last = end - 3; i < last; i += 4) if ((buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!) & 0x80) return isUtf8(buf.subarray(start, end));
+  // ASCII, four bytes at a time (one load through a DataView over the request); the first byte at or above 0x80 hands the string to the native check.
+  const view = viewOf(buf);
+  for (const last = end - 3; i < last; i += 4) if (view.getInt32(i) & 0x80808080) return isUtf8(buf.subarray(start, end));
   for (; i < end; i++) if (buf[i]! & 0x80) return isUtf8(buf.subarray(start, end));
   return true;
+}
+
+/** A DataView over the request buffer being checked (one per request, not per string). */
+let viewed: Buffer = Buffer.alloc(0);
+let view = new DataView(viewed.buffer, 0, 0);
+
+function viewOf(buf: Buffer): DataView {
+  if (buf !== viewed) {
+    viewed = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return view;
 }
 
 /** Most attributes a span's record holds (key-shapes.ts shares lists up to this length); a span with more is not recorded. */
