@@ -268,7 +268,7 @@ export class WireSpan extends WireBacked<Span> {
      * The chunk of the arrival check's attribute records (wire-check.ts `AttributeRecords`) holding
      * the span's, at `recordAt`: the attribute table is built from it without walking the bytes again.
      */
-    readonly records: Int32Array | undefined = undefined,
+    public records: Int32Array | undefined = undefined,
     recordAt = -1,
   ) {
     super(buf, start, end);
@@ -288,6 +288,7 @@ export class WireSpan extends WireBacked<Span> {
       this.appended = undefined;
     }
     this.forgetReads();
+    this.records = undefined; // the chunk is not kept for a span that no longer reads its bytes
     return (this.message = m);
   }
 
@@ -455,7 +456,7 @@ export class WireSpan extends WireBacked<Span> {
   /**
    * Calls `visit` with each attribute key and a function decoding its value, in order (the
    * received ones, then the appended ones), without decoding the span; stops when `visit` returns true.
-   * The bytes are walked once (`attributeTable`); later calls go through the table.
+   * The table is made once (`attributeTable`); later calls go through it.
    */
   eachAttribute(visit: (key: string, value: () => AnyValue | null | undefined) => boolean | void): void {
     if (this.message) {
@@ -477,7 +478,7 @@ export class WireSpan extends WireBacked<Span> {
   }
 
   /**
-   * While the span is bytes, its received attributes' keys and value bounds in `buf` (walked once,
+   * While the span is bytes, its received attributes' keys and value bounds in `buf` (made once,
    * then kept); undefined once it is decoded. For the view layer's readers (attribute-slots.ts).
    */
   receivedAttributes(): AttributeTable | undefined {
@@ -488,8 +489,9 @@ export class WireSpan extends WireBacked<Span> {
   }
 
   /**
-   * One walk through the bytes for every received attribute's key and value bounds; the keys are
-   * found through the shared key lists (key-shapes.ts), so a list seen before makes no string.
+   * Every received attribute's key and value bounds, from the arrival check's record (or one walk
+   * through the bytes when there is none); the keys are found through the shared key lists
+   * (key-shapes.ts), so a list seen before makes no string.
    */
   private attributeTable(r: SpanReads): void {
     const records = this.records;
