@@ -1,6 +1,7 @@
 import { type KeyShape, readerSlot } from './key-shapes.js';
 import { internedString } from './reader.js';
 import type { AnyValue, Span } from './types.js';
+import { RECORD_INTS } from './wire-check.js';
 import { WireSpan } from './wire-span.js';
 
 /** `at` codes besides a value's offset in the request buffer. */
@@ -69,24 +70,27 @@ export class AttributeSlots {
     if (table) {
       this.buf = wire!.buf;
       const { keys, bounds, shape } = table;
+      // Key k's value bounds: bounds[values + RECORD_INTS * k], and the int after.
+      const values = table.boundsAt + 2;
       if (shape) {
         // The list's plan: each slot's first key, worked out once per list.
         const plan = (shape.derived[this.id] as Int16Array | undefined) ?? this.planOf(shape);
         for (let j = 0; j < plan.length; j += 2) {
-          const k = plan[j]!;
+          const b = values + RECORD_INTS * plan[j]!;
           const i = plan[j + 1]!;
-          const start = bounds[2 * k]!;
+          const start = bounds[b]!;
           at[i] = start < 0 ? NO_VALUE : start;
-          end[i] = bounds[2 * k + 1]!;
+          end[i] = bounds[b + 1]!;
           filled[this.filledCount++] = i;
         }
       } else {
         for (let k = 0; k < keys.length; k++) {
           const i = slotOf.get(keys[k]!);
           if (i === undefined || at[i] !== ABSENT) continue;
-          const start = bounds[2 * k]!;
+          const b = values + RECORD_INTS * k;
+          const start = bounds[b]!;
           at[i] = start < 0 ? NO_VALUE : start;
-          end[i] = bounds[2 * k + 1]!;
+          end[i] = bounds[b + 1]!;
           filled[this.filledCount++] = i;
         }
       }

@@ -3,7 +3,7 @@ import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { InterningReader } from './reader.js';
 import type { InstrumentationScope, Resource, ResourceSpans, ScopeSpans, TracesData } from './types.js';
-import { checkSpan, INVALID_UTF8 } from './wire-check.js';
+import { AttributeRecords, checkSpan, INVALID_UTF8 } from './wire-check.js';
 import { WireSpan } from './wire-span.js';
 
 const ResourceType = root.lookupType('opentelemetry.proto.resource.v1.Resource');
@@ -54,8 +54,8 @@ function scopeSpans(r: Reader, end: number): ScopeSpans {
   }, (len) => {
     const start = r.pos;
     if (start + len > end) throw new OtlpDecodeError(`invalid ExportTraceServiceRequest protobuf: span at byte ${start} runs past its ScopeSpans`);
-    const bits = checkSpan(r.buf, start, start + len);
-    const span = new WireSpan(r.buf, start, start + len, bits);
+    const bits = checkSpan(r.buf, start, start + len, records);
+    const span = new WireSpan(r.buf, start, start + len, bits, records.spanAt < 0 ? undefined : records.ints, records.spanAt);
     // protobufjs replaces invalid UTF-8 with U+FFFD: such a span is re-encoded from what it decodes to.
     if (bits & INVALID_UTF8) span.decode();
     out.spans.push(span);
@@ -73,6 +73,9 @@ function resourceSpans(r: Reader, end: number): ResourceSpans {
   });
 }
 
+/** Where the arrival check writes the spans' attributes down (wire-span.ts builds their tables from that). */
+const records = new AttributeRecords();
+
 /**
  * An ExportTraceServiceRequest whose resources and scopes are decoded and whose spans are WireSpans
  * over `buf` (which must not be reused while the data is in the pipeline; receivers own their
@@ -81,6 +84,7 @@ function resourceSpans(r: Reader, end: number): ResourceSpans {
 export function decodeTracesLazily(buf: Buffer): TracesData {
   const r = new InterningReader(buf) as Reader;
   const data: TracesData = { resourceSpans: [] };
+  records.begin(buf.length);
   try {
     while (r.pos < r.len) {
       const tag = r.uint32();

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { encodeSpan, field, gen, varint } from './testdata/random-requests.js';
-import { checkSpan, INVALID_UTF8, RESERVED_KEY } from './wire-check.js';
+import { AttributeRecords, checkSpan, INVALID_UTF8, MAX_RECORDED, RECORD_INTS, RESERVED_KEY } from './wire-check.js';
 
 // wire-check.ts walks spans with flat tables and one loop; this oracle is the same check said
 // plainly (recursion over the reflected schema, one field at a time). Both must give the same bits
@@ -147,6 +147,35 @@ describe('wire-check: the same answer as the schema walked field by field', () =
       // Content-sized strings (the native check): valid with multi-byte characters, and one bad byte at its start, middle or end.
       field(9, kv('input.value', field(1, Buffer.from('{"role":"user","content":"Grüße, \u20ac ' + 'x'.repeat(400) + '"}')))),
       ...[0, 200, 511].map((at) => field(9, kv('output.value', field(1, Buffer.from('y'.repeat(512)).fill(0xc3, at, at + 1))))),
+      // Attributes as encoders lay them out (taken in one step) and near misses of that layout (walked field by field).
+      ...[
+        Buffer.alloc(0),
+        field(1, Buffer.from('s')),
+        field(1, Buffer.from([0x61, 0xff])),
+        field(7, Buffer.from([0x61, 0xff])), // bytes: not checked as UTF-8
+        Buffer.concat([tag(2, 0), Buffer.from([1])]),
+        Buffer.concat([tag(3, 0), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]), // 10-byte int
+        Buffer.concat([tag(3, 0), Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]), // 11 bytes: refused
+        Buffer.concat([tag(3, 0), Buffer.from([0x80, 0x01, 0x02])]), // a varint, then a byte of another field
+        Buffer.concat([tag(3, 0), Buffer.from([0x80])]), // cut
+        Buffer.concat([tag(3, 0)]),
+        Buffer.concat([tag(4, 1), Buffer.alloc(8)]),
+        Buffer.concat([tag(4, 1), Buffer.alloc(7)]),
+        Buffer.concat([tag(4, 1), Buffer.alloc(9)]),
+        Buffer.concat([tag(4, 0), Buffer.from([1])]), // double as a varint
+        Buffer.concat([tag(1, 0), Buffer.from([1])]), // string as a varint
+        Buffer.concat([tag(1, 2), varint(3), Buffer.from('ab')]), // string cut
+        Buffer.concat([field(1, Buffer.from('a')), Buffer.from([0x10, 0x01])]), // two values
+        field(1, Buffer.from('x'.repeat(200))), // a two-byte length
+        Buffer.concat([tag(9, 0), Buffer.from([1])]), // unknown field
+      ].flatMap((value) =>
+        ['k', '', 'aibom.x', 'k\u00e9', String.fromCharCode(0xff)].flatMap((key) => [
+          field(9, kv(key, value)),
+          field(9, Buffer.concat([field(1, Buffer.from(key, 'latin1')), Buffer.from([0x12, value.length + 1]), value])), // value length past its KeyValue
+          field(9, Buffer.concat([field(1, Buffer.from(key, 'latin1')), Buffer.from([0x12, Math.max(0, value.length - 1)]), value])), // short of it
+          field(11, Buffer.concat([field(2, Buffer.from('e')), field(3, kv(key, value))])), // an event's attribute
+        ]),
+      ),
       field(9, kv('deep', nested(94))),
       field(9, kv('deep', nested(95))),
       field(9, kv('deep', nested(200))),
@@ -161,5 +190,146 @@ describe('wire-check: the same answer as the schema walked field by field', () =
     expect(seen).toContain(INVALID_UTF8);
     expect([...seen].some((s) => String(s).includes('nested more than 100 deep'))).toBe(true);
     expect([...seen].filter((s) => typeof s === 'string').length).toBeGreaterThan(12);
+  });
+});
+
+/**
+ * The attributes of a span as protobufjs reads them (its reader: tags as their low 32 bits, the last
+ * key and value of a KeyValue win, no key: empty at the KeyValue's start): [key start, key end, value
+ * start, value end] per attribute, said plainly, for the records the check writes.
+ */
+function attributesAsRead(buf: Buffer, start: number, end: number): number[] {
+  const r = protobuf.Reader.create(buf.subarray(0, end));
+  r.pos = start;
+  const out: number[] = [];
+  while (r.pos < end) {
+    const t = r.uint32();
+    if (t !== 0x4a) {
+      r.skipType(t & 7);
+      continue;
+    }
+    const kvEnd = r.uint32() + r.pos;
+    const rec = [r.pos, r.pos, -1, -1];
+    while (r.pos < kvEnd) {
+      const f = r.uint32();
+      if (f !== 0x0a && f !== 0x12) {
+        r.skipType(f & 7);
+        continue;
+      }
+      const len = r.uint32();
+      rec[f === 0x0a ? 0 : 2] = r.pos;
+      rec[f === 0x0a ? 1 : 3] = r.pos + len;
+      r.pos += len;
+    }
+    out.push(...rec);
+  }
+  return out;
+}
+
+/** The span's record as `checkSpan` wrote it into `records` (undefined: not recorded). */
+function recordOf(records: AttributeRecords): number[] | undefined {
+  if (records.spanAt < 0) return undefined;
+  const n = records.ints[records.spanAt]!;
+  return [...records.ints.subarray(records.spanAt + 1, records.spanAt + 1 + RECORD_INTS * n)];
+}
+
+describe('wire-check: the attribute records', () => {
+  test('random spans, one request: each record is where protobufjs reads the attributes, the checks unchanged', () => {
+    const records = new AttributeRecords();
+    const spans: [number, number][] = [];
+    const parts: Buffer[] = [Buffer.from([0xff])];
+    let at = 1;
+    for (let seed = 1; seed <= 300; seed++) {
+      const g = gen(seed);
+      const bytes = Buffer.concat([encodeSpan(g.span()), g.unknown()]);
+      spans.push([at, at + bytes.length]);
+      parts.push(bytes);
+      at += bytes.length;
+    }
+    const buf = Buffer.concat(parts);
+    records.begin(buf.length);
+    let recorded = 0;
+    for (const [start, end] of spans) {
+      expect(checkSpan(buf, start, end, records)).toBe(checkSpan(buf, start, end));
+      const want = attributesAsRead(buf, start, end);
+      expect(recordOf(records), `span at ${start}`).toEqual(want.length > RECORD_INTS * MAX_RECORDED ? undefined : want);
+      if (records.spanAt >= 0) recorded++;
+    }
+    expect(recorded).toBe(spans.length);
+  });
+
+  test('hand-made: odd KeyValues recorded as protobufjs reads them; a span refused, with a tag past 2^32 or too many attributes is not recorded', () => {
+    const value = field(1, Buffer.from('v'));
+    const padded = (n: number) => Buffer.from([(n << 3) | 2 | 0x80, 0x00]); // a one-byte tag written in two bytes
+    const cases: Buffer[] = [
+      field(9, kv('a', value)),
+      field(9, Buffer.alloc(0)), // empty KeyValue: no key, no value
+      field(9, field(2, value)), // a value, no key
+      field(9, field(1, Buffer.from('k'))), // a key, no value
+      field(9, Buffer.concat([field(2, value), field(1, Buffer.from('k'))])), // value first
+      field(9, Buffer.concat([field(1, Buffer.from('k1')), field(2, value), field(1, Buffer.from('k2')), field(2, field(1, Buffer.from('w')))])), // the last key and value win
+      field(9, Buffer.concat([Buffer.from([0xa0, 0x06, 0x96, 0x01]), field(1, Buffer.from('k')), field(3, Buffer.from('?')), field(2, value)])), // unknown fields around
+      field(9, Buffer.concat([padded(1), varint(1), Buffer.from('k'), padded(2), varint(value.length), value])),
+      Buffer.concat([padded(9), varint(kv('p', value).length), kv('p', value)]), // the attributes field's tag padded
+      Buffer.concat([field(5, Buffer.from('n')), field(9, kv('a', value)), field(11, field(3, kv('e', value))), field(9, kv('b', field(6, field(1, kv('in', value)))))]), // event and kvlist keys are not the span's
+    ];
+    const records = new AttributeRecords();
+    for (const [i, bytes] of cases.entries()) {
+      records.begin(1 << 20);
+      expect(typeof checkSpan(bytes, 0, bytes.length, records), `case ${i}`).toBe('number');
+      const want = attributesAsRead(bytes, 0, bytes.length);
+      expect(recordOf(records), `case ${i}`).toEqual(want);
+      expect(want.length).toBeGreaterThan(0);
+    }
+    const notRecorded: Buffer[] = [
+      Buffer.concat(Array.from({ length: MAX_RECORDED + 1 }, (_, k) => field(9, kv(`k${k}`, value)))),
+      // Field 9 plus 2^32 in a 6-byte tag: protobufjs reads an attribute, the check an unknown field.
+      Buffer.concat([field(9, kv('a', value)), Buffer.from([0xca, 0x80, 0x80, 0x80, 0x80, 0x02]), varint(kv('b', value).length), kv('b', value)]),
+    ];
+    for (const [i, bytes] of notRecorded.entries()) {
+      records.begin(1 << 20);
+      const length = records.length;
+      checkSpan(bytes, 0, bytes.length, records);
+      expect(records.spanAt, `case ${i}`).toBe(-1);
+      expect(records.length).toBe(length);
+    }
+    // Exactly MAX_RECORDED are recorded.
+    const full = Buffer.concat(Array.from({ length: MAX_RECORDED }, (_, k) => field(9, kv(`k${k}`, value))));
+    records.begin(1 << 20);
+    checkSpan(full, 0, full.length, records);
+    expect(recordOf(records)).toEqual(attributesAsRead(full, 0, full.length));
+    // Refused: nothing recorded, the next span's record starts where this one would have.
+    const bad = Buffer.concat([field(9, kv('a', value)), tag(5, 0), Buffer.from([1])]);
+    records.begin(1 << 20);
+    const length = records.length;
+    expect(() => checkSpan(bad, 0, bad.length, records)).toThrow(OtlpDecodeError);
+    expect(records.length).toBe(length);
+    expect(records.spanAt).toBe(-1);
+  });
+
+  test('bounded: a request\'s records stay within a quarter of its bytes in ints (past that a span is not recorded); a full chunk is left to its spans', () => {
+    const span = Buffer.concat(Array.from({ length: 4 }, (_, k) => field(9, kv(`k${k}`, Buffer.alloc(0)))));
+    const records = new AttributeRecords();
+    records.begin(3 * (1 + RECORD_INTS * 4) * 4 + 3);
+    const outcomes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      checkSpan(span, 0, span.length, records);
+      outcomes.push(records.spanAt);
+    }
+    expect(outcomes).toEqual([0, 17, 34, -1, -1]);
+    // The next requests go on in the same chunk, then in new ones; their spans' records are where protobufjs reads them, earlier ones untouched.
+    const chunk = records.ints;
+    const first = [...chunk.subarray(0, 17)];
+    const many = Buffer.concat(Array.from({ length: MAX_RECORDED }, (_, k) => field(9, kv(`key${k}`, field(1, Buffer.from('v'))))));
+    const want = attributesAsRead(many, 0, many.length);
+    const seen = new Set<Int32Array>();
+    for (let i = 0; i < 200; i++) {
+      records.begin(4 * many.length);
+      checkSpan(many, 0, many.length, records);
+      expect(recordOf(records)).toEqual(want);
+      seen.add(records.ints);
+    }
+    expect(seen.size).toBeGreaterThan(1);
+    expect([...chunk.subarray(0, 17)]).toEqual(first);
   });
 });

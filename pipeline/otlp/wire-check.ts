@@ -11,7 +11,9 @@ import { root } from './proto-root.js';
  * (the Collector's, Jaeger's) accepts. One walk, no allocation for ASCII strings. It also answers
  * what the receiver must know without decoding: does an attribute key use the reserved prefix, and
  * is a string not valid UTF-8 (protobufjs decodes those with U+FFFD, so such a span is decoded and
- * re-encoded as before rather than copied).
+ * re-encoded as before rather than copied). Given an `AttributeRecords`, it also writes down where each
+ * of the span's attributes is (wire-span.ts builds the span's attribute table from that instead of
+ * walking the bytes a second time).
  */
 
 /** Result bits of `checkSpan`. */
@@ -64,6 +66,8 @@ function row(type: protobuf.Type, attributeKeys: boolean): number {
 }
 
 const SPAN = row(root.lookupType('opentelemetry.proto.trace.v1.Span'), false);
+/** The row of an attribute's KeyValue (Span, Event and Link attributes): `plainAttribute` takes most of them at once. */
+const ATTRIBUTE = rowOf.get('.opentelemetry.proto.common.v1.KeyValue#attributes')!;
 
 // What to do on each tag of each message, looked up by (row, tag) for every one-byte tag and the
 // two-byte ones up to field 31 (all OTLP trace fields): one table load per field instead of a field
@@ -104,6 +108,7 @@ const MAX_DEPTH = 100;
 /** Depth of a span's own fields, as protobufjs's encoder counts (request > resource spans > scope spans > span). */
 const SPAN_DEPTH = 3;
 const PREFIX = Buffer.from(RESERVED_PREFIX);
+const NO_INTS = new Int32Array(0);
 /** The enclosing messages' ends and rows while a nested one is walked. */
 const outerEnds = new Int32Array(MAX_DEPTH);
 const outerRows = new Int32Array(MAX_DEPTH);
@@ -145,29 +150,151 @@ const NATIVE_FROM = 256;
 function validString(buf: Buffer, start: number, end: number): boolean {
   if (end - start >= NATIVE_FROM) return isUtf8(buf.subarray(start, end));
   let i = start;
-  // ASCII, four bytes at a time; the first byte at or above 0x80 hands the string to the native check.
-  for (const last = end - 3; i < last; i += 4) if ((buf[i]! | buf[i + 1]! | buf[i + 2]! | buf[i + 3]!) & 0x80) return isUtf8(buf.subarray(start, end));
+  // ASCII, four bytes at a time (one load through a DataView over the request); the first byte at or above 0x80 hands the string to the native check.
+  const view = viewOf(buf);
+  for (const last = end - 3; i < last; i += 4) if (view.getInt32(i) & 0x80808080) return isUtf8(buf.subarray(start, end));
   for (; i < end; i++) if (buf[i]! & 0x80) return isUtf8(buf.subarray(start, end));
   return true;
+}
+
+/** A DataView over the request buffer being checked (one per request, not per string). */
+let viewed: Buffer = Buffer.alloc(0);
+let view = new DataView(viewed.buffer, 0, 0);
+
+function viewOf(buf: Buffer): DataView {
+  if (buf !== viewed) {
+    viewed = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  return view;
+}
+
+/** Most attributes a span's record holds (key-shapes.ts shares lists up to this length); a span with more is not recorded. */
+export const MAX_RECORDED = 64;
+/** Ints per recorded attribute: key start, key end, value start, value end (-1 without a value). */
+export const RECORD_INTS = 4;
+
+/** Ints per chunk of records (64 KiB: ~700 spans of 5 attributes). */
+const CHUNK_INTS = 16384;
+
+/**
+ * Where the checked spans' attributes (the KeyValues of Span field 9) are in the request, as
+ * protobufjs reads a KeyValue (the last key and the last value win; no key: empty at the KeyValue's
+ * start): per span its count, then RECORD_INTS per attribute. Written into chunks of CHUNK_INTS
+ * shared by the spans of consecutive requests (`ints`, from `spanAt`: the span keeps its chunk; no
+ * copy per request); a full chunk is left to the spans that point into it and a new one started.
+ * One per receiver thread. Bounded: a request's records take at most a quarter of its bytes in
+ * ints (as many bytes as the request; ~16 B per attribute, which takes ~25-40 B on the wire); a span
+ * past that, or with more than MAX_RECORDED attributes, is not recorded (its table is walked from
+ * the bytes as before). A span held keeps its chunk alive as it keeps its request's bytes.
+ */
+export class AttributeRecords {
+  ints = new Int32Array(CHUNK_INTS);
+  /** Where the next record goes in `ints`. */
+  length = 0;
+  /** Where the last checked span's record starts in `ints` (its count), -1 if it was not recorded. */
+  spanAt = -1;
+  /** Ints the request's records may still take. */
+  room = 0;
+
+  /** A new request of `requestBytes` bytes. */
+  begin(requestBytes: number): void {
+    this.spanAt = -1;
+    this.room = requestBytes >>> 2;
+  }
+
+  /** Room for one span's record at `length` (a new chunk if needed), or false when the request's records are at their limit. */
+  open(): boolean {
+    if (this.room < 1) return false;
+    if (this.length + 1 + RECORD_INTS * MAX_RECORDED > this.ints.length) {
+      this.ints = new Int32Array(CHUNK_INTS);
+      this.length = 0;
+    }
+    return true;
+  }
+}
+
+/** Span field 9 (attributes), length-delimited. */
+const ATTRIBUTES_TAG = 0x4a;
+
+/** AnyValue tags (field << 3 | wire type) of the values `plainAttribute` takes. */
+const STRING_VALUE = 0x0a;
+const BOOL_VALUE = 0x10;
+const INT_VALUE = 0x18;
+const DOUBLE_VALUE = 0x21;
+const BYTES_VALUE = 0x3a;
+
+/**
+ * The KeyValue `buf[p, end)` of an attribute laid out as encoders write it: its key, then its value
+ * (an AnyValue of one string, bool, int, double or bytes, or empty), every tag and length in one byte:
+ * the RESERVED_KEY | INVALID_UTF8 bits the field-by-field walk would find, in one step instead of
+ * six turns of its loop. -1 for any other layout (the walk takes it, and finds whatever is wrong).
+ */
+function plainAttribute(buf: Buffer, p: number, end: number): number {
+  if (end - p < 4 || buf[p] !== 0x0a) return -1;
+  const keyEnd = p + 2 + buf[p + 1]!;
+  if (buf[p + 1]! >= 0x80 || keyEnd + 2 > end || buf[keyEnd] !== 0x12 || buf[keyEnd + 1]! >= 0x80) return -1;
+  const v = keyEnd + 2;
+  if (v + buf[keyEnd + 1]! !== end) return -1;
+  let flags = 0;
+  if (v < end) {
+    const t = buf[v]!;
+    if (t === STRING_VALUE || t === BYTES_VALUE) {
+      if (buf[v + 1]! >= 0x80 || v + 2 + buf[v + 1]! !== end) return -1;
+      if (t === STRING_VALUE && !validString(buf, v + 2, end)) flags = INVALID_UTF8;
+    } else if (t === BOOL_VALUE || t === INT_VALUE) {
+      // One varint up to the end: at most 10 bytes, only the last below 0x80.
+      if (end - v < 2 || end - v > 11 || buf[end - 1]! >= 0x80) return -1;
+      for (let q = v + 1; q < end - 1; q++) if (buf[q]! < 0x80) return -1;
+    } else if (t !== DOUBLE_VALUE || end - v !== 9) return -1;
+  }
+  if (isReserved(buf, p + 2, keyEnd)) flags |= RESERVED_KEY;
+  if (!validString(buf, p + 2, keyEnd)) flags |= INVALID_UTF8;
+  return flags;
 }
 
 /**
  * Checks `buf[start, end)` as an OTLP Span; throws OtlpDecodeError, else returns RESERVED_KEY |
  * INVALID_UTF8 bits. One loop over the fields with the enclosing messages on a small stack (no call
- * per message, the position in a local).
+ * per message, the position in a local). With `records`, writes down the span's attributes there
+ * (`records.spanAt`).
  */
-export function checkSpan(buf: Buffer, start: number, end: number): number {
+export function checkSpan(buf: Buffer, start: number, end: number, records?: AttributeRecords): number {
   let flags = 0;
   let p = start;
   let stop = end; // end of the message being walked
   let row = SPAN * TAGS;
   let depth = 0; // messages entered below the span
+  // The record: `w` the next int to write (-1: not recorded), `kv` the attribute being walked (-1: none).
+  let ints = NO_INTS;
+  let base = -1;
+  let w = -1;
+  let limit = 0;
+  let kv = -1;
+  if (records) {
+    records.spanAt = -1;
+    if (records.open()) {
+      ints = records.ints;
+      base = records.length;
+      w = base + 1;
+      limit = base + 1 + Math.min(records.room - 1, RECORD_INTS * MAX_RECORDED);
+    }
+  }
   for (;;) {
     if (p >= stop) {
-      if (depth === 0) return flags;
+      if (depth === 0) {
+        if (w >= 0) {
+          ints[base] = (w - base - 1) / RECORD_INTS;
+          records!.length = w;
+          records!.room -= w - base;
+          records!.spanAt = base;
+        }
+        return flags;
+      }
       depth--;
       stop = outerEnds[depth]!;
       row = outerRows[depth]!;
+      if (depth === 0) kv = -1;
       continue;
     }
     const at = p;
@@ -178,6 +305,8 @@ export function checkSpan(buf: Buffer, start: number, end: number): number {
       tag = varint(buf, stop);
       p = pos;
     }
+    // protobufjs reads a tag's low 32 bits, this walk all of it: past 2^32 the two may see other fields, and the table is walked as protobufjs reads it.
+    if (tag > 0xffffffff) w = kv = -1;
     const action = tag < TAGS ? ACTIONS[row + tag]! : slowAction(rows[row / TAGS]!, tag);
     switch (action & 15) {
       case SKIP_VARINT:
@@ -214,6 +343,42 @@ export function checkSpan(buf: Buffer, start: number, end: number): number {
     if (next > stop) fail(`field ${fieldOf(tag)}: length ${len} runs past the end of its message`, at);
     if ((action & 15) === ENTER) {
       if (SPAN_DEPTH + depth + 1 > MAX_DEPTH) fail('nested more than 100 deep', p);
+      // An attribute as encoders write it, in one step (its value one level further down: within the limit).
+      if (action >>> 4 === ATTRIBUTE && SPAN_DEPTH + depth + 2 <= MAX_DEPTH) {
+        const plain = plainAttribute(buf, p, next);
+        if (plain >= 0) {
+          flags |= plain;
+          // At depth 0 an attribute is the span's own (field 9).
+          if (w >= 0 && depth === 0) {
+            if (w + RECORD_INTS > limit) w = kv = -1;
+            else {
+              const keyEnd = p + 2 + buf[p + 1]!;
+              ints[w] = p + 2;
+              ints[w + 1] = keyEnd;
+              ints[w + 2] = keyEnd + 2;
+              ints[w + 3] = next;
+              w += RECORD_INTS;
+            }
+          }
+          p = next;
+          continue;
+        }
+      }
+      if (w >= 0) {
+        if (depth === 0 && tag === ATTRIBUTES_TAG) {
+          if (w + RECORD_INTS > limit) w = kv = -1;
+          else {
+            kv = w;
+            ints[w] = ints[w + 1] = p;
+            ints[w + 2] = ints[w + 3] = -1;
+            w += RECORD_INTS;
+          }
+        } else if (kv >= 0 && depth === 1) {
+          // A KeyValue's only message field is its value.
+          ints[kv + 2] = p;
+          ints[kv + 3] = next;
+        }
+      }
       outerEnds[depth] = stop;
       outerRows[depth] = row;
       depth++;
@@ -221,7 +386,13 @@ export function checkSpan(buf: Buffer, start: number, end: number): number {
       row = (action >>> 4) * TAGS;
       continue;
     }
-    if (action === CHECK_KEY && isReserved(buf, p, next)) flags |= RESERVED_KEY;
+    if (action === CHECK_KEY) {
+      if (isReserved(buf, p, next)) flags |= RESERVED_KEY;
+      if (kv >= 0 && depth === 1) {
+        ints[kv] = p;
+        ints[kv + 1] = next;
+      }
+    }
     if ((action === CHECK_STRING || action === CHECK_KEY) && !validString(buf, p, next)) flags |= INVALID_UTF8;
     p = next;
   }

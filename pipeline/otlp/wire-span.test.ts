@@ -47,6 +47,24 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
     expect(spanIds({ ...span, traceId: new Uint8Array(Buffer.alloc(32, 7).buffer, 8, 16), spanId: new Uint8Array(8) }).traceId).toBe('07'.repeat(16));
   });
 
+  test('attribute table: from the arrival check\'s records the same keys, list and bounds as walked from the bytes', () => {
+    let fromRecords = 0;
+    for (let seed = 1; seed <= 150; seed++) {
+      const bytes = request(seed);
+      for (const s of spansOf(tracesCodec.decodeReceived(bytes))) {
+        if (!(s instanceof WireSpan) || s.message) continue;
+        if (s.records) fromRecords++;
+        const t = s.receivedAttributes()!;
+        const walked = new WireSpan(s.buf, s.start, s.end, 0).receivedAttributes()!;
+        expect(t.keys, `seed ${seed}`).toEqual(walked.keys);
+        expect(t.shape).toBe(walked.shape);
+        const table = (x: typeof t) => Array.from({ length: 4 * x.keys.length }, (_, i) => x.bounds[x.boundsAt + i]);
+        expect(table(t), `seed ${seed}`).toEqual(table(walked));
+      }
+    }
+    expect(fromRecords).toBeGreaterThan(100);
+  });
+
   test('what readers read (ids, hex ids, times, attribute table, derived value) is the same in any order of first read, and again after forgetReads', () => {
     const span: Span = { traceId: Buffer.alloc(16, 0xab), spanId: Buffer.alloc(8, 1), parentSpanId: Buffer.alloc(8, 2), name: 'chat gpt-4o', kind: 3, startTimeUnixNano: Long.fromString('1700000000123456789', true), endTimeUnixNano: Long.fromString('1700000001123456789', true), attributes: [attr('gen_ai.operation.name', 'chat'), attr('server.port', 443)] };
     const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }));

@@ -7,7 +7,7 @@ import { hexAt } from './id-hex.js';
 import { InterningReader, internedString } from './reader.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
-import { RESERVED_KEY } from './wire-check.js';
+import { RECORD_INTS, RESERVED_KEY } from './wire-check.js';
 
 const SpanType: protobuf.Type = root.lookupType('opentelemetry.proto.trace.v1.Span');
 const AnyValueType: protobuf.Type = root.lookupType('opentelemetry.proto.common.v1.AnyValue');
@@ -33,18 +33,23 @@ const DECODING_FIELDS = ['attributes', 'events', 'links', 'status'] as const sat
 
 type Reader = protobuf.Reader & { buf: Buffer };
 
-/** Received attributes: `keys[i]`'s value is at `bounds[2i]` up to `bounds[2i + 1]` in the buffer (-1: no value). */
+/**
+ * Received attributes: `keys[i]`'s value is at `bounds[boundsAt + 4i + 2]` up to
+ * `bounds[boundsAt + 4i + 3]` in the buffer (-1: no value); its key at `[boundsAt + 4i]` up to
+ * `[boundsAt + 4i + 1]` (wire-check.ts's record layout: usually the request's records themselves).
+ */
 export interface AttributeTable {
   keys: readonly string[];
   /** The shared list `keys` is (undefined for a list too long to share). */
   shape: KeyShape | undefined;
-  bounds: number[];
+  bounds: Int32Array;
+  boundsAt: number;
 }
 
 /** The bounds while a table is walked (then copied at their length). */
 const scratch: number[] = [];
 const NO_KEYS: readonly string[] = [];
-const NO_BOUNDS: number[] = [];
+const NO_BOUNDS = new Int32Array(0);
 
 /** One reader re-pointed at each span (all reads are synchronous). */
 const reader = new InterningReader(Buffer.alloc(0)) as Reader;
@@ -158,7 +163,8 @@ class SpanReads implements AttributeTable {
   tabled = false;
   keys: readonly string[] = NO_KEYS;
   shape: KeyShape | undefined = undefined;
-  bounds: number[] = NO_BOUNDS;
+  bounds: Int32Array = NO_BOUNDS;
+  boundsAt = 0;
   /** Where each id's bytes are in `buf` (-1: absent), and how many. */
   traceIdAt = -1;
   traceIdLength = 0;
@@ -233,6 +239,8 @@ export interface IdLocation {
 export type IdField = 'traceId' | 'spanId' | 'parentSpanId';
 
 const NO_BYTES = new Uint8Array(0);
+/** WireSpan's `bits` above wire-check.ts's two. */
+const RECORD_SHIFT = 2;
 
 /**
  * A received span kept as its bytes (checked by wire-check.ts) inside the request buffer. It reads
@@ -249,15 +257,22 @@ export class WireSpan extends WireBacked<Span> {
   private reads: SpanReads | undefined = undefined;
   /** Attributes added while the span is still bytes (a frozen list shared with other spans, or its own). */
   declare appended: KeyValue[] | undefined;
-
+  /** wire-check.ts bits (RESERVED_KEY when an attribute key uses the reserved prefix); above them, where in `records` the span's record is, plus one (0: none). */
+  private readonly bits: number;
   constructor(
     buf: Buffer,
     start: number,
     end: number,
-    /** wire-check.ts bits: RESERVED_KEY when an attribute key uses the reserved prefix. */
-    private readonly bits: number,
+    bits: number,
+    /**
+     * The chunk of the arrival check's attribute records (wire-check.ts `AttributeRecords`) holding
+     * the span's, at `recordAt`: the attribute table is built from it without walking the bytes again.
+     */
+    public records: Int32Array | undefined = undefined,
+    recordAt = -1,
   ) {
     super(buf, start, end);
+    this.bits = bits | ((recordAt + 1) << RECORD_SHIFT);
   }
 
   /** True while the span is its received bytes and one of its attribute keys is reserved. */
@@ -273,6 +288,7 @@ export class WireSpan extends WireBacked<Span> {
       this.appended = undefined;
     }
     this.forgetReads();
+    this.records = undefined; // the chunk is not kept for a span that no longer reads its bytes
     return (this.message = m);
   }
 
@@ -440,14 +456,14 @@ export class WireSpan extends WireBacked<Span> {
   /**
    * Calls `visit` with each attribute key and a function decoding its value, in order (the
    * received ones, then the appended ones), without decoding the span; stops when `visit` returns true.
-   * The bytes are walked once (`attributeTable`); later calls go through the table.
+   * The table is made once (`attributeTable`); later calls go through it.
    */
   eachAttribute(visit: (key: string, value: () => AnyValue | null | undefined) => boolean | void): void {
     if (this.message) {
       for (const kv of this.message.attributes ?? []) if (visit(kv.key, () => kv.value)) return;
       return;
     }
-    const { keys, bounds } = this.receivedAttributes()!;
+    const { keys, bounds, boundsAt } = this.receivedAttributes()!;
     const buf = this.buf;
     let at = 0;
     const value = () => {
@@ -455,14 +471,14 @@ export class WireSpan extends WireBacked<Span> {
       return start < 0 ? null : (AnyValueType.decode(readerAt(buf, start, bounds[at + 1]!), bounds[at + 1]! - start) as unknown as AnyValue);
     };
     for (let i = 0; i < keys.length; i++) {
-      at = 2 * i;
+      at = boundsAt + RECORD_INTS * i + 2;
       if (visit(keys[i]!, value)) return;
     }
     for (const kv of this.appended ?? []) if (visit(kv.key, () => kv.value)) return;
   }
 
   /**
-   * While the span is bytes, its received attributes' keys and value bounds in `buf` (walked once,
+   * While the span is bytes, its received attributes' keys and value bounds in `buf` (made once,
    * then kept); undefined once it is decoded. For the view layer's readers (attribute-slots.ts).
    */
   receivedAttributes(): AttributeTable | undefined {
@@ -473,10 +489,42 @@ export class WireSpan extends WireBacked<Span> {
   }
 
   /**
-   * One walk through the bytes for every received attribute's key and value bounds; the keys are
-   * found through the shared key lists (key-shapes.ts), so a list seen before makes no string.
+   * Every received attribute's key and value bounds, from the arrival check's record (or one walk
+   * through the bytes when there is none); the keys are found through the shared key lists
+   * (key-shapes.ts), so a list seen before makes no string.
    */
   private attributeTable(r: SpanReads): void {
+    const records = this.records;
+    const recordAt = (this.bits >>> RECORD_SHIFT) - 1;
+    if (records !== undefined && recordAt >= 0) this.tableFromRecord(r, records, recordAt);
+    else this.tableFromBytes(r);
+    r.tabled = true;
+  }
+
+  /** The table from the arrival check's record (wire-check.ts): the keys' list found by their bytes, the bounds are the record's. */
+  private tableFromRecord(r: SpanReads, records: Int32Array, recordAt: number): void {
+    const buf = this.buf;
+    const n = records[recordAt]!;
+    let shape: KeyShape | undefined = EMPTY_SHAPE;
+    let own: string[] | undefined; // the keys past key-shapes' MAX_DEPTH: kept per span
+    for (let k = 0, q = recordAt + 1; k < n; k++, q += RECORD_INTS) {
+      const keyAt = records[q]!;
+      const keyEnd = records[q + 1]!;
+      if (shape) {
+        const next: KeyShape | undefined = shape.step(buf, keyAt, keyEnd);
+        if (!next) own = [...shape.keys];
+        shape = next;
+      }
+      if (own) own.push(internedString(buf, keyAt, keyEnd));
+    }
+    r.keys = shape ? shape.keys : own!;
+    r.shape = shape;
+    r.bounds = records;
+    r.boundsAt = recordAt + 1;
+  }
+
+  /** The table walked from the bytes (a span the arrival check did not record). */
+  private tableFromBytes(r: SpanReads): void {
     const buf = this.buf;
     const end = this.end;
     const bounds = scratch;
@@ -527,13 +575,17 @@ export class WireSpan extends WireBacked<Span> {
         shape = next;
       }
       if (own) own.push(internedString(buf, keyAt, keyEnd));
+      bounds[n++] = keyAt;
+      bounds[n++] = keyEnd;
       bounds[n++] = valueAt;
       bounds[n++] = valueEnd;
     }
-    r.tabled = true;
     r.keys = shape ? shape.keys : own!;
     r.shape = shape;
-    r.bounds = bounds.slice(0, n);
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = bounds[i]!;
+    r.bounds = out;
+    r.boundsAt = 0;
   }
 
   /** JSON.stringify sees the decoded span, as it would have before. */
