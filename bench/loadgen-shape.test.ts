@@ -5,8 +5,8 @@ import { agentRunSpans, loadValues } from './loadgen-agent-run.js';
 import { LOADGEN_LLM_ATTRIBUTES, loadgenRequest } from './loadgen-shape.js';
 
 const spansOf = (b: Buffer): Span[] => tracesCodec.decode(b).resourceSpans[0]!.scopeSpans[0]!.spans;
-const value = (s: Span, key: string) => s.attributes.find((a) => a.key === key)?.value;
-const keys = (s: Span) => s.attributes.map((a) => a.key).join(',');
+const value = (s: Span, key: string) => s.attributes?.find((a) => a.key === key)?.value;
+const keys = (s: Span) => (s.attributes ?? []).map((a) => a.key).join(',');
 const duration = (s: Span) => Number(s.endTimeUnixNano) - Number(s.startTimeUnixNano);
 
 describe('bench load values', () => {
@@ -34,7 +34,7 @@ describe('bench load values', () => {
           if (vx === vy || vx === vf) sameCounts++;
         }
         const id = value(s, 'gen_ai.tool.call.id')?.stringValue;
-        if (id !== undefined) {
+        if (typeof id === 'string') {
           callIds++;
           const [vx, vy] = [value(x, 'gen_ai.tool.call.id')!.stringValue!, value(y, 'gen_ai.tool.call.id')!.stringValue!];
           expect(vx).not.toBe(vy);
