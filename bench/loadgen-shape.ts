@@ -2,6 +2,7 @@ import Long from 'long';
 import { attrs } from '../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
 import { SpanKind, type Span, type TracesData } from '../pipeline/otlp/types.js';
+import { generator, variedCallId, variedDuration, variedInputTokens, variedOutputTokens, type LoadValues } from './loadgen-agent-run.js';
 
 /**
  * What bench/loadgen puts on every LLM client span (`llmSpan` in bench/loadgen/main.go), for the
@@ -35,8 +36,14 @@ export function loadgenIds(seq: number, n: number): { traceId: Buffer; spanId: B
 }
 
 const NOW = Long.fromString('1764470000123456789', true);
+/** With varied values, request `seq`'s timestamps are NOW + seq * STEP_NS, as bench/loadgen's move with its clock. */
+const STEP_NS = 5_000_000;
+const LLM_NS = 1_500_000_000;
 
-function llmSpan(traceId: Buffer, spanId: Buffer, parentSpanId: Buffer, at: Long): Span {
+/** A request's varied values: undefined for fixed ones. */
+type Vary = (() => number) | undefined;
+
+function llmSpan(traceId: Buffer, spanId: Buffer, parentSpanId: Buffer, at: Long, r: Vary): Span {
   return {
     traceId,
     spanId,
@@ -44,30 +51,30 @@ function llmSpan(traceId: Buffer, spanId: Buffer, parentSpanId: Buffer, at: Long
     name: 'chat gpt-4o',
     kind: SpanKind.CLIENT,
     startTimeUnixNano: at,
-    endTimeUnixNano: at.add(1_500_000_000),
-    attributes: attrs(LOADGEN_LLM_ATTRIBUTES),
+    endTimeUnixNano: at.add(r ? variedDuration(r, LLM_NS) : LLM_NS),
+    attributes: attrs(r ? { ...LOADGEN_LLM_ATTRIBUTES, 'gen_ai.usage.input_tokens': variedInputTokens(r), 'gen_ai.usage.output_tokens': variedOutputTokens(r) } : LOADGEN_LLM_ATTRIBUTES),
     events: [{ timeUnixNano: at.add(10), name: 'gen_ai.choice', attributes: attrs(LOADGEN_CHOICE_ATTRIBUTES) }],
     status: { code: 1 },
   };
 }
 
 /** bench/loadgen's `llmRequest`: `spans` LLM client spans, each its own trace, under a parent the request does not carry. */
-function llmSpans(seq: number, spans: number): Span[] {
+function llmSpans(seq: number, spans: number, now: Long, r: Vary): Span[] {
   const parent = Buffer.from('b7ad6b7169203331', 'hex');
   return Array.from({ length: spans }, (_, i) => {
     const { traceId, spanId } = loadgenIds(seq, i);
-    return llmSpan(traceId, spanId, parent, NOW);
+    return llmSpan(traceId, spanId, parent, now, r);
   });
 }
 
 /** bench/loadgen's `agentRequest`: agent-run traces of 10 spans (root, 3 LLM calls, 3 tools, 2 HTTP calls, 1 MCP call). */
-function agentSpans(seq: number, spans: number): Span[] {
+function agentSpans(seq: number, spans: number, now: Long, r: Vary): Span[] {
   const out: Span[] = [];
   let n = 0;
   for (let t = 0; t < spans / 10; t++) {
     const { traceId } = loadgenIds(seq, t);
     const id = () => loadgenIds(seq, n++).spanId;
-    let at = NOW;
+    let at = now;
     const span = (spanId: Buffer, parentSpanId: Buffer | undefined, name: string, kind: number, ms: number, a: Record<string, string | number>): Span => ({
       traceId,
       spanId,
@@ -75,29 +82,29 @@ function agentSpans(seq: number, spans: number): Span[] {
       name,
       kind,
       startTimeUnixNano: at,
-      endTimeUnixNano: at.add(ms * 1_000_000),
+      endTimeUnixNano: at.add(r ? variedDuration(r, ms * 1_000_000) : ms * 1_000_000),
       attributes: attrs(a),
       status: { code: 1 },
     });
     const tool = (name: string, callId: string): [Span, Buffer] => {
       const sid = id();
-      return [span(sid, root, `execute_tool ${name}`, SpanKind.INTERNAL, 300, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, 'gen_ai.tool.call.id': callId, 'gen_ai.tool.type': 'function' }), sid];
+      return [span(sid, root, `execute_tool ${name}`, SpanKind.INTERNAL, 300, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name, 'gen_ai.tool.call.id': r ? variedCallId(r, callId) : callId, 'gen_ai.tool.type': 'function' }), sid];
     };
     const httpCall = (parent: Buffer, url: string, host: string, port: number) =>
       span(id(), parent, 'POST', SpanKind.CLIENT, 250, { 'http.request.method': 'POST', 'url.full': url, 'server.address': host, 'server.port': port, 'http.response.status_code': 200 });
     const root = id();
     out.push(span(root, undefined, 'invoke_agent support-agent', SpanKind.INTERNAL, 9_000, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'support-agent', 'gen_ai.provider.name': 'openai' }));
-    out.push(llmSpan(traceId, id(), root, at));
+    out.push(llmSpan(traceId, id(), root, at, r));
     at = at.add(1_600_000_000);
     const [kb, kbId] = tool('search_kb', 'call_kb1');
     out.push(kb, httpCall(kbId, 'http://kb.internal:8080/search', 'kb.internal', 8080));
     at = at.add(400_000_000);
-    out.push(llmSpan(traceId, id(), root, at));
+    out.push(llmSpan(traceId, id(), root, at, r));
     at = at.add(1_600_000_000);
     const [rf, rfId] = tool('read_file', 'call_fs1');
     out.push(rf, span(id(), rfId, 'tools/call read_file', SpanKind.CLIENT, 200, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'read_file', 'gen_ai.operation.name': 'execute_tool', 'mcp.session.id': '8f2c1e', 'network.transport': 'pipe' }));
     at = at.add(400_000_000);
-    out.push(llmSpan(traceId, id(), root, at));
+    out.push(llmSpan(traceId, id(), root, at, r));
     at = at.add(1_600_000_000);
     const [tk, tkId] = tool('create_ticket', 'call_tk1');
     out.push(tk, httpCall(tkId, 'http://tickets.internal:8081/tickets', 'tickets.internal', 8081));
@@ -105,13 +112,19 @@ function agentSpans(seq: number, spans: number): Span[] {
   return out;
 }
 
-/** One bench/loadgen request of `shape` ('llm' or 'agent') as protobuf bytes, with ids of its own (`seq`). */
-export function loadgenRequest(shape: 'llm' | 'agent', seq: number, spans = 100): Buffer {
+/**
+ * One bench/loadgen request of `shape` ('llm' or 'agent') as protobuf bytes, with ids of its own
+ * (`seq`) and, with `values` varied (the default), as bench/loadgen's `-values varied`: token counts,
+ * tool call ids, timestamps and durations of its own too.
+ */
+export function loadgenRequest(shape: 'llm' | 'agent', seq: number, spans = 100, values: LoadValues = 'varied'): Buffer {
+  const r = values === 'varied' ? generator(seq) : undefined;
+  const now = r ? NOW.add(Long.fromNumber(seq * STEP_NS, true)) : NOW;
   const data: TracesData = {
     resourceSpans: [
       {
         resource: { attributes: attrs({ 'service.name': 'bench-agent', 'process.pid': 1234, 'host.name': 'bench' }) },
-        scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans: shape === 'llm' ? llmSpans(seq, spans) : agentSpans(seq, spans) }],
+        scopeSpans: [{ scope: { name: 'bench', version: '1' }, spans: shape === 'llm' ? llmSpans(seq, spans, now, r) : agentSpans(seq, spans, now, r) }],
       },
     ],
   };

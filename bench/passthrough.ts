@@ -7,7 +7,7 @@
  *     [--seconds 15] [--warmup 5] [--rate 10000] [--concurrency 16] [--spans-per-request 100]
  *     [--only aibom|jaeger] [--node-args "--max-semi-space-size=..."] [--cpu-prof DIR] [--pipeline batch|default]
  *     [--baseline-main OTHER/dist/pipeline/cli/main.js] [--shape llm|agent|content] [--exporter otlp|file]
- *     [--launcher bin|node]
+ *     [--launcher bin|node] [--values varied|fixed]
  *
  * Layout (2 cores): the collector under test is pinned to CPU 1 (Jaeger with GOMAXPROCS=1); the load
  * generator and the sink (Go, .tools/bin/otlpbench, both GOMAXPROCS=1) share CPU 0. The sink counts
@@ -57,6 +57,10 @@ const { values } = parseArgs({
     // users start it (its malloc and heap settings; --node-args go in NODE_OPTIONS);
     // node: `node [--node-args] main.js`, without the launcher's settings (so is a --cpu-prof run).
     launcher: { type: 'string', default: 'bin' },
+    // varied: token counts, tool call ids, timestamps and durations, content digits differ on every
+    // request, as a real agent's do (bench/loadgen/varied.go); fixed: only the ids do, every other
+    // value repeats every 64 requests (the load of the figures before --values).
+    values: { type: 'string', default: 'varied' },
   },
 });
 const SECONDS = Number(values.seconds);
@@ -66,6 +70,7 @@ const SPANS = Number(values['spans-per-request']);
 const CONCURRENCY = Number(values.concurrency);
 const SHAPE = values.shape!;
 if (!['llm', 'agent', 'content'].includes(SHAPE)) throw new Error(`--shape: llm, agent or content, got ${SHAPE}`);
+if (values.values !== 'varied' && values.values !== 'fixed') throw new Error(`--values: varied or fixed, got ${values.values}`);
 const NODE_ARGS = values['node-args']!.split(/\s+/).filter(Boolean);
 if (values.launcher !== 'bin' && values.launcher !== 'node') throw new Error(`--launcher: bin or node, got ${values.launcher}`);
 const HARNESS_CPU = '0';
@@ -159,7 +164,7 @@ async function window(sink: Proc, load: Proc, pid: number | undefined, seconds: 
 }
 
 async function phase(sink: Proc, target: string, rate: number, pid: number | undefined): Promise<Window> {
-  const load = harness('load', ['-target', target, '-concurrency', String(CONCURRENCY), '-spans', String(SPANS), '-rate', String(rate), '-shape', SHAPE]);
+  const load = harness('load', ['-target', target, '-concurrency', String(CONCURRENCY), '-spans', String(SPANS), '-rate', String(rate), '-shape', SHAPE, '-values', values.values!]);
   try {
     await waitListening(load, 'load generator');
     await sleep(WARMUP);
@@ -246,7 +251,7 @@ const results: Result[] = [];
 try {
   await waitListening(sink, 'sink');
   console.log(
-    `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC${values.exporter === 'file' ? ' (ours also debug + file)' : ''}; ${SPANS} spans/request (${SHAPE === 'llm' ? 'LLM client spans, each its own trace: 10 attributes + 1 event each' : 'agent runs: traces of 10 root/LLM/tool/HTTP/MCP spans'}; fresh trace ids every request); collector on CPU ${COLLECTOR_CPU}, ` +
+    `OTLP gRPC -> ${PROCESSORS.names.join(', ')} (ours; Jaeger: batch) -> OTLP gRPC${values.exporter === 'file' ? ' (ours also debug + file)' : ''}; ${SPANS} spans/request (${SHAPE === 'llm' ? 'LLM client spans, each its own trace: 10 attributes + 1 event each' : 'agent runs: traces of 10 root/LLM/tool/HTTP/MCP spans'}; fresh trace ids every request, ${values.values === 'varied' ? 'and fresh token counts, tool call ids, times, content digits' : 'other values repeating every 64'}); collector on CPU ${COLLECTOR_CPU}, ` +
       `Go load generator + sink on CPU ${HARNESS_CPU}; ours started ${values.launcher === 'bin' && !values['cpu-prof'] ? 'through bin/aibom-collector' : 'as node main.js'}${NODE_ARGS.length ? ` (${NODE_ARGS.join(' ')})` : ''}; ${WARMUP}s warm-up + ${SECONDS}s measured per phase`,
   );
   const alone = await phase(sink, `127.0.0.1:${sinkPort}`, 0, undefined);

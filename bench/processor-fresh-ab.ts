@@ -5,7 +5,7 @@
  * kept by span id (correlate's span index, aibom's span owners): processor-ab.ts replays a pool of
  * 1000 requests, whose ids correlate has indexed already the second time round. A script:
  *
- *   npm run build && node dist/bench/processor-fresh-ab.js <correlate|aibom|baseline|provenance> <llm|agent> <build A> <build B> [rounds=10] [ms per round=1000]
+ *   npm run build && node dist/bench/processor-fresh-ab.js <correlate|aibom|baseline|provenance> <llm|agent> <build A> <build B> [rounds=10] [ms per round=1000] [--values varied|fixed]
  *
  * Each step's 10 requests are made, received and put through that build's `normalize` outside the
  * measured window; the processor's next hop does nothing. Its timers run as in the collector, between
@@ -13,13 +13,17 @@
  * B/A is per round; on a shared machine the builds see the same load at the same time.
  */
 import { abRounds, median } from './ab-rounds.js';
+import { parseArgs } from 'node:util';
+import { loadValues } from './loadgen-agent-run.js';
 import { loadgenRequest } from './loadgen-shape.js';
 import { buildModules, type Shape } from './pipeline-build.js';
 
 const PROCESSORS = ['correlate', 'aibom', 'baseline', 'provenance'];
-const [proc, shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [string, Shape, string, string, string?, string?];
+const args = parseArgs({ allowPositionals: true, options: { values: { type: 'string' } } });
+const VALUES = loadValues(args.values.values);
+const [proc, shape, buildA, buildB, roundsArg, msArg] = args.positionals as [string, Shape, string, string, string?, string?];
 if (!PROCESSORS.includes(proc) || !['llm', 'agent'].includes(shape) || !buildA || !buildB) {
-  console.error('usage: processor-fresh-ab.js <correlate|aibom|baseline|provenance> <llm|agent> <build A> <build B> [rounds] [ms per round]');
+  console.error('usage: processor-fresh-ab.js <correlate|aibom|baseline|provenance> <llm|agent> <build A> <build B> [rounds] [ms per round] [--values varied|fixed]');
   process.exit(2);
 }
 const ROUNDS = Number(roundsArg ?? 10);
@@ -67,7 +71,7 @@ let seq = 1;
 async function step(b: number): Promise<number> {
   const x = builds[b]!;
   const requests: unknown[] = [];
-  for (let i = 0; i < STEP; i++) requests.push(await x.received(loadgenRequest(shape, seq++)));
+  for (let i = 0; i < STEP; i++) requests.push(await x.received(loadgenRequest(shape, seq++, 100, VALUES)));
   const c0 = process.cpuUsage();
   for (const d of requests) await x.consume(d);
   const c = process.cpuUsage(c0);
@@ -78,6 +82,6 @@ async function step(b: number): Promise<number> {
 const results = await abRounds(step, 100 * STEP, ROUNDS, ROUND_MS);
 const ratios = results[1]!.map((b, i) => b / results[0]![i]!);
 console.log(
-  `${proc}, ${shape} load, fresh ids: A median ${median(results[0]!).toFixed(3)} | B median ${median(results[1]!).toFixed(3)} µs CPU per span; B/A per round median ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+  `${proc}, ${shape} load, fresh ids, ${VALUES} values: A median ${median(results[0]!).toFixed(3)} | B median ${median(results[1]!).toFixed(3)} µs CPU per span; B/A per round median ${median(ratios).toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(' ')})`,
 );
 for (const b of builds) await b.shutdown();

@@ -2,7 +2,7 @@
 // OTLP/gRPC pass-through measurement, written so that neither is the bottleneck.
 //
 //	otlpbench sink -addr 127.0.0.1:4319
-//	otlpbench load -target 127.0.0.1:4317 [-concurrency 8] [-spans 100] [-rate 0] [-shape llm|agent|content]
+//	otlpbench load -target 127.0.0.1:4317 [-concurrency 8] [-spans 100] [-rate 0] [-shape llm|agent|content] [-values varied|fixed]
 //
 // Payloads are encoded once at start-up and sent as raw bytes; the sink counts spans by walking the
 // protobuf wire format (three nested length-delimited fields) without decoding anything else. Both
@@ -185,11 +185,13 @@ func double(k string, v float64) *common.KeyValue {
 	return &common.KeyValue{Key: k, Value: &common.AnyValue{Value: &common.AnyValue_DoubleValue{DoubleValue: v}}}
 }
 
-// A pre-encoded request and where its ids sit in it, so each send can carry fresh ones.
+// A pre-encoded request, where its ids sit in it, so each send can carry fresh ones, and where the
+// values sit that differ on every call of a real agent (see sites), so each send can vary them.
 type payload struct {
 	bytes    []byte
 	traceIDs []int // offsets of 16-byte trace ids
 	spanIDs  []int // offsets of 8-byte span and parent span ids
+	sites
 }
 
 // withFreshIDs returns a copy of the request whose traces are new ones: every trace id gets `n` in
@@ -215,7 +217,11 @@ func encode(req *collectortrace.ExportTraceServiceRequest, traceIDs, spanIDs [][
 	if err != nil {
 		panic(err)
 	}
-	p := &payload{bytes: b}
+	s, err := findSites(b)
+	if err != nil {
+		panic(err)
+	}
+	p := &payload{bytes: b, sites: s}
 	find := func(id []byte) (offsets []int) {
 		for from := 0; ; {
 			i := bytes.Index(b[from:], id)
@@ -408,6 +414,7 @@ func load(args []string) error {
 	rate := fs.Float64("rate", 0, "spans/s to offer; 0 = closed loop (each sender sends its next request when the last is answered)")
 	distinct := fs.Int("distinct", 64, "distinct pre-encoded requests, sent round robin (each send with fresh trace and span ids)")
 	shape := fs.String("shape", "llm", "llm: every span an LLM client call in its own trace; agent: agent-run traces of 10 spans (root, LLM, tool, HTTP, MCP spans); content: those with OpenInference's input.value/output.value on LLM and tool spans")
+	values := fs.String("values", "varied", "varied: token counts, tool call ids, timestamps and durations, and content digits differ on every send (varied.go); fixed: only the ids do, every other value repeats with its payload (the load before -values)")
 	every := fs.Duration("every", 250*time.Millisecond, "report interval")
 	backoff := fs.Duration("refused-backoff", 20*time.Millisecond, "sender pause after a refused request")
 	_ = fs.Parse(args)
@@ -426,6 +433,9 @@ func load(args []string) error {
 	default:
 		return fmt.Errorf("-shape: llm, agent or content, got %q", *shape)
 	}
+	if *values != "varied" && *values != "fixed" {
+		return fmt.Errorf("-values: varied or fixed, got %q", *values)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	payloads := make([]*payload, *distinct)
 	for i := range payloads {
@@ -441,15 +451,20 @@ func load(args []string) error {
 	defer conn.Close()
 
 	var sentSpans, okRequests, refused, missed atomic.Int64
-	fmt.Fprintf(os.Stderr, "load: %d-span %s requests of %d bytes to %s\n", *spans, *shape, len(payloads[0].bytes), *target)
+	fmt.Fprintf(os.Stderr, "load: %d-span %s requests of %d bytes, %s values, to %s\n", *spans, *shape, len(payloads[0].bytes), *values, *target)
 	go report(*every, func() map[string]any {
 		return map[string]any{"sent_spans": sentSpans.Load(), "ok_requests": okRequests.Load(), "refused": refused.Load(), "missed": missed.Load()}
 	})
 
 	var seq atomic.Int64
+	began := time.Now()
 	send := func() {
 		n := seq.Add(1)
-		p := payloads[int(n)%len(payloads)].withFreshIDs(uint64(n))
+		pl := payloads[int(n)%len(payloads)]
+		p := pl.withFreshIDs(uint64(n))
+		if *values == "varied" {
+			pl.vary(p, uint64(n), uint64(time.Since(began)))
+		}
 		var out []byte
 		err := conn.Invoke(context.Background(), exportMethod, &p, &out)
 		if err != nil {
