@@ -1,3 +1,4 @@
+import { viewOf } from './buffer-view.js';
 import { internedString } from './reader.js';
 
 /**
@@ -90,18 +91,6 @@ export class KeyShape {
     }
     return (this.next = child);
   }
-}
-
-/** A DataView over the request buffer being walked (one per request, not per key). */
-let viewed: Buffer = Buffer.alloc(0);
-let view = new DataView(viewed.buffer, 0, 0);
-
-function viewOf(buf: Buffer): DataView {
-  if (buf !== viewed) {
-    viewed = buf;
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  return view;
 }
 
 let nodes = 0;

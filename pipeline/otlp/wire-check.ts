@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
 import { RESERVED_PREFIX } from '../semconv.js';
+import { viewOf } from './buffer-view.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 
@@ -155,18 +156,6 @@ function validString(buf: Buffer, start: number, end: number): boolean {
   for (const last = end - 3; i < last; i += 4) if (view.getInt32(i) & 0x80808080) return isUtf8(buf.subarray(start, end));
   for (; i < end; i++) if (buf[i]! & 0x80) return isUtf8(buf.subarray(start, end));
   return true;
-}
-
-/** A DataView over the request buffer being checked (one per request, not per string). */
-let viewed: Buffer = Buffer.alloc(0);
-let view = new DataView(viewed.buffer, 0, 0);
-
-function viewOf(buf: Buffer): DataView {
-  if (buf !== viewed) {
-    viewed = buf;
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  return view;
 }
 
 /** Most attributes a span's record holds (key-shapes.ts shares lists up to this length); a span with more is not recorded. */
