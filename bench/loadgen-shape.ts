@@ -77,6 +77,10 @@ function toolResult(name: string, n: number): string {
   return `{"tool":"${name}","documents":[${docs.join(',')}]}`;
 }
 
+/** The tool results, made once (the agent load without content makes none). */
+const KB_RESULT = toolResult('search_kb', 12);
+const FILE_RESULT = toolResult('read_file', 8);
+
 const LLM_OUTPUT = '{"role":"assistant","content":"","tool_calls":[{"name":"search_kb","arguments":"{\\"query\\":\\"warranty claim\\",\\"top_k\\":3}"}]}';
 
 /**
@@ -128,12 +132,12 @@ function agentSpans(seq: number, spans: number, now: Long, r: Vary, content = fa
     out.push(llm());
     at = at.add(1_600_000_000);
     const [kb, kbId] = tool('search_kb', 'call_kb1');
-    out.push(withContent(kb, '{"query":"warranty claim process","collection":"faq","top_k":3}', toolResult('search_kb', 12)), httpCall(kbId, 'http://kb.internal:8080/search', 'kb.internal', 8080));
+    out.push(withContent(kb, '{"query":"warranty claim process","collection":"faq","top_k":3}', KB_RESULT), httpCall(kbId, 'http://kb.internal:8080/search', 'kb.internal', 8080));
     at = at.add(400_000_000);
     out.push(llm());
     at = at.add(1_600_000_000);
     const [rf, rfId] = tool('read_file', 'call_fs1');
-    out.push(withContent(rf, '{"path":"faq/warranty.md"}', toolResult('read_file', 8)), span(id(), rfId, 'tools/call read_file', SpanKind.CLIENT, 200, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'read_file', 'gen_ai.operation.name': 'execute_tool', 'mcp.session.id': '8f2c1e', 'network.transport': 'pipe' }));
+    out.push(withContent(rf, '{"path":"faq/warranty.md"}', FILE_RESULT), span(id(), rfId, 'tools/call read_file', SpanKind.CLIENT, 200, { 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'read_file', 'gen_ai.operation.name': 'execute_tool', 'mcp.session.id': '8f2c1e', 'network.transport': 'pipe' }));
     at = at.add(400_000_000);
     out.push(llm());
     at = at.add(1_600_000_000);
