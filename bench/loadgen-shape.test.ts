@@ -68,6 +68,20 @@ describe('bench load values', () => {
     expect(a.map(keys)).toEqual(f.map(keys));
   });
 
+  it('content: the agent load with OpenInference input.value/output.value on LLM and tool spans, as large as bench/loadgen\'s, digits varied per trace', () => {
+    const [agent, c, d, f] = [spansOf(loadgenRequest('agent', 1, 100, 'fixed')), spansOf(loadgenRequest('content', 1)), spansOf(loadgenRequest('content', 2)), spansOf(loadgenRequest('content', 1, 100, 'fixed'))];
+    expect(f.map((s) => s.name)).toEqual(agent.map((s) => s.name));
+    const texts = (spans: Span[]) => spans.flatMap((s) => ['input.value', 'output.value'].flatMap((k) => value(s, k)?.stringValue ?? []));
+    expect(f.filter((s) => value(s, 'input.value')).length).toBe(60); // 3 LLM and 3 tool spans a trace
+    // bench/loadgen's contentRequest of 100 spans: 1716 bytes a span (agentRequest: 310).
+    expect(Math.round(loadgenRequest('content', 1, 100, 'fixed').length / 100)).toBe(1717);
+    for (const t of [...texts(c), ...texts(f)]) expect(() => JSON.parse(t)).not.toThrow();
+    const [tc, td, tf] = [texts(c), texts(d), texts(f)];
+    expect(tc.map((t) => t.length)).toEqual(tf.map((t) => t.length));
+    expect(tc.filter((t, i) => /[0-9]/.test(t) && (t === td[i] || t === tf[i])).length).toBeLessThan(tc.length / 4);
+    expect(JSON.parse(value(f[1]!, 'input.value')!.stringValue!).messages[1].content).toBe('Ich möchte eine Garantie für mein "Modell X-3" anmelden.');
+  });
+
   it('--values accepts varied (the default) and fixed only', () => {
     expect([loadValues(undefined), loadValues('fixed'), loadValues('varied')]).toEqual(['varied', 'fixed', 'varied']);
     expect(() => loadValues('random')).toThrow(/--values/);

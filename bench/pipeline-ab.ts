@@ -6,7 +6,7 @@
  * the collector). On a shared machine, runs of separate processes move ±20–30%; here both builds
  * see the same load on the machine at the same time, so steps of a few percent show. A script:
  *
- *   npm run build && node dist/bench/pipeline-ab.js <llm|agent> <build A> <build B> [rounds=12] [ms per round=1000] [--values varied|fixed[,varied|fixed]]
+ *   npm run build && node dist/bench/pipeline-ab.js <llm|agent|content> <build A> <build B> [rounds=12] [ms per round=1000] [--values varied|fixed[,varied|fixed]]
  *
  * `--values fixed`: every value but the ids repeats from request to request (the load before
  * `--values`); varied (the default): what a real agent varies differs per request too
@@ -33,8 +33,8 @@ const args = parseArgs({ allowPositionals: true, options: { values: { type: 'str
 const VALUES = (args.values.values ?? 'varied').split(',').map(loadValues);
 if (VALUES.length > 2) throw new Error(`--values: one for both builds or A,B, got ${args.values.values}`);
 const [shape, buildA, buildB, roundsArg, msArg] = args.positionals as [Shape, string, string, string?, string?];
-if (!['llm', 'agent'].includes(shape) || !buildA || !buildB) {
-  console.error('usage: pipeline-ab.js <llm|agent> <build A> <build B> [rounds] [ms per round] [--values varied|fixed[,varied|fixed]]');
+if (!['llm', 'agent', 'content'].includes(shape) || !buildA || !buildB) {
+  console.error('usage: pipeline-ab.js <llm|agent|content> <build A> <build B> [rounds] [ms per round] [--values varied|fixed[,varied|fixed]]');
   process.exit(2);
 }
 const ROUNDS = Number(roundsArg ?? 12);

@@ -5,7 +5,7 @@
  * traces pipeline (pipeline-ab.ts, pipeline-gc.ts). Processors keep their state in memory (no
  * directory); their timers run as in the collector.
  */
-export type Shape = 'llm' | 'agent';
+export type Shape = 'llm' | 'agent' | 'content';
 export type Data = unknown;
 interface Consumer {
   consume(d: Data): Promise<void>;

@@ -7,7 +7,7 @@
  * window, as pipeline-ab.ts). Objects that outlive two scavenges (~28 ms each at 70k spans/s) are
  * copied twice and die in the old generation, which the mark-compacts then pay for.
  *
- *   npm run build && node dist/bench/pipeline-gc.js <llm|agent> <build> [<build> ...] [--steps 500] [--runs 1] [--semi MiB] [--without p,q]
+ *   npm run build && node dist/bench/pipeline-gc.js <llm|agent|content> <build> [<build> ...] [--steps 500] [--runs 1] [--semi MiB] [--without p,q]
  *
  * Builds run one after another, `--runs` times each, alternating (A B A B ...): separate processes,
  * so CPU figures move with the machine's load; bytes promoted do not. `--without p,q` leaves those
@@ -34,8 +34,8 @@ const { values, positionals } = parseArgs({
   },
 });
 const [shape, ...builds] = positionals as [Shape, ...string[]];
-if (!['llm', 'agent'].includes(shape) || builds.length === 0) {
-  console.error('usage: pipeline-gc.js <llm|agent> <build> [<build> ...] [--steps 500] [--runs 1] [--semi MiB] [--without p,q]');
+if (!['llm', 'agent', 'content'].includes(shape) || builds.length === 0) {
+  console.error('usage: pipeline-gc.js <llm|agent|content> <build> [<build> ...] [--steps 500] [--runs 1] [--semi MiB] [--without p,q]');
   process.exit(2);
 }
 const steps = Number(values.steps);

@@ -91,4 +91,20 @@ describe('shared key lists (key-shapes.ts)', () => {
     x!.attributes!.push(attr('b', 4)); // decodes x
     expect(isB.any(x!)).toBe(true);
   });
+
+  test('KeyTest with a list test: the received list answered as a whole (once per list), appended and decoded keys one by one', () => {
+    let lists = 0;
+    const repeatsA = new KeyTest(
+      (k) => k === 'a',
+      (keys) => (lists++, keys.filter((k) => k === 'a').length > 1),
+    );
+    const [once, twice, again] = received([[attr('a', 1), attr('b', 1)], [attr('a', 1), attr('a', 2)], [attr('a', 3), attr('b', 3)]]);
+    expect(repeatsA.any(once!)).toBe(false); // one `a`: the per-key test would say true
+    expect(repeatsA.any(twice!)).toBe(true);
+    expect(repeatsA.any(again!)).toBe(false);
+    expect(lists).toBe(2); // `again` shares `once`'s list
+    appendAttributes(again!, [attr('a', 4)]);
+    expect(repeatsA.any(again!)).toBe(true);
+    expect(repeatsA.any(span([attr('a', 1)]))).toBe(true);
+  });
 });

@@ -25,12 +25,17 @@ export function eachAttribute(span: Span, visit: (key: string, value: () => AnyV
 /**
  * A question about a span's attribute keys alone: does any key pass `test`? For a received span the
  * answer for its received keys is kept on their shared key list (key-shapes.ts), so a span whose
- * list was seen before pays only for its appended keys.
+ * list was seen before pays only for its appended keys. `listTest`, when given, answers for the
+ * received list as a whole instead (a question about the list, such as a repeated key); appended
+ * keys and a decoded span's keys are still asked one by one with `test`.
  */
 export class KeyTest {
   private readonly id = readerSlot();
 
-  constructor(private readonly test: (key: string) => boolean) {}
+  constructor(
+    private readonly test: (key: string) => boolean,
+    private readonly listTest: (keys: readonly string[]) => boolean = (keys) => keys.some(test),
+  ) {}
 
   any(span: Span): boolean {
     const table = span instanceof WireSpan ? span.receivedAttributes() : undefined;
@@ -38,7 +43,7 @@ export class KeyTest {
     const { shape } = table;
     let received = shape?.derived[this.id] as boolean | undefined;
     if (received === undefined) {
-      received = table.keys.some(this.test);
+      received = this.listTest(table.keys);
       if (shape) shape.derived[this.id] = received;
     }
     return received || someKey((span as WireSpan).appended, this.test);

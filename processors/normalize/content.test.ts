@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { attr } from '../../pipeline/otlp/attributes.js';
-import type { Span } from '../../pipeline/otlp/types.js';
+import { tracesCodec } from '../../pipeline/otlp/codec.js';
+import { appendAttributes } from '../../pipeline/otlp/span-view.js';
+import type { AnyValue, KeyValue, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { canonicalView } from './canonical.js';
 import { canonicalContent, hasContent } from './content.js';
@@ -115,5 +118,90 @@ describe('hasContent: whether canonicalContent would find anything, from the key
     // Without content keys canonicalContent finds nothing: skipping it loses nothing.
     if (!expected) expect(c).toEqual(EMPTY);
     else expect(c).not.toEqual(EMPTY);
+  });
+});
+
+describe('canonicalContent of received spans (bytes): what the decoded span gives, nothing decoded', () => {
+  const spansOf = (d: TracesData) => d.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+  const both = (list: Span[]): [Span[], Span[]] => {
+    const bytes = tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: list }] }] });
+    return [spansOf(tracesCodec.decodeReceived(Buffer.from(bytes))), spansOf(tracesCodec.decode(bytes))];
+  };
+  const same = (list: Span[], appended: KeyValue[] = []) => {
+    const [received, decoded] = both(list);
+    received.forEach((r, i) => {
+      const d = decoded[i]!;
+      appendAttributes(r, appended);
+      appendAttributes(d, appended);
+      const view = canonicalView(d);
+      if (!view) return;
+      expect(canonicalContent(r, canonicalView(r)!), JSON.stringify(list[i]!.attributes)).toEqual(canonicalContent(d, view));
+      expect((r as unknown as { message: unknown }).message).toBeUndefined();
+    });
+  };
+  const fileSpans = (path: URL) =>
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .flatMap((line) => spansOf(tracesCodec.fromJson(line)));
+
+  test('the captured and convention testdata, and provenance\'s reference agents', () => {
+    for (const name of ['openinference-langchain-js.json', 'openllmetry-langchain-py.json', 'gen-ai-semconv.json', 'mcp-semconv.json', 'openinference-semconv.json', 'langsmith-otel.json', 'openllmetry-legacy.json']) {
+      same(spansOf(tracesCodec.fromJson(readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8'))));
+    }
+    same(fileSpans(new URL('../provenance/testdata/reference-agents.jsonl', import.meta.url)));
+  });
+
+  test('a content key twice: the first non-empty string counts, as decoded (an empty or non-string first one does not)', () => {
+    const chat = '{"messages":[{"role":"user","content":"Ich möchte eine Garantie für mein \\"Modell X-3\\" anmelden."}]}';
+    for (const first of [{ stringValue: '' }, { intValue: 3 }, null, { stringValue: '{"messages":[{"role":"user","content":"first"}]}' }]) {
+      const s = span({ 'openinference.span.kind': 'LLM' });
+      s.attributes!.push({ key: 'input.value', value: first }, attr('input.value', chat), attr('output.value', ''), attr('output.value', '{"role":"assistant","content":"ok"}'));
+      same([s]);
+      const [[r]] = both([s]);
+      const c = canonicalContent(r!, canonicalView(r!)!);
+      expect(c.inputMessages[0]!.content).toBe(first?.stringValue ? 'first' : 'Ich möchte eine Garantie für mein "Modell X-3" anmelden.');
+      expect(c.outputMessages).toEqual([{ role: 'assistant', content: 'ok' }]);
+    }
+  });
+
+  test('content keys appended to a received span are read', () => {
+    same([span({ 'openinference.span.kind': 'TOOL', 'tool.name': 't', 'output.value': 'received' })], [attr('output.value', 'appended')]);
+    same([span({ 'openinference.span.kind': 'TOOL', 'tool.name': 't' })], [attr('output.value', 'appended'), attr('gen_ai.tool.definitions', '[{"name":"x"}]')]);
+    same([span({ 'openinference.span.kind': 'LLM', 'output.value': '' })], [attr('output.value', '{"role":"assistant","content":"appended"}')]);
+  });
+
+  /** mulberry32: the same cases on every run. */
+  let seed = 11;
+  const rand = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const KINDS: Record<string, string>[] = [
+    { 'openinference.span.kind': 'LLM' },
+    { 'openinference.span.kind': 'TOOL', 'tool.name': 't' },
+    { 'openinference.span.kind': 'RETRIEVER' },
+    { 'gen_ai.operation.name': 'chat' },
+    { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 't' },
+    { 'traceloop.span.kind': 'tool' },
+    { 'traceloop.span.kind': 'workflow' },
+    { 'langsmith.span.kind': 'llm' },
+    { 'langsmith.span.kind': 'tool' },
+    { 'mcp.method.name': 'tools/call' },
+  ];
+  const KEYS = ['gen_ai.system_instructions', 'gen_ai.input.messages', 'gen_ai.output.messages', 'gen_ai.tool.call.result', 'gen_ai.prompt', 'gen_ai.completion', 'input.value', 'output.value', 'traceloop.entity.input', 'traceloop.entity.output', 'gen_ai.tool.definitions', 'llm.input_messages.0.message.role', 'llm.input_messages.0.message.content', 'llm.output_messages.1.message.content', 'retrieval.documents.0.document.content', 'llm.tools.0.tool.json_schema', 'gen_ai.tool.call.arguments', 'other.key'];
+  const STRINGS = ['', 'plain text', 'ünï 🚀 Grüße', '[{"type":"text","content":"Be brief."}]', '{"messages":[{"role":"user","content":"Fräulein"},{"role":"tool","content":"{\\"a\\":1}"}]}', '{"role":"assistant","content":"ok"}', '[{"role":"system","parts":[{"type":"text","content":"S"}]}]', '{"generations":[[{"message":{"type":"ai","content":"A"}}]]}', '{not json', 'user'];
+  const value = (): AnyValue | null => pick<() => AnyValue | null>([() => ({ stringValue: pick(STRINGS) }), () => ({ stringValue: pick(STRINGS) }), () => ({ intValue: 3 }), () => ({}), () => null])();
+
+  test('random content attributes, repeated keys included', () => {
+    for (let i = 0; i < 1500; i++) {
+      const s = span(pick(KINDS));
+      const n = Math.floor(rand() * 6);
+      for (let j = 0; j < n; j++) s.attributes!.push({ key: pick(KEYS), value: value() });
+      same([s]);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { AttributeSlots } from '../../pipeline/otlp/attribute-slots.js';
 import { eachAttribute, KeyTest } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, Span } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from './canonical.js';
@@ -161,6 +162,44 @@ export function hasContent(span: Span, view: Pick<CanonicalSpan, 'toolArguments'
   return view.toolArguments !== undefined || CONTENT_KEY.any(span);
 }
 
+const DEFINITIONS = 'gen_ai.tool.definitions';
+
+/**
+ * Whether a received key list needs the visit of every attribute: a content key read by its pattern
+ * (indexed messages and documents, tool schemas), or a content key twice (which occurrence counts
+ * depends on the values). Other lists name each content key once, and `NAMED` reads them.
+ */
+function needsVisit(keys: readonly string[]): boolean {
+  let seen: Set<string> | undefined;
+  for (const k of keys) {
+    if (!isContentKey(k)) continue;
+    if (!SINGLE_KEYS.has(k) && k !== DEFINITIONS) return true;
+    if ((seen ??= new Set()).has(k)) return true;
+    seen.add(k);
+  }
+  return false;
+}
+
+/**
+ * Spans read by visiting every attribute: a received list `needsVisit` says so of (answered once per
+ * shared list), content keys appended, or a decoded span with content keys.
+ */
+const VISIT = new KeyTest(isContentKey, needsVisit);
+
+/**
+ * The content keys read by name, for the other spans: one slot each, their strings read straight
+ * from the request bytes (no AnyValue per attribute) and only those the span's kind reads (a tool
+ * span's `input.value` is not). Not re-entrant, as `canonicalContent` is synchronous.
+ */
+const NAMED = new AttributeSlots([...SINGLE_KEYS, DEFINITIONS]);
+
+/** A named key's string as `str` gives it from the decoded value: non-empty, else undefined. */
+function namedString(key: string): string | undefined {
+  const i = NAMED.slotOf.get(key)!;
+  if (!NAMED.has(i)) return undefined;
+  const s = NAMED.string(i);
+  return s === '' ? undefined : s;
+}
 
 interface Indexed {
   role?: string;
@@ -189,6 +228,11 @@ function ordered(map: Map<number, Indexed>, defaultRole?: MessageRole): Canonica
  * content capture give empty lists and no arguments/result.
  */
 export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalContent {
+  if (!VISIT.any(span)) {
+    NAMED.read(span);
+    const definition = namedString(DEFINITIONS);
+    return assemble(view, namedString, definition === undefined ? [] : [definition]);
+  }
   const oiIn = new Map<number, Indexed>();
   const oiOut = new Map<number, Indexed>();
   const docs = new Map<number, Indexed>();
@@ -207,48 +251,65 @@ export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalCont
       else if (rest === 'message.content' || rest === 'content' || rest === 'document.content' || /^message\.contents\.\d+\.message_content\.text$/.test(rest!)) entry.content.push(s);
       return;
     }
-    if (TOOL_SCHEMA.test(k) || k === 'gen_ai.tool.definitions') {
+    if (TOOL_SCHEMA.test(k) || k === DEFINITIONS) {
       const s = str(value());
       if (s !== undefined) definitions.push(s);
       return;
     }
     if (SINGLE_KEYS.has(k) && one[k] === undefined) one[k] = str(value());
   });
+  return assemble(view, (k) => one[k], definitions, oiIn, oiOut, docs);
+}
 
+/**
+ * The content from what the span's attributes gave: `named(key)` the first non-empty string of a
+ * key read whole (asked only for the keys the span's kind reads), the indexed messages and documents
+ * (none when the span has no such keys), the tool definitions in attribute order.
+ */
+function assemble(
+  view: CanonicalSpan,
+  named: (key: string) => string | undefined,
+  definitions: string[],
+  oiIn?: Map<number, Indexed>,
+  oiOut?: Map<number, Indexed>,
+  docs?: Map<number, Indexed>,
+): CanonicalContent {
   const content: CanonicalContent = { inputMessages: [], outputMessages: [], documents: [], toolDefinitions: definitions };
   const tool = view.kind === 'tool' || view.kind === 'mcp_client' || view.kind === 'mcp_server';
   if (tool) {
     if (view.toolArguments !== undefined) content.toolArguments = view.toolArguments;
-    const result = one['gen_ai.tool.call.result'] ?? (view.source === 'openinference' ? one['output.value'] : view.source === 'openllmetry' ? one['traceloop.entity.output'] : view.source === 'langsmith' ? one['gen_ai.completion'] : undefined);
+    const result = named('gen_ai.tool.call.result') ?? (view.source === 'openinference' ? named('output.value') : view.source === 'openllmetry' ? named('traceloop.entity.output') : view.source === 'langsmith' ? named('gen_ai.completion') : undefined);
     if (result !== undefined) content.toolResult = result;
     return content;
   }
 
-  const system = one['gen_ai.system_instructions'];
+  const system = named('gen_ai.system_instructions');
   if (system !== undefined) {
     const parsed = parse(system);
     const text = parsed === undefined ? system : textOf(parsed);
     if (text !== '') content.inputMessages.push({ role: 'system', content: text });
   }
-  content.inputMessages.push(...ordered(oiIn));
-  // OpenInference flattens only string contents: a message whose content is a list of parts (LangChain.js
-  // system prompts) has its role indexed and its text only in `input.value`.
-  const missing = new Set([...oiIn.values()].filter((m) => m.content.length === 0).map((m) => roleOf(m.role)));
-  if (missing.size > 0) for (const m of messagesIn(parse(one['input.value']))) if (missing.has(m.role)) content.inputMessages.push(m);
-  content.outputMessages.push(...ordered(oiOut, 'assistant'));
+  if (oiIn) {
+    content.inputMessages.push(...ordered(oiIn));
+    // OpenInference flattens only string contents: a message whose content is a list of parts (LangChain.js
+    // system prompts) has its role indexed and its text only in `input.value`.
+    const missing = new Set([...oiIn.values()].filter((m) => m.content.length === 0).map((m) => roleOf(m.role)));
+    if (missing.size > 0) for (const m of messagesIn(parse(named('input.value')))) if (missing.has(m.role)) content.inputMessages.push(m);
+  }
+  if (oiOut) content.outputMessages.push(...ordered(oiOut, 'assistant'));
   if (content.inputMessages.length <= (system !== undefined ? 1 : 0)) {
     // No indexed messages: the JSON forms, GenAI first, then each instrumentation's input/output.
-    const input = one['gen_ai.input.messages'] ?? one['input.value'] ?? one['traceloop.entity.input'] ?? one['gen_ai.prompt'];
+    const input = named('gen_ai.input.messages') ?? named('input.value') ?? named('traceloop.entity.input') ?? named('gen_ai.prompt');
     messagesIn(parse(input), content.inputMessages);
   }
   if (content.outputMessages.length === 0) {
-    const output = one['gen_ai.output.messages'] ?? (view.kind === 'retriever' ? undefined : (one['output.value'] ?? one['traceloop.entity.output'] ?? one['gen_ai.completion']));
+    const output = named('gen_ai.output.messages') ?? (view.kind === 'retriever' ? undefined : (named('output.value') ?? named('traceloop.entity.output') ?? named('gen_ai.completion')));
     messagesIn(parse(output), content.outputMessages);
   }
   if (view.kind === 'retriever') {
-    for (const d of ordered(docs, 'tool')) content.documents.push(d.content);
+    if (docs) for (const d of ordered(docs, 'tool')) content.documents.push(d.content);
     if (content.documents.length === 0) {
-      const out = one['output.value'] ?? one['traceloop.entity.output'] ?? one['gen_ai.completion'] ?? one['gen_ai.output.messages'];
+      const out = named('output.value') ?? named('traceloop.entity.output') ?? named('gen_ai.completion') ?? named('gen_ai.output.messages');
       if (out !== undefined) content.documents.push(out);
     }
   }
