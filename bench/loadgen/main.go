@@ -312,7 +312,7 @@ func agentRequest(r *rand.Rand, spans int) *payload { return agentRun(r, spans, 
 
 // contentRequest: agentRequest's traces with what OpenInference records when content capture is on
 // (its default): each LLM call's `input.value` (the conversation so far, tool results included) and
-// `output.value`, each tool call's arguments and result: ~23 KB a trace, ~2.3 KB a span.
+// `output.value`, each tool call's arguments and result: ~17 KB a trace, ~1.7 KB a span (1,716 bytes on the wire against 310 for the agent load).
 func contentRequest(r *rand.Rand, spans int) *payload { return agentRun(r, spans, true) }
 
 // A knowledge-base answer or a file as a tool returns it: JSON text with quotes, newlines and accents.
