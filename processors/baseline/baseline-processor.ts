@@ -15,7 +15,7 @@ import type { Check } from './rules/index.js';
 import { agentObservations, kernelObservations, type ObserveOptions } from './observe.js';
 import type { Completeness, ProfileSettings, ProfileState } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
-import { readPrompt, resourceFacts, spanRecord, type Finding, type SpanRecord } from './span-record.js';
+import { readPrompt, resourceFacts, spanIdOf, spanRecord, startUs, type Finding, type SpanRecord } from './span-record.js';
 import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
 
 export const BASELINE_SCOPE = 'aibom.baseline';
@@ -321,8 +321,8 @@ export class BaselineProcessor implements Component, Consumers {
         fact: c.fact,
         observed: c.observed,
         traceId: t.traceId,
-        spanId: r.spanId,
-        timeUnixNano: BigInt(r.startUs) * 1000n,
+        spanId: spanIdOf(r),
+        timeUnixNano: BigInt(startUs(r)) * 1000n,
         chain: buildChain(t, r, this.config.ignorePaths),
         ...(c.attributes ? { attributes: c.attributes } : {}),
       };

@@ -63,11 +63,11 @@ export function traceAgent(t: OpenTrace): ComponentOf | undefined {
 
 /** Nearest span up the parent chain for which `pick` answers, within the trace. */
 export function ancestor<T>(t: OpenTrace, r: SpanRecord, pick: (a: SpanRecord) => T | undefined): T | undefined {
-  let cur = t.get(r.parentId);
+  let cur = t.parentOf(r);
   for (let i = 0; cur && i < MAX_DEPTH; i++) {
     const v = pick(cur);
     if (v !== undefined) return v;
-    cur = t.get(cur.parentId);
+    cur = t.parentOf(cur);
   }
   return undefined;
 }
@@ -91,7 +91,7 @@ function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Owner | undefi
   if (!agent) return undefined;
   let process: SpanRecord | undefined;
   let owner: ComponentOf | undefined;
-  let a = t.get(r.parentId);
+  let a = t.parentOf(r);
   for (let i = 0; a && i < MAX_DEPTH; i++) {
     if (a.kernel?.kind === 'process') {
       process ??= a;
@@ -99,7 +99,7 @@ function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Owner | undefi
     } else if (a.view?.kind === 'tool' && a.view.toolName) owner = toolOf(a.view.toolName);
     else if (a.view?.kind === 'llm') owner = modelOf(a);
     if (owner !== undefined) break;
-    a = t.get(a.parentId);
+    a = t.parentOf(a);
   }
   found.owner = owner ?? agent;
   found.agent = agent;

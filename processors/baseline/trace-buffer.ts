@@ -1,7 +1,7 @@
 import { IdTable } from '../../pipeline/id-table.js';
 import type { IdLocation } from '../../pipeline/otlp/span-view.js';
 import type { ComponentOf } from './facts.js';
-import type { SpanRecord } from './span-record.js';
+import { isParentOf, parentIdOf, spanIdOf, startUs, type SpanRecord } from './span-record.js';
 
 /** Below this many spans a trace finds a span by id by scanning its records: cheaper than a Map per trace. */
 const SCAN_MAX = 16;
@@ -33,7 +33,7 @@ export class OpenTrace {
   agent: ComponentOf | undefined = undefined;
   /** The earliest LLM span with a first user message. */
   prompt: SpanRecord | undefined = undefined;
-  /** Records by span id, made when the trace grows past `SCAN_MAX`. */
+  /** Records by span id (hex), made when the trace grows past `SCAN_MAX`. */
   private byId: Map<string, SpanRecord> | undefined = undefined;
   /** Its entry in the buffer's table. */
   entry = -1;
@@ -52,9 +52,10 @@ export class OpenTrace {
     return this.size - this.evaluated;
   }
 
-  get(spanId: string): SpanRecord | undefined {
-    if (this.byId) return this.byId.get(spanId);
-    for (let i = this.records.length - 1; i >= 0; i--) if (this.records[i]!.spanId === spanId) return this.records[i];
+  /** The record of `r`'s parent span, if the trace has it (the later one of an id sent twice). */
+  parentOf(r: SpanRecord): SpanRecord | undefined {
+    if (this.byId) return this.byId.get(parentIdOf(r));
+    for (let i = this.records.length - 1; i >= 0; i--) if (isParentOf(this.records[i]!, r)) return this.records[i];
     return undefined;
   }
 
@@ -62,9 +63,9 @@ export class OpenTrace {
   add(r: SpanRecord): void {
     this.size = this.records.push(r);
     if (r.kernel || r.found) this.work++;
-    if (this.byId) this.byId.set(r.spanId, r);
-    else if (this.records.length > SCAN_MAX) this.byId = new Map(this.records.map((x) => [x.spanId, x]));
-    if (r.prompt && (!this.prompt || r.startUs < this.prompt.startUs)) this.prompt = r;
+    if (this.byId) this.byId.set(spanIdOf(r), r);
+    else if (this.records.length > SCAN_MAX) this.byId = new Map(this.records.map((x) => [spanIdOf(x), x]));
+    if (r.prompt && (!this.prompt || startUs(r) < startUs(this.prompt))) this.prompt = r;
   }
 }
 
