@@ -16,7 +16,7 @@ import { agentObservations, kernelObservations, type ObserveOptions } from './ob
 import type { Completeness, ProfileSettings, ProfileState } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
 import { readPrompt, resourceFacts, spanIdOf, spanRecord, startUs, type Finding, type SpanRecord } from './span-record.js';
-import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
+import { TraceBuffer, pending, type OpenTrace } from './trace-buffer.js';
 
 export const BASELINE_SCOPE = 'aibom.baseline';
 /** Deviation batches the next hop refused, kept for the next tick. */
@@ -266,8 +266,8 @@ export class BaselineProcessor implements Component, Consumers {
 
   /** A trace pushed out of the buffer by its bound (bound once: the buffer calls it per new trace at most). */
   private readonly evict = (t: OpenTrace): void => {
-    if (t.pending > 0) {
-      this.unevaluated.evictedEarly.n += t.pending;
+    if (pending(t) > 0) {
+      this.unevaluated.evictedEarly.n += pending(t);
       this.evaluate(t);
     }
   };

@@ -5,7 +5,7 @@ import { mcpPackage, pathPattern } from '../aibom/patterns.js';
 import type { ComponentOf, Fact, Observation } from './facts.js';
 import type { SpanRecord } from './span-record.js';
 import { toolArguments } from './tool-arguments.js';
-import type { OpenTrace } from './trace-buffer.js';
+import { parentOf, type OpenTrace } from './trace-buffer.js';
 
 export interface ObserveOptions {
   mcpCommandPatterns: readonly string[];
@@ -63,11 +63,11 @@ export function traceAgent(t: OpenTrace): ComponentOf | undefined {
 
 /** Nearest span up the parent chain for which `pick` answers, within the trace. */
 export function ancestor<T>(t: OpenTrace, r: SpanRecord, pick: (a: SpanRecord) => T | undefined): T | undefined {
-  let cur = t.parentOf(r);
+  let cur = parentOf(t, r);
   for (let i = 0; cur && i < MAX_DEPTH; i++) {
     const v = pick(cur);
     if (v !== undefined) return v;
-    cur = t.parentOf(cur);
+    cur = parentOf(t, cur);
   }
   return undefined;
 }
@@ -91,7 +91,7 @@ function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Owner | undefi
   if (!agent) return undefined;
   let process: SpanRecord | undefined;
   let owner: ComponentOf | undefined;
-  let a = t.parentOf(r);
+  let a = parentOf(t, r);
   for (let i = 0; a && i < MAX_DEPTH; i++) {
     if (a.kernel?.kind === 'process') {
       process ??= a;
@@ -99,7 +99,7 @@ function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Owner | undefi
     } else if (a.view?.kind === 'tool' && a.view.toolName) owner = toolOf(a.view.toolName);
     else if (a.view?.kind === 'llm') owner = modelOf(a);
     if (owner !== undefined) break;
-    a = t.parentOf(a);
+    a = parentOf(t, a);
   }
   found.owner = owner ?? agent;
   found.agent = agent;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resourceFacts, spanIdOf, type SpanRecord } from './span-record.js';
-import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
+import { TraceBuffer, parentOf, pending, type OpenTrace } from './trace-buffer.js';
 
 const resource = resourceFacts(undefined);
 /** A 16-byte trace id for step `n`, and its hex. */
@@ -84,9 +84,9 @@ describe('OpenTrace', () => {
     for (let i = 1; i < 40; i++) {
       if (i % 7 === 0) t.evaluated = t.records.length;
       expect(buffer.add(id, 'aa', record(i), i, () => {}, buffer.get(id))).toBe(t);
-      expect([t.size, t.pending]).toEqual([t.records.length, t.records.length - t.evaluated]);
-      expect(spanIdOf(t.parentOf(record(1000, i))!)).toBe(i.toString(16).padStart(16, '0'));
-      expect(t.parentOf(record(1000, i + 1))).toBeUndefined();
+      expect([t.size, pending(t)]).toEqual([t.records.length, t.records.length - t.evaluated]);
+      expect(spanIdOf(parentOf(t, record(1000, i))!)).toBe(i.toString(16).padStart(16, '0'));
+      expect(parentOf(t, record(1000, i + 1))).toBeUndefined();
     }
     expect(t.size).toBe(40);
   });
