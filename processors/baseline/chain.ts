@@ -17,7 +17,10 @@ export function buildChain(t: OpenTrace, r: SpanRecord, ignorePaths: readonly st
     chain.tool = { spanId: spanIdOf(tool), name: tool.view!.toolName ?? '', ...(tool.view!.toolArguments !== undefined ? { arguments: tool.view!.toolArguments } : {}) };
     let chooser: SpanRecord | undefined;
     const toolStart = startUs(tool);
-    for (const s of t.records) if (s.view?.kind === 'llm' && endUs(s) <= toolStart && (!chooser || endUs(s) > endUs(chooser))) chooser = s;
+    for (let i = 0; i < t.size; i++) {
+      const s = t.records[i]!;
+      if (s.view?.kind === 'llm' && endUs(s) <= toolStart && (!chooser || endUs(s) > endUs(chooser))) chooser = s;
+    }
     if (chooser) chain.llm = { spanId: spanIdOf(chooser), ...(chooser.view!.modelName ? { model: chooser.view!.modelName } : {}) };
   } else if (r.view?.kind === 'llm') {
     chain.llm = { spanId: spanIdOf(r), ...(r.view.modelName ? { model: r.view.modelName } : {}) };
@@ -26,7 +29,8 @@ export function buildChain(t: OpenTrace, r: SpanRecord, ignorePaths: readonly st
   const destination: string[] = [];
   const identity: string[] = [];
   const process: string[] = [];
-  for (const s of t.records) {
+  for (let i = 0; i < t.size; i++) {
+    const s = t.records[i]!;
     const k = s.kernel;
     if (s.view?.dataSourceId) data.push(s.view.dataSourceId);
     if (!k) continue;

@@ -57,7 +57,7 @@ export function mcpServerOf(r: SpanRecord, patterns: readonly string[]): Compone
 
 /** The first agent span of the trace names the agent (kernel spans carry the process, not the agent). */
 export function traceAgent(t: OpenTrace): ComponentOf | undefined {
-  if (!t.agent) for (const r of t.records) if (r.view) return (t.agent = agentOf(r));
+  if (!t.agent) for (let i = 0; i < t.size; i++) if (t.records[i]!.view) return (t.agent = agentOf(t.records[i]!));
   return t.agent;
 }
 

@@ -82,9 +82,10 @@ describe('OpenTrace', () => {
     const id = { buf: traceId(1), at: 0, length: 16 };
     const t = buffer.add(id, 'aa', record(0), 0, () => {}, undefined)!;
     for (let i = 1; i < 40; i++) {
-      if (i % 7 === 0) t.evaluated = t.records.length;
+      if (i % 7 === 0) t.evaluated = i;
       expect(buffer.add(id, 'aa', record(i), i, () => {}, buffer.get(id))).toBe(t);
-      expect([t.size, pending(t)]).toEqual([t.records.length, t.records.length - t.evaluated]);
+      expect([t.size, pending(t)]).toEqual([i + 1, i + 1 - t.evaluated]);
+      expect(t.records.slice(0, t.size).map((r) => r!.spanW1)).toEqual(Array.from({ length: i + 1 }, (_, n) => n));
       expect(spanIdOf(parentOf(t, record(1000, i))!)).toBe(i.toString(16).padStart(16, '0'));
       expect(parentOf(t, record(1000, i + 1))).toBeUndefined();
     }
