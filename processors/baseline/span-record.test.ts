@@ -79,7 +79,7 @@ describe('spanRecord ids and times', () => {
     const received = tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'test' }, spans: objects }] }] }))).resourceSpans[0]!.scopeSpans[0]!.spans;
     for (const list of [objects, received]) {
       const resource = resourceFacts(undefined);
-      const records = list.map((s) => spanRecord(s, 'test', resource, spanIds(s))!);
+      const records = list.map((s) => spanRecord(s, 'test', resource)!);
       for (let i = 0; i < list.length; i++) {
         const ids = spanIds(list[i]!);
         const r = records[i]!;

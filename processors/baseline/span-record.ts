@@ -1,5 +1,5 @@
 import { findAttr, fromAnyValue } from '../../pipeline/otlp/attributes.js';
-import { eachAttribute, endMicros, locateId, startMicros, type IdLocation } from '../../pipeline/otlp/span-view.js';
+import { eachAttribute, endMicros, locateId, spanIds, startMicros, type IdLocation } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
@@ -87,6 +87,8 @@ export function isParentOf(a: SpanRecord, r: SpanRecord): boolean {
   if (form === ID_WORDS) return a.spanW0 === r.parentW0 && a.spanW1 === r.parentW1;
   return form === ID_EMPTY || a.otherIds!.spanId === r.otherIds!.parentId;
 }
+
+const otherIds = (ids: SpanIds): { spanId: string; parentId: string } => ({ spanId: ids.spanId, parentId: ids.parentSpanId });
 
 /** 2^30: a time split at it is two integers V8 holds as small integers (31 bits) for any time below 2^60. */
 const SPLIT = 0x40000000;
@@ -176,11 +178,10 @@ export function resourceFacts(resource: readonly KeyValue[] | undefined): Resour
 
 /**
  * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). An LLM span's
- * first user message is left to `readPrompt`, which needs the open trace. `ids` are the span's
- * (`spanIds`), read once by the caller: a span that is an object (correlate's) has them made anew at
- * each call.
+ * first user message is left to `readPrompt`, which needs the open trace. The ids are read as bytes
+ * (`locateId`): their hex (`spanIds`) only for an id of a length OTLP does not allow.
  */
-export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts, ids: SpanIds): SpanRecord | undefined {
+export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
@@ -212,7 +213,7 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     parentW0,
     parentW1,
     idForms: spanForm | (parentForm << 2),
-    otherIds: spanForm === ID_OTHER || parentForm === ID_OTHER ? { spanId: ids.spanId, parentId: ids.parentSpanId } : undefined,
+    otherIds: spanForm === ID_OTHER || parentForm === ID_OTHER ? otherIds(spanIds(span)) : undefined,
     startHi,
     startLo: loOf(start, startHi),
     endHi,
