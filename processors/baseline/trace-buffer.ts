@@ -17,12 +17,13 @@ const SCAN_MAX = 16;
 export interface OpenTrace {
   readonly traceId: string;
   /**
-   * Its records, `size` of them from index 0; the rest of the first 8 slots are undefined. Made with
-   * 8 slots (an agent-run trace of the throughput bench has 8 records): an array literal, allocated
-   * with the trace in the old generation under load, where a literal of one grew at its second record
-   * to 17 slots in the young generation, promoted with the trace.
+   * Its records, `size` of them from index 0 (slots past them undefined): an array literal of one
+   * (most traces under load are one LLM span), replaced at the second record by one of 8 (an
+   * agent-run trace of the throughput bench has 8 records). Literals are allocated with the trace in
+   * the old generation under load; `push` grew the literal of one to 17 slots in the young
+   * generation, promoted with the trace.
    */
-  readonly records: (SpanRecord | undefined)[];
+  records: (SpanRecord | undefined)[];
   /** Records before this index have been evaluated. */
   evaluated: number;
   /**
@@ -51,7 +52,7 @@ export interface OpenTrace {
 function openTrace(traceId: string, first: SpanRecord, lastArrivalMs: number): OpenTrace {
   return {
     traceId,
-    records: [first, undefined, undefined, undefined, undefined, undefined, undefined, undefined],
+    records: [first],
     evaluated: 0,
     size: 1,
     work: first.kernel || first.found ? 1 : 0,
@@ -76,8 +77,9 @@ export function parentOf(t: OpenTrace, r: SpanRecord): SpanRecord | undefined {
 
 /** Adds a record after the first. */
 function addRecord(t: OpenTrace, r: SpanRecord): void {
-  const records = t.records;
-  if (t.size < records.length) records[t.size] = r;
+  let records = t.records;
+  if (t.size === 1) records = t.records = [records[0], r, undefined, undefined, undefined, undefined, undefined, undefined];
+  else if (t.size < records.length) records[t.size] = r;
   else records.push(r);
   t.size++;
   if (r.kernel || r.found) t.work++;
