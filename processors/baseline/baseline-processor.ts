@@ -16,7 +16,7 @@ import type { Check } from './rules/index.js';
 import { agentObservations, kernelObservations, type ObserveOptions } from './observe.js';
 import type { Completeness, ProfileSettings, ProfileState } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
-import { readPrompt, resourceFacts, spanIdOf, spanRecord, startUs, type Finding, type SpanRecord } from './span-record.js';
+import { rareOf, readPrompt, resourceFacts, spanIdOf, spanRecord, startUs, type Finding, type SpanRecord } from './span-record.js';
 import { TraceBuffer, pending, type OpenTrace } from './trace-buffer.js';
 
 export const BASELINE_SCOPE = 'aibom.baseline';
@@ -260,7 +260,10 @@ export class BaselineProcessor implements Component, Consumers {
             // The hex only for a trace it opens: an open trace holds its own.
             const traceId = t ? t.traceId : Buffer.isBuffer(buf) ? hexAt(buf, at, 16) : spanIds(span).traceId;
             readPrompt(r, span, t?.prompt);
-            if (r.view) r.found = this.judgeAgentSpan(r, traceId, nowMs);
+            if (r.view) {
+              const found = this.judgeAgentSpan(r, traceId, nowMs);
+              if (found) rareOf(r).found = found;
+            }
             lastBuf = buf;
             lastAt = at;
             last = this.buffer.add(locateId(span, 'traceId'), traceId, r, nowMs, this.evict, t);
@@ -357,7 +360,7 @@ export class BaselineProcessor implements Component, Consumers {
     for (let i = from; i < to; i++) {
       const r = t.records[i]!;
       if (!r.kernel) {
-        for (const f of r.found ?? []) queue(r, f.component, f.check);
+        for (const f of r.rare?.found ?? []) queue(r, f.component, f.check);
         continue;
       }
       let observations;

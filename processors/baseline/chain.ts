@@ -11,7 +11,7 @@ import type { OpenTrace } from './trace-buffer.js';
  */
 export function buildChain(t: OpenTrace, r: SpanRecord, ignorePaths: readonly string[]): ExecutionChain {
   const chain: ExecutionChain = {};
-  if (t.prompt) chain.prompt = t.prompt.prompt;
+  if (t.prompt) chain.prompt = t.prompt.rare!.prompt;
   const tool = r.view?.kind === 'tool' ? r : ancestor(t, r, (a) => (a.view?.kind === 'tool' ? a : undefined));
   if (tool) {
     chain.tool = { spanId: spanIdOf(tool), name: tool.view!.toolName ?? '', ...(tool.view!.toolArguments !== undefined ? { arguments: tool.view!.toolArguments } : {}) };

@@ -22,14 +22,13 @@ export interface SpanRecord {
    * young per span for the pipeline (`spanIds`), and a record held one past the young generation's
    * life, so it was promoted because of the record. `idForms` says which form each id has
    * (`ID_EMPTY`, `ID_WORDS`, `ID_OTHER`; the span id's in bits 0-1, the parent's in bits 2-3); an id
-   * of another length (invalid in OTLP) keeps its hex in `otherIds`.
+   * of another length (invalid in OTLP) keeps its hex in `rare.otherIds`.
    */
   spanW0: number;
   spanW1: number;
   parentW0: number;
   parentW1: number;
   idForms: number;
-  otherIds: { spanId: string; parentId: string } | undefined;
   /**
    * Start and end in microseconds (`int64ToMicros`; read them with `startUs` and `endUs`): what the
    * trace is ordered by, as provenance orders it. Each is two small integers (`hi` * 2^30 + `lo`,
@@ -44,6 +43,14 @@ export interface SpanRecord {
   /** An agent span's facts the baseline reads (`recordView`); undefined for kernel spans. */
   view: RecordView | undefined;
   kernel: KernelSpanFacts | undefined;
+  /** What few records have, in one object made for the first of them (`rareOf`); undefined: none of it. */
+  rare: RareFacts | undefined;
+}
+
+/** What a record holds only for some spans: five fields in every record were 40 of its bytes. */
+export interface RareFacts {
+  /** The hex of the span and parent ids when one is of a length OTLP does not allow (`ID_OTHER`). */
+  otherIds: { spanId: string; parentId: string } | undefined;
   /** The kernel did not watch the process from its start (coverage facts on the kernel span's resource). */
   partialReason: string | undefined;
   /** The first user message of an LLM span, when the agent's spans carry content. */
@@ -57,7 +64,12 @@ export interface SpanRecord {
   found: Finding[] | undefined;
 }
 
-/** An id's form in `idForms`: none (hex ''), 8 bytes in two words, any other length (hex in `otherIds`). */
+/** The record's rare facts, made at the first write. */
+export function rareOf(r: SpanRecord): RareFacts {
+  return (r.rare ??= { otherIds: undefined, partialReason: undefined, prompt: undefined, mcp: undefined, found: undefined });
+}
+
+/** An id's form in `idForms`: none (hex ''), 8 bytes in two words, any other length (hex in `rare.otherIds`). */
 const ID_EMPTY = 0;
 const ID_WORDS = 1;
 const ID_OTHER = 2;
@@ -71,13 +83,13 @@ const wordHex = (w: number): string => (w >>> 0).toString(16).padStart(8, '0');
 /** The record's span id as lower-case hex (what `spanIds` gives), made anew. */
 export function spanIdOf(r: SpanRecord): string {
   const form = r.idForms & 3;
-  return form === ID_WORDS ? wordHex(r.spanW0) + wordHex(r.spanW1) : form === ID_EMPTY ? '' : r.otherIds!.spanId;
+  return form === ID_WORDS ? wordHex(r.spanW0) + wordHex(r.spanW1) : form === ID_EMPTY ? '' : r.rare!.otherIds!.spanId;
 }
 
 /** The record's parent span id as lower-case hex ('' for a root), made anew. */
 export function parentIdOf(r: SpanRecord): string {
   const form = r.idForms >> 2;
-  return form === ID_WORDS ? wordHex(r.parentW0) + wordHex(r.parentW1) : form === ID_EMPTY ? '' : r.otherIds!.parentId;
+  return form === ID_WORDS ? wordHex(r.parentW0) + wordHex(r.parentW1) : form === ID_EMPTY ? '' : r.rare!.otherIds!.parentId;
 }
 
 /** Whether `a`'s span id is `r`'s parent span id (as their hex strings would compare). */
@@ -85,7 +97,7 @@ export function isParentOf(a: SpanRecord, r: SpanRecord): boolean {
   const form = a.idForms & 3;
   if (form !== r.idForms >> 2) return false;
   if (form === ID_WORDS) return a.spanW0 === r.parentW0 && a.spanW1 === r.parentW1;
-  return form === ID_EMPTY || a.otherIds!.spanId === r.otherIds!.parentId;
+  return form === ID_EMPTY || a.rare!.otherIds!.spanId === r.rare!.otherIds!.parentId;
 }
 
 const otherIds = (ids: SpanIds): { spanId: string; parentId: string } => ({ spanId: ids.spanId, parentId: ids.parentSpanId });
@@ -207,13 +219,12 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
   const parentForm = idForm(id);
   const parentW0 = parentForm === ID_WORDS ? word(id.buf, id.at) : 0;
   const parentW1 = parentForm === ID_WORDS ? word(id.buf, id.at + 4) : 0;
-  return {
+  const r: SpanRecord = {
     spanW0,
     spanW1,
     parentW0,
     parentW1,
     idForms: spanForm | (parentForm << 2),
-    otherIds: spanForm === ID_OTHER || parentForm === ID_OTHER ? otherIds(spanIds(span)) : undefined,
     startHi,
     startLo: loOf(start, startHi),
     endHi,
@@ -221,11 +232,11 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     resource,
     view: view ? recordView(view) : undefined,
     kernel: kernel ?? undefined,
-    partialReason,
-    prompt: undefined,
-    mcp: undefined,
-    found: undefined,
+    rare: undefined,
   };
+  if (spanForm === ID_OTHER || parentForm === ID_OTHER) rareOf(r).otherIds = otherIds(spanIds(span));
+  if (partialReason !== undefined) rareOf(r).partialReason = partialReason;
+  return r;
 }
 
 /**
@@ -237,7 +248,10 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
  */
 export function readPrompt(r: SpanRecord, span: Span, promptFrom: SpanRecord | undefined): void {
   const view = r.view;
-  if (view?.kind === 'llm' && !(promptFrom && startUs(promptFrom) <= startUs(r)) && hasContent(span, view)) r.prompt = userMessage(span);
+  if (view?.kind === 'llm' && !(promptFrom && startUs(promptFrom) <= startUs(r)) && hasContent(span, view)) {
+    const prompt = userMessage(span);
+    if (prompt !== undefined) rareOf(r).prompt = prompt;
+  }
 }
 
 const OI_MESSAGE = /^llm\.input_messages\.(\d+)\.message\.role$/;

@@ -16,7 +16,6 @@ const record = (n: number, parent?: number): SpanRecord => ({
   parentW0: 0,
   parentW1: parent ?? 0,
   idForms: 1 | ((parent === undefined ? 0 : 1) << 2),
-  otherIds: undefined,
   startHi: 0,
   startLo: 0,
   endHi: 0,
@@ -24,10 +23,7 @@ const record = (n: number, parent?: number): SpanRecord => ({
   resource,
   view: undefined,
   kernel: undefined,
-  partialReason: undefined,
-  prompt: undefined,
-  mcp: undefined,
-  found: undefined,
+  rare: undefined,
 });
 
 describe('TraceBuffer bound', () => {

@@ -55,9 +55,9 @@ function openTrace(traceId: string, first: SpanRecord, lastArrivalMs: number): O
     records: [first],
     evaluated: 0,
     size: 1,
-    work: first.kernel || first.found ? 1 : 0,
+    work: first.kernel || first.rare?.found ? 1 : 0,
     agent: undefined,
-    prompt: first.prompt ? first : undefined,
+    prompt: first.rare?.prompt ? first : undefined,
     byId: undefined,
     entry: -1,
     lastArrivalMs,
@@ -82,13 +82,13 @@ function addRecord(t: OpenTrace, r: SpanRecord): void {
   else if (t.size < records.length) records[t.size] = r;
   else records.push(r);
   t.size++;
-  if (r.kernel || r.found) t.work++;
+  if (r.kernel || r.rare?.found) t.work++;
   if (t.byId) t.byId.set(spanIdOf(r), r);
   else if (t.size > SCAN_MAX) {
     t.byId = new Map();
     for (let i = 0; i < t.size; i++) t.byId.set(spanIdOf(records[i]!), records[i]!);
   }
-  if (r.prompt && (!t.prompt || startUs(r) < startUs(t.prompt))) t.prompt = r;
+  if (r.rare?.prompt && (!t.prompt || startUs(r) < startUs(t.prompt))) t.prompt = r;
 }
 
 export interface TraceBufferLimits {
