@@ -320,6 +320,43 @@ describe('baseline on received spans (bytes, pipeline/otlp/wire-span.ts)', () =>
   });
 });
 
+describe('baseline batches', () => {
+  it('spans of two traces interleaved in one batch (the same span ids in both) are kept apart, as when each comes alone', async () => {
+    const shell = [
+      ...normal(1),
+      kernel('f1', 'c1', 'process', { 'process.executable.path': '/bin/sh', 'process.command_args': ['/bin/sh', '-c', 'cat ~/.aws/credentials'] }),
+      kernel('f3', 'f1', 'open', { 'file.path': '/root/.aws/credentials', 'aibom.file.result': 3 }),
+      kernel('f5', 'f1', 'connect', { 'network.peer.address': '203.0.113.9', 'network.peer.port': 443 }),
+    ];
+    const a = 'ab'.repeat(16);
+    const b = 'ab'.repeat(8) + 'cd'.repeat(8);
+    const key = (d: Record<string, any>) => `${d.traceId} ${d.spanId} ${d['aibom.deviation.rule']} ${d['aibom.deviation.observed']}`;
+    const byKey = (list: Record<string, any>[]) => [...list].sort((x, y) => key(x).localeCompare(key(y)));
+    for (const received of [false, true]) {
+      const alone = await learned({}, received);
+      const together = await learned({}, received);
+      const feed = async (t: Awaited<ReturnType<typeof make>>, data: TracesData) => {
+        await t.p.traces.consume(received ? asReceived(data) : data);
+        t.advance(100);
+        await t.p.tick();
+      };
+      await feed(alone, trace(a, shell));
+      await feed(alone, trace(b, normal(2)));
+      const mixed = trace(a, shell);
+      const other = trace(b, normal(2));
+      mixed.resourceSpans.forEach((rs, i) => {
+        const x = rs.scopeSpans[0]!.spans;
+        const y = other.resourceSpans[i]!.scopeSpans[0]!.spans;
+        rs.scopeSpans[0]!.spans = Array.from({ length: Math.max(x.length, y.length) }, (_, k) => [x[k], y[k]]).flat().filter((s) => s !== undefined);
+      });
+      await feed(together, mixed);
+      expect(alone.deviations().filter((d) => d.traceId === a).length).toBeGreaterThanOrEqual(2);
+      expect(alone.deviations().every((d) => d.traceId === a)).toBe(true);
+      expect(byKey(together.deviations())).toEqual(byKey(alone.deviations()));
+    }
+  });
+});
+
 describe('baseline profiles: admin API and store', () => {
   it('lists, shows (JSON, YAML), freezes one, resets one; the POSTs need their parameters', async () => {
     const routes = new AdminRoutes();

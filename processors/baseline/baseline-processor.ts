@@ -5,6 +5,7 @@ import { WorkTicker } from '../../pipeline/work-ticker.js';
 import { DeviationLimiter, countDeviation, deviationData, type Deviation, type Rule } from '../../pipeline/deviation/index.js';
 import { logsCodec } from '../../pipeline/otlp/codec.js';
 import type { LogsData, TracesData } from '../../pipeline/otlp/types.js';
+import { hexAt } from '../../pipeline/otlp/id-hex.js';
 import { locateId, spanIds } from '../../pipeline/otlp/span-view.js';
 import { registerBaselineRoutes, unregisterBaselineRoutes } from './admin.js';
 import { buildChain } from './chain.js';
@@ -15,8 +16,8 @@ import type { Check } from './rules/index.js';
 import { agentObservations, kernelObservations, type ObserveOptions } from './observe.js';
 import type { Completeness, ProfileSettings, ProfileState } from './profile.js';
 import { loadProfiles, saveProfile } from './store.js';
-import { readPrompt, resourceFacts, spanRecord, type Finding, type SpanRecord } from './span-record.js';
-import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
+import { rareOf, readPrompt, resourceFacts, spanIdOf, spanRecord, startUs, type Finding, type SpanRecord } from './span-record.js';
+import { TraceBuffer, pending, type OpenTrace } from './trace-buffer.js';
 
 export const BASELINE_SCOPE = 'aibom.baseline';
 /** Deviation batches the next hop refused, kept for the next tick. */
@@ -26,6 +27,14 @@ const MAX_PENDING = 64;
 const STATE_INDEX: Readonly<Record<ProfileState, number>> = { learning: 0, ready: 1, frozen: 2 };
 const COMPLETENESS_INDEX: Readonly<Record<Completeness, number>> = { complete: 0, partial: 1 };
 const COMPLETENESS_KINDS = Object.keys(COMPLETENESS_INDEX).length;
+
+const NO_BYTES = new Uint8Array(0);
+
+/** Whether the 16-byte trace ids at `a[aAt]` and `b[bAt]` are the same. */
+function sameTraceId(a: Uint8Array, aAt: number, b: Uint8Array, bAt: number): boolean {
+  for (let i = 0; i < 16; i++) if (a[aAt + i] !== b[bAt + i]) return false;
+  return true;
+}
 
 /** A number counted here and added to its metric once per tick. */
 interface Count {
@@ -215,6 +224,9 @@ export class BaselineProcessor implements Component, Consumers {
     const nowMs = this.now();
     /** The open trace of the span before in this batch (nothing else is added or forgotten in between). */
     let last: OpenTrace | undefined;
+    /** Where its trace id's bytes are. */
+    let lastBuf: Uint8Array = NO_BYTES;
+    let lastAt = 0;
     try {
       // Indexed loops: `for...of` made an iterator result per span where this runs unoptimised (once per batch).
       for (let ri = 0; ri < data.resourceSpans.length; ri++) {
@@ -225,15 +237,16 @@ export class BaselineProcessor implements Component, Consumers {
           const scopeName = ss.scope?.name;
           for (let pi = 0; pi < ss.spans.length; pi++) {
             const span = ss.spans[pi]!;
-            const ids = spanIds(span);
-            const r = spanRecord(span, scopeName, resource, ids);
+            const r = spanRecord(span, scopeName, resource);
             if (!r) continue;
-            const traceId = ids.traceId;
+            // `locateId`'s answer is shared and rewritten by the next call: its place is kept.
+            const id = locateId(span, 'traceId');
+            const buf = id.buf;
+            const at = id.at;
             let t: OpenTrace | undefined;
-            // An agent's spans of one trace come together: the same trace as the span before needs no lookup.
-            if (last?.traceId === traceId) t = last;
+            // An agent's spans of one trace come together: the same trace id bytes as the span before need no lookup.
+            if (last !== undefined && id.length === 16 && sameTraceId(buf, at, lastBuf, lastAt)) t = last;
             else {
-              const id = locateId(span, 'traceId');
               if (!this.buffer.keeps(id)) {
                 this.unevaluated.invalidTraceId.n++;
                 continue;
@@ -244,8 +257,15 @@ export class BaselineProcessor implements Component, Consumers {
               this.unevaluated.traceFull.n++;
               continue;
             }
+            // The hex only for a trace it opens: an open trace holds its own.
+            const traceId = t ? t.traceId : Buffer.isBuffer(buf) ? hexAt(buf, at, 16) : spanIds(span).traceId;
             readPrompt(r, span, t?.prompt);
-            if (r.view) r.found = this.judgeAgentSpan(r, traceId, nowMs);
+            if (r.view) {
+              const found = this.judgeAgentSpan(r, traceId, nowMs);
+              if (found) rareOf(r).found = found;
+            }
+            lastBuf = buf;
+            lastAt = at;
             last = this.buffer.add(locateId(span, 'traceId'), traceId, r, nowMs, this.evict, t);
           }
         }
@@ -266,8 +286,8 @@ export class BaselineProcessor implements Component, Consumers {
 
   /** A trace pushed out of the buffer by its bound (bound once: the buffer calls it per new trace at most). */
   private readonly evict = (t: OpenTrace): void => {
-    if (t.pending > 0) {
-      this.unevaluated.evictedEarly.n += t.pending;
+    if (pending(t) > 0) {
+      this.unevaluated.evictedEarly.n += pending(t);
       this.evaluate(t);
     }
   };
@@ -321,8 +341,8 @@ export class BaselineProcessor implements Component, Consumers {
         fact: c.fact,
         observed: c.observed,
         traceId: t.traceId,
-        spanId: r.spanId,
-        timeUnixNano: BigInt(r.startUs) * 1000n,
+        spanId: spanIdOf(r),
+        timeUnixNano: BigInt(startUs(r)) * 1000n,
         chain: buildChain(t, r, this.config.ignorePaths),
         ...(c.attributes ? { attributes: c.attributes } : {}),
       };
@@ -340,7 +360,7 @@ export class BaselineProcessor implements Component, Consumers {
     for (let i = from; i < to; i++) {
       const r = t.records[i]!;
       if (!r.kernel) {
-        for (const f of r.found ?? []) queue(r, f.component, f.check);
+        for (const f of r.rare?.found ?? []) queue(r, f.component, f.check);
         continue;
       }
       let observations;

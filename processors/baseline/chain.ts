@@ -1,6 +1,6 @@
 import type { ExecutionChain } from '../../pipeline/deviation/index.js';
 import { ancestor } from './observe.js';
-import type { SpanRecord } from './span-record.js';
+import { endUs, spanIdOf, startUs, type SpanRecord } from './span-record.js';
 import type { OpenTrace } from './trace-buffer.js';
 
 /**
@@ -11,21 +11,26 @@ import type { OpenTrace } from './trace-buffer.js';
  */
 export function buildChain(t: OpenTrace, r: SpanRecord, ignorePaths: readonly string[]): ExecutionChain {
   const chain: ExecutionChain = {};
-  if (t.prompt) chain.prompt = t.prompt.prompt;
+  if (t.prompt) chain.prompt = t.prompt.rare!.prompt;
   const tool = r.view?.kind === 'tool' ? r : ancestor(t, r, (a) => (a.view?.kind === 'tool' ? a : undefined));
   if (tool) {
-    chain.tool = { spanId: tool.spanId, name: tool.view!.toolName ?? '', ...(tool.view!.toolArguments !== undefined ? { arguments: tool.view!.toolArguments } : {}) };
+    chain.tool = { spanId: spanIdOf(tool), name: tool.view!.toolName ?? '', ...(tool.view!.toolArguments !== undefined ? { arguments: tool.view!.toolArguments } : {}) };
     let chooser: SpanRecord | undefined;
-    for (const s of t.records) if (s.view?.kind === 'llm' && s.endUs <= tool.startUs && (!chooser || s.endUs > chooser.endUs)) chooser = s;
-    if (chooser) chain.llm = { spanId: chooser.spanId, ...(chooser.view!.modelName ? { model: chooser.view!.modelName } : {}) };
+    const toolStart = startUs(tool);
+    for (let i = 0; i < t.size; i++) {
+      const s = t.records[i]!;
+      if (s.view?.kind === 'llm' && endUs(s) <= toolStart && (!chooser || endUs(s) > endUs(chooser))) chooser = s;
+    }
+    if (chooser) chain.llm = { spanId: spanIdOf(chooser), ...(chooser.view!.modelName ? { model: chooser.view!.modelName } : {}) };
   } else if (r.view?.kind === 'llm') {
-    chain.llm = { spanId: r.spanId, ...(r.view.modelName ? { model: r.view.modelName } : {}) };
+    chain.llm = { spanId: spanIdOf(r), ...(r.view.modelName ? { model: r.view.modelName } : {}) };
   }
   const data: string[] = [];
   const destination: string[] = [];
   const identity: string[] = [];
   const process: string[] = [];
-  for (const s of t.records) {
+  for (let i = 0; i < t.size; i++) {
+    const s = t.records[i]!;
     const k = s.kernel;
     if (s.view?.dataSourceId) data.push(s.view.dataSourceId);
     if (!k) continue;

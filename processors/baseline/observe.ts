@@ -3,9 +3,9 @@ import { redactSecrets } from '../../pipeline/redact.js';
 import { entityId } from '../aibom/entity.js';
 import { mcpPackage, pathPattern } from '../aibom/patterns.js';
 import type { ComponentOf, Fact, Observation } from './facts.js';
-import type { SpanRecord } from './span-record.js';
+import { rareOf, type SpanRecord } from './span-record.js';
 import { toolArguments } from './tool-arguments.js';
-import type { OpenTrace } from './trace-buffer.js';
+import { parentOf, type OpenTrace } from './trace-buffer.js';
 
 export interface ObserveOptions {
   mcpCommandPatterns: readonly string[];
@@ -46,28 +46,28 @@ function modelOf(r: SpanRecord): ComponentOf | undefined {
 
 /** The MCP stdio server a kernel process span stands for, when its command line says so (as `aibom` decides). */
 export function mcpServerOf(r: SpanRecord, patterns: readonly string[]): ComponentOf | undefined {
-  if (r.mcp === undefined) {
+  if (r.rare?.mcp === undefined) {
     const args = r.kernel?.kind === 'process' ? r.kernel.commandArgs : undefined;
     const command = args && args.length > 0 ? redactSecrets(args.join(' ')) : '';
     const lower = command.toLowerCase();
-    r.mcp = command && patterns.some((p) => lower.includes(p.toLowerCase())) ? { id: entityId('mcp_server', { 'aibom.mcp.command': command }), kind: 'mcp_server', name: mcpPackage(args!) } : null;
+    rareOf(r).mcp = command && patterns.some((p) => lower.includes(p.toLowerCase())) ? { id: entityId('mcp_server', { 'aibom.mcp.command': command }), kind: 'mcp_server', name: mcpPackage(args!) } : null;
   }
-  return r.mcp ?? undefined;
+  return r.rare!.mcp ?? undefined;
 }
 
 /** The first agent span of the trace names the agent (kernel spans carry the process, not the agent). */
 export function traceAgent(t: OpenTrace): ComponentOf | undefined {
-  if (!t.agent) for (const r of t.records) if (r.view) return (t.agent = agentOf(r));
+  if (!t.agent) for (let i = 0; i < t.size; i++) if (t.records[i]!.view) return (t.agent = agentOf(t.records[i]!));
   return t.agent;
 }
 
 /** Nearest span up the parent chain for which `pick` answers, within the trace. */
 export function ancestor<T>(t: OpenTrace, r: SpanRecord, pick: (a: SpanRecord) => T | undefined): T | undefined {
-  let cur = t.get(r.parentId);
+  let cur = parentOf(t, r);
   for (let i = 0; cur && i < MAX_DEPTH; i++) {
     const v = pick(cur);
     if (v !== undefined) return v;
-    cur = t.get(cur.parentId);
+    cur = parentOf(t, cur);
   }
   return undefined;
 }
@@ -91,7 +91,7 @@ function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Owner | undefi
   if (!agent) return undefined;
   let process: SpanRecord | undefined;
   let owner: ComponentOf | undefined;
-  let a = t.get(r.parentId);
+  let a = parentOf(t, r);
   for (let i = 0; a && i < MAX_DEPTH; i++) {
     if (a.kernel?.kind === 'process') {
       process ??= a;
@@ -99,7 +99,7 @@ function ownerOf(t: OpenTrace, r: SpanRecord, o: ObserveOptions): Owner | undefi
     } else if (a.view?.kind === 'tool' && a.view.toolName) owner = toolOf(a.view.toolName);
     else if (a.view?.kind === 'llm') owner = modelOf(a);
     if (owner !== undefined) break;
-    a = t.get(a.parentId);
+    a = parentOf(t, a);
   }
   found.owner = owner ?? agent;
   found.agent = agent;
@@ -154,7 +154,7 @@ export function kernelObservations(t: OpenTrace, r: SpanRecord, o: ObserveOption
       // An MCP server working under a tool call serves that tool.
       const server = mcpServerOf(r, o.mcpCommandPatterns);
       const tool = server && ancestor(t, r, (a) => (a.view?.kind === 'tool' ? a.view.toolName : undefined));
-      if (server && tool) return [{ component: server, fact: { type: 'mcp_tool', value: tool }, kernel: true, ...(r.partialReason ? { partialReason: r.partialReason } : {}) }];
+      if (server && tool) return [{ component: server, fact: { type: 'mcp_tool', value: tool }, kernel: true, ...(r.rare?.partialReason ? { partialReason: r.rare.partialReason } : {}) }];
       // Another process the owner started here: what it runs is an executable of the owner. A process
       // already running (an MCP server the agent started at its start-up, seen between tool calls) only
       // works here: its image was not run now, and when its start was seen depends on timing.
@@ -191,7 +191,8 @@ export function kernelObservations(t: OpenTrace, r: SpanRecord, o: ObserveOption
   if (fact === undefined) return NONE;
   // At most one fact per kernel span. The keys as a spread of the optional ones gave them (same order, absent when unset).
   const obs: Observation = { component: who.owner, fact, kernel: true };
-  if (r.partialReason) obs.partialReason = r.partialReason;
+  const partialReason = r.rare?.partialReason;
+  if (partialReason) obs.partialReason = partialReason;
   if (who.owner.id !== who.agent.id) obs.agent = who.agent;
   return [obs];
 }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { attrs, bigIntToLong } from '../../pipeline/otlp/attributes.js';
+import { tracesCodec } from '../../pipeline/otlp/codec.js';
+import { endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
+import type { Span } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from '../normalize/index.js';
-import { recordView } from './span-record.js';
+import { endUs, isParentOf, parentIdOf, recordView, resourceFacts, spanIdOf, spanRecord, startUs } from './span-record.js';
 
 const view = (over: Partial<CanonicalSpan>): CanonicalSpan => ({ kind: 'llm', source: 'gen_ai', modelName: 'gpt-4o', provider: 'openai', serverAddress: 'api.openai.com', inputTokens: 12, ...over });
 
@@ -36,6 +40,52 @@ describe('recordView', () => {
   it('still finds the right values after more distinct sets than it keeps per kind', () => {
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 20; i++) expect(recordView(view({ modelName: `m${i}` })).modelName).toBe(`m${i}`);
+    }
+  });
+});
+
+describe('spanRecord ids and times', () => {
+  // xorshift32: the same spans every run.
+  let seed = 11;
+  const random = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => (random(4) === 0 ? [0, 0xff, 0x80, 0x7f][random(4)]! : random(256))));
+  /** Mostly 8-byte ids (high bits set too), some empty, some of another length (invalid in OTLP, kept as hex). */
+  const someId = () => bytes([8, 8, 8, 8, 8, 0, 4, 16][random(8)]!);
+  /** Nanoseconds: today's, 0, near 2^53 µs, and the full unsigned 64-bit range (read through a BigInt). */
+  const someTime = (): bigint => {
+    const pick = random(5);
+    if (pick === 0) return 0n;
+    if (pick === 1) return BigInt(2 ** 53 - 1 - random(1000)) * 1000n + BigInt(random(1000));
+    if (pick === 2) return BigInt.asUintN(64, BigInt(random(2 ** 31)) * 2n ** 33n + BigInt(random(2 ** 31)));
+    return 1_790_000_000_000_000_000n + BigInt(random(2 ** 30)) * 1_000_003n + BigInt(random(1000));
+  };
+  const spans = (): Span[] => {
+    const out: Span[] = [];
+    for (let i = 0; i < 400; i++) {
+      // Some spans name an earlier span's id as their parent, as a trace does.
+      const parent = out.length > 0 && random(2) === 0 ? Buffer.from(out[random(out.length)]!.spanId as Uint8Array) : someId();
+      out.push({ traceId: bytes(16), spanId: someId(), parentSpanId: parent, name: 'chat', kind: 3, startTimeUnixNano: bigIntToLong(someTime()), endTimeUnixNano: bigIntToLong(someTime()), attributes: attrs({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.provider.name': 'openai' }) });
+    }
+    return out;
+  };
+
+  it('reads back, from a received span and from an object, the hex ids, the times and the parent links the span has', () => {
+    const objects = spans();
+    const received = tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'test' }, spans: objects }] }] }))).resourceSpans[0]!.scopeSpans[0]!.spans;
+    for (const list of [objects, received]) {
+      const resource = resourceFacts(undefined);
+      const records = list.map((s) => spanRecord(s, 'test', resource)!);
+      for (let i = 0; i < list.length; i++) {
+        const ids = spanIds(list[i]!);
+        const r = records[i]!;
+        expect([spanIdOf(r), parentIdOf(r), startUs(r), endUs(r)]).toEqual([ids.spanId, ids.parentSpanId, startMicros(list[i]!), endMicros(list[i]!)]);
+        for (let j = 0; j < list.length; j += 7) expect(isParentOf(records[j]!, r)).toBe(spanIds(list[j]!).spanId === ids.parentSpanId);
+      }
     }
   });
 });

@@ -1,5 +1,5 @@
 import { findAttr, fromAnyValue } from '../../pipeline/otlp/attributes.js';
-import { eachAttribute, endMicros, startMicros } from '../../pipeline/otlp/span-view.js';
+import { eachAttribute, endMicros, locateId, spanIds, startMicros, type IdLocation } from '../../pipeline/otlp/span-view.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from '../../pipeline/otlp/types.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { readKernelSpan, type KernelSpanFacts } from '../aibom/kernel-span.js';
@@ -16,15 +16,41 @@ import type { Check } from './rules/index.js';
  * spans, the agent span's facts its canonical view.
  */
 export interface SpanRecord {
-  spanId: string;
-  parentId: string;
-  /** Start and end in microseconds (`int64ToMicros`): what the trace is ordered by, as provenance orders it. */
-  startUs: number;
-  endUs: number;
+  /**
+   * The span id and parent span id: an 8-byte id as two 32-bit words (big-endian; `spanIdOf` and
+   * `parentIdOf` give the hex, `isParentOf` compares), not its hex string. The hex strings are made
+   * young per span for the pipeline (`spanIds`), and a record held one past the young generation's
+   * life, so it was promoted because of the record. `idForms` says which form each id has
+   * (`ID_EMPTY`, `ID_WORDS`, `ID_OTHER`; the span id's in bits 0-1, the parent's in bits 2-3); an id
+   * of another length (invalid in OTLP) keeps its hex in `rare.otherIds`.
+   */
+  spanW0: number;
+  spanW1: number;
+  parentW0: number;
+  parentW1: number;
+  idForms: number;
+  /**
+   * Start and end in microseconds (`int64ToMicros`; read them with `startUs` and `endUs`): what the
+   * trace is ordered by, as provenance orders it. Each is two small integers (`hi` * 2^30 + `lo`,
+   * `split`), which V8 holds in the record itself: a number held as itself is a heap number of its
+   * own, made young per record and promoted with it.
+   */
+  startHi: number;
+  startLo: number;
+  endHi: number;
+  endLo: number;
   resource: ResourceFacts;
   /** An agent span's facts the baseline reads (`recordView`); undefined for kernel spans. */
   view: RecordView | undefined;
   kernel: KernelSpanFacts | undefined;
+  /** What few records have, in one object made for the first of them (`rareOf`); undefined: none of it. */
+  rare: RareFacts | undefined;
+}
+
+/** What a record holds only for some spans: five fields in every record were 40 of its bytes. */
+export interface RareFacts {
+  /** The hex of the span and parent ids when one is of a length OTLP does not allow (`ID_OTHER`). */
+  otherIds: { spanId: string; parentId: string } | undefined;
   /** The kernel did not watch the process from its start (coverage facts on the kernel span's resource). */
   partialReason: string | undefined;
   /** The first user message of an LLM span, when the agent's spans carry content. */
@@ -37,6 +63,62 @@ export interface SpanRecord {
    */
   found: Finding[] | undefined;
 }
+
+/** The record's rare facts, made at the first write. */
+export function rareOf(r: SpanRecord): RareFacts {
+  return (r.rare ??= { otherIds: undefined, partialReason: undefined, prompt: undefined, mcp: undefined, found: undefined });
+}
+
+/** An id's form in `idForms`: none (hex ''), 8 bytes in two words, any other length (hex in `rare.otherIds`). */
+const ID_EMPTY = 0;
+const ID_WORDS = 1;
+const ID_OTHER = 2;
+
+/** The id's form, from its length. */
+const idForm = (id: Readonly<IdLocation>): number => (id.length === 0 ? ID_EMPTY : id.length === 8 ? ID_WORDS : ID_OTHER);
+/** The big-endian 32-bit word at `at`. */
+const word = (b: Uint8Array, at: number): number => (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+const wordHex = (w: number): string => (w >>> 0).toString(16).padStart(8, '0');
+
+/** The record's span id as lower-case hex (what `spanIds` gives), made anew. */
+export function spanIdOf(r: SpanRecord): string {
+  const form = r.idForms & 3;
+  return form === ID_WORDS ? wordHex(r.spanW0) + wordHex(r.spanW1) : form === ID_EMPTY ? '' : r.rare!.otherIds!.spanId;
+}
+
+/** The record's parent span id as lower-case hex ('' for a root), made anew. */
+export function parentIdOf(r: SpanRecord): string {
+  const form = r.idForms >> 2;
+  return form === ID_WORDS ? wordHex(r.parentW0) + wordHex(r.parentW1) : form === ID_EMPTY ? '' : r.rare!.otherIds!.parentId;
+}
+
+/** Whether `a`'s span id is `r`'s parent span id (as their hex strings would compare). */
+export function isParentOf(a: SpanRecord, r: SpanRecord): boolean {
+  const form = a.idForms & 3;
+  if (form !== r.idForms >> 2) return false;
+  if (form === ID_WORDS) return a.spanW0 === r.parentW0 && a.spanW1 === r.parentW1;
+  return form === ID_EMPTY || a.rare!.otherIds!.spanId === r.rare!.otherIds!.parentId;
+}
+
+const otherIds = (ids: SpanIds): { spanId: string; parentId: string } => ({ spanId: ids.spanId, parentId: ids.parentSpanId });
+
+/** 2^30: a time split at it is two integers V8 holds as small integers (31 bits) for any time below 2^60. */
+const SPLIT = 0x40000000;
+
+/**
+ * `n` as a 32-bit integer when it is one, else itself: a number computed in floating point is a heap
+ * number even when integral, and a field once given one keeps every value in a heap number.
+ */
+const small = (n: number): number => ((n | 0) === n ? n | 0 : n);
+
+/** The high part of a time, `floor(us / 2^30)`; `loOf` the rest. Exact for every number: `hi` * 2^30 + `lo` is `us`. */
+const hiOf = (us: number): number => small(Math.floor(us / SPLIT));
+const loOf = (us: number, hi: number): number => small(us - hi * SPLIT);
+
+/** A record's start in microseconds. */
+export const startUs = (r: SpanRecord): number => r.startHi * SPLIT + r.startLo;
+/** A record's end in microseconds. */
+export const endUs = (r: SpanRecord): number => r.endHi * SPLIT + r.endLo;
 
 /**
  * What a record keeps of an agent span's canonical view: the fields judging it and building a
@@ -108,11 +190,10 @@ export function resourceFacts(resource: readonly KeyValue[] | undefined): Resour
 
 /**
  * Undefined for spans that say nothing a profile keeps (chains, HTTP client spans, ...). An LLM span's
- * first user message is left to `readPrompt`, which needs the open trace. `ids` are the span's
- * (`spanIds`), read once by the caller: a span that is an object (correlate's) has them made anew at
- * each call.
+ * first user message is left to `readPrompt`, which needs the open trace. The ids are read as bytes
+ * (`locateId`): their hex (`spanIds`) only for an id of a length OTLP does not allow.
  */
-export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts, ids: SpanIds): SpanRecord | undefined {
+export function spanRecord(span: Span, scopeName: string | undefined, resource: ResourceFacts): SpanRecord | undefined {
   const kernel = readKernelSpan(span, scopeName);
   const view = kernel ? undefined : canonicalView(span);
   if (!kernel && (!view || (view.kind !== 'llm' && view.kind !== 'tool' && view.kind !== 'agent' && view.kind !== 'retriever'))) return undefined;
@@ -122,19 +203,40 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
     const on = kernel.coverage ?? resource;
     if (on.coverage === 'partial') partialReason = String(on.partialReason ?? 'partial');
   }
-  return {
-    spanId: ids.spanId,
-    parentId: ids.parentSpanId,
-    startUs: startMicros(span),
-    endUs: endMicros(span),
+  const start = startMicros(span);
+  const end = endMicros(span);
+  const startHi = hiOf(start);
+  const endHi = hiOf(end);
+  // An object literal, not a class: V8 tracks where literals are made and, when most made at a site
+  // outlive the young generation (records live while their trace is open), allocates them in the old
+  // generation at once, so they are never copied by a scavenge; `new` objects are not.
+  // `locateId`'s answer is shared: each id is read before the next call.
+  let id = locateId(span, 'spanId');
+  const spanForm = idForm(id);
+  const spanW0 = spanForm === ID_WORDS ? word(id.buf, id.at) : 0;
+  const spanW1 = spanForm === ID_WORDS ? word(id.buf, id.at + 4) : 0;
+  id = locateId(span, 'parentSpanId');
+  const parentForm = idForm(id);
+  const parentW0 = parentForm === ID_WORDS ? word(id.buf, id.at) : 0;
+  const parentW1 = parentForm === ID_WORDS ? word(id.buf, id.at + 4) : 0;
+  const r: SpanRecord = {
+    spanW0,
+    spanW1,
+    parentW0,
+    parentW1,
+    idForms: spanForm | (parentForm << 2),
+    startHi,
+    startLo: loOf(start, startHi),
+    endHi,
+    endLo: loOf(end, endHi),
     resource,
     view: view ? recordView(view) : undefined,
     kernel: kernel ?? undefined,
-    partialReason,
-    prompt: undefined,
-    mcp: undefined,
-    found: undefined,
+    rare: undefined,
   };
+  if (spanForm === ID_OTHER || parentForm === ID_OTHER) rareOf(r).otherIds = otherIds(spanIds(span));
+  if (partialReason !== undefined) rareOf(r).partialReason = partialReason;
+  return r;
 }
 
 /**
@@ -146,7 +248,10 @@ export function spanRecord(span: Span, scopeName: string | undefined, resource: 
  */
 export function readPrompt(r: SpanRecord, span: Span, promptFrom: SpanRecord | undefined): void {
   const view = r.view;
-  if (view?.kind === 'llm' && !(promptFrom && promptFrom.startUs <= r.startUs) && hasContent(span, view)) r.prompt = userMessage(span);
+  if (view?.kind === 'llm' && !(promptFrom && startUs(promptFrom) <= startUs(r)) && hasContent(span, view)) {
+    const prompt = userMessage(span);
+    if (prompt !== undefined) rareOf(r).prompt = prompt;
+  }
 }
 
 const OI_MESSAGE = /^llm\.input_messages\.(\d+)\.message\.role$/;

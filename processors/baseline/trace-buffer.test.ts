@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resourceFacts, type SpanRecord } from './span-record.js';
-import { TraceBuffer, type OpenTrace } from './trace-buffer.js';
+import { resourceFacts, spanIdOf, type SpanRecord } from './span-record.js';
+import { TraceBuffer, parentOf, pending, type OpenTrace } from './trace-buffer.js';
 
 const resource = resourceFacts(undefined);
 /** A 16-byte trace id for step `n`, and its hex. */
@@ -9,7 +9,22 @@ const traceId = (n: number) => {
   b.writeUInt32BE(n, 12);
   return b;
 };
-const record = (spanId: string): SpanRecord => ({ spanId, parentId: '', startUs: 0, endUs: 0, resource, view: undefined, kernel: undefined, partialReason: undefined, prompt: undefined, mcp: undefined, found: undefined });
+/** A record of span id `n` (8 bytes: 0, n) under span id `parent` (none: a root). */
+const record = (n: number, parent?: number): SpanRecord => ({
+  spanW0: 0,
+  spanW1: n,
+  parentW0: 0,
+  parentW1: parent ?? 0,
+  idForms: 1 | ((parent === undefined ? 0 : 1) << 2),
+  startHi: 0,
+  startLo: 0,
+  endHi: 0,
+  endLo: 0,
+  resource,
+  view: undefined,
+  kernel: undefined,
+  rare: undefined,
+});
 
 describe('TraceBuffer bound', () => {
   it('pushes out the trace with the oldest arrival, as a list kept in arrival order would, across arrivals, settling and emptying', () => {
@@ -49,7 +64,7 @@ describe('TraceBuffer bound', () => {
       // The id inside a larger buffer, as a received span's is (span-view.ts locateId).
       const buf = Buffer.concat([Buffer.alloc(step % 7, 0xff), Buffer.from(id, 'hex'), Buffer.alloc(3, 0xee)]);
       const at = { buf, at: step % 7, length: 16 };
-      expect(buffer.add(at, id, record(`s${step}`), nowMs, (t: OpenTrace) => evicted.push(t.traceId), buffer.get(at))?.traceId).toBe(id);
+      expect(buffer.add(at, id, record(step), nowMs, (t: OpenTrace) => evicted.push(t.traceId), buffer.get(at))?.traceId).toBe(id);
       expect(buffer.size).toBe(model.length);
     }
     expect(expected.length).toBeGreaterThan(1000);
@@ -61,12 +76,14 @@ describe('OpenTrace', () => {
   it('counts its pending records from its size, which follows its records through adds, evaluations and the switch to a Map', () => {
     const buffer = new TraceBuffer({ settleMs: 50, ttlMs: 100, maxTraces: 8, maxSpansPerTrace: 1000 });
     const id = { buf: traceId(1), at: 0, length: 16 };
-    const t = buffer.add(id, 'aa', record('s0'), 0, () => {}, undefined)!;
+    const t = buffer.add(id, 'aa', record(0), 0, () => {}, undefined)!;
     for (let i = 1; i < 40; i++) {
-      if (i % 7 === 0) t.evaluated = t.records.length;
-      expect(buffer.add(id, 'aa', record(`s${i}`), i, () => {}, buffer.get(id))).toBe(t);
-      expect([t.size, t.pending]).toEqual([t.records.length, t.records.length - t.evaluated]);
-      expect(t.get(`s${i}`)?.spanId).toBe(`s${i}`);
+      if (i % 7 === 0) t.evaluated = i;
+      expect(buffer.add(id, 'aa', record(i), i, () => {}, buffer.get(id))).toBe(t);
+      expect([t.size, pending(t)]).toEqual([i + 1, i + 1 - t.evaluated]);
+      expect(t.records.slice(0, t.size).map((r) => r!.spanW1)).toEqual(Array.from({ length: i + 1 }, (_, n) => n));
+      expect(spanIdOf(parentOf(t, record(1000, i))!)).toBe(i.toString(16).padStart(16, '0'));
+      expect(parentOf(t, record(1000, i + 1))).toBeUndefined();
     }
     expect(t.size).toBe(40);
   });
