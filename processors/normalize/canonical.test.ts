@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { attr } from '../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../pipeline/otlp/codec.js';
 import { appendAttributes } from '../../pipeline/otlp/span-view.js';
+import { rng } from '../../pipeline/otlp/testdata/random-requests.js';
 import type { AnyValue, KeyValue, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from './canonical.js';
@@ -383,14 +384,7 @@ describe('canonicalView of a received span (bytes, pipeline/otlp/wire-span.ts)',
 });
 
 describe('canonicalView of received spans: random attributes over every key it reads', () => {
-  /** mulberry32: the same cases on every run. */
-  let seed = 7;
-  const rand = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = rng(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const STRINGS = ['', 'chat', 'execute_tool', 'invoke_agent', 'create_agent', 'embeddings', 'tools/call', 'resources/read', 'openai', 'langchain', 'LLM', 'TOOL', 'agent', 'workflow', 'tool', 'chain', 'rerank', 'gpt-4o', 'llama3.1:8b', 'http://127.0.0.1:11434/api', 'https://user@[::1]/x', '{"ls_provider":"anthropic","ls_model_name":"claude-3"}', '443', 'x', 'ünï 🚀'];
   const value = (): AnyValue | null =>

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { attr } from '../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../pipeline/otlp/codec.js';
 import { appendAttributes } from '../../pipeline/otlp/span-view.js';
+import { rng } from '../../pipeline/otlp/testdata/random-requests.js';
 import type { AnyValue, KeyValue, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { canonicalView } from './canonical.js';
@@ -171,14 +172,7 @@ describe('canonicalContent of received spans (bytes): what the decoded span give
     same([span({ 'openinference.span.kind': 'LLM', 'output.value': '' })], [attr('output.value', '{"role":"assistant","content":"appended"}')]);
   });
 
-  /** mulberry32: the same cases on every run. */
-  let seed = 11;
-  const rand = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = rng(11);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const KINDS: Record<string, string>[] = [
     { 'openinference.span.kind': 'LLM' },

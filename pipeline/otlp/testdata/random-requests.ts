@@ -11,7 +11,7 @@ const encodeResource = createEncoder(root.lookupType('opentelemetry.proto.resour
 const encodeScope = createEncoder(root.lookupType('opentelemetry.proto.common.v1.InstrumentationScope'));
 
 /** mulberry32: the same cases on every run. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
