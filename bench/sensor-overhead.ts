@@ -24,7 +24,10 @@
 //             spans (its window's end, for an agent that exports none) are also averaged apart from the others;
 //             --spans (with --collector): the agent exports its spans (OTLP/gRPC, its SDK's defaults) to the
 //             collector, and in the runs without it to a sink that stands for the collector a team already runs
-//             (.tools/bin/otlpbench, bench/setup.sh; its CPU is not the agent's), as an instrumented agent runs
+//             (.tools/bin/otlpbench, bench/setup.sh; its CPU is not the agent's), as an instrumented agent runs;
+//             --peer jaeger,otelcol (with --spans): after the collector's runs in every round, the same runs (a
+//             first and --warm N more) with the agent's spans going to each peer instead (bench/peer-collector.ts,
+//             no sensor): its own CPU per run from /proc beside the collector's and the agent's, spans it accepted
 // idle        `aibom-collector run` (embedded default) with nothing watched running, --seconds N (30) after
 //             --settle N (3) seconds from ready: CPU and
 //             wakeups per second of the collector (main thread, other threads) and its sensor
@@ -50,6 +53,7 @@ import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
 import type { SensorRecord, StatsRecord } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
 import { findTool } from '../test/support/tools.js';
+import { parsePeers, startPeer, type PeerName } from './peer-collector.js';
 import { attackAgentEnv, startListening } from './test-app.js';
 
 
@@ -472,6 +476,9 @@ const warmRuns = opt('warm', 1);
 /** `--spans`: the agent exports its spans, to the collector or, in the runs without it, to a sink. */
 const agentSpans = argv.includes('--spans');
 
+/** `--peer jaeger,otelcol`: peers that take the agent's spans in runs of their own, measured as the collector is. */
+const peers = parsePeers(((i) => (i >= 0 ? argv[i + 1] : undefined))(argv.indexOf('--peer')));
+
 /** What receives the agent's spans in the runs without the collector: a counting OTLP/gRPC sink, not measured. */
 async function startSink(port: number): Promise<{ spans: () => number; stop: () => Promise<void> }> {
   const bin = findTool('OTLPBENCH_BIN', '.tools/bin/otlpbench');
@@ -497,6 +504,7 @@ async function startSink(port: number): Promise<{ spans: () => number; stop: () 
 async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { proc: ChildProcess; ports: number[] }, rounds: number, runs: number): Promise<void> {
   const agentCmd = nodeCommand('aibom-bench-js');
   if (agentSpans && !viaCollector) throw new Error('--spans needs --collector (a receiver alone takes no spans)');
+  if (peers.length > 0 && !agentSpans) throw new Error('--peer needs --spans (a peer takes only the agent\'s spans)');
   const spansPort = agentSpans ? await freePort() : 0;
   const env = {
     ...attackAgentEnv(llm, svc, runs),
@@ -518,6 +526,36 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
     if (code !== 0) throw new Error(`agent exited ${code}`);
     return { cpu: cpu! + cpuOf(llm.proc.pid!) + cpuOf(svc.proc.pid!) - servers0, wall: wall! };
   };
+  /**
+   * The collector's runs again (a first, then `--warm N`), the agent's spans going to a peer and no sensor
+   * watching: the peer's own CPU over each (all its threads, schedstat), the agent's, what it accepted.
+   */
+  const peerRound = async (name: PeerName): Promise<PeerRow> => {
+    const peer = await startPeer(name, spansPort, await freePort(), mkdtempSync(path.join(dir, `${name}-`)));
+    try {
+      const pid = peer.proc.pid!;
+      await sleep(1000);
+      const c0 = threadSplit(pid);
+      const first = await runAgent();
+      await sleep(DRAIN_MS);
+      const cold = total(splitDiff(c0, threadSplit(pid)));
+      const afterFirst = await peer.spans();
+      const own: number[] = [];
+      let agentCpu = 0;
+      for (let k = 0; k < warmRuns; k++) {
+        const c = threadSplit(pid);
+        agentCpu += (await runAgent()).cpu;
+        await sleep(DRAIN_MS);
+        own.push(total(splitDiff(c, threadSplit(pid))));
+      }
+      const fin = await peer.spans();
+      console.log(`${name}: first run ${cold.toFixed(2)} s (agent ${first.cpu.toFixed(2)} s, ${afterFirst.accepted} spans accepted); warm runs ${own.map((x) => x.toFixed(2)).join(', ')} s; spans accepted ${fin.accepted}, refused ${fin.refused}, exported ${fin.sent}`);
+      return { name, cold, coldAgent: first.cpu, warm: own.reduce((a, x) => a + x, 0) / warmRuns, warmAgent: agentCpu / warmRuns, spans: fin.accepted / (1 + warmRuns), refused: fin.refused, hwm: rssKb(pid, 'VmHWM') };
+    } finally {
+      await peer.stop();
+    }
+  };
+  const peerRows: PeerRow[] = [];
   await runAgent(); // warm caches (node_modules in the page cache)
   const w: { cpu: number; wall: number }[] = [];
   type Split = { sensor: ThreadSplit; receiver: ThreadSplit };
@@ -599,10 +637,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
       const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
       const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
       const fin = await rcv.request('stop');
-      if (agentSpans) {
-        collectorSpans.push(fin.agentSpans! / (1 + warmRuns));
-        sink = await startSink(spansPort);
-      }
+      if (agentSpans) collectorSpans.push(fin.agentSpans! / (1 + warmRuns));
       const cold = diff(c0, c1);
       const warmSplit: Split = { sensor: splitSum(warmSplits.map((x) => x.sensor)), receiver: splitSum(warmSplits.map((x) => x.receiver)) };
       const sensorCpu = total(cold.sensor);
@@ -610,6 +645,11 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
       const warm = { cpu: warmAgentCpu / warmRuns, sensorCpu: total(warmSplit.sensor) / warmRuns, receiverCpu: total(warmSplit.receiver) / warmRuns, records: warmRecords / warmRuns, split: warmSplit };
       s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, cold, idle, idleS: IDLE_MS / 1000, warm });
       await sleep(2500);
+      for (const name of peers) {
+        peerRows.push(await peerRound(name));
+        await sleep(1000);
+      }
+      if (agentSpans) sink = await startSink(spansPort);
     }
   } finally {
     await sink?.stop();
@@ -640,7 +680,37 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   console.log(`split, all rounds: cold run (agent + ${DRAIN_MS} ms drain): sensor ${showSplit(sum((x) => x.cold.sensor))}; receiver ${showSplit(sum((x) => x.cold.receiver))}`);
   console.log(`split, all rounds: warm run: sensor ${showSplit(sum((x) => x.warm.split.sensor))}; receiver ${showSplit(sum((x) => x.warm.split.receiver))}`);
   console.log(`idle (${idleS} s, nothing watched running): sensor ${idleRate((x) => x.idle.sensor)} (${showSplit(sum((x) => x.idle.sensor))}); receiver ${idleRate((x) => x.idle.receiver)} (${showSplit(sum((x) => x.idle.receiver))}); a run's wall + drain ${(sw + DRAIN_MS / 1000).toFixed(1)} s`);
+  if (peers.length > 0) peerTable(s, peerRows, collectorSpans);
   console.log(`RSS during the run (max sampled / VmHWM): sensor ${Math.max(...s.map((x) => x.sensorRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.sensorHwm)) / 1024 | 0} MiB, receiver process ${Math.max(...s.map((x) => x.rcvRss)) / 1024 | 0} / ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} MiB`);
+}
+
+/** A peer's runs in one round: its own CPU and the agent's, seconds (warm: per run, averaged), spans accepted per run. */
+interface PeerRow {
+  name: PeerName;
+  cold: number;
+  coldAgent: number;
+  warm: number;
+  warmAgent: number;
+  spans: number;
+  refused: number;
+  hwm: number;
+}
+
+/** The collector's warm runs beside each peer's, per agent process (--runs attacks), medians of the rounds. */
+function peerTable(s: { cpu: number; receiverCpu: number; sensorCpu: number; rcvHwm: number; warm: { cpu: number; receiverCpu: number; sensorCpu: number } }[], rows: PeerRow[], collectorSpans: number[]): void {
+  const ours = median(s.map((x) => x.warm.receiverCpu));
+  const sensor = median(s.map((x) => x.warm.sensorCpu));
+  const agentWith = median(s.map((x) => x.warm.cpu));
+  console.log(`per agent process, warm runs (average of --warm), median of rounds; "first" = the first run after start`);
+  console.log('| receives the spans | agent cpu s | its own cpu s | of the agent\'s | ours / it | first run: agent / own s | spans accepted per run | VmHWM MiB |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`| aibom-collector (process; + sensor ${sensor.toFixed(2)} s) | ${agentWith.toFixed(2)} | ${ours.toFixed(2)} | ${((100 * ours) / agentWith).toFixed(1)}% | 1 | ${median(s.map((x) => x.cpu)).toFixed(2)} / ${median(s.map((x) => x.receiverCpu)).toFixed(2)} | ${collectorSpans.map((x) => x.toFixed(0)).join(', ')} | ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} |`);
+  for (const name of new Set(rows.map((r) => r.name))) {
+    const rs = rows.filter((r) => r.name === name);
+    const own = median(rs.map((r) => r.warm));
+    const agentCpu = median(rs.map((r) => r.warmAgent));
+    console.log(`| ${name} | ${agentCpu.toFixed(2)} | ${own.toFixed(3)} | ${((100 * own) / agentCpu).toFixed(1)}% | ${(ours / own).toFixed(1)} | ${median(rs.map((r) => r.coldAgent)).toFixed(2)} / ${median(rs.map((r) => r.cold)).toFixed(3)} | ${rs.map((r) => `${r.spans.toFixed(0)}${r.refused ? ` (${r.refused} refused)` : ''}`).join(', ')} | ${Math.max(...rs.map((r) => r.hwm)) / 1024 | 0} |`);
+  }
 }
 
 // ------------------------------------------------------------------------- letthrough
