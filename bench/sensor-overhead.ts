@@ -542,15 +542,18 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
       const afterFirst = await peer.spans();
       const own: number[] = [];
       let agentCpu = 0;
+      let agentWall = 0;
       for (let k = 0; k < warmRuns; k++) {
         const c = threadSplit(pid);
-        agentCpu += (await runAgent()).cpu;
+        const rw = await runAgent();
+        agentCpu += rw.cpu;
+        agentWall += rw.wall;
         await sleep(DRAIN_MS);
         own.push(total(splitDiff(c, threadSplit(pid))));
       }
       const fin = await peer.spans();
       console.log(`${name}: first run ${cold.toFixed(2)} s (agent ${first.cpu.toFixed(2)} s, ${afterFirst.accepted} spans accepted); warm runs ${own.map((x) => x.toFixed(2)).join(', ')} s; spans accepted ${fin.accepted}, refused ${fin.refused}, exported ${fin.sent}`);
-      return { name, cold, coldAgent: first.cpu, warm: own.reduce((a, x) => a + x, 0) / warmRuns, warmAgent: agentCpu / warmRuns, spans: fin.accepted / (1 + warmRuns), refused: fin.refused, hwm: rssKb(pid, 'VmHWM') };
+      return { name, cold, coldAgent: first.cpu, warm: own.reduce((a, x) => a + x, 0) / warmRuns, warmAgent: agentCpu / warmRuns, warmWall: agentWall / warmRuns, spans: fin.accepted / (1 + warmRuns), refused: fin.refused, hwm: rssKb(pid, 'VmHWM') };
     } finally {
       await peer.stop();
     }
@@ -559,7 +562,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
   await runAgent(); // warm caches (node_modules in the page cache)
   const w: { cpu: number; wall: number }[] = [];
   type Split = { sensor: ThreadSplit; receiver: ThreadSplit };
-  const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; cold: Split; idle: Split; idleS: number; warm: { cpu: number; sensorCpu: number; receiverCpu: number; records: number; split: Split } }[] = [];
+  const s: { cpu: number; wall: number; extra: number; sensorCpu: number; receiverCpu: number; sensorRss: number; rcvRss: number; sensorHwm: number; rcvHwm: number; records: number; lagMean: number; lagMax: number; cold: Split; idle: Split; idleS: number; warm: { cpu: number; wall: number; sensorCpu: number; receiverCpu: number; records: number; split: Split } }[] = [];
   const total = (x: ThreadSplit): number => x.main + x.others;
   try {
     for (let i = 0; i < rounds; i++) {
@@ -601,6 +604,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
       const warmSplits: Split[] = [];
       const perRun: string[] = [];
       let warmAgentCpu = 0;
+      let warmAgentWall = 0;
       let warmRecords = 0;
       let e2 = first.records!;
       let spans = first.spans ?? 0;
@@ -625,6 +629,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
         b.runs++;
         warmSplits.push(d);
         warmAgentCpu += rw.cpu;
+        warmAgentWall += rw.wall;
         warmRecords += e3 - e2;
         e2 = e3;
       }
@@ -642,7 +647,7 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
       const warmSplit: Split = { sensor: splitSum(warmSplits.map((x) => x.sensor)), receiver: splitSum(warmSplits.map((x) => x.receiver)) };
       const sensorCpu = total(cold.sensor);
       const receiverCpu = total(cold.receiver);
-      const warm = { cpu: warmAgentCpu / warmRuns, sensorCpu: total(warmSplit.sensor) / warmRuns, receiverCpu: total(warmSplit.receiver) / warmRuns, records: warmRecords / warmRuns, split: warmSplit };
+      const warm = { cpu: warmAgentCpu / warmRuns, wall: warmAgentWall / warmRuns, sensorCpu: total(warmSplit.sensor) / warmRuns, receiverCpu: total(warmSplit.receiver) / warmRuns, records: warmRecords / warmRuns, split: warmSplit };
       s.push({ ...r, extra: sensorCpu + receiverCpu, sensorCpu, receiverCpu, sensorRss, rcvRss, sensorHwm, rcvHwm, records: first.records!, lagMean: (1000 * fin.lagSum!) / fin.lagCount!, lagMax: 1000 * fin.lagMax!, cold, idle, idleS: IDLE_MS / 1000, warm });
       await sleep(2500);
       for (const name of peers) {
@@ -691,25 +696,26 @@ interface PeerRow {
   coldAgent: number;
   warm: number;
   warmAgent: number;
+  warmWall: number;
   spans: number;
   refused: number;
   hwm: number;
 }
 
 /** The collector's warm runs beside each peer's, per agent process (--runs attacks), medians of the rounds. */
-function peerTable(s: { cpu: number; receiverCpu: number; sensorCpu: number; rcvHwm: number; warm: { cpu: number; receiverCpu: number; sensorCpu: number } }[], rows: PeerRow[], collectorSpans: number[]): void {
+function peerTable(s: { cpu: number; receiverCpu: number; sensorCpu: number; rcvHwm: number; warm: { cpu: number; wall: number; receiverCpu: number; sensorCpu: number } }[], rows: PeerRow[], collectorSpans: number[]): void {
   const ours = median(s.map((x) => x.warm.receiverCpu));
   const sensor = median(s.map((x) => x.warm.sensorCpu));
   const agentWith = median(s.map((x) => x.warm.cpu));
   console.log(`per agent process, warm runs (average of --warm), median of rounds; "first" = the first run after start`);
-  console.log('| receives the spans | agent cpu s | its own cpu s | of the agent\'s | ours / it | first run: agent / own s | spans accepted per run | VmHWM MiB |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  console.log(`| aibom-collector (process; + sensor ${sensor.toFixed(2)} s) | ${agentWith.toFixed(2)} | ${ours.toFixed(2)} | ${((100 * ours) / agentWith).toFixed(1)}% | 1 | ${median(s.map((x) => x.cpu)).toFixed(2)} / ${median(s.map((x) => x.receiverCpu)).toFixed(2)} | ${collectorSpans.map((x) => x.toFixed(0)).join(', ')} | ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} |`);
+  console.log('| receives the spans | agent cpu s | agent wall s | its own cpu s | of the agent\'s | ours / it | first run: agent / own s | spans accepted per run | VmHWM MiB |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log(`| aibom-collector (process; + sensor ${sensor.toFixed(2)} s) | ${agentWith.toFixed(2)} | ${median(s.map((x) => x.warm.wall)).toFixed(2)} | ${ours.toFixed(2)} | ${((100 * ours) / agentWith).toFixed(1)}% | 1 | ${median(s.map((x) => x.cpu)).toFixed(2)} / ${median(s.map((x) => x.receiverCpu)).toFixed(2)} | ${collectorSpans.map((x) => x.toFixed(0)).join(', ')} | ${Math.max(...s.map((x) => x.rcvHwm)) / 1024 | 0} |`);
   for (const name of new Set(rows.map((r) => r.name))) {
     const rs = rows.filter((r) => r.name === name);
     const own = median(rs.map((r) => r.warm));
     const agentCpu = median(rs.map((r) => r.warmAgent));
-    console.log(`| ${name} | ${agentCpu.toFixed(2)} | ${own.toFixed(3)} | ${((100 * own) / agentCpu).toFixed(1)}% | ${(ours / own).toFixed(1)} | ${median(rs.map((r) => r.coldAgent)).toFixed(2)} / ${median(rs.map((r) => r.cold)).toFixed(3)} | ${rs.map((r) => `${r.spans.toFixed(0)}${r.refused ? ` (${r.refused} refused)` : ''}`).join(', ')} | ${Math.max(...rs.map((r) => r.hwm)) / 1024 | 0} |`);
+    console.log(`| ${name} | ${agentCpu.toFixed(2)} | ${median(rs.map((r) => r.warmWall)).toFixed(2)} | ${own.toFixed(3)} | ${((100 * own) / agentCpu).toFixed(1)}% | ${(ours / own).toFixed(1)} | ${median(rs.map((r) => r.coldAgent)).toFixed(2)} / ${median(rs.map((r) => r.cold)).toFixed(3)} | ${rs.map((r) => `${r.spans.toFixed(0)}${r.refused ? ` (${r.refused} refused)` : ''}`).join(', ')} | ${Math.max(...rs.map((r) => r.hwm)) / 1024 | 0} |`);
   }
 }
 
