@@ -7,7 +7,7 @@
 // a Prometheus endpoint, from which the spans each accepted are read.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { findTool } from '../test/support/tools.js';
@@ -94,4 +94,19 @@ export async function startPeer(name: PeerName, grpcPort: number, metricsPort: n
     },
     stop,
   };
+}
+
+/**
+ * Bytes of OTLP JSON lines a file exporter wrote into `dir` (telemetry.jsonl and its rotated backups), span
+ * lines apart from the others (ours also writes the kernel events' log records there).
+ */
+export function jsonLinesBytes(dir: string): { spans: number; other: number } {
+  const out = { spans: 0, other: 0 };
+  for (const f of readdirSync(dir).filter((n) => n.startsWith('telemetry'))) {
+    for (const line of readFileSync(path.join(dir, f), 'latin1').split('\n')) {
+      if (line.startsWith('{"resourceSpans"')) out.spans += line.length + 1;
+      else if (line) out.other += line.length + 1;
+    }
+  }
+  return out;
 }

@@ -36,7 +36,7 @@
 // receiver config (e.g. '{"poll_interval":"200ms"}').
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -53,7 +53,7 @@ import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
 import type { SensorRecord, StatsRecord } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
 import { findTool } from '../test/support/tools.js';
-import { parsePeers, startPeer, type PeerName } from './peer-collector.js';
+import { jsonLinesBytes, parsePeers, startPeer, type PeerName } from './peer-collector.js';
 import { attackAgentEnv, startListening } from './test-app.js';
 
 
@@ -267,6 +267,8 @@ async function receiverChild(raw: string): Promise<void> {
 interface ReceiverHandle {
   proc: ChildProcess;
   sensorPid: number;
+  /** The collector's data directory (its file exporter's telemetry.jsonl); a receiver alone has none. */
+  dataDir?: string;
   request(cmd: 'stats' | 'stop'): Promise<Record<string, number>>;
 }
 
@@ -531,7 +533,10 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
    * watching: the peer's own CPU over each (all its threads, schedstat), the agent's, what it accepted.
    */
   const peerRound = async (name: PeerName): Promise<PeerRow> => {
-    const peer = await startPeer(name, spansPort, await freePort(), mkdtempSync(path.join(dir, `${name}-`)));
+    const peerDir = mkdtempSync(path.join(dir, `${name}-`));
+    const peer = await startPeer(name, spansPort, await freePort(), peerDir);
+    let report: string;
+    let row: PeerRow;
     try {
       const pid = peer.proc.pid!;
       await sleep(1000);
@@ -552,11 +557,16 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
         own.push(total(splitDiff(c, threadSplit(pid))));
       }
       const fin = await peer.spans();
-      console.log(`${name}: first run ${cold.toFixed(2)} s (agent ${first.cpu.toFixed(2)} s, ${afterFirst.accepted} spans accepted); warm runs ${own.map((x) => x.toFixed(2)).join(', ')} s; spans accepted ${fin.accepted}, refused ${fin.refused}, exported ${fin.sent}`);
-      return { name, cold, coldAgent: first.cpu, warm: own.reduce((a, x) => a + x, 0) / warmRuns, warmAgent: agentCpu / warmRuns, warmWall: agentWall / warmRuns, spans: fin.accepted / (1 + warmRuns), refused: fin.refused, hwm: rssKb(pid, 'VmHWM') };
+      report = `${name}: first run ${cold.toFixed(2)} s (agent ${first.cpu.toFixed(2)} s, ${afterFirst.accepted} spans accepted); warm runs ${own.map((x) => x.toFixed(2)).join(', ')} s; spans accepted ${fin.accepted}, refused ${fin.refused}, exported ${fin.sent}`;
+      row = { name, cold, coldAgent: first.cpu, warm: own.reduce((a, x) => a + x, 0) / warmRuns, warmAgent: agentCpu / warmRuns, warmWall: agentWall / warmRuns, spans: fin.accepted / (1 + warmRuns), refused: fin.refused, hwm: rssKb(pid, 'VmHWM') };
     } finally {
       await peer.stop();
     }
+    // read once it has stopped: its file exporter flushes on shutdown
+    const written = name === 'otelcol' ? `; its file exporter wrote ${(jsonLinesBytes(peerDir).spans / (1 + warmRuns) / 1e6).toFixed(1)} MB of spans per run` : '';
+    rmSync(peerDir, { recursive: true });
+    console.log(`${report}${written}`);
+    return row;
   };
   const peerRows: PeerRow[] = [];
   await runAgent(); // warm caches (node_modules in the page cache)
@@ -642,7 +652,11 @@ async function agentRounds(llm: { proc: ChildProcess; ports: number[] }, svc: { 
       const sensorHwm = rssKb(rcv.sensorPid, 'VmHWM');
       const rcvHwm = rssKb(rcv.proc.pid!, 'VmHWM');
       const fin = await rcv.request('stop');
-      if (agentSpans) collectorSpans.push(fin.agentSpans! / (1 + warmRuns));
+      if (agentSpans) {
+        collectorSpans.push(fin.agentSpans! / (1 + warmRuns));
+        const b = jsonLinesBytes(rcv.dataDir!);
+        console.log(`collector's file exporter wrote, per run: spans ${(b.spans / (1 + warmRuns) / 1e6).toFixed(1)} MB, log records ${(b.other / (1 + warmRuns) / 1e6).toFixed(1)} MB`);
+      }
       const cold = diff(c0, c1);
       const warmSplit: Split = { sensor: splitSum(warmSplits.map((x) => x.sensor)), receiver: splitSum(warmSplits.map((x) => x.receiver)) };
       const sensorCpu = total(cold.sensor);
@@ -773,7 +787,8 @@ const collectorRoot = ((i) => (i >= 0 ? path.resolve(argv[i + 1]!) : root))(argv
  */
 async function startCollector(grpcPort?: number): Promise<ReceiverHandle> {
   const [grpc, http, admin] = [grpcPort ?? (await freePort()), await freePort(), await freePort()];
-  const env = { ...process.env, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, AIBOM_DATA_DIR: mkdtempSync(path.join(dir, 'data-')) };
+  const dataDir = mkdtempSync(path.join(dir, 'data-'));
+  const env = { ...process.env, AIBOM_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`, AIBOM_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`, AIBOM_ADMIN_ENDPOINT: `127.0.0.1:${admin}`, AIBOM_DATA_DIR: dataDir };
   // `--cpu-prof DIR`: node itself with the launcher's flag (the launcher passes no profiler flags on).
   // node refuses --cpu-prof (and most V8 flags) in NODE_OPTIONS: a profiled or flagged run starts node itself,
   // with the launcher's settings.
@@ -814,6 +829,7 @@ async function startCollector(grpcPort?: number): Promise<ReceiverHandle> {
   return {
     proc,
     sensorPid,
+    dataDir,
     async request(cmd) {
       const c = await counts();
       if (cmd === 'stop') {
