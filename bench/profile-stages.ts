@@ -8,13 +8,14 @@
 // receiver. A V8 profile samples the main thread only, and counts time the thread was runnable but waiting
 // for a CPU: on a loaded machine the shares hold, the milliseconds are wall time.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-interface ProfileNode {
+export interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string };
   children?: number[];
 }
-interface Profile {
+export interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -36,12 +37,13 @@ const STAGES: [string, RegExp][] = [
   ['history', /\/dist\/processors\/history\//],
   ['pipeline (service, config, telemetry)', /\/dist\/pipeline\/(service|config|telemetry|cli|deviation)\//],
 ];
-const PEERS_PAY = new Set(STAGES.slice(0, 3).map(([s]) => s));
+export const PEERS_PAY = new Set(STAGES.slice(0, 3).map(([s]) => s));
+export const NO_STAGE = 'start-up, timers, Node internals (no stage on the stack)';
 const LOGS = /^(consumeLogs|forwardLogs|appendLogsJson|logLogs)$/;
 const TRACES = /^(consumeTraces|appendTracesJson|logTraces|decodeTracesLazily)$/;
 
-function main(file: string): void {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+/** Milliseconds by stage, then by signal, of a profile's samples (idle left out). */
+export function stagesOf(p: Profile): Map<string, Map<string, number>> {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -61,24 +63,27 @@ function main(file: string): void {
         : 'other';
     if (name === '(garbage collector)' || name === '(program)') return [name, signal];
     for (const f of frames) for (const [stage, re] of STAGES) if (re.test(f.callFrame.url)) return [stage, signal];
-    return ['start-up, timers, Node internals (no stage on the stack)', signal];
+    return [NO_STAGE, signal];
   };
   const labels = new Map<number, [string, string] | undefined>();
   const ms = new Map<string, Map<string, number>>();
-  let busy = 0;
   for (let i = 0; i < p.samples.length; i++) {
     const id = p.samples[i]!;
     if (!labels.has(id)) labels.set(id, label(byId.get(id)!));
     const l = labels.get(id);
     if (!l) continue;
-    const t = (p.timeDeltas[i] ?? 0) / 1000;
-    busy += t;
     const row = ms.get(l[0]) ?? new Map<string, number>();
-    row.set(l[1], (row.get(l[1]) ?? 0) + t);
+    row.set(l[1], (row.get(l[1]) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
     ms.set(l[0], row);
   }
+  return ms;
+}
+
+function main(file: string): void {
+  const ms = stagesOf(JSON.parse(readFileSync(file, 'utf8')) as Profile);
   const signals = ['spans', 'kernel events', 'other'];
   const sum = (row: Map<string, number>): number => [...row.values()].reduce((a, x) => a + x, 0);
+  const busy = [...ms.values()].reduce((a, row) => a + sum(row), 0);
   console.log(`${file}: busy ${busy.toFixed(0)} ms sampled (main thread)`);
   console.log(`| stage | a peer pays it too | ms | share | of which: ${signals.join(' / ')} ms |`);
   console.log('|---|---|---|---|---|');
@@ -90,4 +95,4 @@ function main(file: string): void {
   console.log(`stages a peer has too, on spans: ${peerPays.toFixed(0)} ms (${((100 * peerPays) / busy).toFixed(1)}%)`);
 }
 
-main(process.argv[2] ?? '');
+if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv[2] ?? '');
