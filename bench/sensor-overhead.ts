@@ -142,6 +142,8 @@ function rssKb(pid: number, field = 'VmRSS'): number {
 
 // ---------------------------------------------------------------- helpers built once
 const dir = mkdtempSync(path.join(tmpdir(), 'aibom-sensor-bench-'));
+// The collectors' data directories are under it too (with --spans ~340 MB of telemetry a run): gone however the bench ends.
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const STORM = path.join(dir, 'aibom-storm');
 const RUSAGE = path.join(dir, 'rusage-run');
 function buildTools(): void {
