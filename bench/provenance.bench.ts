@@ -189,11 +189,13 @@ function heapPerTrace(make: () => TracesData[], tracesPerRound: number, traces =
 const refHeap = heapPerTrace(() => fresh(reference), reference.length);
 const record = (i: number) => `customer C${10000 + i}, Kira Rossi, kira.rossi${i}@example.com, +1-555-504-1791, Berlin, card 8779, plan basic, 1841.13 EUR`;
 const bigText = Array.from({ length: 2300 }, (_, i) => record(i)).join('\n');
+/** A flat copy of `s` (a concatenation flattened later, when read, would count its copy as the trace's). */
+const flat = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
 /** The first reference trace with its first tool result replaced by `bigText`, a text of its own per trace (none shared). */
 const bigTrace = (): TracesData[] => {
   const [first] = fresh([reference[0]!]);
   const tool = first!.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).find((sp) => sp.attributes?.some((kv) => kv.key === 'output.value' && kv.value?.stringValue?.includes('ToolMessage')))!;
-  tool.attributes = tool.attributes!.map((kv) => (kv.key === 'output.value' ? { key: kv.key, value: { stringValue: `${bigText}\nround ${round}` } } : kv));
+  tool.attributes = tool.attributes!.map((kv) => (kv.key === 'output.value' ? { key: kv.key, value: { stringValue: flat(`${bigText}\nround ${round}`) } } : kv));
   return [first!];
 };
 const bigHeap = heapPerTrace(bigTrace, 1);
