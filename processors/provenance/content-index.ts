@@ -465,7 +465,11 @@ export class ContentIndex {
 
   /** Indexes `text`, at most `budget` new entries; returns the entries added. */
   add(text: string, budget: number): number {
-    const t = normalizeText(text);
+    return this.addNormalized(normalizeText(text), budget);
+  }
+
+  /** `add` of a text already normalised (`normalizeText`). */
+  addNormalized(t: string, budget: number): number {
     try {
       if (budget <= 0) {
         // No room (the trace's budget is spent): nothing is hashed for nothing. The index is cut if

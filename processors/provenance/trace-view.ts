@@ -1,8 +1,8 @@
 import type { Deviation, ExecutionChain } from '../../pipeline/deviation/index.js';
 import type { KernelSpanFacts } from '../aibom/kernel-span.js';
 import type { CanonicalContent, CanonicalSpan } from '../normalize/index.js';
-import { ContentIndex, hash } from './content-index.js';
-import { findInstructions, type InstructionMatch } from './instructions.js';
+import { ContentIndex, hash, normalizeText } from './content-index.js';
+import { findInstructions, findInstructionsNormalized, MAX_SCAN_CHARS, type InstructionMatch } from './instructions.js';
 import { INSTRUCTION_RULE, KERNEL_RULE, ARGUMENT_RULE, toolComponent } from './rules.js';
 import { pieceKey, type Piece, type SharedPieces } from './pieces.js';
 import { argumentCandidates, kernelCandidates, type Candidate, type ValueKind } from './values.js';
@@ -168,16 +168,21 @@ export class TraceView {
    * has room for all of it: then it is what indexing it again would give (the same hashes, none cut),
    * and it is counted against the budget again, as a second index would be.
    */
-  private piece(text: string): Piece {
+  private piece(text: string, source: boolean): Piece {
     const key = pieceKey(text);
     const known = this.shared.get(key);
     if (known && known.index.size <= this.room()) {
       this.entries += known.index.size;
       this.hold(key, known);
+      if (source && known.instructions === undefined) known.instructions = findInstructions(text) ?? null;
       return known;
     }
     const p: Piece = { index: new ContentIndex() };
-    this.index(p.index, text);
+    // Normalised once for the index and, when it reads the whole text, the instruction scan.
+    const t = normalizeText(text);
+    this.entries += p.index.addNormalized(t, this.room());
+    if (p.index.truncated) this.truncated = true;
+    if (source) p.instructions = (text.length <= MAX_SCAN_CHARS ? findInstructionsNormalized(t) : findInstructions(text)) ?? null;
     // A cut index depends on the budget left, not on the text alone: not shared.
     if (!p.index.truncated) this.hold(key, p);
     return p;
@@ -199,7 +204,7 @@ export class TraceView {
   private addUse(ref: SpanRef, toolName: string, args: string): void {
     const uses = (this.uses ??= new Map());
     if (uses.size >= this.limits.maxItems) return void this.overflow++;
-    const p = this.piece(args);
+    const p = this.piece(args, false);
     uses.set(ref.spanId, { ...ref, toolName, arguments: args.slice(0, KEEP_TEXT), candidates: (p.candidates ??= argumentCandidates(args)), index: p.index });
   }
 
@@ -208,9 +213,8 @@ export class TraceView {
     let index: ContentIndex;
     let instructions: InstructionMatch | undefined;
     if (texts.length === 1) {
-      const p = this.piece(texts[0]!);
+      const p = this.piece(texts[0]!, true);
       index = p.index;
-      if (p.instructions === undefined) p.instructions = findInstructions(texts[0]!) ?? null;
       instructions = p.instructions ?? undefined;
     } else {
       index = new ContentIndex();
