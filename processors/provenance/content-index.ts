@@ -367,74 +367,69 @@ function sortTokens(a: Float64Array, n: number): Float64Array {
   return a.subarray(0, n);
 }
 
-type Run = Float64Array | Int32Array;
+const NO_TOKENS = new Float64Array(0);
+const NO_PRINTS = new Int32Array(0);
 
 /**
- * A set of hashes as sorted typed arrays, 4 (fingerprints) or 8 (tokens) bytes an entry where a JS
+ * A set of hashes as one sorted typed array, 4 (fingerprints) or 8 (tokens) bytes an entry where a JS
  * Set costs about 13; filled in batches (a piece of content at a time), looked up by binary search.
- * A batch's new hashes become a run of their own, merged with the runs before it while those are not
- * twice as long (so each run is at most half the one before it: at most log2(n) + 1 runs): the
- * principal's words come a message or tool definition at a time, and merging each into one array
- * of the whole copied it every time (about n^2 / 2 copies for n small batches; now n log n).
  */
 class SortedHashes {
-  /** Starts as no run; runs are never written once made. */
-  private runs: Run[] = [];
-  private n = 0;
+  /** Starts as one shared empty array (never written: `addAll` replaces it). */
+  private a: Float64Array | Int32Array;
 
-  constructor(private readonly wide: boolean) {}
+  constructor(private readonly wide: boolean) {
+    this.a = wide ? NO_TOKENS : NO_PRINTS;
+  }
 
   get size(): number {
-    return this.n;
+    return this.a.length;
   }
 
   get bytes(): number {
-    let b = 0;
-    for (const r of this.runs) b += r.byteLength;
-    return b;
+    return this.a.byteLength;
   }
 
   /** Adds a batch (any order, duplicates allowed; sorted in place); returns how many were new. */
   addAll(batch: HashList): number {
     if (batch.n === 0) return 0;
     const b = batch.wide ? sortTokens(batch.a as Float64Array, batch.n) : batch.n < RADIX_MIN ? batch.a.subarray(0, batch.n).sort() : radixSort(batch.a as Int32Array, batch.n);
-    // Without its repeats and without what the set holds already.
-    let m = 0;
-    for (let j = 0; j < b.length; j++) if ((m === 0 || b[m - 1] !== b[j]) && !this.has(b[j]!)) b[m++] = b[j]!;
-    if (m === 0) return 0;
-    let run: Run = b.slice(0, m);
-    const runs = this.runs;
-    while (runs.length > 0 && runs[runs.length - 1]!.length < 2 * run.length) run = this.merge(runs.pop()!, run);
-    runs.push(run);
-    this.n += m;
-    return m;
-  }
-
-  /** Two sorted runs without a hash in common, as one. */
-  private merge(a: Run, b: Run): Run {
-    const out = this.wide ? new Float64Array(a.length + b.length) : new Int32Array(a.length + b.length);
-    let i = 0;
-    let j = 0;
-    let k = 0;
-    while (i < a.length && j < b.length) out[k++] = a[i]! < b[j]! ? a[i++]! : b[j++]!;
-    while (i < a.length) out[k++] = a[i++]!;
-    while (j < b.length) out[k++] = b[j++]!;
-    return out;
+    let m = 1;
+    for (let j = 1; j < b.length; j++) if (b[m - 1] !== b[j]) b[m++] = b[j]!;
+    const a = this.a;
+    if (a.length === 0) {
+      // The common case (each piece of content has its own index): the batch, without its repeats.
+      this.a = b.slice(0, m);
+      return m;
+    }
+    // Merged twice: once to count, once into an array of the exact size.
+    let n = 0;
+    for (let i = 0, j = 0; i < a.length || j < m; n++) {
+      if (j >= m || (i < a.length && a[i]! < b[j]!)) i++;
+      else if (i >= a.length || b[j]! < a[i]!) j++;
+      else i++, j++;
+    }
+    const out = this.wide ? new Float64Array(n) : new Int32Array(n);
+    for (let i = 0, j = 0, k = 0; k < n; k++) {
+      if (j >= m || (i < a.length && a[i]! < b[j]!)) out[k] = a[i++]!;
+      else if (i >= a.length || b[j]! < a[i]!) out[k] = b[j++]!;
+      else (out[k] = a[i++]!), j++;
+    }
+    const added = n - a.length;
+    this.a = out;
+    return added;
   }
 
   has(h: number): boolean {
-    const runs = this.runs;
-    for (let r = 0; r < runs.length; r++) {
-      const a = runs[r]!;
-      let lo = 0;
-      let hi = a.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >>> 1;
-        const v = a[mid]!;
-        if (v === h) return true;
-        if (v < h) lo = mid + 1;
-        else hi = mid - 1;
-      }
+    const a = this.a;
+    let lo = 0;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = a[mid]!;
+      if (v === h) return true;
+      if (v < h) lo = mid + 1;
+      else hi = mid - 1;
     }
     return false;
   }
