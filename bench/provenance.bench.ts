@@ -6,8 +6,9 @@
  * Spans: the processor's testdata `reference-agents.jsonl` (real LangChain.js/OpenInference and
  * LangChain Python/OpenLLMetry spans with content: the attack, ticket, FAQ-file and FAQ runs; strings
  * cut at 8 KB), each batch under fresh trace ids so every round opens new traces.
- * Cases: observe (the work on the span path: canonical view, content, hashing into the view);
- * observe + evaluate (the whole life of the traces, deviations built and rate-limited).
+ * Cases: observe (the work on the span path: canonical view, content, hashing into the view; the
+ * content new to the processor); observe, repeated (the same content in every round's traces, the
+ * earlier rounds still open); observe + evaluate (the whole life of the traces, deviations built and rate-limited).
  * Load spans: bench/loadgen's requests (`-shape llm`: 100 LLM client spans, each its own trace, ten
  * GenAI/HTTP attributes; `-shape agent`: ten agent-run traces of 10 spans; no content), received as bytes with the canonical view and ids already read (normalize
  * and correlate do so before provenance in the default pipeline), through `traces.consume` with the
@@ -114,11 +115,23 @@ function cpuPerCall(fn: () => void, seconds: number): number {
   return (d.user + d.system) / n;
 }
 
-let observer = processor();
-/** Observe only: every trace new to its processor (a new one when the pool's trace ids come round again), as in a collector where traces settle. */
+/**
+ * Observe only, content new: a processor of its own per round, so no open trace has read the round's
+ * content before (open traces share what they read: processors/provenance/pieces.ts).
+ */
 const observeRound = () => {
-  if (next % pool.length === 0) observer = processor();
+  const observer = processor();
   for (const b of pool[next++ % pool.length]!) observer.observe(b);
+};
+let repeater = processor();
+/**
+ * Observe only, content repeated: every round's traces into one processor, while the earlier rounds'
+ * are still open (as the reference agent's runs, one trace each, read the same tool results again);
+ * a new processor when the pool's trace ids come round again.
+ */
+const repeatedRound = () => {
+  if (next % pool.length === 0) repeater = processor();
+  for (const b of pool[next++ % pool.length]!) repeater.observe(b);
 };
 const lifecycle = processor();
 const wholeRound = () => {
@@ -156,6 +169,7 @@ const loadLlm = await loadCase(loadRequest);
 const loadAgent = await loadCase(agentRequest);
 
 const observe = { ...measure('observe', observeRound, SECONDS, 1), cpuUs: cpuPerCall(observeRound, SECONDS) };
+const repeated = { ...measure('observe, repeated', repeatedRound, SECONDS, 1), cpuUs: cpuPerCall(repeatedRound, SECONDS) };
 const whole = { ...measure('observe + evaluate', wholeRound, SECONDS, 1), cpuUs: cpuPerCall(wholeRound, SECONDS) };
 const contentChars = reference.reduce((n, b) => n + b.resourceSpans.reduce((m, rs) => m + rs.scopeSpans.reduce((k, ss) => k + ss.spans.reduce((j, sp) => j + (sp.attributes ?? []).reduce((i, kv) => i + (kv.value?.stringValue?.length ?? 0), 0), 0), 0), 0), 0);
 
@@ -175,11 +189,13 @@ function heapPerTrace(make: () => TracesData[], tracesPerRound: number, traces =
 const refHeap = heapPerTrace(() => fresh(reference), reference.length);
 const record = (i: number) => `customer C${10000 + i}, Kira Rossi, kira.rossi${i}@example.com, +1-555-504-1791, Berlin, card 8779, plan basic, 1841.13 EUR`;
 const bigText = Array.from({ length: 2300 }, (_, i) => record(i)).join('\n');
-/** The first reference trace with its first tool result replaced by `bigText`. */
+/** A flat copy of `s` (a concatenation flattened later, when read, would count its copy as the trace's). */
+const flat = (s: string): string => Buffer.from(s, 'utf8').toString('utf8');
+/** The first reference trace with its first tool result replaced by `bigText`, a text of its own per trace (none shared). */
 const bigTrace = (): TracesData[] => {
   const [first] = fresh([reference[0]!]);
   const tool = first!.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)).find((sp) => sp.attributes?.some((kv) => kv.key === 'output.value' && kv.value?.stringValue?.includes('ToolMessage')))!;
-  tool.attributes = tool.attributes!.map((kv) => (kv.key === 'output.value' ? { key: kv.key, value: { stringValue: bigText } } : kv));
+  tool.attributes = tool.attributes!.map((kv) => (kv.key === 'output.value' ? { key: kv.key, value: { stringValue: flat(`${bigText}\nround ${round}`) } } : kv));
   return [first!];
 };
 const bigHeap = heapPerTrace(bigTrace, 1);
@@ -192,9 +208,9 @@ const quietHeap = heapPerTrace(withoutContent, reference.length, 20 * TRACES);
 console.log(`node ${process.version}, ${SECONDS}s per case; reference batches: ${reference.length} traces, ${spanCount} spans`);
 console.log(`attribute text per round: ${(contentChars / 1024).toFixed(0)} KiB`);
 console.log('case                  spans/s (wall)  µs/span (wall)  µs/span (CPU)  ns/char (CPU)');
-for (const r of [observe, whole]) {
+for (const r of [observe, repeated, whole]) {
   const spansPerSec = r.opsPerSec * spanCount;
   console.log(`${r.name.padEnd(20)} ${Math.round(spansPerSec).toLocaleString('en-US').padStart(14)} ${(1e6 / spansPerSec).toFixed(1).padStart(15)} ${(r.cpuUs / spanCount).toFixed(1).padStart(14)} ${((r.cpuUs * 1000) / contentChars).toFixed(1).padStart(14)}`);
 }
 console.log(`load spans without content, default config: LLM calls each its own trace ${loadLlm.toFixed(2)} µs/span (CPU); agent runs of 10 spans ${loadAgent.toFixed(2)} µs/span (CPU)`);
-console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB; a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB; reference traces without content ${(quietHeap / 1024).toFixed(2)} KiB (${TRACES} traces open, ${20 * TRACES} without content)`);
+console.log(`heap per open trace: reference traces ${(refHeap / 1024).toFixed(1)} KiB (the same content in every copy); a trace with ${(bigText.length / 1024).toFixed(0)} KiB of tool results ${(bigHeap / 1024).toFixed(1)} KiB; reference traces without content ${(quietHeap / 1024).toFixed(2)} KiB (${TRACES} traces open, ${20 * TRACES} without content)`);

@@ -367,6 +367,10 @@ function sortTokens(a: Float64Array, n: number): Float64Array {
   return a.subarray(0, n);
 }
 
+/** The merge's output before it is copied out at its size (given back above SCRATCH_KEEP). */
+let mergeWide: Float64Array = new Float64Array(1024);
+let mergeNarrow: Int32Array = new Int32Array(1024);
+
 const NO_TOKENS = new Float64Array(0);
 const NO_PRINTS = new Int32Array(0);
 
@@ -402,21 +406,34 @@ class SortedHashes {
       this.a = b.slice(0, m);
       return m;
     }
-    // Merged twice: once to count, once into an array of the exact size.
-    let n = 0;
-    for (let i = 0, j = 0; i < a.length || j < m; n++) {
-      if (j >= m || (i < a.length && a[i]! < b[j]!)) i++;
-      else if (i >= a.length || b[j]! < a[i]!) j++;
-      else i++, j++;
+    // Merged in one pass into a reused array, then copied out at its size (counting first, then
+    // merging into an array of the exact size, read both twice: each piece of the principal's
+    // words, a message or a tool definition at a time, is merged into the whole).
+    const need = a.length + m;
+    let out: Float64Array | Int32Array = this.wide ? mergeWide : mergeNarrow;
+    if (out.length < need) {
+      out = this.wide ? new Float64Array(need) : new Int32Array(need);
+      if (this.wide) mergeWide = out as Float64Array;
+      else mergeNarrow = out as Int32Array;
     }
-    const out = this.wide ? new Float64Array(n) : new Int32Array(n);
-    for (let i = 0, j = 0, k = 0; k < n; k++) {
-      if (j >= m || (i < a.length && a[i]! < b[j]!)) out[k] = a[i++]!;
-      else if (i >= a.length || b[j]! < a[i]!) out[k] = b[j++]!;
-      else (out[k] = a[i++]!), j++;
+    let i = 0;
+    let j = 0;
+    let k = 0;
+    while (i < a.length && j < m) {
+      const x = a[i]!;
+      const y = b[j]!;
+      if (x < y) (out[k++] = x), i++;
+      else if (y < x) (out[k++] = y), j++;
+      else (out[k++] = x), i++, j++;
     }
-    const added = n - a.length;
-    this.a = out;
+    while (i < a.length) out[k++] = a[i++]!;
+    while (j < m) out[k++] = b[j++]!;
+    const added = k - a.length;
+    if (added > 0) this.a = out.slice(0, k);
+    if (out.length > SCRATCH_KEEP) {
+      if (this.wide) mergeWide = new Float64Array(1024);
+      else mergeNarrow = new Int32Array(1024);
+    }
     return added;
   }
 
@@ -465,7 +482,11 @@ export class ContentIndex {
 
   /** Indexes `text`, at most `budget` new entries; returns the entries added. */
   add(text: string, budget: number): number {
-    const t = normalizeText(text);
+    return this.addNormalized(normalizeText(text), budget);
+  }
+
+  /** `add` of a text already normalised (`normalizeText`). */
+  addNormalized(t: string, budget: number): number {
     try {
       if (budget <= 0) {
         // No room (the trace's budget is spent): nothing is hashed for nothing. The index is cut if

@@ -36,7 +36,11 @@ export interface InstructionMatch {
 
 /** Instruction-shaped phrasing in a text, or undefined: one strong family, or two weak ones. */
 export function findInstructions(text: string): InstructionMatch | undefined {
-  const t = normalizeText(text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text);
+  return findInstructionsNormalized(normalizeText(text.length > MAX_SCAN_CHARS ? text.slice(0, MAX_SCAN_CHARS) : text));
+}
+
+/** `findInstructions` of a text of at most MAX_SCAN_CHARS characters already normalised (`normalizeText`). */
+export function findInstructionsNormalized(t: string): InstructionMatch | undefined {
   const families: string[] = [];
   let excerpt = '';
   let strong = false;

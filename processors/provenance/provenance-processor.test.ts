@@ -8,8 +8,10 @@ import { findAttr } from '../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../pipeline/otlp/codec.js';
 import { asReceived, decodedSpans } from '../../pipeline/otlp/testdata/received.js';
 import type { Span, TracesData } from '../../pipeline/otlp/types.js';
+import { ContentIndex } from './content-index.js';
 import { createDefaultConfig, readConfig } from './config.js';
 import { findInstructions } from './instructions.js';
+import type { SharedPieces } from './pieces.js';
 import { harness, readTraces } from './testdata/harness.js';
 import { genAiTrace } from './testdata/spans.js';
 
@@ -236,6 +238,49 @@ describe('bounds', () => {
     await h.run([{ resourceSpans: [t.resourceSpans[0]!] }]);
     await h.p.traces.consume(kernelOnly);
     expect(await h.metrics.value(h.metrics.counter('aibom_provenance_late_spans_total', '', ['component']), {})).toBe(1);
+  });
+});
+
+describe('pieces shared between open traces', () => {
+  const shared = (h: ReturnType<typeof harness>) => (h.p as unknown as { pieces: SharedPieces }).pieces;
+  const byValue = (list: Record<string, any>[]) => list.map((d) => JSON.stringify(d)).sort();
+  /** `batches` under trace ids of their own (the first four bytes set to `n`). */
+  const copy = (batches: TracesData[], n: number): TracesData[] =>
+    batches.map((b) => ({ resourceSpans: b.resourceSpans.map((rs) => ({ ...rs, scopeSpans: rs.scopeSpans.map((ss) => ({ ...ss, spans: ss.spans.map((s) => ({ ...s, traceId: Buffer.concat([Buffer.from([0, 0, 0, n]), Buffer.from(s.traceId).subarray(4)]) })) })) })) }));
+
+  test('the reference traces read again while the first copies are open: read once, the same deviations as each copy alone, and nothing held once evaluated', async () => {
+    const [a, b] = [copy(readTraces('reference-agents.jsonl'), 1), copy(readTraces('reference-agents.jsonl'), 2)];
+    const h = harness({ maxPerMinute: 1000 });
+    for (const batch of a) await h.p.traces.consume(batch);
+    const held = shared(h).size;
+    expect(held).toBeGreaterThan(0);
+    for (const batch of b) await h.p.traces.consume(batch);
+    expect(shared(h).size).toBe(held);
+    const together = await h.run([]);
+    expect(shared(h).size).toBe(0);
+    const alone = [...(await harness({ maxPerMinute: 1000 }).run(a)), ...(await harness({ maxPerMinute: 1000 }).run(b))];
+    expect(alone.length).toBeGreaterThan(4);
+    expect(byValue(together)).toEqual(byValue(alone));
+  });
+
+  test("a piece another trace read whole is read again, cut, where this trace's budget has no room for all of it", async () => {
+    const lines = (n: number, domain: string) => Array.from({ length: n }, (_, i) => `record ${i} owner${i}@${domain}`).join('\n');
+    const [doc, filler] = [lines(40, 'corp.example'), lines(80, 'other.example')];
+    const size = (text: string) => new ContentIndex().add(text, 1e9);
+    // Room for the document alone (the filler is twice its size), not for both.
+    const maxEntriesPerTrace = size(filler) + 40;
+    const send = { tool: 'send_email', args: { to: 'owner39@corp.example' } };
+    const first = genAiTrace({ traceId: '1'.repeat(32), user: 'hi', steps: [{ tool: 'dump', args: {}, result: doc }, send] });
+    const second = genAiTrace({ traceId: '2'.repeat(32), user: 'hi', steps: [{ tool: 'other', args: {}, result: filler }, { tool: 'dump', args: {}, result: doc }, send] });
+    const truncated = (h: ReturnType<typeof harness>) => h.metrics.value(h.metrics.counter('aibom_provenance_truncated_traces_total', '', ['component']), {});
+    const h = harness({ maxEntriesPerTrace });
+    const found = await h.run([first, second]);
+    // The first trace read the document whole: its last address is found; the second was cut before it.
+    expect(found.map((d) => [d.traceId, d['aibom.deviation.observed']])).toEqual([['1'.repeat(32), 'recipient owner39@corp.example']]);
+    expect(await truncated(h)).toBe(1);
+    const alone = harness({ maxEntriesPerTrace });
+    expect(await alone.run([second])).toEqual([]);
+    expect(await truncated(alone)).toBe(1);
   });
 });
 

@@ -10,6 +10,7 @@ import { readKernelSpan } from '../aibom/kernel-span.js';
 import { canonicalContent, canonicalView, hasContent, type CanonicalKind, type CanonicalSpan } from '../normalize/index.js';
 import type { ProvenanceConfig } from './config.js';
 import { INSTRUCTION_RULE } from './rules.js';
+import { SharedPieces } from './pieces.js';
 import { TraceView, type ViewLimits } from './trace-view.js';
 
 /** Instrumentation scope of provenance's deviations. */
@@ -35,6 +36,8 @@ export class ProvenanceProcessor implements Component, Consumers {
   private oldestGiven: TraceView | undefined;
   /** Content hashes held by the open traces (bounded by max_total_entries). */
   private totalEntries = 0;
+  /** Pieces of content the open traces read, shared between them (each piece read once while held). */
+  private readonly pieces = new SharedPieces();
   private readonly limiter: DeviationLimiter;
   private readonly version: string;
   /** Per agent: whether its last trace with tool spans carried content (logged once per change). */
@@ -153,7 +156,7 @@ export class ProvenanceProcessor implements Component, Consumers {
             }
             service ??= findStringAttr(rs.resource?.attributes, ATTR.serviceName) ?? 'unknown_service';
             // An agent found without content (its last trace with tool calls had none): held light for the gauge.
-            v = new TraceView(traceId, service, now, this.limits, this.contentByAgent.get(service) === false);
+            v = new TraceView(traceId, service, now, this.limits, this.pieces, this.contentByAgent.get(service) === false);
             this.open.set(traceId, v);
             opened++;
           }
@@ -229,10 +232,12 @@ export class ProvenanceProcessor implements Component, Consumers {
   private forget(v: TraceView): void {
     this.open.delete(v.traceId);
     this.totalEntries -= v.entries;
+    v.release();
   }
 
   private async closeAll(reason: CloseReason): Promise<void> {
     const list = [...this.open.values()];
+    for (const v of list) v.release();
     this.open.clear();
     this.totalEntries = 0;
     this.m.open.set(this.labels, 0);

@@ -1,9 +1,10 @@
 import type { Deviation, ExecutionChain } from '../../pipeline/deviation/index.js';
 import type { KernelSpanFacts } from '../aibom/kernel-span.js';
 import type { CanonicalContent, CanonicalSpan } from '../normalize/index.js';
-import { ContentIndex, hash } from './content-index.js';
-import { findInstructions, type InstructionMatch } from './instructions.js';
+import { ContentIndex, hash, normalizeText } from './content-index.js';
+import { findInstructions, findInstructionsNormalized, MAX_SCAN_CHARS, type InstructionMatch } from './instructions.js';
 import { INSTRUCTION_RULE, KERNEL_RULE, ARGUMENT_RULE, toolComponent } from './rules.js';
+import { pieceKey, type Piece, type SharedPieces } from './pieces.js';
 import { argumentCandidates, kernelCandidates, type Candidate, type ValueKind } from './values.js';
 
 /**
@@ -59,19 +60,6 @@ const KEEP_TEXT = 1024;
 const KIND_ORDER: readonly ValueKind[] = ['iban', 'account', 'recipient', 'email', 'url', 'host', 'ip', 'command', 'path', 'amount'];
 /** Tolerance under which an amount counts as the one the user asked for. */
 const AMOUNT_TOLERANCE = 0.2;
-/**
- * One piece of content (a tool call's arguments, a tool result) as read once per trace: the same
- * piece on two spans (a LangChain tool span and the chain span around it carry the same arguments
- * and result) shares what was read from it, never changed after. Keyed by the piece's 53-bit hash,
- * as the principal's words are (`addTrusted`).
- */
-interface Piece {
-  index: ContentIndex;
-  candidates?: Candidate[];
-  /** Instruction-shaped phrasing, or null when there is none; undefined until looked for. */
-  instructions?: InstructionMatch | null;
-}
-
 /** The empty list every view starts with (replaced, never written to). */
 const NONE: never[] = [];
 
@@ -87,8 +75,8 @@ export class TraceView {
   private uses: Map<string, Use> | undefined;
   private kernel: KernelFact[] = NONE;
   private llms: { spanId: string; model?: string; endUs: number }[] = NONE;
-  /** Pieces of content read, by hash; at most one per tool call and source (bounded by `maxItems`). */
-  private pieces: Map<number, Piece> | undefined;
+  /** Keys of the shared pieces this trace holds; at most one per tool call and source (bounded by `maxItems`). */
+  private held: Set<string> | undefined;
   /** Parent of every span seen (kernel spans hang under process spans under tool spans). */
   private parents: Map<string, string> | undefined;
   entries = 0;
@@ -104,6 +92,8 @@ export class TraceView {
     readonly serviceName: string,
     readonly openedMs: number,
     private readonly limits: ViewLimits,
+    /** The pieces of content open traces hold, shared (the processor's). */
+    private readonly shared: SharedPieces,
     /**
      * Held for the content gauge alone (an agent found without content): tool spans are counted,
      * nothing else is kept until a span with content makes it a full view (`withContent`).
@@ -174,27 +164,47 @@ export class TraceView {
   }
 
   /**
-   * The piece `text` indexed, or the same piece read earlier in the trace if the budget has room for
-   * all of it: then it is what indexing it again would give (the same hashes, none cut), and it is
-   * counted against the budget again, as a second index would be.
+   * The piece `text` indexed, or the same piece as this or another open trace read it if the budget
+   * has room for all of it: then it is what indexing it again would give (the same hashes, none cut),
+   * and it is counted against the budget again, as a second index would be.
    */
-  private piece(text: string): Piece {
-    const h = hash(text);
-    const known = this.pieces?.get(h);
+  private piece(text: string, source: boolean): Piece {
+    const key = pieceKey(text);
+    const known = this.shared.get(key);
     if (known && known.index.size <= this.room()) {
       this.entries += known.index.size;
+      this.hold(key, known);
+      if (source && known.instructions === undefined) known.instructions = findInstructions(text) ?? null;
       return known;
     }
     const p: Piece = { index: new ContentIndex() };
-    this.index(p.index, text);
-    if (!p.index.truncated) (this.pieces ??= new Map()).set(h, p);
+    // Normalised once for the index and, when it reads the whole text, the instruction scan.
+    const t = normalizeText(text);
+    this.entries += p.index.addNormalized(t, this.room());
+    if (p.index.truncated) this.truncated = true;
+    if (source) p.instructions = (text.length <= MAX_SCAN_CHARS ? findInstructionsNormalized(t) : findInstructions(text)) ?? null;
+    // A cut index depends on the budget left, not on the text alone: not shared.
+    if (!p.index.truncated) this.hold(key, p);
     return p;
+  }
+
+  private hold(key: string, p: Piece): void {
+    const held = (this.held ??= new Set());
+    if (held.has(key)) return;
+    held.add(key);
+    this.shared.hold(key, p);
+  }
+
+  /** The trace is gone from the open ones: its pieces are no longer held by it. */
+  release(): void {
+    if (this.held) this.shared.release(this.held);
+    this.held = undefined;
   }
 
   private addUse(ref: SpanRef, toolName: string, args: string): void {
     const uses = (this.uses ??= new Map());
     if (uses.size >= this.limits.maxItems) return void this.overflow++;
-    const p = this.piece(args);
+    const p = this.piece(args, false);
     uses.set(ref.spanId, { ...ref, toolName, arguments: args.slice(0, KEEP_TEXT), candidates: (p.candidates ??= argumentCandidates(args)), index: p.index });
   }
 
@@ -203,9 +213,8 @@ export class TraceView {
     let index: ContentIndex;
     let instructions: InstructionMatch | undefined;
     if (texts.length === 1) {
-      const p = this.piece(texts[0]!);
+      const p = this.piece(texts[0]!, true);
       index = p.index;
-      if (p.instructions === undefined) p.instructions = findInstructions(texts[0]!) ?? null;
       instructions = p.instructions ?? undefined;
     } else {
       index = new ContentIndex();

@@ -29,6 +29,20 @@ describe('values of a tool call', () => {
     expect(kinds(JSON.stringify({ bank: 'DE89 3704', rest: '0044 0532 0130 00' }))).toContain('iban de89370400440532013000');
   });
 
+  test('the arguments joined add only IBANs and accounts no argument held alone, and only while under the cap', () => {
+    // Read argument by argument, the joined form holds nothing new: the same list, in order.
+    expect(kinds(JSON.stringify({ to: 'a@corp.example', note: 'wire to DE89 3704 0044 0532 0130 00, ref 123456789', cc: 'b@corp.example' }))).toEqual([
+      'recipient a@corp.example', 'email a@corp.example', 'iban de89370400440532013000', 'account 89370400440532013000', 'account 123456789', 'recipient b@corp.example', 'email b@corp.example',
+    ]);
+    // Accounts split across arguments (8 digits in each part: none alone), after other values.
+    const split = { a: '4111 1111', b: '1111 1111', c: 'and', d: '5500 0000', e: '0000 0004' };
+    expect(kinds(JSON.stringify({ to: 'a@corp.example', ...split }))).toEqual(['recipient a@corp.example', 'email a@corp.example', 'account 4111111111111111', 'account 5500000000000004']);
+    // One place left under the cap: the first of them.
+    const many = Object.fromEntries(Array.from({ length: 255 }, (_, i) => [`k${i}`, `u${i}@corp.example`]));
+    const capped = kinds(JSON.stringify({ ...many, ...split }));
+    expect([capped.length, capped.at(-1)]).toEqual([256, 'account 4111111111111111']);
+  });
+
   test('kernel facts as values; library files are not', () => {
     const ignore = ['/usr/lib/'];
     expect(kernelCandidates({ kind: 'dns', dnsName: 'Exfil.Example.', credential: false }, ignore).map((c) => `${c.kind} ${c.value}`)).toEqual(['host exfil.example']);

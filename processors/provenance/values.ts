@@ -168,9 +168,33 @@ class Collector {
     this.add(kind, t.length > 256 ? `${t.slice(0, 255)}…` : t, [], t);
   }
 
+  /**
+   * Whether normalised text `t` holds an IBAN or account number (as `typed` finds them) not taken
+   * yet. The arguments joined are read only then: the other values `typed` finds in them were taken
+   * argument by argument, so reading them again adds nothing that is kept, and only a new IBAN or
+   * account would be (whether the cap lets it in then depends on what comes before it: read as before).
+   */
+  groupedNew(t: string): boolean {
+    if (!/\d/.test(t)) return false;
+    for (const m of t.matchAll(IBAN_TEXT)) {
+      const compact = m[0].replace(/ /g, '');
+      if (validIban(compact) && !this.seen.has(`iban\0${compact}`)) return true;
+    }
+    for (const m of t.matchAll(DIGITS_TEXT)) {
+      if (t[m.index - 1] === '+') continue;
+      const digits = m[0].replace(/[ -]/g, '');
+      if (digits.length >= 9 && !this.seen.has(`account\0${digits}`)) return true;
+    }
+    return false;
+  }
+
   /** Every typed value written in a text. Each expression runs only where the character it cannot match without is in the text. */
   typed(s: string): void {
-    const t = normalizeText(s);
+    this.typedNormalized(normalizeText(s));
+  }
+
+  /** `typed` of a normalised text. */
+  typedNormalized(t: string): void {
     const dot = t.includes('.');
     if (t.includes('@')) for (const m of t.matchAll(EMAIL)) this.token('email', m[0]);
     if (t.includes('://')) for (const m of t.matchAll(URL)) this.token('url', m[0]);
@@ -216,9 +240,10 @@ export function argumentCandidates(raw: string): Candidate[] {
   }
   // Values split across arguments (`{"bank": "DE89 3704", "account": "0044 0532 0130 00"}`).
   if (strings.length > 1) {
-    const joined = normalizeText(strings.join(' '));
+    const joined = normalizeText(normalizeText(strings.join(' ')));
+    if (!c.groupedNew(joined)) return c.out;
     const before = c.out.length;
-    c.typed(joined);
+    c.typedNormalized(joined);
     // Only the kinds that are written in groups come from the joined form.
     c.out.splice(before, c.out.length - before, ...c.out.slice(before).filter((x) => x.kind === 'iban' || x.kind === 'account'));
   }
