@@ -11,6 +11,7 @@ import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
 import { IdGenerations } from '../../pipeline/id-table.js';
+import { TraceHex } from './trace-hex.js';
 
 /** A process the sensor's shadow-AI signatures found: the entities it stands for, and its provider so far. */
 interface Shadow {
@@ -236,25 +237,25 @@ export class Deriver {
     this.current.span = undefined;
   }
 
-  /** Time and ids of the span being read, computed once however many entities it shows. */
-  private current: { span: Span | undefined; timeMs: number; traceId: string; spanId: string } = { span: undefined, timeMs: 0, traceId: '', spanId: '' };
+  /** Time and trace id of the span being read, computed once however many entities it shows. */
+  private current: { span: Span | undefined; timeMs: number; traceId: string } = { span: undefined, timeMs: 0, traceId: '' };
+  private readonly traceHex = new TraceHex();
 
   private sighting(span: Span): Deriver['current'] {
     const c = this.current;
     if (c.span !== span) {
       c.span = span;
       c.timeMs = Math.floor(startMicros(span) / 1000);
-      const ids = spanIds(span);
-      c.traceId = ids.traceId;
-      c.spanId = ids.spanId;
+      c.traceId = this.traceHex.of(span);
     }
     return c;
   }
 
+  /** What `observe` gets; the span id (hex) only here, where an entity may be new: a repeated span needs none. */
   private observation(span: Span, o: Omit<Observation, 'timeMs' | 'traceId' | 'spanId'>): Observation {
     const c = this.sighting(span);
     // Spelled out, not spread: a spread of differently shaped inputs was most of the per-span cost.
-    return { kind: o.kind, key: o.key, name: o.name, attributes: o.attributes, timeMs: c.timeMs, traceId: c.traceId, spanId: c.spanId };
+    return { kind: o.kind, key: o.key, name: o.name, attributes: o.attributes, timeMs: c.timeMs, traceId: c.traceId, spanId: spanIds(span).spanId };
   }
 
   /** A span that showed `e` as the last span with the same facts did: only its sighting is new. */
