@@ -160,6 +160,8 @@ export class Deriver {
   private readonly owners: IdGenerations<Owner>;
   /** What `touchOwners` read last (see there). */
   private touched = 0;
+  /** The `owners` hashes of the span ids `touchOwners` read last, by index (grown to the largest scope's spans). */
+  private hashes = new Int32Array(128);
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
   private readonly agentByPid: BoundedMap<number, Entity>;
   private readonly environRead = new Set<number>();
@@ -216,7 +218,7 @@ export class Deriver {
             agent = this.agent(rs, span);
             agentOwner = agent && { agent };
           }
-          this.agentSpan(view, span, agent, agentOwner);
+          this.agentSpan(view, span, pi, agent, agentOwner);
         }
       }
     }
@@ -266,21 +268,27 @@ export class Deriver {
 
   /**
    * Reads the slots of `owners` the spans' ids will be remembered in, all before the first is: with a
-   * new id on every span, each `remember` otherwise waited for a cache miss of its own.
+   * new id on every span, each `remember` otherwise waited for a cache miss of its own. The ids' hashes
+   * are kept by span index for `remember`, so each id is hashed once.
    */
   private touchOwners(spans: readonly Span[]): void {
+    if (this.hashes.length < spans.length) this.hashes = new Int32Array(Math.max(spans.length, 2 * this.hashes.length));
+    const hashes = this.hashes;
     let held = 0;
     for (let i = 0; i < spans.length; i++) {
       const id = locateId(spans[i]!, 'spanId');
-      held += this.owners.touchAt(id.buf, id.at, id.length);
+      const h = this.owners.hashAt(id.buf, id.at, id.length);
+      hashes[i] = h;
+      held += this.owners.touch(h);
     }
     // Kept, so the loads are not dropped as unused.
     this.touched = held;
   }
 
-  private remember(span: Span, owner: Owner): void {
+  /** Remembers the owner of the span at `index` of the spans `touchOwners` read last. */
+  private remember(span: Span, index: number, owner: Owner): void {
     const id = locateId(span, 'spanId');
-    this.owners.setAt(id.buf, id.at, id.length, owner);
+    this.owners.setHashed(this.hashes[index]!, id.buf, id.at, owner);
   }
 
   /**
@@ -370,9 +378,9 @@ export class Deriver {
   /**
    * Remembers what the span stands for under its id, for the kernel spans correlate places under it.
    * `agentOwner` is what a span of its resource that shows nothing more stands for (undefined: not an
-   * AI workload, so nothing to remember).
+   * AI workload, so nothing to remember); `index` its place among its scope's spans (`touchOwners`).
    */
-  private agentSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined, agentOwner: Owner | undefined): void {
+  private agentSpan(view: CanonicalSpan, span: Span, index: number, agent: Entity | undefined, agentOwner: Owner | undefined): void {
     let owner = agentOwner;
     switch (view.kind) {
       case 'llm':
@@ -399,7 +407,7 @@ export class Deriver {
       default:
         break;
     }
-    if (owner) this.remember(span, owner);
+    if (owner) this.remember(span, index, owner);
   }
 
   /** An LLM or embedding call: the model it asked for; undefined when it names none (or the inventory is full). */
@@ -646,7 +654,8 @@ export class Deriver {
       if (tool.attributes['gen_ai.tool.type'] === undefined && mcp) this.inventory.annotate(tool.id, { 'gen_ai.tool.type': 'extension' });
       owner.implementer = implementer;
     }
-    this.remember(span, owner);
+    const id = locateId(span, 'spanId');
+    this.owners.setAt(id.buf, id.at, id.length, owner);
   }
 
   /** `redactSecrets` of a command line, remembered for the few command lines an agent's processes have. */
