@@ -152,8 +152,7 @@ describe.each([8, 16] as const)('IdGenerations of %i-byte ids', (bytes) => {
         // At an offset inside a larger buffer, as a received span's id is.
         const at = 1 + random(5);
         const buf = Buffer.concat([Buffer.alloc(at, 0xee), key, Buffer.alloc(3, 0xee)]);
-        // setAt, or the hash first (as aibom's touchOwners keeps it) and setHashed.
-        expect(random(2) === 0 ? table.setAt(buf, at, bytes, step) : table.setHashed(table.hashAt(buf, at, bytes), buf, at, step)).toBe(true);
+        expect(table.setAt(buf, at, bytes, step)).toBe(true);
         if (!newer.has(hex) && newer.size === half) {
           older = newer;
           newer = new Map();
@@ -169,19 +168,15 @@ describe.each([8, 16] as const)('IdGenerations of %i-byte ids', (bytes) => {
     }
   });
 
-  it('touch reads the slot an id would take, and changes nothing; setHashed with hashAt is setAt', () => {
+  it('touchAt reads the slot an id would take, and changes nothing', () => {
     const table = new IdGenerations<number>(64, bytes);
     const x = id(bytes, 5, 1);
     const y = id(bytes, 9, 2);
-    expect(table.touch(table.hashAt(x, 0, bytes))).toBe(0); // an empty table: every slot free
-    expect(table.setHashed(table.hashAt(x, 0, bytes), x, 0, 1)).toBe(true);
-    expect(table.touch(table.hashAt(x, 0, bytes))).not.toBe(0); // x went to the slot its lookups start at
+    expect(table.touchAt(x, 0, bytes)).toBe(0); // an empty table: every slot free
+    expect(table.setAt(x, 0, bytes, 1)).toBe(true);
+    expect(table.touchAt(x, 0, bytes)).not.toBe(0); // x went to the slot its lookups start at
     expect([table.getAt(x, 0, bytes), table.getAt(y, 0, bytes), table.size]).toEqual([1, undefined, 1]);
-    expect(table.hashAt(x, 0, bytes - 1)).toBe(-1); // an id the table does not keep
-    expect(table.hashAt(Buffer.alloc(bytes), 0, bytes)).toBe(-1);
-    expect(table.touch(-1)).toBe(0);
-    expect(table.setHashed(-1, x, 0, 2)).toBe(false);
-    expect([table.getAt(x, 0, bytes), table.size]).toEqual([1, 1]);
+    expect(table.touchAt(x, 0, bytes - 1)).toBe(0); // an id the table does not keep
   });
 
   it('keeps no id IdTable would not keep (wrong length, all zero)', () => {

@@ -290,32 +290,33 @@ export class IdGenerations<V> {
 
   /** Keeps `value` for the id at `buf[at, at + length)`; false for an id IdTable does not keep (`keepsAt`). */
   setAt(buf: Uint8Array, at: number, length: number, value: V): boolean {
-    return this.setHashed(this.hashAt(buf, at, length), buf, at, value);
-  }
-
-  /**
-   * `setAt` of the id at `buf[at, ...)` whose `hashAt` is `h`: a caller that read the id's slot
-   * first (`touch`) keeps the hash it computed for that, and the id is hashed once.
-   */
-  setHashed(h: number, buf: Uint8Array, at: number, value: V): boolean {
+    const h = this.hashAt(buf, at, length);
     if (h === NOT_KEPT) return false;
-    if (!this.newer.put(h, buf, at, value)) {
-      const full = this.newer;
-      this.newer = this.older;
-      this.older = full;
-      this.newer.clear();
-      this.newer.put(h, buf, at, value);
+    let newer = this.newer;
+    const slot = newer.find(h, buf, at);
+    if (slot >= 0) {
+      newer.values[newer.entry(slot)] = value;
+      return true;
     }
+    if (newer.size === newer.max) {
+      this.newer = this.older;
+      this.older = newer;
+      newer = this.newer;
+      newer.clear();
+    }
+    newer.add(h, buf, at, value);
     return true;
   }
 
   /**
-   * What the slot a lookup of the id with hash `h` (`hashAt`) in the newer generation starts at holds
-   * (0: free), read and nothing else done. A caller about to keep many ids reads their slots first in
-   * a tight loop, so their cache misses overlap instead of each `setHashed` waiting for its own.
+   * What the slot a lookup of the id at `buf[at, at + length)` in the newer generation starts at
+   * holds (0: free), read and nothing else done. A caller about to keep many ids reads their slots
+   * first in a tight loop, so their cache misses overlap instead of each `setAt` waiting for its own.
    */
-  touch(h: number): number {
-    if (h === NOT_KEPT) return 0;
+  touchAt(buf: Uint8Array, at: number, length: number): number {
+    if (length !== this.bytes) return 0;
+    const four = this.words === 4;
+    const h = this.hash(idWord(buf, at), idWord(buf, at + 4), four ? idWord(buf, at + 8) : 0, four ? idWord(buf, at + 12) : 0);
     const g = this.newer;
     return g.slots[h & g.mask]!;
   }
@@ -327,8 +328,8 @@ export class IdGenerations<V> {
     return this.newer.get(h, buf, at) ?? this.older.get(h, buf, at);
   }
 
-  /** The hash of the id at `buf[at, at + length)` (non-negative), or NOT_KEPT (-1) for one IdTable would not keep. */
-  hashAt(buf: Uint8Array, at: number, length: number): number {
+  /** The hash of the id at `buf[at, at + length)`, or NOT_KEPT for one IdTable would not keep. */
+  private hashAt(buf: Uint8Array, at: number, length: number): number {
     if (length !== this.bytes) return NOT_KEPT;
     const four = this.words === 4;
     const k0 = idWord(buf, at);
@@ -400,27 +401,16 @@ class Generation<V> {
     return (this.slots[slot]! >>> TAG_BITS) - 1;
   }
 
-  /**
-   * Keeps `value` for the id at `buf[at, ...)` with hash `h`, in one probe: where the id is, else at
-   * the free slot its probe ended at. False, and nothing done, for a new id when this generation is full.
-   */
-  put(h: number, buf: Uint8Array, at: number, value: V): boolean {
+  /** Adds the id (not in this generation, which has room) with hash `h`. */
+  add(h: number, buf: Uint8Array, at: number, value: V): void {
     const { slots, mask, words } = this;
-    const tag = h >>> (31 - TAG_BITS);
-    let i = h & mask;
-    for (let s = slots[i]!; s !== 0; s = slots[(i = (i + 1) & mask)]!) {
-      if ((s & TAG_MASK) === tag && this.holds(this.entry(i), buf, at)) {
-        this.values[this.entry(i)] = value;
-        return true;
-      }
-    }
-    if (this.size === this.max) return false;
     const e = this.size++;
-    slots[i] = ((e + 1) << TAG_BITS) | tag;
+    let i = h & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = ((e + 1) << TAG_BITS) | (h >>> (31 - TAG_BITS));
     const k = e * words;
     for (let w = 0; w < words; w++) this.keys[k + w] = idWord(buf, at + 4 * w);
     this.values[e] = value;
-    return true;
   }
 
   /** Forgets every id (the values too, so they can be collected). */

@@ -160,8 +160,6 @@ export class Deriver {
   private readonly owners: IdGenerations<Owner>;
   /** What `touchOwners` read last (see there). */
   private touched = 0;
-  /** The `owners` hashes of the span ids `touchOwners` read last, by index (grown to the largest scope's spans). */
-  private hashes = new Int32Array(128);
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
   private readonly agentByPid: BoundedMap<number, Entity>;
   private readonly environRead = new Set<number>();
@@ -218,7 +216,7 @@ export class Deriver {
             agent = this.agent(rs, span);
             agentOwner = agent && { agent };
           }
-          this.agentSpan(view, span, pi, agent, agentOwner);
+          this.agentSpan(view, span, agent, agentOwner);
         }
       }
     }
@@ -268,27 +266,21 @@ export class Deriver {
 
   /**
    * Reads the slots of `owners` the spans' ids will be remembered in, all before the first is: with a
-   * new id on every span, each `remember` otherwise waited for a cache miss of its own. The ids' hashes
-   * are kept by span index for `remember`, so each id is hashed once.
+   * new id on every span, each `remember` otherwise waited for a cache miss of its own.
    */
   private touchOwners(spans: readonly Span[]): void {
-    if (this.hashes.length < spans.length) this.hashes = new Int32Array(Math.max(spans.length, 2 * this.hashes.length));
-    const hashes = this.hashes;
     let held = 0;
     for (let i = 0; i < spans.length; i++) {
       const id = locateId(spans[i]!, 'spanId');
-      const h = this.owners.hashAt(id.buf, id.at, id.length);
-      hashes[i] = h;
-      held += this.owners.touch(h);
+      held += this.owners.touchAt(id.buf, id.at, id.length);
     }
     // Kept, so the loads are not dropped as unused.
     this.touched = held;
   }
 
-  /** Remembers the owner of the span at `index` of the spans `touchOwners` read last. */
-  private remember(span: Span, index: number, owner: Owner): void {
+  private remember(span: Span, owner: Owner): void {
     const id = locateId(span, 'spanId');
-    this.owners.setHashed(this.hashes[index]!, id.buf, id.at, owner);
+    this.owners.setAt(id.buf, id.at, id.length, owner);
   }
 
   /**
@@ -378,9 +370,9 @@ export class Deriver {
   /**
    * Remembers what the span stands for under its id, for the kernel spans correlate places under it.
    * `agentOwner` is what a span of its resource that shows nothing more stands for (undefined: not an
-   * AI workload, so nothing to remember); `index` its place among its scope's spans (`touchOwners`).
+   * AI workload, so nothing to remember).
    */
-  private agentSpan(view: CanonicalSpan, span: Span, index: number, agent: Entity | undefined, agentOwner: Owner | undefined): void {
+  private agentSpan(view: CanonicalSpan, span: Span, agent: Entity | undefined, agentOwner: Owner | undefined): void {
     let owner = agentOwner;
     switch (view.kind) {
       case 'llm':
@@ -407,7 +399,7 @@ export class Deriver {
       default:
         break;
     }
-    if (owner) this.remember(span, index, owner);
+    if (owner) this.remember(span, owner);
   }
 
   /** An LLM or embedding call: the model it asked for; undefined when it names none (or the inventory is full). */
@@ -654,8 +646,7 @@ export class Deriver {
       if (tool.attributes['gen_ai.tool.type'] === undefined && mcp) this.inventory.annotate(tool.id, { 'gen_ai.tool.type': 'extension' });
       owner.implementer = implementer;
     }
-    const id = locateId(span, 'spanId');
-    this.owners.setAt(id.buf, id.at, id.length, owner);
+    this.remember(span, owner);
   }
 
   /** `redactSecrets` of a command line, remembered for the few command lines an agent's processes have. */
