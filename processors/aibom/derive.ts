@@ -101,14 +101,20 @@ class Recent<R extends { generation: number }> {
   /** By entity, then name: no key string made per span. */
   private readonly byWho = new Map<Entity | undefined, Map<string, R>>();
   private size = 0;
+  /**
+   * The entity `byWho` was last asked for (null: none since it changed) and its answer: the spans of
+   * a request are mostly one agent's, so the outer lookup is mostly this one compare.
+   */
+  private lastWho: Entity | undefined | null = null;
+  private lastByName: Map<string, R> | undefined = undefined;
 
   get(who: Entity | undefined, name: string, generation: number): R | undefined {
-    const r = this.byWho.get(who)?.get(name);
+    const r = this.byName(who)?.get(name);
     return r?.generation === generation ? r : undefined;
   }
 
   set(who: Entity | undefined, name: string, r: R): void {
-    let byName = this.byWho.get(who);
+    let byName = this.byName(who);
     if (!byName?.has(name)) {
       if (this.size >= MAX_RECENT) {
         this.byWho.clear();
@@ -117,8 +123,19 @@ class Recent<R extends { generation: number }> {
       }
       this.size++;
     }
-    if (!byName) this.byWho.set(who, (byName = new Map()));
+    if (!byName) {
+      this.byWho.set(who, (byName = new Map()));
+      this.lastWho = null;
+    }
     byName.set(name, r);
+  }
+
+  private byName(who: Entity | undefined): Map<string, R> | undefined {
+    if (who !== this.lastWho) {
+      this.lastWho = who;
+      this.lastByName = this.byWho.get(who);
+    }
+    return this.lastByName;
   }
 }
 
