@@ -175,8 +175,6 @@ const str = (a: readonly KeyValue[] | null | undefined, k: string): string | und
  */
 export class Deriver {
   private readonly owners: IdGenerations<Owner>;
-  /** What `touchOwners` read last (see there). */
-  private touched = 0;
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
   private readonly agentByPid: BoundedMap<number, Entity>;
   private readonly environRead = new Set<number>();
@@ -219,7 +217,6 @@ export class Deriver {
       let agentOwner: Owner | undefined;
       for (let si = 0; si < rs.scopeSpans.length; si++) {
         const ss = rs.scopeSpans[si]!;
-        this.touchOwners(ss.spans);
         for (let pi = 0; pi < ss.spans.length; pi++) {
           const span = ss.spans[pi]!;
           const facts = readKernelSpan(span, ss.scope?.name);
@@ -279,20 +276,6 @@ export class Deriver {
   private seenAgain(span: Span, e: Entity): void {
     const c = this.sighting(span);
     this.inventory.seen(e, c.timeMs, c.traceId);
-  }
-
-  /**
-   * Reads the slots of `owners` the spans' ids will be remembered in, all before the first is: with a
-   * new id on every span, each `remember` otherwise waited for a cache miss of its own.
-   */
-  private touchOwners(spans: readonly Span[]): void {
-    let held = 0;
-    for (let i = 0; i < spans.length; i++) {
-      const id = locateId(spans[i]!, 'spanId');
-      held += this.owners.touchAt(id.buf, id.at, id.length);
-    }
-    // Kept, so the loads are not dropped as unused.
-    this.touched = held;
   }
 
   private remember(span: Span, owner: Owner): void {
