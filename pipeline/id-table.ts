@@ -262,9 +262,11 @@ export class IdTable<V> {
  * older one is emptied in one go and the two swap. For values only ever looked up by id (aibom's
  * span owners), kept smaller than an IdTable: a generation's slots hold only an entry number and 8
  * bits of the id's hash (4 bytes a slot, not 12 or 20), the ids' words go by entry, in the order they
- * came, and no order is linked per entry. A new id (nearly every span's) thus costs one read of a
- * slot in a table a third the size (for span ids), mostly still in cache, and writes next to the last id's; the
- * words are read only where the 8 bits match, to confirm the id.
+ * came, and no order is linked per entry. A new id (nearly every span's) is only appended: its words
+ * and value written next to the last id's, no hash and no slot read. The slots of the ids appended
+ * since are filled when the generation is next looked up or fills, in one tight loop whose cache
+ * misses overlap: a span whose id is never looked up (no kernel span comes under it) costs no random
+ * access until then. An id appended twice counts once, as in a Map: the fill keeps the later value.
  */
 export class IdGenerations<V> {
   private newer: Generation<V>;
@@ -279,52 +281,51 @@ export class IdGenerations<V> {
   ) {
     if (!(max >= 2 && max / 2 < MAX_ENTRIES)) throw new RangeError(`IdGenerations: max must be 2 .. ${2 * MAX_ENTRIES - 1}, got ${max}`);
     this.words = bytes / 4;
-    this.newer = new Generation(Math.floor(max / 2), this.words);
-    this.older = new Generation(Math.floor(max / 2), this.words);
+    const hash = (k0: number, k1: number, k2: number, k3: number) => this.hash(k0, k1, k2, k3);
+    this.newer = new Generation(Math.floor(max / 2), this.words, hash);
+    this.older = new Generation(Math.floor(max / 2), this.words, hash);
   }
 
   /** Ids kept now (one kept in both generations counts twice). */
   get size(): number {
+    this.newer.fill();
     return this.newer.size + this.older.size;
   }
 
   /** Keeps `value` for the id at `buf[at, at + length)`; false for an id IdTable does not keep (`keepsAt`). */
   setAt(buf: Uint8Array, at: number, length: number, value: V): boolean {
-    const h = this.hashAt(buf, at, length);
-    if (h === NOT_KEPT) return false;
-    let newer = this.newer;
-    const slot = newer.find(h, buf, at);
-    if (slot >= 0) {
-      newer.values[newer.entry(slot)] = value;
-      return true;
-    }
-    if (newer.size === newer.max) {
-      this.newer = this.older;
-      this.older = newer;
-      newer = this.newer;
-      newer.clear();
-    }
-    newer.add(h, buf, at, value);
-    return true;
-  }
-
-  /**
-   * What the slot a lookup of the id at `buf[at, at + length)` in the newer generation starts at
-   * holds (0: free), read and nothing else done. A caller about to keep many ids reads their slots
-   * first in a tight loop, so their cache misses overlap instead of each `setAt` waiting for its own.
-   */
-  touchAt(buf: Uint8Array, at: number, length: number): number {
-    if (length !== this.bytes) return 0;
+    if (length !== this.bytes) return false;
     const four = this.words === 4;
-    const h = this.hash(idWord(buf, at), idWord(buf, at + 4), four ? idWord(buf, at + 8) : 0, four ? idWord(buf, at + 12) : 0);
-    const g = this.newer;
-    return g.slots[h & g.mask]!;
+    const k0 = idWord(buf, at);
+    const k1 = idWord(buf, at + 4);
+    const k2 = four ? idWord(buf, at + 8) : 0;
+    const k3 = four ? idWord(buf, at + 12) : 0;
+    if ((k0 | k1 | k2 | k3) === 0) return false;
+    let newer = this.newer;
+    if (newer.size === newer.max) {
+      // Full counting repeats: the ids appended since the last fill may hold some.
+      newer.fill();
+      if (newer.size === newer.max) {
+        const slot = newer.find(this.hash(k0, k1, k2, k3), buf, at);
+        if (slot >= 0) {
+          newer.values[newer.entry(slot)] = value;
+          return true;
+        }
+        this.newer = this.older;
+        this.older = newer;
+        newer = this.newer;
+        newer.clear();
+      }
+    }
+    newer.append(k0, k1, k2, k3, value);
+    return true;
   }
 
   /** The value of the id at `buf[at, at + length)`, the newer generation's if both have it. */
   getAt(buf: Uint8Array, at: number, length: number): V | undefined {
     const h = this.hashAt(buf, at, length);
     if (h === NOT_KEPT) return undefined;
+    this.newer.fill();
     return this.newer.get(h, buf, at) ?? this.older.get(h, buf, at);
   }
 
@@ -359,7 +360,10 @@ const TAG_MASK = (1 << TAG_BITS) - 1;
 const MAX_ENTRIES = 2 ** (31 - TAG_BITS) - 1;
 const NOT_KEPT = -1;
 
-/** One generation of IdGenerations: open addressing with linear probing, at most half full, never deleted from (emptied whole). */
+/**
+ * One generation of IdGenerations: open addressing with linear probing, at most half full, never
+ * deleted from (emptied whole). Entries `[filled, size)` are appended and not in the slots yet (`fill`).
+ */
 class Generation<V> {
   readonly mask: number;
   readonly slots: Int32Array;
@@ -367,10 +371,12 @@ class Generation<V> {
   private readonly keys: Int32Array;
   readonly values: (V | undefined)[];
   size = 0;
+  private filled = 0;
 
   constructor(
     readonly max: number,
     private readonly words: number,
+    private readonly hash: (k0: number, k1: number, k2: number, k3: number) => number,
   ) {
     let slots = 2;
     while (slots < 2 * max) slots *= 2;
@@ -380,7 +386,7 @@ class Generation<V> {
     this.values = new Array<V | undefined>(max).fill(undefined);
   }
 
-  /** The slot of the id at `buf[at, ...)` with hash `h`, or -1. */
+  /** The slot of the id at `buf[at, ...)` with hash `h`, or -1 (of the entries filled in). */
   find(h: number, buf: Uint8Array, at: number): number {
     const { slots, mask } = this;
     const tag = h >>> (31 - TAG_BITS);
@@ -391,7 +397,7 @@ class Generation<V> {
     }
   }
 
-  /** The value of the id at `buf[at, ...)` with hash `h`, if this generation has it. */
+  /** The value of the id at `buf[at, ...)` with hash `h`, if this generation has it (call `fill` first). */
   get(h: number, buf: Uint8Array, at: number): V | undefined {
     const slot = this.find(h, buf, at);
     return slot < 0 ? undefined : this.values[this.entry(slot)];
@@ -401,23 +407,71 @@ class Generation<V> {
     return (this.slots[slot]! >>> TAG_BITS) - 1;
   }
 
-  /** Adds the id (not in this generation, which has room) with hash `h`. */
-  add(h: number, buf: Uint8Array, at: number, value: V): void {
-    const { slots, mask, words } = this;
+  /** Appends an id (its words) and its value; there is room (`size < max`). */
+  append(k0: number, k1: number, k2: number, k3: number, value: V): void {
     const e = this.size++;
-    let i = h & mask;
-    while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = ((e + 1) << TAG_BITS) | (h >>> (31 - TAG_BITS));
-    const k = e * words;
-    for (let w = 0; w < words; w++) this.keys[k + w] = idWord(buf, at + 4 * w);
+    const k = e * this.words;
+    const keys = this.keys;
+    keys[k] = k0;
+    keys[k + 1] = k1;
+    if (this.words === 4) {
+      keys[k + 2] = k2;
+      keys[k + 3] = k3;
+    }
     this.values[e] = value;
+  }
+
+  /**
+   * Puts the ids appended since the last fill into the slots, in order. An id already there (kept
+   * before, or appended twice) takes the later value and its later entry goes, the entries after it
+   * moving down: `size` counts distinct ids again.
+   */
+  fill(): void {
+    if (this.filled === this.size) return;
+    const { slots, mask, words, keys, values } = this;
+    const four = words === 4;
+    let w = this.filled;
+    for (let r = this.filled; r < this.size; r++) {
+      const k = r * words;
+      const k0 = keys[k]!;
+      const k1 = keys[k + 1]!;
+      const k2 = four ? keys[k + 2]! : 0;
+      const k3 = four ? keys[k + 3]! : 0;
+      const h = this.hash(k0, k1, k2, k3);
+      const tag = h >>> (31 - TAG_BITS);
+      let i = h & mask;
+      let known = -1;
+      for (let s = slots[i]!; s !== 0; s = slots[(i = (i + 1) & mask)]!) {
+        if ((s & TAG_MASK) !== tag) continue;
+        const e = (s >>> TAG_BITS) - 1;
+        const at = e * words;
+        if (keys[at] === k0 && keys[at + 1] === k1 && (!four || (keys[at + 2] === k2 && keys[at + 3] === k3))) {
+          known = e;
+          break;
+        }
+      }
+      if (known >= 0) {
+        values[known] = values[r];
+        continue;
+      }
+      if (w !== r) {
+        const to = w * words;
+        for (let x = 0; x < words; x++) keys[to + x] = keys[k + x]!;
+        values[w] = values[r];
+      }
+      slots[i] = ((w + 1) << TAG_BITS) | tag;
+      w++;
+    }
+    // Values of entries that went (repeats) are let go.
+    for (let r = w; r < this.size; r++) values[r] = undefined;
+    this.size = this.filled = w;
   }
 
   /** Forgets every id (the values too, so they can be collected). */
   clear(): void {
     this.slots.fill(0);
     this.values.fill(undefined);
-    this.size = 0;
+    this.size = this.filled = 0;
   }
 
   private holds(e: number, buf: Uint8Array, at: number): boolean {

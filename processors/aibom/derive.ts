@@ -11,6 +11,7 @@ import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
 import { IdGenerations } from '../../pipeline/id-table.js';
+import { TraceHex } from './trace-hex.js';
 
 /** A process the sensor's shadow-AI signatures found: the entities it stands for, and its provider so far. */
 interface Shadow {
@@ -100,14 +101,20 @@ class Recent<R extends { generation: number }> {
   /** By entity, then name: no key string made per span. */
   private readonly byWho = new Map<Entity | undefined, Map<string, R>>();
   private size = 0;
+  /**
+   * The entity `byWho` was last asked for (null: none since it changed) and its answer: the spans of
+   * a request are mostly one agent's, so the outer lookup is mostly this one compare.
+   */
+  private lastWho: Entity | undefined | null = null;
+  private lastByName: Map<string, R> | undefined = undefined;
 
   get(who: Entity | undefined, name: string, generation: number): R | undefined {
-    const r = this.byWho.get(who)?.get(name);
+    const r = this.byName(who)?.get(name);
     return r?.generation === generation ? r : undefined;
   }
 
   set(who: Entity | undefined, name: string, r: R): void {
-    let byName = this.byWho.get(who);
+    let byName = this.byName(who);
     if (!byName?.has(name)) {
       if (this.size >= MAX_RECENT) {
         this.byWho.clear();
@@ -116,8 +123,19 @@ class Recent<R extends { generation: number }> {
       }
       this.size++;
     }
-    if (!byName) this.byWho.set(who, (byName = new Map()));
+    if (!byName) {
+      this.byWho.set(who, (byName = new Map()));
+      this.lastWho = null;
+    }
     byName.set(name, r);
+  }
+
+  private byName(who: Entity | undefined): Map<string, R> | undefined {
+    if (who !== this.lastWho) {
+      this.lastWho = who;
+      this.lastByName = this.byWho.get(who);
+    }
+    return this.lastByName;
   }
 }
 
@@ -157,8 +175,6 @@ const str = (a: readonly KeyValue[] | null | undefined, k: string): string | und
  */
 export class Deriver {
   private readonly owners: IdGenerations<Owner>;
-  /** What `touchOwners` read last (see there). */
-  private touched = 0;
   /** Agent of each process seen exporting GenAI spans; kernel spans of that pid without a known parent. */
   private readonly agentByPid: BoundedMap<number, Entity>;
   private readonly environRead = new Set<number>();
@@ -201,7 +217,6 @@ export class Deriver {
       let agentOwner: Owner | undefined;
       for (let si = 0; si < rs.scopeSpans.length; si++) {
         const ss = rs.scopeSpans[si]!;
-        this.touchOwners(ss.spans);
         for (let pi = 0; pi < ss.spans.length; pi++) {
           const span = ss.spans[pi]!;
           const facts = readKernelSpan(span, ss.scope?.name);
@@ -236,45 +251,31 @@ export class Deriver {
     this.current.span = undefined;
   }
 
-  /** Time and ids of the span being read, computed once however many entities it shows. */
-  private current: { span: Span | undefined; timeMs: number; traceId: string; spanId: string } = { span: undefined, timeMs: 0, traceId: '', spanId: '' };
+  /** Time and trace id of the span being read, computed once however many entities it shows. */
+  private current: { span: Span | undefined; timeMs: number; traceId: string } = { span: undefined, timeMs: 0, traceId: '' };
+  private readonly traceHex = new TraceHex();
 
   private sighting(span: Span): Deriver['current'] {
     const c = this.current;
     if (c.span !== span) {
       c.span = span;
       c.timeMs = Math.floor(startMicros(span) / 1000);
-      const ids = spanIds(span);
-      c.traceId = ids.traceId;
-      c.spanId = ids.spanId;
+      c.traceId = this.traceHex.of(span);
     }
     return c;
   }
 
+  /** What `observe` gets; the span id (hex) only here, where an entity may be new: a repeated span needs none. */
   private observation(span: Span, o: Omit<Observation, 'timeMs' | 'traceId' | 'spanId'>): Observation {
     const c = this.sighting(span);
     // Spelled out, not spread: a spread of differently shaped inputs was most of the per-span cost.
-    return { kind: o.kind, key: o.key, name: o.name, attributes: o.attributes, timeMs: c.timeMs, traceId: c.traceId, spanId: c.spanId };
+    return { kind: o.kind, key: o.key, name: o.name, attributes: o.attributes, timeMs: c.timeMs, traceId: c.traceId, spanId: spanIds(span).spanId };
   }
 
   /** A span that showed `e` as the last span with the same facts did: only its sighting is new. */
   private seenAgain(span: Span, e: Entity): void {
     const c = this.sighting(span);
     this.inventory.seen(e, c.timeMs, c.traceId);
-  }
-
-  /**
-   * Reads the slots of `owners` the spans' ids will be remembered in, all before the first is: with a
-   * new id on every span, each `remember` otherwise waited for a cache miss of its own.
-   */
-  private touchOwners(spans: readonly Span[]): void {
-    let held = 0;
-    for (let i = 0; i < spans.length; i++) {
-      const id = locateId(spans[i]!, 'spanId');
-      held += this.owners.touchAt(id.buf, id.at, id.length);
-    }
-    // Kept, so the loads are not dropped as unused.
-    this.touched = held;
   }
 
   private remember(span: Span, owner: Owner): void {
