@@ -11,7 +11,7 @@ import { readKernelSpan, type KernelSpanFacts } from './kernel-span.js';
 import { filePattern, mcpPackage, pathPattern } from './patterns.js';
 import { artifactName, CLIENT_SIGNATURES, INSTRUMENTED, providerOfHost, SERVER_SIGNATURES, SHADOW_ROLE } from './shadow.js';
 import { IdGenerations } from '../../pipeline/id-table.js';
-import { TraceHex } from './trace-hex.js';
+import { TraceHex } from '../../pipeline/otlp/trace-hex.js';
 
 /** A process the sensor's shadow-AI signatures found: the entities it stands for, and its provider so far. */
 interface Shadow {

@@ -5,7 +5,7 @@ import { spanIds } from '../../pipeline/otlp/span-view.js';
 import type { Span, TracesData } from '../../pipeline/otlp/types.js';
 import { Deriver } from './derive.js';
 import { Inventory } from './inventory.js';
-import { TraceHex } from './trace-hex.js';
+import { TraceHex } from '../../pipeline/otlp/trace-hex.js';
 
 // The trace id a span's sighting records is made hex once per run of spans of one trace: whatever the
 // order of traces, received or decoded, it must be the span's own trace id, and the evidence what it was.

@@ -4,6 +4,7 @@ import { countDeviation, deviationData, DeviationLimiter, type Deviation } from 
 import { findStringAttr } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
+import { TraceHex } from '../../pipeline/otlp/trace-hex.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { WorkTicker } from '../../pipeline/work-ticker.js';
 import { readKernelSpan } from '../aibom/kernel-span.js';
@@ -38,6 +39,8 @@ export class ProvenanceProcessor implements Component, Consumers {
   private totalEntries = 0;
   /** Pieces of content the open traces read, shared between them (each piece read once while held). */
   private readonly pieces = new SharedPieces();
+  /** The trace id of the span being read, made hex once per run of spans of one trace. */
+  private readonly traceHex = new TraceHex();
   private readonly limiter: DeviationLimiter;
   private readonly version: string;
   /** Per agent: whether its last trace with tool spans carried content (logged once per change). */
@@ -121,7 +124,8 @@ export class ProvenanceProcessor implements Component, Consumers {
         const ss = rs.scopeSpans[si]!;
         for (let pi = 0; pi < ss.spans.length; pi++) {
           const span = ss.spans[pi]!;
-          const { traceId, spanId, parentSpanId: parentId } = spanIds(span);
+          // Span and parent ids are made hex only for a span of an open trace (most spans are of none).
+          const traceId = this.traceHex.of(span);
           const kernel = readKernelSpan(span, ss.scope?.name);
           if (kernel) {
             const v = this.open.get(traceId);
@@ -131,14 +135,18 @@ export class ProvenanceProcessor implements Component, Consumers {
             }
             // Kernel spans do not hold the trace open: a long-lived MCP server keeps producing them
             // under its first tool call; `settle` after the last agent span covers their 1-2 s delay.
-            v.addKernel(spanId, parentId, startMicros(span), kernel);
+            const { spanId, parentSpanId } = spanIds(span);
+            v.addKernel(spanId, parentSpanId, startMicros(span), kernel);
             continue;
           }
           const view = canonicalView(span);
           let v = this.open.get(traceId);
           if (!view || !CONTENT_KINDS.has(view.kind)) {
             // Process spans and other spans between a tool and its kernel spans keep the path up.
-            if (v) v.parent(spanId, parentId);
+            if (v) {
+              const { spanId, parentSpanId } = spanIds(span);
+              v.parent(spanId, parentSpanId);
+            }
             continue;
           }
           const content = hasContent(span, view);
@@ -174,7 +182,7 @@ export class ProvenanceProcessor implements Component, Consumers {
     // Spans of one trace come in any order across scopes: an LLM span may precede the tool span that opens its trace.
     for (let i = 0; opened > 0 && i < (waiting?.length ?? 0); i += 2) {
       const span = waiting![i] as Span;
-      const v = this.open.get(spanIds(span).traceId);
+      const v = this.open.get(this.traceHex.of(span));
       if (v) this.add(v, span, waiting![i + 1] as CanonicalSpan, false, now);
     }
     this.m.open.set(this.labels, this.open.size);

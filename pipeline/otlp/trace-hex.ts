@@ -1,7 +1,7 @@
-import { hexAt } from '../../pipeline/otlp/id-hex.js';
-import { idHex, locateId, spanIds } from '../../pipeline/otlp/span-view.js';
-import type { Span } from '../../pipeline/otlp/types.js';
-import { idWord } from '../../pipeline/id-table.js';
+import { hexAt } from './id-hex.js';
+import { idHex, locateId, spanIds } from './span-view.js';
+import type { Span } from './types.js';
+import { idWord } from '../id-table.js';
 
 /**
  * The hex of a span's trace id (as `spanIds(span).traceId`), made once per run of spans of one
