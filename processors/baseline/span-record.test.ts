@@ -89,3 +89,43 @@ describe('spanRecord ids and times', () => {
     }
   });
 });
+
+describe('resourceFacts', () => {
+  const resource = (a: Record<string, string | number>) => attrs(a);
+
+  it('is one object for resources with the same facts, whatever else they carry', () => {
+    const a = resourceFacts(resource({ 'service.name': 'rf-agent', 'host.name': 'h1', 'process.pid': 1 }));
+    const b = resourceFacts(resource({ 'service.name': 'rf-agent', 'host.name': 'h1', 'process.pid': 2 }));
+    expect(b).toBe(a);
+    expect(b).toMatchObject({ serviceName: 'rf-agent', hostName: 'h1', coverage: undefined, partialReason: undefined });
+  });
+
+  it('differs when any of its four values differs, and keeps each one\'s values', () => {
+    const base = { 'service.name': 'rf-other', 'host.name': 'h1' };
+    const first = resourceFacts(resource(base));
+    const variants = [
+      { ...base, 'service.name': 'rf-other-2' },
+      { 'service.name': 'rf-other' },
+      { ...base, 'aibom.monitor.coverage': 'partial' },
+      { ...base, 'aibom.monitor.coverage': 'partial', 'aibom.monitor.partial_reason': 'attached_late' },
+    ];
+    const made = variants.map((v) => resourceFacts(resource(v)));
+    expect(new Set([first, ...made]).size).toBe(5);
+    expect(made.map((f) => [f.serviceName, f.hostName, f.coverage, f.partialReason])).toEqual([
+      ['rf-other-2', 'h1', undefined, undefined],
+      ['rf-other', undefined, undefined, undefined],
+      ['rf-other', 'h1', 'partial', undefined],
+      ['rf-other', 'h1', 'partial', 'attached_late'],
+    ]);
+    // Past RECENT_RESOURCES others, a new object with the same values again.
+    for (let i = 0; i < 8; i++) resourceFacts(resource({ 'service.name': `rf-filler-${i}` }));
+    const again = resourceFacts(resource(base));
+    expect(again).not.toBe(first);
+    expect(again).toMatchObject({ serviceName: 'rf-other', hostName: 'h1', coverage: undefined, partialReason: undefined });
+  });
+
+  it('never shares facts whose coverage is not a primitive value', () => {
+    const list = [{ key: 'service.name', value: { stringValue: 'rf-kv' } }, { key: 'aibom.monitor.coverage', value: { arrayValue: { values: [{ stringValue: 'partial' }] } } }];
+    expect(resourceFacts(list)).not.toBe(resourceFacts(list));
+  });
+});

@@ -159,14 +159,17 @@ export interface Finding {
   check: Check;
 }
 
-/** What a span record takes from its resource: read once per resource, not per span, and shared by its records. */
+/**
+ * What a span record takes from its resource: read once per resource, not per span, and shared by its
+ * records, and by the resources with the same facts after it (`resourceFacts`).
+ */
 export interface ResourceFacts {
   /** `service.name` and `host.name` (the agent, for agent spans). */
-  serviceName: string;
-  hostName: string | undefined;
+  readonly serviceName: string;
+  readonly hostName: string | undefined;
   /** Coverage facts of the kernel records' resource (receiver/ebpf). */
-  coverage: unknown;
-  partialReason: unknown;
+  readonly coverage: unknown;
+  readonly partialReason: unknown;
   /** The agent these names make (observe.ts `agentOf`), once asked. */
   agent: ComponentOf | undefined;
   /** The model component last asked for by a span of this resource (observe.ts `modelOf`): agents call one or two. */
@@ -175,17 +178,37 @@ export interface ResourceFacts {
   llm: { model: ComponentOf; version: string | undefined; observations: readonly Observation[] } | undefined;
 }
 
+/** Resource facts made last, newest first (module state, as `recentViews`). */
+const RECENT_RESOURCES = 8;
+const recentResources: ResourceFacts[] = [];
+
+const sharable = (v: unknown): boolean => v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+
+/**
+ * The facts of a resource: one of the last RECENT_RESOURCES made with the same four values, else a new
+ * one. An agent sends every request with the same resource: its requests share one object, made
+ * once, so what it caches (the agent's entity id, a hash; its model; its last LLM span's
+ * observations) is worked out once per agent, not once per request, and records point to an object
+ * that has left the young generation. The caches are worked out from the four values alone (and,
+ * for `model` and `llm`, checked against the span asking), so sharing them changes no answer.
+ * Values that are not primitives (an array or map as coverage) are compared by identity: never shared.
+ */
 export function resourceFacts(resource: readonly KeyValue[] | undefined): ResourceFacts {
+  const serviceName = String(findAttr(resource, ATTR.serviceName) ?? 'unknown_service');
   const host = findAttr(resource, ATTR.hostName);
-  return {
-    serviceName: String(findAttr(resource, ATTR.serviceName) ?? 'unknown_service'),
-    hostName: typeof host === 'string' ? host : undefined,
-    coverage: findAttr(resource, ATTR.monitorCoverage),
-    partialReason: findAttr(resource, ATTR.monitorPartialReason),
-    agent: undefined,
-    model: undefined,
-    llm: undefined,
-  };
+  const hostName = typeof host === 'string' ? host : undefined;
+  const coverage = findAttr(resource, ATTR.monitorCoverage);
+  const partialReason = findAttr(resource, ATTR.monitorPartialReason);
+  for (let i = 0; i < recentResources.length; i++) {
+    const f = recentResources[i]!;
+    if (f.serviceName === serviceName && f.hostName === hostName && f.coverage === coverage && f.partialReason === partialReason) return f;
+  }
+  const made: ResourceFacts = { serviceName, hostName, coverage, partialReason, agent: undefined, model: undefined, llm: undefined };
+  if (sharable(coverage) && sharable(partialReason)) {
+    if (recentResources.length === RECENT_RESOURCES) recentResources.pop();
+    recentResources.unshift(made);
+  }
+  return made;
 }
 
 /**

@@ -580,7 +580,8 @@ export class SpanIndex {
 
   /**
    * Twice the rows (up to `max`), when every slot is taken: the rows move to slots 0.. in arrival
-   * order, two block copies per column. The first call makes the chains' buckets, for `max` rows.
+   * order, two block copies per column. The first call makes the chains' buckets, for `max` rows
+   * (twice that for ids).
    */
   private grow(): void {
     const old = this.cap;
@@ -588,7 +589,10 @@ export class SpanIndex {
     if (old === 0) {
       let buckets = 1;
       while (buckets < this.max) buckets *= 2;
-      this.byId = new Chains(buckets, 2);
+      // Twice the buckets for ids: every span's duplicate check walks its id's whole chain (a fresh id is
+      // found in none), each row a cache miss; at most half as many rows as buckets halves the walk
+      // (bench/README.md, branch x-corr). Trace and pid chains are walked by lookups only.
+      this.byId = new Chains(buckets * 2, 2);
       this.byTrace = new Chains(buckets, 1);
       this.byPidTime = new Chains(buckets, 1);
     }
