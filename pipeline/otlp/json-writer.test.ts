@@ -386,7 +386,7 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
   test('content-sized strings with escapes and multi-byte characters: the text toJson gives, from the bytes', () => {
     // Every byte JSON.stringify escapes, DEL, U+2028, 2-4 byte characters, LLM-like text; the first
     // escape at the start, after a plain prefix, or none, the rest around the length where the
-    // writer escapes natively (256 bytes) and content-sized.
+    // writer escapes natively (256 bytes), around its piece (16 KiB) and content-sized.
     const special = [...Array.from({ length: 0x20 }, (_, c) => String.fromCharCode(c)), '"', '\\', '\x7f', '\u2028', '\u2029', 'é', 'ß', '€', '中', '😀', '{"role":"user","content":"Bitte prüfen:\\n"}'];
     const g = gen(11);
     const text = (n: number) => {
@@ -398,13 +398,16 @@ describe('tracesToJson: received -> views -> changed -> OTLP/JSON', () => {
       return t.join('');
     };
     const values: string[] = [];
-    for (const n of [200, 254, 255, 256, 257, 300, 1000, 100_000]) {
+    for (const n of [200, 254, 255, 256, 257, 300, 1000, 16_383, 16_385, 100_000, 300_000]) {
       for (const prefix of [0, 1, 40, 300]) {
         const body = text(n);
         values.push('p'.repeat(prefix) + body, 'p'.repeat(prefix) + '\n' + body, 'x'.repeat(prefix) + '€'.repeat(n));
       }
       values.push('a'.repeat(n) + '"', 'a'.repeat(n));
     }
+    // The native escape works in pieces of 16 KiB from the first escape: an escape, and a multi-byte
+    // character, just before, on and just after a piece's end.
+    for (const k of [-2, -1, 0, 1, 2]) values.push('"' + 'a'.repeat(16_383 + k) + '"\n\\' + 'b'.repeat(20_000), '"' + 'a'.repeat(16_382 + k) + '€😀é' + 'b'.repeat(40_000) + '"');
     const spans: Span[] = values.map((v, i) => ({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: v.slice(0, 300 + i), startTimeUnixNano: 1, endTimeUnixNano: 2, attributes: [attr('input.value', v), attr(v.slice(i % 7), 'k')] }));
     const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans }] }] }));
     const received = tracesCodec.decodeReceived(bytes);

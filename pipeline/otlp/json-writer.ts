@@ -307,11 +307,13 @@ function writeString(start: number, end: number): void {
  */
 const NATIVE_ESCAPE_BYTES = 256;
 /**
- * Up to this many: its JSON, at most six characters a byte, stays within V8's longest string (2^29 - 24
- * characters); a longer rest (a receiver's `max_recv_msg_size_mib` raised past its 64 MiB default) is
- * escaped by the loop.
+ * The rest is escaped in pieces of at most this many bytes (a byte a character, escapes per byte, so any
+ * cut is safe): the pieces' strings stay below V8's large-object size (128 KiB) and die young in new
+ * space. A rest of 100 KB+ (an agent's conversation) escaped whole made two large objects, each
+ * counted against the old generation: 300 KB strings cost 837 µs a span to write, 493 in pieces
+ * (bench/README.md, "the JSON writer's pieces"). Pieces also keep any rest within V8's longest string.
  */
-const NATIVE_ESCAPE_MAX_BYTES = 64 * 1024 * 1024;
+const NATIVE_ESCAPE_CHUNK = 16 * 1024;
 
 /**
  * The rest of a string (its opening quote and the bytes before `start` written) with bytes
@@ -325,7 +327,7 @@ const NATIVE_ESCAPE_MAX_BYTES = 64 * 1024 * 1024;
  * twice as much on 100 KB ones with a character beyond Latin-1.
  */
 function writeEscaped(start: number, end: number): void {
-  if (end - start >= NATIVE_ESCAPE_BYTES && end - start <= NATIVE_ESCAPE_MAX_BYTES) {
+  if (end - start >= NATIVE_ESCAPE_BYTES) {
     escapedNatively(start, end);
     return;
   }
@@ -359,9 +361,13 @@ function writeEscaped(start: number, end: number): void {
  * character, copied natively. The text's own opening quote is left out (written before `start`).
  */
 function escapedNatively(start: number, end: number): void {
-  const json = JSON.stringify(buf.latin1Slice(start, end));
-  ensure(json.length);
-  op += ob.latin1Write(json.slice(1), op);
+  for (let from = start; from < end; from += NATIVE_ESCAPE_CHUNK) {
+    const to = Math.min(end, from + NATIVE_ESCAPE_CHUNK);
+    const json = JSON.stringify(buf.latin1Slice(from, to));
+    ensure(json.length);
+    // Each piece's quotes are left out; the last piece's closing one closes the string.
+    op += ob.latin1Write(to === end ? json.slice(1) : json.slice(1, -1), op);
+  }
 }
 
 /** `n` (an integer below 2^53) in decimal. */
