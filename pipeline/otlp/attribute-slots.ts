@@ -131,7 +131,8 @@ export class AttributeSlots {
 
   /** The key has a value (an AnyValue, even an empty one): what `!!value` says of the decoded attribute. */
   has(i: number): boolean {
-    return this.at[i]! >= 0 || this.at[i] === OBJECT;
+    const at = this.at[i]!;
+    return at >= 0 || at === OBJECT;
   }
 
   /** The value's `stringValue` ('' included), undefined when it has none. */
