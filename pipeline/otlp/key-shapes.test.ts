@@ -62,6 +62,23 @@ describe('shared key lists (key-shapes.ts)', () => {
     }
   });
 
+  test('a list seen lately is compared whole: keys of the same lengths in another order, or differing in one byte of one key, are another list', () => {
+    // Same count and key lengths: the lists `listAt` picks by their lengths alone, compared by their bytes.
+    const ab = [attr('key.a', 1), attr('key.b', 2), attr('key.a', 3)];
+    const ba = [attr('key.b', 1), attr('key.a', 2), attr('key.a', 3)];
+    const ac = [attr('key.a', 1), attr('key.b', 2), attr('key.c', 3)];
+    const cb = [attr('key.c', 1), attr('key.b', 2), attr('key.a', 3)];
+    const long = (c: string) => [attr('gen_ai.usage.input_tokens', 1), attr(`gen_ai.usage.output_token${c}`, 2)];
+    const lists = [ab, ba, ab, ac, ab, long('s'), long('x'), long('s'), ba, ac, cb, ab];
+    const spans = received(lists);
+    spans.forEach((s, i) => expect(keysOf(s)).toEqual(lists[i]!.map((kv) => kv.key)));
+    const shape = (i: number) => spans[i]!.receivedAttributes()!.shape;
+    expect(new Set([0, 1, 3, 5, 6, 10].map(shape)).size).toBe(6);
+    for (const [i, j] of [[0, 2], [0, 4], [5, 7], [1, 8], [3, 9], [0, 11]] as const) expect(shape(j)).toBe(shape(i));
+    // The repeated key is kept twice, in place: a reader's plan takes the first.
+    expect(spans[0]!.receivedAttributes()!.keys).toEqual(['key.a', 'key.b', 'key.a']);
+  });
+
   test('a list longer than the tree keeps is the span\'s own, read the same', () => {
     const long = Array.from({ length: 100 }, (_, i) => attr(`k${i}`, i));
     const [s] = received([long]);

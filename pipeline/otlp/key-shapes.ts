@@ -49,7 +49,7 @@ export class KeyShape {
   }
 
   /** True if `buf[start, end)` is this key: compared four bytes at a time through `view` (over `buf`). */
-  private is(buf: Buffer, view: DataView, start: number, end: number): boolean {
+  is(buf: Buffer, view: DataView, start: number, end: number): boolean {
     const bytes = this.bytes;
     const n = bytes.length;
     if (end - start !== n) return false;
@@ -97,9 +97,45 @@ let nodes = 0;
 /** The empty list: every walk starts here. */
 export let EMPTY_SHAPE = new KeyShape(undefined, '', new Uint8Array(0), 0);
 
+/**
+ * Lists found lately, by a hash of their key count and key lengths (ints the arrival check
+ * recorded: no byte read to pick one). A span's list is compared whole with the one there, key by
+ * key from the last, before it is walked from the root: spans of a few kinds taking turns mostly
+ * miss a node's `next` near the root (every kind starts with `gen_ai.operation.name`, then differs).
+ */
+const RECENT = 64;
+let recent: (KeyShape | undefined)[] = new Array<KeyShape | undefined>(RECENT).fill(undefined);
+
 function startOver(): void {
   nodes = 0;
   EMPTY_SHAPE = new KeyShape(undefined, '', new Uint8Array(0), 0);
+  recent = new Array<KeyShape | undefined>(RECENT).fill(undefined);
+}
+
+/**
+ * The shared list of `n` keys whose bounds are `bounds[at + stride k]` to `bounds[at + stride k + 1]`
+ * in `buf` (wire-check.ts's record layout), or undefined past MAX_DEPTH: the list `step` walks to.
+ */
+export function listAt(buf: Buffer, bounds: Int32Array, at: number, n: number, stride: number): KeyShape | undefined {
+  if (n > MAX_DEPTH) return undefined;
+  let h = n;
+  for (let k = 0, q = at; k < n; k++, q += stride) h = Math.imul(h ^ (bounds[q + 1]! - bounds[q]!), 0x01000193);
+  h ^= h >>> 15;
+  const slot = h & (RECENT - 1);
+  const known = recent[slot];
+  if (known !== undefined && known.depth === n) {
+    const view = viewOf(buf);
+    let s: KeyShape = known;
+    let q = at + stride * (n - 1);
+    while (s.depth > 0 && s.is(buf, view, bounds[q]!, bounds[q + 1]!)) {
+      s = s.parent!;
+      q -= stride;
+    }
+    if (s.depth === 0) return known;
+  }
+  let shape = EMPTY_SHAPE;
+  for (let k = 0, q = at; k < n; k++, q += stride) shape = shape.step(buf, bounds[q]!, bounds[q + 1]!)!;
+  return (recent[slot] = shape);
 }
 
 let readers = 0;
