@@ -1,3 +1,4 @@
+import { viewOf } from './buffer-view.js';
 import { type KeyShape, readerSlot } from './key-shapes.js';
 import { internedString } from './reader.js';
 import type { AnyValue, Span } from './types.js';
@@ -10,6 +11,10 @@ const ABSENT = -1;
 const NO_VALUE = -2;
 /** The value is an object (a decoded span's, or an appended attribute): `objects[i]`. */
 const OBJECT = -3;
+
+/** Strings each slot remembers (`recall`), and the longest remembered, in bytes (a multiple of 4). */
+const RECALL = 4;
+const RECALL_BYTES = 64;
 
 /** AnyValue tags (field << 3 | wire type) read here; wire-check.ts checked every known field's wire type. */
 const STRING_VALUE = 0x0a;
@@ -36,6 +41,16 @@ export class AttributeSlots {
   private filledCount = 0;
   /** Each slot's string once `string` has made it in this `read` (a view asks for some keys twice). */
   private readonly strings: (string | undefined)[];
+  /**
+   * The last RECALL strings made for each slot and their bytes (`recall`): slot i's at
+   * [RECALL i, RECALL i + RECALL), RECALL_BYTES bytes each in `recallBytes` (read as words too).
+   */
+  private readonly recallStrings: (string | undefined)[];
+  private readonly recallLengths: Int32Array;
+  private readonly recallBytes: Uint8Array;
+  private readonly recallWords: Int32Array;
+  /** Each slot's entry to replace next (round robin). */
+  private readonly recallNext: Uint8Array;
   private buf: Buffer = Buffer.alloc(0);
   /** The slot `parse` last read, and what it found there. */
   private parsed = -1;
@@ -51,6 +66,11 @@ export class AttributeSlots {
     this.objects = new Array<AnyValue | undefined>(keys.length).fill(undefined);
     this.filled = new Int16Array(keys.length);
     this.strings = new Array<string | undefined>(keys.length).fill(undefined);
+    this.recallStrings = new Array<string | undefined>(RECALL * keys.length).fill(undefined);
+    this.recallLengths = new Int32Array(RECALL * keys.length).fill(-1);
+    this.recallBytes = new Uint8Array(RECALL * RECALL_BYTES * keys.length);
+    this.recallWords = new Int32Array(this.recallBytes.buffer);
+    this.recallNext = new Uint8Array(keys.length);
   }
 
   /** Finds the slots' values in `span`: its received attributes in the bytes, then any objects (decoded or appended). */
@@ -142,7 +162,43 @@ export class AttributeSlots {
     const known = this.strings[i];
     if (known !== undefined) return known;
     if (at < 0 || !this.parse(i) || this.stringAt < 0) return undefined;
-    return (this.strings[i] = internedString(this.buf, this.stringAt, this.stringEnd));
+    return (this.strings[i] = this.recall(i, this.stringAt, this.stringEnd));
+  }
+
+  /**
+   * The string of `buf[start, end)`, slot `i`'s value: one of the slot's last strings when it has
+   * these bytes (compared with them, no hash), else made through the string cache and remembered.
+   * A key's values mostly recur (an operation, a model, a host): this skips the cache's hash and its
+   * table's cold lines. Platform byte order (little-endian where node runs): on a big-endian host
+   * the words never match and every value is made as before, still correct.
+   */
+  private recall(i: number, start: number, end: number): string {
+    const n = end - start;
+    const buf = this.buf;
+    if (n > RECALL_BYTES) return internedString(buf, start, end);
+    const lengths = this.recallLengths;
+    const first = RECALL * i;
+    for (let e = first; e < first + RECALL; e++) if (lengths[e] === n && this.holds(e, buf, start, n)) return this.recallStrings[e]!;
+    const s = internedString(buf, start, end);
+    const e = first + this.recallNext[i]!;
+    this.recallNext[i] = (this.recallNext[i]! + 1) % RECALL;
+    this.recallStrings[e] = s;
+    lengths[e] = n;
+    const bytes = this.recallBytes;
+    for (let b = 0, at = RECALL_BYTES * e; b < n; b++) bytes[at + b] = buf[start + b]!;
+    return s;
+  }
+
+  /** True if recall entry `e` holds the `n` bytes at `buf[start]`: four at a time, then the last 0-3. */
+  private holds(e: number, buf: Buffer, start: number, n: number): boolean {
+    const view = viewOf(buf);
+    const words = this.recallWords;
+    const w0 = (RECALL_BYTES >>> 2) * e;
+    const whole = n >>> 2;
+    for (let j = 0; j < whole; j++) if (view.getInt32(start + 4 * j, true) !== words[w0 + j]) return false;
+    const bytes = this.recallBytes;
+    for (let b = 4 * whole; b < n; b++) if (bytes[RECALL_BYTES * e + b] !== buf[start + b]) return false;
+    return true;
   }
 
   /** The value's `intValue` as `int64ToNumber` gives it, undefined when it has none. */
