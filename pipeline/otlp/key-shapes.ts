@@ -33,8 +33,12 @@ export class KeyShape {
   /** What readers derived from this list, by reader (`readerSlot`). */
   readonly derived: unknown[] = [];
 
-  /** The key's UTF-8 bytes four at a time (little-endian), the last 0-3 left to `bytes`. */
+  /** The key's UTF-8 bytes four at a time (little-endian), the last 0-3 left to `last`. */
   private readonly words: Int32Array;
+  /** The key's length in bytes. */
+  private readonly length: number;
+  /** The key's last four bytes as a word, for a key of 4 bytes or more that `words` does not end. */
+  private readonly last: number;
 
   constructor(
     readonly parent: KeyShape | undefined,
@@ -46,16 +50,23 @@ export class KeyShape {
     this.words = new Int32Array(bytes.length >>> 2);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < this.words.length; i++) this.words[i] = view.getInt32(4 * i, true);
+    this.length = bytes.length;
+    this.last = bytes.length >= 4 ? view.getInt32(bytes.length - 4, true) : 0;
   }
 
-  /** True if `buf[start, end)` is this key: compared four bytes at a time through `view` (over `buf`). */
+  /**
+   * True if `buf[start, end)` is this key: compared four bytes at a time through `view` (over `buf`),
+   * the last 1-3 as the last four (overlapping the word before; a key shorter than 4 byte by byte).
+   */
   is(buf: Buffer, view: DataView, start: number, end: number): boolean {
-    const bytes = this.bytes;
-    const n = bytes.length;
+    const n = this.length;
     if (end - start !== n) return false;
     const words = this.words;
     for (let i = 0; i < words.length; i++) if (view.getInt32(start + 4 * i, true) !== words[i]) return false;
-    for (let i = 4 * words.length; i < n; i++) if (bytes[i] !== buf[start + i]) return false;
+    if ((n & 3) === 0) return true;
+    if (n >= 4) return view.getInt32(end - 4, true) === this.last;
+    const bytes = this.bytes;
+    for (let i = 0; i < n; i++) if (bytes[i] !== buf[start + i]) return false;
     return true;
   }
 
