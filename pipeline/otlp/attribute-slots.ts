@@ -161,7 +161,12 @@ export class AttributeSlots {
     if (at === OBJECT) return this.objects[i]!.stringValue ?? undefined;
     const known = this.strings[i];
     if (known !== undefined) return known;
-    if (at < 0 || !this.parse(i) || this.stringAt < 0) return undefined;
+    if (at < 0) return undefined;
+    // Most values are a string and nothing else (its tag, a one-byte length, the bytes): no walk.
+    const buf = this.buf;
+    const end = this.end[i]!;
+    if (buf[at] === STRING_VALUE && buf[at + 1]! < 128 && at + 2 + buf[at + 1]! === end) return (this.strings[i] = this.recall(i, at + 2, end));
+    if (!this.parse(i) || this.stringAt < 0) return undefined;
     return (this.strings[i] = this.recall(i, this.stringAt, this.stringEnd));
   }
 
@@ -208,10 +213,21 @@ export class AttributeSlots {
       const v = this.objects[i]!.intValue;
       return v == null ? undefined : typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : v.toNumber();
     }
-    if (at < 0 || !this.parse(i) || this.intAt < 0) return undefined;
-    // As protobufjs reads an int64 varint (its low and high 32 bits) and Long#toNumber makes it a number.
+    if (at < 0) return undefined;
     const buf = this.buf;
-    let p = this.intAt;
+    let p = -1;
+    if (buf[at] === INT_VALUE) {
+      // Most values are an int and nothing else (its tag, then the varint to the end): no walk.
+      const end = this.end[i]!;
+      let q = at + 1;
+      while (q < end && buf[q]! >= 128) q++;
+      if (q + 1 === end) p = at + 1;
+    }
+    if (p < 0) {
+      if (!this.parse(i) || this.intAt < 0) return undefined;
+      p = this.intAt;
+    }
+    // As protobufjs reads an int64 varint (its low and high 32 bits) and Long#toNumber makes it a number.
     let lo = 0;
     let hi = 0;
     let b = 0;
