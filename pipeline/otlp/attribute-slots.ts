@@ -33,6 +33,11 @@ export class AttributeSlots {
   readonly slotOf: ReadonlyMap<string, number>;
   /** Where this reader keeps, on a shared key list, the slot of each of its keys (`slotsOf`). */
   private readonly id = readerSlot();
+  /**
+   * 1 where the last `read` found a value (`has`), else 0: a caller testing many keys reads it
+   * inline, without a call per absent key.
+   */
+  readonly present: Uint8Array;
   private readonly at: Int32Array;
   private readonly end: Int32Array;
   private readonly objects: (AnyValue | undefined)[];
@@ -61,6 +66,7 @@ export class AttributeSlots {
 
   constructor(keys: readonly string[]) {
     this.slotOf = new Map(keys.map((k, i) => [k, i]));
+    this.present = new Uint8Array(keys.length);
     this.at = new Int32Array(keys.length).fill(ABSENT);
     this.end = new Int32Array(keys.length);
     this.objects = new Array<AnyValue | undefined>(keys.length).fill(undefined);
@@ -75,11 +81,12 @@ export class AttributeSlots {
 
   /** Finds the slots' values in `span`: its received attributes in the bytes, then any objects (decoded or appended). */
   read(span: Span): void {
-    const { at, end, slotOf, filled, strings, objects } = this;
+    const { at, end, slotOf, filled, strings, objects, present } = this;
     // Only the slots the last read set are reset (a view reads ~60 keys, a span has ~10); objects and strings let go.
     for (let j = 0; j < this.filledCount; j++) {
       const i = filled[j]!;
       at[i] = ABSENT;
+      present[i] = 0;
       strings[i] = undefined;
       objects[i] = undefined;
     }
@@ -100,6 +107,7 @@ export class AttributeSlots {
           const i = plan[j + 1]!;
           const start = bounds[b]!;
           at[i] = start < 0 ? NO_VALUE : start;
+          present[i] = start < 0 ? 0 : 1;
           end[i] = bounds[b + 1]!;
           filled[this.filledCount++] = i;
         }
@@ -110,6 +118,7 @@ export class AttributeSlots {
           const b = values + RECORD_INTS * k;
           const start = bounds[b]!;
           at[i] = start < 0 ? NO_VALUE : start;
+          present[i] = start < 0 ? 0 : 1;
           end[i] = bounds[b + 1]!;
           filled[this.filledCount++] = i;
         }
@@ -128,6 +137,7 @@ export class AttributeSlots {
         continue;
       }
       at[i] = OBJECT;
+      present[i] = 1;
       objects[i] = kv.value;
     }
   }
@@ -151,8 +161,7 @@ export class AttributeSlots {
 
   /** The key has a value (an AnyValue, even an empty one): what `!!value` says of the decoded attribute. */
   has(i: number): boolean {
-    const at = this.at[i]!;
-    return at >= 0 || at === OBJECT;
+    return this.present[i] === 1;
   }
 
   /** The value's `stringValue` ('' included), undefined when it has none. */

@@ -130,6 +130,8 @@ type Key = (typeof VIEW_KEYS)[number];
 const slots = new AttributeSlots(VIEW_KEYS);
 const SLOT = slots.slotOf;
 const slot = (k: Key): number => SLOT.get(k)!;
+/** `slots.has`, read inline by `str` and `num` (kept under V8's size for always inlining a call). */
+const PRESENT = slots.present;
 
 // Named slot numbers, resolved once at load.
 const S = {
@@ -197,7 +199,7 @@ const S = {
  * inlined at each of the view's ~45 reads, most of them of absent keys: one test there, no call.
  */
 function str(i: number): string | undefined {
-  return slots.has(i) ? presentStr(i) : undefined;
+  return PRESENT[i] === 1 ? presentStr(i) : undefined;
 }
 
 function presentStr(i: number): string | undefined {
@@ -211,7 +213,7 @@ function presentStr(i: number): string | undefined {
 
 /** A finite number; numeric strings are accepted (some SDKs stringify token counts and ports). */
 function num(i: number): number | undefined {
-  return slots.has(i) ? presentNum(i) : undefined;
+  return PRESENT[i] === 1 ? presentNum(i) : undefined;
 }
 
 function presentNum(i: number): number | undefined {
