@@ -23,7 +23,8 @@ export function stringCache(slots: number, maxLen: number, latin1 = false): Stri
   // Platform byte order (little-endian where node runs): on a big-endian host the words never match and every lookup is a miss, still correct.
   const words = new Int32Array(bytes.buffer);
   const seen = new Int32Array(stride >>> 2);
-  // The words are read through a DataView over the buffer (one load each, not four), made once per buffer.
+  // The words are read through a DataView over the buffer (one load each, not four), made once per buffer;
+  // the last buffer stays referenced until another comes (as buffer-view.ts keeps the request it walked).
   let viewed: Uint8Array = bytes;
   let view: DataView = new DataView(bytes.buffer, 0, 0);
   return (buf, start, end) => {
