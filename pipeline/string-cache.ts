@@ -23,16 +23,24 @@ export function stringCache(slots: number, maxLen: number, latin1 = false): Stri
   // Platform byte order (little-endian where node runs): on a big-endian host the words never match and every lookup is a miss, still correct.
   const words = new Int32Array(bytes.buffer);
   const seen = new Int32Array(stride >>> 2);
+  // The words are read through a DataView over the buffer (one load each, not four), made once per buffer;
+  // the last buffer stays referenced until another comes (as buffer-view.ts keeps the request it walked).
+  let viewed: Uint8Array = bytes;
+  let view: DataView = new DataView(bytes.buffer, 0, 0);
   return (buf, start, end) => {
     const n = end - start;
     if (n === 0) return '';
     if (n > maxLen) return latin1 ? (buf as NodeBuffer).latin1Slice(start, end) : (buf as NodeBuffer).utf8Slice(start, end);
+    if (buf !== viewed) {
+      viewed = buf;
+      view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
     // FNV-1a over 4-byte words (the tail byte by byte): every byte counts, a quarter of the multiplies.
     let h = 0x811c9dc5 ^ n;
     let i = start;
     let k = 0;
     for (const last = end - 3; i < last; i += 4) {
-      const w = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+      const w = view.getInt32(i, true);
       seen[k++] = w;
       h = Math.imul(h ^ w, 0x01000193);
     }

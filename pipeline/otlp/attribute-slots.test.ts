@@ -119,6 +119,33 @@ describe('AttributeSlots', () => {
     }
   });
 
+  test('a value recurring under its key is the string of its bytes: near misses in any byte, more values than are remembered, long values', () => {
+    const slots = new AttributeSlots(KEYS);
+    const values: string[] = [];
+    for (const base of ['', 'a', 'chat', 'execute_tool', 'gpt-4o-mini-2024', 'ünï', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(65), 'w'.repeat(200)]) {
+      values.push(base);
+      const bytes = Buffer.from(base);
+      // The same length, one byte changed: in a whole word and in the last 0-3 bytes.
+      for (const at of new Set([0, bytes.length >> 1, bytes.length - 1])) {
+        if (at < 0 || at >= bytes.length) continue;
+        const other = Buffer.from(bytes);
+        other[at] = other[at]! ^ 1;
+        values.push(other.toString('utf8'));
+        expect(Buffer.byteLength(values.at(-1)!)).toBe(bytes.length);
+      }
+    }
+    const spans = spansOf(tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: values.map((v, i) => ({ traceId: new Uint8Array(16), spanId: new Uint8Array(8), name: 'x', startTimeUnixNano: 0, endTimeUnixNano: 0, attributes: [attr('gen_ai.request.model', v), attr('a', i)] })) }] }] }))));
+    const model = KEYS.indexOf('gen_ai.request.model');
+    // Each value's span read in turn, the values cycling in three orders: every read is its own bytes' string.
+    const n = values.length;
+    const order = [...values.keys(), ...[...values.keys()].reverse(), ...Array.from({ length: 3 * n }, (_, i) => (i * 5) % n)];
+    for (const i of order) {
+      slots.read(spans[i]!);
+      expect(slots.string(model), `value ${i}`).toBe(values[i]);
+      expect(slots.string(0), `value ${i}`).toBeUndefined(); // an int under the key: no string
+    }
+  });
+
   test('a key list\'s plan and a string asked for twice hold for that read only', () => {
     const slots = new AttributeSlots(KEYS);
     const requests = Array.from({ length: 300 }, (_, i) => requestWith(gen(i + 1)));

@@ -1,3 +1,4 @@
+import { viewOf } from './buffer-view.js';
 import { type KeyShape, readerSlot } from './key-shapes.js';
 import { internedString } from './reader.js';
 import type { AnyValue, Span } from './types.js';
@@ -10,6 +11,10 @@ const ABSENT = -1;
 const NO_VALUE = -2;
 /** The value is an object (a decoded span's, or an appended attribute): `objects[i]`. */
 const OBJECT = -3;
+
+/** Strings each slot remembers (`recall`), and the longest remembered, in bytes (a multiple of 4). */
+const RECALL = 4;
+const RECALL_BYTES = 64;
 
 /** AnyValue tags (field << 3 | wire type) read here; wire-check.ts checked every known field's wire type. */
 const STRING_VALUE = 0x0a;
@@ -28,6 +33,11 @@ export class AttributeSlots {
   readonly slotOf: ReadonlyMap<string, number>;
   /** Where this reader keeps, on a shared key list, the slot of each of its keys (`slotsOf`). */
   private readonly id = readerSlot();
+  /**
+   * 1 where the last `read` found a value (`has`), else 0: a caller testing many keys reads it
+   * inline, without a call per absent key.
+   */
+  readonly present: Uint8Array;
   private readonly at: Int32Array;
   private readonly end: Int32Array;
   private readonly objects: (AnyValue | undefined)[];
@@ -36,6 +46,16 @@ export class AttributeSlots {
   private filledCount = 0;
   /** Each slot's string once `string` has made it in this `read` (a view asks for some keys twice). */
   private readonly strings: (string | undefined)[];
+  /**
+   * The last RECALL strings made for each slot and their bytes (`recall`): slot i's at
+   * [RECALL i, RECALL i + RECALL), RECALL_BYTES bytes each in `recallBytes` (read as words too).
+   */
+  private readonly recallStrings: (string | undefined)[];
+  private readonly recallLengths: Int32Array;
+  private readonly recallBytes: Uint8Array;
+  private readonly recallWords: Int32Array;
+  /** Each slot's entry to replace next (round robin). */
+  private readonly recallNext: Uint8Array;
   private buf: Buffer = Buffer.alloc(0);
   /** The slot `parse` last read, and what it found there. */
   private parsed = -1;
@@ -46,20 +66,27 @@ export class AttributeSlots {
 
   constructor(keys: readonly string[]) {
     this.slotOf = new Map(keys.map((k, i) => [k, i]));
+    this.present = new Uint8Array(keys.length);
     this.at = new Int32Array(keys.length).fill(ABSENT);
     this.end = new Int32Array(keys.length);
     this.objects = new Array<AnyValue | undefined>(keys.length).fill(undefined);
     this.filled = new Int16Array(keys.length);
     this.strings = new Array<string | undefined>(keys.length).fill(undefined);
+    this.recallStrings = new Array<string | undefined>(RECALL * keys.length).fill(undefined);
+    this.recallLengths = new Int32Array(RECALL * keys.length).fill(-1);
+    this.recallBytes = new Uint8Array(RECALL * RECALL_BYTES * keys.length);
+    this.recallWords = new Int32Array(this.recallBytes.buffer);
+    this.recallNext = new Uint8Array(keys.length);
   }
 
   /** Finds the slots' values in `span`: its received attributes in the bytes, then any objects (decoded or appended). */
   read(span: Span): void {
-    const { at, end, slotOf, filled, strings, objects } = this;
+    const { at, end, slotOf, filled, strings, objects, present } = this;
     // Only the slots the last read set are reset (a view reads ~60 keys, a span has ~10); objects and strings let go.
     for (let j = 0; j < this.filledCount; j++) {
       const i = filled[j]!;
       at[i] = ABSENT;
+      present[i] = 0;
       strings[i] = undefined;
       objects[i] = undefined;
     }
@@ -80,6 +107,7 @@ export class AttributeSlots {
           const i = plan[j + 1]!;
           const start = bounds[b]!;
           at[i] = start < 0 ? NO_VALUE : start;
+          present[i] = start < 0 ? 0 : 1;
           end[i] = bounds[b + 1]!;
           filled[this.filledCount++] = i;
         }
@@ -90,6 +118,7 @@ export class AttributeSlots {
           const b = values + RECORD_INTS * k;
           const start = bounds[b]!;
           at[i] = start < 0 ? NO_VALUE : start;
+          present[i] = start < 0 ? 0 : 1;
           end[i] = bounds[b + 1]!;
           filled[this.filledCount++] = i;
         }
@@ -108,6 +137,7 @@ export class AttributeSlots {
         continue;
       }
       at[i] = OBJECT;
+      present[i] = 1;
       objects[i] = kv.value;
     }
   }
@@ -131,7 +161,7 @@ export class AttributeSlots {
 
   /** The key has a value (an AnyValue, even an empty one): what `!!value` says of the decoded attribute. */
   has(i: number): boolean {
-    return this.at[i]! >= 0 || this.at[i] === OBJECT;
+    return this.present[i] === 1;
   }
 
   /** The value's `stringValue` ('' included), undefined when it has none. */
@@ -140,8 +170,49 @@ export class AttributeSlots {
     if (at === OBJECT) return this.objects[i]!.stringValue ?? undefined;
     const known = this.strings[i];
     if (known !== undefined) return known;
-    if (at < 0 || !this.parse(i) || this.stringAt < 0) return undefined;
-    return (this.strings[i] = internedString(this.buf, this.stringAt, this.stringEnd));
+    if (at < 0) return undefined;
+    // Most values are a string and nothing else (its tag, a one-byte length, the bytes): no walk.
+    const buf = this.buf;
+    const end = this.end[i]!;
+    if (buf[at] === STRING_VALUE && buf[at + 1]! < 128 && at + 2 + buf[at + 1]! === end) return (this.strings[i] = this.recall(i, at + 2, end));
+    if (!this.parse(i) || this.stringAt < 0) return undefined;
+    return (this.strings[i] = this.recall(i, this.stringAt, this.stringEnd));
+  }
+
+  /**
+   * The string of `buf[start, end)`, slot `i`'s value: one of the slot's last strings when it has
+   * these bytes (compared with them, no hash), else made through the string cache and remembered.
+   * A key's values mostly recur (an operation, a model, a host): this skips the cache's hash and its
+   * table's cold lines. Platform byte order (little-endian where node runs): on a big-endian host
+   * the words never match and every value is made as before, still correct.
+   */
+  private recall(i: number, start: number, end: number): string {
+    const n = end - start;
+    const buf = this.buf;
+    if (n > RECALL_BYTES) return internedString(buf, start, end);
+    const lengths = this.recallLengths;
+    const first = RECALL * i;
+    for (let e = first; e < first + RECALL; e++) if (lengths[e] === n && this.holds(e, buf, start, n)) return this.recallStrings[e]!;
+    const s = internedString(buf, start, end);
+    const e = first + this.recallNext[i]!;
+    this.recallNext[i] = (this.recallNext[i]! + 1) % RECALL;
+    this.recallStrings[e] = s;
+    lengths[e] = n;
+    const bytes = this.recallBytes;
+    for (let b = 0, at = RECALL_BYTES * e; b < n; b++) bytes[at + b] = buf[start + b]!;
+    return s;
+  }
+
+  /** True if recall entry `e` holds the `n` bytes at `buf[start]`: four at a time, then the last 0-3. */
+  private holds(e: number, buf: Buffer, start: number, n: number): boolean {
+    const view = viewOf(buf);
+    const words = this.recallWords;
+    const w0 = (RECALL_BYTES >>> 2) * e;
+    const whole = n >>> 2;
+    for (let j = 0; j < whole; j++) if (view.getInt32(start + 4 * j, true) !== words[w0 + j]) return false;
+    const bytes = this.recallBytes;
+    for (let b = 4 * whole; b < n; b++) if (bytes[RECALL_BYTES * e + b] !== buf[start + b]) return false;
+    return true;
   }
 
   /** The value's `intValue` as `int64ToNumber` gives it, undefined when it has none. */
@@ -151,10 +222,21 @@ export class AttributeSlots {
       const v = this.objects[i]!.intValue;
       return v == null ? undefined : typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : v.toNumber();
     }
-    if (at < 0 || !this.parse(i) || this.intAt < 0) return undefined;
-    // As protobufjs reads an int64 varint (its low and high 32 bits) and Long#toNumber makes it a number.
+    if (at < 0) return undefined;
     const buf = this.buf;
-    let p = this.intAt;
+    let p = -1;
+    if (buf[at] === INT_VALUE) {
+      // Most values are an int and nothing else (its tag, then the varint to the end): no walk.
+      const end = this.end[i]!;
+      let q = at + 1;
+      while (q < end && buf[q]! >= 128) q++;
+      if (q + 1 === end) p = at + 1;
+    }
+    if (p < 0) {
+      if (!this.parse(i) || this.intAt < 0) return undefined;
+      p = this.intAt;
+    }
+    // As protobufjs reads an int64 varint (its low and high 32 bits) and Long#toNumber makes it a number.
     let lo = 0;
     let hi = 0;
     let b = 0;

@@ -62,6 +62,33 @@ describe('shared key lists (key-shapes.ts)', () => {
     }
   });
 
+  test('a list seen lately is compared whole: keys of the same lengths in another order, or differing in one byte of one key, are another list', () => {
+    // Same count and key lengths: the lists `listAt` picks by their lengths alone, compared by their bytes.
+    const ab = [attr('key.a', 1), attr('key.b', 2), attr('key.a', 3)];
+    const ba = [attr('key.b', 1), attr('key.a', 2), attr('key.a', 3)];
+    const ac = [attr('key.a', 1), attr('key.b', 2), attr('key.c', 3)];
+    const cb = [attr('key.c', 1), attr('key.b', 2), attr('key.a', 3)];
+    const long = (c: string) => [attr('gen_ai.usage.input_tokens', 1), attr(`gen_ai.usage.output_token${c}`, 2)];
+    // Keys under 4 bytes, and lists of many key bytes.
+    const short = (a: string, b: string) => [attr(a, 1), attr(b, 2)];
+    const wide = (c: string) => Array.from({ length: 12 }, (_, i) => attr(`${'w'.repeat(60)}${i}${i === 11 ? c : 'k'}`, i));
+    const lists = [ab, ba, ab, ac, ab, long('s'), long('x'), long('s'), ba, ac, cb, ab, short('a', 'b'), short('b', 'a'), short('a', 'b'), wide('k'), wide('j'), wide('k')];
+    const spans = received(lists);
+    spans.forEach((s, i) => expect(keysOf(s)).toEqual(lists[i]!.map((kv) => kv.key)));
+    const shape = (i: number) => spans[i]!.receivedAttributes()!.shape;
+    expect(new Set([0, 1, 3, 5, 6, 10, 12, 13, 15, 16].map(shape)).size).toBe(10);
+    for (const [i, j] of [[0, 2], [0, 4], [5, 7], [1, 8], [3, 9], [0, 11], [12, 14], [15, 17]] as const) expect(shape(j)).toBe(shape(i));
+    // The repeated key is kept twice, in place: a reader's plan takes the first.
+    expect(spans[0]!.receivedAttributes()!.keys).toEqual(['key.a', 'key.b', 'key.a']);
+  });
+
+  test('lists whose keys\' bytes run the same but split at other lengths are other lists', () => {
+    // Two keys of 'abcd' repeated, 4k and 4(40 - k) bytes: the same 160 bytes in a row, 39 lists.
+    const lists = Array.from({ length: 39 }, (_, k) => [attr('abcd'.repeat(k + 1), 1), attr('abcd'.repeat(39 - k), 2)]);
+    const all = [...lists, ...lists.reverse()];
+    received(all).forEach((s, i) => expect(keysOf(s)).toEqual(all[i]!.map((kv) => kv.key)));
+  });
+
   test('a list longer than the tree keeps is the span\'s own, read the same', () => {
     const long = Array.from({ length: 100 }, (_, i) => attr(`k${i}`, i));
     const [s] = received([long]);

@@ -33,8 +33,12 @@ export class KeyShape {
   /** What readers derived from this list, by reader (`readerSlot`). */
   readonly derived: unknown[] = [];
 
-  /** The key's UTF-8 bytes four at a time (little-endian), the last 0-3 left to `bytes`. */
+  /** The key's UTF-8 bytes four at a time (little-endian), the last 0-3 left to `last`. */
   private readonly words: Int32Array;
+  /** The key's length in bytes. */
+  private readonly length: number;
+  /** The key's last four bytes as a word, for a key of 4 bytes or more that `words` does not end. */
+  private readonly last: number;
 
   constructor(
     readonly parent: KeyShape | undefined,
@@ -46,16 +50,23 @@ export class KeyShape {
     this.words = new Int32Array(bytes.length >>> 2);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < this.words.length; i++) this.words[i] = view.getInt32(4 * i, true);
+    this.length = bytes.length;
+    this.last = bytes.length >= 4 ? view.getInt32(bytes.length - 4, true) : 0;
   }
 
-  /** True if `buf[start, end)` is this key: compared four bytes at a time through `view` (over `buf`). */
-  private is(buf: Buffer, view: DataView, start: number, end: number): boolean {
-    const bytes = this.bytes;
-    const n = bytes.length;
+  /**
+   * True if `buf[start, end)` is this key: compared four bytes at a time through `view` (over `buf`),
+   * the last 1-3 as the last four (overlapping the word before; a key shorter than 4 byte by byte).
+   */
+  is(buf: Buffer, view: DataView, start: number, end: number): boolean {
+    const n = this.length;
     if (end - start !== n) return false;
     const words = this.words;
     for (let i = 0; i < words.length; i++) if (view.getInt32(start + 4 * i, true) !== words[i]) return false;
-    for (let i = 4 * words.length; i < n; i++) if (bytes[i] !== buf[start + i]) return false;
+    if ((n & 3) === 0) return true;
+    if (n >= 4) return view.getInt32(end - 4, true) === this.last;
+    const bytes = this.bytes;
+    for (let i = 0; i < n; i++) if (bytes[i] !== buf[start + i]) return false;
     return true;
   }
 
@@ -97,9 +108,45 @@ let nodes = 0;
 /** The empty list: every walk starts here. */
 export let EMPTY_SHAPE = new KeyShape(undefined, '', new Uint8Array(0), 0);
 
+/**
+ * Lists found lately, by a hash of their key count and key lengths (ints the arrival check
+ * recorded: no byte read to pick one). A span's list is compared whole with the one there, key by
+ * key from the last, before it is walked from the root: spans of a few kinds taking turns mostly
+ * miss a node's `next` near the root (every kind starts with `gen_ai.operation.name`, then differs).
+ */
+const RECENT = 64;
+let recent: (KeyShape | undefined)[] = new Array<KeyShape | undefined>(RECENT).fill(undefined);
+
 function startOver(): void {
   nodes = 0;
   EMPTY_SHAPE = new KeyShape(undefined, '', new Uint8Array(0), 0);
+  recent = new Array<KeyShape | undefined>(RECENT).fill(undefined);
+}
+
+/**
+ * The shared list of `n` keys whose bounds are `bounds[at + stride k]` to `bounds[at + stride k + 1]`
+ * in `buf` (wire-check.ts's record layout), or undefined past MAX_DEPTH: the list `step` walks to.
+ */
+export function listAt(buf: Buffer, bounds: Int32Array, at: number, n: number, stride: number): KeyShape | undefined {
+  if (n > MAX_DEPTH) return undefined;
+  let h = n;
+  for (let k = 0, q = at; k < n; k++, q += stride) h = Math.imul(h ^ (bounds[q + 1]! - bounds[q]!), 0x01000193);
+  h ^= h >>> 15;
+  const slot = h & (RECENT - 1);
+  const known = recent[slot];
+  if (known !== undefined && known.depth === n) {
+    const view = viewOf(buf);
+    let s: KeyShape = known;
+    let q = at + stride * (n - 1);
+    while (s.depth > 0 && s.is(buf, view, bounds[q]!, bounds[q + 1]!)) {
+      s = s.parent!;
+      q -= stride;
+    }
+    if (s.depth === 0) return known;
+  }
+  let shape = EMPTY_SHAPE;
+  for (let k = 0, q = at; k < n; k++, q += stride) shape = shape.step(buf, bounds[q]!, bounds[q + 1]!)!;
+  return (recent[slot] = shape);
 }
 
 let readers = 0;

@@ -1,7 +1,7 @@
 import Long from 'long';
 import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
-import { EMPTY_SHAPE, type KeyShape } from './key-shapes.js';
+import { EMPTY_SHAPE, type KeyShape, listAt } from './key-shapes.js';
 import { int64ToMicros, wordsToMicros } from './attributes.js';
 import { hexAt } from './id-hex.js';
 import { InterningReader, internedString } from './reader.js';
@@ -505,19 +505,14 @@ export class WireSpan extends WireBacked<Span> {
   private tableFromRecord(r: SpanReads, records: Int32Array, recordAt: number): void {
     const buf = this.buf;
     const n = records[recordAt]!;
-    let shape: KeyShape | undefined = EMPTY_SHAPE;
-    let own: string[] | undefined; // the keys past key-shapes' MAX_DEPTH: kept per span
-    for (let k = 0, q = recordAt + 1; k < n; k++, q += RECORD_INTS) {
-      const keyAt = records[q]!;
-      const keyEnd = records[q + 1]!;
-      if (shape) {
-        const next: KeyShape | undefined = shape.step(buf, keyAt, keyEnd);
-        if (!next) own = [...shape.keys];
-        shape = next;
-      }
-      if (own) own.push(internedString(buf, keyAt, keyEnd));
+    const shape = listAt(buf, records, recordAt + 1, n, RECORD_INTS);
+    if (shape) r.keys = shape.keys;
+    else {
+      // Longer than key-shapes keeps: the span's own list.
+      const own = new Array<string>(n);
+      for (let k = 0, q = recordAt + 1; k < n; k++, q += RECORD_INTS) own[k] = internedString(buf, records[q]!, records[q + 1]!);
+      r.keys = own;
     }
-    r.keys = shape ? shape.keys : own!;
     r.shape = shape;
     r.bounds = records;
     r.boundsAt = recordAt + 1;

@@ -270,6 +270,16 @@ describe('canonicalView: precedence and edge cases', () => {
     expect(canonicalView(span('GET', SpanKind.CLIENT, { 'http.method': 'GET', 'net.peer.name': 'kb.internal', 'net.peer.port': 8080 }))).toEqual({ kind: 'http', source: 'http', serverAddress: 'kb.internal', serverPort: 8080 });
   });
 
+  it('values named like an object\'s own properties are no kind (`constructor`, `__proto__`, `toString`)', () => {
+    for (const v of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(canonicalView(span('x', 1, { 'gen_ai.operation.name': v }))).toEqual({ kind: 'other', source: 'gen_ai', operation: v });
+      expect(canonicalView(span('x', 1, { 'openinference.span.kind': v }))).toEqual({ kind: 'other', source: 'openinference' });
+      expect(canonicalView(span('x', 1, { 'langsmith.span.kind': v }))).toEqual({ kind: 'other', source: 'langsmith' });
+      expect(canonicalView(span('x', 1, { 'traceloop.span.kind': v, 'llm.request.type': v }))).toEqual({ kind: 'other', source: 'openllmetry' });
+      expect(canonicalView(span('x', 1, { 'traceloop.span.kind': v, 'gen_ai.operation.name': 'chat' }))).toEqual({ kind: 'llm', source: 'gen_ai', operation: 'chat' });
+    }
+  });
+
   it('unknown operations and bare gen_ai facts are `other`; nothing known is undefined', () => {
     expect(canonicalView(span('x', 1, { 'gen_ai.operation.name': 'rerank' }))).toEqual({ kind: 'other', source: 'gen_ai', operation: 'rerank' });
     expect(canonicalView(span('x', 1, { 'gen_ai.tool.name': 'calc' }))).toEqual({ kind: 'tool', source: 'gen_ai', toolName: 'calc' });

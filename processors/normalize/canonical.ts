@@ -130,6 +130,8 @@ type Key = (typeof VIEW_KEYS)[number];
 const slots = new AttributeSlots(VIEW_KEYS);
 const SLOT = slots.slotOf;
 const slot = (k: Key): number => SLOT.get(k)!;
+/** `slots.has`, read inline by `str` and `num` (kept under V8's size for always inlining a call). */
+const PRESENT = slots.present;
 
 // Named slot numbers, resolved once at load.
 const S = {
@@ -192,9 +194,15 @@ const S = {
   netPeerPort: slot('net.peer.port'),
 } as const;
 
-/** A non-empty string; numbers are stringified (ids, ports written as ints). */
+/**
+ * A non-empty string; numbers are stringified (ids, ports written as ints). Small enough to be
+ * inlined at each of the view's ~45 reads, most of them of absent keys: one test there, no call.
+ */
 function str(i: number): string | undefined {
-  if (!slots.has(i)) return undefined; // most keys: one test
+  return PRESENT[i] === 1 ? presentStr(i) : undefined;
+}
+
+function presentStr(i: number): string | undefined {
   const s = slots.string(i);
   if (s !== undefined) return s === '' ? undefined : s;
   const n = slots.int(i);
@@ -205,7 +213,10 @@ function str(i: number): string | undefined {
 
 /** A finite number; numeric strings are accepted (some SDKs stringify token counts and ports). */
 function num(i: number): number | undefined {
-  if (!slots.has(i)) return undefined;
+  return PRESENT[i] === 1 ? presentNum(i) : undefined;
+}
+
+function presentNum(i: number): number | undefined {
   const n = slots.int(i);
   if (n !== undefined) return n;
   const d = slots.double(i);
@@ -278,9 +289,18 @@ const CLASSIFIED = Object.fromEntries(
   SOURCES.map((source) => [source, Object.fromEntries(KINDS.map((kind) => [kind, Object.freeze({ kind, source })]))]),
 ) as Readonly<Record<NormalizeSource, Readonly<Record<CanonicalKind, Classified>>>>;
 
-function lookup(table: Readonly<Record<string, CanonicalKind>>, key: string | undefined): CanonicalKind | undefined {
-  return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
-}
+/**
+ * A table's values with their answers made, as a Map: the value read is a string the view has not
+ * seen as a property name, and a keyed load of it from a plain object costs more than a Map's get.
+ */
+const answers = (source: NormalizeSource, table: Readonly<Record<string, CanonicalKind>>): ReadonlyMap<string, Classified> =>
+  new Map(Object.entries(table).map(([value, kind]) => [value, CLASSIFIED[source][kind]]));
+
+const BY_OPENINFERENCE_KIND = answers('openinference', OPENINFERENCE_KINDS);
+const BY_LANGSMITH_KIND = answers('langsmith', LANGSMITH_KINDS);
+const BY_TRACELOOP_KIND = answers('openllmetry', TRACELOOP_KINDS);
+const BY_GEN_AI_OPERATION = answers('gen_ai', GEN_AI_OPERATIONS);
+const BY_LLM_REQUEST_TYPE = answers('openllmetry', LLM_REQUEST_TYPES);
 
 /**
  * Precedence, first match wins:
@@ -300,16 +320,18 @@ function classify(span: Span): Classified | undefined {
     return CLASSIFIED.mcp[server ? 'mcp_server' : 'mcp_client'];
   }
   const oi = str(S.oiKind);
-  if (oi !== undefined) return CLASSIFIED.openinference[lookup(OPENINFERENCE_KINDS, oi.toUpperCase()) ?? 'other'];
+  if (oi !== undefined) return BY_OPENINFERENCE_KIND.get(oi.toUpperCase()) ?? CLASSIFIED.openinference.other;
   const ls = str(S.lsKind);
-  if (ls !== undefined) return CLASSIFIED.langsmith[lookup(LANGSMITH_KINDS, ls.toLowerCase()) ?? 'other'];
-  const tl = lookup(TRACELOOP_KINDS, str(S.tlKind)?.toLowerCase());
-  if (tl !== undefined) return CLASSIFIED.openllmetry[tl];
+  if (ls !== undefined) return BY_LANGSMITH_KIND.get(ls.toLowerCase()) ?? CLASSIFIED.langsmith.other;
+  const tl = str(S.tlKind);
+  const byTl = tl === undefined ? undefined : BY_TRACELOOP_KIND.get(tl.toLowerCase());
+  if (byTl !== undefined) return byTl;
   const op = str(S.op);
-  const byOp = lookup(GEN_AI_OPERATIONS, op);
-  if (byOp !== undefined) return CLASSIFIED.gen_ai[byOp];
-  const requestType = lookup(LLM_REQUEST_TYPES, str(S.llmRequestType)?.toLowerCase());
-  if (requestType !== undefined) return CLASSIFIED.openllmetry[requestType];
+  const byOp = op === undefined ? undefined : BY_GEN_AI_OPERATION.get(op);
+  if (byOp !== undefined) return byOp;
+  const requestType = str(S.llmRequestType);
+  const byRequestType = requestType === undefined ? undefined : BY_LLM_REQUEST_TYPE.get(requestType.toLowerCase());
+  if (byRequestType !== undefined) return byRequestType;
   if (slots.has(S.gaReqModel) || slots.has(S.gaRespModel)) return CLASSIFIED.gen_ai.llm;
   if (slots.has(S.gaToolName)) return CLASSIFIED.gen_ai.tool;
   if (op !== undefined || str(S.gaSystem) !== undefined || str(S.gaProvider) !== undefined) return CLASSIFIED.gen_ai.other;
@@ -375,8 +397,8 @@ const PROVIDER_SLOTS = [S.gaProvider, S.gaSystem, S.oiProvider, S.oiSystem, S.ls
 
 /** The first provider the span names that is one (framework names are skipped). */
 function namedProvider(metadata: string | undefined): string | undefined {
-  for (const i of PROVIDER_SLOTS) {
-    const v = str(i);
+  for (let j = 0; j < PROVIDER_SLOTS.length; j++) {
+    const v = str(PROVIDER_SLOTS[j]!);
     const p = v === undefined ? undefined : normalizeProvider(v);
     if (p !== undefined) return p;
   }
