@@ -26,3 +26,18 @@ export async function abRounds(step: (b: number) => Promise<number>, spansPerSte
 }
 
 export const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
+
+/**
+ * The A/B benches' command line: `<bench>.js <choice>... <build A> <build B> [rounds] [ms per round]`, one
+ * word of each list in `choices` first; usage and exit status 2 otherwise.
+ */
+export function abArgs(bench: string, choices: readonly (readonly string[])[], defaults: { rounds: number; ms: number }): { picked: string[]; buildA: string; buildB: string; rounds: number; roundMs: number } {
+  const args = process.argv.slice(2);
+  const picked = args.slice(0, choices.length);
+  const [buildA, buildB, roundsArg, msArg] = args.slice(choices.length);
+  if (picked.some((p, i) => !choices[i]!.includes(p)) || picked.length < choices.length || !buildA || !buildB) {
+    console.error(`usage: ${bench}.js ${choices.map((c) => `<${c.join('|')}>`).join(' ')} <build A> <build B> [rounds] [ms per round]`);
+    process.exit(2);
+  }
+  return { picked, buildA, buildB, rounds: Number(roundsArg ?? defaults.rounds), roundMs: Number(msArg ?? defaults.ms) };
+}

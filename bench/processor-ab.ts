@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import Long from 'long';
 import { loadgenRequest } from './loadgen-shape.js';
+import { abArgs, median } from './ab-rounds.js';
 
 type Processor = 'aibom' | 'baseline' | 'provenance';
 type TracesData = { resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: unknown }[] }[] }[] };
@@ -29,13 +30,10 @@ interface Consumer {
   start?: (host: unknown) => Promise<void>;
 }
 
-const [proc, shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [Processor, 'llm' | 'agent' | 'kernel', string, string, string?, string?];
-if (!['aibom', 'baseline', 'provenance'].includes(proc) || !['llm', 'agent', 'kernel'].includes(shape) || !buildA || !buildB) {
-  console.error('usage: processor-ab.js <aibom|baseline|provenance> <llm|agent|kernel> <build A> <build B> [rounds] [ms per round]');
-  process.exit(2);
-}
-const ROUNDS = Number(roundsArg ?? 16);
-const ROUND_MS = Number(msArg ?? 300);
+const args = abArgs('processor-ab', [['aibom', 'baseline', 'provenance'], ['llm', 'agent', 'kernel']], { rounds: 16, ms: 300 });
+const proc = args.picked[0] as Processor;
+const shape = args.picked[1] as 'llm' | 'agent' | 'kernel';
+const { buildA, buildB, rounds: ROUNDS, roundMs: ROUND_MS } = args;
 const BATCH = 10;
 const POOL = 1000;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -147,7 +145,6 @@ async function round(b: number, ms: number): Promise<number> {
 for (let w = 0; w < 3; w++) for (const b of [0, 1]) await round(b, 1000);
 const results: number[][] = [[], []];
 for (let r = 0; r < ROUNDS; r++) for (const b of r % 2 ? [1, 0] : [0, 1]) results[b]!.push(await round(b, ROUND_MS));
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 const show = (a: number[]) => `median ${median(a).toFixed(2)}, mean ${mean(a).toFixed(2)}`;
 console.log(`${proc}, ${shape} load: A ${show(results[0]!)} | B ${show(results[1]!)} µs CPU per span (${ROUNDS} rounds of ${ROUND_MS} ms each)`);

@@ -15,15 +15,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { abRounds, median } from './ab-rounds.js';
+import { abArgs, abRounds, median } from './ab-rounds.js';
 
-const [mode, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [string, string, string, string?, string?];
-if (!['fresh', 'repeated'].includes(mode) || !buildA || !buildB) {
-  console.error('usage: provenance-ab.js <fresh|repeated> <build A> <build B> [rounds] [ms per round]');
-  process.exit(2);
-}
-const ROUNDS = Number(roundsArg ?? 10);
-const ROUND_MS = Number(msArg ?? 1000);
+const {
+  picked: [mode],
+  buildA,
+  buildB,
+  rounds: ROUNDS,
+  roundMs: ROUND_MS,
+} = abArgs('provenance-ab', [['fresh', 'repeated']], { rounds: 10, ms: 1000 });
 const COPIES = 64;
 
 type Batch = { resourceSpans: { scopeSpans: { spans: { traceId: Uint8Array }[] }[] }[] };

@@ -11,16 +11,12 @@
  *   npm run build && taskset -c 1 node dist/bench/receiver-ab.js <llm|agent> <build A> <build B> [rounds=12] [ms per round=1000]
  */
 import http2 from 'node:http2';
-import { abRounds, median } from './ab-rounds.js';
+import { abArgs, abRounds, median } from './ab-rounds.js';
 import { loadgenRequest } from './loadgen-shape.js';
 
-const [shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as ['llm' | 'agent', string, string, string?, string?];
-if (!['llm', 'agent'].includes(shape) || !buildA || !buildB) {
-  console.error('usage: receiver-ab.js <llm|agent> <build A> <build B> [rounds] [ms per round]');
-  process.exit(2);
-}
-const ROUNDS = Number(roundsArg ?? 12);
-const ROUND_MS = Number(msArg ?? 1000);
+const args = abArgs('receiver-ab', [['llm', 'agent']], { rounds: 12, ms: 1000 });
+const shape = args.picked[0] as 'llm' | 'agent';
+const { buildA, buildB, rounds: ROUNDS, roundMs: ROUND_MS } = args;
 const STEP = 32;
 const CONCURRENCY = 8;
 const SPANS = 100;

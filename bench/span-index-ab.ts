@@ -10,17 +10,13 @@
  *
  *   npm run build && node dist/bench/span-index-ab.js <llm|agent> <build A> <build B> [rounds=12] [ms per round=1000]
  */
-import { abRounds, median } from './ab-rounds.js';
+import { abArgs, abRounds, median } from './ab-rounds.js';
 import { loadgenRequest } from './loadgen-shape.js';
 import type { Shape } from './pipeline-build.js';
 
-const [shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [Shape, string, string, string?, string?];
-if (!['llm', 'agent'].includes(shape) || !buildA || !buildB) {
-  console.error('usage: span-index-ab.js <llm|agent> <build A> <build B> [rounds] [ms per round]');
-  process.exit(2);
-}
-const ROUNDS = Number(roundsArg ?? 12);
-const ROUND_MS = Number(msArg ?? 1000);
+const args = abArgs('span-index-ab', [['llm', 'agent']], { rounds: 12, ms: 1000 });
+const shape = args.picked[0] as Shape;
+const { buildA, buildB, rounds: ROUNDS, roundMs: ROUND_MS } = args;
 /** Requests (of 100 spans) per step. */
 const STEP = 20;
 const BOUND = 200_000;

@@ -16,16 +16,16 @@ import Long from 'long';
 import { attrs } from '../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../pipeline/otlp/codec.js';
 import { SpanKind, type Span } from '../pipeline/otlp/types.js';
-import { abRounds, median } from './ab-rounds.js';
+import { abArgs, abRounds, median } from './ab-rounds.js';
 import { loadgenIds, loadgenRequest } from './loadgen-shape.js';
 
-const [shape, buildA, buildB, roundsArg, msArg] = process.argv.slice(2) as [string, string, string, string?, string?];
-if (!['agent', 'varied'].includes(shape) || !buildA || !buildB) {
-  console.error('usage: view-ab.js <agent|varied> <build A> <build B> [rounds] [ms per round]');
-  process.exit(2);
-}
-const ROUNDS = Number(roundsArg ?? 12);
-const ROUND_MS = Number(msArg ?? 1000);
+const {
+  picked: [shape],
+  buildA,
+  buildB,
+  rounds: ROUNDS,
+  roundMs: ROUND_MS,
+} = abArgs('view-ab', [['agent', 'varied']], { rounds: 12, ms: 1000 });
 const STEP = 10;
 const RECEIVE_ONLY = process.env.AB_RECEIVE_ONLY === '1';
 
