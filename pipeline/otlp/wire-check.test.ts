@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { encodeSpan, field, gen, varint } from './testdata/random-requests.js';
-import { AttributeRecords, checkSpan, INVALID_UTF8, MAX_RECORDED, RECORD_INTS, RESERVED_KEY } from './wire-check.js';
+import { AttributeRecords, checkSpan, INVALID_UTF8, MAX_RECORDED, RECORD_HEAD, RECORD_INTS, RESERVED_KEY } from './wire-check.js';
 
 // wire-check.ts walks spans with flat tables and one loop; this oracle is the same check said
 // plainly (recursion over the reflected schema, one field at a time). Both must give the same bits
@@ -230,7 +230,7 @@ function attributesAsRead(buf: Buffer, start: number, end: number): number[] {
 function recordOf(records: AttributeRecords): number[] | undefined {
   if (records.spanAt < 0) return undefined;
   const n = records.ints[records.spanAt]!;
-  return [...records.ints.subarray(records.spanAt + 1, records.spanAt + 1 + RECORD_INTS * n)];
+  return [...records.ints.subarray(records.spanAt + RECORD_HEAD, records.spanAt + RECORD_HEAD + RECORD_INTS * n)];
 }
 
 describe('wire-check: the attribute records', () => {
@@ -310,16 +310,16 @@ describe('wire-check: the attribute records', () => {
   test('bounded: a request\'s records stay within a quarter of its bytes in ints (past that a span is not recorded); a full chunk is left to its spans', () => {
     const span = Buffer.concat(Array.from({ length: 4 }, (_, k) => field(9, kv(`k${k}`, Buffer.alloc(0)))));
     const records = new AttributeRecords();
-    records.begin(3 * (1 + RECORD_INTS * 4) * 4 + 3);
+    records.begin(3 * (RECORD_HEAD + RECORD_INTS * 4) * 4 + 3);
     const outcomes: number[] = [];
     for (let i = 0; i < 5; i++) {
       checkSpan(span, 0, span.length, records);
       outcomes.push(records.spanAt);
     }
-    expect(outcomes).toEqual([0, 17, 34, -1, -1]);
+    expect(outcomes).toEqual([0, 18, 36, -1, -1]);
     // The next requests go on in the same chunk, then in new ones; their spans' records are where protobufjs reads them, earlier ones untouched.
     const chunk = records.ints;
-    const first = [...chunk.subarray(0, 17)];
+    const first = [...chunk.subarray(0, 18)];
     const many = Buffer.concat(Array.from({ length: MAX_RECORDED }, (_, k) => field(9, kv(`key${k}`, field(1, Buffer.from('v'))))));
     const want = attributesAsRead(many, 0, many.length);
     const seen = new Set<Int32Array>();
@@ -330,6 +330,6 @@ describe('wire-check: the attribute records', () => {
       seen.add(records.ints);
     }
     expect(seen.size).toBeGreaterThan(1);
-    expect([...chunk.subarray(0, 17)]).toEqual(first);
+    expect([...chunk.subarray(0, 18)]).toEqual(first);
   });
 });
