@@ -1,5 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
 import { describe, expect, test } from 'vitest';
+import { RESERVED_PREFIX } from '../semconv.js';
+import { listAt, listById } from './key-shapes.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { encodeSpan, field, gen, varint } from './testdata/random-requests.js';
@@ -70,13 +73,48 @@ function oracle(buf: Buffer, start: number, end: number): number | string {
   }
 }
 
-function check(buf: Buffer, start = 0, end = buf.length): number | string {
+function outcome(f: () => number): number | string {
   try {
-    return checkSpan(buf, start, end);
+    return f();
   } catch (err) {
     expect(err).toBeInstanceOf(OtlpDecodeError);
     return (err as Error).message;
   }
+}
+
+const checkRecords = new AttributeRecords();
+
+/**
+ * The check's answer, the same three ways: without a record; recording the attributes (their keys
+ * then checked at the end, or when the record is given up); and again once the span's key list is
+ * the recent one of its count and lengths (key-shapes.ts; its bits then taken from the list).
+ */
+function check(buf: Buffer, start = 0, end = buf.length): number | string {
+  const plain = outcome(() => checkSpan(buf, start, end));
+  checkRecords.begin(1 << 20);
+  expect(outcome(() => checkSpan(buf, start, end, checkRecords))).toBe(plain);
+  const at = checkRecords.spanAt;
+  if (at >= 0) {
+    const list = listAt(buf, checkRecords.ints, at + RECORD_HEAD, checkRecords.ints[at]!, RECORD_INTS);
+    checkRecords.begin(1 << 20);
+    expect(outcome(() => checkSpan(buf, start, end, checkRecords))).toBe(plain);
+    // Keys not valid UTF-8 may share a list with other bytes that decode to the same string (its bytes the first's): then no list is recorded.
+    const id = checkRecords.ints[checkRecords.spanAt + 1]!;
+    if (id >= 0 || (typeof plain === 'number' && !(plain & INVALID_UTF8))) expect(id).toBe(list ? list.id : -1);
+    if (id >= 0 && typeof plain === 'number') expect(list!.keyBits).toBe(keyBitsOf(buf, checkRecords.ints, checkRecords.spanAt));
+  }
+  return plain;
+}
+
+/** The bits of a record's keys, said plainly. */
+function keyBitsOf(buf: Buffer, ints: Int32Array, at: number): number {
+  let bits = 0;
+  for (let k = 0, q = at + RECORD_HEAD; k < ints[at]!; k++, q += RECORD_INTS) {
+    const key = buf.subarray(ints[q]!, ints[q + 1]!);
+    if (key.toString('latin1').startsWith(RESERVED_PREFIX)) bits |= RESERVED_KEY;
+    if (!isUtf8(key)) bits |= INVALID_UTF8;
+  }
+  return bits;
 }
 
 const tag = (number: number, wire: number) => varint(number * 8 + wire);
@@ -331,5 +369,73 @@ describe('wire-check: the attribute records', () => {
     }
     expect(seen.size).toBeGreaterThan(1);
     expect([...chunk.subarray(0, 18)]).toEqual(first);
+  });
+});
+
+describe('wire-check: keys checked once per recent key list (key-shapes.ts)', () => {
+  const value = field(1, Buffer.from('v'));
+  const spanOf = (keys: string[]) => Buffer.concat(keys.map((k) => field(9, Buffer.concat([field(1, Buffer.from(k, 'latin1')), field(2, value)]))));
+  const records = new AttributeRecords();
+  const recorded = (bytes: Buffer, room = 1 << 20): { bits: number; id: number } => {
+    records.begin(room);
+    const bits = checkSpan(bytes, 0, bytes.length, records);
+    expect(bits).toBe(oracle(bytes, 0, bytes.length));
+    return { bits, id: records.spanAt < 0 ? -2 : records.ints[records.spanAt + 1]! };
+  };
+  const makeRecent = (bytes: Buffer) => {
+    recorded(bytes);
+    return listAt(bytes, records.ints, records.spanAt + RECORD_HEAD, records.ints[records.spanAt]!, RECORD_INTS)!;
+  };
+
+  test('lists of the same count and key lengths (the same recent slot) with keys differing in one byte, or of another count, are checked key by key', () => {
+    const base = ['aibxm.tool', 'model', 'k'];
+    const list = makeRecent(spanOf(base));
+    expect(recorded(spanOf(base))).toEqual({ bits: 0, id: list.id });
+    expect(list.keyBits).toBe(0);
+    const others: [string[], number][] = [
+      [['aibom.tool', 'model', 'k'], RESERVED_KEY],
+      [['aibxm.tool', 'mod\xffl', 'k'], INVALID_UTF8],
+      [['aibxm.tool', 'model', '\x80'], INVALID_UTF8],
+      [['aibxm.tooL', 'model', 'k'], 0],
+      [['aibxm.tool', 'model'], 0],
+      [['aibxm.tool', 'model', 'k', 'aibom.x'], RESERVED_KEY],
+    ];
+    for (const [keys, bits] of others) {
+      const bytes = spanOf(keys);
+      const sameSlot = keys.length === base.length;
+      // While `base` is the recent list of that count and those lengths: not taken for these keys.
+      if (sameSlot) makeRecent(spanOf(base));
+      expect(recorded(bytes), keys.join()).toEqual({ bits, id: -1 });
+      // Once these keys are the recent list: their own bits and number, never `base`'s.
+      const own = makeRecent(bytes);
+      expect(own).not.toBe(list);
+      expect(recorded(bytes).bits).toBe(bits);
+      if (!(bits & INVALID_UTF8)) expect(records.ints[records.spanAt + 1]).toBe(own.id);
+      // And `base`, whose slot `own` may now hold, still reads as itself.
+      expect(recorded(spanOf(base)).bits).toBe(0);
+    }
+  });
+
+  test('a record given up part way (too many attributes, no room left, a tag past 2^32) still checks the keys it had recorded', () => {
+    const padding = Array.from({ length: MAX_RECORDED }, (_, k) => `k${k}`);
+    for (const [first, bits] of [['aibom.first', RESERVED_KEY], ['\xff', INVALID_UTF8], ['ok', 0]] as const) {
+      const many = spanOf([first, ...padding]);
+      expect(recorded(many)).toEqual({ bits, id: -2 });
+      // Room for one attribute: the second gives the record up.
+      const two = spanOf([first, 'second']);
+      expect(recorded(two, 4 * (RECORD_HEAD + RECORD_INTS + 1))).toEqual({ bits, id: -2 });
+      const huge = Buffer.concat([spanOf([first]), Buffer.from([0xca, 0x80, 0x80, 0x80, 0x80, 0x02]), varint(3), Buffer.from('abc')]);
+      expect(recorded(huge)).toEqual({ bits, id: -2 });
+    }
+  });
+
+  test('a list the view took by its recorded number is the one it finds by bytes, after the number is reused too', () => {
+    const a = spanOf(['gen_ai.operation.name', 'server.port']);
+    const list = makeRecent(a);
+    const { id } = recorded(a);
+    expect(listById(id)).toBe(list);
+    // 2 * MAX lists later its number's place went to others (or the tree started over): nothing found by number.
+    for (let i = 0; i < 8192; i++) makeRecent(spanOf([`x${i}`]));
+    expect(listById(id)).toBeUndefined();
   });
 });

@@ -361,13 +361,13 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
     if (next > stop) fail(`field ${fieldOf(tag)}: length ${len} runs past the end of its message`, at);
     if ((action & 15) === ENTER) {
       if (SPAN_DEPTH + depth + 1 > MAX_DEPTH) fail('nested more than 100 deep', p);
+      // At depth 0 an attribute is the span's own (field 9): past the record's limit, the record is given up.
+      if (w >= 0 && depth === 0 && tag === ATTRIBUTES_TAG && w + RECORD_INTS > limit) {
+        flags |= recordedKeyBits(buf, ints, base + RECORD_HEAD, w);
+        w = kv = -1;
+      }
       // An attribute as encoders write it, in one step (its value one level further down: within the limit).
       if (action >>> 4 === ATTRIBUTE && SPAN_DEPTH + depth + 2 <= MAX_DEPTH) {
-        // At depth 0 an attribute is the span's own (field 9).
-        if (w >= 0 && depth === 0 && w + RECORD_INTS > limit) {
-          flags |= recordedKeyBits(buf, ints, base + RECORD_HEAD, w);
-          w = kv = -1;
-        }
         const recorded = w >= 0 && depth === 0;
         const plain = plainAttribute(buf, p, next, !recorded);
         if (plain >= 0) {
@@ -386,15 +386,10 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
       }
       if (w >= 0) {
         if (depth === 0 && tag === ATTRIBUTES_TAG) {
-          if (w + RECORD_INTS > limit) {
-            flags |= recordedKeyBits(buf, ints, base + RECORD_HEAD, w);
-            w = kv = -1;
-          } else {
-            kv = w;
-            ints[w] = ints[w + 1] = p;
-            ints[w + 2] = ints[w + 3] = -1;
-            w += RECORD_INTS;
-          }
+          kv = w;
+          ints[w] = ints[w + 1] = p;
+          ints[w + 2] = ints[w + 3] = -1;
+          w += RECORD_INTS;
         } else if (kv >= 0 && depth === 1) {
           // A KeyValue's only message field is its value.
           ints[kv + 2] = p;
