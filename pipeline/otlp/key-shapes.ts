@@ -9,8 +9,14 @@ import { internedString } from './reader.js';
  * array and what readers derived from the list alone (`derived`: the canonical view's slot of each
  * key, whether a key carries content), so that is worked out once per list, not per span.
  *
+ * The arrival check (wire-check.ts) looks a span's list up among the recent ones (`recentList`) and
+ * records its number (`id`): the view finds the list by that number (`listById`) without comparing
+ * the key bytes a second time, and the check takes the list's key bits (`keyBits`) instead of
+ * checking each key's bytes itself.
+ *
  * Bounded: at most MAX_NODES keys in the tree and MAX_DEPTH keys per list (a longer list is kept
- * per span, as before); when the tree is full it starts over (lists already handed out stay valid).
+ * per span, as before); when the tree is full it starts over (lists already handed out stay valid;
+ * numbered ones are forgotten, so a record's number then finds nothing and the list is looked up by bytes).
  */
 const MAX_NODES = 4096;
 const MAX_DEPTH = 64;
@@ -32,6 +38,10 @@ export class KeyShape {
   private scanned: KeyShape[] | undefined = undefined;
   /** What readers derived from this list, by reader (`readerSlot`). */
   readonly derived: unknown[] = [];
+  /** The list's number in the arrival check's records (`listById`), -1 until it is one of the recent lists. */
+  id = -1;
+  /** The arrival check's RESERVED_KEY | INVALID_UTF8 bits of this list's keys (wire-check.ts), -1 until it has worked them out. */
+  keyBits = -1;
 
   /** The key's UTF-8 bytes four at a time (little-endian), the last 0-3 left to `last`. */
   private readonly words: Int32Array;
@@ -116,36 +126,84 @@ export let EMPTY_SHAPE = new KeyShape(undefined, '', new Uint8Array(0), 0);
  */
 const RECENT = 64;
 let recent: (KeyShape | undefined)[] = new Array<KeyShape | undefined>(RECENT).fill(undefined);
+/**
+ * Recent lists by number (`id` modulo IDS; a tree holds at most MAX_NODES lists). Numbers count up
+ * to 2^31 before they repeat: a record's number could name another list only if 2^31 lists were
+ * numbered while its span waited (seconds at most).
+ */
+const IDS = MAX_NODES;
+let byId: (KeyShape | undefined)[] = new Array<KeyShape | undefined>(IDS).fill(undefined);
+let ids = 0;
 
 function startOver(): void {
   nodes = 0;
   EMPTY_SHAPE = new KeyShape(undefined, '', new Uint8Array(0), 0);
   recent = new Array<KeyShape | undefined>(RECENT).fill(undefined);
+  byId = new Array<KeyShape | undefined>(IDS).fill(undefined);
+}
+
+/** The `recent` slot of the list of `n` keys with these bounds (see `listAt`). */
+function slotOf(bounds: Int32Array, at: number, n: number, stride: number): number {
+  let h = n;
+  for (let k = 0, q = at; k < n; k++, q += stride) h = Math.imul(h ^ (bounds[q + 1]! - bounds[q]!), 0x01000193);
+  h ^= h >>> 15;
+  return h & (RECENT - 1);
+}
+
+/** True if `known` is the list of `n` keys with these bounds in `buf`: compared key by key from the last. */
+function sameList(known: KeyShape, buf: Buffer, bounds: Int32Array, at: number, n: number, stride: number): boolean {
+  if (known.depth !== n) return false;
+  const view = viewOf(buf);
+  let s: KeyShape = known;
+  let q = at + stride * (n - 1);
+  while (s.depth > 0 && s.is(buf, view, bounds[q]!, bounds[q + 1]!)) {
+    s = s.parent!;
+    q -= stride;
+  }
+  return s.depth === 0;
+}
+
+/** Gives `shape` a number `listById` finds (a new one if its old one's place went to another list). */
+function number(shape: KeyShape): void {
+  if (shape.id >= 0 && byId[shape.id % IDS] === shape) return;
+  shape.id = ids;
+  ids = (ids + 1) & 0x7fffffff;
+  byId[shape.id % IDS] = shape;
+}
+
+/**
+ * The recent list of `n` keys whose bounds are `bounds[at + stride k]` to `bounds[at + stride k + 1]`
+ * in `buf`, compared by bytes, or undefined if it is not the recent one with its count and lengths.
+ * For the arrival check: it makes and walks nothing.
+ */
+export function recentList(buf: Buffer, bounds: Int32Array, at: number, n: number, stride: number): KeyShape | undefined {
+  if (n > MAX_DEPTH) return undefined;
+  const known = recent[slotOf(bounds, at, n, stride)];
+  return known !== undefined && sameList(known, buf, bounds, at, n, stride) ? known : undefined;
+}
+
+/** The list numbered `id` by `listAt`, or undefined if that number's place went to another list (or the tree started over). */
+export function listById(id: number): KeyShape | undefined {
+  const s = byId[id % IDS];
+  return s !== undefined && s.id === id ? s : undefined;
 }
 
 /**
  * The shared list of `n` keys whose bounds are `bounds[at + stride k]` to `bounds[at + stride k + 1]`
  * in `buf` (wire-check.ts's record layout), or undefined past MAX_DEPTH: the list `step` walks to.
+ * The list becomes the recent one of its count and lengths, numbered.
  */
 export function listAt(buf: Buffer, bounds: Int32Array, at: number, n: number, stride: number): KeyShape | undefined {
   if (n > MAX_DEPTH) return undefined;
-  let h = n;
-  for (let k = 0, q = at; k < n; k++, q += stride) h = Math.imul(h ^ (bounds[q + 1]! - bounds[q]!), 0x01000193);
-  h ^= h >>> 15;
-  const slot = h & (RECENT - 1);
+  const slot = slotOf(bounds, at, n, stride);
   const known = recent[slot];
-  if (known !== undefined && known.depth === n) {
-    const view = viewOf(buf);
-    let s: KeyShape = known;
-    let q = at + stride * (n - 1);
-    while (s.depth > 0 && s.is(buf, view, bounds[q]!, bounds[q + 1]!)) {
-      s = s.parent!;
-      q -= stride;
-    }
-    if (s.depth === 0) return known;
+  if (known !== undefined && sameList(known, buf, bounds, at, n, stride)) {
+    number(known);
+    return known;
   }
   let shape = EMPTY_SHAPE;
   for (let k = 0, q = at; k < n; k++, q += stride) shape = shape.step(buf, bounds[q]!, bounds[q + 1]!)!;
+  number(shape);
   return (recent[slot] = shape);
 }
 

@@ -1,9 +1,12 @@
+import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
 import { describe, expect, test } from 'vitest';
+import { RESERVED_PREFIX } from '../semconv.js';
+import { listAt, listById } from './key-shapes.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 import { encodeSpan, field, gen, varint } from './testdata/random-requests.js';
-import { AttributeRecords, checkSpan, INVALID_UTF8, MAX_RECORDED, RECORD_INTS, RESERVED_KEY } from './wire-check.js';
+import { AttributeRecords, checkSpan, INVALID_UTF8, MAX_RECORDED, RECORD_HEAD, RECORD_INTS, RESERVED_KEY } from './wire-check.js';
 
 // wire-check.ts walks spans with flat tables and one loop; this oracle is the same check said
 // plainly (recursion over the reflected schema, one field at a time). Both must give the same bits
@@ -70,13 +73,48 @@ function oracle(buf: Buffer, start: number, end: number): number | string {
   }
 }
 
-function check(buf: Buffer, start = 0, end = buf.length): number | string {
+function outcome(f: () => number): number | string {
   try {
-    return checkSpan(buf, start, end);
+    return f();
   } catch (err) {
     expect(err).toBeInstanceOf(OtlpDecodeError);
     return (err as Error).message;
   }
+}
+
+const checkRecords = new AttributeRecords();
+
+/**
+ * The check's answer, the same three ways: without a record; recording the attributes (their keys
+ * then checked at the end, or when the record is given up); and again once the span's key list is
+ * the recent one of its count and lengths (key-shapes.ts; its bits then taken from the list).
+ */
+function check(buf: Buffer, start = 0, end = buf.length): number | string {
+  const plain = outcome(() => checkSpan(buf, start, end));
+  checkRecords.begin(1 << 20);
+  expect(outcome(() => checkSpan(buf, start, end, checkRecords))).toBe(plain);
+  const at = checkRecords.spanAt;
+  if (at >= 0) {
+    const list = listAt(buf, checkRecords.ints, at + RECORD_HEAD, checkRecords.ints[at]!, RECORD_INTS);
+    checkRecords.begin(1 << 20);
+    expect(outcome(() => checkSpan(buf, start, end, checkRecords))).toBe(plain);
+    // Keys not valid UTF-8 may share a list with other bytes that decode to the same string (its bytes the first's): then no list is recorded.
+    const id = checkRecords.ints[checkRecords.spanAt + 1]!;
+    if (id >= 0 || (typeof plain === 'number' && !(plain & INVALID_UTF8))) expect(id).toBe(list ? list.id : -1);
+    if (id >= 0 && typeof plain === 'number') expect(list!.keyBits).toBe(keyBitsOf(buf, checkRecords.ints, checkRecords.spanAt));
+  }
+  return plain;
+}
+
+/** The bits of a record's keys, said plainly. */
+function keyBitsOf(buf: Buffer, ints: Int32Array, at: number): number {
+  let bits = 0;
+  for (let k = 0, q = at + RECORD_HEAD; k < ints[at]!; k++, q += RECORD_INTS) {
+    const key = buf.subarray(ints[q]!, ints[q + 1]!);
+    if (key.toString('latin1').startsWith(RESERVED_PREFIX)) bits |= RESERVED_KEY;
+    if (!isUtf8(key)) bits |= INVALID_UTF8;
+  }
+  return bits;
 }
 
 const tag = (number: number, wire: number) => varint(number * 8 + wire);
@@ -230,7 +268,7 @@ function attributesAsRead(buf: Buffer, start: number, end: number): number[] {
 function recordOf(records: AttributeRecords): number[] | undefined {
   if (records.spanAt < 0) return undefined;
   const n = records.ints[records.spanAt]!;
-  return [...records.ints.subarray(records.spanAt + 1, records.spanAt + 1 + RECORD_INTS * n)];
+  return [...records.ints.subarray(records.spanAt + RECORD_HEAD, records.spanAt + RECORD_HEAD + RECORD_INTS * n)];
 }
 
 describe('wire-check: the attribute records', () => {
@@ -310,16 +348,16 @@ describe('wire-check: the attribute records', () => {
   test('bounded: a request\'s records stay within a quarter of its bytes in ints (past that a span is not recorded); a full chunk is left to its spans', () => {
     const span = Buffer.concat(Array.from({ length: 4 }, (_, k) => field(9, kv(`k${k}`, Buffer.alloc(0)))));
     const records = new AttributeRecords();
-    records.begin(3 * (1 + RECORD_INTS * 4) * 4 + 3);
+    records.begin(3 * (RECORD_HEAD + RECORD_INTS * 4) * 4 + 3);
     const outcomes: number[] = [];
     for (let i = 0; i < 5; i++) {
       checkSpan(span, 0, span.length, records);
       outcomes.push(records.spanAt);
     }
-    expect(outcomes).toEqual([0, 17, 34, -1, -1]);
+    expect(outcomes).toEqual([0, 18, 36, -1, -1]);
     // The next requests go on in the same chunk, then in new ones; their spans' records are where protobufjs reads them, earlier ones untouched.
     const chunk = records.ints;
-    const first = [...chunk.subarray(0, 17)];
+    const first = [...chunk.subarray(0, 18)];
     const many = Buffer.concat(Array.from({ length: MAX_RECORDED }, (_, k) => field(9, kv(`key${k}`, field(1, Buffer.from('v'))))));
     const want = attributesAsRead(many, 0, many.length);
     const seen = new Set<Int32Array>();
@@ -330,6 +368,74 @@ describe('wire-check: the attribute records', () => {
       seen.add(records.ints);
     }
     expect(seen.size).toBeGreaterThan(1);
-    expect([...chunk.subarray(0, 17)]).toEqual(first);
+    expect([...chunk.subarray(0, 18)]).toEqual(first);
+  });
+});
+
+describe('wire-check: keys checked once per recent key list (key-shapes.ts)', () => {
+  const value = field(1, Buffer.from('v'));
+  const spanOf = (keys: string[]) => Buffer.concat(keys.map((k) => field(9, Buffer.concat([field(1, Buffer.from(k, 'latin1')), field(2, value)]))));
+  const records = new AttributeRecords();
+  const recorded = (bytes: Buffer, room = 1 << 20): { bits: number; id: number } => {
+    records.begin(room);
+    const bits = checkSpan(bytes, 0, bytes.length, records);
+    expect(bits).toBe(oracle(bytes, 0, bytes.length));
+    return { bits, id: records.spanAt < 0 ? -2 : records.ints[records.spanAt + 1]! };
+  };
+  const makeRecent = (bytes: Buffer) => {
+    recorded(bytes);
+    return listAt(bytes, records.ints, records.spanAt + RECORD_HEAD, records.ints[records.spanAt]!, RECORD_INTS)!;
+  };
+
+  test('lists of the same count and key lengths (the same recent slot) with keys differing in one byte, or of another count, are checked key by key', () => {
+    const base = ['aibxm.tool', 'model', 'k'];
+    const list = makeRecent(spanOf(base));
+    expect(recorded(spanOf(base))).toEqual({ bits: 0, id: list.id });
+    expect(list.keyBits).toBe(0);
+    const others: [string[], number][] = [
+      [['aibom.tool', 'model', 'k'], RESERVED_KEY],
+      [['aibxm.tool', 'mod\xffl', 'k'], INVALID_UTF8],
+      [['aibxm.tool', 'model', '\x80'], INVALID_UTF8],
+      [['aibxm.tooL', 'model', 'k'], 0],
+      [['aibxm.tool', 'model'], 0],
+      [['aibxm.tool', 'model', 'k', 'aibom.x'], RESERVED_KEY],
+    ];
+    for (const [keys, bits] of others) {
+      const bytes = spanOf(keys);
+      const sameSlot = keys.length === base.length;
+      // While `base` is the recent list of that count and those lengths: not taken for these keys.
+      if (sameSlot) makeRecent(spanOf(base));
+      expect(recorded(bytes), keys.join()).toEqual({ bits, id: -1 });
+      // Once these keys are the recent list: their own bits and number, never `base`'s.
+      const own = makeRecent(bytes);
+      expect(own).not.toBe(list);
+      expect(recorded(bytes).bits).toBe(bits);
+      if (!(bits & INVALID_UTF8)) expect(records.ints[records.spanAt + 1]).toBe(own.id);
+      // And `base`, whose slot `own` may now hold, still reads as itself.
+      expect(recorded(spanOf(base)).bits).toBe(0);
+    }
+  });
+
+  test('a record given up part way (too many attributes, no room left, a tag past 2^32) still checks the keys it had recorded', () => {
+    const padding = Array.from({ length: MAX_RECORDED }, (_, k) => `k${k}`);
+    for (const [first, bits] of [['aibom.first', RESERVED_KEY], ['\xff', INVALID_UTF8], ['ok', 0]] as const) {
+      const many = spanOf([first, ...padding]);
+      expect(recorded(many)).toEqual({ bits, id: -2 });
+      // Room for one attribute: the second gives the record up.
+      const two = spanOf([first, 'second']);
+      expect(recorded(two, 4 * (RECORD_HEAD + RECORD_INTS + 1))).toEqual({ bits, id: -2 });
+      const huge = Buffer.concat([spanOf([first]), Buffer.from([0xca, 0x80, 0x80, 0x80, 0x80, 0x02]), varint(3), Buffer.from('abc')]);
+      expect(recorded(huge)).toEqual({ bits, id: -2 });
+    }
+  });
+
+  test('a list the view took by its recorded number is the one it finds by bytes, after the number is reused too', () => {
+    const a = spanOf(['gen_ai.operation.name', 'server.port']);
+    const list = makeRecent(a);
+    const { id } = recorded(a);
+    expect(listById(id)).toBe(list);
+    // 2 * MAX lists later its number's place went to others (or the tree started over): nothing found by number.
+    for (let i = 0; i < 8192; i++) makeRecent(spanOf([`x${i}`]));
+    expect(listById(id)).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import protobuf from 'protobufjs';
 import { RESERVED_PREFIX } from '../semconv.js';
 import { viewOf } from './buffer-view.js';
+import { recentList } from './key-shapes.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
 import { root } from './proto-root.js';
 
@@ -14,7 +15,9 @@ import { root } from './proto-root.js';
  * is a string not valid UTF-8 (protobufjs decodes those with U+FFFD, so such a span is decoded and
  * re-encoded as before rather than copied). Given an `AttributeRecords`, it also writes down where each
  * of the span's attributes is (wire-span.ts builds the span's attribute table from that instead of
- * walking the bytes a second time).
+ * walking the bytes a second time). Its attribute keys' bits are then checked once per key list, not
+ * per span: a recorded span whose keys are a recent list (key-shapes.ts, compared by bytes) takes
+ * the list's bits and records its number, so the view finds the list without comparing again.
  */
 
 /** Result bits of `checkSpan`. */
@@ -162,6 +165,8 @@ function validString(buf: Buffer, start: number, end: number): boolean {
 export const MAX_RECORDED = 64;
 /** Ints per recorded attribute: key start, key end, value start, value end (-1 without a value). */
 export const RECORD_INTS = 4;
+/** Ints before a record's attributes: their count, and the number of their key list (key-shapes.ts `listById`; -1: none). */
+export const RECORD_HEAD = 2;
 
 /** Ints per chunk of records (64 KiB: ~700 spans of 5 attributes). */
 const CHUNK_INTS = 16384;
@@ -169,7 +174,7 @@ const CHUNK_INTS = 16384;
 /**
  * Where the checked spans' attributes (the KeyValues of Span field 9) are in the request, as
  * protobufjs reads a KeyValue (the last key and the last value win; no key: empty at the KeyValue's
- * start): per span its count, then RECORD_INTS per attribute. Written into chunks of CHUNK_INTS
+ * start): per span RECORD_HEAD ints, then RECORD_INTS per attribute. Written into chunks of CHUNK_INTS
  * shared by the spans of consecutive requests (`ints`, from `spanAt`: the span keeps its chunk; no
  * copy per request); a full chunk is left to the spans that point into it and a new one started.
  * One per receiver thread. Bounded: a request's records take at most a quarter of its bytes in
@@ -194,8 +199,8 @@ export class AttributeRecords {
 
   /** Room for one span's record at `length` (a new chunk if needed), or false when the request's records are at their limit. */
   open(): boolean {
-    if (this.room < 1) return false;
-    if (this.length + 1 + RECORD_INTS * MAX_RECORDED > this.ints.length) {
+    if (this.room < RECORD_HEAD) return false;
+    if (this.length + RECORD_HEAD + RECORD_INTS * MAX_RECORDED > this.ints.length) {
       this.ints = new Int32Array(CHUNK_INTS);
       this.length = 0;
     }
@@ -217,9 +222,10 @@ const BYTES_VALUE = 0x3a;
  * The KeyValue `buf[p, end)` of an attribute laid out as encoders write it: its key, then its value
  * (an AnyValue of one string, bool, int, double or bytes, or empty), every tag and length in one byte:
  * the RESERVED_KEY | INVALID_UTF8 bits the field-by-field walk would find, in one step instead of
- * six turns of its loop. -1 for any other layout (the walk takes it, and finds whatever is wrong).
+ * six turns of its loop (the key's only `withKey`: a recorded key is checked with its list, `keyBits`).
+ * -1 for any other layout (the walk takes it, and finds whatever is wrong).
  */
-function plainAttribute(buf: Buffer, p: number, end: number): number {
+function plainAttribute(buf: Buffer, p: number, end: number, withKey: boolean): number {
   if (end - p < 4 || buf[p] !== 0x0a) return -1;
   const keyEnd = p + 2 + buf[p + 1]!;
   if (buf[p + 1]! >= 0x80 || keyEnd + 2 > end || buf[keyEnd] !== 0x12 || buf[keyEnd + 1]! >= 0x80) return -1;
@@ -237,16 +243,27 @@ function plainAttribute(buf: Buffer, p: number, end: number): number {
       for (let q = v + 1; q < end - 1; q++) if (buf[q]! < 0x80) return -1;
     } else if (t !== DOUBLE_VALUE || end - v !== 9) return -1;
   }
-  if (isReserved(buf, p + 2, keyEnd)) flags |= RESERVED_KEY;
-  if (!validString(buf, p + 2, keyEnd)) flags |= INVALID_UTF8;
-  return flags;
+  return withKey ? flags | keyBits(buf, p + 2, keyEnd) : flags;
+}
+
+/** The RESERVED_KEY | INVALID_UTF8 bits of the attribute key `buf[start, end)`. */
+function keyBits(buf: Buffer, start: number, end: number): number {
+  return (isReserved(buf, start, end) ? RESERVED_KEY : 0) | (validString(buf, start, end) ? 0 : INVALID_UTF8);
+}
+
+/** The bits of the keys recorded in `ints[from, to)` (a record's attributes). */
+function recordedKeyBits(buf: Buffer, ints: Int32Array, from: number, to: number): number {
+  let bits = 0;
+  for (let q = from; q < to; q += RECORD_INTS) bits |= keyBits(buf, ints[q]!, ints[q + 1]!);
+  return bits;
 }
 
 /**
  * Checks `buf[start, end)` as an OTLP Span; throws OtlpDecodeError, else returns RESERVED_KEY |
  * INVALID_UTF8 bits. One loop over the fields with the enclosing messages on a small stack (no call
  * per message, the position in a local). With `records`, writes down the span's attributes there
- * (`records.spanAt`).
+ * (`records.spanAt`); their keys are checked at the end, once the list is known (or when the record
+ * is given up: every key is checked either way).
  */
 export function checkSpan(buf: Buffer, start: number, end: number, records?: AttributeRecords): number {
   let flags = 0;
@@ -265,15 +282,24 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
     if (records.open()) {
       ints = records.ints;
       base = records.length;
-      w = base + 1;
-      limit = base + 1 + Math.min(records.room - 1, RECORD_INTS * MAX_RECORDED);
+      w = base + RECORD_HEAD;
+      limit = base + RECORD_HEAD + Math.min(records.room - RECORD_HEAD, RECORD_INTS * MAX_RECORDED);
     }
   }
   for (;;) {
     if (p >= stop) {
       if (depth === 0) {
         if (w >= 0) {
-          ints[base] = (w - base - 1) / RECORD_INTS;
+          const n = (w - base - RECORD_HEAD) / RECORD_INTS;
+          ints[base] = n;
+          const list = recentList(buf, ints, base + RECORD_HEAD, n, RECORD_INTS);
+          if (list !== undefined && list.keyBits >= 0) flags |= list.keyBits;
+          else {
+            const bits = recordedKeyBits(buf, ints, base + RECORD_HEAD, w);
+            flags |= bits;
+            if (list !== undefined) list.keyBits = bits;
+          }
+          ints[base + 1] = list !== undefined ? list.id : -1;
           records!.length = w;
           records!.room -= w - base;
           records!.spanAt = base;
@@ -295,7 +321,10 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
       p = pos;
     }
     // protobufjs reads a tag's low 32 bits, this walk all of it: past 2^32 the two may see other fields, and the table is walked as protobufjs reads it.
-    if (tag > 0xffffffff) w = kv = -1;
+    if (tag > 0xffffffff && w >= 0) {
+      flags |= recordedKeyBits(buf, ints, base + RECORD_HEAD, w);
+      w = kv = -1;
+    }
     const action = tag < TAGS ? ACTIONS[row + tag]! : slowAction(rows[row / TAGS]!, tag);
     switch (action & 15) {
       case SKIP_VARINT:
@@ -332,22 +361,24 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
     if (next > stop) fail(`field ${fieldOf(tag)}: length ${len} runs past the end of its message`, at);
     if ((action & 15) === ENTER) {
       if (SPAN_DEPTH + depth + 1 > MAX_DEPTH) fail('nested more than 100 deep', p);
+      // At depth 0 an attribute is the span's own (field 9): past the record's limit, the record is given up.
+      if (w >= 0 && depth === 0 && tag === ATTRIBUTES_TAG && w + RECORD_INTS > limit) {
+        flags |= recordedKeyBits(buf, ints, base + RECORD_HEAD, w);
+        w = kv = -1;
+      }
       // An attribute as encoders write it, in one step (its value one level further down: within the limit).
       if (action >>> 4 === ATTRIBUTE && SPAN_DEPTH + depth + 2 <= MAX_DEPTH) {
-        const plain = plainAttribute(buf, p, next);
+        const recorded = w >= 0 && depth === 0;
+        const plain = plainAttribute(buf, p, next, !recorded);
         if (plain >= 0) {
           flags |= plain;
-          // At depth 0 an attribute is the span's own (field 9).
-          if (w >= 0 && depth === 0) {
-            if (w + RECORD_INTS > limit) w = kv = -1;
-            else {
-              const keyEnd = p + 2 + buf[p + 1]!;
-              ints[w] = p + 2;
-              ints[w + 1] = keyEnd;
-              ints[w + 2] = keyEnd + 2;
-              ints[w + 3] = next;
-              w += RECORD_INTS;
-            }
+          if (recorded) {
+            const keyEnd = p + 2 + buf[p + 1]!;
+            ints[w] = p + 2;
+            ints[w + 1] = keyEnd;
+            ints[w + 2] = keyEnd + 2;
+            ints[w + 3] = next;
+            w += RECORD_INTS;
           }
           p = next;
           continue;
@@ -355,13 +386,10 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
       }
       if (w >= 0) {
         if (depth === 0 && tag === ATTRIBUTES_TAG) {
-          if (w + RECORD_INTS > limit) w = kv = -1;
-          else {
-            kv = w;
-            ints[w] = ints[w + 1] = p;
-            ints[w + 2] = ints[w + 3] = -1;
-            w += RECORD_INTS;
-          }
+          kv = w;
+          ints[w] = ints[w + 1] = p;
+          ints[w + 2] = ints[w + 3] = -1;
+          w += RECORD_INTS;
         } else if (kv >= 0 && depth === 1) {
           // A KeyValue's only message field is its value.
           ints[kv + 2] = p;
@@ -376,6 +404,7 @@ export function checkSpan(buf: Buffer, start: number, end: number, records?: Att
       continue;
     }
     if (action === CHECK_KEY) {
+      // Checked here too when recorded: a KeyValue may hold more than one key (the last is recorded).
       if (isReserved(buf, p, next)) flags |= RESERVED_KEY;
       if (kv >= 0 && depth === 1) {
         ints[kv] = p;

@@ -1,13 +1,13 @@
 import Long from 'long';
 import type protobuf from 'protobufjs';
 import { root } from './proto-root.js';
-import { EMPTY_SHAPE, type KeyShape, listAt } from './key-shapes.js';
+import { EMPTY_SHAPE, type KeyShape, listAt, listById } from './key-shapes.js';
 import { int64ToMicros, wordsToMicros } from './attributes.js';
 import { hexAt } from './id-hex.js';
 import { InterningReader, internedString } from './reader.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
-import { RECORD_INTS, RESERVED_KEY } from './wire-check.js';
+import { RECORD_HEAD, RECORD_INTS, RESERVED_KEY } from './wire-check.js';
 
 const SpanType: protobuf.Type = root.lookupType('opentelemetry.proto.trace.v1.Span');
 const AnyValueType: protobuf.Type = root.lookupType('opentelemetry.proto.common.v1.AnyValue');
@@ -501,21 +501,26 @@ export class WireSpan extends WireBacked<Span> {
     r.tabled = true;
   }
 
-  /** The table from the arrival check's record (wire-check.ts): the keys' list found by their bytes, the bounds are the record's. */
+  /**
+   * The table from the arrival check's record (wire-check.ts): the keys' list by the number the check
+   * recorded (it compared the bytes), else found by their bytes; the bounds are the record's.
+   */
   private tableFromRecord(r: SpanReads, records: Int32Array, recordAt: number): void {
     const buf = this.buf;
     const n = records[recordAt]!;
-    const shape = listAt(buf, records, recordAt + 1, n, RECORD_INTS);
+    const id = records[recordAt + 1]!;
+    const at = recordAt + RECORD_HEAD;
+    const shape = (id >= 0 ? listById(id) : undefined) ?? listAt(buf, records, at, n, RECORD_INTS);
     if (shape) r.keys = shape.keys;
     else {
       // Longer than key-shapes keeps: the span's own list.
       const own = new Array<string>(n);
-      for (let k = 0, q = recordAt + 1; k < n; k++, q += RECORD_INTS) own[k] = internedString(buf, records[q]!, records[q + 1]!);
+      for (let k = 0, q = at; k < n; k++, q += RECORD_INTS) own[k] = internedString(buf, records[q]!, records[q + 1]!);
       r.keys = own;
     }
     r.shape = shape;
     r.bounds = records;
-    r.boundsAt = recordAt + 1;
+    r.boundsAt = at;
   }
 
   /** The table walked from the bytes (a span the arrival check did not record). */
