@@ -3,9 +3,11 @@ import { fromAnyValue, int64ToMicros } from './attributes.js';
 import { readerSlot } from './key-shapes.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { hexAt } from './id-hex.js';
+import { type DependsOn, NOT_KEPT } from './kept-derived.js';
 import { type IdField, type IdLocation, WireSpan } from './wire-span.js';
 
 export type { IdLocation } from './wire-span.js';
+export { DependsOn, NOT_KEPT } from './kept-derived.js';
 
 /**
  * How processors read a span's attributes and add to them without decoding a received span
@@ -127,8 +129,7 @@ export function hasReservedAttribute(span: Span): boolean {
 
 /**
  * For a received span still as its bytes (whose name, kind and received attributes cannot change
- * without decoding it), the attributes appended to it so far; undefined for any other span. Lets a
- * reader keep what it derived from such a span until the span changes.
+ * without decoding it), the attributes appended to it so far; undefined for any other span.
  */
 export function appendedAttributes(span: Span): readonly KeyValue[] | undefined {
   return span instanceof WireSpan && span.message === undefined ? (span.appended ?? NONE) : undefined;
@@ -137,17 +138,18 @@ export function appendedAttributes(span: Span): readonly KeyValue[] | undefined 
 const NONE: readonly KeyValue[] = [];
 
 /**
- * One value a reader derived from a received span still as its bytes (normalize's canonical view),
- * kept on the span itself rather than in a WeakMap; undefined for any other span. The reader checks
- * it still holds (see `appendedAttributes`).
+ * The one value a reader derived from a received span still as its bytes (normalize's canonical
+ * view) and kept on the span (`keepDerived`), while it holds: NOT_KEPT if none was kept, for any
+ * other span (decoded, or not received), or once an attribute with a key in `dependsOn` was appended
+ * after it was kept. Only attributes appended since the last call are checked (a length on the span).
  */
-export function derivedOf(span: Span): unknown {
-  return span instanceof WireSpan && span.message === undefined ? span.derived : undefined;
+export function keptDerived(span: Span, dependsOn: DependsOn): unknown {
+  return span instanceof WireSpan && span.message === undefined ? span.keptDerived(dependsOn) : NOT_KEPT;
 }
 
-/** Keeps `value` on a received span still as its bytes; does nothing for any other span. */
+/** Keeps `value` on a received span still as its bytes (for `keptDerived`); does nothing for any other span. */
 export function keepDerived(span: Span, value: unknown): void {
-  if (span instanceof WireSpan && span.message === undefined) span.derived = value;
+  if (span instanceof WireSpan && span.message === undefined) span.keepDerived(value);
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { attr } from './attributes.js';
 import { OtlpDecodeError, tracesCodec } from './codec.js';
 import { int64ToMicros } from './attributes.js';
-import { appendAttributes, derivedOf, eachAttribute, endMicros, forgetReads, hasReservedAttribute, keepDerived, locateId, spanIds, startMicros } from './span-view.js';
+import { appendAttributes, DependsOn, eachAttribute, endMicros, forgetReads, hasReservedAttribute, keepDerived, keptDerived, locateId, NOT_KEPT, spanIds, startMicros } from './span-view.js';
 import type { KeyValue, Span, TracesData } from './types.js';
 import { WireSpan } from './wire-span.js';
 import { encodeSpan, field, gen, request } from './testdata/random-requests.js';
@@ -69,12 +69,14 @@ describe('received spans (WireSpan): decode -> view -> modify -> encode', () => 
     const span: Span = { traceId: Buffer.alloc(16, 0xab), spanId: Buffer.alloc(8, 1), parentSpanId: Buffer.alloc(8, 2), name: 'chat gpt-4o', kind: 3, startTimeUnixNano: Long.fromString('1700000000123456789', true), endTimeUnixNano: Long.fromString('1700000001123456789', true), attributes: [attr('gen_ai.operation.name', 'chat'), attr('server.port', 443)] };
     const bytes = Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }));
     const read = (s: Span, first: number) => {
-      const steps = [() => spanIds(s), () => [locateId(s, 'spanId').at, locateId(s, 'traceId').at, startMicros(s), endMicros(s), s.name, s.kind], () => { const keys: string[] = []; eachAttribute(s, (k) => void keys.push(k)); return keys; }, () => derivedOf(s)];
+      const steps = [() => spanIds(s), () => [locateId(s, 'spanId').at, locateId(s, 'traceId').at, startMicros(s), endMicros(s), s.name, s.kind], () => { const keys: string[] = []; eachAttribute(s, (k) => void keys.push(k)); return keys; }, () => keptDerived(s, NO_KEYS)];
       const out = steps.map(() => undefined as unknown);
       for (let i = 0; i < steps.length; i++) out[(first + i) % steps.length] = steps[(first + i) % steps.length]!();
       return out;
     };
+    const NO_KEYS = new DependsOn(new Set());
     const reference = read(spansOf(tracesCodec.decodeReceived(bytes))[0]!, 0);
+    expect(reference[3]).toBe(NOT_KEPT);
     expect(reference[0]).toEqual({ traceId: 'ab'.repeat(16), spanId: '01'.repeat(8), parentSpanId: '02'.repeat(8) });
     expect(reference[2]).toEqual(['gen_ai.operation.name', 'server.port']);
     for (let first = 0; first < 4; first++) {

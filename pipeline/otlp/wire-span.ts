@@ -4,6 +4,7 @@ import { root } from './proto-root.js';
 import { EMPTY_SHAPE, type KeyShape, listAt, listById } from './key-shapes.js';
 import { int64ToMicros, wordsToMicros } from './attributes.js';
 import { hexAt } from './id-hex.js';
+import { type DependsOn, NOT_KEPT } from './kept-derived.js';
 import { InterningReader, internedString } from './reader.js';
 import type { AnyValue, KeyValue, Span, SpanIds } from './types.js';
 import { WireBacked } from './wire-backed.js';
@@ -150,8 +151,10 @@ const DEFAULTS = SpanType.ctor.prototype as unknown as Span;
 class SpanReads implements AttributeTable {
   /** The scalar fields below have been read from the bytes (`readScalars`); until then they hold the defaults. */
   scanned = false;
-  /** What a reader derived from the bytes (span-view.ts `keepDerived`). */
-  derived: unknown = undefined;
+  /** What a reader derived from the bytes (span-view.ts `keepDerived`); NOT_KEPT until one is kept. */
+  derived: unknown = NOT_KEPT;
+  /** How many appended attributes `derived` is known to hold for (span-view.ts `keptDerived`). */
+  derivedFor = 0;
   /** The ids as hex (span-view.ts `spanIds`), computed once for the pipeline. */
   hexIds: SpanIds | undefined = undefined;
   /**
@@ -302,13 +305,29 @@ export class WireSpan extends WireBacked<Span> {
     this.reads = undefined;
   }
 
-  /** What a reader derived from the bytes (span-view.ts `keepDerived`); undefined once the span is decoded. */
-  get derived(): unknown {
-    return this.reads?.derived;
+  /**
+   * What a reader derived from the bytes (`keepDerived`), if every attribute appended since it was
+   * kept has a key outside `dependsOn`; NOT_KEPT if none was kept, the span was decoded or its reads
+   * forgotten, or one of those keys was appended. Each appended attribute is checked once: the next
+   * call looks only at what is appended after.
+   */
+  keptDerived(dependsOn: DependsOn): unknown {
+    const r = this.reads;
+    if (r === undefined || r.derived === NOT_KEPT) return NOT_KEPT;
+    const appended = this.appended;
+    const n = appended === undefined ? 0 : appended.length;
+    if (r.derivedFor !== n) {
+      if (dependsOn.touches(appended!, r.derivedFor)) return NOT_KEPT;
+      r.derivedFor = n;
+    }
+    return r.derived;
   }
 
-  set derived(value: unknown) {
-    (this.reads ??= new SpanReads(this.buf)).derived = value;
+  /** Keeps what a reader derived from the bytes as they are now, appended attributes included (`keptDerived`). */
+  keepDerived(value: unknown): void {
+    const r = (this.reads ??= new SpanReads(this.buf));
+    r.derived = value;
+    r.derivedFor = this.appended === undefined ? 0 : this.appended.length;
   }
 
   /** The ids as hex (span-view.ts `spanIds`), computed once for the pipeline. */

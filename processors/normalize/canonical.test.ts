@@ -385,6 +385,46 @@ describe('canonicalView of a received span (bytes, pipeline/otlp/wire-span.ts)',
     expect(canonicalView(s)?.modelName).toBe('gpt-4o');
   });
 
+  it('one view for every reader while only keys it does not read are appended (shared frozen lists too); a fresh one from the first key it reads appended on', () => {
+    const frozen = (...kvs: KeyValue[]): readonly KeyValue[] => Object.freeze(kvs.map((kv) => Object.freeze({ key: kv.key, value: Object.freeze({ ...kv.value }) })));
+    const own = frozen(attr('aibom.span.kind', 'llm'), attr('aibom.normalize.source', 'gen_ai'));
+    const reads = frozen(attr('aibom.tool.name', 't'), attr('gen_ai.request.model', 'gpt-4o'));
+    const attrs = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' };
+    for (let i = 0; i < 3; i++) {
+      // The first span finds `own` clean key by key, the next ones by the list.
+      const s = received(attrs);
+      const first = canonicalView(s);
+      appendAttributes(s, own);
+      expect(canonicalView(s)).toBe(first);
+      expect(canonicalView(s)).toBe(first);
+      // A key it reads, after the checked ones (the list is copied and grown): a fresh view, then kept.
+      appendAttributes(s, [attr('gen_ai.response.model', `gpt-4o-${i}`)]);
+      const second = canonicalView(s);
+      expect(second).not.toBe(first);
+      expect(second?.modelName).toBe(`gpt-4o-${i}`);
+      expect(canonicalView(s)).toBe(second);
+      // A shared frozen list holding a key it reads, as the first thing appended: never taken as clean.
+      const t = received(attrs);
+      const before = canonicalView(t);
+      appendAttributes(t, reads);
+      expect(canonicalView(t)).not.toBe(before);
+      expect(canonicalView(t)).toMatchObject({ modelName: 'gpt-4o', toolName: undefined });
+    }
+  });
+
+  it('a span decoded after its view was kept gets a fresh view on every call, of what it holds now', () => {
+    const s = received({ 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai' });
+    const kept = canonicalView(s);
+    expect(canonicalView(s)).toBe(kept);
+    void s.attributes; // decodes it
+    const a = canonicalView(s);
+    expect(a).not.toBe(kept);
+    expect(a).toEqual(kept);
+    expect(canonicalView(s)).not.toBe(a);
+    s.attributes!.push(attr('gen_ai.request.model', 'o3'));
+    expect(canonicalView(s)?.modelName).toBe('o3');
+  });
+
   it('follows the span once it is decoded and changed', () => {
     const s = received({ 'gen_ai.operation.name': 'chat' });
     expect(canonicalView(s)?.kind).toBe('llm');

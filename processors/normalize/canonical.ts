@@ -1,6 +1,6 @@
 import { AttributeSlots } from '../../pipeline/otlp/attribute-slots.js';
-import { appendedAttributes, derivedOf, keepDerived } from '../../pipeline/otlp/span-view.js';
-import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
+import { DependsOn, keepDerived, keptDerived, NOT_KEPT } from '../../pipeline/otlp/span-view.js';
+import type { Span } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { normalizeProvider, providerFromModel, providerFromServer } from './provider.js';
 
@@ -409,37 +409,25 @@ function namedProvider(metadata: string | undefined): string | undefined {
 const MODEL_KINDS: ReadonlySet<CanonicalKind> = new Set(['llm', 'embedding', 'other']);
 
 /**
- * Views of received spans still as their bytes: normalize, correlate and aibom each ask for the
- * same span's view. Such a span's name, kind and received attributes cannot change without
- * decoding it; appended attributes can, so a memo holds while every attribute appended since has a
- * key the view does not read (normalize's own `aibom.*` ones).
+ * Views of received spans still as their bytes: normalize, correlate, aibom, baseline and
+ * provenance each ask for the same span's view. Such a span's name, kind and received attributes
+ * cannot change without decoding it; appended attributes can, so a kept view holds while every
+ * attribute appended since has a key the view does not read (normalize's own `aibom.*` ones).
  */
-interface Memo {
-  view: Readonly<CanonicalSpan> | undefined;
-  appended: number;
-}
-
-function memoized(span: Span, appended: readonly KeyValue[]): Readonly<CanonicalSpan> | undefined | null {
-  const m = derivedOf(span) as Memo | undefined;
-  if (!m) return null;
-  for (let i = m.appended; i < appended.length; i++) if (SLOT.has(appended[i]!.key)) return null;
-  m.appended = appended.length; // checked: the next reader looks only at what is appended after
-  return m.view;
-}
+const VIEW_READS = new DependsOn(SLOT);
 
 /**
  * The canonical view of one span, or undefined when no supported convention recognises it.
- * Pure: reads the span's name, kind and attributes (one pass), changes nothing. Read-only (frozen):
- * every processor reading the span shares the one view.
+ * Pure: reads the span's name, kind and attributes (one pass), changes nothing. Read-only: every
+ * processor reading the span shares the one view, so none may write to it (`Readonly`, and
+ * view-readonly.test.ts runs the default pipeline's processors on views that record writes); it is
+ * not frozen, a runtime call per span.
  */
 export function canonicalView(span: Span): Readonly<CanonicalSpan> | undefined {
-  const appended = appendedAttributes(span);
-  if (!appended) return computeView(span);
-  const known = memoized(span, appended);
-  if (known !== null) return known;
+  const kept = keptDerived(span, VIEW_READS);
+  if (kept !== NOT_KEPT) return kept as Readonly<CanonicalSpan> | undefined;
   const view = computeView(span);
-  if (view) Object.freeze(view);
-  keepDerived(span, { view, appended: appended.length } satisfies Memo);
+  keepDerived(span, view);
   return view;
 }
 
