@@ -3,7 +3,7 @@ import { PermanentError, type Consumers } from '../../pipeline/consumer.js';
 import { countDeviation, deviationData, DeviationLimiter, type Deviation } from '../../pipeline/deviation/index.js';
 import { findStringAttr } from '../../pipeline/otlp/attributes.js';
 import type { LogsData, Span, TracesData } from '../../pipeline/otlp/types.js';
-import { endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
+import { endMicros, startMicros } from '../../pipeline/otlp/span-view.js';
 import { TraceHex } from '../../pipeline/otlp/trace-hex.js';
 import { ATTR } from '../../pipeline/semconv.js';
 import { WorkTicker } from '../../pipeline/work-ticker.js';
@@ -124,7 +124,7 @@ export class ProvenanceProcessor implements Component, Consumers {
         const ss = rs.scopeSpans[si]!;
         for (let pi = 0; pi < ss.spans.length; pi++) {
           const span = ss.spans[pi]!;
-          // Span and parent ids are made hex only for a span of an open trace (most spans are of none).
+          // Span and parent ids are read only for a span of an open trace (most spans are of none), and not made hex (span-ids.ts).
           const traceId = this.traceHex.of(span);
           const kernel = readKernelSpan(span, ss.scope?.name);
           if (kernel) {
@@ -135,18 +135,14 @@ export class ProvenanceProcessor implements Component, Consumers {
             }
             // Kernel spans do not hold the trace open: a long-lived MCP server keeps producing them
             // under its first tool call; `settle` after the last agent span covers their 1-2 s delay.
-            const { spanId, parentSpanId } = spanIds(span);
-            v.addKernel(spanId, parentSpanId, startMicros(span), kernel);
+            v.addKernel(span, startMicros(span), kernel);
             continue;
           }
           const view = canonicalView(span);
           let v = this.open.get(traceId);
           if (!view || !CONTENT_KINDS.has(view.kind)) {
             // Process spans and other spans between a tool and its kernel spans keep the path up.
-            if (v) {
-              const { spanId, parentSpanId } = spanIds(span);
-              v.parent(spanId, parentSpanId);
-            }
+            if (v) v.parent(span);
             continue;
           }
           const content = hasContent(span, view);
@@ -194,15 +190,14 @@ export class ProvenanceProcessor implements Component, Consumers {
    * its end (neither while the view is light: see TraceView); a span with content makes it whole.
    */
   private add(v: TraceView, span: Span, view: CanonicalSpan, content: boolean, now: number): void {
-    const { spanId, parentSpanId } = spanIds(span);
     v.lastMs = now;
     if (content) v.withContent();
-    v.parent(spanId, parentSpanId);
+    v.parent(span);
     const endUs = view.kind === 'llm' || content ? endMicros(span) : 0;
-    v.addSpan(spanId, view, endUs);
+    v.addSpan(span, view, endUs);
     if (!content) return;
     const before = v.entries;
-    v.addContent({ spanId, name: span.name, startUs: startMicros(span), endUs }, view, canonicalContent(span, view));
+    v.addContent({ spanId: v.spanId(span), name: span.name, startUs: startMicros(span), endUs }, view, canonicalContent(span, view));
     this.totalEntries += v.entries - before;
   }
 

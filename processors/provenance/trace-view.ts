@@ -1,10 +1,12 @@
 import type { Deviation, ExecutionChain } from '../../pipeline/deviation/index.js';
+import type { Span } from '../../pipeline/otlp/types.js';
 import type { KernelSpanFacts } from '../aibom/kernel-span.js';
 import type { CanonicalContent, CanonicalSpan } from '../normalize/index.js';
 import { ContentIndex, hash, normalizeText } from './content-index.js';
 import { findInstructions, findInstructionsNormalized, MAX_SCAN_CHARS, type InstructionMatch } from './instructions.js';
 import { INSTRUCTION_RULE, KERNEL_RULE, ARGUMENT_RULE, toolComponent } from './rules.js';
 import { pieceKey, type Piece, type SharedPieces } from './pieces.js';
+import { NO_ID, SpanIdIndex } from './span-ids.js';
 import { argumentCandidates, kernelCandidates, type Candidate, type ValueKind } from './values.js';
 
 /**
@@ -14,9 +16,9 @@ import { argumentCandidates, kernelCandidates, type Candidate, type ValueKind } 
  * Content is held as hashes only (content-index.ts) and dropped with the view when the trace settles.
  */
 
-/** A span as provenance refers to it: ids and times (µs). */
+/** A span as provenance refers to it: its id (a number of the view's SpanIdIndex) and times (µs). */
 interface SpanRef {
-  spanId: string;
+  spanId: number;
   name: string;
   startUs: number;
   endUs: number;
@@ -39,8 +41,8 @@ interface Use extends SpanRef {
 }
 
 interface KernelFact {
-  spanId: string;
-  parentId: string;
+  spanId: number;
+  parentId: number;
   startUs: number;
   facts: KernelSpanFacts;
   candidates: Candidate[];
@@ -72,13 +74,15 @@ export class TraceView {
   private trustedSeen: Set<number> | undefined;
   private prompt: string | undefined;
   private sources: Source[] = NONE;
-  private uses: Map<string, Use> | undefined;
+  private uses: Map<number, Use> | undefined;
   private kernel: KernelFact[] = NONE;
-  private llms: { spanId: string; model?: string; endUs: number }[] = NONE;
+  private llms: { spanId: number; model?: string; endUs: number }[] = NONE;
   /** Keys of the shared pieces this trace holds; at most one per tool call and source (bounded by `maxItems`). */
   private held: Set<string> | undefined;
-  /** Parent of every span seen (kernel spans hang under process spans under tool spans). */
-  private parents: Map<string, string> | undefined;
+  /** Parent of every span seen (kernel spans hang under process spans under tool spans), by id number. */
+  private parents: Map<number, number> | undefined;
+  /** The span ids the view refers to, as numbers; hex only for what a deviation names. */
+  private ids: SpanIdIndex | undefined;
   entries = 0;
   truncated = false;
   /** Items not kept because a per-trace bound was reached. */
@@ -117,15 +121,25 @@ export class TraceView {
     if (ix.truncated) this.truncated = true;
   }
 
-  parent(spanId: string, parentId: string): void {
-    if (!parentId || this.light) return;
-    const parents = (this.parents ??= new Map());
-    if (parents.size < this.limits.maxItems * 8) parents.set(spanId, parentId);
+  /** The number of the span's span id (or parent span id) in this view. */
+  spanId(span: Span, field: 'spanId' | 'parentSpanId' = 'spanId'): number {
+    return (this.ids ??= new SpanIdIndex()).of(span, field);
+  }
+
+  private hex(id: number): string {
+    return (this.ids ??= new SpanIdIndex()).hex(id);
+  }
+
+  /** The span's parent link (none for a root); its ids are read only when the link is kept. */
+  parent(span: Span): void {
+    if (this.light || (this.parents?.size ?? 0) >= this.limits.maxItems * 8) return;
+    const parentId = this.spanId(span, 'parentSpanId');
+    if (parentId !== NO_ID) (this.parents ??= new Map()).set(this.spanId(span), parentId);
   }
 
   /** An agent span with its canonical view (`endUs` is read for an LLM span only); its content, if it has some (see `hasContent`), follows with `addContent`. */
-  addSpan(spanId: string, view: CanonicalSpan, endUs: number): void {
-    if (view.kind === 'llm' && !this.light && this.llms.length < this.limits.maxItems) (this.llms === NONE ? (this.llms = []) : this.llms).push({ spanId, ...(view.modelName ? { model: view.modelName } : {}), endUs });
+  addSpan(span: Span, view: CanonicalSpan, endUs: number): void {
+    if (view.kind === 'llm' && !this.light && this.llms.length < this.limits.maxItems) (this.llms === NONE ? (this.llms = []) : this.llms).push({ spanId: this.spanId(span), ...(view.modelName ? { model: view.modelName } : {}), endUs });
     if (view.kind === 'tool' || view.kind === 'mcp_client') this.toolSpans++;
   }
 
@@ -226,13 +240,13 @@ export class TraceView {
     (this.sources === NONE ? (this.sources = []) : this.sources).push({ ...ref, kind, toolName, index, ...(instructions ? { instructions } : {}) });
   }
 
-  addKernel(spanId: string, parentId: string, startUs: number, facts: KernelSpanFacts): void {
+  addKernel(span: Span, startUs: number, facts: KernelSpanFacts): void {
     if (this.light) return;
-    this.parent(spanId, parentId);
+    this.parent(span);
     const candidates = kernelCandidates(facts, this.limits.ignorePaths);
     if (candidates.length === 0) return;
     if (this.kernel.length >= this.limits.maxItems) return void this.overflow++;
-    (this.kernel === NONE ? (this.kernel = []) : this.kernel).push({ spanId, parentId, startUs, facts, candidates });
+    (this.kernel === NONE ? (this.kernel = []) : this.kernel).push({ spanId: this.spanId(span), parentId: this.spanId(span, 'parentSpanId'), startUs, facts, candidates });
   }
 
   /** Whether the trace carried any content: without it, provenance cannot say anything. */
@@ -265,7 +279,7 @@ export class TraceView {
    * unless the assistant itself had written it in a tool call before that source returned (a search
    * echoing its own query introduces nothing).
    */
-  private introducedBy(c: Candidate, beforeUs: number, self: string): Source | undefined {
+  private introducedBy(c: Candidate, beforeUs: number, self: number): Source | undefined {
     if (this.isTrusted(c)) return undefined;
     let first: Source | undefined;
     for (const s of this.sources) {
@@ -290,9 +304,9 @@ export class TraceView {
   }
 
   /** The tool call a span works for: itself or its nearest ancestor that is a tool call. */
-  private toolOf(spanId: string): Use | undefined {
-    let id: string | undefined = spanId;
-    for (let i = 0; i < 16 && id; i++) {
+  private toolOf(spanId: number): Use | undefined {
+    let id: number | undefined = spanId;
+    for (let i = 0; i < 16 && id !== undefined && id !== NO_ID; i++) {
       const u = this.uses?.get(id);
       if (u) return u;
       id = this.parents?.get(id);
@@ -304,9 +318,9 @@ export class TraceView {
     const llm = this.llms.filter((l) => l.endUs <= u.startUs).sort((a, b) => b.endUs - a.endUs)[0];
     const under = this.kernel.filter((k) => this.toolOf(k.spanId) === u).map((k) => k.facts);
     const list = (f: (k: KernelSpanFacts) => string | undefined) => [...new Set(under.map(f).filter((x): x is string => !!x))];
-    const chain: ExecutionChain = { tool: { spanId: u.spanId, name: u.toolName, arguments: u.arguments } };
+    const chain: ExecutionChain = { tool: { spanId: this.hex(u.spanId), name: u.toolName, arguments: u.arguments } };
     if (this.prompt !== undefined) chain.prompt = this.prompt;
-    if (llm) chain.llm = { spanId: llm.spanId, ...(llm.model ? { model: llm.model } : {}) };
+    if (llm) chain.llm = { spanId: this.hex(llm.spanId), ...(llm.model ? { model: llm.model } : {}) };
     const data = list((k) => (k.kind === 'open' ? k.filePath : undefined));
     const destination = list((k) => k.dnsName ?? (k.peerAddress && k.kind === 'connect' ? `${k.peerAddress}${k.peerPort ? `:${k.peerPort}` : ''}` : undefined));
     const process = list((k) => (k.kind === 'exec' ? k.executable : undefined));
@@ -331,24 +345,26 @@ export class TraceView {
     }
     for (const s of this.sources) {
       if (!s.instructions) continue;
+      const spanId = this.hex(s.spanId);
       out.push({
         rule: INSTRUCTION_RULE,
         component: toolComponent(s.toolName),
         fact: `results of ${s.toolName} are data for the assistant, not instructions to it`,
         observed: s.instructions.excerpt,
-        dedupeKey: `${s.instructions.excerpt}\0${this.traceId}\0${s.spanId}`,
+        dedupeKey: `${s.instructions.excerpt}\0${this.traceId}\0${spanId}`,
         traceId: this.traceId,
-        spanId: s.spanId,
+        spanId,
         timeUnixNano: BigInt(s.endUs) * 1000n,
-        chain: { ...(this.prompt !== undefined ? { prompt: this.prompt } : {}), tool: { spanId: s.spanId, name: s.toolName } },
-        source: { spanId: s.spanId, name: s.name },
+        chain: { ...(this.prompt !== undefined ? { prompt: this.prompt } : {}), tool: { spanId, name: s.toolName } },
+        source: { spanId, name: s.name },
         attributes: { 'aibom.provenance.instruction.families': s.instructions.families, 'aibom.provenance.source.kind': s.kind },
       });
     }
     return out;
   }
 
-  private deviation(rule: Deviation['rule'], u: Use, spanId: string, startUs: number, s: Source, values: Candidate[], what: string): Deviation {
+  private deviation(rule: Deviation['rule'], u: Use, id: number, startUs: number, s: Source, values: Candidate[], what: string): Deviation {
+    const spanId = this.hex(id);
     const sorted = [...values].sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind));
     const head = sorted[0]!;
     return {
@@ -361,7 +377,7 @@ export class TraceView {
       spanId,
       timeUnixNano: BigInt(startUs) * 1000n,
       chain: this.chain(u),
-      source: { spanId: s.spanId, name: s.name },
+      source: { spanId: this.hex(s.spanId), name: s.name },
       attributes: {
         'aibom.provenance.value.kind': head.kind,
         'aibom.provenance.value.kinds': [...new Set(sorted.map((c) => c.kind))],
