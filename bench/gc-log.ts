@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 export interface GcKind {
   count: number;
-  /** Main-thread ms: pauses plus incremental marking steps. */
-  ms: number;
+  /** Main-thread ms of the pauses. */
+  pause: number;
+  /** Main-thread ms of incremental marking steps before a mark-compact's pause. */
+  steps: number;
   /** Count by the reason V8 gave (the last clause of the line, e.g. "GC in old space requested"). */
   reasons: Map<string, number>;
 }
@@ -24,9 +26,10 @@ export function summariseGcLog(text: string): Map<string, GcKind> {
     if (!m) continue;
     const [, kind, pause, steps, reasonText] = m;
     let k = kinds.get(kind!);
-    if (!k) kinds.set(kind!, (k = { count: 0, ms: 0, reasons: new Map() }));
+    if (!k) kinds.set(kind!, (k = { count: 0, pause: 0, steps: 0, reasons: new Map() }));
     k.count++;
-    k.ms += Number(pause) + (steps === undefined ? 0 : Number(steps));
+    k.pause += Number(pause);
+    if (steps !== undefined) k.steps += Number(steps);
     const reason = reasonText!.split(';').map((s) => s.trim()).filter(Boolean).pop() ?? '?';
     k.reasons.set(reason, (k.reasons.get(reason) ?? 0) + 1);
   }
@@ -36,7 +39,7 @@ export function summariseGcLog(text: string): Map<string, GcKind> {
 export function showGcLog(kinds: Map<string, GcKind>): string {
   if (kinds.size === 0) return 'no GC lines';
   return [...kinds]
-    .map(([kind, k]) => `${kind} ${k.count} (${k.ms.toFixed(0)} ms main thread: ${[...k.reasons].map(([r, n]) => `${n} ${r}`).join(', ')})`)
+    .map(([kind, k]) => `${kind} ${k.count} (main thread ${(k.pause + k.steps).toFixed(0)} ms${k.steps > 0 ? ` = pauses ${k.pause.toFixed(0)} + incremental steps ${k.steps.toFixed(0)}` : ''}; ${[...k.reasons].map(([r, n]) => `${n} ${r}`).join(', ')})`)
     .join('; ');
 }
 
