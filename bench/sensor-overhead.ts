@@ -32,11 +32,13 @@
 //             --settle N (3) seconds from ready: CPU and
 //             wakeups per second of the collector (main thread, other threads) and its sensor
 // --node-args 'FLAGS': node/V8 flags of the receiver processes.
+// --gc-log FILE (with --collector): the collector runs with --trace-gc, its stdout into FILE (FILE.2, ... for a
+// later round's), and its GC summary is printed when it stops (bench/gc-log.ts).
 // AIBOM_SENSOR overrides the sensor binary (e.g. an older build, to compare); --ebpf JSON the agent rows'
 // receiver config (e.g. '{"poll_interval":"200ms"}').
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -53,6 +55,7 @@ import { EbpfReceiver } from '../receiver/ebpf/ebpf-receiver.js';
 import type { SensorRecord, StatsRecord } from '../receiver/ebpf/frame-decoder.js';
 import { SensorProcess } from '../receiver/ebpf/sensor-process.js';
 import { findTool } from '../test/support/tools.js';
+import { showGcLog, summariseGcLog } from './gc-log.js';
 import { jsonLinesBytes, parsePeers, startPeer, type PeerName } from './peer-collector.js';
 import { attackAgentEnv, startListening } from './test-app.js';
 
@@ -781,6 +784,9 @@ async function freePort(): Promise<number> {
 
 /** `--root DIR`: the build whose bin/aibom-collector the idle and `--collector` agent rows run (a before-worktree). */
 const collectorRoot = ((i) => (i >= 0 ? path.resolve(argv[i + 1]!) : root))(argv.indexOf('--root'));
+/** `--gc-log FILE`: the collectors' `--trace-gc` logs, one file per collector started (see the header). */
+const gcLog = ((i) => (i >= 0 ? path.resolve(argv[i + 1]!) : undefined))(argv.indexOf('--gc-log'));
+let gcLogs = 0;
 
 /**
  * `aibom-collector run`, the embedded default (the product: receiver, the whole logs and traces pipelines,
@@ -794,13 +800,19 @@ async function startCollector(grpcPort?: number): Promise<ReceiverHandle> {
   // `--cpu-prof DIR`: node itself with the launcher's flag (the launcher passes no profiler flags on).
   // node refuses --cpu-prof (and most V8 flags) in NODE_OPTIONS: a profiled or flagged run starts node itself,
   // with the launcher's settings.
-  const direct = cpuProfDir !== undefined || receiverNodeArgs.length > 0;
+  const direct = cpuProfDir !== undefined || receiverNodeArgs.length > 0 || gcLog !== undefined;
+  // The collector's stdout is otherwise unused (its logs go to stderr): with `--gc-log`, V8's GC lines alone.
+  const gcFile = gcLog === undefined ? undefined : gcLogs++ === 0 ? gcLog : `${gcLog}.${gcLogs}`;
+  const gcFd = gcFile === undefined ? 'ignore' : openSync(gcFile, 'w');
+  const flags = [...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), ...(gcFile ? ['--trace-gc'] : []), ...receiverNodeArgs];
   const proc = direct
-    ? spawn(process.execPath, ['--max-semi-space-size=4', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : []), ...receiverNodeArgs, path.join(collectorRoot, 'dist/pipeline/cli/main.js'), 'run'], { env: { ...env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_ARENA_MAX: '2' }, stdio: ['ignore', 'ignore', 'inherit'] })
+    ? spawn(process.execPath, ['--max-semi-space-size=4', ...flags, path.join(collectorRoot, 'dist/pipeline/cli/main.js'), 'run'], { env: { ...env, MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_ARENA_MAX: '2' }, stdio: ['ignore', gcFd, 'inherit'] })
     : spawn(path.join(collectorRoot, 'bin/aibom-collector'), ['run'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (typeof gcFd === 'number') closeSync(gcFd);
   const stop = async (): Promise<void> => {
     proc.kill('SIGTERM');
     if (proc.exitCode === null) await once(proc, 'close');
+    if (gcFile) console.log(`collector's GC (${gcFile}): ${showGcLog(summariseGcLog(readFileSync(gcFile, 'latin1')))}`);
   };
   try {
     for (let i = 0; ; i++) {

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { attrs, bigIntToLong } from '../../pipeline/otlp/attributes.js';
 import { tracesCodec } from '../../pipeline/otlp/codec.js';
 import { endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
-import type { Span } from '../../pipeline/otlp/types.js';
+import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from '../normalize/index.js';
-import { endUs, isParentOf, parentIdOf, recordView, resourceFacts, spanIdOf, spanRecord, startUs } from './span-record.js';
+import { endUs, isParentOf, parentIdOf, rareOf, readPrompt, recordView, resourceFacts, spanIdOf, spanRecord, startUs } from './span-record.js';
 
 const view = (over: Partial<CanonicalSpan>): CanonicalSpan => ({ kind: 'llm', source: 'gen_ai', modelName: 'gpt-4o', provider: 'openai', serverAddress: 'api.openai.com', inputTokens: 12, ...over });
 
@@ -127,5 +127,56 @@ describe('resourceFacts', () => {
   it('never shares facts whose coverage is not a primitive value', () => {
     const list = [{ key: 'service.name', value: { stringValue: 'rf-kv' } }, { key: 'aibom.monitor.coverage', value: { arrayValue: { values: [{ stringValue: 'partial' }] } } }];
     expect(resourceFacts(list)).not.toBe(resourceFacts(list));
+  });
+});
+
+describe('readPrompt: an LLM span\'s first user message', () => {
+  const llmSpan = (attributes: KeyValue[]): Span => ({ traceId: Buffer.alloc(16, 1), spanId: Buffer.alloc(8, 2), name: 'ChatOpenAI', kind: 1, startTimeUnixNano: 1, endTimeUnixNano: 2, attributes: [...attrs({ 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o' }), ...attributes] });
+  const promptOf = (span: Span): string | undefined => {
+    const r = spanRecord(span, 'test', resourceFacts(undefined))!;
+    readPrompt(r, span, undefined);
+    return r.rare?.prompt;
+  };
+  /** The prompt from the span as an object and as received bytes. */
+  const both = (attributes: KeyValue[]): (string | undefined)[] => {
+    const span = llmSpan(attributes);
+    const received = tracesCodec.decodeReceived(Buffer.from(tracesCodec.encode({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }))).resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+    return [promptOf(span), promptOf(received)];
+  };
+  const conversation = attrs({
+    'llm.input_messages.3.message.role': 'user',
+    'llm.input_messages.3.message.content': 'a later question',
+    'llm.input_messages.0.message.role': 'system',
+    'llm.input_messages.0.message.content': 'You help.',
+    'llm.input_messages.1.message.role': 'user',
+    'llm.input_messages.1.message.content': 'the first question',
+    'llm.input_messages.2.message.role': 'assistant',
+    'llm.input_messages.2.message.content': 'an answer',
+  });
+
+  it('OpenInference indexed messages: the lowest-numbered user message, whatever the attribute order', () => {
+    expect(both(conversation)).toEqual(['the first question', 'the first question']);
+    expect(both(conversation.filter((kv) => kv.key !== 'llm.input_messages.1.message.content'))).toEqual([undefined, undefined]);
+    // The first occurrence of the content key counts, a non-string one too (then there is no prompt).
+    expect(both([...conversation, ...attrs({ 'llm.input_messages.1.message.content': 'again' })])).toEqual(['the first question', 'the first question']);
+    expect(both([...attrs({ 'llm.input_messages.1.message.content': 7 }), ...conversation])).toEqual([undefined, undefined]);
+    expect(both(attrs({ 'gen_ai.prompt.0.role': 'user', 'gen_ai.prompt.0.content': 'legacy' }))).toEqual(['legacy', 'legacy']);
+  });
+
+  it("reads only the chosen message's content, not the rest of the conversation", () => {
+    const read: string[] = [];
+    const counted = conversation.map((kv): KeyValue => ({
+      key: kv.key,
+      get value() {
+        read.push(kv.key);
+        return kv.value;
+      },
+    }));
+    const span = llmSpan(counted);
+    const r = spanRecord(span, 'test', resourceFacts(undefined))!;
+    read.length = 0;
+    readPrompt(r, span, undefined);
+    expect(r.rare?.prompt).toBe('the first question');
+    expect(read.filter((k) => k.endsWith('.content'))).toEqual(['llm.input_messages.1.message.content']);
   });
 });

@@ -285,10 +285,13 @@ const GENAI_PREFIX = 'gen_ai.prompt.';
 const OI_CONTENT = /^llm\.input_messages\.\d+\.message\.content$/;
 const GENAI_CONTENT = /^gen_ai\.prompt\.\d+\.content$/;
 
-/** What `userMessage`'s visitor collects: module state, so no closure or Map per span; reset per call (the walk is synchronous). */
-const found: { messages: unknown; best: { n: number; key: string } | undefined; contents: Map<string, unknown> | undefined } = { messages: undefined, best: undefined, contents: undefined };
+/**
+ * What `userMessage`'s visitors collect: module state, so no closure or Map per span; reset per call (the walks are
+ * synchronous). `content` is the first value of the key `best` names, read by a second walk.
+ */
+const found: { messages: unknown; best: { n: number; key: string } | undefined; content: unknown } = { messages: undefined, best: undefined, content: undefined };
 const forget = (): void => {
-  found.messages = found.best = found.contents = undefined;
+  found.messages = found.best = found.content = undefined;
 };
 
 /**
@@ -305,11 +308,6 @@ function visitMessage(key: string, value: () => AnyValue | null | undefined): vo
     }
     if (c7 !== 112 /* p */ || !key.startsWith(GENAI_PREFIX)) return;
   } else if (c0 !== 108 /* l */ || !key.startsWith(OI_PREFIX)) return;
-  if (OI_CONTENT.test(key) || GENAI_CONTENT.test(key)) {
-    const contents = (found.contents ??= new Map());
-    if (!contents.has(key)) contents.set(key, fromAnyValue(value()));
-    return;
-  }
   const oi = OI_MESSAGE.exec(key);
   const m = oi ?? GENAI_PROMPT.exec(key);
   if (!m || value()?.stringValue !== 'user') return;
@@ -317,19 +315,28 @@ function visitMessage(key: string, value: () => AnyValue | null | undefined): vo
   if (!found.best || n < found.best.n) found.best = { n, key: oi ? `${OI_PREFIX}${n}.message.content` : `${GENAI_PREFIX}${n}.content` };
 }
 
+/** The second walk's visitor: the first value of the best user message's content key, then stop. */
+function visitContent(key: string, value: () => AnyValue | null | undefined): boolean {
+  if (key !== found.best!.key) return false;
+  found.content = fromAnyValue(value());
+  return true;
+}
+
 /**
  * The first user message: GenAI `gen_ai.input.messages` (JSON, `parts` of type text; OpenLLMetry 0.62
  * writes it), OpenInference `llm.input_messages.N.message.*`, older OpenLLMetry `gen_ai.prompt.N.*`.
- * One pass through the span view: only those keys' values are decoded.
+ * Through the span view: one pass for the roles, then, for indexed messages, one to the chosen
+ * message's content. Only those values are decoded: an agent's LLM span carries the whole
+ * conversation so far, its messages each a string that may pass V8's large-object size.
  */
 function userMessage(span: Span): string | undefined {
   forget();
   eachAttribute(span, visitMessage);
-  const { messages, best, contents } = found;
+  if (typeof found.messages !== 'string' && found.best) eachAttribute(span, visitContent);
+  const { messages, content } = found;
   forget();
   if (typeof messages === 'string') return genAiUserMessage(messages);
-  const v = best && contents?.get(best.key);
-  return typeof v === 'string' ? v : undefined;
+  return typeof content === 'string' ? content : undefined;
 }
 
 function genAiUserMessage(json: string): string | undefined {

@@ -88,6 +88,33 @@ describe('canonicalContent: what a span read and wrote, per convention', () => {
     expect(content({ 'langsmith.span.kind': 'tool', 'langsmith.trace.name': 'lookup', 'gen_ai.prompt': '{"input":"A1001"}', 'gen_ai.completion': '{"output":"shipped"}' })).toMatchObject({ toolArguments: '{"input":"A1001"}', toolResult: '{"output":"shipped"}' });
   });
 
+  test('indexed messages complete: input.value and output.value (the conversation again, as one string) are never read', () => {
+    const reads: string[] = [];
+    const counted = (key: string, stringValue: string): KeyValue => ({
+      key,
+      get value() {
+        reads.push(key);
+        return { stringValue };
+      },
+    });
+    const llm = (indexed: Record<string, string>) => {
+      const s = span({ 'openinference.span.kind': 'LLM', ...indexed });
+      s.attributes!.push(counted('input.value', '{"messages":[{"role":"system","content":"From input.value"}]}'), counted('output.value', '{"role":"assistant","content":"From output.value"}'));
+      // The view's own reads (a decoded span's slots hold its AnyValue objects) are not counted: only canonicalContent's.
+      const view = canonicalView(s)!;
+      reads.length = 0;
+      return canonicalContent(s, view);
+    };
+    const complete = { 'llm.input_messages.0.message.role': 'user', 'llm.input_messages.0.message.content': 'Hi', 'llm.output_messages.0.message.role': 'assistant', 'llm.output_messages.0.message.content': 'Hello' };
+    expect(llm(complete)).toMatchObject({ inputMessages: [{ role: 'user', content: 'Hi' }], outputMessages: [{ role: 'assistant', content: 'Hello' }] });
+    expect(reads).toEqual([]);
+    // A message without content takes it from input.value; no output messages take output.value: each read once.
+    const c = llm({ 'llm.input_messages.0.message.role': 'system', 'llm.input_messages.1.message.role': 'user', 'llm.input_messages.1.message.content': 'Hi' });
+    expect(c.inputMessages).toEqual([{ role: 'user', content: 'Hi' }, { role: 'system', content: 'From input.value' }]);
+    expect(c.outputMessages).toEqual([{ role: 'assistant', content: 'From output.value' }]);
+    expect(reads).toEqual(['input.value', 'output.value']);
+  });
+
   test('no content captured: empty lists, no arguments or result', () => {
     expect(content({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'x' })).toEqual({ inputMessages: [], outputMessages: [], documents: [], toolDefinitions: [] });
   });

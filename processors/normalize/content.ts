@@ -236,8 +236,11 @@ export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalCont
   const oiIn = new Map<number, Indexed>();
   const oiOut = new Map<number, Indexed>();
   const docs = new Map<number, Indexed>();
-  const one: Record<string, string | undefined> = {};
   const definitions: string[] = [];
+  // The keys read whole are only noted here (a bit per NAMED slot), their values read when `assemble` asks:
+  // an LLM span's `input.value` / `output.value` repeat its indexed messages as one JSON string (the whole
+  // conversation, often past V8's 128 KiB large-object size) and are asked for only when those are missing.
+  let seen = 0;
   // Through the span view: a received span is not decoded, only the values of the keys below are.
   eachAttribute(span, (k, value) => {
     const m = INDEXED.exec(k);
@@ -256,9 +259,22 @@ export function canonicalContent(span: Span, view: CanonicalSpan): CanonicalCont
       if (s !== undefined) definitions.push(s);
       return;
     }
-    if (SINGLE_KEYS.has(k) && one[k] === undefined) one[k] = str(value());
+    if (SINGLE_KEYS.has(k)) seen |= 1 << NAMED.slotOf.get(k)!;
   });
-  return assemble(view, (k) => one[k], definitions, oiIn, oiOut, docs);
+  const one = new Map<string, string | undefined>();
+  const named = (k: string): string | undefined => {
+    if (!(seen & (1 << NAMED.slotOf.get(k)!))) return undefined;
+    if (!one.has(k)) one.set(k, firstString(span, k));
+    return one.get(k);
+  };
+  return assemble(view, named, definitions, oiIn, oiOut, docs);
+}
+
+/** The first non-empty string value of `key` (as `str` gives it): one more walk of the keys, decoding only that key's values. */
+function firstString(span: Span, key: string): string | undefined {
+  let s: string | undefined;
+  eachAttribute(span, (k, value) => k === key && (s = str(value())) !== undefined);
+  return s;
 }
 
 /**
