@@ -4,7 +4,7 @@ import { tracesCodec } from '../../pipeline/otlp/codec.js';
 import { endMicros, spanIds, startMicros } from '../../pipeline/otlp/span-view.js';
 import type { KeyValue, Span } from '../../pipeline/otlp/types.js';
 import type { CanonicalSpan } from '../normalize/index.js';
-import { endUs, isParentOf, parentIdOf, rareOf, readPrompt, recordView, resourceFacts, spanIdOf, spanRecord, startUs } from './span-record.js';
+import { endUs, isParentOf, parentIdOf, readPrompt, recordView, resourceFacts, spanIdOf, spanRecord, startUs } from './span-record.js';
 
 const view = (over: Partial<CanonicalSpan>): CanonicalSpan => ({ kind: 'llm', source: 'gen_ai', modelName: 'gpt-4o', provider: 'openai', serverAddress: 'api.openai.com', inputTokens: 12, ...over });
 

@@ -282,8 +282,6 @@ const GENAI_PROMPT = /^gen_ai\.prompt\.(\d+)\.role$/;
 
 const OI_PREFIX = 'llm.input_messages.';
 const GENAI_PREFIX = 'gen_ai.prompt.';
-const OI_CONTENT = /^llm\.input_messages\.\d+\.message\.content$/;
-const GENAI_CONTENT = /^gen_ai\.prompt\.\d+\.content$/;
 
 /**
  * What `userMessage`'s visitors collect: module state, so no closure or Map per span; reset per call (the walks are

@@ -2,7 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import Long from 'long';
 import { BoundedMap } from '../../pipeline/bounded-map.js';
 import { attr, bigIntToLong, findAttr, int64ToBigInt } from '../../pipeline/otlp/attributes.js';
-import type { Int64, KeyValue, LogRecord, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
+import type { Int64, KeyValue, ResourceSpans, Span, TracesData } from '../../pipeline/otlp/types.js';
 import { SpanKind } from '../../pipeline/otlp/types.js';
 import { ATTR, CORRELATE_SCOPE } from '../../pipeline/semconv.js';
 import { foldedName, type Fold } from './fold.js';

@@ -19,13 +19,6 @@ function spans(data: TracesData): Span[] {
   return data.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
 }
 
-/** View of the first span with this name. */
-function viewOf(data: TracesData, name: string): CanonicalSpan | undefined {
-  const span = spans(data).find((s) => s.name === name);
-  if (!span) throw new Error(`no span named ${name}`);
-  return canonicalView(span);
-}
-
 function views(data: TracesData): Map<string, CanonicalSpan | undefined> {
   return new Map(spans(data).map((s) => [s.name, canonicalView(s)]));
 }
